@@ -1,0 +1,45 @@
+"""modellint: will this MLflow model install, load and predict in a fresh environment?
+
+Public API::
+
+    report = modellint.lint("path/to/model")
+    for finding in report.findings: ...
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from modellint.engine import Report
+    from modellint.findings import Finding
+
+
+def lint(*paths: str | Path, select: list[str] | None = None, ignore: list[str] | None = None) -> Report:
+    """Lint model dirs (or folders holding them) and return the :class:`Report`."""
+    from modellint.engine import lint_targets
+    from modellint.selection import RuleSelection
+    from modellint.targets import discover
+
+    selection = RuleSelection(select=select, ignore=ignore or ())
+    targets = discover([Path(os.path.abspath(path)) for path in paths])
+    return lint_targets(targets, selection.enabled_rules(), selection, base=Path.cwd())
+
+
+__all__ = ["Finding", "Report", "__version__", "lint"]
+
+
+def __getattr__(name: str):
+    if name == "Finding":
+        from modellint.findings import Finding
+
+        return Finding
+    if name == "Report":
+        from modellint.engine import Report
+
+        return Report
+    raise AttributeError(name)

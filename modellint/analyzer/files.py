@@ -1,0 +1,50 @@
+"""Reading user files without ever raising: every failure becomes a described problem."""
+
+from __future__ import annotations
+
+import errno
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_TEXT_BYTES = 16 * 1024 * 1024  # no MLflow metadata file comes close; bigger is not ours
+
+
+@dataclass(frozen=True)
+class ReadProblem:
+    path: Path
+    message: str
+
+
+def read_text(path: Path) -> tuple[str | None, ReadProblem | None]:
+    """Return ``(text, None)``, ``(None, None)`` when absent, or ``(None, problem)``."""
+    try:
+        if path.is_dir():
+            return None, ReadProblem(path, f"`{path.name}` is a directory, not a file")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_TEXT_BYTES + 1)
+    except FileNotFoundError:
+        return None, None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return None, ReadProblem(path, f"`{path.name}` is a symlink loop")
+        if error.errno == errno.ENOENT:  # a dangling symlink
+            broken = ReadProblem(path, f"`{path.name}` is a broken symlink")
+            return (None, broken) if path.is_symlink() else (None, None)
+        return None, ReadProblem(path, f"cannot read `{path.name}`: {error.strerror or error}")
+    if len(data) > MAX_TEXT_BYTES:
+        return None, ReadProblem(path, f"`{path.name}` is larger than {MAX_TEXT_BYTES // 2**20} MiB")
+    if b"\x00" in data:
+        return None, ReadProblem(path, f"`{path.name}` is binary, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return None, ReadProblem(path, f"`{path.name}` is not UTF-8 text (byte {error.start})")
+    return text, None
+
+
+def exists(path: Path) -> bool:
+    """``Path.exists`` that treats symlink loops and permission errors as absent."""
+    try:
+        return path.exists()
+    except OSError:
+        return False

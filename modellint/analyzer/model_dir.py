@@ -1,0 +1,303 @@
+"""An MLflow model directory as facts: MLmodel, env files and the paths the loader will open.
+
+Everything is read lazily and at most once, so a rule that needs only MLmodel never parses
+conda.yaml, and a run over 2,000 model dirs does no more I/O than the rules ask for.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+from modellint.analyzer.files import exists, read_text
+from modellint.analyzer.requirements import (
+    CondaEnv,
+    PythonEnv,
+    RequirementsList,
+    conda_env_from_yaml,
+    parse_requirements_text,
+    python_env_from_yaml,
+)
+from modellint.analyzer.yamlfile import YamlDocument, YamlError, parse_yaml
+from modellint.findings import FILE_START, Span
+
+MLMODEL = "MLmodel"
+REQUIREMENTS = "requirements.txt"
+DEFAULT_CONDA = "conda.yaml"
+DEFAULT_PYTHON_ENV = "python_env.yaml"
+PYFUNC = "python_function"
+
+_VERSION = re.compile(r"^\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?")
+
+
+def parse_version_tuple(text: Any) -> tuple[int, ...] | None:
+    """``"3.8.10"`` -> ``(3, 8, 10)``; ``"3.8"`` -> ``(3, 8)``; anything else -> None."""
+    if text is None:
+        return None
+    match = _VERSION.match(str(text))
+    if not match:
+        return None
+    return tuple(int(part) for part in match.groups() if part is not None)
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A file the model needs that exists but cannot be read or parsed."""
+
+    path: Path
+    message: str
+    span: Span = FILE_START
+
+
+@dataclass(frozen=True)
+class PathReference:
+    """A path written in MLmodel that a loader (or metadata) refers to.
+
+    ``key`` is the YAML key path; ``loader_opens`` says whether serving opens it (an absent or
+    absolute one breaks the load) or whether it is metadata only.
+    """
+
+    key: tuple[Any, ...]
+    value: str
+    loader_opens: bool
+    description: str
+
+
+class ModelDir:
+    """Facts about one model directory. Construct with the directory holding ``MLmodel``."""
+
+    def __init__(self, root: Path, *, run_date: datetime.date | None = None) -> None:
+        self.root = root
+        self.run_date = run_date or datetime.date.today()
+        self.file_problems: list[FileProblem] = []
+
+    def __repr__(self) -> str:
+        return f"ModelDir({str(self.root)!r})"
+
+    def path(self, relative: str) -> Path:
+        return self.root / relative
+
+    # --- MLmodel --------------------------------------------------------------------------------
+
+    @cached_property
+    def mlmodel_path(self) -> Path:
+        return self.root / MLMODEL
+
+    @cached_property
+    def mlmodel_text(self) -> str | None:
+        text, problem = read_text(self.mlmodel_path)
+        self._mlmodel_read_problem = problem
+        return text
+
+    @cached_property
+    def mlmodel_error(self) -> FileProblem | None:
+        """Why MLmodel is not usable model metadata, or None when it is."""
+        text = self.mlmodel_text
+        if text is None:
+            problem = getattr(self, "_mlmodel_read_problem", None)
+            message = problem.message if problem else "`MLmodel` is missing"
+            return FileProblem(self.mlmodel_path, message)
+        try:
+            document = parse_yaml(text)
+        except YamlError as error:
+            return FileProblem(self.mlmodel_path, f"`MLmodel` is not valid YAML: {error.message}", error.span)
+        self._mlmodel_document = document
+        if not isinstance(document.data, dict):
+            kind = type(document.data).__name__ if document.data is not None else "empty"
+            return FileProblem(self.mlmodel_path, f"`MLmodel` is not a mapping (found {kind})")
+        flavors = document.data.get("flavors")
+        if not isinstance(flavors, dict) or not flavors:
+            where = document.span("flavors") if "flavors" in document.data else FILE_START
+            return FileProblem(self.mlmodel_path, "`MLmodel` has no `flavors` mapping: it is not MLflow model metadata", where)
+        return None
+
+    @cached_property
+    def mlmodel(self) -> YamlDocument | None:
+        """The parsed MLmodel, or None when :attr:`mlmodel_error` says why not."""
+        return None if self.mlmodel_error else self._mlmodel_document
+
+    def mlmodel_span(self, *key: Any) -> Span:
+        return self.mlmodel.span(*key) if self.mlmodel else FILE_START
+
+    @cached_property
+    def flavors(self) -> dict[str, dict[str, Any]]:
+        if not self.mlmodel:
+            return {}
+        raw = self.mlmodel.data.get("flavors") or {}
+        return {str(name): conf if isinstance(conf, dict) else {} for name, conf in raw.items()}
+
+    @cached_property
+    def pyfunc(self) -> dict[str, Any] | None:
+        return self.flavors.get(PYFUNC)
+
+    @cached_property
+    def mlflow_version(self) -> str | None:
+        value = self.mlmodel.data.get("mlflow_version") if self.mlmodel else None
+        return str(value) if value is not None else None
+
+    @cached_property
+    def mlmodel_python(self) -> str | None:
+        value = (self.pyfunc or {}).get("python_version")
+        return str(value) if value is not None else None
+
+    # --- environment files ----------------------------------------------------------------------
+
+    @cached_property
+    def env_spec(self) -> tuple[str | None, str | None, bool]:
+        """``(conda file, virtualenv file, named)`` as the pyfunc ``env`` key gives them.
+
+        MLflow < 2.0 wrote ``env: conda.yaml`` (a string); 2.0+ a mapping. ``named`` is False
+        when the model names no env at all, in which case serving falls back to the defaults.
+        """
+        env = (self.pyfunc or {}).get("env")
+        if isinstance(env, str):
+            return env, None, True
+        if isinstance(env, dict):
+            conda = env.get("conda")
+            virtualenv = env.get("virtualenv")
+            return (str(conda) if conda else None, str(virtualenv) if virtualenv else None, True)
+        return None, None, False
+
+    @property
+    def conda_file_name(self) -> str:
+        return self.env_spec[0] or DEFAULT_CONDA
+
+    @property
+    def python_env_file_name(self) -> str:
+        return self.env_spec[1] or DEFAULT_PYTHON_ENV
+
+    def _yaml_file(self, name: str) -> YamlDocument | None:
+        path = self.root / name
+        text, problem = read_text(path)
+        if problem:
+            self.file_problems.append(FileProblem(path, problem.message))
+            return None
+        if text is None:
+            return None
+        try:
+            return parse_yaml(text)
+        except YamlError as error:
+            self.file_problems.append(FileProblem(path, f"`{name}` is not valid YAML: {error.message}", error.span))
+            return None
+
+    @cached_property
+    def requirements(self) -> RequirementsList | None:
+        path = self.root / REQUIREMENTS
+        text, problem = read_text(path)
+        if problem:
+            self.file_problems.append(FileProblem(path, problem.message))
+            return None
+        return parse_requirements_text(text, path) if text is not None else None
+
+    @cached_property
+    def conda(self) -> CondaEnv | None:
+        document = self._yaml_file(self.conda_file_name)
+        if document is None:
+            return None
+        env = conda_env_from_yaml(document, self.root / self.conda_file_name)
+        self.file_problems.extend(FileProblem(env.path, message, span) for message, span in env.problems)
+        return env
+
+    @cached_property
+    def python_env(self) -> PythonEnv | None:
+        document = self._yaml_file(self.python_env_file_name)
+        if document is None:
+            return None
+        env = python_env_from_yaml(document, self.root / self.python_env_file_name)
+        self.file_problems.extend(FileProblem(env.path, message, span) for message, span in env.problems)
+        return env
+
+    @cached_property
+    def env_file_problems(self) -> list[FileProblem]:
+        """Problems reading or parsing requirements.txt, the conda file and python_env.yaml."""
+        self.requirements, self.conda, self.python_env  # noqa: B018 - reading records problems
+        return list(self.file_problems)
+
+    def has_file(self, relative: str) -> bool:
+        return exists(self.root / relative)
+
+    @cached_property
+    def declared_python(self) -> tuple[int, int] | None:
+        """The Python a fresh serving env gets: python_env.yaml, else conda, else MLmodel."""
+        candidates: list[Any] = []
+        if self.python_env and self.python_env.python:
+            candidates.append(self.python_env.python)
+        if self.conda and self.conda.python and self.conda.python.exact_version:
+            candidates.append(self.conda.python.exact_version)
+        candidates.append(self.mlmodel_python)
+        for candidate in candidates:
+            version = parse_version_tuple(candidate)
+            if version and len(version) >= 2:
+                return version[0], version[1]
+        return None
+
+    # --- paths MLmodel refers to ----------------------------------------------------------------
+
+    @cached_property
+    def code_dirs(self) -> list[tuple[str, str]]:
+        """``(flavor, relative dir)`` for each flavor whose ``code`` key names a code dir."""
+        found = []
+        for flavor, conf in self.flavors.items():
+            code = conf.get("code")
+            if isinstance(code, str) and code:
+                found.append((flavor, code))
+        return found
+
+    @cached_property
+    def path_references(self) -> list[PathReference]:
+        """Every path-valued key MLmodel holds, tagged with whether a loader opens it."""
+        if not self.mlmodel:
+            return []
+        refs: list[PathReference] = []
+        for flavor, conf in self.flavors.items():
+            for key, value in conf.items():
+                if key in _LOADER_PATH_KEYS and isinstance(value, str) and value:
+                    refs.append(PathReference(("flavors", flavor, key), value, True, f"{flavor}.{key}"))
+            artifacts = conf.get("artifacts")
+            if isinstance(artifacts, dict):
+                for name, artifact in artifacts.items():
+                    if not isinstance(artifact, dict):
+                        continue
+                    if isinstance(artifact.get("path"), str):
+                        refs.append(PathReference(("flavors", flavor, "artifacts", name, "path"),
+                                                  artifact["path"], True, f"artifact `{name}`"))
+                    if isinstance(artifact.get("uri"), str):
+                        refs.append(PathReference(("flavors", flavor, "artifacts", name, "uri"),
+                                                  artifact["uri"], False, f"artifact `{name}` uri"))
+            if isinstance(conf.get("model_code_path"), str):
+                refs.append(PathReference(("flavors", flavor, "model_code_path"), conf["model_code_path"],
+                                          False, f"{flavor}.model_code_path"))
+        artifact_path = self.mlmodel.data.get("artifact_path")
+        if isinstance(artifact_path, str):
+            refs.append(PathReference(("artifact_path",), artifact_path, False, "artifact_path"))
+        example = self.mlmodel.data.get("saved_input_example_info")
+        if isinstance(example, dict):
+            for key in ("artifact_path", "serving_input_path"):
+                if isinstance(example.get(key), str):
+                    refs.append(PathReference(("saved_input_example_info", key), example[key], True,
+                                              f"input example `{key}`"))
+        return refs
+
+
+# Flavor keys whose value is a path, relative to the model dir, that the flavor's loader opens.
+# (`code` is handled separately: it is a directory put on sys.path.)
+# Gathered from the flavors MLflow 1.x-3.x write and the 142 real model dirs.
+_LOADER_PATH_KEYS = frozenset({
+    "code", "data", "model_path", "pickled_model", "python_model", "model_data", "saved_model_dir",
+    "model_binary", "model_artifact", "model",
+})
+
+
+def is_absolute_path(value: str) -> bool:
+    """True for POSIX/Windows absolute paths and ``file:`` URIs (machine-local locations)."""
+    if value.startswith("file:"):
+        return True
+    return PurePosixPath(value).is_absolute() or PureWindowsPath(value).is_absolute() or value.startswith("~")
+
+
+def is_uri(value: str) -> bool:
+    return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.\-]+:/", value)) and not PureWindowsPath(value).drive

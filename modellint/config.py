@@ -1,0 +1,128 @@
+"""Settings from `[tool.modellint]` in pyproject.toml or a `modellint.toml`; the CLI wins.
+
+Keys equal the long flag names (`extend-select`, `fail-on`, ...). Unknown keys and values of
+the wrong type are errors, so a typo never silently disables a check.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+from modellint.findings import Severity
+
+CONFIG_FILE = "modellint.toml"
+PYPROJECT = "pyproject.toml"
+
+
+class ConfigError(Exception):
+    """An invalid configuration file or value: a usage error (exit 2)."""
+
+
+@dataclass
+class Settings:
+    select: list[str] | None = None
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    per_path_ignores: dict[str, list[str]] = field(default_factory=dict)
+    fail_on: Severity = Severity.WARNING
+    exit_zero: bool = False
+    format: str | None = None
+    output_file: Path | None = None
+    statistics: bool = False
+    jobs: int | None = None
+    python: Path | None = None
+    config_path: Path | None = None  # where these settings came from, if anywhere
+
+
+_LIST_KEYS = {"select", "extend-select", "ignore"}
+_KEYS = _LIST_KEYS | {"per-path-ignores", "fail-on", "exit-zero", "format", "output-format",
+                      "output-file", "statistics", "jobs", "python"}
+
+
+def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The nearest config walking up from ``start``: modellint.toml, else pyproject.toml with
+    a ``[tool.modellint]`` table (Ruff's rule: a pyproject.toml without the table is skipped)."""
+    directory = start if start.is_dir() else start.parent
+    for candidate_dir in (directory, *directory.parents):
+        own = candidate_dir / CONFIG_FILE
+        if own.is_file():
+            data = _read_toml(own)
+            return own, data.get("tool", {}).get("modellint", data) if "tool" in data else data
+        pyproject = candidate_dir / PYPROJECT
+        if pyproject.is_file():
+            data = _read_toml(pyproject)
+            table = data.get("tool", {}).get("modellint")
+            if table is not None:
+                return pyproject, table
+    return None
+
+
+def load_config_file(path: Path) -> dict[str, Any]:
+    data = _read_toml(path)
+    if path.name == PYPROJECT:
+        return data.get("tool", {}).get("modellint", {})
+    return data.get("tool", {}).get("modellint", data) if "tool" in data else data
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: {error}") from None
+
+
+def apply_config(settings: Settings, table: dict[str, Any], source: Path) -> None:
+    """Fill ``settings`` from a config table (validated), before CLI flags are applied."""
+    for key, value in table.items():
+        if key not in _KEYS:
+            known = ", ".join(sorted(_KEYS))
+            raise ConfigError(f"{source}: unknown key `{key}` in modellint settings (known keys: {known})")
+        if key in _LIST_KEYS:
+            setattr(settings, key.replace("-", "_"), _string_list(value, key, source))
+        elif key == "per-path-ignores":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{source}: `per-path-ignores` must be a table of glob = [codes]")
+            settings.per_path_ignores = {str(glob): _string_list(codes, key, source) for glob, codes in value.items()}
+        elif key == "fail-on":
+            try:
+                settings.fail_on = Severity.parse(_string(value, key, source))
+            except ValueError as error:
+                raise ConfigError(f"{source}: {error}") from None
+        elif key in ("exit-zero", "statistics"):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{source}: `{key}` must be true or false")
+            setattr(settings, key.replace("-", "_"), value)
+        elif key in ("format", "output-format"):
+            settings.format = _string(value, key, source)
+        elif key == "output-file":
+            settings.output_file = source.parent / _string(value, key, source)
+        elif key == "jobs":
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"{source}: `jobs` must be a positive integer")
+            settings.jobs = value
+        elif key == "python":
+            settings.python = source.parent / _string(value, key, source)
+    settings.config_path = source
+
+
+def _string(value: Any, key: str, source: Path) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{source}: `{key}` must be a string")
+    return value
+
+
+def _string_list(value: Any, key: str, source: Path) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{source}: `{key}` must be a list of strings")
+    return list(value)

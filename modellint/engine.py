@@ -1,0 +1,149 @@
+"""Runs the rules over targets: discover, check, filter, sort. Nothing here prints."""
+
+from __future__ import annotations
+
+import os
+import re
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from modellint.analyzer.files import read_text
+from modellint.analyzer.model_dir import ModelDir
+from modellint.findings import Finding
+from modellint.rules import Rule
+from modellint.selection import RuleSelection, SelectorError, expand
+from modellint.targets import Target
+
+_SUPPRESSION = re.compile(r"#\s*modellint:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
+# Below this many targets the cost of starting worker processes exceeds the work itself.
+_PARALLEL_THRESHOLD = 48
+
+
+@dataclass(frozen=True)
+class TargetFailure:
+    """An internal error while linting one target; the run goes on without it."""
+
+    target: Target
+    message: str
+
+
+@dataclass
+class Report:
+    targets: list[Target] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    failures: list[TargetFailure] = field(default_factory=list)
+    projects_without_checks: list[Target] = field(default_factory=list)
+
+
+def lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelection, base: Path) -> tuple[list[Finding], TargetFailure | None]:
+    """Lint one target; an exception inside becomes a :class:`TargetFailure`."""
+    try:
+        if target.kind != "model":
+            return [], None
+        model = ModelDir(target.path)
+        findings = list(_check_model(model, rules))
+        return _filter(findings, selection, base), None
+    except Exception as error:  # noqa: BLE001 - one broken target must not stop the run
+        location = traceback.extract_tb(error.__traceback__)[-1]
+        detail = f"{type(error).__name__}: {error} (at {Path(location.filename).name}:{location.lineno})"
+        return [], TargetFailure(target, f"internal error while linting {target.path}: {detail}")
+
+
+def _check_model(model: ModelDir, rules: list[type[Rule]]) -> Iterable[Finding]:
+    usable = model.mlmodel is not None
+    for rule in rules:
+        if rule.requires_mlmodel and not usable:
+            continue
+        yield from rule().check(model)
+
+
+def _filter(findings: list[Finding], selection: RuleSelection, base: Path) -> list[Finding]:
+    kept = []
+    for finding in findings:
+        if finding.code in selection.ignored_for(display_path(finding.path, base)):
+            continue
+        if _suppressed_inline(finding):
+            continue
+        kept.append(finding)
+    return kept
+
+
+def _suppressed_inline(finding: Finding) -> bool:
+    lines = _file_lines(finding.path)
+    if not lines or not 0 < finding.span.line <= len(lines):
+        return False
+    match = _SUPPRESSION.search(lines[finding.span.line - 1])
+    if not match:
+        return False
+    if match.group(1) is None:
+        return True
+    for code in match.group(1).split(","):
+        try:
+            if finding.code in expand(code):
+                return True
+        except SelectorError:
+            continue
+    return False
+
+
+@lru_cache(maxsize=256)
+def _file_lines(path: Path) -> tuple[str, ...]:
+    text, _ = read_text(path)
+    return tuple(text.splitlines()) if text else ()
+
+
+def display_path(path: Path, base: Path) -> str:
+    """POSIX path relative to ``base`` when below it, else absolute: stable across machines."""
+    try:
+        return path.resolve().relative_to(base).as_posix() if path.is_absolute() else path.as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def lint_targets(
+    targets: list[Target],
+    rules: list[type[Rule]],
+    selection: RuleSelection,
+    *,
+    base: Path,
+    jobs: int = 1,
+    on_progress: Callable[[int], None] | None = None,
+) -> Report:
+    report = Report(targets=list(targets))
+    report.projects_without_checks = [target for target in targets if target.kind == "project"]
+    results = _run(targets, rules, selection, base, jobs, on_progress)
+    for findings, failure in results:
+        report.findings.extend(findings)
+        if failure:
+            report.failures.append(failure)
+    report.findings.sort(key=lambda finding: finding.sort_key)
+    return report
+
+
+def _run(targets, rules, selection, base, jobs, on_progress):
+    if jobs <= 1 or len(targets) < _PARALLEL_THRESHOLD:
+        for target in targets:
+            yield lint_target(target, rules, selection, base)
+            if on_progress:
+                on_progress(1)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    chunk = max(1, min(64, len(targets) // (jobs * 8)))
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        batches = [targets[start:start + chunk] for start in range(0, len(targets), chunk)]
+        for batch_results in pool.map(_lint_batch, [(batch, rules, selection, base) for batch in batches]):
+            for result in batch_results:
+                yield result
+            if on_progress:
+                on_progress(len(batch_results))
+
+
+def _lint_batch(arguments) -> list[tuple[list[Finding], TargetFailure | None]]:
+    batch, rules, selection, base = arguments
+    return [lint_target(target, rules, selection, base) for target in batch]

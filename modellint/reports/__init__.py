@@ -1,0 +1,40 @@
+"""Reporters: pure functions from findings to text. Machine formats never go through rich."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from modellint.findings import Finding, Severity
+
+FORMATS = ("full", "concise", "json", "github", "sarif")
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What every reporter may need besides the findings."""
+
+    base: Path  # findings' paths are shown relative to this directory
+    version: str
+    targets: int
+    color: bool = False
+
+
+def relative(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def summary_line(findings: list[Finding]) -> str:
+    if not findings:
+        return "All checks passed!"
+    counts = Counter(finding.severity for finding in findings)
+    parts = []
+    for severity, word in ((Severity.ERROR, "error"), (Severity.WARNING, "warning"), (Severity.INFO, "info")):
+        count = counts.get(severity, 0)
+        if count:
+            parts.append(f"{count} {word}{'s' if count != 1 and word != 'info' else ''}")
+    return f"Found {', '.join(parts)}."

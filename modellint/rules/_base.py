@@ -1,0 +1,88 @@
+"""The shape every rule module follows (Fixit-style self-testing, Ruff-style docs).
+
+A rule is a class with ``code``, ``name``, ``severity``, a docstring in Ruff's sections
+(What it does / Why is this bad? / Example / Fix) and ``VALID`` / ``INVALID`` examples given as
+tiny in-memory model dirs. ``check(model)`` yields findings; it never reads files itself.
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from modellint.analyzer.model_dir import ModelDir
+from modellint.findings import FILE_START, Applicability, Finding, Fix, Severity, Span
+
+
+@dataclass(frozen=True)
+class Valid:
+    """A model dir on which the rule must stay silent."""
+
+    files: Mapping[str, str | bytes]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A model dir on which the rule must fire exactly at ``expect`` ((relative path, line) pairs)."""
+
+    files: Mapping[str, str | bytes]
+    expect: tuple[tuple[str, int], ...]
+    note: str = ""
+    severity: Severity | None = None  # when the rule's severity depends on the case
+    fixed: Mapping[str, str] | None = field(default=None)  # files after the rule's fixes, if any
+
+
+class Rule:
+    requires_mlmodel: ClassVar[bool] = True  # skipped when MLmodel itself is unusable (ML001)
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    fix_title: ClassVar[str | None] = None
+    VALID: ClassVar[tuple[Valid, ...]] = ()
+    INVALID: ClassVar[tuple[Invalid, ...]] = ()
+
+    def check(self, model: ModelDir) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    def finding(
+        self,
+        path: Path,
+        message: str,
+        span: Span = FILE_START,
+        *,
+        severity: Severity | None = None,
+        fix_title: str | None = None,
+        fix: Fix | None = None,
+    ) -> Finding:
+        return Finding(
+            code=self.code,
+            name=self.name,
+            severity=self.severity if severity is None else severity,
+            message=message,
+            path=path,
+            span=span,
+            fix_title=fix_title if fix_title is not None else self.fix_title,
+            fix=fix,
+        )
+
+    @classmethod
+    def documentation(cls) -> str:
+        """The rule's Markdown doc, as `modellint rule CODE` prints it."""
+        body = textwrap.dedent(inspect.getdoc(cls) or "").strip()
+        fixable = "Fix is available." if cls.fix_title else "No fix is available."
+        return f"# {cls.name} ({cls.code})\n\nDefault severity: **{cls.severity}**. {fixable}\n\n{body}\n"
+
+    @classmethod
+    def summary(cls) -> str:
+        """The first sentence of "What it does", for tables and SARIF shortDescription."""
+        doc = inspect.getdoc(cls) or ""
+        lines = doc.split("## What it does", 1)[-1].strip().split("\n\n", 1)[0]
+        return " ".join(lines.split())
+
+
+__all__ = ["Applicability", "Fix", "Invalid", "Rule", "Valid"]

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from modellint.analyzer.model_dir import ModelDir
+from modellint.findings import Finding, Severity
+from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._examples import CLEAN, CLEAN_PIP, conda, model_files
+
+# Channels served by Anaconda, Inc. under its terms of service (the `defaults` multichannel and
+# its members), per MLflow's "How to migrate Anaconda dependency" guide.
+ANACONDA_CHANNELS = frozenset({"defaults", "anaconda", "main", "r", "msys2", "free", "pro"})
+_ANACONDA_HOSTS = ("repo.anaconda.com", "repo.continuum.io", "conda.anaconda.org/anaconda")
+
+
+def is_anaconda_channel(channel: str) -> bool:
+    lowered = channel.strip().lower().rstrip("/")
+    return lowered in ANACONDA_CHANNELS or any(host in lowered for host in _ANACONDA_HOSTS)
+
+
+class DefaultsChannel(Rule):
+    """## What it does
+    Checks the conda environment for Anaconda's channels: `defaults`, `anaconda`, `main`, `r`,
+    `msys2`, or a `repo.anaconda.com` URL.
+
+    ## Why is this bad?
+    Anaconda's terms of service may require a commercial licence to use these channels in an
+    organisation of more than 200 people, and the environment `mlflow models serve --env-manager
+    conda` builds pulls from them. MLflow itself moved to `conda-forge` in 1.18; models saved
+    before that, or with a hand-written `conda_env`, still list `defaults`.
+
+    ## Example
+    ```yaml
+    channels:
+    - defaults
+    ```
+
+    ## Fix
+    Replace the channel with `conda-forge`. This fix is unsafe: the solver may then pick other
+    builds of the conda packages.
+    """
+
+    code = "ML103"
+    name = "defaults-channel"
+    severity = Severity.WARNING
+    fix_title = "Replace the channel with `conda-forge`"
+
+    VALID = (Valid(CLEAN), Valid(model_files(conda__yaml=conda(*CLEAN_PIP, channels=("conda-forge", "nodefaults")))))
+    INVALID = (
+        Invalid(model_files(conda__yaml=conda(*CLEAN_PIP, channels=("defaults",))), (("conda.yaml", 2),)),
+        Invalid(model_files(conda__yaml=conda(*CLEAN_PIP, channels=("conda-forge", "anaconda"))), (("conda.yaml", 3),)),
+        Invalid(model_files(conda__yaml=conda(*CLEAN_PIP, channels=("https://repo.anaconda.com/pkgs/main",))),
+                (("conda.yaml", 2),)),
+    )
+
+    def check(self, model: ModelDir) -> Iterator[Finding]:
+        if model.conda is None:
+            return
+        for channel, span in model.conda.channels:
+            if is_anaconda_channel(channel):
+                yield self.finding(
+                    model.conda.path,
+                    f"conda channel `{channel}` is Anaconda's: its terms of service may require a commercial licence",
+                    span,
+                )

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import PurePosixPath, PureWindowsPath
+
+from modellint.analyzer.model_dir import ModelDir
+from modellint.analyzer.requirements import RequirementLine, local_location
+from modellint.findings import Finding, Severity
+from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._examples import CLEAN, conda, model_files, requirements
+from modellint.rules._requirement_lists import pip_lines
+
+_PLACEHOLDER_PIN = re.compile(r"^0(\.0)*$")
+_FILE_OPTIONS = {"requirement": "-r", "constraint": "-c", "editable": "-e"}
+
+
+class InvalidRequirement(Rule):
+    """## What it does
+    Checks every line of `requirements.txt` and of the conda `pip:` list for requirements that
+    cannot be installed: lines that are neither PEP 508 nor a pip option, the deprecated
+    `sklearn` PyPI alias (its sdist refuses to install), placeholder pins such as `==0.0`, and
+    local files (`file://`, absolute or home paths, `-e`, `-r`, `-c`) that are not inside the
+    model directory.
+
+    ## Why is this bad?
+    The environment build stops at the first line pip cannot satisfy, so nothing is served.
+    Paths resolve against the model directory (MLflow installs from a temp dir linked to it),
+    so a path on the machine that saved the model does not exist anywhere else.
+
+    ## Example
+    ```text
+    sklearn
+    scikit-learn==0.0
+    mypkg @ file:///home/me/mypkg
+    ```
+
+    ## Fix
+    Replace `sklearn` with `scikit-learn` pinned to the version the model was saved with
+    (`sklearn_version` in MLmodel); pin real versions; ship local wheels inside the model
+    directory and refer to them with a relative path.
+    """
+
+    code = "ML104"
+    name = "invalid-requirement"
+    severity = Severity.ERROR
+    fix_title = "Replace the line with an installable requirement"
+
+    VALID = (
+        Valid(CLEAN),
+        Valid(model_files(requirements__txt=requirements("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0",
+                                                         "-c constraints.txt", "./wheels/mypkg-1.0-py3-none-any.whl"),
+                          conda__yaml=conda("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0",
+                                            "-c constraints.txt", "./wheels/mypkg-1.0-py3-none-any.whl"),
+                          constraints__txt="numpy<3\n",
+                          **{"wheels/mypkg-1.0-py3-none-any.whl": b"PK\x05\x06" + b"\x00" * 18})),
+    )
+    INVALID = (
+        Invalid(model_files(requirements__txt=requirements("mlflow==3.17.2", "sklearn", "skops==0.16.0")),
+                (("requirements.txt", 2),)),
+        Invalid(model_files(requirements__txt=requirements("mlflow==3.17.2", "scikit-learn==0.0", "skops==0.16.0")),
+                (("requirements.txt", 2),)),
+        Invalid(model_files(conda__yaml=conda("mlflow==3.17.2", "scikit-learn==1.9.1", "skops 0.16.0")),
+                (("conda.yaml", 9),)),
+        Invalid(model_files(requirements__txt=requirements("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0",
+                                                           "mypkg @ file:///home/me/mypkg", "-c constraints.txt")),
+                (("requirements.txt", 4), ("requirements.txt", 5))),
+    )
+
+    def check(self, model: ModelDir) -> Iterator[Finding]:
+        for line in pip_lines(model):
+            problem = self._problem(model, line)
+            if problem:
+                yield self.finding(line.path, problem, line.span)
+
+    def _problem(self, model: ModelDir, line: RequirementLine) -> str | None:
+        if line.kind == "invalid":
+            return f"`{line.text}` is neither a PEP 508 requirement nor a pip option: {line.error}"
+        if line.kind == "option" and line.option in _FILE_OPTIONS and line.option_value:
+            return self._local_problem(model, line.option_value, f"`{line.text}`")
+        if line.kind == "location" and line.option_value:
+            return self._local_problem(model, line.option_value, f"`{line.text}`")
+        if line.requirement is None:
+            return None
+        if line.name == "sklearn":
+            version = _sklearn_version(model)
+            hint = f" (the model was saved with scikit-learn {version})" if version else ""
+            return f"`{line.text}` is the deprecated `sklearn` alias, which refuses to install; use `scikit-learn`{hint}"
+        pinned = line.pinned_version
+        if pinned is not None and _PLACEHOLDER_PIN.match(pinned):
+            return f"`{line.text}` pins the placeholder version {pinned}, which was never released"
+        if line.requirement.url:
+            return self._local_problem(model, line.requirement.url, f"`{line.text}`")
+        return None
+
+    @staticmethod
+    def _local_problem(model: ModelDir, location: str, shown: str) -> str | None:
+        path = local_location(location)
+        if path is None:
+            return None
+        if PurePosixPath(path).is_absolute() or PureWindowsPath(path).drive or path.startswith("~"):
+            return f"{shown} points outside the model directory, at a path of the machine that saved it"
+        if not model.has_file(path):
+            return f"{shown} names `{path}`, which is not in the model directory"
+        return None
+
+
+def _sklearn_version(model: ModelDir) -> str | None:
+    version = (model.flavors.get("sklearn") or {}).get("sklearn_version")
+    return str(version) if version else None

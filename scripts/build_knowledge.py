@@ -1,0 +1,729 @@
+#!/usr/bin/env python3
+"""Build modellint's knowledge base (modellint/analyzer/knowledge/kb.json.gz) from PyPI metadata.
+
+Which distributions: the N most downloaded ones (rank column of a PyPI package list, default the
+workplace's pypi.tsv), the ML ecosystem named in ``ML_SEEDS`` (MLflow flavors' libraries and their
+extras, cloud SDKs, import-name squatters kept so they can be recognised), every ranked
+``azure-*``/``azureml-*``/``google-cloud-*``/``langchain*``/``llama-index*`` distribution, and the
+dependency closure of all of these. Only those names are looked up: no registry-wide crawl.
+
+How, per distribution (cheap and polite, at most 8 requests in flight, retries with backoff):
+  1. ``GET /pypi/<name>/json``: the latest release's files (the trimmed answer is cached);
+  2. one wheel is chosen (py3-none-any, else manylinux x86_64 cp311/abi3, else the nearest);
+  3. its core metadata comes from PEP 658 (``<wheel url>.metadata``) when the index offers it,
+     else from the wheel's own ``*.dist-info/METADATA`` read with an HTTP Range request;
+  4. its module layout comes from the zip central directory (Range requests on the tail: the
+     End-Of-Central-Directory record, then the directory itself: file names only), namespace-aware
+     (see modellint/analyzer/knowledge/layout.py);
+  5. sdist-only releases: a small sdist is read for PKG-INFO / egg-info (top_level.txt,
+     requires.txt); otherwise the normalised-name guess is recorded and flagged as a guess.
+
+Everything fetched is cached under --cache (default /tmp/kb-cache), so a rerun is quick and
+can be made offline. The output is sorted and gzip'd with a zero mtime: the same inputs give the
+same bytes, except for the recorded build date.
+
+Usage: python scripts/build_knowledge.py [--top 5000] [--cache /tmp/kb-cache] [--date YYYY-MM-DD]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import concurrent.futures
+import csv
+import datetime as dt
+import email.parser
+import gzip
+import hashlib
+import io
+import json
+import re
+import struct
+import sys
+import tarfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from modellint.analyzer.knowledge.layout import SMALL_INIT, importable_path, provided_modules, pth_roots  # noqa: E402
+
+INDEX = "https://pypi.org"
+USER_AGENT = "modellint-build-knowledge/1 (+static linter for MLflow models; cached, <=8 connections)"
+DEFAULT_TSV = Path("/work/.library/env/packages/pypi.tsv")
+OUTPUT = REPO / "modellint" / "analyzer" / "knowledge" / "kb.json.gz"
+MAX_WORKERS = 8
+MAX_SDIST_BYTES = 8 * 1024 * 1024
+MAX_DISTRIBUTIONS = 12000
+FORMAT = 1
+
+# MLflow flavors' libraries, their optional dependencies, the serving stack, cloud SDKs, and the
+# distributions known to squat a popular import name (kept so the loader can refuse to suggest them).
+ML_SEEDS = """
+mlflow mlflow-skinny mlflow-tracing databricks-sdk databricks-connect databricks-cli
+scikit-learn xgboost xgboost-cpu lightgbm catboost
+torch torchvision torchaudio torchtext torchmetrics pytorch-lightning lightning timm
+tensorflow tensorflow-cpu tensorflow-intel tensorflow-hub tensorflow-text tensorflow-io tensorflow-probability
+tensorflow-decision-forests tensorflow-estimator tf-keras keras keras-nlp keras-hub keras-cv
+jax jaxlib flax optax
+transformers sentence-transformers tokenizers accelerate datasets evaluate huggingface-hub safetensors peft
+bitsandbytes sentencepiece tiktoken diffusers setfit
+onnx onnxruntime onnxruntime-gpu skl2onnx onnxmltools tf2onnx onnxconverter-common
+prophet statsmodels sktime pmdarima diviner neuralprophet gluonts darts
+spacy spacy-transformers nltk gensim
+pyspark pyspark-connect h2o paddlepaddle paddle2onnx mxnet shap lime interpret
+fastai fastcore openai anthropic langchain langchain-core langchain-community langchain-openai
+langchain-text-splitters langchain-experimental langgraph llama-index llama-index-core dspy dspy-ai
+johnsnowlabs spark-nlp promptflow mleap cloudpickle skops joblib pandas numpy scipy pyarrow polars
+fastapi uvicorn flask gunicorn waitress starlette pydantic
+boto3 botocore sagemaker s3fs aiobotocore awscli
+azureml-core azureml-mlflow azure-ai-ml azure-storage-blob azure-identity azureml-inference-server-http
+azureml-defaults azure-ai-inference
+google-cloud-storage google-cloud-aiplatform google-cloud-bigquery google-auth gcsfs protobuf
+googleapis-common-protos grpcio
+opencv-python opencv-python-headless opencv-contrib-python opencv-contrib-python-headless
+pillow pillow-simd pillow-heif scikit-image imageio matplotlib seaborn plotly kaleido
+hyperopt optuna ray dask distributed imbalanced-learn category-encoders feature-engine
+autogluon evidently great-expectations vllm deepspeed triton
+pyyaml python-dateutil requests pysocks beautifulsoup4 attrs
+sklearn src cv socks attr bs4 azure google
+""".split()
+
+RANKED_PREFIXES = ("azure-", "azureml-", "google-cloud-", "langchain", "llama-index")
+
+# The one distribution to propose for a module that several distributions provide, where the most
+# downloaded provider is not the one the library's own docs tell users to install.
+PREFERRED = {"cv2": "opencv-python", "PIL": "pillow"}
+
+# Curated facts for releases whose layout cannot be read cheaply (sdist too big to fetch).
+CURATED_LAYOUT = {"pillow-simd": ["PIL"], "pyspark": ["pyspark"], "h2o": ["h2o"]}
+
+# Distributions that exist only to hold or redirect an import name; never proposed for install.
+CURATED_SQUATTERS = {
+    "sklearn": "deprecated alias of scikit-learn (install fails on purpose)",
+    "src": "unrelated project named after the common first-party folder",
+    "cv": "unrelated project, not OpenCV",
+    "socks": "empty placeholder; the socks module comes from PySocks",
+    "attr": "unrelated project sharing attrs' import name",
+    "bs4": "dummy that depends on beautifulsoup4",
+    "azure": "deprecated meta-package, install fails on purpose",
+    "google": "unrelated search scraper (module googlesearch)",
+}
+_SQUAT_SUMMARY = re.compile(
+    r"\b(deprecated|placeholder|dummy package|do not (use|install)|security holding|"
+    r"name ?(squat|reserv)|reserved package|this package has been renamed|use [\w.-]+ instead)\b",
+    re.IGNORECASE,
+)
+
+_cache_lock = threading.Lock()
+
+
+# ---------------------------------------------------------------------------- HTTP with a cache
+
+
+class NotFound(Exception):
+    pass
+
+
+def http_get(url: str, *, byte_range: tuple[int, int] | str | None = None, limit: int = 256 << 20) -> bytes:
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+    if isinstance(byte_range, tuple):
+        headers["Range"] = f"bytes={byte_range[0]}-{byte_range[1]}"
+    elif isinstance(byte_range, str):
+        headers["Range"] = byte_range
+    delay = 1.0
+    for attempt in range(6):
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60) as resp:
+                data = resp.read(limit + 1)
+                if len(data) > limit:
+                    raise RuntimeError(f"{url}: answer larger than {limit} bytes")
+                if byte_range is not None and resp.status == 200:
+                    data = _slice_full_answer(data, byte_range)
+                return data
+        except urllib.error.HTTPError as exc:
+            if exc.code in (404, 410):
+                raise NotFound(url) from None
+            if exc.code not in (408, 429, 500, 502, 503, 504) or attempt == 5:
+                raise
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError):
+            if attempt == 5:
+                raise
+        time.sleep(delay)
+        delay *= 2
+    raise AssertionError("unreachable")
+
+
+def _slice_full_answer(data: bytes, byte_range: tuple[int, int] | str) -> bytes:
+    """The server ignored Range and sent the whole file: cut out what was asked."""
+    if isinstance(byte_range, tuple):
+        return data[byte_range[0] : byte_range[1] + 1]
+    return data[int(byte_range.split("=")[1]) :]
+
+
+class Cache:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def _path(self, kind: str, key: str) -> Path:
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", key)
+        if len(safe) > 150:
+            safe = safe[:100] + hashlib.sha256(key.encode()).hexdigest()[:16]
+        return self.root / kind / f"{safe}.json.gz"
+
+    def get(self, kind: str, key: str):
+        path = self._path(kind, key)
+        if path.exists():
+            with gzip.open(path, "rt", encoding="utf-8") as fh:
+                return json.load(fh)
+        return None
+
+    def put(self, kind: str, key: str, value) -> None:
+        path = self._path(kind, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{threading.get_ident()}")
+        with gzip.open(tmp, "wt", encoding="utf-8") as fh:
+            json.dump(value, fh)
+        tmp.replace(path)
+
+
+# ---------------------------------------------------------------------------- the release's files
+
+
+def project_json(cache: Cache, name: str) -> dict | None:
+    cached = cache.get("project", name)
+    if cached is not None:
+        return cached or None
+    try:
+        raw = json.loads(http_get(f"{INDEX}/pypi/{urllib.parse.quote(name)}/json"))
+    except NotFound:
+        cache.put("project", name, {})
+        return None
+    base = f"{INDEX}/pypi/{urllib.parse.quote(name)}/json"
+    version = raw["info"]["version"]
+    files = raw.get("urls") or []
+    if not files:  # latest release has no files (all yanked or removed): newest release that has some
+        for candidate in sorted(raw.get("releases", {}), key=_version_key, reverse=True):
+            if raw["releases"][candidate]:
+                version, files = candidate, raw["releases"][candidate]
+                break
+    trimmed = {
+        "name": raw["info"]["name"],
+        "version": version,
+        "summary": (raw["info"].get("summary") or "")[:300],
+        "requires_python": raw["info"].get("requires_python") or "",
+        "files": [
+            {
+                "filename": f["filename"],
+                "url": urllib.parse.urljoin(base, f["url"]),
+                "packagetype": f["packagetype"],
+                "size": f.get("size") or 0,
+                "core_metadata": bool(f.get("core_metadata") or f.get("data-dist-info-metadata")),
+                "yanked": bool(f.get("yanked")),
+            }
+            for f in files
+        ],
+    }
+    cache.put("project", name, trimmed)
+    return trimmed
+
+
+def _version_key(text: str):
+    try:
+        version = Version(text)
+        return (not version.is_prerelease, version)
+    except InvalidVersion:
+        return (False, Version("0"))
+
+
+_WHEEL = re.compile(r"^(?P<name>.+?)-(?P<ver>[^-]+)(?:-(?P<build>\d[^-]*))?-(?P<py>[^-]+)-(?P<abi>[^-]+)-(?P<plat>[^-]+)\.whl$")
+
+
+def wheel_preference(filename: str) -> tuple | None:
+    """Sort key (smaller is better) for a wheel file name; None when not a wheel."""
+    match = _WHEEL.match(filename)
+    if not match:
+        return None
+    pys, abis, plats = (set(match.group(k).split(".")) for k in ("py", "abi", "plat"))
+    if "none" in abis and "any" in plats and (pys & {"py3", "py2.py3"} or any(p.startswith("py3") for p in pys)):
+        return (0, 0, filename)
+    linux64 = any(("manylinux" in p or "linux" in p) and p.endswith("x86_64") and "musl" not in p for p in plats)
+    cp_versions = [int(p[3:]) for p in pys if re.fullmatch(r"cp3\d+", p)]
+    distance = min((abs(v - 11) + (0.5 if v > 11 else 0) for v in cp_versions), default=50)
+    if "abi3" in abis and cp_versions and min(cp_versions) <= 11:
+        distance = 0
+    if "none" in abis and "any" in plats:
+        return (1, 0, filename)  # py2-only or odd tags, still pure
+    if linux64:
+        return (2, distance, filename)
+    if any("linux" in p for p in plats):
+        return (3, distance, filename)
+    return (4, distance, filename)
+
+
+def choose_file(files: list[dict]) -> dict | None:
+    live = [f for f in files if not f["yanked"]] or files
+    wheels = [(wheel_preference(f["filename"]), f) for f in live if f["filename"].endswith(".whl")]
+    wheels = [(k, f) for k, f in wheels if k is not None]
+    if wheels:
+        return min(wheels, key=lambda kf: kf[0])[1]
+    sdists = [f for f in live if f["packagetype"] == "sdist"]
+    return min(sdists, key=lambda f: f["size"]) if sdists else None
+
+
+# ---------------------------------------------------------------------------- wheels over HTTP Range
+
+
+@dataclass
+class ZipEntry:
+    name: str
+    method: int
+    compressed: int
+    size: int
+    offset: int
+
+
+def central_directory(url: str, file_size: int) -> list[ZipEntry]:
+    tail_len = min(file_size, 1 << 16) if file_size else 1 << 16
+    tail = http_get(url, byte_range=f"bytes=-{tail_len}")
+    tail_start = (file_size or len(tail)) - len(tail)
+    eocd = tail.rfind(b"PK\x05\x06")
+    if eocd < 0:
+        raise RuntimeError(f"{url}: no end of central directory in the last {tail_len} bytes")
+    _, _, _, _, count, cd_size, cd_offset, _ = struct.unpack("<4sHHHHIIH", tail[eocd : eocd + 22])
+    locator = tail.rfind(b"PK\x06\x07", 0, eocd)
+    if locator >= 0:  # zip64
+        (eocd64_offset,) = struct.unpack("<Q", tail[locator + 8 : locator + 16])
+        rec = _read_range(url, tail, tail_start, eocd64_offset, 56)
+        count, cd_size, cd_offset = struct.unpack("<QQQ", rec[32:56])
+    directory = _read_range(url, tail, tail_start, cd_offset, cd_size)
+    entries, pos = [], 0
+    for _ in range(count):
+        if directory[pos : pos + 4] != b"PK\x01\x02":
+            raise RuntimeError(f"{url}: bad central directory entry")
+        (method, _, _, _, compressed, size, name_len, extra_len, comment_len, _, _, _, offset) = struct.unpack(
+            "<HHHIIIHHHHHII", directory[pos + 10 : pos + 46]
+        )
+        name = directory[pos + 46 : pos + 46 + name_len].decode("utf-8", "replace")
+        extra = directory[pos + 46 + name_len : pos + 46 + name_len + extra_len]
+        if 0xFFFFFFFF in (compressed, size, offset):
+            size, compressed, offset = _zip64_fields(extra, size, compressed, offset)
+        entries.append(ZipEntry(name, method, compressed, size, offset))
+        pos += 46 + name_len + extra_len + comment_len
+    return entries
+
+
+def _zip64_fields(extra: bytes, size: int, compressed: int, offset: int) -> tuple[int, int, int]:
+    pos = 0
+    while pos + 4 <= len(extra):
+        tag, length = struct.unpack("<HH", extra[pos : pos + 4])
+        if tag == 1:
+            values, field_pos = [], pos + 4
+            for current in (size, compressed, offset):
+                if current == 0xFFFFFFFF:
+                    (current,) = struct.unpack("<Q", extra[field_pos : field_pos + 8])
+                    field_pos += 8
+                values.append(current)
+            return values[0], values[1], values[2]
+        pos += 4 + length
+    return size, compressed, offset
+
+
+def _read_range(url: str, tail: bytes, tail_start: int, start: int, length: int) -> bytes:
+    if start >= tail_start:
+        return tail[start - tail_start : start - tail_start + length]
+    return http_get(url, byte_range=(start, start + length - 1))
+
+
+def read_member(url: str, entry: ZipEntry) -> bytes:
+    # Local header (30 bytes) + name + extra (extra length unknown until read: ask for some slack).
+    blob = http_get(url, byte_range=(entry.offset, entry.offset + 30 + len(entry.name.encode()) + 1024 + entry.compressed))
+    name_len, extra_len = struct.unpack("<HH", blob[26:30])
+    data = blob[30 + name_len + extra_len : 30 + name_len + extra_len + entry.compressed]
+    if len(data) < entry.compressed:
+        start = entry.offset + 30 + name_len + extra_len
+        data = http_get(url, byte_range=(start, start + entry.compressed - 1))
+    if entry.method == 0:
+        return data
+    if entry.method == 8:
+        return zlib.decompressobj(-15).decompress(data)
+    raise RuntimeError(f"{url}: {entry.name} uses zip method {entry.method}")
+
+
+def wheel_facts(cache: Cache, file: dict) -> dict:
+    cached = cache.get("wheel", file["filename"])
+    if cached is not None:
+        return cached
+    url = file["url"]
+    entries = central_directory(url, file["size"])
+    by_name = {e.name: e for e in entries}
+    small: dict[str, str] = {}  # contents of small files the layout needed (cached for offline reruns)
+
+    def read(path: str, limit: int = 64 * 1024) -> bytes | None:
+        entry = by_name.get(path)
+        if entry is None or entry.size > limit:
+            return None
+        content = read_member(url, entry)
+        small[path] = base64.b64encode(content).decode()
+        return content
+
+    metadata = None
+    if file["core_metadata"]:
+        try:
+            metadata = http_get(url + ".metadata").decode("utf-8", "replace")
+        except NotFound:
+            metadata = None
+    dist_info = [e.name for e in entries if re.fullmatch(r"[^/]+\.dist-info/METADATA", e.name)]
+    if metadata is None and dist_info:
+        path = sorted(dist_info, key=len)[0]
+        metadata = (read(path, limit=16 << 20) or b"").decode("utf-8", "replace")
+        small.pop(path, None)
+    namespace_files = [e.name for e in entries if re.fullmatch(r"[^/]+\.dist-info/namespace_packages\.txt", e.name)]
+    for path in namespace_files:
+        read(path)
+    for e in entries:
+        if e.name.endswith(".pth") and "/" not in (importable_path(e.name) or "/"):
+            read(e.name)
+    facts = {"files": [[e.name, e.size] for e in entries if importable_path(e.name)], "metadata": metadata or "", "small": small}
+    # Small __init__.py files that might only extend __path__ are read now, while online.
+    layout_from(facts, lambda p: read(p) if p not in small else base64.b64decode(small[p]))
+    cache.put("wheel", file["filename"], facts)
+    return facts
+
+
+def layout_from(facts: dict, read) -> list[str]:
+    small = facts["small"]
+    declared: list[str] = []
+    roots: list[str] = []
+    for path, content in sorted(small.items()):
+        text = base64.b64decode(content)
+        if path.endswith("namespace_packages.txt"):
+            declared += [line.strip() for line in text.decode("utf-8", "replace").splitlines() if line.strip()]
+        elif path.endswith(".pth"):
+            roots += pth_roots(text)
+    return provided_modules([tuple(f) for f in facts["files"]], namespace_packages=declared, read=read, extra_roots=roots)
+
+
+# ---------------------------------------------------------------------------- sdists
+
+
+class _CountingReader(io.RawIOBase):
+    """A response body that stops (EOF) after ``limit`` bytes: big sdists are only read at the head."""
+
+    def __init__(self, resp, limit: int):
+        self.resp, self.left, self.truncated = resp, limit, False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.left <= 0:
+            self.truncated = True
+            return 0
+        data = self.resp.read(min(len(buffer), self.left))
+        self.left -= len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def sdist_facts(cache: Cache, file: dict) -> dict | None:
+    """Member names and egg-info files of an sdist. A tarball is streamed and only its first
+    MAX_SDIST_BYTES are read: setuptools puts PKG-INFO and the egg-info near the start."""
+    cached = cache.get("sdist", file["filename"])
+    if cached is not None:
+        return cached or None
+    members: dict[str, bytes] = {}
+    names: list[tuple[str, int]] = []
+    wanted = re.compile(r"^[^/]+/(PKG-INFO|(?:src/)?[^/]+\.egg-info/(?:top_level|requires|namespace_packages)\.txt)$")
+    complete = True
+    try:
+        if file["filename"].endswith(".zip"):
+            if file["size"] > MAX_SDIST_BYTES:
+                cache.put("sdist", file["filename"], {})
+                return None
+            with zipfile.ZipFile(io.BytesIO(http_get(file["url"], limit=MAX_SDIST_BYTES * 2))) as zf:
+                for info in zf.infolist():
+                    names.append((info.filename, info.file_size))
+                    if wanted.match(info.filename):
+                        members[info.filename] = zf.read(info)
+        else:
+            request = urllib.request.Request(file["url"], headers={"User-Agent": USER_AGENT})
+            with urllib.request.urlopen(request, timeout=120) as resp:
+                reader = _CountingReader(resp, MAX_SDIST_BYTES)
+                try:
+                    with tarfile.open(fileobj=io.BufferedReader(reader), mode="r|*") as tf:
+                        for info in tf:
+                            if info.isfile():
+                                names.append((info.name, info.size))
+                                if wanted.match(info.name):
+                                    members[info.name] = tf.extractfile(info).read()
+                except (tarfile.TarError, EOFError, zlib.error, OSError):
+                    if not reader.truncated:
+                        raise
+                complete = not reader.truncated
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error, RuntimeError):
+        cache.put("sdist", file["filename"], {})
+        return None
+    facts = {
+        "names": names if complete else [],
+        "members": {k: v.decode("utf-8", "replace") for k, v in members.items()},
+    }
+    cache.put("sdist", file["filename"], facts)
+    return facts
+
+
+def sdist_layout(facts: dict) -> tuple[list[str], list[str], bool]:
+    """(modules, requires, certain) from an sdist's egg-info, else from its source tree."""
+    members = facts["members"]
+    top_level = next((v for k, v in sorted(members.items(), key=lambda kv: len(kv[0])) if k.endswith("top_level.txt")), None)
+    requires_txt = next((v for k, v in members.items() if k.endswith("requires.txt")), None)
+    pkg_info = next((v for k, v in sorted(members.items()) if k.count("/") == 1 and k.endswith("PKG-INFO")), "")
+    requires = [r for r in _parse_metadata(pkg_info)["requires"]] if pkg_info else []
+    if not requires and requires_txt:
+        requires = _requires_txt(requires_txt)
+    if top_level is not None:
+        modules = sorted({m.strip().replace("/", ".") for m in top_level.splitlines() if m.strip() and not m.startswith("_")} or set())
+        if modules:
+            return modules, requires, True
+    if not facts["names"]:
+        return [], requires, False
+    stripped = []
+    for name, size in facts["names"]:
+        parts = name.split("/", 1)
+        if len(parts) == 2 and not parts[1].startswith(("tests/", "test/", "docs/", "doc/", "examples/", "benchmarks/")):
+            rel = parts[1][4:] if parts[1].startswith("src/") else parts[1]
+            stripped.append((rel, size))
+    return provided_modules(stripped), requires, False
+
+
+def _requires_txt(text: str) -> list[str]:
+    out, section = [], ""
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            section = line.strip("[]")
+            continue
+        extra, _, marker = section.partition(":")
+        markers = [f"({marker})"] if marker else []
+        if extra:
+            markers.append(f'extra == "{extra}"')
+        out.append(line + (f"; {' and '.join(markers)}" if markers else ""))
+    return out
+
+
+# ---------------------------------------------------------------------------- metadata
+
+
+def _parse_metadata(text: str) -> dict:
+    msg = email.parser.HeaderParser().parsestr(text)
+    return {
+        "requires": [" ".join(r.split()) for r in msg.get_all("Requires-Dist") or []],
+        "extras": sorted({canonicalize_name(e) for e in msg.get_all("Provides-Extra") or []}),
+        "requires_python": (msg.get("Requires-Python") or "").strip(),
+        "version": (msg.get("Version") or "").strip(),
+    }
+
+
+def _valid_requires(requires: list[str]) -> list[str]:
+    valid = []
+    for line in requires:
+        try:
+            Requirement(line)
+        except InvalidRequirement:
+            continue
+        valid.append(line)
+    return sorted(set(valid))
+
+
+def extras_named(requires: list[str]) -> list[str]:
+    found = set()
+    for line in requires:
+        found.update(canonicalize_name(e) for e in re.findall(r"""extra\s*==\s*['"]([^'"]+)['"]""", line))
+    return sorted(found)
+
+
+@dataclass
+class Record:
+    name: str
+    version: str = ""
+    rank: int = 0
+    flags: str = ""  # w wheel layout, s sdist egg-info, t sdist tree, g guess, c curated, q squatter, e no modules
+    modules: list[str] = field(default_factory=list)
+    requires: list[str] = field(default_factory=list)
+    extras: list[str] = field(default_factory=list)
+    requires_python: str = ""
+    error: str = ""
+
+
+def describe(cache: Cache, name: str, rank: int) -> Record:
+    record = Record(name=name, rank=rank)
+    project = project_json(cache, name)
+    if project is None:
+        record.flags, record.modules, record.error = "g", [guess_module(name)], "not on the index"
+        return record
+    record.version = project["version"]
+    record.requires_python = project["requires_python"]
+    chosen = choose_file(project["files"])
+    try:
+        if chosen is not None and chosen["filename"].endswith(".whl"):
+            facts = wheel_facts(cache, chosen)
+            small = facts["small"]
+            record.modules = layout_from(facts, lambda p: base64.b64decode(small[p]) if p in small else None)
+            meta = _parse_metadata(facts["metadata"])
+            record.requires, record.extras = meta["requires"], meta["extras"]
+            record.requires_python = meta["requires_python"] or record.requires_python
+            record.flags = "w"
+        elif chosen is not None:
+            facts = sdist_facts(cache, chosen)
+            if facts:
+                record.modules, record.requires, certain = sdist_layout(facts)
+                record.flags = "s" if certain else ("t" if facts["names"] else "")
+    except (RuntimeError, NotFound, urllib.error.URLError, OSError, struct.error, zlib.error, ValueError) as exc:
+        record.error = f"{type(exc).__name__}: {exc}"[:200]
+    if name in CURATED_LAYOUT:
+        record.modules, record.flags = CURATED_LAYOUT[name], record.flags + "c"
+    elif not record.flags:
+        record.modules, record.flags = [guess_module(name)], "g"
+    elif not record.modules:
+        record.flags += "e"
+    record.requires = _valid_requires(record.requires)
+    record.extras = sorted(set(record.extras) | set(extras_named(record.requires)))
+    if name in CURATED_SQUATTERS or _SQUAT_SUMMARY.search(project["summary"]):
+        record.flags += "q"
+    return record
+
+
+def guess_module(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+# ---------------------------------------------------------------------------- selection and build
+
+
+def read_ranks(tsv: Path) -> dict[str, int]:
+    ranks: dict[str, int] = {}
+    with tsv.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        header = next(reader)
+        col = header.index("rank_among_15000_most_downloaded")
+        for row in reader:
+            if len(row) > col and row[col].strip().isdigit():
+                name = canonicalize_name(row[0])
+                rank = int(row[col])
+                ranks[name] = min(rank, ranks.get(name, rank))
+    return ranks
+
+
+def seeds(ranks: dict[str, int], top: int) -> tuple[set[str], set[str]]:
+    """(all seed names, the ML ones whose extras are followed too)."""
+    ml = {canonicalize_name(n) for n in ML_SEEDS}
+    chosen = {n for n, r in ranks.items() if r <= top}
+    chosen |= {n for n in ranks if n.startswith(RANKED_PREFIXES)}
+    return chosen | ml, ml
+
+
+def dependency_names(record: Record, follow_extras: bool) -> set[str]:
+    names = set()
+    for line in record.requires:
+        req = Requirement(line)
+        if req.marker is not None and "extra" in str(req.marker) and not follow_extras:
+            continue
+        names.add(canonicalize_name(req.name))
+    return names
+
+
+def build(args: argparse.Namespace) -> dict:
+    ranks = read_ranks(args.tsv)
+    cache = Cache(args.cache)
+    pending, ml = seeds(ranks, args.top)
+    records: dict[str, Record] = {}
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
+        wave = 0
+        while pending and len(records) < MAX_DISTRIBUTIONS:
+            batch = sorted(pending)[: MAX_DISTRIBUTIONS - len(records)]
+            pending = set()
+            wave += 1
+            print(f"wave {wave}: {len(batch)} distributions", file=sys.stderr, flush=True)
+            futures = {pool.submit(describe, cache, n, ranks.get(n, 0)): n for n in batch}
+            for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+                record = future.result()
+                records[record.name] = record
+                if done % 250 == 0:
+                    print(f"  {done}/{len(batch)} in {time.monotonic() - started:.0f}s", file=sys.stderr, flush=True)
+            for record in (records[n] for n in batch):
+                pending |= dependency_names(record, follow_extras=record.name in ml) - records.keys()
+    errors = sorted((r.name, r.error) for r in records.values() if r.error)
+    for name, error in errors:
+        print(f"warning: {name}: {error}", file=sys.stderr)
+    dists = {
+        name: [r.version, r.rank, "".join(sorted(set(r.flags))), r.modules, r.requires, r.extras, r.requires_python]
+        for name, r in sorted(records.items())
+    }
+    return {
+        "format": FORMAT,
+        "build_date": args.date,
+        "source": "PyPI JSON API + wheel zip directories / core metadata (scripts/build_knowledge.py)",
+        "columns": ["version", "download_rank", "flags", "modules", "requires_dist", "extras", "requires_python"],
+        "flags": {
+            "w": "layout from a wheel",
+            "s": "layout from an sdist's egg-info top_level.txt",
+            "t": "layout inferred from an sdist's source tree",
+            "g": "unknown layout: the normalised-name guess",
+            "c": "curated layout",
+            "e": "ships no importable module (meta-package)",
+            "q": "squats an import name: never suggested",
+        },
+        "preferred": dict(sorted(PREFERRED.items())),
+        "squatters": dict(sorted(CURATED_SQUATTERS.items())),
+        "dists": dists,
+        "_seconds": round(time.monotonic() - started, 1),
+    }
+
+
+def write(kb: dict, output: Path) -> int:
+    kb = dict(kb)
+    kb.pop("_seconds", None)
+    payload = json.dumps(kb, sort_keys=False, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=9, mtime=0, filename="") as gz:
+        gz.write(payload)
+    output.write_bytes(buffer.getvalue())
+    return len(buffer.getvalue())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--top", type=int, default=5000, help="most downloaded distributions to include")
+    parser.add_argument("--tsv", type=Path, default=DEFAULT_TSV, help="PyPI package list with a download rank column")
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/kb-cache"))
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--date", default=dt.date.today().isoformat(), help="build date to record")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    kb = build(args)
+    size = write(kb, args.output)
+    modules = sum(len(v[3]) for v in kb["dists"].values())
+    print(
+        f"{len(kb['dists'])} distributions, {modules} modules, {size} bytes -> {args.output} "
+        f"in {time.monotonic() - started:.0f}s",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

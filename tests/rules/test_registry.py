@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+
+import modellint.rules as rules_package
+from modellint.findings import Severity
+from modellint.rules import ALL_RULES, Rule
+
+
+def test_codes_and_names_are_unique():
+    codes = [rule.code for rule in ALL_RULES]
+    names = [rule.name for rule in ALL_RULES]
+    assert len(codes) == len(set(codes))
+    assert len(names) == len(set(names))
+
+
+def test_every_rule_module_is_registered():
+    registered = {rule.__module__ for rule in ALL_RULES}
+    for module_info in pkgutil.iter_modules(rules_package.__path__):
+        if module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"modellint.rules.{module_info.name}")
+        assert module.__name__ in registered, f"{module.__name__} is not in ALL_RULES"
+        defined = [value for value in vars(module).values()
+                   if isinstance(value, type) and issubclass(value, Rule) and value is not Rule and value.__module__ == module.__name__]
+        assert len(defined) == 1, f"{module.__name__} must define exactly one rule"
+        assert module_info.name.startswith(defined[0].code.lower() + "_")
+
+
+def test_registry_is_in_code_order():
+    assert [rule.code for rule in ALL_RULES] == sorted(rule.code for rule in ALL_RULES)
+
+
+def test_every_rule_documents_and_tests_itself():
+    for rule in ALL_RULES:
+        assert re.fullmatch(r"ML\d{3}", rule.code)
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.name)
+        assert isinstance(rule.severity, Severity)
+        doc = rule.documentation()
+        for section in ("## What it does", "## Why is this bad?", "## Example", "## Fix"):
+            assert section in doc, f"{rule.code} lacks {section}"
+        assert rule.summary()
+        assert rule.VALID and rule.INVALID, f"{rule.code} needs VALID and INVALID examples"

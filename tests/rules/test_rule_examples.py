@@ -1,0 +1,63 @@
+"""Every rule's VALID/INVALID examples run as tests (Fixit's self-testing rules)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from modellint.analyzer.model_dir import ModelDir
+from modellint.findings import Severity
+from modellint.rules import ALL_RULES
+from tests.conftest import write_files
+
+RUN_DATE = datetime.date(2026, 12, 1)
+
+
+def _cases(kind: str) -> list:
+    return list(_iter_cases(kind))
+
+
+def _iter_cases(kind: str):
+    for rule in ALL_RULES:
+        for index, case in enumerate(getattr(rule, kind)):
+            yield pytest.param(rule, case, id=f"{rule.code}-{kind.lower()}-{index}")
+
+
+def _run(rule, root):
+    model = ModelDir(root, run_date=RUN_DATE)
+    if rule.requires_mlmodel and model.mlmodel is None:
+        return []
+    return list(rule().check(model))
+
+
+@pytest.mark.parametrize(("rule", "case"), _cases("VALID"))
+def test_valid_example_is_silent(rule, case, tmp_path):
+    root = write_files(tmp_path / "model", case.files)
+    assert _run(rule, root) == []
+
+
+@pytest.mark.parametrize(("rule", "case"), _cases("INVALID"))
+def test_invalid_example_fires_where_expected(rule, case, tmp_path):
+    root = write_files(tmp_path / "model", case.files)
+    findings = _run(rule, root)
+    where = sorted((finding.path.relative_to(root).as_posix(), finding.span.line) for finding in findings)
+    assert where == sorted(case.expect), [finding.message for finding in findings]
+    expected_severity = rule.severity if case.severity is None else case.severity
+    assert {finding.severity for finding in findings} == {expected_severity}
+    for finding in findings:
+        assert finding.code == rule.code and finding.name == rule.name
+        assert finding.message and not finding.message.endswith(".")
+
+
+@pytest.mark.parametrize(("rule", "case"), _cases("VALID"))
+def test_valid_examples_are_clean_for_every_rule(rule, case, tmp_path):
+    """A VALID example is a correct model: no rule may report an error or a warning on it."""
+    root = write_files(tmp_path / "model", case.files)
+    loud = [
+        (other.code, finding.message)
+        for other in ALL_RULES
+        for finding in _run(other, root)
+        if finding.severity >= Severity.WARNING
+    ]
+    assert loud == []
