@@ -97,8 +97,9 @@ def _file_lines(path: Path) -> tuple[str, ...]:
 
 def display_path(path: Path, base: Path) -> str:
     """POSIX path relative to ``base`` when below it, else absolute: stable across machines."""
+    # abspath, not resolve(): resolving follows symlinks and raises on a symlink loop.
     try:
-        return path.resolve().relative_to(base).as_posix() if path.is_absolute() else path.as_posix()
+        return Path(os.path.abspath(path)).relative_to(base).as_posix()
     except ValueError:
         return path.as_posix()
 

@@ -78,7 +78,7 @@ def parse_yaml(text: str) -> YamlDocument:
     finally:
         loader.dispose()
     document = YamlDocument(data)
-    _record_spans(node, (), document)
+    _record_spans(node, (), document, set())
     return document
 
 
@@ -101,10 +101,13 @@ def _node_span(node: yaml.Node) -> Span:
     return Span(start.line + 1, start.column + 1, end_line, end_column)
 
 
-def _record_spans(node: yaml.Node, path: KeyPath, document: YamlDocument, depth: int = 0) -> None:
+def _record_spans(node: yaml.Node, path: KeyPath, document: YamlDocument, visited: set[int]) -> None:
     document.value_spans[path] = _node_span(node)
-    if depth > 200:  # pathological nesting: positions below this depth fall back to the ancestor
+    # Aliases make the node graph a DAG or even a cycle (`a: &a [*a]`): visit each node once.
+    # Pathological nesting stops at a fixed depth; deeper positions fall back to the ancestor.
+    if id(node) in visited or len(path) > 100:
         return
+    visited.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
@@ -112,10 +115,10 @@ def _record_spans(node: yaml.Node, path: KeyPath, document: YamlDocument, depth:
             key = _scalar_key(key_node)
             child = (*path, key)
             document.key_spans[child] = _node_span(key_node)
-            _record_spans(value_node, child, document, depth + 1)
+            _record_spans(value_node, child, document, visited)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _record_spans(item, (*path, index), document, depth + 1)
+            _record_spans(item, (*path, index), document, visited)
 
 
 def _scalar_key(node: yaml.ScalarNode) -> Any:
