@@ -235,6 +235,33 @@ class ModelDir:
                 return version[0], version[1]
         return None
 
+    @cached_property
+    def declared_requirements(self) -> list:
+        """Requirement lines of requirements.txt and the conda `pip:` list, in that order."""
+        lines = list(self.requirements.lines) if self.requirements else []
+        if self.conda and self.conda.pip:
+            lines.extend(self.conda.pip.lines)
+        return lines
+
+    @cached_property
+    def environment(self):
+        """The :class:`~modellint.analyzer.environment.DeclaredEnvironment` (loads the knowledge base)."""
+        from modellint.analyzer.environment import DeclaredEnvironment
+        from modellint.analyzer.knowledge import load
+
+        return DeclaredEnvironment(self.declared_requirements, self.declared_python, load())
+
+    def code_module_exists(self, module: str) -> bool:
+        """Whether the top-level package/module of ``module`` is shipped in a code dir."""
+        top = module.split(".")[0]
+        for _, code in self.code_dirs:
+            directory = self.root / code
+            if exists(directory / f"{top}.py") or (directory / top).is_dir() or any(
+                exists(path) for path in directory.glob(f"{top}.*.so")
+            ):
+                return True
+        return False
+
     # --- paths MLmodel refers to ----------------------------------------------------------------
 
     @cached_property

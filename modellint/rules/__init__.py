@@ -7,6 +7,7 @@ from modellint.rules.ml001_mlmodel_unreadable import MlmodelUnreadable
 from modellint.rules.ml002_no_pyfunc_flavor import NoPyfuncFlavor
 from modellint.rules.ml003_missing_model_file import MissingModelFile
 from modellint.rules.ml004_absolute_path_reference import AbsolutePathReference
+from modellint.rules.ml005_loader_module_unresolvable import LoaderModuleUnresolvable
 from modellint.rules.ml101_missing_env_file import MissingEnvFile
 from modellint.rules.ml102_env_files_inconsistent import EnvFilesInconsistent
 from modellint.rules.ml103_defaults_channel import DefaultsChannel
@@ -23,6 +24,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     NoPyfuncFlavor,
     MissingModelFile,
     AbsolutePathReference,
+    LoaderModuleUnresolvable,
     MissingEnvFile,
     EnvFilesInconsistent,
     DefaultsChannel,
