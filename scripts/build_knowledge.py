@@ -110,6 +110,11 @@ PREFERRED = {"cv2": "opencv-python", "PIL": "pillow"}
 CURATED_LAYOUT = {"pillow-simd": ["PIL"], "pyspark": ["pyspark"], "h2o": ["h2o"]}
 
 # Distributions that exist only to hold or redirect an import name; never proposed for install.
+# Namespace roots many distributions install into. A wheel that ships a regular
+# ``google/__init__.py`` (google-api, grpc-google-logging-v2...) must not become the owner of
+# ``google``: that would make it the suggestion for every unknown ``google.*`` import.
+SHARED_NAMESPACE_ROOTS = frozenset({"azure", "backports", "google", "google.cloud", "sphinxcontrib"})
+
 CURATED_SQUATTERS = {
     "sklearn": "deprecated alias of scikit-learn (install fails on purpose)",
     "src": "unrelated project named after the common first-party folder",
@@ -121,8 +126,9 @@ CURATED_SQUATTERS = {
     "google": "unrelated search scraper (module googlesearch)",
 }
 _SQUAT_SUMMARY = re.compile(
-    r"\b(deprecated|placeholder|dummy package|do not (use|install)|security holding|"
-    r"name ?(squat|reserv)|reserved package|this package has been renamed|use [\w.-]+ instead)\b",
+    r"^\W*deprecated\b|\b(?:is|was|now) deprecated\b|\bdeprecated (?:package|backport|alias|sklearn)\b|placeholder (?:package|project|for)\b|"
+    r"dummy package|should be deleted|do not (?:use|install)|security holding|name ?squat|reserved (?:package|name)|"
+    r"has been renamed|\buse [\w.-]+ instead\b",
     re.IGNORECASE,
 )
 
@@ -402,7 +408,7 @@ def wheel_facts(cache: Cache, file: dict) -> dict:
     return facts
 
 
-def layout_from(facts: dict, read) -> list[str]:
+def layout_from(facts: dict, read, shared: set[str] = frozenset()) -> list[str]:
     small = facts["small"]
     declared: list[str] = []
     roots: list[str] = []
@@ -412,7 +418,9 @@ def layout_from(facts: dict, read) -> list[str]:
             declared += [line.strip() for line in text.decode("utf-8", "replace").splitlines() if line.strip()]
         elif path.endswith(".pth"):
             roots += pth_roots(text)
-    return provided_modules([tuple(f) for f in facts["files"]], namespace_packages=declared, read=read, extra_roots=roots)
+    return provided_modules(
+        [tuple(f) for f in facts["files"]], namespace_packages=declared, read=read, extra_roots=roots, shared=shared
+    )
 
 
 # ---------------------------------------------------------------------------- sdists
@@ -560,12 +568,13 @@ class Record:
     name: str
     version: str = ""
     rank: int = 0
-    flags: str = ""  # w wheel layout, s sdist egg-info, t sdist tree, g guess, c curated, q squatter, e no modules
+    flags: str = ""  # see the "flags" legend written into the data file
     modules: list[str] = field(default_factory=list)
     requires: list[str] = field(default_factory=list)
     extras: list[str] = field(default_factory=list)
     requires_python: str = ""
     error: str = ""
+    wheel: dict | None = None
 
 
 def describe(cache: Cache, name: str, rank: int) -> Record:
@@ -580,6 +589,7 @@ def describe(cache: Cache, name: str, rank: int) -> Record:
     try:
         if chosen is not None and chosen["filename"].endswith(".whl"):
             facts = wheel_facts(cache, chosen)
+            record.wheel = chosen
             small = facts["small"]
             record.modules = layout_from(facts, lambda p: base64.b64decode(small[p]) if p in small else None)
             meta = _parse_metadata(facts["metadata"])
@@ -601,8 +611,10 @@ def describe(cache: Cache, name: str, rank: int) -> Record:
         record.flags += "e"
     record.requires = _valid_requires(record.requires)
     record.extras = sorted(set(record.extras) | set(extras_named(record.requires)))
-    if name in CURATED_SQUATTERS or _SQUAT_SUMMARY.search(project["summary"]):
+    if name in CURATED_SQUATTERS:
         record.flags += "q"
+    elif _SQUAT_SUMMARY.search(project["summary"]):
+        record.flags += "d"
     return record
 
 
@@ -666,6 +678,9 @@ def build(args: argparse.Namespace) -> dict:
                     print(f"  {done}/{len(batch)} in {time.monotonic() - started:.0f}s", file=sys.stderr, flush=True)
             for record in (records[n] for n in batch):
                 pending |= dependency_names(record, follow_extras=record.name in ml) - records.keys()
+    resolve_shared_namespaces(cache, records)
+    for record in records.values():
+        record.modules = [m for m in record.modules if m not in SHARED_NAMESPACE_ROOTS]
     errors = sorted((r.name, r.error) for r in records.values() if r.error)
     for name, error in errors:
         print(f"warning: {name}: {error}", file=sys.stderr)
@@ -685,13 +700,38 @@ def build(args: argparse.Namespace) -> dict:
             "g": "unknown layout: the normalised-name guess",
             "c": "curated layout",
             "e": "ships no importable module (meta-package)",
-            "q": "squats an import name: never suggested",
+            "q": "squats an import name (curated): never suggested",
+            "d": "summary says deprecated / placeholder / renamed: suggested only when nothing else",
         },
         "preferred": dict(sorted(PREFERRED.items())),
         "squatters": dict(sorted(CURATED_SQUATTERS.items())),
         "dists": dists,
         "_seconds": round(time.monotonic() - started, 1),
     }
+
+
+def resolve_shared_namespaces(cache: Cache, records: dict[str, Record]) -> None:
+    """A distribution that ships a thin ``azure/__init__.py`` next to ``azure/monitor/...`` does
+    not own ``azure`` when other distributions install into it: look one level deeper."""
+    for _ in range(3):
+        shared = {
+            ".".join(parts[:depth])
+            for r in records.values()
+            for parts in (m.split(".") for m in r.modules)
+            for depth in range(1, len(parts))
+        }
+        changed = False
+        for record in records.values():
+            if record.wheel is None or "c" in record.flags or not set(record.modules) & shared:
+                continue
+            facts = wheel_facts(cache, record.wheel)
+            small = facts["small"]
+            modules = layout_from(facts, lambda p: base64.b64decode(small[p]) if p in small else None, shared)
+            if modules != record.modules:
+                print(f"  {record.name}: {record.modules[:3]} -> {modules[:3]} (shared namespace)", file=sys.stderr)
+                record.modules, changed = modules, True
+        if not changed:
+            return
 
 
 def write(kb: dict, output: Path) -> int:

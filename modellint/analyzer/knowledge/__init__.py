@@ -94,6 +94,16 @@ def _marker_mentions_extra(line: str) -> bool:
     return re.search(r"\bextra\s*==", line.partition(";")[2]) is not None
 
 
+def _valid_requirement(line: str) -> bool:
+    from packaging.requirements import InvalidRequirement
+
+    try:
+        _parse_requirement(line)
+    except InvalidRequirement:
+        return False
+    return True
+
+
 class KnowledgeBase:
     """What the generated data says; see the module docstring. Instances are immutable."""
 
@@ -122,7 +132,7 @@ class KnowledgeBase:
     def _sort_key(self, dist: str) -> tuple:
         entry = self._dists[dist]
         flags, rank = entry[_FLAGS], entry[_RANK]
-        return ("q" in flags, "g" in flags, rank == 0, rank, dist)
+        return ("q" in flags, "g" in flags, "d" in flags, rank == 0, rank, dist)
 
     def _build_index(self) -> None:
         index: dict[str, list[str]] = {}
@@ -166,9 +176,11 @@ class KnowledgeBase:
     def suggest(self, module: str) -> str | None:
         """The one distribution to propose installing for ``module``, or None when unknown.
 
-        Never a squatter (flagged when built: curated list, or a summary saying deprecated /
-        placeholder), never a guessed layout, never for a generic first-party name (``src``,
-        ``utils``, ``model``...) and never for a bare namespace (ambiguous by nature).
+        Never a squatter (the generator's curated list: ``sklearn``, ``src``, ``socks``...), never
+        a meta-package that ships no module, never a guessed layout, never for a generic
+        first-party name (``src``, ``utils``, ``model``...) and never for a bare namespace
+        (ambiguous by nature). A distribution whose summary says deprecated / renamed comes
+        after every other provider (providers are already in that order).
         """
         if module.split(".")[0] in GENERIC_MODULES:
             return None
@@ -340,56 +352,77 @@ def guess_distribution(module: str) -> str:
 
 # ---------------------------------------------------------------------------- stdlib per version
 
-# What changed at the top level of the standard library, per minor version, for the versions
-# stdlib-list may not cover (its data file per version is used whenever it has one).
+# What changed at the top level of the standard library, per minor version. Used to derive a
+# version the installed stdlib-list has no data for (older releases of it stop at 3.12), and
+# checked against stdlib-list's own data by the tests.
 _STDLIB_ADDED = {
-    (3, 7): {"contextvars", "dataclasses", "_abc"},
-    (3, 8): {"_posixshmem", "_xxtestfuzz"},
-    (3, 9): {"graphlib", "zoneinfo", "_zoneinfo"},
-    (3, 10): set(),
     (3, 11): {"tomllib", "_tokenize", "_typing"},
-    (3, 12): {"_pylong", "_wmi"},
-    (3, 13): {"_android_support", "_apple_support", "_colorize", "_interpchannels", "_interpqueues", "_interpreters", "_opcode_metadata", "_pyrepl", "_suggestions", "_sysconfig"},
-    (3, 14): {"annotationlib", "compression", "_hmac", "_zstd", "_remote_debugging"},
+    (3, 12): {"_pydatetime", "_pylong", "_sha2", "_wmi"},
+    (3, 13): {
+        "_android_support", "_apple_support", "_colorize", "_interpchannels", "_interpqueues",
+        "_interpreters", "_ios_support", "_opcode_metadata", "_pyrepl", "_suggestions", "_sysconfig",
+    },
+    (3, 14): {"annotationlib", "compression", "_ast_unparse", "_hmac", "_py_warnings", "_remote_debugging", "_types", "_zstd"},
 }
 _STDLIB_REMOVED = {
-    (3, 7): set(),
-    (3, 8): {"macpath"},
-    (3, 9): {"_dummy_thread", "dummy_threading"},
-    (3, 10): {"formatter", "parser", "symbol"},
     (3, 11): {"binhex"},
-    (3, 12): {"distutils", "imp", "asynchat", "asyncore", "smtpd"},
+    (3, 12): {"distutils", "imp", "asynchat", "asyncore", "smtpd", "_bootsubprocess", "_sha256", "_sha512", "xxsubtype"},
     (3, 13): {
         "aifc", "audioop", "cgi", "cgitb", "chunk", "crypt", "imghdr", "mailcap", "msilib", "nis",
         "nntplib", "ossaudiodev", "pipes", "sndhdr", "spwd", "sunau", "telnetlib", "uu", "xdrlib",
-        "lib2to3",
+        "lib2to3", "_crypt", "_msi",
     },
-    (3, 14): set(),
+    (3, 14): {"_compression"},
 }
+# Noise in stdlib-list's data: a conda build's sysconfig modules and a stray "lib" (3.9), and the
+# regression-test package, which sys.stdlib_module_names leaves out too.
+_NOT_STDLIB = {"lib", "test", "_sysconfigdata_x86_64_conda_cos6_linux_gnu", "_sysconfigdata_x86_64_conda_linux_gnu"}
+
+
+def _stdlib_list_versions() -> list[tuple[int, int]]:
+    import stdlib_list
+
+    return sorted(tuple(int(p) for p in v.split(".")[:2]) for v in stdlib_list.short_versions if v.startswith("3."))
+
+
+@lru_cache(maxsize=None)
+def _stdlib_list_data(python: tuple[int, int]) -> frozenset[str]:
+    import stdlib_list
+
+    return frozenset(m.split(".")[0] for m in stdlib_list.stdlib_list(f"{python[0]}.{python[1]}")) - _NOT_STDLIB
+
+
+def _derive_stdlib(names: frozenset[str], start: tuple[int, int], target: tuple[int, int]) -> frozenset[str]:
+    """Walk the change tables from version ``start`` (whose names are given) to ``target``."""
+    result, minor = set(names), start[1]
+    while minor < target[1]:
+        minor += 1
+        result = (result | _STDLIB_ADDED.get((3, minor), set())) - _STDLIB_REMOVED.get((3, minor), set())
+    while minor > target[1]:
+        result = (result - _STDLIB_ADDED.get((3, minor), set())) | _STDLIB_REMOVED.get((3, minor), set())
+        minor -= 1
+    return frozenset(result)
 
 
 @lru_cache(maxsize=None)
 def stdlib_modules(python: tuple[int, int]) -> frozenset[str]:
-    """Top-level standard-library module names of CPython ``python`` (3.6 to 3.14)."""
-    import stdlib_list
+    """Top-level standard-library module names of CPython ``python`` (3.x).
 
+    From stdlib-list's data for that version; a module it lists for both neighbouring versions
+    is kept too (its 3.9 file misses ``_json``, ``pyexpat``...). A version it has no data for is
+    derived from the nearest one it has with the change tables above.
+    """
     python = (int(python[0]), int(python[1]))
-    if python[0] != 3 or not 6 <= python[1] <= 14:
-        raise ValueError(f"no standard-library data for Python {python[0]}.{python[1]} (3.6 to 3.14)")
-    covered = sorted((int(v.split(".")[0]), int(v.split(".")[1])) for v in stdlib_list.short_versions if v.startswith("3."))
-    if python in covered:
-        return frozenset(m.split(".")[0] for m in stdlib_list.stdlib_list(f"{python[0]}.{python[1]}"))
-    nearest = min(covered, key=lambda v: (abs(v[1] - python[1]), v))
-    names = {m.split(".")[0] for m in stdlib_list.stdlib_list(f"{nearest[0]}.{nearest[1]}")}
-    step = 1 if nearest < python else -1
-    minor = nearest[1]
-    while minor != python[1]:
-        if step == 1:
-            minor += 1
-            names = (names | _STDLIB_ADDED.get((3, minor), set())) - _STDLIB_REMOVED.get((3, minor), set())
-        else:
-            names = (names - _STDLIB_ADDED.get((3, minor), set())) | _STDLIB_REMOVED.get((3, minor), set())
-            minor -= 1
+    if python[0] != 3:
+        raise ValueError(f"no standard-library data for Python {python[0]}.{python[1]}")
+    covered = _stdlib_list_versions()
+    if python not in covered:
+        nearest = min(covered, key=lambda v: (abs(v[1] - python[1]), v))
+        return _derive_stdlib(stdlib_modules(nearest), nearest, python)
+    names = set(_stdlib_list_data(python))
+    before, after = (3, python[1] - 1), (3, python[1] + 1)
+    if before in covered and after in covered:
+        names |= _stdlib_list_data(before) & _stdlib_list_data(after)
     return frozenset(names)
 
 
@@ -439,6 +472,7 @@ def _main():
                     roots.extend(pth_roots(content))
         declared = (dist.read_text("namespace_packages.txt") or "").split()
         modules = provided_modules(entries, namespace_packages=declared, read=read, extra_roots=roots)
+        modules = [m for m in modules if not m.startswith("__editable__")]
         if not modules:
             modules = sorted(m for m in (dist.read_text("top_level.txt") or "").split() if not m.startswith("_"))
         out["dists"][key] = {"version": dist.version or "", "modules": modules, "requires": list(dist.requires or [])}
@@ -471,7 +505,7 @@ def from_interpreter(python_exe: Path | str, timeout: float = 120.0) -> Overlay:
         raise OverlayError(f"{python_exe} failed to list its distributions: {tail[0]}")
     data = json.loads(completed.stdout)
     dists = {
-        name: (info["version"], tuple(info["modules"]), tuple(info["requires"]))
+        name: (info["version"], tuple(info["modules"]), tuple(r for r in info["requires"] if _valid_requirement(r)))
         for name, info in sorted(data["dists"].items())
     }
     packages = {k: tuple(normalize(d) for d in v) for k, v in sorted(data["packages_distributions"].items())}

@@ -25,6 +25,7 @@ _SKIPPED_DIR_SUFFIXES = (".dist-info", ".egg-info", ".data")
 _ROOT_NOISE = {"setup", "conftest", "__init__", "__main__"}
 _NAMESPACE_CALL = re.compile(rb"extend_path|declare_namespace")
 SMALL_INIT = 512  # bytes: a namespace __init__.py is a line or two
+MAX_MODULES = 200  # past this, a distribution's modules are cut to a shallower depth
 
 
 class _Dir:
@@ -88,19 +89,26 @@ def provided_modules(
     namespace_packages: Iterable[str] = (),
     read: Optional[Callable[[str], Optional[bytes]]] = None,
     extra_roots: Iterable[str] = (),
+    shared: Iterable[str] = (),
 ) -> List[str]:
     """Sorted dotted module names made importable by these (path, uncompressed size) files.
 
     ``namespace_packages`` lists dotted names declared as legacy namespaces; ``read`` fetches a
     small file's bytes (used for ``__init__.py`` files that may only extend ``__path__``);
-    ``extra_roots`` are directories a ``.pth`` file puts on ``sys.path``.
+    ``extra_roots`` are directories a ``.pth`` file puts on ``sys.path``; ``shared`` lists dotted
+    names other distributions install into, where a thin ``__init__.py`` (one with no sibling
+    modules, at most SMALL_INIT bytes: often empty) is a namespace placeholder, not a package.
     """
     declared = set(namespace_packages)
+    shared = set(shared)
     tree = _build_tree(files, extra_roots)
     found: Set[str] = set()
 
     def is_legacy_namespace(node: _Dir, dotted: str) -> bool:
         if dotted in declared:
+            return True
+        thin = not node.modules and node.init_size is not None and node.init_size <= SMALL_INIT
+        if dotted in shared and thin and node.dirs:
             return True
         if node.modules or not node.dirs or read is None or node.init_path is None:
             return False
@@ -123,8 +131,17 @@ def provided_modules(
                 walk(child, dotted + ".")
 
     walk(tree, "")
-    # A module file next to a same-named package (foo.py and foo/) collapses to one entry.
-    return sorted(found)
+    return sorted(_shallower(found, MAX_MODULES))
+
+
+def _shallower(modules: Set[str], limit: int) -> Set[str]:
+    """Cut the deepest names until at most ``limit`` remain: loose plugin trees without
+    ``__init__.py`` (ansible_collections.*) would otherwise list thousands of leaf modules."""
+    depth = max((m.count(".") + 1 for m in modules), default=0)
+    while len(modules) > limit and depth > 1:
+        depth -= 1
+        modules = {".".join(m.split(".")[:depth]) for m in modules}
+    return modules
 
 
 def pth_roots(content: bytes) -> List[str]:
