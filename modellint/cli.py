@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="output format (default: full on a terminal, concise otherwise; env MODELLINT_OUTPUT_FORMAT)")
     check.add_argument("--output-file", type=Path, help="write the report to this file instead of stdout")
     check.add_argument("--statistics", action="store_true", default=None, help="print the count of findings per rule")
+    check.add_argument("--fix", action="store_true", default=None,
+                       help="apply safe fixes (atomic writes, comments and order kept), then report what remains")
+    check.add_argument("--unsafe-fixes", action="store_true", default=None, help="with --fix, also apply unsafe fixes")
     check.add_argument("--jobs", "-j", type=int, help="worker processes for many model dirs (default: CPU count)")
     check.add_argument("--python", type=Path, help="also consult this interpreter's installed packages (explicit only)")
     check.add_argument("--config", type=Path, help="use this config file instead of discovering one")
@@ -129,7 +132,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         settings.ignore = [*settings.ignore, *args.ignore]
     if args.fail_on is not None:
         settings.fail_on = Severity.parse(args.fail_on)
-    for name in ("exit_zero", "statistics", "output_file", "jobs", "python", "format"):
+    for name in ("exit_zero", "statistics", "fix", "unsafe_fixes", "output_file", "jobs", "python", "format"):
         value = getattr(args, name)
         if value is not None:
             setattr(settings, name, value)
@@ -156,20 +159,20 @@ def _check(args: argparse.Namespace) -> int:
     except TargetError as error:
         print(f"modellint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    base = settings.config_path.parent if settings.config_path else Path.cwd()
     to_terminal = settings.output_file is None and sys.stdout.isatty()
     output_format = settings.format or ("full" if to_terminal else "concise")
     jobs = settings.jobs or os.cpu_count() or 1
     with _progress(len(targets), enabled=to_terminal and not args.no_progress and output_format in ("full", "concise")) as advance:
         report = lint_targets(targets, selection.enabled_rules(), selection, base=Path.cwd(), jobs=jobs,
                               on_progress=advance)
-    del base
+    if settings.fix:
+        report = _fix_until_stable(report, targets, selection, jobs, unsafe=settings.unsafe_fixes)
     findings = report.findings
     context = ReportContext(base=Path.cwd(), version=__version__, targets=len(report.targets),
                             color=to_terminal and "NO_COLOR" not in os.environ)
     text = _render(output_format, findings, context)
     if settings.statistics and output_format in ("full", "concise"):
-        text = _statistics(findings) if not findings else _statistics(findings)
+        text = _statistics(findings)
     _write(text, settings.output_file)
     for failure in report.failures:
         print(f"modellint: error: {failure.message}", file=sys.stderr)
@@ -180,6 +183,34 @@ def _check(args: argparse.Namespace) -> int:
     if settings.exit_zero:
         return EXIT_CLEAN
     return EXIT_FINDINGS if any(finding.severity >= settings.fail_on for finding in findings) else EXIT_CLEAN
+
+
+# A fix can uncover another (a duplicate line removed, then a pin added); a few passes settle it.
+_MAX_FIX_PASSES = 5
+
+
+def _fix_until_stable(report, targets, selection, jobs: int, *, unsafe: bool):
+    """Apply fixes and lint again until nothing more applies; report the fixes on stderr."""
+    from modellint.engine import lint_targets
+    from modellint.fixes import apply_fixes
+
+    fixed: Counter[Path] = Counter()
+    for _ in range(_MAX_FIX_PASSES):
+        result = apply_fixes(report.findings, unsafe=unsafe)
+        for error in result.errors:
+            print(f"modellint: error: {error}", file=sys.stderr)
+        if not result.applied:
+            break
+        fixed.update(result.files)
+        report = lint_targets(targets, selection.enabled_rules(), selection, base=Path.cwd(), jobs=jobs)
+    if fixed:
+        total = sum(fixed.values())
+        print(f"Fixed {total} finding{'s' if total != 1 else ''} in {len(fixed)} file{'s' if len(fixed) != 1 else ''}.",
+              file=sys.stderr)
+    hidden = 0 if unsafe else sum(1 for finding in report.findings if finding.fix and not finding.fixable)
+    if hidden:
+        print(f"{hidden} more fix{'es' if hidden != 1 else ''} available with `--unsafe-fixes`.", file=sys.stderr)
+    return report
 
 
 def _render(output_format: str, findings, context) -> str:
@@ -195,7 +226,7 @@ def _statistics(findings) -> str:
     lines = []
     for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         rule = RULES_BY_CODE[code]
-        fixable = "[*]" if any(finding.fix for finding in findings if finding.code == code) else "[ ]"
+        fixable = "[*]" if any(finding.fixable for finding in findings if finding.code == code) else "[ ]"
         lines.append(f"{count}\t{code}\t{fixable} {rule.name}")
     from modellint.reports import summary_line
 

@@ -90,5 +90,10 @@ class Finding:
     fix: Fix | None = field(default=None, compare=False)
 
     @property
+    def fixable(self) -> bool:
+        """A fix that ``--fix`` applies on its own (unsafe ones also need ``--unsafe-fixes``)."""
+        return self.fix is not None and self.fix.applicability is Applicability.SAFE
+
+    @property
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.path.as_posix(), self.span.line, self.span.column, self.code, self.message)

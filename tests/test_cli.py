@@ -112,7 +112,9 @@ def test_json_format(broken, capsys):
         "code": "ML103", "name": "defaults-channel", "severity": "warning",
         "message": "conda channel `defaults` is Anaconda's: its terms of service may require a commercial licence",
         "fix_title": "Replace the channel with `conda-forge`", "path": "model/conda.yaml",
-        "line": 2, "column": 3, "end_line": 2, "end_column": 11, "fix": None,
+        "line": 2, "column": 3, "end_line": 2, "end_column": 11,
+        "fix": {"title": "Replace `defaults` with `conda-forge`", "applicability": "unsafe",
+                "edits": [{"path": "model/conda.yaml", "start": 12, "end": 20, "content": "conda-forge"}]},
     }
     assert document["summary"] == {"targets": 1, "findings": 1, "error": 0, "warning": 1, "info": 0}
 

@@ -8,7 +8,7 @@ from modellint.reports import ReportContext, relative, summary_line
 
 def render(findings: list[Finding], context: ReportContext) -> str:
     lines = [
-        f"{relative(f.path, context.base)}:{f.span.line}:{f.span.column}: {f.code}{' [*]' if f.fix else ''} "
+        f"{relative(f.path, context.base)}:{f.span.line}:{f.span.column}: {f.code}{' [*]' if f.fixable else ''} "
         f"[{f.severity}] {f.message}"
         for f in findings
     ]

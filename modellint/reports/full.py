@@ -35,7 +35,7 @@ def render(findings: list[Finding], context: ReportContext) -> str:
     for finding in findings:
         header = Text()
         header.append(finding.code, style=_STYLE[finding.severity])
-        if finding.fix:
+        if finding.fixable:
             header.append(" [*]", style="bold")
         header.append(f" {finding.message}", style="bold")
         console.print(header)
@@ -48,9 +48,12 @@ def render(findings: list[Finding], context: ReportContext) -> str:
             console.print(Text.assemble(("help", "bold cyan"), f": {finding.fix_title}"))
         console.print()
     console.print(Text(summary_line(findings), style="bold"))
-    fixable = sum(1 for finding in findings if finding.fix)
+    fixable = sum(1 for finding in findings if finding.fixable)
+    unsafe = sum(1 for finding in findings if finding.fix and not finding.fixable)
     if fixable:
         console.print(f"[*] {fixable} fixable with `--fix`.", markup=False)
+    if unsafe:
+        console.print(f"{unsafe} more fixable with `--fix --unsafe-fixes`.", markup=False)
     return buffer.getvalue()
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
-from modellint.findings import Finding, Severity
+from modellint.findings import Applicability, Finding, Severity
+from modellint.fixes import delete_list_item, make_fix, replace_span
 from modellint.rules._base import Invalid, Rule, Valid
 from modellint.rules._examples import CLEAN, CLEAN_PIP, conda, model_files
 
@@ -36,8 +37,9 @@ class DefaultsChannel(Rule):
     ```
 
     ## Fix
-    Replace the channel with `conda-forge`. This fix is unsafe: the solver may then pick other
-    builds of the conda packages.
+    Replace the channel with `conda-forge`, or remove it when `conda-forge` is already listed.
+    This fix is unsafe (`--unsafe-fixes`): the solver may then pick other builds of the conda
+    packages.
     """
 
     code = "ML103"
@@ -47,8 +49,20 @@ class DefaultsChannel(Rule):
 
     VALID = (Valid(CLEAN), Valid(model_files(conda__yaml=conda(*CLEAN_PIP, channels=("conda-forge", "nodefaults")))))
     INVALID = (
-        Invalid(model_files(conda__yaml=conda(*CLEAN_PIP, channels=("defaults",))), (("conda.yaml", 2),)),
-        Invalid(model_files(conda__yaml=conda(*CLEAN_PIP, channels=("conda-forge", "anaconda"))), (("conda.yaml", 3),)),
+        Invalid(model_files(conda__yaml=conda(*CLEAN_PIP, channels=("defaults",))), (("conda.yaml", 2),),
+                fixed={"conda.yaml": conda(*CLEAN_PIP, channels=("conda-forge",))}),
+        Invalid(model_files(conda__yaml=conda(*CLEAN_PIP, channels=("conda-forge", "anaconda"))), (("conda.yaml", 3),),
+                fixed={"conda.yaml": conda(*CLEAN_PIP, channels=("conda-forge",))}),
+        Invalid(model_files(conda__yaml=conda(*CLEAN_PIP, channels=("defaults", "anaconda"))),
+                (("conda.yaml", 2), ("conda.yaml", 3)),
+                fixed={"conda.yaml": conda(*CLEAN_PIP, channels=("conda-forge",))},
+                note="the first becomes conda-forge, the second is removed"),
+        Invalid(model_files(conda__yaml="channels: [defaults]  # keep\ndependencies:\n- python=3.11.7\n"
+                                        "- pip:\n  - mlflow==3.17.2\n  - scikit-learn==1.9.1\n  - skops==0.16.0\n"),
+                (("conda.yaml", 1),),
+                fixed={"conda.yaml": "channels: [conda-forge]  # keep\ndependencies:\n- python=3.11.7\n"
+                                     "- pip:\n  - mlflow==3.17.2\n  - scikit-learn==1.9.1\n  - skops==0.16.0\n"},
+                note="flow style and comments survive the fix"),
         Invalid(model_files(conda__yaml=conda(*CLEAN_PIP, channels=("https://repo.anaconda.com/pkgs/main",))),
                 (("conda.yaml", 2),)),
     )
@@ -56,10 +70,22 @@ class DefaultsChannel(Rule):
     def check(self, model: ModelDir) -> Iterator[Finding]:
         if model.conda is None:
             return
+        path = model.conda.path
+        # One conda-forge is enough: the first Anaconda channel becomes it, the others go.
+        forge_listed = any(channel.strip().lower() == "conda-forge" for channel, _ in model.conda.channels)
         for channel, span in model.conda.channels:
-            if is_anaconda_channel(channel):
-                yield self.finding(
-                    model.conda.path,
-                    f"conda channel `{channel}` is Anaconda's: its terms of service may require a commercial licence",
-                    span,
-                )
+            if not is_anaconda_channel(channel):
+                continue
+            literal = (channel, f'"{channel}"', f"'{channel}'")
+            if forge_listed:
+                fix = make_fix(f"Remove `{channel}`", delete_list_item(path, span, expected=literal), Applicability.UNSAFE)
+            else:
+                fix = make_fix(f"Replace `{channel}` with `conda-forge`",
+                               replace_span(path, span, "conda-forge", expected=literal), Applicability.UNSAFE)
+                forge_listed = fix is not None
+            yield self.finding(
+                path,
+                f"conda channel `{channel}` is Anaconda's: its terms of service may require a commercial licence",
+                span,
+                fix=fix,
+            )

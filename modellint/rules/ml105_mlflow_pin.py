@@ -5,7 +5,9 @@ from collections.abc import Iterator
 from packaging.version import InvalidVersion, Version
 
 from modellint.analyzer.model_dir import ModelDir, parse_version_tuple
-from modellint.findings import Finding, Severity
+from modellint.analyzer.requirements import RequirementLine
+from modellint.findings import Applicability, Edit, Finding, Fix, Severity
+from modellint.fixes import make_fix, replace_span
 from modellint.rules._base import Invalid, Rule, Valid
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
 from modellint.rules._requirement_lists import MLFLOW_DISTRIBUTIONS, pip_lists
@@ -30,7 +32,9 @@ class MlflowPin(Rule):
     ```
 
     ## Fix
-    Pin `mlflow==<mlflow_version>`.
+    Pin `mlflow==<mlflow_version>`, as MLflow itself writes it. Pinning an unpinned or missing
+    MLflow is safe; changing a pin that disagrees is unsafe (`--unsafe-fixes`), since other
+    pins may have been chosen to match it.
     """
 
     code = "ML105"
@@ -46,12 +50,13 @@ class MlflowPin(Rule):
     )
     INVALID = (
         Invalid(model_files(requirements__txt=requirements("mlflow", "scikit-learn==1.9.1", "skops==0.16.0")),
-                (("requirements.txt", 1),)),
+                (("requirements.txt", 1),), fixed={"requirements.txt": CLEAN["requirements.txt"]}),
         Invalid(model_files(conda__yaml=conda("mlflow==2.16.0", "scikit-learn==1.9.1", "skops==0.16.0")),
-                (("conda.yaml", 7),)),
+                (("conda.yaml", 7),), fixed={"conda.yaml": CLEAN["conda.yaml"]}),
         Invalid(model_files(requirements__txt=requirements("scikit-learn==1.9.1", "skops==0.16.0"),
                             conda__yaml=conda("scikit-learn==1.9.1", "skops==0.16.0")),
-                (("requirements.txt", 1),), note="no mlflow at all"),
+                (("requirements.txt", 1),), note="no mlflow at all",
+                fixed={"requirements.txt": requirements("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0")}),
     )
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
@@ -67,14 +72,38 @@ class MlflowPin(Rule):
                 found_any = True
                 problem = _pin_problem(line.requirement, model.mlflow_version, saved_with)
                 if problem:
-                    yield self.finding(line.path, f"`{line.text}` {problem}", line.span)
+                    fix = _pin_fix(line, model.mlflow_version, unpinned=problem.startswith("is not pinned"))
+                    yield self.finding(line.path, f"`{line.text}` {problem}", line.span, fix=fix)
         if not found_any:
             first = lists[0]
+            fix = None
+            if model.requirements is first and _plain_version(model.mlflow_version):
+                title = f"Add `mlflow=={model.mlflow_version}`"
+                fix = Fix(title, (Edit(first.path, 0, 0, f"mlflow=={model.mlflow_version}\n"),))
             yield self.finding(
                 first.path,
                 "the environment does not install MLflow (`mlflow`, `mlflow-skinny` or `mlflow-tracing`): the model cannot be loaded",
                 first.lines[0].span if first.lines else model.mlmodel_span(),
+                fix=fix,
             )
+
+
+def _plain_version(version: str | None) -> bool:
+    try:
+        return version is not None and str(Version(version)) == version
+    except InvalidVersion:
+        return False
+
+
+def _pin_fix(line: RequirementLine, mlflow_version: str | None, *, unpinned: bool) -> Fix | None:
+    if not _plain_version(mlflow_version) or line.requirement.url:
+        return None
+    requirement = line.requirement
+    extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+    marker = f"; {requirement.marker}" if requirement.marker else ""
+    pinned = f"{requirement.name}{extras}=={mlflow_version}{marker}"
+    edit = replace_span(line.path, line.span, pinned, expected=(line.text, f'"{line.text}"', f"'{line.text}'"))
+    return make_fix(f"Pin `{pinned}`", edit, Applicability.SAFE if unpinned else Applicability.UNSAFE)
 
 
 def _pin_problem(requirement, mlflow_version: str | None, saved_with: tuple[int, ...] | None) -> str | None:

@@ -3,7 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
+from modellint.analyzer.requirements import RequirementLine
 from modellint.findings import Finding, Severity
+from modellint.fixes import delete_list_item, make_fix
 from modellint.rules._base import Invalid, Rule, Valid
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
 from modellint.rules._requirement_lists import pip_lists
@@ -49,19 +51,38 @@ class DuplicateRequirement(Rule):
                                                            "scikit_learn==1.9.1"),
                             conda__yaml=conda("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0",
                                               "scikit_learn==1.9.1")),
-                (("requirements.txt", 4), ("conda.yaml", 10))),
+                (("requirements.txt", 4), ("conda.yaml", 10)),
+                fixed={"requirements.txt": requirements("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0"),
+                       "conda.yaml": conda("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0")}),
+        Invalid(model_files(requirements__txt=requirements("mlflow==3.17.2", "scikit-learn", "skops==0.16.0",
+                                                           "scikit-learn==1.9.1")),
+                (("requirements.txt", 4),), note="different specifiers: a person must choose, no fix"),
     )
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         for requirements_list in pip_lists(model):
-            first_seen: dict[tuple[str, str], str] = {}
+            first_seen: dict[tuple[str, str], RequirementLine] = {}
             for line in requirements_list.requirements:
                 key = (line.name or "", str(line.requirement.marker or ""))
-                if key in first_seen:
-                    yield self.finding(
-                        line.path,
-                        f"`{line.text}` repeats `{first_seen[key]}`, listed earlier in {line.path.name}",
-                        line.span,
-                    )
-                else:
-                    first_seen[key] = line.text
+                earlier = first_seen.get(key)
+                if earlier is None:
+                    first_seen[key] = line
+                    continue
+                fix = None
+                if _same_requirement(earlier, line):  # dropping an exact repeat changes nothing
+                    fix = make_fix(f"Remove `{line.text}`", delete_list_item(line.path, line.span, expected=_literals(line)))
+                yield self.finding(
+                    line.path,
+                    f"`{line.text}` repeats `{earlier.text}`, listed earlier in {line.path.name}",
+                    line.span,
+                    fix=fix,
+                )
+
+
+def _same_requirement(first: RequirementLine, second: RequirementLine) -> bool:
+    a, b = first.requirement, second.requirement
+    return (a.extras, a.specifier, a.url, a.marker) == (b.extras, b.specifier, b.url, b.marker)
+
+
+def _literals(line: RequirementLine) -> tuple[str, ...]:
+    return (line.text, f'"{line.text}"', f"'{line.text}'")

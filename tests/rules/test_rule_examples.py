@@ -61,3 +61,23 @@ def test_valid_examples_are_clean_for_every_rule(rule, case, tmp_path):
         if finding.severity >= Severity.WARNING
     ]
     assert loud == []
+
+
+def _fix_cases():
+    for rule in ALL_RULES:
+        for index, case in enumerate(rule.INVALID):
+            if case.fixed is not None:
+                yield pytest.param(rule, case, id=f"{rule.code}-fix-{index}")
+
+
+@pytest.mark.parametrize(("rule", "case"), list(_fix_cases()))
+def test_fix_gives_the_expected_files_and_is_idempotent(rule, case, tmp_path):
+    from modellint.fixes import apply_fixes
+
+    root = write_files(tmp_path / "model", case.files)
+    result = apply_fixes(_run(rule, root), unsafe=True)
+    assert result.applied >= 1 and not result.errors
+    for name, text in case.fixed.items():
+        assert (root / name).read_text() == text, name
+    assert _run(rule, root) == [], "the fixed model still has findings"
+    assert apply_fixes(_run(rule, root), unsafe=True).applied == 0

@@ -1,0 +1,8 @@
+import mlflow
+import pandas as pd
+
+from my_model import Doubler
+
+mlflow.pyfunc.save_model(
+    "model", python_model=Doubler(), input_example=pd.DataFrame({"x": [1, 2]})
+)

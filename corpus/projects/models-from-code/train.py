@@ -1,0 +1,8 @@
+import mlflow
+import pandas as pd
+
+mlflow.pyfunc.save_model(
+    "model",
+    python_model="model_code.py",
+    input_example=pd.DataFrame({"text": ["a", "bb"]}),
+)

@@ -1,0 +1,164 @@
+"""Building and applying fixes: text edits that keep everything else in the file byte for byte.
+
+Rules describe a fix as edits at character offsets (:class:`~modellint.findings.Edit`). Builders
+here check that the text they replace is what the rule saw, so a fix can never land on the
+wrong bytes. ``apply_fixes`` writes each file atomically (a temporary file in the same folder,
+then ``os.replace``), keeps its BOM, newlines and permissions, and applies a fix whole or not at
+all: a fix whose edits overlap an already accepted one waits for the next pass.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from modellint.analyzer.files import read_text
+from modellint.findings import Applicability, Edit, Finding, Fix, Span
+
+_BOM = "\ufeff"
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    starts.extend(index + 1 for index, char in enumerate(text) if char == "\n")
+    return starts
+
+
+def span_offsets(text: str, span: Span) -> tuple[int, int] | None:
+    """Character offsets of ``span`` in ``text`` (columns are 1-based, the end is exclusive)."""
+    starts = _line_starts(text)
+    if not (1 <= span.line <= len(starts) and 1 <= span.end_line <= len(starts)):
+        return None
+    start = starts[span.line - 1] + span.column - 1
+    end = starts[span.end_line - 1] + span.end_column - 1
+    if not 0 <= start <= end <= len(text):
+        return None
+    return start, end
+
+
+def _locate(text: str, span: Span, expected: Iterable[str]) -> tuple[int, int] | None:
+    """Offsets of the ``expected`` literal the span starts with, when the rest of the span is
+    blank or a comment (a requirements line's span covers its comment); else None: the file
+    changed, or the rule's view of it was not literal."""
+    offsets = span_offsets(text, span)
+    if offsets is None:
+        return None
+    start, end = offsets
+    for literal in sorted(set(expected), key=len, reverse=True):
+        if literal and text.startswith(literal, start) and start + len(literal) <= end:
+            rest = text[start + len(literal):end].strip()
+            if not rest or rest.startswith("#"):
+                return start, start + len(literal)
+    return None
+
+
+def replace_span(path: Path, span: Span, content: str, *, expected: Iterable[str]) -> Edit | None:
+    """An edit replacing the ``expected`` literal at ``span`` with ``content`` (None if absent)."""
+    text, _ = read_text(path)
+    if text is None:
+        return None
+    offsets = _locate(text, span, expected)
+    return Edit(path, offsets[0], offsets[1], content) if offsets else None
+
+
+def delete_list_item(path: Path, span: Span, *, expected: Iterable[str]) -> Edit | None:
+    """An edit removing the whole line of a one-item line (a YAML ``- item`` or a requirements
+    line), comment included; None when other content shares the line (flow style, ``a; b``)."""
+    text, _ = read_text(path)
+    if text is None or span.line != span.end_line:
+        return None
+    offsets = _locate(text, span, expected)
+    if offsets is None:
+        return None
+    starts = _line_starts(text)
+    line_start = starts[span.line - 1]
+    line_end = starts[span.line] if span.line < len(starts) else len(text)
+    before = text[line_start:offsets[0]].strip()
+    after = text[offsets[1]:line_end].strip()
+    if before not in ("", "-") or (after and not after.startswith("#")):
+        return None
+    if line_end == len(text) and not text.endswith("\n") and line_start > 0:
+        # The last line has no newline (MLflow writes requirements.txt that way): take the
+        # newline before it instead, so the file keeps its shape.
+        line_start -= 2 if text[line_start - 2 : line_start] == "\r\n" else 1
+    return Edit(path, line_start, line_end, "")
+
+
+def make_fix(title: str, edit: Edit | None, applicability: Applicability = Applicability.SAFE) -> Fix | None:
+    return Fix(title, (edit,), applicability) if edit is not None else None
+
+
+@dataclass
+class FixResult:
+    applied: int = 0
+    files: dict[Path, int] = field(default_factory=dict)  # path -> fixes applied to it
+    errors: list[str] = field(default_factory=list)
+
+
+def applicable(finding: Finding, *, unsafe: bool) -> bool:
+    fix = finding.fix
+    return fix is not None and bool(fix.edits) and (unsafe or fix.applicability is Applicability.SAFE)
+
+
+def apply_fixes(findings: Iterable[Finding], *, unsafe: bool = False) -> FixResult:
+    """Apply every applicable, non-overlapping fix; return what was written."""
+    by_path: dict[Path, list[Fix]] = {}
+    for finding in findings:
+        if applicable(finding, unsafe=unsafe):
+            paths = {edit.path for edit in finding.fix.edits}
+            if len(paths) == 1:  # multi-file fixes would need a transaction; no rule emits one
+                by_path.setdefault(paths.pop(), []).append(finding.fix)
+    result = FixResult()
+    for path, fixes in sorted(by_path.items()):
+        text, problem = read_text(path)
+        if text is None:
+            result.errors.append(problem.message if problem else f"{path}: vanished before it could be fixed")
+            continue
+        accepted: list[Edit] = []
+        count = 0
+        for fix in fixes:
+            edits = sorted(fix.edits, key=lambda edit: (edit.start, edit.end))
+            if any(_overlaps(edit, other) for edit in edits for other in accepted):
+                continue
+            accepted.extend(edits)
+            count += 1
+        new_text = text
+        for edit in sorted(accepted, key=lambda edit: (edit.start, edit.end), reverse=True):
+            new_text = new_text[: edit.start] + edit.content + new_text[edit.end :]
+        if new_text == text:
+            continue
+        try:
+            _write_atomically(path, new_text)
+        except OSError as error:
+            result.errors.append(f"{path}: cannot write the fix: {error.strerror or error}")
+            continue
+        result.applied += count
+        result.files[path] = count
+    return result
+
+
+def _overlaps(first: Edit, second: Edit) -> bool:
+    if first.start == first.end == second.start == second.end:
+        return True  # two insertions at one point: order would be arbitrary
+    return first.start < second.end and second.start < first.end
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    raw = path.read_bytes()
+    data = ((_BOM if raw.startswith(_BOM.encode()) else "") + text).encode("utf-8")
+    target = Path(os.path.realpath(path))  # replace the file a symlink points at, keep the link
+    mode = target.stat().st_mode & 0o7777
+    handle = tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", suffix=".modellint", delete=False)
+    try:
+        with handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(handle.name, mode)
+        os.replace(handle.name, target)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise

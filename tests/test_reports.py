@@ -1,0 +1,142 @@
+"""Reporters: GitHub workflow commands, SARIF, JSON and the terminal formats."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from modellint.findings import Finding, Severity, Span
+from modellint.reports import ReportContext, concise, full, github, sarif
+from modellint.reports import json as json_report
+from modellint.rules import RULES_BY_CODE
+
+BASE = Path("/repo")
+CONTEXT = ReportContext(base=BASE, version="0.1.0", targets=1)
+
+
+def make(code="ML103", message="uses defaults", path="models/m/conda.yaml", span=Span(3, 5, 3, 13), severity=None, fix_title="Replace with conda-forge"):
+    rule = RULES_BY_CODE[code]
+    return Finding(
+        code=code,
+        name=rule.name,
+        severity=severity or rule.severity,
+        message=message,
+        path=BASE / path,
+        span=span,
+        fix_title=fix_title,
+    )
+
+
+# ----------------------------------------------------------------------------- github
+
+
+def test_github_annotation_shape():
+    line = github.render([make()], CONTEXT).strip()
+    assert line == (
+        "::warning file=models/m/conda.yaml,line=3,endLine=3,col=5,endColumn=13,title=modellint (ML103)"
+        "::ML103 uses defaults%0Ahelp: Replace with conda-forge"
+    )
+
+
+def test_github_escapes_data_and_properties_like_the_actions_toolkit():
+    # toolkit: data escapes % \r \n; properties additionally : and ,
+    assert github.escape_data("50% a\r\nb:c,d") == "50%25 a%0D%0Ab:c,d"
+    assert github.escape_property("50% a\r\nb:c,d") == "50%25 a%0D%0Ab%3Ac%2Cd"
+    line = github.render([make(message="100%: a, b\nc", path="we,ird:dir/conda.yaml")], CONTEXT)
+    assert "file=we%2Cird%3Adir/conda.yaml," in line
+    assert "::ML103 100%25: a, b%0Ac%0Ahelp:" in line
+    assert line.count("\n") == 1  # one command per finding, never a raw newline inside
+
+
+def test_github_file_level_finding_points_at_line_one():
+    line = github.render([make(code="ML101", span=Span(), fix_title=None, message="no python_env.yaml", severity=Severity.WARNING)], CONTEXT)
+    assert ",line=1," in line
+    assert line.startswith("::warning ")
+
+
+def test_github_severities_and_the_annotation_limit_notice():
+    info = make(code="ML106", message="unpinned")
+    assert github.render([info], CONTEXT).startswith("::notice ")
+    ten = [make(message=f"m{i}", span=Span(i + 1, 1, i + 1, 2)) for i in range(10)]
+    assert "GitHub shows only the first" not in github.render(ten, CONTEXT)
+    eleven = ten + [make(message="m11", span=Span(20, 1, 20, 2))]
+    out = github.render(eleven, CONTEXT).splitlines()
+    assert len(out) == 12
+    assert out[-1].startswith("::notice title=modellint::modellint found 0 errors and 11 warnings")
+
+
+def test_github_multi_line_span_drops_columns():
+    line = github.render([make(span=Span(2, 3, 4, 1))], CONTEXT)
+    assert "line=2,endLine=4,title=" in line and "col=" not in line
+
+
+# ----------------------------------------------------------------------------- sarif
+
+
+def test_sarif_document_is_what_code_scanning_accepts():
+    findings = [make(), make(code="ML106", message="unpinned", path="models/m/requirements.txt", span=Span(2, 1, 2, 7))]
+    doc = json.loads(sarif.render(findings, CONTEXT))
+    assert doc["version"] == "2.1.0" and doc["$schema"].endswith("sarif-2.1.0.json")
+    run = doc["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert [rule["id"] for rule in rules] == ["ML103", "ML106"]
+    for rule in rules:
+        assert rule["fullDescription"]["text"] and rule["help"]["markdown"].startswith("# ")
+        assert rule["helpUri"].startswith("https://")
+        assert rule["defaultConfiguration"]["level"] in {"error", "warning", "note"}
+    first, second = run["results"]
+    assert first["ruleId"] == "ML103" and first["ruleIndex"] == 0 and first["level"] == "warning"
+    location = first["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"] == {"uri": "models/m/conda.yaml", "uriBaseId": "%SRCROOT%"}
+    assert location["region"] == {"startLine": 3, "startColumn": 5, "endLine": 3, "endColumn": 13}
+    assert re.fullmatch(r"[0-9a-f]{32}:1", first["partialFingerprints"]["primaryLocationLineHash"])
+    assert second["level"] == "note" and second["ruleIndex"] == 1
+
+
+def test_sarif_fingerprints_are_stable_and_distinguish_repeats():
+    twice = [make(span=Span(3, 5, 3, 13)), make(span=Span(7, 5, 7, 13))]
+    one = json.loads(sarif.render(twice, CONTEXT))["runs"][0]["results"]
+    again = json.loads(sarif.render(twice, CONTEXT))["runs"][0]["results"]
+    prints = [r["partialFingerprints"]["primaryLocationLineHash"] for r in one]
+    assert prints == [r["partialFingerprints"]["primaryLocationLineHash"] for r in again]
+    assert prints[0].endswith(":1") and prints[1].endswith(":2") and prints[0][:32] == prints[1][:32]
+
+
+def test_sarif_result_with_no_findings_is_still_a_valid_run():
+    doc = json.loads(sarif.render([], CONTEXT))
+    assert doc["runs"][0]["results"] == [] and doc["runs"][0]["tool"]["driver"]["rules"] == []
+
+
+# ----------------------------------------------------------------------------- json / terminal
+
+
+def test_json_keys_are_the_documented_schema():
+    doc = json.loads(json_report.render([make()], CONTEXT))
+    assert list(doc) == ["version", "findings", "summary"]
+    assert list(doc["findings"][0]) == [
+        "code", "name", "severity", "message", "fix_title", "path", "line", "column", "end_line", "end_column", "fix",
+    ]
+    assert doc["summary"] == {"targets": 1, "findings": 1, "error": 0, "warning": 1, "info": 0}
+
+
+def test_machine_formats_are_byte_identical_across_runs():
+    findings = [make(), make(code="ML106", message="unpinned", path="a/requirements.txt")]
+    for reporter in (json_report, github, sarif, concise):
+        assert reporter.render(findings, CONTEXT) == reporter.render(list(findings), CONTEXT)
+
+
+def test_concise_is_one_line_per_finding():
+    out = concise.render([make()], CONTEXT)
+    assert out.splitlines()[0] == "models/m/conda.yaml:3:5: ML103 [warning] uses defaults"
+
+
+def test_full_shows_the_offending_line_and_the_fix_without_colour(tmp_path):
+    conda_file = tmp_path / "conda.yaml"
+    conda_file.write_text("name: env\nchannels:\n  - defaults\ndependencies: []\n")
+    finding = make(path=str(conda_file), span=Span(3, 5, 3, 13))
+    out = full.render([finding], ReportContext(base=tmp_path, version="0.1.0", targets=1, color=False))
+    assert "\x1b[" not in out
+    assert "conda.yaml:3:5" in out and "ML103" in out
+    assert "  - defaults" in out and "^^^^^^^^" in out
+    assert "Replace with conda-forge" in out
