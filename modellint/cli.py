@@ -87,10 +87,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _version_text() -> str:
-    try:
-        from modellint.analyzer.knowledge import build_date
-    except ImportError:
-        return f"modellint {__version__}"
+    from modellint.analyzer.knowledge import build_date
+
     return f"modellint {__version__} (knowledge base built {build_date()})"
 
 

@@ -22,6 +22,7 @@ from typing import Iterable, Mapping
 
 __all__ = [
     "KnowledgeBase",
+    "build_date",
     "Overlay",
     "OverlayError",
     "Provider",
@@ -328,6 +329,11 @@ def load() -> KnowledgeBase:
             if _instance is None:
                 _instance = KnowledgeBase(_read_data())
     return _instance
+
+
+def build_date() -> str:
+    """When the shipped data was built (shown by ``modellint --version``)."""
+    return str(_read_data()["build_date"])
 
 
 def guess_distribution(module: str) -> str:
