@@ -190,7 +190,7 @@ _MAX_FIX_PASSES = 5
 def _fix_until_stable(report, targets, selection, jobs: int, *, unsafe: bool):
     """Apply fixes and lint again until nothing more applies; report the fixes on stderr."""
     from modellint.engine import lint_targets
-    from modellint.fixes import apply_fixes
+    from modellint.fix import apply_fixes
 
     fixed: Counter[Path] = Counter()
     for _ in range(_MAX_FIX_PASSES):

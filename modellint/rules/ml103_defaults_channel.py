@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Applicability, Finding, Severity
-from modellint.fixes import delete_list_item, make_fix, replace_span
+from modellint.fix import delete_list_item, make_fix, replace_span
 from modellint.rules._base import Invalid, Rule, Valid
 from modellint.rules._examples import CLEAN, CLEAN_PIP, conda, model_files
 

@@ -7,7 +7,7 @@ from packaging.version import InvalidVersion, Version
 from modellint.analyzer.model_dir import ModelDir, parse_version_tuple
 from modellint.analyzer.requirements import RequirementLine
 from modellint.findings import Applicability, Edit, Finding, Fix, Severity
-from modellint.fixes import make_fix, replace_span
+from modellint.fix import make_fix, replace_span
 from modellint.rules._base import Invalid, Rule, Valid
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
 from modellint.rules._requirement_lists import MLFLOW_DISTRIBUTIONS, pip_lists

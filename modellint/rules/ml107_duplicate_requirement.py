@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.requirements import RequirementLine
 from modellint.findings import Finding, Severity
-from modellint.fixes import delete_list_item, make_fix
+from modellint.fix import delete_list_item, make_fix
 from modellint.rules._base import Invalid, Rule, Valid
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
 from modellint.rules._requirement_lists import pip_lists
