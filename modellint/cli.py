@@ -42,7 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--statistics", action="store_true", default=None, help="print the count of findings per rule")
     check.add_argument("--fix", action="store_true", default=None,
                        help="apply safe fixes (atomic writes, comments and order kept), then report what remains")
-    check.add_argument("--unsafe-fixes", action="store_true", default=None, help="with --fix, also apply unsafe fixes")
+    check.add_argument("--unsafe-fixes", action="store_true", default=None, help="with --fix or --diff, also apply unsafe fixes")
+    check.add_argument("--diff", action="store_true",
+                       help="print the fixes as a unified diff instead of writing them (exit 1 when there is a diff)")
+    check.add_argument("--show-fixes", action="store_true", default=None, help="with --fix, list every fix applied")
     check.add_argument("--jobs", "-j", type=int, help="worker processes for many model dirs (default: CPU count)")
     check.add_argument("--python", type=Path, help="also consult this interpreter's installed packages (explicit only)")
     check.add_argument("--config", type=Path, help="use this config file instead of discovering one")
@@ -130,7 +133,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         settings.ignore = [*settings.ignore, *args.ignore]
     if args.fail_on is not None:
         settings.fail_on = Severity.parse(args.fail_on)
-    for name in ("exit_zero", "statistics", "fix", "unsafe_fixes", "output_file", "jobs", "python", "format"):
+    for name in ("exit_zero", "statistics", "fix", "unsafe_fixes", "show_fixes", "output_file", "jobs", "python", "format"):
         value = getattr(args, name)
         if value is not None:
             setattr(settings, name, value)
@@ -163,8 +166,11 @@ def _check(args: argparse.Namespace) -> int:
     with _progress(len(targets), enabled=to_terminal and not args.no_progress and output_format in ("full", "concise")) as advance:
         report = lint_targets(targets, selection.enabled_rules(), selection, base=Path.cwd(), jobs=jobs,
                               on_progress=advance)
+    if args.diff:
+        return _print_diff(report, unsafe=settings.unsafe_fixes)
     if settings.fix:
-        report = _fix_until_stable(report, targets, selection, jobs, unsafe=settings.unsafe_fixes)
+        report = _fix_until_stable(report, targets, selection, jobs, unsafe=settings.unsafe_fixes,
+                                   show=settings.show_fixes)
     findings = report.findings
     context = ReportContext(base=Path.cwd(), version=__version__, targets=len(report.targets),
                             color=to_terminal and "NO_COLOR" not in os.environ)
@@ -187,28 +193,53 @@ def _check(args: argparse.Namespace) -> int:
 _MAX_FIX_PASSES = 5
 
 
-def _fix_until_stable(report, targets, selection, jobs: int, *, unsafe: bool):
+def _fix_until_stable(report, targets, selection, jobs: int, *, unsafe: bool, show: bool):
     """Apply fixes and lint again until nothing more applies; report the fixes on stderr."""
-    from modellint.engine import lint_targets
+    from modellint.engine import display_path, lint_targets
     from modellint.fix import apply_fixes
 
-    fixed: Counter[Path] = Counter()
+    applied = []
     for _ in range(_MAX_FIX_PASSES):
         result = apply_fixes(report.findings, unsafe=unsafe)
         for error in result.errors:
             print(f"modellint: error: {error}", file=sys.stderr)
         if not result.applied:
             break
-        fixed.update(result.files)
+        applied.extend(result.fixes)
         report = lint_targets(targets, selection.enabled_rules(), selection, base=Path.cwd(), jobs=jobs)
-    if fixed:
-        total = sum(fixed.values())
-        print(f"Fixed {total} finding{'s' if total != 1 else ''} in {len(fixed)} file{'s' if len(fixed) != 1 else ''}.",
+    if applied:
+        files = {path for fix in applied for path in fix.paths}
+        total = len(applied)
+        print(f"Fixed {total} finding{'s' if total != 1 else ''} in {len(files)} file{'s' if len(files) != 1 else ''}.",
               file=sys.stderr)
+        if show:
+            for fix in applied:
+                shown = ", ".join(display_path(path, Path.cwd()) for path in fix.paths)
+                print(f"  {shown}: {fix.code} {fix.title}", file=sys.stderr)
     hidden = 0 if unsafe else sum(1 for finding in report.findings if finding.fix and not finding.fixable)
     if hidden:
         print(f"{hidden} more fix{'es' if hidden != 1 else ''} available with `--unsafe-fixes`.", file=sys.stderr)
     return report
+
+
+def _print_diff(report, *, unsafe: bool) -> int:
+    """``--diff``: one pass of fixes as a unified diff on stdout; nothing is written."""
+    from modellint.engine import display_path
+    from modellint.fix import plan_fixes, unified_diff
+
+    plan = plan_fixes(report.findings, unsafe=unsafe)
+    for error in plan.errors:
+        print(f"modellint: error: {error}", file=sys.stderr)
+    diff = unified_diff(plan, lambda path: display_path(path, Path.cwd()))
+    sys.stdout.write(diff)
+    count = len(plan.fixes)
+    if count:
+        print(f"Would fix {count} finding{'s' if count != 1 else ''}.", file=sys.stderr)
+    for failure in report.failures:
+        print(f"modellint: error: {failure.message}", file=sys.stderr)
+    if report.failures:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if diff else EXIT_CLEAN
 
 
 def _render(output_format: str, findings, context) -> str:

@@ -34,6 +34,7 @@ class Settings:
     statistics: bool = False
     fix: bool = False
     unsafe_fixes: bool = False
+    show_fixes: bool = False
     jobs: int | None = None
     python: Path | None = None
     config_path: Path | None = None  # where these settings came from, if anywhere
@@ -41,7 +42,7 @@ class Settings:
 
 _LIST_KEYS = {"select", "extend-select", "ignore"}
 _KEYS = _LIST_KEYS | {"per-path-ignores", "fail-on", "exit-zero", "format", "output-format",
-                      "output-file", "statistics", "fix", "unsafe-fixes", "jobs", "python"}
+                      "output-file", "statistics", "fix", "unsafe-fixes", "show-fixes", "jobs", "python"}
 
 
 def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -99,7 +100,7 @@ def apply_config(settings: Settings, table: dict[str, Any], source: Path) -> Non
                 settings.fail_on = Severity.parse(_string(value, key, source))
             except ValueError as error:
                 raise ConfigError(f"{source}: {error}") from None
-        elif key in ("exit-zero", "statistics", "fix", "unsafe-fixes"):
+        elif key in ("exit-zero", "statistics", "fix", "unsafe-fixes", "show-fixes"):
             if not isinstance(value, bool):
                 raise ConfigError(f"{source}: `{key}` must be true or false")
             setattr(settings, key.replace("-", "_"), value)

@@ -76,6 +76,9 @@ class Fix:
     title: str
     edits: tuple[Edit, ...]
     applicability: Applicability = Applicability.SAFE
+    # Files the edits were computed from (ML102 copies requirements.txt into conda.yaml): the
+    # fix waits for the next pass when another fix changes one of them in this pass.
+    reads: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ all: a fix whose edits overlap an already accepted one waits for the next pass.
 
 from __future__ import annotations
 
+import difflib
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,10 +92,27 @@ def make_fix(title: str, edit: Edit | None, applicability: Applicability = Appli
     return Fix(title, (edit,), applicability) if edit is not None else None
 
 
+@dataclass(frozen=True)
+class AppliedFix:
+    code: str
+    title: str
+    paths: tuple[Path, ...]
+
+
+@dataclass
+class FixPlan:
+    """What a pass of fixes would write: each file's old and new text, and the fixes taken."""
+
+    files: dict[Path, tuple[str | None, str]] = field(default_factory=dict)  # path -> (old, new)
+    fixes: list[AppliedFix] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
 @dataclass
 class FixResult:
     applied: int = 0
     files: dict[Path, int] = field(default_factory=dict)  # path -> fixes applied to it
+    fixes: list[AppliedFix] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
@@ -103,41 +121,75 @@ def applicable(finding: Finding, *, unsafe: bool) -> bool:
     return fix is not None and bool(fix.edits) and (unsafe or fix.applicability is Applicability.SAFE)
 
 
-def apply_fixes(findings: Iterable[Finding], *, unsafe: bool = False) -> FixResult:
-    """Apply every applicable, non-overlapping fix; return what was written."""
-    by_path: dict[Path, list[Fix]] = {}
-    for finding in findings:
-        if applicable(finding, unsafe=unsafe):
-            paths = {edit.path for edit in finding.fix.edits}
-            if len(paths) == 1:  # multi-file fixes would need a transaction; no rule emits one
-                by_path.setdefault(paths.pop(), []).append(finding.fix)
-    result = FixResult()
-    for path, fixes in sorted(by_path.items()):
+def plan_fixes(findings: Iterable[Finding], *, unsafe: bool = False) -> FixPlan:
+    """Every applicable fix that does not overlap one accepted before it. Fixes are taken in
+    the findings' order (path, line, column, code), so which of two conflicting fixes wins is
+    deterministic; the loser is retried by the next pass. Nothing is written."""
+    accepted: dict[Path, list[Edit]] = {}
+    plan = FixPlan()
+    seen: set[tuple[Edit, ...]] = set()
+    candidates = [finding for finding in findings if applicable(finding, unsafe=unsafe)]
+    # Fixes computed from other files go last, and only if those files stay as they were.
+    candidates.sort(key=lambda finding: bool(finding.fix.reads))
+    for finding in candidates:
+        if any(path in accepted for path in finding.fix.reads):
+            continue
+        edits = tuple(sorted(finding.fix.edits, key=lambda edit: (str(edit.path), edit.start, edit.end)))
+        if edits in seen:  # several findings sharing one fix (ML102's list rewrite)
+            continue
+        seen.add(edits)
+        if any(_overlaps(edit, other) for edit in edits for other in accepted.get(edit.path, ())):
+            continue
+        for edit in edits:
+            accepted.setdefault(edit.path, []).append(edit)
+        plan.fixes.append(AppliedFix(finding.code, finding.fix.title, tuple(sorted({edit.path for edit in edits}))))
+    for path, edits in sorted(accepted.items()):
         text, problem = read_text(path)
-        if text is None:
-            result.errors.append(problem.message if problem else f"{path}: vanished before it could be fixed")
+        if text is None and (problem is not None or any(edit.start or edit.end for edit in edits)):
+            plan.errors.append(problem.message if problem else f"{path}: vanished before it could be fixed")
+            plan.fixes = [fix for fix in plan.fixes if path not in fix.paths]
             continue
-        accepted: list[Edit] = []
-        count = 0
-        for fix in fixes:
-            edits = sorted(fix.edits, key=lambda edit: (edit.start, edit.end))
-            if any(_overlaps(edit, other) for edit in edits for other in accepted):
-                continue
-            accepted.extend(edits)
-            count += 1
-        new_text = text
-        for edit in sorted(accepted, key=lambda edit: (edit.start, edit.end), reverse=True):
+        new_text = text or ""  # None: a file the fix creates
+        for edit in sorted(edits, key=lambda edit: (edit.start, edit.end), reverse=True):
             new_text = new_text[: edit.start] + edit.content + new_text[edit.end :]
-        if new_text == text:
-            continue
+        if new_text != text:
+            plan.files[path] = (text, new_text)
+    return plan
+
+
+def apply_fixes(findings: Iterable[Finding], *, unsafe: bool = False) -> FixResult:
+    """Plan one pass of fixes and write the files atomically; return what was written."""
+    plan = plan_fixes(findings, unsafe=unsafe)
+    result = FixResult(errors=list(plan.errors))
+    written: set[Path] = set()
+    for path, (_, new_text) in plan.files.items():
         try:
             _write_atomically(path, new_text)
         except OSError as error:
             result.errors.append(f"{path}: cannot write the fix: {error.strerror or error}")
             continue
-        result.applied += count
-        result.files[path] = count
+        written.add(path)
+    for fix in plan.fixes:
+        if written & set(fix.paths):
+            result.fixes.append(fix)
+            for path in written & set(fix.paths):
+                result.files[path] = result.files.get(path, 0) + 1
+    result.applied = len(result.fixes)
     return result
+
+
+def unified_diff(plan: FixPlan, display: Callable[[Path], str]) -> str:
+    """The plan as a unified diff ``patch -p1`` applies (``a/`` and ``b/`` prefixes, and the
+    ``\\ No newline at end of file`` marker where a side lacks a final newline)."""
+    chunks = []
+    for path, (old, new) in sorted(plan.files.items()):
+        name = display(path)
+        old_lines = (old or "").splitlines(keepends=True)
+        new_lines = new.splitlines(keepends=True)
+        diff = difflib.unified_diff(old_lines, new_lines, "/dev/null" if old is None else f"a/{name}", f"b/{name}")
+        for line in diff:
+            chunks.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(chunks)
 
 
 def _overlaps(first: Edit, second: Edit) -> bool:
@@ -147,10 +199,13 @@ def _overlaps(first: Edit, second: Edit) -> bool:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    raw = path.read_bytes()
-    data = ((_BOM if raw.startswith(_BOM.encode()) else "") + text).encode("utf-8")
     target = Path(os.path.realpath(path))  # replace the file a symlink points at, keep the link
-    mode = target.stat().st_mode & 0o7777
+    if target.exists():
+        had_bom = target.read_bytes().startswith(_BOM.encode())
+        mode = target.stat().st_mode & 0o7777
+    else:
+        had_bom, mode = False, 0o666 & ~_umask()
+    data = ((_BOM if had_bom else "") + text).encode("utf-8")
     handle = tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", suffix=".modellint", delete=False)
     try:
         with handle:
@@ -162,3 +217,9 @@ def _write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

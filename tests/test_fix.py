@@ -74,3 +74,67 @@ def test_fix_from_config(tmp_path, monkeypatch, capsys):
     (tmp_path / "modellint.toml").write_text("fix = true\n")
     main(["model"])
     assert "mlflow==3.17.2  # the loader" in (model / "requirements.txt").read_text()
+
+
+def test_diff_prints_a_patch_that_applies_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    import shutil
+    import subprocess
+
+    model = _model(tmp_path, monkeypatch)
+    before = {p.name: p.read_bytes() for p in model.iterdir()}
+    code = main(["model", "--diff", "--unsafe-fixes"])
+    out, err = capsys.readouterr()
+    assert code == 1 and "Would fix 3 findings." in err
+    assert {p.name: p.read_bytes() for p in model.iterdir()} == before
+    assert out.startswith("--- a/model/conda.yaml\n+++ b/model/conda.yaml\n@@ ")
+    if shutil.which("patch"):
+        copy = tmp_path / "copy"
+        shutil.copytree(model, copy / "model")
+        subprocess.run(["patch", "-p1", "--quiet"], input=out.encode(), cwd=copy, check=True)
+        main(["model", "--fix", "--unsafe-fixes"])
+        capsys.readouterr()
+        for name in ("requirements.txt", "conda.yaml"):
+            assert (copy / "model" / name).read_bytes() == (model / name).read_bytes(), name
+
+
+def test_diff_of_a_file_without_final_newline(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    write_files(tmp_path / "model", model_files(requirements__txt="mlflow\nscikit-learn==1.9.1\nskops==0.16.0",
+                                                conda__yaml=conda("mlflow", "scikit-learn==1.9.1", "skops==0.16.0")))
+    assert main(["model", "--diff"]) == 1
+    out = capsys.readouterr().out
+    assert "-mlflow\n+mlflow==3.17.2\n scikit-learn==1.9.1\n skops==0.16.0\n\\ No newline at end of file\n" in out
+    assert main(["model", "--fix"]) == 0
+    capsys.readouterr()
+    assert main(["model", "--diff"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_fixes_computed_from_an_edited_file_wait_for_the_next_pass(tmp_path, monkeypatch, capsys):
+    """python_env.yaml is rebuilt from conda.yaml, so not while conda.yaml is being fixed."""
+    monkeypatch.chdir(tmp_path)
+    model = write_files(tmp_path / "model", model_files(
+        requirements__txt="mlflow\nscikit-learn==1.9.1\nskops==0.16.0",
+        conda__yaml=conda("mlflow", "scikit-learn==1.9.1", "skops==0.16.0"), python_env__yaml=None))
+    main(["model", "--diff"])
+    assert "python_env.yaml" not in capsys.readouterr().out
+    assert main(["model", "--fix"]) == 0
+    assert "Fixed 3 findings in 3 files." in capsys.readouterr().err
+    assert (model / "python_env.yaml").read_text() == (
+        "python: 3.11.7\nbuild_dependencies:\n- pip<=23.2.1\ndependencies:\n- -r requirements.txt\n"
+    )
+
+
+def test_diff_of_a_created_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    write_files(tmp_path / "model", model_files(python_env__yaml=None))
+    assert main(["model", "--diff"]) == 1
+    assert capsys.readouterr().out.startswith("--- /dev/null\n+++ b/model/python_env.yaml\n@@ -0,0 +1,5 @@\n+python: 3.11.7\n")
+
+
+def test_show_fixes_lists_each_fix(tmp_path, monkeypatch, capsys):
+    _model(tmp_path, monkeypatch)
+    main(["model", "--fix", "--show-fixes"])
+    err = capsys.readouterr().err
+    assert "  model/requirements.txt: ML105 Pin `mlflow==3.17.2`" in err
+    assert "  model/requirements.txt: ML107 Remove `scikit-learn==1.9.1`" in err

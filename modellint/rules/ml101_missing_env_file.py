@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import REQUIREMENTS, ModelDir
+from modellint.env_edits import python_env_from_conda, requirements_from_pip_list
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid
 from modellint.rules._examples import CLEAN, MLMODEL, model_files
@@ -49,9 +50,12 @@ class MissingEnvFile(Rule):
               note="MLflow < 1.26 wrote no python_env.yaml and named none"),
     )
     INVALID = (
-        Invalid(model_files(requirements__txt=None), (("python_env.yaml", 7),)),
+        Invalid(model_files(requirements__txt=None), (("python_env.yaml", 7),),
+                fixed={"requirements.txt": CLEAN["requirements.txt"]}),
         Invalid(model_files(conda__yaml=None), (("MLmodel", 4),)),
-        Invalid(model_files(python_env__yaml=None), (("MLmodel", 5),), severity=Severity.WARNING),
+        Invalid(model_files(python_env__yaml=None), (("MLmodel", 5),), severity=Severity.WARNING,
+                fixed={"python_env.yaml": "python: 3.11.7\nbuild_dependencies:\n- pip<=23.2.1\n"
+                                          "dependencies:\n- -r requirements.txt\n"}),
     )
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
@@ -74,6 +78,7 @@ class MissingEnvFile(Rule):
                 f"MLmodel names `{virtualenv_name}`, which is not in the model directory; MLflow falls back to {fallback}",
                 self._env_span(model, "virtualenv"),
                 severity=Severity.WARNING if conda_present else Severity.ERROR,
+                fix=python_env_from_conda(model, model.python_env_file_name),
             )
         if python_env_present and model.python_env and not requirements_present:
             for line in model.python_env.dependencies.lines:
@@ -83,6 +88,7 @@ class MissingEnvFile(Rule):
                         f"`{line.text}` but there is no `{REQUIREMENTS}`: installing the environment fails",
                         line.span,
                         fix_title="Ship requirements.txt (it can be rebuilt from the conda file's `pip:` list)",
+                        fix=requirements_from_pip_list(model),
                     )
         if not named and not (conda_present or python_env_present or requirements_present):
             yield self.finding(

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir, parse_version_tuple
 from modellint.analyzer.requirements import RequirementLine, RequirementsList
+from modellint.env_edits import pip_list_from_requirements
 from modellint.findings import Finding, Severity, Span
 from modellint.rules._base import Invalid, Rule, Valid
 from modellint.rules._examples import CLEAN, CLEAN_PIP, PYTHON_ENV, conda, model_files, requirements
@@ -62,9 +63,11 @@ class EnvFilesInconsistent(Rule):
     )
     INVALID = (
         Invalid(model_files(requirements__txt=requirements("mlflow==3.17.2", "scikit-learn==1.5.0", "skops==0.16.0")),
-                (("requirements.txt", 2),)),
+                (("requirements.txt", 2),),
+                fixed={"conda.yaml": conda("mlflow==3.17.2", "scikit-learn==1.5.0", "skops==0.16.0")}),
         Invalid(model_files(requirements__txt=requirements("mlflow==3.17.2", "scikit-learn==1.9.1")),
-                (("conda.yaml", 9),), note="only in the conda pip list"),
+                (("conda.yaml", 9),), note="only in the conda pip list",
+                fixed={"conda.yaml": conda("mlflow==3.17.2", "scikit-learn==1.9.1")}),
         Invalid(model_files(python_env__yaml=PYTHON_ENV.replace("python: 3.11.7", "python: 3.10.4")),
                 (("python_env.yaml", 1),)),
     )
@@ -78,24 +81,27 @@ class EnvFilesInconsistent(Rule):
         if reqs is None or conda is None or conda.pip is None:
             return
         left, right = _group(reqs), _group(conda.pip)
+        fix = None
         for key in sorted(set(left) | set(right)):
             in_reqs = {comparable(line) for line in left.get(key, [])}
             in_conda = {comparable(line) for line in right.get(key, [])}
             if in_reqs == in_conda:
                 continue
+            fix = fix or pip_list_from_requirements(model)
             if key in left and key in right:
                 line = left[key][0]
                 yield self.finding(
                     line.path,
                     f"`{_show(in_reqs)}` in requirements.txt but `{_show(in_conda)}` in {conda.path.name}",
                     line.span,
+                    fix=fix,
                 )
             elif key in left:
                 line = left[key][0]
-                yield self.finding(line.path, f"`{line.text}` is in requirements.txt but not in the `pip:` list of {conda.path.name}", line.span)
+                yield self.finding(line.path, f"`{line.text}` is in requirements.txt but not in the `pip:` list of {conda.path.name}", line.span, fix=fix)
             else:
                 line = right[key][0]
-                yield self.finding(line.path, f"`{line.text}` is in the `pip:` list of {conda.path.name} but not in requirements.txt", line.span)
+                yield self.finding(line.path, f"`{line.text}` is in the `pip:` list of {conda.path.name} but not in requirements.txt", line.span, fix=fix)
 
     def _check_python(self, model: ModelDir) -> Iterator[Finding]:
         declared: list[tuple[str, str, Span, object]] = []

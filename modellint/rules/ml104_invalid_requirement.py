@@ -6,7 +6,8 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.requirements import RequirementLine, local_location
-from modellint.findings import Finding, Severity
+from modellint.findings import Applicability, Finding, Fix, Severity
+from modellint.fix import make_fix, replace_span
 from modellint.rules._base import Invalid, Rule, Valid
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
 from modellint.rules._requirement_lists import pip_lines
@@ -57,7 +58,7 @@ class InvalidRequirement(Rule):
     )
     INVALID = (
         Invalid(model_files(requirements__txt=requirements("mlflow==3.17.2", "sklearn", "skops==0.16.0")),
-                (("requirements.txt", 2),)),
+                (("requirements.txt", 2),), fixed={"requirements.txt": CLEAN["requirements.txt"]}),
         Invalid(model_files(requirements__txt=requirements("mlflow==3.17.2", "scikit-learn==0.0", "skops==0.16.0")),
                 (("requirements.txt", 2),)),
         Invalid(model_files(conda__yaml=conda("mlflow==3.17.2", "scikit-learn==1.9.1", "skops 0.16.0")),
@@ -71,7 +72,8 @@ class InvalidRequirement(Rule):
         for line in pip_lines(model):
             problem = self._problem(model, line)
             if problem:
-                yield self.finding(line.path, problem, line.span)
+                fix = _scikit_learn_fix(model, line) if line.name == "sklearn" else None
+                yield self.finding(line.path, problem, line.span, fix=fix)
 
     def _problem(self, model: ModelDir, line: RequirementLine) -> str | None:
         if line.kind == "invalid":
@@ -103,6 +105,18 @@ class InvalidRequirement(Rule):
         if not model.has_file(path):
             return f"{shown} names `{path}`, which is not in the model directory"
         return None
+
+
+def _scikit_learn_fix(model: ModelDir, line: RequirementLine) -> Fix | None:
+    """`sklearn` -> `scikit-learn==<sklearn_version>`: safe when MLmodel records the version the
+    model was pickled with; otherwise an unpinned `scikit-learn` (unsafe: any version)."""
+    version = _sklearn_version(model)
+    requirement = line.requirement
+    extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+    marker = f"; {requirement.marker}" if requirement.marker else ""
+    replacement = f"scikit-learn{extras}{'==' + version if version else ''}{marker}"
+    edit = replace_span(line.path, line.span, replacement, expected=(line.text, f'"{line.text}"', f"'{line.text}'"))
+    return make_fix(f"Replace with `{replacement}`", edit, Applicability.SAFE if version else Applicability.UNSAFE)
 
 
 def _sklearn_version(model: ModelDir) -> str | None:
