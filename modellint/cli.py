@@ -181,7 +181,8 @@ def _check(args: argparse.Namespace) -> int:
     for failure in report.failures:
         print(f"modellint: error: {failure.message}", file=sys.stderr)
     for project in report.projects_without_checks:
-        print(f"modellint: {project.path}: training project: nothing to check yet", file=sys.stderr)
+        print(f"modellint: {project.path}: training project without an mlflow save_model/log_model call: nothing to check",
+              file=sys.stderr)
     if report.failures:
         return EXIT_ERROR
     if settings.exit_zero:

@@ -35,12 +35,18 @@ class Report:
     targets: list[Target] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     failures: list[TargetFailure] = field(default_factory=list)
-    projects_without_checks: list[Target] = field(default_factory=list)
+    projects_without_checks: list[Target] = field(default_factory=list)  # no save/log call found
 
 
 def lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelection, base: Path) -> tuple[list[Finding], TargetFailure | None]:
     """Lint one target; an exception inside becomes a :class:`TargetFailure`."""
     try:
+        if target.kind == "file":
+            return _filter(list(_check_standalone_file(target.path, rules)), selection, base), None
+        if target.kind == "project":
+            from modellint.analyzer.project import lint_project
+
+            return _filter(lint_project(target.path, rules), selection, base), None
         if target.kind != "model":
             return [], None
         model = ModelDir(target.path)
@@ -60,6 +66,16 @@ def _check_model(model: ModelDir, rules: list[type[Rule]]) -> Iterable[Finding]:
         yield from rule().check(model)
 
 
+def _check_standalone_file(path: Path, rules: list[type[Rule]]) -> Iterable[Finding]:
+    """A serialized file on its own: only the rules that need no MLmodel or environment (ML302-ML304)."""
+    from modellint.analyzer.serialized import StandaloneFile
+
+    serialized = StandaloneFile(path)
+    for rule in rules:
+        if getattr(rule, "standalone_file", False):
+            yield from rule().check(serialized)
+
+
 def _filter(findings: list[Finding], selection: RuleSelection, base: Path) -> list[Finding]:
     kept = []
     for finding in findings:
@@ -72,6 +88,10 @@ def _filter(findings: list[Finding], selection: RuleSelection, base: Path) -> li
 
 
 def _suppressed_inline(finding: Finding) -> bool:
+    if finding.code.startswith("ML3"):
+        # ML3xx findings sit in serialized files, whose "comments" are bytes chosen by whoever made the
+        # file: a protocol-0 pickle can carry `# modellint: ignore` on its first line. Use config instead.
+        return False
     lines = _file_lines(finding.path)
     if not lines or not 0 < finding.span.line <= len(lines):
         return False
@@ -114,14 +134,21 @@ def lint_targets(
     on_progress: Callable[[int], None] | None = None,
 ) -> Report:
     report = Report(targets=list(targets))
-    report.projects_without_checks = [target for target in targets if target.kind == "project"]
     results = _run(targets, rules, selection, base, jobs, on_progress)
-    for findings, failure in results:
+    for target, (findings, failure) in zip(targets, results):
         report.findings.extend(findings)
         if failure:
             report.failures.append(failure)
+        elif target.kind == "project" and not findings and not _has_training_calls(target.path):
+            report.projects_without_checks.append(target)
     report.findings.sort(key=lambda finding: finding.sort_key)
     return report
+
+
+def _has_training_calls(path: Path) -> bool:
+    from modellint.analyzer.project import has_training_calls
+
+    return has_training_calls(path)
 
 
 def _run(targets, rules, selection, base, jobs, on_progress):

@@ -21,7 +21,7 @@ class TargetError(Exception):
 
 @dataclass(frozen=True, order=True)
 class Target:
-    kind: str  # "model" or "project"
+    kind: str  # "model", "project" or "file" (a serialized file outside any model dir)
     path: Path
 
 
@@ -42,7 +42,12 @@ def _targets_for(path: Path) -> list[Target]:
             return [Target("model", model_root)]
         if path.suffix == ".py":
             return [Target("project", path.parent)]
-        raise TargetError(f"{path}: not inside a model directory (no MLmodel next to it or above it)")
+        from modellint.analyzer.pickles import sniff
+
+        if sniff(path) is not None:
+            return [Target("file", path)]  # a lone pickle/joblib/torch/npy/skops file
+        raise TargetError(f"{path}: not inside a model directory (no MLmodel next to it or above it) "
+                          "and not a serialized model file")
     if (path / MLMODEL).exists() or (path / MLMODEL).is_symlink():
         return [Target("model", path)]
     models, has_python = _walk(path)

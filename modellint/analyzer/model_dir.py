@@ -144,6 +144,13 @@ class ModelDir:
         value = (self.pyfunc or {}).get("python_version")
         return str(value) if value is not None else None
 
+    @cached_property
+    def signature(self):
+        """The :class:`~modellint.analyzer.model_signature.ModelSignature`: signature, example, mismatches."""
+        from modellint.analyzer.model_signature import read_model_signature
+
+        return read_model_signature(self.root, self.mlmodel.data if self.mlmodel else {})
+
     # --- environment files ----------------------------------------------------------------------
 
     @cached_property
@@ -261,6 +268,20 @@ class ModelDir:
             ):
                 return True
         return False
+
+    @cached_property
+    def serialized_files(self) -> list:
+        """Every pickle/joblib/torch/npy/skops file below the root, scanned statically (never loaded)."""
+        from modellint.analyzer.serialized import model_text_files, scan_model_files
+
+        return scan_model_files(self.root, model_text_files(self))
+
+    @cached_property
+    def code_scans(self) -> tuple:
+        """Import scans of the code the model runs: code dirs, models-from-code file, by-value pickled code."""
+        from modellint.analyzer.code_scans import scan_model_code
+
+        return scan_model_code(self)
 
     # --- paths MLmodel refers to ----------------------------------------------------------------
 

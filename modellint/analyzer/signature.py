@@ -20,6 +20,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Union
 
 SCALAR_TYPES = ("boolean", "integer", "long", "float", "double", "string", "binary", "datetime")
@@ -180,15 +181,15 @@ def _decode(text: Any) -> Any:
 
 def _read_schema(data: Any) -> Schema:
     if not isinstance(data, list):
-        raise _Invalid(f"must be a JSON list of column or tensor specs, not {_json_kind(data)}")
+        raise _Invalid(f"must be a JSON list of column or tensor specs, not {json_kind(data)}")
     if not data:
         raise _Invalid("is an empty list; MLflow rejects a schema without inputs")
     specs = tuple(_read_spec(entry, index) for index, entry in enumerate(data))
-    _check_schema_rules(specs)
+    _check_schema_rules(specs, [entry.get("required") for entry in data])
     return Schema(specs)
 
 
-def _check_schema_rules(specs: tuple[Spec, ...]) -> None:
+def _check_schema_rules(specs: tuple[Spec, ...], required_as_written: list[Any]) -> None:
     """The rules ``mlflow.types.Schema.__init__`` enforces."""
     named = [spec.name is not None for spec in specs]
     if any(named) and not all(named):
@@ -199,14 +200,16 @@ def _check_schema_rules(specs: tuple[Spec, ...]) -> None:
         raise _Invalid("mixes column specs and tensor specs; MLflow accepts only one kind")
     if all(tensors) and len(specs) > 1 and not any(named):
         raise _Invalid("has several unnamed tensor specs; each needs a name")
-    if not any(named) and any(not spec.required for spec in specs):
+    # MLflow rejects only an explicit `false`: a composite column without `required` is
+    # optional when data is enforced, yet allowed unnamed.
+    if not any(named) and any(required is False for required in required_as_written):
         raise _Invalid("has unnamed optional inputs; name them or make them required")
 
 
 def _read_spec(entry: Any, index: int) -> Spec:
     where = f"entry {index}"
     if not isinstance(entry, dict):
-        raise _Invalid(f"{where} must be a JSON object, not {_json_kind(entry)}")
+        raise _Invalid(f"{where} must be a JSON object, not {json_kind(entry)}")
     if "type" not in entry:
         raise _Invalid(f"{where} has no `type`")
     if entry["type"] == "tensor":
@@ -216,8 +219,8 @@ def _read_spec(entry: Any, index: int) -> Spec:
 
 def _read_column_spec(entry: dict, where: str) -> ColumnSpec:
     name = entry.get("name")
-    if name is not None and (isinstance(name, bool) or not isinstance(name, (str, int))):
-        raise _Invalid(f"{where}: column name must be a string, not {_json_kind(name)}")
+    if isinstance(name, (list, dict)):
+        raise _Invalid(f"{where}: column name must be a string, not {json_kind(name)}")
     label = f"{where} ({name!r})" if name is not None else where
     type_name = entry["type"]
     if type_name in SCALAR_TYPES:
@@ -225,16 +228,11 @@ def _read_column_spec(entry: dict, where: str) -> ColumnSpec:
         unknown = sorted(set(entry) - {"type", "name", "required"})
         if unknown:
             raise _Invalid(f"{label}: unexpected key(s) {unknown} for a `{type_name}` column")
-        return ColumnSpec(Scalar(type_name), name, _required(entry.get("required", True), label))
+        return ColumnSpec(Scalar(type_name), name, bool(entry.get("required", True)))
     body = {key: value for key, value in entry.items() if key not in ("name", "required")}
     column_type = _read_type(body, label)
-    return ColumnSpec(column_type, name, _required(entry.get("required"), label))
-
-
-def _required(value: Any, label: str) -> bool:
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    raise _Invalid(f"{label}: `required` must be true or false, not {value!r}")
+    # MLflow stores `required` as written and tests it for truth, so any JSON value loads.
+    return ColumnSpec(column_type, name, bool(entry.get("required")))
 
 
 def _read_type(body: Any, label: str) -> FieldType:
@@ -279,7 +277,7 @@ def _read_object(body: dict, label: str) -> Object:
             raise _Invalid(f"{label}: property {name!r} is a sparkml_vector, which MLflow cannot read")
         prop_label = f"{label} property {name!r}"
         prop_type = _read_type({k: v for k, v in prop.items() if k != "required"}, prop_label)
-        read.append(Property(name, prop_type, _required(prop.get("required", True), prop_label)))
+        read.append(Property(name, prop_type, bool(prop.get("required", True))))
     return Object(tuple(sorted(read, key=lambda prop: prop.name)))
 
 
@@ -313,7 +311,7 @@ _TIME_DTYPE = re.compile(r"^(datetime64|timedelta64|[<>|=]?[Mm]8)(\[(\d*)(Y|M|W|
 def parse_tensor_dtype(text: Any) -> TensorDType:
     """What ``np.dtype(text)`` would give, for the names MLflow writes and numpy's aliases."""
     if not isinstance(text, str):
-        raise _Invalid(f"tensor dtype must be a string, not {_json_kind(text)}")
+        raise _Invalid(f"tensor dtype must be a string, not {json_kind(text)}")
     time_match = _TIME_DTYPE.match(text)
     if time_match:
         base = "datetime64" if text.lstrip("<>|=").startswith(("datetime", "M")) else "timedelta64"
@@ -367,21 +365,21 @@ def _read_tensor_spec(entry: dict, where: str) -> TensorSpec:
     except _Invalid as problem:
         raise _Invalid(f"{label}: {problem}") from None
     shape = info["shape"]
-    if not isinstance(shape, list) or not all(_is_dimension(d) for d in shape):
+    if not isinstance(shape, (list, str)):
         raise _Invalid(f"{label}: tensor shape must be a list of sizes (-1 for any), got {shape!r}")
+    # MLflow loads whatever ``tuple(shape)`` accepts; a size that is not a number simply never
+    # matches an input, which ML401 reports when an example exists.
     return TensorSpec(dtype, tuple(shape), name)
-
-
-def _is_dimension(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= -1
 
 
 # --- params ------------------------------------------------------------------------------------
 
 
 def _read_params(data: Any) -> tuple[ParamSpec, ...]:
+    if data == {}:  # ParamSchema.from_json iterates the decoded value: an empty object is no params
+        return ()
     if not isinstance(data, list):
-        raise _Invalid(f"must be a JSON list of param specs, not {_json_kind(data)}")
+        raise _Invalid(f"must be a JSON list of param specs, not {json_kind(data)}")
     specs = tuple(_read_param(entry, index) for index, entry in enumerate(data))
     seen: set[str] = set()
     duplicates = [spec.name for spec in specs if spec.name in seen or seen.add(spec.name)]
@@ -393,7 +391,7 @@ def _read_params(data: Any) -> tuple[ParamSpec, ...]:
 def _read_param(entry: Any, index: int) -> ParamSpec:
     where = f"param {index}"
     if not isinstance(entry, dict):
-        raise _Invalid(f"{where} must be a JSON object, not {_json_kind(entry)}")
+        raise _Invalid(f"{where} must be a JSON object, not {json_kind(entry)}")
     type_key = "type" if "type" in entry else "dtype"  # `dtype` is the pre-2.10 spelling
     if not {"name", "default", type_key} <= set(entry):
         raise _Invalid(f"{where} needs `name`, `type` (or `dtype`) and `default`")
@@ -428,7 +426,7 @@ def param_value_problem(value: Any, spec: ParamSpec) -> str | None:
     """Why ``value`` is not accepted for the param (``ParamSpec.validate_type_and_shape``)."""
     if spec.shape == (-1,):
         if not isinstance(value, list) or any(isinstance(item, (list, dict)) for item in value):
-            return f"expected a 1-D list for shape [-1], got {_json_kind(value)}"
+            return f"expected a 1-D list for shape [-1], got {json_kind(value)}"
         problems = (_param_scalar_problem(item, spec.type) for item in value)
         return next((problem for problem in problems if problem), None)
     if spec.shape is not None:
@@ -443,18 +441,18 @@ def _param_scalar_problem(value: Any, param_type: Scalar | Object) -> str | None
     if value is None:
         return None
     if isinstance(param_type, Object):
-        return f"an object param with shape [-1] cannot hold {_json_kind(value)}"
+        return f"an object param with shape [-1] cannot hold {json_kind(value)}"
     if param_type.name == "datetime":
-        return None if _is_numpy_datetime_text(value) else f"{value!r} is not an ISO date/time"
+        return None if is_numpy_datetime_text(value) else f"{value!r} is not an ISO date/time"
     if isinstance(value, (list, dict)):
-        return f"expected a single {param_type.name}, got {_json_kind(value)}"
+        return f"expected a single {param_type.name}, got {json_kind(value)}"
     accepted = {
         "boolean": (bool,), "integer": (int,), "long": (int,), "float": (int, float),
         "double": (int, float), "string": (str,),
     }[param_type.name]  # fmt: skip
     if type(value) in accepted:
         return None
-    return f"cannot safely convert {_json_kind(value)} {value!r} to {param_type.name}"
+    return f"cannot safely convert {json_kind(value)} {value!r} to {param_type.name}"
 
 
 _NUMPY_DATETIME = re.compile(
@@ -462,7 +460,7 @@ _NUMPY_DATETIME = re.compile(
 )
 
 
-def _is_numpy_datetime_text(value: Any) -> bool:
+def is_numpy_datetime_text(value: Any) -> bool:
     """Whether ``np.datetime64(value)`` parses a string (NaT spellings included)."""
     return isinstance(value, str) and (value in ("", "NaT", "nat") or bool(_NUMPY_DATETIME.match(value)))
 
@@ -484,7 +482,7 @@ def _scalar_value_problem(value: Any, scalar: Scalar, required: bool) -> str | N
     if not required and is_missing(value):
         return None
     if value is None or isinstance(value, (list, dict)):
-        return f"expected a {scalar.name} value, got {_json_kind(value)}"
+        return f"expected a {scalar.name} value, got {json_kind(value)}"
     return strict_values_problem([value], scalar)
 
 
@@ -493,7 +491,7 @@ def _array_problem(value: Any, array: Array, required: bool) -> str | None:
     if lenient and (value is None or value == []):
         return None
     if not isinstance(value, list):
-        return f"expected a list, got {_json_kind(value)}"
+        return f"expected a list, got {json_kind(value)}"
     if isinstance(array.items, Scalar):
         return strict_values_problem(value, array.items) if value else None
     problems = (value_problem(item, array.items, required) for item in value)
@@ -504,7 +502,7 @@ def _object_problem(value: Any, obj: Object, required: bool) -> str | None:
     if not required and (value is None or value == {}):
         return None
     if not isinstance(value, dict):
-        return f"expected an object, got {_json_kind(value)}"
+        return f"expected an object, got {json_kind(value)}"
     properties = {prop.name: prop for prop in obj.properties}
     missing = sorted(name for name, prop in properties.items() if prop.required and name not in value)
     if missing:
@@ -524,7 +522,7 @@ def _map_problem(value: Any, map_type: Map, required: bool) -> str | None:
     if lenient and (value is None or value == {}):
         return None
     if not isinstance(value, dict):
-        return f"expected an object (map), got {_json_kind(value)}"
+        return f"expected an object (map), got {json_kind(value)}"
     for key, item in value.items():
         problem = value_problem(item, map_type.values, required)
         if problem:
@@ -571,14 +569,13 @@ def strict_values_problem(values: list[Any], scalar: Scalar) -> str | None:
     if target in ("double", "float") and dtype == "int64" and all(v in (0, 1) for v in values):
         return None  # MLflow lets an all-0/1 int64 column through as floats
     if target == "datetime" and dtype == "object":
-        bad = [v for v in values if not (v is None or _is_naive_iso_datetime(v))]
+        bad = [v for v in values if not (v is None or is_naive_iso_datetime(v))]
         return None if not bad else f"{bad[0]!r} is not a date/time"
     return f"cannot safely convert {dtype} to {target}"
 
 
-def _is_naive_iso_datetime(value: Any) -> bool:
-    from datetime import datetime
-
+def is_naive_iso_datetime(value: Any) -> bool:
+    """Whether a string reads as a timezone-naive ISO date/time (what pandas converts safely)."""
     if not isinstance(value, str):
         return False
     try:
@@ -587,7 +584,8 @@ def _is_naive_iso_datetime(value: Any) -> bool:
         return False
 
 
-def _json_kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """"a string", "an integer", ... as messages name a decoded JSON value."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -603,8 +601,3 @@ def _json_kind(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
-
-
-def describe_json_kind(value: Any) -> str:
-    """"a string", "an integer", ... for messages."""
-    return _json_kind(value)

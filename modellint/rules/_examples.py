@@ -1,12 +1,18 @@
 """A clean MLflow 3.x sklearn model as in-memory files, for the rules' VALID/INVALID examples.
 
 The files are what ``mlflow.sklearn.save_model`` 3.17.2 writes (see
-``shared/research/mlflow-samples/a-sklearn``), minus the signature and input example. Rule
-examples derive their broken variants from it with :func:`model_files`, so each example shows
-the one edit that makes the rule fire.
+``shared/research/mlflow-samples/a-sklearn``), minus the input example and metadata keys no
+rule reads. The signature is kept, in flow style on one line where ``model_uuid`` was, so that
+the line numbers other examples point at stay put. Rule examples derive their broken variants
+from it with :func:`model_files`, so each example shows the one edit that makes the rule fire.
 """
 
 from __future__ import annotations
+
+SIGNATURE = (
+    """signature: {inputs: '[{"type": "double", "name": "a", "required": true}, {"type": "double", """
+    """"name": "b", "required": true}]', outputs: '[{"type": "long", "required": true}]', params: null}\n"""
+)
 
 MLMODEL = """\
 flavors:
@@ -25,7 +31,7 @@ flavors:
     sklearn_version: 1.9.1
     skops_trusted_types: null
 mlflow_version: 3.17.2
-model_uuid: 44115932c95f46458a715284dd5c7db3
+""" + SIGNATURE + """\
 utc_time_created: '2026-11-21 22:28:09.782711'
 """
 

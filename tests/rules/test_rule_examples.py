@@ -7,11 +7,17 @@ import datetime
 import pytest
 
 from modellint.analyzer.model_dir import ModelDir
+from modellint.analyzer.project import lint_project
 from modellint.findings import Severity
 from modellint.rules import ALL_RULES
 from tests.conftest import write_files
 
 RUN_DATE = datetime.date(2026, 12, 1)
+
+
+def _kind(rule) -> str:
+    """What a rule's examples are: model dirs, or training projects (project-only rules)."""
+    return getattr(rule, "example_kind", "model")
 
 
 def _cases(kind: str) -> list:
@@ -24,7 +30,10 @@ def _iter_cases(kind: str):
             yield pytest.param(rule, case, id=f"{rule.code}-{kind.lower()}-{index}")
 
 
-def _run(rule, root):
+def _run(rule, root, kind="model"):
+    """Run ``rule`` on an example; ``kind`` "project" examples are training projects."""
+    if kind == "project":
+        return lint_project(root, [rule])
     model = ModelDir(root, run_date=RUN_DATE)
     if rule.requires_mlmodel and model.mlmodel is None:
         return []
@@ -34,13 +43,13 @@ def _run(rule, root):
 @pytest.mark.parametrize(("rule", "case"), _cases("VALID"))
 def test_valid_example_is_silent(rule, case, tmp_path):
     root = write_files(tmp_path / "model", case.files)
-    assert _run(rule, root) == []
+    assert _run(rule, root, _kind(rule)) == []
 
 
 @pytest.mark.parametrize(("rule", "case"), _cases("INVALID"))
 def test_invalid_example_fires_where_expected(rule, case, tmp_path):
     root = write_files(tmp_path / "model", case.files)
-    findings = _run(rule, root)
+    findings = _run(rule, root, _kind(rule))
     where = sorted((finding.path.relative_to(root).as_posix(), finding.span.line) for finding in findings)
     assert where == sorted(case.expect), [finding.message for finding in findings]
     expected_severity = rule.severity if case.severity is None else case.severity
@@ -57,7 +66,7 @@ def test_valid_examples_are_clean_for_every_rule(rule, case, tmp_path):
     loud = [
         (other.code, finding.message)
         for other in ALL_RULES
-        for finding in _run(other, root)
+        for finding in _run(other, root, _kind(rule))
         if finding.severity >= Severity.WARNING
     ]
     assert loud == []

@@ -1,0 +1,147 @@
+"""The code a model dir makes Python run, as import scans.
+
+* every importable ``.py`` file in each flavor's code dir (``flavors.*.code``, put first on
+  ``sys.path`` at load), with the package its path gives it so relative imports resolve;
+* the models-from-code file: MLmodel ``model_code_path`` names it, the loader runs its basename
+  from the model root;
+* code cloudpickle stored by value in the model's pickles (a ``PythonModel`` written in a notebook
+  or the training script): the modules its bytecode imports and the names it uses, taken from
+  the pickle scan (:mod:`modellint.analyzer.serialized`); binary files have no lines, so those
+  facts point at the file start and name the function instead.
+
+Files that cannot be imported (a name that is not an identifier, caches, hidden dirs) are never
+read; a file without the bytes ``import`` is never parsed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from modellint.analyzer.imports import CallFact, ImportFact, ModuleScan, scan_file
+from modellint.findings import FILE_START
+
+if TYPE_CHECKING:
+    from modellint.analyzer.model_dir import ModelDir
+
+MAX_CODE_FILES = 2000  # a code dir holding a whole virtualenv is reported by file count, not parsed
+_SKIPPED_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
+
+
+def scan_model_code(model: ModelDir) -> tuple[ModuleScan, ...]:
+    scans: list[ModuleScan] = []
+    seen: set[Path] = set()
+    for directory in _code_directories(model):
+        for path, package in _importable_files(directory):
+            if path not in seen:
+                seen.add(path)
+                scans.append(scan_file(path, package=package))
+    code_file = _models_from_code_file(model)
+    if code_file is not None and code_file not in seen:
+        scans.append(scan_file(code_file, package=None))  # exec'd by path: no parent package
+    scans.extend(_by_value_scans(model))
+    return tuple(scans)
+
+
+def _code_directories(model: ModelDir) -> list[Path]:
+    directories = []
+    for _, relative in model.code_dirs:
+        written = Path(relative.replace("\\", "/"))
+        if written.is_absolute() or ".." in written.parts:
+            continue  # outside the model dir (ML003/ML004 report it): never walk the machine
+        directory = model.root / written
+        try:
+            if directory.is_dir() and directory not in directories:
+                directories.append(directory)
+        except OSError:
+            continue
+    return directories
+
+
+def _importable_files(directory: Path) -> list[tuple[Path, str]]:
+    """``(file, package)`` for every module ``import`` could load from ``directory`` on sys.path."""
+    found: list[tuple[Path, str]] = []
+    for current, subdirs, names in os.walk(directory, followlinks=False):
+        subdirs[:] = sorted(name for name in subdirs if name.isidentifier() and name not in _SKIPPED_DIRS)
+        relative = Path(current).relative_to(directory).parts
+        package = ".".join(relative)
+        for name in sorted(names):
+            stem, dot, suffix = name.rpartition(".")
+            if suffix != "py" or not dot or not stem.isidentifier():
+                continue
+            path = Path(current) / name
+            if path.is_file():
+                found.append((path, package))
+            if len(found) >= MAX_CODE_FILES:
+                return found
+    return found
+
+
+def _models_from_code_file(model: ModelDir) -> Path | None:
+    code_path = (model.pyfunc or {}).get("model_code_path")
+    if not isinstance(code_path, str) or not code_path.strip():
+        return None
+    # Written as the saving machine's absolute path (POSIX or Windows); the loader uses the basename.
+    name = code_path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    path = model.root / name
+    try:
+        return path if path.is_file() else None
+    except OSError:
+        return None
+
+
+def _by_value_scans(model: ModelDir) -> list[ModuleScan]:
+    from modellint.analyzer.serialized import load_time_imports
+
+    scans = []
+    for serialized in getattr(model, "serialized_files", ()):
+        codes = serialized.scan.embedded_code
+        if not codes:
+            continue
+        imports: dict[tuple[str, str], ImportFact] = {}
+        calls: dict[tuple[str, str], CallFact] = {}
+        dynamic_unknown = []
+        for code in codes:
+            origin = code.qualname or "by-value code"
+            for module in code.imports:
+                imports.setdefault((module, origin), ImportFact(
+                    module=module, path=serialized.path, span=FILE_START, lazy=True, optional=False,
+                    type_checking=False, dynamic=False, origin=origin))
+            if code.opaque_dynamic_import:
+                dynamic_unknown.append(FILE_START)
+            # `import_module("x")` with a literal: the bytecode reader pairs the constant with the call.
+            for module in code.dynamic_imports:
+                imports.setdefault((module, origin), ImportFact(
+                    module=module, path=serialized.path, span=FILE_START, lazy=True, optional=False,
+                    type_checking=False, dynamic=True, origin=origin))
+            # co_names holds every global and attribute name the function uses: enough to see
+            # `pd.read_excel` (names `pd`, `read_excel`) without the call's receiver.
+            for name in code.names:
+                calls.setdefault((name, origin), CallFact(
+                    function=name, attribute=name, resolved=False, span=FILE_START, lazy=True, type_checking=False))
+        context = tuple(sorted({ref.module for ref in load_time_imports(serialized.scan).values()}))
+        scans.append(ModuleScan(serialized.path, tuple(imports.values()), tuple(dynamic_unknown), None,
+                                tuple(calls.values()), (), context))
+    return scans
+
+
+def top_level_entries(directory: Path) -> list[tuple[str, Path]]:
+    """``(module name, file)`` for each module/regular package directly in ``directory``.
+
+    A directory without ``__init__.py`` is a namespace portion: the import system prefers any
+    regular package or module of that name found later on ``sys.path``, so it shadows nothing.
+    """
+    entries = []
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    for name in names:
+        path = directory / name
+        stem, dot, suffix = name.rpartition(".")
+        if dot and suffix == "py" and stem.isidentifier() and stem != "__init__" and path.is_file():
+            entries.append((stem, path))
+        elif name.isidentifier() and (path / "__init__.py").is_file():
+            entries.append((name, path / "__init__.py"))
+    return entries

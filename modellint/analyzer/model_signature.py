@@ -1,0 +1,41 @@
+"""One model's signature and input example, read together: the facts the ML4xx rules judge.
+
+``ModelDir.signature`` builds this once per model dir, so ML401, ML402 and ML403 share one
+parse of the signature JSON and one read of the example files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from modellint.analyzer.examples import Example, ExampleProblem, Mismatch, check_example, load_example
+from modellint.analyzer.signature import Signature, SignatureError, parse_signature
+
+
+@dataclass(frozen=True)
+class ModelSignature:
+    declared: bool  # MLmodel has a non-null `signature`, readable or not
+    signature: Signature | None  # None when absent or unreadable (see ``errors``)
+    errors: list[SignatureError] = field(default_factory=list)
+    example: Example | None = None
+    example_problems: list[ExampleProblem] = field(default_factory=list)
+    mismatches: list[Mismatch] = field(default_factory=list)
+
+
+def read_model_signature(root: Path, mlmodel: Mapping[str, Any]) -> ModelSignature:
+    """Parse the signature and, when it is valid, check the stored example against it."""
+    raw = mlmodel.get("signature")
+    signature, errors = parse_signature(raw)
+    if signature is None:
+        return ModelSignature(raw is not None, None, errors)
+    try:
+        example, problems = load_example(root, mlmodel)
+        mismatches = check_example(signature, example) if example is not None else []
+    except RecursionError:  # JSON nested deeper than the checker walks; MLflow would choke too
+        problem = ExampleProblem("the input example is nested too deeply to check", root / "MLmodel",
+                                 mlmodel_key=("saved_input_example_info",))
+        return ModelSignature(True, signature, [], None, [problem])
+    return ModelSignature(True, signature, [], example, problems, mismatches)

@@ -1,0 +1,538 @@
+"""Training-project mode: lint the model a project's ``save_model``/``log_model`` calls would write.
+
+For each call modellint reads the literal arguments, finds the code the model will run (the
+``PythonModel`` class and what it imports, a models-from-code file, a ``loader_module``), and
+simulates what MLflow writes: ``code_paths`` copied by basename into ``code/``, the requirement
+lists (inferred from what loading imports, or the user's), ``mlflow==`` added. That would-be
+model is written to a temporary directory (never into the project), linted by the same rules as
+any model dir, and every finding is mapped back to the project line it comes from: the call,
+an argument, or an import in the project's own files.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path, PurePath
+
+from modellint.analyzer.files import exists
+from modellint.analyzer.log_calls import MlflowCall, SourceFile, read_source
+from modellint.analyzer.model_code import ModelCode, resolve_model_code
+from modellint.analyzer.model_dir import ModelDir
+from modellint.analyzer.project_sources import call_candidates, package_of, resolve_module
+from modellint.analyzer.requirement_simulation import (
+    NotLiteral,
+    Origin,
+    SimulatedRequirements,
+    conda_python,
+    conda_yaml,
+    flavor_defaults,
+    inferred_requirements,
+    simulate_requirements,
+)
+from modellint.findings import Finding, Span
+
+_EXTENSION_SUFFIXES = (".so", ".pyd")
+
+
+@dataclass(frozen=True)
+class CodePathArgument:
+    """One ``code_paths`` entry as written, and what it names on disk."""
+
+    text: str
+    path: Path
+    span: Span
+    source: Path
+    outside_project: bool
+    exists: bool
+
+    @property
+    def copied_as(self) -> str:
+        """MLflow keeps only the basename: ``src/utils.py`` -> ``code/utils.py``."""
+        return PurePath(self.text.rstrip("/\\")).name or self.path.name
+
+
+@dataclass
+class TrainingCall:
+    """The facts about one save/log call that only the training project shows.
+
+    Rules reach it as ``model.training`` on the would-be model (None on a real model dir).
+    ``predict_time_imports`` are imports in the code the model runs that execute only when
+    it predicts (inside ``predict`` or helpers), which MLflow's requirement inference sees
+    only when the call gives an ``input_example``.
+    """
+
+    call: MlflowCall
+    project_root: Path
+    code_paths: tuple[CodePathArgument, ...]
+    model_code: ModelCode | None
+    infers_requirements: bool
+    has_input_example: bool
+    requirements_known: bool
+    predict_time_imports: tuple = ()
+
+
+@dataclass
+class _Plan:
+    """Everything needed to write the would-be model and map its findings back."""
+
+    training: TrainingCall
+    requirements: SimulatedRequirements
+    python: str
+    mlflow_version: str
+    copies: dict[str, Path] = field(default_factory=dict)  # relative path in the model -> project file
+    by_value_scans: tuple = ()  # ModuleScans of the by-value class (only its lines)
+
+
+class WouldBeModel(ModelDir):
+    """The model dir MLflow would write for one training call (files in a temporary dir)."""
+
+    def __init__(self, root: Path, plan: _Plan) -> None:
+        super().__init__(root)
+        self.training = plan.training
+        self._plan = plan
+
+    @cached_property
+    def code_scans(self) -> tuple:
+        """The code dir as MLflow would write it, plus the by-value class read from its source.
+
+        A real model has the class's bytecode inside ``python_model.pkl``; the would-be model has
+        no pickle to read, so the scan of the class's own lines in the project stands in for it
+        (its findings then point at the project file, where the fix belongs).
+        """
+        return (*super().code_scans, *self._plan.by_value_scans)
+
+    @cached_property
+    def serialized_files(self) -> list:
+        """``python_model.pkl`` as cloudpickle would write it: references to the modules loading imports."""
+        from modellint.analyzer.pickles import GlobalRef, ScanResult
+        from modellint.analyzer.serialized import SerializedFile
+
+        code = self.training.model_code
+        if code is None or code.kind != "class":
+            return []
+        refs = []
+        if code.module is not None:
+            refs.append(GlobalRef(code.module, code.class_name or "", 0, None, "STACK_GLOBAL"))
+        for obj in code.pickled_objects:
+            module, _, name = obj.qualified_name.rpartition(".")
+            refs.append(GlobalRef(module, name, 0, None, "STACK_GLOBAL"))
+        if not refs:
+            return []
+        path = self.root / "python_model.pkl"
+        scan = ScanResult(path, "pickle", tuple(refs), (), (), (), (), ())
+        return [SerializedFile(path, "python_model.pkl", scan)]
+
+
+# --------------------------------------------------------------------------- public entry point
+
+
+def lint_project(root: Path, rules: Iterable[type]) -> list[Finding]:
+    """Findings for every save/log call in the project at ``root`` (a directory or one file)."""
+    rules = [rule for rule in rules if _applies_to_projects(rule)]
+    findings: dict[tuple, Finding] = {}
+    for plan in training_plans(root):
+        for finding in _lint_plan(plan, rules):
+            findings.setdefault((finding.code, finding.path, finding.span, finding.message), finding)
+    return sorted(findings.values(), key=lambda finding: finding.sort_key)
+
+
+def training_calls(root: Path) -> list[TrainingCall]:
+    """The save/log calls of a project with their facts (for tests and tools)."""
+    return [plan.training for plan in training_plans(root)]
+
+
+# Rules about what a training call controls. The others judge files MLflow writes by itself
+# (MLmodel keys, payload files, signatures, env-file consistency) that a project cannot show.
+_PROJECT_CODES = ("ML005", "ML103", "ML104", "ML105", "ML106", "ML107", "ML109", "ML2", "ML301")
+# When the requirement arguments are not literal, only the rules that need no environment run.
+_ENVIRONMENT_FREE_CODES = ("ML203", "ML204", "ML208")
+
+
+def _applies_to_projects(rule: type) -> bool:
+    return rule.code.startswith(_PROJECT_CODES)
+
+
+def training_plans(root: Path) -> Iterator[_Plan]:
+    project_root = root if root.is_dir() else root.parent
+    for path in call_candidates(root):
+        source = read_source(path)
+        if not isinstance(source, SourceFile):
+            continue  # a file that does not parse cannot run either; its own tooling says why
+        for call in source.mlflow_calls():
+            yield _plan(call, source, project_root)
+
+
+# --------------------------------------------------------------------------- simulation
+
+
+def _plan(call: MlflowCall, source: SourceFile, project_root: Path) -> _Plan:
+    from modellint.analyzer.knowledge import load
+
+    knowledge = load()
+    roots = tuple(dict.fromkeys((source.path.parent, project_root)))
+    code_paths = _code_paths(call, roots, project_root)
+    model_code = resolve_model_code(call, source, roots) if call.flavor == "pyfunc" else None
+    has_example = call.given("input_example") or call.opaque
+    infers = not (call.given("pip_requirements") or call.given("conda_env"))
+    graph = _CodeGraph(roots)
+    by_value_scans = graph.model_code_scans(model_code)
+    load_modules, predict_facts = graph.runtime_imports(model_code, by_value_scans)
+    mlflow_version = knowledge.version("mlflow") or "3"
+    python = _project_python(project_root)
+    inference_fails = model_code is not None and model_code.kind == "loader_module"  # mlflow#14145
+    # Unpickling the model imports the modules of the objects it holds: inference sees them.
+    pickled = [obj.qualified_name.rpartition(".")[0] for obj in (model_code.pickled_objects if model_code else ())]
+    modules = [] if inference_fails else [*load_modules, *pickled,
+                                          *(fact.module for fact in predict_facts if has_example)]
+    python_tuple = _version_tuple(python)
+    stdlib = _stdlib(python_tuple)
+    third_party = [module for module in modules if _third_party(module, stdlib, roots)]
+    inferred = inferred_requirements(third_party, flavor_defaults(call.flavor, call.arguments, knowledge),
+                                     knowledge, python_tuple)
+    call_origin = Origin(call.path, call.span)
+    try:
+        requirements = simulate_requirements(call.arguments, call_origin, roots, inferred, mlflow_version)
+        known = not call.opaque or not infers
+    except NotLiteral:
+        requirements = simulate_requirements({}, call_origin, roots, [], mlflow_version)
+        known = False
+    python = conda_python(requirements) or python
+    training = TrainingCall(call, project_root, code_paths, model_code, infers, has_example, known,
+                            tuple(fact for fact in predict_facts if _third_party(fact.module, stdlib, roots)))
+    plan = _Plan(training, requirements, python, mlflow_version, by_value_scans=by_value_scans)
+    plan.copies = _code_dir(call, code_paths, model_code, graph, roots)
+    return plan
+
+
+def _code_paths(call: MlflowCall, roots: tuple[Path, ...], project_root: Path) -> tuple[CodePathArgument, ...]:
+    literal = call.literal("code_paths")
+    if literal is None or not isinstance(literal.value, tuple):
+        return ()
+    found = []
+    for item in literal.value:
+        if not isinstance(item.value, str) or not item.value.strip():
+            continue
+        text = item.value.strip()
+        candidates = [Path(text)] if Path(text).is_absolute() else [root / text for root in roots]
+        path = next((candidate for candidate in candidates if exists(candidate)), candidates[0])
+        climbs = ".." in PurePath(text).parts
+        outside = climbs or (Path(text).is_absolute() and not _is_below(path, project_root))
+        found.append(CodePathArgument(text, path, item.span, call.path, outside, exists(path)))
+    return tuple(found)
+
+
+def _is_below(path: Path, root: Path) -> bool:
+    try:
+        Path(_absolute(path)).relative_to(_absolute(root))
+    except ValueError:
+        return False
+    return True
+
+
+def _absolute(path: Path) -> str:
+    import os
+
+    return os.path.normpath(os.path.abspath(path))
+
+
+def _code_dir(call: MlflowCall, code_paths: tuple[CodePathArgument, ...], model_code: ModelCode | None,
+              graph: _CodeGraph, roots: tuple[Path, ...]) -> dict[str, Path]:
+    """``code/...`` (and the models-from-code file at the root) -> the project file it copies."""
+    copies: dict[str, Path] = {}
+    for entry in code_paths:
+        if not entry.exists:
+            continue  # MLflow refuses to save: the training run fails loudly, not the model
+        target = f"code/{entry.copied_as}"
+        if entry.path.is_dir():
+            for file in _shipped_files(entry.path):
+                copies[f"{target}/{file.relative_to(entry.path).as_posix()}"] = file
+        else:
+            copies[target] = entry.path  # a later entry with the same basename wins, as in MLflow
+    infer = call.literal("infer_code_paths")
+    if infer is not None and infer.value is True and not code_paths:
+        cwd = roots[0]
+        for file in graph.load_time_files:
+            try:
+                relative = file.relative_to(cwd)
+            except ValueError:
+                continue  # MLflow only copies modules below the working directory
+            copies[f"code/{relative.as_posix()}"] = file
+    if model_code is not None and model_code.kind == "code_file":
+        copies[model_code.path.name] = model_code.path
+    return copies
+
+
+def _shipped_files(directory: Path) -> list[Path]:
+    """What a ``code_paths`` directory contributes that import checks can see."""
+    files = []
+    for path in sorted(directory.rglob("*")):
+        if "__pycache__" in path.parts:
+            continue
+        if path.suffix == ".py" or path.name.endswith(_EXTENSION_SUFFIXES):
+            try:
+                if path.is_file():
+                    files.append(path)
+            except OSError:
+                continue
+    return files
+
+
+def _project_python(project_root: Path) -> str:
+    """The Python the training run uses, when the project pins one; else modellint's default."""
+    from modellint.analyzer.environment import DEFAULT_PYTHON
+    from modellint.analyzer.files import read_text
+
+    text, _ = read_text(project_root / ".python-version")
+    first = text.strip().splitlines()[0].strip() if text and text.strip() else ""
+    if first[:1].isdigit() and "." in first:
+        return first
+    return f"{DEFAULT_PYTHON[0]}.{DEFAULT_PYTHON[1]}"
+
+
+def _version_tuple(text: str) -> tuple[int, int]:
+    from modellint.analyzer.environment import DEFAULT_PYTHON
+    from modellint.analyzer.model_dir import parse_version_tuple
+
+    version = parse_version_tuple(text)
+    return (version[0], version[1]) if version and len(version) >= 2 else DEFAULT_PYTHON
+
+
+def _stdlib(python: tuple[int, int]) -> frozenset[str]:
+    from modellint.analyzer.knowledge import stdlib_modules
+
+    try:
+        return stdlib_modules(python)
+    except ValueError:
+        return frozenset()
+
+
+def _third_party(module: str, stdlib: frozenset[str], roots: tuple[Path, ...]) -> bool:
+    top = module.split(".")[0]
+    return bool(top) and top not in stdlib and top != "mlflow" and resolve_module(top, roots) is None
+
+
+class _CodeGraph:
+    """Import facts of the code the model runs, following first-party modules lazily."""
+
+    def __init__(self, roots: tuple[Path, ...]) -> None:
+        self.roots = roots
+        self._scans: dict[Path, object] = {}
+        self.load_time_files: list[Path] = []
+
+    def scan(self, path: Path):
+        if path not in self._scans:
+            from modellint.analyzer.imports import scan_file
+
+            self._scans[path] = scan_file(path, package=package_of(path, self.roots))
+        return self._scans[path]
+
+    def model_code_scans(self, code: ModelCode | None) -> tuple:
+        """For a by-value class: the scan of its file, restricted to what is pickled with it."""
+        if code is None or not code.by_value or code.source is None:
+            return ()
+        scan = self.scan(code.path)
+        referenced = {code.source.aliases[name] for name in code.referenced_names if name in code.source.aliases}
+        kept = tuple(fact for fact in scan.imports
+                     if code.runs_line(fact.span.line) or (not fact.lazy and _binds_any(fact, referenced)))
+        changes = {"imports": kept,
+                   "dynamic_unknown": tuple(span for span in scan.dynamic_unknown if code.runs_line(span.line))}
+        calls = getattr(scan, "calls", None)
+        if calls is not None:
+            changes["calls"] = tuple(c for c in calls if code.runs_line(_line_of(c)))
+        return (replace(scan, **changes),)
+
+    def runtime_imports(self, code: ModelCode | None, by_value_scans: tuple) -> tuple[list[str], list]:
+        """Modules imported while the model loads, and the import facts that run only in predict."""
+        load: list[str] = []
+        predict: list = []
+        if code is None:
+            return load, predict
+        if code.by_value:
+            facts = [fact for scan in by_value_scans for fact in scan.imports]
+        elif code.kind == "loader_module":
+            path = resolve_module(code.module or "", self.roots)
+            facts = list(self.scan(path).imports) if path and path.is_file() else []
+            code = replace(code, path=path or code.path, source=_parsed(path)) if path and path.is_file() else code
+        else:
+            facts = list(self.scan(code.path).imports)
+            self._note_load_file(code.path)
+        pending: list[tuple] = []
+        for fact in facts:
+            if fact.type_checking or fact.optional:
+                continue
+            phase = "load" if (code.by_value and not fact.lazy) else code.phase(fact.span.line)
+            if phase == "load":
+                pending.append(fact)
+            elif phase == "predict":
+                predict.append(fact)
+        seen: set[Path] = set()
+        while pending:
+            fact = pending.pop(0)
+            module = self._absolute_module(fact)
+            load.append(module)
+            for target in self._first_party_targets(module, fact):
+                if target in seen:
+                    continue
+                seen.add(target)
+                self._note_load_file(target)
+                pending.extend(f for f in self.scan(target).imports
+                               if not (f.lazy or f.type_checking or f.optional))
+        return load, predict
+
+    def _note_load_file(self, path: Path) -> None:
+        """A first-party file imported while loading, with its packages' ``__init__`` files."""
+        for file in [path, *(parent / "__init__.py" for parent in path.parents)]:
+            if not any(_is_below(file, root) and file != root for root in self.roots):
+                break
+            if file.is_file() and file not in self.load_time_files:
+                self.load_time_files.append(file)
+
+    def _absolute_module(self, fact) -> str:
+        if not getattr(fact, "level", 0):
+            return fact.module
+        package = package_of(fact.path, self.roots) or ""
+        parts = package.split(".") if package else []
+        base = parts[: len(parts) - (fact.level - 1)] if fact.level > 1 else parts
+        return ".".join([*base, fact.module] if fact.module else base)
+
+    def _first_party_targets(self, module: str, fact) -> list[Path]:
+        targets = []
+        for name in [module, *(f"{module}.{item}" for item in getattr(fact, "names", ()) or ())]:
+            path = resolve_module(name, self.roots) if name else None
+            if path is not None and path.is_file() and path.suffix == ".py":
+                targets.append(path)
+        return targets
+
+
+def _parsed(path: Path | None) -> SourceFile | None:
+    if path is None:
+        return None
+    parsed = read_source(path)
+    return parsed if isinstance(parsed, SourceFile) else None
+
+
+def _binds_any(fact, referenced: set[str]) -> bool:
+    module = fact.module
+    return any(target == module or target.startswith(module + ".") or module.startswith(target + ".")
+               for target in referenced)
+
+
+def _line_of(call_fact) -> int:
+    span = getattr(call_fact, "span", None)
+    return span.line if span is not None else 0
+
+
+# --------------------------------------------------------------------------- writing and mapping
+
+
+def _lint_plan(plan: _Plan, rules: list[type]) -> list[Finding]:
+    if not plan.training.requirements_known:
+        rules = [rule for rule in rules if rule.code.startswith(_ENVIRONMENT_FREE_CODES)]
+    directory = Path(tempfile.mkdtemp(prefix="modellint-would-be-"))
+    try:
+        origins = _write(plan, directory)
+        model = WouldBeModel(directory, plan)
+        found = []
+        for rule in rules:
+            for finding in rule().check(model):
+                mapped = _map_back(finding, directory, plan, origins)
+                if mapped is not None:
+                    found.append(mapped)
+        return found
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _write(plan: _Plan, directory: Path) -> dict[str, list[Origin]]:
+    call = plan.training.call
+    call_origin = Origin(call.path, call.span, generated=True)
+    requirements = plan.requirements
+    origins: dict[str, list[Origin]] = {}
+    _write_text(directory / "requirements.txt", "\n".join(requirements.lines))
+    origins["requirements.txt"] = list(requirements.origins)
+    conda_text, conda_origins = conda_yaml(requirements, plan.python, call_origin)
+    _write_text(directory / "conda.yaml", conda_text)
+    origins["conda.yaml"] = conda_origins
+    python_env = f"python: {plan.python}\nbuild_dependencies:\n- pip\n- setuptools\n- wheel\ndependencies:\n- -r requirements.txt\n"
+    _write_text(directory / "python_env.yaml", python_env)
+    origins["python_env.yaml"] = [call_origin] * python_env.count("\n")
+    if requirements.constraints:
+        _write_text(directory / "constraints.txt", "\n".join(line for line, _ in requirements.constraints))
+        origins["constraints.txt"] = [origin for _, origin in requirements.constraints]
+    mlmodel = _mlmodel(plan)
+    _write_text(directory / "MLmodel", mlmodel)
+    origins["MLmodel"] = [call_origin] * mlmodel.count("\n")
+    for relative, source in plan.copies.items():
+        target = directory / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.copyfile(source, target)
+        except OSError:
+            target.write_bytes(b"")
+    return origins
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_bytes(text.encode())
+
+
+def _mlmodel(plan: _Plan) -> str:
+    import json
+
+    call, code = plan.training.call, plan.training.model_code
+    has_code = any(relative.startswith("code/") for relative in plan.copies)
+    lines = ["flavors:", "  python_function:"]
+    if has_code:
+        lines.append("    code: code")
+    lines += ["    env:", "      conda: conda.yaml", "      virtualenv: python_env.yaml"]
+    if call.flavor != "pyfunc":
+        loader = f"mlflow.{call.flavor}"
+    elif code is not None and code.kind == "loader_module":
+        loader = code.module or "mlflow.pyfunc.model"
+    else:
+        loader = "mlflow.pyfunc.model"
+    lines.append(f"    loader_module: {json.dumps(loader)}")
+    if code is not None and code.kind == "code_file":
+        lines.append(f"    model_code_path: {json.dumps(str(code.path))}")
+    elif code is not None and code.kind == "class":
+        lines.append("    python_model: python_model.pkl")
+    lines.append(f"    python_version: {json.dumps(plan.python)}")
+    if call.flavor != "pyfunc":
+        lines += [f"  {call.flavor}:", f"    code: {'code' if has_code else 'null'}"]
+    lines.append(f"mlflow_version: {json.dumps(plan.mlflow_version)}")
+    return "\n".join(lines) + "\n"
+
+
+def _map_back(finding: Finding, directory: Path, plan: _Plan, origins: dict[str, list[Origin]]) -> Finding | None:
+    """The finding on the project's own files; None for one about a line MLflow writes itself."""
+    try:
+        relative = finding.path.relative_to(directory).as_posix()
+    except ValueError:
+        return finding  # already about a project file (facts of the by-value class)
+    call = plan.training.call
+    if relative in plan.copies:
+        return replace(finding, path=plan.copies[relative], fix=None)
+    lines = origins.get(relative)
+    if lines is not None:
+        index = finding.span.line - 1
+        origin = lines[index] if 0 <= index < len(lines) else Origin(call.path, call.span, generated=True)
+        if origin.generated and finding.code.startswith("ML1"):
+            return None
+        return replace(finding, path=origin.path, span=origin.span, fix=None)
+    if relative == "python_model.pkl":
+        argument = call.literal("python_model")
+        return replace(finding, path=call.path, span=argument.span if argument else call.span, fix=None)
+    return replace(finding, path=call.path, span=call.span, fix=None)
+
+
+def has_training_calls(root: Path) -> bool:
+    """Whether the project at ``root`` saves or logs a model anywhere modellint can see."""
+    for path in call_candidates(root):
+        source = read_source(path)
+        if isinstance(source, SourceFile) and source.mlflow_calls():
+            return True
+    return False

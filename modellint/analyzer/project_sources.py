@@ -1,0 +1,123 @@
+"""Which files of a training project can matter, and where its first-party modules live.
+
+A project may be a monorepo; modellint must not parse all of it. A byte search for the names
+of MLflow's save/log entry points picks the files that can hold a call (reading bytes is two
+orders of magnitude cheaper than parsing); everything else is reached only through the import
+graph of the code the model runs, one resolved module at a time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+# A file that saves or logs a model names one of these. (`PythonModel` and `set_model` mark the
+# model's own code, which is reached from the call through its imports and python_model=.)
+CALL_MARKERS = (b"save_model", b"log_model")
+MODEL_CODE_MARKERS = (b"PythonModel", b"set_model")
+
+_SKIPPED_DIRS = frozenset({
+    ".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache",
+    ".pytest_cache", ".ruff_cache", "site-packages", ".ipynb_checkpoints", "mlruns", ".venv", "venv",
+    "build", "dist", ".eggs",
+})
+MAX_SOURCE_BYTES = 4 * 1024 * 1024  # a generated or vendored blob, not a training script
+
+
+def python_files(root: Path) -> Iterator[Path]:
+    """Every ``.py`` file under ``root``, skipping VCS/cache dirs, virtualenvs and symlink loops."""
+    seen: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        directory = stack.pop()
+        try:
+            stat = directory.stat()
+            if (stat.st_dev, stat.st_ino) in seen:
+                continue
+            seen.add((stat.st_dev, stat.st_ino))
+            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+        except OSError:
+            continue
+        if any(entry.name == "pyvenv.cfg" for entry in entries):
+            continue
+        subdirs = []
+        for entry in entries:
+            try:
+                if entry.is_dir():
+                    if entry.name not in _SKIPPED_DIRS and not entry.name.endswith(".egg-info"):
+                        subdirs.append(Path(entry.path))
+                elif entry.name.endswith(".py") and entry.is_file():
+                    yield Path(entry.path)
+            except OSError:
+                continue
+        stack.extend(reversed(subdirs))
+
+
+def contains_any(path: Path, markers: tuple[bytes, ...]) -> bool:
+    """Whether the file's bytes contain one of ``markers`` (unreadable or huge files: no)."""
+    try:
+        if path.stat().st_size > MAX_SOURCE_BYTES:
+            return False
+        data = path.read_bytes()
+    except OSError:
+        return False
+    return any(marker in data for marker in markers)
+
+
+def call_candidates(root: Path) -> list[Path]:
+    """The files that may call ``mlflow.<flavor>.save_model/log_model``."""
+    if root.is_file():
+        return [root] if contains_any(root, CALL_MARKERS) else []
+    return [path for path in python_files(root) if contains_any(path, CALL_MARKERS)]
+
+
+def resolve_module(module: str, search_roots: tuple[Path, ...]) -> Path | None:
+    """The project file that ``import module`` loads, searching ``search_roots`` in order.
+
+    ``a.b`` -> ``<root>/a/b.py`` or ``<root>/a/b/__init__.py``; a directory without
+    ``__init__.py`` (a namespace package) resolves to the directory itself.
+    """
+    parts = module.split(".")
+    if not all(part.isidentifier() for part in parts):
+        return None
+    for root in search_roots:
+        base = root.joinpath(*parts)
+        for candidate in (base.parent / f"{parts[-1]}.py", base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+        if base.is_dir() and (len(parts) > 1 or _holds_python(base)):
+            return base
+    return None
+
+
+def module_name(path: Path, search_roots: tuple[Path, ...]) -> str | None:
+    """The dotted name under which ``path`` is importable from ``search_roots`` (first match)."""
+    for root in search_roots:
+        try:
+            relative = path.relative_to(root)
+        except ValueError:
+            continue
+        parts = list(relative.with_suffix("").parts) if path.suffix == ".py" else list(relative.parts)
+        if parts and parts[-1] == "__init__":
+            parts.pop()
+        if parts and all(part.isidentifier() for part in parts):
+            return ".".join(parts)
+    return None
+
+
+def package_of(path: Path, search_roots: tuple[Path, ...]) -> str | None:
+    """The package a module file belongs to (for resolving its relative imports)."""
+    name = module_name(path, search_roots)
+    if name is None:
+        return None
+    if path.name == "__init__.py":
+        return name
+    return name.rpartition(".")[0] or None
+
+
+def _holds_python(directory: Path) -> bool:
+    try:
+        return any(entry.name.endswith(".py") for entry in os.scandir(directory))
+    except OSError:
+        return False

@@ -1,0 +1,27 @@
+"""Model dirs with a code directory, for the ML2xx rules' VALID/INVALID examples.
+
+The clean sklearn model of :mod:`modellint.rules._examples` with ``code: code`` added to its
+``python_function`` flavor (line 4 of MLmodel), the given files under ``code/``, and the same
+requirement list in requirements.txt and conda.yaml so that no other rule has anything to say.
+"""
+
+from __future__ import annotations
+
+from modellint.rules._examples import CLEAN_PIP, MLMODEL, PYTHON_ENV, conda, model_files, requirements
+
+MLMODEL_WITH_CODE = MLMODEL.replace("    env:\n", "    code: code\n    env:\n", 1)
+
+
+def code_model(code: dict[str, str], *extra_requirements: str, python: str = "3.11.7",
+               root_files: dict[str, str] | None = None) -> dict[str, str | bytes]:
+    """A clean model whose code dir holds ``code`` (paths relative to ``code/``)."""
+    pip = (*CLEAN_PIP, *extra_requirements)
+    files = model_files(
+        MLmodel=MLMODEL_WITH_CODE.replace("python_version: 3.11.7", f"python_version: {python}"),
+        requirements__txt=requirements(*pip),
+        conda__yaml=conda(*pip, python=python),
+        python_env__yaml=PYTHON_ENV.replace("python: 3.11.7", f"python: {python}"),
+    )
+    files.update({f"code/{name}": text for name, text in code.items()})
+    files.update(root_files or {})
+    return files

@@ -1,0 +1,72 @@
+"""Tiny serialized files for the ML3xx rules' VALID/INVALID examples, assembled byte by byte.
+
+Nothing here is ever unpickled: the examples exist to be read by the static scanner. The
+unsafe payload runs ``echo`` at most, and only if someone loads it by hand.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+_PROTO4 = b"\x80\x04"
+_STACK_GLOBAL = b"\x93"
+
+
+def _text(value: str) -> bytes:
+    data = value.encode()
+    return b"\x8c" + bytes([len(data)]) + data
+
+
+def instance_pickle(module: str, name: str) -> bytes:
+    """A protocol-4 pickle of ``module.name()`` made with NEWOBJ, as pickling an instance does."""
+    return _PROTO4 + _text(module) + _text(name) + _STACK_GLOBAL + b")\x81."
+
+
+def call_pickle(module: str, name: str, argument: str) -> bytes:
+    """A protocol-4 pickle that calls ``module.name(argument)`` when loaded."""
+    return _PROTO4 + _text(module) + _text(name) + _STACK_GLOBAL + _text(argument) + b"\x85R."
+
+
+def skops_file(*types: tuple[str, str]) -> bytes:
+    """A skops archive whose schema names ``(module, class)`` objects (a root object holding the others)."""
+    nodes = [{"__class__": name, "__module__": module, "__loader__": "ObjectNode", "content": {}} for module, name in types]
+    root = dict(nodes[0], content={"steps": nodes[1:]}, protocol=2, _skops_version="0.16.0")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("schema.json", json.dumps(root))
+    return buffer.getvalue()
+
+
+def _code_args(imported: str) -> tuple[object, ...]:
+    """``CodeType`` arguments of ``def predict(self, x): import <imported>`` as CPython 3.11.7 compiles it
+    (``co_code``: RESUME, LOAD_CONST, LOAD_CONST, IMPORT_NAME 0, STORE_FAST, LOAD_CONST None, RETURN_VALUE)."""
+    code = bytes([151, 0, 100, 1, 100, 0, 108, 0, 125, 2, 100, 0, 83, 0])
+    return (2, 0, 0, 3, 2, 3, code, (None, 0), (imported,), ("self", "x", imported), "<m>", "predict",
+            "Model.predict", 1, b"", b"", (), ())
+
+
+def by_value_function_pickle(imported: str) -> bytes:
+    """The shape cloudpickle gives a function defined in ``__main__``:
+    ``_make_function(_builtin_type('CodeType')(*args), {}, None, None, None)``, bytecode for Python 3.11."""
+    cloudpickle = _text("cloudpickle.cloudpickle")
+    code_type = cloudpickle + _text("_builtin_type") + _STACK_GLOBAL + _text("CodeType") + b"\x85R"
+    code = code_type + _literal(_code_args(imported)) + b"R"
+    return _PROTO4 + cloudpickle + _text("_make_function") + _STACK_GLOBAL + b"(" + code + b"}NNNtR."
+
+
+def _literal(value: object) -> bytes:
+    if value is None:
+        return b"N"
+    if isinstance(value, bool):
+        return b"\x88" if value else b"\x89"
+    if isinstance(value, int):
+        return b"K" + bytes([value])
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, bytes):
+        return b"C" + bytes([len(value)]) + value
+    if isinstance(value, tuple):
+        return b"(" + b"".join(_literal(item) for item in value) + b"t"
+    raise TypeError(type(value))

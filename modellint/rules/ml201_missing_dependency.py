@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from modellint.analyzer.import_resolution import (
+    CheckedImport,
+    Kind,
+    checked_imports,
+    describe,
+    distribution_label,
+    has_declared_environment,
+)
+from modellint.analyzer.model_dir import ModelDir
+from modellint.findings import Finding, Severity
+from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._code_examples import code_model
+
+_PREDICT_TABULATE = """\
+def render(rows):
+    import tabulate
+
+    return tabulate.tabulate(rows)
+"""
+
+_TRAPS = """\
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+import yaml
+from dateutil import parser
+from sklearn.linear_model import LogisticRegression
+
+from .helpers import scale
+
+try:
+    import ujson as json
+except ImportError:
+    import json
+
+if TYPE_CHECKING:
+    import pandas
+
+
+def load():
+    return importlib.import_module("cloudpickle")
+"""
+
+
+class MissingDependency(Rule):
+    """## What it does
+    Checks every import in the code the model runs (the code directory, a models-from-code
+    file, code pickled by value in `python_model.pkl`) against the declared environment: the
+    module must be in the standard library of the declared Python, shipped in the code
+    directory, or installed by a declared requirement or one of its dependencies. Imports inside
+    functions and `importlib.import_module("x")` / `__import__("x")` with a literal name count;
+    imports guarded by `try: ... except ImportError:` with a fallback, imports under
+    `if TYPE_CHECKING:` and relative imports inside a bundled package do not.
+
+    ## Why is this bad?
+    MLflow infers requirements by loading the model once, and calls `predict` only on an input
+    example; an import inside `predict` or a hand-written `pip_requirements` list is easily
+    missed. The model then works where it was trained and fails with `ModuleNotFoundError`
+    in the fresh environment `mlflow models serve` builds from `requirements.txt`.
+
+    ## Example
+    ```python
+    class Table(PythonModel):
+        def predict(self, context, model_input, params=None):
+            import tabulate     # requirements.txt has no tabulate
+    ```
+
+    ## Fix
+    Add the distribution named in the message to `requirements.txt` and the `pip:` list of
+    `conda.yaml` (or pass it in `extra_pip_requirements` when saving). When the module is your
+    own code, ship it with `code_paths`.
+    """
+
+    code = "ML201"
+    name = "missing-dependency"
+    severity = Severity.ERROR
+    fix_title = "Declare the distribution that provides the module, or ship the module with `code_paths`"
+
+    VALID = (
+        Valid(code_model({"render.py": _PREDICT_TABULATE}, "tabulate==0.9.0")),
+        Valid(code_model({"traps.py": _TRAPS, "helpers.py": "def scale(x):\n    return x\n"},
+                         "python-dateutil==2.9.0"),
+              note="yaml, sklearn, cloudpickle come with mlflow / scikit-learn; guarded, typing-only and "
+                   "bundled imports are not counted"),
+        Valid(code_model({"config.py": "try:\n    import tomllib\nexcept ModuleNotFoundError:\n"
+                                       "    import tomli as tomllib\n"}),
+              note="the fallback runs only where tomllib is missing, which Python 3.11 never is"),
+        Valid(code_model({"pkg/__init__.py": "from .core import run\n", "pkg/core.py": "from . import util\n",
+                          "pkg/util.py": "import os\n", "main.py": "from pkg import run\nimport PIL.Image\n"},
+                         "pillow==11.0.0"),
+              note="relative imports inside a bundled package; PIL is Pillow's module"),
+    )
+    INVALID = (
+        Invalid(code_model({"render.py": _PREDICT_TABULATE}), (("code/render.py", 2),),
+                note="a lazy import nothing declares"),
+        Invalid(code_model({"io_helpers.py": "import importlib\n\nxl = importlib.import_module('openpyxl')\n"}),
+                (("code/io_helpers.py", 3),), note="importlib.import_module with a literal name"),
+        Invalid(code_model({"gcs.py": "from google.cloud import storage\n"}, "google-cloud-bigquery==3.27.0"),
+                (("code/gcs.py", 1),), note="a sibling in the google.cloud namespace does not provide storage"),
+        Invalid(code_model({"broken.py": "import os\ndef f(:\n    pass\n"}), (("code/broken.py", 1),),
+                severity=Severity.INFO, note="a file that cannot be parsed is reported, not skipped silently"),
+    )
+
+    def check(self, model: ModelDir) -> Iterator[Finding]:
+        for scan in model.code_scans:
+            if scan.error:
+                relative = _relative(scan.path, model)
+                yield self.finding(scan.path, f"cannot check the imports of `{relative}`: {scan.error}",
+                                   severity=Severity.INFO)
+        if not has_declared_environment(model):
+            return
+        unknown = model.environment.unknown_requirements
+        # One finding per file and missing distribution (`nltk` and `nltk.tokenize` are one fix).
+        missing: dict[tuple[object, str], list[CheckedImport]] = {}
+        for checked in checked_imports(model):
+            resolution = checked.resolution
+            if resolution.kind is Kind.MISSING:
+                key = (checked.fact.path, resolution.suggestion or resolution.module.split(".")[0])
+                missing.setdefault(key, []).append(checked)
+        for group in missing.values():
+            checked, repeats = group[0], sum(1 + other.repeats for other in group) - 1
+            resolution = checked.resolution
+            label = distribution_label(resolution)
+            if label:
+                action = f"add `{label}` to the requirements"
+            else:
+                action = "ship it with `code_paths` if it is your own code"
+            hint = (f" (unless {', '.join(f'`{name}`' for name in unknown)}, unknown to modellint, provides it)"
+                    if unknown else "")
+            yield self.finding(
+                checked.fact.path,
+                f"{describe(checked.fact, resolution.module, repeats)} is not provided by any declared "
+                f"requirement nor the code directory{hint}: {action}",
+                checked.fact.span,
+            )
+
+
+def _relative(path, model: ModelDir) -> str:
+    try:
+        return path.relative_to(model.root).as_posix()
+    except ValueError:
+        return path.name

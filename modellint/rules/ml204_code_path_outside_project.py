@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+
+from modellint.analyzer.model_dir import ModelDir
+from modellint.findings import Finding, Severity
+from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._code_examples import code_model
+
+_SYS_PATH_CALLS = frozenset({"sys.path.append", "sys.path.insert", "sys.path.extend", "site.addsitedir"})
+
+
+def climbs_out(text: str) -> bool:
+    """``../src``, ``..``, ``lib/../../x``: a relative path whose normal form leaves its base dir."""
+    path = PurePosixPath(text.replace("\\", "/"))
+    if path.is_absolute():
+        return False
+    depth = 0
+    for part in path.parts:
+        depth += -1 if part == ".." else 0 if part == "." else 1
+        if depth < 0:
+            return True
+    return False
+
+
+class CodePathOutsideProject(Rule):
+    """## What it does
+    Flags code paths that climb out of their base directory: a `code_paths=["../src"]` entry of
+    a training project's save/log call, and, in a model directory, code that puts such a
+    relative path on `sys.path` (`sys.path.append("../src")`).
+
+    ## Why is this bad?
+    A relative `code_paths` entry resolves against the current working directory, not the
+    script, so the save breaks (or copies something else) when the script is run from another
+    directory; and MLflow drops the parent part when it copies (`../src` becomes `code/src/`),
+    so imports written against the original layout may not match. A relative `sys.path` entry
+    in the model's code resolves against the serving process's working directory, which has no
+    such directory.
+
+    ## Example
+    ```python
+    mlflow.pyfunc.log_model(name="model", python_model=Model(), code_paths=["../src"])
+    ```
+
+    ## Fix
+    Keep the code inside the project and pass it by a path below the script
+    (`code_paths=["src"]`, built from `Path(__file__).parent` if need be); in the model's code,
+    import shipped modules from `code/` instead of extending `sys.path`.
+    """
+
+    code = "ML204"
+    name = "code-path-outside-project"
+    severity = Severity.WARNING
+    fix_title = "Pass code paths that stay inside the project"
+
+    VALID = (
+        Valid(code_model({"model.py": "import os\nimport sys\n\nsys.path.append(os.path.dirname(__file__))\n"})),
+        Valid(code_model({"model.py": "import sys\nfrom pathlib import Path\n\n"
+                                      "sys.path.insert(0, str(Path(__file__).parent / 'vendor'))\n"}),
+              note="a path built from the module's own location"),
+    )
+    INVALID = (
+        Invalid(code_model({"model.py": "import sys\n\nsys.path.append('../src')\n"}), (("code/model.py", 3),)),
+        Invalid(code_model({"model.py": "import sys\n\n\ndef load():\n    sys.path.insert(0, '..')\n"}),
+                (("code/model.py", 5),)),
+    )
+
+    def check(self, model: ModelDir) -> Iterator[Finding]:
+        training = getattr(model, "training", None)
+        for entry in (training.code_paths if training is not None else ()):
+            if entry.outside_project:
+                yield self.finding(
+                    entry.path,
+                    f"`code_paths` entry `{entry.text}` climbs out of the project: it resolves against the working "
+                    "directory, and MLflow copies it without its parent part",
+                    entry.span,
+                )
+        for scan in model.code_scans:
+            for call in scan.calls:
+                if call.function not in _SYS_PATH_CALLS:
+                    continue
+                for text in call.strings:
+                    if climbs_out(text):
+                        yield self.finding(
+                            scan.path,
+                            f"`{call.function}` adds `{text}`, which climbs out of the code directory and resolves "
+                            "against the serving process's working directory",
+                            call.span,
+                        )

