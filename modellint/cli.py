@@ -108,10 +108,11 @@ def _print_rule(selector: str) -> int:
 
 def _print_rules() -> int:
     from modellint.rules import ALL_RULES
+    from modellint.rules._base import FixAvailability
 
     width = max(len(rule.name) for rule in ALL_RULES)
     for rule in ALL_RULES:
-        fix = "[*]" if rule.fix_title else "   "
+        fix = "   " if rule.fix_availability is FixAvailability.NONE else "[*]"
         sys.stdout.write(f"{rule.code} {fix} {rule.name:<{width}}  {str(rule.severity):<7}  {rule.summary()}\n")
     return EXIT_CLEAN
 

@@ -11,11 +11,21 @@ import inspect
 import textwrap
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import ClassVar
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import FILE_START, Applicability, Finding, Fix, Severity, Span
+
+
+class FixAvailability(Enum):
+    """Whether findings of a rule carry an automatic fix (Ruff's wording), as opposed to
+    ``fix_title``, the advice every finding shows."""
+
+    NONE = "No automatic fix is available."
+    SOMETIMES = "An automatic fix is sometimes available."
+    ALWAYS = "An automatic fix is always available."
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,7 @@ class Rule:
     name: ClassVar[str]
     severity: ClassVar[Severity]
     fix_title: ClassVar[str | None] = None
+    fix_availability: ClassVar[FixAvailability] = FixAvailability.NONE
     VALID: ClassVar[tuple[Valid, ...]] = ()
     INVALID: ClassVar[tuple[Invalid, ...]] = ()
 
@@ -74,8 +85,7 @@ class Rule:
     def documentation(cls) -> str:
         """The rule's Markdown doc, as `modellint rule CODE` prints it."""
         body = textwrap.dedent(inspect.getdoc(cls) or "").strip()
-        fixable = "Fix is available." if cls.fix_title else "No fix is available."
-        return f"# {cls.name} ({cls.code})\n\nDefault severity: **{cls.severity}**. {fixable}\n\n{body}\n"
+        return f"# {cls.name} ({cls.code})\n\nDefault severity: **{cls.severity}**. {cls.fix_availability.value}\n\n{body}\n"
 
     @classmethod
     def summary(cls) -> str:
@@ -85,4 +95,4 @@ class Rule:
         return " ".join(lines.split())
 
 
-__all__ = ["Applicability", "Fix", "Invalid", "Rule", "Valid"]
+__all__ = ["Applicability", "Fix", "FixAvailability", "Invalid", "Rule", "Valid"]

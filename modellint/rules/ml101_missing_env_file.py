@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from modellint.analyzer.model_dir import REQUIREMENTS, ModelDir
 from modellint.env_edits import python_env_from_conda, requirements_from_pip_list
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
 from modellint.rules._examples import CLEAN, MLMODEL, model_files
 
 _LEGACY_ENV = MLMODEL.replace(
@@ -43,6 +43,7 @@ class MissingEnvFile(Rule):
     name = "missing-env-file"
     severity = Severity.ERROR
     fix_title = "Ship the missing environment file with the model"
+    fix_availability = FixAvailability.SOMETIMES
 
     VALID = (
         Valid(CLEAN),

@@ -6,7 +6,7 @@ from modellint.analyzer.model_dir import ModelDir, parse_version_tuple
 from modellint.analyzer.requirements import RequirementLine, RequirementsList
 from modellint.env_edits import pip_list_from_requirements
 from modellint.findings import Finding, Severity, Span
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
 from modellint.rules._examples import CLEAN, CLEAN_PIP, PYTHON_ENV, conda, model_files, requirements
 
 
@@ -54,6 +54,7 @@ class EnvFilesInconsistent(Rule):
     name = "env-files-inconsistent"
     severity = Severity.WARNING
     fix_title = "Make the conda `pip:` list equal to requirements.txt"
+    fix_availability = FixAvailability.SOMETIMES
 
     VALID = (
         Valid(CLEAN),

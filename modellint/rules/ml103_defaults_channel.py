@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Applicability, Finding, Severity
 from modellint.fix import delete_list_item, make_fix, replace_span
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
 from modellint.rules._examples import CLEAN, CLEAN_PIP, conda, model_files
 
 # Channels served by Anaconda, Inc. under its terms of service (the `defaults` multichannel and
@@ -46,6 +46,7 @@ class DefaultsChannel(Rule):
     name = "defaults-channel"
     severity = Severity.WARNING
     fix_title = "Replace the channel with `conda-forge`"
+    fix_availability = FixAvailability.SOMETIMES
 
     VALID = (Valid(CLEAN), Valid(model_files(conda__yaml=conda(*CLEAN_PIP, channels=("conda-forge", "nodefaults")))))
     INVALID = (

@@ -8,7 +8,7 @@ from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.requirements import RequirementLine, local_location
 from modellint.findings import Applicability, Finding, Fix, Severity
 from modellint.fix import make_fix, replace_span
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
 from modellint.rules._requirement_lists import pip_lines
 
@@ -46,6 +46,7 @@ class InvalidRequirement(Rule):
     name = "invalid-requirement"
     severity = Severity.ERROR
     fix_title = "Replace the line with an installable requirement"
+    fix_availability = FixAvailability.SOMETIMES
 
     VALID = (
         Valid(CLEAN),

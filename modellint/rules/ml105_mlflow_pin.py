@@ -8,7 +8,7 @@ from modellint.analyzer.model_dir import ModelDir, parse_version_tuple
 from modellint.analyzer.requirements import RequirementLine
 from modellint.findings import Applicability, Edit, Finding, Fix, Severity
 from modellint.fix import make_fix, replace_span
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
 from modellint.rules._requirement_lists import MLFLOW_DISTRIBUTIONS, pip_lists
 
@@ -41,6 +41,7 @@ class MlflowPin(Rule):
     name = "mlflow-pin"
     severity = Severity.WARNING
     fix_title = "Pin `mlflow` to the `mlflow_version` in MLmodel"
+    fix_availability = FixAvailability.SOMETIMES
 
     VALID = (
         Valid(CLEAN),

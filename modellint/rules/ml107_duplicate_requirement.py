@@ -6,7 +6,7 @@ from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.requirements import RequirementLine
 from modellint.findings import Finding, Severity
 from modellint.fix import delete_list_item, make_fix
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
 from modellint.rules._requirement_lists import pip_lists
 
@@ -37,6 +37,7 @@ class DuplicateRequirement(Rule):
     name = "duplicate-requirement"
     severity = Severity.WARNING
     fix_title = "Remove the duplicate line"
+    fix_availability = FixAvailability.SOMETIMES
 
     VALID = (
         Valid(CLEAN),
