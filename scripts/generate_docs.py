@@ -33,6 +33,7 @@ def main() -> int:
             continue
         stale.append(path)
         if not check:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(wanted, encoding="utf-8")
     for path in stale:
         print(f"{'out of date' if check else 'wrote'}: {path.relative_to(REPO)}")
