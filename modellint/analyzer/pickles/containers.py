@@ -1,0 +1,236 @@
+"""Scanning by container: zip archives (PyTorch, npz, zip-in-zip), numpy ``.npy``, skops, and
+compressed or stacked pickle streams; ``scan_file`` is the entry point."""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import lzma
+import os
+import struct
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+from modellint.analyzer.pickles.machine import scan_pickles
+from modellint.analyzer.pickles.results import CallSite, Facts, GlobalRef, Limits, ScanResult, Unscannable
+from modellint.analyzer.pickles.sniffing import (
+    SKOPS_SCHEMA,
+    ZIP_MAGICS,
+    member_stream,
+    sniff,
+    sniff_member,
+)
+from modellint.analyzer.pickles.streams import PROBE_BYTES, Source, decompressing
+
+
+def scan_zip(handle: BinaryIO, facts: Facts, prefix: str | None, depth: int) -> None:
+    try:
+        archive = zipfile.ZipFile(handle)
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        facts.problem(f"unreadable zip archive: {error}", None, prefix)
+        return
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        member = f"{prefix}/{info.filename}" if prefix else info.filename
+        try:
+            _scan_zip_member(handle, info, facts, member, depth)
+        except Unscannable as error:
+            facts.problem(error.reason, error.offset, member)
+        except (OSError, EOFError, zlib.error) as error:
+            facts.problem(f"unreadable zip member: {error}", None, member)
+
+
+def _scan_zip_member(handle: BinaryIO, info: zipfile.ZipInfo, facts: Facts, member: str, depth: int) -> None:
+    with member_stream(handle, info) as stream:
+        head = stream.read(PROBE_BYTES)
+    if head.startswith(ZIP_MAGICS):
+        if depth >= facts.limits.max_zip_depth:
+            facts.problem(f"zip nested deeper than {facts.limits.max_zip_depth} levels", None, member)
+            return
+        with _seekable_member(handle, info, facts.limits) as nested:
+            scan_zip(nested, facts, member, depth + 1)
+        return
+    kind = sniff_member(head)
+    if kind is None:
+        return
+    size = info.file_size if info.compress_type == zipfile.ZIP_STORED else None
+    with member_stream(handle, info) as stream:
+        scan_stream(kind, stream, size, facts, member)
+
+
+def _seekable_member(handle: BinaryIO, info: zipfile.ZipInfo, limits: Limits) -> BinaryIO:
+    """zipfile needs to seek: a stored member is a window; a compressed one is inflated to a size-limited temp file."""
+    stream = member_stream(handle, info)
+    if info.compress_type == zipfile.ZIP_STORED:
+        return stream
+    spool = tempfile.TemporaryFile()
+    with stream:
+        copied = 0
+        while chunk := stream.read(2**20):
+            copied += len(chunk)
+            if copied > limits.max_decompressed_bytes:
+                spool.close()
+                raise Unscannable(f"decompressed size limit ({limits.max_decompressed_bytes} bytes) exceeded", None)
+            spool.write(chunk)
+    spool.seek(0)
+    return spool  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------------------
+# numpy .npy
+
+
+def scan_npy(source: Source, facts: Facts, member: str | None) -> None:
+    """Object-dtype ``.npy`` files hold a pickle right after their header."""
+    magic = source.read(8)
+    major = magic[6]
+    length_format = struct.Struct("<H" if major == 1 else "<I")  # header length: 2 bytes in .npy 1.0, 4 later
+    header_length = length_format.unpack(source.read(length_format.size))[0]
+    if header_length > facts.limits.max_line_bytes:
+        raise Unscannable("npy header too large", source.pos)
+    try:
+        header = ast.literal_eval(source.read(header_length).decode("latin-1"))
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        raise Unscannable("npy header is not a Python literal", 8) from None
+    if not isinstance(header, dict) or "descr" not in header:
+        raise Unscannable("npy header has no descr", 8)
+    if _descr_has_object(header["descr"]):
+        scan_pickles(source, facts, member, joblib=False, count=1)
+
+
+def _descr_has_object(descr: object) -> bool:
+    if isinstance(descr, str):
+        return descr.lstrip("<>|=").startswith("O")
+    if isinstance(descr, list):
+        return any(isinstance(item, tuple) and len(item) > 1 and _descr_has_object(item[1]) for item in descr)
+    return True  # an unrecognised descr: assume objects, fail closed
+
+
+# ---------------------------------------------------------------------------
+# skops
+
+_SKOPS_DEFAULT_TRUST: dict[str, Callable[[str], bool]] = {
+    "ObjectNode": lambda t: t.startswith("sklearn.") and ".TreePredictor" not in t,
+    "FunctionNode": lambda t: t.rpartition(".")[0] in ("numpy", "scipy.special"),
+    "TypeNode": lambda t: t in _SKOPS_BUILTIN_TYPES or t.startswith("numpy."),
+    "DictNode": lambda t: t in ("builtins.dict", "collections.OrderedDict"),
+    "DefaultDictNode": lambda t: t == "collections.defaultdict",
+    "ListNode": lambda t: t == "builtins.list",
+    "SetNode": lambda t: t == "builtins.set",
+    "TupleNode": lambda t: t == "builtins.tuple",
+    "SliceNode": lambda t: t == "builtins.slice",
+    "JsonNode": lambda t: t in ("builtins.int", "builtins.float", "builtins.str", "builtins.bool"),
+    "BytesNode": lambda t: t == "builtins.bytes",
+    "BytearrayNode": lambda t: t == "builtins.bytearray",
+    "NdArrayNode": lambda t: t.startswith("numpy."),
+    "DTypeNode": lambda t: t.startswith("numpy."),
+    "MaskedArrayNode": lambda t: t.startswith("numpy.ma."),
+    "RandomStateNode": lambda t: t == "numpy.random.RandomState",
+    "RandomGeneratorNode": lambda t: t.startswith("numpy.random."),
+    "SparseMatrixNode": lambda t: t.startswith("scipy.sparse."),
+}
+_SKOPS_BUILTIN_TYPES = {f"builtins.{n}" for n in ("int", "float", "str", "bool", "list", "set", "map", "tuple")}
+_SKOPS_CONSTRUCTING_LOADERS = {"ObjectNode", "ConstructorFromReduceNode", "ReduceNode", "DefaultDictNode", "PartialNode"}
+
+
+def scan_skops(handle: BinaryIO, facts: Facts, member: str | None) -> None:
+    archive = zipfile.ZipFile(handle)
+    try:
+        info = archive.getinfo(SKOPS_SCHEMA)
+    except KeyError:
+        facts.problem("skops file without schema.json", None, member)
+        return
+    if info.file_size > facts.limits.max_line_bytes * 64:
+        facts.problem("skops schema.json too large", None, member)
+        return
+    with member_stream(handle, info) as stream:
+        try:
+            schema = json.loads(stream.read(info.file_size))
+        except (ValueError, RecursionError):
+            facts.problem("skops schema.json is not JSON", None, member)
+            return
+    _walk_skops(schema, facts, member or SKOPS_SCHEMA)  # its .npy members load with allow_pickle=False
+
+
+def _walk_skops(schema: object, facts: Facts, member: str) -> None:
+    pending = [schema]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        pending.extend(node.values())
+        module, name, loader = node.get("__module__"), node.get("__class__"), node.get("__loader__")
+        if not isinstance(module, str) or not isinstance(name, str):
+            continue
+        type_name = f"{module}.{name}"
+        facts.skops_types.append(type_name)
+        ref = GlobalRef(module, name, 0, member, "skops")
+        facts.globals.append(ref)
+        if loader in _SKOPS_CONSTRUCTING_LOADERS:
+            facts.calls.append(CallSite(ref, "skops", 0, member))
+        trusted = _SKOPS_DEFAULT_TRUST.get(loader if isinstance(loader, str) else "", lambda t: False)
+        if not trusted(type_name):
+            facts.skops_untrusted.append(type_name)
+
+
+def scan_stream(kind: str, stream: BinaryIO, size: int | None, facts: Facts, member: str | None) -> None:
+    """Scan an open stream already known to be ``kind``; errors become problems."""
+    try:
+        if kind in ("pickle", "joblib"):
+            scan_pickles(Source(stream, size), facts, member, joblib=member is None)
+        elif kind == "torch-legacy":
+            scan_pickles(Source(stream, size), facts, member, joblib=False, count=5)  # raw storages follow
+        elif kind == "npy":
+            scan_npy(Source(stream, size), facts, member)
+        elif kind == "lz4":
+            facts.problem("lz4-compressed stream: the standard library cannot decompress it", 0, member)
+        else:
+            decompressed = decompressing(kind, stream)
+            source = Source(decompressed, None, facts.limits.max_decompressed_bytes)
+            scan_pickles(source, facts, member, joblib=member is None)
+    except Unscannable as error:
+        facts.problem(error.reason, error.offset, member)
+    except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as error:
+        facts.problem(f"unreadable {kind} stream: {error}", None, member)
+
+
+def scan_file(path: Path, limits: Limits = Limits()) -> ScanResult:
+    """Every fact a static read of ``path`` yields; problems (never exceptions) for what could not be read."""
+    facts = Facts(limits)
+    kind = sniff(path)
+    if kind is not None:
+        try:
+            with path.open("rb", buffering=0) as raw:
+                size = os.fstat(raw.fileno()).st_size
+                stream = io.BufferedReader(raw, buffer_size=2**16)
+                if kind == "skops":
+                    scan_skops(stream, facts, None)  # type: ignore[arg-type]
+                elif kind in ("zip", "npz"):
+                    scan_zip(stream, facts, None, depth=1)  # type: ignore[arg-type]
+                else:
+                    scan_stream(kind, stream, size, facts, None)  # type: ignore[arg-type]
+        except (OSError, zipfile.BadZipFile) as error:
+            facts.problem(f"cannot read file: {error}", None, None)
+        except RecursionError:
+            facts.problem("nesting too deep to analyse", None, None)
+    if kind == "pickle" and facts.joblib_arrays:
+        kind = "joblib"
+    return ScanResult(
+        path=path,
+        kind=kind,
+        globals=tuple(dict.fromkeys(facts.globals)),
+        calls=tuple(dict.fromkeys(facts.calls)),
+        subimports=tuple(dict.fromkeys(facts.subimports)),
+        embedded_code=tuple(dict.fromkeys(facts.embedded)),
+        skops_types=tuple(dict.fromkeys(facts.skops_types)),
+        problems=tuple(dict.fromkeys(facts.problems)),
+        skops_untrusted=tuple(dict.fromkeys(facts.skops_untrusted)),
+    )

@@ -1,0 +1,131 @@
+"""What kind of serialized file a stream is, decided by content, never by extension."""
+
+from __future__ import annotations
+
+import bz2
+import io
+import lzma
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+from modellint.analyzer.pickles.machine import probe_is_pickle
+from modellint.analyzer.pickles.results import Unscannable
+from modellint.analyzer.pickles.streams import PROBE_BYTES, ZFILE_HEADER, Inflate, Window, decompressing
+
+TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e"
+NPY_MAGIC = b"\x93NUMPY"
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+
+LZ4_MAGIC = b"\x04\x22\x4d\x18"
+
+SKOPS_SCHEMA = "schema.json"
+
+
+
+def compression_kind(head: bytes) -> str | None:
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith(b"BZh"):
+        return "bz2"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    if head.startswith(b"\x5d\x00\x00"):
+        return "lzma"
+    if head.startswith(LZ4_MAGIC):
+        return "lz4"
+    if head.startswith(b"ZF") and len(head) > ZFILE_HEADER and head[ZFILE_HEADER] == 0x78:
+        return "zfile"
+    if len(head) >= 2 and head[0] == 0x78 and (head[0] * 256 + head[1]) % 31 == 0:
+        return "zlib"
+    return None
+
+
+def decompressed_head(kind: str, raw: BinaryIO) -> bytes:
+    try:
+        return decompressing(kind, raw).read(PROBE_BYTES)
+    except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError):
+        return b""
+
+
+def sniff_stream(head: bytes, reopen: Callable[[], BinaryIO]) -> str | None:
+    """The kind of one stream, from its first bytes (``reopen`` gives a fresh stream for zip/compressed checks)."""
+    if head.startswith(ZIP_MAGICS):
+        with reopen() as handle:
+            return sniff_zip(handle)
+    if head.startswith(NPY_MAGIC):
+        return "npy"
+    compression = compression_kind(head)
+    if compression == "lz4":
+        return "lz4"
+    if compression is not None:
+        with reopen() as handle:
+            return compression if probe_is_pickle(decompressed_head(compression, handle)) else None
+    if head.startswith(TORCH_LEGACY_MAGIC):
+        return "torch-legacy"
+    if probe_is_pickle(head):
+        return "joblib" if b"NumpyArrayWrapper" in head else "pickle"
+    return None
+
+
+def sniff(path: Path) -> str | None:
+    """The serialized-model kind of ``path`` by content, or None (also for unreadable files)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(PROBE_BYTES)
+        return sniff_stream(head, lambda: path.open("rb"))
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return None
+
+
+def sniff_zip(handle: BinaryIO) -> str | None:
+    try:
+        archive = zipfile.ZipFile(handle)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return "zip"  # a zip magic that zipfile cannot open: scan_file reports it, fail closed
+    names = [info.filename for info in archive.infolist() if not info.is_dir()]
+    if SKOPS_SCHEMA in names:
+        return "skops"
+    if names and all(name.endswith(".npy") for name in names):
+        return "npz"
+    for info in archive.infolist():
+        try:
+            with member_stream(handle, info) as stream:
+                head = stream.read(PROBE_BYTES)
+        except (OSError, EOFError, zlib.error, Unscannable):
+            return "zip"
+        if head.startswith(ZIP_MAGICS) or probe_is_pickle(head) or compression_kind(head) or head.startswith(NPY_MAGIC):
+            return "zip"
+    return None
+
+
+def member_stream(handle: BinaryIO, info: zipfile.ZipInfo) -> BinaryIO:
+    """The member's bytes as torch reads them: data located from the local header's name/extra lengths,
+    CRC, flag bits and local-vs-central name mismatches ignored."""
+    handle.seek(info.header_offset)
+    header = handle.read(30)
+    if len(header) < 30 or not header.startswith(b"PK\x03\x04"):
+        raise Unscannable("zip member has no local header", info.header_offset)
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    start = info.header_offset + 30 + name_length + extra_length
+    window = Window(handle, start, info.compress_size)
+    if info.compress_type == zipfile.ZIP_STORED:
+        return io.BufferedReader(window)  # type: ignore[return-value]
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        return io.BufferedReader(Inflate(io.BufferedReader(window), -zlib.MAX_WBITS))  # type: ignore[arg-type,return-value]
+    if info.compress_type == zipfile.ZIP_BZIP2:
+        return bz2.BZ2File(io.BufferedReader(window), "rb")  # type: ignore[return-value]
+    raise Unscannable(f"zip member compressed with unsupported method {info.compress_type}", info.header_offset)
+
+
+def sniff_member(head: bytes) -> str | None:
+    if head.startswith(NPY_MAGIC):
+        return "npy"
+    compression = compression_kind(head)
+    if compression is not None and compression != "zlib":
+        return compression
+    if probe_is_pickle(head):
+        return "pickle"
+    return None
