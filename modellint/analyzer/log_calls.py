@@ -9,6 +9,7 @@ ever imported or executed; a value that is not a literal (or a name bound once t
 from __future__ import annotations
 
 import ast
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -46,6 +47,11 @@ _PYFUNC_POSITIONAL = {
 }
 _FLAVOR_POSITIONAL = {"save_model": ("model", "path"), "log_model": ("model", "artifact_path")}
 LOG_FUNCTIONS = frozenset(_PYFUNC_POSITIONAL)
+# Calls that return the path they are given (made absolute or converted between str and Path).
+_PATH_IDENTITIES = frozenset({
+    "os.path.abspath", "os.path.realpath", "os.path.normpath", "os.fspath", "str", "pathlib.Path",
+    "pathlib.PurePath", "posixpath.abspath", "posixpath.realpath", "posixpath.normpath",
+})
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,9 @@ class Literal:
     value: Any
     path: Path
     span: Span
+    # The value is a path built from the file's own location (``os.path.dirname(__file__)``,
+    # ``Path(__file__).parent / "src"``): absolute, and the same whatever the working directory.
+    anchored: bool = False
 
     @property
     def known(self) -> bool:
@@ -209,12 +218,75 @@ class SourceFile:
                     return Literal(UNKNOWN, self.path, span)
                 items[key.value] = self.literal(value, _depth + 1)
             return Literal(items, self.path, span)
+        anchored = self._anchored_path(node, _depth)
+        if anchored is not None:
+            return Literal(anchored, self.path, span, anchored=True)
         if isinstance(node, ast.Name):
             bound = self.bound_once(node.id)
             if bound is None or (isinstance(bound, ast.Constant) and bound.value is UNKNOWN):
                 return Literal(UNKNOWN, self.path, span)
             return self.literal(bound, _depth + 1)  # its span: where the value is written
         return Literal(UNKNOWN, self.path, span)
+
+    def _anchored_path(self, node: ast.expr, depth: int) -> str | None:
+        """The absolute path an expression built on ``__file__`` names, or None.
+
+        Reads the spellings people use to anchor a path on the script (``os.path.join``,
+        ``dirname``, ``abspath``/``realpath``/``normpath``, ``pathlib.Path`` with ``.parent``,
+        ``.resolve()``, ``/``, ``joinpath``, ``str()``/``os.fspath()``), following names bound
+        once. In Python 3.9+ ``__file__`` is absolute, so the result does not depend on the
+        working directory. Symlinks are not resolved: the path is only compared and copied by
+        basename, which ``realpath`` would change only for a symlinked directory.
+        """
+        if depth > 8:
+            return None
+        if isinstance(node, ast.Name):
+            if node.id == "__file__":
+                return os.path.abspath(self.path)
+            bound = self.bound_once(node.id)
+            return self._anchored_path(bound, depth + 1) if isinstance(bound, ast.expr) else None
+        if isinstance(node, ast.Attribute) and node.attr == "parent":
+            base = self._anchored_path(node.value, depth + 1)
+            return os.path.dirname(base) if base is not None else None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            base = self._anchored_path(node.left, depth + 1)
+            tail = self._path_part(node.right)
+            return os.path.normpath(os.path.join(base, tail)) if base is not None and tail is not None else None
+        if not isinstance(node, ast.Call) or node.keywords:
+            return None
+        function = self.qualified_name(node.func)
+        if function is None and isinstance(node.func, ast.Name) and node.func.id not in self.assignments:
+            function = node.func.id  # a builtin (`str`), unless the file rebinds the name
+        arguments = node.args
+        if isinstance(node.func, ast.Attribute) and function is None:
+            # A method of a Path value: `.resolve()`, `.absolute()`, `.joinpath("a", "b")`.
+            base = self._anchored_path(node.func.value, depth + 1)
+            if base is None:
+                return None
+            if node.func.attr in ("resolve", "absolute") and not arguments:
+                return base
+            if node.func.attr == "joinpath":
+                parts = [self._path_part(argument) for argument in arguments]
+                return None if None in parts else os.path.normpath(os.path.join(base, *parts))
+            return None
+        if len(arguments) == 1 and function in _PATH_IDENTITIES:
+            return self._anchored_path(arguments[0], depth + 1)
+        if len(arguments) == 1 and function in ("os.path.dirname", "posixpath.dirname"):
+            base = self._anchored_path(arguments[0], depth + 1)
+            return os.path.dirname(base) if base is not None else None
+        if arguments and function in ("os.path.join", "posixpath.join", "pathlib.Path", "pathlib.PurePath"):
+            base = self._anchored_path(arguments[0], depth + 1)
+            parts = [self._path_part(argument) for argument in arguments[1:]]
+            if base is None or None in parts:
+                return None
+            return os.path.normpath(os.path.join(base, *parts))
+        return None
+
+    @staticmethod
+    def _path_part(node: ast.expr) -> str | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and not os.path.isabs(node.value):
+            return node.value
+        return None
 
     def mlflow_calls(self) -> list[MlflowCall]:
         """Every ``mlflow.<flavor>.save_model/log_model`` call, under any import alias."""
@@ -251,16 +323,29 @@ class SourceFile:
         return MlflowCall(self.path, self.span(node), flavor, function, arguments, opaque, nodes)
 
 
-def read_source(path: Path) -> SourceFile | str:
-    """The parsed file, or a sentence saying why it cannot be read."""
+@dataclass(frozen=True)
+class Unreadable:
+    """A candidate file that cannot be read or parsed, with where and why."""
+
+    path: Path
+    message: str
+    span: Span = FILE_START
+
+
+def read_source(path: Path) -> SourceFile | Unreadable:
+    """The parsed file, or why it cannot be read (a syntax error keeps its line and column)."""
     from modellint.analyzer.files import read_text
 
     text, problem = read_text(path)
     if problem is not None:
-        return problem.message
+        return Unreadable(path, problem.message)
     if text is None:
-        return f"`{path.name}` does not exist"
+        return Unreadable(path, f"`{path.name}` does not exist")
     try:
         return SourceFile(path, text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
-        return f"`{path.name}` is not valid Python: {getattr(error, 'msg', None) or error}"
+    except SyntaxError as error:
+        line = error.lineno or 1
+        return Unreadable(path, f"`{path.name}` is not valid Python: {error.msg} (line {line})",
+                          Span(line, max(error.offset or 1, 1)))
+    except (ValueError, RecursionError, MemoryError) as error:
+        return Unreadable(path, f"`{path.name}` cannot be parsed: {error or type(error).__name__}")

@@ -11,18 +11,19 @@ an argument, or an import in the project's own files.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from modellint.analyzer.files import exists
-from modellint.analyzer.log_calls import MlflowCall, SourceFile, read_source
+from modellint.analyzer.log_calls import MlflowCall, SourceFile, Unreadable, read_source
 from modellint.analyzer.model_code import ModelCode, resolve_model_code
 from modellint.analyzer.model_dir import ModelDir
-from modellint.analyzer.project_sources import call_candidates, package_of, resolve_module
+from modellint.analyzer.project_sources import call_candidates, climbs_out, package_of, resolve_module
 from modellint.analyzer.requirement_simulation import (
     NotLiteral,
     Origin,
@@ -31,11 +32,13 @@ from modellint.analyzer.requirement_simulation import (
     conda_yaml,
     flavor_defaults,
     inferred_requirements,
+    recorded_mlflow_version,
     simulate_requirements,
 )
-from modellint.findings import Finding, Span
+from modellint.findings import Finding, Fix, Span
 
 _EXTENSION_SUFFIXES = (".so", ".pyd")
+_SIMULATED_OPCODE = "STACK_GLOBAL"  # how cloudpickle refers to a class or function by module and name
 
 
 @dataclass(frozen=True)
@@ -48,11 +51,13 @@ class CodePathArgument:
     source: Path
     outside_project: bool
     exists: bool
+    anchored: bool = False  # built from ``__file__``: ``text`` is the absolute path it names
 
     @property
     def copied_as(self) -> str:
-        """MLflow keeps only the basename: ``src/utils.py`` -> ``code/utils.py``."""
-        return PurePath(self.text.rstrip("/\\")).name or self.path.name
+        """MLflow keeps only the basename of the absolute path: ``src/utils.py`` -> ``code/utils.py``,
+        ``../src`` -> ``code/src``."""
+        return Path(_absolute(self.path)).name
 
 
 @dataclass
@@ -82,7 +87,7 @@ class _Plan:
     training: TrainingCall
     requirements: SimulatedRequirements
     python: str
-    mlflow_version: str
+    mlflow_version: str | None  # None: no exact MLflow pin, so MLmodel records none
     copies: dict[str, Path] = field(default_factory=dict)  # relative path in the model -> project file
     by_value_scans: tuple = ()  # ModuleScans of the by-value class (only its lines)
 
@@ -116,10 +121,10 @@ class WouldBeModel(ModelDir):
             return []
         refs = []
         if code.module is not None:
-            refs.append(GlobalRef(code.module, code.class_name or "", 0, None, "STACK_GLOBAL"))
+            refs.append(GlobalRef(code.module, code.class_name or "", 0, None, _SIMULATED_OPCODE))
         for obj in code.pickled_objects:
             module, _, name = obj.qualified_name.rpartition(".")
-            refs.append(GlobalRef(module, name, 0, None, "STACK_GLOBAL"))
+            refs.append(GlobalRef(module, name, 0, None, _SIMULATED_OPCODE))
         if not refs:
             return []
         path = self.root / "python_model.pkl"
@@ -134,10 +139,30 @@ def lint_project(root: Path, rules: Iterable[type]) -> list[Finding]:
     """Findings for every save/log call in the project at ``root`` (a directory or one file)."""
     rules = [rule for rule in rules if _applies_to_projects(rule)]
     findings: dict[tuple, Finding] = {}
-    for plan in training_plans(root):
-        for finding in _lint_plan(plan, rules):
+    project_root = root if root.is_dir() else root.parent
+    _calls_found[root] = False
+    for source in _candidate_sources(root):
+        if isinstance(source, Unreadable):
+            found = _unreadable(source, rules)
+        else:
+            calls = source.mlflow_calls()
+            _calls_found[root] = _calls_found[root] or bool(calls)
+            found = [finding for call in calls for finding in _lint_plan(_plan(call, source, project_root), rules)]
+        for finding in found:
             findings.setdefault((finding.code, finding.path, finding.span, finding.message), finding)
     return sorted(findings.values(), key=lambda finding: finding.sort_key)
+
+
+def _unreadable(source: Unreadable, rules: list[type]) -> list[Finding]:
+    """A file that may save a model but does not parse: said once, as info, like any code file
+    whose imports cannot be checked (ML201); the training run itself will show the error."""
+    from modellint.findings import Severity
+
+    for rule in rules:
+        if rule.code == "ML201":
+            return [rule().finding(source.path, f"cannot check the model this file may save: {source.message}",
+                                   source.span, severity=Severity.INFO)]
+    return []
 
 
 def training_calls(root: Path) -> list[TrainingCall]:
@@ -158,12 +183,16 @@ def _applies_to_projects(rule: type) -> bool:
 
 def training_plans(root: Path) -> Iterator[_Plan]:
     project_root = root if root.is_dir() else root.parent
+    for source in _candidate_sources(root):
+        if isinstance(source, SourceFile):
+            for call in source.mlflow_calls():
+                yield _plan(call, source, project_root)
+
+
+def _candidate_sources(root: Path) -> Iterator[SourceFile | Unreadable]:
+    """The parsed files that may save or log a model (selected by a byte search first)."""
     for path in call_candidates(root):
-        source = read_source(path)
-        if not isinstance(source, SourceFile):
-            continue  # a file that does not parse cannot run either; its own tooling says why
-        for call in source.mlflow_calls():
-            yield _plan(call, source, project_root)
+        yield read_source(path)
 
 
 # --------------------------------------------------------------------------- simulation
@@ -181,7 +210,10 @@ def _plan(call: MlflowCall, source: SourceFile, project_root: Path) -> _Plan:
     graph = _CodeGraph(roots)
     by_value_scans = graph.model_code_scans(model_code)
     load_modules, predict_facts = graph.runtime_imports(model_code, by_value_scans)
-    mlflow_version = knowledge.version("mlflow") or "3"
+    # What MLflow pins when the call names no mlflow requirement: the installed version, which a
+    # static reading cannot see; the newest known release stands in (that line is MLflow's own,
+    # so no ML1xx finding is ever reported on it).
+    newest_mlflow = knowledge.version("mlflow") or "3"
     python = _project_python(project_root)
     inference_fails = model_code is not None and model_code.kind == "loader_module"  # mlflow#14145
     # Unpickling the model imports the modules of the objects it holds: inference sees them.
@@ -195,15 +227,15 @@ def _plan(call: MlflowCall, source: SourceFile, project_root: Path) -> _Plan:
                                      knowledge, python_tuple)
     call_origin = Origin(call.path, call.span)
     try:
-        requirements = simulate_requirements(call.arguments, call_origin, roots, inferred, mlflow_version)
+        requirements = simulate_requirements(call.arguments, call_origin, roots, inferred, newest_mlflow)
         known = not call.opaque or not infers
     except NotLiteral:
-        requirements = simulate_requirements({}, call_origin, roots, [], mlflow_version)
+        requirements = simulate_requirements({}, call_origin, roots, [], newest_mlflow)
         known = False
     python = conda_python(requirements) or python
     training = TrainingCall(call, project_root, code_paths, model_code, infers, has_example, known,
                             tuple(fact for fact in predict_facts if _third_party(fact.module, stdlib, roots)))
-    plan = _Plan(training, requirements, python, mlflow_version, by_value_scans=by_value_scans)
+    plan = _Plan(training, requirements, python, recorded_mlflow_version(requirements), by_value_scans=by_value_scans)
     plan.copies = _code_dir(call, code_paths, model_code, graph, roots)
     return plan
 
@@ -217,11 +249,17 @@ def _code_paths(call: MlflowCall, roots: tuple[Path, ...], project_root: Path) -
         if not isinstance(item.value, str) or not item.value.strip():
             continue
         text = item.value.strip()
-        candidates = [Path(text)] if Path(text).is_absolute() else [root / text for root in roots]
+        # Normalised: `../src` names `<root's parent>/src` (MLflow copies `abspath(entry)`).
+        bases = (Path(text),) if Path(text).is_absolute() else roots
+        candidates = [Path(os.path.normpath(base / text)) for base in bases]
         path = next((candidate for candidate in candidates if exists(candidate)), candidates[0])
-        climbs = ".." in PurePath(text).parts
-        outside = climbs or (Path(text).is_absolute() and not _is_below(path, project_root))
-        found.append(CodePathArgument(text, path, item.span, call.path, outside, exists(path)))
+        if item.anchored:
+            outside = False  # built from the script's own location: no working directory involved
+        elif Path(text).is_absolute():
+            outside = not _is_below(path, project_root)
+        else:
+            outside = climbs_out(text)
+        found.append(CodePathArgument(text, path, item.span, item.path, outside, exists(path), item.anchored))
     return tuple(found)
 
 
@@ -234,8 +272,6 @@ def _is_below(path: Path, root: Path) -> bool:
 
 
 def _absolute(path: Path) -> str:
-    import os
-
     return os.path.normpath(os.path.abspath(path))
 
 
@@ -381,6 +417,18 @@ class _CodeGraph:
                 self._note_load_file(target)
                 pending.extend(f for f in self.scan(target).imports
                                if not (f.lazy or f.type_checking or f.optional))
+        # A first-party module that predict imports runs its module-level imports then, too:
+        # `from src.utils import render` inside predict imports whatever src/utils.py imports.
+        pending = list(predict)
+        while pending:
+            fact = pending.pop(0)
+            for target in self._first_party_targets(self._absolute_module(fact), fact):
+                if target in seen:
+                    continue
+                seen.add(target)
+                found = [f for f in self.scan(target).imports if not (f.lazy or f.type_checking or f.optional)]
+                predict.extend(found)
+                pending.extend(found)
         return load, predict
 
     def _note_load_file(self, path: Path) -> None:
@@ -503,34 +551,84 @@ def _mlmodel(plan: _Plan) -> str:
     lines.append(f"    python_version: {json.dumps(plan.python)}")
     if call.flavor != "pyfunc":
         lines += [f"  {call.flavor}:", f"    code: {'code' if has_code else 'null'}"]
-    lines.append(f"mlflow_version: {json.dumps(plan.mlflow_version)}")
+    if plan.mlflow_version is not None:
+        lines.append(f"mlflow_version: {json.dumps(plan.mlflow_version)}")
     return "\n".join(lines) + "\n"
 
 
 def _map_back(finding: Finding, directory: Path, plan: _Plan, origins: dict[str, list[Origin]]) -> Finding | None:
-    """The finding on the project's own files; None for one about a line MLflow writes itself."""
+    """The finding on the project's own files; None for one about a line MLflow writes itself.
+
+    A fix survives when it edits project files (ML203, ML204, ML209 rewrite the call's
+    literals), or is moved onto the project literal a written line comes from (ML103's channel);
+    one left on the temporary would-be model would change nothing the user keeps.
+    """
+    original_fix = finding.fix
+    if finding.fix is not None and any(_is_below(edit.path, directory) for edit in finding.fix.edits):
+        finding = replace(finding, fix=None)
     try:
         relative = finding.path.relative_to(directory).as_posix()
     except ValueError:
-        return finding  # already about a project file (facts of the by-value class)
+        return finding  # already about a project file (the by-value class, a code_paths literal)
     call = plan.training.call
     if relative in plan.copies:
-        return replace(finding, path=plan.copies[relative], fix=None)
+        return replace(finding, path=plan.copies[relative])
     lines = origins.get(relative)
     if lines is not None:
         index = finding.span.line - 1
         origin = lines[index] if 0 <= index < len(lines) else Origin(call.path, call.span, generated=True)
         if origin.generated and finding.code.startswith("ML1"):
             return None
-        return replace(finding, path=origin.path, span=origin.span, fix=None)
+        fix = _retargeted_fix(original_fix, directory, origins) if original_fix is not None else None
+        return replace(finding, path=origin.path, span=origin.span, fix=fix)
     if relative == "python_model.pkl":
+        # The pickle is simulated: say so, instead of a byte offset into a file that does not exist.
+        message = finding.message.replace(f"{_SIMULATED_OPCODE} at byte 0", "pickled by reference").replace(
+            "`python_model.pkl`", "the `python_model.pkl` this call writes")
         argument = call.literal("python_model")
-        return replace(finding, path=call.path, span=argument.span if argument else call.span, fix=None)
+        return replace(finding, path=call.path, span=argument.span if argument else call.span, message=message,
+                       fix=None)
     return replace(finding, path=call.path, span=call.span, fix=None)
+
+
+# Whether lint_project saw a save/log call, per root: the engine asks right after linting a
+# project without findings, and a monorepo's byte search should not run twice for the answer.
+_calls_found: dict[Path, bool] = {}
+
+
+def _retargeted_fix(fix: Fix, directory: Path, origins: dict[str, list[Origin]]) -> Fix | None:
+    """A fix of a generated file (``conda.yaml``: `defaults` -> `conda-forge`) made to the project
+    literal that line came from; None when any edit spans lines, touches a line MLflow writes
+    itself, or cannot be matched to exactly one place in the literal."""
+    from modellint.analyzer.files import read_text
+    from modellint.project_edits import retarget_edit
+
+    edits = []
+    for edit in fix.edits:
+        try:
+            relative = edit.path.relative_to(directory).as_posix()
+        except ValueError:
+            return None
+        text, _ = read_text(edit.path)
+        old = text[edit.start:edit.end] if text is not None else ""
+        if not old or "\n" in old or "\n" in edit.content:
+            return None
+        line = text.count("\n", 0, edit.start)
+        lines = origins.get(relative, [])
+        origin = lines[line] if line < len(lines) else None
+        if origin is None or origin.generated:
+            return None
+        moved = retarget_edit(old, edit.content, origin.path, origin.span)
+        if moved is None:
+            return None
+        edits.append(moved)
+    return Fix(fix.title, tuple(edits), fix.applicability)
 
 
 def has_training_calls(root: Path) -> bool:
     """Whether the project at ``root`` saves or logs a model anywhere modellint can see."""
+    if root in _calls_found:
+        return _calls_found[root]
     for path in call_candidates(root):
         source = read_source(path)
         if isinstance(source, SourceFile) and source.mlflow_calls():

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-# A file that saves or logs a model names one of these. (`PythonModel` and `set_model` mark the
-# model's own code, which is reached from the call through its imports and python_model=.)
+# A file that saves or logs a model names one of these. The model's own code (a `PythonModel`
+# subclass, a models-from-code file calling `set_model`) is not searched for: it matters only
+# when a call names it, and it is reached from that call (python_model=, its imports).
 CALL_MARKERS = (b"save_model", b"log_model")
-MODEL_CODE_MARKERS = (b"PythonModel", b"set_model")
 
 _SKIPPED_DIRS = frozenset({
     ".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache",
@@ -25,18 +25,24 @@ _SKIPPED_DIRS = frozenset({
 MAX_SOURCE_BYTES = 4 * 1024 * 1024  # a generated or vendored blob, not a training script
 
 
-def python_files(root: Path) -> Iterator[Path]:
-    """Every ``.py`` file under ``root``, skipping VCS/cache dirs, virtualenvs and symlink loops."""
+def _python_entries(root: str) -> Iterator[tuple[str, int]]:
+    """``(path, size)`` of every ``.py`` file below ``root``, in a stable order, skipping VCS and
+    cache dirs, virtualenvs and symlink loops.
+
+    Works on ``str`` paths and ``os.scandir`` entries: on a 20,000-file tree building a
+    ``Path`` per file cost more than reading all the bytes.
+    """
     seen: set[tuple[int, int]] = set()
     stack = [root]
     while stack:
         directory = stack.pop()
         try:
-            stat = directory.stat()
+            stat = os.stat(directory)
             if (stat.st_dev, stat.st_ino) in seen:
                 continue
             seen.add((stat.st_dev, stat.st_ino))
-            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
         except OSError:
             continue
         if any(entry.name == "pyvenv.cfg" for entry in entries):
@@ -46,20 +52,21 @@ def python_files(root: Path) -> Iterator[Path]:
             try:
                 if entry.is_dir():
                     if entry.name not in _SKIPPED_DIRS and not entry.name.endswith(".egg-info"):
-                        subdirs.append(Path(entry.path))
+                        subdirs.append(entry.path)
                 elif entry.name.endswith(".py") and entry.is_file():
-                    yield Path(entry.path)
+                    yield entry.path, entry.stat().st_size
             except OSError:
                 continue
         stack.extend(reversed(subdirs))
 
 
-def contains_any(path: Path, markers: tuple[bytes, ...]) -> bool:
+def contains_any(path: Path | str, markers: tuple[bytes, ...], size: int | None = None) -> bool:
     """Whether the file's bytes contain one of ``markers`` (unreadable or huge files: no)."""
     try:
-        if path.stat().st_size > MAX_SOURCE_BYTES:
+        if (os.stat(path).st_size if size is None else size) > MAX_SOURCE_BYTES:
             return False
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read()
     except OSError:
         return False
     return any(marker in data for marker in markers)
@@ -69,7 +76,7 @@ def call_candidates(root: Path) -> list[Path]:
     """The files that may call ``mlflow.<flavor>.save_model/log_model``."""
     if root.is_file():
         return [root] if contains_any(root, CALL_MARKERS) else []
-    return [path for path in python_files(root) if contains_any(path, CALL_MARKERS)]
+    return [Path(path) for path, size in _python_entries(str(root)) if contains_any(path, CALL_MARKERS, size)]
 
 
 def resolve_module(module: str, search_roots: tuple[Path, ...]) -> Path | None:
@@ -121,3 +128,16 @@ def _holds_python(directory: Path) -> bool:
         return any(entry.name.endswith(".py") for entry in os.scandir(directory))
     except OSError:
         return False
+
+
+def climbs_out(text: str) -> bool:
+    """``../src``, ``..``, ``lib/../../x``: a relative path whose normal form leaves its base dir."""
+    path = PurePosixPath(text.replace("\\", "/"))
+    if path.is_absolute():
+        return False
+    depth = 0
+    for part in path.parts:
+        depth += -1 if part == ".." else 0 if part == "." else 1
+        if depth < 0:
+            return True
+    return False

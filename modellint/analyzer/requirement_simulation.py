@@ -134,6 +134,28 @@ def _read_list(name: str, roots: tuple[Path, ...]) -> list[tuple[str, Origin]] |
     return None
 
 
+def recorded_mlflow_version(requirements: SimulatedRequirements) -> str | None:
+    """The ``mlflow_version`` the would-be MLmodel records, or None when it cannot be known.
+
+    MLmodel records the MLflow that saves the model. A static reading only knows it when the
+    requirements pin an MLflow distribution exactly (the training run then has that version,
+    or its pin check warns); an unpinned or ranged one says nothing, and inventing a version
+    would make ML105 report a disagreement that does not exist.
+    """
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    for line in requirements.lines:
+        if not _is_mlflow(line):
+            continue
+        try:
+            requirement = Requirement(line.split("#")[0].strip())
+        except InvalidRequirement:
+            return None
+        pins = [spec.version for spec in requirement.specifier if spec.operator in ("==", "===")]
+        return pins[0] if len(pins) == 1 and "*" not in pins[0] else None
+    return None
+
+
 def _is_mlflow(line: str) -> bool:
     head = line.split(";")[0].strip()
     name = head

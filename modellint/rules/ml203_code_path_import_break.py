@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
 
 from modellint.analyzer.import_resolution import Kind, checked_imports, describe
 from modellint.analyzer.model_dir import ModelDir
-from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.project_edits import rewrite_entry
+from modellint.findings import Finding, Fix, Severity
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
 from modellint.rules._code_examples import code_model
 
 _UTILS = "def double(x):\n    return 2 * x\n"
@@ -32,13 +34,16 @@ class CodePathImportBreak(Rule):
 
     ## Fix
     Pass the package directory (`code_paths=["src"]`, which keeps `code/src/utils.py`), or
-    import the module by the name it has in `code/` (`from utils import double`).
+    import the module by the name it has in `code/` (`from utils import double`). In a
+    training project `--fix` rewrites the entry (`"src/utils.py"` -> `"src"`) when it is a plain
+    string whose path spells the import's package; a model dir has to be saved again.
     """
 
     code = "ML203"
     name = "code-path-import-break"
     severity = Severity.ERROR
     fix_title = "Pass the package directory in `code_paths` (`[\"src\"]`), not the file"
+    fix_availability = FixAvailability.SOMETIMES  # in a training project, for a plain string literal
 
     VALID = (
         Valid(code_model({"src/__init__.py": "", "src/utils.py": _UTILS, "model.py": _USES_SRC}),
@@ -54,7 +59,12 @@ class CodePathImportBreak(Rule):
     )
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
-        for checked in checked_imports(model):
+        planned: dict[str, object] = {}  # directory -> the entry whose fix ships it (one per directory)
+        imports = checked_imports(model)
+        # Top-level code-dir names other imports load as they are: a fix must not take them away.
+        used_flat = {checked.resolution.module.split(".")[0] for checked in imports
+                     if checked.resolution.kind is Kind.BUNDLED}
+        for checked in imports:
             resolution = checked.resolution
             if resolution.kind is not Kind.FLATTENED:
                 continue
@@ -66,4 +76,43 @@ class CodePathImportBreak(Rule):
                 f"`{code_dir}/` holds `{resolution.bundled_as}` but no `{top}`, because `code_paths` entries "
                 f"are copied by basename",
                 checked.fact.span,
+                fix=None if resolution.bundled_as in used_flat else _ship_package_fix(model, checked, planned),
             )
+
+
+def _ship_package_fix(model: ModelDir, checked, planned: dict) -> Fix | None:
+    """In a training project: rewrite the ``code_paths`` entry that shipped the flattened module
+    (``"src/utils.py"``) to the package directory the import names (``"src"``).
+
+    Only when the entry's own path spells the import's package path, the directory exists, no
+    other entry is copied under that name (MLflow refuses two directories with one basename),
+    and no other import uses the flat copy (`import utils` would break).
+    """
+    training = getattr(model, "training", None)
+    if training is None:
+        return None
+    resolution, fact = checked.resolution, checked.fact
+    chain = [*resolution.module.split("."), *(name for name in fact.names if name and name != "*")]
+    depth = chain.index(resolution.bundled_as, 1) if resolution.bundled_as in chain[1:] else 0
+    if depth == 0:
+        return None
+    shipped = [entry for entry in training.code_paths
+               if entry.exists and Path(entry.copied_as).stem == resolution.bundled_as]
+    if not shipped or shipped[-1].anchored:
+        return None  # a path built in code is not a string to rewrite
+    entry = shipped[-1]  # the last entry with a basename wins the copy, as in MLflow
+    parts = PurePosixPath(entry.text.replace("\\", "/").rstrip("/")).parts
+    if len(parts) <= depth or [*parts[-depth - 1:-1]] != chain[:depth] \
+            or PurePosixPath(parts[-1]).stem != resolution.bundled_as:
+        return None
+    package = Path(entry.path)
+    for _ in range(depth):
+        package = package.parent
+    new_text = PurePosixPath(*parts[:len(parts) - depth]).as_posix()
+    if not package.is_dir() or package.name != chain[0]:
+        return None
+    others = [other for other in training.code_paths if other is not entry and other.copied_as == chain[0]]
+    if others or planned.setdefault(new_text, entry) is not entry:
+        return None
+    return rewrite_entry(entry.source, entry.span, entry.text, new_text,
+                         f"Ship the package: `code_paths` entry `{new_text}`")

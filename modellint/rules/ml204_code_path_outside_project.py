@@ -1,27 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import PurePosixPath
 
 from modellint.analyzer.model_dir import ModelDir
+from modellint.analyzer.project_sources import climbs_out
+from modellint.project_edits import anchor_entry
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
 from modellint.rules._code_examples import code_model
 
 _SYS_PATH_CALLS = frozenset({"sys.path.append", "sys.path.insert", "sys.path.extend", "site.addsitedir"})
-
-
-def climbs_out(text: str) -> bool:
-    """``../src``, ``..``, ``lib/../../x``: a relative path whose normal form leaves its base dir."""
-    path = PurePosixPath(text.replace("\\", "/"))
-    if path.is_absolute():
-        return False
-    depth = 0
-    for part in path.parts:
-        depth += -1 if part == ".." else 0 if part == "." else 1
-        if depth < 0:
-            return True
-    return False
 
 
 class CodePathOutsideProject(Rule):
@@ -45,14 +33,19 @@ class CodePathOutsideProject(Rule):
 
     ## Fix
     Keep the code inside the project and pass it by a path below the script
-    (`code_paths=["src"]`, built from `Path(__file__).parent` if need be); in the model's code,
-    import shipped modules from `code/` instead of extending `sys.path`.
+    (`code_paths=["src"]`), or build the path from the script's own location, which MLflow
+    accepts as an absolute path and copies by its basename all the same. `--fix --unsafe-fixes`
+    rewrites `"../src"` to `os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")`
+    (adding `import os` if needed); unsafe, because it keeps the meaning only for runs started
+    from the script's directory. In the model's code, import shipped modules from `code/`
+    instead of extending `sys.path`.
     """
 
     code = "ML204"
     name = "code-path-outside-project"
     severity = Severity.WARNING
     fix_title = "Pass code paths that stay inside the project"
+    fix_availability = FixAvailability.SOMETIMES  # in a training project, for a plain string literal
 
     VALID = (
         Valid(code_model({"model.py": "import os\nimport sys\n\nsys.path.append(os.path.dirname(__file__))\n"})),
@@ -70,12 +63,16 @@ class CodePathOutsideProject(Rule):
         training = getattr(model, "training", None)
         for entry in (training.code_paths if training is not None else ()):
             if entry.outside_project:
-                yield self.finding(
-                    entry.path,
-                    f"`code_paths` entry `{entry.text}` climbs out of the project: it resolves against the working "
-                    "directory, and MLflow copies it without its parent part",
-                    entry.span,
-                )
+                if climbs_out(entry.text):
+                    message = (f"`code_paths` entry `{entry.text}` climbs out with `..`: it resolves against the "
+                               "directory the script is run from, and MLflow copies it without its parent part")
+                    fix = anchor_entry(entry.source, entry.span, entry.text,
+                                       f"Build `{entry.text}` from the script's own directory (`__file__`)")
+                else:
+                    message = (f"`code_paths` entry `{entry.text}` is an absolute path outside the project: "
+                               "it exists only on this machine")
+                    fix = None
+                yield self.finding(entry.source, message, entry.span, fix=fix)
         for scan in model.code_scans:
             for call in scan.calls:
                 if call.function not in _SYS_PATH_CALLS:

@@ -3,8 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
-from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.findings import Finding, Fix, Severity
+from modellint.project_edits import add_extra_requirement
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
 
 _LAZY_PREDICT = """\
 import mlflow
@@ -51,13 +52,15 @@ class UninferredLazyImport(Rule):
 
     ## Fix
     Pass `input_example=` so inference runs `predict`, or list the distribution in
-    `extra_pip_requirements`.
+    `extra_pip_requirements`. `--fix --unsafe-fixes` adds it there, pinned to the newest
+    release modellint knows (unsafe: the training environment may have another version).
     """
 
     code = "ML209"
     name = "uninferred-lazy-import"
     severity = Severity.WARNING
     fix_title = "Pass `input_example=` to the call, or add the distribution to `extra_pip_requirements`"
+    fix_availability = FixAvailability.SOMETIMES  # when the distribution is known and the list is literal
     example_kind = "project"  # the examples are training projects, not model dirs
 
     VALID = (
@@ -92,4 +95,17 @@ class UninferredLazyImport(Rule):
                 f"the `{training.call.function}` call gives no `input_example`: MLflow's requirement inference "
                 "will not see it and no requirement will provide it",
                 training.call.span,
+                fix=_declare_fix(training.call, fact.module, environment.knowledge),
             )
+
+
+def _declare_fix(call, module: str, knowledge) -> Fix | None:
+    """Add the distribution to the call's ``extra_pip_requirements``, pinned to the newest release
+    the knowledge base knows. Unsafe: the training environment may have another version, and an
+    input example (which would let MLflow pin the installed one) cannot be made up."""
+    distribution = knowledge.suggest(module)
+    if distribution is None:
+        return None  # never guess a name: an unknown PyPI name may be a squatter
+    version = knowledge.version(distribution)
+    requirement = f"{distribution}=={version}" if version else distribution
+    return add_extra_requirement(call.path, call.span, requirement, f"Add `{requirement}` to `extra_pip_requirements`")
