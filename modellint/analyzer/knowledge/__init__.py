@@ -133,6 +133,7 @@ class KnowledgeBase:
         # module -> distributions, unranked; ranked on first lookup (ranking all ~9,500 modules
         # up front cost ~30 ms of every run, and a model asks about a few dozen)
         self._modules: dict[str, list[str]] = {}
+        self._namespace_members: dict[str, set[str]] | None = None
         self._ranked: dict[tuple[str, str], tuple[str, ...]] = {}
         self._build_index()
         self._edges_cache: dict[tuple[str, frozenset[str], tuple[int, int]], tuple[tuple[str, frozenset[str]], ...]] = {}
@@ -150,6 +151,15 @@ class KnowledgeBase:
             for module in entry[_MODULES]:
                 self._modules.setdefault(module, []).append(dist)
 
+    def _index_namespaces(self) -> dict[str, set[str]]:
+        """Every proper prefix of a known module -> the distributions installing something in it."""
+        members: dict[str, set[str]] = {}
+        for module, dists in self._modules.items():
+            parts = module.split(".")
+            for depth in range(1, len(parts)):
+                members.setdefault(".".join(parts[:depth]), set()).update(dists)
+        return members
+
     def _providers_of(self, module: str) -> tuple[str, ...]:
         """Distributions installing exactly ``module``, best first."""
         ranked = self._ranked.get(("m", module))
@@ -164,9 +174,9 @@ class KnowledgeBase:
             return ()
         ranked = self._ranked.get(("n", module))
         if ranked is None:
-            inside = module + "."
-            members = {dist for name, dists in self._modules.items() if name.startswith(inside) for dist in dists}
-            ranked = tuple(sorted(members, key=self._sort_key))
+            if self._namespace_members is None:  # built on the first miss: most runs never need it
+                self._namespace_members = self._index_namespaces()
+            ranked = tuple(sorted(self._namespace_members.get(module, ()), key=self._sort_key))
             self._ranked[("n", module)] = ranked
         return ranked
 
