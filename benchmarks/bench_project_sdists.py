@@ -1,0 +1,187 @@
+"""Training-project mode on real code: the requests, rich, click and sympy sdists as one tree.
+
+Builds a project from the package directories of four pinned sdists (about 1,700 files and
+0.8 M lines, sympy being most of it) plus a `train.py` whose `PythonModel` imports a
+first-party `features.py` and a `log_model` call, then measures, side by side in one run:
+
+* the real installed `modellint` command on the whole tree (median of --repeat runs);
+* `deptry` on the same tree (the peer that also reads every import);
+* a naive libcst pass that parses every file (what walking a monorepo without the byte search
+  costs), in a subprocess stopped after --libcst-limit seconds;
+* `ast.parse` of every file, in-process, for scale;
+* `modellint` cold on a model dir that ships a `code/` folder (corpus/models/infer-code-paths).
+
+The sdists come from PyPI on the first run (`pip download --no-binary :all:`) and are cached in
+--sdists. Standard library only, apart from pip for the download.
+
+    python benchmarks/bench_project_sdists.py [--repeat 5] [--deptry PATH] [--sdists DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CODE_MODEL = REPO / "corpus" / "models" / "infer-code-paths"
+DEFAULT_CACHE = Path.home() / ".cache" / "modellint-bench" / "sdists"
+
+# distribution pin -> the import package inside its sdist (src/ layouts included)
+SDISTS = {
+    "requests==2.34.2": "requests",
+    "rich==15.0.0": "rich",
+    "click==8.5.1": "click",
+    "sympy==1.14.0": "sympy",
+}
+
+TRAIN = '''\
+import mlflow
+import pandas as pd
+from mlflow.pyfunc import PythonModel
+
+from features import scale
+
+
+class Scaler(PythonModel):
+    def predict(self, context, model_input, params=None):
+        import sympy
+
+        return scale(model_input["x"].tolist(), sympy.Rational(1, 2))
+
+
+mlflow.pyfunc.log_model(
+    name="scaler",
+    python_model=Scaler(),
+    code_paths=["features.py"],
+    pip_requirements=[
+        "mlflow==3.17.2", "pandas==3.1.1", "sympy==1.14.0", "requests==2.34.2", "rich==15.0.0", "click==8.5.1",
+    ],
+    input_example=pd.DataFrame({"x": [1.0, 2.0]}),
+)
+'''
+
+FEATURES = '''\
+import click
+import requests
+from rich.console import Console
+
+
+def scale(values, factor):
+    Console(stderr=True).log(f"scaling {len(values)} values with requests {requests.__version__}")
+    return [float(value * factor) for value in values]
+'''
+
+NAIVE_LIBCST = '''\
+import sys
+from pathlib import Path
+
+import libcst
+
+for path in Path(sys.argv[1]).rglob("*.py"):
+    try:
+        libcst.parse_module(path.read_bytes())
+    except Exception:
+        pass
+'''
+
+
+def download_sdists(cache: Path) -> list[Path]:
+    cache.mkdir(parents=True, exist_ok=True)
+    archives = []
+    for pin in SDISTS:
+        name, version = pin.split("==")
+        found = sorted(cache.glob(f"{name}-{version}.tar.gz"))
+        if not found:
+            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                            "--no-binary", ":all:", "--dest", str(cache), pin], check=True)
+            found = sorted(cache.glob(f"{name}-{version}.tar.gz"))
+        archives.append(found[0])
+    return archives
+
+
+def build_tree(root: Path, archives: list[Path]) -> None:
+    """Each sdist's import package at the project root, as vendored code would sit."""
+    root.mkdir(parents=True)
+    with tempfile.TemporaryDirectory() as unpack:
+        for archive, package in zip(archives, SDISTS.values()):
+            with tarfile.open(archive) as tar:
+                tar.extractall(unpack, filter="data")
+            top = Path(unpack) / archive.name.removesuffix(".tar.gz")
+            source = top / "src" / package if (top / "src" / package).is_dir() else top / package
+            shutil.copytree(source, root / package)
+    (root / "train.py").write_text(TRAIN)
+    (root / "features.py").write_text(FEATURES)
+    (root / "requirements.txt").write_text("mlflow\npandas\nsympy\nrequests\nrich\nclick\n")
+
+
+def timed(command: list[str], cwd: Path, repeat: int, timeout: float | None = None):
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        try:
+            result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None, None
+        times.append(time.perf_counter() - started)
+    return times, result
+
+
+def report(label: str, times: list[float] | None, limit: float | None = None) -> None:
+    if times is None:
+        print(f"{label:<58} over the {limit:.0f} s limit (stopped)")
+        return
+    print(f"{label:<58} median {statistics.median(times):7.3f} s   (min {min(times):.3f}, max {max(times):.3f}, n={len(times)})")
+
+
+def parse_everything(root: Path) -> float:
+    started = time.perf_counter()
+    for path in root.rglob("*.py"):
+        ast.parse(path.read_bytes())
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--sdists", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument("--deptry", default=shutil.which("deptry"))
+    parser.add_argument("--modellint", default=shutil.which("modellint") or "modellint")
+    parser.add_argument("--libcst-limit", type=float, default=180.0)
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    archives = download_sdists(args.sdists)
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch) / "project"
+        build_tree(root, archives)
+        files = list(root.rglob("*.py"))
+        lines = sum(path.read_bytes().count(b"\n") for path in files)
+        print(f"tree: {len(files)} .py files, {lines:,} lines ({', '.join(SDISTS)})")
+
+        times, result = timed([args.modellint, "--format", "concise", "--exit-zero", "."], root, args.repeat)
+        report("modellint, project mode on the whole tree", times)
+        print("  output:", (result.stdout.strip().splitlines() or ["(none)"])[-1])
+        if args.deptry:
+            times, _ = timed([args.deptry, "."], root, args.repeat)
+            report("deptry on the same tree", times)
+        else:
+            print("deptry not found: pass --deptry PATH to compare")
+        script = Path(scratch) / "naive_libcst.py"
+        script.write_text(NAIVE_LIBCST)
+        times, _ = timed([sys.executable, str(script), str(root)], root, 1, timeout=args.libcst_limit)
+        report("naive: libcst.parse_module of every file (1 run)", times, args.libcst_limit)
+        report("for scale: ast.parse of every file, in-process", [parse_everything(root)])
+        times, _ = timed([args.modellint, "--format", "concise", "--exit-zero", str(CODE_MODEL)], root, args.repeat)
+        report(f"modellint cold, model dir with code/ ({CODE_MODEL.name})", times)
+
+
+if __name__ == "__main__":
+    main()
