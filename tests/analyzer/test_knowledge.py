@@ -3,11 +3,10 @@ squatters, stdlib per version, the loader, and the ``--python`` overlay."""
 
 from __future__ import annotations
 
-import gzip
-import json
 import random
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +21,8 @@ from modellint.analyzer.knowledge import (
     stdlib_modules,
 )
 from modellint.analyzer.knowledge.layout import provided_modules, pth_roots
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -257,13 +258,35 @@ def test_stdlib_beyond_the_data_derives_from_the_nearest_version():
 
 def test_data_file_is_small_and_well_formed():
     assert DATA_FILE.stat().st_size < 5 * 1024 * 1024
-    data = json.loads(gzip.decompress(DATA_FILE.read_bytes()))
-    assert data["format"] == 1
+    data = knowledge.parse_data(DATA_FILE.read_text(encoding="utf-8"))
+    assert data["format"] == 2
     assert list(data["dists"]) == sorted(data["dists"])
     assert len(data["dists"]) >= 5000
-    for name, entry in data["dists"].items():
+    for name in data["dists"]:
+        entry = data["dists"][name]
         assert name == knowledge.normalize(name)
-        assert entry[3] == sorted(entry[3]) and entry[4] == sorted(entry[4])
+        requires = entry[4].split("\t") if entry[4] else []
+        assert entry[3] == sorted(entry[3]) and requires == sorted(requires)
+
+
+def test_data_file_rejects_another_format():
+    with pytest.raises(ValueError, match="format-2"):
+        knowledge.parse_data('{"format": 1, "dists": {}}')
+
+
+def test_build_script_round_trips_the_data_file(tmp_path):
+    """The generator's writer and the loader agree: rewriting the shipped file changes no byte."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_knowledge", REPO / "scripts" / "build_knowledge.py")
+    build_knowledge = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = build_knowledge  # its dataclasses look their module up there
+    try:
+        spec.loader.exec_module(build_knowledge)
+    finally:
+        del sys.modules[spec.name]
+    build_knowledge.write(build_knowledge.read_existing(DATA_FILE), tmp_path / "kb.tsv")
+    assert (tmp_path / "kb.tsv").read_bytes() == DATA_FILE.read_bytes()
 
 
 def test_build_date_is_recorded(kb):
@@ -275,7 +298,7 @@ def test_load_is_a_cached_singleton(kb):
 
 
 def test_loader_is_deterministic(kb):
-    data = json.loads(gzip.decompress(DATA_FILE.read_bytes()))
+    data = knowledge.parse_data(DATA_FILE.read_text(encoding="utf-8"))
     names = list(data["dists"])
     random.Random(7).shuffle(names)
     shuffled = dict(data, dists={n: data["dists"][n] for n in names})

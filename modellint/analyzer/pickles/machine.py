@@ -12,7 +12,6 @@ import io
 import struct
 from typing import Callable
 
-from modellint.analyzer import bytecode
 from modellint.analyzer.pickles.results import (
     CallSite,
     EmbeddedCode,
@@ -232,6 +231,10 @@ class Machine:
             self.record_code(args)
 
     def record_code(self, args: tuple[object, ...]) -> None:
+        # The opcode tables of seven CPython minors cost a quarter of this package's import
+        # time; most pickles hold no code object, so they are loaded on the first one.
+        from modellint.analyzer import bytecode
+
         facts = bytecode.analyse_code_args(args)
         minor = facts.python_minors[0] if len(facts.python_minors) == 1 else None
         self.facts.embedded.append(
