@@ -48,19 +48,28 @@ _KEYS = _LIST_KEYS | {"per-path-ignores", "fail-on", "exit-zero", "format", "out
 def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
     """The nearest config walking up from ``start``: modellint.toml, else pyproject.toml with
     a ``[tool.modellint]`` table (Ruff's rule: a pyproject.toml without the table is skipped)."""
-    directory = start if start.is_dir() else start.parent
+    directory = start if _is(start, Path.is_dir) else start.parent
     for candidate_dir in (directory, *directory.parents):
         own = candidate_dir / CONFIG_FILE
-        if own.is_file():
+        if _is(own, Path.is_file):
             data = _read_toml(own)
             return own, data.get("tool", {}).get("modellint", data) if "tool" in data else data
         pyproject = candidate_dir / PYPROJECT
-        if pyproject.is_file():
+        if _is(pyproject, Path.is_file):
             data = _read_toml(pyproject)
             table = data.get("tool", {}).get("modellint")
             if table is not None:
                 return pyproject, table
     return None
+
+
+def _is(path: Path, test) -> bool:
+    """``path.is_dir()``/``is_file()`` that answers False for a name the file system refuses
+    (too long), which pathlib raises for instead; the target itself is reported later."""
+    try:
+        return test(path)
+    except OSError:
+        return False
 
 
 def load_config_file(path: Path) -> dict[str, Any]:

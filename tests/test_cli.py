@@ -63,6 +63,13 @@ def test_missing_path_is_a_usage_error(tmp_path, monkeypatch, capsys):
     assert len(err.strip().splitlines()) == 1
 
 
+def test_name_too_long_for_the_file_system_is_a_usage_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "a" * 300)
+    assert (code, out) == (2, "")
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
 def test_folder_without_model_or_python_is_a_usage_error(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "empty").mkdir()

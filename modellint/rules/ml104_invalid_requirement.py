@@ -13,6 +13,8 @@ from modellint.rules._examples import CLEAN, conda, model_files, requirements
 from modellint.rules._requirement_lists import pip_lines
 
 _PLACEHOLDER_PIN = re.compile(r"^0(\.0)*$")
+# `pandas=3.1.1` or `skops 0.16.0`: a conda-style pin pasted into a pip list (not PEP 508).
+_CONDA_STYLE_PIN = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(\[[A-Za-z0-9,._ -]*\])?(?:\s*=\s*|\s+)(\d[A-Za-z0-9.+!]*)$")
 _FILE_OPTIONS = {"requirement": "-r", "constraint": "-c", "editable": "-e"}
 
 
@@ -40,6 +42,11 @@ class InvalidRequirement(Rule):
     Replace `sklearn` with `scikit-learn` pinned to the version the model was saved with
     (`sklearn_version` in MLmodel); pin real versions; ship local wheels inside the model
     directory and refer to them with a relative path.
+
+    `--fix` rewrites `sklearn` as `scikit-learn==<sklearn_version>` (safe when MLmodel records
+    the version); a conda-style `pandas=3.1.1` or `skops 0.16.0` as `pandas==3.1.1` (unsafe:
+    conda's `=` also matches later patch builds); a placeholder pin as the version MLmodel
+    records for that library (safe) or, without one, as the bare name (unsafe: any version).
     """
 
     code = "ML104"
@@ -61,9 +68,14 @@ class InvalidRequirement(Rule):
         Invalid(model_files(requirements__txt=requirements("mlflow==3.17.2", "sklearn", "skops==0.16.0")),
                 (("requirements.txt", 2),), fixed={"requirements.txt": CLEAN["requirements.txt"]}),
         Invalid(model_files(requirements__txt=requirements("mlflow==3.17.2", "scikit-learn==0.0", "skops==0.16.0")),
-                (("requirements.txt", 2),)),
+                (("requirements.txt", 2),), fixed={"requirements.txt": CLEAN["requirements.txt"]}),
+        Invalid(model_files(requirements__txt=requirements("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.0")),
+                (("requirements.txt", 3),), note="no version recorded: unpinned",
+                fixed={"requirements.txt": requirements("mlflow==3.17.2", "scikit-learn==1.9.1", "skops")}),
         Invalid(model_files(conda__yaml=conda("mlflow==3.17.2", "scikit-learn==1.9.1", "skops 0.16.0")),
-                (("conda.yaml", 9),)),
+                (("conda.yaml", 9),), fixed={"conda.yaml": CLEAN["conda.yaml"]}),
+        Invalid(model_files(requirements__txt=requirements("mlflow==3.17.2", "scikit-learn=1.9.1", "skops==0.16.0")),
+                (("requirements.txt", 2),), fixed={"requirements.txt": CLEAN["requirements.txt"]}),
         Invalid(model_files(requirements__txt=requirements("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0",
                                                            "mypkg @ file:///home/me/mypkg", "-c constraints.txt")),
                 (("requirements.txt", 4), ("requirements.txt", 5))),
@@ -73,8 +85,7 @@ class InvalidRequirement(Rule):
         for line in pip_lines(model):
             problem = self._problem(model, line)
             if problem:
-                fix = _scikit_learn_fix(model, line) if line.name == "sklearn" else None
-                yield self.finding(line.path, problem, line.span, fix=fix)
+                yield self.finding(line.path, problem, line.span, fix=_fix(model, line))
 
     def _problem(self, model: ModelDir, line: RequirementLine) -> str | None:
         if line.kind == "invalid":
@@ -106,6 +117,51 @@ class InvalidRequirement(Rule):
         if not model.has_file(path):
             return f"{shown} names `{path}`, which is not in the model directory"
         return None
+
+
+def _fix(model: ModelDir, line: RequirementLine) -> Fix | None:
+    if line.kind == "invalid":
+        return _conda_style_fix(line)
+    if line.requirement is None:
+        return None
+    if line.name == "sklearn":
+        return _scikit_learn_fix(model, line)
+    pinned = line.pinned_version
+    if pinned is not None and _PLACEHOLDER_PIN.match(pinned):
+        return _placeholder_fix(model, line)
+    return None
+
+
+def _conda_style_fix(line: RequirementLine) -> Fix | None:
+    """`pandas=3.1.1` -> `pandas==3.1.1`: what the line meant, in PEP 508. Unsafe, because conda's
+    `=3.1.1` is a prefix match (3.1.1.post1 too) where `==` is exact."""
+    match = _CONDA_STYLE_PIN.match(line.text.strip())
+    if match is None:
+        return None
+    name, extras, version = match.groups()
+    replacement = f"{name}{(extras or '').replace(' ', '')}=={version}"
+    edit = replace_span(line.path, line.span, replacement, expected=(line.text, f'"{line.text}"', f"'{line.text}'"))
+    return make_fix(f"Replace with `{replacement}`", edit, Applicability.UNSAFE)
+
+
+def _placeholder_fix(model: ModelDir, line: RequirementLine) -> Fix:
+    """`x==0.0` -> `x==<the version MLmodel records for x>` (safe), else the bare `x` (unsafe)."""
+    requirement = line.requirement
+    version = _recorded_version(model, line.name or "")
+    extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+    marker = f"; {requirement.marker}" if requirement.marker else ""
+    replacement = f"{requirement.name}{extras}{'==' + version if version else ''}{marker}"
+    edit = replace_span(line.path, line.span, replacement, expected=(line.text, f'"{line.text}"', f"'{line.text}'"))
+    return make_fix(f"Replace with `{replacement}`", edit, Applicability.SAFE if version else Applicability.UNSAFE)
+
+
+def _recorded_version(model: ModelDir, distribution: str) -> str | None:
+    """The version of ``distribution`` the model was saved with, where MLmodel records one."""
+    if distribution == "scikit-learn":
+        return _sklearn_version(model)
+    if distribution == "mlflow":
+        return model.mlflow_version
+    return None
 
 
 def _scikit_learn_fix(model: ModelDir, line: RequirementLine) -> Fix | None:
