@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modellint.analyzer.examples import Example, ExampleProblem, Mismatch, check_example, load_example
 from modellint.analyzer.signature import Signature, SignatureError, parse_signature
+
+if TYPE_CHECKING:
+    from modellint.analyzer.examples import Example, ExampleProblem, Mismatch
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,10 @@ def read_model_signature(root: Path, mlmodel: Mapping[str, Any]) -> ModelSignatu
     signature, errors = parse_signature(raw)
     if signature is None:
         return ModelSignature(raw is not None, None, errors)
+    if mlmodel.get("saved_input_example_info") is None:
+        return ModelSignature(True, signature)  # no example: most models, and examples.py is not cheap to import
+    from modellint.analyzer.examples import ExampleProblem, check_example, load_example
+
     try:
         example, problems = load_example(root, mlmodel)
         mismatches = check_example(signature, example) if example is not None else []
