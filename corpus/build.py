@@ -5,7 +5,7 @@ Usage (from the repo root, any Python >= 3.9 without extra packages):
 
     python corpus/build.py --venv /tmp/corpus-venv [--venv2 /tmp/corpus-venv2]
                            [--python python3.11] [--only CASE,CASE] [--no-serve]
-                           [--builder models]
+                           [--builder models] [--linter-python PATH]
 
 * ``--venv``  : venv for MLflow 3.x (created if missing, pinned packages in ``PINS_MLFLOW3``).
 * ``--venv2`` : venv for the MLflow 2.x variants (default: ``<venv>-mlflow2``, ``PINS_MLFLOW2``).
@@ -14,6 +14,10 @@ Usage (from the repo root, any Python >= 3.9 without extra packages):
 * ``--only``  : rebuild only these cases (comma separated; derived cases need their base).
 * ``--no-serve``: skip the slow ``mlflow models predict --env-manager uv`` checks.
 * ``--builder``: run only these builder modules (comma separated, default: all).
+* ``--linter-python``: an interpreter with modellint's dependencies, for builders that run this
+  repository's modellint (``fix_roundtrip``) with ``PYTHONPATH`` set to the repo. Default: the
+  first of ``$VIRTUAL_ENV``, ``<repo>/.venv``, ``<repo>/../venv`` whose Python can import
+  modellint's dependencies, else the Python running build.py.
 
 Every module ``corpus/builders/<name>.py`` that defines a top-level
 ``build(out_dir: pathlib.Path) -> None`` is run, each in its own subprocess with the
@@ -21,7 +25,8 @@ MLflow 3.x venv's interpreter (a module may set ``VENV = "mlflow2"`` at top leve
 with the 2.x venv instead). ``out_dir`` is the ``corpus/`` directory; a builder owns its own
 sub-folder(s) of it (``models``/``projects`` for ``models.py``, ``signatures`` for
 ``signatures.py``). Builders can find both interpreters through the environment variables
-``MODELLINT_CORPUS_PYTHON3`` / ``MODELLINT_CORPUS_PYTHON2``.
+``MODELLINT_CORPUS_PYTHON3`` / ``MODELLINT_CORPUS_PYTHON2``, and the linter's through
+``MODELLINT_LINTER_PYTHON``.
 
 Network: only PyPI is used (pip into the venvs; uv for the ``serve`` checks, with
 ``UV_PYTHON_DOWNLOADS=never`` so uv only uses local interpreters).
@@ -140,6 +145,22 @@ def discover_builders() -> list[tuple[str, str]]:
     return found
 
 
+def linter_python(explicit: str | None) -> str:
+    """The interpreter modellint runs in (see --linter-python)."""
+    if explicit:
+        return explicit
+    repo = CORPUS_DIR.parent
+    candidates = [pathlib.Path(os.environ["VIRTUAL_ENV"]) / "bin" / "python"] if os.environ.get("VIRTUAL_ENV") else []
+    candidates += [repo / ".venv" / "bin" / "python", repo.parent / "venv" / "bin" / "python"]
+    env = dict(os.environ, PYTHONPATH=str(repo))
+    for candidate in candidates:
+        if candidate.exists() and subprocess.run(
+                [str(candidate), "-c", "import modellint.cli, libcst, yaml, packaging, stdlib_list"],
+                env=env, capture_output=True).returncode == 0:
+            return str(candidate)
+    return sys.executable
+
+
 RUNNER = (
     "import importlib, pathlib, sys\n"
     "sys.path.insert(0, sys.argv[1])\n"
@@ -156,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="", help="comma-separated case names (models builder)")
     ap.add_argument("--builder", default="", help="comma-separated builder module names")
     ap.add_argument("--no-serve", action="store_true", help="skip mlflow models predict --env-manager uv")
+    ap.add_argument("--linter-python", default=None,
+                    help="interpreter with modellint's dependencies (default: auto-detected)")
     ap.add_argument("--work", default="/tmp/modellint-corpus-work", type=pathlib.Path,
                     help="fixed scratch root; the training projects run in <work>/<case>")
     args = ap.parse_args(argv)
@@ -174,7 +197,9 @@ def main(argv: list[str] | None = None) -> int:
         "MODELLINT_CORPUS_WORK": str(args.work),
         "MODELLINT_CORPUS_ONLY": args.only,
         "MODELLINT_CORPUS_SERVE": "0" if args.no_serve else "1",
+        "MODELLINT_LINTER_PYTHON": linter_python(args.linter_python),
     })
+    log(f"modellint runs with {env['MODELLINT_LINTER_PYTHON']}")
     wanted = {b for b in args.builder.split(",") if b}
     failures = []
     for name, venv_key in discover_builders():

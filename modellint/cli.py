@@ -18,7 +18,7 @@ from modellint.findings import Severity
 from modellint.reports import FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-_COMMANDS = {"check", "rule", "rules"}
+_COMMANDS = {"check", "hook", "rule", "rules"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,26 +31,29 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="lint model dirs, folders of them, or training projects (default)")
     check.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH")
-    check.add_argument("--select", type=_csv, help="rules to enable: codes, prefixes, names or ALL (comma-separated)")
-    check.add_argument("--extend-select", type=_csv, help="rules to enable on top of the selection")
-    check.add_argument("--ignore", type=_csv, help="rules to disable")
-    check.add_argument("--fail-on", choices=["error", "warning", "info"], help="lowest severity that fails the run (default: warning)")
-    check.add_argument("--exit-zero", action="store_true", default=None, help="exit 0 even when findings remain")
-    check.add_argument("--format", "--output-format", dest="format", choices=FORMATS,
-                       help="output format (default: full on a terminal, concise otherwise; env MODELLINT_OUTPUT_FORMAT)")
-    check.add_argument("--output-file", type=Path, help="write the report to this file instead of stdout")
-    check.add_argument("--statistics", action="store_true", default=None, help="print the count of findings per rule")
-    check.add_argument("--fix", action="store_true", default=None,
-                       help="apply safe fixes (atomic writes, comments and order kept), then report what remains")
-    check.add_argument("--unsafe-fixes", action="store_true", default=None, help="with --fix or --diff, also apply unsafe fixes")
-    check.add_argument("--diff", action="store_true",
-                       help="print the fixes as a unified diff instead of writing them (exit 1 when there is a diff)")
-    check.add_argument("--show-fixes", action="store_true", default=None, help="with --fix, list every fix applied")
-    check.add_argument("--jobs", "-j", type=int, help="worker processes for many model dirs (default: CPU count)")
-    check.add_argument("--python", type=Path, help="also consult this interpreter's installed packages (explicit only)")
-    check.add_argument("--config", type=Path, help="use this config file instead of discovering one")
-    check.add_argument("--isolated", action="store_true", help="ignore all configuration files")
-    check.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    hook = commands.add_parser("hook", help="pre-commit: check the model dirs and training projects the changed FILEs belong to")
+    hook.add_argument("paths", nargs="*", type=Path, default=[], metavar="FILE")
+    for command in (check, hook):
+        command.add_argument("--select", type=_csv, help="rules to enable: codes, prefixes, names or ALL (comma-separated)")
+        command.add_argument("--extend-select", type=_csv, help="rules to enable on top of the selection")
+        command.add_argument("--ignore", type=_csv, help="rules to disable")
+        command.add_argument("--fail-on", choices=["error", "warning", "info"], help="lowest severity that fails the run (default: warning)")
+        command.add_argument("--exit-zero", action="store_true", default=None, help="exit 0 even when findings remain")
+        command.add_argument("--format", "--output-format", dest="format", choices=FORMATS,
+                             help="output format (default: full on a terminal, concise otherwise; env MODELLINT_OUTPUT_FORMAT)")
+        command.add_argument("--output-file", type=Path, help="write the report to this file instead of stdout")
+        command.add_argument("--statistics", action="store_true", default=None, help="print the count of findings per rule")
+        command.add_argument("--fix", action="store_true", default=None,
+                             help="apply safe fixes (atomic writes, comments and order kept), then report what remains")
+        command.add_argument("--unsafe-fixes", action="store_true", default=None, help="with --fix or --diff, also apply unsafe fixes")
+        command.add_argument("--diff", action="store_true",
+                             help="print the fixes as a unified diff instead of writing them (exit 1 when there is a diff)")
+        command.add_argument("--show-fixes", action="store_true", default=None, help="with --fix, list every fix applied")
+        command.add_argument("--jobs", "-j", type=int, help="worker processes for many model dirs (default: CPU count)")
+        command.add_argument("--python", type=Path, help="also consult this interpreter's installed packages (explicit only)")
+        command.add_argument("--config", type=Path, help="use this config file instead of discovering one")
+        command.add_argument("--isolated", action="store_true", help="ignore all configuration files")
+        command.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
     rule = commands.add_parser("rule", help="print the documentation of one rule")
     rule.add_argument("selector", help="a code (ML103) or name (defaults-channel)")
@@ -79,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             return _print_rule(args.selector)
         if args.command == "rules":
             return _print_rules()
+        if args.command == "hook":
+            return _hook(args)
         return _check(args)
     except (ConfigError, ValueError) as error:
         print(f"modellint: error: {error}", file=sys.stderr)
@@ -87,6 +92,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CLEAN
     except KeyboardInterrupt:
         return 130
+
+
+def _hook(args: argparse.Namespace) -> int:
+    """``hook FILE...``: ``check`` on what the changed files belong to; nothing to lint is a pass."""
+    from modellint.integrations.precommit import hook_paths
+
+    args.paths = hook_paths(args.paths, Path.cwd())
+    return _check(args) if args.paths else EXIT_CLEAN
 
 
 def _version_text() -> str:
@@ -154,6 +167,7 @@ def _check(args: argparse.Namespace) -> int:
     from modellint.targets import TargetError, discover
 
     settings = resolve_settings(args)
+    _use_interpreter(settings.python)
     selection = RuleSelection(settings.select, settings.extend_select, settings.ignore, settings.per_path_ignores)
     selection.validate()
     try:
@@ -189,6 +203,25 @@ def _check(args: argparse.Namespace) -> int:
     if settings.exit_zero:
         return EXIT_CLEAN
     return EXIT_FINDINGS if any(finding.severity >= settings.fail_on for finding in findings) else EXIT_CLEAN
+
+
+def _use_interpreter(python: Path | None) -> None:
+    """``--python``: lay that interpreter's installed distributions (names, modules, versions)
+    over the knowledge base. It is asked in a subprocess; nothing of it is imported here.
+    Without the option the shipped knowledge alone is used, even after an earlier run in this
+    process had one."""
+    from modellint.analyzer.knowledge import OverlayError, from_interpreter, use_overlay
+
+    if python is None:
+        use_overlay(None)
+        return
+    if python.is_dir():  # a virtualenv's folder
+        python = next((candidate for candidate in (python / "bin" / "python", python / "Scripts" / "python.exe")
+                       if candidate.exists()), python)
+    try:
+        use_overlay(from_interpreter(python))
+    except OverlayError as error:
+        raise ConfigError(f"--python: {error}") from None
 
 
 # A fix can uncover another (a duplicate line removed, then a pin added); a few passes settle it.

@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from packaging.requirements import Requirement
+
 from modellint.analyzer.files import read_text
 from modellint.analyzer.model_dir import REQUIREMENTS, ModelDir
-from modellint.analyzer.requirements import RequirementsList
+from modellint.analyzer.requirements import RequirementLine, RequirementsList, normalize_name
 from modellint.findings import Applicability, Edit, Fix
-from modellint.fix import span_offsets
 
 _ITEM_PREFIX = re.compile(r"^([ \t]*-[ \t]+)")
 # A plain YAML scalar may not start with these, nor contain ": " or " #"; `-`, `?` and `:` may
@@ -42,51 +43,102 @@ def _newline(text: str) -> str:
     return "\r\n" if "\r\n" in text else "\n"
 
 
-def append_to_requirements_file(path: Path, requirement: str) -> Edit | None:
-    text, problem = read_text(path)
-    if text is None:
-        return None if problem else Edit(path, 0, 0, requirement)
-    if not text.strip():
-        return Edit(path, 0, len(text), requirement)
+# MLflow writes its own requirement first and the inferred ones sorted after it: a list whose
+# other names are in order is "sorted" and keeps that order; any other list gets new lines at
+# the end, where a person appending by hand would put them.
+_HEADER_NAMES = frozenset({"mlflow", "mlflow-skinny", "mlflow-tracing"})
+
+
+def _placement(lines: list[RequirementLine], name: str) -> tuple[RequirementLine, bool] | None:
+    """The line a new requirement ``name`` goes next to, and whether it goes after it (True)
+    or before it; None for a list without lines."""
+    requirements = [line for line in lines if line.kind == "requirement"]
+    header = 0
+    while header < len(requirements) and requirements[header].name in _HEADER_NAMES:
+        header += 1
+    body = requirements[header:]
+    names = [line.name or "" for line in body]
+    if len(body) >= 2 and names == sorted(names):
+        earlier = [line for line in body if (line.name or "") < name]
+        if earlier:
+            return earlier[-1], True
+        return (requirements[header - 1], True) if header else (body[0], False)
+    # Unsorted: after the last requirement (or path/URL) line, so that trailing comments and
+    # pip options such as MLflow's `-c constraints.txt` stay last.
+    anchors = [line for line in lines if line.kind != "option"] or lines
+    return (anchors[-1], True) if anchors else None
+
+
+def _line_edit(path: Path, text: str, anchor: RequirementLine, after: bool, item: str) -> Edit | None:
+    """Insert the line ``item`` before or after the (physical) lines of ``anchor``."""
+    lines = text.splitlines(keepends=True)
+    span = anchor.span
+    if not 1 <= span.line <= span.end_line <= len(lines):
+        return None
     newline = _newline(text)
-    if text.endswith("\n"):
-        return Edit(path, len(text), len(text), requirement + newline)
-    return Edit(path, len(text), len(text), newline + requirement)  # MLflow's shape: no final newline
+    if not after:
+        position = sum(len(line) for line in lines[: span.line - 1])
+        return Edit(path, position, position, item + newline)
+    position = sum(len(line) for line in lines[: span.end_line])
+    if lines[span.end_line - 1].endswith("\n"):
+        return Edit(path, position, position, item + newline)
+    return Edit(path, position, position, newline + item)  # the last line, without a final newline
 
 
-def append_to_pip_list(pip: RequirementsList, requirement: str) -> Edit | None:
-    """Insert ``- requirement`` after the last item of a block-style ``pip:`` list."""
-    if not pip.lines:
+def insert_into_requirements_file(requirements: RequirementsList, requirement: str, name: str) -> Edit | None:
+    """Add the line ``requirement`` (distribution ``name``) to requirements.txt, in place (see
+    :func:`_placement`); a file without final newline keeps none (MLflow's shape)."""
+    text, problem = read_text(requirements.path)
+    if text is None:
+        return None if problem else Edit(requirements.path, 0, 0, requirement)
+    placement = _placement(requirements.lines, name)
+    if placement is None:  # only comments and blank lines
+        if not text.strip():
+            return Edit(requirements.path, 0, len(text), requirement)
+        if text.endswith("\n"):
+            return Edit(requirements.path, len(text), len(text), requirement + _newline(text))
+        return Edit(requirements.path, len(text), len(text), _newline(text) + requirement)
+    return _line_edit(requirements.path, text, *placement, requirement)
+
+
+def insert_into_pip_list(pip: RequirementsList, requirement: str, name: str) -> Edit | None:
+    """Add ``- requirement`` to a block-style conda ``pip:`` list with the indentation and marker
+    of its items; None for an empty or flow-style list (``pip: [a, b]``), which is left alone."""
+    placement = _placement(pip.lines, name)
+    if placement is None:
         return None
     text, _ = read_text(pip.path)
     if text is None:
         return None
-    lines = text.splitlines(keepends=True)
-    first, last = pip.lines[0].span, pip.lines[-1].span
-    match = _ITEM_PREFIX.match(lines[first.line - 1]) if first.line <= len(lines) else None
-    if match is None:  # flow style (`pip: [a, b]`): not edited
+    anchor, after = placement
+    prefix = _block_item_prefix(text.splitlines(keepends=True), anchor)
+    if prefix is None:
         return None
-    newline = _newline(text)
-    offsets = span_offsets(text, last)
-    if offsets is None:
+    return _line_edit(pip.path, text, anchor, after, f"{prefix}{yaml_scalar(requirement)}")
+
+
+def _block_item_prefix(lines: list[str], item: RequirementLine) -> str | None:
+    """The indentation and ``- `` marker of a block-sequence item's line; None when the item
+    is not the first thing after a marker on its line: flow style (``- pip: [a, b]``), where
+    a copied ``- `` would add a conda dependency, not a pip requirement."""
+    if not 1 <= item.span.line <= len(lines):
         return None
-    end_of_item_line = sum(len(line) for line in lines[: last.end_line])
-    item = f"{match.group(1)}{yaml_scalar(requirement)}"
-    if end_of_item_line == len(text) and not text.endswith("\n"):
-        return Edit(pip.path, len(text), len(text), newline + item)
-    return Edit(pip.path, end_of_item_line, end_of_item_line, item + newline)
+    match = _ITEM_PREFIX.match(lines[item.span.line - 1])
+    return match.group(1) if match and match.end() == item.span.column - 1 else None
 
 
 def add_requirement(model: ModelDir, requirement: str, title: str, applicability: Applicability) -> Fix | None:
-    """Add ``requirement`` to requirements.txt and to the conda ``pip:`` list, whichever exist."""
+    """Add ``requirement`` to requirements.txt and to the conda ``pip:`` list, whichever exist;
+    None when one of them cannot take it (the other alone would drift from it, see ML102)."""
+    name = normalize_name(Requirement(requirement).name)
     edits: list[Edit] = []
     if model.requirements is not None:
-        edit = append_to_requirements_file(model.requirements.path, requirement)
+        edit = insert_into_requirements_file(model.requirements, requirement, name)
         if edit is None:
             return None
         edits.append(edit)
     if model.conda is not None and model.conda.pip is not None:
-        edit = append_to_pip_list(model.conda.pip, requirement)
+        edit = insert_into_pip_list(model.conda.pip, requirement, name)
         if edit is None:
             return None
         edits.append(edit)
@@ -105,8 +157,8 @@ def pip_list_from_requirements(model: ModelDir) -> Fix | None:
         return None
     lines = text.splitlines(keepends=True)
     first, last = conda.pip.lines[0].span, conda.pip.lines[-1].span
-    match = _ITEM_PREFIX.match(lines[first.line - 1])
-    if match is None:
+    prefix = _block_item_prefix(lines, conda.pip.lines[0])
+    if prefix is None:
         return None
     # The block from the first item's line to the end of the last item's line; a comment line
     # between items would be lost, so such a list is left to a person.
@@ -117,7 +169,7 @@ def pip_list_from_requirements(model: ModelDir) -> Fix | None:
     end = start + sum(len(line) for line in block)
     newline = _newline(text)
     trailing = newline if block[-1].endswith("\n") else ""
-    items = [f"{match.group(1)}{yaml_scalar(line.text)}" for line in reqs.lines if line.kind != "option"]
+    items = [f"{prefix}{yaml_scalar(line.text)}" for line in reqs.lines if line.kind != "option"]
     if not items:
         return None
     content = newline.join(items) + trailing

@@ -149,9 +149,7 @@ def plan_fixes(findings: Iterable[Finding], *, unsafe: bool = False) -> FixPlan:
             plan.errors.append(problem.message if problem else f"{path}: vanished before it could be fixed")
             plan.fixes = [fix for fix in plan.fixes if path not in fix.paths]
             continue
-        new_text = text or ""  # None: a file the fix creates
-        for edit in sorted(edits, key=lambda edit: (edit.start, edit.end), reverse=True):
-            new_text = new_text[: edit.start] + edit.content + new_text[edit.end :]
+        new_text = apply_edits(text or "", edits)  # text None: a file the fix creates
         if new_text != text:
             plan.files[path] = (text, new_text)
     return plan
@@ -194,8 +192,27 @@ def unified_diff(plan: FixPlan, display: Callable[[Path], str]) -> str:
 
 def _overlaps(first: Edit, second: Edit) -> bool:
     if first.start == first.end == second.start == second.end:
-        return True  # two insertions at one point: order would be arbitrary
+        # Two insertions at one point (two requirements appended after the same last line) can
+        # both go in when each is whole lines: `apply_edits` orders them by content, so the result
+        # does not depend on which fix came first. Anything else, and two fixes creating the
+        # same file, waits for the next pass.
+        creating = first.start == 0 and not os.path.lexists(first.path)
+        return creating or not (_whole_lines(first.content) and _whole_lines(second.content))
     return first.start < second.end and second.start < first.end
+
+
+def _whole_lines(content: str) -> bool:
+    """An insertion that brings its own line break (a line and its newline, or a newline and a
+    line), so that two of them side by side stay two lines whichever comes first."""
+    return content.endswith("\n") or content.startswith(("\n", "\r\n"))
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """``text`` with non-overlapping ``edits`` applied. Insertions at one point come out in
+    content order (applied last-to-first, each lands before the ones already there)."""
+    for edit in sorted(edits, key=lambda edit: (edit.start, edit.end, edit.content), reverse=True):
+        text = text[: edit.start] + edit.content + text[edit.end :]
+    return text
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -116,3 +116,67 @@ def test_fixes_keep_every_untargeted_line(seed, tmp_path):
         if not apply_fixes(remaining, unsafe=True).applied:
             break
     assert not [f for f in lint(model, select=FIXABLE).findings if f.fix is not None]
+
+
+def _dependency_case(seed: int) -> tuple[str, str, bool]:
+    """requirements.txt and conda.yaml listing the same requirements, MLflow's way (mlflow
+    first, the rest sorted) or in any order, with comments, blank lines, CRLF, quoted YAML
+    items and either final-newline shape; and whether the list after mlflow is sorted."""
+    rng = random.Random(seed)
+    newline = rng.choice(["\n", "\r\n"])
+    names = rng.sample(NAMES, k=rng.randint(1, 5))
+    keep_sorted = rng.random() < 0.5
+    names = sorted(names, key=str.lower) if keep_sorted else names
+    body = ["mlflow==3.17.2", *(f"{name}{rng.choice(SPECS)}{rng.choice(MARKERS)}" for name in names)]
+    lines = []
+    for requirement in body:
+        if rng.random() < 0.2:
+            lines.append("# a comment line")
+        lines.append(requirement + rng.choice(COMMENTS))
+    if rng.random() < 0.3:
+        lines.append("# trailing note")
+    requirements_txt = newline.join(lines) + (newline if rng.random() < 0.5 else "")
+    indent, quote = rng.choice(["  ", "    "]), rng.choice(["", "'", '"'])
+    conda_lines = ["channels:", "- conda-forge", "dependencies:", "- python=3.11.7", "- pip:"]
+    for requirement in body:
+        text = requirement.replace("'", "''") if quote == "'" else requirement.replace('"', '\\"') if quote == '"' else requirement
+        conda_lines.append(f"{indent}- {quote}{text}{quote}{rng.choice(YAML_COMMENTS)}")
+    conda_lines.append("name: mlflow-env")
+    return requirements_txt, newline.join(conda_lines) + newline, keep_sorted and len(names) >= 2
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_added_dependencies_keep_every_line_and_the_order(seed, tmp_path):
+    """ML201 adds opencv-python and tabulate in one pass: every old line stays, in order, both
+    lists get the same two lines, a sorted list stays sorted, and the finding is gone."""
+    from modellint.rules._code_examples import MLMODEL_WITH_CODE
+
+    requirements_txt, conda_yaml, was_sorted = _dependency_case(seed)
+    model = write_files(tmp_path / "model", {
+        "MLmodel": MLMODEL_WITH_CODE, "python_env.yaml": PYTHON_ENV, "model.skops": b"PK\x05\x06" + b"\x00" * 18,
+        "requirements.txt": requirements_txt, "conda.yaml": conda_yaml,
+        "code/vision.py": "import cv2\n\n\ndef table(rows):\n    import tabulate\n\n    return tabulate.tabulate(rows)\n",
+    })
+    findings = lint(model, select=["ML201"]).findings
+    assert len(findings) == 2 and all(f.fix is not None for f in findings)
+    assert apply_fixes(findings, unsafe=True).applied == 2
+    added = {}
+    for name, old in (("requirements.txt", requirements_txt), ("conda.yaml", conda_yaml)):
+        new = (model / name).read_bytes().decode()
+        newline = "\r\n" if "\r\n" in old else "\n"
+        assert all(line.endswith(newline) for line in new.splitlines(keepends=True)[:-1]), "newline style changed"
+        assert new.endswith(newline) == old.endswith(newline)
+        assert _is_subsequence(old.split(newline), new.split(newline)), name
+        assert len(new.split(newline)) == len(old.split(newline)) + 2
+        if name == "requirements.txt":
+            parsed = parse_requirements_text(new, model / name).requirements
+        else:
+            document = yaml.safe_load(new)
+            pip = next(item["pip"] for item in document["dependencies"] if isinstance(item, dict))
+            parsed = parse_requirements_text("\n".join(pip), model / name).requirements
+        names = [line.name for line in parsed]
+        added[name] = {"opencv-python", "tabulate"} & set(names)
+        if was_sorted:
+            assert names[1:] == sorted(names[1:]), name
+    assert added == {"requirements.txt": {"opencv-python", "tabulate"}, "conda.yaml": {"opencv-python", "tabulate"}}
+    assert lint(model, select=["ML201"]).findings == []

@@ -12,16 +12,20 @@ from modellint.rules._examples import CLEAN_PIP, MLMODEL, PYTHON_ENV, conda, mod
 MLMODEL_WITH_CODE = MLMODEL.replace("    env:\n", "    code: code\n    env:\n", 1)
 
 
+def requirement_files(*pip: str, python: str = "3.11.7") -> dict[str, str]:
+    """requirements.txt and conda.yaml listing ``pip`` in this order: what a model has, or what a
+    fix that adds a requirement must leave (an example's ``fixed``)."""
+    return {"requirements.txt": requirements(*pip), "conda.yaml": conda(*pip, python=python)}
+
+
 def code_model(code: dict[str, str], *extra_requirements: str, python: str = "3.11.7",
                root_files: dict[str, str] | None = None) -> dict[str, str | bytes]:
     """A clean model whose code dir holds ``code`` (paths relative to ``code/``)."""
-    pip = (*CLEAN_PIP, *extra_requirements)
     files = model_files(
         MLmodel=MLMODEL_WITH_CODE.replace("python_version: 3.11.7", f"python_version: {python}"),
-        requirements__txt=requirements(*pip),
-        conda__yaml=conda(*pip, python=python),
         python_env__yaml=PYTHON_ENV.replace("python: 3.11.7", f"python: {python}"),
     )
+    files.update(requirement_files(*CLEAN_PIP, *extra_requirements, python=python))
     files.update({f"code/{name}": text for name, text in code.items()})
     files.update(root_files or {})
     return files

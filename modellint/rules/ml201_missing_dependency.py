@@ -12,8 +12,10 @@ from modellint.analyzer.import_resolution import (
 )
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
-from modellint.rules._code_examples import code_model
+from modellint.rules._add_dependency import add_dependency_fix
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
+from modellint.rules._code_examples import code_model, requirement_files
+from modellint.rules._examples import CLEAN_PIP
 
 _PREDICT_TABULATE = """\
 def render(rows):
@@ -75,12 +77,22 @@ class MissingDependency(Rule):
     Add the distribution named in the message to `requirements.txt` and the `pip:` list of
     `conda.yaml` (or pass it in `extra_pip_requirements` when saving). When the module is your
     own code, ship it with `code_paths`.
+
+    `--fix` adds the line to both lists at once (after the last requirement, or in order when
+    the list is sorted), for a distribution the knowledge base knows and PyPI publishes; a
+    distribution name that is only a guess from the module's name is never written.
+
+    ## Fix safety
+    With `--python PATH` the line is pinned to the version that interpreter has installed, the
+    one the code ran with: safe. Without it the line is unpinned, so serving installs the newest
+    release, which the model was not tested with: unsafe (`--unsafe-fixes`).
     """
 
     code = "ML201"
     name = "missing-dependency"
     severity = Severity.ERROR
     fix_title = "Declare the distribution that provides the module, or ship the module with `code_paths`"
+    fix_availability = FixAvailability.SOMETIMES
 
     VALID = (
         Valid(code_model({"render.py": _PREDICT_TABULATE}, "tabulate==0.9.0")),
@@ -98,11 +110,15 @@ class MissingDependency(Rule):
     )
     INVALID = (
         Invalid(code_model({"render.py": _PREDICT_TABULATE}), (("code/render.py", 2),),
-                note="a lazy import nothing declares"),
+                note="a lazy import nothing declares; the fix keeps the sorted list sorted",
+                fixed=requirement_files(*CLEAN_PIP, "tabulate")),
         Invalid(code_model({"io_helpers.py": "import importlib\n\nxl = importlib.import_module('openpyxl')\n"}),
-                (("code/io_helpers.py", 3),), note="importlib.import_module with a literal name"),
+                (("code/io_helpers.py", 3),), note="importlib.import_module with a literal name",
+                fixed=requirement_files("mlflow==3.17.2", "openpyxl", "scikit-learn==1.9.1", "skops==0.16.0")),
         Invalid(code_model({"gcs.py": "from google.cloud import storage\n"}, "google-cloud-bigquery==3.27.0"),
-                (("code/gcs.py", 1),), note="a sibling in the google.cloud namespace does not provide storage"),
+                (("code/gcs.py", 1),), note="a sibling in the google.cloud namespace does not provide storage; "
+                "an unsorted list gets the line at its end",
+                fixed=requirement_files(*CLEAN_PIP, "google-cloud-bigquery==3.27.0", "google-cloud-storage")),
         Invalid(code_model({"broken.py": "import os\ndef f(:\n    pass\n"}), (("code/broken.py", 1),),
                 severity=Severity.INFO, note="a file that cannot be parsed is reported, not skipped silently"),
     )
@@ -127,10 +143,16 @@ class MissingDependency(Rule):
             checked, repeats = group[0], sum(1 + other.repeats for other in group) - 1
             resolution = checked.resolution
             label = distribution_label(resolution)
-            if label:
+            knowledge = model.environment.knowledge
+            if label and not resolution.guessed and not knowledge.published(label):
+                action = (f"`{label}` is installed in the `--python` interpreter but is not a PyPI distribution "
+                          "modellint knows: declare it if it is published, else ship the module with `code_paths`")
+            elif label:
                 action = f"add `{label}` to the requirements"
             else:
                 action = "ship it with `code_paths` if it is your own code"
+            # A guessed name could belong to anyone on PyPI: it is shown, never written.
+            fix = None if resolution.guessed else add_dependency_fix(model, resolution.suggestion)
             hint = (f" (unless {', '.join(f'`{name}`' for name in unknown)}, unknown to modellint, provides it)"
                     if unknown else "")
             yield self.finding(
@@ -138,6 +160,7 @@ class MissingDependency(Rule):
                 f"{describe(checked.fact, resolution.module, repeats)} is not provided by any declared "
                 f"requirement nor the code directory{hint}: {action}",
                 checked.fact.span,
+                fix=fix,
             )
 
 

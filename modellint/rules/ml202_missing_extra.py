@@ -7,8 +7,10 @@ from modellint.analyzer.knowledge import normalize
 from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.optional_deps import OptionalNeed, call_needs, url_needs
 from modellint.findings import Finding, Severity, Span
-from modellint.rules._base import Invalid, Rule, Valid
-from modellint.rules._code_examples import code_model
+from modellint.rules._add_dependency import add_dependency_fix
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
+from modellint.rules._code_examples import code_model, requirement_files
+from modellint.rules._examples import CLEAN_PIP
 
 _READ_EXCEL = "import pandas as pd\n\n\ndef load(path):\n    return pd.read_excel(path)\n"
 _MARKDOWN = "import pandas as pd\n\n\ndef render(rows):\n    return pd.DataFrame(rows).to_markdown()\n"
@@ -43,12 +45,22 @@ class MissingExtra(Rule):
     ## Fix
     Add the distribution named in the message, or declare the package with its extra
     (`pandas[excel]==2.2.3`).
+
+    `--fix` adds the named distribution (`openpyxl`, `tabulate`, ...) to `requirements.txt` and
+    the conda `pip:` list together, after the last requirement or in order when the list is
+    sorted. It never rewrites the package's own line to add an extra.
+
+    ## Fix safety
+    With `--python PATH` the line is pinned to the version that interpreter has installed: safe.
+    Without it the line is unpinned and serving installs the newest release: unsafe
+    (`--unsafe-fixes`).
     """
 
     code = "ML202"
     name = "missing-extra"
     severity = Severity.ERROR
     fix_title = "Declare the optional dependency (or the package with its extra)"
+    fix_availability = FixAvailability.SOMETIMES
 
     VALID = (
         Valid(code_model({"prices.py": _READ_EXCEL}, "pandas[excel]==2.2.3")),
@@ -60,8 +72,10 @@ class MissingExtra(Rule):
               note="read_sql with a DB-API connection needs no SQLAlchemy"),
     )
     INVALID = (
-        Invalid(code_model({"prices.py": _READ_EXCEL}, "pandas==2.2.3"), (("code/prices.py", 5),)),
-        Invalid(code_model({"render.py": _MARKDOWN}, "pandas==2.2.3"), (("code/render.py", 5),)),
+        Invalid(code_model({"prices.py": _READ_EXCEL}, "pandas==2.2.3"), (("code/prices.py", 5),),
+                fixed=requirement_files(*CLEAN_PIP, "pandas==2.2.3", "openpyxl")),
+        Invalid(code_model({"render.py": _MARKDOWN}, "pandas==2.2.3"), (("code/render.py", 5),),
+                fixed=requirement_files(*CLEAN_PIP, "pandas==2.2.3", "tabulate")),
         Invalid(code_model({"proxy.py": _SOCKS}, "requests==2.32.3"), (("code/proxy.py", 3),)),
         Invalid(code_model({"db.py": _POSTGRES}, "sqlalchemy==2.0.36"), (("code/db.py", 3),)),
     )
@@ -84,7 +98,8 @@ class MissingExtra(Rule):
                 if key in reported or not _provided(model, need.owner) or _satisfied(model, need):
                     continue
                 reported.add(key)
-                yield self.finding(scan.path, self._message(model, need, what), span)
+                yield self.finding(scan.path, self._message(model, need, what), span,
+                                   fix=add_dependency_fix(model, need.suggestion))
 
     @staticmethod
     def _message(model: ModelDir, need: OptionalNeed, what: str) -> str:

@@ -4,13 +4,18 @@ from collections.abc import Iterator
 
 from modellint.analyzer.knowledge import stdlib_modules
 from modellint.analyzer.model_dir import ModelDir
-from modellint.analyzer.serialized import load_time_imports
+from modellint.analyzer.serialized import LoadImport, SerializedFile, load_time_imports
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
-from modellint.rules._examples import CLEAN, MLMODEL, model_files
+from modellint.rules._add_dependency import add_dependency_fix
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
+from modellint.rules._code_examples import requirement_files
+from modellint.rules._examples import CLEAN, CLEAN_PIP, MLMODEL, model_files
 from modellint.rules._serialized_examples import instance_pickle, skops_file
 
 _WITH_CODE_DIR = MLMODEL.replace("    env:\n", "    code: code\n    env:\n", 1)
+_PYTHON_MODEL = MLMODEL.replace(  # a PythonModel saved with mlflow.pyfunc: python_model.pkl is the model
+    "    loader_module: mlflow.sklearn\n    model_path: model.skops\n    predict_fn: predict\n",
+    "    loader_module: mlflow.pyfunc.model\n    python_model: python_model.pkl\n", 1)
 
 
 class PickleMissingModule(Rule):
@@ -37,12 +42,25 @@ class PickleMissingModule(Rule):
     ## Fix
     Add the distribution that provides the module to the requirements, or save the model with
     `code_paths=["my_model.py"]` when the module is your own code.
+
+    `--fix` adds the distribution the knowledge base names for the module to `requirements.txt`
+    and the conda `pip:` list together. It never does so for the model's own code: a module no
+    published distribution provides, or the `PythonModel` class that `python_model.pkl` holds
+    by reference (a `transformers.py` of your own is not Hugging Face's package). Those need
+    `code_paths`, which only saving the model again can add.
+
+    ## Fix safety
+    With `--python PATH` the line is pinned to the version that interpreter has installed (the
+    one the pickle was most likely written with): safe. Without it the line is unpinned and
+    serving installs the newest release, which may not read the pickle: unsafe
+    (`--unsafe-fixes`).
     """
 
     code = "ML301"
     name = "pickle-missing-module"
     severity = Severity.ERROR
     fix_title = "Declare the distribution that provides the module, or ship the module with `code_paths`"
+    fix_availability = FixAvailability.SOMETIMES
 
     VALID = (
         Valid(CLEAN),
@@ -55,9 +73,14 @@ class PickleMissingModule(Rule):
     INVALID = (
         Invalid(model_files(model__skops=skops_file(("sklearn.pipeline", "Pipeline"),
                                                     ("lightgbm.sklearn", "LGBMClassifier"))),
-                (("model.skops", 1),), note="an estimator from an undeclared library"),
+                (("model.skops", 1),), note="an estimator from an undeclared library",
+                fixed=requirement_files("mlflow==3.17.2", "lightgbm", *CLEAN_PIP[1:])),
         Invalid(model_files(**{"artifacts/extra.pkl": instance_pickle("my_model", "MyModel")}),
-                (("artifacts/extra.pkl", 1),), note="a class pickled by reference to a module not shipped"),
+                (("artifacts/extra.pkl", 1),), note="a class pickled by reference to a module not shipped: no fix"),
+        Invalid(model_files(MLmodel=_PYTHON_MODEL, python_model__pkl=instance_pickle("transformers", "TextCleaner")),
+                (("python_model.pkl", 1),),
+                note="the PythonModel itself by reference: first-party code, whatever PyPI project shares its "
+                     "module name, so no fix"),
     )
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
@@ -74,10 +97,31 @@ class PickleMissingModule(Rule):
                     continue
                 if top in stdlib or model.code_module_exists(ref.module) or environment.provision(ref.module):
                     continue
+                loads = f"loading `{serialized.relative}` imports `{ref.module}` (for `{ref.name}`, {ref.where})"
                 suggestion = environment.knowledge.suggest(ref.module)
-                hint = f" (distribution `{suggestion}`)" if suggestion else ""
+                if suggestion and not _is_python_model_class(model, serialized, ref):
+                    yield self.finding(
+                        serialized.path,
+                        f"{loads}, which no declared requirement provides: add `{suggestion}` to the requirements",
+                        fix_title=f"Add `{suggestion}` to the requirements",
+                        fix=add_dependency_fix(model, suggestion),
+                    )
+                    continue
+                shipped = f"{top}.py" if top == ref.module else top
                 yield self.finding(
                     serialized.path,
-                    f"loading `{serialized.relative}` imports `{ref.module}` (for `{ref.name}`, {ref.where}), "
-                    f"which no declared requirement provides{hint} and the code dir does not ship",
+                    f"{loads}, which the code dir does not ship and no declared requirement provides: if it is "
+                    f"the model's own code, save the model with `code_paths=[\"{shipped}\"]`",
+                    fix_title=f"Ship `{shipped}` with the model: save it again with `code_paths=[\"{shipped}\"]`",
                 )
+
+
+def _is_python_model_class(model: ModelDir, serialized: SerializedFile, ref: LoadImport) -> bool:
+    """Whether ``ref`` is the root object of the pickle the pyfunc flavor names as
+    ``python_model``: the user's ``PythonModel`` subclass, pickled by reference because it was
+    imported from a module (cloudpickle pickles only ``__main__`` classes by value). Its module
+    is the model's own code even when a PyPI project happens to share the name."""
+    python_model = (model.pyfunc or {}).get("python_model")
+    globals_ = serialized.scan.globals
+    return (python_model == serialized.relative and bool(globals_)
+            and (globals_[0].module, globals_[0].name) == (ref.module, ref.name))

@@ -90,3 +90,36 @@ def test_fix_gives_the_expected_files_and_is_idempotent(rule, case, tmp_path):
         assert (root / name).read_text() == text, name
     assert _run(rule, root) == [], "the fixed model still has findings"
     assert apply_fixes(_run(rule, root), unsafe=True).applied == 0
+
+
+def _project_fix_examples() -> dict:
+    """Rules whose fix exists only in a training project (it rewrites the save call; a model dir
+    must be saved again): their model-dir examples cannot show it, these projects do."""
+    from tests.test_fix_project import ML203_TRAIN, ML204_TRAIN, SRC
+
+    return {"ML203": {**SRC, "train.py": ML203_TRAIN}, "ML204": {**SRC, "job/train.py": ML204_TRAIN}}
+
+
+_PROJECT_FIX_EXAMPLES = _project_fix_examples()
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.code)
+def test_fix_availability_matches_the_examples(rule, tmp_path):
+    """`FixAvailability` is what `modellint rules` marks `[*]` and the docs print: a rule that can
+    emit a fix must say so, one marked NONE must never emit one, and one marked SOMETIMES or
+    ALWAYS must show a fix on at least one of its examples (ALWAYS: on every finding)."""
+    from modellint.rules._base import FixAvailability
+
+    findings = []
+    for index, case in enumerate((*rule.VALID, *rule.INVALID)):
+        root = write_files(tmp_path / f"example-{index}", case.files)
+        findings.extend(_run(rule, root, _kind(rule)))
+    if rule.code in _PROJECT_FIX_EXAMPLES:
+        findings.extend(_run(rule, write_files(tmp_path / "project", _PROJECT_FIX_EXAMPLES[rule.code]), "project"))
+    with_fix = [finding for finding in findings if finding.fix is not None]
+    if rule.fix_availability is FixAvailability.NONE:
+        assert with_fix == [], f"{rule.code} emits fixes but declares FixAvailability.NONE"
+    else:
+        assert with_fix, f"{rule.code} declares {rule.fix_availability.name} but no example shows a fix"
+    if rule.fix_availability is FixAvailability.ALWAYS:
+        assert len(with_fix) == len(findings)
