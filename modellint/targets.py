@@ -58,10 +58,13 @@ def _targets_for(path: Path) -> list[Target]:
     raise TargetError(f"{path}: no MLmodel and no Python files found")
 
 
-def nearest_model_root(start: Path) -> Path | None:
+def nearest_model_root(start: Path, stop: Path | None = None) -> Path | None:
+    """The nearest directory at or above ``start`` holding ``MLmodel``, not looking above ``stop``."""
     for directory in (start, *start.parents):
         if (directory / MLMODEL).is_file():
             return directory
+        if directory == stop:
+            return None
     return None
 
 

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from modellint.findings import Finding, Severity, Span
-from modellint.reports import ReportContext, concise, full, github, sarif
+from modellint.reports import ReportContext, concise, full, github, markdown, sarif
 from modellint.reports import json as json_report
 from modellint.rules import RULES_BY_CODE
 
@@ -122,7 +122,7 @@ def test_json_keys_are_the_documented_schema():
 
 def test_machine_formats_are_byte_identical_across_runs():
     findings = [make(), make(code="ML106", message="unpinned", path="a/requirements.txt")]
-    for reporter in (json_report, github, sarif, concise):
+    for reporter in (json_report, github, sarif, concise, markdown):
         assert reporter.render(findings, CONTEXT) == reporter.render(list(findings), CONTEXT)
 
 
@@ -140,3 +140,52 @@ def test_full_shows_the_offending_line_and_the_fix_without_colour(tmp_path):
     assert "conda.yaml:3:5" in out and "ML103" in out
     assert "  - defaults" in out and "^^^^^^^^" in out
     assert "Replace with conda-forge" in out
+
+
+# ----------------------------------------------------------------------------- markdown
+
+
+def test_markdown_table_rows_link_the_rule_and_show_the_location():
+    out = markdown.render([make(), make(code="ML106", message="unpinned", path="a/requirements.txt", span=Span(2, 1, 2, 7), fix_title=None)], CONTEXT)
+    lines = out.splitlines()
+    assert lines[:4] == ["## modellint", "", "| severity | code | message | location |", "|---|---|---|---|"]
+    assert lines[4] == ("| warning | [ML103](https://github.com/modellint/modellint/blob/main/docs/rules.md#ml103) "
+                        "| uses defaults (fix: Replace with conda-forge) | `models/m/conda.yaml:3:5` |")
+    assert lines[5].startswith("| info | [ML106](") and lines[5].endswith("| unpinned | `a/requirements.txt:2:1` |")
+    assert lines[-1] == "Found 1 warning, 1 info. 1 model dir or project checked."
+
+
+def test_markdown_escapes_pipes_and_line_breaks_inside_cells():
+    out = markdown.render([make(message="a | b\nc\r\nd", path="odd|dir/`x`/conda.yaml")], CONTEXT)
+    row = out.splitlines()[4]
+    assert "a \\| b<br>c<br>d" in row
+    assert row.endswith("| ``odd\\|dir/`x`/conda.yaml:3:5`` |")  # a longer fence around a backtick
+    assert len(re.split(r"(?<!\\)\|", row)) == 6  # four cells between the outer pipes, whatever the text held
+
+
+def test_markdown_says_no_findings_when_clean():
+    assert markdown.render([], ReportContext(base=BASE, version="0.1.0", targets=3)) == (
+        "## modellint\n\nNo findings (3 model dirs or projects checked).\n")
+
+
+def test_markdown_cuts_the_table_to_a_byte_budget_but_counts_everything():
+    findings = [make(message=f"m{i}", span=Span(i + 1, 1, i + 1, 2)) for i in range(200)]
+    full_table = markdown.render(findings, CONTEXT)
+    cut = markdown.render(findings, CONTEXT, max_bytes=4000)
+    assert len(cut.encode()) <= 4000 < len(full_table.encode())
+    shown = sum(1 for line in cut.splitlines() if line.startswith("| warning"))
+    assert 0 < shown < 200
+    assert f"{200 - shown} more findings not shown, to stay under the size limit." in cut
+    assert cut.rstrip().endswith("Found 200 warnings. 1 model dir or project checked.")
+
+
+def test_markdown_is_a_cli_format(tmp_path, monkeypatch, capsys):
+    from modellint.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main([str(tmp_path), "--format", "markdown"]) == 2  # nothing to lint: usage error, no table
+    capsys.readouterr()
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "MLmodel").write_text("flavors: {}\n")
+    main(["m", "--format", "markdown"])
+    assert capsys.readouterr().out.startswith("## modellint\n\n| severity |")

@@ -141,3 +141,20 @@ def climbs_out(text: str) -> bool:
         if depth < 0:
             return True
     return False
+
+
+def searched_below(root: Path, directory: Path) -> bool:
+    """Whether the search for training files of the project at ``root`` reaches ``directory``
+    (a descendant): no skipped directory and no virtualenv on the way, as in ``_python_entries``."""
+    try:
+        parts = directory.relative_to(root).parts
+    except ValueError:
+        return False
+    if (root / "pyvenv.cfg").exists():
+        return False
+    current = root
+    for part in parts:
+        current = current / part
+        if part in _SKIPPED_DIRS or part.endswith(".egg-info") or (current / "pyvenv.cfg").exists():
+            return False
+    return True

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from modellint.findings import Finding, Severity
 
-FORMATS = ("full", "concise", "json", "github", "sarif")
+FORMATS = ("full", "concise", "json", "github", "sarif", "markdown")
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,22 @@
 """SARIF 2.1.0 that GitHub code scanning accepts.
 
-GitHub's upload action skips results without a line or pointing at a directory, and computes
-fingerprints only for files it can read; every finding here points at a file and line, and
-carries its own ``partialFingerprints`` so alerts keep their identity across runs.
+The document validates against the OASIS schema and follows GitHub's stricter rules
+(``tests/integrations/test_sarif_schema.py`` checks both):
+
+* every rule carries ``shortDescription``, ``fullDescription``, ``help`` (text and Markdown) and
+  a ``helpUri`` into ``docs/rules.md``; the security rules add ``security-severity``, which is
+  what makes GitHub list their alerts as security alerts;
+* every result points at a file and a line: paths are repository-relative URIs under
+  ``%SRCROOT%`` (percent-encoded, so spaces, ``%`` or ``:`` in a directory name stay one
+  relative reference), file-level findings sit on line 1;
+* every result carries its own ``partialFingerprints``. The upload action computes them only
+  for files it can read as source and skips the rest, and identical findings in sibling model
+  dirs would otherwise collapse into one alert; ours hash the rule, the path and the content
+  of the line (not its number), so an alert keeps its identity when lines move.
+
+No ``automationDetails``: the category belongs to the upload step (``category: modellint``),
+and ``upload-sarif`` keeps an id already in the file, silently ignoring the step's category.
+The output is the same bytes for the same findings.
 """
 
 from __future__ import annotations
@@ -10,6 +24,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote
 
 from modellint.findings import Finding, Severity
 from modellint.reports import ReportContext, relative
@@ -17,67 +33,40 @@ from modellint.rules import RULES_BY_CODE
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 HELP_URI = "https://github.com/modellint/modellint/blob/main/docs/rules.md#{code}"
+INFORMATION_URI = "https://github.com/modellint/modellint"
+SOURCE_ROOT = "%SRCROOT%"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
-_SECURITY_RULES = {"ML302", "ML303"}
-
-
-def _rule_descriptor(code: str) -> dict:
-    rule = RULES_BY_CODE[code]
-    summary = rule.summary()
-    full = rule.documentation()
-    descriptor = {
-        "id": rule.code,
-        "name": rule.name,
-        "shortDescription": {"text": _clip(summary, 1024)},
-        "fullDescription": {"text": _clip(_plain(full), 1024)},
-        "help": {"text": _plain(full), "markdown": full},
-        "helpUri": HELP_URI.format(code=rule.code.lower()),
-        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
-        "properties": {
-            "tags": ["mlflow", "security" if rule.code in _SECURITY_RULES else "reliability"],
-            "precision": "high",
-            "problem.severity": {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "recommendation"}[rule.severity],
-        },
-    }
-    return descriptor
-
-
-def _plain(markdown: str) -> str:
-    return "\n".join(line.lstrip("#").strip() if line.startswith("#") else line for line in markdown.splitlines()).strip()
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _fingerprint(finding: Finding, path: str, occurrence: int) -> str:
-    digest = hashlib.sha256(f"{finding.code}\0{path}\0{finding.message}".encode()).hexdigest()[:32]
-    return f"{digest}:{occurrence}"
+_PROBLEM_SEVERITY = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "recommendation"}
+# GitHub's limits on rule descriptions and names.
+_DESCRIPTION_LIMIT = 1024
+_NAME_LIMIT = 255
+# CVSS-style scores GitHub maps to critical/high/medium/low. Loading a pickle that calls
+# `os.system` is code execution that needs the victim to load the model (CVSS 3.1
+# AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H = 7.8); a file that cannot be proven safe is a
+# medium risk; code stored by value is reviewable only with effort: low.
+_SECURITY_SEVERITY = {"ML302": "7.8", "ML303": "5.0", "ML304": "2.0"}
+# Reading at most this much of a file to find the line a fingerprint hashes: findings in
+# multi-gigabyte weight files sit on line 1, and their first bytes say nothing stable anyway.
+_FINGERPRINT_READ_LIMIT = 1024 * 1024
 
 
 def render(findings: list[Finding], context: ReportContext) -> str:
     codes = sorted({finding.code for finding in findings})
     index = {code: position for position, code in enumerate(codes)}
-    seen: Counter[tuple[str, str, str]] = Counter()
+    occurrences: Counter[str] = Counter()
     results = []
     for finding in findings:
         path = relative(finding.path, context.base)
-        key = (finding.code, path, finding.message)
-        seen[key] += 1
-        span = finding.span
-        region = {"startLine": span.line, "startColumn": span.column}
-        if span.end_line >= span.line:
-            region["endLine"] = span.end_line
-            if span.end_column > 0 and (span.end_line > span.line or span.end_column >= span.column):
-                region["endColumn"] = max(span.end_column, span.column + (1 if span.end_line == span.line else 0))
+        key = _fingerprint_key(finding, path)
+        occurrences[key] += 1
         text = finding.message + (f". Fix: {finding.fix_title}" if finding.fix_title else "")
         results.append({
             "ruleId": finding.code,
             "ruleIndex": index[finding.code],
             "level": _LEVEL[finding.severity],
             "message": {"text": text},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"}, "region": region}}],
-            "partialFingerprints": {"primaryLocationLineHash": _fingerprint(finding, path, seen[key])},
+            "locations": [{"physicalLocation": {"artifactLocation": artifact_location(path), "region": _region(finding)}}],
+            "partialFingerprints": {"primaryLocationLineHash": f"{key}:{occurrences[key]}"},
         })
     document = {
         "$schema": SCHEMA,
@@ -87,11 +76,96 @@ def render(findings: list[Finding], context: ReportContext) -> str:
                 "name": "modellint",
                 "version": context.version,
                 "semanticVersion": context.version,
-                "informationUri": "https://github.com/modellint/modellint",
+                "informationUri": INFORMATION_URI,
                 "rules": [_rule_descriptor(code) for code in codes],
             }},
-            "automationDetails": {"id": "modellint/"},
+            "columnKind": "unicodeCodePoints",
             "results": results,
         }],
     }
     return json.dumps(document, indent=2) + "\n"
+
+
+def artifact_location(path: str) -> dict:
+    """A relative path becomes a URI under ``%SRCROOT%``; an absolute one (a path outside the
+    base, which code scanning cannot show) a ``file://`` URI, so neither is misread."""
+    if PurePosixPath(path).is_absolute():
+        return {"uri": "file://" + quote(path, safe="/")}
+    return {"uri": quote(path, safe="/"), "uriBaseId": SOURCE_ROOT}
+
+
+def _region(finding: Finding) -> dict:
+    """1-based lines and columns, end column exclusive (SARIF's "character following the end").
+
+    A zero-width span (a file-level finding) is widened to its first character: GitHub
+    highlights nothing for an empty region.
+    """
+    span = finding.span
+    line, column = max(span.line, 1), max(span.column, 1)
+    end_line = max(span.end_line, line)
+    region = {"startLine": line, "startColumn": column, "endLine": end_line}
+    if end_line == line:
+        region["endColumn"] = max(span.end_column, column + 1)
+    elif span.end_column >= 1:
+        region["endColumn"] = span.end_column
+    return region
+
+
+def _fingerprint_key(finding: Finding, path: str) -> str:
+    """A hash of what identifies the finding without its line number: the rule, the path and
+    the text of its line, or the message when there is no text line (a binary file, a
+    directory, a file that does not exist). Repeats of the same key are numbered by the caller."""
+    line = _line_text(finding.path, finding.span.line)
+    logical = line.strip() if line is not None and line.strip() else f"message:{finding.message}"
+    return hashlib.sha256(f"{finding.code}\0{path}\0{logical}".encode()).hexdigest()[:32]
+
+
+def _line_text(path: Path, number: int) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(_FINGERPRINT_READ_LIMIT)
+    except OSError:  # a directory, a missing file, a symlink loop
+        return None
+    if b"\x00" in data:
+        return None
+    lines = data.split(b"\n")
+    if len(data) == _FINGERPRINT_READ_LIMIT:
+        lines.pop()  # the last line may be cut anywhere
+    if not 0 < number <= len(lines):
+        return None
+    try:
+        return lines[number - 1].decode("utf-8-sig" if number == 1 else "utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _rule_descriptor(code: str) -> dict:
+    rule = RULES_BY_CODE[code]
+    documentation = rule.documentation()
+    tags = ["mlflow", "security" if code in _SECURITY_SEVERITY else "reliability"]
+    properties: dict = {"tags": tags, "precision": "high", "problem.severity": _PROBLEM_SEVERITY[rule.severity]}
+    if code in _SECURITY_SEVERITY:
+        properties["security-severity"] = _SECURITY_SEVERITY[code]
+    return {
+        "id": rule.code,
+        "name": _clip(rule.name, _NAME_LIMIT),
+        "shortDescription": {"text": _clip(rule.summary(), _DESCRIPTION_LIMIT)},
+        "fullDescription": {"text": _clip(_plain(_body(documentation)), _DESCRIPTION_LIMIT)},
+        "help": {"text": _plain(documentation), "markdown": documentation},
+        "helpUri": HELP_URI.format(code=rule.code.lower()),
+        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+        "properties": properties,
+    }
+
+
+def _body(markdown: str) -> str:
+    """The documentation without its title line: the title only repeats the rule's name."""
+    return markdown.split("\n", 1)[1] if markdown.startswith("# ") and "\n" in markdown else markdown
+
+
+def _plain(markdown: str) -> str:
+    return "\n".join(line.lstrip("#").strip() if line.startswith("#") else line for line in markdown.splitlines()).strip()
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

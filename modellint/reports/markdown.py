@@ -1,0 +1,74 @@
+"""A GitHub-flavoured Markdown table of the findings: for job summaries and PR comments.
+
+Cells are escaped for GFM tables (a ``|`` ends a cell even inside a code span; a newline ends
+the row), and the table can be cut to a byte budget because a job summary step is capped at
+1 MiB: the totals always count every finding.
+"""
+
+from __future__ import annotations
+
+from modellint.findings import Finding
+from modellint.reports import ReportContext, relative, summary_line
+
+HEADER = "| severity | code | message | location |\n|---|---|---|---|\n"
+
+
+def render(findings: list[Finding], context: ReportContext, *, max_bytes: int | None = None) -> str:
+    from modellint.reports.sarif import HELP_URI
+
+    parts = ["## modellint\n\n"]
+    if not findings:
+        parts.append(f"No findings ({_targets(context.targets)} checked).\n")
+        return "".join(parts)
+    totals = f"\n{summary_line(findings)} {_targets(context.targets).capitalize()} checked.\n"
+    budget = None
+    if max_bytes is not None:
+        budget = max_bytes - _size(parts[0], HEADER, totals, _cut_notice(len(findings)))
+    parts.append(HEADER)
+    used = 0
+    shown = 0
+    for finding in findings:
+        location = f"{relative(finding.path, context.base)}:{finding.span.line}:{finding.span.column}"
+        code = f"[{finding.code}]({HELP_URI.format(code=finding.code.lower())})"
+        row = f"| {finding.severity} | {code} | {escape_cell(_message(finding))} | {_code_span(escape_cell(location))} |\n"
+        if budget is not None and used + _size(row) > budget:
+            break
+        parts.append(row)
+        used += _size(row)
+        shown += 1
+    if shown < len(findings):
+        parts.append(_cut_notice(len(findings) - shown))
+    parts.append(totals)
+    return "".join(parts)
+
+
+def escape_cell(text: str) -> str:
+    """Keep ``text`` inside one table cell: escape pipes (GFM splits cells on them even inside code
+    spans, and unescapes ``\\|`` there too) and turn line breaks into ``<br>``."""
+    text = text.replace("|", "\\|")
+    return text.replace("\r\n", "<br>").replace("\r", "<br>").replace("\n", "<br>")
+
+
+def _message(finding: Finding) -> str:
+    return finding.message + (f" (fix: {finding.fix_title})" if finding.fix_title else "")
+
+
+def _code_span(text: str) -> str:
+    """A code span that survives backticks in the text (a path may hold one)."""
+    fence = "`"
+    while fence in text:
+        fence += "`"
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{padding}{text}{padding}{fence}"
+
+
+def _cut_notice(hidden: int) -> str:
+    return f"\n{hidden} more finding{'s' if hidden != 1 else ''} not shown, to stay under the size limit.\n"
+
+
+def _size(*texts: str) -> int:
+    return sum(len(text.encode()) for text in texts)
+
+
+def _targets(count: int) -> str:
+    return f"{count} model dir{'s' if count != 1 else ''} or project{'s' if count != 1 else ''}"
