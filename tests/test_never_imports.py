@@ -40,7 +40,7 @@ def test_the_cli_never_imports_the_model_code(tmp_path):
     marker = tmp_path / "CANARY_WAS_IMPORTED"
     canary = CANARY_INIT.format(marker=str(marker))
     files = code_model({"canary_pkg/__init__.py": canary, "canary_pkg/sub.py": canary, "uses.py": USES_CANARY},
-                       root_files={"model_code.py": "import canary_pkg\n" + canary})
+                       root_files={"model_code.py": "import canary_pkg\nimport uses\n" + canary})
     files["MLmodel"] = (files["MLmodel"]
                         .replace("loader_module: mlflow.sklearn", "loader_module: canary_pkg")
                         .replace("    code: code\n", "    code: code\n    model_code_path: /home/u/model_code.py\n"))

@@ -11,6 +11,11 @@
 
 Files that cannot be imported (a name that is not an identifier, caches, hidden dirs) are never
 read; a file without the bytes ``import`` is never parsed.
+
+A code dir often holds more than the model runs: a vendored package with its ``tests/``, helper
+scripts. When the model's entry points are known (every pickle scanned without a problem) and
+reach into the code dir, only the code-dir modules reachable from them through imports are
+parsed and count (:func:`reachable_scans`); otherwise every importable file does.
 """
 
 from __future__ import annotations
@@ -30,18 +35,81 @@ _SKIPPED_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
 
 
 def scan_model_code(model: ModelDir) -> tuple[ModuleScan, ...]:
-    scans: list[ModuleScan] = []
+    modules: dict[str, tuple[Path, str]] = {}  # dotted name -> (file, package); first code dir wins
     seen: set[Path] = set()
     for directory in _code_directories(model):
         for path, package in _importable_files(directory):
             if path not in seen:
                 seen.add(path)
-                scans.append(scan_file(path, package=package))
+                modules.setdefault(_module_name(path, package), (path, package))
+    entry_scans = []
     code_file = _models_from_code_file(model)
     if code_file is not None and code_file not in seen:
-        scans.append(scan_file(code_file, package=None))  # exec'd by path: no parent package
-    scans.extend(_by_value_scans(model))
-    return tuple(scans)
+        entry_scans.append(scan_file(code_file, package=None))  # exec'd by path: no parent package
+    entry_scans.extend(_by_value_scans(model))
+    code_dir_scans = reachable_scans(modules, _entry_modules(model, entry_scans))
+    return (*code_dir_scans, *entry_scans)
+
+
+def _module_name(path: Path, package: str) -> str:
+    stem = path.stem
+    if stem == "__init__":
+        return package
+    return f"{package}.{stem}" if package else stem
+
+
+def _entry_modules(model: ModelDir, entry_scans: list[ModuleScan]) -> set[str] | None:
+    """Modules loading the model imports first: what its pickles reference, the pyfunc
+    ``loader_module``, the imports of the models-from-code file and of by-value code. None when
+    a pickle could not be read to the end, so that list may be incomplete."""
+    entries: set[str] = set()
+    for serialized in getattr(model, "serialized_files", ()):
+        scan = serialized.scan
+        if scan.problems:
+            return None
+        entries |= scan.imported_modules()
+        for code in scan.embedded_code:
+            entries.update(code.dynamic_imports)
+    loader = (model.pyfunc or {}).get("loader_module")
+    if isinstance(loader, str) and loader:
+        entries.add(loader)
+    for scan in entry_scans:
+        entries |= scan.imported_modules()
+    return entries
+
+
+def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | None) -> list[ModuleScan]:
+    """Scans of the code-dir ``modules`` that importing ``entries`` can run: an imported module,
+    the packages above it (their ``__init__`` runs first), and ``from pkg import sub`` submodules,
+    followed through every import but those under ``TYPE_CHECKING``, lazy ones included (a
+    function may be called). Only those files are parsed. Every module when ``entries`` is None
+    or reaches none of them: then there is no basis to leave a file out.
+
+    An import whose name is computed at run time is not followed (ML208 reports it as
+    unverifiable): counting it as "could load anything" would bring back every vendored test
+    module for the sake of the optional-dependency helpers most libraries have.
+    """
+    reached: dict[str, ModuleScan] = {}
+    pending = list(entries or ())
+    while pending:
+        for name in _run_by_import(pending.pop()):
+            if name not in modules or name in reached:
+                continue
+            path, package = modules[name]
+            scan = reached[name] = scan_file(path, package=package)
+            for fact in scan.imports:
+                if fact.resolved and not fact.type_checking:
+                    pending.append(fact.module)
+                    pending.extend(f"{fact.module}.{imported}" for imported in fact.names if imported != "*")
+    if not reached:
+        return [scan_file(path, package=package) for path, package in modules.values()]
+    return [reached[name] for name in modules if name in reached]  # in file order, as before
+
+
+def _run_by_import(module: str) -> list[str]:
+    """``a.b.c`` -> ``a``, ``a.b``, ``a.b.c``: importing a module runs every package above it."""
+    parts = module.split(".")
+    return [".".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
 
 
 def _code_directories(model: ModelDir) -> list[Path]:

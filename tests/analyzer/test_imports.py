@@ -348,6 +348,56 @@ def test_code_the_model_runs(tmp_path):
     assert scans["model_code.py"].imports[0].module == "mlflow"
 
 
+# GLOBAL mymodel.MyModel, EMPTY_TUPLE, NEWOBJ: a PythonModel pickled by reference.
+BY_REFERENCE_PICKLE = b"\x80\x02cmymodel\nMyModel\nq\x00)\x81q\x01."
+VENDORED_CODE = {
+    "mymodel.py": "import helpers\n\n\ndef predict():\n    import tabulate\n",
+    "helpers.py": "from pkg import util\n",
+    "pkg/__init__.py": "",
+    "pkg/util.py": "import numpy\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import script\n",
+    "pkg/tests/__init__.py": "",
+    "pkg/tests/test_util.py": "import pytest\n",
+    "script.py": "import never_run\n",
+}
+
+
+def _code_scan_paths(tmp_path, code: dict[str, str]) -> set[str]:
+    from modellint.analyzer.model_dir import ModelDir
+    from modellint.rules._code_examples import code_model
+    from tests.conftest import write_files
+
+    files = code_model(code, root_files={"python_model.pkl": BY_REFERENCE_PICKLE})
+    model = ModelDir(write_files(tmp_path / "model", files))
+    return {scan.path.relative_to(model.root / "code").as_posix() for scan in model.code_scans}
+
+
+def test_only_code_the_model_loads_is_scanned(tmp_path):
+    """A vendored package's tests and stray scripts never run when serving: their imports are not needs."""
+    assert _code_scan_paths(tmp_path, VENDORED_CODE) == {"mymodel.py", "helpers.py", "pkg/__init__.py", "pkg/util.py"}
+
+
+def test_a_computed_import_name_is_not_followed(tmp_path):
+    # ML208 reports it; it does not make every vendored test module count.
+    code = dict(VENDORED_CODE, **{"helpers.py": "import importlib\nfrom pkg import util\nimportlib.import_module(util.NAME)\n"})
+    assert _code_scan_paths(tmp_path, code) == {"mymodel.py", "helpers.py", "pkg/__init__.py", "pkg/util.py"}
+
+
+def test_every_code_file_counts_when_a_pickle_cannot_be_read_to_the_end(tmp_path):
+    from modellint.analyzer.model_dir import ModelDir
+    from modellint.rules._code_examples import code_model
+    from tests.conftest import write_files
+
+    truncated = BY_REFERENCE_PICKLE[:-1]  # no STOP: what else the file would load is unknown
+    files = code_model(VENDORED_CODE, root_files={"python_model.pkl": truncated})
+    model = ModelDir(write_files(tmp_path / "model", files))
+    assert {scan.path.relative_to(model.root / "code").as_posix() for scan in model.code_scans} == set(VENDORED_CODE)
+
+
+def test_every_code_file_counts_when_nothing_loaded_lives_in_the_code_dir(tmp_path):
+    code = {name: text for name, text in VENDORED_CODE.items() if name != "mymodel.py"}
+    assert _code_scan_paths(tmp_path, code) == set(code)
+
+
 def test_a_code_dir_outside_the_model_is_never_walked(tmp_path):
     from modellint.analyzer.model_dir import ModelDir
     from modellint.rules._code_examples import code_model
