@@ -8,8 +8,8 @@ first-party `features.py` and a `log_model` call, then measures, side by side in
 * `deptry` on the same tree (the peer that also reads every import);
 * a naive libcst pass that parses every file (what walking a monorepo without the byte search
   costs), in a subprocess stopped after --libcst-limit seconds;
-* `ast.parse` of every file, in-process, for scale;
-* `modellint` cold on a model dir that ships a `code/` folder (corpus/models/infer-code-paths).
+* `modellint` cold on a model dir that ships a `code/` folder (corpus/models/infer-code-paths);
+* `ast.parse` of every file, in-process, for scale.
 
 The sdists come from PyPI on the first run (`pip download --no-binary :all:`) and are cached in
 --sdists. Standard library only, apart from pip for the download.
@@ -174,13 +174,14 @@ def main() -> None:
             report("deptry on the same tree", times)
         else:
             print("deptry not found: pass --deptry PATH to compare")
+        # before the naive passes, which leave the machine hot for a while
+        times, _ = timed([args.modellint, "--format", "concise", "--exit-zero", str(CODE_MODEL)], root, args.repeat)
+        report(f"modellint cold, model dir with code/ ({CODE_MODEL.name})", times)
         script = Path(scratch) / "naive_libcst.py"
         script.write_text(NAIVE_LIBCST)
         times, _ = timed([sys.executable, str(script), str(root)], root, 1, timeout=args.libcst_limit)
         report("naive: libcst.parse_module of every file (1 run)", times, args.libcst_limit)
         report("for scale: ast.parse of every file, in-process", [parse_everything(root)])
-        times, _ = timed([args.modellint, "--format", "concise", "--exit-zero", str(CODE_MODEL)], root, args.repeat)
-        report(f"modellint cold, model dir with code/ ({CODE_MODEL.name})", times)
 
 
 if __name__ == "__main__":
