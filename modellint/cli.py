@@ -179,8 +179,9 @@ def _check(args: argparse.Namespace) -> int:
     output_format = settings.format or ("full" if to_terminal else "concise")
     jobs = settings.jobs or os.cpu_count() or 1
     with _progress(len(targets), enabled=to_terminal and not args.no_progress and output_format in ("full", "concise")) as advance:
-        report = lint_targets(targets, selection.enabled_rules(), selection, base=Path.cwd(), jobs=jobs,
-                              on_progress=advance)
+        lone_files = all(target.kind == "file" for target in targets)
+        report = lint_targets(targets, selection.enabled_rules(standalone_files_only=lone_files), selection,
+                              base=Path.cwd(), jobs=jobs, on_progress=advance)
     if args.diff:
         return _print_diff(report, unsafe=settings.unsafe_fixes)
     if settings.fix:
@@ -210,11 +211,13 @@ def _use_interpreter(python: Path | None) -> None:
     over the knowledge base. It is asked in a subprocess; nothing of it is imported here.
     Without the option the shipped knowledge alone is used, even after an earlier run in this
     process had one."""
+    if python is None:
+        knowledge = sys.modules.get("modellint.analyzer.knowledge")
+        if knowledge is not None:  # not imported yet: nothing to reset, and no cost to a lone pickle
+            knowledge.use_overlay(None)
+        return
     from modellint.analyzer.knowledge import OverlayError, from_interpreter, use_overlay
 
-    if python is None:
-        use_overlay(None)
-        return
     if python.is_dir():  # a virtualenv's folder
         python = next((candidate for candidate in (python / "bin" / "python", python / "Scripts" / "python.exe")
                        if candidate.exists()), python)

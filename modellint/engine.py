@@ -9,13 +9,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modellint.analyzer.files import read_text
-from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding
-from modellint.rules import Rule
+from modellint.rules import ENTRIES_BY_CODE, Rule
 from modellint.selection import RuleSelection, SelectorError, expand
 from modellint.targets import Target
+
+if TYPE_CHECKING:
+    from modellint.analyzer.model_dir import ModelDir
 
 _SUPPRESSION = re.compile(r"#\s*modellint:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
 # Below this many targets the cost of starting worker processes exceeds the work itself.
@@ -49,6 +52,8 @@ def lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelectio
             return _filter(lint_project(target.path, rules), selection, base), None
         if target.kind != "model":
             return [], None
+        from modellint.analyzer.model_dir import ModelDir
+
         model = ModelDir(target.path)
         findings = list(_check_model(model, rules))
         return _filter(findings, selection, base), None
@@ -72,7 +77,7 @@ def _check_standalone_file(path: Path, rules: list[type[Rule]]) -> Iterable[Find
 
     serialized = StandaloneFile(path)
     for rule in rules:
-        if getattr(rule, "standalone_file", False):
+        if ENTRIES_BY_CODE[rule.code].standalone_file:
             yield from rule().check(serialized)
 
 

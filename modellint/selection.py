@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from modellint.rules import ALL_RULES, RULES_BY_NAME, Rule
+from modellint.rules import ENTRIES_BY_NAME, RULE_TABLE, Rule, rule_class
 
 
 class SelectorError(ValueError):
@@ -19,11 +19,11 @@ def expand(selector: str) -> frozenset[str]:
     """The codes a selector names; raises :class:`SelectorError` for one that names none."""
     text = selector.strip()
     if text.upper() == "ALL":
-        return frozenset(rule.code for rule in ALL_RULES)
-    if text.lower() in RULES_BY_NAME:
-        return frozenset({RULES_BY_NAME[text.lower()].code})
+        return frozenset(entry.code for entry in RULE_TABLE)
+    if text.lower() in ENTRIES_BY_NAME:
+        return frozenset({ENTRIES_BY_NAME[text.lower()].code})
     upper = text.upper()
-    codes = frozenset(rule.code for rule in ALL_RULES if rule.code.startswith(upper))
+    codes = frozenset(entry.code for entry in RULE_TABLE if entry.code.startswith(upper))
     if not codes or not re.fullmatch(r"ML\d{0,3}", upper):
         raise SelectorError(f"unknown rule selector `{selector}` (expected a code such as ML103, a prefix such as ML1, a rule name, or ALL)")
     return codes
@@ -47,9 +47,12 @@ class RuleSelection:
         base = expand_all(self.select) if self.select is not None else expand("ALL")
         return (base | expand_all(self.extend_select)) - expand_all(self.ignore)
 
-    def enabled_rules(self) -> list[type[Rule]]:
+    def enabled_rules(self, *, standalone_files_only: bool = False) -> list[type[Rule]]:
+        """The enabled rule classes, in code order; with ``standalone_files_only`` just those that
+        judge a lone serialized file, so the others' modules are never imported."""
         codes = self.enabled_codes()
-        return [rule for rule in ALL_RULES if rule.code in codes]
+        return [rule_class(entry.code) for entry in RULE_TABLE
+                if entry.code in codes and (entry.standalone_file or not standalone_files_only)]
 
     def ignored_for(self, relative_path: str) -> frozenset[str]:
         """Codes ignored for one file by `per-path-ignores` (globs; a leading `!` negates)."""

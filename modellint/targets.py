@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from modellint.analyzer.model_dir import MLMODEL
+from modellint.analyzer.files import MLMODEL
 
 # Directories that never hold a model worth linting and can be huge.
 _SKIPPED_DIRS = frozenset({

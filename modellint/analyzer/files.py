@@ -6,6 +6,8 @@ import errno
 from dataclasses import dataclass
 from pathlib import Path
 
+MLMODEL = "MLmodel"  # the file that makes a directory an MLflow model
+
 MAX_TEXT_BYTES = 16 * 1024 * 1024  # no MLflow metadata file comes close; bigger is not ours
 
 

@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from modellint.analyzer.files import exists, read_text
+from modellint.analyzer.files import MLMODEL, exists, read_text
 from modellint.analyzer.requirements import (
     CondaEnv,
     PythonEnv,
@@ -25,7 +25,6 @@ from modellint.analyzer.requirements import (
 from modellint.analyzer.yamlfile import YamlDocument, YamlError, parse_yaml
 from modellint.findings import FILE_START, Span
 
-MLMODEL = "MLmodel"
 REQUIREMENTS = "requirements.txt"
 DEFAULT_CONDA = "conda.yaml"
 DEFAULT_PYTHON_ENV = "python_env.yaml"

@@ -1,77 +1,90 @@
-"""The rule registry: every rule, in code order. A test asserts every module is registered."""
+"""The rule registry: every rule's code, name and class, in code order.
+
+Like Ruff's code table, the registry names each rule without importing it: a rule's module is
+``modellint.rules.<code>_<name>`` and is imported on first use (:func:`rule_class`,
+``ALL_RULES``). A model dir needs every rule, but ``modellint check model.pkl`` needs three,
+and the modules of the others import every analyzer (YAML, PEP 508, the knowledge base),
+which is most of the start-up time. ``tests/rules/test_registry.py`` checks the table against
+the rule modules: every module registered, codes, names and flags as the classes say.
+"""
 
 from __future__ import annotations
 
-from modellint.rules._base import Rule
-from modellint.rules.ml001_mlmodel_unreadable import MlmodelUnreadable
-from modellint.rules.ml002_no_pyfunc_flavor import NoPyfuncFlavor
-from modellint.rules.ml003_missing_model_file import MissingModelFile
-from modellint.rules.ml004_absolute_path_reference import AbsolutePathReference
-from modellint.rules.ml005_loader_module_unresolvable import LoaderModuleUnresolvable
-from modellint.rules.ml101_missing_env_file import MissingEnvFile
-from modellint.rules.ml102_env_files_inconsistent import EnvFilesInconsistent
-from modellint.rules.ml103_defaults_channel import DefaultsChannel
-from modellint.rules.ml104_invalid_requirement import InvalidRequirement
-from modellint.rules.ml105_mlflow_pin import MlflowPin
-from modellint.rules.ml106_unpinned_requirement import UnpinnedRequirement
-from modellint.rules.ml107_duplicate_requirement import DuplicateRequirement
-from modellint.rules.ml108_eol_python import EolPython
-from modellint.rules.ml109_requirement_option_line import RequirementOptionLine
-from modellint.rules.ml110_unreadable_env_file import UnreadableEnvFile
-from modellint.rules.ml201_missing_dependency import MissingDependency
-from modellint.rules.ml202_missing_extra import MissingExtra
-from modellint.rules.ml203_code_path_import_break import CodePathImportBreak
-from modellint.rules.ml204_code_path_outside_project import CodePathOutsideProject
-from modellint.rules.ml205_stdlib_too_new import StdlibTooNew
-from modellint.rules.ml206_shadowed_module import ShadowedModule
-from modellint.rules.ml207_transitive_dependency import TransitiveDependency
-from modellint.rules.ml208_dynamic_import import DynamicImport
-from modellint.rules.ml209_uninferred_lazy_import import UninferredLazyImport
-from modellint.rules.ml301_pickle_missing_module import PickleMissingModule
-from modellint.rules.ml302_unsafe_pickle import UnsafePickle
-from modellint.rules.ml303_unscannable_model_file import UnscannableModelFile
-from modellint.rules.ml304_embedded_code import EmbeddedCodeRule
-from modellint.rules.ml305_serializer_version_mismatch import SerializerVersionMismatch
-from modellint.rules.ml401_example_signature_mismatch import ExampleSignatureMismatch
-from modellint.rules.ml402_invalid_signature import InvalidSignature
-from modellint.rules.ml403_missing_signature import MissingSignature
+import importlib
+from typing import NamedTuple
 
-ALL_RULES: tuple[type[Rule], ...] = (
-    MlmodelUnreadable,
-    NoPyfuncFlavor,
-    MissingModelFile,
-    AbsolutePathReference,
-    LoaderModuleUnresolvable,
-    MissingEnvFile,
-    EnvFilesInconsistent,
-    DefaultsChannel,
-    InvalidRequirement,
-    MlflowPin,
-    UnpinnedRequirement,
-    DuplicateRequirement,
-    EolPython,
-    RequirementOptionLine,
-    UnreadableEnvFile,
-    MissingDependency,
-    MissingExtra,
-    CodePathImportBreak,
-    CodePathOutsideProject,
-    StdlibTooNew,
-    ShadowedModule,
-    TransitiveDependency,
-    DynamicImport,
-    UninferredLazyImport,
-    PickleMissingModule,
-    UnsafePickle,
-    UnscannableModelFile,
-    EmbeddedCodeRule,
-    SerializerVersionMismatch,
-    ExampleSignatureMismatch,
-    InvalidSignature,
-    MissingSignature,
+from modellint.rules._base import Rule
+
+
+class RuleEntry(NamedTuple):
+    code: str
+    name: str
+    class_name: str
+    standalone_file: bool = False  # also judged on a lone serialized file (`check model.pkl`)
+
+    @property
+    def module(self) -> str:
+        return f"modellint.rules.{self.code.lower()}_{self.name.replace('-', '_')}"
+
+
+RULE_TABLE: tuple[RuleEntry, ...] = (
+    RuleEntry("ML001", "mlmodel-unreadable", "MlmodelUnreadable"),
+    RuleEntry("ML002", "no-pyfunc-flavor", "NoPyfuncFlavor"),
+    RuleEntry("ML003", "missing-model-file", "MissingModelFile"),
+    RuleEntry("ML004", "absolute-path-reference", "AbsolutePathReference"),
+    RuleEntry("ML005", "loader-module-unresolvable", "LoaderModuleUnresolvable"),
+    RuleEntry("ML101", "missing-env-file", "MissingEnvFile"),
+    RuleEntry("ML102", "env-files-inconsistent", "EnvFilesInconsistent"),
+    RuleEntry("ML103", "defaults-channel", "DefaultsChannel"),
+    RuleEntry("ML104", "invalid-requirement", "InvalidRequirement"),
+    RuleEntry("ML105", "mlflow-pin", "MlflowPin"),
+    RuleEntry("ML106", "unpinned-requirement", "UnpinnedRequirement"),
+    RuleEntry("ML107", "duplicate-requirement", "DuplicateRequirement"),
+    RuleEntry("ML108", "eol-python", "EolPython"),
+    RuleEntry("ML109", "requirement-option-line", "RequirementOptionLine"),
+    RuleEntry("ML110", "unreadable-env-file", "UnreadableEnvFile"),
+    RuleEntry("ML201", "missing-dependency", "MissingDependency"),
+    RuleEntry("ML202", "missing-extra", "MissingExtra"),
+    RuleEntry("ML203", "code-path-import-break", "CodePathImportBreak"),
+    RuleEntry("ML204", "code-path-outside-project", "CodePathOutsideProject"),
+    RuleEntry("ML205", "stdlib-too-new", "StdlibTooNew"),
+    RuleEntry("ML206", "shadowed-module", "ShadowedModule"),
+    RuleEntry("ML207", "transitive-dependency", "TransitiveDependency"),
+    RuleEntry("ML208", "dynamic-import", "DynamicImport"),
+    RuleEntry("ML209", "uninferred-lazy-import", "UninferredLazyImport"),
+    RuleEntry("ML301", "pickle-missing-module", "PickleMissingModule"),
+    RuleEntry("ML302", "unsafe-pickle", "UnsafePickle", standalone_file=True),
+    RuleEntry("ML303", "unscannable-model-file", "UnscannableModelFile", standalone_file=True),
+    RuleEntry("ML304", "embedded-code", "EmbeddedCodeRule", standalone_file=True),
+    RuleEntry("ML305", "serializer-version-mismatch", "SerializerVersionMismatch"),
+    RuleEntry("ML401", "example-signature-mismatch", "ExampleSignatureMismatch"),
+    RuleEntry("ML402", "invalid-signature", "InvalidSignature"),
+    RuleEntry("ML403", "missing-signature", "MissingSignature"),
 )
 
-RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
-RULES_BY_NAME: dict[str, type[Rule]] = {rule.name: rule for rule in ALL_RULES}
+ENTRIES_BY_CODE: dict[str, RuleEntry] = {entry.code: entry for entry in RULE_TABLE}
+ENTRIES_BY_NAME: dict[str, RuleEntry] = {entry.name: entry for entry in RULE_TABLE}
 
-__all__ = ["ALL_RULES", "RULES_BY_CODE", "RULES_BY_NAME", "Rule"]
+
+def rule_class(code: str) -> type[Rule]:
+    """The rule class registered under ``code``, its module imported on first use."""
+    entry = ENTRIES_BY_CODE[code]
+    return getattr(importlib.import_module(entry.module), entry.class_name)
+
+
+def __getattr__(name: str):
+    # ALL_RULES / RULES_BY_CODE / RULES_BY_NAME import every rule: built on first access only.
+    if name == "ALL_RULES":
+        value = tuple(rule_class(entry.code) for entry in RULE_TABLE)
+    elif name == "RULES_BY_CODE":
+        value = {rule.code: rule for rule in __getattr__("ALL_RULES")}
+    elif name == "RULES_BY_NAME":
+        value = {rule.name: rule for rule in __getattr__("ALL_RULES")}
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+__all__ = ["ALL_RULES", "ENTRIES_BY_CODE", "ENTRIES_BY_NAME", "RULES_BY_CODE", "RULES_BY_NAME", "RULE_TABLE",
+           "Rule", "RuleEntry", "rule_class"]

@@ -13,10 +13,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import FILE_START, Applicability, Finding, Fix, Severity, Span
+
+if TYPE_CHECKING:
+    from modellint.analyzer.model_dir import ModelDir
 
 
 class FixAvailability(Enum):

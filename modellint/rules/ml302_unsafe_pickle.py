@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.pickle_policy import Verdict, classify
 from modellint.analyzer.pickles import GlobalRef
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid
 from modellint.rules._examples import CLEAN, model_files
 from modellint.rules._serialized_examples import call_pickle, instance_pickle, skops_file
+
+if TYPE_CHECKING:
+    from modellint.analyzer.model_dir import ModelDir
 
 
 class UnsafePickle(Rule):
@@ -41,7 +44,6 @@ class UnsafePickle(Rule):
     name = "unsafe-pickle"
     severity = Severity.ERROR
     fix_title = "Do not load this file; rebuild the model from trusted code and data"
-    standalone_file = True  # judged without MLmodel too (`modellint check model.pkl`)
 
     VALID = (
         Valid(CLEAN),

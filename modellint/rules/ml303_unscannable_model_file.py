@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid
 from modellint.rules._examples import CLEAN, model_files
+
+if TYPE_CHECKING:
+    from modellint.analyzer.model_dir import ModelDir
 
 # A hostile file can hold thousands of anomalies; past this many the rest add nothing.
 _MAX_PER_FILE = 5
@@ -39,7 +42,6 @@ class UnscannableModelFile(Rule):
     name = "unscannable-model-file"
     severity = Severity.ERROR
     fix_title = "Re-save the model, or do not load a file whose behaviour cannot be established"
-    standalone_file = True
 
     VALID = (Valid(CLEAN),)
     INVALID = (

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
-from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.pickles import EmbeddedCode
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid
 from modellint.rules._examples import CLEAN, PYTHON_ENV, model_files
 from modellint.rules._serialized_examples import by_value_function_pickle
+
+if TYPE_CHECKING:
+    from modellint.analyzer.model_dir import ModelDir
 
 _PY310_ENV = PYTHON_ENV.replace("python: 3.11.7", "python: 3.10.14")
 
@@ -41,7 +44,6 @@ class EmbeddedCodeRule(Rule):
     name = "embedded-code"
     severity = Severity.INFO
     fix_title = "Move the code into a module shipped with `code_paths`, and declare the Python that saved it"
-    standalone_file = True
 
     VALID = (Valid(CLEAN),)
     INVALID = (

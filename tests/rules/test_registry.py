@@ -43,3 +43,38 @@ def test_every_rule_documents_and_tests_itself():
             assert section in doc, f"{rule.code} lacks {section}"
         assert rule.summary()
         assert rule.VALID and rule.INVALID, f"{rule.code} needs VALID and INVALID examples"
+
+
+def test_the_table_matches_the_rule_modules():
+    from modellint.rules import RULE_TABLE, rule_class
+
+    for entry in RULE_TABLE:
+        rule = rule_class(entry.code)
+        assert (rule.code, rule.name, rule.__name__, rule.__module__) == (entry.code, entry.name, entry.class_name, entry.module)
+
+
+def test_a_lone_serialized_file_imports_only_the_rules_that_judge_it(tmp_path):
+    """`check model.pkl` must not pay for YAML, PEP 508 and the other rules' analyzers."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    pickle_file = tmp_path / "model.pkl"
+    pickle_file.write_bytes(b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01K\x02\x86\x94.")
+    probe = (
+        "import json, sys\n"
+        "from modellint.cli import main\n"
+        f"code = main(['check', {str(pickle_file)!r}, '--format', 'json', '--output-file', {str(tmp_path / 'out.json')!r}])\n"
+        "print(json.dumps([code, sorted(sys.modules)]))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path,
+                               env={"PYTHONPATH": str(REPO)}, check=True)
+    code, modules = json.loads(completed.stdout)
+    assert code == 0
+    rule_modules = {name for name in modules if name.startswith("modellint.rules.ml")}
+    assert rule_modules == {"modellint.rules.ml302_unsafe_pickle", "modellint.rules.ml303_unscannable_model_file",
+                            "modellint.rules.ml304_embedded_code"}
+    for heavy in ("yaml", "packaging.requirements", "modellint.analyzer.model_dir", "modellint.analyzer.requirements"):
+        assert heavy not in modules, heavy

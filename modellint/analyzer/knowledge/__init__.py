@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -612,6 +611,8 @@ def from_interpreter(python_exe: Path | str, timeout: float = 120.0) -> Overlay:
     Runs ``python_exe -I`` with a small stdlib-only script that lists distributions through
     importlib.metadata: nothing of the model under analysis is imported or run.
     """
+    import subprocess  # only with --python; every other run would pay for importing it
+
     script = Path(__file__).with_name("layout.py").read_text(encoding="utf-8") + _OVERLAY_MAIN
     try:
         completed = subprocess.run(

@@ -9,7 +9,6 @@ import json
 import lzma
 import os
 import struct
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -68,6 +67,8 @@ def _seekable_member(handle: BinaryIO, info: zipfile.ZipInfo, limits: Limits) ->
     stream = member_stream(handle, info)
     if info.compress_type == zipfile.ZIP_STORED:
         return stream
+    import tempfile  # only for a compressed zip nested in a zip: rare, and tempfile is not free to import
+
     spool = tempfile.TemporaryFile()
     with stream:
         copied = 0
