@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 from functools import lru_cache
 
-from modellint.analyzer.knowledge import stdlib_modules
+from modellint.analyzer.stdlib import stdlib_modules
 
 
 class Verdict(enum.Enum):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modellint.analyzer.knowledge import stdlib_modules
+from modellint.analyzer.stdlib import stdlib_modules
 from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.serialized import LoadImport, SerializedFile, load_time_imports
 from modellint.findings import Finding, Severity

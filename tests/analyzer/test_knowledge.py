@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from modellint.analyzer import knowledge
+from modellint.analyzer import knowledge, stdlib
 from modellint.analyzer.knowledge import (
     DATA_FILE,
     KnowledgeBase,
@@ -232,7 +232,7 @@ def test_stdlib_per_version():
 
 @pytest.mark.parametrize("minor", [11, 12, 13, 14])
 def test_stdlib_change_tables_agree_with_stdlib_list(minor):
-    derived = knowledge._derive_stdlib(stdlib_modules((3, minor - 1)), (3, minor - 1), (3, minor))
+    derived = stdlib._derive_stdlib(stdlib_modules((3, minor - 1)), (3, minor - 1), (3, minor))
     assert derived == stdlib_modules((3, minor))
 
 

@@ -76,5 +76,5 @@ def test_a_lone_serialized_file_imports_only_the_rules_that_judge_it(tmp_path):
     rule_modules = {name for name in modules if name.startswith("modellint.rules.ml")}
     assert rule_modules == {"modellint.rules.ml302_unsafe_pickle", "modellint.rules.ml303_unscannable_model_file",
                             "modellint.rules.ml304_embedded_code"}
-    for heavy in ("yaml", "packaging.requirements", "modellint.analyzer.model_dir", "modellint.analyzer.requirements"):
+    for heavy in ("yaml", "packaging.requirements", "modellint.analyzer.model_dir", "modellint.analyzer.knowledge"):
         assert heavy not in modules, heavy
