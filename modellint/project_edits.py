@@ -15,8 +15,8 @@ import ast
 from pathlib import Path, PurePosixPath
 
 from modellint.analyzer.files import read_text
-from modellint.fix import replace_span, span_offsets
 from modellint.findings import Applicability, Edit, Fix, Span
+from modellint.fix import replace_span, span_offsets
 
 
 def _token(text: str, span: Span) -> str | None:

@@ -60,7 +60,7 @@ from packaging.version import InvalidVersion, Version
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from modellint.analyzer.knowledge.layout import SMALL_INIT, importable_path, provided_modules, pth_roots  # noqa: E402
+from modellint.analyzer.knowledge.layout import importable_path, provided_modules, pth_roots  # noqa: E402
 
 INDEX = "https://pypi.org"
 USER_AGENT = "modellint-build-knowledge/1 (+static linter for MLflow models; cached, <=8 connections)"
@@ -756,9 +756,9 @@ def write(kb: dict, output: Path) -> int:
     lines = [f"modellint-knowledge\t{FORMAT}", json.dumps(header, sort_keys=True, ensure_ascii=False)]
     for name, (version, rank, flags, modules, requires, extras, requires_python) in sorted(kb["dists"].items()):
         fields = [name, version, str(rank), flags, " ".join(modules), " ".join(extras), requires_python, *requires]
-        for field in fields:
-            if any(c in field for c in "\t\r\n"):
-                raise ValueError(f"{name}: a field holds a tab or a line break: {field!r}")
+        for value in fields:
+            if any(c in value for c in "\t\r\n"):
+                raise ValueError(f"{name}: a field holds a tab or a line break: {value!r}")
         lines.append("\t".join(fields))
     payload = ("\n".join(lines) + "\n").encode("utf-8")
     tmp = output.with_suffix(".tmp")

@@ -18,7 +18,6 @@ MLmodel of a valid save. ``verdict.json`` records what MLflow itself says:
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import shutil

@@ -5,8 +5,8 @@ from pathlib import Path, PurePosixPath
 
 from modellint.analyzer.import_resolution import Kind, checked_imports, describe
 from modellint.analyzer.model_dir import ModelDir
-from modellint.project_edits import rewrite_entry
 from modellint.findings import Finding, Fix, Severity
+from modellint.project_edits import rewrite_entry
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
 from modellint.rules._code_examples import code_model
 

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.project_sources import climbs_out
-from modellint.project_edits import anchor_entry
 from modellint.findings import Finding, Severity
+from modellint.project_edits import anchor_entry
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
 from modellint.rules._code_examples import code_model
 

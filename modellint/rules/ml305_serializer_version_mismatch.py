@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from modellint.analyzer.model_dir import PYFUNC, ModelDir, parse_version_tuple
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid
-from modellint.rules._examples import CLEAN, CLEAN_PIP, MLMODEL, conda, model_files, requirements
+from modellint.rules._examples import CLEAN, MLMODEL, conda, model_files, requirements
 
 _CLOUDPICKLE_MLMODEL = MLMODEL.replace("serialization_format: skops", "serialization_format: cloudpickle")
 _OLD_SKLEARN = ("mlflow==3.17.2", "scikit-learn==1.5.2", "skops==0.16.0")
