@@ -9,6 +9,8 @@ from pathlib import Path
 from modellint.findings import Finding, Severity
 
 FORMATS = ("full", "concise", "json", "github", "sarif", "markdown")
+# A rule's documentation: the anchors `scripts/generate_docs.py` writes into docs/rules.md.
+HELP_URI = "https://github.com/modellint/modellint/blob/main/docs/rules.md#{code}"
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,12 @@ the row), and the table can be cut to a byte budget because a job summary step i
 from __future__ import annotations
 
 from modellint.findings import Finding
-from modellint.reports import ReportContext, relative, summary_line
+from modellint.reports import HELP_URI, ReportContext, relative, summary_line
 
 HEADER = "| severity | code | message | location |\n|---|---|---|---|\n"
 
 
 def render(findings: list[Finding], context: ReportContext, *, max_bytes: int | None = None) -> str:
-    from modellint.reports.sarif import HELP_URI
-
     parts = ["## modellint\n\n"]
     if not findings:
         parts.append(f"No findings ({_targets(context.targets)} checked).\n")

@@ -28,11 +28,10 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from modellint.findings import Finding, Severity
-from modellint.reports import ReportContext, relative
+from modellint.reports import HELP_URI, ReportContext, relative
 from modellint.rules import RULES_BY_CODE
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-HELP_URI = "https://github.com/modellint/modellint/blob/main/docs/rules.md#{code}"
 INFORMATION_URI = "https://github.com/modellint/modellint"
 SOURCE_ROOT = "%SRCROOT%"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -54,10 +53,13 @@ def render(findings: list[Finding], context: ReportContext) -> str:
     codes = sorted({finding.code for finding in findings})
     index = {code: position for position, code in enumerate(codes)}
     occurrences: Counter[str] = Counter()
+    file_lines: dict[Path, list[bytes] | None] = {}  # each file read once, however many findings it has
     results = []
     for finding in findings:
         path = relative(finding.path, context.base)
-        key = _fingerprint_key(finding, path)
+        if finding.path not in file_lines:
+            file_lines[finding.path] = _leading_lines(finding.path)
+        key = _fingerprint_key(finding, path, file_lines[finding.path])
         occurrences[key] += 1
         text = finding.message + (f". Fix: {finding.fix_title}" if finding.fix_title else "")
         results.append({
@@ -111,16 +113,18 @@ def _region(finding: Finding) -> dict:
     return region
 
 
-def _fingerprint_key(finding: Finding, path: str) -> str:
+def _fingerprint_key(finding: Finding, path: str, lines: list[bytes] | None) -> str:
     """A hash of what identifies the finding without its line number: the rule, the path and
     the text of its line, or the message when there is no text line (a binary file, a
     directory, a file that does not exist). Repeats of the same key are numbered by the caller."""
-    line = _line_text(finding.path, finding.span.line)
+    line = _line_text(lines, finding.span.line)
     logical = line.strip() if line is not None and line.strip() else f"message:{finding.message}"
     return hashlib.sha256(f"{finding.code}\0{path}\0{logical}".encode()).hexdigest()[:32]
 
 
-def _line_text(path: Path, number: int) -> str | None:
+def _leading_lines(path: Path) -> list[bytes] | None:
+    """The complete lines in the first ``_FINGERPRINT_READ_LIMIT`` bytes of a text file; None for
+    a binary file or one that cannot be read."""
     try:
         with open(path, "rb") as handle:
             data = handle.read(_FINGERPRINT_READ_LIMIT)
@@ -131,7 +135,11 @@ def _line_text(path: Path, number: int) -> str | None:
     lines = data.split(b"\n")
     if len(data) == _FINGERPRINT_READ_LIMIT:
         lines.pop()  # the last line may be cut anywhere
-    if not 0 < number <= len(lines):
+    return lines
+
+
+def _line_text(lines: list[bytes] | None, number: int) -> str | None:
+    if lines is None or not 0 < number <= len(lines):
         return None
     try:
         return lines[number - 1].decode("utf-8-sig" if number == 1 else "utf-8")
