@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modellint.analyzer.files import is_dir, is_file
 from modellint.findings import Severity
 
 CONFIG_FILE = "modellint.toml"
@@ -48,28 +49,19 @@ _KEYS = _LIST_KEYS | {"per-path-ignores", "fail-on", "exit-zero", "format", "out
 def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
     """The nearest config walking up from ``start``: modellint.toml, else pyproject.toml with
     a ``[tool.modellint]`` table (Ruff's rule: a pyproject.toml without the table is skipped)."""
-    directory = start if _is(start, Path.is_dir) else start.parent
+    directory = start if is_dir(start) else start.parent
     for candidate_dir in (directory, *directory.parents):
         own = candidate_dir / CONFIG_FILE
-        if _is(own, Path.is_file):
+        if is_file(own):
             data = _read_toml(own)
             return own, data.get("tool", {}).get("modellint", data) if "tool" in data else data
         pyproject = candidate_dir / PYPROJECT
-        if _is(pyproject, Path.is_file):
+        if is_file(pyproject):
             data = _read_toml(pyproject)
             table = data.get("tool", {}).get("modellint")
             if table is not None:
                 return pyproject, table
     return None
-
-
-def _is(path: Path, test) -> bool:
-    """``path.is_dir()``/``is_file()`` that answers False for a name the file system refuses
-    (too long), which pathlib raises for instead; the target itself is reported later."""
-    try:
-        return test(path)
-    except OSError:
-        return False
 
 
 def load_config_file(path: Path) -> dict[str, Any]:

@@ -24,6 +24,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from modellint.analyzer.files import is_dir, is_file
 from modellint.analyzer.imports import CallFact, ImportFact, ModuleScan, scan_file
 from modellint.findings import FILE_START
 
@@ -119,11 +120,8 @@ def _code_directories(model: ModelDir) -> list[Path]:
         if written.is_absolute() or ".." in written.parts:
             continue  # outside the model dir (ML003/ML004 report it): never walk the machine
         directory = model.root / written
-        try:
-            if directory.is_dir() and directory not in directories:
-                directories.append(directory)
-        except OSError:
-            continue
+        if is_dir(directory) and directory not in directories:
+            directories.append(directory)
     return directories
 
 
@@ -153,10 +151,7 @@ def _models_from_code_file(model: ModelDir) -> Path | None:
     # Written as the saving machine's absolute path (POSIX or Windows); the loader uses the basename.
     name = code_path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
     path = model.root / name
-    try:
-        return path if path.is_file() else None
-    except OSError:
-        return None
+    return path if is_file(path) else None
 
 
 def _by_value_scans(model: ModelDir) -> list[ModuleScan]:

@@ -50,3 +50,19 @@ def exists(path: Path) -> bool:
         return path.exists()
     except OSError:
         return False
+
+
+def is_file(path: Path) -> bool:
+    """``Path.is_file`` that answers False where pathlib raises (a name too long, a symlink loop)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def is_dir(path: Path) -> bool:
+    """``Path.is_dir`` that answers False where pathlib raises (a name too long, a symlink loop)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
