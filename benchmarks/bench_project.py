@@ -86,11 +86,15 @@ def build_tree(root: Path, files: int, trainers: int) -> list[Path]:
     return training_dirs
 
 
-def timed(command: list[str], cwd: Path, repeat: int) -> tuple[list[float], subprocess.CompletedProcess]:
+def timed(command: list[str], cwd: Path, repeat: int, timeout: float | None = None):
+    """``(wall times, the last run)``; ``(None, None)`` when a run exceeds ``timeout``."""
     times, result = [], None
     for _ in range(repeat):
         started = time.perf_counter()
-        result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+        try:
+            result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None, None
         times.append(time.perf_counter() - started)
     return times, result
 
@@ -102,7 +106,10 @@ def parse_everything(root: Path) -> float:
     return time.perf_counter() - started
 
 
-def report(label: str, times: list[float]) -> None:
+def report(label: str, times: list[float] | None, limit: float | None = None) -> None:
+    if times is None:
+        print(f"{label:<58} over the {limit:.0f} s limit (stopped)")
+        return
     print(f"{label:<58} median {statistics.median(times):7.3f} s   (min {min(times):.3f}, max {max(times):.3f}, n={len(times)})")
 
 

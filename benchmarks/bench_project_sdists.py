@@ -20,16 +20,15 @@ The sdists come from PyPI on the first run (`pip download --no-binary :all:`) an
 from __future__ import annotations
 
 import argparse
-import ast
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from pathlib import Path
+
+from bench_project import parse_everything, report, timed  # same directory: run as a script
 
 REPO = Path(__file__).resolve().parent.parent
 CODE_MODEL = REPO / "corpus" / "models" / "infer-code-paths"
@@ -121,32 +120,6 @@ def build_tree(root: Path, archives: list[Path]) -> None:
     (root / "train.py").write_text(TRAIN)
     (root / "features.py").write_text(FEATURES)
     (root / "requirements.txt").write_text("mlflow\npandas\nsympy\nrequests\nrich\nclick\n")
-
-
-def timed(command: list[str], cwd: Path, repeat: int, timeout: float | None = None):
-    times, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        try:
-            result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None, None
-        times.append(time.perf_counter() - started)
-    return times, result
-
-
-def report(label: str, times: list[float] | None, limit: float | None = None) -> None:
-    if times is None:
-        print(f"{label:<58} over the {limit:.0f} s limit (stopped)")
-        return
-    print(f"{label:<58} median {statistics.median(times):7.3f} s   (min {min(times):.3f}, max {max(times):.3f}, n={len(times)})")
-
-
-def parse_everything(root: Path) -> float:
-    started = time.perf_counter()
-    for path in root.rglob("*.py"):
-        ast.parse(path.read_bytes())
-    return time.perf_counter() - started
 
 
 def main() -> None:
