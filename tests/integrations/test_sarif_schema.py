@@ -18,7 +18,7 @@ from modellint.rules import ALL_RULES, RULES_BY_CODE
 from modellint.selection import RuleSelection
 from modellint.targets import discover
 from tests.conftest import REPO, SHARED
-from tests.realmodels.materialise import materialise
+from tests.realmodels.materialise import materialise_corpus
 
 jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is a test extra")
 
@@ -82,13 +82,7 @@ def github_problems(document: dict) -> list[str]:
 def real_models(tmp_path_factory) -> Path:
     if not (REAL_MODELS / "index.json").exists():
         pytest.skip("shared/real-models not available")
-    root = tmp_path_factory.mktemp("sarif-real-models")
-    for source in sorted(REAL_MODELS.iterdir()):
-        if source.is_dir() and source.name != "_negatives":
-            materialise(source, root / source.name)
-    for source in sorted((REAL_MODELS / "_negatives").iterdir()):
-        materialise(source, root / source.name)
-    return root
+    return materialise_corpus(REAL_MODELS, tmp_path_factory.mktemp("sarif-real-models"))
 
 
 @pytest.fixture(scope="module")

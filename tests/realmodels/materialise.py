@@ -41,3 +41,14 @@ def materialise(source: Path, destination: Path) -> Path:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(b"")
     return destination
+
+
+def materialise_corpus(corpus: Path, destination: Path) -> Path:
+    """Every model dir of ``corpus`` (``shared/real-models``) and of its ``_negatives/``, side by
+    side in ``destination``."""
+    for source in sorted(corpus.iterdir()):
+        if source.is_dir() and source.name != "_negatives":
+            materialise(source, destination / source.name)
+    for source in sorted((corpus / "_negatives").iterdir()):
+        materialise(source, destination / source.name)
+    return destination

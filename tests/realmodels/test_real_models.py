@@ -18,7 +18,7 @@ from modellint.findings import Severity
 from modellint.selection import RuleSelection
 from modellint.targets import discover
 from tests.conftest import SHARED
-from tests.realmodels.materialise import materialise
+from tests.realmodels.materialise import materialise_corpus
 
 REAL_MODELS = SHARED / "real-models"
 NEGATIVES = REAL_MODELS / "_negatives"
@@ -33,13 +33,7 @@ def index() -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("real-models")
-    for source in sorted(REAL_MODELS.iterdir()):
-        if source.is_dir() and source.name != "_negatives":
-            materialise(source, root / source.name)
-    for source in sorted(NEGATIVES.iterdir()):
-        materialise(source, root / source.name)
-    return root
+    return materialise_corpus(REAL_MODELS, tmp_path_factory.mktemp("real-models"))
 
 
 @pytest.fixture(scope="module")
