@@ -216,11 +216,12 @@ def _use_interpreter(python: Path | None) -> None:
         if knowledge is not None:  # not imported yet: nothing to reset, and no cost to a lone pickle
             knowledge.use_overlay(None)
         return
+    from modellint.analyzer.files import exists, is_dir
     from modellint.analyzer.knowledge import OverlayError, from_interpreter, use_overlay
 
-    if python.is_dir():  # a virtualenv's folder
+    if is_dir(python):  # a virtualenv's folder
         python = next((candidate for candidate in (python / "bin" / "python", python / "Scripts" / "python.exe")
-                       if candidate.exists()), python)
+                       if exists(candidate)), python)
     try:
         use_overlay(from_interpreter(python))
     except OverlayError as error:

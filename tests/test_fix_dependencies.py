@@ -134,7 +134,7 @@ def test_a_local_project_only_the_interpreter_knows_is_never_written(tmp_path, m
     assert _snapshot(model) == before
 
 
-@pytest.mark.parametrize("python", ["/nonexistent/python", "/bin/echo"])
+@pytest.mark.parametrize("python", ["/nonexistent/python", "/bin/echo", "/" + "a" * 300])
 def test_an_unusable_python_is_a_usage_error(tmp_path, monkeypatch, capsys, python):
     _model(tmp_path, monkeypatch, code_model({"render.py": TABULATE}))
     code, out, err = _run(capsys, "--python", python)
