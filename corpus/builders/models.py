@@ -89,6 +89,7 @@ class Built:
     expect: list = field(default_factory=list)
     serve: bool = False
     model_dir: str = "model"  # where train.py leaves the model, relative to the project
+    workdir: str = "."  # the folder holding train.py, run from there (relative to the project)
     predict_input: dict | None = None  # used only when the model has no stored input example
 
 
@@ -529,6 +530,14 @@ def cases(pyver: str, projects: pathlib.Path) -> list:
         expect=["ML203"], serve=True,
     ))
     C.append(Built(
+        "codepaths-parent",
+        "code_paths=[\"../src\"] from a training script in job/: run from job/, MLflow copies the "
+        "sibling src/ to code/src/ and the model serves; the same script run from any other "
+        "directory resolves ../src elsewhere. ML204 belongs to the project (the model is fine).",
+        {"job/train.py": DOUBLER_MAIN.format(code_paths='["../src"]'), **SRC_UTILS},
+        workdir="job", model_dir="job/model",
+    ))
+    C.append(Built(
         "class-in-module-no-codepaths",
         "PythonModel subclass defined in my_model.py, saved without code_paths: cloudpickle "
         "stores the class by reference (`my_model.Doubler`), so loading elsewhere fails.",
@@ -841,7 +850,7 @@ def build(out_dir: pathlib.Path) -> None:
         if wdir.exists():
             shutil.rmtree(wdir)
         shutil.copytree(proj, wdir)
-        r = subprocess.run([py, "train.py"], cwd=wdir, env=_env(), capture_output=True,
+        r = subprocess.run([py, "train.py"], cwd=wdir / case.workdir, env=_env(), capture_output=True,
                            text=True, timeout=900)
         (logs / f"{case.name}.train.log").write_text(r.stdout + "\n--- stderr\n" + r.stderr)
         if r.returncode:
