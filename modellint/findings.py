@@ -7,8 +7,9 @@ libcst's and PyYAML's 0-based positions at the boundary.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from modellint.record import Record
 
 
 class Severity(enum.IntEnum):
@@ -39,58 +40,70 @@ class Applicability(enum.Enum):
         return self.value
 
 
-@dataclass(frozen=True, order=True)
-class Span:
-    """A 1-based, end-inclusive-line / end-exclusive-column region of one file."""
+class Span(Record):
+    """A 1-based, end-inclusive-line / end-exclusive-column region of one file.
 
-    line: int = 1
-    column: int = 1
-    end_line: int = 0
-    end_column: int = 0
+    An end before the start collapses onto the start.
+    """
 
-    def __post_init__(self) -> None:
-        if self.end_line < self.line:
-            object.__setattr__(self, "end_line", self.line)
-        if self.end_line == self.line and self.end_column < self.column:
-            object.__setattr__(self, "end_column", self.column)
+    __slots__ = ("line", "column", "end_line", "end_column")
+
+    def __init__(self, line: int = 1, column: int = 1, end_line: int = 0, end_column: int = 0) -> None:
+        if end_line < line:
+            end_line = line
+        if end_line == line and end_column < column:
+            end_column = column
+        self.line = line
+        self.column = column
+        self.end_line = end_line
+        self.end_column = end_column
 
 
 FILE_START = Span(1, 1, 1, 1)
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(Record):
     """Replace ``[start, end)`` (character offsets into the file's text) with ``content``.
 
     A file that does not exist yet is created by an edit with ``start == end == 0``.
     """
 
-    path: Path
-    start: int
-    end: int
-    content: str
+    __slots__ = ("path", "start", "end", "content")
+
+    def __init__(self, path: Path, start: int, end: int, content: str) -> None:
+        self.path = path
+        self.start = start
+        self.end = end
+        self.content = content
 
 
-@dataclass(frozen=True)
-class Fix:
-    title: str
-    edits: tuple[Edit, ...]
-    applicability: Applicability = Applicability.SAFE
-    # Files the edits were computed from (ML102 copies requirements.txt into conda.yaml): the
-    # fix waits for the next pass when another fix changes one of them in this pass.
-    reads: tuple[Path, ...] = ()
+class Fix(Record):
+    __slots__ = ("title", "edits", "applicability", "reads")
+
+    def __init__(self, title: str, edits: tuple[Edit, ...], applicability: Applicability = Applicability.SAFE,
+                 reads: tuple[Path, ...] = ()) -> None:
+        self.title = title
+        self.edits = edits
+        self.applicability = applicability
+        # Files the edits were computed from (ML102 copies requirements.txt into conda.yaml): the
+        # fix waits for the next pass when another fix changes one of them in this pass.
+        self.reads = reads
 
 
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    name: str
-    severity: Severity
-    message: str
-    path: Path
-    span: Span = FILE_START
-    fix_title: str | None = None
-    fix: Fix | None = field(default=None, compare=False)
+class Finding(Record):
+    __slots__ = ("code", "name", "severity", "message", "path", "span", "fix_title", "fix")
+    _uncompared = frozenset({"fix"})
+
+    def __init__(self, code: str, name: str, severity: Severity, message: str, path: Path,
+                 span: Span = FILE_START, fix_title: str | None = None, fix: Fix | None = None) -> None:
+        self.code = code
+        self.name = name
+        self.severity = severity
+        self.message = message
+        self.path = path
+        self.span = span
+        self.fix_title = fix_title
+        self.fix = fix
 
     @property
     def fixable(self) -> bool:

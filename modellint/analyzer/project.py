@@ -565,14 +565,14 @@ def _map_back(finding: Finding, directory: Path, plan: _Plan, origins: dict[str,
     """
     original_fix = finding.fix
     if finding.fix is not None and any(_is_below(edit.path, directory) for edit in finding.fix.edits):
-        finding = replace(finding, fix=None)
+        finding = finding.replace(fix=None)
     try:
         relative = finding.path.relative_to(directory).as_posix()
     except ValueError:
         return finding  # already about a project file (the by-value class, a code_paths literal)
     call = plan.training.call
     if relative in plan.copies:
-        return replace(finding, path=plan.copies[relative])
+        return finding.replace(path=plan.copies[relative])
     lines = origins.get(relative)
     if lines is not None:
         index = finding.span.line - 1
@@ -580,15 +580,15 @@ def _map_back(finding: Finding, directory: Path, plan: _Plan, origins: dict[str,
         if origin.generated and finding.code.startswith("ML1"):
             return None
         fix = _retargeted_fix(original_fix, directory, origins) if original_fix is not None else None
-        return replace(finding, path=origin.path, span=origin.span, fix=fix)
+        return finding.replace(path=origin.path, span=origin.span, fix=fix)
     if relative == "python_model.pkl":
         # The pickle is simulated: say so, instead of a byte offset into a file that does not exist.
         message = finding.message.replace(f"{_SIMULATED_OPCODE} at byte 0", "pickled by reference").replace(
             "`python_model.pkl`", "the `python_model.pkl` this call writes")
         argument = call.literal("python_model")
-        return replace(finding, path=call.path, span=argument.span if argument else call.span, message=message,
-                       fix=None)
-    return replace(finding, path=call.path, span=call.span, fix=None)
+        return finding.replace(path=call.path, span=argument.span if argument else call.span, message=message,
+                               fix=None)
+    return finding.replace(path=call.path, span=call.span, fix=None)
 
 
 # Whether lint_project saw a save/log call, per root: the engine asks right after linting a
