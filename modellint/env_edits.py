@@ -12,10 +12,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from packaging.requirements import Requirement
-
 from modellint.analyzer.files import read_text
 from modellint.analyzer.model_dir import REQUIREMENTS, ModelDir
+from modellint.analyzer.pep508 import parse_requirement
 from modellint.analyzer.requirements import RequirementLine, RequirementsList, normalize_name
 from modellint.findings import Applicability, Edit, Fix
 
@@ -130,7 +129,7 @@ def _block_item_prefix(lines: list[str], item: RequirementLine) -> str | None:
 def add_requirement(model: ModelDir, requirement: str, title: str, applicability: Applicability) -> Fix | None:
     """Add ``requirement`` to requirements.txt and to the conda ``pip:`` list, whichever exist;
     None when one of them cannot take it (the other alone would drift from it, see ML102)."""
-    name = normalize_name(Requirement(requirement).name)
+    name = normalize_name(parse_requirement(requirement).name)
     edits: list[Edit] = []
     if model.requirements is not None:
         edit = insert_into_requirements_file(model.requirements, requirement, name)

@@ -6,6 +6,7 @@ import importlib
 import inspect
 import pickle
 import pkgutil
+import re
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,7 @@ def test_every_record_init_takes_exactly_its_fields_in_order() -> None:
 
 def test_modellint_defines_no_dataclass() -> None:
     """Each dataclass costs 0.7 ms of import time on CPython 3.11 (see ``modellint.record``)."""
+    decorator = re.compile(r"^\s*@(dataclasses\.)?dataclass\b", re.MULTILINE)
     sources = Path(modellint.__file__).parent.rglob("*.py")
-    offenders = [str(path) for path in sources if "@dataclass" in path.read_text(encoding="utf-8")]
+    offenders = [str(path) for path in sources if decorator.search(path.read_text(encoding="utf-8"))]
     assert offenders == []

@@ -7,15 +7,16 @@ rules that compare the two (ML102) or check each line (ML104-ML107, ML109) see o
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
-
+from modellint.analyzer.pep508 import ParsedRequirement, parse_requirement
 from modellint.findings import Span
+from modellint.record import Record
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
 
 # pip options that may stand on a requirements line (pip's req_file.py SUPPORTED_OPTIONS).
 _OPTION_TAKES_VALUE = {
@@ -47,13 +48,10 @@ def normalize_name(name: str) -> str:
     return _SEPARATORS.sub("-", name).lower()
 
 
-@lru_cache(maxsize=8192)
-def _parse_requirement(text: str) -> Requirement:
-    return Requirement(text)
+_parse_requirement = lru_cache(maxsize=8192)(parse_requirement)
 
 
-@dataclass(frozen=True)
-class RequirementLine:
+class RequirementLine(Record):
     """One logical line of a requirements list.
 
     ``kind`` is ``"requirement"`` (PEP 508), ``"option"`` (a pip option such as ``-c x.txt``),
@@ -61,14 +59,18 @@ class RequirementLine:
     ``"invalid"`` (none of these). ``text`` is the line without its comment.
     """
 
-    path: Path
-    span: Span
-    text: str
-    kind: str
-    requirement: Requirement | None = None
-    option: str | None = None
-    option_value: str | None = None
-    error: str | None = None
+    __slots__ = ("path", "span", "text", "kind", "requirement", "option", "option_value", "error")
+
+    def __init__(self, path: Path, span: Span, text: str, kind: str, requirement: ParsedRequirement | None = None,
+                 option: str | None = None, option_value: str | None = None, error: str | None = None) -> None:
+        self.path = path
+        self.span = span
+        self.text = text
+        self.kind = kind
+        self.requirement = requirement
+        self.option = option
+        self.option_value = option_value
+        self.error = error
 
     @property
     def name(self) -> str | None:
@@ -89,10 +91,12 @@ class RequirementLine:
         return None
 
 
-@dataclass
-class RequirementsList:
-    path: Path
-    lines: list[RequirementLine] = field(default_factory=list)
+class RequirementsList(Record):
+    __slots__ = ("path", "lines")
+
+    def __init__(self, path: Path, lines: list[RequirementLine] | None = None) -> None:
+        self.path = path
+        self.lines = [] if lines is None else lines
 
     @property
     def requirements(self) -> list[RequirementLine]:
@@ -117,7 +121,7 @@ def classify_requirement(text: str, path: Path, span: Span) -> RequirementLine:
         return RequirementLine(path, span, stripped, "invalid", error=f"unknown pip option {option!r}")
     try:
         requirement = _parse_requirement(stripped)
-    except InvalidRequirement as error:
+    except ValueError as error:  # packaging's InvalidRequirement
         if _looks_like_location(stripped):
             return RequirementLine(path, span, stripped, "location", option_value=stripped.split(";")[0].strip())
         return RequirementLine(path, span, stripped, "invalid", error=_first_line(str(error)))
@@ -194,15 +198,17 @@ _CONDA_SPEC = re.compile(
 _BRACKET_VERSION = re.compile(r"version\s*=\s*['\"]?([^'\",\]]+)")
 
 
-@dataclass(frozen=True)
-class CondaSpec:
+class CondaSpec(Record):
     """A conda MatchSpec such as ``python=3.8.10``, ``conda-forge::numpy>=1.2`` or ``pip``."""
 
-    text: str
-    name: str
-    version: str | None  # the version constraint text, e.g. "=3.8.10", ">=1.2", "3.8.*"
-    channel: str | None
-    span: Span
+    __slots__ = ("text", "name", "version", "channel", "span")
+
+    def __init__(self, text: str, name: str, version: str | None, channel: str | None, span: Span) -> None:
+        self.text = text
+        self.name = name
+        self.version = version  # the version constraint text, e.g. "=3.8.10", ">=1.2", "3.8.*"
+        self.channel = channel
+        self.span = span
 
     @property
     def exact_version(self) -> str | None:
@@ -233,15 +239,18 @@ def parse_conda_spec(text: str, span: Span) -> CondaSpec | None:
     return CondaSpec(text, match.group("name").lower(), version, match.group("channel"), span)
 
 
-@dataclass
-class CondaEnv:
-    path: Path
-    name: str | None
-    channels: list[tuple[str, Span]]
-    specs: list[CondaSpec]
-    pip: RequirementsList | None
-    pip_span: Span | None
-    problems: list[tuple[str, Span]]
+class CondaEnv(Record):
+    __slots__ = ("path", "name", "channels", "specs", "pip", "pip_span", "problems")
+
+    def __init__(self, path: Path, name: str | None, channels: list[tuple[str, Span]], specs: list[CondaSpec],
+                 pip: RequirementsList | None, pip_span: Span | None, problems: list[tuple[str, Span]]) -> None:
+        self.path = path
+        self.name = name
+        self.channels = channels
+        self.specs = specs
+        self.pip = pip
+        self.pip_span = pip_span
+        self.problems = problems
 
     @property
     def python(self) -> CondaSpec | None:
@@ -297,14 +306,18 @@ def _pip_list(document: Any, raw: Any, key: tuple, path: Path) -> RequirementsLi
 
 # --- python_env.yaml ----------------------------------------------------------------------------
 
-@dataclass
-class PythonEnv:
-    path: Path
-    python: str | None
-    python_span: Span | None
-    build_dependencies: RequirementsList
-    dependencies: RequirementsList
-    problems: list[tuple[str, Span]]
+class PythonEnv(Record):
+    __slots__ = ("path", "python", "python_span", "build_dependencies", "dependencies", "problems")
+
+    def __init__(self, path: Path, python: str | None, python_span: Span | None,
+                 build_dependencies: RequirementsList, dependencies: RequirementsList,
+                 problems: list[tuple[str, Span]]) -> None:
+        self.path = path
+        self.python = python
+        self.python_span = python_span
+        self.build_dependencies = build_dependencies
+        self.dependencies = dependencies
+        self.problems = problems
 
 
 def python_env_from_yaml(document: Any, path: Path) -> PythonEnv:

@@ -1,0 +1,90 @@
+"""The fast path of ``parse_requirement`` agrees with ``packaging.requirements.Requirement``.
+
+Agreement means: both reject the line, or both accept it with the same name, extras,
+specifiers, URL and marker. Checked on every requirement line of the real-models corpus and
+of this repository's corpus, and on generated lines around the edges of the common shape.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import yaml
+from packaging.requirements import Requirement
+
+from modellint.analyzer.pep508 import SimpleRequirement, parse_requirement
+from tests.conftest import SHARED
+
+REPO = Path(__file__).resolve().parents[2]
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+
+NAMES = ["a", "Foo_Bar", "x.y-z", "1abc", "-x", "x-", "x.", "é", "a b", "scikit-learn"]
+EXTRAS = ["", "[]", "[a]", "[a,b]", "[ a , b ]", "[a,]", "[,a]", "[a b]", "[a", "[a_b.c-d]", " [a]"]
+SPECIFIERS = [
+    "", "==1", ">=1,<2", " >= 1 , < 2 ", "==1.*", "!=1.*", "~=1", "~=1.0", "===x y", "===x", "==1.0+local",
+    ">1.0+local", "==1,", ",==1", "==1,,<2", "==1, ==1", "=1", "==", "== 1", "==1 2", "<=1.0a1", "(==1)",
+    " (==1)", "==1;", "==1 ; python_version>'3'", ";python_version>'3'", " @ https://h/p.whl",
+    "@https://h/p.whl ; os_name=='nt'", "==1\u00a0", "==1\t", "==1.0.*.post1", ">=1.0.dev0", "==v1", "==1 #x",
+    "<>1", "== 1.0 , != 1.5", "==1[", "==1@x", "~=1.0.*",
+]
+
+
+def outcome(parse, text: str) -> tuple:
+    try:
+        requirement = parse(text)
+    except ValueError:
+        return ("invalid",)
+    marker = str(requirement.marker) if requirement.marker is not None else None
+    return (requirement.name, set(requirement.extras), str(requirement.specifier), requirement.url, marker)
+
+
+def corpus_lines() -> list[str]:
+    lines: set[str] = set()
+    for root in (SHARED / "real-models", REPO / "corpus"):
+        for path in root.rglob("requirements.txt"):
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+                content = _COMMENT.sub("", line).strip()
+                if content and not content.startswith("-"):
+                    lines.add(content)
+        for path in root.rglob("conda.yaml"):
+            try:
+                document = yaml.safe_load(path.read_text(encoding="utf-8", errors="replace"))
+            except yaml.YAMLError:
+                continue
+            for dependency in (document or {}).get("dependencies", []) if isinstance(document, dict) else []:
+                if isinstance(dependency, dict):
+                    lines.update(str(item) for item in dependency.get("pip", None) or [])
+    return sorted(lines)
+
+
+def test_corpus_lines_parse_as_packaging_parses_them() -> None:
+    lines = corpus_lines()
+    assert len(lines) > 300
+    assert [text for text in lines if outcome(parse_requirement, text) != outcome(Requirement, text)] == []
+    valid = [text for text in lines if outcome(Requirement, text) != ("invalid",)]
+    fast = [text for text in valid if isinstance(parse_requirement(text), SimpleRequirement)]
+    assert len(fast) > 0.9 * len(valid)
+
+
+def test_generated_lines_parse_as_packaging_parses_them() -> None:
+    lines = [f"{name}{extras}{specifier}" for name, extras, specifier in itertools.product(NAMES, EXTRAS, SPECIFIERS)]
+    assert [text for text in lines if outcome(parse_requirement, text) != outcome(Requirement, text)] == []
+    outcomes = {outcome(Requirement, text) == ("invalid",) for text in lines}
+    assert outcomes == {True, False}  # the product holds both valid and invalid lines
+
+
+def test_the_common_shape_takes_the_fast_path() -> None:
+    for text in ["mlflow==3.1.0", "scikit-learn>=1.3,<2", "pandas[performance] ~= 2.2", "cloudpickle"]:
+        assert isinstance(parse_requirement(text), SimpleRequirement), text
+
+
+def test_a_marker_or_url_goes_to_packaging() -> None:
+    assert not isinstance(parse_requirement("a; python_version < '3.11'"), SimpleRequirement)
+    assert parse_requirement("a @ https://h/a-1.0-py3-none-any.whl").url == "https://h/a-1.0-py3-none-any.whl"
+
+
+def test_a_fast_path_requirement_prints_as_packaging_prints_it() -> None:
+    for text in ["Foo_Bar [b, a] >=1,<2", "x", "x[]", "y===abc"]:
+        assert str(parse_requirement(text)) == str(Requirement(text))
