@@ -1,5 +1,7 @@
 """The standard library's top-level modules per CPython 3.x version, from stdlib-list's data.
 
+The data is compiled into :mod:`.stdlib_names` by scripts/build_stdlib.py, so start-up does not
+import stdlib-list, and the answer does not depend on which stdlib-list release is installed.
 Its own module, outside the knowledge base package, because judging a lone pickle (ML302) needs
 it and nothing else of the knowledge base.
 """
@@ -8,9 +10,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from modellint.analyzer.stdlib_names import NAMES
+
 # What changed at the top level of the standard library, per minor version. Used to derive a
-# version the installed stdlib-list has no data for (older releases of it stop at 3.12), and
-# checked against stdlib-list's own data by the tests.
+# version stdlib-list had no data for, and checked against its data by the tests.
 _STDLIB_ADDED = {
     (3, 11): {"tomllib", "_tokenize", "_typing"},
     (3, 12): {"_pydatetime", "_pylong", "_sha2", "_wmi"},
@@ -30,24 +33,6 @@ _STDLIB_REMOVED = {
     },
     (3, 14): {"_compression"},
 }
-# Noise in stdlib-list's data: a conda build's sysconfig modules and a stray "lib" (3.9), and the
-# regression-test package, which sys.stdlib_module_names leaves out too.
-_NOT_STDLIB = {"lib", "test", "_sysconfigdata_x86_64_conda_cos6_linux_gnu", "_sysconfigdata_x86_64_conda_linux_gnu"}
-
-
-def _stdlib_list_versions() -> list[tuple[int, int]]:
-    import stdlib_list
-
-    return sorted(tuple(int(p) for p in v.split(".")[:2]) for v in stdlib_list.short_versions if v.startswith("3."))
-
-
-@lru_cache(maxsize=None)
-def _stdlib_list_data(python: tuple[int, int]) -> frozenset[str]:
-    import stdlib_list
-
-    return frozenset(m.split(".")[0] for m in stdlib_list.stdlib_list(f"{python[0]}.{python[1]}")) - _NOT_STDLIB
-
-
 def _derive_stdlib(names: frozenset[str], start: tuple[int, int], target: tuple[int, int]) -> frozenset[str]:
     """Walk the change tables from version ``start`` (whose names are given) to ``target``."""
     result, minor = set(names), start[1]
@@ -64,19 +49,13 @@ def _derive_stdlib(names: frozenset[str], start: tuple[int, int], target: tuple[
 def stdlib_modules(python: tuple[int, int]) -> frozenset[str]:
     """Top-level standard-library module names of CPython ``python`` (3.x).
 
-    From stdlib-list's data for that version; a module it lists for both neighbouring versions
-    is kept too (its 3.9 file misses ``_json``, ``pyexpat``...). A version it has no data for is
-    derived from the nearest one it has with the change tables above.
+    A version stdlib-list has no data for is derived from the nearest one it has with the
+    change tables above.
     """
-    python = (int(python[0]), int(python[1]))
-    if python[0] != 3:
-        raise ValueError(f"no standard-library data for Python {python[0]}.{python[1]}")
-    covered = _stdlib_list_versions()
-    if python not in covered:
-        nearest = min(covered, key=lambda v: (abs(v[1] - python[1]), v))
-        return _derive_stdlib(stdlib_modules(nearest), nearest, python)
-    names = set(_stdlib_list_data(python))
-    before, after = (3, python[1] - 1), (3, python[1] + 1)
-    if before in covered and after in covered:
-        names |= _stdlib_list_data(before) & _stdlib_list_data(after)
-    return frozenset(names)
+    major, minor = int(python[0]), int(python[1])
+    if major != 3:
+        raise ValueError(f"no standard-library data for Python {major}.{minor}")
+    if minor in NAMES:
+        return frozenset(NAMES[minor])
+    nearest = min(NAMES, key=lambda covered: (abs(covered - minor), covered))
+    return _derive_stdlib(frozenset(NAMES[nearest]), (3, nearest), (3, minor))

@@ -1,0 +1,44 @@
+"""The compiled standard-library table is what scripts/build_stdlib.py makes of stdlib-list."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+from modellint.analyzer.stdlib_names import NAMES
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _build_script():
+    spec = importlib.util.spec_from_file_location("build_stdlib", REPO / "scripts" / "build_stdlib.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_table_matches_the_installed_stdlib_list() -> None:
+    built = _build_script().top_level_names()
+    shared = built.keys() & NAMES.keys()
+    assert {8, 9, 10, 11, 12} <= shared
+    assert {minor: frozenset(NAMES[minor]) for minor in shared} == {minor: built[minor] for minor in shared}
+
+
+def test_the_table_is_sorted_and_rendered_as_the_script_renders_it() -> None:
+    script = _build_script()
+    names = {minor: frozenset(modules) for minor, modules in NAMES.items()}
+    assert all(list(modules) == sorted(modules) for modules in NAMES.values())
+    rendered = script.render(names).split("\n", 4)[4]  # past the line naming the stdlib-list release
+    assert (REPO / "modellint" / "analyzer" / "stdlib_names.py").read_text().split("\n", 4)[4] == rendered
+
+
+def test_linting_does_not_import_stdlib_list(tmp_path) -> None:
+    import subprocess
+
+    model = REPO / "corpus" / "models" / "ml103-conda-defaults"
+    probe = ("import sys; from modellint.cli import main\n"
+             "try:\n    main([sys.argv[1], '--exit-zero'])\nexcept SystemExit:\n    pass\n"
+             "print('stdlib_list' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe, str(model)], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "False"
