@@ -7,12 +7,12 @@ the wrong type are errors, so a typo never silently disables a check.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from modellint.analyzer.files import is_dir, is_file
 from modellint.findings import Severity
+from modellint.record import Record
 
 CONFIG_FILE = "modellint.toml"
 PYPROJECT = "pyproject.toml"
@@ -22,23 +22,31 @@ class ConfigError(Exception):
     """An invalid configuration file or value: a usage error (exit 2)."""
 
 
-@dataclass
-class Settings:
-    select: list[str] | None = None
-    extend_select: list[str] = field(default_factory=list)
-    ignore: list[str] = field(default_factory=list)
-    per_path_ignores: dict[str, list[str]] = field(default_factory=dict)
-    fail_on: Severity = Severity.WARNING
-    exit_zero: bool = False
-    format: str | None = None
-    output_file: Path | None = None
-    statistics: bool = False
-    fix: bool = False
-    unsafe_fixes: bool = False
-    show_fixes: bool = False
-    jobs: int | None = None
-    python: Path | None = None
-    config_path: Path | None = None  # where these settings came from, if anywhere
+class Settings(Record):
+    __slots__ = ("select", "extend_select", "ignore", "per_path_ignores", "fail_on", "exit_zero", "format",
+                 "output_file", "statistics", "fix", "unsafe_fixes", "show_fixes", "jobs", "python", "config_path")
+
+    def __init__(self, select: list[str] | None = None, extend_select: list[str] | None = None,
+                 ignore: list[str] | None = None, per_path_ignores: dict[str, list[str]] | None = None,
+                 fail_on: Severity = Severity.WARNING, exit_zero: bool = False, format: str | None = None,
+                 output_file: Path | None = None, statistics: bool = False, fix: bool = False,
+                 unsafe_fixes: bool = False, show_fixes: bool = False, jobs: int | None = None,
+                 python: Path | None = None, config_path: Path | None = None) -> None:
+        self.select = select
+        self.extend_select = [] if extend_select is None else extend_select
+        self.ignore = [] if ignore is None else ignore
+        self.per_path_ignores = {} if per_path_ignores is None else per_path_ignores
+        self.fail_on = fail_on
+        self.exit_zero = exit_zero
+        self.format = format
+        self.output_file = output_file
+        self.statistics = statistics
+        self.fix = fix
+        self.unsafe_fixes = unsafe_fixes
+        self.show_fixes = show_fixes
+        self.jobs = jobs
+        self.python = python
+        self.config_path = config_path  # where these settings came from, if anywhere
 
 
 _LIST_KEYS = {"select", "extend-select", "ignore"}

@@ -6,13 +6,13 @@ import os
 import re
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modellint.analyzer.files import read_text
 from modellint.findings import Finding
+from modellint.record import Record
 from modellint.rules import ENTRIES_BY_CODE, Rule
 from modellint.selection import RuleSelection, SelectorError, expand
 from modellint.targets import Target
@@ -25,20 +25,27 @@ _SUPPRESSION = re.compile(r"#\s*modellint:\s*ignore(?:\[([^\]]*)\])?", re.IGNORE
 _PARALLEL_THRESHOLD = 48
 
 
-@dataclass(frozen=True)
-class TargetFailure:
+class TargetFailure(Record):
     """An internal error while linting one target; the run goes on without it."""
 
-    target: Target
-    message: str
+    __slots__ = ("target", "message")
+
+    def __init__(self, target: Target, message: str) -> None:
+        self.target = target
+        self.message = message
 
 
-@dataclass
-class Report:
-    targets: list[Target] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    failures: list[TargetFailure] = field(default_factory=list)
-    projects_without_checks: list[Target] = field(default_factory=list)  # no save/log call found
+class Report(Record):
+    __slots__ = ("targets", "findings", "failures", "projects_without_checks")
+
+    def __init__(self, targets: list[Target] | None = None, findings: list[Finding] | None = None,
+                 failures: list[TargetFailure] | None = None,
+                 projects_without_checks: list[Target] | None = None) -> None:
+        self.targets = [] if targets is None else targets
+        self.findings = [] if findings is None else findings
+        self.failures = [] if failures is None else failures
+        # No save/log call found in these projects.
+        self.projects_without_checks = [] if projects_without_checks is None else projects_without_checks
 
 
 def lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelection, base: Path) -> tuple[list[Finding], TargetFailure | None]:

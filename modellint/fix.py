@@ -13,11 +13,11 @@ import difflib
 import os
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from modellint.analyzer.files import read_text
 from modellint.findings import Applicability, Edit, Finding, Fix, Span
+from modellint.record import Record
 
 _BOM = "\ufeff"
 
@@ -92,28 +92,36 @@ def make_fix(title: str, edit: Edit | None, applicability: Applicability = Appli
     return Fix(title, (edit,), applicability) if edit is not None else None
 
 
-@dataclass(frozen=True)
-class AppliedFix:
-    code: str
-    title: str
-    paths: tuple[Path, ...]
+class AppliedFix(Record):
+    __slots__ = ("code", "title", "paths")
+
+    def __init__(self, code: str, title: str, paths: tuple[Path, ...]) -> None:
+        self.code = code
+        self.title = title
+        self.paths = paths
 
 
-@dataclass
-class FixPlan:
+class FixPlan(Record):
     """What a pass of fixes would write: each file's old and new text, and the fixes taken."""
 
-    files: dict[Path, tuple[str | None, str]] = field(default_factory=dict)  # path -> (old, new)
-    fixes: list[AppliedFix] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    __slots__ = ("files", "fixes", "errors")
+
+    def __init__(self, files: dict[Path, tuple[str | None, str]] | None = None, fixes: list[AppliedFix] | None = None,
+                 errors: list[str] | None = None) -> None:
+        self.files = {} if files is None else files  # path -> (old, new)
+        self.fixes = [] if fixes is None else fixes
+        self.errors = [] if errors is None else errors
 
 
-@dataclass
-class FixResult:
-    applied: int = 0
-    files: dict[Path, int] = field(default_factory=dict)  # path -> fixes applied to it
-    fixes: list[AppliedFix] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+class FixResult(Record):
+    __slots__ = ("applied", "files", "fixes", "errors")
+
+    def __init__(self, applied: int = 0, files: dict[Path, int] | None = None, fixes: list[AppliedFix] | None = None,
+                 errors: list[str] | None = None) -> None:
+        self.applied = applied
+        self.files = {} if files is None else files  # path -> fixes applied to it
+        self.fixes = [] if fixes is None else fixes
+        self.errors = [] if errors is None else errors
 
 
 def applicable(finding: Finding, *, unsafe: bool) -> bool:

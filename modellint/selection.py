@@ -5,9 +5,9 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from modellint.record import Record
 from modellint.rules import ENTRIES_BY_NAME, RULE_TABLE, Rule, rule_class
 
 
@@ -36,12 +36,15 @@ def expand_all(selectors: Iterable[str]) -> frozenset[str]:
     return frozenset(codes)
 
 
-@dataclass(frozen=True)
-class RuleSelection:
-    select: Sequence[str] | None = None
-    extend_select: Sequence[str] = ()
-    ignore: Sequence[str] = ()
-    per_path_ignores: dict[str, Sequence[str]] = field(default_factory=dict)
+class RuleSelection(Record):
+    __slots__ = ("select", "extend_select", "ignore", "per_path_ignores")
+
+    def __init__(self, select: Sequence[str] | None = None, extend_select: Sequence[str] = (),
+                 ignore: Sequence[str] = (), per_path_ignores: dict[str, Sequence[str]] | None = None) -> None:
+        self.select = select
+        self.extend_select = extend_select
+        self.ignore = ignore
+        self.per_path_ignores = {} if per_path_ignores is None else per_path_ignores
 
     def enabled_codes(self) -> frozenset[str]:
         base = expand_all(self.select) if self.select is not None else expand("ALL")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from modellint.analyzer.files import MLMODEL
+from modellint.record import Record
 
 # Directories that never hold a model worth linting and can be huge.
 _SKIPPED_DIRS = frozenset({
@@ -19,10 +19,12 @@ class TargetError(Exception):
     """A path that cannot be linted: a usage error (exit 2)."""
 
 
-@dataclass(frozen=True, order=True)
-class Target:
-    kind: str  # "model", "project" or "file" (a serialized file outside any model dir)
-    path: Path
+class Target(Record):
+    __slots__ = ("kind", "path")
+
+    def __init__(self, kind: str, path: Path) -> None:
+        self.kind = kind  # "model", "project" or "file" (a serialized file outside any model dir)
+        self.path = path
 
 
 def discover(paths: list[Path]) -> list[Target]:

@@ -29,34 +29,42 @@ xdis 6.3.0 (no cache sizes, so 3.14 is identified by its opcode set and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from modellint.record import Record
 
 
-@dataclass(frozen=True)
-class CodeFacts:
+class CodeFacts(Record):
     """What the code object's arguments say; ``problem`` is set when the bytecode is unreadable."""
 
-    qualname: str | None
-    imports: tuple[str, ...]
-    names: tuple[str, ...]
-    python_minors: tuple[tuple[int, int], ...]
-    problem: str | None = None
-    dynamic_imports: tuple[str, ...] = ()
-    opaque_dynamic_import: bool = False
+    __slots__ = ("qualname", "imports", "names", "python_minors", "problem", "dynamic_imports",
+                 "opaque_dynamic_import")
+
+    def __init__(self, qualname: str | None, imports: tuple[str, ...], names: tuple[str, ...],
+                 python_minors: tuple[tuple[int, int], ...], problem: str | None = None,
+                 dynamic_imports: tuple[str, ...] = (), opaque_dynamic_import: bool = False) -> None:
+        self.qualname = qualname
+        self.imports = imports
+        self.names = names
+        self.python_minors = python_minors
+        self.problem = problem
+        self.dynamic_imports = dynamic_imports
+        self.opaque_dynamic_import = opaque_dynamic_import
 
 
-@dataclass(frozen=True)
-class _Layout:
+class _Layout(Record):
     """Where the fields ``CodeType(...)`` needs sit in its argument tuple."""
 
-    code: int
-    consts: int
-    names: int
-    varnames: int
-    name: int
-    qualname: int | None
-    linetable: int
-    minors: tuple[tuple[int, int], ...]
+    __slots__ = ("code", "consts", "names", "varnames", "name", "qualname", "linetable", "minors")
+
+    def __init__(self, code: int, consts: int, names: int, varnames: int, name: int, qualname: int | None,
+                 linetable: int, minors: tuple[tuple[int, int], ...]) -> None:
+        self.code = code
+        self.consts = consts
+        self.names = names
+        self.varnames = varnames
+        self.name = name
+        self.qualname = qualname
+        self.linetable = linetable
+        self.minors = minors
 
 
 _LAYOUTS = {
@@ -71,28 +79,33 @@ _LAYOUTS = {
 }
 
 
-@dataclass(frozen=True)
-class _Opcodes:
-    import_name: int
-    extended_arg: int
-    resume: int | None  # every 3.11+ code object runs RESUME before its body
-    defined: frozenset[int]
-    caches: dict[int, int] | None  # inline cache units after each opcode; None: not checked
-    loads: _NameLoads
+class _Opcodes(Record):
+    __slots__ = ("import_name", "extended_arg", "resume", "defined", "caches", "loads")
+
+    def __init__(self, import_name: int, extended_arg: int, resume: int | None, defined: frozenset[int],
+                 caches: dict[int, int] | None, loads: _NameLoads) -> None:
+        self.import_name = import_name
+        self.extended_arg = extended_arg
+        self.resume = resume  # every 3.11+ code object runs RESUME before its body
+        self.defined = defined
+        self.caches = caches  # inline cache units after each opcode; None: not checked
+        self.loads = loads
 
 
-@dataclass(frozen=True)
-class _NameLoads:
+class _NameLoads(Record):
     """The opcodes that push a named callable, and how their argument indexes the name tables.
 
     From 3.11 LOAD_GLOBAL's low bit (and from 3.12 LOAD_ATTR's) is a flag, so the
     ``co_names`` index is ``argument >> 1``; LOAD_FAST indexes ``co_varnames``.
     """
 
-    load_const: int
-    push_null: int | None
-    by_name: dict[int, int]  # opcode -> right shift of the argument into co_names
-    load_fast: int
+    __slots__ = ("load_const", "push_null", "by_name", "load_fast")
+
+    def __init__(self, load_const: int, push_null: int | None, by_name: dict[int, int], load_fast: int) -> None:
+        self.load_const = load_const
+        self.push_null = push_null
+        self.by_name = by_name  # opcode -> right shift of the argument into co_names
+        self.load_fast = load_fast
 
 
 _LOADS_38 = _NameLoads(100, None, {116: 0, 106: 0, 160: 0, 101: 0}, 124)  # also 3.9 and 3.10
@@ -174,11 +187,13 @@ def analyse_code_args(args: tuple[object, ...]) -> CodeFacts:
     return CodeFacts(qualname, tuple(imports), names, tuple(minors), problem, tuple(dynamic), opaque)
 
 
-@dataclass(frozen=True)
-class _NameTables:
-    names: tuple[str, ...]
-    varnames: tuple[object, ...]
-    consts: tuple[object, ...]
+class _NameTables(Record):
+    __slots__ = ("names", "varnames", "consts")
+
+    def __init__(self, names: tuple[str, ...], varnames: tuple[object, ...], consts: tuple[object, ...]) -> None:
+        self.names = names
+        self.varnames = varnames
+        self.consts = consts
 
 
 def _tuple(value: object) -> tuple[object, ...]:

@@ -8,17 +8,16 @@ requirement that brings it in: ``yaml`` <- ``mlflow -> mlflow-skinny -> pyyaml``
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cached_property
 
 from modellint.analyzer.knowledge import KnowledgeBase, guess_distribution
 from modellint.analyzer.requirements import RequirementLine, normalize_name
+from modellint.record import Record
 
 DEFAULT_PYTHON = (3, 11)
 
 
-@dataclass(frozen=True)
-class Provision:
+class Provision(Record):
     """How the environment provides a module.
 
     ``chain`` is the path of distributions from a declared requirement to the one that holds
@@ -26,8 +25,11 @@ class Provision:
     does not know the distribution and its name merely matches the module's.
     """
 
-    chain: tuple[str, ...]
-    guessed: bool = False
+    __slots__ = ("chain", "guessed")
+
+    def __init__(self, chain: tuple[str, ...], guessed: bool = False) -> None:
+        self.chain = chain
+        self.guessed = guessed
 
     @property
     def direct(self) -> bool:

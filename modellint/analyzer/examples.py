@@ -26,7 +26,6 @@ import json
 import math
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
@@ -48,6 +47,7 @@ from modellint.analyzer.signature import (
     strict_values_problem,
     value_problem,
 )
+from modellint.record import Record
 
 EXAMPLE_TYPES = ("dataframe", "ndarray", "json_object", "sparse_matrix_csr", "sparse_matrix_csc")
 SERVING_FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
@@ -56,30 +56,34 @@ LLM_KEYS = ("messages", "prompt", "input")
 JsonPath = tuple  # keys and indices from the document root to a value
 
 
-@dataclass(frozen=True)
-class ExampleProblem:
+class ExampleProblem(Record):
     """An example file MLflow cannot read at all (missing, not JSON, unknown layout)."""
 
-    message: str
-    file: Path
-    line: int = 1
-    missing: bool = False  # the file MLmodel names is absent (ML003 reports that)
-    mlmodel_key: tuple[str, ...] = ()  # for problems in MLmodel itself: the key at fault
+    __slots__ = ("message", "file", "line", "missing", "mlmodel_key")
+
+    def __init__(self, message: str, file: Path, line: int = 1, missing: bool = False,
+                 mlmodel_key: tuple[str, ...] = ()) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.missing = missing  # the file MLmodel names is absent (ML003 reports that)
+        self.mlmodel_key = mlmodel_key  # for problems in MLmodel itself: the key at fault
 
 
-@dataclass(frozen=True)
-class Mismatch:
+class Mismatch(Record):
     """A value or column of an example that MLflow's enforcement rejects."""
 
-    message: str
-    file: Path
-    line: int
-    column: str | int | None
-    value: Any
+    __slots__ = ("message", "file", "line", "column", "value")
+
+    def __init__(self, message: str, file: Path, line: int, column: str | int | None, value: Any) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.column = column
+        self.value = value
 
 
-@dataclass(frozen=True)
-class Payload:
+class Payload(Record):
     """One example file, reduced to what MLflow hands to schema enforcement.
 
     ``form`` says how MLflow reads ``data``: ``dataframe_split``, ``dataframe_records``,
@@ -87,20 +91,26 @@ class Payload:
     ``sparse``.
     """
 
-    file: Path
-    form: str
-    data: Any
-    data_at: JsonPath
-    params: Any
-    params_at: JsonPath
-    positions: JsonPositions
+    __slots__ = ("file", "form", "data", "data_at", "params", "params_at", "positions")
+
+    def __init__(self, file: Path, form: str, data: Any, data_at: JsonPath, params: Any, params_at: JsonPath,
+                 positions: JsonPositions) -> None:
+        self.file = file
+        self.form = form
+        self.data = data
+        self.data_at = data_at
+        self.params = params
+        self.params_at = params_at
+        self.positions = positions
 
 
-@dataclass(frozen=True)
-class Example:
-    payloads: tuple[Payload, ...]
-    # Models whose signature came from type hints skip MLflow's data parsing entirely.
-    signature_from_type_hint: bool = False
+class Example(Record):
+    __slots__ = ("payloads", "signature_from_type_hint")
+
+    def __init__(self, payloads: tuple[Payload, ...], signature_from_type_hint: bool = False) -> None:
+        self.payloads = payloads
+        # Models whose signature came from type hints skip MLflow's data parsing entirely.
+        self.signature_from_type_hint = signature_from_type_hint
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,14 +285,16 @@ def _serving_payload(path: Path, data: Any, positions: JsonPositions) -> tuple[P
 # Checking
 
 
-@dataclass(frozen=True)
-class _Fault:
+class _Fault(Record):
     """A mismatch before it knows its file: message, JSON path, column and value."""
 
-    message: str
-    at: JsonPath
-    column: str | int | None = None
-    value: Any = None
+    __slots__ = ("message", "at", "column", "value")
+
+    def __init__(self, message: str, at: JsonPath, column: str | int | None = None, value: Any = None) -> None:
+        self.message = message
+        self.at = at
+        self.column = column
+        self.value = value
 
 
 def check_example(signature: Signature, example: Example) -> list[Mismatch]:
@@ -343,17 +355,21 @@ def _data_faults(form: str, data: Any, at: JsonPath, schema: Schema) -> list[_Fa
 # --- data frames -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Column:
-    key: str | int
-    values: list[Any]
-    paths: list[JsonPath]
+class _Column(Record):
+    __slots__ = ("key", "values", "paths")
+
+    def __init__(self, key: str | int, values: list[Any], paths: list[JsonPath]) -> None:
+        self.key = key
+        self.values = values
+        self.paths = paths
 
 
-@dataclass(frozen=True)
-class _Frame:
-    columns: list[_Column]
-    columns_at: JsonPath  # where the column names are written
+class _Frame(Record):
+    __slots__ = ("columns", "columns_at")
+
+    def __init__(self, columns: list[_Column], columns_at: JsonPath) -> None:
+        self.columns = columns
+        self.columns_at = columns_at  # where the column names are written
 
     def get(self, key: str | int) -> _Column | None:
         return next((column for column in self.columns if column.key == key), None)

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import errno
-from dataclasses import dataclass
 from pathlib import Path
+
+from modellint.record import Record
 
 MLMODEL = "MLmodel"  # the file that makes a directory an MLflow model
 
 MAX_TEXT_BYTES = 16 * 1024 * 1024  # no MLflow metadata file comes close; bigger is not ours
 
 
-@dataclass(frozen=True)
-class ReadProblem:
-    path: Path
-    message: str
+class ReadProblem(Record):
+    __slots__ = ("path", "message")
+
+    def __init__(self, path: Path, message: str) -> None:
+        self.path = path
+        self.message = message
 
 
 def read_text(path: Path) -> tuple[str | None, ReadProblem | None]:

@@ -20,13 +20,13 @@ rules only decide what to report:
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from modellint.analyzer.environment import Provision
 from modellint.analyzer.imports import ImportFact
 from modellint.analyzer.knowledge import GENERIC_MODULES, guess_distribution, normalize, stdlib_modules
+from modellint.record import Record
 
 if TYPE_CHECKING:
     from modellint.analyzer.model_dir import ModelDir
@@ -50,14 +50,17 @@ class Kind(enum.Enum):
     NOT_CHECKED = "not-checked"  # mlflow itself with no mlflow requirement: ML105's finding
 
 
-@dataclass(frozen=True)
-class Resolution:
-    module: str  # the module looked up (a from-import of a namespace checks each name below it)
-    kind: Kind
-    provision: Provision | None = None
-    bundled_as: str | None = None  # FLATTENED: the code-dir entry the import's tail names
-    suggestion: str | None = None  # MISSING: the distribution to add (never a squatter)
-    guessed: bool = False  # MISSING: the suggestion is a normalised-name guess
+class Resolution(Record):
+    __slots__ = ("module", "kind", "provision", "bundled_as", "suggestion", "guessed")
+
+    def __init__(self, module: str, kind: Kind, provision: Provision | None = None, bundled_as: str | None = None,
+                 suggestion: str | None = None, guessed: bool = False) -> None:
+        self.module = module  # the module looked up (a from-import of a namespace checks each name below it)
+        self.kind = kind
+        self.provision = provision
+        self.bundled_as = bundled_as  # FLATTENED: the code-dir entry the import's tail names
+        self.suggestion = suggestion  # MISSING: the distribution to add (never a squatter)
+        self.guessed = guessed  # MISSING: the suggestion is a normalised-name guess
 
 
 def stdlib_pythons(top_level: str) -> tuple[tuple[int, int], ...]:
@@ -171,11 +174,13 @@ def distribution_label(resolution: Resolution) -> str:
     return f"{name} (a name guess: the knowledge base does not know this module)" if resolution.guessed else name
 
 
-@dataclass(frozen=True)
-class CheckedImport:
-    fact: ImportFact
-    resolution: Resolution
-    repeats: int = 0  # further imports of the same module in the same file, not reported again
+class CheckedImport(Record):
+    __slots__ = ("fact", "resolution", "repeats")
+
+    def __init__(self, fact: ImportFact, resolution: Resolution, repeats: int = 0) -> None:
+        self.fact = fact
+        self.resolution = resolution
+        self.repeats = repeats  # further imports of the same module in the same file, not reported again
 
 
 def checked_imports(model: ModelDir) -> list[CheckedImport]:

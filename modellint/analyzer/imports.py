@@ -33,12 +33,12 @@ import io
 import re
 import tokenize
 import warnings
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from modellint.findings import Span
+from modellint.record import Record
 
 __all__ = ["CallFact", "ImportFact", "ModuleScan", "UrlLiteral", "resolve_relative", "scan_file", "scan_source"]
 
@@ -54,25 +54,30 @@ _TYPE_CHECKING_FLAGS = frozenset({"typing.TYPE_CHECKING", "typing_extensions.TYP
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 
 
-@dataclass(frozen=True)
-class ImportFact:
+class ImportFact(Record):
     """One module an import statement or call loads, and the context it runs in."""
 
-    module: str  # absolute dotted name; an unresolvable relative import keeps its leading dots
-    path: Path
-    span: Span  # 1-based line/column, end
-    lazy: bool  # inside a function/method body (runs only when called)
-    optional: bool  # in a try body whose ImportError/ModuleNotFoundError handler falls back
-    type_checking: bool  # under `if TYPE_CHECKING:` (never runs)
-    dynamic: bool  # importlib.import_module("x") / __import__("x") with a literal name
-    level: int = 0  # relative-import level as written (0 = absolute)
-    names: tuple[str, ...] = ()  # names imported by `from m import a, b` ("*" for a star import)
-    origin: str = ""  # for by-value pickled code: the function's qualified name (no source lines)
-    # `if sys.version_info >= (3, 11):` and its else branch: (operator, version) it runs under.
-    python: tuple[tuple[str, tuple[int, ...]], ...] = ()
-    # In the handler of a guarded try (`except ImportError: import tomli`): the modules of the try
-    # body; this import runs only when one of them is missing.
-    fallback_for: tuple[str, ...] = ()
+    __slots__ = ("module", "path", "span", "lazy", "optional", "type_checking", "dynamic", "level", "names", "origin",
+                 "python", "fallback_for")
+
+    def __init__(self, module: str, path: Path, span: Span, lazy: bool, optional: bool, type_checking: bool,
+                 dynamic: bool, level: int = 0, names: tuple[str, ...] = (), origin: str = "",
+                 python: tuple[tuple[str, tuple[int, ...]], ...] = (), fallback_for: tuple[str, ...] = ()) -> None:
+        self.module = module  # absolute dotted name; an unresolvable relative import keeps its leading dots
+        self.path = path
+        self.span = span  # 1-based line/column, end
+        self.lazy = lazy  # inside a function/method body (runs only when called)
+        self.optional = optional  # in a try body whose ImportError/ModuleNotFoundError handler falls back
+        self.type_checking = type_checking  # under `if TYPE_CHECKING:` (never runs)
+        self.dynamic = dynamic  # importlib.import_module("x") / __import__("x") with a literal name
+        self.level = level  # relative-import level as written (0 = absolute)
+        self.names = names  # names imported by `from m import a, b` ("*" for a star import)
+        self.origin = origin  # for by-value pickled code: the function's qualified name (no source lines)
+        # `if sys.version_info >= (3, 11):` and its else branch: (operator, version) it runs under.
+        self.python = python
+        # In the handler of a guarded try (`except ImportError: import tomli`): the modules of the try
+        # body; this import runs only when one of them is missing.
+        self.fallback_for = fallback_for
 
     @property
     def resolved(self) -> bool:
@@ -104,8 +109,7 @@ def version_holds(python: tuple[int, ...], operator: str, version: tuple[int, ..
     return _COMPARE[operator](padded, version)
 
 
-@dataclass(frozen=True)
-class CallFact:
+class CallFact(Record):
     """A call whose callee is a name or an attribute chain.
 
     ``function`` is the dotted callee with its head resolved through the file's imports when it
@@ -114,37 +118,47 @@ class CallFact:
     (``pd.DataFrame(x).to_markdown()``). ``strings``/``keywords`` hold the literal string arguments.
     """
 
-    function: str
-    attribute: str
-    resolved: bool
-    span: Span
-    lazy: bool
-    type_checking: bool
-    strings: tuple[str, ...] = ()
-    keywords: tuple[tuple[str, str], ...] = ()
+    __slots__ = ("function", "attribute", "resolved", "span", "lazy", "type_checking", "strings", "keywords")
+
+    def __init__(self, function: str, attribute: str, resolved: bool, span: Span, lazy: bool, type_checking: bool,
+                 strings: tuple[str, ...] = (), keywords: tuple[tuple[str, str], ...] = ()) -> None:
+        self.function = function
+        self.attribute = attribute
+        self.resolved = resolved
+        self.span = span
+        self.lazy = lazy
+        self.type_checking = type_checking
+        self.strings = strings
+        self.keywords = keywords
 
 
-@dataclass(frozen=True)
-class UrlLiteral:
+class UrlLiteral(Record):
     """A string literal that is a URL (``socks5h://proxy:1080``, ``postgresql://...``)."""
 
-    value: str
-    span: Span
+    __slots__ = ("value", "span")
+
+    def __init__(self, value: str, span: Span) -> None:
+        self.value = value
+        self.span = span
 
 
-@dataclass(frozen=True)
-class ModuleScan:
+class ModuleScan(Record):
     """What one file (or one piece of by-value pickled code) imports and calls."""
 
-    path: Path
-    imports: tuple[ImportFact, ...]
-    dynamic_unknown: tuple[Span, ...]  # import_module(expr) / __import__(expr), expr not a literal
-    error: str | None  # why the file could not be analysed (syntax, nesting, decoding), with line
-    calls: tuple[CallFact, ...] = ()
-    urls: tuple[UrlLiteral, ...] = ()
-    # Modules the code reaches without importing them itself: the globals cloudpickle stores with
-    # a by-value function (`pd` -> pandas). Never counted as imports; used to attribute calls.
-    context_modules: tuple[str, ...] = ()
+    __slots__ = ("path", "imports", "dynamic_unknown", "error", "calls", "urls", "context_modules")
+
+    def __init__(self, path: Path, imports: tuple[ImportFact, ...], dynamic_unknown: tuple[Span, ...],
+                 error: str | None, calls: tuple[CallFact, ...] = (), urls: tuple[UrlLiteral, ...] = (),
+                 context_modules: tuple[str, ...] = ()) -> None:
+        self.path = path
+        self.imports = imports
+        self.dynamic_unknown = dynamic_unknown  # import_module(expr) / __import__(expr), expr not a literal
+        self.error = error  # why the file could not be analysed (syntax, nesting, decoding), with line
+        self.calls = calls
+        self.urls = urls
+        # Modules the code reaches without importing them itself: the globals cloudpickle stores with
+        # a by-value function (`pd` -> pandas). Never counted as imports; used to attribute calls.
+        self.context_modules = context_modules
 
     def imported_modules(self) -> frozenset[str]:
         return frozenset(fact.module for fact in self.imports if fact.resolved) | frozenset(self.context_modules)
@@ -400,10 +414,12 @@ class _Collector:
             self.urls.append(UrlLiteral(value, span))
 
 
-@dataclass(frozen=True)
-class _Argument:
-    literal: str | None  # the value of a string literal argument
-    dotted: str | None  # the dotted name of a Name/Attribute argument
+class _Argument(Record):
+    __slots__ = ("literal", "dotted")
+
+    def __init__(self, literal: str | None, dotted: str | None) -> None:
+        self.literal = literal  # the value of a string literal argument
+        self.dotted = dotted  # the dotted name of a Name/Attribute argument
 
 
 # ------------------------------------------------------------------------- stdlib ast front end

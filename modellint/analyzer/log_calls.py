@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import ast
 import os
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from modellint.findings import FILE_START, Span
+from modellint.record import Record
 
 
 class _Unknown:
@@ -54,17 +54,19 @@ _PATH_IDENTITIES = frozenset({
 })
 
 
-@dataclass(frozen=True)
-class Literal:
+class Literal(Record):
     """A value read from source: a str/int/float/bool/None, a tuple of Literals (list, tuple or
     set), a dict of str -> Literal, or :data:`UNKNOWN`; with where it is written."""
 
-    value: Any
-    path: Path
-    span: Span
-    # The value is a path built from the file's own location (``os.path.dirname(__file__)``,
-    # ``Path(__file__).parent / "src"``): absolute, and the same whatever the working directory.
-    anchored: bool = False
+    __slots__ = ("value", "path", "span", "anchored")
+
+    def __init__(self, value: Any, path: Path, span: Span, anchored: bool = False) -> None:
+        self.value = value
+        self.path = path
+        self.span = span
+        # The value is a path built from the file's own location (``os.path.dirname(__file__)``,
+        # ``Path(__file__).parent / "src"``): absolute, and the same whatever the working directory.
+        self.anchored = anchored
 
     @property
     def known(self) -> bool:
@@ -79,19 +81,23 @@ class Literal:
         return self.value
 
 
-@dataclass(frozen=True)
-class MlflowCall:
+class MlflowCall(Record):
     """``mlflow.<flavor>.save_model/log_model(...)`` as written in a project file."""
 
-    path: Path
-    span: Span
-    flavor: str
-    function: str
-    arguments: dict[str, Literal]
-    # `**kwargs` or positions modellint cannot map: any argument may be set, so checks that rely
-    # on an argument being absent must not fire.
-    opaque: bool = False
-    nodes: dict[str, ast.expr] = field(default_factory=dict, compare=False, repr=False)
+    __slots__ = ("path", "span", "flavor", "function", "arguments", "opaque", "nodes")
+    _uncompared = frozenset({"nodes"})
+
+    def __init__(self, path: Path, span: Span, flavor: str, function: str, arguments: dict[str, Literal],
+                 opaque: bool = False, nodes: dict[str, ast.expr] | None = None) -> None:
+        self.path = path
+        self.span = span
+        self.flavor = flavor
+        self.function = function
+        self.arguments = arguments
+        # `**kwargs` or positions modellint cannot map: any argument may be set, so checks that rely
+        # on an argument being absent must not fire.
+        self.opaque = opaque
+        self.nodes = {} if nodes is None else nodes
 
     def literal(self, name: str) -> Literal | None:
         return self.arguments.get(name)
@@ -323,13 +329,15 @@ class SourceFile:
         return MlflowCall(self.path, self.span(node), flavor, function, arguments, opaque, nodes)
 
 
-@dataclass(frozen=True)
-class Unreadable:
+class Unreadable(Record):
     """A candidate file that cannot be read or parsed, with where and why."""
 
-    path: Path
-    message: str
-    span: Span = FILE_START
+    __slots__ = ("path", "message", "span")
+
+    def __init__(self, path: Path, message: str, span: Span = FILE_START) -> None:
+        self.path = path
+        self.message = message
+        self.span = span
 
 
 def read_source(path: Path) -> SourceFile | Unreadable:

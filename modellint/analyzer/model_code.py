@@ -11,12 +11,12 @@ and executed at load. This module turns the call's arguments into those facts, s
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from modellint.analyzer.log_calls import MlflowCall, SourceFile, read_source
 from modellint.analyzer.project_sources import resolve_module
 from modellint.findings import Span
+from modellint.record import Record
 
 # Methods MLflow calls while loading a PythonModel (requirement inference sees their imports);
 # `__init__` runs only in the training process, before pickling.
@@ -24,17 +24,18 @@ LOAD_METHODS = frozenset({"load_context", "__setstate__", "__reduce__"})
 TRAINING_ONLY_METHODS = frozenset({"__init__"})
 
 
-@dataclass(frozen=True)
-class PickledObject:
+class PickledObject(Record):
     """A third-party object handed to the PythonModel's constructor: pickled with the model, so
     loading imports its class's module (``clf = LogisticRegression().fit(...)`` -> ``sklearn``)."""
 
-    qualified_name: str
-    span: Span
+    __slots__ = ("qualified_name", "span")
+
+    def __init__(self, qualified_name: str, span: Span) -> None:
+        self.qualified_name = qualified_name
+        self.span = span
 
 
-@dataclass(frozen=True)
-class ModelCode:
+class ModelCode(Record):
     """The code a save/log call makes the model run, with where the call names it.
 
     ``kind`` is ``"class"`` (a PythonModel instance), ``"code_file"`` (models-from-code) or
@@ -42,15 +43,28 @@ class ModelCode:
     reference and None when it lives in the training script (by value).
     """
 
-    kind: str
-    path: Path
-    argument_span: Span
-    class_name: str | None = None
-    module: str | None = None
-    line_ranges: tuple[tuple[int, int], ...] = ()  # by value: the lines pickled with the class
-    referenced_names: frozenset[str] = frozenset()  # by value: global names that code uses
-    pickled_objects: tuple[PickledObject, ...] = ()
-    source: SourceFile | None = field(default=None, compare=False, repr=False)
+    __slots__ = ("kind", "path", "argument_span", "class_name", "module", "line_ranges", "referenced_names",
+                 "pickled_objects", "source")
+    _uncompared = frozenset({"source"})
+
+    def __init__(self, kind: str, path: Path, argument_span: Span, class_name: str | None = None,
+                 module: str | None = None, line_ranges: tuple[tuple[int, int], ...] = (),
+                 referenced_names: frozenset[str] = frozenset(), pickled_objects: tuple[PickledObject, ...] = (),
+                 source: SourceFile | None = None) -> None:
+        self.kind = kind
+        self.path = path
+        self.argument_span = argument_span
+        self.class_name = class_name
+        self.module = module
+        self.line_ranges = line_ranges  # by value: the lines pickled with the class
+        self.referenced_names = referenced_names  # by value: global names that code uses
+        self.pickled_objects = pickled_objects
+        self.source = source
+
+    def __repr__(self) -> str:
+        # `source` (the whole parsed file) stays out of the repr, as it did before (repr=False).
+        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields if name != "source")
+        return f"{self.__class__.__qualname__}({values})"
 
     @property
     def by_value(self) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -24,6 +23,7 @@ from modellint.analyzer.requirements import (
 )
 from modellint.analyzer.yamlfile import YamlDocument, YamlError, parse_yaml
 from modellint.findings import FILE_START, Span
+from modellint.record import Record
 
 REQUIREMENTS = "requirements.txt"
 DEFAULT_CONDA = "conda.yaml"
@@ -43,27 +43,31 @@ def parse_version_tuple(text: Any) -> tuple[int, ...] | None:
     return tuple(int(part) for part in match.groups() if part is not None)
 
 
-@dataclass(frozen=True)
-class FileProblem:
+class FileProblem(Record):
     """A file the model needs that exists but cannot be read or parsed."""
 
-    path: Path
-    message: str
-    span: Span = FILE_START
+    __slots__ = ("path", "message", "span")
+
+    def __init__(self, path: Path, message: str, span: Span = FILE_START) -> None:
+        self.path = path
+        self.message = message
+        self.span = span
 
 
-@dataclass(frozen=True)
-class PathReference:
+class PathReference(Record):
     """A path written in MLmodel that a loader (or metadata) refers to.
 
     ``key`` is the YAML key path; ``loader_opens`` says whether serving opens it (an absent or
     absolute one breaks the load) or whether it is metadata only.
     """
 
-    key: tuple[Any, ...]
-    value: str
-    loader_opens: bool
-    description: str
+    __slots__ = ("key", "value", "loader_opens", "description")
+
+    def __init__(self, key: tuple[Any, ...], value: str, loader_opens: bool, description: str) -> None:
+        self.key = key
+        self.value = value
+        self.loader_opens = loader_opens
+        self.description = description
 
 
 class ModelDir:

@@ -7,24 +7,28 @@ parse of the signature JSON and one read of the example files.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modellint.analyzer.signature import Signature, SignatureError, parse_signature
+from modellint.record import Record
 
 if TYPE_CHECKING:
     from modellint.analyzer.examples import Example, ExampleProblem, Mismatch
 
 
-@dataclass(frozen=True)
-class ModelSignature:
-    declared: bool  # MLmodel has a non-null `signature`, readable or not
-    signature: Signature | None  # None when absent or unreadable (see ``errors``)
-    errors: list[SignatureError] = field(default_factory=list)
-    example: Example | None = None
-    example_problems: list[ExampleProblem] = field(default_factory=list)
-    mismatches: list[Mismatch] = field(default_factory=list)
+class ModelSignature(Record):
+    __slots__ = ("declared", "signature", "errors", "example", "example_problems", "mismatches")
+
+    def __init__(self, declared: bool, signature: Signature | None, errors: list[SignatureError] | None = None,
+                 example: Example | None = None, example_problems: list[ExampleProblem] | None = None,
+                 mismatches: list[Mismatch] | None = None) -> None:
+        self.declared = declared  # MLmodel has a non-null `signature`, readable or not
+        self.signature = signature  # None when absent or unreadable (see ``errors``)
+        self.errors = [] if errors is None else errors
+        self.example = example
+        self.example_problems = [] if example_problems is None else example_problems
+        self.mismatches = [] if mismatches is None else mismatches
 
 
 def read_model_signature(root: Path, mlmodel: Mapping[str, Any]) -> ModelSignature:

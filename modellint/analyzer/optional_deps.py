@@ -12,17 +12,19 @@ DBAPI per dialect), matplotlib's backend list, requests' and httpx's proxy docs.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from modellint.analyzer.imports import CallFact, ModuleScan, UrlLiteral
+from modellint.record import Record
 
 
-@dataclass(frozen=True)
-class OptionalNeed:
-    owner: str  # top-level module of the library whose API needs it ("pandas")
-    feature: str  # what needs it, for the message ("reading Excel files")
-    options: tuple[tuple[str, ...], ...]  # module groups; all modules of any one group satisfy it
-    suggestion: str  # the distribution to propose (PEP 503 name)
+class OptionalNeed(Record):
+    __slots__ = ("owner", "feature", "options", "suggestion")
+
+    def __init__(self, owner: str, feature: str, options: tuple[tuple[str, ...], ...], suggestion: str) -> None:
+        self.owner = owner  # top-level module of the library whose API needs it ("pandas")
+        self.feature = feature  # what needs it, for the message ("reading Excel files")
+        self.options = options  # module groups; all modules of any one group satisfy it
+        self.suggestion = suggestion  # the distribution to propose (PEP 503 name)
 
 
 def _need(owner: str, feature: str, suggestion: str, *options: str | tuple[str, ...]) -> OptionalNeed:

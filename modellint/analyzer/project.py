@@ -15,7 +15,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -36,22 +35,26 @@ from modellint.analyzer.requirement_simulation import (
     simulate_requirements,
 )
 from modellint.findings import Finding, Fix, Span
+from modellint.record import Record
 
 _EXTENSION_SUFFIXES = (".so", ".pyd")
 _SIMULATED_OPCODE = "STACK_GLOBAL"  # how cloudpickle refers to a class or function by module and name
 
 
-@dataclass(frozen=True)
-class CodePathArgument:
+class CodePathArgument(Record):
     """One ``code_paths`` entry as written, and what it names on disk."""
 
-    text: str
-    path: Path
-    span: Span
-    source: Path
-    outside_project: bool
-    exists: bool
-    anchored: bool = False  # built from ``__file__``: ``text`` is the absolute path it names
+    __slots__ = ("text", "path", "span", "source", "outside_project", "exists", "anchored")
+
+    def __init__(self, text: str, path: Path, span: Span, source: Path, outside_project: bool, exists: bool,
+                 anchored: bool = False) -> None:
+        self.text = text
+        self.path = path
+        self.span = span
+        self.source = source
+        self.outside_project = outside_project
+        self.exists = exists
+        self.anchored = anchored  # built from ``__file__``: ``text`` is the absolute path it names
 
     @property
     def copied_as(self) -> str:
@@ -60,8 +63,7 @@ class CodePathArgument:
         return Path(_absolute(self.path)).name
 
 
-@dataclass
-class TrainingCall:
+class TrainingCall(Record):
     """The facts about one save/log call that only the training project shows.
 
     Rules reach it as ``model.training`` on the would-be model (None on a real model dir).
@@ -70,26 +72,36 @@ class TrainingCall:
     only when the call gives an ``input_example``.
     """
 
-    call: MlflowCall
-    project_root: Path
-    code_paths: tuple[CodePathArgument, ...]
-    model_code: ModelCode | None
-    infers_requirements: bool
-    has_input_example: bool
-    requirements_known: bool
-    predict_time_imports: tuple = ()
+    __slots__ = ("call", "project_root", "code_paths", "model_code", "infers_requirements", "has_input_example",
+                 "requirements_known", "predict_time_imports")
+
+    def __init__(self, call: MlflowCall, project_root: Path, code_paths: tuple[CodePathArgument, ...],
+                 model_code: ModelCode | None, infers_requirements: bool, has_input_example: bool,
+                 requirements_known: bool, predict_time_imports: tuple = ()) -> None:
+        self.call = call
+        self.project_root = project_root
+        self.code_paths = code_paths
+        self.model_code = model_code
+        self.infers_requirements = infers_requirements
+        self.has_input_example = has_input_example
+        self.requirements_known = requirements_known
+        self.predict_time_imports = predict_time_imports
 
 
-@dataclass
-class _Plan:
+class _Plan(Record):
     """Everything needed to write the would-be model and map its findings back."""
 
-    training: TrainingCall
-    requirements: SimulatedRequirements
-    python: str
-    mlflow_version: str | None  # None: no exact MLflow pin, so MLmodel records none
-    copies: dict[str, Path] = field(default_factory=dict)  # relative path in the model -> project file
-    by_value_scans: tuple = ()  # ModuleScans of the by-value class (only its lines)
+    __slots__ = ("training", "requirements", "python", "mlflow_version", "copies", "by_value_scans")
+
+    def __init__(self, training: TrainingCall, requirements: SimulatedRequirements, python: str,
+                 mlflow_version: str | None, copies: dict[str, Path] | None = None,
+                 by_value_scans: tuple = ()) -> None:
+        self.training = training
+        self.requirements = requirements
+        self.python = python
+        self.mlflow_version = mlflow_version  # None: no exact MLflow pin, so MLmodel records none
+        self.copies = {} if copies is None else copies  # relative path in the model -> project file
+        self.by_value_scans = by_value_scans  # ModuleScans of the by-value class (only its lines)
 
 
 class WouldBeModel(ModelDir):
@@ -379,7 +391,7 @@ class _CodeGraph:
         calls = getattr(scan, "calls", None)
         if calls is not None:
             changes["calls"] = tuple(c for c in calls if code.runs_line(_line_of(c)))
-        return (replace(scan, **changes),)
+        return (scan.replace(**changes),)
 
     def runtime_imports(self, code: ModelCode | None, by_value_scans: tuple) -> tuple[list[str], list]:
         """Modules imported while the model loads, and the import facts that run only in predict."""
@@ -392,7 +404,7 @@ class _CodeGraph:
         elif code.kind == "loader_module":
             path = resolve_module(code.module or "", self.roots)
             facts = list(self.scan(path).imports) if path and path.is_file() else []
-            code = replace(code, path=path or code.path, source=_parsed(path)) if path and path.is_file() else code
+            code = code.replace(path=path or code.path, source=_parsed(path)) if path and path.is_file() else code
         else:
             facts = list(self.scan(code.path).imports)
             self._note_load_file(code.path)

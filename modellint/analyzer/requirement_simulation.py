@@ -13,7 +13,6 @@ direct dependencies.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from modellint.analyzer.files import read_text
@@ -22,6 +21,7 @@ from modellint.analyzer.log_calls import UNKNOWN, Literal
 from modellint.analyzer.requirements import normalize_name, parse_requirements_text
 from modellint.analyzer.yamlfile import YamlDocument, YamlError, parse_yaml
 from modellint.findings import Span
+from modellint.record import Record
 
 _MLFLOW_NAMES = frozenset({"mlflow", "mlflow-skinny", "mlflow-tracing"})
 # The library a flavor's default requirements name, by the flavor's module; anything else is
@@ -32,24 +32,30 @@ FLAVOR_LIBRARIES = {
 }
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(Record):
     """Where a generated line comes from; ``generated`` lines are MLflow's own (pins it adds)."""
 
-    path: Path
-    span: Span
-    generated: bool = False
+    __slots__ = ("path", "span", "generated")
+
+    def __init__(self, path: Path, span: Span, generated: bool = False) -> None:
+        self.path = path
+        self.span = span
+        self.generated = generated
 
 
-@dataclass
-class SimulatedRequirements:
+class SimulatedRequirements(Record):
     """``lines`` and ``origins`` run in parallel; None means the call's arguments are not literal."""
 
-    lines: list[str] = field(default_factory=list)
-    origins: list[Origin] = field(default_factory=list)
-    constraints: list[tuple[str, Origin]] = field(default_factory=list)
-    conda: Literal | None = None  # the user's conda_env as a literal tree (dict)
-    conda_origin: Path | None = None
+    __slots__ = ("lines", "origins", "constraints", "conda", "conda_origin")
+
+    def __init__(self, lines: list[str] | None = None, origins: list[Origin] | None = None,
+                 constraints: list[tuple[str, Origin]] | None = None, conda: Literal | None = None,
+                 conda_origin: Path | None = None) -> None:
+        self.lines = [] if lines is None else lines
+        self.origins = [] if origins is None else origins
+        self.constraints = [] if constraints is None else constraints
+        self.conda = conda  # the user's conda_env as a literal tree (dict)
+        self.conda_origin = conda_origin
 
     def add(self, line: str, origin: Origin) -> None:
         self.lines.append(line)

@@ -13,12 +13,12 @@ when it runs, e.g. ``import tabulate`` inside a ``PythonModel.predict`` defined 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modellint.analyzer.pickles import EmbeddedCode, ScanResult, scan_file, sniff
 from modellint.findings import FILE_START, Span
+from modellint.record import Record
 
 if TYPE_CHECKING:
     from modellint.analyzer.model_dir import ModelDir
@@ -27,17 +27,18 @@ _TEXT_SUFFIXES = (".py", ".pyi")
 _SKIPPED_DIRS = frozenset({"__pycache__", ".git"})
 
 
-@dataclass(frozen=True)
-class SerializedFile:
+class SerializedFile(Record):
     """One scanned file; ``relative`` is its POSIX path below the model dir (its name when standalone)."""
 
-    path: Path
-    relative: str
-    scan: ScanResult
+    __slots__ = ("path", "relative", "scan")
+
+    def __init__(self, path: Path, relative: str, scan: ScanResult) -> None:
+        self.path = path
+        self.relative = relative
+        self.scan = scan
 
 
-@dataclass(frozen=True)
-class ByValueImport:
+class ByValueImport(Record):
     """A module imported by code stored by value in a pickle, when that code runs.
 
     ``path`` is the pickle, ``member`` the container member (None for the file itself),
@@ -46,13 +47,17 @@ class ByValueImport:
     bytecode fits. Binary files have no lines: ``span`` is the file start.
     """
 
-    module: str
-    path: Path
-    member: str | None
-    offset: int
-    qualname: str | None
-    python_minors: tuple[tuple[int, int], ...]
-    span: Span = FILE_START
+    __slots__ = ("module", "path", "member", "offset", "qualname", "python_minors", "span")
+
+    def __init__(self, module: str, path: Path, member: str | None, offset: int, qualname: str | None,
+                 python_minors: tuple[tuple[int, int], ...], span: Span = FILE_START) -> None:
+        self.module = module
+        self.path = path
+        self.member = member
+        self.offset = offset
+        self.qualname = qualname
+        self.python_minors = python_minors
+        self.span = span
 
 
 def scan_model_files(root: Path, text_files: set[str]) -> list[SerializedFile]:
@@ -118,13 +123,15 @@ def _by_value(module: str, serialized: SerializedFile, code: EmbeddedCode) -> By
     return ByValueImport(module, serialized.path, code.member, code.offset, code.qualname, code.python_minors)
 
 
-@dataclass(frozen=True)
-class LoadImport:
+class LoadImport(Record):
     """The first reason a load imports one top-level module: a global, a ``subimport`` or a skops type."""
 
-    module: str
-    name: str
-    where: str  # "STACK_GLOBAL at byte 21", "subimport", "skops type in schema.json"
+    __slots__ = ("module", "name", "where")
+
+    def __init__(self, module: str, name: str, where: str) -> None:
+        self.module = module
+        self.name = name
+        self.where = where  # "STACK_GLOBAL at byte 21", "subimport", "skops type in schema.json"
 
 
 def load_time_imports(scan: ScanResult) -> dict[str, LoadImport]:

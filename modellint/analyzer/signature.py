@@ -19,84 +19,105 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Union
+
+from modellint.record import Record
 
 SCALAR_TYPES = ("boolean", "integer", "long", "float", "double", "string", "binary", "datetime")
 SIGNATURE_FIELDS = ("inputs", "outputs", "params")
 INT64_MAX = 2**63 - 1
 
 
-@dataclass(frozen=True)
-class Scalar:
-    name: str  # one of SCALAR_TYPES
+class Scalar(Record):
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name  # one of SCALAR_TYPES
 
 
-@dataclass(frozen=True)
-class Array:
-    items: FieldType
-    spark_vector: bool = False  # `sparkml_vector` is MLflow's Array(double) under another name
+class Array(Record):
+    __slots__ = ("items", "spark_vector")
+
+    def __init__(self, items: FieldType, spark_vector: bool = False) -> None:
+        self.items = items
+        self.spark_vector = spark_vector  # `sparkml_vector` is MLflow's Array(double) under another name
 
 
-@dataclass(frozen=True)
-class Property:
-    name: str
-    type: FieldType
-    required: bool
+class Property(Record):
+    __slots__ = ("name", "type", "required")
+
+    def __init__(self, name: str, type: FieldType, required: bool) -> None:
+        self.name = name
+        self.type = type
+        self.required = required
 
 
-@dataclass(frozen=True)
-class Object:
-    properties: tuple[Property, ...]
+class Object(Record):
+    __slots__ = ("properties",)
+
+    def __init__(self, properties: tuple[Property, ...]) -> None:
+        self.properties = properties
 
 
-@dataclass(frozen=True)
-class Map:
-    values: FieldType
+class Map(Record):
+    __slots__ = ("values",)
+
+    def __init__(self, values: FieldType) -> None:
+        self.values = values
 
 
-@dataclass(frozen=True)
-class AnyValue:
-    pass
+class AnyValue(Record):
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        pass
 
 
 FieldType = Union[Scalar, Array, Object, Map, AnyValue]
 
 
-@dataclass(frozen=True)
-class ColumnSpec:
-    type: FieldType
-    name: str | int | None
-    # MLflow leaves `required` as None when a composite column omits the key, and None counts
-    # as optional everywhere it is read; it is stored here already resolved.
-    required: bool
+class ColumnSpec(Record):
+    __slots__ = ("type", "name", "required")
+
+    def __init__(self, type: FieldType, name: str | int | None, required: bool) -> None:
+        self.type = type
+        self.name = name
+        # MLflow leaves `required` as None when a composite column omits the key, and None counts
+        # as optional everywhere it is read; it is stored here already resolved.
+        self.required = required
 
 
-@dataclass(frozen=True)
-class TensorDType:
+class TensorDType(Record):
     """A numpy dtype known by its canonical name, kind character and size in bytes."""
 
-    name: str
-    kind: str  # numpy kind: b i u f c U S O M m V
-    itemsize: int
+    __slots__ = ("name", "kind", "itemsize")
+
+    def __init__(self, name: str, kind: str, itemsize: int) -> None:
+        self.name = name
+        self.kind = kind  # numpy kind: b i u f c U S O M m V
+        self.itemsize = itemsize
 
 
-@dataclass(frozen=True)
-class TensorSpec:
-    dtype: TensorDType
-    shape: tuple[int, ...]
-    name: str | None
+class TensorSpec(Record):
+    __slots__ = ("dtype", "shape", "name")
 
     required = True
+
+    def __init__(self, dtype: TensorDType, shape: tuple[int, ...], name: str | None) -> None:
+        self.dtype = dtype
+        self.shape = shape
+        self.name = name
 
 
 Spec = Union[ColumnSpec, TensorSpec]
 
 
-@dataclass(frozen=True)
-class Schema:
-    specs: tuple[Spec, ...]
+class Schema(Record):
+    __slots__ = ("specs",)
+
+    def __init__(self, specs: tuple[Spec, ...]) -> None:
+        self.specs = specs
 
     @property
     def is_tensor(self) -> bool:
@@ -114,25 +135,31 @@ class Schema:
         return [key for key, spec in zip(self.keys(), self.specs) if spec.required]
 
 
-@dataclass(frozen=True)
-class ParamSpec:
-    name: str
-    type: Scalar | Object
-    default: Any
-    shape: tuple[int, ...] | None
+class ParamSpec(Record):
+    __slots__ = ("name", "type", "default", "shape")
+
+    def __init__(self, name: str, type: Scalar | Object, default: Any, shape: tuple[int, ...] | None) -> None:
+        self.name = name
+        self.type = type
+        self.default = default
+        self.shape = shape
 
 
-@dataclass(frozen=True)
-class Signature:
-    inputs: Schema | None
-    outputs: Schema | None
-    params: tuple[ParamSpec, ...] | None
+class Signature(Record):
+    __slots__ = ("inputs", "outputs", "params")
+
+    def __init__(self, inputs: Schema | None, outputs: Schema | None, params: tuple[ParamSpec, ...] | None) -> None:
+        self.inputs = inputs
+        self.outputs = outputs
+        self.params = params
 
 
-@dataclass(frozen=True)
-class SignatureError:
-    field: str  # "inputs", "outputs", "params", or "signature" for the mapping itself
-    message: str
+class SignatureError(Record):
+    __slots__ = ("field", "message")
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field  # "inputs", "outputs", "params", or "signature" for the mapping itself
+        self.message = message
 
 
 class _Invalid(Exception):

@@ -7,12 +7,12 @@ a map from the key path (``("flavors", "python_function", "loader_module")``) to
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from modellint.findings import FILE_START, Span
+from modellint.record import Record
 
 try:  # libyaml is several times faster on the 2,000-model benchmark; PyPI wheels ship it
     _Loader: type = yaml.CSafeLoader
@@ -31,11 +31,14 @@ class YamlError(Exception):
         self.span = span
 
 
-@dataclass
-class YamlDocument:
-    data: Any
-    value_spans: dict[KeyPath, Span] = field(default_factory=dict)
-    key_spans: dict[KeyPath, Span] = field(default_factory=dict)
+class YamlDocument(Record):
+    __slots__ = ("data", "value_spans", "key_spans")
+
+    def __init__(self, data: Any, value_spans: dict[KeyPath, Span] | None = None,
+                 key_spans: dict[KeyPath, Span] | None = None) -> None:
+        self.data = data
+        self.value_spans = {} if value_spans is None else value_spans
+        self.key_spans = {} if key_spans is None else key_spans
 
     def span(self, *path: Any) -> Span:
         """The span of the value at ``path``, or of its nearest ancestor that exists."""

@@ -26,11 +26,11 @@ import tempfile
 import uuid
 from collections.abc import Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from modellint.findings import Applicability, Edit, Finding, Fix, Severity, Span
 from modellint.integrations.action_install import set_output
+from modellint.record import Record
 
 EXIT_ERROR = 2
 SARIF_NAME = "modellint.sarif"
@@ -44,12 +44,14 @@ class InputError(ValueError):
     """An action input that cannot be used as given."""
 
 
-@dataclass(frozen=True)
-class Inputs:
-    paths: list[str]
-    args: list[str]
-    sarif: bool
-    summary: bool
+class Inputs(Record):
+    __slots__ = ("paths", "args", "sarif", "summary")
+
+    def __init__(self, paths: list[str], args: list[str], sarif: bool, summary: bool) -> None:
+        self.paths = paths
+        self.args = args
+        self.sarif = sarif
+        self.summary = summary
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Inputs:

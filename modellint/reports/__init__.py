@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 from modellint.findings import Finding, Severity
+from modellint.record import Record
 
 FORMATS = ("full", "concise", "json", "github", "sarif", "markdown")
 # A rule's documentation: the anchors `scripts/generate_docs.py` writes into docs/rules.md.
 HELP_URI = "https://github.com/modellint/modellint/blob/main/docs/rules.md#{code}"
 
 
-@dataclass(frozen=True)
-class ReportContext:
+class ReportContext(Record):
     """What every reporter may need besides the findings."""
 
-    base: Path  # findings' paths are shown relative to this directory
-    version: str
-    targets: int
-    color: bool = False
+    __slots__ = ("base", "version", "targets", "color")
+
+    def __init__(self, base: Path, version: str, targets: int, color: bool = False) -> None:
+        self.base = base  # findings' paths are shown relative to this directory
+        self.version = version
+        self.targets = targets
+        self.color = color
 
 
 def relative(path: Path, base: Path) -> str:

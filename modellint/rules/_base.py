@@ -10,12 +10,12 @@ from __future__ import annotations
 import inspect
 import textwrap
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from modellint.findings import FILE_START, Applicability, Finding, Fix, Severity, Span
+from modellint.record import Record
 
 if TYPE_CHECKING:
     from modellint.analyzer.model_dir import ModelDir
@@ -30,23 +30,28 @@ class FixAvailability(Enum):
     ALWAYS = "An automatic fix is always available."
 
 
-@dataclass(frozen=True)
-class Valid:
+class Valid(Record):
     """A model dir on which the rule must stay silent."""
 
-    files: Mapping[str, str | bytes]
-    note: str = ""
+    __slots__ = ("files", "note")
+
+    def __init__(self, files: Mapping[str, str | bytes], note: str = "") -> None:
+        self.files = files
+        self.note = note
 
 
-@dataclass(frozen=True)
-class Invalid:
+class Invalid(Record):
     """A model dir on which the rule must fire exactly at ``expect`` ((relative path, line) pairs)."""
 
-    files: Mapping[str, str | bytes]
-    expect: tuple[tuple[str, int], ...]
-    note: str = ""
-    severity: Severity | None = None  # when the rule's severity depends on the case
-    fixed: Mapping[str, str] | None = field(default=None)  # files after the rule's fixes, if any
+    __slots__ = ("files", "expect", "note", "severity", "fixed")
+
+    def __init__(self, files: Mapping[str, str | bytes], expect: tuple[tuple[str, int], ...], note: str = "",
+                 severity: Severity | None = None, fixed: Mapping[str, str] | None = None) -> None:
+        self.files = files
+        self.expect = expect
+        self.note = note
+        self.severity = severity  # when the rule's severity depends on the case
+        self.fixed = fixed  # files after the rule's fixes, if any
 
 
 class Rule:

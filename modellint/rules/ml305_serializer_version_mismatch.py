@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from modellint.analyzer.model_dir import PYFUNC, ModelDir, parse_version_tuple
 from modellint.findings import Finding, Severity
+from modellint.record import Record
 from modellint.rules._base import Invalid, Rule, Valid
 from modellint.rules._examples import CLEAN, MLMODEL, conda, model_files, requirements
 
@@ -13,13 +13,15 @@ _OLD_SKLEARN = ("mlflow==3.17.2", "scikit-learn==1.5.2", "skops==0.16.0")
 _NO_SKOPS = ("mlflow-skinny==3.17.2", "scikit-learn==1.9.1")  # mlflow itself brings skops
 
 
-@dataclass(frozen=True)
-class _Serializer:
+class _Serializer(Record):
     """A library whose version MLmodel records (or implies) and that the load needs at that version."""
 
-    distribution: str
-    recorded: str | None  # "3.1.2"; None when only the format is known (skops)
-    key: tuple[str, ...]  # where MLmodel says so
+    __slots__ = ("distribution", "recorded", "key")
+
+    def __init__(self, distribution: str, recorded: str | None, key: tuple[str, ...]) -> None:
+        self.distribution = distribution
+        self.recorded = recorded  # "3.1.2"; None when only the format is known (skops)
+        self.key = key  # where MLmodel says so
 
 
 class SerializerVersionMismatch(Rule):

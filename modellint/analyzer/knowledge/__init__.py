@@ -14,12 +14,12 @@ import json
 import re
 import threading
 from collections import deque
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping
 
 from modellint.analyzer.stdlib import stdlib_modules
+from modellint.record import Record
 
 __all__ = [
     "KnowledgeBase",
@@ -90,12 +90,14 @@ def normalize(name: str) -> str:
     return _NORMALIZE.sub("-", name).lower()
 
 
-@dataclass(frozen=True)
-class Provider:
+class Provider(Record):
     """``distribution`` (PEP 503 normalised) makes the dotted module prefix ``module`` importable."""
 
-    distribution: str
-    module: str
+    __slots__ = ("distribution", "module")
+
+    def __init__(self, distribution: str, module: str) -> None:
+        self.distribution = distribution
+        self.module = module
 
 
 def _marker_environment(python: tuple[int, int], extra: str = "") -> dict[str, str]:
@@ -483,14 +485,18 @@ class OverlayError(RuntimeError):
     pass
 
 
-@dataclass(frozen=True)
-class Overlay:
+class Overlay(Record):
     """What an installed environment says: distribution -> (version, modules, requires)."""
 
-    python_exe: str
-    python: tuple[int, int]
-    distributions: Mapping[str, tuple[str, tuple[str, ...], tuple[str, ...]]]
-    packages_distributions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    __slots__ = ("python_exe", "python", "distributions", "packages_distributions")
+
+    def __init__(self, python_exe: str, python: tuple[int, int],
+                 distributions: Mapping[str, tuple[str, tuple[str, ...], tuple[str, ...]]],
+                 packages_distributions: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        self.python_exe = python_exe
+        self.python = python
+        self.distributions = distributions
+        self.packages_distributions = {} if packages_distributions is None else packages_distributions
 
 
 _OVERLAY_MAIN = r'''

@@ -2,58 +2,76 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
-
-@dataclass(frozen=True)
-class GlobalRef:
-    module: str
-    name: str
-    offset: int
-    member: str | None
-    opcode: str
+from modellint.record import Record
 
 
-@dataclass(frozen=True)
-class CallSite:
-    callable: GlobalRef
-    opcode: str
-    offset: int
-    member: str | None
+class GlobalRef(Record):
+    __slots__ = ("module", "name", "offset", "member", "opcode")
+
+    def __init__(self, module: str, name: str, offset: int, member: str | None, opcode: str) -> None:
+        self.module = module
+        self.name = name
+        self.offset = offset
+        self.member = member
+        self.opcode = opcode
 
 
-@dataclass(frozen=True)
-class EmbeddedCode:
-    qualname: str | None
-    imports: tuple[str, ...]
-    names: tuple[str, ...]
-    python_minor: tuple[int, int] | None
-    offset: int
-    member: str | None
-    python_minors: tuple[tuple[int, int], ...] = ()
-    dynamic_imports: tuple[str, ...] = ()  # literal names given to import_module/__import__
-    opaque_dynamic_import: bool = False  # such a call with a name computed at run time
+class CallSite(Record):
+    __slots__ = ("callable", "opcode", "offset", "member")
+
+    def __init__(self, callable: GlobalRef, opcode: str, offset: int, member: str | None) -> None:
+        self.callable = callable
+        self.opcode = opcode
+        self.offset = offset
+        self.member = member
 
 
-@dataclass(frozen=True)
-class Problem:
-    reason: str
-    offset: int | None
-    member: str | None
+class EmbeddedCode(Record):
+    __slots__ = ("qualname", "imports", "names", "python_minor", "offset", "member", "python_minors",
+                 "dynamic_imports", "opaque_dynamic_import")
+
+    def __init__(self, qualname: str | None, imports: tuple[str, ...], names: tuple[str, ...],
+                 python_minor: tuple[int, int] | None, offset: int, member: str | None,
+                 python_minors: tuple[tuple[int, int], ...] = (), dynamic_imports: tuple[str, ...] = (),
+                 opaque_dynamic_import: bool = False) -> None:
+        self.qualname = qualname
+        self.imports = imports
+        self.names = names
+        self.python_minor = python_minor
+        self.offset = offset
+        self.member = member
+        self.python_minors = python_minors
+        self.dynamic_imports = dynamic_imports  # literal names given to import_module/__import__
+        self.opaque_dynamic_import = opaque_dynamic_import  # such a call with a name computed at run time
 
 
-@dataclass(frozen=True)
-class ScanResult:
-    path: Path
-    kind: str | None
-    globals: tuple[GlobalRef, ...]
-    calls: tuple[CallSite, ...]
-    subimports: tuple[str, ...]
-    embedded_code: tuple[EmbeddedCode, ...]
-    skops_types: tuple[str, ...]
-    problems: tuple[Problem, ...]
-    skops_untrusted: tuple[str, ...] = ()
+class Problem(Record):
+    __slots__ = ("reason", "offset", "member")
+
+    def __init__(self, reason: str, offset: int | None, member: str | None) -> None:
+        self.reason = reason
+        self.offset = offset
+        self.member = member
+
+
+class ScanResult(Record):
+    __slots__ = ("path", "kind", "globals", "calls", "subimports", "embedded_code", "skops_types", "problems",
+                 "skops_untrusted")
+
+    def __init__(self, path: Path, kind: str | None, globals: tuple[GlobalRef, ...], calls: tuple[CallSite, ...],
+                 subimports: tuple[str, ...], embedded_code: tuple[EmbeddedCode, ...], skops_types: tuple[str, ...],
+                 problems: tuple[Problem, ...], skops_untrusted: tuple[str, ...] = ()) -> None:
+        self.path = path
+        self.kind = kind
+        self.globals = globals
+        self.calls = calls
+        self.subimports = subimports
+        self.embedded_code = embedded_code
+        self.skops_types = skops_types
+        self.problems = problems
+        self.skops_untrusted = skops_untrusted
 
     def imported_modules(self) -> set[str]:
         """Every module a load would import: globals, subimports, skops types, embedded-code imports."""
@@ -66,15 +84,20 @@ class ScanResult:
         return modules
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(Record):
     """Bounds that keep a hostile file from exhausting time or memory."""
 
-    max_decompressed_bytes: int = 4 * 2**30
-    max_zip_depth: int = 3
-    max_retained_bytes: int = 128 * 2**20  # string/bytes values kept for analysis; later ones become opaque
-    max_kept_value_bytes: int = 64 * 2**10  # longer strings/bytes are skipped with seek, never read
-    max_line_bytes: int = 2**20
+    __slots__ = ("max_decompressed_bytes", "max_zip_depth", "max_retained_bytes", "max_kept_value_bytes",
+                 "max_line_bytes")
+
+    def __init__(self, max_decompressed_bytes: int = 4 * 2**30, max_zip_depth: int = 3,
+                 max_retained_bytes: int = 128 * 2**20, max_kept_value_bytes: int = 64 * 2**10,
+                 max_line_bytes: int = 2**20) -> None:
+        self.max_decompressed_bytes = max_decompressed_bytes
+        self.max_zip_depth = max_zip_depth
+        self.max_retained_bytes = max_retained_bytes  # string/bytes values kept for analysis; later ones become opaque
+        self.max_kept_value_bytes = max_kept_value_bytes  # longer strings/bytes are skipped with seek, never read
+        self.max_line_bytes = max_line_bytes
 
 
 class Unscannable(Exception):
@@ -86,18 +109,26 @@ class Unscannable(Exception):
         self.offset = offset
 
 
-@dataclass
-class Facts:
-    limits: Limits
-    globals: list[GlobalRef] = field(default_factory=list)
-    calls: list[CallSite] = field(default_factory=list)
-    subimports: list[str] = field(default_factory=list)
-    embedded: list[EmbeddedCode] = field(default_factory=list)
-    skops_types: list[str] = field(default_factory=list)
-    skops_untrusted: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    retained_bytes: int = 0
-    joblib_arrays: int = 0
+class Facts(Record):
+    """The collector one scan fills in (mutable, unlike the other records here)."""
+
+    __slots__ = ("limits", "globals", "calls", "subimports", "embedded", "skops_types", "skops_untrusted", "problems",
+                 "retained_bytes", "joblib_arrays")
+
+    def __init__(self, limits: Limits, globals: list[GlobalRef] | None = None, calls: list[CallSite] | None = None,
+                 subimports: list[str] | None = None, embedded: list[EmbeddedCode] | None = None,
+                 skops_types: list[str] | None = None, skops_untrusted: list[str] | None = None,
+                 problems: list[Problem] | None = None, retained_bytes: int = 0, joblib_arrays: int = 0) -> None:
+        self.limits = limits
+        self.globals = [] if globals is None else globals
+        self.calls = [] if calls is None else calls
+        self.subimports = [] if subimports is None else subimports
+        self.embedded = [] if embedded is None else embedded
+        self.skops_types = [] if skops_types is None else skops_types
+        self.skops_untrusted = [] if skops_untrusted is None else skops_untrusted
+        self.problems = [] if problems is None else problems
+        self.retained_bytes = retained_bytes
+        self.joblib_arrays = joblib_arrays
 
     def problem(self, reason: str, offset: int | None, member: str | None) -> None:
         self.problems.append(Problem(reason, offset, member))
