@@ -64,12 +64,23 @@ def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
             data = _read_toml(own)
             return own, data.get("tool", {}).get("modellint", data) if "tool" in data else data
         pyproject = candidate_dir / PYPROJECT
-        if is_file(pyproject):
+        if is_file(pyproject) and _may_hold_our_table(pyproject):
             data = _read_toml(pyproject)
             table = data.get("tool", {}).get("modellint")
             if table is not None:
                 return pyproject, table
     return None
+
+
+def _may_hold_our_table(pyproject: Path) -> bool:
+    """False when the file cannot hold a ``tool.modellint`` table, so the TOML parser (4 ms of
+    start-up) is not imported for the pyproject.toml of every repository. The table's name must
+    then appear as written, unless a quoted key spells it with ``\\u`` escapes."""
+    try:
+        text = pyproject.read_bytes()
+    except OSError:
+        return True  # let the parser report it
+    return b"modellint" in text or b"\\u" in text or b"\\U" in text
 
 
 def load_config_file(path: Path) -> dict[str, Any]:

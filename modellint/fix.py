@@ -9,9 +9,7 @@ all: a fix whose edits overlap an already accepted one waits for the next pass.
 
 from __future__ import annotations
 
-import difflib
 import os
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -187,6 +185,8 @@ def apply_fixes(findings: Iterable[Finding], *, unsafe: bool = False) -> FixResu
 def unified_diff(plan: FixPlan, display: Callable[[Path], str]) -> str:
     """The plan as a unified diff ``patch -p1`` applies (``a/`` and ``b/`` prefixes, and the
     ``\\ No newline at end of file`` marker where a side lacks a final newline)."""
+    import difflib  # --diff only; this module is imported by every rule that builds fixes
+
     chunks = []
     for path, (old, new) in sorted(plan.files.items()):
         name = display(path)
@@ -231,6 +231,8 @@ def _write_atomically(path: Path, text: str) -> None:
     else:
         had_bom, mode = False, 0o666 & ~_umask()
     data = ((_BOM if had_bom else "") + text).encode("utf-8")
+    import tempfile  # --fix only: this module is imported by every rule that builds fixes
+
     handle = tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", suffix=".modellint", delete=False)
     try:
         with handle:

@@ -208,3 +208,22 @@ def test_python_dash_m_entry_point(broken):
     result = subprocess.run([sys.executable, "-m", "modellint", "model"], capture_output=True, text=True,
                             env={**os.environ, "NO_COLOR": "1"})
     assert result.returncode == 1 and "ML103" in result.stdout
+
+
+def test_a_pyproject_without_our_table_is_not_parsed(tmp_path, monkeypatch):
+    """Most repositories' pyproject.toml never mentions modellint: no TOML parser is loaded for it."""
+    from modellint import config
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.ruff]\nline-length = 100\n')
+    (tmp_path / "sub").mkdir()
+    parsed = []
+    monkeypatch.setattr(config, "_read_toml", lambda path: parsed.append(path) or {})
+    assert config.find_config(tmp_path / "sub") is None
+    assert parsed == []
+
+
+def test_a_table_spelled_with_escapes_is_still_found(tmp_path):
+    from modellint import config
+
+    (tmp_path / "pyproject.toml").write_text('[tool."model\\u006cint"]\nignore = ["ML103"]\n')
+    assert config.find_config(tmp_path) == (tmp_path / "pyproject.toml", {"ignore": ["ML103"]})

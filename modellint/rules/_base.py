@@ -7,8 +7,6 @@ tiny in-memory model dirs. ``check(model)`` yields findings; it never reads file
 
 from __future__ import annotations
 
-import inspect
-import textwrap
 from collections.abc import Iterator, Mapping
 from enum import Enum
 from pathlib import Path
@@ -91,12 +89,17 @@ class Rule:
     @classmethod
     def documentation(cls) -> str:
         """The rule's Markdown doc, as `modellint rule CODE` prints it."""
+        import inspect  # docs only: inspect and textwrap are 5 ms of start-up
+        import textwrap
+
         body = textwrap.dedent(inspect.getdoc(cls) or "").strip()
         return f"# {cls.name} ({cls.code})\n\nDefault severity: **{cls.severity}**. {cls.fix_availability.value}\n\n{body}\n"
 
     @classmethod
     def summary(cls) -> str:
         """The first sentence of "What it does", for tables and SARIF shortDescription."""
+        import inspect
+
         doc = inspect.getdoc(cls) or ""
         lines = doc.split("## What it does", 1)[-1].strip().split("\n\n", 1)[0]
         return " ".join(lines.split())
