@@ -60,6 +60,7 @@ from packaging.version import InvalidVersion, Version
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from modellint.analyzer.knowledge import MARKER_PYTHONS, marker_environment, marker_of, mentions_extra, split_extra  # noqa: E402
 from modellint.analyzer.knowledge.layout import importable_path, provided_modules, pth_roots  # noqa: E402
 
 INDEX = "https://pypi.org"
@@ -753,6 +754,8 @@ def write(kb: dict, output: Path) -> int:
         for module in entry[3]:
             index.setdefault(module, []).append(name)
     header["modules"] = index  # module -> distributions, so loading never reads every line
+    header["marker_pythons"] = list(MARKER_PYTHONS)
+    header["markers"] = marker_table(requires for _, _, _, _, requires, _, _ in kb["dists"].values())
     lines = [f"modellint-knowledge\t{FORMAT}", json.dumps(header, sort_keys=True, ensure_ascii=False)]
     for name, (version, rank, flags, modules, requires, extras, requires_python) in sorted(kb["dists"].items()):
         fields = [name, version, str(rank), flags, " ".join(modules), " ".join(extras), requires_python, *requires]
@@ -765,6 +768,34 @@ def write(kb: dict, output: Path) -> int:
     tmp.write_bytes(payload)
     tmp.replace(output)
     return len(payload)
+
+
+def marker_table(requires_lists) -> dict[str, str]:
+    """Each environment condition of the Requires-Dist lines -> whether it holds on CPython 3.x
+    Linux x86_64, for each x of ``MARKER_PYTHONS`` ("0"/"1").
+
+    The loader looks markers up here, so computing which distributions a requirement installs
+    does not import ``packaging.markers`` (and ``packaging.tags``), 20 ms of every start-up.
+    A marker ``condition and extra == "x"`` is recorded as its condition (the loader checks the
+    extra itself, see ``split_extra``); any other marker naming ``extra`` is left to packaging.
+    """
+    from packaging.markers import InvalidMarker, Marker
+
+    table: dict[str, str] = {}
+    for requires in requires_lists:
+        for line in requires:
+            marker = marker_of(line)
+            split = split_extra(marker) if marker else None
+            condition = split[0] if split is not None else marker
+            if not condition or condition in table or mentions_extra(condition):
+                continue
+            try:
+                parsed = Marker(condition)
+            except InvalidMarker:
+                continue  # the loader asks packaging, which reports the line as invalid
+            table[condition] = "".join("1" if parsed.evaluate(marker_environment((3, minor))) else "0"
+                                       for minor in MARKER_PYTHONS)
+    return dict(sorted(table.items()))
 
 
 def read_existing(path: Path) -> dict:

@@ -24,11 +24,14 @@ if TYPE_CHECKING:
 # packaging's tokenizer: IDENTIFIER for names and extras, WS for blanks, and the characters it
 # lets into a specifier list (printable ASCII and tab, except ``)``, ``;``). A name ends with a
 # letter or digit (IDENTIFIER's trailing ``\b``); brackets and ``@`` never reach the specifier.
+# Old metadata writes the specifiers in parentheses: ``graphql-core (<3.3,>=3.2)``.
 _NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+_SPECIFIER_CHARACTER = r"[\t\x20-\x27\x2a-\x3a\x3c-\x3f\x41-\x5a\x5e-\x7e]"
 _COMMON_SHAPE = re.compile(
     rf"[ \t]*(?P<name>{_NAME})[ \t]*"
     rf"(?:\[(?P<extras>[ \t]*(?:{_NAME}(?:[ \t]*,[ \t]*{_NAME})*)?[ \t]*)\])?[ \t]*"
-    r"(?P<specifier>(?:[<>=!~][\t\x20-\x27\x2a-\x3a\x3c-\x3f\x41-\x5a\x5e-\x7e]*)?)"
+    rf"(?:\([ \t]*(?P<parenthesized>(?:[<>=!~]{_SPECIFIER_CHARACTER}*)?)\)[ \t]*"
+    rf"|(?P<specifier>(?:[<>=!~]{_SPECIFIER_CHARACTER}*)?))"
 )
 _EXTRA_SEPARATOR = re.compile(r"[ \t]*,[ \t]*")
 
@@ -66,7 +69,7 @@ class SimpleRequirement:
 def parse_requirement(text: str) -> ParsedRequirement:
     """Parse one PEP 508 string; raises ``packaging``'s ``InvalidRequirement`` (a ValueError)."""
     common = _COMMON_SHAPE.fullmatch(text)
-    specifier = _specifier_set(common["specifier"]) if common else None
+    specifier = _specifier_set(common["specifier"] or common["parenthesized"] or "") if common else None
     if common is None or specifier is None:
         from packaging.requirements import Requirement
 

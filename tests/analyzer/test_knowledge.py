@@ -391,3 +391,47 @@ def test_layout_is_stdlib_only():
     source = knowledge.Path(knowledge.__file__).with_name("layout.py").read_text()
     imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
     assert all(line.split()[1].split(".")[0] in {"__future__", "re", "typing"} for line in imports), imports
+
+
+# ---------------------------------------------------------------------------- recorded markers
+
+
+def test_recorded_markers_give_the_closures_packaging_gives(kb):
+    """The data file's marker table answers exactly what evaluating each marker would."""
+    data = knowledge._read_data()
+    evaluated = KnowledgeBase({**data, "markers": {}})
+    ranked = sorted(kb.distributions(), key=lambda name: (kb.download_rank(name) or 10**9, name))[:400]
+    for python in ((3, 8), (3, 11), (3, 14)):
+        for name in ranked:
+            assert kb.dependencies(name, (), python) == evaluated.dependencies(name, (), python), (name, python)
+    for name in ranked[:200]:  # each extra on its own, and all of them at once
+        extras = kb.extras(name, (3, 11))
+        for requested in [(extra,) for extra in extras] + [tuple(extras)]:
+            for python in ((3, 9), (3, 12)):
+                expected = evaluated.dependencies(name, requested, python)
+                assert kb.dependencies(name, requested, python) == expected, (name, requested, python)
+
+
+def test_the_marker_table_is_what_the_build_script_records():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_knowledge", REPO / "scripts" / "build_knowledge.py")
+    build_knowledge = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = build_knowledge
+    spec.loader.exec_module(build_knowledge)
+    data = knowledge._read_data()
+    requires = [knowledge._requires(data["dists"][name]) for name in data["dists"]]
+    assert data["marker_pythons"] == list(knowledge.MARKER_PYTHONS)
+    assert data["markers"] == build_knowledge.marker_table(requires)
+
+
+def test_no_marker_is_parsed_for_a_plain_closure():
+    """Closures of the usual MLflow requirements use the table: packaging.markers stays unloaded."""
+    import subprocess
+
+    probe = ("import sys\nfrom modellint.analyzer.knowledge import load\n"
+             "load().closure([('mlflow', frozenset()), ('scikit-learn', frozenset()), ('torch', frozenset()),"
+             " ('transformers', frozenset())], (3, 11))\n"
+             "print('packaging.markers' in sys.modules, 'packaging.requirements' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO)
+    assert result.stdout.split() == ["False", "False"]

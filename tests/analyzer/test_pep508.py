@@ -27,7 +27,8 @@ SPECIFIERS = [
     ">1.0+local", "==1,", ",==1", "==1,,<2", "==1, ==1", "=1", "==", "== 1", "==1 2", "<=1.0a1", "(==1)",
     " (==1)", "==1;", "==1 ; python_version>'3'", ";python_version>'3'", " @ https://h/p.whl",
     "@https://h/p.whl ; os_name=='nt'", "==1\u00a0", "==1\t", "==1.0.*.post1", ">=1.0.dev0", "==v1", "==1 #x",
-    "<>1", "== 1.0 , != 1.5", "==1[", "==1@x", "~=1.0.*",
+    "<>1", "== 1.0 , != 1.5", "==1[", "==1@x", "~=1.0.*", "()", " ( >=1 , <2 ) ", "(>=1)x", "(>=1", "(==1;)",
+    "( ==1.*)", "(>=1) ", "(>=1),", "((>=1))",
 ]
 
 
@@ -66,6 +67,18 @@ def test_corpus_lines_parse_as_packaging_parses_them() -> None:
     valid = [text for text in lines if outcome(Requirement, text) != ("invalid",)]
     fast = [text for text in valid if isinstance(parse_requirement(text), SimpleRequirement)]
     assert len(fast) > 0.9 * len(valid)
+
+
+def test_knowledge_base_requires_dist_lines_parse_as_packaging_parses_them() -> None:
+    """Every 7th Requires-Dist line of the shipped knowledge base: real metadata, old and new."""
+    from modellint.analyzer.knowledge import DATA_FILE
+
+    lines = []
+    for row in DATA_FILE.read_text(encoding="utf-8").split("\n")[2:]:
+        lines.extend(row.split("\t")[7:])
+    sample = lines[::7]
+    assert len(sample) > 5000
+    assert [text for text in sample if outcome(parse_requirement, text) != outcome(Requirement, text)] == []
 
 
 def test_generated_lines_parse_as_packaging_parses_them() -> None:

@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from modellint.analyzer.pep508 import ParsedRequirement, parse_requirement
 from modellint.analyzer.stdlib import stdlib_modules
 from modellint.record import Record
 
@@ -100,7 +101,15 @@ class Provider(Record):
         self.module = module
 
 
-def _marker_environment(python: tuple[int, int], extra: str = "") -> dict[str, str]:
+# The Python minors (3.x) whose marker results the data file records; see marker_table() in
+# scripts/build_knowledge.py. Other versions, extras and an overlay's lines evaluate markers
+# with packaging.
+MARKER_PYTHONS = tuple(range(6, 15))
+
+
+def marker_environment(python: tuple[int, int], extra: str = "") -> dict[str, str]:
+    """PEP 508 marker variables of CPython ``python`` on Linux x86_64, the platform modellint
+    predicts for (MLflow serving images)."""
     version = f"{python[0]}.{python[1]}"
     return {
         "implementation_name": "cpython",
@@ -119,10 +128,59 @@ def _marker_environment(python: tuple[int, int], extra: str = "") -> dict[str, s
 
 
 @lru_cache(maxsize=None)
-def _parse_requirement(line: str):
-    from packaging.requirements import Requirement
+def _parse_requirement(line: str) -> ParsedRequirement:
+    return parse_requirement(line)
 
-    return Requirement(line)
+
+def marker_of(line: str) -> str:
+    """The environment marker of a Requires-Dist line, as written; "" for none or a URL line
+    (its ``;`` may belong to the URL, so packaging reads the whole line)."""
+    head, _, marker = line.partition(";")
+    return "" if "@" in head else marker.strip()
+
+
+def mentions_extra(marker: str) -> bool:
+    return re.search(r"\bextra\b", marker) is not None
+
+
+_ONLY_EXTRA = re.compile(r"""extra\s*==\s*(['"])(?P<extra>[^'"]+)\1""")
+_CONDITION_AND_EXTRA = re.compile(r"""(?P<condition>.*?)\s+and\s+extra\s*==\s*(['"])(?P<extra>[^'"]+)\2""")
+
+
+def split_extra(marker: str) -> tuple[str, str] | None:
+    """``(condition, extra)`` when ``marker`` means "``condition`` holds and ``extra`` is
+    requested" (condition "" for a bare ``extra == "x"``) and the condition names no extra;
+    None for any other shape, which packaging then evaluates."""
+    only = _ONLY_EXTRA.fullmatch(marker)
+    if only is not None:
+        return "", only["extra"]
+    match = _CONDITION_AND_EXTRA.fullmatch(marker)
+    if match is None or mentions_extra(match["condition"]):
+        return None
+    condition = match["condition"]
+    # `and` binds tighter than `or`: "a or b and extra == 'x'" is no conjunction, "(a or b) and ..." is.
+    if re.search(r"\bor\b", condition) and not _one_group(condition):
+        return None
+    return condition, match["extra"]
+
+
+def _one_group(text: str) -> bool:
+    """True when ``text`` is one parenthesised group: ``(a or b)``, not ``(a) or (b)``."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    depth, quote = 0, ""
+    for index, character in enumerate(text):
+        if quote:
+            quote = "" if character == quote else quote
+        elif character in "'\"":
+            quote = character
+        elif character == "(":
+            depth += 1
+        elif character == ")":
+            depth -= 1
+            if depth == 0 and index != len(text) - 1:
+                return False
+    return depth == 0
 
 
 @lru_cache(maxsize=None)
@@ -139,11 +197,9 @@ def _only_for_extras(line: str) -> bool:
 
 
 def _valid_requirement(line: str) -> bool:
-    from packaging.requirements import InvalidRequirement
-
     try:
         _parse_requirement(line)
-    except InvalidRequirement:
+    except ValueError:  # packaging's InvalidRequirement
         return False
     return True
 
@@ -156,6 +212,8 @@ class KnowledgeBase:
         self.overlay = overlay
         self._preferred: dict[str, str] = dict(data.get("preferred", {}))
         self._dists: dict[str, list] = _Entries(data["dists"])
+        self._markers: dict[str, str] = data.get("markers", {})
+        self._marker_pythons: list[int] = data.get("marker_pythons", [])
         if overlay is not None:
             for name, (version, modules, requires) in overlay.distributions.items():
                 base = self._dists.get(name)
@@ -304,22 +362,40 @@ class KnowledgeBase:
         entry = self._dists.get(distribution)
         edges: dict[str, set[str]] = {}
         if entry is not None:
-            environments = [_marker_environment(python)] + [_marker_environment(python, e) for e in sorted(extras)]
             for line in _requires(entry):
                 if not extras and _only_for_extras(line):
                     continue  # most Requires-Dist lines are `x; extra == "dev"`: skip them unparsed
-                requirement = _parse_requirement(line)
-                marker = requirement.marker
-                if marker is not None:
-                    applicable = environments if _marker_mentions_extra(line) else environments[:1]
-                    if not any(marker.evaluate(env) for env in applicable):
-                        continue
+                if ";" in line and not self._marker_holds(line, extras, python):
+                    continue
+                requirement = _parse_requirement(line.partition(";")[0] if marker_of(line) else line)
                 name = normalize(requirement.name)
                 edges.setdefault(name, set()).update(normalize(e) for e in requirement.extras)
         result = tuple((name, frozenset(ex)) for name, ex in sorted(edges.items()))
         with self._lock:
             self._edges_cache[key] = result
         return result
+
+    def _marker_holds(self, line: str, extras: frozenset[str], python: tuple[int, int]) -> bool:
+        """Whether ``line``'s marker holds for CPython ``python`` with ``extras`` requested: from
+        the data file's table when it has the answer, else evaluated by packaging."""
+        marker = marker_of(line)
+        split = split_extra(marker) if marker else None
+        if split is not None:
+            marker, extra = split
+            if normalize(extra) not in extras:
+                return False
+            if not marker:
+                return True
+        recorded = self._markers.get(marker)
+        if recorded is not None and python[0] == 3 and python[1] in self._marker_pythons:
+            return recorded[self._marker_pythons.index(python[1])] == "1"
+        parsed = _parse_requirement(line).marker
+        if parsed is None:
+            return True
+        environments = [marker_environment(python)]
+        if _marker_mentions_extra(line):
+            environments += [marker_environment(python, extra) for extra in sorted(extras)]
+        return any(parsed.evaluate(environment) for environment in environments)
 
     def dependencies(self, distribution: str, extras: Iterable[str] = (), python: tuple[int, int] = (3, 11)) -> tuple[str, ...]:
         """Direct Requires-Dist of ``distribution`` for CPython ``python`` on Linux x86_64, with
