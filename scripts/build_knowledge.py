@@ -70,7 +70,7 @@ OUTPUT = REPO / "modellint" / "analyzer" / "knowledge" / "kb.tsv"
 MAX_WORKERS = 8
 MAX_SDIST_BYTES = 8 * 1024 * 1024
 MAX_DISTRIBUTIONS = 12000
-FORMAT = 2
+FORMAT = 3
 # The distribution columns of the data file, in file order; Requires-Dist lines fill the rest.
 FILE_COLUMNS = ["name", "version", "download_rank", "flags", "modules", "extras", "requires_python", "requires_dist..."]
 
@@ -741,23 +741,26 @@ def resolve_shared_namespaces(cache: Cache, records: dict[str, Record]) -> None:
 
 
 def write(kb: dict, output: Path) -> int:
-    """Serialise ``kb`` as the loader reads it: a format line, a JSON header, one line per distribution.
+    """Serialise ``kb`` as the loader reads it: a format line, a JSON header, then the module
+    index and the distributions as two sections of sorted tab-separated lines.
 
-    Tab-separated, uncompressed: the loader splits each line once and leaves the Requires-Dist
-    lines (two thirds of the bytes) as one string until a closure needs them, which made loading
-    about four times cheaper than decoding the same data as gzip'd JSON.
+    Uncompressed and sorted by UTF-8 bytes, so the loader finds a line by binary search in the
+    file's bytes and parses nothing else (see ``SortedLines`` in modellint/analyzer/knowledge).
     """
     header = {key: value for key, value in kb.items() if key not in ("dists", "_seconds", "modules")}
     header["format"], header["columns"] = FORMAT, FILE_COLUMNS
+    header["marker_pythons"] = list(MARKER_PYTHONS)
+    header["markers"] = marker_table(requires for _, _, _, _, requires, _, _ in kb["dists"].values())
     index: dict[str, list[str]] = {}
     for name, entry in sorted(kb["dists"].items()):
         for module in entry[3]:
             index.setdefault(module, []).append(name)
-    header["modules"] = index  # module -> distributions, so loading never reads every line
-    header["marker_pythons"] = list(MARKER_PYTHONS)
-    header["markers"] = marker_table(requires for _, _, _, _, requires, _, _ in kb["dists"].values())
-    lines = [f"modellint-knowledge\t{FORMAT}", json.dumps(header, sort_keys=True, ensure_ascii=False)]
-    for name, (version, rank, flags, modules, requires, extras, requires_python) in sorted(kb["dists"].items()):
+    lines = [f"modellint-knowledge\t{FORMAT}", json.dumps(header, sort_keys=True, ensure_ascii=False), "[modules]"]
+    for module in sorted(index, key=str.encode):
+        lines.append(f"{module}\t{' '.join(index[module])}")
+    lines.append("[distributions]")
+    for name in sorted(kb["dists"], key=str.encode):
+        version, rank, flags, modules, requires, extras, requires_python = kb["dists"][name]
         fields = [name, version, str(rank), flags, " ".join(modules), " ".join(extras), requires_python, *requires]
         for value in fields:
             if any(c in value for c in "\t\r\n"):
@@ -799,15 +802,25 @@ def marker_table(requires_lists) -> dict[str, str]:
 
 
 def read_existing(path: Path) -> dict:
-    """An existing data file in the current (``kb.tsv``) or the first (gzip'd JSON) format."""
+    """An existing data file in the current format, in format 2 (one JSON header with the module
+    index, then unsorted-by-bytes lines) or in the first (gzip'd JSON)."""
     raw = path.read_bytes()
     if raw[:2] == b"\x1f\x8b":
         return json.loads(gzip.decompress(raw))
     sys.path.insert(0, str(REPO))
     from modellint.analyzer.knowledge import parse_data
 
-    data = parse_data(raw.decode("utf-8"))
-    data["dists"] = {name: data["dists"][name] for name in data["dists"]}
+    if raw.startswith(b"modellint-knowledge\t2\n"):  # format 2: the module index was in the header
+        header, *rows = raw.decode("utf-8").split("\n")[1:]
+        data = json.loads(header)
+        data["dists"] = {}
+        for row in filter(None, rows):
+            name, version, rank, flags, modules, extras, requires_python, *requires = row.split("\t")
+            data["dists"][name] = [version, int(rank), flags, modules.split(), requires, extras.split(), requires_python]
+        return data
+    data = parse_data(raw)
+    dists = data["dists"]
+    data["dists"] = {name: dists[name] for name in dists}
     for entry in data["dists"].values():
         entry[4] = entry[4].split("\t") if entry[4] else []
     return data

@@ -258,9 +258,10 @@ def test_stdlib_beyond_the_data_derives_from_the_nearest_version():
 
 def test_data_file_is_small_and_well_formed():
     assert DATA_FILE.stat().st_size < 5 * 1024 * 1024
-    data = knowledge.parse_data(DATA_FILE.read_text(encoding="utf-8"))
-    assert data["format"] == 2
-    assert list(data["dists"]) == sorted(data["dists"])
+    data = knowledge.parse_data(DATA_FILE.read_bytes())
+    assert data["format"] == 3
+    assert list(data["dists"]) == sorted(data["dists"], key=str.encode)
+    assert list(data["modules"]) == sorted(data["modules"], key=str.encode)
     assert len(data["dists"]) >= 5000
     for name in data["dists"]:
         entry = data["dists"][name]
@@ -270,8 +271,10 @@ def test_data_file_is_small_and_well_formed():
 
 
 def test_data_file_rejects_another_format():
-    with pytest.raises(ValueError, match="format-2"):
-        knowledge.parse_data('{"format": 1, "dists": {}}')
+    with pytest.raises(ValueError, match="format-3"):
+        knowledge.parse_data(b'{"format": 1, "dists": {}}')
+    with pytest.raises(ValueError, match="format-3"):
+        knowledge.parse_data(b"modellint-knowledge\t2\n{}\n")
 
 
 def test_build_script_round_trips_the_data_file(tmp_path):
@@ -289,6 +292,30 @@ def test_build_script_round_trips_the_data_file(tmp_path):
     assert (tmp_path / "kb.tsv").read_bytes() == DATA_FILE.read_bytes()
 
 
+def test_sorted_lines_find_every_key_and_nothing_else():
+    keys = ["a", "a-b", "a.b", "ab", "b", "google", "google.cloud", "google.cloud.storage", "zz", "é"]
+    block = "".join(f"{key}\t{index}\n" for index, key in enumerate(sorted(keys, key=str.encode))).encode()
+    raw = b"prefix line\n" + block
+    lines = knowledge.SortedLines(raw, len(b"prefix line\n"), len(raw))
+    assert list(lines) == sorted(keys, key=str.encode) and len(lines) == len(keys)
+    for key in keys:
+        assert key in lines and lines[key] == str(sorted(keys, key=str.encode).index(key))
+    for missing in ["", "0", "a-", "aa", "google.", "google.c", "zzz", "prefix line", "{"]:
+        assert missing not in lines and lines.get(missing) is None
+    assert [key for key, _ in lines.with_prefix("google.")] == ["google.cloud", "google.cloud.storage"]
+    assert list(lines.with_prefix("x")) == []
+
+
+def test_sorted_lines_agree_with_a_dict_on_the_shipped_data():
+    data = knowledge.parse_data(DATA_FILE.read_bytes())
+    for table in (data["modules"], data["dists"]._lines):
+        everything = {key: table[key] for key in table}  # iteration splits the block: the reference
+        assert len(everything) == len(table)
+        for key in list(everything)[::37]:
+            assert table[key] == everything[key]
+            assert key + "x" not in table or key + "x" in everything
+
+
 def test_build_date_is_recorded(kb):
     assert len(kb.build_date) == 10 and kb.build_date[4] == "-"
 
@@ -298,7 +325,7 @@ def test_load_is_a_cached_singleton(kb):
 
 
 def test_loader_is_deterministic(kb):
-    data = knowledge.parse_data(DATA_FILE.read_text(encoding="utf-8"))
+    data = knowledge.parse_data(DATA_FILE.read_bytes())
     names = list(data["dists"])
     random.Random(7).shuffle(names)
     shuffled = dict(data, dists={n: data["dists"][n] for n in names})

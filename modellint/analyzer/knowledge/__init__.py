@@ -16,7 +16,7 @@ import threading
 from collections import deque
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Iterator, Mapping
 
 from modellint.analyzer.pep508 import ParsedRequirement, parse_requirement
 from modellint.analyzer.stdlib import stdlib_modules
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 DATA_FILE = Path(__file__).with_name("kb.tsv")
-DATA_FORMAT = 2
+DATA_FORMAT = 3
 
 # Top-level names that are almost always the model's own code (a code_paths problem), whatever
 # some PyPI project happens to ship under that name: never proposed for install.
@@ -55,22 +55,96 @@ _NORMALIZE = re.compile(r"[-_.]+")
 _VERSION, _RANK, _FLAGS, _MODULES, _REQUIRES, _EXTRAS, _REQUIRES_PYTHON = range(7)
 
 
-class _Entries(dict):
-    """Distribution -> entry, each parsed from its data-file line on first access.
+class SortedLines(Mapping[str, str]):
+    """``key<TAB>value`` lines sorted by the key's UTF-8 bytes, in ``data[start:end]``.
 
-    Values are the raw line (without the name) until ``[]`` or ``get`` asks for them: a model
-    needs a few dozen of the ~6,000 entries, and parsing them all was most of the load time.
+    A lookup is a binary search over the bytes in place (about 13 lines read), so loading the
+    data file parses none of it: splitting and decoding its 6,000 distribution lines and its
+    9,500-module index was 15 ms of every start-up, for the few dozen a model asks about.
     """
 
+    def __init__(self, data: bytes, start: int, end: int) -> None:
+        self._data, self._start, self._end = data, start, end
+
+    def _lower_bound(self, key: bytes) -> int:
+        """The start of the first line whose key is ``>= key`` (``end`` when there is none)."""
+        data, low, high = self._data, self._start, self._end
+        while low < high:
+            line = data.rfind(b"\n", low, (low + high) // 2) + 1 or low
+            tab = data.find(b"\t", line)
+            if data[line:tab] < key:
+                low = data.find(b"\n", tab) + 1
+            else:
+                high = line
+        return low
+
+    def __getitem__(self, key: str) -> str:
+        encoded = key.encode()
+        line = self._lower_bound(encoded)
+        tab = line + len(encoded)
+        if line < self._end and self._data[line:tab] == encoded and self._data[tab:tab + 1] == b"\t":
+            return self._data[tab + 1:self._data.find(b"\n", tab)].decode()
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self._data[self._start:self._end].split(b"\n"):
+            if line:
+                yield line[:line.index(b"\t")].decode()
+
+    def __len__(self) -> int:
+        return self._data.count(b"\n", self._start, self._end)
+
+    def with_prefix(self, prefix: str) -> Iterator[tuple[str, str]]:
+        """The ``(key, value)`` lines whose key starts with ``prefix``, in order."""
+        encoded = prefix.encode()
+        data, line = self._data, self._lower_bound(encoded)
+        while line < self._end and data.startswith(encoded, line):
+            tab, end = data.find(b"\t", line), data.find(b"\n", line)
+            yield data[line:tab].decode(), data[tab + 1:end].decode()
+            line = end + 1
+
+
+class _Entries:
+    """Distribution -> entry, each parsed from its data-file line on first access, with the
+    entries an overlay lays over them (see :class:`KnowledgeBase`)."""
+
+    def __init__(self, lines: Mapping[str, str], parsed: Mapping[str, list] | None = None) -> None:
+        self._lines = lines
+        self._parsed: dict[str, list] = dict(parsed or {})
+
+    @classmethod
+    def of(cls, dists: Mapping) -> _Entries:
+        """A private copy: an overlay's entries must not reach the shared data."""
+        if isinstance(dists, _Entries):
+            return cls(dists._lines, dists._parsed)
+        return cls({}, dists)  # already parsed entries (tests, the build script)
+
     def __getitem__(self, name: str) -> list:
-        entry = dict.__getitem__(self, name)
-        if isinstance(entry, str):
-            entry = _parse_entry(entry)
-            dict.__setitem__(self, name, entry)
+        entry = self._parsed.get(name)
+        if entry is None:
+            entry = self._parsed[name] = _parse_entry(self._lines[name])
         return entry
 
-    def get(self, name: str, default=None):
-        return self[name] if name in self else default
+    def get(self, name: str, default: list | None = None) -> list | None:
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def __setitem__(self, name: str, entry: list) -> None:
+        self._parsed[name] = entry
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._parsed or name in self._lines
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(set(self._lines) | set(self._parsed)))
+
+    def __len__(self) -> int:
+        return len(set(self._lines) | set(self._parsed))
 
 
 def _parse_entry(line: str) -> list:
@@ -211,7 +285,7 @@ class KnowledgeBase:
         self.build_date: str = data["build_date"]
         self.overlay = overlay
         self._preferred: dict[str, str] = dict(data.get("preferred", {}))
-        self._dists: dict[str, list] = _Entries(data["dists"])
+        self._dists = _Entries.of(data["dists"])
         self._markers: dict[str, str] = data.get("markers", {})
         self._marker_pythons: list[int] = data.get("marker_pythons", [])
         if overlay is not None:
@@ -225,13 +299,13 @@ class KnowledgeBase:
                 self._dists[name] = [version, rank, flags, list(modules), list(requires), extras, ""]
         # module -> distributions, unranked; ranked on first lookup (ranking all ~9,500 modules
         # up front cost ~30 ms of every run, and a model asks about a few dozen)
-        self._modules: dict[str, list[str]] = {}
+        self._modules: Mapping[str, str] = {}  # module -> its distributions, space-separated
         self._namespace_members: dict[str, set[str]] | None = None
         self._ranked: dict[tuple[str, str], tuple[str, ...]] = {}
         if overlay is None and "modules" in data:
             self._modules = data["modules"]  # the data file's own index, read-only here
         else:
-            self._build_index()
+            self._modules = self._build_index()
         self._edges_cache: dict[tuple[str, frozenset[str], tuple[int, int]], tuple[tuple[str, frozenset[str]], ...]] = {}
         self._lock = threading.Lock()
 
@@ -242,25 +316,31 @@ class KnowledgeBase:
         flags, rank = entry[_FLAGS], entry[_RANK]
         return ("q" in flags, "g" in flags, "d" in flags, rank == 0, rank, dist)
 
-    def _build_index(self) -> None:
+    def _build_index(self) -> dict[str, str]:
+        index: dict[str, list[str]] = {}
         for dist in self._dists:
             for module in self._dists[dist][_MODULES]:
-                self._modules.setdefault(module, []).append(dist)
+                index.setdefault(module, []).append(dist)
+        return {module: " ".join(dists) for module, dists in sorted(index.items())}
 
-    def _index_namespaces(self) -> dict[str, set[str]]:
-        """Every proper prefix of a known module -> the distributions installing something in it."""
-        members: dict[str, set[str]] = {}
-        for module, dists in self._modules.items():
-            parts = module.split(".")
-            for depth in range(1, len(parts)):
-                members.setdefault(".".join(parts[:depth]), set()).update(dists)
-        return members
+    def _members_of(self, namespace: str) -> set[str]:
+        """The distributions installing something inside ``namespace``."""
+        if isinstance(self._modules, SortedLines):  # sorted: the members are one run of lines
+            return {dist for _, dists in self._modules.with_prefix(namespace + ".") for dist in dists.split()}
+        if self._namespace_members is None:  # an overlay's index: built on the first miss
+            members: dict[str, set[str]] = {}
+            for module, dists in self._modules.items():
+                parts = module.split(".")
+                for depth in range(1, len(parts)):
+                    members.setdefault(".".join(parts[:depth]), set()).update(dists.split())
+            self._namespace_members = members
+        return self._namespace_members.get(namespace, set())
 
     def _providers_of(self, module: str) -> tuple[str, ...]:
         """Distributions installing exactly ``module``, best first."""
         ranked = self._ranked.get(("m", module))
         if ranked is None:
-            ranked = tuple(sorted(set(self._modules.get(module, ())), key=self._sort_key))
+            ranked = tuple(sorted(set(self._modules.get(module, "").split()), key=self._sort_key))
             self._ranked[("m", module)] = ranked
         return ranked
 
@@ -270,9 +350,7 @@ class KnowledgeBase:
             return ()
         ranked = self._ranked.get(("n", module))
         if ranked is None:
-            if self._namespace_members is None:  # built on the first miss: most runs never need it
-                self._namespace_members = self._index_namespaces()
-            ranked = tuple(sorted(self._namespace_members.get(module, ()), key=self._sort_key))
+            ranked = tuple(sorted(self._members_of(module), key=self._sort_key))
             self._ranked[("n", module)] = ranked
         return ranked
 
@@ -474,33 +552,33 @@ _load_lock = threading.Lock()
 _instance: KnowledgeBase | None = None
 
 
-def parse_data(text: str) -> dict:
-    """The data file's text -> ``{"build_date", "preferred", ..., "dists": {name: entry}}``.
+def parse_data(raw: bytes) -> dict:
+    """The data file's bytes -> ``{"build_date", "preferred", ..., "modules", "dists"}``.
 
-    Line 1 is ``modellint-knowledge<TAB>2``, line 2 a JSON header (build date, preferred providers,
-    squatters, flag legend, and the module -> distributions index), then one line per
-    distribution: name, version, download rank, flags, modules and extras (space-separated),
-    Requires-Python, then each Requires-Dist line as a field of its own. A line is parsed when its
-    distribution is first asked about (:class:`_Entries`) and its Requires-Dist fields when a
-    closure needs them (:func:`_requires`): decoding all of it as gzip'd JSON, as the first format
-    did, cost five times as much, in every run.
+    Line 1 is ``modellint-knowledge<TAB>3``, line 2 a JSON header (build date, preferred
+    providers, squatters, flag legend, recorded markers). Then two sections of tab-separated
+    lines, each sorted by its first field: ``[modules]``, a module and the distributions that
+    install it (space-separated), and ``[distributions]``: name, version, download rank, flags,
+    modules and extras (space-separated), Requires-Python, then each Requires-Dist line as a
+    field of its own. Nothing past the header is parsed here: :class:`SortedLines` finds a line
+    when it is asked for, :class:`_Entries` parses it then, and :func:`_requires` splits its
+    Requires-Dist fields when a closure needs them.
     """
-    lines = text.split("\n")
-    if lines[0] != f"modellint-knowledge\t{DATA_FORMAT}":
-        raise ValueError(f"not a format-{DATA_FORMAT} modellint knowledge base: {lines[0][:40]!r}")
-    data = json.loads(lines[1])
-    dists = _Entries()
-    for line in lines[2:]:
-        if line:
-            name, _, rest = line.partition("\t")
-            dict.__setitem__(dists, name, rest)
-    data["dists"] = dists
+    first, _, rest = raw.partition(b"\n")
+    if first != f"modellint-knowledge\t{DATA_FORMAT}".encode():
+        raise ValueError(f"not a format-{DATA_FORMAT} modellint knowledge base: {first[:40]!r}")
+    header_end = raw.index(b"\n", len(first) + 1)
+    data = json.loads(raw[len(first) + 1:header_end])
+    modules_at = raw.index(b"\n[modules]\n", header_end - 1) + len(b"\n[modules]\n")
+    dists_at = raw.index(b"\n[distributions]\n", modules_at - 1)
+    data["modules"] = SortedLines(raw, modules_at, dists_at + 1)
+    data["dists"] = _Entries(SortedLines(raw, dists_at + len(b"\n[distributions]\n"), len(raw)))
     return data
 
 
 @lru_cache(maxsize=1)
 def _read_data() -> dict:
-    return parse_data(DATA_FILE.read_text(encoding="utf-8"))
+    return parse_data(DATA_FILE.read_bytes())
 
 
 def load() -> KnowledgeBase:
