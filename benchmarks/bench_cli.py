@@ -2,9 +2,11 @@
 
 Measures the real installed `modellint` command as a subprocess (median of --repeat runs),
 side by side with `deptry` on a one-file project when deptry is available, since deptry is
-the peer a user would otherwise run. Standard library only.
+the peer a user would otherwise run. The cold starts alternate (modellint, deptry, modellint,
+...) so that both see the same machine: on a shared 2-vCPU VM the speed drifts by more than
+the difference being measured. Standard library only.
 
-    python benchmarks/bench_cli.py [--repeat 5] [--deptry PATH] [--store-size 2000]
+    python benchmarks/bench_cli.py [--repeat 21] [--deptry PATH] [--store-size 2000]
 """
 
 from __future__ import annotations
@@ -27,12 +29,20 @@ sys.path.insert(0, str(REPO))
 from tests.realmodels.materialise import materialise  # noqa: E402
 
 
-def timed(command: list[str], cwd: Path, repeat: int) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        times.append(time.perf_counter() - started)
+def timed(command: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - started
+
+
+def alternated(commands: dict[str, tuple[list[str], Path]], repeat: int) -> dict[str, list[float]]:
+    """Each command ``repeat`` times, taking turns, after one unmeasured warm-up run each."""
+    times: dict[str, list[float]] = {label: [] for label in commands}
+    for round_ in range(repeat + 1):
+        for label, (command, cwd) in commands.items():
+            elapsed = timed(command, cwd)
+            if round_:
+                times[label].append(elapsed)
     return times
 
 
@@ -57,7 +67,7 @@ def report(label: str, times: list[float]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=21)
     parser.add_argument("--store-size", type=int, default=2000)
     parser.add_argument("--deptry", default=shutil.which("deptry"))
     parser.add_argument("--modellint", default=shutil.which("modellint") or "modellint")
@@ -65,17 +75,19 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as scratch:
         scratch_dir = Path(scratch)
-        report(f"modellint cold start, one model dir ({SMALL_MODEL.name})",
-               timed([args.modellint, str(SMALL_MODEL), "--exit-zero"], scratch_dir, args.repeat))
+        cold = {f"modellint cold start, one model dir ({SMALL_MODEL.name})":
+                ([args.modellint, str(SMALL_MODEL), "--exit-zero"], scratch_dir)}
         if args.deptry:
-            project = one_file_project(scratch_dir / "project")
-            report("deptry cold start, one-file project", timed([args.deptry, "."], project, args.repeat))
+            cold["deptry cold start, one-file project"] = ([args.deptry, "."], one_file_project(scratch_dir / "project"))
         else:
             print("deptry not found: pass --deptry PATH to compare")
+        for label, times in alternated(cold, args.repeat).items():
+            report(label, times)
         if REAL_MODELS.exists():
             store = build_store(scratch_dir / "store", args.store_size)
+            command = [args.modellint, str(store), "--exit-zero", "--format", "concise"]
             report(f"modellint over {args.store_size} model dirs (--jobs {os.cpu_count()})",
-                   timed([args.modellint, str(store), "--exit-zero", "--format", "concise"], scratch_dir, args.repeat))
+                   alternated({"store": (command, scratch_dir)}, min(args.repeat, 5))["store"])
         else:
             print(f"{REAL_MODELS} not found: store benchmark skipped")
 
