@@ -8,8 +8,9 @@ scikit-learn (``--generator-python``):
 * ``rf_p4.pkl``: ``Pipeline(StandardScaler, RandomForestClassifier(100 trees, depth 12))`` fitted
   on 20k x 20 rows (about 7 MB).
 
-Each tool runs as its own process ``--runs`` times on a warm page cache; wall time and peak RSS
-(GNU ``/usr/bin/time -f '%e %M'``) are reported as medians. ``modellint`` runs as
+Each tool runs as its own process ``--runs`` times on a warm page cache, the tools taking turns;
+wall time (measured around the process) and peak RSS (GNU ``/usr/bin/time -f %M``) are reported
+as medians. ``modellint`` runs as
 ``modellint check FILE`` (the console script beside ``sys.executable``, else ``python -m``; a
 standalone-file target, start-up included); the in-process time of ``pickles.scan_file`` (no
 start-up) is reported too.
@@ -66,13 +67,16 @@ FILES = ("big_p4.pkl", "vocab_p4.pkl", "rf_p4.pkl")
 
 
 def measure(command: list[str]) -> tuple[float, float, int]:
-    """``(wall seconds, peak RSS MiB, exit code)`` of one process, as GNU time reports them. (Linux keeps a
-    process's peak RSS across fork+exec, so ``wait4`` from this, by then large, interpreter would overstate it.)"""
+    """``(wall seconds, peak RSS MiB, exit code)`` of one process. Peak RSS is GNU time's (Linux keeps a
+    process's peak RSS across fork+exec, so ``wait4`` from this, by then large, interpreter would overstate
+    it); wall time is measured here, since GNU time rounds it to 10 ms."""
     with tempfile.NamedTemporaryFile("r") as report:
-        process = subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%e %M", *command],
+        started = time.perf_counter()
+        process = subprocess.run(["/usr/bin/time", "-o", report.name, "-f", "%M", *command],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/tmp")
-        wall, peak_kb = report.read().split()[-2:]
-    return float(wall), int(peak_kb) / 1024, process.returncode
+        wall = time.perf_counter() - started
+        peak_kb = report.read().split()[-1]
+    return wall, int(peak_kb) / 1024, process.returncode
 
 
 def warm_page_cache(path: Path) -> None:
@@ -96,14 +100,18 @@ def in_process_ms(path: Path, runs: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--generator-python", required=True, help="interpreter with numpy and scikit-learn")
+    parser.add_argument("--generator-python", help="interpreter with numpy and scikit-learn (default: reuse the "
+                        "files already in --scratch)")
     parser.add_argument("--scanners-bin", help="bin dir holding picklescan and modelscan (skipped if absent)")
     parser.add_argument("--scratch", type=Path, default=Path("/tmp/bench-pickle"))
     parser.add_argument("--runs", type=int, default=3)
     arguments = parser.parse_args()
 
     arguments.scratch.mkdir(parents=True, exist_ok=True)
-    subprocess.run([arguments.generator_python, "-c", GENERATOR, str(arguments.scratch)], check=True)
+    if arguments.generator_python:
+        subprocess.run([arguments.generator_python, "-c", GENERATOR, str(arguments.scratch)], check=True)
+    elif not all((arguments.scratch / name).exists() for name in FILES):
+        parser.error(f"{arguments.scratch} lacks the inputs: pass --generator-python to build them")
 
     # The console script a user runs; `python -m` adds runpy's ~6 ms of imports on top.
     script = Path(sys.executable).with_name("modellint")
@@ -120,12 +128,15 @@ def main() -> None:
     for name in FILES:
         path = arguments.scratch / name
         warm_page_cache(path)
+        runs: dict[str, list[tuple[float, float, int]]] = {tool: [] for tool in tools}
+        for _ in range(arguments.runs):  # the tools take turns, so a drifting machine slows all of them alike
+            for tool, command in tools.items():
+                runs[tool].append(measure([*command, str(path)]))
         cells = []
-        for command in tools.values():
-            runs = [measure([*command, str(path)]) for _ in range(arguments.runs)]
-            wall = statistics.median(run[0] for run in runs)
-            rss = statistics.median(run[1] for run in runs)
-            cells.append(f"{wall:.3f} s / {rss:.0f} MB (rc {runs[0][2]})")
+        for tool_runs in runs.values():
+            wall = statistics.median(run[0] for run in tool_runs)
+            rss = statistics.median(run[1] for run in tool_runs)
+            cells.append(f"{wall:.3f} s / {rss:.0f} MB (rc {tool_runs[0][2]})")
         inproc = in_process_ms(path, max(arguments.runs, 5))
         size = path.stat().st_size / 2**20
         print(f"| {name} | {size:,.1f} MiB | {' | '.join(cells)} | {inproc:.1f} ms |", flush=True)

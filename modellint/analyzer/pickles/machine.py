@@ -305,8 +305,7 @@ class Machine:
         except Unscannable:
             pass  # pickle.load would stop with an error at the same place
         finally:
-            self.source.stream.seek(start - self.source.pos, io.SEEK_CUR)
-            self.source.pos = start
+            self.source.rewind(start)
 
 
 def _identifier(text: str) -> bool:
