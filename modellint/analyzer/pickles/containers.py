@@ -3,16 +3,12 @@ compressed or stacked pickle streams; ``scan_file`` is the entry point."""
 
 from __future__ import annotations
 
-import ast
 import io
-import json
-import lzma
 import os
 import struct
-import zipfile
 import zlib
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import TYPE_CHECKING, BinaryIO, Callable
 
 from modellint.analyzer.pickles.machine import scan_pickles
 from modellint.analyzer.pickles.results import CallSite, Facts, GlobalRef, Limits, ScanResult, Unscannable
@@ -23,10 +19,18 @@ from modellint.analyzer.pickles.sniffing import (
     sniff,
     sniff_member,
 )
-from modellint.analyzer.pickles.streams import PROBE_BYTES, Source, decompressing
+from modellint.analyzer.pickles.streams import PROBE_BYTES, Source, decompressing, decompression_errors
+
+if TYPE_CHECKING:
+    import zipfile
+
+# zipfile, ast (npy headers), json (skops schemas) and the decompressors are imported where a
+# file needs them: a plain pickle, the usual case, needs none of them.
 
 
 def scan_zip(handle: BinaryIO, facts: Facts, prefix: str | None, depth: int) -> None:
+    import zipfile
+
     try:
         archive = zipfile.ZipFile(handle)
     except (zipfile.BadZipFile, OSError, ValueError) as error:
@@ -45,6 +49,8 @@ def scan_zip(handle: BinaryIO, facts: Facts, prefix: str | None, depth: int) -> 
 
 
 def _scan_zip_member(handle: BinaryIO, info: zipfile.ZipInfo, facts: Facts, member: str, depth: int) -> None:
+    import zipfile
+
     with member_stream(handle, info) as stream:
         head = stream.read(PROBE_BYTES)
     if head.startswith(ZIP_MAGICS):
@@ -64,6 +70,8 @@ def _scan_zip_member(handle: BinaryIO, info: zipfile.ZipInfo, facts: Facts, memb
 
 def _seekable_member(handle: BinaryIO, info: zipfile.ZipInfo, limits: Limits) -> BinaryIO:
     """zipfile needs to seek: a stored member is a window; a compressed one is inflated to a size-limited temp file."""
+    import zipfile
+
     stream = member_stream(handle, info)
     if info.compress_type == zipfile.ZIP_STORED:
         return stream
@@ -95,6 +103,8 @@ def scan_npy(source: Source, facts: Facts, member: str | None) -> None:
     if header_length > facts.limits.max_line_bytes:
         raise Unscannable("npy header too large", source.pos)
     try:
+        import ast
+
         header = ast.literal_eval(source.read(header_length).decode("latin-1"))
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         raise Unscannable("npy header is not a Python literal", 8) from None
@@ -140,6 +150,9 @@ _SKOPS_CONSTRUCTING_LOADERS = {"ObjectNode", "ConstructorFromReduceNode", "Reduc
 
 
 def scan_skops(handle: BinaryIO, facts: Facts, member: str | None) -> None:
+    import json
+    import zipfile
+
     archive = zipfile.ZipFile(handle)
     try:
         info = archive.getinfo(SKOPS_SCHEMA)
@@ -194,13 +207,30 @@ def scan_stream(kind: str, stream: BinaryIO, size: int | None, facts: Facts, mem
         elif kind == "lz4":
             facts.problem("lz4-compressed stream: the standard library cannot decompress it", 0, member)
         else:
-            decompressed = decompressing(kind, stream)
-            source = Source(decompressed, None, facts.limits.max_decompressed_bytes)
-            scan_pickles(source, facts, member, joblib=member is None)
+            _scan_compressed(kind, stream, facts, member)
     except Unscannable as error:
         facts.problem(error.reason, error.offset, member)
-    except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as error:
+    except (OSError, EOFError, zlib.error, ValueError) as error:
         facts.problem(f"unreadable {kind} stream: {error}", None, member)
+
+
+def _scan_compressed(kind: str, stream: BinaryIO, facts: Facts, member: str | None) -> None:
+    try:
+        decompressed = decompressing(kind, stream)
+        source = Source(decompressed, None, facts.limits.max_decompressed_bytes)
+        scan_pickles(source, facts, member, joblib=member is None)
+    except Unscannable as error:
+        facts.problem(error.reason, error.offset, member)
+    except decompression_errors() as error:
+        facts.problem(f"unreadable {kind} stream: {error}", None, member)
+
+
+def _read_errors(kind: str) -> tuple[type[Exception], ...]:
+    if kind in ("skops", "zip", "npz"):
+        import zipfile
+
+        return (OSError, zipfile.BadZipFile)
+    return (OSError,)
 
 
 def scan_file(path: Path, limits: Limits = Limits()) -> ScanResult:
@@ -208,6 +238,7 @@ def scan_file(path: Path, limits: Limits = Limits()) -> ScanResult:
     facts = Facts(limits)
     kind = sniff(path)
     if kind is not None:
+        errors = _read_errors(kind)
         try:
             with path.open("rb", buffering=0) as raw:
                 size = os.fstat(raw.fileno()).st_size
@@ -218,7 +249,7 @@ def scan_file(path: Path, limits: Limits = Limits()) -> ScanResult:
                     scan_zip(stream, facts, None, depth=1)  # type: ignore[arg-type]
                 else:
                     scan_stream(kind, stream, size, facts, None)  # type: ignore[arg-type]
-        except (OSError, zipfile.BadZipFile) as error:
+        except errors as error:
             facts.problem(f"cannot read file: {error}", None, None)
         except RecursionError:
             facts.problem("nesting too deep to analyse", None, None)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-import bz2
 import io
-import lzma
 import struct
-import zipfile
 import zlib
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import TYPE_CHECKING, BinaryIO, Callable
 
 from modellint.analyzer.pickles.machine import probe_is_pickle
 from modellint.analyzer.pickles.results import Unscannable
-from modellint.analyzer.pickles.streams import PROBE_BYTES, ZFILE_HEADER, Inflate, Window, decompressing
+from modellint.analyzer.pickles.streams import (
+    PROBE_BYTES,
+    ZFILE_HEADER,
+    Inflate,
+    Window,
+    decompressing,
+    decompression_errors,
+)
+
+if TYPE_CHECKING:
+    import zipfile
 
 TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e"
 NPY_MAGIC = b"\x93NUMPY"
@@ -46,7 +53,7 @@ def compression_kind(head: bytes) -> str | None:
 def decompressed_head(kind: str, raw: BinaryIO) -> bytes:
     try:
         return decompressing(kind, raw).read(PROBE_BYTES)
-    except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError):
+    except decompression_errors():
         return b""
 
 
@@ -76,11 +83,13 @@ def sniff(path: Path) -> str | None:
         with path.open("rb") as handle:
             head = handle.read(PROBE_BYTES)
         return sniff_stream(head, lambda: path.open("rb"))
-    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+    except (OSError, ValueError, EOFError):
         return None
 
 
 def sniff_zip(handle: BinaryIO) -> str | None:
+    import zipfile  # only for zip magic: a plain pickle needs none of it
+
     try:
         archive = zipfile.ZipFile(handle)
     except (zipfile.BadZipFile, OSError, ValueError):
@@ -104,6 +113,8 @@ def sniff_zip(handle: BinaryIO) -> str | None:
 def member_stream(handle: BinaryIO, info: zipfile.ZipInfo) -> BinaryIO:
     """The member's bytes as torch reads them: data located from the local header's name/extra lengths,
     CRC, flag bits and local-vs-central name mismatches ignored."""
+    import zipfile  # already loaded: ``info`` comes from a ZipFile
+
     handle.seek(info.header_offset)
     header = handle.read(30)
     if len(header) < 30 or not header.startswith(b"PK\x03\x04"):
@@ -116,6 +127,8 @@ def member_stream(handle: BinaryIO, info: zipfile.ZipInfo) -> BinaryIO:
     if info.compress_type == zipfile.ZIP_DEFLATED:
         return io.BufferedReader(Inflate(io.BufferedReader(window), -zlib.MAX_WBITS))  # type: ignore[arg-type,return-value]
     if info.compress_type == zipfile.ZIP_BZIP2:
+        import bz2
+
         return bz2.BZ2File(io.BufferedReader(window), "rb")  # type: ignore[return-value]
     raise Unscannable(f"zip member compressed with unsupported method {info.compress_type}", info.header_offset)
 

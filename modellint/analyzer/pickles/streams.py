@@ -3,10 +3,7 @@ streaming inflate and decompression; payloads are skipped with seek where the st
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import io
-import lzma
 import zlib
 from typing import BinaryIO
 
@@ -191,19 +188,27 @@ class Inflate(io.RawIOBase):
 
 
 def decompressing(kind: str, raw: BinaryIO) -> BinaryIO:
+    # gzip, bz2 and lzma are imported here: a plain pickle, the usual case, needs none of them.
     if kind == "gzip":
+        import gzip
+
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if kind == "bz2":
+        import bz2
+
         return bz2.BZ2File(raw, "rb")  # type: ignore[return-value]
     if kind in ("xz", "lzma"):
+        import lzma
+
         return lzma.LZMAFile(raw, "rb", format=lzma.FORMAT_XZ if kind == "xz" else lzma.FORMAT_ALONE)  # type: ignore[return-value]
     if kind == "zfile":
         raw.read(ZFILE_HEADER)
     return io.BufferedReader(Inflate(raw, zlib.MAX_WBITS))  # type: ignore[return-value]
 
 
-def decompressed_head(kind: str, raw: BinaryIO) -> bytes:
-    try:
-        return decompressing(kind, raw).read(PROBE_BYTES)
-    except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError):
-        return b""
+
+def decompression_errors() -> tuple[type[Exception], ...]:
+    """What reading a decompressing stream may raise, besides ``Unscannable``."""
+    import lzma
+
+    return (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
