@@ -6,10 +6,6 @@ unsafe payload runs ``echo`` at most, and only if someone loads it by hand.
 
 from __future__ import annotations
 
-import io
-import json
-import zipfile
-
 _PROTO4 = b"\x80\x04"
 _STACK_GLOBAL = b"\x93"
 
@@ -31,6 +27,10 @@ def call_pickle(module: str, name: str, argument: str) -> bytes:
 
 def skops_file(*types: tuple[str, str]) -> bytes:
     """A skops archive whose schema names ``(module, class)`` objects (a root object holding the others)."""
+    import io
+    import json
+    import zipfile
+
     nodes = [{"__class__": name, "__module__": module, "__loader__": "ObjectNode", "content": {}} for module, name in types]
     root = dict(nodes[0], content={"steps": nodes[1:]}, protocol=2, _skops_version="0.16.0")
     buffer = io.BytesIO()

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, model_files
 
 
@@ -36,14 +36,14 @@ class MlmodelUnreadable(Rule):
     requires_mlmodel = False
     fix_title = "Re-save the model with MLflow so that `MLmodel` is written again"
 
-    VALID = (Valid(CLEAN),)
-    INVALID = (
+    VALID = examples(lambda: (Valid(CLEAN),))
+    INVALID = examples(lambda: (
         Invalid(model_files(MLmodel="import mlflow\nmlflow.sklearn.log_model(model, 'model'):\n"), (("MLmodel", 2),)),
         Invalid(model_files(MLmodel="name: my-project\nentry_points:\n  main:\n    command: python train.py\n"),
                 (("MLmodel", 1),), note="an MLproject file saved as MLmodel"),
         Invalid(model_files(MLmodel="- a\n- b\n"), (("MLmodel", 1),)),
         Invalid(model_files(MLmodel=b"\x89PNG\r\n\x1a\n\x00\x00"), (("MLmodel", 1),)),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         error = model.mlmodel_error

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, MLMODEL, model_files
 
 _WITHOUT_PYFUNC = MLMODEL.replace(
@@ -45,8 +45,8 @@ class NoPyfuncFlavor(Rule):
     severity = Severity.WARNING
     fix_title = "Save the model with a flavor that adds `python_function`"
 
-    VALID = (Valid(CLEAN),)
-    INVALID = (Invalid(model_files(MLmodel=_WITHOUT_PYFUNC), (("MLmodel", 1),)),)
+    VALID = examples(lambda: (Valid(CLEAN),))
+    INVALID = examples(lambda: (Invalid(model_files(MLmodel=_WITHOUT_PYFUNC), (("MLmodel", 1),)),))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         if model.pyfunc is None:

@@ -5,7 +5,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 from modellint.analyzer.model_dir import ModelDir, is_absolute_path, is_uri
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, MLMODEL, model_files
 
 _MODELS_FROM_CODE = """\
@@ -50,16 +50,16 @@ class MissingModelFile(Rule):
     severity = Severity.ERROR
     fix_title = "Ship the missing file with the model, or save the model again"
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(CLEAN),
         Valid(model_files(MLmodel=_MODELS_FROM_CODE, model__skops=None, model_code__py="import mlflow\n")),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(model_files(model__skops=None), (("MLmodel", 7), ("MLmodel", 12))),
         Invalid(model_files(MLmodel=_MODELS_FROM_CODE, model__skops=None), (("MLmodel", 7),),
                 note="models-from-code file not copied to the model root"),
         Invalid(model_files(MLmodel=MLMODEL.replace("code: null", "code: code")), (("MLmodel", 11),)),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         for ref in model.path_references:

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir, is_absolute_path
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, MLMODEL, model_files
 
 
@@ -37,13 +37,13 @@ class AbsolutePathReference(Rule):
     severity = Severity.ERROR
     fix_title = "Save the model again so that the path is relative to the model directory"
 
-    VALID = (Valid(CLEAN),)
-    INVALID = (
+    VALID = examples(lambda: (Valid(CLEAN),))
+    INVALID = examples(lambda: (
         Invalid(model_files(MLmodel=MLMODEL.replace("pickled_model: model.skops", "pickled_model: /home/me/model.skops")),
                 (("MLmodel", 12),)),
         Invalid(model_files(MLmodel=MLMODEL + "artifact_path: file:///C:/Users/me/mlruns/0/abc/artifacts/model\n"),
                 (("MLmodel", 19),), severity=Severity.INFO),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         for ref in model.path_references:

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, MLMODEL, conda, model_files, requirements
 
 _CUSTOM_LOADER = MLMODEL.replace("loader_module: mlflow.sklearn", "loader_module: my_loader").replace(
@@ -39,15 +39,15 @@ class LoaderModuleUnresolvable(Rule):
     severity = Severity.ERROR
     fix_title = "Ship the loader module with `code_paths`, or declare the package that provides it"
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(CLEAN),
         Valid(model_files(MLmodel=_CUSTOM_LOADER, **{"code/my_loader.py": "def _load_pyfunc(path):\n    ...\n"})),
         Valid(model_files(MLmodel=_SKTIME_LOADER, requirements__txt=requirements(*_SKTIME_PIP), conda__yaml=conda(*_SKTIME_PIP))),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(model_files(MLmodel=_CUSTOM_LOADER), (("MLmodel", 7),)),
         Invalid(model_files(MLmodel=_SKTIME_LOADER), (("MLmodel", 6),)),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         loader = (model.pyfunc or {}).get("loader_module")

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from modellint.analyzer.model_dir import REQUIREMENTS, ModelDir
 from modellint.env_edits import python_env_from_conda, requirements_from_pip_list
 from modellint.findings import Finding, Severity
-from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, MLMODEL, model_files
 
 _LEGACY_ENV = MLMODEL.replace(
@@ -45,19 +45,19 @@ class MissingEnvFile(Rule):
     fix_title = "Ship the missing environment file with the model"
     fix_availability = FixAvailability.SOMETIMES
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(CLEAN),
         Valid(model_files(MLmodel=_LEGACY_ENV, python_env__yaml=None),
               note="MLflow < 1.26 wrote no python_env.yaml and named none"),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(model_files(requirements__txt=None), (("python_env.yaml", 7),),
                 fixed={"requirements.txt": CLEAN["requirements.txt"]}),
         Invalid(model_files(conda__yaml=None), (("MLmodel", 4),)),
         Invalid(model_files(python_env__yaml=None), (("MLmodel", 5),), severity=Severity.WARNING,
                 fixed={"python_env.yaml": "python: 3.11.7\nbuild_dependencies:\n- pip<=23.2.1\n"
                                           "dependencies:\n- -r requirements.txt\n"}),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         if model.pyfunc is None:

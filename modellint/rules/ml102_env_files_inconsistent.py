@@ -6,7 +6,7 @@ from modellint.analyzer.model_dir import ModelDir, parse_version_tuple
 from modellint.analyzer.requirements import RequirementLine, RequirementsList
 from modellint.env_edits import pip_list_from_requirements
 from modellint.findings import Finding, Severity, Span
-from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, CLEAN_PIP, PYTHON_ENV, conda, model_files, requirements
 
 
@@ -56,13 +56,13 @@ class EnvFilesInconsistent(Rule):
     fix_title = "Make the conda `pip:` list equal to requirements.txt"
     fix_availability = FixAvailability.SOMETIMES
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(CLEAN),
         Valid(model_files(requirements__txt=requirements("MLflow==3.17.2", "scikit_learn==1.9.1", "skops==0.16.0")),
               note="names compared after PEP 503 normalisation"),
         Valid(model_files(conda__yaml=conda(*CLEAN_PIP, python="3.11")), note="3.11 agrees with 3.11.7"),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(model_files(requirements__txt=requirements("mlflow==3.17.2", "scikit-learn==1.5.0", "skops==0.16.0")),
                 (("requirements.txt", 2),),
                 fixed={"conda.yaml": conda("mlflow==3.17.2", "scikit-learn==1.5.0", "skops==0.16.0")}),
@@ -71,7 +71,7 @@ class EnvFilesInconsistent(Rule):
                 fixed={"conda.yaml": conda("mlflow==3.17.2", "scikit-learn==1.9.1")}),
         Invalid(model_files(python_env__yaml=PYTHON_ENV.replace("python: 3.11.7", "python: 3.10.4")),
                 (("python_env.yaml", 1),)),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         yield from self._check_lists(model)

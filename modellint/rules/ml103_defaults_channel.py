@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Applicability, Finding, Severity
 from modellint.fix import delete_list_item, make_fix, replace_span
-from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, CLEAN_PIP, conda, model_files
 
 # Channels served by Anaconda, Inc. under its terms of service (the `defaults` multichannel and
@@ -48,8 +48,8 @@ class DefaultsChannel(Rule):
     fix_title = "Replace the channel with `conda-forge`"
     fix_availability = FixAvailability.SOMETIMES
 
-    VALID = (Valid(CLEAN), Valid(model_files(conda__yaml=conda(*CLEAN_PIP, channels=("conda-forge", "nodefaults")))))
-    INVALID = (
+    VALID = examples(lambda: (Valid(CLEAN), Valid(model_files(conda__yaml=conda(*CLEAN_PIP, channels=("conda-forge", "nodefaults"))))))
+    INVALID = examples(lambda: (
         Invalid(model_files(conda__yaml=conda(*CLEAN_PIP, channels=("defaults",))), (("conda.yaml", 2),),
                 fixed={"conda.yaml": conda(*CLEAN_PIP, channels=("conda-forge",))}),
         Invalid(model_files(conda__yaml=conda(*CLEAN_PIP, channels=("conda-forge", "anaconda"))), (("conda.yaml", 3),),
@@ -66,7 +66,7 @@ class DefaultsChannel(Rule):
                 note="flow style and comments survive the fix"),
         Invalid(model_files(conda__yaml=conda(*CLEAN_PIP, channels=("https://repo.anaconda.com/pkgs/main",))),
                 (("conda.yaml", 2),)),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         if model.conda is None:

@@ -8,7 +8,7 @@ from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.requirements import RequirementLine, local_location
 from modellint.findings import Applicability, Finding, Fix, Severity
 from modellint.fix import make_fix, replace_span
-from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
 from modellint.rules._requirement_lists import pip_lines
 
@@ -55,7 +55,7 @@ class InvalidRequirement(Rule):
     fix_title = "Replace the line with an installable requirement"
     fix_availability = FixAvailability.SOMETIMES
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(CLEAN),
         Valid(model_files(requirements__txt=requirements("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0",
                                                          "-c constraints.txt", "./wheels/mypkg-1.0-py3-none-any.whl"),
@@ -63,8 +63,8 @@ class InvalidRequirement(Rule):
                                             "-c constraints.txt", "./wheels/mypkg-1.0-py3-none-any.whl"),
                           constraints__txt="numpy<3\n",
                           **{"wheels/mypkg-1.0-py3-none-any.whl": b"PK\x05\x06" + b"\x00" * 18})),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(model_files(requirements__txt=requirements("mlflow==3.17.2", "sklearn", "skops==0.16.0")),
                 (("requirements.txt", 2),), fixed={"requirements.txt": CLEAN["requirements.txt"]}),
         Invalid(model_files(requirements__txt=requirements("mlflow==3.17.2", "scikit-learn==0.0", "skops==0.16.0")),
@@ -79,7 +79,7 @@ class InvalidRequirement(Rule):
         Invalid(model_files(requirements__txt=requirements("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0",
                                                            "mypkg @ file:///home/me/mypkg", "-c constraints.txt")),
                 (("requirements.txt", 4), ("requirements.txt", 5))),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         for line in pip_lines(model):

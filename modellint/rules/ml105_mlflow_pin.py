@@ -8,7 +8,7 @@ from modellint.analyzer.model_dir import ModelDir, parse_version_tuple
 from modellint.analyzer.requirements import RequirementLine
 from modellint.findings import Applicability, Edit, Finding, Fix, Severity
 from modellint.fix import make_fix, replace_span
-from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
 from modellint.rules._requirement_lists import MLFLOW_DISTRIBUTIONS, pip_lists
 
@@ -43,13 +43,13 @@ class MlflowPin(Rule):
     fix_title = "Pin `mlflow` to the `mlflow_version` in MLmodel"
     fix_availability = FixAvailability.SOMETIMES
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(CLEAN),
         Valid(model_files(requirements__txt=requirements("mlflow<4,>=3.17", "scikit-learn==1.9.1", "skops==0.16.0"),
                           conda__yaml=conda("mlflow<4,>=3.17", "scikit-learn==1.9.1", "skops==0.16.0")),
               note="a range that admits no new major, like the `mlflow<3,>=2.1` MLflow 2.0-2.3 wrote"),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(model_files(requirements__txt=requirements("mlflow", "scikit-learn==1.9.1", "skops==0.16.0")),
                 (("requirements.txt", 1),), fixed={"requirements.txt": CLEAN["requirements.txt"]}),
         Invalid(model_files(conda__yaml=conda("mlflow==2.16.0", "scikit-learn==1.9.1", "skops==0.16.0")),
@@ -58,7 +58,7 @@ class MlflowPin(Rule):
                             conda__yaml=conda("scikit-learn==1.9.1", "skops==0.16.0")),
                 (("requirements.txt", 1),), note="no mlflow at all",
                 fixed={"requirements.txt": requirements("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0")}),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         lists = list(pip_lists(model))

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
 from modellint.rules._requirement_lists import MLFLOW_DISTRIBUTIONS, pip_lines
 
@@ -34,12 +34,12 @@ class UnpinnedRequirement(Rule):
     severity = Severity.INFO
     fix_title = "Pin the requirement with `==` to the version the model was saved with"
 
-    VALID = (Valid(CLEAN),)
-    INVALID = (
+    VALID = examples(lambda: (Valid(CLEAN),))
+    INVALID = examples(lambda: (
         Invalid(model_files(requirements__txt=requirements("mlflow==3.17.2", "scikit-learn==1.9.1", "skops"),
                             conda__yaml=conda("mlflow==3.17.2", "scikit-learn==1.9.1", "skops")),
                 (("requirements.txt", 3), ("conda.yaml", 9))),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         for line in pip_lines(model):

@@ -6,7 +6,7 @@ from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.requirements import RequirementLine
 from modellint.findings import Finding, Severity
 from modellint.fix import delete_list_item, make_fix
-from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
 from modellint.rules._requirement_lists import pip_lists
 
@@ -39,15 +39,15 @@ class DuplicateRequirement(Rule):
     fix_title = "Remove the duplicate line"
     fix_availability = FixAvailability.SOMETIMES
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(CLEAN),
         Valid(model_files(requirements__txt=requirements(
             "mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0",
             'numpy==1.24.4; python_version < "3.9"', 'numpy==2.4.6; python_version >= "3.9"'),
             conda__yaml=conda("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0",
                               'numpy==1.24.4; python_version < "3.9"', 'numpy==2.4.6; python_version >= "3.9"'))),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(model_files(requirements__txt=requirements("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0",
                                                            "scikit_learn==1.9.1"),
                             conda__yaml=conda("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0",
@@ -58,7 +58,7 @@ class DuplicateRequirement(Rule):
         Invalid(model_files(requirements__txt=requirements("mlflow==3.17.2", "scikit-learn", "skops==0.16.0",
                                                            "scikit-learn==1.9.1")),
                 (("requirements.txt", 4),), note="different specifiers: a person must choose, no fix"),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         for requirements_list in pip_lists(model):

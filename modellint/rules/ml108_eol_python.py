@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity, Span
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, CLEAN_PIP, MLMODEL, PYTHON_ENV, conda, model_files
 
 # End of life of each CPython minor (PEP 373/478/494/537/569/596/619/664/693/719/745).
@@ -49,14 +49,14 @@ class EolPython(Rule):
     severity = Severity.INFO
     fix_title = "Re-save the model under a supported Python version"
 
-    VALID = (Valid(CLEAN),)
-    INVALID = (
+    VALID = examples(lambda: (Valid(CLEAN),))
+    INVALID = examples(lambda: (
         Invalid(model_files(
             MLmodel=MLMODEL.replace("python_version: 3.11.7", "python_version: 3.7.6"),
             python_env__yaml=PYTHON_ENV.replace("python: 3.11.7", "python: 3.7.6"),
             conda__yaml=conda(*CLEAN_PIP, python="3.7.6")),
             (("python_env.yaml", 1),)),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         python = model.declared_python

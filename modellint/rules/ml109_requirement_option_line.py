@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
 from modellint.rules._requirement_lists import pip_lines
 
@@ -35,15 +35,15 @@ class RequirementOptionLine(Rule):
     severity = Severity.INFO
     fix_title = "Move the option to the serving environment's pip configuration"
 
-    VALID = (Valid(CLEAN),)
-    INVALID = (
+    VALID = examples(lambda: (Valid(CLEAN),))
+    INVALID = examples(lambda: (
         Invalid(model_files(
             requirements__txt=requirements("--extra-index-url https://pypi.example.com/simple", "mlflow==3.17.2",
                                            "scikit-learn==1.9.1", "skops==0.16.0"),
             conda__yaml=conda("--extra-index-url https://pypi.example.com/simple", "mlflow==3.17.2",
                               "scikit-learn==1.9.1", "skops==0.16.0")),
             (("requirements.txt", 1), ("conda.yaml", 7))),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         for line in pip_lines(model):

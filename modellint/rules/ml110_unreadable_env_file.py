@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, model_files
 
 
@@ -33,12 +33,12 @@ class UnreadableEnvFile(Rule):
     severity = Severity.ERROR
     fix_title = "Rewrite the file in the shape MLflow writes"
 
-    VALID = (Valid(CLEAN),)
-    INVALID = (
+    VALID = examples(lambda: (Valid(CLEAN),))
+    INVALID = examples(lambda: (
         Invalid(model_files(conda__yaml="channels:\n- conda-forge\ndependencies: [python=3.11\n"), (("conda.yaml", 4),)),
         Invalid(model_files(python_env__yaml="- python\n"), (("python_env.yaml", 1),)),
         Invalid(model_files(requirements__txt=b"\xff\xfe\x00m\x00l"), (("requirements.txt", 1),)),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         for problem in model.env_file_problems:

@@ -13,7 +13,7 @@ from modellint.analyzer.import_resolution import (
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
 from modellint.rules._add_dependency import add_dependency_fix
-from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._code_examples import code_model, requirement_files
 from modellint.rules._examples import CLEAN_PIP
 
@@ -94,7 +94,7 @@ class MissingDependency(Rule):
     fix_title = "Declare the distribution that provides the module, or ship the module with `code_paths`"
     fix_availability = FixAvailability.SOMETIMES
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(code_model({"render.py": _PREDICT_TABULATE}, "tabulate==0.9.0")),
         Valid(code_model({"traps.py": _TRAPS, "helpers.py": "def scale(x):\n    return x\n"},
                          "python-dateutil==2.9.0"),
@@ -107,8 +107,8 @@ class MissingDependency(Rule):
                           "pkg/util.py": "import os\n", "main.py": "from pkg import run\nimport PIL.Image\n"},
                          "pillow==11.0.0"),
               note="relative imports inside a bundled package; PIL is Pillow's module"),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(code_model({"render.py": _PREDICT_TABULATE}), (("code/render.py", 2),),
                 note="a lazy import nothing declares; the fix keeps the sorted list sorted",
                 fixed=requirement_files(*CLEAN_PIP, "tabulate")),
@@ -121,7 +121,7 @@ class MissingDependency(Rule):
                 fixed=requirement_files(*CLEAN_PIP, "google-cloud-bigquery==3.27.0", "google-cloud-storage")),
         Invalid(code_model({"broken.py": "import os\ndef f(:\n    pass\n"}), (("code/broken.py", 1),),
                 severity=Severity.INFO, note="a file that cannot be parsed is reported, not skipped silently"),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         for scan in model.code_scans:

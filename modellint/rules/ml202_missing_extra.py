@@ -8,7 +8,7 @@ from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.optional_deps import OptionalNeed, call_needs, url_needs
 from modellint.findings import Finding, Severity, Span
 from modellint.rules._add_dependency import add_dependency_fix
-from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._code_examples import code_model, requirement_files
 from modellint.rules._examples import CLEAN_PIP
 
@@ -62,7 +62,7 @@ class MissingExtra(Rule):
     fix_title = "Declare the optional dependency (or the package with its extra)"
     fix_availability = FixAvailability.SOMETIMES
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(code_model({"prices.py": _READ_EXCEL}, "pandas[excel]==2.2.3")),
         Valid(code_model({"prices.py": _READ_EXCEL}, "pandas==2.2.3", "openpyxl==3.1.5")),
         Valid(code_model({"proxy.py": _SOCKS}, "requests[socks]==2.32.3")),
@@ -70,15 +70,15 @@ class MissingExtra(Rule):
         Valid(code_model({"db.py": "import sqlite3\n\nimport pandas as pd\n\n\ndef load(q):\n"
                                    "    return pd.read_sql(q, sqlite3.connect('prices.db'))\n"}, "pandas==2.2.3"),
               note="read_sql with a DB-API connection needs no SQLAlchemy"),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(code_model({"prices.py": _READ_EXCEL}, "pandas==2.2.3"), (("code/prices.py", 5),),
                 fixed=requirement_files(*CLEAN_PIP, "pandas==2.2.3", "openpyxl")),
         Invalid(code_model({"render.py": _MARKDOWN}, "pandas==2.2.3"), (("code/render.py", 5),),
                 fixed=requirement_files(*CLEAN_PIP, "pandas==2.2.3", "tabulate")),
         Invalid(code_model({"proxy.py": _SOCKS}, "requests==2.32.3"), (("code/proxy.py", 3),)),
         Invalid(code_model({"db.py": _POSTGRES}, "sqlalchemy==2.0.36"), (("code/db.py", 3),)),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         if not has_declared_environment(model):

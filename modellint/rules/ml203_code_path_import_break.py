@@ -7,7 +7,7 @@ from modellint.analyzer.import_resolution import Kind, checked_imports, describe
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Fix, Severity
 from modellint.project_edits import rewrite_entry
-from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._code_examples import code_model
 
 _UTILS = "def double(x):\n    return 2 * x\n"
@@ -45,18 +45,18 @@ class CodePathImportBreak(Rule):
     fix_title = "Pass the package directory in `code_paths` (`[\"src\"]`), not the file"
     fix_availability = FixAvailability.SOMETIMES  # in a training project, for a plain string literal
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(code_model({"src/__init__.py": "", "src/utils.py": _UTILS, "model.py": _USES_SRC}),
               note="code_paths=['src'] keeps the package"),
         Valid(code_model({"utils.py": _UTILS, "model.py": "from utils import double\n"})),
         Valid(code_model({"utils.py": _UTILS, "model.py": "import sklearn.utils\n"}),
               note="a declared distribution's submodule that shares a name with a code file"),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(code_model({"utils.py": _UTILS, "model.py": _USES_SRC}), (("code/model.py", 1),)),
         Invalid(code_model({"utils.py": _UTILS, "model.py": "def predict(rows):\n    from src import utils\n"}),
                 (("code/model.py", 2),)),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         planned: dict[str, object] = {}  # directory -> the entry whose fix ships it (one per directory)

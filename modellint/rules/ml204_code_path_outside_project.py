@@ -6,7 +6,7 @@ from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.project_sources import climbs_out
 from modellint.findings import Finding, Severity
 from modellint.project_edits import anchor_entry
-from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._code_examples import code_model
 
 _SYS_PATH_CALLS = frozenset({"sys.path.append", "sys.path.insert", "sys.path.extend", "site.addsitedir"})
@@ -47,17 +47,17 @@ class CodePathOutsideProject(Rule):
     fix_title = "Pass code paths that stay inside the project"
     fix_availability = FixAvailability.SOMETIMES  # in a training project, for a plain string literal
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(code_model({"model.py": "import os\nimport sys\n\nsys.path.append(os.path.dirname(__file__))\n"})),
         Valid(code_model({"model.py": "import sys\nfrom pathlib import Path\n\n"
                                       "sys.path.insert(0, str(Path(__file__).parent / 'vendor'))\n"}),
               note="a path built from the module's own location"),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(code_model({"model.py": "import sys\n\nsys.path.append('../src')\n"}), (("code/model.py", 3),)),
         Invalid(code_model({"model.py": "import sys\n\n\ndef load():\n    sys.path.insert(0, '..')\n"}),
                 (("code/model.py", 5),)),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         training = getattr(model, "training", None)

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from modellint.analyzer.import_resolution import Kind, checked_imports, declared_python3, describe, stdlib_pythons
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._code_examples import code_model
 
 _TOMLLIB = "import tomllib\n\n\ndef settings(path):\n    with open(path, 'rb') as f:\n        return tomllib.load(f)\n"
@@ -45,7 +45,7 @@ class StdlibTooNew(Rule):
     severity = Severity.ERROR
     fix_title = "Declare a Python version whose standard library has the module, or use a backport"
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(code_model({"config.py": _TOMLLIB})),
         Valid(code_model({"config.py": _TOMLLIB_GUARDED}, "tomli==2.0.1", python="3.10.13")),
         Valid(code_model({"config.py": "import sys\n\nif sys.version_info >= (3, 11):\n    import tomllib\n"
@@ -53,13 +53,13 @@ class StdlibTooNew(Rule):
               note="the branch the declared Python never takes"),
         Valid(code_model({"legacy.py": "from distutils.version import LooseVersion\n"}, python="3.12.7"),
               note="setuptools (a build dependency in python_env.yaml) provides distutils from 3.12"),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(code_model({"config.py": _TOMLLIB}, python="3.10.13"), (("code/config.py", 1),)),
         Invalid(code_model({"legacy.py": "def load(path):\n    import imp\n    return imp.load_source('m', path)\n"},
                            python="3.12.7"),
                 (("code/legacy.py", 2),)),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         python = declared_python3(model)

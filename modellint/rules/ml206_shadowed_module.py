@@ -8,7 +8,7 @@ from modellint.analyzer.import_resolution import any_stdlib, declared_python3
 from modellint.analyzer.knowledge import GENERIC_MODULES, stdlib_modules
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._code_examples import code_model
 
 
@@ -40,17 +40,17 @@ class ShadowedModule(Rule):
     severity = Severity.WARNING
     fix_title = "Rename the module so it does not hide the library"
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(code_model({"pandas_helpers.py": "import pandas\n"}, "pandas==2.2.3")),
         Valid(code_model({"google/cloud/helpers.py": "x = 1\n"}, "google-cloud-storage==2.18.2"),
               note="a namespace portion without __init__.py shadows nothing"),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(code_model({"pandas.py": "def clean(df):\n    return df\n"}, "pandas==2.2.3"), (("code/pandas.py", 1),)),
         Invalid(code_model({"code.py": "x = 1\n"}), (("code/code.py", 1),), note="the stdlib `code` module"),
         Invalid(code_model({"yaml/__init__.py": "x = 1\n"}), (("code/yaml/__init__.py", 1),),
                 note="PyYAML comes with mlflow"),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         if not model.code_dirs:

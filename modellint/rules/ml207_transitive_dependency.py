@@ -6,7 +6,7 @@ from modellint.analyzer.import_resolution import MLFLOW_DISTRIBUTIONS, Kind, che
 from modellint.analyzer.knowledge import normalize
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._code_examples import code_model
 
 _USES_NUMPY = "import numpy as np\n\n\ndef mean(rows):\n    return np.mean(rows)\n"
@@ -40,15 +40,15 @@ class TransitiveDependency(Rule):
     severity = Severity.WARNING
     fix_title = "Declare the distribution directly"
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(code_model({"stats.py": _USES_NUMPY}, "numpy==2.1.3")),
         Valid(code_model({"settings.py": "import yaml\nimport cloudpickle\n"}),
               note="PyYAML and cloudpickle come through mlflow: MLflow prunes them on purpose"),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(code_model({"s3.py": "import boto3\nfrom botocore.exceptions import ClientError\n"}, "boto3==1.35.60"),
                 (("code/s3.py", 2),), note="botocore comes only through boto3"),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         for checked in checked_imports(model):

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._code_examples import code_model
 
 _PLUGIN = "import importlib\n\n\ndef load(name):\n    return importlib.import_module(f'plugins.{name}')\n"
@@ -36,13 +36,13 @@ class DynamicImport(Rule):
     severity = Severity.INFO
     fix_title = None
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(code_model({"loader.py": "import importlib\n\nyaml = importlib.import_module('yaml')\n"})),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(code_model({"plugins_loader.py": _PLUGIN}), (("code/plugins_loader.py", 5),)),
         Invalid(code_model({"loader.py": "def load(name):\n    return __import__(name)\n"}), (("code/loader.py", 2),)),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         for scan in model.code_scans:

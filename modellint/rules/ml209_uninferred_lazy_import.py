@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Fix, Severity
 from modellint.project_edits import add_extra_requirement
-from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 
 _LAZY_PREDICT = """\
 import mlflow
@@ -63,18 +63,18 @@ class UninferredLazyImport(Rule):
     fix_availability = FixAvailability.SOMETIMES  # when the distribution is known and the list is literal
     example_kind = "project"  # the examples are training projects, not model dirs
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(_train(', input_example={"x": [1, 2]}'), note="inference runs predict on the example"),
         Valid(_train(', extra_pip_requirements=["tabulate==0.9.0"]'), note="declared explicitly"),
         Valid({"train.py": "import tabulate\n" + _LAZY_PREDICT.replace("{arguments}", "")
                .replace("def predict", "def load_context(self, context):\n        tabulate.tabulate([])\n\n    def predict")},
               note="imported while loading too, so inference sees it"),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(_train(), (("train.py", 12),)),
         Invalid(_train(', extra_pip_requirements=["pandas==2.2.3"]'), (("train.py", 12),),
                 note="the extra requirements do not cover it"),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         training = getattr(model, "training", None)

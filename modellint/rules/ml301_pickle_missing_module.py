@@ -7,7 +7,7 @@ from modellint.analyzer.serialized import LoadImport, SerializedFile, load_time_
 from modellint.analyzer.stdlib import stdlib_modules
 from modellint.findings import Finding, Severity
 from modellint.rules._add_dependency import add_dependency_fix
-from modellint.rules._base import FixAvailability, Invalid, Rule, Valid
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._code_examples import requirement_files
 from modellint.rules._examples import CLEAN, CLEAN_PIP, MLMODEL, model_files
 from modellint.rules._serialized_examples import instance_pickle, skops_file
@@ -62,15 +62,15 @@ class PickleMissingModule(Rule):
     fix_title = "Declare the distribution that provides the module, or ship the module with `code_paths`"
     fix_availability = FixAvailability.SOMETIMES
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(CLEAN),
         Valid(model_files(model__skops=skops_file(("sklearn.linear_model._logistic", "LogisticRegression"),
                                                   ("numpy", "ndarray")))),
         Valid(model_files(MLmodel=_WITH_CODE_DIR, **{"code/my_model.py": "class MyModel:\n    pass\n",
                                                      "artifacts/extra.pkl": instance_pickle("my_model", "MyModel")}),
               note="the module is shipped in the code dir"),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(model_files(model__skops=skops_file(("sklearn.pipeline", "Pipeline"),
                                                     ("lightgbm.sklearn", "LGBMClassifier"))),
                 (("model.skops", 1),), note="an estimator from an undeclared library",
@@ -81,7 +81,7 @@ class PickleMissingModule(Rule):
                 (("python_model.pkl", 1),),
                 note="the PythonModel itself by reference: first-party code, whatever PyPI project shares its "
                      "module name, so no fix"),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         environment = model.environment

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from modellint.analyzer.pickle_policy import Verdict, classify
 from modellint.analyzer.pickles import GlobalRef
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, model_files
 from modellint.rules._serialized_examples import call_pickle, instance_pickle, skops_file
 
@@ -45,18 +45,18 @@ class UnsafePickle(Rule):
     severity = Severity.ERROR
     fix_title = "Do not load this file; rebuild the model from trusted code and data"
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(CLEAN),
         Valid(model_files(**{"artifacts/state.pkl": instance_pickle("collections", "OrderedDict")})),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(model_files(**{"artifacts/state.pkl": call_pickle("os", "system", "echo pwned")}),
                 (("artifacts/state.pkl", 1),)),
         Invalid(model_files(**{"artifacts/state.pkl": call_pickle("pathlib", "os.system", "echo pwned")}),
                 (("artifacts/state.pkl", 1),), note="a dotted name walks from an allowed module to os"),
         Invalid(model_files(model__skops=skops_file(("sklearn.pipeline", "Pipeline"), ("builtins", "eval"))),
                 (("model.skops", 1),)),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         for serialized in model.serialized_files:

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, model_files
 
 if TYPE_CHECKING:
@@ -43,14 +43,14 @@ class UnscannableModelFile(Rule):
     severity = Severity.ERROR
     fix_title = "Re-save the model, or do not load a file whose behaviour cannot be established"
 
-    VALID = (Valid(CLEAN),)
-    INVALID = (
+    VALID = examples(lambda: (Valid(CLEAN),))
+    INVALID = examples(lambda: (
         Invalid(model_files(**{"artifacts/state.pkl": b"\x80\x04\x82\x7f\x8c\x01x\x85R."}),
                 (("artifacts/state.pkl", 1), ("artifacts/state.pkl", 1)),
                 note="EXT1: an import through copyreg's registry, then a call of what it returned"),
         Invalid(model_files(**{"artifacts/state.pkl": b"\x80\x04\x8c\x02os\x8c\x06sys"}),
                 (("artifacts/state.pkl", 1),), note="truncated: no STOP"),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         for serialized in model.serialized_files:

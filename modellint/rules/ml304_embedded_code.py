@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from modellint.analyzer.pickles import EmbeddedCode
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, PYTHON_ENV, model_files
 from modellint.rules._serialized_examples import by_value_function_pickle
 
@@ -45,14 +45,14 @@ class EmbeddedCodeRule(Rule):
     severity = Severity.INFO
     fix_title = "Move the code into a module shipped with `code_paths`, and declare the Python that saved it"
 
-    VALID = (Valid(CLEAN),)
-    INVALID = (
+    VALID = examples(lambda: (Valid(CLEAN),))
+    INVALID = examples(lambda: (
         Invalid(model_files(**{"artifacts/fn.pkl": by_value_function_pickle("tabulate")}),
                 (("artifacts/fn.pkl", 1),), note="by-value code: information"),
         Invalid(model_files(python_env__yaml=_PY310_ENV, **{"artifacts/fn.pkl": by_value_function_pickle("tabulate")}),
                 (("artifacts/fn.pkl", 1),), severity=Severity.ERROR,
                 note="bytecode for Python 3.11/3.12, model declares 3.10"),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         python = model.declared_python

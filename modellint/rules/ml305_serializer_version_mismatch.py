@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from modellint.analyzer.model_dir import PYFUNC, ModelDir, parse_version_tuple
 from modellint.findings import Finding, Severity
 from modellint.record import Record
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, MLMODEL, conda, model_files, requirements
 
 _CLOUDPICKLE_MLMODEL = MLMODEL.replace("serialization_format: skops", "serialization_format: cloudpickle")
@@ -53,19 +53,19 @@ class SerializerVersionMismatch(Rule):
     severity = Severity.WARNING
     fix_title = "Pin the library at the version MLmodel records"
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(CLEAN),
         Valid(model_files(MLmodel=_CLOUDPICKLE_MLMODEL.replace("skops_trusted_types: null\n", ""),
                           requirements__txt=requirements("mlflow==3.17.2", "scikit-learn==1.9.1", "cloudpickle==3.1.2"),
                           conda__yaml=conda("mlflow==3.17.2", "scikit-learn==1.9.1", "cloudpickle==3.1.2")),
               note="cloudpickle format, cloudpickle declared (also via mlflow)"),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(model_files(requirements__txt=requirements(*_OLD_SKLEARN), conda__yaml=conda(*_OLD_SKLEARN)),
                 (("conda.yaml", 8), ("requirements.txt", 2))),
         Invalid(model_files(requirements__txt=requirements(*_NO_SKOPS), conda__yaml=conda(*_NO_SKOPS)),
                 (("MLmodel", 13),), note="skops format, skops not installed"),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         for serializer in _serializers(model):

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity, Span
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import MLMODEL, SIGNATURE, model_files
 
 _EXAMPLE_INFO = """\
@@ -58,11 +58,11 @@ class ExampleSignatureMismatch(Rule):
     severity = Severity.ERROR
     fix_title = "Log the model again with an example that matches the signature"
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(_example(["a", "b"], [[1.5, 2.0], [3, 4]]), note="integers are fine for a double column"),
         Valid(_example(["b", "a", "extra"], [[2.0, 1.0, "x"]]), note="extra columns are ignored"),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(_example(["a", "bb"], [[1.5, 2.0]]), (("input_example.json", 1), ("serving_input_example.json", 3)),
                 note="a renamed column: the finding points at the column names"),
         Invalid(_example(["a", "b"], [[1.5, 2.0], ["high", 4.0]]),
@@ -70,7 +70,7 @@ class ExampleSignatureMismatch(Rule):
                 note="text in a double column: the finding points at the value"),
         Invalid({**_example(["a", "b"], [[1.5, 2.0]]), "serving_input_example.json": "{\"dataframe_split\": "},
                 (("serving_input_example.json", 1),), note="a serving payload that is not JSON"),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         facts = model.signature

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, MLMODEL, SIGNATURE, model_files
 
 
@@ -42,19 +42,19 @@ class InvalidSignature(Rule):
     severity = Severity.ERROR
     fix_title = "Write the signature with `mlflow.models.infer_signature`"
 
-    VALID = (
+    VALID = examples(lambda: (
         Valid(CLEAN),
         Valid(model_files(MLmodel=_signature('[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 28, 28]}}]')),
               note="an unnamed tensor"),
-    )
-    INVALID = (
+    ))
+    INVALID = examples(lambda: (
         Invalid(model_files(MLmodel=_signature('[{"type": "decimal", "name": "a"}]')), (("MLmodel", 17),),
                 note="an unknown column type"),
         Invalid(model_files(MLmodel=_signature('[{"type": "double", "name": "a"}, {"type": "double"}]')),
                 (("MLmodel", 17),), note="named and unnamed columns mixed"),
         Invalid(model_files(MLmodel=_signature('[{"type": "double", "name": "a"},]')), (("MLmodel", 17),),
                 note="not JSON: a trailing comma"),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         for error in model.signature.errors:

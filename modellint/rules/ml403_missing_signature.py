@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid
+from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, MLMODEL, SIGNATURE, model_files
 
 
@@ -31,12 +31,12 @@ class MissingSignature(Rule):
     severity = Severity.INFO
     fix_title = "Log the model with `signature=infer_signature(X, model.predict(X))`"
 
-    VALID = (Valid(CLEAN),)
-    INVALID = (
+    VALID = examples(lambda: (Valid(CLEAN),))
+    INVALID = examples(lambda: (
         Invalid(model_files(MLmodel=MLMODEL.replace(SIGNATURE, "")), (("MLmodel", 1),)),
         Invalid(model_files(MLmodel=MLMODEL.replace(SIGNATURE, "signature: null\n")), (("MLmodel", 17),),
                 note="MLflow writes nothing, but a null signature means the same"),
-    )
+    ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         if model.signature.declared:
