@@ -244,7 +244,10 @@ def test_stdlib_fills_gaps_in_stdlib_list_data():
 def test_stdlib_matches_the_running_interpreter():
     ours = stdlib_modules(sys.version_info[:2])
     assert set(sys.stdlib_module_names) <= ours | {"__main__"}
-    assert ours - set(sys.stdlib_module_names) <= {"__main__", "xxsubtype"}
+    # A few private modules differ between point releases and platforms (`_apple_support` came
+    # in 3.13.1, `_wmi` is Windows-only): knowing them as stdlib is harmless, missing one is not.
+    extras = ours - set(sys.stdlib_module_names) - {"__main__", "xxsubtype"}
+    assert len(extras) <= 3 and all(name.startswith("_") for name in extras), extras
 
 
 def test_stdlib_beyond_the_data_derives_from_the_nearest_version():
