@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from modellint.analyzer.stdlib_names import NAMES
+from modellint.analyzer.stdlib_names import MINORS, NAMES
 
 # What changed at the top level of the standard library, per minor version. Used to derive a
 # version stdlib-list had no data for, and checked against its data by the tests.
@@ -55,7 +55,12 @@ def stdlib_modules(python: tuple[int, int]) -> frozenset[str]:
     major, minor = int(python[0]), int(python[1])
     if major != 3:
         raise ValueError(f"no standard-library data for Python {major}.{minor}")
-    if minor in NAMES:
-        return frozenset(NAMES[minor])
-    nearest = min(NAMES, key=lambda covered: (abs(covered - minor), covered))
-    return _derive_stdlib(frozenset(NAMES[nearest]), (3, nearest), (3, minor))
+    if minor in MINORS:
+        return _recorded(minor)
+    nearest = min(MINORS, key=lambda covered: (abs(covered - minor), covered))
+    return _derive_stdlib(_recorded(nearest), (3, nearest), (3, minor))
+
+
+def _recorded(minor: int) -> frozenset[str]:
+    index = MINORS.index(minor)
+    return frozenset(name for name, presence in NAMES.items() if presence[index] == "1")
