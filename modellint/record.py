@@ -11,7 +11,7 @@ semantics a frozen dataclass would generate:
   (a field named in ``_uncompared`` is left out of equality, hashing and ordering);
 - a hash of the same values, so records can be set members and dict keys;
 - ordering by the same values (``<``, ``<=``, ``>``, ``>=``), as ``order=True`` gives;
-- a ``Name(field=value, ...)`` repr;
+- a ``Name(field=value, ...)`` repr (a field named in ``_unshown`` is left out);
 - ``replace(**changes)``, the ``dataclasses.replace`` of records.
 
 Records are immutable by convention, as frozen dataclasses are: nothing assigns to a field
@@ -33,6 +33,7 @@ class Record:
     _fields: ClassVar[tuple[str, ...]] = ()
     _compared: ClassVar[tuple[str, ...]] = ()
     _uncompared: ClassVar[frozenset[str]] = frozenset()
+    _unshown: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -80,7 +81,7 @@ class Record:
         return hash(self._key())
 
     def __repr__(self) -> str:
-        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields if name not in self._unshown)
         return f"{self.__class__.__qualname__}({values})"
 
     def replace(self: _R, **changes: Any) -> _R:

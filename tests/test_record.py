@@ -56,6 +56,18 @@ def test_fields_are_inherited_in_order_and_uncompared_ones_are_left_out() -> Non
     assert repr(Labelled(1, 2, "a")) == "Labelled(x=1, y=2, label='a')"
 
 
+def test_unshown_fields_stay_out_of_the_repr() -> None:
+    class Quiet(Point):
+        __slots__ = ("blob",)
+        _unshown = frozenset({"blob"})
+
+        def __init__(self, x: int, y: int = 0, blob: bytes = b"") -> None:
+            super().__init__(x, y)
+            self.blob = blob
+
+    assert repr(Quiet(1, 2, b"x" * 100)).endswith("Quiet(x=1, y=2)")
+
+
 def test_replace_copies_with_changes_and_rejects_unknown_fields() -> None:
     original = Labelled(1, 2, "a")
     assert original.replace(y=5) == Labelled(1, 5, "a")

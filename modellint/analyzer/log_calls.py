@@ -85,7 +85,7 @@ class MlflowCall(Record):
     """``mlflow.<flavor>.save_model/log_model(...)`` as written in a project file."""
 
     __slots__ = ("path", "span", "flavor", "function", "arguments", "opaque", "nodes")
-    _uncompared = frozenset({"nodes"})
+    _uncompared = _unshown = frozenset({"nodes"})  # each argument's syntax node, for the code it names
 
     def __init__(self, path: Path, span: Span, flavor: str, function: str, arguments: dict[str, Literal],
                  opaque: bool = False, nodes: dict[str, ast.expr] | None = None) -> None:

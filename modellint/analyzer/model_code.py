@@ -45,7 +45,7 @@ class ModelCode(Record):
 
     __slots__ = ("kind", "path", "argument_span", "class_name", "module", "line_ranges", "referenced_names",
                  "pickled_objects", "source")
-    _uncompared = frozenset({"source"})
+    _uncompared = _unshown = frozenset({"source"})  # the whole parsed file
 
     def __init__(self, kind: str, path: Path, argument_span: Span, class_name: str | None = None,
                  module: str | None = None, line_ranges: tuple[tuple[int, int], ...] = (),
@@ -60,11 +60,6 @@ class ModelCode(Record):
         self.referenced_names = referenced_names  # by value: global names that code uses
         self.pickled_objects = pickled_objects
         self.source = source
-
-    def __repr__(self) -> str:
-        # `source` (the whole parsed file) stays out of the repr, as it did before (repr=False).
-        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields if name != "source")
-        return f"{self.__class__.__qualname__}({values})"
 
     @property
     def by_value(self) -> bool:
