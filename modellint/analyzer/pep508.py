@@ -5,11 +5,11 @@
 a cold start on one model dir. Almost every line MLflow writes is ``name==version``, which
 needs none of it. So the common shape, ``name[extras] specifiers`` with no URL and no marker,
 is read here and its specifiers are parsed by ``packaging.specifiers.SpecifierSet``, which is
-what ``packaging`` itself does with them. Everything else (a marker, a URL, parentheses, any
-text this reader does not recognise, every invalid line) goes to
-``packaging.requirements.Requirement``, so packaging stays the judge of what is valid and its
-error messages are the ones users see. A test holds both paths to the same result on every
-requirement line of the real-models corpus and on generated edge cases.
+what ``packaging`` itself does with them. Everything else (a marker, a URL, any text this
+reader does not recognise, every invalid line) goes to ``packaging.requirements.Requirement``,
+so packaging stays the judge of what is valid and its error messages are the ones users see.
+A test holds both paths to the same result on every requirement line of the real-models
+corpus, on a sample of the knowledge base's Requires-Dist lines and on generated edge cases.
 """
 
 from __future__ import annotations

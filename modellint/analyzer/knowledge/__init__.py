@@ -564,7 +564,7 @@ def parse_data(raw: bytes) -> dict:
     when it is asked for, :class:`_Entries` parses it then, and :func:`_requires` splits its
     Requires-Dist fields when a closure needs them.
     """
-    first, _, rest = raw.partition(b"\n")
+    first = raw.partition(b"\n")[0]
     if first != f"modellint-knowledge\t{DATA_FORMAT}".encode():
         raise ValueError(f"not a format-{DATA_FORMAT} modellint knowledge base: {first[:40]!r}")
     header_end = raw.index(b"\n", len(first) + 1)
