@@ -7,10 +7,9 @@ from pathlib import PurePosixPath, PureWindowsPath
 from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.requirements import RequirementLine, local_location
 from modellint.findings import Applicability, Finding, Fix, Severity
-from modellint.fix import make_fix, replace_span
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
-from modellint.rules._requirement_lists import pip_lines
+from modellint.rules._requirement_lists import pinned, pip_lines, rewrite_fix
 
 _PLACEHOLDER_PIN = re.compile(r"^0(\.0)*$")
 # `pandas=3.1.1` or `skops 0.16.0`: a conda-style pin pasted into a pip list (not PEP 508).
@@ -140,19 +139,15 @@ def _conda_style_fix(line: RequirementLine) -> Fix | None:
         return None
     name, extras, version = match.groups()
     replacement = f"{name}{(extras or '').replace(' ', '')}=={version}"
-    edit = replace_span(line.path, line.span, replacement, expected=(line.text, f'"{line.text}"', f"'{line.text}'"))
-    return make_fix(f"Replace with `{replacement}`", edit, Applicability.UNSAFE)
+    return rewrite_fix(line, replacement, f"Replace with `{replacement}`", Applicability.UNSAFE)
 
 
 def _placeholder_fix(model: ModelDir, line: RequirementLine) -> Fix:
     """`x==0.0` -> `x==<the version MLmodel records for x>` (safe), else the bare `x` (unsafe)."""
-    requirement = line.requirement
     version = _recorded_version(model, line.name or "")
-    extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
-    marker = f"; {requirement.marker}" if requirement.marker else ""
-    replacement = f"{requirement.name}{extras}{'==' + version if version else ''}{marker}"
-    edit = replace_span(line.path, line.span, replacement, expected=(line.text, f'"{line.text}"', f"'{line.text}'"))
-    return make_fix(f"Replace with `{replacement}`", edit, Applicability.SAFE if version else Applicability.UNSAFE)
+    replacement = pinned(line, line.requirement.name, version)
+    return rewrite_fix(line, replacement, f"Replace with `{replacement}`",
+                       Applicability.SAFE if version else Applicability.UNSAFE)
 
 
 def _recorded_version(model: ModelDir, distribution: str) -> str | None:
@@ -168,12 +163,9 @@ def _scikit_learn_fix(model: ModelDir, line: RequirementLine) -> Fix | None:
     """`sklearn` -> `scikit-learn==<sklearn_version>`: safe when MLmodel records the version the
     model was pickled with; otherwise an unpinned `scikit-learn` (unsafe: any version)."""
     version = _sklearn_version(model)
-    requirement = line.requirement
-    extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
-    marker = f"; {requirement.marker}" if requirement.marker else ""
-    replacement = f"scikit-learn{extras}{'==' + version if version else ''}{marker}"
-    edit = replace_span(line.path, line.span, replacement, expected=(line.text, f'"{line.text}"', f"'{line.text}'"))
-    return make_fix(f"Replace with `{replacement}`", edit, Applicability.SAFE if version else Applicability.UNSAFE)
+    replacement = pinned(line, "scikit-learn", version)
+    return rewrite_fix(line, replacement, f"Replace with `{replacement}`",
+                       Applicability.SAFE if version else Applicability.UNSAFE)
 
 
 def _sklearn_version(model: ModelDir) -> str | None:

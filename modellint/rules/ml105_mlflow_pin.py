@@ -7,10 +7,9 @@ from packaging.version import InvalidVersion, Version
 from modellint.analyzer.model_dir import ModelDir, parse_version_tuple
 from modellint.analyzer.requirements import RequirementLine
 from modellint.findings import Applicability, Edit, Finding, Fix, Severity
-from modellint.fix import make_fix, replace_span
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
-from modellint.rules._requirement_lists import MLFLOW_DISTRIBUTIONS, pip_lists
+from modellint.rules._requirement_lists import MLFLOW_DISTRIBUTIONS, pinned, pip_lists, rewrite_fix
 
 
 class MlflowPin(Rule):
@@ -99,12 +98,8 @@ def _plain_version(version: str | None) -> bool:
 def _pin_fix(line: RequirementLine, mlflow_version: str | None, *, unpinned: bool) -> Fix | None:
     if not _plain_version(mlflow_version) or line.requirement.url:
         return None
-    requirement = line.requirement
-    extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
-    marker = f"; {requirement.marker}" if requirement.marker else ""
-    pinned = f"{requirement.name}{extras}=={mlflow_version}{marker}"
-    edit = replace_span(line.path, line.span, pinned, expected=(line.text, f'"{line.text}"', f"'{line.text}'"))
-    return make_fix(f"Pin `{pinned}`", edit, Applicability.SAFE if unpinned else Applicability.UNSAFE)
+    replacement = pinned(line, line.requirement.name, mlflow_version)
+    return rewrite_fix(line, replacement, f"Pin `{replacement}`", Applicability.SAFE if unpinned else Applicability.UNSAFE)
 
 
 def _pin_problem(requirement, mlflow_version: str | None, saved_with: tuple[int, ...] | None) -> str | None:
