@@ -15,7 +15,7 @@ from pathlib import Path
 from modellint.analyzer.files import read_text
 from modellint.analyzer.model_dir import REQUIREMENTS, ModelDir
 from modellint.analyzer.pep508 import parse_requirement
-from modellint.analyzer.requirements import RequirementLine, RequirementsList, normalize_name
+from modellint.analyzer.requirements import MLFLOW_REQUIREMENT_NAMES, RequirementLine, RequirementsList, normalize_name
 from modellint.findings import Applicability, Edit, Fix
 
 _ITEM_PREFIX = re.compile(r"^([ \t]*-[ \t]+)")
@@ -45,7 +45,6 @@ def _newline(text: str) -> str:
 # MLflow writes its own requirement first and the inferred ones sorted after it: a list whose
 # other names are in order is "sorted" and keeps that order; any other list gets new lines at
 # the end, where a person appending by hand would put them.
-_HEADER_NAMES = frozenset({"mlflow", "mlflow-skinny", "mlflow-tracing"})
 
 
 def _placement(lines: list[RequirementLine], name: str) -> tuple[RequirementLine, bool] | None:
@@ -53,7 +52,7 @@ def _placement(lines: list[RequirementLine], name: str) -> tuple[RequirementLine
     or before it; None for a list without lines."""
     requirements = [line for line in lines if line.kind == "requirement"]
     header = 0
-    while header < len(requirements) and requirements[header].name in _HEADER_NAMES:
+    while header < len(requirements) and requirements[header].name in MLFLOW_REQUIREMENT_NAMES:
         header += 1
     body = requirements[header:]
     names = [line.name or "" for line in body]

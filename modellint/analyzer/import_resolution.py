@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from modellint.analyzer.environment import Provision
 from modellint.analyzer.imports import ImportFact
 from modellint.analyzer.knowledge import GENERIC_MODULES, guess_distribution, normalize, stdlib_modules
+from modellint.analyzer.requirements import MLFLOW_REQUIREMENT_NAMES
 from modellint.record import Record
 
 if TYPE_CHECKING:
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 PYTHONS = tuple((3, minor) for minor in range(6, 15))  # the versions stdlib-list data covers
 # MLflow's pruning keeps only the mlflow requirement for what mlflow itself depends on.
 MLFLOW_DISTRIBUTIONS = frozenset({"mlflow", "mlflow-skinny"})
-_MLFLOW_REQUIREMENT_NAMES = frozenset({"mlflow", "mlflow-skinny", "mlflow-tracing"})
 # The env builders install python_env.yaml's build_dependencies (pip, setuptools, wheel) before
 # the requirements; setuptools ships these modules (distutils through its shim, since 60.0).
 _SETUPTOOLS_MODULES = frozenset({"setuptools", "pkg_resources", "_distutils_hack", "distutils"})
@@ -88,7 +88,7 @@ def has_declared_environment(model: ModelDir) -> bool:
 
 
 def declares_mlflow(model: ModelDir) -> bool:
-    return any(line.name in _MLFLOW_REQUIREMENT_NAMES for line in model.environment.lines)
+    return any(line.name in MLFLOW_REQUIREMENT_NAMES for line in model.environment.lines)
 
 
 def candidate_modules(fact: ImportFact, model: ModelDir) -> tuple[str, ...]:

@@ -18,12 +18,11 @@ from pathlib import Path
 from modellint.analyzer.files import read_text
 from modellint.analyzer.knowledge import KnowledgeBase, guess_distribution
 from modellint.analyzer.log_calls import UNKNOWN, Literal
-from modellint.analyzer.requirements import normalize_name, parse_requirements_text
+from modellint.analyzer.requirements import MLFLOW_REQUIREMENT_NAMES, normalize_name, parse_requirements_text
 from modellint.analyzer.yamlfile import YamlDocument, YamlError, parse_yaml
 from modellint.findings import Span
 from modellint.record import Record
 
-_MLFLOW_NAMES = frozenset({"mlflow", "mlflow-skinny", "mlflow-tracing"})
 # The library a flavor's default requirements name, by the flavor's module; anything else is
 # looked up as a module of the same name.
 FLAVOR_LIBRARIES = {
@@ -167,7 +166,7 @@ def _is_mlflow(line: str) -> bool:
     name = head
     for separator in "=<>!~[ @":
         name = name.split(separator)[0]
-    return normalize_name(name) in _MLFLOW_NAMES or "/mlflow" in head or "mlflow@git" in head
+    return normalize_name(name) in MLFLOW_REQUIREMENT_NAMES or "/mlflow" in head or "mlflow@git" in head
 
 
 def _conda_literal(conda_env: Literal, roots: tuple[Path, ...]) -> tuple[Literal, Path]:
@@ -277,7 +276,7 @@ def inferred_requirements(modules: Iterable[str], defaults: Iterable[str], knowl
         distribution = knowledge.suggest(module)
         if distribution is None and not knowledge.providers(module):
             distribution = guess_distribution(module) or None
-        if distribution and normalize_name(distribution) not in _MLFLOW_NAMES:
+        if distribution and normalize_name(distribution) not in MLFLOW_REQUIREMENT_NAMES:
             captured.setdefault(normalize_name(distribution), None)
     # The flavor's defaults are added after pruning (`sorted(set(inferred) | defaults)`).
     kept = {*_prune(list(captured), knowledge, python), *(normalize_name(name) for name in defaults)}

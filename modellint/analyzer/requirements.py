@@ -39,6 +39,10 @@ _INLINE_COMMENT = re.compile(r"(^|\s+)#.*$")
 _SEPARATORS = re.compile(r"[-_.]+")
 
 
+# The distributions a requirement names MLflow itself by: MLflow writes one of them first.
+MLFLOW_REQUIREMENT_NAMES = frozenset({"mlflow", "mlflow-skinny", "mlflow-tracing"})
+
+
 def normalize_name(name: str) -> str:
     """PEP 503 normalisation: ``Scikit_Learn`` and ``scikit-learn`` are the same distribution.
 

@@ -9,8 +9,6 @@ from modellint.analyzer.requirements import RequirementLine, RequirementsList
 from modellint.findings import Applicability, Fix
 from modellint.fix import make_fix, replace_span
 
-MLFLOW_DISTRIBUTIONS = frozenset({"mlflow", "mlflow-skinny", "mlflow-tracing"})
-
 
 def pip_lists(model: ModelDir) -> Iterator[RequirementsList]:
     if model.requirements is not None:

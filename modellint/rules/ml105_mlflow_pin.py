@@ -5,11 +5,11 @@ from collections.abc import Iterator
 from packaging.version import InvalidVersion, Version
 
 from modellint.analyzer.model_dir import ModelDir, parse_version_tuple
-from modellint.analyzer.requirements import RequirementLine
+from modellint.analyzer.requirements import MLFLOW_REQUIREMENT_NAMES, RequirementLine
 from modellint.findings import Applicability, Edit, Finding, Fix, Severity
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
-from modellint.rules._requirement_lists import MLFLOW_DISTRIBUTIONS, pinned, pip_lists, rewrite_fix
+from modellint.rules._requirement_lists import pinned, pip_lists, rewrite_fix
 
 
 class MlflowPin(Rule):
@@ -67,7 +67,7 @@ class MlflowPin(Rule):
         found_any = False
         for requirements_list in lists:
             for line in requirements_list.requirements:
-                if line.name not in MLFLOW_DISTRIBUTIONS:
+                if line.name not in MLFLOW_REQUIREMENT_NAMES:
                     continue
                 found_any = True
                 problem = _pin_problem(line.requirement, model.mlflow_version, saved_with)

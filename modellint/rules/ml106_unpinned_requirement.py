@@ -3,10 +3,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
+from modellint.analyzer.requirements import MLFLOW_REQUIREMENT_NAMES
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
-from modellint.rules._requirement_lists import MLFLOW_DISTRIBUTIONS, pip_lines
+from modellint.rules._requirement_lists import pip_lines
 
 
 class UnpinnedRequirement(Rule):
@@ -44,7 +45,7 @@ class UnpinnedRequirement(Rule):
     def check(self, model: ModelDir) -> Iterator[Finding]:
         for line in pip_lines(model):
             requirement = line.requirement
-            if requirement is None or requirement.url or line.name in MLFLOW_DISTRIBUTIONS:
+            if requirement is None or requirement.url or line.name in MLFLOW_REQUIREMENT_NAMES:
                 continue
             if line.pinned_version is None:
                 yield self.finding(line.path, f"`{line.text}` is not pinned with `==`", line.span)
