@@ -77,9 +77,9 @@ def __getattr__(name: str):
     if name == "ALL_RULES":
         value = tuple(rule_class(entry.code) for entry in RULE_TABLE)
     elif name == "RULES_BY_CODE":
-        value = {rule.code: rule for rule in __getattr__("ALL_RULES")}
+        value = {entry.code: rule_class(entry.code) for entry in RULE_TABLE}
     elif name == "RULES_BY_NAME":
-        value = {rule.name: rule for rule in __getattr__("ALL_RULES")}
+        value = {entry.name: rule_class(entry.code) for entry in RULE_TABLE}
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
