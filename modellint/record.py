@@ -52,11 +52,6 @@ class Record:
             return NotImplemented
         return self._key() == other._key()  # type: ignore[attr-defined]
 
-    def __ne__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._key() != other._key()  # type: ignore[attr-defined]
-
     def __lt__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
