@@ -12,6 +12,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+from modellint.analyzer.files import exists
+
 # A file that saves or logs a model names one of these. The model's own code (a `PythonModel`
 # subclass, a models-from-code file calling `set_model`) is not searched for: it matters only
 # when a call names it, and it is reached from that call (python_model=, its imports).
@@ -22,6 +24,7 @@ _SKIPPED_DIRS = frozenset({
     ".pytest_cache", ".ruff_cache", "site-packages", ".ipynb_checkpoints", "mlruns", ".venv", "venv",
     "build", "dist", ".eggs",
 })
+VIRTUALENV_MARKER = "pyvenv.cfg"  # a folder holding one is a virtualenv: never the project's code
 MAX_SOURCE_BYTES = 4 * 1024 * 1024  # a generated or vendored blob, not a training script
 
 
@@ -45,13 +48,13 @@ def _python_entries(root: str) -> Iterator[tuple[str, int]]:
                 entries = sorted(listing, key=lambda entry: entry.name)
         except OSError:
             continue
-        if any(entry.name == "pyvenv.cfg" for entry in entries):
+        if any(entry.name == VIRTUALENV_MARKER for entry in entries):
             continue
         subdirs = []
         for entry in entries:
             try:
                 if entry.is_dir():
-                    if entry.name not in _SKIPPED_DIRS and not entry.name.endswith(".egg-info"):
+                    if not _skipped_dir(entry.name):
                         subdirs.append(entry.path)
                 elif entry.name.endswith(".py") and entry.is_file():
                     yield entry.path, entry.stat().st_size
@@ -150,11 +153,16 @@ def searched_below(root: Path, directory: Path) -> bool:
         parts = directory.relative_to(root).parts
     except ValueError:
         return False
-    if (root / "pyvenv.cfg").exists():
+    if exists(root / VIRTUALENV_MARKER):
         return False
     current = root
     for part in parts:
         current = current / part
-        if part in _SKIPPED_DIRS or part.endswith(".egg-info") or (current / "pyvenv.cfg").exists():
+        if _skipped_dir(part) or exists(current / VIRTUALENV_MARKER):
             return False
     return True
+
+
+def _skipped_dir(name: str) -> bool:
+    """A folder no search for training files enters: VCS, caches, builds, installs."""
+    return name in _SKIPPED_DIRS or name.endswith(".egg-info")
