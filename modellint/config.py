@@ -61,45 +61,52 @@ def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
     for candidate_dir in (directory, *directory.parents):
         own = candidate_dir / CONFIG_FILE
         if is_file(own):
-            data = _read_toml(own)
-            return own, data.get("tool", {}).get("modellint", data) if "tool" in data else data
+            return own, _settings_table(own, _parse_toml(own, _read_bytes(own)))
         pyproject = candidate_dir / PYPROJECT
-        if is_file(pyproject) and _may_hold_our_table(pyproject):
-            data = _read_toml(pyproject)
-            table = data.get("tool", {}).get("modellint")
-            if table is not None:
-                return pyproject, table
+        if is_file(pyproject):
+            raw = _read_bytes(pyproject)
+            if _may_hold_our_table(raw):
+                table = _parse_toml(pyproject, raw).get("tool", {}).get("modellint")
+                if table is not None:
+                    return pyproject, table
     return None
 
 
-def _may_hold_our_table(pyproject: Path) -> bool:
-    """False when the file cannot hold a ``tool.modellint`` table, so the TOML parser (4 ms of
-    start-up) is not imported for the pyproject.toml of every repository. The table's name must
-    then appear as written, unless a quoted key spells it with ``\\u`` escapes."""
-    try:
-        text = pyproject.read_bytes()
-    except OSError:
-        return True  # let the parser report it
-    return b"modellint" in text or b"\\u" in text or b"\\U" in text
+def _may_hold_our_table(raw: bytes) -> bool:
+    """False when a pyproject.toml cannot hold a ``tool.modellint`` table, so the TOML parser
+    (4 ms of start-up) is not imported for the pyproject.toml of every repository. The table's
+    name must then appear as written, unless a quoted key spells it with ``\\u`` escapes."""
+    return b"modellint" in raw or b"\\u" in raw or b"\\U" in raw
 
 
 def load_config_file(path: Path) -> dict[str, Any]:
-    data = _read_toml(path)
+    return _settings_table(path, _parse_toml(path, _read_bytes(path)))
+
+
+def _settings_table(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """The modellint settings in a parsed config file: ``[tool.modellint]`` of a pyproject.toml;
+    in a modellint.toml that table if it has one, else the whole file."""
     if path.name == PYPROJECT:
         return data.get("tool", {}).get("modellint", {})
     return data.get("tool", {}).get("modellint", data) if "tool" in data else data
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"{path}: {error}") from None
+
+
+def _parse_toml(path: Path, raw: bytes) -> dict[str, Any]:
     # Imported here: most runs find no config file and need no TOML parser.
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on Python 3.10 only
         import tomli as tomllib
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as error:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"{path}: {error}") from None
 
 

@@ -217,7 +217,7 @@ def test_a_pyproject_without_our_table_is_not_parsed(tmp_path, monkeypatch):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.ruff]\nline-length = 100\n')
     (tmp_path / "sub").mkdir()
     parsed = []
-    monkeypatch.setattr(config, "_read_toml", lambda path: parsed.append(path) or {})
+    monkeypatch.setattr(config, "_parse_toml", lambda path, raw: parsed.append(path) or {})
     assert config.find_config(tmp_path / "sub") is None
     assert parsed == []
 
@@ -251,3 +251,10 @@ def test_linting_a_lone_pickle_loads_only_what_it_needs(tmp_path):
     result = subprocess.run([sys.executable, "-c", probe, str(model)], capture_output=True, text=True, check=True,
                             cwd=tmp_path)
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_config_file_that_is_not_utf8_is_a_usage_error(tmp_path, capsys):
+    (tmp_path / "modellint.toml").write_bytes(b"select = ['ML1\xff']\n")
+    (tmp_path / "model").mkdir()
+    assert main([str(tmp_path / "model")]) == 2
+    assert "modellint.toml" in capsys.readouterr().err
