@@ -243,7 +243,7 @@ def _parse_with_ast(data: bytes) -> tuple[ast.AST | None, str | None, SyntaxErro
         if "decode" in str(error.msg) or "codec" in str(error.msg):
             return None, f"cannot decode the source: {error.msg}", None
         return None, _bracket_guard(data), error
-    except ValueError:  # a null byte: CPython before 3.11.? raises ValueError, later ones SyntaxError
+    except ValueError:  # a null byte: CPython 3.10 raises ValueError (3.11.7 a SyntaxError, handled above)
         line = data.count(b"\n", 0, data.find(b"\0")) + 1
         return None, f"syntax error at line {line}: source code cannot contain null bytes", None
     # CPython's parser refuses what would overflow it; a tree deeper than the visitor can recurse

@@ -57,7 +57,7 @@ class Source:
             offset = 0
             if not self._buffer:
                 if self._past_limit is not None:
-                    raise self._short(1, "")
+                    raise self._limit_exceeded(self.pos + 1)
                 return None
         self._offset = offset + 1
         return self._buffer[offset]
@@ -88,9 +88,7 @@ class Source:
         if self.size is not None and self.pos + count > self.size:
             raise Unscannable("truncated stream: payload runs past the end", self.size)
         if self._past_limit is not None:
-            self._start += self._offset
-            self._buffer, self._offset = self._buffer[self._offset:], 0
-            raise self._short(count, "")
+            raise self._limit_exceeded(self.pos + count)
         self._start, self._buffer, self._offset = self._start + len(self._buffer), b"", 0
         remaining = count - buffered
         if self.size is not None:
@@ -104,7 +102,7 @@ class Source:
             remaining -= len(chunk)
             self._start += len(chunk)
             if self.limit is not None and self._start > self.limit:
-                raise Unscannable(f"decompressed size limit ({self.limit} bytes) exceeded", self._start)
+                raise self._limit_exceeded(self._start)
 
     def rewind(self, position: int) -> None:
         """Go back to ``position`` (a seekable stream only): a second reading of the same bytes."""
@@ -132,8 +130,11 @@ class Source:
     def _short(self, wanted: int, truncated: str) -> Unscannable:
         """The error for a read of ``wanted`` bytes from the current position that the buffer cannot give."""
         if self._past_limit is not None:
-            return Unscannable(f"decompressed size limit ({self.limit} bytes) exceeded", self.pos + wanted)
+            return self._limit_exceeded(self.pos + wanted)
         return Unscannable(truncated, self._start + len(self._buffer))
+
+    def _limit_exceeded(self, offset: int) -> Unscannable:
+        return Unscannable(f"decompressed size limit ({self.limit} bytes) exceeded", offset)
 
 
 class Window(io.RawIOBase):
