@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
 from modellint.analyzer.pep508 import ParsedRequirement, parse_requirement
+from modellint.analyzer.requirements import normalize_name as normalize  # PEP 503, public here too
 from modellint.analyzer.stdlib import stdlib_modules
 from modellint.record import Record
 
@@ -48,8 +49,6 @@ GENERIC_MODULES = frozenset(
     conftest
     """.split()
 )
-
-_NORMALIZE = re.compile(r"[-_.]+")
 
 # (version, rank, flags, modules, requires, extras, requires_python); see parse_data().
 _VERSION, _RANK, _FLAGS, _MODULES, _REQUIRES, _EXTRAS, _REQUIRES_PYTHON = range(7)
@@ -158,11 +157,6 @@ def _requires(entry: list) -> list[str]:
     if isinstance(requires, str):
         requires = entry[_REQUIRES] = requires.split("\t") if requires else []
     return requires
-
-
-def normalize(name: str) -> str:
-    """PEP 503 normalised distribution name."""
-    return _NORMALIZE.sub("-", name).lower()
 
 
 class Provider(Record):
