@@ -21,6 +21,7 @@ from modellint.analyzer.knowledge import (
     stdlib_modules,
 )
 from modellint.analyzer.knowledge.layout import provided_modules, pth_roots
+from tests.conftest import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -282,15 +283,7 @@ def test_data_file_rejects_another_format():
 
 def test_build_script_round_trips_the_data_file(tmp_path):
     """The generator's writer and the loader agree: rewriting the shipped file changes no byte."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("build_knowledge", REPO / "scripts" / "build_knowledge.py")
-    build_knowledge = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = build_knowledge  # its dataclasses look their module up there
-    try:
-        spec.loader.exec_module(build_knowledge)
-    finally:
-        del sys.modules[spec.name]
+    build_knowledge = load_script("build_knowledge")
     build_knowledge.write(build_knowledge.read_existing(DATA_FILE), tmp_path / "kb.tsv")
     assert (tmp_path / "kb.tsv").read_bytes() == DATA_FILE.read_bytes()
 
@@ -443,12 +436,7 @@ def test_recorded_markers_give_the_closures_packaging_gives(kb):
 
 
 def test_the_marker_table_is_what_the_build_script_records():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("build_knowledge", REPO / "scripts" / "build_knowledge.py")
-    build_knowledge = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = build_knowledge
-    spec.loader.exec_module(build_knowledge)
+    build_knowledge = load_script("build_knowledge")
     data = knowledge._read_data()
     requires = [knowledge._requires(data["dists"][name]) for name in data["dists"]]
     assert data["marker_pythons"] == list(knowledge.MARKER_PYTHONS)

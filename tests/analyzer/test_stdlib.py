@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-from pathlib import Path
 
 from modellint.analyzer.stdlib import stdlib_modules
 from modellint.analyzer.stdlib_names import MINORS
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _build_script():
-    spec = importlib.util.spec_from_file_location("build_stdlib", REPO / "scripts" / "build_stdlib.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import REPO, load_script
 
 
 def test_the_table_matches_the_installed_stdlib_list() -> None:
-    built = _build_script().top_level_names()
+    built = load_script("build_stdlib").top_level_names()
     shared = built.keys() & set(MINORS)
     assert {8, 9, 10, 11, 12} <= shared
     assert {minor: stdlib_modules((3, minor)) for minor in shared} == {minor: built[minor] for minor in shared}
@@ -28,7 +18,7 @@ def test_the_table_matches_the_installed_stdlib_list() -> None:
 
 def test_the_table_is_rendered_as_the_script_renders_it() -> None:
     names = {minor: stdlib_modules((3, minor)) for minor in MINORS}
-    rendered = _build_script().render(names).split("\n", 4)[4]  # past the line naming the stdlib-list release
+    rendered = load_script("build_stdlib").render(names).split("\n", 4)[4]  # past the line naming the stdlib-list release
     assert (REPO / "modellint" / "analyzer" / "stdlib_names.py").read_text().split("\n", 4)[4] == rendered
 
 
