@@ -238,21 +238,6 @@ def test_help_width_follows_columns(monkeypatch):
     assert cli._terminal_columns() > 0
 
 
-def test_linting_a_lone_pickle_loads_only_what_it_needs(tmp_path):
-    """Start-up is most of the time a lone pickle takes: nothing it does not use is imported."""
-    import subprocess
-
-    model = tmp_path / "model.pkl"
-    model.write_bytes(b"\x80\x04\x8c\x0bcollections\x8c\x0bOrderedDict\x93)\x81.")
-    probe = ("import sys; from modellint.cli import main\n"
-             "try:\n    main([sys.argv[1], '--exit-zero'])\nexcept SystemExit:\n    pass\n"
-             "print(sorted(m for m in ('shutil', 'bz2', 'lzma', 'zipfile', 'json', 'ast', 'inspect', 'dataclasses',"
-             " 'yaml', 'packaging', 'libcst', 'rich', 'tomllib') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", probe, str(model)], capture_output=True, text=True, check=True,
-                            cwd=tmp_path)
-    assert result.stdout.strip().splitlines()[-1] == "[]"
-
-
 def test_a_config_file_that_is_not_utf8_is_a_usage_error(tmp_path, capsys):
     (tmp_path / "modellint.toml").write_bytes(b"select = ['ML1\xff']\n")
     (tmp_path / "model").mkdir()
