@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import itertools
 import re
-from pathlib import Path
 
 import yaml
 from packaging.requirements import Requirement
 
 from modellint.analyzer.pep508 import SimpleRequirement, parse_requirement
-from tests.conftest import SHARED
+from tests.conftest import REPO, SHARED
 
-REPO = Path(__file__).resolve().parents[2]
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 
 NAMES = ["a", "Foo_Bar", "x.y-z", "1abc", "-x", "x-", "x.", "é", "a b", "scikit-learn"]
