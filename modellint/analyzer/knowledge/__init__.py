@@ -437,9 +437,10 @@ class KnowledgeBase:
             for line in _requires(entry):
                 if not extras and _only_for_extras(line):
                     continue  # most Requires-Dist lines are `x; extra == "dev"`: skip them unparsed
-                if ";" in line and not self._marker_holds(line, extras, python):
+                marker = marker_of(line)
+                if ";" in line and not self._marker_holds(line, marker, extras, python):
                     continue
-                requirement = _parse_requirement(line.partition(";")[0] if marker_of(line) else line)
+                requirement = _parse_requirement(line.partition(";")[0] if marker else line)
                 name = normalize(requirement.name)
                 edges.setdefault(name, set()).update(normalize(e) for e in requirement.extras)
         result = tuple((name, frozenset(ex)) for name, ex in sorted(edges.items()))
@@ -447,10 +448,9 @@ class KnowledgeBase:
             self._edges_cache[key] = result
         return result
 
-    def _marker_holds(self, line: str, extras: frozenset[str], python: tuple[int, int]) -> bool:
-        """Whether ``line``'s marker holds for CPython ``python`` with ``extras`` requested: from
-        the data file's table when it has the answer, else evaluated by packaging."""
-        marker = marker_of(line)
+    def _marker_holds(self, line: str, marker: str, extras: frozenset[str], python: tuple[int, int]) -> bool:
+        """Whether ``line``'s marker (``marker_of(line)``) holds for CPython ``python`` with ``extras``
+        requested: from the data file's table when it has the answer, else evaluated by packaging."""
         split = split_extra(marker) if marker else None
         if split is not None:
             marker, extra = split
