@@ -20,6 +20,7 @@ import pytest
 
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.slow  # two real virtualenv builds: most of the suite's time
 pytest.importorskip("pre_commit", reason="pre-commit is a test extra")
 if shutil.which("git") is None:
     pytest.skip("git is not installed", allow_module_level=True)
