@@ -12,7 +12,7 @@ from pathlib import Path
 
 from modellint.analyzer.files import read_text
 from modellint.findings import Finding, Severity
-from modellint.reports import ReportContext, relative, summary_line
+from modellint.reports import ReportContext, printable, shown_path, summary
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold cyan"}
 _CONTEXT_LINES = 1
@@ -37,23 +37,24 @@ def render(findings: list[Finding], context: ReportContext) -> str:
         header.append(finding.code, style=_STYLE[finding.severity])
         if finding.fixable:
             header.append(" [*]", style="bold")
-        header.append(f" {finding.message}", style="bold")
+        header.append(f" {printable(finding.message)}", style="bold")
         console.print(header)
-        location = f"{relative(finding.path, context.base)}:{finding.span.line}:{finding.span.column}"
+        location = f"{shown_path(finding.path, context.base)}:{finding.span.line}:{finding.span.column}"
         console.print(Text.assemble((" --> ", "blue"), location))
         frame = _frame(finding)
         if frame:
             console.print(frame)
         if finding.fix_title:
-            console.print(Text.assemble(("help", "bold cyan"), f": {finding.fix_title}"))
+            console.print(Text.assemble(("help", "bold cyan"), f": {printable(finding.fix_title)}"))
         console.print()
-    console.print(Text(summary_line(findings), style="bold"))
-    fixable = sum(1 for finding in findings if finding.fixable)
-    unsafe = sum(1 for finding in findings if finding.fix and not finding.fixable)
-    if fixable:
-        console.print(f"[*] {fixable} fixable with `--fix`.", markup=False)
-    if unsafe:
-        console.print(f"{unsafe} more fixable with `--fix --unsafe-fixes`.", markup=False)
+    for error in context.errors:
+        console.print(Text.assemble(("error", "bold red"), f": {printable(error.message)}"))
+        console.print(Text.assemble((" --> ", "blue"), shown_path(error.path, context.base)))
+        console.print()
+    closing = summary(findings, context).split("\n")
+    console.print(Text(closing[0], style="bold"))
+    for line in closing[1:]:
+        console.print(Text(line))
     return buffer.getvalue()
 
 
@@ -73,10 +74,13 @@ def _frame(finding: Finding):
     for number in range(first, last + 1):
         line = lines[number - 1]
         text.append(f"{number:>{width}} | ", style="blue")
-        text.append(line + "\n")
+        shown = printable(line)
+        text.append(shown + "\n")
         if number == span.line and span.end_line == span.line:
-            start = max(span.column - 1, 0)
-            end = max(min(span.end_column - 1, len(line)), start + 1)
+            # the caret sits under the shown text: escapes and redaction change column widths
+            start = len(printable(line[:max(span.column - 1, 0)]))
+            end = max(len(printable(line[:max(span.end_column - 1, 0)])) if span.end_column - 1 < len(line) else len(shown),
+                      start + 1)
             text.append(f"{' ' * width} | ", style="blue")
             text.append(" " * start + "^" * (end - start) + "\n", style=_STYLE[finding.severity])
     text.append(f"{' ' * width} |", style="blue")
