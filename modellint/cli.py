@@ -220,7 +220,8 @@ def _check(args: argparse.Namespace) -> int:
     errors = [UncheckedTarget(failure.target.path, failure.message) for failure in report.failures]
     context = ReportContext(base=Path.cwd(), version=__version__, targets=len(report.targets),
                             color=to_terminal and "NO_COLOR" not in os.environ, errors=errors,
-                            unsafe_fixes=bool(settings.unsafe_fixes))
+                            unsafe_fixes=bool(settings.unsafe_fixes),
+                            nothing_to_check=len(report.projects_without_checks))
     if settings.statistics and output_format in ("full", "concise"):
         output_format = "statistics"
     text = _render(output_format, findings, context)

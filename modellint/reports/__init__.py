@@ -35,10 +35,10 @@ class UncheckedTarget(Record):
 class ReportContext(Record):
     """What every reporter may need besides the findings."""
 
-    __slots__ = ("base", "version", "targets", "color", "errors", "unsafe_fixes")
+    __slots__ = ("base", "version", "targets", "color", "errors", "unsafe_fixes", "nothing_to_check")
 
     def __init__(self, base: Path, version: str, targets: int, color: bool = False,
-                 errors: Sequence[UncheckedTarget] = (), unsafe_fixes: bool = False) -> None:
+                 errors: Sequence[UncheckedTarget] = (), unsafe_fixes: bool = False, nothing_to_check: int = 0) -> None:
         self.base = base  # findings' paths are shown relative to this directory
         self.version = version
         self.targets = targets
@@ -46,6 +46,8 @@ class ReportContext(Record):
         # Targets that were not checked: no format may read as clean while there is one.
         self.errors = tuple(errors)
         self.unsafe_fixes = unsafe_fixes  # --unsafe-fixes given: unsafe fixes count as fixable
+        # Training projects without a save/log call: looked at, but nothing in them was checked.
+        self.nothing_to_check = nothing_to_check
 
 
 def relative(path: Path, base: Path) -> str:
@@ -100,6 +102,10 @@ def fixable_line(findings: Iterable[Finding], *, unsafe_fixes: bool = False) -> 
 
 def summary(findings: list[Finding], context: ReportContext) -> str:
     """The closing lines of the human formats: counts, what was not checked, the fix hint."""
+    if not findings and not context.errors and context.targets and context.nothing_to_check >= context.targets:
+        count = context.nothing_to_check
+        return (f"Nothing checked: {count} training project{'s' if count != 1 else ''} without an mlflow "
+                "save_model/log_model call.")
     lines = [summary_line(findings, len(context.errors))]
     fixable = fixable_line(findings, unsafe_fixes=context.unsafe_fixes)
     if fixable:

@@ -307,3 +307,11 @@ def test_printable_shows_what_would_move_or_hide_text():
     assert printable("\udcff") == "\\udcff"  # a byte that was not UTF-8, kept by surrogateescape
     assert printable("tab\tand é, 模型, 🙂") == "tab\tand é, 模型, 🙂"
     assert printable("\U000e0041") == "\\U000e0041"  # tag characters are invisible
+
+
+def test_a_project_with_nothing_to_check_does_not_read_as_passed(tmp_path):
+    sandbox = Sandbox(tmp_path)
+    sandbox.write({"pyproject.toml": "[project]\nname = 'x'\n", "train.py": "print('no mlflow here')\n"})
+    run = run_cli(["check", str(sandbox.target), "--format", "concise"], sandbox)
+    assert run.returncode == 0, run
+    assert run.stdout == "Nothing checked: 1 training project without an mlflow save_model/log_model call.\n"
