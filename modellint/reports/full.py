@@ -69,10 +69,11 @@ def _frame(finding: Finding):
     last_marked = min(span.end_line, span.line + _MAX_SHOWN_LINES - 1, len(lines))
     last = min(len(lines), last_marked + _CONTEXT_LINES)
     width = len(str(last))
+    masked = _masked_continuations(lines, first, last)
     text = Text()
     text.append(f"{' ' * width} |\n", style="blue")
     for number in range(first, last + 1):
-        line = lines[number - 1]
+        line = masked.get(number, lines[number - 1])
         text.append(f"{number:>{width}} | ", style="blue")
         shown = printable(line)
         text.append(shown + "\n")
@@ -85,3 +86,45 @@ def _frame(finding: Finding):
             text.append(" " * start + "^" * (end - start) + "\n", style=_STYLE[finding.severity])
     text.append(f"{' ' * width} |", style="blue")
     return text
+
+
+# How far a `\` continuation is followed to find a credential split across physical lines.
+_MAX_CONTINUATION = 64
+
+
+def _masked_continuations(lines: tuple[str, ...], first: int, last: int) -> dict[int, str]:
+    """Lines ``first..last`` (1-based) with credentials masked where a requirement line continued
+    with ``\\`` splits a URL across physical lines (each line alone would not show an ``@``).
+    Only lines that change are returned; :func:`printable` masks the rest."""
+    from modellint.credentials import MASK, find_credentials
+
+    start = first
+    while start > 1 and first - start < _MAX_CONTINUATION and lines[start - 2].endswith("\\"):
+        start -= 1
+    end = last
+    while end < len(lines) and end - last < _MAX_CONTINUATION and lines[end - 1].endswith("\\"):
+        end += 1
+    changed: dict[int, str] = {}
+    number = start
+    while number <= end:
+        group = [number]
+        while lines[group[-1] - 1].endswith("\\") and group[-1] < end:
+            group.append(group[-1] + 1)
+        number = group[-1] + 1
+        if len(group) == 1:
+            continue
+        pieces = [lines[line - 1][:-1] if line != group[-1] else lines[line - 1] for line in group]
+        credentials = find_credentials("".join(pieces))
+        offset = 0
+        for line, piece in zip(group, pieces):
+            cuts = [(max(c.start - offset, 0), min(c.end - offset, len(piece))) for c in credentials
+                    if c.start < offset + len(piece) and c.end > offset]
+            if cuts:
+                shown, position = [], 0
+                for cut_start, cut_end in cuts:
+                    shown.append(piece[position:cut_start] + MASK)
+                    position = cut_end
+                shown.append(piece[position:])
+                changed[line] = "".join(shown) + lines[line - 1][len(piece):]
+            offset += len(piece)
+    return changed

@@ -71,6 +71,9 @@ class CredentialInRequirement(Rule):
         Invalid(model_files(conda__yaml=conda(*CLEAN_PIP, channels=(
             "https://conda.anaconda.org/t/ab-12345678-90ab-cdef-1234-567890abcdef/acme", "conda-forge"))),
             (("conda.yaml", 2),)),
+        Invalid(model_files(conda__yaml=conda(*CLEAN_PIP).replace(
+            "- pip<=23.2.1\n", "- https://conda.anaconda.org/t/ab-12345678-90ab-cdef/acme::numpy=1.26\n- pip<=23.2.1\n")),
+            (("conda.yaml", 5),), note="a conda spec's channel"),
         Invalid(model_files(python_env__yaml=PYTHON_ENV + "- tools @ git+https://ghp_0123456789abcdefABCDEF@github.com/acme/tools\n"),
                 (("python_env.yaml", 8),)),
     ))

@@ -315,3 +315,16 @@ def test_a_project_with_nothing_to_check_does_not_read_as_passed(tmp_path):
     run = run_cli(["check", str(sandbox.target), "--format", "concise"], sandbox)
     assert run.returncode == 0, run
     assert run.stdout == "Nothing checked: 1 training project without an mlflow save_model/log_model call.\n"
+
+
+def test_a_credential_split_by_a_continuation_is_masked_in_the_full_frame(tmp_path):
+    sandbox = Sandbox(tmp_path)
+    secret = "PASSWORD-SPLIT-" + "9" * 20
+    half = len(secret) // 2
+    sandbox.write({**CLEAN, "requirements.txt": f"--extra-index-url https://bob:{secret[:half]}\\\n{secret[half:]}@h.example/s\n"
+                                                "mlflow==3.17.2\nscikit-learn==1.9.1\nskops==0.16.0\n"})
+    before = sandbox.snapshot()
+    run = run_cli(["check", str(sandbox.target), "--format", "full"], sandbox)
+    assert_promises(run, sandbox, before)
+    assert secret[:half] not in run.stdout and secret[half:] not in run.stdout, run
+    assert "https://bob:****\\\n" in run.stdout
