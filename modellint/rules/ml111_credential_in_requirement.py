@@ -19,12 +19,14 @@ _WHAT = {
 
 class CredentialInRequirement(Rule):
     """## What it does
-    Finds credentials written into the model's environment files: a password or token in an
-    index URL (`--extra-index-url https://user:token@host/simple`), a direct reference
-    (`pkg @ https://user:pass@host/pkg.whl`, `git+https://token@github.com/...`), a
-    `--find-links` URL, an anaconda.org channel with a `/t/<token>/` path, or a signed download
-    URL (`?X-Amz-Signature=...`), in `requirements.txt`, the conda file (channels and `pip:` list)
-    and `python_env.yaml`. The credential is shown redacted (`https://user:****@host`).
+    Finds passwords and tokens written into the model's environment files: `requirements.txt`,
+    the conda file (channels, specs and the `pip:` list) and `python_env.yaml`.
+
+    It reports a password or token in an index URL (`--extra-index-url https://user:token@host/simple`),
+    a `--find-links` URL, a direct reference (`pkg @ https://user:pass@host/pkg.whl`,
+    `git+https://token@github.com/...`), an anaconda.org channel with a `/t/<token>/` path, and a
+    signed download URL (`?X-Amz-Signature=...`). The message shows the credential redacted
+    (`https://user:****@host`), as every modellint report does.
 
     ## Why is this bad?
     A model artifact is copied to registries, buckets and serving images, and anyone who can read
