@@ -328,3 +328,19 @@ def test_a_credential_split_by_a_continuation_is_masked_in_the_full_frame(tmp_pa
     assert_promises(run, sandbox, before)
     assert secret[:half] not in run.stdout and secret[half:] not in run.stdout, run
     assert "https://bob:****\\\n" in run.stdout
+
+
+@pytest.mark.parametrize("name", [*FORMATS, "statistics"])
+def test_every_reporter_fails_closed_in_process(name, tmp_path):
+    """The reporters alone (no subprocess): an unchecked target and no findings never read as clean."""
+    from importlib import import_module
+
+    from modellint.reports import ReportContext, UncheckedTarget
+
+    error = UncheckedTarget(tmp_path / "m\x1b[2J", "internal error: MemoryError \u202e https://u:SECRET-X@h/")
+    context = ReportContext(base=tmp_path, version="0", targets=1, errors=[error])
+    text = import_module(f"modellint.reports.{name}").render([], context)
+    assert "All checks passed" not in text and "SECRET-X" not in text
+    assert_no_raw_controls(text, name)
+    if name in ("full", "concise", "statistics", "markdown"):
+        assert "1 target could not be checked." in text
