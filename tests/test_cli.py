@@ -47,7 +47,7 @@ def test_findings_exit_one_with_concise_output_when_piped(broken, capsys):
     assert out.splitlines() == [
         "model/conda.yaml:2:3: ML103 [warning] conda channel `defaults` is Anaconda's: its terms of service may require a commercial licence",
         "Found 1 warning.",
-        "No fixes available (1 hidden fix can be enabled with the `--unsafe-fixes` option).",
+        "1 unsafe fix available with `--fix --unsafe-fixes`.",
     ]
 
 
@@ -143,7 +143,7 @@ def test_output_file(broken, capsys):
 def test_statistics(broken, capsys):
     _, out, _ = run(capsys, "model", "--statistics")
     assert out.splitlines() == ["1\tML103\t[ ] defaults-channel", "Found 1 warning.",
-                                "No fixes available (1 hidden fix can be enabled with the `--unsafe-fixes` option)."]
+                                "1 unsafe fix available with `--fix --unsafe-fixes`."]
 
 
 def test_inline_suppression(tmp_path, monkeypatch, capsys):

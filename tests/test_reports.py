@@ -191,3 +191,22 @@ def test_markdown_is_a_cli_format(tmp_path, monkeypatch, capsys):
     (tmp_path / "m" / "MLmodel").write_text("flavors: {}\n")
     main(["m", "--format", "markdown"])
     assert capsys.readouterr().out.startswith("## modellint\n\n| severity |")
+
+
+def test_fix_hint_is_worded_as_ruff_words_it():
+    from modellint.findings import Applicability, Edit, Fix
+    from modellint.reports import fixable_line
+
+    def with_fix(applicability):
+        finding = make()
+        finding.fix = Fix("t", (Edit(BASE / "x", 0, 0, "y"),), applicability)
+        return finding
+
+    safe, unsafe = with_fix(Applicability.SAFE), with_fix(Applicability.UNSAFE)
+    assert fixable_line([make()]) is None
+    assert fixable_line([safe, safe]) == "[*] 2 fixable with `--fix`."
+    assert fixable_line([safe, unsafe]) == "[*] 1 fixable with `--fix` (1 unsafe fix available with `--fix --unsafe-fixes`)."
+    assert fixable_line([unsafe, unsafe]) == "2 unsafe fixes available with `--fix --unsafe-fixes`."
+    assert fixable_line([safe, unsafe], unsafe_fixes=True) == "[*] 2 fixable with `--fix`."
+    out = concise.render([safe, unsafe], CONTEXT).splitlines()
+    assert out[-2:] == ["Found 2 warnings.", "[*] 1 fixable with `--fix` (1 unsafe fix available with `--fix --unsafe-fixes`)."]

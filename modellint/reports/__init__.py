@@ -80,23 +80,24 @@ def unchecked_line(errors: int) -> str:
 
 
 def fixable_line(findings: Iterable[Finding], *, unsafe_fixes: bool = False) -> str | None:
-    """Ruff's fix hint: ``[*] 2 fixable with the `--fix` option (1 hidden fix can be enabled with
-    the `--unsafe-fixes` option).``; None when nothing is fixable."""
-    safe = hidden = 0
+    """Ruff's fix hint, worded as Ruff 0.17 prints it: ``[*] 2 fixable with `--fix` (1 unsafe fix
+    available with `--fix --unsafe-fixes`).``; None when nothing is fixable. With
+    ``--unsafe-fixes`` every fix counts as fixable, as in Ruff."""
+    safe = unsafe = 0
     for finding in findings:
         if finding.fix is None:
             continue
         if finding.fixable or unsafe_fixes:
             safe += 1
         else:
-            hidden += 1
-    hint = f" hidden fix{'es' if hidden != 1 else ''} can be enabled with the `--unsafe-fixes` option"
-    if safe and hidden:
-        return f"[*] {safe} fixable with the `--fix` option ({hidden}{hint})."
+            unsafe += 1
+    hint = f"{unsafe} unsafe fix{'es' if unsafe != 1 else ''} available with `--fix --unsafe-fixes`"
+    if safe and unsafe:
+        return f"[*] {safe} fixable with `--fix` ({hint})."
     if safe:
-        return f"[*] {safe} fixable with the `--fix` option."
-    if hidden:
-        return f"No fixes available ({hidden}{hint})."
+        return f"[*] {safe} fixable with `--fix`."
+    if unsafe:
+        return f"{hint}."
     return None
 
 

@@ -7,9 +7,9 @@ other control characters (the log viewer renders ANSI colours) are shown as esca
 
 from __future__ import annotations
 
-from modellint.findings import Finding, Severity
 import re
 
+from modellint.findings import Finding, Severity
 from modellint.reports import ReportContext, printable, relative
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
