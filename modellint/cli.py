@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +191,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
 
 def _check(args: argparse.Namespace) -> int:
     from modellint.engine import lint_targets
-    from modellint.reports import ReportContext
+    from modellint.reports import ReportContext, UncheckedTarget, printable
     from modellint.selection import RuleSelection
     from modellint.targets import TargetError, discover
 
@@ -203,7 +202,7 @@ def _check(args: argparse.Namespace) -> int:
     try:
         targets = discover([Path(os.path.abspath(path)) for path in args.paths])
     except TargetError as error:
-        print(f"modellint: error: {error}", file=sys.stderr)
+        print(f"modellint: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_ERROR
     to_terminal = settings.output_file is None and sys.stdout.isatty()
     output_format = settings.format or ("full" if to_terminal else "concise")
@@ -218,17 +217,20 @@ def _check(args: argparse.Namespace) -> int:
         report = _fix_until_stable(report, targets, selection, jobs, unsafe=settings.unsafe_fixes,
                                    show=settings.show_fixes)
     findings = report.findings
+    errors = [UncheckedTarget(failure.target.path, failure.message) for failure in report.failures]
     context = ReportContext(base=Path.cwd(), version=__version__, targets=len(report.targets),
-                            color=to_terminal and "NO_COLOR" not in os.environ)
-    text = _render(output_format, findings, context)
+                            color=to_terminal and "NO_COLOR" not in os.environ, errors=errors,
+                            unsafe_fixes=bool(settings.unsafe_fixes),
+                            nothing_to_check=len(report.projects_without_checks))
     if settings.statistics and output_format in ("full", "concise"):
-        text = _statistics(findings)
+        output_format = "statistics"
+    text = _render(output_format, findings, context)
     _write(text, settings.output_file)
     for failure in report.failures:
-        print(f"modellint: error: {failure.message}", file=sys.stderr)
+        print(f"modellint: error: {printable(failure.message)}", file=sys.stderr)
     for project in report.projects_without_checks:
-        print(f"modellint: {project.path}: training project without an mlflow save_model/log_model call: nothing to check",
-              file=sys.stderr)
+        print(f"modellint: {printable(str(project.path))}: training project without an mlflow save_model/log_model call: "
+              "nothing to check", file=sys.stderr)
     if report.failures:
         return EXIT_ERROR
     if settings.exit_zero:
@@ -315,21 +317,6 @@ def _render(output_format: str, findings, context) -> str:
     from importlib import import_module
 
     return import_module(f"modellint.reports.{output_format}").render(findings, context)
-
-
-def _statistics(findings) -> str:
-    from modellint.rules import RULES_BY_CODE
-
-    counts = Counter(finding.code for finding in findings)
-    lines = []
-    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-        rule = RULES_BY_CODE[code]
-        fixable = "[*]" if any(finding.fixable for finding in findings if finding.code == code) else "[ ]"
-        lines.append(f"{count}\t{code}\t{fixable} {rule.name}")
-    from modellint.reports import summary_line
-
-    lines.append(summary_line(findings))
-    return "\n".join(lines) + "\n"
 
 
 def _write(text: str, output_file: Path | None) -> None:

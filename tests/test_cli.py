@@ -47,6 +47,7 @@ def test_findings_exit_one_with_concise_output_when_piped(broken, capsys):
     assert out.splitlines() == [
         "model/conda.yaml:2:3: ML103 [warning] conda channel `defaults` is Anaconda's: its terms of service may require a commercial licence",
         "Found 1 warning.",
+        "1 unsafe fix available with `--fix --unsafe-fixes`.",
     ]
 
 
@@ -114,7 +115,7 @@ def test_json_format(broken, capsys):
     code, out, _ = run(capsys, "model", "--format", "json")
     document = json.loads(out)
     assert code == 1
-    assert set(document) == {"version", "findings", "summary"}
+    assert set(document) == {"version", "findings", "errors", "summary"}
     (finding,) = document["findings"]
     assert finding == {
         "code": "ML103", "name": "defaults-channel", "severity": "warning",
@@ -124,7 +125,7 @@ def test_json_format(broken, capsys):
         "fix": {"title": "Replace `defaults` with `conda-forge`", "applicability": "unsafe",
                 "edits": [{"path": "model/conda.yaml", "start": 12, "end": 20, "content": "conda-forge"}]},
     }
-    assert document["summary"] == {"targets": 1, "findings": 1, "error": 0, "warning": 1, "info": 0}
+    assert document["summary"] == {"targets": 1, "failed_targets": 0, "findings": 1, "error": 0, "warning": 1, "info": 0}
 
 
 def test_output_format_from_environment(broken, capsys, monkeypatch):
@@ -141,7 +142,8 @@ def test_output_file(broken, capsys):
 
 def test_statistics(broken, capsys):
     _, out, _ = run(capsys, "model", "--statistics")
-    assert out.splitlines() == ["1\tML103\t[ ] defaults-channel", "Found 1 warning."]
+    assert out.splitlines() == ["1\tML103\t[ ] defaults-channel", "Found 1 warning.",
+                                "1 unsafe fix available with `--fix --unsafe-fixes`."]
 
 
 def test_inline_suppression(tmp_path, monkeypatch, capsys):

@@ -45,7 +45,8 @@ def test_github_escapes_data_and_properties_like_the_actions_toolkit():
     assert github.escape_property("50% a\r\nb:c,d") == "50%25 a%0D%0Ab%3Ac%2Cd"
     line = github.render([make(message="100%: a, b\nc", path="we,ird:dir/conda.yaml")], CONTEXT)
     assert "file=we%2Cird%3Adir/conda.yaml," in line
-    assert "::ML103 100%25: a, b%0Ac%0Ahelp:" in line
+    # a line break from the model is shown as `\n` (printable); the runner never sees one
+    assert "::ML103 100%25: a, b\\nc%0Ahelp:" in line
     assert line.count("\n") == 1  # one command per finding, never a raw newline inside
 
 
@@ -113,11 +114,11 @@ def test_sarif_result_with_no_findings_is_still_a_valid_run():
 
 def test_json_keys_are_the_documented_schema():
     doc = json.loads(json_report.render([make()], CONTEXT))
-    assert list(doc) == ["version", "findings", "summary"]
+    assert list(doc) == ["version", "findings", "errors", "summary"]
     assert list(doc["findings"][0]) == [
         "code", "name", "severity", "message", "fix_title", "path", "line", "column", "end_line", "end_column", "fix",
     ]
-    assert doc["summary"] == {"targets": 1, "findings": 1, "error": 0, "warning": 1, "info": 0}
+    assert doc["summary"] == {"targets": 1, "failed_targets": 0, "findings": 1, "error": 0, "warning": 1, "info": 0}
 
 
 def test_machine_formats_are_byte_identical_across_runs():
@@ -158,7 +159,8 @@ def test_markdown_table_rows_link_the_rule_and_show_the_location():
 def test_markdown_escapes_pipes_and_line_breaks_inside_cells():
     out = markdown.render([make(message="a | b\nc\r\nd", path="odd|dir/`x`/conda.yaml")], CONTEXT)
     row = out.splitlines()[4]
-    assert "a \\| b<br>c<br>d" in row
+    assert "a \\| b\\nc\\r\\nd" in row  # line breaks from the model are shown as escapes
+    assert markdown.escape_cell("a\nb") == "a<br>b"  # and our own would be <br>
     assert row.endswith("| ``odd\\|dir/`x`/conda.yaml:3:5`` |")  # a longer fence around a backtick
     assert len(re.split(r"(?<!\\)\|", row)) == 6  # four cells between the outer pipes, whatever the text held
 
@@ -189,3 +191,22 @@ def test_markdown_is_a_cli_format(tmp_path, monkeypatch, capsys):
     (tmp_path / "m" / "MLmodel").write_text("flavors: {}\n")
     main(["m", "--format", "markdown"])
     assert capsys.readouterr().out.startswith("## modellint\n\n| severity |")
+
+
+def test_fix_hint_is_worded_as_ruff_words_it():
+    from modellint.findings import Applicability, Edit, Fix
+    from modellint.reports import fixable_line
+
+    def with_fix(applicability):
+        finding = make()
+        finding.fix = Fix("t", (Edit(BASE / "x", 0, 0, "y"),), applicability)
+        return finding
+
+    safe, unsafe = with_fix(Applicability.SAFE), with_fix(Applicability.UNSAFE)
+    assert fixable_line([make()]) is None
+    assert fixable_line([safe, safe]) == "[*] 2 fixable with `--fix`."
+    assert fixable_line([safe, unsafe]) == "[*] 1 fixable with `--fix` (1 unsafe fix available with `--fix --unsafe-fixes`)."
+    assert fixable_line([unsafe, unsafe]) == "2 unsafe fixes available with `--fix --unsafe-fixes`."
+    assert fixable_line([safe, unsafe], unsafe_fixes=True) == "[*] 2 fixable with `--fix`."
+    out = concise.render([safe, unsafe], CONTEXT).splitlines()
+    assert out[-2:] == ["Found 2 warnings.", "[*] 1 fixable with `--fix` (1 unsafe fix available with `--fix --unsafe-fixes`)."]

@@ -81,7 +81,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
 
 def _run(inputs: Inputs, environ: Mapping[str, str]) -> int:
     from modellint import __version__
-    from modellint.reports import ReportContext, concise, github, markdown, sarif, summary_line
+    from modellint.reports import ReportContext, UncheckedTarget, concise, github, markdown, sarif, summary_line
 
     base = Path.cwd()
     exit_code, document = _lint(inputs)
@@ -91,7 +91,8 @@ def _run(inputs: Inputs, environ: Mapping[str, str]) -> int:
         _outputs(environ, EXIT_ERROR, 0, "")
         return EXIT_ERROR
     findings = findings_from_json(document, base)
-    context = ReportContext(base=base, version=__version__, targets=document["summary"]["targets"])
+    errors = [UncheckedTarget(base / error["path"], error["message"]) for error in document.get("errors", [])]
+    context = ReportContext(base=base, version=__version__, targets=document["summary"]["targets"], errors=errors)
 
     sys.stdout.write(github.render(findings, context))
     if findings:

@@ -1,10 +1,19 @@
-"""Reporters: pure functions from findings to text. Machine formats never go through rich."""
+"""Reporters: pure functions from findings to text. Machine formats never go through rich.
+
+Every string that comes from the model under check (messages, fix titles, paths, lines of its
+files) goes through :func:`printable` before a human format prints it: credentials redacted and
+control characters shown as escapes. Rules need not care what a model's bytes could do to a
+terminal or a CI log.
+"""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from modellint.credentials import redact
 from modellint.findings import Finding, Severity
 from modellint.record import Record
 
@@ -13,16 +22,32 @@ FORMATS = ("full", "concise", "json", "github", "sarif", "markdown")
 HELP_URI = "https://github.com/modellint/modellint/blob/main/docs/rules.md#{code}"
 
 
+class UncheckedTarget(Record):
+    """A target that could not be checked (an internal error while linting it)."""
+
+    __slots__ = ("path", "message")
+
+    def __init__(self, path: Path, message: str) -> None:
+        self.path = path
+        self.message = message
+
+
 class ReportContext(Record):
     """What every reporter may need besides the findings."""
 
-    __slots__ = ("base", "version", "targets", "color")
+    __slots__ = ("base", "version", "targets", "color", "errors", "unsafe_fixes", "nothing_to_check")
 
-    def __init__(self, base: Path, version: str, targets: int, color: bool = False) -> None:
+    def __init__(self, base: Path, version: str, targets: int, color: bool = False,
+                 errors: Sequence[UncheckedTarget] = (), unsafe_fixes: bool = False, nothing_to_check: int = 0) -> None:
         self.base = base  # findings' paths are shown relative to this directory
         self.version = version
         self.targets = targets
         self.color = color
+        # Targets that were not checked: no format may read as clean while there is one.
+        self.errors = tuple(errors)
+        self.unsafe_fixes = unsafe_fixes  # --unsafe-fixes given: unsafe fixes count as fixable
+        # Training projects without a save/log call: looked at, but nothing in them was checked.
+        self.nothing_to_check = nothing_to_check
 
 
 def relative(path: Path, base: Path) -> str:
@@ -32,13 +57,93 @@ def relative(path: Path, base: Path) -> str:
         return path.as_posix()
 
 
-def summary_line(findings: list[Finding]) -> str:
-    if not findings:
+def summary_line(findings: list[Finding], errors: int = 0) -> str:
+    """``Found 1 error, 2 warnings.``; "All checks passed!" only when every target was checked."""
+    lines = []
+    if findings:
+        counts = Counter(finding.severity for finding in findings)
+        parts = []
+        for severity, word in ((Severity.ERROR, "error"), (Severity.WARNING, "warning"), (Severity.INFO, "info")):
+            count = counts.get(severity, 0)
+            if count:
+                parts.append(f"{count} {word}{'s' if count != 1 and word != 'info' else ''}")
+        lines.append(f"Found {', '.join(parts)}.")
+    elif not errors:
         return "All checks passed!"
-    counts = Counter(finding.severity for finding in findings)
-    parts = []
-    for severity, word in ((Severity.ERROR, "error"), (Severity.WARNING, "warning"), (Severity.INFO, "info")):
-        count = counts.get(severity, 0)
-        if count:
-            parts.append(f"{count} {word}{'s' if count != 1 and word != 'info' else ''}")
-    return f"Found {', '.join(parts)}."
+    if errors:
+        lines.append(unchecked_line(errors))
+    return "\n".join(lines)
+
+
+def unchecked_line(errors: int) -> str:
+    return f"{errors} target{'s' if errors != 1 else ''} could not be checked."
+
+
+def fixable_line(findings: Iterable[Finding], *, unsafe_fixes: bool = False) -> str | None:
+    """Ruff's fix hint, worded as Ruff 0.17 prints it: ``[*] 2 fixable with `--fix` (1 unsafe fix
+    available with `--fix --unsafe-fixes`).``; None when nothing is fixable. With
+    ``--unsafe-fixes`` every fix counts as fixable, as in Ruff."""
+    safe = unsafe = 0
+    for finding in findings:
+        if finding.fix is None:
+            continue
+        if finding.fixable or unsafe_fixes:
+            safe += 1
+        else:
+            unsafe += 1
+    hint = f"{unsafe} unsafe fix{'es' if unsafe != 1 else ''} available with `--fix --unsafe-fixes`"
+    if safe and unsafe:
+        return f"[*] {safe} fixable with `--fix` ({hint})."
+    if safe:
+        return f"[*] {safe} fixable with `--fix`."
+    if unsafe:
+        return f"{hint}."
+    return None
+
+
+def summary(findings: list[Finding], context: ReportContext) -> str:
+    """The closing lines of the human formats: counts, what was not checked, the fix hint."""
+    if not findings and not context.errors and context.targets and context.nothing_to_check >= context.targets:
+        count = context.nothing_to_check
+        return (f"Nothing checked: {count} training project{'s' if count != 1 else ''} without an mlflow "
+                "save_model/log_model call.")
+    lines = [summary_line(findings, len(context.errors))]
+    fixable = fixable_line(findings, unsafe_fixes=context.unsafe_fixes)
+    if fixable:
+        lines.append(fixable)
+    return "\n".join(lines)
+
+
+# Anything but printable ASCII and the tab is a candidate; unicodedata decides (most text is ASCII).
+_SUSPECT = re.compile(r"[^\t\x20-\x7e]")
+# Control (C0, C1, DEL), format (bidi overrides and isolates, zero-width characters, the BOM, tag
+# characters), line and paragraph separators, and lone surrogates from undecodable bytes.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def printable(text: str) -> str:
+    """``text`` from a model file made safe for a terminal, a CI log or a rendered report:
+    credentials redacted, and every character that could move the cursor, recolour, reorder or
+    hide text (ESC, CR, newline, backspace, bidi overrides...) shown as its escape (``\\x1b``,
+    ``\\u202e``), so the report is one line per line and reads as it is stored."""
+    text = redact(text)
+    if _SUSPECT.search(text) is None:
+        return text
+    return _SUSPECT.sub(_escape, text)
+
+
+def _escape(match: re.Match) -> str:
+    import unicodedata
+
+    character = match.group()
+    if unicodedata.category(character) not in _HIDDEN_CATEGORIES:
+        return character
+    point = ord(character)
+    if point < 0x100:
+        return {"\n": "\\n", "\r": "\\r"}.get(character, f"\\x{point:02x}")
+    return f"\\u{point:04x}" if point < 0x10000 else f"\\U{point:08x}"
+
+
+def shown_path(path: Path, base: Path) -> str:
+    """A finding's path for a human format: relative to ``base`` and printable."""
+    return printable(relative(path, base))

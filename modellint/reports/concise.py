@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from modellint.findings import Finding
-from modellint.reports import ReportContext, relative, summary_line
+from modellint.reports import ReportContext, printable, shown_path, summary
 
 
 def render(findings: list[Finding], context: ReportContext) -> str:
     lines = [
-        f"{relative(f.path, context.base)}:{f.span.line}:{f.span.column}: {f.code}{' [*]' if f.fixable else ''} "
-        f"[{f.severity}] {f.message}"
+        f"{shown_path(f.path, context.base)}:{f.span.line}:{f.span.column}: {f.code}{' [*]' if f.fixable else ''} "
+        f"[{f.severity}] {printable(f.message)}"
         for f in findings
     ]
-    lines.append(summary_line(findings))
+    lines.extend(f"{shown_path(error.path, context.base)}: error: {printable(error.message)}" for error in context.errors)
+    lines.append(summary(findings, context))
     return "\n".join(lines) + "\n"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from modellint.analyzer.files import read_text
 from modellint.findings import Finding, Severity
-from modellint.reports import ReportContext, relative, summary_line
+from modellint.reports import ReportContext, printable, shown_path, summary
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold cyan"}
 _CONTEXT_LINES = 1
@@ -37,23 +37,24 @@ def render(findings: list[Finding], context: ReportContext) -> str:
         header.append(finding.code, style=_STYLE[finding.severity])
         if finding.fixable:
             header.append(" [*]", style="bold")
-        header.append(f" {finding.message}", style="bold")
+        header.append(f" {printable(finding.message)}", style="bold")
         console.print(header)
-        location = f"{relative(finding.path, context.base)}:{finding.span.line}:{finding.span.column}"
+        location = f"{shown_path(finding.path, context.base)}:{finding.span.line}:{finding.span.column}"
         console.print(Text.assemble((" --> ", "blue"), location))
         frame = _frame(finding)
         if frame:
             console.print(frame)
         if finding.fix_title:
-            console.print(Text.assemble(("help", "bold cyan"), f": {finding.fix_title}"))
+            console.print(Text.assemble(("help", "bold cyan"), f": {printable(finding.fix_title)}"))
         console.print()
-    console.print(Text(summary_line(findings), style="bold"))
-    fixable = sum(1 for finding in findings if finding.fixable)
-    unsafe = sum(1 for finding in findings if finding.fix and not finding.fixable)
-    if fixable:
-        console.print(f"[*] {fixable} fixable with `--fix`.", markup=False)
-    if unsafe:
-        console.print(f"{unsafe} more fixable with `--fix --unsafe-fixes`.", markup=False)
+    for error in context.errors:
+        console.print(Text.assemble(("error", "bold red"), f": {printable(error.message)}"))
+        console.print(Text.assemble((" --> ", "blue"), shown_path(error.path, context.base)))
+        console.print()
+    closing = summary(findings, context).split("\n")
+    console.print(Text(closing[0], style="bold"))
+    for line in closing[1:]:
+        console.print(Text(line))
     return buffer.getvalue()
 
 
@@ -68,16 +69,62 @@ def _frame(finding: Finding):
     last_marked = min(span.end_line, span.line + _MAX_SHOWN_LINES - 1, len(lines))
     last = min(len(lines), last_marked + _CONTEXT_LINES)
     width = len(str(last))
+    masked = _masked_continuations(lines, first, last)
     text = Text()
     text.append(f"{' ' * width} |\n", style="blue")
     for number in range(first, last + 1):
-        line = lines[number - 1]
+        line = masked.get(number, lines[number - 1])
         text.append(f"{number:>{width}} | ", style="blue")
-        text.append(line + "\n")
+        shown = printable(line)
+        text.append(shown + "\n")
         if number == span.line and span.end_line == span.line:
-            start = max(span.column - 1, 0)
-            end = max(min(span.end_column - 1, len(line)), start + 1)
+            # the caret sits under the shown text: escapes and redaction change column widths
+            start = len(printable(line[:max(span.column - 1, 0)]))
+            end = max(len(printable(line[:max(span.end_column - 1, 0)])) if span.end_column - 1 < len(line) else len(shown),
+                      start + 1)
             text.append(f"{' ' * width} | ", style="blue")
             text.append(" " * start + "^" * (end - start) + "\n", style=_STYLE[finding.severity])
     text.append(f"{' ' * width} |", style="blue")
     return text
+
+
+# How far a `\` continuation is followed to find a credential split across physical lines.
+_MAX_CONTINUATION = 64
+
+
+def _masked_continuations(lines: tuple[str, ...], first: int, last: int) -> dict[int, str]:
+    """Lines ``first..last`` (1-based) with credentials masked where a requirement line continued
+    with ``\\`` splits a URL across physical lines (each line alone would not show an ``@``).
+    Only lines that change are returned; :func:`printable` masks the rest."""
+    from modellint.credentials import MASK, find_credentials
+
+    start = first
+    while start > 1 and first - start < _MAX_CONTINUATION and lines[start - 2].endswith("\\"):
+        start -= 1
+    end = last
+    while end < len(lines) and end - last < _MAX_CONTINUATION and lines[end - 1].endswith("\\"):
+        end += 1
+    changed: dict[int, str] = {}
+    number = start
+    while number <= end:
+        group = [number]
+        while lines[group[-1] - 1].endswith("\\") and group[-1] < end:
+            group.append(group[-1] + 1)
+        number = group[-1] + 1
+        if len(group) == 1:
+            continue
+        pieces = [lines[line - 1][:-1] if line != group[-1] else lines[line - 1] for line in group]
+        credentials = find_credentials("".join(pieces))
+        offset = 0
+        for line, piece in zip(group, pieces):
+            cuts = [(max(c.start - offset, 0), min(c.end - offset, len(piece))) for c in credentials
+                    if c.start < offset + len(piece) and c.end > offset]
+            if cuts:
+                shown, position = [], 0
+                for cut_start, cut_end in cuts:
+                    shown.append(piece[position:cut_start] + MASK)
+                    position = cut_end
+                shown.append(piece[position:])
+                changed[line] = "".join(shown) + lines[line - 1][len(piece):]
+            offset += len(piece)
+    return changed

@@ -1,9 +1,16 @@
-"""GitHub Actions workflow commands (annotations), escaped exactly as the Actions toolkit does."""
+"""GitHub Actions workflow commands (annotations), escaped exactly as the Actions toolkit does.
+
+The runner reads a workflow command only at the start of a line, and every line break of a
+message is escaped (``%0A``), so a message from the model cannot start a second command; its
+other control characters (the log viewer renders ANSI colours) are shown as escapes first.
+"""
 
 from __future__ import annotations
 
+import re
+
 from modellint.findings import Finding, Severity
-from modellint.reports import ReportContext, relative
+from modellint.reports import ReportContext, printable, relative
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 # GitHub shows at most 10 error and 10 warning annotations per step and drops the rest.
@@ -18,23 +25,40 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
+
+
+def file_property(path, context: ReportContext) -> str:
+    """The ``file=`` of an annotation: the real path, so that GitHub attaches it to the file (line
+    breaks are the toolkit's `%0A`), with any other control character shown as an escape."""
+    pieces = _LINE_BREAK.split(relative(path, context.base))
+    return escape_property("".join(piece if index % 2 else printable(piece) for index, piece in enumerate(pieces)))
+
+
 def annotation(finding: Finding, context: ReportContext) -> str:
     span = finding.span
-    properties = [f"file={escape_property(relative(finding.path, context.base))}", f"line={span.line}"]
+    properties = [f"file={file_property(finding.path, context)}", f"line={span.line}"]
     end_line = max(span.end_line, span.line)
     properties.append(f"endLine={end_line}")
     if end_line == span.line:  # the runner drops columns on multi-line annotations
         properties.append(f"col={span.column}")
         properties.append(f"endColumn={max(span.end_column, span.column)}")
     properties.append(f"title={escape_property(f'modellint ({finding.code})')}")
-    message = f"{finding.code} {finding.message}"
+    message = f"{finding.code} {printable(finding.message)}"
     if finding.fix_title:
-        message += f"\nhelp: {finding.fix_title}"
+        message += f"\nhelp: {printable(finding.fix_title)}"
     return f"::{_COMMAND[finding.severity]} {','.join(properties)}::{escape_data(message)}"
+
+
+def error_annotation(error, context: ReportContext) -> str:
+    """A target that could not be checked: an ``::error`` on the target itself."""
+    return (f"::error file={file_property(error.path, context)},"
+            f"title={escape_property('modellint: target not checked')}::{escape_data(printable(error.message))}")
 
 
 def render(findings: list[Finding], context: ReportContext) -> str:
     lines = [annotation(finding, context) for finding in findings]
+    lines.extend(error_annotation(error, context) for error in context.errors)
     errors = sum(1 for finding in findings if finding.severity is Severity.ERROR)
     warnings = sum(1 for finding in findings if finding.severity is Severity.WARNING)
     if errors > ANNOTATION_LIMIT or warnings > ANNOTATION_LIMIT:

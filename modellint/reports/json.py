@@ -1,22 +1,31 @@
-"""The stable JSON format documented in the README."""
+"""The stable JSON format documented in the README.
+
+Strings keep their characters (JSON escapes control characters) but never a credential: messages,
+fix titles and the contents of fix edits are redacted (``https://user:****@host``), so a consumer
+that applies the edits itself would write the mask; ``--fix`` applies the real ones. Paths are
+exact, so that consumers can open the files. Targets that could not be checked are listed under
+``errors`` with a one-line message.
+"""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
 
+from modellint.credentials import redact
 from modellint.findings import Finding
-from modellint.reports import ReportContext, relative
+from modellint.reports import ReportContext, printable, relative
 
 
 def finding_dict(finding: Finding, context: ReportContext) -> dict:
     fix = None
     if finding.fix is not None:
         fix = {
-            "title": finding.fix.title,
+            "title": redact(finding.fix.title),
             "applicability": str(finding.fix.applicability),
             "edits": [
-                {"path": relative(edit.path, context.base), "start": edit.start, "end": edit.end, "content": edit.content}
+                {"path": relative(edit.path, context.base), "start": edit.start, "end": edit.end,
+                 "content": redact(edit.content)}
                 for edit in finding.fix.edits
             ],
         }
@@ -24,8 +33,8 @@ def finding_dict(finding: Finding, context: ReportContext) -> dict:
         "code": finding.code,
         "name": finding.name,
         "severity": str(finding.severity),
-        "message": finding.message,
-        "fix_title": finding.fix_title,
+        "message": redact(finding.message),
+        "fix_title": redact(finding.fix_title) if finding.fix_title is not None else None,
         "path": relative(finding.path, context.base),
         "line": finding.span.line,
         "column": finding.span.column,
@@ -40,8 +49,11 @@ def render(findings: list[Finding], context: ReportContext) -> str:
     document = {
         "version": context.version,
         "findings": [finding_dict(finding, context) for finding in findings],
+        "errors": [{"path": relative(error.path, context.base), "message": printable(error.message)}
+                   for error in context.errors],
         "summary": {
             "targets": context.targets,
+            "failed_targets": len(context.errors),
             "findings": len(findings),
             "error": counts.get("error", 0),
             "warning": counts.get("warning", 0),

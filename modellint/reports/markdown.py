@@ -8,25 +8,30 @@ the row), and the table can be cut to a byte budget because a job summary step i
 from __future__ import annotations
 
 from modellint.findings import Finding
-from modellint.reports import HELP_URI, ReportContext, relative, summary_line
+from modellint.reports import HELP_URI, ReportContext, printable, shown_path, summary_line, unchecked_line
 
 HEADER = "| severity | code | message | location |\n|---|---|---|---|\n"
 
 
 def render(findings: list[Finding], context: ReportContext, *, max_bytes: int | None = None) -> str:
     parts = ["## modellint\n\n"]
+    errors = "".join(f"- **error**: {escape_cell(printable(error.message))} "
+                     f"({_code_span(escape_cell(shown_path(error.path, context.base)))})\n" for error in context.errors)
+    if errors:
+        parts.append(f"**{unchecked_line(len(context.errors))}**\n\n{errors}\n")
     if not findings:
-        parts.append(f"No findings ({_targets(context.targets)} checked).\n")
+        checked = context.targets - len(context.errors)
+        parts.append(f"No findings ({_targets(checked)} checked).\n")
         return "".join(parts)
-    totals = f"\n{summary_line(findings)} {_targets(context.targets).capitalize()} checked.\n"
+    totals = f"\n{summary_line(findings)} {_targets(context.targets - len(context.errors)).capitalize()} checked.\n"
     budget = None
     if max_bytes is not None:
-        budget = max_bytes - _size(parts[0], HEADER, totals, _cut_notice(len(findings)))
+        budget = max_bytes - _size(*parts, HEADER, totals, _cut_notice(len(findings)))
     parts.append(HEADER)
     used = 0
     shown = 0
     for finding in findings:
-        location = f"{relative(finding.path, context.base)}:{finding.span.line}:{finding.span.column}"
+        location = f"{shown_path(finding.path, context.base)}:{finding.span.line}:{finding.span.column}"
         code = f"[{finding.code}]({HELP_URI.format(code=finding.code.lower())})"
         row = f"| {finding.severity} | {code} | {escape_cell(_message(finding))} | {_code_span(escape_cell(location))} |\n"
         if budget is not None and used + _size(row) > budget:
@@ -48,7 +53,7 @@ def escape_cell(text: str) -> str:
 
 
 def _message(finding: Finding) -> str:
-    return finding.message + (f" (fix: {finding.fix_title})" if finding.fix_title else "")
+    return printable(finding.message) + (f" (fix: {printable(finding.fix_title)})" if finding.fix_title else "")
 
 
 def _code_span(text: str) -> str:

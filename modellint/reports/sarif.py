@@ -14,6 +14,11 @@ The document validates against the OASIS schema and follows GitHub's stricter ru
   dirs would otherwise collapse into one alert; ours hash the rule, the path and the content
   of the line (not its number), so an alert keeps its identity when lines move.
 
+Messages are printable text (credentials redacted, control characters shown as escapes: viewers
+render them). A target that could not be checked makes ``invocations[0].executionSuccessful``
+false and is a ``toolExecutionNotifications`` entry of level ``error``, so the upload never reads
+as a clean scan.
+
 No ``automationDetails``: the category belongs to the upload step (``category: modellint``),
 and ``upload-sarif`` keeps an id already in the file, silently ignoring the step's category.
 The output is the same bytes for the same findings.
@@ -28,7 +33,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from modellint.findings import Finding, Severity
-from modellint.reports import HELP_URI, ReportContext, relative
+from modellint.reports import HELP_URI, ReportContext, printable, relative
 from modellint.rules import RULES_BY_CODE
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -61,7 +66,7 @@ def render(findings: list[Finding], context: ReportContext) -> str:
             file_lines[finding.path] = _leading_lines(finding.path)
         key = _fingerprint_key(finding, path, file_lines[finding.path])
         occurrences[key] += 1
-        text = finding.message + (f". Fix: {finding.fix_title}" if finding.fix_title else "")
+        text = printable(finding.message) + (f". Fix: {printable(finding.fix_title)}" if finding.fix_title else "")
         results.append({
             "ruleId": finding.code,
             "ruleIndex": index[finding.code],
@@ -81,11 +86,24 @@ def render(findings: list[Finding], context: ReportContext) -> str:
                 "informationUri": INFORMATION_URI,
                 "rules": [_rule_descriptor(code) for code in codes],
             }},
+            "invocations": [_invocation(context)],
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
     }
     return json.dumps(document, indent=2) + "\n"
+
+
+def _invocation(context: ReportContext) -> dict:
+    notifications = [{
+        "level": "error",
+        "message": {"text": printable(error.message)},
+        "locations": [{"physicalLocation": {"artifactLocation": artifact_location(relative(error.path, context.base))}}],
+    } for error in context.errors]
+    invocation: dict = {"executionSuccessful": not context.errors}
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+    return invocation
 
 
 def artifact_location(path: str) -> dict:

@@ -43,6 +43,7 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML108", "eol-python", "EolPython"),
     RuleEntry("ML109", "requirement-option-line", "RequirementOptionLine"),
     RuleEntry("ML110", "unreadable-env-file", "UnreadableEnvFile"),
+    RuleEntry("ML111", "credential-in-requirement", "CredentialInRequirement"),
     RuleEntry("ML201", "missing-dependency", "MissingDependency"),
     RuleEntry("ML202", "missing-extra", "MissingExtra"),
     RuleEntry("ML203", "code-path-import-break", "CodePathImportBreak"),

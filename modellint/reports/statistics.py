@@ -1,0 +1,22 @@
+"""``--statistics``: the count of findings per rule, then the summary (Ruff's statistics)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from modellint.findings import Finding
+from modellint.reports import ReportContext, printable, shown_path, summary
+
+
+def render(findings: list[Finding], context: ReportContext) -> str:
+    from modellint.rules import RULES_BY_CODE
+
+    counts = Counter(finding.code for finding in findings)
+    lines = []
+    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        rule = RULES_BY_CODE[code]
+        fixable = "[*]" if any(finding.fixable for finding in findings if finding.code == code) else "[ ]"
+        lines.append(f"{count}\t{code}\t{fixable} {rule.name}")
+    lines.extend(f"{shown_path(error.path, context.base)}: error: {printable(error.message)}" for error in context.errors)
+    lines.append(summary(findings, context))
+    return "\n".join(lines) + "\n"
