@@ -269,7 +269,7 @@ def _check(args: argparse.Namespace) -> int:
     from modellint.engine import TargetFailure, lint_targets
     from modellint.reports import ReportContext
     from modellint.selection import RuleSelection
-    from modellint.targets import Target, discover_all
+    from modellint.targets import Target, discover_all, is_excluded
 
     settings = resolve_settings(args)
     _use_interpreter(settings.python)
@@ -277,7 +277,13 @@ def _check(args: argparse.Namespace) -> int:
     selection.validate()
     from modellint.process import worker_count
 
-    targets, path_errors = discover_all([Path(os.path.abspath(path)) for path in args.paths], _discovery(settings))
+    discovery = _discovery(settings)
+    paths = [Path(os.path.abspath(path)) for path in args.paths]
+    if args.command == "hook":  # pre-commit names what changed: what the user excludes stays out
+        paths = [path for path in paths if not is_excluded(path, discovery, Path.cwd())]
+        if not paths:
+            return EXIT_CLEAN
+    targets, path_errors = discover_all(paths, discovery)
     if path_errors and not targets:  # nothing to check: no report, which could only read as clean
         for error in path_errors:
             print(f"modellint: error: {error}", file=sys.stderr)

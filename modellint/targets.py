@@ -63,6 +63,22 @@ def patterns(texts, base: Path) -> tuple[PathPattern, ...]:
     return tuple(pattern for pattern in compiled if pattern is not None)
 
 
+def is_excluded(path: Path, discovery: Discovery, root: Path) -> bool:
+    """Whether ``path`` (absolute) or a folder between ``root`` and it matches an exclude glob.
+    For ``hook``, which is handed the changed files one by one (Ruff's `force-exclude`)."""
+    try:
+        names = path.relative_to(root).parts
+    except ValueError:
+        return False
+    current = root
+    for index, name in enumerate(names):
+        current = current / name
+        is_dir = index < len(names) - 1 or os.path.isdir(current)
+        if any(pattern.matches(current, is_dir) for pattern in discovery.exclude):
+            return True
+    return False
+
+
 def discover(paths: list[Path], discovery: Discovery | None = None) -> list[Target]:
     """The targets of ``paths``; the first path that cannot be linted raises :class:`TargetError`."""
     targets, errors = discover_all(paths, discovery)

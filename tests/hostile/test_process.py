@@ -331,3 +331,16 @@ def test_a_hostile_gitignore_is_bounded(tmp_path):
     run = run_cli(["check", str(sandbox.target)], sandbox, timeout=60)
     assert_promises(run, sandbox, before, seconds=30)
     assert "ML302" in run.stdout  # the oversized .gitignore is not honoured: `models` is not hidden
+
+
+def test_the_hook_drops_what_the_user_excludes(tmp_path):
+    """pre-commit names the changed files: those below an excluded folder are not linted (force-exclude)."""
+    sandbox = Sandbox(tmp_path)
+    evil_model(sandbox.cwd / "fixtures" / "evil")
+    evil_model(sandbox.cwd / "models" / "evil")
+    run = run_cli(["hook", "fixtures/evil/extra.pkl", "models/evil/extra.pkl", "--extend-exclude", "fixtures"],
+                  sandbox)
+    assert run.returncode == 1 and "models/evil/extra.pkl" in run.stdout and "fixtures" not in run.stdout, run
+    (sandbox.cwd / "modellint.toml").write_text('extend-exclude = ["fixtures/"]\n')
+    run = run_cli(["hook", "fixtures/evil/extra.pkl"], sandbox)
+    assert run.returncode == 0 and run.stdout == "", run
