@@ -131,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `modellint rules | head`
         _silence_stdout()
         return EXIT_CLEAN
+    except OSError as error:  # writing elsewhere than the report (`rules`, `--diff`) to a full disk...
+        _say(f"modellint: error: {error.filename or 'stdout'}: {error.strerror or error}")
+        _silence_stdout()
+        return EXIT_ERROR
     except KeyboardInterrupt:
         _say("modellint: interrupted")
         return EXIT_INTERRUPTED

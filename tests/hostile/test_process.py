@@ -344,3 +344,26 @@ def test_the_hook_drops_what_the_user_excludes(tmp_path):
     (sandbox.cwd / "modellint.toml").write_text('extend-exclude = ["fixtures/"]\n')
     run = run_cli(["hook", "fixtures/evil/extra.pkl"], sandbox)
     assert run.returncode == 0 and run.stdout == "", run
+
+
+def test_ctrl_c_without_workers_is_one_line_and_exit_130(tmp_path, monkeypatch, capsys):
+    from modellint import engine
+    from modellint.cli import main
+
+    evil_model(tmp_path / "model")
+    monkeypatch.chdir(tmp_path)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "lint_targets", interrupted)
+    assert main(["model"]) == 130
+    out, err = capsys.readouterr()
+    assert out == "" and err == "modellint: interrupted\n"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_other_output_on_a_full_disk_is_one_line(tmp_path):
+    result = _shell_run('"$PY" -m modellint rules > /dev/full', tmp_path)
+    assert result.returncode == 2, result
+    assert result.stderr == "modellint: error: stdout: No space left on device\n", result
