@@ -122,6 +122,7 @@ def stop_workers(pool) -> None:
     """Stop a ProcessPoolExecutor now: queued work is dropped and running workers are killed
     (waiting for them would finish the whole run first)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         try:
@@ -133,6 +134,11 @@ def stop_workers(pool) -> None:
             process.join(timeout=5)
         except (OSError, ValueError, AssertionError):
             continue
+    # The pool's manager thread sees the dead workers and closes its wake-up pipe; unless it has
+    # finished first, the exit hook of concurrent.futures may write to that pipe as it closes
+    # (a race in CPython before 3.12) and print a traceback on the way out.
+    if manager is not None:
+        manager.join(timeout=5)
 
 
 def silence_stdout() -> None:
