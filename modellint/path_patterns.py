@@ -30,17 +30,19 @@ _ANY = "**"
 
 
 class PathPattern(Record):
-    """One pattern, compiled: segments (regexes or ``**``), relative to ``base``."""
+    """One pattern, compiled: segments (``**``, a literal name, or a regex), relative to ``base``."""
 
-    __slots__ = ("text", "base", "segments", "negated", "directory_only")
-    _uncompared = frozenset({"segments"})
+    __slots__ = ("text", "base", "segments", "negated", "directory_only", "prefix")
+    _uncompared = frozenset({"segments", "prefix"})
 
-    def __init__(self, text: str, base: Path, segments: tuple, negated: bool, directory_only: bool) -> None:
+    def __init__(self, text: str, base: Path, segments: tuple, negated: bool, directory_only: bool,
+                 prefix: str) -> None:
         self.text = text
         self.base = base
         self.segments = segments
         self.negated = negated
         self.directory_only = directory_only
+        self.prefix = prefix  # str(base) ending in "/": what a path below base starts with
 
     @classmethod
     def parse(cls, line: str, base: Path) -> PathPattern | None:
@@ -65,19 +67,24 @@ class PathPattern(Record):
         if not anchored and parts != [_ANY]:
             parts = [_ANY, *parts]
         segments = tuple(_ANY if part == _ANY else _segment(part) for part in parts)
-        return cls(line.strip(), base, segments, negated, directory_only)
+        prefix = str(base).rstrip("/") + "/"
+        return cls(line.strip(), base, segments, negated, directory_only, prefix)
 
-    def matches(self, path: Path, is_dir: bool) -> bool:
-        """Whether ``path`` (absolute, normalised) is matched; False when it is not below ``base``."""
+    def matches(self, path: str, is_dir: bool) -> bool:
+        """Whether ``path`` (absolute, normalised, a string) is matched; False when not below ``base``."""
         if self.directory_only and not is_dir:
             return False
-        if len(self.segments) == 2 and self.segments[0] == _ANY:  # a bare name: the usual case, and cheap
-            return self.segments[1].match(path.name) is not None and self.base in path.parents
-        try:
-            names = path.relative_to(self.base).parts
-        except ValueError:
+        if not path.startswith(self.prefix):
             return False
-        return bool(names) and _match(self.segments, names)
+        segments = self.segments
+        if len(segments) == 2 and segments[0] == _ANY:  # a bare name: the usual case, and cheap
+            return _segment_matches(segments[1], path[path.rfind("/") + 1:])
+        names = path[len(self.prefix):].split("/")
+        return names != [""] and _match(segments, names)
+
+
+def _segment_matches(segment, name: str) -> bool:
+    return segment == name if isinstance(segment, str) else segment.match(name) is not None
 
 
 def _strip_trailing_spaces(text: str) -> str:
@@ -88,7 +95,10 @@ def _strip_trailing_spaces(text: str) -> str:
     return stripped
 
 
-def _segment(part: str) -> re.Pattern[str]:
+def _segment(part: str) -> str | re.Pattern[str]:
+    """A literal name as itself (a string comparison), anything with wildcards as a regex."""
+    if not any(char in part for char in "*?[\\"):
+        return part
     import fnmatch
 
     # `\x` is a literal x in git; fnmatch has no escapes but treats `[x]` as the literal x.
@@ -96,7 +106,7 @@ def _segment(part: str) -> re.Pattern[str]:
     return re.compile(fnmatch.translate(literal))
 
 
-def _match(segments: tuple, names: tuple[str, ...]) -> bool:
+def _match(segments: tuple, names: list[str]) -> bool:
     """Segments against path components; ``**`` takes zero or more (one or more when last)."""
     count = len(names)
     # reachable[j]: the segments so far can consume exactly names[:j]
@@ -115,14 +125,16 @@ def _match(segments: tuple, names: tuple[str, ...]) -> bool:
                     following[position] = seen
         else:
             for position in range(count):
-                if reachable[position] and segment.match(names[position]):
+                if reachable[position] and _segment_matches(segment, names[position]):
                     following[position + 1] = True
         reachable = following
     return reachable[count]
 
 
 def parse_lines(text: str, base: Path) -> list[PathPattern]:
-    return [pattern for pattern in (PathPattern.parse(line, base) for line in text.splitlines()) if pattern]
+    """The patterns of a gitignore text; of identical lines only the last, the only one that can decide."""
+    lines = list(dict.fromkeys(reversed(text.splitlines())))[::-1]
+    return [pattern for pattern in (PathPattern.parse(line, base) for line in lines) if pattern]
 
 
 def read_gitignore(directory: Path, active: int = 0) -> list[PathPattern]:
@@ -152,7 +164,7 @@ def read_gitignore(directory: Path, active: int = 0) -> list[PathPattern]:
     return found
 
 
-def decide(patterns: list[PathPattern], path: Path, is_dir: bool) -> bool | None:
+def decide(patterns: list[PathPattern], path: str, is_dir: bool) -> bool | None:
     """True (ignored), False (re-included by ``!``) or None (no pattern matches): the last match wins."""
     for pattern in reversed(patterns):
         if pattern.matches(path, is_dir):

@@ -16,6 +16,11 @@ DEFAULT_EXCLUDE = (
 )
 
 
+# Pattern tests (directory entries x .gitignore patterns in force) one folder search may spend on
+# .gitignore files: real trees need a small fraction of it (a few seconds at most).
+GITIGNORE_WORK = 1_000_000
+
+
 class TargetError(Exception):
     """A path that cannot be linted: reported, the other paths still linted, exit 2."""
 
@@ -74,7 +79,7 @@ def is_excluded(path: Path, discovery: Discovery, root: Path) -> bool:
     for index, name in enumerate(names):
         current = current / name
         is_dir = index < len(names) - 1 or os.path.isdir(current)
-        if any(pattern.matches(current, is_dir) for pattern in discovery.exclude):
+        if any(pattern.matches(str(current), is_dir) for pattern in discovery.exclude):
             return True
     return False
 
@@ -142,14 +147,18 @@ def _walk(root: Path, discovery: Discovery) -> tuple[list[Path], bool]:
     """Model dirs under ``root`` (not descending into them) and whether any Python was seen.
 
     Directory symlinks are not followed unless asked (`ln -s / x` would walk the whole disk);
-    when they are, a directory already seen (a cycle) is skipped.
+    when they are, a directory already seen (a cycle) is skipped. `.gitignore` files stop
+    counting once matching them has cost :data:`GITIGNORE_WORK` pattern tests: more is linted,
+    never less, and a folder full of hostile patterns stays bounded.
     """
     models: list[Path] = []
     has_python = False
     seen: set[tuple[int, int]] = set()
     follow = discovery.follow_symlinks
-    ignores = _outer_gitignores(root) if discovery.respect_gitignore else []
-    stack = [(root, ignores)]
+    exclude = discovery.exclude
+    gitignore = discovery.respect_gitignore
+    work = 0
+    stack = [(root, _outer_gitignores(root) if gitignore else [])]
     while stack:
         directory, ignores = stack.pop()
         try:
@@ -166,29 +175,29 @@ def _walk(root: Path, discovery: Discovery) -> tuple[list[Path], bool]:
             continue
         if "pyvenv.cfg" in names:
             continue
-        if discovery.respect_gitignore and ".gitignore" in names:
+        if gitignore and ".gitignore" in names:
             ignores = [*ignores, *read_gitignore(directory, len(ignores))]
         for entry in entries:
             try:
                 is_dir = entry.is_dir(follow_symlinks=follow)
                 if not is_dir and (has_python or not entry.name.endswith(".py")):
                     continue
-                path = Path(entry.path)
-                if _excluded(path, is_dir, discovery.exclude, ignores):
+                path = os.path.join(directory, entry.name)
+                if any(pattern.matches(path, is_dir) for pattern in exclude):
                     continue
+                if gitignore and ignores:
+                    work += len(ignores)
+                    if work > GITIGNORE_WORK:
+                        gitignore, ignores = False, []
+                    elif decide(ignores, path, is_dir) is True:
+                        continue
                 if is_dir:
-                    stack.append((path, ignores))
+                    stack.append((Path(path), ignores if gitignore else []))
                 elif not has_python:
                     has_python = True
             except OSError:
                 continue
     return sorted(models), has_python
-
-
-def _excluded(path: Path, is_dir: bool, exclude: tuple[PathPattern, ...], ignores: list[PathPattern]) -> bool:
-    if any(pattern.matches(path, is_dir) for pattern in exclude):
-        return True
-    return bool(ignores) and decide(ignores, path, is_dir) is True
 
 
 def _outer_gitignores(root: Path) -> list[PathPattern]:
