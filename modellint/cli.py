@@ -201,8 +201,6 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     """The settings of a run: the command line over an explicit ``--config`` file or, failing
     that, over the config discovered from the working directory upward (see :mod:`modellint.config`
     for what a discovered file may not set and where none is taken from)."""
-    from modellint.path_patterns import PathPattern
-
     settings = Settings()
     if not args.isolated:
         if args.config:
@@ -232,6 +230,8 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     for name in ("exclude", "extend_exclude"):
         globs = getattr(args, name)
         if globs is not None:
+            from modellint.path_patterns import PathPattern
+
             compiled = [pattern for pattern in (PathPattern.parse(glob, cwd) for glob in globs) if pattern]
             setattr(settings, name, compiled if name == "exclude" else [*settings.extend_exclude, *compiled])
     if args.respect_gitignore is not None:
@@ -312,6 +312,7 @@ def _check(args: argparse.Namespace) -> int:
     text = _render(output_format, findings, context)
     if settings.statistics and output_format in ("full", "concise"):
         text = _statistics(findings)
+    unwritten = False
     try:
         _write(text, settings.output_file)
     except BrokenPipeError:
@@ -322,13 +323,13 @@ def _check(args: argparse.Namespace) -> int:
         where = settings.output_file or "stdout"
         print(f"modellint: error: cannot write the report to {where}: {error.strerror or error}", file=sys.stderr)
         _silence_stdout()
-        return EXIT_ERROR
+        unwritten = True
     for failure in report.failures:
         print(f"modellint: error: {failure.message}", file=sys.stderr)
     for project in report.projects_without_checks:
         print(f"modellint: {project.path}: training project without an mlflow save_model/log_model call: nothing to check",
               file=sys.stderr)
-    if report.failures:
+    if report.failures or unwritten:  # a report nobody can read is no verdict, --exit-zero or not
         return EXIT_ERROR
     if settings.exit_zero:
         return EXIT_CLEAN

@@ -181,29 +181,27 @@ def _run(targets, rules, selection, base, jobs, on_progress):
 
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     chunk = max(1, min(64, len(targets) // (jobs * 8)))
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=init_worker,
-                               initargs=(os.getpid(),))
-    finished = False
-    sigterm = terminate_on_sigterm()
-    sigterm.__enter__()
-    try:
-        batches = [targets[start:start + chunk] for start in range(0, len(targets), chunk)]
-        with signals_blocked():  # the workers are forked while submitting
-            results = pool.map(_lint_batch, [(batch, rules, selection, base) for batch in batches])
-        for batch_results in results:
-            for result in batch_results:
-                yield result
-            if on_progress:
-                on_progress(len(batch_results))
-        finished = True
-    finally:
-        # Ctrl-C, SIGTERM (process.Terminated), a consumer that stopped early: the workers go now,
-        # without finishing the queue first.
-        if finished:
-            pool.shutdown(wait=True)
-        else:
-            stop_workers(pool)
-        sigterm.__exit__(None, None, None)
+    batches = [targets[start:start + chunk] for start in range(0, len(targets), chunk)]
+    with terminate_on_sigterm():
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=init_worker,
+                                   initargs=(os.getpid(),))
+        finished = False
+        try:
+            with signals_blocked():  # the workers are forked while submitting
+                results = pool.map(_lint_batch, [(batch, rules, selection, base) for batch in batches])
+            for batch_results in results:
+                for result in batch_results:
+                    yield result
+                if on_progress:
+                    on_progress(len(batch_results))
+            finished = True
+        finally:
+            # Ctrl-C, SIGTERM (process.Terminated), a consumer that stopped early: the workers go
+            # now, without finishing the queue first.
+            if finished:
+                pool.shutdown(wait=True)
+            else:
+                stop_workers(pool)
 
 
 def _lint_batch(arguments) -> list[tuple[list[Finding], TargetFailure | None]]:
