@@ -125,11 +125,16 @@ def test_a_signalled_run_leaves_no_process_behind(many_models, signum):
 
 
 @linux_only
-def test_a_worker_asks_to_die_with_its_parent():
-    """The initializer's prctl: a child of a short-lived parent is killed when that parent exits."""
+@pytest.mark.parametrize("mechanism", ["prctl", "watchdog"])
+def test_a_worker_dies_with_its_parent(mechanism):
+    """The initializer: a child of a short-lived parent ends when that parent exits, by the kernel's
+    parent-death signal on Linux, or by the watchdog thread where prctl is missing."""
     probe = (
         "import os, sys, time\n"
+        "from modellint import process\n"
         "from modellint.process import init_worker\n"
+        f"if {mechanism == 'watchdog'}:\n"
+        "    process._kill_me_with_parent = lambda: False\n"
         "parent = os.getpid()\n"
         "if os.fork() == 0:\n"
         "    init_worker(parent)\n"
