@@ -20,6 +20,7 @@ from modellint.reports import FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
+_OUTPUT_ERRNOS = {5, 9, 27, 28, 122}  # EIO, EBADF, EFBIG, ENOSPC, EDQUOT: what a failed write of stdout raises
 _COMMANDS = {"check", "hook", "rule", "rules"}
 
 
@@ -118,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
         print(_version_text())
         return EXIT_CLEAN
     try:
+        os.getcwd()  # paths are shown, and configuration found, from the working directory
+    except OSError as error:
+        print(f"modellint: error: the working directory: {error.strerror}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
         if args.command == "rule":
             return _print_rule(args.selector)
         if args.command == "rules":
@@ -131,8 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `modellint rules | head`
         _silence_stdout()
         return EXIT_CLEAN
-    except OSError as error:  # writing elsewhere than the report (`rules`, `--diff`) to a full disk...
-        _say(f"modellint: error: {error.filename or 'stdout'}: {error.strerror or error}")
+    except OSError as error:  # `rules` or `--diff` to a full disk, a working directory deleted...
+        where = error.filename or ("stdout" if error.errno in _OUTPUT_ERRNOS else None)
+        _say(f"modellint: error: {f'{where}: ' if where else ''}{error.strerror or error}")
         _silence_stdout()
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -372,3 +372,11 @@ def test_other_output_on_a_full_disk_is_one_line(tmp_path):
     result = _shell_run('"$PY" -m modellint rules > /dev/full', tmp_path)
     assert result.returncode == 2, result
     assert result.stderr == "modellint: error: stdout: No space left on device\n", result
+
+
+def test_a_deleted_working_directory_is_one_line(tmp_path):
+    evil_model(tmp_path / "model")
+    (tmp_path / "gone").mkdir()
+    result = _shell_run(f'cd gone && rmdir ../gone && "$PY" -m modellint {tmp_path / "model"}', tmp_path)
+    assert result.returncode == 2, result
+    assert result.stderr == "modellint: error: the working directory: No such file or directory\n", result
