@@ -18,6 +18,8 @@ from modellint.findings import Severity
 from modellint.reports import FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
+_OUTPUT_ERRNOS = {5, 9, 27, 28, 122}  # EIO, EBADF, EFBIG, ENOSPC, EDQUOT: what a failed write of stdout raises
 _COMMANDS = {"check", "hook", "rule", "rules"}
 
 
@@ -78,10 +80,19 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--diff", action="store_true",
                              help="print the fixes as a unified diff instead of writing them (exit 1 when there is a diff)")
         command.add_argument("--show-fixes", action="store_true", default=None, help="with --fix, list every fix applied")
-        command.add_argument("--jobs", "-j", type=int, help="worker processes for many model dirs (default: CPU count)")
+        command.add_argument("--jobs", "-j", type=int,
+                             help="worker processes for many model dirs (default and maximum: the CPUs available)")
         command.add_argument("--python", type=Path, help="also consult this interpreter's installed packages (explicit only)")
-        command.add_argument("--config", type=Path, help="use this config file instead of discovering one")
+        command.add_argument("--config", type=Path,
+                             help="use this config file instead of discovering one from the working directory upward")
         command.add_argument("--isolated", action="store_true", help="ignore all configuration files")
+        command.add_argument("--exclude", type=_csv, metavar="GLOBS",
+                             help="folders and files to skip when searching folders (gitignore syntax; replaces the defaults)")
+        command.add_argument("--extend-exclude", type=_csv, metavar="GLOBS", help="more globs to skip, on top of --exclude")
+        command.add_argument("--respect-gitignore", action=argparse.BooleanOptionalAction, default=None,
+                             help="skip what .gitignore files ignore when searching folders (default: on)")
+        command.add_argument("--follow-symlinks", action="store_true", default=None,
+                             help="follow directory symlinks when searching folders (default: off)")
         command.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
     rule = commands.add_parser("rule", formatter_class=_HelpFormatter, help="print the documentation of one rule")
@@ -107,6 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         print(_version_text())
         return EXIT_CLEAN
     try:
+        os.getcwd()  # paths are shown, and configuration found, from the working directory
+    except OSError as error:
+        print(f"modellint: error: the working directory: {error.strerror}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
         if args.command == "rule":
             return _print_rule(args.selector)
         if args.command == "rules":
@@ -117,10 +133,38 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, ValueError) as error:
         print(f"modellint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    except BrokenPipeError:  # `modellint ... | head`
+    except BrokenPipeError:  # `modellint rules | head`
+        _silence_stdout()
         return EXIT_CLEAN
+    except OSError as error:  # `rules` or `--diff` to a full disk, a working directory deleted...
+        where = error.filename or ("stdout" if error.errno in _OUTPUT_ERRNOS else None)
+        _say(f"modellint: error: {f'{where}: ' if where else ''}{error.strerror or error}")
+        _silence_stdout()
+        return EXIT_ERROR
     except KeyboardInterrupt:
-        return 130
+        _say("modellint: interrupted")
+        return EXIT_INTERRUPTED
+    except BaseException as error:
+        from modellint.process import Terminated  # raised only where it was imported first
+
+        if not isinstance(error, Terminated):
+            raise
+        _say("modellint: terminated")
+        return EXIT_TERMINATED
+
+
+def _silence_stdout() -> None:
+    from modellint.process import silence_stdout
+
+    silence_stdout()
+
+
+def _say(message: str) -> None:
+    """A last line on stderr, which may itself be gone."""
+    try:
+        print(message, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
 
 
 def _hook(args: argparse.Namespace) -> int:
@@ -160,14 +204,22 @@ def _print_rules() -> int:
 
 
 def resolve_settings(args: argparse.Namespace) -> Settings:
+    """The settings of a run: the command line over an explicit ``--config`` file or, failing
+    that, over the config discovered from the working directory upward (see :mod:`modellint.config`
+    for what a discovered file may not set and where none is taken from)."""
     settings = Settings()
     if not args.isolated:
         if args.config:
             apply_config(settings, load_config_file(args.config), args.config)
         else:
-            found = find_config(Path(args.paths[0]).absolute() if args.paths else Path.cwd())
+            passed_over: list[Path] = []
+            found = find_config(Path.cwd(), _lone_file_folders(args.paths), passed_over)
+            for path in passed_over:
+                _warn(f"{path}: not used: a config file inside a model dir (or beside a checked file) "
+                      "never configures the check")
             if found:
-                apply_config(settings, found[1], found[0])
+                for warning in apply_config(settings, found[1], found[0], discovered=True):
+                    _warn(warning)
     if args.select is not None:
         settings.select = args.select
     if args.extend_select is not None:
@@ -180,6 +232,18 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         value = getattr(args, name)
         if value is not None:
             setattr(settings, name, value)
+    cwd = Path.cwd()
+    for name in ("exclude", "extend_exclude"):
+        globs = getattr(args, name)
+        if globs is not None:
+            from modellint.path_patterns import PathPattern
+
+            compiled = [pattern for pattern in (PathPattern.parse(glob, cwd) for glob in globs) if pattern]
+            setattr(settings, name, compiled if name == "exclude" else [*settings.extend_exclude, *compiled])
+    if args.respect_gitignore is not None:
+        settings.respect_gitignore = args.respect_gitignore
+    if args.follow_symlinks is not None:
+        settings.follow_symlinks = args.follow_symlinks
     if settings.format is None:
         settings.format = os.environ.get("MODELLINT_OUTPUT_FORMAT") or None
     if settings.format is not None and settings.format not in FORMATS:
@@ -189,28 +253,60 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def _lone_file_folders(paths: list[Path]) -> frozenset[Path]:
+    """The folders of serialized files named on the command line: a downloaded pickle's folder
+    may be the attacker's, so no config file is taken from it (a model dir is passed over anyway)."""
+    folders = set()
+    for path in paths:
+        absolute = Path(os.path.abspath(path))
+        if absolute.suffix != ".py" and os.path.lexists(absolute) and not os.path.isdir(absolute):
+            folders.add(absolute.parent)
+    return frozenset(folders)
+
+
+def _warn(message: str) -> None:
+    print(f"modellint: warning: {message}", file=sys.stderr)
+
+
+def _discovery(settings: Settings):
+    from modellint.targets import Discovery, default_exclude
+
+    exclude = default_exclude() if settings.exclude is None else tuple(settings.exclude)
+    return Discovery(exclude + tuple(settings.extend_exclude), settings.respect_gitignore, settings.follow_symlinks)
+
+
 def _check(args: argparse.Namespace) -> int:
-    from modellint.engine import lint_targets
+    from modellint.engine import TargetFailure, lint_targets
     from modellint.reports import ReportContext, UncheckedTarget, printable
     from modellint.selection import RuleSelection
-    from modellint.targets import TargetError, discover
+    from modellint.targets import Target, discover_all, is_excluded
 
     settings = resolve_settings(args)
     _use_interpreter(settings.python)
     selection = RuleSelection(settings.select, settings.extend_select, settings.ignore, settings.per_path_ignores)
     selection.validate()
-    try:
-        targets = discover([Path(os.path.abspath(path)) for path in args.paths])
-    except TargetError as error:
-        print(f"modellint: error: {printable(str(error))}", file=sys.stderr)
+    from modellint.process import worker_count
+
+    discovery = _discovery(settings)
+    paths = [Path(os.path.abspath(path)) for path in args.paths]
+    if args.command == "hook":  # pre-commit names what changed: what the user excludes stays out
+        paths = [path for path in paths if not is_excluded(path, discovery, Path.cwd())]
+        if not paths:
+            return EXIT_CLEAN
+    targets, path_errors = discover_all(paths, discovery)
+    if path_errors and not targets:  # nothing to check: no report, which could only read as clean
+        for error in path_errors:
+            print(f"modellint: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_ERROR
-    to_terminal = settings.output_file is None and sys.stdout.isatty()
+    to_terminal = settings.output_file is None and sys.stdout is not None and sys.stdout.isatty()
     output_format = settings.format or ("full" if to_terminal else "concise")
-    jobs = settings.jobs or os.cpu_count() or 1
+    jobs = worker_count(settings.jobs)
     with _progress(len(targets), enabled=to_terminal and not args.no_progress and output_format in ("full", "concise")) as advance:
         lone_files = all(target.kind == "file" for target in targets)
         report = lint_targets(targets, selection.enabled_rules(standalone_files_only=lone_files), selection,
                               base=Path.cwd(), jobs=jobs, on_progress=advance)
+    # A path that could not be linted is a failure of the run, like a target that crashed.
+    report.failures[:0] = [TargetFailure(Target("path", error.path), str(error)) for error in path_errors]
     if args.diff:
         return _print_diff(report, unsafe=settings.unsafe_fixes)
     if settings.fix:
@@ -225,13 +321,24 @@ def _check(args: argparse.Namespace) -> int:
     if settings.statistics and output_format in ("full", "concise"):
         output_format = "statistics"
     text = _render(output_format, findings, context)
-    _write(text, settings.output_file)
+    unwritten = False
+    try:
+        _write(text, settings.output_file)
+    except BrokenPipeError:
+        # `modellint ... | head`: the reader stopped reading, as it meant to. Quiet as Ruff, but the
+        # exit code still tells what the report said: findings never become exit 0.
+        _silence_stdout()
+    except OSError as error:
+        where = settings.output_file or "stdout"
+        print(f"modellint: error: cannot write the report to {where}: {error.strerror or error}", file=sys.stderr)
+        _silence_stdout()
+        unwritten = True
     for failure in report.failures:
         print(f"modellint: error: {printable(failure.message)}", file=sys.stderr)
     for project in report.projects_without_checks:
         print(f"modellint: {printable(str(project.path))}: training project without an mlflow save_model/log_model call: "
               "nothing to check", file=sys.stderr)
-    if report.failures:
+    if report.failures or unwritten:  # a report nobody can read is no verdict, --exit-zero or not
         return EXIT_ERROR
     if settings.exit_zero:
         return EXIT_CLEAN
@@ -320,12 +427,18 @@ def _render(output_format: str, findings, context) -> str:
 
 
 def _write(text: str, output_file: Path | None) -> None:
+    """The report to stdout or ``output_file``; an OSError says why it could not be written."""
     if output_file is None:
+        if sys.stdout is None:  # started with stdout closed (`>&-`)
+            import errno
+
+            raise OSError(errno.EBADF, "stdout is closed")
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     output_file.parent.mkdir(parents=True, exist_ok=True)
-    output_file.write_text(text, encoding="utf-8")
+    with open(output_file, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 class _progress:

@@ -2,17 +2,31 @@
 
 Keys equal the long flag names (`extend-select`, `fail-on`, ...). Unknown keys and values of
 the wrong type are errors, so a typo never silently disables a check.
+
+The trust boundary: the model under check is hostile, so its files never configure the checker.
+A config file is discovered from the working directory upward only (never from the checked
+paths), and a folder that is inside a model dir (it or a folder above it holds `MLmodel`) is
+passed over, as is the folder of a lone serialized file named on the command line: a model
+that ships a `modellint.toml` cannot silence its own findings even when modellint runs inside
+it. Keys with effects beyond the report (`python` runs a program, `fix`/`unsafe-fixes` write
+files, `output-file` chooses where to write, `follow-symlinks` widens what is read) are taken
+only from the command line or a file named with `--config`; a discovered file that sets them
+gets a warning and is otherwise used.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modellint.analyzer.files import is_dir, is_file
 from modellint.findings import Severity
 from modellint.record import Record
+
+if TYPE_CHECKING:
+    from modellint.path_patterns import PathPattern
 
 CONFIG_FILE = "modellint.toml"
 PYPROJECT = "pyproject.toml"
@@ -24,14 +38,17 @@ class ConfigError(Exception):
 
 class Settings(Record):
     __slots__ = ("select", "extend_select", "ignore", "per_path_ignores", "fail_on", "exit_zero", "format",
-                 "output_file", "statistics", "fix", "unsafe_fixes", "show_fixes", "jobs", "python", "config_path")
+                 "output_file", "statistics", "fix", "unsafe_fixes", "show_fixes", "jobs", "python", "config_path",
+                 "exclude", "extend_exclude", "respect_gitignore", "follow_symlinks")
 
     def __init__(self, select: list[str] | None = None, extend_select: list[str] | None = None,
                  ignore: list[str] | None = None, per_path_ignores: dict[str, list[str]] | None = None,
                  fail_on: Severity = Severity.WARNING, exit_zero: bool = False, format: str | None = None,
                  output_file: Path | None = None, statistics: bool = False, fix: bool = False,
                  unsafe_fixes: bool = False, show_fixes: bool = False, jobs: int | None = None,
-                 python: Path | None = None, config_path: Path | None = None) -> None:
+                 python: Path | None = None, config_path: Path | None = None,
+                 exclude: list[PathPattern] | None = None, extend_exclude: list[PathPattern] | None = None,
+                 respect_gitignore: bool = True, follow_symlinks: bool = False) -> None:
         self.select = select
         self.extend_select = [] if extend_select is None else extend_select
         self.ignore = [] if ignore is None else ignore
@@ -47,18 +64,32 @@ class Settings(Record):
         self.jobs = jobs
         self.python = python
         self.config_path = config_path  # where these settings came from, if anywhere
+        self.exclude = exclude  # None: the default exclusions (targets.DEFAULT_EXCLUDE)
+        self.extend_exclude = [] if extend_exclude is None else extend_exclude
+        self.respect_gitignore = respect_gitignore
+        self.follow_symlinks = follow_symlinks
 
 
 _LIST_KEYS = {"select", "extend-select", "ignore"}
 _KEYS = _LIST_KEYS | {"per-path-ignores", "fail-on", "exit-zero", "format", "output-format",
-                      "output-file", "statistics", "fix", "unsafe-fixes", "show-fixes", "jobs", "python"}
+                      "output-file", "statistics", "fix", "unsafe-fixes", "show-fixes", "jobs", "python",
+                      "exclude", "extend-exclude", "respect-gitignore", "follow-symlinks"}
+# Keys that run a program, write files or widen what is read: never from a discovered file.
+EFFECT_KEYS = frozenset({"python", "fix", "unsafe-fixes", "output-file", "follow-symlinks"})
 
 
-def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
-    """The nearest config walking up from ``start``: modellint.toml, else pyproject.toml with
-    a ``[tool.modellint]`` table (Ruff's rule: a pyproject.toml without the table is skipped)."""
+def find_config(start: Path, untrusted: frozenset[Path] = frozenset(),
+                passed_over: list[Path] | None = None) -> tuple[Path, dict[str, Any]] | None:
+    """The nearest config walking up from ``start`` (the working directory): modellint.toml, else
+    pyproject.toml with a ``[tool.modellint]`` table (Ruff's rule: a pyproject.toml without the
+    table is skipped). Folders inside a model dir, and those in ``untrusted`` or below them, are
+    passed over (a modellint.toml seen there is added to ``passed_over``)."""
     directory = start if is_dir(start) else start.parent
     for candidate_dir in (directory, *directory.parents):
+        if _inside_model(candidate_dir, untrusted):
+            if passed_over is not None and is_file(candidate_dir / CONFIG_FILE):
+                passed_over.append(candidate_dir / CONFIG_FILE)  # (a pyproject.toml there is not even read)
+            continue
         own = candidate_dir / CONFIG_FILE
         if is_file(own):
             return own, _settings_table(own, _parse_toml(own, _read_bytes(own)))
@@ -70,6 +101,15 @@ def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
                 if table is not None:
                     return pyproject, table
     return None
+
+
+def _inside_model(directory: Path, untrusted: frozenset[Path]) -> bool:
+    """Whether ``directory`` is a model's (it or a folder above it holds MLmodel) or is in ``untrusted``
+    or below one of them."""
+    for folder in (directory, *directory.parents):
+        if folder in untrusted or os.path.lexists(folder / "MLmodel"):
+            return True
+    return False
 
 
 def _may_hold_our_table(raw: bytes) -> bool:
@@ -110,12 +150,21 @@ def _parse_toml(path: Path, raw: bytes) -> dict[str, Any]:
         raise ConfigError(f"{path}: {error}") from None
 
 
-def apply_config(settings: Settings, table: dict[str, Any], source: Path) -> None:
-    """Fill ``settings`` from a config table (validated), before CLI flags are applied."""
+def apply_config(settings: Settings, table: dict[str, Any], source: Path, *, discovered: bool = False) -> list[str]:
+    """Fill ``settings`` from a config table (validated), before CLI flags are applied.
+
+    A ``discovered`` file (not named with ``--config``) cannot set :data:`EFFECT_KEYS`: those
+    keys are left out, and the warnings saying so are returned.
+    """
+    warnings = []
     for key, value in table.items():
         if key not in _KEYS:
             known = ", ".join(sorted(_KEYS))
             raise ConfigError(f"{source}: unknown key `{key}` in modellint settings (known keys: {known})")
+        if discovered and key in EFFECT_KEYS:
+            warnings.append(f"{source}: `{key}` is ignored: a discovered config file cannot set it "
+                            f"(use --{key} on the command line, or name the file with --config)")
+            continue
         if key in _LIST_KEYS:
             setattr(settings, key.replace("-", "_"), _string_list(value, key, source))
         elif key == "per-path-ignores":
@@ -127,7 +176,8 @@ def apply_config(settings: Settings, table: dict[str, Any], source: Path) -> Non
                 settings.fail_on = Severity.parse(_string(value, key, source))
             except ValueError as error:
                 raise ConfigError(f"{source}: {error}") from None
-        elif key in ("exit-zero", "statistics", "fix", "unsafe-fixes", "show-fixes"):
+        elif key in ("exit-zero", "statistics", "fix", "unsafe-fixes", "show-fixes", "respect-gitignore",
+                     "follow-symlinks"):
             if not isinstance(value, bool):
                 raise ConfigError(f"{source}: `{key}` must be true or false")
             setattr(settings, key.replace("-", "_"), value)
@@ -141,7 +191,14 @@ def apply_config(settings: Settings, table: dict[str, Any], source: Path) -> Non
             settings.jobs = value
         elif key == "python":
             settings.python = source.parent / _string(value, key, source)
+        elif key in ("exclude", "extend-exclude"):
+            # Relative to the config file's folder, as Ruff's.
+            from modellint.path_patterns import PathPattern
+
+            globs = [PathPattern.parse(glob, source.absolute().parent) for glob in _string_list(value, key, source)]
+            setattr(settings, key.replace("-", "_"), [glob for glob in globs if glob is not None])
     settings.config_path = source
+    return warnings
 
 
 def _string(value: Any, key: str, source: Path) -> str:

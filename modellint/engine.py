@@ -165,6 +165,9 @@ def _has_training_calls(path: Path) -> bool:
 
 
 def _run(targets, rules, selection, base, jobs, on_progress):
+    from modellint.process import worker_count
+
+    jobs = worker_count(jobs)
     if jobs <= 1 or len(targets) < _PARALLEL_THRESHOLD:
         for target in targets:
             yield lint_target(target, rules, selection, base)
@@ -174,15 +177,31 @@ def _run(targets, rules, selection, base, jobs, on_progress):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    from modellint.process import init_worker, signals_blocked, stop_workers, terminate_on_sigterm
+
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     chunk = max(1, min(64, len(targets) // (jobs * 8)))
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        batches = [targets[start:start + chunk] for start in range(0, len(targets), chunk)]
-        for batch_results in pool.map(_lint_batch, [(batch, rules, selection, base) for batch in batches]):
-            for result in batch_results:
-                yield result
-            if on_progress:
-                on_progress(len(batch_results))
+    batches = [targets[start:start + chunk] for start in range(0, len(targets), chunk)]
+    with terminate_on_sigterm():
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=init_worker,
+                                   initargs=(os.getpid(),))
+        finished = False
+        try:
+            with signals_blocked():  # the workers are forked while submitting
+                results = pool.map(_lint_batch, [(batch, rules, selection, base) for batch in batches])
+            for batch_results in results:
+                for result in batch_results:
+                    yield result
+                if on_progress:
+                    on_progress(len(batch_results))
+            finished = True
+        finally:
+            # Ctrl-C, SIGTERM (process.Terminated), a consumer that stopped early: the workers go
+            # now, without finishing the queue first.
+            if finished:
+                pool.shutdown(wait=True)
+            else:
+                stop_workers(pool)
 
 
 def _lint_batch(arguments) -> list[tuple[list[Finding], TargetFailure | None]]:

@@ -6,17 +6,35 @@ import os
 from pathlib import Path
 
 from modellint.analyzer.files import MLMODEL
+from modellint.path_patterns import PathPattern, decide, read_gitignore
 from modellint.record import Record
 
-# Directories that never hold a model worth linting and can be huge.
-_SKIPPED_DIRS = frozenset({
+# Directories that never hold a model worth linting and can be huge: the default `exclude`.
+DEFAULT_EXCLUDE = (
     ".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache",
-    ".pytest_cache", ".ruff_cache", "site-packages", ".ipynb_checkpoints",
-})
+    ".pytest_cache", ".ruff_cache", "site-packages", ".ipynb_checkpoints", "**/mlruns/.trash",
+)
+
+
+# Pattern tests (directory entries x .gitignore patterns in force) one folder search may spend on
+# .gitignore files: real trees need a small fraction of it (a few seconds at most).
+GITIGNORE_WORK = 1_000_000
 
 
 class TargetError(Exception):
-    """A path that cannot be linted: a usage error (exit 2)."""
+    """A path that cannot be linted: reported, the other paths still linted, exit 2."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"{_shown(path)}: {problem}")
+        self.path = path
+
+
+def _shown(path: Path) -> str:
+    """``path`` as the user likely typed it: relative to the working directory when below it."""
+    try:
+        return str(path.relative_to(Path.cwd())) or "."
+    except (ValueError, OSError):
+        return str(path)
 
 
 class Target(Record):
@@ -27,17 +45,72 @@ class Target(Record):
         self.path = path
 
 
-def discover(paths: list[Path]) -> list[Target]:
+class Discovery(Record):
+    """How folders are searched: what is excluded, whether `.gitignore` files count, and whether
+    directory symlinks are followed. Paths named on the command line are always linted."""
+
+    __slots__ = ("exclude", "respect_gitignore", "follow_symlinks")
+
+    def __init__(self, exclude: tuple[PathPattern, ...] | None = None, respect_gitignore: bool = True,
+                 follow_symlinks: bool = False) -> None:
+        self.exclude = default_exclude() if exclude is None else exclude
+        self.respect_gitignore = respect_gitignore
+        self.follow_symlinks = follow_symlinks
+
+
+def default_exclude() -> tuple[PathPattern, ...]:
+    return patterns(DEFAULT_EXCLUDE, Path("/"))
+
+
+def patterns(texts, base: Path) -> tuple[PathPattern, ...]:
+    """Exclude globs (gitignore syntax) relative to ``base``."""
+    compiled = (PathPattern.parse(text, base) for text in texts)
+    return tuple(pattern for pattern in compiled if pattern is not None)
+
+
+def is_excluded(path: Path, discovery: Discovery, root: Path) -> bool:
+    """Whether ``path`` (absolute) or a folder between ``root`` and it matches an exclude glob.
+    For ``hook``, which is handed the changed files one by one (Ruff's `force-exclude`)."""
+    try:
+        names = path.relative_to(root).parts
+    except ValueError:
+        return False
+    current = root
+    for index, name in enumerate(names):
+        current = current / name
+        is_dir = index < len(names) - 1 or os.path.isdir(current)
+        if any(pattern.matches(str(current), is_dir) for pattern in discovery.exclude):
+            return True
+    return False
+
+
+def discover(paths: list[Path], discovery: Discovery | None = None) -> list[Target]:
+    """The targets of ``paths``; the first path that cannot be linted raises :class:`TargetError`."""
+    targets, errors = discover_all(paths, discovery)
+    if errors:
+        raise errors[0]
+    return targets
+
+
+def discover_all(paths: list[Path], discovery: Discovery | None = None) -> tuple[list[Target], list[TargetError]]:
+    """The targets of ``paths``, and an error for each path that cannot be linted (the others still are)."""
+    discovery = Discovery() if discovery is None else discovery
     targets: dict[Path, Target] = {}
+    errors: list[TargetError] = []
     for path in paths:
-        for target in _targets_for(path):
+        try:
+            found = _targets_for(path, discovery)
+        except TargetError as error:
+            errors.append(error)
+            continue
+        for target in found:
             targets.setdefault(target.path, target)
-    return sorted(targets.values(), key=lambda target: str(target.path))
+    return sorted(targets.values(), key=lambda target: str(target.path)), errors
 
 
-def _targets_for(path: Path) -> list[Target]:
+def _targets_for(path: Path, discovery: Discovery) -> list[Target]:
     if not os.path.lexists(path):
-        raise TargetError(f"{path}: no such file or directory")
+        raise TargetError(path, "no such file or directory")
     if path.is_file() or (path.is_symlink() and not path.is_dir()):
         model_root = nearest_model_root(path.parent if path.name != MLMODEL else path.parent)
         if model_root is not None:
@@ -48,16 +121,16 @@ def _targets_for(path: Path) -> list[Target]:
 
         if sniff(path) is not None:
             return [Target("file", path)]  # a lone pickle/joblib/torch/npy/skops file
-        raise TargetError(f"{path}: not inside a model directory (no MLmodel next to it or above it) "
-                          "and not a serialized model file")
+        raise TargetError(path, "not inside a model directory (no MLmodel next to it or above it) "
+                                "and not a serialized model file")
     if (path / MLMODEL).exists() or (path / MLMODEL).is_symlink():
         return [Target("model", path)]
-    models, has_python = _walk(path)
+    models, has_python = _walk(path, discovery)
     if models:
         return [Target("model", root) for root in models]
     if has_python:
         return [Target("project", path)]
-    raise TargetError(f"{path}: no MLmodel and no Python files found")
+    raise TargetError(path, "no MLmodel and no Python files found")
 
 
 def nearest_model_root(start: Path, stop: Path | None = None) -> Path | None:
@@ -70,17 +143,27 @@ def nearest_model_root(start: Path, stop: Path | None = None) -> Path | None:
     return None
 
 
-def _walk(root: Path) -> tuple[list[Path], bool]:
-    """Model dirs under ``root`` (not descending into them) and whether any Python was seen."""
+def _walk(root: Path, discovery: Discovery) -> tuple[list[Path], bool]:
+    """Model dirs under ``root`` (not descending into them) and whether any Python was seen.
+
+    Directory symlinks are not followed unless asked (`ln -s / x` would walk the whole disk);
+    when they are, a directory already seen (a cycle) is skipped. `.gitignore` files stop
+    counting once matching them has cost :data:`GITIGNORE_WORK` pattern tests: more is linted,
+    never less, and a folder full of hostile patterns stays bounded.
+    """
     models: list[Path] = []
     has_python = False
     seen: set[tuple[int, int]] = set()
-    stack = [root]
+    follow = discovery.follow_symlinks
+    exclude = discovery.exclude
+    gitignore = discovery.respect_gitignore
+    work = 0
+    stack = [(root, _outer_gitignores(root) if gitignore else [])]
     while stack:
-        directory = stack.pop()
+        directory, ignores = stack.pop()
         try:
             stat = directory.stat()
-            if (stat.st_dev, stat.st_ino) in seen:  # symlink cycles
+            if (stat.st_dev, stat.st_ino) in seen:
                 continue
             seen.add((stat.st_dev, stat.st_ino))
             entries = list(os.scandir(directory))
@@ -92,14 +175,46 @@ def _walk(root: Path) -> tuple[list[Path], bool]:
             continue
         if "pyvenv.cfg" in names:
             continue
+        if gitignore and ".gitignore" in names:
+            ignores = [*ignores, *read_gitignore(directory, len(ignores))]
         for entry in entries:
             try:
-                if entry.is_dir():
-                    if entry.name in _SKIPPED_DIRS or (entry.name == ".trash" and directory.name == "mlruns"):
+                is_dir = entry.is_dir(follow_symlinks=follow)
+                if not is_dir and (has_python or not entry.name.endswith(".py")):
+                    continue
+                path = os.path.join(directory, entry.name)
+                if any(pattern.matches(path, is_dir) for pattern in exclude):
+                    continue
+                if gitignore and ignores:
+                    work += len(ignores)
+                    if work > GITIGNORE_WORK:
+                        gitignore, ignores = False, []
+                    elif decide(ignores, path, is_dir) is True:
                         continue
-                    stack.append(Path(entry.path))
-                elif not has_python and entry.name.endswith(".py"):
+                if is_dir:
+                    stack.append((Path(path), ignores if gitignore else []))
+                elif not has_python:
                     has_python = True
             except OSError:
                 continue
     return sorted(models), has_python
+
+
+def _outer_gitignores(root: Path) -> list[PathPattern]:
+    """The `.gitignore` files above ``root`` that git would apply to it: those up to the root of
+    the repository holding it (a folder with `.git`), none when it is in no repository. A folder
+    inside a model dir never contributes: a model's files do not steer the checker."""
+    if os.path.lexists(root / ".git"):
+        return []
+    above: list[Path] = []
+    for directory in root.parents:
+        above.append(directory)
+        if os.path.lexists(directory / ".git"):
+            break
+    else:
+        return []
+    ignores: list[PathPattern] = []
+    for directory in reversed(above):
+        if nearest_model_root(directory) is None:
+            ignores.extend(read_gitignore(directory, len(ignores)))
+    return ignores

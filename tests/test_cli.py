@@ -240,7 +240,8 @@ def test_help_width_follows_columns(monkeypatch):
     assert cli._terminal_columns() > 0
 
 
-def test_a_config_file_that_is_not_utf8_is_a_usage_error(tmp_path, capsys):
+def test_a_config_file_that_is_not_utf8_is_a_usage_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # config files are discovered from the working directory
     (tmp_path / "modellint.toml").write_bytes(b"select = ['ML1\xff']\n")
     (tmp_path / "model").mkdir()
     assert main([str(tmp_path / "model")]) == 2

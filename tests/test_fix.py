@@ -70,9 +70,13 @@ def test_without_fix_nothing_is_written(tmp_path, monkeypatch, capsys):
 
 
 def test_fix_from_config(tmp_path, monkeypatch, capsys):
+    """`fix` writes files: a discovered config cannot set it (a warning says so), one named with --config can."""
     model = _model(tmp_path, monkeypatch)
     (tmp_path / "modellint.toml").write_text("fix = true\n")
     main(["model"])
+    assert "`fix` is ignored" in capsys.readouterr().err
+    assert "mlflow==3.17.2  # the loader" not in (model / "requirements.txt").read_text()
+    main(["model", "--config", "modellint.toml"])
     assert "mlflow==3.17.2  # the loader" in (model / "requirements.txt").read_text()
 
 

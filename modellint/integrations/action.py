@@ -14,6 +14,11 @@ Environment read: ``GITHUB_WORKSPACE`` (where paths are resolved and reported fr
 separated, shell quoting allowed; default ``.``), ``INPUT_ARGS`` (options for ``modellint
 check``), ``INPUT_SARIF``, ``INPUT_SUMMARY``. Outputs: ``exit-code``, ``findings``,
 ``sarif-file`` (empty without SARIF). The process exits with modellint's exit code.
+
+Configuration is the repository's own: found from ``GITHUB_WORKSPACE`` upward, never inside a
+model dir (a pull request's model cannot ship a config that silences it), and the keys that run
+programs or write files come only from ``args`` (`--python`, `--config FILE`...), see
+:mod:`modellint.config`.
 """
 
 from __future__ import annotations

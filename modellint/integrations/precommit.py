@@ -11,7 +11,9 @@ once, however many of its files changed:
 * anything else (a README, a notebook, a helper module) maps to nothing and is ignored.
 
 A project folder below another one is dropped when linting the outer one already reads it,
-so a script is never linted (and reported) twice.
+so a script is never linted (and reported) twice. A file below a folder the user excludes
+(`exclude`/`extend-exclude`) is dropped, as Ruff's `force-exclude` does for its hook; the
+configuration is the repository's (from the working directory up, never inside a model dir).
 """
 
 from __future__ import annotations
