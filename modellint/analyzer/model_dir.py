@@ -96,6 +96,7 @@ class ModelDir:
         self.root = root
         self.run_date = run_date or datetime.date.today()
         self.file_problems: list[FileProblem] = []
+        self._outside: dict[str, str | None] = {}
 
     def __repr__(self) -> str:
         return f"ModelDir({str(self.root)!r})"
@@ -108,8 +109,14 @@ class ModelDir:
         return read_text(path, self.root)
 
     def outside(self, relative: str) -> str | None:
-        """Why ``relative`` (as the model names it) leads outside the model dir, or None."""
-        return escape(self.root, relative)
+        """Why ``relative`` (as the model names it) leads outside the model dir, or None.
+
+        Remembered per path: rules ask about the same files many times, and every read checks
+        again anyway (:func:`~modellint.analyzer.files.open_inside`).
+        """
+        if relative not in self._outside:
+            self._outside[relative] = escape(self.root, relative)
+        return self._outside[relative]
 
     # --- MLmodel --------------------------------------------------------------------------------
 
@@ -312,7 +319,7 @@ class ModelDir:
 
     def _in_code_dir(self, directory: Path, name: str, present=exists) -> bool:
         path = directory / name
-        return present(path) and not escape(self.root, path.relative_to(self.root).as_posix())
+        return present(path) and not self.outside(path.relative_to(self.root).as_posix())
 
     @cached_property
     def code_directories(self) -> list[Path]:

@@ -296,8 +296,10 @@ def _code_dir(call: MlflowCall, code_paths: tuple[CodePathArgument, ...], model_
             continue  # MLflow refuses to save: the training run fails loudly, not the model
         target = f"code/{entry.copied_as}"
         if not is_within(roots[-1], entry.path):
-            continue  # outside the project (ML204 says so when written with `..`): never read
-        if is_dir(entry.path):
+            # Outside the project (ML204 says so when written with `..`): never read or walked;
+            # `_write` puts an empty stand-in of that name, so imports of it still resolve.
+            copies[target] = entry.path
+        elif is_dir(entry.path):
             for file in _shipped_files(roots[-1], entry.path):
                 copies[f"{target}/{file.relative_to(entry.path).as_posix()}"] = file
         else:
@@ -330,7 +332,7 @@ def _project_python(project_root: Path) -> str:
     from modellint.analyzer.environment import DEFAULT_PYTHON
     from modellint.analyzer.files import read_text
 
-    text, _ = read_text(project_root / ".python-version")
+    text, _ = read_text(project_root / ".python-version", project_root)
     first = text.strip().splitlines()[0].strip() if text and text.strip() else ""
     if first[:1].isdigit() and "." in first:
         return first
@@ -523,9 +525,13 @@ def _write(plan: _Plan, directory: Path) -> dict[str, list[Origin]]:
     mlmodel = _mlmodel(plan)
     _write_text(directory / "MLmodel", mlmodel)
     origins["MLmodel"] = [call_origin] * mlmodel.count("\n")
+    project_root = plan.training.project_root
     for relative, source in plan.copies.items():
         target = directory / relative
         target.parent.mkdir(parents=True, exist_ok=True)
+        if not is_within(project_root, source):  # a code path outside the project: its name, not its content
+            target.mkdir(exist_ok=True) if is_dir(source) else target.write_bytes(b"")
+            continue
         try:
             shutil.copyfile(source, target)
         except OSError:
