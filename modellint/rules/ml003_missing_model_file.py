@@ -27,7 +27,8 @@ class MissingModelFile(Rule):
     flavor payloads (`data`, `model_path`, `pickled_model`, `python_model`, `model_data`,
     `saved_model_dir`, ...), `artifacts.*.path`, the `code` directory, the models-from-code
     file (the basename of `model_code_path`, copied to the model root) and the input example
-    files named in `saved_input_example_info`.
+    files named in `saved_input_example_info`. A path leading outside the model directory is
+    not looked for: ML004 (absolute) or ML006 (`..`, symlinks) reports it.
 
     ## Why is this bad?
     The load fails with `FileNotFoundError` in production. The usual cause is a `.gitignore`
