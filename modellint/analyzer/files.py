@@ -86,8 +86,8 @@ def is_within(root: Path | str, path: Path | str) -> bool:
 def escape(root: Path, written: str) -> str | None:
     """Why ``written`` (relative to ``root``, as model metadata names it) leads outside ``root``, or None."""
     reason = written_escape(written)
-    if reason is not None:
-        return reason
+    if reason is not None or "\x00" in written:
+        return reason  # a NUL byte names no file at all: absent, not outside
     try:
         path = root / written
     except (TypeError, ValueError):

@@ -269,6 +269,11 @@ class ModelDir:
         """Whether ``relative`` exists inside the model dir (a path leading outside never does)."""
         return not self.outside(relative) and exists(self.root / relative)
 
+    def has_entry(self, relative: str) -> bool:
+        """Whether anything is at ``relative``: a file, or a symlink that is broken, loops or leads
+        outside (those are reported as unreadable or outside, not as missing)."""
+        return self.outside(relative) is not None or os.path.lexists(self.root / relative)
+
     @cached_property
     def declared_python(self) -> tuple[int, int] | None:
         """The Python a fresh serving env gets: python_env.yaml, else conda, else MLmodel."""

@@ -104,8 +104,9 @@ class MissingEnvFile(Rule):
 
     @staticmethod
     def _present(model: ModelDir, name: str) -> bool:
-        """A file leading outside the model dir counts as present: ML006 reports it, once."""
-        return model.has_file(name) or model.outside(name) is not None
+        """A file leading outside the model dir counts as present (ML006 reports it), and so does a
+        symlink loop or a broken symlink (ML110): one error for one file."""
+        return model.has_entry(name)
 
     @staticmethod
     def _env_span(model: ModelDir, key: str):
