@@ -104,10 +104,6 @@ class ModelDir:
     def path(self, relative: str) -> Path:
         return self.root / relative
 
-    def read_text(self, path: Path):
-        """:func:`~modellint.analyzer.files.read_text` confined to the model dir."""
-        return read_text(path, self.root)
-
     def outside(self, relative: str) -> str | None:
         """Why ``relative`` (as the model names it) leads outside the model dir, or None.
 
