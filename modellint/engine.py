@@ -61,7 +61,7 @@ def lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelectio
         from modellint.analyzer.model_dir import ModelDir
 
         model = ModelDir(target.path)
-        findings = list(_check_model(model, rules))
+        findings = [finding.replace(root=model.root) for finding in _check_model(model, rules)]
         return _filter(findings, selection, base), None
     except Exception as error:  # noqa: BLE001 - one broken target must not stop the run
         import traceback  # only after a crash: 3 ms of start-up otherwise
@@ -105,7 +105,7 @@ def _suppressed_inline(finding: Finding) -> bool:
         # ML3xx findings sit in serialized files, whose "comments" are bytes chosen by whoever made the
         # file: a protocol-0 pickle can carry `# modellint: ignore` on its first line. Use config instead.
         return False
-    lines = _file_lines(finding.path)
+    lines = _file_lines(finding.path, finding.root)
     if not lines or not 0 < finding.span.line <= len(lines):
         return False
     match = _SUPPRESSION.search(lines[finding.span.line - 1])
@@ -123,8 +123,8 @@ def _suppressed_inline(finding: Finding) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _file_lines(path: Path) -> tuple[str, ...]:
-    text, _ = read_text(path)
+def _file_lines(path: Path, root: Path | None) -> tuple[str, ...]:
+    text, _ = read_text(path, root)
     return tuple(text.splitlines()) if text else ()
 
 

@@ -91,11 +91,13 @@ class Fix(Record):
 
 
 class Finding(Record):
-    __slots__ = ("code", "name", "severity", "message", "path", "span", "fix_title", "fix")
-    _uncompared = frozenset({"fix"})
+    __slots__ = ("code", "name", "severity", "message", "path", "span", "fix_title", "fix", "root")
+    _uncompared = frozenset({"fix", "root"})
+    _unshown = frozenset({"root"})
 
     def __init__(self, code: str, name: str, severity: Severity, message: str, path: Path,
-                 span: Span = FILE_START, fix_title: str | None = None, fix: Fix | None = None) -> None:
+                 span: Span = FILE_START, fix_title: str | None = None, fix: Fix | None = None,
+                 root: Path | None = None) -> None:
         self.code = code
         self.name = name
         self.severity = severity
@@ -104,6 +106,9 @@ class Finding(Record):
         self.span = span
         self.fix_title = fix_title
         self.fix = fix
+        # The checked model dir: reporters show (and suppression comments are read from) the
+        # finding's file only when it resolves inside it, never through a symlink leading out.
+        self.root = root
 
     @property
     def fixable(self) -> bool:

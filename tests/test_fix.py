@@ -49,7 +49,8 @@ def test_unsafe_fixes_and_idempotence(tmp_path, monkeypatch, capsys):
 def test_fix_keeps_permissions_symlinks_crlf_and_leaves_no_temp_files(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     model = write_files(tmp_path / "model", model_files(conda__yaml=conda(*CLEAN_PIP, channels=("defaults",))))
-    real = tmp_path / "shared-conda.yaml"
+    real = model / "envs" / "shared-conda.yaml"  # a symlink leading out of the model is never read (ML006)
+    real.parent.mkdir()
     real.write_bytes((model / "conda.yaml").read_bytes().replace(b"\n", b"\r\n"))
     os.chmod(real, 0o640)
     (model / "conda.yaml").unlink()

@@ -24,7 +24,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from modellint.analyzer.files import is_dir, is_file
+from modellint.analyzer.files import is_file, is_within, walk_inside
 from modellint.analyzer.imports import CallFact, ImportFact, ModuleScan, scan_file
 from modellint.findings import FILE_START
 
@@ -38,17 +38,17 @@ _SKIPPED_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
 def scan_model_code(model: ModelDir) -> tuple[ModuleScan, ...]:
     modules: dict[str, tuple[Path, str]] = {}  # dotted name -> (file, package); first code dir wins
     seen: set[Path] = set()
-    for directory in _code_directories(model):
-        for path, package in _importable_files(directory):
+    for directory in model.code_directories:
+        for path, package in _importable_files(model.root, directory):
             if path not in seen:
                 seen.add(path)
                 modules.setdefault(_module_name(path, package), (path, package))
     entry_scans = []
     code_file = _models_from_code_file(model)
     if code_file is not None and code_file not in seen:
-        entry_scans.append(scan_file(code_file, package=None))  # exec'd by path: no parent package
+        entry_scans.append(scan_file(code_file, package=None, root=model.root))  # exec'd by path: no parent package
     entry_scans.extend(_by_value_scans(model))
-    code_dir_scans = reachable_scans(modules, _entry_modules(model, entry_scans))
+    code_dir_scans = reachable_scans(modules, _entry_modules(model, entry_scans), model.root)
     return (*code_dir_scans, *entry_scans)
 
 
@@ -79,7 +79,8 @@ def _entry_modules(model: ModelDir, entry_scans: list[ModuleScan]) -> set[str] |
     return entries
 
 
-def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | None) -> list[ModuleScan]:
+def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | None,
+                    root: Path | None = None) -> list[ModuleScan]:
     """Scans of the code-dir ``modules`` that importing ``entries`` can run: an imported module,
     the packages above it (their ``__init__`` runs first), and ``from pkg import sub`` submodules,
     followed through every import but those under ``TYPE_CHECKING``, lazy ones included (a
@@ -88,7 +89,8 @@ def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | No
 
     An import whose name is computed at run time is not followed (ML208 reports it as
     unverifiable): counting it as "could load anything" would bring back every vendored test
-    module for the sake of the optional-dependency helpers most libraries have.
+    module for the sake of the optional-dependency helpers most libraries have. With ``root``,
+    files are read only when they resolve below it.
     """
     reached: dict[str, ModuleScan] = {}
     pending = list(entries or ())
@@ -97,13 +99,13 @@ def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | No
             if name not in modules or name in reached:
                 continue
             path, package = modules[name]
-            scan = reached[name] = scan_file(path, package=package)
+            scan = reached[name] = scan_file(path, package=package, root=root)
             for fact in scan.imports:
                 if fact.resolved and not fact.type_checking:
                     pending.append(fact.module)
                     pending.extend(f"{fact.module}.{imported}" for imported in fact.names if imported != "*")
     if not reached:
-        return [scan_file(path, package=package) for path, package in modules.values()]
+        return [scan_file(path, package=package, root=root) for path, package in modules.values()]
     return [reached[name] for name in modules if name in reached]  # in file order, as before
 
 
@@ -113,43 +115,30 @@ def _run_by_import(module: str) -> list[str]:
     return [".".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
 
 
-def _code_directories(model: ModelDir) -> list[Path]:
-    directories = []
-    for _, relative in model.code_dirs:
-        written = Path(relative.replace("\\", "/"))
-        if written.is_absolute() or ".." in written.parts:
-            continue  # outside the model dir (ML003/ML004 report it): never walk the machine
-        directory = model.root / written
-        if is_dir(directory) and directory not in directories:
-            directories.append(directory)
-    return directories
-
-
-def _importable_files(directory: Path) -> list[tuple[Path, str]]:
-    """``(file, package)`` for every module ``import`` could load from ``directory`` on sys.path."""
+def _importable_files(root: Path, directory: Path) -> list[tuple[Path, str]]:
+    """``(file, package)`` for every module ``import`` could load from ``directory`` on sys.path,
+    leaving out symlinks that lead outside the model dir ``root`` (ML006 reports them)."""
     found: list[tuple[Path, str]] = []
-    for current, subdirs, names in os.walk(directory, followlinks=False):
-        subdirs[:] = sorted(name for name in subdirs if name.isidentifier() and name not in _SKIPPED_DIRS)
-        relative = Path(current).relative_to(directory).parts
-        package = ".".join(relative)
-        for name in sorted(names):
-            stem, dot, suffix = name.rpartition(".")
-            if suffix != "py" or not dot or not stem.isidentifier():
-                continue
-            path = Path(current) / name
-            if path.is_file():
-                found.append((path, package))
-            if len(found) >= MAX_CODE_FILES:
-                return found
+    for path, inside in walk_inside(root, directory, lambda name: name.isidentifier() and name not in _SKIPPED_DIRS):
+        stem, dot, suffix = path.name.rpartition(".")
+        if not inside or suffix != "py" or not dot or not stem.isidentifier():
+            continue
+        relative = path.parent.relative_to(directory).parts
+        found.append((path, ".".join(relative)))
+        if len(found) >= MAX_CODE_FILES:
+            break
     return found
 
 
 def _models_from_code_file(model: ModelDir) -> Path | None:
+    from modellint.analyzer.model_dir import model_code_basename
+
     code_path = (model.pyfunc or {}).get("model_code_path")
     if not isinstance(code_path, str) or not code_path.strip():
         return None
-    # Written as the saving machine's absolute path (POSIX or Windows); the loader uses the basename.
-    name = code_path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    name = model_code_basename(code_path)
+    if model.outside(name):
+        return None  # ML006 reports it
     path = model.root / name
     return path if is_file(path) else None
 
@@ -189,8 +178,9 @@ def _by_value_scans(model: ModelDir) -> list[ModuleScan]:
     return scans
 
 
-def top_level_entries(directory: Path) -> list[tuple[str, Path]]:
-    """``(module name, file)`` for each module/regular package directly in ``directory``.
+def top_level_entries(root: Path, directory: Path) -> list[tuple[str, Path]]:
+    """``(module name, file)`` for each module/regular package directly in ``directory``, a code
+    dir below the model dir ``root``; entries leading outside ``root`` are left out.
 
     A directory without ``__init__.py`` is a namespace portion: the import system prefers any
     regular package or module of that name found later on ``sys.path``, so it shadows nothing.
@@ -203,8 +193,9 @@ def top_level_entries(directory: Path) -> list[tuple[str, Path]]:
     for name in names:
         path = directory / name
         stem, dot, suffix = name.rpartition(".")
-        if dot and suffix == "py" and stem.isidentifier() and stem != "__init__" and path.is_file():
-            entries.append((stem, path))
-        elif name.isidentifier() and (path / "__init__.py").is_file():
+        if dot and suffix == "py" and stem.isidentifier() and stem != "__init__" and is_file(path):
+            if is_within(root, path):
+                entries.append((stem, path))
+        elif name.isidentifier() and is_file(path / "__init__.py") and is_within(root, path / "__init__.py"):
             entries.append((name, path / "__init__.py"))
     return entries

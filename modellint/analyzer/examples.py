@@ -26,10 +26,10 @@ import json
 import math
 import re
 from collections.abc import Iterator, Mapping
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
 from typing import Any
 
-from modellint.analyzer.files import read_text
+from modellint.analyzer.files import escape, read_text
 from modellint.analyzer.signature import (
     AnyValue,
     Array,
@@ -66,7 +66,7 @@ class ExampleProblem(Record):
         self.message = message
         self.file = file
         self.line = line
-        self.missing = missing  # the file MLmodel names is absent (ML003 reports that)
+        self.missing = missing  # absent (ML003 reports that) or leading outside the model dir (ML004/ML006)
         self.mlmodel_key = mlmodel_key  # for problems in MLmodel itself: the key at fault
 
 
@@ -203,13 +203,13 @@ def load_example(model_root: Path, mlmodel: Mapping) -> tuple[Example | None, li
 
 def _read_json(model_root: Path, relative: Any) -> tuple[Path, Any, JsonPositions | None, ExampleProblem | None]:
     path = model_root / str(relative)
-    if not _inside_model_dir(str(relative)):
-        # Absolute or escaping paths are ML004's and ML003's business; never read outside.
+    if escape(model_root, str(relative)):
+        # Absolute paths are ML004's, other escapes ML006's: never read outside.
         message = f"`{relative}` named in MLmodel is not inside the model directory"
         return path, None, None, ExampleProblem(message, path, missing=True)
-    text, problem = read_text(path)
+    text, problem = read_text(path, model_root)
     if problem is not None:
-        return path, None, None, ExampleProblem(problem.message, path)
+        return path, None, None, ExampleProblem(problem.message, path, missing=problem.outside)
     if text is None:
         return path, None, None, ExampleProblem(f"`{relative}` named in MLmodel does not exist", path, missing=True)
     try:
@@ -218,11 +218,6 @@ def _read_json(model_root: Path, relative: Any) -> tuple[Path, Any, JsonPosition
         line = getattr(error, "lineno", 1)
         return path, None, None, ExampleProblem(f"`{path.name}` is not valid JSON: {error}", path, line)
     return path, data, JsonPositions(text), None
-
-
-def _inside_model_dir(relative: str) -> bool:
-    parts = PureWindowsPath(relative)
-    return not (parts.anchor or relative.startswith(("/", "~")) or ".." in parts.parts)
 
 
 def _read_input_example(model_root: Path, info: Mapping) -> tuple[Payload | None, ExampleProblem | None]:

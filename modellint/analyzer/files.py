@@ -1,9 +1,22 @@
-"""Reading user files without ever raising: every failure becomes a described problem."""
+"""Reading user files without ever raising, and never outside the tree being checked.
+
+Every failure becomes a described problem. The model under check is hostile: a path MLmodel
+names (`env: ../../x`, `/etc/passwd`), or a file in it that is a symlink (`requirements.txt ->
+~/.aws/credentials`), must not make modellint read, and then echo, a file elsewhere. So every
+read of a model file goes through :func:`open_inside` with the model root as the boundary:
+the path is resolved (symlinks included) and refused unless it stays below the root's real
+path; the final component is opened with ``O_NOFOLLOW`` and the opened file is checked again
+(its ``/proc/self/fd`` path, or its inode against the resolved path), so a symlink swapped in
+between the check and the open is not followed. Symlinks that stay inside keep working.
+"""
 
 from __future__ import annotations
 
 import errno
-from pathlib import Path
+import os
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from modellint.record import Record
 
@@ -11,31 +24,156 @@ MLMODEL = "MLmodel"  # the file that makes a directory an MLflow model
 
 MAX_TEXT_BYTES = 16 * 1024 * 1024  # no MLflow metadata file comes close; bigger is not ours
 
+# Why a path is refused, as the finding words it after the path.
+ABSOLUTE = "is an absolute path"
+CLIMBS_OUT = "climbs out of the model directory"
+LINKS_OUT = "is a symlink (or goes through one) to a location outside the model directory"
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_PROC_FD = Path("/proc/self/fd")
+
 
 class ReadProblem(Record):
-    __slots__ = ("path", "message")
+    """Why a file was not read. ``outside`` is set when it was refused for lying outside the boundary."""
 
-    def __init__(self, path: Path, message: str) -> None:
+    __slots__ = ("path", "message", "outside")
+
+    def __init__(self, path: Path, message: str, outside: bool = False) -> None:
         self.path = path
         self.message = message
+        self.outside = outside
 
 
-def read_text(path: Path) -> tuple[str | None, ReadProblem | None]:
-    """Return ``(text, None)``, ``(None, None)`` when absent, or ``(None, problem)``."""
+class OutsideError(OSError):
+    """Raised by :func:`open_inside` for a path that resolves outside its boundary."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(errno.EACCES, reason, str(path))
+        self.path = path
+        self.reason = reason
+
+
+# --- where a path leads ---------------------------------------------------------------------------
+
+
+def written_escape(written: str) -> str | None:
+    """Why a path as written in model metadata leaves the directory it is relative to, by its text
+    alone: :data:`ABSOLUTE` (POSIX, Windows, ``~``, ``file:``), :data:`CLIMBS_OUT` (``..`` above
+    the start, with ``/`` or ``\\`` separators), or None."""
+    if written.startswith(("file:", "~")) or PurePosixPath(written).is_absolute() or PureWindowsPath(written).anchor:
+        return ABSOLUTE
+    depth = 0
+    for part in written.replace("\\", "/").split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return CLIMBS_OUT
+        elif part not in ("", "."):
+            depth += 1
+    return None
+
+
+def is_within(root: Path | str, path: Path | str) -> bool:
+    """Whether ``path``, symlinks resolved, lies at or below ``root`` (symlinks resolved)."""
     try:
-        if path.is_dir():
-            return None, ReadProblem(path, f"`{path.name}` is a directory, not a file")
-        with path.open("rb") as handle:
+        base = os.path.realpath(root)
+        real = os.path.realpath(path)
+    except (OSError, ValueError):
+        return False
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def escape(root: Path, written: str) -> str | None:
+    """Why ``written`` (relative to ``root``, as model metadata names it) leads outside ``root``, or None."""
+    reason = written_escape(written)
+    if reason is not None or "\x00" in written:
+        return reason  # a NUL byte names no file at all: absent, not outside
+    try:
+        path = root / written
+    except (TypeError, ValueError):
+        return ABSOLUTE
+    return None if is_within(root, path) else LINKS_OUT
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+
+def open_inside(root: Path, path: Path) -> int:
+    """A read-only descriptor of ``path``, which must resolve below ``root``.
+
+    Raises :class:`OutsideError` when it does not (checked before and after the open), and
+    ``OSError`` as ``os.open`` does (``ELOOP`` for a symlink loop). Never blocks on a FIFO.
+    """
+    base = os.path.realpath(root)
+    real = os.path.realpath(path)
+    if not _below(base, real):
+        raise OutsideError(path, LINKS_OUT)
+    descriptor = os.open(real, _OPEN_FLAGS)
+    try:
+        if not _opened_below(descriptor, base, real):
+            raise OutsideError(path, LINKS_OUT)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
+
+
+def _below(base: str, real: str) -> bool:
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def _opened_below(descriptor: int, base: str, real: str) -> bool:
+    """Whether the file really opened is the one checked: a parent swapped for a symlink between
+    ``realpath`` and ``open`` is caught here."""
+    try:
+        return _below(base, os.readlink(_PROC_FD / str(descriptor)))
+    except OSError:
+        pass  # no /proc: compare the inode with the checked path's
+    try:
+        opened, checked = os.fstat(descriptor), os.stat(real, follow_symlinks=False)
+    except OSError:
+        return False
+    return (opened.st_dev, opened.st_ino) == (checked.st_dev, checked.st_ino)
+
+
+def open_binary(root: Path, path: Path, buffering: int = -1):
+    """``path.open("rb")`` confined to ``root`` (see :func:`open_inside`)."""
+    return os.fdopen(open_inside(root, path), "rb", buffering=buffering)
+
+
+def read_text(path: Path, root: Path | None = None) -> tuple[str | None, ReadProblem | None]:
+    """Return ``(text, None)``, ``(None, None)`` when absent, or ``(None, problem)``.
+
+    With ``root``, a file resolving outside it is refused (a problem with ``outside`` set) and
+    never opened; without, the path is the user's own (a config file, a training project file
+    named on the command line).
+    """
+    try:
+        if root is not None:
+            descriptor = open_inside(root, path)
+        else:
+            descriptor = os.open(path, _OPEN_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            kind = stat.S_IFMT(os.fstat(handle.fileno()).st_mode)
+            if kind == stat.S_IFDIR:
+                return None, ReadProblem(path, f"`{path.name}` is a directory, not a file")
+            if kind != stat.S_IFREG:
+                return None, ReadProblem(path, f"`{path.name}` is not a regular file (a device, FIFO or socket)")
             data = handle.read(MAX_TEXT_BYTES + 1)
+    except OutsideError as error:
+        return None, ReadProblem(path, f"`{path.name}` {error.reason}: not read", outside=True)
     except FileNotFoundError:
+        if _is_symlink(path):
+            return None, ReadProblem(path, f"`{path.name}` is a broken symlink")
         return None, None
     except OSError as error:
         if error.errno == errno.ELOOP:
             return None, ReadProblem(path, f"`{path.name}` is a symlink loop")
-        if error.errno == errno.ENOENT:  # a dangling symlink
-            broken = ReadProblem(path, f"`{path.name}` is a broken symlink")
-            return (None, broken) if path.is_symlink() else (None, None)
+        if error.errno == errno.ENOTDIR:
+            return None, None
         return None, ReadProblem(path, f"cannot read `{path.name}`: {error.strerror or error}")
+    except ValueError:  # a NUL byte in the name
+        return None, None
     if len(data) > MAX_TEXT_BYTES:
         return None, ReadProblem(path, f"`{path.name}` is larger than {MAX_TEXT_BYTES // 2**20} MiB")
     if b"\x00" in data:
@@ -47,11 +185,59 @@ def read_text(path: Path) -> tuple[str | None, ReadProblem | None]:
     return text, None
 
 
+def _is_symlink(path: Path) -> bool:
+    try:
+        return path.is_symlink()
+    except (OSError, ValueError):
+        return False
+
+
+# --- walking --------------------------------------------------------------------------------------
+
+
+def walk_inside(root: Path, top: Path, keep_dir: Callable[[str], bool] = lambda name: True,
+                ) -> Iterator[tuple[Path, bool]]:
+    """``(path, inside)`` for the files below ``top`` (itself below ``root``), in a stable order.
+
+    ``inside`` is True for a regular file (or a symlink to one) that stays below ``root``; False
+    for a symlink, to a file or a directory, that resolves outside it: such entries are reported,
+    never read or descended into. Symlinked directories are never descended (those inside are
+    walked where they really are); FIFOs, devices and sockets are left out, since reading them
+    would block or never end. ``keep_dir`` prunes directories by name.
+    """
+    if not is_within(root, top):
+        return
+    base = os.path.realpath(root)
+    for directory, subdirs, names in os.walk(top, followlinks=False):
+        here = Path(directory)
+        kept = []
+        for name in sorted(subdirs):
+            path = here / name
+            if os.path.islink(path):
+                if not _below(base, os.path.realpath(path)):
+                    yield path, False
+            elif keep_dir(name):
+                kept.append(name)
+        subdirs[:] = kept
+        for name in sorted(names):
+            path = here / name
+            try:
+                if os.path.islink(path) and not _below(base, os.path.realpath(path)):
+                    yield path, False
+                elif stat.S_ISREG(os.stat(path).st_mode):
+                    yield path, True
+            except (OSError, ValueError):
+                continue
+
+
+# --- questions that must not raise --------------------------------------------------------------
+
+
 def exists(path: Path) -> bool:
     """``Path.exists`` that treats symlink loops and permission errors as absent."""
     try:
         return path.exists()
-    except OSError:
+    except (OSError, ValueError):
         return False
 
 
@@ -59,7 +245,7 @@ def is_file(path: Path) -> bool:
     """``Path.is_file`` that answers False where pathlib raises (a name too long, a symlink loop)."""
     try:
         return path.is_file()
-    except OSError:
+    except (OSError, ValueError):
         return False
 
 
@@ -67,5 +253,5 @@ def is_dir(path: Path) -> bool:
     """``Path.is_dir`` that answers False where pathlib raises (a name too long, a symlink loop)."""
     try:
         return path.is_dir()
-    except OSError:
+    except (OSError, ValueError):
         return False

@@ -186,11 +186,19 @@ def resolve_relative(level: int, module: str, package: str | None) -> str | None
     return ".".join(base + ([module] if module else []))
 
 
-def scan_file(path: Path, *, package: str | None = None) -> ModuleScan:
-    """Scan one file; an unreadable file is a :class:`ModuleScan` with ``error`` set."""
+def scan_file(path: Path, *, package: str | None = None, root: Path | None = None) -> ModuleScan:
+    """Scan one file; an unreadable file is a :class:`ModuleScan` with ``error`` set.
+
+    With ``root`` (the model dir or project being checked), a file resolving outside it is
+    never read: a symlink planted in a code dir must not make its target's lines show up.
+    """
+    from modellint.analyzer.files import OutsideError, open_binary
+
     try:
-        with path.open("rb") as handle:
+        with (open_binary(root, path) if root is not None else path.open("rb")) as handle:
             data = handle.read(MAX_SOURCE_BYTES + 1)
+    except OutsideError as error:
+        return _failed(path, f"{error.reason}: not read")
     except OSError as error:
         return _failed(path, f"cannot read the file: {error.strerror or error}")
     if len(data) > MAX_SOURCE_BYTES:

@@ -100,9 +100,14 @@ def resolve_model_code(call: MlflowCall, source: SourceFile, search_roots: tuple
 
 
 def _code_file(text: str, source: SourceFile, roots: tuple[Path, ...], span: Span) -> ModelCode | None:
+    from modellint.analyzer.files import is_file, is_within
+
     for root in roots:
         path = root / text
-        if path.is_file():
+        if is_file(path):
+            if not is_within(roots[-1], path):
+                return None  # outside the project (roots end with it): never read
+
             parsed = read_source(path)
             return ModelCode("code_file", path, span, source=parsed if isinstance(parsed, SourceFile) else None)
     return None

@@ -7,12 +7,13 @@ conda.yaml, and a run over 2,000 model dirs does no more I/O than the rules ask 
 from __future__ import annotations
 
 import datetime
+import os
 import re
 from functools import cached_property
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from modellint.analyzer.files import MLMODEL, exists, read_text
+from modellint.analyzer.files import ABSOLUTE, MLMODEL, escape, exists, is_dir, read_text, walk_inside, written_escape
 from modellint.analyzer.requirements import (
     CondaEnv,
     PythonEnv,
@@ -54,6 +55,24 @@ class FileProblem(Record):
         self.span = span
 
 
+class OutsidePath(Record):
+    """A path the model names, or a file in it, that leads outside the model directory: never read.
+
+    ``key`` is the MLmodel key naming it (None for a file found in the tree that is a symlink
+    leaving it), ``written`` the path as MLmodel (or the tree) gives it, ``reason`` one of the
+    :mod:`~modellint.analyzer.files` reasons.
+    """
+
+    __slots__ = ("key", "written", "path", "reason", "description")
+
+    def __init__(self, key: tuple[Any, ...] | None, written: str, path: Path, reason: str, description: str) -> None:
+        self.key = key
+        self.written = written
+        self.path = path
+        self.reason = reason
+        self.description = description
+
+
 class PathReference(Record):
     """A path written in MLmodel that a loader (or metadata) refers to.
 
@@ -77,12 +96,23 @@ class ModelDir:
         self.root = root
         self.run_date = run_date or datetime.date.today()
         self.file_problems: list[FileProblem] = []
+        self._outside: dict[str, str | None] = {}
 
     def __repr__(self) -> str:
         return f"ModelDir({str(self.root)!r})"
 
     def path(self, relative: str) -> Path:
         return self.root / relative
+
+    def outside(self, relative: str) -> str | None:
+        """Why ``relative`` (as the model names it) leads outside the model dir, or None.
+
+        Remembered per path: rules ask about the same files many times, and every read checks
+        again anyway (:func:`~modellint.analyzer.files.open_inside`).
+        """
+        if relative not in self._outside:
+            self._outside[relative] = escape(self.root, relative)
+        return self._outside[relative]
 
     # --- MLmodel --------------------------------------------------------------------------------
 
@@ -92,7 +122,7 @@ class ModelDir:
 
     @cached_property
     def mlmodel_text(self) -> str | None:
-        text, problem = read_text(self.mlmodel_path)
+        text, problem = read_text(self.mlmodel_path, self.root)
         self._mlmodel_read_problem = problem
         return text
 
@@ -182,8 +212,10 @@ class ModelDir:
 
     def _yaml_file(self, name: str) -> YamlDocument | None:
         path = self.root / name
-        text, problem = read_text(path)
-        if problem:
+        if self.outside(name):
+            return None  # ML006 reports it; its lines are never read, so never echoed
+        text, problem = read_text(path, self.root)
+        if problem and not problem.outside:  # refused as outside: ML006's, never read
             self.file_problems.append(FileProblem(path, problem.message))
             return None
         if text is None:
@@ -197,8 +229,10 @@ class ModelDir:
     @cached_property
     def requirements(self) -> RequirementsList | None:
         path = self.root / REQUIREMENTS
-        text, problem = read_text(path)
-        if problem:
+        if self.outside(REQUIREMENTS):
+            return None  # ML006 reports it
+        text, problem = read_text(path, self.root)
+        if problem and not problem.outside:  # refused as outside: ML006's, never read
             self.file_problems.append(FileProblem(path, problem.message))
             return None
         return parse_requirements_text(text, path) if text is not None else None
@@ -228,7 +262,13 @@ class ModelDir:
         return list(self.file_problems)
 
     def has_file(self, relative: str) -> bool:
-        return exists(self.root / relative)
+        """Whether ``relative`` exists inside the model dir (a path leading outside never does)."""
+        return not self.outside(relative) and exists(self.root / relative)
+
+    def has_entry(self, relative: str) -> bool:
+        """Whether anything is at ``relative``: a file, or a symlink that is broken, loops or leads
+        outside (those are reported as unreadable or outside, not as missing)."""
+        return self.outside(relative) is not None or os.path.lexists(self.root / relative)
 
     @cached_property
     def declared_python(self) -> tuple[int, int] | None:
@@ -264,20 +304,51 @@ class ModelDir:
     def code_module_exists(self, module: str) -> bool:
         """Whether the top-level package/module of ``module`` is shipped in a code dir."""
         top = module.split(".")[0]
-        for _, code in self.code_dirs:
-            directory = self.root / code
-            if exists(directory / f"{top}.py") or (directory / top).is_dir() or any(
-                exists(path) for path in directory.glob(f"{top}.*.so")
-            ):
+        if not top.isidentifier():
+            return False
+        for directory in self.code_directories:
+            if self._in_code_dir(directory, f"{top}.py") or self._in_code_dir(directory, top, is_dir):
+                return True
+            try:
+                names = [entry.name for entry in os.scandir(directory)]
+            except OSError:
+                continue
+            if any(name.startswith(f"{top}.") and name.endswith(".so") and self._in_code_dir(directory, name)
+                   for name in names):
                 return True
         return False
+
+    def _in_code_dir(self, directory: Path, name: str, present=exists) -> bool:
+        path = directory / name
+        return present(path) and not self.outside(path.relative_to(self.root).as_posix())
+
+    @cached_property
+    def code_directories(self) -> list[Path]:
+        """The code dirs MLmodel names that exist inside the model dir, once each, in flavor order."""
+        directories: list[Path] = []
+        for _, relative in self.code_dirs:
+            if self.outside(relative):
+                continue  # ML004/ML006 report it: never list or walk the machine
+            directory = self.root / relative
+            if is_dir(directory) and directory not in directories:
+                directories.append(directory)
+        return directories
+
+    @cached_property
+    def tree(self) -> tuple[list[Path], list[Path]]:
+        """``(files, links out)``: the regular files below the root (symlinked dirs not descended,
+        ``.git`` and caches skipped), and the symlinks in it that resolve outside it (never read)."""
+        files, links_out = [], []
+        for path, inside in walk_inside(self.root, self.root, lambda name: name not in _SKIPPED_DIRS):
+            (files if inside else links_out).append(path)
+        return files, links_out
 
     @cached_property
     def serialized_files(self) -> list:
         """Every pickle/joblib/torch/npy/skops file below the root, scanned statically (never loaded)."""
         from modellint.analyzer.serialized import model_text_files, scan_model_files
 
-        return scan_model_files(self.root, model_text_files(self))
+        return scan_model_files(self.root, model_text_files(self), self.tree[0])
 
     @cached_property
     def code_scans(self) -> tuple:
@@ -333,6 +404,52 @@ class ModelDir:
                                               f"input example `{key}`"))
         return refs
 
+    @cached_property
+    def outside_paths(self) -> list[OutsidePath]:
+        """Paths the loader or the env builder would open that lead outside the model dir.
+
+        The env files MLmodel names (absolute ones included), the code dir, flavor payloads,
+        artifacts and input examples it names with ``..`` above the root or through a symlink
+        leaving it (absolute ones are ML004's), the models-from-code file at the root, and every
+        other symlink in the tree that resolves outside (MLmodel's own is ML001's). None is read.
+        """
+        found: list[OutsidePath] = []
+        if self.mlmodel:
+            conda, virtualenv, _ = self.env_spec
+            env = (self.pyfunc or {}).get("env")
+            for written, key in ((conda, "conda"), (virtualenv, "virtualenv")):
+                if written:
+                    where = ("flavors", PYFUNC, "env", key) if isinstance(env, dict) else ("flavors", PYFUNC, "env")
+                    self._add_outside(found, where, written, ".".join(where[1:]))
+            for ref in self.path_references:
+                if ref.loader_opens and not is_uri(ref.value) and written_escape(ref.value) != ABSOLUTE:
+                    self._add_outside(found, ref.key, ref.value, ref.description)
+            for flavor, conf in self.flavors.items():
+                code_path = conf.get("model_code_path")
+                if isinstance(code_path, str) and code_path.strip():
+                    self._add_outside(found, ("flavors", flavor, "model_code_path"), model_code_basename(code_path),
+                                      f"the models-from-code file (`{flavor}.model_code_path`)")
+        reported = {item.path for item in found}
+        for link in self.tree[1]:
+            relative = link.relative_to(self.root).as_posix()
+            if link not in reported and relative != MLMODEL:
+                found.append(OutsidePath(None, relative, link, escape(self.root, relative) or "", f"`{relative}`"))
+        return found
+
+    def _add_outside(self, found: list[OutsidePath], key: tuple[Any, ...], written: str, description: str) -> None:
+        reason = self.outside(written)
+        if reason is not None:
+            path = self.root / written if reason != ABSOLUTE else Path(written)
+            found.append(OutsidePath(key, written, path, reason, description))
+
+
+def model_code_basename(code_path: str) -> str:
+    """The file a models-from-code model runs: MLmodel records the saving machine's path
+    (POSIX or Windows); the loader uses its basename, copied to the model root."""
+    return code_path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+
+
+_SKIPPED_DIRS = frozenset({"__pycache__", ".git"})
 
 # Flavor keys whose value is a path, relative to the model dir, that the flavor's loader opens.
 # (`code` is handled separately: it is a directory put on sys.path.)

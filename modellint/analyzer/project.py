@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 
-from modellint.analyzer.files import exists
+from modellint.analyzer.files import exists, is_dir, is_within
 from modellint.analyzer.log_calls import MlflowCall, SourceFile, Unreadable, read_source
 from modellint.analyzer.model_code import ModelCode, resolve_model_code
 from modellint.analyzer.model_dir import ModelDir
@@ -295,8 +295,12 @@ def _code_dir(call: MlflowCall, code_paths: tuple[CodePathArgument, ...], model_
         if not entry.exists:
             continue  # MLflow refuses to save: the training run fails loudly, not the model
         target = f"code/{entry.copied_as}"
-        if entry.path.is_dir():
-            for file in _shipped_files(entry.path):
+        if not is_within(roots[-1], entry.path):
+            # Outside the project (ML204 says so when written with `..`): never read or walked;
+            # `_write` puts an empty stand-in of that name, so imports of it still resolve.
+            copies[target] = entry.path
+        elif is_dir(entry.path):
+            for file in _shipped_files(roots[-1], entry.path):
                 copies[f"{target}/{file.relative_to(entry.path).as_posix()}"] = file
         else:
             copies[target] = entry.path  # a later entry with the same basename wins, as in MLflow
@@ -314,19 +318,13 @@ def _code_dir(call: MlflowCall, code_paths: tuple[CodePathArgument, ...], model_
     return copies
 
 
-def _shipped_files(directory: Path) -> list[Path]:
-    """What a ``code_paths`` directory contributes that import checks can see."""
-    files = []
-    for path in sorted(directory.rglob("*")):
-        if "__pycache__" in path.parts:
-            continue
-        if path.suffix == ".py" or path.name.endswith(_EXTENSION_SUFFIXES):
-            try:
-                if path.is_file():
-                    files.append(path)
-            except OSError:
-                continue
-    return files
+def _shipped_files(project_root: Path, directory: Path) -> list[Path]:
+    """What a ``code_paths`` directory contributes that import checks can see (never a symlink
+    leading out of the project)."""
+    from modellint.analyzer.files import walk_inside
+
+    return [path for path, inside in walk_inside(project_root, directory, lambda name: name != "__pycache__")
+            if inside and (path.suffix == ".py" or path.name.endswith(_EXTENSION_SUFFIXES))]
 
 
 def _project_python(project_root: Path) -> str:
@@ -334,7 +332,7 @@ def _project_python(project_root: Path) -> str:
     from modellint.analyzer.environment import DEFAULT_PYTHON
     from modellint.analyzer.files import read_text
 
-    text, _ = read_text(project_root / ".python-version")
+    text, _ = read_text(project_root / ".python-version", project_root)
     first = text.strip().splitlines()[0].strip() if text and text.strip() else ""
     if first[:1].isdigit() and "." in first:
         return first
@@ -375,7 +373,8 @@ class _CodeGraph:
         if path not in self._scans:
             from modellint.analyzer.imports import scan_file
 
-            self._scans[path] = scan_file(path, package=package_of(path, self.roots))
+            # The roots end with the project root: a file resolving outside it is never read.
+            self._scans[path] = scan_file(path, package=package_of(path, self.roots), root=self.roots[-1])
         return self._scans[path]
 
     def model_code_scans(self, code: ModelCode | None) -> tuple:
@@ -526,9 +525,13 @@ def _write(plan: _Plan, directory: Path) -> dict[str, list[Origin]]:
     mlmodel = _mlmodel(plan)
     _write_text(directory / "MLmodel", mlmodel)
     origins["MLmodel"] = [call_origin] * mlmodel.count("\n")
+    project_root = plan.training.project_root
     for relative, source in plan.copies.items():
         target = directory / relative
         target.parent.mkdir(parents=True, exist_ok=True)
+        if not is_within(project_root, source):  # a code path outside the project: its name, not its content
+            target.mkdir(exist_ok=True) if is_dir(source) else target.write_bytes(b"")
+            continue
         try:
             shutil.copyfile(source, target)
         except OSError:

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from modellint.analyzer.files import exists
+from modellint.analyzer.files import exists, is_dir, is_file, is_within
 
 # A file that saves or logs a model names one of these. The model's own code (a `PythonModel`
 # subclass, a models-from-code file calling `set_model`) is not searched for: it matters only
@@ -30,12 +30,14 @@ MAX_SOURCE_BYTES = 4 * 1024 * 1024  # a generated or vendored blob, not a traini
 
 def _python_entries(root: str) -> Iterator[tuple[str, int]]:
     """``(path, size)`` of every ``.py`` file below ``root``, in a stable order, skipping VCS and
-    cache dirs, virtualenvs and symlink loops.
+    cache dirs, virtualenvs and symlink loops. Symlinked directories are not descended (``ln -s /
+    x`` must not walk the disk) and symlinked files resolving outside ``root`` are left out.
 
     Works on ``str`` paths and ``os.scandir`` entries: on a 20,000-file tree building a
     ``Path`` per file cost more than reading all the bytes.
     """
     seen: set[tuple[int, int]] = set()
+    base = os.path.realpath(root)
     stack = [root]
     while stack:
         directory = stack.pop()
@@ -53,10 +55,13 @@ def _python_entries(root: str) -> Iterator[tuple[str, int]]:
         subdirs = []
         for entry in entries:
             try:
-                if entry.is_dir():
+                if entry.is_symlink():
+                    if entry.name.endswith(".py") and entry.is_file() and is_within(base, entry.path):
+                        yield entry.path, entry.stat().st_size
+                elif entry.is_dir(follow_symlinks=False):
                     if not _skipped_dir(entry.name):
                         subdirs.append(entry.path)
-                elif entry.name.endswith(".py") and entry.is_file():
+                elif entry.name.endswith(".py") and entry.is_file(follow_symlinks=False):
                     yield entry.path, entry.stat().st_size
             except OSError:
                 continue
@@ -86,7 +91,9 @@ def resolve_module(module: str, search_roots: tuple[Path, ...]) -> Path | None:
     """The project file that ``import module`` loads, searching ``search_roots`` in order.
 
     ``a.b`` -> ``<root>/a/b.py`` or ``<root>/a/b/__init__.py``; a directory without
-    ``__init__.py`` (a namespace package) resolves to the directory itself.
+    ``__init__.py`` (a namespace package) resolves to the directory itself. ``search_roots`` end
+    with the project (or model) root: a file or directory resolving outside it through a symlink
+    is not the project's, and is never returned (so never read).
     """
     parts = module.split(".")
     if not all(part.isidentifier() for part in parts):
@@ -94,10 +101,10 @@ def resolve_module(module: str, search_roots: tuple[Path, ...]) -> Path | None:
     for root in search_roots:
         base = root.joinpath(*parts)
         for candidate in (base.parent / f"{parts[-1]}.py", base / "__init__.py"):
-            if candidate.is_file():
-                return candidate
-        if base.is_dir() and (len(parts) > 1 or _holds_python(base)):
-            return base
+            if is_file(candidate):
+                return candidate if is_within(search_roots[-1], candidate) else None
+        if is_dir(base) and (len(parts) > 1 or _holds_python(base)):
+            return base if is_within(search_roots[-1], base) else None
     return None
 
 

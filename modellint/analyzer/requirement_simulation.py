@@ -72,7 +72,11 @@ def simulate_requirements(
     inferred: list[str],
     mlflow_version: str,
 ) -> SimulatedRequirements:
-    """The requirements MLflow writes; raises :class:`NotLiteral` when they depend on runtime values."""
+    """The requirements MLflow writes; raises :class:`NotLiteral` when they depend on runtime values.
+
+    ``search_roots`` end with the project root: a requirements or conda file that resolves
+    outside it (``-r ../../secrets.txt``, a symlink) is never read, and its line stays as written.
+    """
     result = SimulatedRequirements()
     conda_env, pip_requirements, extra = (arguments.get(name) for name in
                                           ("conda_env", "pip_requirements", "extra_pip_requirements"))
@@ -132,7 +136,7 @@ def _expand(text: str, origin: Origin, roots: tuple[Path, ...], result: Simulate
 def _read_list(name: str, roots: tuple[Path, ...]) -> list[tuple[str, Origin]] | None:
     for root in roots:
         path = root / name
-        text, _ = read_text(path)
+        text, _ = read_text(path, roots[-1])
         if text is not None:
             parsed = parse_requirements_text(text, path)
             return [(line.text, Origin(path, line.span)) for line in parsed.lines]
@@ -175,7 +179,7 @@ def _conda_literal(conda_env: Literal, roots: tuple[Path, ...]) -> tuple[Literal
     if isinstance(conda_env.value, str):
         for root in roots:
             path = root / conda_env.value
-            text, _ = read_text(path)
+            text, _ = read_text(path, roots[-1])
             if text is None:
                 continue
             try:

@@ -12,7 +12,6 @@ when it runs, e.g. ``import tabulate`` inside a ``PythonModel.predict`` defined 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,10 +59,14 @@ class ByValueImport(Record):
         self.span = span
 
 
-def scan_model_files(root: Path, text_files: set[str]) -> list[SerializedFile]:
-    """Scan every serialized file below ``root``; ``text_files`` are relative paths MLflow reads as text."""
+def scan_model_files(root: Path, text_files: set[str], files: list[Path] | None = None) -> list[SerializedFile]:
+    """Scan every serialized file below ``root``; ``text_files`` are relative paths MLflow reads as text.
+
+    ``files`` is the model dir's walk (:attr:`ModelDir.tree`) when the caller has it: regular
+    files inside the root only, never a symlink leading out of it (those are reported, not read).
+    """
     found = []
-    for path in _regular_files(root):
+    for path in _regular_files(root) if files is None else files:
         relative = path.relative_to(root).as_posix()
         if relative in text_files or path.suffix in _TEXT_SUFFIXES:
             continue
@@ -74,18 +77,11 @@ def scan_model_files(root: Path, text_files: set[str]) -> list[SerializedFile]:
 
 
 def _regular_files(root: Path) -> list[Path]:
-    """Regular files only (no FIFOs or devices, which would block or never end), in a stable order."""
-    files = []
-    for directory, subdirs, names in os.walk(root, followlinks=False):
-        subdirs[:] = sorted(name for name in subdirs if name not in _SKIPPED_DIRS)
-        for name in sorted(names):
-            path = Path(directory) / name
-            try:
-                if path.is_file():
-                    files.append(path)
-            except OSError:
-                continue
-    return files
+    """Regular files only (no FIFOs or devices, which would block or never end), in a stable order,
+    none leading outside ``root`` through a symlink."""
+    from modellint.analyzer.files import walk_inside
+
+    return [path for path, inside in walk_inside(root, root, lambda name: name not in _SKIPPED_DIRS) if inside]
 
 
 def model_text_files(model: ModelDir) -> set[str]:

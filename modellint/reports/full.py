@@ -20,8 +20,8 @@ _MAX_SHOWN_LINES = 6
 
 
 @lru_cache(maxsize=128)
-def _lines(path: Path) -> tuple[str, ...]:
-    text, _ = read_text(path)
+def _lines(path: Path, root: Path | None) -> tuple[str, ...]:
+    text, _ = read_text(path, root)  # confined to the model dir: a symlink leading out shows no lines
     return tuple(text.splitlines()) if text else ()
 
 
@@ -61,7 +61,7 @@ def render(findings: list[Finding], context: ReportContext) -> str:
 def _frame(finding: Finding):
     from rich.text import Text
 
-    lines = _lines(finding.path)
+    lines = _lines(finding.path, finding.root)
     span = finding.span
     if not lines or not 0 < span.line <= len(lines):
         return None

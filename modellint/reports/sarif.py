@@ -63,7 +63,7 @@ def render(findings: list[Finding], context: ReportContext) -> str:
     for finding in findings:
         path = relative(finding.path, context.base)
         if finding.path not in file_lines:
-            file_lines[finding.path] = _leading_lines(finding.path)
+            file_lines[finding.path] = _leading_lines(finding.path, finding.root)
         key = _fingerprint_key(finding, path, file_lines[finding.path])
         occurrences[key] += 1
         text = printable(finding.message) + (f". Fix: {printable(finding.fix_title)}" if finding.fix_title else "")
@@ -140,11 +140,13 @@ def _fingerprint_key(finding: Finding, path: str, lines: list[bytes] | None) -> 
     return hashlib.sha256(f"{finding.code}\0{path}\0{logical}".encode()).hexdigest()[:32]
 
 
-def _leading_lines(path: Path) -> list[bytes] | None:
+def _leading_lines(path: Path, root: Path | None = None) -> list[bytes] | None:
     """The complete lines in the first ``_FINGERPRINT_READ_LIMIT`` bytes of a text file; None for
-    a binary file or one that cannot be read."""
+    a binary file or one that cannot be read, or that leads outside the model dir ``root``."""
+    from modellint.analyzer.files import open_binary
+
     try:
-        with open(path, "rb") as handle:
+        with (open_binary(root, path) if root is not None else open(path, "rb")) as handle:
             data = handle.read(_FINGERPRINT_READ_LIMIT)
     except OSError:  # a directory, a missing file, a symlink loop
         return None

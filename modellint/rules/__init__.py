@@ -33,6 +33,7 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML003", "missing-model-file", "MissingModelFile"),
     RuleEntry("ML004", "absolute-path-reference", "AbsolutePathReference"),
     RuleEntry("ML005", "loader-module-unresolvable", "LoaderModuleUnresolvable"),
+    RuleEntry("ML006", "path-outside-model", "PathOutsideModel"),
     RuleEntry("ML101", "missing-env-file", "MissingEnvFile"),
     RuleEntry("ML102", "env-files-inconsistent", "EnvFilesInconsistent"),
     RuleEntry("ML103", "defaults-channel", "DefaultsChannel"),

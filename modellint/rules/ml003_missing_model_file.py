@@ -27,7 +27,8 @@ class MissingModelFile(Rule):
     flavor payloads (`data`, `model_path`, `pickled_model`, `python_model`, `model_data`,
     `saved_model_dir`, ...), `artifacts.*.path`, the `code` directory, the models-from-code
     file (the basename of `model_code_path`, copied to the model root) and the input example
-    files named in `saved_input_example_info`.
+    files named in `saved_input_example_info`. A path leading outside the model directory is
+    not looked for: ML004 (absolute) or ML006 (`..`, symlinks) reports it.
 
     ## Why is this bad?
     The load fails with `FileNotFoundError` in production. The usual cause is a `.gitignore`
@@ -63,8 +64,8 @@ class MissingModelFile(Rule):
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         for ref in model.path_references:
-            if not ref.loader_opens or is_absolute_path(ref.value) or is_uri(ref.value):
-                continue  # absolute paths are ML004's; URIs are resolved by MLflow, not opened
+            if not ref.loader_opens or is_absolute_path(ref.value) or is_uri(ref.value) or model.outside(ref.value):
+                continue  # absolute paths are ML004's, other escapes ML006's; URIs are resolved by MLflow, not opened
             if not model.has_file(ref.value):
                 yield self.finding(
                     model.mlmodel_path,
@@ -75,7 +76,7 @@ class MissingModelFile(Rule):
             code_path = conf.get("model_code_path")
             if isinstance(code_path, str) and code_path:
                 basename = _basename(code_path)
-                if not model.has_file(basename):
+                if not model.outside(basename) and not model.has_file(basename):
                     yield self.finding(
                         model.mlmodel_path,
                         f"models-from-code file `{basename}` (from `{flavor}.model_code_path`) is not at the model root",

@@ -16,6 +16,8 @@ class AbsolutePathReference(Rule):
     artifact's `path`): the model then only loads on the machine that saved it. It is **info**
     when only metadata records the path (`artifact_path`, `artifacts.*.uri`,
     `model_code_path`): nothing breaks, but the file leaks user names and directory layout.
+    modellint never reads a file at such a path. Absolute env file paths (`env.conda`,
+    `env.virtualenv`), paths climbing out with `..` and symlinks leading out are ML006's.
 
     ## Why is this bad?
     A model directory is meant to be moved: to a registry, a container, another machine.

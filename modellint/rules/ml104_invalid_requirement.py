@@ -113,6 +113,8 @@ class InvalidRequirement(Rule):
             return None
         if PurePosixPath(path).is_absolute() or PureWindowsPath(path).drive or path.startswith("~"):
             return f"{shown} points outside the model directory, at a path of the machine that saved it"
+        if model.outside(path):
+            return f"{shown} names `{path}`, which leads outside the model directory"
         if not model.has_file(path):
             return f"{shown} names `{path}`, which is not in the model directory"
         return None

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 from modellint.analyzer.code_scans import top_level_entries
 from modellint.analyzer.import_resolution import any_stdlib, declared_python3
@@ -58,13 +57,9 @@ class ShadowedModule(Rule):
         python = declared_python3(model)
         stdlib = stdlib_modules(python) if python else any_stdlib()
         providers = self._distribution_modules(model)
-        seen: set[Path] = set()
-        for _, relative in model.code_dirs:
-            directory = model.root / relative
-            if directory in seen:
-                continue
-            seen.add(directory)
-            for name, path in top_level_entries(directory):
+        for directory in model.code_directories:
+            relative = directory.relative_to(model.root).as_posix()
+            for name, path in top_level_entries(model.root, directory):
                 if name.startswith("__"):
                     continue
                 if name in stdlib:

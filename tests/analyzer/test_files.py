@@ -1,0 +1,122 @@
+"""The confinement of model-file reads (analyzer/files.py), unit by unit."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from modellint.analyzer import files
+from modellint.analyzer.files import (
+    ABSOLUTE,
+    CLIMBS_OUT,
+    LINKS_OUT,
+    OutsideError,
+    escape,
+    open_inside,
+    read_text,
+    walk_inside,
+    written_escape,
+)
+
+
+@pytest.mark.parametrize(("written", "reason"), [
+    ("conda.yaml", None),
+    ("sub/../conda.yaml", None),
+    ("./a/./b", None),
+    ("..", CLIMBS_OUT),
+    ("../x", CLIMBS_OUT),
+    ("a/../../x", CLIMBS_OUT),
+    ("a\\..\\..\\x", CLIMBS_OUT),
+    ("/etc/passwd", ABSOLUTE),
+    ("C:\\Users\\me\\conda.yaml", ABSOLUTE),
+    ("\\\\server\\share\\x", ABSOLUTE),
+    ("~/x", ABSOLUTE),
+    ("file:///etc/passwd", ABSOLUTE),
+])
+def test_written_escape_reads_the_text_only(written, reason):
+    assert written_escape(written) == reason
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> tuple[Path, Path]:
+    root, outside = tmp_path / "model", tmp_path / "outside"
+    (root / "real").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "secret.txt").write_text("SECRET\n")
+    (root / "real" / "inside.txt").write_text("inside\n")
+    os.symlink(outside / "secret.txt", root / "out.txt")
+    os.symlink("real/inside.txt", root / "in.txt")
+    os.symlink(outside, root / "outdir")
+    os.symlink("real", root / "indir")
+    os.symlink("out.txt", root / "chain.txt")
+    return root, outside
+
+
+def test_escape_follows_symlinks(tree):
+    root, _ = tree
+    assert escape(root, "in.txt") is None and escape(root, "indir/inside.txt") is None
+    assert escape(root, "out.txt") == LINKS_OUT
+    assert escape(root, "chain.txt") == LINKS_OUT
+    assert escape(root, "outdir/secret.txt") == LINKS_OUT
+    assert escape(root, "indir/../out.txt") == LINKS_OUT
+
+
+def test_read_text_refuses_outside_and_reads_inside(tree):
+    root, _ = tree
+    assert read_text(root / "in.txt", root) == ("inside\n", None)
+    for name in ("out.txt", "chain.txt", "outdir/secret.txt"):
+        text, problem = read_text(root / name, root)
+        assert text is None and problem.outside and "SECRET" not in problem.message
+    assert read_text(root / "out.txt")[0] == "SECRET\n"  # without a root: the user's own path
+
+
+def test_a_model_dir_reached_through_a_symlink_reads_normally(tree, tmp_path):
+    root, _ = tree
+    alias = tmp_path / "alias"
+    os.symlink(root, alias)
+    assert read_text(alias / "in.txt", alias) == ("inside\n", None)
+    assert read_text(alias / "out.txt", alias)[1].outside
+
+
+def test_a_loop_and_a_fifo_are_problems_not_hangs(tmp_path):
+    root = tmp_path / "model"
+    root.mkdir()
+    os.symlink("loop", root / "loop")
+    os.mkfifo(root / "fifo")
+    assert "loop" in read_text(root / "loop", root)[1].message
+    assert "not a regular file" in read_text(root / "fifo", root)[1].message
+
+
+def test_a_parent_swapped_after_the_check_is_caught(tree, monkeypatch):
+    """The check and the open race: the open itself is verified against the root."""
+    root, outside = tree
+    (root / "swap").mkdir()
+    (root / "swap" / "secret.txt").write_text("decoy\n")
+    checked = os.path.realpath(root / "swap" / "secret.txt")
+    real_realpath = os.path.realpath
+
+    def swapped_after_check(path, *args, **kwargs):
+        result = real_realpath(path, *args, **kwargs)
+        if result == checked:  # the check sees the decoy; then the attacker swaps the directory
+            (root / "swap" / "secret.txt").unlink()
+            (root / "swap").rmdir()
+            os.symlink(outside, root / "swap")
+        return result
+
+    monkeypatch.setattr(files.os.path, "realpath", swapped_after_check)
+    with pytest.raises(OutsideError):
+        open_inside(root, root / "swap" / "secret.txt")
+
+
+def test_walk_reports_links_out_and_never_descends_symlinked_dirs(tree):
+    root, _ = tree
+    entries = {path.relative_to(root).as_posix(): inside for path, inside in walk_inside(root, root)}
+    assert entries == {"real/inside.txt": True, "in.txt": True, "out.txt": False, "chain.txt": False,
+                       "outdir": False}
+
+
+def test_walk_of_a_top_outside_the_root_yields_nothing(tree):
+    root, _ = tree
+    assert list(walk_inside(root, root / "outdir")) == []
