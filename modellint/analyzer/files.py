@@ -11,6 +11,11 @@ MLMODEL = "MLmodel"  # the file that makes a directory an MLflow model
 
 MAX_TEXT_BYTES = 16 * 1024 * 1024  # no MLflow metadata file comes close; bigger is not ours
 
+# While fixes run (--fix, --diff), reads of the target being fixed go through this view
+# (modellint.fix_runner.FileView): every read of a pass sees the same text, and --diff's later
+# passes see what the earlier ones would have written. None otherwise.
+view = None
+
 
 class ReadProblem(Record):
     __slots__ = ("path", "message")
@@ -22,6 +27,13 @@ class ReadProblem(Record):
 
 def read_text(path: Path) -> tuple[str | None, ReadProblem | None]:
     """Return ``(text, None)``, ``(None, None)`` when absent, or ``(None, problem)``."""
+    if view is not None:
+        return view.read_text(path)
+    return read_disk_text(path)
+
+
+def read_disk_text(path: Path) -> tuple[str | None, ReadProblem | None]:
+    """:func:`read_text` from the disk itself, whatever the view holds."""
     try:
         if path.is_dir():
             return None, ReadProblem(path, f"`{path.name}` is a directory, not a file")
@@ -49,6 +61,8 @@ def read_text(path: Path) -> tuple[str | None, ReadProblem | None]:
 
 def exists(path: Path) -> bool:
     """``Path.exists`` that treats symlink loops and permission errors as absent."""
+    if view is not None and view.created(path):
+        return True
     try:
         return path.exists()
     except OSError:
@@ -57,6 +71,8 @@ def exists(path: Path) -> bool:
 
 def is_file(path: Path) -> bool:
     """``Path.is_file`` that answers False where pathlib raises (a name too long, a symlink loop)."""
+    if view is not None and view.created(path):
+        return True
     try:
         return path.is_file()
     except OSError:
