@@ -101,8 +101,7 @@ class FixRun(Record):
 
 def run_fixes(report: Report, rules: list, selection, *, unsafe: bool, write: bool, base: Path) -> FixRun:
     """Fix every target of ``report`` that has an applicable fix; ``write=False`` writes nothing."""
-    roots = sorted((target for target in report.targets if target.kind in ("model", "project")),
-                   key=lambda target: len(target.path.parts), reverse=True)
+    roots = {target.path: target for target in report.targets if target.kind in ("model", "project")}
     owners: dict[Path, Target] = {}
     for finding in report.findings:
         if applicable(finding, unsafe=unsafe):
@@ -112,8 +111,8 @@ def run_fixes(report: Report, rules: list, selection, *, unsafe: bool, write: bo
     run = FixRun(report)
     if not owners:
         return run
-    findings = [finding for finding in report.findings if _owner(finding.path, roots) is None
-                or _owner(finding.path, roots).path not in owners]
+    findings = [finding for finding in report.findings
+                if getattr(_owner(finding.path, roots), "path", None) not in owners]
     failures = [failure for failure in report.failures if failure.target.path not in owners]
     for target in sorted(owners.values(), key=lambda target: str(target.path)):
         fixed, failure = _fix_target(target, rules, selection, run, unsafe=unsafe, write=write, base=base)
@@ -130,10 +129,11 @@ def run_fixes(report: Report, rules: list, selection, *, unsafe: bool, write: bo
     return run
 
 
-def _owner(path: Path, roots: list[Target]) -> Target | None:
-    for target in roots:  # deepest first
-        if path == target.path or target.path in path.parents:
-            return target
+def _owner(path: Path, roots: dict[Path, Target]) -> Target | None:
+    """The deepest target whose directory holds ``path``."""
+    for directory in (path, *path.parents):
+        if directory in roots:
+            return roots[directory]
     return None
 
 
@@ -154,11 +154,15 @@ def _fix_target(target: Target, rules, selection, run: FixRun, *, unsafe: bool, 
                     return findings, failure
                 plan = plan_fixes(findings, unsafe=unsafe)
                 run.errors.extend(TargetFailure(target, message) for message in plan.errors)
-                taken = _take(target, plan, view, run, write=write, base=base)
-                if not taken:
+                stale: set[Path] = set()
+                taken = _take(target, plan, view, run, stale, write=write, base=base)
+                if not taken and not stale:
                     return findings, None
                 if write:
                     view.next_pass()
+            for path in sorted(stale):
+                run.errors.append(TargetFailure(target, f"{display_path(path, base)}: changed by something else "
+                                                        f"every time it was about to be fixed: not fixed"))
             return _lint(target, rules, selection, base)
     finally:
         files.view = None
@@ -171,9 +175,10 @@ def _lint(target: Target, rules, selection, base: Path) -> tuple[list[Finding], 
     return lint_target(target, rules, selection, base)
 
 
-def _take(target: Target, plan: FixPlan, view: FileView, run: FixRun, *, write: bool, base: Path) -> int:
+def _take(target: Target, plan: FixPlan, view: FileView, run: FixRun, stale: set[Path], *, write: bool,
+          base: Path) -> int:
     """Apply ``plan`` (to disk, or to the view for --diff), a group of files edited together at a
-    time; the number of fixes taken."""
+    time; the number of fixes taken. Files that changed on disk since they were read go to ``stale``."""
     taken = 0
     for group, fixes in _groups(plan):
         refused = [(path, reason) for path in group if (reason := refusal(path, view.root))]
@@ -185,9 +190,15 @@ def _take(target: Target, plan: FixPlan, view: FileView, run: FixRun, *, write: 
         if len({os.path.realpath(path) for path in group}) < len(group):
             continue  # two names of one file (a symlink beside its target): one at a time
         if write:
-            with _signals_raise():
-                if not write_together(changes):
-                    continue  # changed on disk since it was read: the next pass reads it again
+            written = None
+            with _Signals() as signals:
+                signals.check()
+                written = write_together(changes, checkpoint=signals.check)
+            if written is None:
+                continue  # a signal whose handler lets the run go on: the group was rolled back
+            if not written:
+                stale.update(group)  # changed on disk since it was read: the next pass reads it again
+                continue
         else:
             for path, old, new in changes:
                 view.written[os.path.realpath(path)] = new
@@ -241,9 +252,14 @@ def refusal(path: Path, root: str | None) -> str | None:
         return "it is not a regular file"
     # The atomic rename needs only the folder's permission: without this check a read-only file
     # (or, for root, one whose owner took its write bit away) would be replaced silently.
-    if not os.access(real, os.W_OK) or (info.st_uid == os.geteuid() and not info.st_mode & stat.S_IWUSR):
+    writable_bits = info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    if not os.access(real, os.W_OK) or not writable_bits or (info.st_uid == os.geteuid() and not info.st_mode & stat.S_IWUSR):
         return "the file is read-only"
     return None
+
+
+def _no_checkpoint() -> None:
+    pass
 
 
 class _Prepared(Record):
@@ -257,14 +273,14 @@ class _Prepared(Record):
         self.mode = mode
 
 
-def write_together(changes: Iterable[tuple[Path, str | None, str]]) -> bool:
+def write_together(changes: Iterable[tuple[Path, str | None, str]], checkpoint=_no_checkpoint) -> bool:
     """Replace each ``(path, old, new)`` file's text ``old`` with ``new``, all or none.
 
     Every file is written to a temporary beside it first (fsync'd, with the file's mode and BOM);
     then each file's bytes are read again and must still decode to ``old`` (absent when ``old``
     is None), or nothing is replaced and False is returned; then all are replaced. If a replace
-    fails or a signal arrives (see :func:`_signals_raise`), the files already replaced get their
-    bytes back and the temporaries are removed before the exception goes on.
+    fails or ``checkpoint`` raises (a signal came, see :class:`_Signals`), the files already
+    replaced get their bytes back and the temporaries are removed before the exception goes on.
     """
     prepared: list[_Prepared] = []
     replaced: list[_Prepared] = []
@@ -279,20 +295,18 @@ def write_together(changes: Iterable[tuple[Path, str | None, str]]) -> bool:
             item = _Prepared(path, real, None, before, mode)
             prepared.append(item)
             item.temp = _temporary(real, data, mode)
+            checkpoint()
         for item in prepared:  # verified again right before any replace
             if _current_bytes(item.real) != item.before:
                 return False
         pause = float(os.environ.get(_TEST_PAUSE) or 0)
         for item in prepared:
+            checkpoint()
             os.replace(item.temp, item.real)
             item.temp = None
             replaced.append(item)
             if pause and len(replaced) < len(prepared):
-                import time
-
-                time.sleep(pause)
-        for directory in {os.path.dirname(item.real) for item in prepared}:
-            _fsync_directory(directory)
+                _pause(pause, checkpoint)
         return True
     except BaseException:
         for item in reversed(replaced):
@@ -302,6 +316,15 @@ def write_together(changes: Iterable[tuple[Path, str | None, str]]) -> bool:
         for item in prepared:
             if item.temp is not None:
                 _unlink(item.temp)
+
+
+def _pause(seconds: float, checkpoint) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        checkpoint()
+        time.sleep(0.01)
 
 
 def _current_bytes(real: str) -> bytes | None:
@@ -358,57 +381,58 @@ def _unlink(path: str) -> None:
         pass
 
 
-def _fsync_directory(directory: str) -> None:
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
-
-
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
 
 
-@contextmanager
-def _signals_raise() -> Iterator[None]:
-    """SIGTERM, SIGINT and SIGHUP raise :class:`FixInterrupted` while fixes are written, so the
-    writer's cleanup runs; afterwards the signal is delivered again to the handler it replaced."""
-    import signal
+class _Signals:
+    """SIGTERM, SIGINT and SIGHUP, held while fixes are written.
 
-    handlers = {}
+    A signal is noted, and :meth:`check` raises :class:`FixInterrupted` at the writer's next
+    checkpoint (after a temporary is written, before each replace), so the writer's cleanup runs
+    and is itself never cut short. On leaving, a signal that came is delivered again to the
+    handler it found: the process dies of it as it would have, or KeyboardInterrupt (exit 130).
+    """
 
-    def interrupt(signum, frame):
-        raise FixInterrupted(signum)
+    _NAMES = ("SIGTERM", "SIGINT", "SIGHUP")
 
-    for name in ("SIGTERM", "SIGINT", "SIGHUP"):
-        signum = getattr(signal, name, None)
-        if signum is None:
-            continue
-        try:
-            if signal.getsignal(signum) is signal.SIG_IGN:
-                continue  # nohup: ignored before, ignored now
-            handlers[signum] = signal.signal(signum, interrupt)
-        except ValueError:  # not the main thread: no handlers, as before
-            break
-    try:
-        yield
-    except FixInterrupted as interrupted:
-        for signum, handler in handlers.items():
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._previous: dict = {}
+
+    def __enter__(self) -> _Signals:
+        import signal
+
+        for name in self._NAMES:
+            signum = getattr(signal, name, None)
+            if signum is None:
+                continue
+            try:
+                if signal.getsignal(signum) is signal.SIG_IGN:
+                    continue  # nohup: ignored before, ignored now
+                self._previous[signum] = signal.signal(signum, self._note)
+            except ValueError:  # not the main thread: no handlers, as before
+                break
+        return self
+
+    def _note(self, signum, frame) -> None:
+        if self.received is None:
+            self.received = signum
+
+    def check(self) -> None:
+        if self.received is not None:
+            raise FixInterrupted(self.received)
+
+    def __exit__(self, kind, error, trace) -> bool:
+        import signal
+
+        for signum, handler in self._previous.items():
             signal.signal(signum, handler)
-        handlers.clear()
-        signal.raise_signal(interrupted.signum)  # the default handler: die of it, or KeyboardInterrupt
-        raise
-    finally:
-        for signum, handler in handlers.items():
-            signal.signal(signum, handler)
+        if self.received is not None:
+            signal.raise_signal(self.received)  # dies here, or raises KeyboardInterrupt
+        return isinstance(error, FixInterrupted)  # a signal whose handler lets the run go on
 
 
 @contextmanager
