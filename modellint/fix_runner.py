@@ -92,11 +92,13 @@ class FixRun(Record):
 
     __slots__ = ("report", "fixes", "changes", "errors")
 
-    def __init__(self, report: Report) -> None:
+    def __init__(self, report: Report, fixes: list[AppliedFix] | None = None,
+                 changes: dict[Path, tuple[str | None, str]] | None = None,
+                 errors: list[TargetFailure] | None = None) -> None:
         self.report = report
-        self.fixes: list[AppliedFix] = []
-        self.changes: dict[Path, tuple[str | None, str]] = {}
-        self.errors: list[TargetFailure] = []  # fixes that could not be written, as run failures
+        self.fixes = [] if fixes is None else fixes
+        self.changes = {} if changes is None else changes
+        self.errors = [] if errors is None else errors  # fixes that could not be written, as run failures
 
 
 def run_fixes(report: Report, rules: list, selection, *, unsafe: bool, write: bool, base: Path) -> FixRun:
