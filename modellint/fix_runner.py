@@ -255,7 +255,8 @@ def refusal(path: Path, root: str | None) -> str | None:
     # The atomic rename needs only the folder's permission: without this check a read-only file
     # (or, for root, one whose owner took its write bit away) would be replaced silently.
     writable_bits = info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
-    if not os.access(real, os.W_OK) or not writable_bits or (info.st_uid == os.geteuid() and not info.st_mode & stat.S_IWUSR):
+    owner_cannot_write = info.st_uid == _euid() and not info.st_mode & stat.S_IWUSR
+    if not os.access(real, os.W_OK) or not writable_bits or owner_cannot_write:
         return "the file is read-only"
     return None
 
@@ -383,6 +384,10 @@ def _unlink(path: str) -> None:
         pass
 
 
+def _euid() -> int:
+    return os.geteuid() if hasattr(os, "geteuid") else -1  # Windows: no owner to compare
+
+
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
@@ -486,8 +491,8 @@ def fix_and_report(report: Report, selection, *, unsafe: bool, show: bool, base:
     if applied:
         changed = {path for fix in applied for path in fix.paths}
         total = len(applied)
-        print(f"Fixed {total} finding{'s' if total != 1 else ''} in {len(changed)} file{'s' if len(changed) != 1 else ''}.",
-              file=sys.stderr)
+        files_word = "file" if len(changed) == 1 else "files"
+        print(f"Fixed {total} finding{'s' if total != 1 else ''} in {len(changed)} {files_word}.", file=sys.stderr)
         if show:
             for fix in applied:
                 shown = ", ".join(display_path(path, base) for path in fix.paths)

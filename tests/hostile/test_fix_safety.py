@@ -176,10 +176,24 @@ def test_a_symlink_leading_outside_is_never_written_through(tmp_path, link):
     assert "Fixed" not in run.stderr or "requirements.txt" not in run.stderr
 
 
+def test_a_hard_link_to_an_outside_file_is_replaced_not_written_through(tmp_path):
+    """The atomic replace gives the model dir its own file; the outside one keeps its bytes."""
+    sandbox = Sandbox(tmp_path)
+    _outside_requirements(sandbox)
+    sandbox.write(model_files(requirements__txt=None))
+    os.link(sandbox.outside / "reqs.txt", sandbox.target / "requirements.txt")
+    before = sandbox.snapshot()
+    run = run_cli(["../target", "--fix"], sandbox)
+    assert_promises(run, sandbox, before, fixing=True, clean_allowed=True)
+    assert (sandbox.outside / "reqs.txt").read_text() == REQUIREMENTS
+    assert "mlflow==3.17.2" in (sandbox.target / "requirements.txt").read_text()
+
+
 def test_a_symlinked_folder_leading_outside_is_never_written_through(tmp_path):
     sandbox = Sandbox(tmp_path)
     sandbox.write({"env/conda.yaml": yaml.safe_dump(
-        {"channels": ["defaults"], "dependencies": ["python=3.11.7", "pip", {"pip": ["mlflow", "scikit-learn==1.9.1"]}]},
+        {"channels": ["defaults"],
+         "dependencies": ["python=3.11.7", "pip", {"pip": ["mlflow", "scikit-learn==1.9.1"]}]},
         sort_keys=False)}, under="outside")
     files = model_files(conda__yaml=None)
     files["MLmodel"] = files["MLmodel"].replace("conda: conda.yaml", "conda: env/conda.yaml")
@@ -262,7 +276,8 @@ def test_a_signal_between_the_two_writes_of_a_pair_restores_the_first(tmp_path, 
 
 
 def _changed(model: Path, before: dict[str, bytes]) -> list[str]:
-    return [name for name, data in _snapshot(model).items() if not name.endswith(".modellint") and before.get(name) != data]
+    return [name for name, data in _snapshot(model).items()
+            if not name.endswith(".modellint") and before.get(name) != data]
 
 
 @pytest.mark.slow
