@@ -193,9 +193,15 @@ def _take(target: Target, plan: FixPlan, view: FileView, run: FixRun, stale: set
             continue  # two names of one file (a symlink beside its target): one at a time
         if write:
             written = None
-            with _Signals() as signals:
-                signals.check()
-                written = write_together(changes, checkpoint=signals.check)
+            try:
+                with _Signals() as signals:
+                    signals.check()
+                    written = write_together(changes, checkpoint=signals.check)
+            except OSError as error:  # the group was rolled back
+                shown = display_path(Path(error.filename), base) if error.filename else ", ".join(
+                    display_path(path, base) for path in group)
+                run.errors.append(TargetFailure(target, f"{shown}: cannot write the fix: {error.strerror or error}"))
+                continue
             if written is None:
                 continue  # a signal whose handler lets the run go on: the group was rolled back
             if not written:
@@ -252,6 +258,8 @@ def refusal(path: Path, root: str | None) -> str | None:
         return f"it cannot be checked ({error.strerror or error})"
     if not stat.S_ISREG(info.st_mode):
         return "it is not a regular file"
+    if not os.access(os.path.dirname(real), os.W_OK):
+        return "its folder is read-only"
     # The atomic rename needs only the folder's permission: without this check a read-only file
     # (or, for root, one whose owner took its write bit away) would be replaced silently.
     writable_bits = info.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)

@@ -137,3 +137,18 @@ def test_a_file_that_never_settles_is_an_error_not_a_loop(tmp_path, monkeypatch,
     err = capsys.readouterr().err
     assert "model/requirements.txt: changed by something else every time it was about to be fixed: not fixed" in err
     assert "Fixed" not in err
+
+
+def test_a_write_that_fails_is_one_error_line_and_exit_2(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    model = write_files(tmp_path / "model", model_files(requirements__txt="mlflow\nscikit-learn==1.9.1\nskops==0.16.0\n"))
+    before = (model / "requirements.txt").read_bytes()
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(model / "requirements.txt"))
+
+    monkeypatch.setattr(fix_runner, "_temporary", full)
+    assert main(["model", "--fix", "--isolated"]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("modellint: error:")]
+    assert errors == ["modellint: error: model/requirements.txt: cannot write the fix: No space left on device"]
+    assert (model / "requirements.txt").read_bytes() == before and not _temporaries(tmp_path)
