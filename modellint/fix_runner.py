@@ -115,7 +115,7 @@ def run_fixes(report: Report, rules: list, selection, *, unsafe: bool, write: bo
         return run
     findings = [finding for finding in report.findings
                 if getattr(_owner(finding.path, roots), "path", None) not in owners]
-    failures = [failure for failure in report.failures if failure.target.path not in owners]
+    failures = [failure for failure in report.failures if getattr(failure.target, "path", None) not in owners]
     for target in sorted(owners.values(), key=lambda target: str(target.path)):
         fixed, failure = _fix_target(target, rules, selection, run, unsafe=unsafe, write=write, base=base)
         findings.extend(fixed)
