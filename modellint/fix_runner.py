@@ -173,7 +173,9 @@ def _fix_target(target: Target, rules, selection, run: FixRun, *, unsafe: bool, 
 def _lint(target: Target, rules, selection, base: Path) -> tuple[list[Finding], TargetFailure | None]:
     from modellint import engine
 
-    engine._file_lines.cache_clear()  # suppression comments are read again: the lines moved
+    cached_lines = getattr(engine, "_file_lines", None)  # suppression comments: the lines moved
+    if cached_lines is not None:
+        cached_lines.cache_clear()
     return lint_target(target, rules, selection, base)
 
 
