@@ -308,10 +308,17 @@ def _check(args: argparse.Namespace) -> int:
     # A path that could not be linted is a failure of the run, like a target that crashed.
     report.failures[:0] = [TargetFailure(Target("path", error.path), str(error)) for error in path_errors]
     if args.diff:
-        return _print_diff(report, unsafe=settings.unsafe_fixes)
+        from modellint.fix_runner import print_diff
+
+        report, changed = print_diff(report, selection, unsafe=settings.unsafe_fixes, base=Path.cwd())
+        for failure in report.failures:
+            print(f"modellint: error: {failure.message}", file=sys.stderr)
+        return EXIT_ERROR if report.failures else EXIT_FINDINGS if changed else EXIT_CLEAN
     if settings.fix:
-        report = _fix_until_stable(report, targets, selection, jobs, unsafe=settings.unsafe_fixes,
-                                   show=settings.show_fixes)
+        from modellint.fix_runner import fix_and_report
+
+        report = fix_and_report(report, selection, unsafe=settings.unsafe_fixes, show=settings.show_fixes,
+                                base=Path.cwd())
     findings = report.findings
     errors = [UncheckedTarget(failure.target.path, failure.message) for failure in report.failures]
     context = ReportContext(base=Path.cwd(), version=__version__, targets=len(report.targets),
@@ -365,59 +372,6 @@ def _use_interpreter(python: Path | None) -> None:
         use_overlay(from_interpreter(python))
     except OverlayError as error:
         raise ConfigError(f"--python: {error}") from None
-
-
-# A fix can uncover another (a duplicate line removed, then a pin added); a few passes settle it.
-_MAX_FIX_PASSES = 5
-
-
-def _fix_until_stable(report, targets, selection, jobs: int, *, unsafe: bool, show: bool):
-    """Apply fixes and lint again until nothing more applies; report the fixes on stderr."""
-    from modellint.engine import display_path, lint_targets
-    from modellint.fix import apply_fixes
-
-    applied = []
-    for _ in range(_MAX_FIX_PASSES):
-        result = apply_fixes(report.findings, unsafe=unsafe)
-        for error in result.errors:
-            print(f"modellint: error: {error}", file=sys.stderr)
-        if not result.applied:
-            break
-        applied.extend(result.fixes)
-        report = lint_targets(targets, selection.enabled_rules(), selection, base=Path.cwd(), jobs=jobs)
-    if applied:
-        files = {path for fix in applied for path in fix.paths}
-        total = len(applied)
-        print(f"Fixed {total} finding{'s' if total != 1 else ''} in {len(files)} file{'s' if len(files) != 1 else ''}.",
-              file=sys.stderr)
-        if show:
-            for fix in applied:
-                shown = ", ".join(display_path(path, Path.cwd()) for path in fix.paths)
-                print(f"  {shown}: {fix.code} {fix.title}", file=sys.stderr)
-    hidden = 0 if unsafe else sum(1 for finding in report.findings if finding.fix and not finding.fixable)
-    if hidden:
-        print(f"{hidden} more fix{'es' if hidden != 1 else ''} available with `--unsafe-fixes`.", file=sys.stderr)
-    return report
-
-
-def _print_diff(report, *, unsafe: bool) -> int:
-    """``--diff``: one pass of fixes as a unified diff on stdout; nothing is written."""
-    from modellint.engine import display_path
-    from modellint.fix import plan_fixes, unified_diff
-
-    plan = plan_fixes(report.findings, unsafe=unsafe)
-    for error in plan.errors:
-        print(f"modellint: error: {error}", file=sys.stderr)
-    diff = unified_diff(plan, lambda path: display_path(path, Path.cwd()))
-    sys.stdout.write(diff)
-    count = len(plan.fixes)
-    if count:
-        print(f"Would fix {count} finding{'s' if count != 1 else ''}.", file=sys.stderr)
-    for failure in report.failures:
-        print(f"modellint: error: {failure.message}", file=sys.stderr)
-    if report.failures:
-        return EXIT_ERROR
-    return EXIT_FINDINGS if diff else EXIT_CLEAN
 
 
 def _render(output_format: str, findings, context) -> str:

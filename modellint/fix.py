@@ -2,22 +2,19 @@
 
 Rules describe a fix as edits at character offsets (:class:`~modellint.findings.Edit`). Builders
 here check that the text they replace is what the rule saw, so a fix can never land on the
-wrong bytes. ``apply_fixes`` writes each file atomically (a temporary file in the same folder,
-then ``os.replace``), keeps its BOM, newlines and permissions, and applies a fix whole or not at
-all: a fix whose edits overlap an already accepted one waits for the next pass.
+wrong bytes. ``plan_fixes`` takes a fix whole or not at all: a fix whose edits overlap an
+already accepted one waits for the next pass. Writing (atomic, verified, paired files together)
+and the passes are :mod:`modellint.fix_runner`'s.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from modellint.analyzer.files import read_text
+from modellint.analyzer.files import lexists, read_text
 from modellint.findings import Applicability, Edit, Finding, Fix, Span
 from modellint.record import Record
-
-_BOM = "\ufeff"
 
 
 def _line_starts(text: str) -> list[int]:
@@ -162,17 +159,21 @@ def plan_fixes(findings: Iterable[Finding], *, unsafe: bool = False) -> FixPlan:
 
 
 def apply_fixes(findings: Iterable[Finding], *, unsafe: bool = False) -> FixResult:
-    """Plan one pass of fixes and write the files atomically; return what was written."""
+    """Plan one pass of fixes and write it (see :func:`modellint.fix_runner.write_together`);
+    return what was written. The command line runs passes with :mod:`modellint.fix_runner`."""
+    from modellint.fix_runner import refusal, write_together
+
     plan = plan_fixes(findings, unsafe=unsafe)
     result = FixResult(errors=list(plan.errors))
     written: set[Path] = set()
-    for path, (_, new_text) in plan.files.items():
-        try:
-            _write_atomically(path, new_text)
-        except OSError as error:
-            result.errors.append(f"{path}: cannot write the fix: {error.strerror or error}")
-            continue
-        written.add(path)
+    for path, (old, new) in plan.files.items():
+        reason = refusal(path, None)
+        if reason is not None:
+            result.errors.append(f"{path}: cannot write the fix: {reason}")
+        elif write_together([(path, old, new)]):
+            written.add(path)
+        else:
+            result.errors.append(f"{path}: changed while it was being fixed")
     for fix in plan.fixes:
         if written & set(fix.paths):
             result.fixes.append(fix)
@@ -204,7 +205,7 @@ def _overlaps(first: Edit, second: Edit) -> bool:
         # both go in when each is whole lines: `apply_edits` orders them by content, so the result
         # does not depend on which fix came first. Anything else, and two fixes creating the
         # same file, waits for the next pass.
-        creating = first.start == 0 and not os.path.lexists(first.path)
+        creating = first.start == 0 and not lexists(first.path)  # --diff's earlier passes count (files.view)
         return creating or not (_whole_lines(first.content) and _whole_lines(second.content))
     return first.start < second.end and second.start < first.end
 
@@ -221,32 +222,3 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     for edit in sorted(edits, key=lambda edit: (edit.start, edit.end, edit.content), reverse=True):
         text = text[: edit.start] + edit.content + text[edit.end :]
     return text
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    target = Path(os.path.realpath(path))  # replace the file a symlink points at, keep the link
-    if target.exists():
-        had_bom = target.read_bytes().startswith(_BOM.encode())
-        mode = target.stat().st_mode & 0o7777
-    else:
-        had_bom, mode = False, 0o666 & ~_umask()
-    data = ((_BOM if had_bom else "") + text).encode("utf-8")
-    import tempfile  # --fix only: this module is imported by every rule that builds fixes
-
-    handle = tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", suffix=".modellint", delete=False)
-    try:
-        with handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(handle.name, mode)
-        os.replace(handle.name, target)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current

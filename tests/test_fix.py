@@ -49,12 +49,12 @@ def test_unsafe_fixes_and_idempotence(tmp_path, monkeypatch, capsys):
 def test_fix_keeps_permissions_symlinks_crlf_and_leaves_no_temp_files(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     model = write_files(tmp_path / "model", model_files(conda__yaml=conda(*CLEAN_PIP, channels=("defaults",))))
-    real = model / "envs" / "shared-conda.yaml"  # a symlink leading out of the model is never read (ML006)
+    real = model / "envs" / "shared-conda.yaml"  # a symlink inside the model dir is written through
     real.parent.mkdir()
     real.write_bytes((model / "conda.yaml").read_bytes().replace(b"\n", b"\r\n"))
     os.chmod(real, 0o640)
     (model / "conda.yaml").unlink()
-    (model / "conda.yaml").symlink_to(real)
+    (model / "conda.yaml").symlink_to("envs/shared-conda.yaml")
     main(["model", "--fix", "--unsafe-fixes"])
     capsys.readouterr()
     assert (model / "conda.yaml").is_symlink()
@@ -116,13 +116,15 @@ def test_diff_of_a_file_without_final_newline(tmp_path, monkeypatch, capsys):
 
 
 def test_fixes_computed_from_an_edited_file_wait_for_the_next_pass(tmp_path, monkeypatch, capsys):
-    """python_env.yaml is rebuilt from conda.yaml, so not while conda.yaml is being fixed."""
+    """python_env.yaml is rebuilt from conda.yaml, so not while conda.yaml is being fixed: it
+    comes in the second pass, which --diff shows too (it shows all --fix would write)."""
     monkeypatch.chdir(tmp_path)
     model = write_files(tmp_path / "model", model_files(
         requirements__txt="mlflow\nscikit-learn==1.9.1\nskops==0.16.0",
         conda__yaml=conda("mlflow", "scikit-learn==1.9.1", "skops==0.16.0"), python_env__yaml=None))
     main(["model", "--diff"])
-    assert "python_env.yaml" not in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "+++ b/model/python_env.yaml" in out and "Would fix 3 findings." in err
     assert main(["model", "--fix"]) == 0
     assert "Fixed 3 findings in 3 files." in capsys.readouterr().err
     assert (model / "python_env.yaml").read_text() == (

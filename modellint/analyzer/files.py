@@ -32,6 +32,11 @@ LINKS_OUT = "is a symlink (or goes through one) to a location outside the model 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _PROC_FD = Path("/proc/self/fd")
 
+# While fixes run (--fix, --diff), reads of the target being fixed go through this view
+# (modellint.fix_runner.FileView): every read of a pass sees the same text, and --diff's later
+# passes see what the earlier ones would have written. None otherwise.
+view = None
+
 
 class ReadProblem(Record):
     """Why a file was not read. ``outside`` is set when it was refused for lying outside the boundary."""
@@ -80,7 +85,7 @@ def is_within(root: Path | str, path: Path | str) -> bool:
         real = os.path.realpath(path)
     except (OSError, ValueError):
         return False
-    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+    return lies_below(base, real)
 
 
 def escape(root: Path, written: str) -> str | None:
@@ -106,7 +111,7 @@ def open_inside(root: Path, path: Path) -> int:
     """
     base = os.path.realpath(root)
     real = os.path.realpath(path)
-    if not _below(base, real):
+    if not lies_below(base, real):
         raise OutsideError(path, LINKS_OUT)
     descriptor = os.open(real, _OPEN_FLAGS)
     try:
@@ -118,7 +123,8 @@ def open_inside(root: Path, path: Path) -> int:
     return descriptor
 
 
-def _below(base: str, real: str) -> bool:
+def lies_below(base: str, real: str) -> bool:
+    """Whether the resolved path ``real`` is ``base`` or below it (both already resolved)."""
     return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
 
 
@@ -126,7 +132,7 @@ def _opened_below(descriptor: int, base: str, real: str) -> bool:
     """Whether the file really opened is the one checked: a parent swapped for a symlink between
     ``realpath`` and ``open`` is caught here."""
     try:
-        return _below(base, os.readlink(_PROC_FD / str(descriptor)))
+        return lies_below(base, os.readlink(_PROC_FD / str(descriptor)))
     except OSError:
         pass  # no /proc: compare the inode with the checked path's
     try:
@@ -142,6 +148,13 @@ def open_binary(root: Path, path: Path, buffering: int = -1):
 
 
 def read_text(path: Path, root: Path | None = None) -> tuple[str | None, ReadProblem | None]:
+    """:func:`read_disk_text`, or what the fix view holds while fixes run (see :data:`view`)."""
+    if view is not None:
+        return view.read_text(path, root)
+    return read_disk_text(path, root)
+
+
+def read_disk_text(path: Path, root: Path | None = None) -> tuple[str | None, ReadProblem | None]:
     """Return ``(text, None)``, ``(None, None)`` when absent, or ``(None, problem)``.
 
     With ``root``, a file resolving outside it is refused (a problem with ``outside`` set) and
@@ -214,7 +227,7 @@ def walk_inside(root: Path, top: Path, keep_dir: Callable[[str], bool] = lambda 
         for name in sorted(subdirs):
             path = here / name
             if os.path.islink(path):
-                if not _below(base, os.path.realpath(path)):
+                if not lies_below(base, os.path.realpath(path)):
                     yield path, False
             elif keep_dir(name):
                 kept.append(name)
@@ -222,7 +235,7 @@ def walk_inside(root: Path, top: Path, keep_dir: Callable[[str], bool] = lambda 
         for name in sorted(names):
             path = here / name
             try:
-                if os.path.islink(path) and not _below(base, os.path.realpath(path)):
+                if os.path.islink(path) and not lies_below(base, os.path.realpath(path)):
                     yield path, False
                 elif stat.S_ISREG(os.stat(path).st_mode):
                     yield path, True
@@ -235,14 +248,28 @@ def walk_inside(root: Path, top: Path, keep_dir: Callable[[str], bool] = lambda 
 
 def exists(path: Path) -> bool:
     """``Path.exists`` that treats symlink loops and permission errors as absent."""
+    if view is not None and view.created(path):
+        return True
     try:
         return path.exists()
     except (OSError, ValueError):
         return False
 
 
+def lexists(path: Path) -> bool:
+    """``os.path.lexists``: True for anything at ``path``, a broken or looping symlink included."""
+    if view is not None and view.created(path):
+        return True
+    try:
+        return os.path.lexists(path)
+    except (OSError, ValueError):
+        return False
+
+
 def is_file(path: Path) -> bool:
     """``Path.is_file`` that answers False where pathlib raises (a name too long, a symlink loop)."""
+    if view is not None and view.created(path):
+        return True
     try:
         return path.is_file()
     except (OSError, ValueError):

@@ -13,7 +13,17 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from modellint.analyzer.files import ABSOLUTE, MLMODEL, escape, exists, is_dir, read_text, walk_inside, written_escape
+from modellint.analyzer.files import (
+    ABSOLUTE,
+    MLMODEL,
+    escape,
+    exists,
+    is_dir,
+    lexists,
+    read_text,
+    walk_inside,
+    written_escape,
+)
 from modellint.analyzer.requirements import (
     CondaEnv,
     PythonEnv,
@@ -268,7 +278,7 @@ class ModelDir:
     def has_entry(self, relative: str) -> bool:
         """Whether anything is at ``relative``: a file, or a symlink that is broken, loops or leads
         outside (those are reported as unreadable or outside, not as missing)."""
-        return self.outside(relative) is not None or os.path.lexists(self.root / relative)
+        return self.outside(relative) is not None or lexists(self.root / relative)
 
     @cached_property
     def declared_python(self) -> tuple[int, int] | None:
