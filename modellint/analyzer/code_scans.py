@@ -43,13 +43,21 @@ def scan_model_code(model: ModelDir) -> tuple[ModuleScan, ...]:
             if path not in seen:
                 seen.add(path)
                 modules.setdefault(_module_name(path, package), (path, package))
+    python = syntax_python(model)
     entry_scans = []
     code_file = _models_from_code_file(model)
     if code_file is not None and code_file not in seen:
-        entry_scans.append(scan_file(code_file, package=None))  # exec'd by path: no parent package
+        entry_scans.append(scan_file(code_file, package=None, python=python))  # exec'd by path: no package
     entry_scans.extend(_by_value_scans(model))
-    code_dir_scans = reachable_scans(modules, _entry_modules(model, entry_scans))
+    code_dir_scans = reachable_scans(modules, _entry_modules(model, entry_scans), python=python)
     return (*code_dir_scans, *entry_scans)
+
+
+def syntax_python(model: ModelDir) -> tuple[int, int] | None:
+    """The Python whose grammar the model's source must parse under: the declared 3.x, when the
+    model says (a would-be model of a training project says only when the project pins one)."""
+    python = getattr(model, "source_python", model.declared_python)
+    return (python[0], python[1]) if python is not None and len(python) >= 2 and python[0] == 3 else None
 
 
 def _module_name(path: Path, package: str) -> str:
@@ -79,7 +87,8 @@ def _entry_modules(model: ModelDir, entry_scans: list[ModuleScan]) -> set[str] |
     return entries
 
 
-def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | None) -> list[ModuleScan]:
+def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | None, *,
+                    python: tuple[int, int] | None = None) -> list[ModuleScan]:
     """Scans of the code-dir ``modules`` that importing ``entries`` can run: an imported module,
     the packages above it (their ``__init__`` runs first), and ``from pkg import sub`` submodules,
     followed through every import but those under ``TYPE_CHECKING``, lazy ones included (a
@@ -89,6 +98,11 @@ def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | No
     An import whose name is computed at run time is not followed (ML208 reports it as
     unverifiable): counting it as "could load anything" would bring back every vendored test
     module for the sake of the optional-dependency helpers most libraries have.
+
+    When ``entries`` is known and reaches none of the modules, loading the model imports none
+    of them: their scans say so (``loaded`` False), so that a file that does not parse there
+    is not reported as breaking the load. With ``entries`` None nothing is known: every scan
+    counts as loaded.
     """
     reached: dict[str, ModuleScan] = {}
     pending = list(entries or ())
@@ -97,13 +111,15 @@ def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | No
             if name not in modules or name in reached:
                 continue
             path, package = modules[name]
-            scan = reached[name] = scan_file(path, package=package)
+            scan = reached[name] = scan_file(path, package=package, python=python)
             for fact in scan.imports:
                 if fact.resolved and not fact.type_checking:
                     pending.append(fact.module)
                     pending.extend(f"{fact.module}.{imported}" for imported in fact.names if imported != "*")
     if not reached:
-        return [scan_file(path, package=package) for path, package in modules.values()]
+        loaded = entries is None
+        return [scan_file(path, package=package, python=python).replace(loaded=loaded)
+                for path, package in modules.values()]
     return [reached[name] for name in modules if name in reached]  # in file order, as before
 
 

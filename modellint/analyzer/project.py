@@ -91,17 +91,20 @@ class TrainingCall(Record):
 class _Plan(Record):
     """Everything needed to write the would-be model and map its findings back."""
 
-    __slots__ = ("training", "requirements", "python", "mlflow_version", "copies", "by_value_scans")
+    __slots__ = ("training", "requirements", "python", "mlflow_version", "copies", "by_value_scans", "python_pinned")
 
     def __init__(self, training: TrainingCall, requirements: SimulatedRequirements, python: str,
                  mlflow_version: str | None, copies: dict[str, Path] | None = None,
-                 by_value_scans: tuple = ()) -> None:
+                 by_value_scans: tuple = (), python_pinned: bool = False) -> None:
         self.training = training
         self.requirements = requirements
         self.python = python
         self.mlflow_version = mlflow_version  # None: no exact MLflow pin, so MLmodel records none
         self.copies = {} if copies is None else copies  # relative path in the model -> project file
         self.by_value_scans = by_value_scans  # ModuleScans of the by-value class (only its lines)
+        # Whether the project names the Python (.python-version, the conda env): else `python` is
+        # modellint's default, and MLflow records whatever the training run used.
+        self.python_pinned = python_pinned
 
 
 class WouldBeModel(ModelDir):
@@ -111,6 +114,12 @@ class WouldBeModel(ModelDir):
         super().__init__(root)
         self.training = plan.training
         self._plan = plan
+
+    @property
+    def source_python(self) -> tuple[int, int] | None:
+        """The Python the copied code must parse under: the project's pinned one. Without a pin
+        MLflow records the training interpreter, which ran the code: nothing to compare with."""
+        return self.declared_python if self._plan.python_pinned else None
 
     @cached_property
     def code_scans(self) -> tuple:
@@ -227,6 +236,7 @@ def _plan(call: MlflowCall, source: SourceFile, project_root: Path) -> _Plan:
     # so no ML1xx finding is ever reported on it).
     newest_mlflow = knowledge.version("mlflow") or "3"
     python = _project_python(project_root)
+    pinned = _pinned_python(project_root) is not None
     inference_fails = model_code is not None and model_code.kind == "loader_module"  # mlflow#14145
     # Unpickling the model imports the modules of the objects it holds: inference sees them.
     pickled = [obj.qualified_name.rpartition(".")[0] for obj in (model_code.pickled_objects if model_code else ())]
@@ -244,10 +254,12 @@ def _plan(call: MlflowCall, source: SourceFile, project_root: Path) -> _Plan:
     except NotLiteral:
         requirements = simulate_requirements({}, call_origin, roots, [], newest_mlflow)
         known = False
+    pinned = pinned or bool(conda_python(requirements))
     python = conda_python(requirements) or python
     training = TrainingCall(call, project_root, code_paths, model_code, infers, has_example, known,
                             tuple(fact for fact in predict_facts if _third_party(fact.module, stdlib, roots)))
-    plan = _Plan(training, requirements, python, recorded_mlflow_version(requirements), by_value_scans=by_value_scans)
+    plan = _Plan(training, requirements, python, recorded_mlflow_version(requirements), by_value_scans=by_value_scans,
+                 python_pinned=pinned)
     plan.copies = _code_dir(call, code_paths, model_code, graph, roots)
     return plan
 
@@ -332,13 +344,17 @@ def _shipped_files(directory: Path) -> list[Path]:
 def _project_python(project_root: Path) -> str:
     """The Python the training run uses, when the project pins one; else modellint's default."""
     from modellint.analyzer.environment import DEFAULT_PYTHON
+
+    return _pinned_python(project_root) or f"{DEFAULT_PYTHON[0]}.{DEFAULT_PYTHON[1]}"
+
+
+def _pinned_python(project_root: Path) -> str | None:
+    """The version `.python-version` names, if any."""
     from modellint.analyzer.files import read_text
 
     text, _ = read_text(project_root / ".python-version")
     first = text.strip().splitlines()[0].strip() if text and text.strip() else ""
-    if first[:1].isdigit() and "." in first:
-        return first
-    return f"{DEFAULT_PYTHON[0]}.{DEFAULT_PYTHON[1]}"
+    return first if first[:1].isdigit() and "." in first else None
 
 
 def _version_tuple(text: str) -> tuple[int, int]:
