@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from modellint import __version__
-from modellint.config import ConfigError, Settings, apply_config, find_config, load_config_file
+from modellint.config import (
+    ConfigError,
+    Settings,
+    apply_config,
+    find_config,
+    known_first_party,
+    load_config_file,
+    module_distributions,
+)
 from modellint.findings import Severity
 from modellint.reports import FORMATS
 
@@ -81,6 +89,11 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--show-fixes", action="store_true", default=None, help="with --fix, list every fix applied")
         command.add_argument("--jobs", "-j", type=int, help="worker processes for many model dirs (default: CPU count)")
         command.add_argument("--python", type=Path, help="also consult this interpreter's installed packages (explicit only)")
+        command.add_argument("--known-first-party", type=_csv, metavar="MODULES",
+                             help="modules the deployment provides itself, never reported missing (comma-separated; "
+                                  "replaces the config's list)")
+        command.add_argument("--module-distribution", action="append", metavar="MODULE=DIST",
+                             help="MODULE is provided by distribution DIST (repeatable; over the config's table)")
         command.add_argument("--config", type=Path, help="use this config file instead of discovering one")
         command.add_argument("--isolated", action="store_true", help="ignore all configuration files")
         command.add_argument("--no-progress", action="store_true", help="never show a progress bar")
@@ -181,6 +194,15 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         value = getattr(args, name)
         if value is not None:
             setattr(settings, name, value)
+    if args.known_first_party is not None:
+        settings.known_first_party = known_first_party(args.known_first_party, "--known-first-party")
+    for pair in args.module_distribution or ():
+        module, equals, distribution = pair.partition("=")
+        if not equals:
+            raise ConfigError(f"--module-distribution: expected MODULE=DISTRIBUTION, got `{pair}`")
+        settings.module_distributions = {**settings.module_distributions,
+                                         **module_distributions({module.strip(): distribution.strip()},
+                                                                "--module-distribution")}
     if settings.format is None:
         settings.format = os.environ.get("MODELLINT_OUTPUT_FORMAT") or None
     if settings.format is not None and settings.format not in FORMATS:
@@ -211,12 +233,12 @@ def _check(args: argparse.Namespace) -> int:
     with _progress(len(targets), enabled=to_terminal and not args.no_progress and output_format in ("full", "concise")) as advance:
         lone_files = all(target.kind == "file" for target in targets)
         report = lint_targets(targets, selection.enabled_rules(standalone_files_only=lone_files), selection,
-                              base=Path.cwd(), jobs=jobs, on_progress=advance)
+                              base=Path.cwd(), jobs=jobs, on_progress=advance, imports=settings.import_settings())
     if args.diff:
         return _print_diff(report, unsafe=settings.unsafe_fixes)
     if settings.fix:
         report = _fix_until_stable(report, targets, selection, jobs, unsafe=settings.unsafe_fixes,
-                                   show=settings.show_fixes)
+                                   show=settings.show_fixes, imports=settings.import_settings())
     findings = report.findings
     context = ReportContext(base=Path.cwd(), version=__version__, targets=len(report.targets),
                             color=to_terminal and "NO_COLOR" not in os.environ)
@@ -262,7 +284,7 @@ def _use_interpreter(python: Path | None) -> None:
 _MAX_FIX_PASSES = 5
 
 
-def _fix_until_stable(report, targets, selection, jobs: int, *, unsafe: bool, show: bool):
+def _fix_until_stable(report, targets, selection, jobs: int, *, unsafe: bool, show: bool, imports=None):
     """Apply fixes and lint again until nothing more applies; report the fixes on stderr."""
     from modellint.engine import display_path, lint_targets
     from modellint.fix import apply_fixes
@@ -275,7 +297,8 @@ def _fix_until_stable(report, targets, selection, jobs: int, *, unsafe: bool, sh
         if not result.applied:
             break
         applied.extend(result.fixes)
-        report = lint_targets(targets, selection.enabled_rules(), selection, base=Path.cwd(), jobs=jobs)
+        report = lint_targets(targets, selection.enabled_rules(), selection, base=Path.cwd(), jobs=jobs,
+                              imports=imports)
     if applied:
         files = {path for fix in applied for path in fix.paths}
         total = len(applied)

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modellint.analyzer.files import exists
 from modellint.analyzer.log_calls import MlflowCall, SourceFile, Unreadable, read_source
@@ -36,6 +37,9 @@ from modellint.analyzer.requirement_simulation import (
 )
 from modellint.findings import Finding, Fix, Span
 from modellint.record import Record
+
+if TYPE_CHECKING:
+    from modellint.analyzer.import_settings import ImportSettings
 
 _EXTENSION_SUFFIXES = (".so", ".pyd")
 _SIMULATED_OPCODE = "STACK_GLOBAL"  # how cloudpickle refers to a class or function by module and name
@@ -110,8 +114,8 @@ class _Plan(Record):
 class WouldBeModel(ModelDir):
     """The model dir MLflow would write for one training call (files in a temporary dir)."""
 
-    def __init__(self, root: Path, plan: _Plan) -> None:
-        super().__init__(root)
+    def __init__(self, root: Path, plan: _Plan, imports: ImportSettings | None = None) -> None:
+        super().__init__(root, imports=imports)
         self.training = plan.training
         self._plan = plan
 
@@ -156,8 +160,9 @@ class WouldBeModel(ModelDir):
 # --------------------------------------------------------------------------- public entry point
 
 
-def lint_project(root: Path, rules: Iterable[type]) -> list[Finding]:
-    """Findings for every save/log call in the project at ``root`` (a directory or one file)."""
+def lint_project(root: Path, rules: Iterable[type], imports: ImportSettings | None = None) -> list[Finding]:
+    """Findings for every save/log call in the project at ``root`` (a directory or one file);
+    ``imports`` are the user's known-first-party / module-distributions settings."""
     rules = [rule for rule in rules if _applies_to_projects(rule)]
     findings: dict[tuple, Finding] = {}
     project_root = root if root.is_dir() else root.parent
@@ -168,7 +173,8 @@ def lint_project(root: Path, rules: Iterable[type]) -> list[Finding]:
         else:
             calls = source.mlflow_calls()
             _calls_found[root] = _calls_found[root] or bool(calls)
-            found = [finding for call in calls for finding in _lint_plan(_plan(call, source, project_root), rules)]
+            found = [finding for call in calls
+                     for finding in _lint_plan(_plan(call, source, project_root, imports), rules, imports)]
         for finding in found:
             findings.setdefault((finding.code, finding.path, finding.span, finding.message), finding)
     return sorted(findings.values(), key=lambda finding: finding.sort_key)
@@ -202,12 +208,12 @@ def _applies_to_projects(rule: type) -> bool:
     return rule.code.startswith(_PROJECT_CODES)
 
 
-def training_plans(root: Path) -> Iterator[_Plan]:
+def training_plans(root: Path, imports: ImportSettings | None = None) -> Iterator[_Plan]:
     project_root = root if root.is_dir() else root.parent
     for source in _candidate_sources(root):
         if isinstance(source, SourceFile):
             for call in source.mlflow_calls():
-                yield _plan(call, source, project_root)
+                yield _plan(call, source, project_root, imports)
 
 
 def _candidate_sources(root: Path) -> Iterator[SourceFile | Unreadable]:
@@ -219,10 +225,10 @@ def _candidate_sources(root: Path) -> Iterator[SourceFile | Unreadable]:
 # --------------------------------------------------------------------------- simulation
 
 
-def _plan(call: MlflowCall, source: SourceFile, project_root: Path) -> _Plan:
+def _plan(call: MlflowCall, source: SourceFile, project_root: Path, imports: ImportSettings | None = None) -> _Plan:
     from modellint.analyzer.knowledge import load
 
-    knowledge = load()
+    knowledge = load().configured(imports)
     roots = tuple(dict.fromkeys((source.path.parent, project_root)))
     code_paths = _code_paths(call, roots, project_root)
     model_code = resolve_model_code(call, source, roots) if call.flavor == "pyfunc" else None
@@ -244,7 +250,10 @@ def _plan(call: MlflowCall, source: SourceFile, project_root: Path) -> _Plan:
                                           *(fact.module for fact in predict_facts if has_example)]
     python_tuple = _version_tuple(python)
     stdlib = _stdlib(python_tuple)
-    third_party = [module for module in modules if _third_party(module, stdlib, roots)]
+    # A known-first-party module is the deployment's: MLflow's inference would not pin it either
+    # (it is not installed where the model trains, or the user declares it their own way).
+    third_party = [module for module in modules
+                   if _third_party(module, stdlib, roots) and not knowledge.is_first_party(module)]
     inferred = inferred_requirements(third_party, flavor_defaults(call.flavor, call.arguments, knowledge),
                                      knowledge, python_tuple)
     call_origin = Origin(call.path, call.span)
@@ -257,7 +266,8 @@ def _plan(call: MlflowCall, source: SourceFile, project_root: Path) -> _Plan:
     pinned = pinned or bool(conda_python(requirements))
     python = conda_python(requirements) or python
     training = TrainingCall(call, project_root, code_paths, model_code, infers, has_example, known,
-                            tuple(fact for fact in predict_facts if _third_party(fact.module, stdlib, roots)))
+                            tuple(fact for fact in predict_facts if _third_party(fact.module, stdlib, roots)
+                                  and not knowledge.is_first_party(fact.module)))
     plan = _Plan(training, requirements, python, recorded_mlflow_version(requirements), by_value_scans=by_value_scans,
                  python_pinned=pinned)
     plan.copies = _code_dir(call, code_paths, model_code, graph, roots)
@@ -505,13 +515,13 @@ def _line_of(call_fact) -> int:
 # --------------------------------------------------------------------------- writing and mapping
 
 
-def _lint_plan(plan: _Plan, rules: list[type]) -> list[Finding]:
+def _lint_plan(plan: _Plan, rules: list[type], imports: ImportSettings | None = None) -> list[Finding]:
     if not plan.training.requirements_known:
         rules = [rule for rule in rules if rule.code.startswith(_ENVIRONMENT_FREE_CODES)]
     directory = Path(tempfile.mkdtemp(prefix="modellint-would-be-"))
     try:
         origins = _write(plan, directory)
-        model = WouldBeModel(directory, plan)
+        model = WouldBeModel(directory, plan, imports)
         found = []
         for rule in rules:
             for finding in rule().check(model):
