@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from modellint.analyzer.import_settings import ImportSettings
     from modellint.analyzer.model_dir import ModelDir
 
+# A file Python cannot parse, or parses only on a newer Python, fails the load whatever its
+# comments say: a `# modellint: ignore` on the broken line must not turn that into a pass.
+_UNSUPPRESSIBLE_INLINE = frozenset({"ML210", "ML211"})
 _SUPPRESSION = re.compile(r"#\s*modellint:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
 # Below this many targets the cost of starting worker processes exceeds the work itself.
 _PARALLEL_THRESHOLD = 48
@@ -104,7 +107,7 @@ def _filter(findings: list[Finding], selection: RuleSelection, base: Path) -> li
 
 
 def _suppressed_inline(finding: Finding) -> bool:
-    if finding.code.startswith("ML3"):
+    if finding.code.startswith("ML3") or finding.code in _UNSUPPRESSIBLE_INLINE:
         # ML3xx findings sit in serialized files, whose "comments" are bytes chosen by whoever made the
         # file: a protocol-0 pickle can carry `# modellint: ignore` on its first line. Use config instead.
         return False

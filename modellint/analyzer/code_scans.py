@@ -84,6 +84,10 @@ def _entry_modules(model: ModelDir, entry_scans: list[ModuleScan]) -> set[str] |
         entries.add(loader)
     for scan in entry_scans:
         entries |= scan.imported_modules()
+        # `from lib import helpers` may import the submodule lib.helpers: follow it as
+        # reachable_scans follows the same form inside the code dir.
+        entries.update(f"{fact.module}.{name}" for fact in scan.imports if fact.resolved and not fact.type_checking
+                       for name in fact.names if name != "*")
     return entries
 
 

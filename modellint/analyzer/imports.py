@@ -227,6 +227,10 @@ def scan_source(source: bytes | str, path: Path, *, package: str | None = None,
     """
     data = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
     if data.startswith(b"\xef\xbb\xbf"):
+        try:  # a BOM and a cookie naming another codec: Python refuses the file
+            tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError as error:
+            return _failed(path, f"cannot decode the source: {error.msg}", "syntax")
         data = data[3:]
     # Every file is parsed, with or without the bytes `import`: a file that does not parse fails
     # the load whatever it imports.
@@ -319,7 +323,7 @@ def _parse_with_ast(data: bytes) -> tuple[ast.AST | None, tuple[str, str, Span] 
         return None, ("syntax", "nesting too deep for Python to compile", FILE_START), None
     except SyntaxError as error:
         message = str(error.msg)
-        if "too many nested" in message or "too complex" in message:
+        if "too many nested" in message or "too complex" in message or "too many levels of indentation" in message:
             return None, ("syntax", f"nesting too deep for Python to compile (line {error.lineno}: {message})",
                           _error_span(error)), None
         if "decode" in message or "codec" in message or "encoding" in message:
