@@ -23,6 +23,11 @@ nested code (about 1,500 nested brackets, 20,000 chained unary operators; measur
 :data:`MAX_NESTING`; CPython's own parser rejects overflowing nesting cleanly, and a visitor that
 hits the recursion limit is caught. Either way the file is reported in :attr:`ModuleScan.error`.
 
+Every file is parsed, whether or not it says ``import``: a file Python refuses fails the load
+whatever it imports. Given the Python that will run the code, a scan also tells a refusal that
+Python shares (``error_kind`` ``"syntax"``) from one only this older interpreter makes
+(``"interpreter"``), and reports syntax that Python lacks (:mod:`.syntax_versions`).
+
 Nothing here imports or runs the analysed code.
 """
 

@@ -103,8 +103,13 @@ def _pre_pep614_decorator(node: ast.expr) -> bool:
 
 
 def _preceded_by_parenthesis(lines: list[bytes], node: ast.expr) -> bool:
-    """Whether the last non-blank byte before ``node`` is ``(`` (its own parentheses)."""
+    """Whether ``node`` is in its own parentheses: the last non-blank byte before it is ``(``, or,
+    for a tuple (whose position includes its parentheses), it starts with ``(`` and ends with ``)``."""
     line, column = node.lineno - 1, node.col_offset
+    end_line, end_column = (node.end_lineno or node.lineno) - 1, node.end_col_offset or 0
+    if isinstance(node, ast.Tuple) and line < len(lines) and end_line < len(lines):
+        if lines[line][column:column + 1] == b"(" and lines[end_line][end_column - 1:end_column] == b")":
+            return True
     while line >= 0:
         before = lines[line][:column].rstrip() if line < len(lines) else b""
         if before:
