@@ -162,3 +162,15 @@ def test_a_training_project_pinning_311_with_312_syntax_in_its_code_paths(tmp_pa
              "lib/__init__.py": "", "lib/types.py": "import os\ntype X = int\n", ".python-version": "3.11\n"}
     run = _check(Sandbox(tmp_path), files)
     assert ("types.py", 2, "error") in _findings(run, "ML211"), run
+
+
+def test_the_python_model_module_pickled_by_reference_is_loaded_code(tmp_path):
+    from modellint.rules._serialized_examples import instance_pickle
+
+    files = code_model({"my_model.py": "from mlflow.pyfunc import PythonModel\n\nclass MyModel(PythonModel:\n    pass\n"})
+    files["MLmodel"] = str(files["MLmodel"]).replace(
+        "    loader_module: mlflow.sklearn\n    model_path: model.skops\n    predict_fn: predict\n",
+        "    loader_module: mlflow.pyfunc.model\n    python_model: python_model.pkl\n", 1)
+    files["python_model.pkl"] = instance_pickle("my_model", "MyModel")
+    run = _check(Sandbox(tmp_path), files)
+    assert _findings(run, "ML210") == [("my_model.py", 3, "error")], run
