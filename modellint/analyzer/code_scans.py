@@ -21,6 +21,7 @@ parsed and count (:func:`reachable_scans`); otherwise every importable file does
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -115,16 +116,30 @@ def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | No
             if name not in modules or name in reached:
                 continue
             path, package = modules[name]
-            scan = reached[name] = scan_file(path, package=package, python=python)
+            scan = reached[name] = scan_code_file(path, package=package, python=python)
             for fact in scan.imports:
                 if fact.resolved and not fact.type_checking:
                     pending.append(fact.module)
                     pending.extend(f"{fact.module}.{imported}" for imported in fact.names if imported != "*")
     if not reached:
         loaded = entries is None
-        return [scan_file(path, package=package, python=python).replace(loaded=loaded)
+        return [scan_code_file(path, package=package, python=python).replace(loaded=loaded)
                 for path, package in modules.values()]
     return [reached[name] for name in modules if name in reached]  # in file order, as before
+
+
+def scan_code_file(path: Path, *, package: str, python: tuple[int, int] | None) -> ModuleScan:
+    """:func:`scan_file` for a regular file; anything else named ``x.py`` (a FIFO, a device, a
+    symlink to ``/dev/zero``, a dangling link) is never opened (a FIFO would block the read):
+    importing it blocks, reads forever or fails, so it is reported as a file Python cannot load."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        return ModuleScan(path, (), (), f"cannot read the file: {error.strerror or error}", error_kind="syntax")
+    if not stat.S_ISREG(mode):
+        return ModuleScan(path, (), (), "not a regular file (a FIFO, device or socket): importing it blocks or fails",
+                          error_kind="syntax")
+    return scan_file(path, package=package, python=python)
 
 
 def _run_by_import(module: str) -> list[str]:
@@ -157,7 +172,7 @@ def _importable_files(directory: Path) -> list[tuple[Path, str]]:
             if suffix != "py" or not dot or not stem.isidentifier():
                 continue
             path = Path(current) / name
-            if path.is_file():
+            if not is_dir(path):  # a FIFO or a device named `x.py` is kept: scan_code_file reports it
                 found.append((path, package))
             if len(found) >= MAX_CODE_FILES:
                 return found

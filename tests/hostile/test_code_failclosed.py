@@ -174,3 +174,20 @@ def test_the_python_model_module_pickled_by_reference_is_loaded_code(tmp_path):
     files["python_model.pkl"] = instance_pickle("my_model", "MyModel")
     run = _check(Sandbox(tmp_path), files)
     assert _findings(run, "ML210") == [("my_model.py", 3, "error")], run
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "dangling"])
+def test_a_module_that_is_not_a_regular_file_is_never_opened_and_never_clean(tmp_path, kind):
+    import os
+
+    sandbox = Sandbox(tmp_path)
+    sandbox.write(_loaded({"loader.py": _HELPER_IMPORT}))
+    helpers = sandbox.target / "code" / "helpers.py"
+    if kind == "fifo":
+        os.mkfifo(helpers)
+    else:
+        helpers.symlink_to("/dev/zero" if kind == "dev-zero" else sandbox.target / "code" / "gone.py")
+    before = sandbox.snapshot()
+    run = run_cli(["check", str(sandbox.target), "--format", "concise"], sandbox, timeout=60)
+    assert_promises(run, sandbox, before, seconds=30)
+    assert ("helpers.py", 1, "error") in _findings(run, "ML210"), run
