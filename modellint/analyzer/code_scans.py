@@ -26,32 +26,41 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modellint.analyzer.files import is_dir, is_file
-from modellint.analyzer.imports import CallFact, ImportFact, ModuleScan, scan_file
+from modellint.analyzer.imports import MAX_SOURCE_BYTES, CallFact, ImportFact, ModuleScan, scan_file
 from modellint.findings import FILE_START
 
 if TYPE_CHECKING:
     from modellint.analyzer.model_dir import ModelDir
 
 MAX_CODE_FILES = 2000  # a code dir holding a whole virtualenv is reported by file count, not parsed
+# Source bytes parsed per model: ast.parse runs at about 1-4 s per MiB on a loaded machine, twice
+# when the declared Python is older than this one; past the budget a file is reported, not read.
+MAX_CODE_BYTES = 16 * 2**20
 _SKIPPED_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
 
 
 def scan_model_code(model: ModelDir) -> tuple[ModuleScan, ...]:
     modules: dict[str, tuple[Path, str]] = {}  # dotted name -> (file, package); first code dir wins
     seen: set[Path] = set()
+    unread: list[ModuleScan] = []
     for directory in _code_directories(model):
-        for path, package in _importable_files(directory):
+        files = _importable_files(directory)
+        if len(files) > MAX_CODE_FILES:  # one past the limit: the first file left out says so
+            unread.append(ModuleScan(files.pop()[0], (), (), f"not analysed: the code directory holds more than "
+                                     f"{MAX_CODE_FILES} importable files", error_kind="limit"))
+        for path, package in files:
             if path not in seen:
                 seen.add(path)
                 modules.setdefault(_module_name(path, package), (path, package))
     python = syntax_python(model)
+    budget = _Budget(MAX_CODE_BYTES)
     entry_scans = []
     code_file = _models_from_code_file(model)
     if code_file is not None and code_file not in seen:
-        entry_scans.append(scan_file(code_file, package=None, python=python))  # exec'd by path: no package
+        entry_scans.append(scan_code_file(code_file, package=None, python=python, budget=budget))  # no package
     entry_scans.extend(_by_value_scans(model))
-    code_dir_scans = reachable_scans(modules, _entry_modules(model, entry_scans), python=python)
-    return (*code_dir_scans, *entry_scans)
+    code_dir_scans = reachable_scans(modules, _entry_modules(model, entry_scans), python=python, budget=budget)
+    return (*code_dir_scans, *entry_scans, *unread)
 
 
 def syntax_python(model: ModelDir) -> tuple[int, int] | None:
@@ -93,7 +102,7 @@ def _entry_modules(model: ModelDir, entry_scans: list[ModuleScan]) -> set[str] |
 
 
 def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | None, *,
-                    python: tuple[int, int] | None = None) -> list[ModuleScan]:
+                    python: tuple[int, int] | None = None, budget: _Budget | None = None) -> list[ModuleScan]:
     """Scans of the code-dir ``modules`` that importing ``entries`` can run: an imported module,
     the packages above it (their ``__init__`` runs first), and ``from pkg import sub`` submodules,
     followed through every import but those under ``TYPE_CHECKING``, lazy ones included (a
@@ -116,29 +125,43 @@ def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | No
             if name not in modules or name in reached:
                 continue
             path, package = modules[name]
-            scan = reached[name] = scan_code_file(path, package=package, python=python)
+            scan = reached[name] = scan_code_file(path, package=package, python=python, budget=budget)
             for fact in scan.imports:
                 if fact.resolved and not fact.type_checking:
                     pending.append(fact.module)
                     pending.extend(f"{fact.module}.{imported}" for imported in fact.names if imported != "*")
     if not reached:
         loaded = entries is None
-        return [scan_code_file(path, package=package, python=python).replace(loaded=loaded)
+        return [scan_code_file(path, package=package, python=python, budget=budget).replace(loaded=loaded)
                 for path, package in modules.values()]
     return [reached[name] for name in modules if name in reached]  # in file order, as before
 
 
-def scan_code_file(path: Path, *, package: str, python: tuple[int, int] | None) -> ModuleScan:
+class _Budget:
+    """Source bytes a model may still have parsed (:data:`MAX_CODE_BYTES`)."""
+
+    def __init__(self, remaining: int) -> None:
+        self.remaining = remaining
+
+
+def scan_code_file(path: Path, *, package: str | None, python: tuple[int, int] | None,
+                   budget: _Budget | None = None) -> ModuleScan:
     """:func:`scan_file` for a regular file; anything else named ``x.py`` (a FIFO, a device, a
     symlink to ``/dev/zero``, a dangling link) is never opened (a FIFO would block the read):
     importing it blocks, reads forever or fails, so it is reported as a file Python cannot load."""
     try:
-        mode = os.stat(path).st_mode
+        info = os.stat(path)
     except OSError as error:
         return ModuleScan(path, (), (), f"cannot read the file: {error.strerror or error}", error_kind="syntax")
-    if not stat.S_ISREG(mode):
+    if not stat.S_ISREG(info.st_mode):
         return ModuleScan(path, (), (), "not a regular file (a FIFO, device or socket): importing it blocks or fails",
                           error_kind="syntax")
+    size = info.st_size
+    if budget is not None and size <= MAX_SOURCE_BYTES:  # bigger files are refused unparsed anyway
+        if size > budget.remaining:
+            return ModuleScan(path, (), (), f"not analysed: the model's code is over modellint's "
+                              f"{MAX_CODE_BYTES // 2**20} MiB analysis budget", error_kind="limit")
+        budget.remaining -= size
     return scan_file(path, package=package, python=python)
 
 
@@ -174,7 +197,7 @@ def _importable_files(directory: Path) -> list[tuple[Path, str]]:
             path = Path(current) / name
             if not is_dir(path):  # a FIFO or a device named `x.py` is kept: scan_code_file reports it
                 found.append((path, package))
-            if len(found) >= MAX_CODE_FILES:
+            if len(found) > MAX_CODE_FILES:  # the caller reports the one past the limit
                 return found
     return found
 

@@ -22,6 +22,7 @@ node types that carry a version. Nothing here imports or runs the analysed code.
 from __future__ import annotations
 
 import ast
+import re
 import sys
 import warnings
 
@@ -58,7 +59,7 @@ def too_new(data: bytes, tree: ast.Module, python: tuple[int, int]) -> TooNew | 
         return TooNew(_describe(error.msg), None, Span(line, error.offset or 1))
     except (ValueError, RecursionError, MemoryError):  # an unsupported feature_version, or depth
         pass
-    found = _walk_for_features(tree, data, python)
+    found = _walk_for_features(tree, data, python) if _may_hold_features(data, python) else None
     if found is None and python < (3, 12) <= RUNNING and b"f" in data:
         found = _pep701_fstring(data)
     return found
@@ -67,6 +68,19 @@ def too_new(data: bytes, tree: ast.Module, python: tuple[int, int]) -> TooNew | 
 def _describe(message: str) -> str:
     # "Pattern matching is only supported in Python 3.10 and greater" and friends say it all.
     return message.rstrip(".")
+
+
+_STAR_IN_BRACKETS = re.compile(rb"[\[,]\s*\*")
+_STARRED_RETURN = re.compile(rb"\b(?:return|yield)\b[^\n]*\*")
+
+
+def _may_hold_features(data: bytes, python: tuple[int, int]) -> bool:
+    """Whether the bytes can hold what :func:`_walk_for_features` looks for: walking a large
+    tree costs several times its parse, and most files rule every feature out by a byte search."""
+    return ((python < (3, 9) and b"@" in data)
+            or (python < (3, 10) and b":=" in data)
+            or (python < (3, 11) and _STAR_IN_BRACKETS.search(data) is not None)
+            or (python < (3, 8) and _STARRED_RETURN.search(data) is not None))
 
 
 def _walk_for_features(tree: ast.Module, data: bytes, python: tuple[int, int]) -> TooNew | None:

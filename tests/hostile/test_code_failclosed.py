@@ -191,3 +191,21 @@ def test_a_module_that_is_not_a_regular_file_is_never_opened_and_never_clean(tmp
     run = run_cli(["check", str(sandbox.target), "--format", "concise"], sandbox, timeout=60)
     assert_promises(run, sandbox, before, seconds=30)
     assert ("helpers.py", 1, "error") in _findings(run, "ML210"), run
+
+
+def test_more_modules_than_the_file_budget_is_reported_not_silently_cut(tmp_path):
+    code = {f"m{index:04d}.py": "import os\n" for index in range(2001)}
+    code["zzz_broken.py"] = "def f(:\n"
+    files = _loaded({"loader.py": "import zzz_broken\n", **code})
+    run = _check(Sandbox(tmp_path), files, seconds=60)
+    assert any(level in ("warning", "error") for _, _, level in _findings(run, "ML210")), run
+    assert "more than 2000 importable files" in run.stdout, run
+
+
+def test_many_large_modules_stop_at_the_byte_budget(tmp_path):
+    # Seven 3.9 MiB modules the loader imports: 27 MiB of source, over the 16 MiB budget.
+    body = b"import os\n" + (b"# " + b"p" * 1000 + b"\n") * 4000
+    code = {f"big{index}.py": body for index in range(7)}
+    loader = "".join(f"import big{index}\n" for index in range(7))
+    run = _check(Sandbox(tmp_path), _loaded({"loader.py": loader, **code}), seconds=60)
+    assert "analysis budget" in run.stdout, run
