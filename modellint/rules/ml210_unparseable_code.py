@@ -74,14 +74,22 @@ class UnparseableCode(Rule):
         Invalid(code_model({"broken.py": "import os\ndef f(:\n    pass\n"}), (("code/broken.py", 2),),
                 severity=Severity.WARNING,
                 note="shipped, but the model loads only its skops file: importing it would fail"),
+        Invalid(_loaded_from_code_dir({"loader.py": "import os\nprint 'loading'\n"}, python="2.7.18"),
+                (("code/loader.py", 2),), severity=Severity.WARNING,
+                note="a Python 2 model: modellint's Python 3 parsers leave its imports unchecked"),
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
+        python2 = model.declared_python is not None and model.declared_python[0] == 2
         for scan in model.code_scans:
             if not scan.error:
                 continue
             relative = _relative(scan.path, model)
-            if scan.error_kind == "syntax":
+            if python2:  # Python 3 parsers judge Python 2 source: its imports are unchecked, no more
+                yield self.finding(scan.path, f"cannot check the imports of `{relative}` (the model declares "
+                                   f"Python 2, modellint reads Python 3): {scan.error}", scan.error_span,
+                                   severity=Severity.WARNING)
+            elif scan.error_kind == "syntax":
                 if scan.loaded:
                     consequence = "loading the model imports it and fails"
                 else:
