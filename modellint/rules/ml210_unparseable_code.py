@@ -86,9 +86,9 @@ class UnparseableCode(Rule):
                 continue
             relative = _relative(scan.path, model)
             if python2:  # Python 3 parsers judge Python 2 source: its imports are unchecked, no more
-                yield self.finding(scan.path, f"cannot check the imports of `{relative}` (the model declares "
-                                   f"Python 2, modellint reads Python 3): {scan.error}", scan.error_span,
-                                   severity=Severity.WARNING)
+                message = (f"cannot check the imports of `{relative}` (the model declares Python 2, modellint "
+                           f"reads Python 3): {scan.error}")
+                severity = Severity.WARNING
             elif scan.error_kind == "syntax":
                 if scan.loaded:
                     consequence = "loading the model imports it and fails"
