@@ -32,6 +32,11 @@ class LoaderModuleUnresolvable(Rule):
     ## Fix
     Save the model with `code_paths=["my_loader.py"]`, or add the distribution that provides
     the module to the requirements.
+
+    A module the deployment provides itself (a base image, a sidecar package) is never
+    reported once named in `known-first-party` (config, or `--known-first-party`); a module
+    whose distribution modellint does not know, or names differently, is mapped with
+    `[tool.modellint.module-distributions]` (`acme_utils = "acme-utils"`).
     """
 
     code = "ML005"

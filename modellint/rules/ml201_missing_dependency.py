@@ -79,6 +79,11 @@ class MissingDependency(Rule):
     `conda.yaml` (or pass it in `extra_pip_requirements` when saving). When the module is your
     own code, ship it with `code_paths`.
 
+    A module the deployment provides itself (a base image, a sidecar package) is never
+    reported once named in `known-first-party` (config, or `--known-first-party`); a module
+    whose distribution modellint does not know, or names differently, is mapped with
+    `[tool.modellint.module-distributions]` (`acme_utils = "acme-utils"`).
+
     `--fix` adds the line to both lists at once (after the last requirement, or in order when
     the list is sorted), for a distribution the knowledge base knows and PyPI publishes; a
     distribution name that is only a guess from the module's name is never written.

@@ -43,6 +43,11 @@ class PickleMissingModule(Rule):
     Add the distribution that provides the module to the requirements, or save the model with
     `code_paths=["my_model.py"]` when the module is your own code.
 
+    A module the deployment provides itself (a base image, a sidecar package) is never
+    reported once named in `known-first-party` (config, or `--known-first-party`); a module
+    whose distribution modellint does not know, or names differently, is mapped with
+    `[tool.modellint.module-distributions]` (`acme_utils = "acme-utils"`).
+
     `--fix` adds the distribution the knowledge base names for the module to `requirements.txt`
     and the conda `pip:` list together. It never does so for the model's own code: a module no
     published distribution provides, or the `PythonModel` class that `python_model.pkl` holds
