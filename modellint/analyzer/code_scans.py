@@ -33,9 +33,9 @@ if TYPE_CHECKING:
     from modellint.analyzer.model_dir import ModelDir
 
 MAX_CODE_FILES = 2000  # a code dir holding a whole virtualenv is reported by file count, not parsed
-# Source bytes parsed per model: ast.parse runs at about 1-4 s per MiB on a loaded machine, twice
-# when the declared Python is older than this one; past the budget a file is reported, not read.
-MAX_CODE_BYTES = 16 * 2**20
+# Source bytes parsed per model: ast.parse and the visit take 1-4 s per MiB of dense code on a
+# loaded machine; past the budget a file is reported, not read.
+MAX_CODE_BYTES = 2 * 2**20
 _SKIPPED_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
 
 

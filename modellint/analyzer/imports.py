@@ -51,7 +51,10 @@ if TYPE_CHECKING:
 
 __all__ = ["CallFact", "ImportFact", "ModuleScan", "UrlLiteral", "resolve_relative", "scan_file", "scan_source"]
 
-MAX_SOURCE_BYTES = 4 * 1024 * 1024  # bigger .py files are generated data, not model code
+# Bigger .py files are generated data, not model code. The limit bounds memory: the tree of dense
+# code takes about 500 bytes per source byte (a 3.9 MiB module of `x = (a, *b)` lines peaked at
+# 1.9 GiB, a 1 MiB one 518 MiB), and the largest code dir among 142 real models is 18 KB.
+MAX_SOURCE_BYTES = 512 * 1024
 # Deepest bracket nesting handed to libcst: its visitor recurses about three frames per level and
 # Python's default limit is 1,000; real code stays under 40.
 MAX_NESTING = 250
@@ -218,7 +221,7 @@ def scan_file(path: Path, *, package: str | None = None, python: tuple[int, int]
     except OSError as error:
         return _failed(path, f"cannot read the file: {error.strerror or error}", "limit")
     if len(data) > MAX_SOURCE_BYTES:
-        return _failed(path, f"larger than {MAX_SOURCE_BYTES // 2**20} MiB: not analysed", "limit")
+        return _failed(path, f"larger than {MAX_SOURCE_BYTES // 1024} KiB: not analysed", "limit")
     return scan_source(data, path, package=package, python=python)
 
 
@@ -238,8 +241,18 @@ def scan_source(source: bytes | str, path: Path, *, package: str | None = None,
             return _failed(path, f"cannot decode the source: {error.msg}", "syntax")
         data = data[3:]
     # Every file is parsed, with or without the bytes `import`: a file that does not parse fails
-    # the load whatever it imports.
-    tree, problem, syntax_error = _parse_with_ast(data)
+    # the load whatever it imports. With a declared Python older than this one, its own grammar
+    # is tried first (the same tree when it accepts the file: one parse, not two); only a refusal
+    # needs the running grammar too, to tell syntax that is too new from a broken file.
+    grammar_error = None
+    grammar_checked = python is not None and python[0] == 3 and python < _RUNNING
+    if grammar_checked:
+        tree, problem, grammar_error = _parse_with_ast(data, max(python, (3, 7)))
+        syntax_error = None
+        if tree is None and problem is None:
+            tree, problem, syntax_error = _parse_with_ast(data)
+    else:
+        tree, problem, syntax_error = _parse_with_ast(data)
     if problem:
         return _failed(path, problem[1], problem[0], problem[2])
     collector = _Collector(path, package)
@@ -251,7 +264,7 @@ def scan_source(source: bytes | str, path: Path, *, package: str | None = None,
             if python is not None:
                 from modellint.analyzer.syntax_versions import too_new as find_too_new
 
-                too_new = find_too_new(data, tree, python)
+                too_new = find_too_new(data, tree, python, grammar_error, grammar_checked=grammar_checked)
         else:
             failure = _bracket_guard(data)
             module = None if failure else _parse_with_libcst(data)
@@ -312,8 +325,10 @@ def _newer_than_running(path: Path, error: SyntaxError | None, reason: str | Non
     return _failed(path, message, "interpreter", _error_span(error))
 
 
-def _parse_with_ast(data: bytes) -> tuple[ast.AST | None, tuple[str, str, Span] | None, SyntaxError | None]:
-    """``(tree, problem, syntax_error)``; see the module docstring.
+def _parse_with_ast(data: bytes, feature_version: tuple[int, int] | None = None,
+                    ) -> tuple[ast.AST | None, tuple[str, str, Span] | None, SyntaxError | None]:
+    """``(tree, problem, syntax_error)`` with this interpreter's grammar, or that of
+    ``feature_version`` (best effort: see :mod:`.syntax_versions`); see the module docstring.
 
     A problem ``(kind, message, span)`` means no front end may see the file. A syntax error
     alone may be syntax newer than this interpreter's, which libcst may still read (guarded by
@@ -322,7 +337,7 @@ def _parse_with_ast(data: bytes) -> tuple[ast.AST | None, tuple[str, str, Span] 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarnings (invalid escapes) are not ours to print
-            tree = ast.parse(data)
+            tree = ast.parse(data, feature_version=feature_version)
     except (RecursionError, MemoryError):
         # CPython's compiler stops here as well ("too complex" / RecursionError at import).
         return None, ("syntax", "nesting too deep for Python to compile", FILE_START), None
@@ -338,6 +353,8 @@ def _parse_with_ast(data: bytes) -> tuple[ast.AST | None, tuple[str, str, Span] 
             return None, ("syntax", f"syntax error at line {line}: {message}", Span(line, 1)), None
         return None, None, error
     except ValueError:  # a null byte: CPython 3.10 raises ValueError (3.11.7 a SyntaxError, handled above)
+        if b"\0" not in data:  # a feature_version this CPython no longer supports: no verdict
+            return None, None, None
         line = data.count(b"\n", 0, data.find(b"\0")) + 1
         return None, ("syntax", f"syntax error at line {line}: source code cannot contain null bytes",
                       Span(line, 1)), None

@@ -45,20 +45,28 @@ class TooNew(Record):
         self.span = span
 
 
-def too_new(data: bytes, tree: ast.Module, python: tuple[int, int]) -> TooNew | None:
-    """The first syntax in ``data`` (parsed as ``tree`` by the running interpreter) that
-    Python ``python`` cannot parse; None when there is none or ``python`` is not older."""
+def too_new(data: bytes, tree: ast.Module, python: tuple[int, int], grammar_error: SyntaxError | None = None,
+            *, grammar_checked: bool = False) -> TooNew | None:
+    """The first syntax in ``data`` that Python ``python`` cannot parse; None when there is none or
+    ``python`` is not older than the running interpreter.
+
+    ``tree`` is the file's tree; ``grammar_error`` what ``ast.parse(data, feature_version=python)``
+    raised (None: it accepted the file) when the caller tried, which ``grammar_checked`` says
+    (scan_source does, to parse once); else it is tried here.
+    """
     if python >= RUNNING or python[0] != 3:
         return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ast.parse(data, feature_version=python)
-    except SyntaxError as error:
-        line = error.lineno or 1
-        return TooNew(_describe(error.msg), None, Span(line, error.offset or 1))
-    except (ValueError, RecursionError, MemoryError):  # an unsupported feature_version, or depth
-        pass
+    if not grammar_checked:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ast.parse(data, feature_version=max(python, (3, 7)))
+        except SyntaxError as error:
+            grammar_error = error
+        except (ValueError, RecursionError, MemoryError):  # an unsupported feature_version, or depth
+            pass
+    if grammar_error is not None:
+        return TooNew(_describe(grammar_error.msg), None, Span(grammar_error.lineno or 1, grammar_error.offset or 1))
     found = _walk_for_features(tree, data, python) if _may_hold_features(data, python) else None
     if found is None and python < (3, 12) <= RUNNING and b"f" in data:
         found = _pep701_fstring(data)

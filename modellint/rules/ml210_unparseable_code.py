@@ -24,7 +24,7 @@ class UnparseableCode(Rule):
     byte, bytes that are not valid in the file's encoding (UTF-8, or the codec a PEP 263
     `# coding:` line names; an unknown or non-text codec included), nesting deeper than Python
     compiles, a `x.py` that is a FIFO, a device or a dangling symlink. Also a file modellint
-    could not analyse at all: over its budgets (4 MiB per file, 16 MiB of source per model,
+    could not analyse at all: over its budgets (512 KiB per file, 2 MiB of source per model,
     2,000 importable files per code directory), or syntax newer than the interpreter running
     modellint that libcst cannot read either.
 

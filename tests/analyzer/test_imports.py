@@ -23,8 +23,8 @@ def front_end(request, monkeypatch):
     if request.param == "libcst":
         original = imports._parse_with_ast
 
-        def without_tree(data):
-            tree, problem, syntax_error = original(data)
+        def without_tree(data, *feature_version):
+            tree, problem, syntax_error = original(data, *feature_version)
             return (None, problem, syntax_error) if problem else (None, None, syntax_error)
 
         monkeypatch.setattr(imports, "_parse_with_ast", without_tree)
