@@ -19,15 +19,25 @@ if TYPE_CHECKING:
     from modellint.findings import Finding
 
 
-def lint(*paths: str | Path, select: list[str] | None = None, ignore: list[str] | None = None) -> Report:
-    """Lint model dirs (or folders holding them) and return the :class:`Report`."""
+def lint(*paths: str | Path, select: list[str] | None = None, ignore: list[str] | None = None,
+         known_first_party: list[str] | None = None, module_distributions: dict[str, str] | None = None) -> Report:
+    """Lint model dirs (or folders holding them) and return the :class:`Report`.
+
+    ``known_first_party`` and ``module_distributions`` are the config keys of the same names.
+    """
+    from modellint.config import Settings
+    from modellint.config import known_first_party as checked_modules
+    from modellint.config import module_distributions as checked_map
     from modellint.engine import lint_targets
     from modellint.selection import RuleSelection
     from modellint.targets import discover
 
     selection = RuleSelection(select=select, ignore=ignore or ())
+    settings = Settings(known_first_party=checked_modules(list(known_first_party or ()), "known_first_party"),
+                        module_distributions=checked_map(dict(module_distributions or {}), "module_distributions"))
     targets = discover([Path(os.path.abspath(path)) for path in paths])
-    return lint_targets(targets, selection.enabled_rules(), selection, base=Path.cwd())
+    return lint_targets(targets, selection.enabled_rules(), selection, base=Path.cwd(),
+                        imports=settings.import_settings())
 
 
 __all__ = ["Finding", "Report", "__version__", "lint"]

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from modellint import __version__
-from modellint.config import ConfigError, Settings, apply_config, find_config, load_config_file
+from modellint.config import (
+    ConfigError,
+    Settings,
+    apply_config,
+    find_config,
+    known_first_party,
+    load_config_file,
+    module_distributions,
+)
 from modellint.findings import Severity
 from modellint.reports import FORMATS
 
@@ -83,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--jobs", "-j", type=int,
                              help="worker processes for many model dirs (default and maximum: the CPUs available)")
         command.add_argument("--python", type=Path, help="also consult this interpreter's installed packages (explicit only)")
+        command.add_argument("--known-first-party", type=_csv, metavar="MODULES",
+                             help="modules the deployment provides itself, never reported missing (comma-separated; "
+                                  "replaces the config's list)")
+        command.add_argument("--module-distribution", action="append", metavar="MODULE=DIST",
+                             help="MODULE is provided by distribution DIST (repeatable; over the config's table)")
         command.add_argument("--config", type=Path,
                              help="use this config file instead of discovering one from the working directory upward")
         command.add_argument("--isolated", action="store_true", help="ignore all configuration files")
@@ -244,6 +257,15 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         settings.respect_gitignore = args.respect_gitignore
     if args.follow_symlinks is not None:
         settings.follow_symlinks = args.follow_symlinks
+    if args.known_first_party is not None:
+        settings.known_first_party = known_first_party(args.known_first_party, "--known-first-party")
+    for pair in args.module_distribution or ():
+        module, equals, distribution = pair.partition("=")
+        if not equals:
+            raise ConfigError(f"--module-distribution: expected MODULE=DISTRIBUTION, got `{pair}`")
+        settings.module_distributions = {**settings.module_distributions,
+                                         **module_distributions({module.strip(): distribution.strip()},
+                                                                "--module-distribution")}
     if settings.format is None:
         settings.format = os.environ.get("MODELLINT_OUTPUT_FORMAT") or None
     if settings.format is not None and settings.format not in FORMATS:
@@ -301,24 +323,25 @@ def _check(args: argparse.Namespace) -> int:
     to_terminal = settings.output_file is None and sys.stdout is not None and sys.stdout.isatty()
     output_format = settings.format or ("full" if to_terminal else "concise")
     jobs = worker_count(settings.jobs)
+    imports = settings.import_settings()
     with _progress(len(targets), enabled=to_terminal and not args.no_progress and output_format in ("full", "concise")) as advance:
         lone_files = all(target.kind == "file" for target in targets)
         report = lint_targets(targets, selection.enabled_rules(standalone_files_only=lone_files), selection,
-                              base=Path.cwd(), jobs=jobs, on_progress=advance)
+                              base=Path.cwd(), jobs=jobs, on_progress=advance, imports=imports)
     # A path that could not be linted is a failure of the run, like a target that crashed.
     report.failures[:0] = [TargetFailure(Target("path", error.path), str(error)) for error in path_errors]
     if args.diff:
         from modellint.fix_runner import print_diff
 
-        report, changed = print_diff(report, selection, unsafe=settings.unsafe_fixes, base=Path.cwd())
+        report, changed = print_diff(report, selection, unsafe=settings.unsafe_fixes, base=Path.cwd(), imports=imports)
         for failure in report.failures:
-            print(f"modellint: error: {failure.message}", file=sys.stderr)
+            print(f"modellint: error: {printable(failure.message)}", file=sys.stderr)
         return EXIT_ERROR if report.failures else EXIT_FINDINGS if changed else EXIT_CLEAN
     if settings.fix:
         from modellint.fix_runner import fix_and_report
 
         report = fix_and_report(report, selection, unsafe=settings.unsafe_fixes, show=settings.show_fixes,
-                                base=Path.cwd())
+                                base=Path.cwd(), imports=imports)
     findings = report.findings
     errors = [UncheckedTarget(failure.target.path, failure.message) for failure in report.failures]
     context = ReportContext(base=Path.cwd(), version=__version__, targets=len(report.targets),

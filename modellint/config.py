@@ -39,7 +39,8 @@ class ConfigError(Exception):
 class Settings(Record):
     __slots__ = ("select", "extend_select", "ignore", "per_path_ignores", "fail_on", "exit_zero", "format",
                  "output_file", "statistics", "fix", "unsafe_fixes", "show_fixes", "jobs", "python", "config_path",
-                 "exclude", "extend_exclude", "respect_gitignore", "follow_symlinks")
+                 "exclude", "extend_exclude", "respect_gitignore", "follow_symlinks",
+                 "known_first_party", "module_distributions")
 
     def __init__(self, select: list[str] | None = None, extend_select: list[str] | None = None,
                  ignore: list[str] | None = None, per_path_ignores: dict[str, list[str]] | None = None,
@@ -48,7 +49,8 @@ class Settings(Record):
                  unsafe_fixes: bool = False, show_fixes: bool = False, jobs: int | None = None,
                  python: Path | None = None, config_path: Path | None = None,
                  exclude: list[PathPattern] | None = None, extend_exclude: list[PathPattern] | None = None,
-                 respect_gitignore: bool = True, follow_symlinks: bool = False) -> None:
+                 respect_gitignore: bool = True, follow_symlinks: bool = False, known_first_party: list[str] | None = None,
+                 module_distributions: dict[str, str] | None = None) -> None:
         self.select = select
         self.extend_select = [] if extend_select is None else extend_select
         self.ignore = [] if ignore is None else ignore
@@ -68,12 +70,22 @@ class Settings(Record):
         self.extend_exclude = [] if extend_exclude is None else extend_exclude
         self.respect_gitignore = respect_gitignore
         self.follow_symlinks = follow_symlinks
+        # Modules the deployment provides itself / module -> the distribution providing it.
+        self.known_first_party = [] if known_first_party is None else known_first_party
+        self.module_distributions = {} if module_distributions is None else module_distributions
+
+    def import_settings(self):
+        """``known-first-party`` and ``module-distributions`` as the value the engine passes on."""
+        from modellint.analyzer.import_settings import ImportSettings
+
+        return ImportSettings(tuple(sorted(set(self.known_first_party))), tuple(sorted(self.module_distributions.items())))
 
 
 _LIST_KEYS = {"select", "extend-select", "ignore"}
 _KEYS = _LIST_KEYS | {"per-path-ignores", "fail-on", "exit-zero", "format", "output-format",
                       "output-file", "statistics", "fix", "unsafe-fixes", "show-fixes", "jobs", "python",
-                      "exclude", "extend-exclude", "respect-gitignore", "follow-symlinks"}
+                      "exclude", "extend-exclude", "respect-gitignore", "follow-symlinks",
+                      "known-first-party", "module-distributions"}
 # Keys that run a program, write files or widen what is read: never from a discovered file.
 EFFECT_KEYS = frozenset({"python", "fix", "unsafe-fixes", "output-file", "follow-symlinks"})
 
@@ -197,6 +209,10 @@ def apply_config(settings: Settings, table: dict[str, Any], source: Path, *, dis
 
             globs = [PathPattern.parse(glob, source.absolute().parent) for glob in _string_list(value, key, source)]
             setattr(settings, key.replace("-", "_"), [glob for glob in globs if glob is not None])
+        elif key == "known-first-party":
+            settings.known_first_party = known_first_party(_string_list(value, key, source), source)
+        elif key == "module-distributions":
+            settings.module_distributions = module_distributions(value, source)
     settings.config_path = source
     return warnings
 
@@ -213,3 +229,28 @@ def _string_list(value: Any, key: str, source: Path) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ConfigError(f"{source}: `{key}` must be a list of strings")
     return list(value)
+
+
+def known_first_party(modules: list[str], source: Path | str) -> list[str]:
+    """``known-first-party``: dotted module names (each also covers its submodules)."""
+    from modellint.analyzer.import_settings import is_module_name
+
+    for module in modules:
+        if not is_module_name(module):
+            raise ConfigError(f"{source}: `known-first-party`: `{module}` is not a module name (e.g. `acme_utils`)")
+    return list(modules)
+
+
+def module_distributions(value: Any, source: Path | str) -> dict[str, str]:
+    """``module-distributions``: a table of ``module = "distribution"``."""
+    from modellint.analyzer.import_settings import is_distribution_name, is_module_name
+
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: `module-distributions` must be a table of module = \"distribution\"")
+    for module, distribution in value.items():
+        if not is_module_name(str(module)):
+            raise ConfigError(f"{source}: `module-distributions`: `{module}` is not a module name (e.g. `acme_utils`)")
+        if not isinstance(distribution, str) or not is_distribution_name(distribution):
+            raise ConfigError(f"{source}: `module-distributions`: `{module}` must name a distribution "
+                              f"(e.g. \"acme-utils\"), not {distribution!r}")
+    return {str(module): distribution for module, distribution in value.items()}

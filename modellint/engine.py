@@ -17,8 +17,12 @@ from modellint.selection import RuleSelection, SelectorError, expand
 from modellint.targets import Target
 
 if TYPE_CHECKING:
+    from modellint.analyzer.import_settings import ImportSettings
     from modellint.analyzer.model_dir import ModelDir
 
+# A file Python cannot parse, or parses only on a newer Python, fails the load whatever its
+# comments say: a `# modellint: ignore` on the broken line must not turn that into a pass.
+_UNSUPPRESSIBLE_INLINE = frozenset({"ML210", "ML211"})
 _SUPPRESSION = re.compile(r"#\s*modellint:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
 # Below this many targets the cost of starting worker processes exceeds the work itself.
 _PARALLEL_THRESHOLD = 48
@@ -47,20 +51,22 @@ class Report(Record):
         self.projects_without_checks = [] if projects_without_checks is None else projects_without_checks
 
 
-def lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelection, base: Path) -> tuple[list[Finding], TargetFailure | None]:
-    """Lint one target; an exception inside becomes a :class:`TargetFailure`."""
+def lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelection, base: Path,
+                imports: ImportSettings | None = None) -> tuple[list[Finding], TargetFailure | None]:
+    """Lint one target; an exception inside becomes a :class:`TargetFailure`. ``imports`` are the
+    known-first-party / module-distributions settings, passed along explicitly (workers too)."""
     try:
         if target.kind == "file":
             return _filter(list(_check_standalone_file(target.path, rules)), selection, base), None
         if target.kind == "project":
             from modellint.analyzer.project import lint_project
 
-            return _filter(lint_project(target.path, rules), selection, base), None
+            return _filter(lint_project(target.path, rules, imports), selection, base), None
         if target.kind != "model":
             return [], None
         from modellint.analyzer.model_dir import ModelDir
 
-        model = ModelDir(target.path)
+        model = ModelDir(target.path, imports=imports)
         findings = [finding.replace(root=model.root) for finding in _check_model(model, rules)]
         return _filter(findings, selection, base), None
     except Exception as error:  # noqa: BLE001 - one broken target must not stop the run
@@ -101,7 +107,7 @@ def _filter(findings: list[Finding], selection: RuleSelection, base: Path) -> li
 
 
 def _suppressed_inline(finding: Finding) -> bool:
-    if finding.code.startswith("ML3"):
+    if finding.code.startswith("ML3") or finding.code in _UNSUPPRESSIBLE_INLINE:
         # ML3xx findings sit in serialized files, whose "comments" are bytes chosen by whoever made the
         # file: a protocol-0 pickle can carry `# modellint: ignore` on its first line. Use config instead.
         return False
@@ -145,9 +151,10 @@ def lint_targets(
     base: Path,
     jobs: int = 1,
     on_progress: Callable[[int], None] | None = None,
+    imports: ImportSettings | None = None,
 ) -> Report:
     report = Report(targets=list(targets))
-    results = _run(targets, rules, selection, base, jobs, on_progress)
+    results = _run(targets, rules, selection, base, jobs, on_progress, imports)
     for target, (findings, failure) in zip(targets, results):
         report.findings.extend(findings)
         if failure:
@@ -164,13 +171,13 @@ def _has_training_calls(path: Path) -> bool:
     return has_training_calls(path)
 
 
-def _run(targets, rules, selection, base, jobs, on_progress):
+def _run(targets, rules, selection, base, jobs, on_progress, imports=None):
     from modellint.process import worker_count
 
     jobs = worker_count(jobs)
     if jobs <= 1 or len(targets) < _PARALLEL_THRESHOLD:
         for target in targets:
-            yield lint_target(target, rules, selection, base)
+            yield lint_target(target, rules, selection, base, imports)
             if on_progress:
                 on_progress(1)
         return
@@ -188,7 +195,8 @@ def _run(targets, rules, selection, base, jobs, on_progress):
         finished = False
         try:
             with signals_blocked():  # the workers are forked while submitting
-                results = pool.map(_lint_batch, [(batch, rules, selection, base) for batch in batches])
+                # The settings travel with each batch (pickled): a spawned worker has no globals of ours.
+                results = pool.map(_lint_batch, [(batch, rules, selection, base, imports) for batch in batches])
             for batch_results in results:
                 for result in batch_results:
                     yield result
@@ -205,5 +213,5 @@ def _run(targets, rules, selection, base, jobs, on_progress):
 
 
 def _lint_batch(arguments) -> list[tuple[list[Finding], TargetFailure | None]]:
-    batch, rules, selection, base = arguments
-    return [lint_target(target, rules, selection, base) for target in batch]
+    batch, rules, selection, base, imports = arguments
+    return [lint_target(target, rules, selection, base, imports) for target in batch]

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modellint.analyzer import files
 from modellint.analyzer.files import ReadProblem, lies_below, read_disk_text
@@ -31,6 +32,9 @@ from modellint.findings import Finding
 from modellint.fix import AppliedFix, FixPlan, applicable, plan_fixes, unified_diff
 from modellint.record import Record
 from modellint.targets import Target
+
+if TYPE_CHECKING:
+    from modellint.analyzer.import_settings import ImportSettings
 
 # A fix can uncover another (a duplicate line removed, then a pin added); a few passes settle it.
 MAX_PASSES = 5
@@ -97,8 +101,10 @@ class FixRun(Record):
         self.errors = [] if errors is None else errors  # fixes that could not be written, as run failures
 
 
-def run_fixes(report: Report, rules: list, selection, *, unsafe: bool, write: bool, base: Path) -> FixRun:
-    """Fix every target of ``report`` that has an applicable fix; ``write=False`` writes nothing."""
+def run_fixes(report: Report, rules: list, selection, *, unsafe: bool, write: bool, base: Path,
+              imports: ImportSettings | None = None) -> FixRun:
+    """Fix every target of ``report`` that has an applicable fix; ``write=False`` writes nothing.
+    ``imports`` are the settings the report was linted with (see :func:`modellint.engine.lint_target`)."""
     roots = {target.path: target for target in report.targets if target.kind in ("model", "project")}
     owners: dict[Path, Target] = {}
     for finding in report.findings:
@@ -113,7 +119,8 @@ def run_fixes(report: Report, rules: list, selection, *, unsafe: bool, write: bo
                 if getattr(_owner(finding.path, roots), "path", None) not in owners]
     failures = [failure for failure in report.failures if getattr(failure.target, "path", None) not in owners]
     for target in sorted(owners.values(), key=lambda target: str(target.path)):
-        fixed, failure = _fix_target(target, rules, selection, run, unsafe=unsafe, write=write, base=base)
+        fixed, failure = _fix_target(target, rules, selection, run, unsafe=unsafe, write=write, base=base,
+                                      imports=imports)
         findings.extend(fixed)
         if failure is not None:
             failures.append(failure)
@@ -136,7 +143,7 @@ def _owner(path: Path, roots: dict[Path, Target]) -> Target | None:
 
 
 def _fix_target(target: Target, rules, selection, run: FixRun, *, unsafe: bool, write: bool,
-                base: Path) -> tuple[list[Finding], TargetFailure | None]:
+                base: Path, imports: ImportSettings | None) -> tuple[list[Finding], TargetFailure | None]:
     """Lint, plan and apply until nothing more applies; the findings left and any failure."""
     view = FileView(target.path)
     files.view = view
@@ -144,10 +151,9 @@ def _fix_target(target: Target, rules, selection, run: FixRun, *, unsafe: bool, 
         with _locked(target.path, exclusive=write) as problem:
             if problem:
                 run.errors.append(TargetFailure(target, f"{display_path(target.path, base)}: {problem}: not fixed"))
-                findings, failure = lint_target(target, rules, selection, base)
-                return findings, failure
+                return lint_target(target, rules, selection, base, imports)
             for _ in range(MAX_PASSES):
-                findings, failure = _lint(target, rules, selection, base)
+                findings, failure = _lint(target, rules, selection, base, imports)
                 if failure is not None:
                     return findings, failure
                 plan = plan_fixes(findings, unsafe=unsafe)
@@ -161,18 +167,19 @@ def _fix_target(target: Target, rules, selection, run: FixRun, *, unsafe: bool, 
             for path in sorted(stale):
                 run.errors.append(TargetFailure(target, f"{display_path(path, base)}: changed by something else "
                                                         f"every time it was about to be fixed: not fixed"))
-            return _lint(target, rules, selection, base)
+            return _lint(target, rules, selection, base, imports)
     finally:
         files.view = None
 
 
-def _lint(target: Target, rules, selection, base: Path) -> tuple[list[Finding], TargetFailure | None]:
+def _lint(target: Target, rules, selection, base: Path,
+          imports: ImportSettings | None) -> tuple[list[Finding], TargetFailure | None]:
     from modellint import engine
 
     cached_lines = getattr(engine, "_file_lines", None)  # suppression comments: the lines moved
     if cached_lines is not None:
         cached_lines.cache_clear()
-    return lint_target(target, rules, selection, base)
+    return lint_target(target, rules, selection, base, imports)
 
 
 def _take(target: Target, plan: FixPlan, view: FileView, run: FixRun, stale: set[Path], *, write: bool,
@@ -490,9 +497,11 @@ def _locked(directory: Path, *, exclusive: bool) -> Iterator[str | None]:
 # --------------------------------------------------------------------------- the command line
 
 
-def fix_and_report(report: Report, selection, *, unsafe: bool, show: bool, base: Path) -> Report:
+def fix_and_report(report: Report, selection, *, unsafe: bool, show: bool, base: Path,
+                   imports: ImportSettings | None = None) -> Report:
     """``--fix``: apply fixes until stable, say what was fixed on stderr, return the report after."""
-    run = run_fixes(report, selection.enabled_rules(), selection, unsafe=unsafe, write=True, base=base)
+    run = run_fixes(report, selection.enabled_rules(), selection, unsafe=unsafe, write=True, base=base,
+                    imports=imports)
     applied = run.fixes
     if applied:
         changed = {path for fix in applied for path in fix.paths}
@@ -510,11 +519,13 @@ def fix_and_report(report: Report, selection, *, unsafe: bool, show: bool, base:
     return run.report
 
 
-def print_diff(report: Report, selection, *, unsafe: bool, base: Path) -> tuple[Report, bool]:
+def print_diff(report: Report, selection, *, unsafe: bool, base: Path,
+               imports: ImportSettings | None = None) -> tuple[Report, bool]:
     """``--diff``: what ``--fix`` would write, every pass included, as a unified diff on stdout;
     nothing is written. Returns the report (with fixes that could not be written as failures)
     and whether there was a diff."""
-    run = run_fixes(report, selection.enabled_rules(), selection, unsafe=unsafe, write=False, base=base)
+    run = run_fixes(report, selection.enabled_rules(), selection, unsafe=unsafe, write=False, base=base,
+                    imports=imports)
     changes = {path: (old, new) for path, (old, new) in run.changes.items() if old != new}
     diff = unified_diff(FixPlan(changes), lambda path: display_path(path, base))
     sys.stdout.write(diff)

@@ -208,15 +208,16 @@ def _is_symlink(path: Path) -> bool:
 # --- walking --------------------------------------------------------------------------------------
 
 
-def walk_inside(root: Path, top: Path, keep_dir: Callable[[str], bool] = lambda name: True,
-                ) -> Iterator[tuple[Path, bool]]:
+def walk_inside(root: Path, top: Path, keep_dir: Callable[[str], bool] = lambda name: True, *,
+                special_files: bool = False) -> Iterator[tuple[Path, bool]]:
     """``(path, inside)`` for the files below ``top`` (itself below ``root``), in a stable order.
 
     ``inside`` is True for a regular file (or a symlink to one) that stays below ``root``; False
     for a symlink, to a file or a directory, that resolves outside it: such entries are reported,
     never read or descended into. Symlinked directories are never descended (those inside are
     walked where they really are); FIFOs, devices and sockets are left out, since reading them
-    would block or never end. ``keep_dir`` prunes directories by name.
+    would block or never end, unless ``special_files`` asks for them (as inside entries, for a
+    caller that reports them unopened). ``keep_dir`` prunes directories by name.
     """
     if not is_within(root, top):
         return
@@ -237,7 +238,7 @@ def walk_inside(root: Path, top: Path, keep_dir: Callable[[str], bool] = lambda 
             try:
                 if os.path.islink(path) and not lies_below(base, os.path.realpath(path)):
                     yield path, False
-                elif stat.S_ISREG(os.stat(path).st_mode):
+                elif special_files or stat.S_ISREG(os.stat(path).st_mode):
                     yield path, True
             except (OSError, ValueError):
                 continue

@@ -11,6 +11,7 @@ rules only decide what to report:
 
 * ``BUNDLED``: a module or package of that name is in a code dir;
 * ``STDLIB`` / ``STDLIB_MISSING``: standard library of the declared Python / of another 3.x only;
+* ``FIRST_PARTY``: the configuration says the deployment provides it (``known-first-party``);
 * ``PROVIDED``: a declared requirement installs it, directly or through its dependencies;
 * ``FLATTENED``: ``from src.utils import f`` where ``code/utils.py`` exists but ``code/src`` does
   not: the layout ``code_paths`` copied by basename no longer matches the import;
@@ -44,6 +45,7 @@ class Kind(enum.Enum):
     BUNDLED = "bundled"
     STDLIB = "stdlib"
     STDLIB_MISSING = "stdlib-missing"
+    FIRST_PARTY = "first-party"  # `known-first-party`: the deployment provides it itself
     PROVIDED = "provided"
     FLATTENED = "flattened"
     MISSING = "missing"
@@ -121,6 +123,7 @@ def _available(module: str, model: ModelDir) -> bool:
     python = declared_python3(model)
     return (model.code_module_exists(module)
             or module.split(".")[0] in (stdlib_modules(python) if python else frozenset())
+            or model.environment.knowledge.is_first_party(module)
             or model.environment.provision(module) is not None)
 
 
@@ -132,6 +135,8 @@ def _resolve_module(module: str, fact: ImportFact, model: ModelDir) -> Resolutio
     python = declared_python3(model)
     if top in (stdlib_modules(python) if python else any_stdlib()):
         return Resolution(module, Kind.STDLIB)
+    if environment.knowledge.is_first_party(module):
+        return Resolution(module, Kind.FIRST_PARTY)
     provision = environment.provision(module)
     if provision is not None:
         return Resolution(module, Kind.PROVIDED, provision)

@@ -23,6 +23,11 @@ nested code (about 1,500 nested brackets, 20,000 chained unary operators; measur
 :data:`MAX_NESTING`; CPython's own parser rejects overflowing nesting cleanly, and a visitor that
 hits the recursion limit is caught. Either way the file is reported in :attr:`ModuleScan.error`.
 
+Every file is parsed, whether or not it says ``import``: a file Python refuses fails the load
+whatever it imports. Given the Python that will run the code, a scan also tells a refusal that
+Python shares (``error_kind`` ``"syntax"``) from one only this older interpreter makes
+(``"interpreter"``), and reports syntax that Python lacks (:mod:`.syntax_versions`).
+
 Nothing here imports or runs the analysed code.
 """
 
@@ -31,18 +36,25 @@ from __future__ import annotations
 import ast
 import io
 import re
+import sys
 import tokenize
 import warnings
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modellint.findings import Span
+from modellint.findings import FILE_START, Span
 from modellint.record import Record
+
+if TYPE_CHECKING:
+    from modellint.analyzer.syntax_versions import TooNew
 
 __all__ = ["CallFact", "ImportFact", "ModuleScan", "UrlLiteral", "resolve_relative", "scan_file", "scan_source"]
 
-MAX_SOURCE_BYTES = 4 * 1024 * 1024  # bigger .py files are generated data, not model code
+# Bigger .py files are generated data, not model code. The limit bounds memory: the tree of dense
+# code takes about 500 bytes per source byte (a 3.9 MiB module of `x = (a, *b)` lines peaked at
+# 1.9 GiB, a 1 MiB one 518 MiB), and the largest code dir among 142 real models is 18 KB.
+MAX_SOURCE_BYTES = 512 * 1024
 # Deepest bracket nesting handed to libcst: its visitor recurses about three frames per level and
 # Python's default limit is 1,000; real code stays under 40.
 MAX_NESTING = 250
@@ -143,13 +155,25 @@ class UrlLiteral(Record):
 
 
 class ModuleScan(Record):
-    """What one file (or one piece of by-value pickled code) imports and calls."""
+    """What one file (or one piece of by-value pickled code) imports and calls.
 
-    __slots__ = ("path", "imports", "dynamic_unknown", "error", "calls", "urls", "context_modules")
+    ``error`` says why the file could not be analysed, and ``error_kind`` what that means for
+    the model: ``"syntax"`` (Python refuses the file: importing it raises SyntaxError),
+    ``"limit"`` (one of modellint's budgets: size, nesting; Python may well accept it) or
+    ``"interpreter"`` (neither this interpreter nor libcst reads it, and the model declares a
+    newer Python that may) or ``"outside"`` (it resolves outside the model dir or project: not
+    read, ML006 says so). ``too_new`` is syntax the declared Python lacks in a file that
+    parsed here. ``loaded`` is False only for a code-dir file that nothing loading the model
+    imports (see :func:`modellint.analyzer.code_scans.reachable_scans`).
+    """
+
+    __slots__ = ("path", "imports", "dynamic_unknown", "error", "calls", "urls", "context_modules", "error_kind",
+                 "error_span", "too_new", "loaded")
 
     def __init__(self, path: Path, imports: tuple[ImportFact, ...], dynamic_unknown: tuple[Span, ...],
                  error: str | None, calls: tuple[CallFact, ...] = (), urls: tuple[UrlLiteral, ...] = (),
-                 context_modules: tuple[str, ...] = ()) -> None:
+                 context_modules: tuple[str, ...] = (), error_kind: str = "", error_span: Span = FILE_START,
+                 too_new: TooNew | None = None, loaded: bool = True) -> None:
         self.path = path
         self.imports = imports
         self.dynamic_unknown = dynamic_unknown  # import_module(expr) / __import__(expr), expr not a literal
@@ -159,6 +183,10 @@ class ModuleScan(Record):
         # Modules the code reaches without importing them itself: the globals cloudpickle stores with
         # a by-value function (`pd` -> pandas). Never counted as imports; used to attribute calls.
         self.context_modules = context_modules
+        self.error_kind = error_kind if error else ""
+        self.error_span = error_span
+        self.too_new = too_new
+        self.loaded = loaded
 
     def imported_modules(self) -> frozenset[str]:
         return frozenset(fact.module for fact in self.imports if fact.resolved) | frozenset(self.context_modules)
@@ -186,7 +214,8 @@ def resolve_relative(level: int, module: str, package: str | None) -> str | None
     return ".".join(base + ([module] if module else []))
 
 
-def scan_file(path: Path, *, package: str | None = None, root: Path | None = None) -> ModuleScan:
+def scan_file(path: Path, *, package: str | None = None, python: tuple[int, int] | None = None,
+              root: Path | None = None) -> ModuleScan:
     """Scan one file; an unreadable file is a :class:`ModuleScan` with ``error`` set.
 
     With ``root`` (the model dir or project being checked), a file resolving outside it is
@@ -198,62 +227,147 @@ def scan_file(path: Path, *, package: str | None = None, root: Path | None = Non
         with (open_binary(root, path) if root is not None else path.open("rb")) as handle:
             data = handle.read(MAX_SOURCE_BYTES + 1)
     except OutsideError as error:
-        return _failed(path, f"{error.reason}: not read")
+        return _failed(path, f"{error.reason}: not read", "outside")
     except OSError as error:
-        return _failed(path, f"cannot read the file: {error.strerror or error}")
+        return _failed(path, f"cannot read the file: {error.strerror or error}", "limit")
     if len(data) > MAX_SOURCE_BYTES:
-        return _failed(path, f"larger than {MAX_SOURCE_BYTES // 2**20} MiB: not analysed")
-    return scan_source(data, path, package=package)
+        return _failed(path, f"larger than {MAX_SOURCE_BYTES // 1024} KiB: not analysed", "limit")
+    return scan_source(data, path, package=package, python=python)
 
 
-def scan_source(source: bytes | str, path: Path, *, package: str | None = None) -> ModuleScan:
-    """Scan Python source (bytes honour a PEP 263 coding cookie; str is taken as decoded)."""
+def scan_source(source: bytes | str, path: Path, *, package: str | None = None,
+                python: tuple[int, int] | None = None) -> ModuleScan:
+    """Scan Python source (bytes honour a PEP 263 coding cookie; str is taken as decoded).
+
+    ``python`` is the Python that will run the code, when known: syntax it lacks is reported in
+    :attr:`ModuleScan.too_new`, and a file the running interpreter cannot parse is judged
+    against it (see :class:`ModuleScan` for the kinds of error).
+    """
     data = source.encode("utf-8", "surrogatepass") if isinstance(source, str) else source
-    if b"import" not in data:  # every import form (statement, import_module, __import__) says so
-        return ModuleScan(path, (), (), None)
     if data.startswith(b"\xef\xbb\xbf"):
+        try:  # a BOM and a cookie naming another codec: Python refuses the file
+            tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError as error:
+            return _failed(path, f"cannot decode the source: {error.msg}", "syntax")
         data = data[3:]
-    tree, problem, syntax_error = _parse_with_ast(data)
+    # Every file is parsed, with or without the bytes `import`: a file that does not parse fails
+    # the load whatever it imports. With a declared Python older than this one, its own grammar
+    # is tried first (the same tree when it accepts the file: one parse, not two); only a refusal
+    # needs the running grammar too, to tell syntax that is too new from a broken file.
+    grammar_error = None
+    grammar_checked = python is not None and python[0] == 3 and python < _RUNNING
+    if grammar_checked:
+        tree, problem, grammar_error = _parse_with_ast(data, max(python, (3, 7)))
+        syntax_error = None
+        if tree is None and problem is None:
+            tree, problem, syntax_error = _parse_with_ast(data)
+    else:
+        tree, problem, syntax_error = _parse_with_ast(data)
     if problem:
-        return _failed(path, problem)
+        return _failed(path, problem[1], problem[0], problem[2])
     collector = _Collector(path, package)
+    too_new = None
     try:
         if tree is not None:
-            _AstVisitor(collector, data).visit(tree)
+            if b"import" in data:  # every import form (statement, import_module, __import__) says so
+                _AstVisitor(collector, data).visit(tree)
+            if python is not None:
+                from modellint.analyzer.syntax_versions import too_new as find_too_new
+
+                too_new = find_too_new(data, tree, python, grammar_error, grammar_checked=grammar_checked)
         else:
-            failure = _visit_with_libcst(data, collector, syntax_error)
-            if failure:
-                return _failed(path, failure)
+            failure = _bracket_guard(data)
+            module = None if failure else _parse_with_libcst(data)
+            if python is not None and python <= _RUNNING and syntax_error is not None:
+                # The declared Python's grammar is this interpreter's or older: it refuses the file
+                # too. Syntax libcst reads and dates (`type X = ...`) says why; else CPython does.
+                from modellint.analyzer.syntax_versions import too_new_libcst
+
+                too_new = too_new_libcst(module, python) if module is not None and not isinstance(module, str) else None
+                if too_new is None:
+                    return _failed(path, _syntax_message(syntax_error), "syntax", _error_span(syntax_error))
+            elif failure:
+                return _failed(path, failure, "limit", _error_span(syntax_error) if syntax_error else FILE_START)
+            elif isinstance(module, str):
+                return _newer_than_running(path, syntax_error, module, python)
+            _visit_libcst(module, collector)
+            if python is not None and too_new is None:
+                from modellint.analyzer.syntax_versions import too_new_libcst
+
+                too_new = too_new_libcst(module, python)
     except RecursionError:
-        return _failed(path, "nesting too deep to analyse")
-    return collector.result()
+        return _failed(path, "nesting too deep to analyse", "limit")
+    return collector.result().replace(too_new=too_new)
 
 
-def _failed(path: Path, message: str) -> ModuleScan:
-    return ModuleScan(path, (), (), message)
+_RUNNING = sys.version_info[:2]
 
 
-def _parse_with_ast(data: bytes) -> tuple[ast.AST | None, str | None, SyntaxError | None]:
-    """``(tree, problem, syntax_error)``; see the module docstring.
+def _failed(path: Path, message: str, kind: str, span: Span = FILE_START) -> ModuleScan:
+    return ModuleScan(path, (), (), message, error_kind=kind, error_span=span)
 
-    A problem means no front end may see the file. A syntax error alone may be syntax newer than
-    this interpreter's, which libcst may still read (guarded by bracket depth).
+
+def _syntax_message(error: SyntaxError) -> str:
+    return f"syntax error at line {error.lineno}: {error.msg}"
+
+
+def _error_span(error: SyntaxError) -> Span:
+    return Span(error.lineno or 1, max(error.offset or 1, 1))
+
+
+def _newer_than_running(path: Path, error: SyntaxError | None, reason: str | None,
+                        python: tuple[int, int] | None) -> ModuleScan:
+    """A file neither this interpreter nor libcst could read (``reason`` says why libcst did not).
+
+    With no declared Python, or one no newer than this interpreter, CPython's refusal is the
+    answer. A declared newer Python may accept what this one refuses: that is not reported as a
+    syntax error, only as a file whose imports could not be checked here.
+    """
+    running = f"{_RUNNING[0]}.{_RUNNING[1]}"
+    if error is None:  # only ever libcst was asked (the tests' front-end switch)
+        return _failed(path, f"syntax error at {reason}", "syntax")
+    if python is None:
+        return _failed(path, _syntax_message(error), "syntax", _error_span(error))
+    declared = f"{python[0]}.{python[1]}"
+    message = (f"Python {running}, which runs modellint, cannot parse it ({_syntax_message(error)}), nor can "
+               f"libcst ({reason}); the model declares Python {declared}: run modellint under Python {declared} "
+               "to check this file")
+    return _failed(path, message, "interpreter", _error_span(error))
+
+
+def _parse_with_ast(data: bytes, feature_version: tuple[int, int] | None = None,
+                    ) -> tuple[ast.AST | None, tuple[str, str, Span] | None, SyntaxError | None]:
+    """``(tree, problem, syntax_error)`` with this interpreter's grammar, or that of
+    ``feature_version`` (best effort: see :mod:`.syntax_versions`); see the module docstring.
+
+    A problem ``(kind, message, span)`` means no front end may see the file. A syntax error
+    alone may be syntax newer than this interpreter's, which libcst may still read (guarded by
+    bracket depth).
     """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarnings (invalid escapes) are not ours to print
-            tree = ast.parse(data)
+            tree = ast.parse(data, feature_version=feature_version)
     except (RecursionError, MemoryError):
-        return None, "nesting too deep to analyse", None
+        # CPython's compiler stops here as well ("too complex" / RecursionError at import).
+        return None, ("syntax", "nesting too deep for Python to compile", FILE_START), None
     except SyntaxError as error:
-        if "too many nested" in str(error.msg) or "too complex" in str(error.msg):
-            return None, f"nesting too deep to analyse (line {error.lineno})", None
-        if "decode" in str(error.msg) or "codec" in str(error.msg):
-            return None, f"cannot decode the source: {error.msg}", None
-        return None, _bracket_guard(data), error
+        message = str(error.msg)
+        if "too many nested" in message or "too complex" in message or "too many levels of indentation" in message:
+            return None, ("syntax", f"nesting too deep for Python to compile (line {error.lineno}: {message})",
+                          _error_span(error)), None
+        if "decode" in message or "codec" in message or "encoding" in message:
+            return None, ("syntax", f"cannot decode the source: {message}", _error_span(error)), None
+        if "null byte" in message:
+            line = data.count(b"\n", 0, data.find(b"\0")) + 1
+            return None, ("syntax", f"syntax error at line {line}: {message}", Span(line, 1)), None
+        return None, None, error
     except ValueError:  # a null byte: CPython 3.10 raises ValueError (3.11.7 a SyntaxError, handled above)
+        if b"\0" not in data:  # a feature_version this CPython no longer supports: no verdict
+            return None, None, None
         line = data.count(b"\n", 0, data.find(b"\0")) + 1
-        return None, f"syntax error at line {line}: source code cannot contain null bytes", None
+        return None, ("syntax", f"syntax error at line {line}: source code cannot contain null bytes",
+                      Span(line, 1)), None
     # CPython's parser refuses what would overflow it; a tree deeper than the visitor can recurse
     # raises RecursionError in the visit, which scan_source reports.
     return tree, None, None
@@ -599,20 +713,22 @@ class _AstVisitor(ast.NodeVisitor):
 # ------------------------------------------------------------------------- libcst front end
 
 
-def _visit_with_libcst(data: bytes, collector: _Collector, syntax_error: SyntaxError | None) -> str | None:
-    """Visit with libcst; the reason it cannot, or None."""
+def _parse_with_libcst(data: bytes):
+    """The libcst module of ``data``, or why it cannot parse it."""
     import libcst
 
     try:
-        module = libcst.parse_module(data)
+        return libcst.parse_module(data)
     except libcst.ParserSyntaxError as error:
-        if syntax_error is not None:  # CPython's own message and line are the clearer ones
-            return f"syntax error at line {syntax_error.lineno}: {syntax_error.msg}"
-        return f"syntax error at line {error.raw_line}: {error.message}"
+        return f"line {error.raw_line}: {error.message}"
     except (UnicodeDecodeError, LookupError, SyntaxError, ValueError) as error:
         return f"cannot decode the source: {error}"
+
+
+def _visit_libcst(module, collector: _Collector) -> None:
+    import libcst
+
     libcst.MetadataWrapper(module, unsafe_skip_copy=True).visit(_libcst_visitor_class()(collector))
-    return None
 
 
 def _cst_dotted(node: Any) -> str | None:

@@ -11,7 +11,7 @@ import os
 import re
 from functools import cached_property
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modellint.analyzer.files import (
     ABSOLUTE,
@@ -35,6 +35,9 @@ from modellint.analyzer.requirements import (
 from modellint.analyzer.yamlfile import YamlDocument, YamlError, parse_yaml
 from modellint.findings import FILE_START, Span
 from modellint.record import Record
+
+if TYPE_CHECKING:
+    from modellint.analyzer.import_settings import ImportSettings
 
 REQUIREMENTS = "requirements.txt"
 DEFAULT_CONDA = "conda.yaml"
@@ -102,11 +105,12 @@ class PathReference(Record):
 class ModelDir:
     """Facts about one model directory. Construct with the directory holding ``MLmodel``."""
 
-    def __init__(self, root: Path, *, run_date: datetime.date | None = None) -> None:
+    def __init__(self, root: Path, *, run_date: datetime.date | None = None, imports: ImportSettings | None = None) -> None:
         self.root = root
         self.run_date = run_date or datetime.date.today()
         self.file_problems: list[FileProblem] = []
         self._outside: dict[str, str | None] = {}
+        self.imports = imports  # the user's known-first-party / module-distributions settings
 
     def __repr__(self) -> str:
         return f"ModelDir({str(self.root)!r})"
@@ -309,7 +313,7 @@ class ModelDir:
         from modellint.analyzer.environment import DeclaredEnvironment
         from modellint.analyzer.knowledge import load
 
-        return DeclaredEnvironment(self.declared_requirements, self.declared_python, load())
+        return DeclaredEnvironment(self.declared_requirements, self.declared_python, load().configured(self.imports))
 
     def code_module_exists(self, module: str) -> bool:
         """Whether the top-level package/module of ``module`` is shipped in a code dir."""

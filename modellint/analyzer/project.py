@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modellint.analyzer.files import exists, is_dir, is_within
 from modellint.analyzer.log_calls import MlflowCall, SourceFile, Unreadable, read_source
@@ -36,6 +37,9 @@ from modellint.analyzer.requirement_simulation import (
 )
 from modellint.findings import Finding, Fix, Span
 from modellint.record import Record
+
+if TYPE_CHECKING:
+    from modellint.analyzer.import_settings import ImportSettings
 
 _EXTENSION_SUFFIXES = (".so", ".pyd")
 _SIMULATED_OPCODE = "STACK_GLOBAL"  # how cloudpickle refers to a class or function by module and name
@@ -91,26 +95,35 @@ class TrainingCall(Record):
 class _Plan(Record):
     """Everything needed to write the would-be model and map its findings back."""
 
-    __slots__ = ("training", "requirements", "python", "mlflow_version", "copies", "by_value_scans")
+    __slots__ = ("training", "requirements", "python", "mlflow_version", "copies", "by_value_scans", "python_pinned")
 
     def __init__(self, training: TrainingCall, requirements: SimulatedRequirements, python: str,
                  mlflow_version: str | None, copies: dict[str, Path] | None = None,
-                 by_value_scans: tuple = ()) -> None:
+                 by_value_scans: tuple = (), python_pinned: bool = False) -> None:
         self.training = training
         self.requirements = requirements
         self.python = python
         self.mlflow_version = mlflow_version  # None: no exact MLflow pin, so MLmodel records none
         self.copies = {} if copies is None else copies  # relative path in the model -> project file
         self.by_value_scans = by_value_scans  # ModuleScans of the by-value class (only its lines)
+        # Whether the project names the Python (.python-version, the conda env): else `python` is
+        # modellint's default, and MLflow records whatever the training run used.
+        self.python_pinned = python_pinned
 
 
 class WouldBeModel(ModelDir):
     """The model dir MLflow would write for one training call (files in a temporary dir)."""
 
-    def __init__(self, root: Path, plan: _Plan) -> None:
-        super().__init__(root)
+    def __init__(self, root: Path, plan: _Plan, imports: ImportSettings | None = None) -> None:
+        super().__init__(root, imports=imports)
         self.training = plan.training
         self._plan = plan
+
+    @property
+    def source_python(self) -> tuple[int, int] | None:
+        """The Python the copied code must parse under: the project's pinned one. Without a pin
+        MLflow records the training interpreter, which ran the code: nothing to compare with."""
+        return self.declared_python if self._plan.python_pinned else None
 
     @cached_property
     def code_scans(self) -> tuple:
@@ -147,8 +160,9 @@ class WouldBeModel(ModelDir):
 # --------------------------------------------------------------------------- public entry point
 
 
-def lint_project(root: Path, rules: Iterable[type]) -> list[Finding]:
-    """Findings for every save/log call in the project at ``root`` (a directory or one file)."""
+def lint_project(root: Path, rules: Iterable[type], imports: ImportSettings | None = None) -> list[Finding]:
+    """Findings for every save/log call in the project at ``root`` (a directory or one file);
+    ``imports`` are the user's known-first-party / module-distributions settings."""
     rules = [rule for rule in rules if _applies_to_projects(rule)]
     findings: dict[tuple, Finding] = {}
     project_root = root if root.is_dir() else root.parent
@@ -159,7 +173,8 @@ def lint_project(root: Path, rules: Iterable[type]) -> list[Finding]:
         else:
             calls = source.mlflow_calls()
             _calls_found[root] = _calls_found[root] or bool(calls)
-            found = [finding for call in calls for finding in _lint_plan(_plan(call, source, project_root), rules)]
+            found = [finding for call in calls
+                     for finding in _lint_plan(_plan(call, source, project_root, imports), rules, imports)]
         for finding in found:
             findings.setdefault((finding.code, finding.path, finding.span, finding.message), finding)
     return sorted(findings.values(), key=lambda finding: finding.sort_key)
@@ -193,12 +208,12 @@ def _applies_to_projects(rule: type) -> bool:
     return rule.code.startswith(_PROJECT_CODES)
 
 
-def training_plans(root: Path) -> Iterator[_Plan]:
+def training_plans(root: Path, imports: ImportSettings | None = None) -> Iterator[_Plan]:
     project_root = root if root.is_dir() else root.parent
     for source in _candidate_sources(root):
         if isinstance(source, SourceFile):
             for call in source.mlflow_calls():
-                yield _plan(call, source, project_root)
+                yield _plan(call, source, project_root, imports)
 
 
 def _candidate_sources(root: Path) -> Iterator[SourceFile | Unreadable]:
@@ -210,10 +225,10 @@ def _candidate_sources(root: Path) -> Iterator[SourceFile | Unreadable]:
 # --------------------------------------------------------------------------- simulation
 
 
-def _plan(call: MlflowCall, source: SourceFile, project_root: Path) -> _Plan:
+def _plan(call: MlflowCall, source: SourceFile, project_root: Path, imports: ImportSettings | None = None) -> _Plan:
     from modellint.analyzer.knowledge import load
 
-    knowledge = load()
+    knowledge = load().configured(imports)
     roots = tuple(dict.fromkeys((source.path.parent, project_root)))
     code_paths = _code_paths(call, roots, project_root)
     model_code = resolve_model_code(call, source, roots) if call.flavor == "pyfunc" else None
@@ -227,6 +242,7 @@ def _plan(call: MlflowCall, source: SourceFile, project_root: Path) -> _Plan:
     # so no ML1xx finding is ever reported on it).
     newest_mlflow = knowledge.version("mlflow") or "3"
     python = _project_python(project_root)
+    pinned = _pinned_python(project_root) is not None
     inference_fails = model_code is not None and model_code.kind == "loader_module"  # mlflow#14145
     # Unpickling the model imports the modules of the objects it holds: inference sees them.
     pickled = [obj.qualified_name.rpartition(".")[0] for obj in (model_code.pickled_objects if model_code else ())]
@@ -234,7 +250,10 @@ def _plan(call: MlflowCall, source: SourceFile, project_root: Path) -> _Plan:
                                           *(fact.module for fact in predict_facts if has_example)]
     python_tuple = _version_tuple(python)
     stdlib = _stdlib(python_tuple)
-    third_party = [module for module in modules if _third_party(module, stdlib, roots)]
+    # A known-first-party module is the deployment's: MLflow's inference would not pin it either
+    # (it is not installed where the model trains, or the user declares it their own way).
+    third_party = [module for module in modules
+                   if _third_party(module, stdlib, roots) and not knowledge.is_first_party(module)]
     inferred = inferred_requirements(third_party, flavor_defaults(call.flavor, call.arguments, knowledge),
                                      knowledge, python_tuple)
     call_origin = Origin(call.path, call.span)
@@ -244,10 +263,13 @@ def _plan(call: MlflowCall, source: SourceFile, project_root: Path) -> _Plan:
     except NotLiteral:
         requirements = simulate_requirements({}, call_origin, roots, [], newest_mlflow)
         known = False
+    pinned = pinned or bool(conda_python(requirements))
     python = conda_python(requirements) or python
     training = TrainingCall(call, project_root, code_paths, model_code, infers, has_example, known,
-                            tuple(fact for fact in predict_facts if _third_party(fact.module, stdlib, roots)))
-    plan = _Plan(training, requirements, python, recorded_mlflow_version(requirements), by_value_scans=by_value_scans)
+                            tuple(fact for fact in predict_facts if _third_party(fact.module, stdlib, roots)
+                                  and not knowledge.is_first_party(fact.module)))
+    plan = _Plan(training, requirements, python, recorded_mlflow_version(requirements), by_value_scans=by_value_scans,
+                 python_pinned=pinned)
     plan.copies = _code_dir(call, code_paths, model_code, graph, roots)
     return plan
 
@@ -330,13 +352,17 @@ def _shipped_files(project_root: Path, directory: Path) -> list[Path]:
 def _project_python(project_root: Path) -> str:
     """The Python the training run uses, when the project pins one; else modellint's default."""
     from modellint.analyzer.environment import DEFAULT_PYTHON
+
+    return _pinned_python(project_root) or f"{DEFAULT_PYTHON[0]}.{DEFAULT_PYTHON[1]}"
+
+
+def _pinned_python(project_root: Path) -> str | None:
+    """The version `.python-version` names, if any."""
     from modellint.analyzer.files import read_text
 
     text, _ = read_text(project_root / ".python-version", project_root)
     first = text.strip().splitlines()[0].strip() if text and text.strip() else ""
-    if first[:1].isdigit() and "." in first:
-        return first
-    return f"{DEFAULT_PYTHON[0]}.{DEFAULT_PYTHON[1]}"
+    return first if first[:1].isdigit() and "." in first else None
 
 
 def _version_tuple(text: str) -> tuple[int, int]:
@@ -488,13 +514,13 @@ def _line_of(call_fact) -> int:
 # --------------------------------------------------------------------------- writing and mapping
 
 
-def _lint_plan(plan: _Plan, rules: list[type]) -> list[Finding]:
+def _lint_plan(plan: _Plan, rules: list[type], imports: ImportSettings | None = None) -> list[Finding]:
     if not plan.training.requirements_known:
         rules = [rule for rule in rules if rule.code.startswith(_ENVIRONMENT_FREE_CODES)]
     directory = Path(tempfile.mkdtemp(prefix="modellint-would-be-"))
     try:
         origins = _write(plan, directory)
-        model = WouldBeModel(directory, plan)
+        model = WouldBeModel(directory, plan, imports)
         found = []
         for rule in rules:
             for finding in rule().check(model):

@@ -54,6 +54,8 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML207", "transitive-dependency", "TransitiveDependency"),
     RuleEntry("ML208", "dynamic-import", "DynamicImport"),
     RuleEntry("ML209", "uninferred-lazy-import", "UninferredLazyImport"),
+    RuleEntry("ML210", "unparseable-code", "UnparseableCode"),
+    RuleEntry("ML211", "syntax-too-new", "SyntaxTooNew"),
     RuleEntry("ML301", "pickle-missing-module", "PickleMissingModule"),
     RuleEntry("ML302", "unsafe-pickle", "UnsafePickle", standalone_file=True),
     RuleEntry("ML303", "unscannable-model-file", "UnscannableModelFile", standalone_file=True),

@@ -32,6 +32,11 @@ class LoaderModuleUnresolvable(Rule):
     ## Fix
     Save the model with `code_paths=["my_loader.py"]`, or add the distribution that provides
     the module to the requirements.
+
+    A module the deployment provides itself (a base image, a sidecar package) is never
+    reported once named in `known-first-party` (config, or `--known-first-party`); a module
+    whose distribution modellint does not know, or names differently, is mapped with
+    `[tool.modellint.module-distributions]` (`acme_utils = "acme-utils"`).
     """
 
     code = "ML005"
@@ -59,7 +64,7 @@ class LoaderModuleUnresolvable(Rule):
         if loader == "mlflow" or loader.startswith("mlflow.") or model.code_module_exists(loader):
             return
         environment = model.environment
-        if environment.provision(loader) is not None:
+        if environment.knowledge.is_first_party(loader) or environment.provision(loader) is not None:
             return
         unknown = environment.unknown_requirements
         hint = f" (unless one of {', '.join(f'`{name}`' for name in unknown)}, unknown to modellint, provides it)" if unknown else ""

@@ -58,7 +58,8 @@ class MissingDependency(Rule):
     directory, or installed by a declared requirement or one of its dependencies. Imports inside
     functions and `importlib.import_module("x")` / `__import__("x")` with a literal name count;
     imports guarded by `try: ... except ImportError:` with a fallback, imports under
-    `if TYPE_CHECKING:` and relative imports inside a bundled package do not.
+    `if TYPE_CHECKING:` and relative imports inside a bundled package do not. A file that
+    cannot be parsed has imports nobody can check: ML210 reports it.
 
     ## Why is this bad?
     MLflow infers requirements by loading the model once, and calls `predict` only on an input
@@ -77,6 +78,11 @@ class MissingDependency(Rule):
     Add the distribution named in the message to `requirements.txt` and the `pip:` list of
     `conda.yaml` (or pass it in `extra_pip_requirements` when saving). When the module is your
     own code, ship it with `code_paths`.
+
+    A module the deployment provides itself (a base image, a sidecar package) is never
+    reported once named in `known-first-party` (config, or `--known-first-party`); a module
+    whose distribution modellint does not know, or names differently, is mapped with
+    `[tool.modellint.module-distributions]` (`acme_utils = "acme-utils"`).
 
     `--fix` adds the line to both lists at once (after the last requirement, or in order when
     the list is sorted), for a distribution the knowledge base knows and PyPI publishes; a
@@ -119,16 +125,9 @@ class MissingDependency(Rule):
                 (("code/gcs.py", 1),), note="a sibling in the google.cloud namespace does not provide storage; "
                 "an unsorted list gets the line at its end",
                 fixed=requirement_files(*CLEAN_PIP, "google-cloud-bigquery==3.27.0", "google-cloud-storage")),
-        Invalid(code_model({"broken.py": "import os\ndef f(:\n    pass\n"}), (("code/broken.py", 1),),
-                severity=Severity.INFO, note="a file that cannot be parsed is reported, not skipped silently"),
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
-        for scan in model.code_scans:
-            if scan.error:
-                relative = _relative(scan.path, model)
-                yield self.finding(scan.path, f"cannot check the imports of `{relative}`: {scan.error}",
-                                   severity=Severity.INFO)
         if not has_declared_environment(model):
             return
         unknown = model.environment.unknown_requirements
@@ -163,9 +162,3 @@ class MissingDependency(Rule):
                 fix=fix,
             )
 
-
-def _relative(path, model: ModelDir) -> str:
-    try:
-        return path.relative_to(model.root).as_posix()
-    except ValueError:
-        return path.name

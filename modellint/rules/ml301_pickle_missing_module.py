@@ -43,6 +43,11 @@ class PickleMissingModule(Rule):
     Add the distribution that provides the module to the requirements, or save the model with
     `code_paths=["my_model.py"]` when the module is your own code.
 
+    A module the deployment provides itself (a base image, a sidecar package) is never
+    reported once named in `known-first-party` (config, or `--known-first-party`); a module
+    whose distribution modellint does not know, or names differently, is mapped with
+    `[tool.modellint.module-distributions]` (`acme_utils = "acme-utils"`).
+
     `--fix` adds the distribution the knowledge base names for the module to `requirements.txt`
     and the conda `pip:` list together. It never does so for the model's own code: a module no
     published distribution provides, or the `PythonModel` class that `python_model.pkl` holds
@@ -95,25 +100,39 @@ class PickleMissingModule(Rule):
                         "script that saved it (save the class in a module shipped with `code_paths`)",
                     )
                     continue
-                if top in stdlib or model.code_module_exists(ref.module) or environment.provision(ref.module):
+                if (top in stdlib or model.code_module_exists(ref.module)
+                        or environment.knowledge.is_first_party(ref.module) or environment.provision(ref.module)):
                     continue
                 loads = f"loading `{serialized.relative}` imports `{ref.module}` (for `{ref.name}`, {ref.where})"
                 suggestion = environment.knowledge.suggest(ref.module)
-                if suggestion and not _is_python_model_class(model, serialized, ref):
+                shipped = f"{top}.py" if top == ref.module else top
+                own_class = _is_python_model_class(model, serialized, ref)
+                if suggestion and not own_class:
+                    # A module the knowledge base knows a provider of is never the model's own code
+                    # to ship (`sklearn` is scikit-learn's, whatever object was pickled).
                     yield self.finding(
                         serialized.path,
                         f"{loads}, which no declared requirement provides: add `{suggestion}` to the requirements",
                         fix_title=f"Add `{suggestion}` to the requirements",
                         fix=add_dependency_fix(model, suggestion),
                     )
-                    continue
-                shipped = f"{top}.py" if top == ref.module else top
-                yield self.finding(
-                    serialized.path,
-                    f"{loads}, which the code dir does not ship and no declared requirement provides: if it is "
-                    f"the model's own code, save the model with `code_paths=[\"{shipped}\"]`",
-                    fix_title=f"Ship `{shipped}` with the model: save it again with `code_paths=[\"{shipped}\"]`",
-                )
+                elif suggestion:
+                    # The PythonModel class itself, by reference: most often a module of the user's
+                    # that shares a PyPI project's name; either way no fix is written.
+                    yield self.finding(
+                        serialized.path,
+                        f"{loads}, which the code dir does not ship and no declared requirement provides: it is "
+                        f"the model's `PythonModel` class; if `{top}` is your own code, save the model with "
+                        f"`code_paths=[\"{shipped}\"]`, if it comes from `{suggestion}`, add that to the requirements",
+                        fix_title=f"Ship `{shipped}` with the model (`code_paths`), or declare `{suggestion}`",
+                    )
+                else:
+                    yield self.finding(
+                        serialized.path,
+                        f"{loads}, which the code dir does not ship and no declared requirement provides: if it "
+                        f"is the model's own code, save the model with `code_paths=[\"{shipped}\"]`",
+                        fix_title=f"Ship `{shipped}` with the model: save it again with `code_paths=[\"{shipped}\"]`",
+                    )
 
 
 def _is_python_model_class(model: ModelDir, serialized: SerializedFile, ref: LoadImport) -> bool:
@@ -121,6 +140,11 @@ def _is_python_model_class(model: ModelDir, serialized: SerializedFile, ref: Loa
     ``python_model``: the user's ``PythonModel`` subclass, pickled by reference because it was
     imported from a module (cloudpickle pickles only ``__main__`` classes by value). Its module
     is the model's own code even when a PyPI project happens to share the name."""
+    training = getattr(model, "training", None)
+    if training is not None:  # a training project's would-be model knows which class it pickles
+        code = training.model_code
+        return (code is not None and code.kind == "class" and code.module is not None
+                and (code.module, code.class_name) == (ref.module, ref.name))
     python_model = (model.pyfunc or {}).get("python_model")
     globals_ = serialized.scan.globals
     return (python_model == serialized.relative and bool(globals_)

@@ -23,8 +23,8 @@ def front_end(request, monkeypatch):
     if request.param == "libcst":
         original = imports._parse_with_ast
 
-        def without_tree(data):
-            tree, problem, syntax_error = original(data)
+        def without_tree(data, *feature_version):
+            tree, problem, syntax_error = original(data, *feature_version)
             return (None, problem, syntax_error) if problem else (None, None, syntax_error)
 
         monkeypatch.setattr(imports, "_parse_with_ast", without_tree)
@@ -235,9 +235,11 @@ def test_url_literals_are_kept():
     assert result.imports_module("requests")
 
 
-def test_a_file_without_imports_is_not_parsed():
-    result = scan_source(b"x = (" * 5000, PATH)  # would crash libcst; never handed to it
-    assert result == ModuleScan(PATH, (), (), None)
+def test_a_file_without_imports_is_still_parsed_and_never_reaches_libcst_when_too_deep():
+    # A file that does not parse fails the load whatever it imports; libcst never sees the brackets.
+    result = scan_source(b"x = (" * 5000, PATH)
+    assert result.imports == () and result.error_kind in ("syntax", "limit") and result.error
+    assert scan_source(b"x = 1\n", PATH) == ModuleScan(PATH, (), (), None)
 
 
 @pytest.mark.parametrize(("source", "message"), [

@@ -309,3 +309,39 @@ def test_the_project_is_never_imported_or_executed(tmp_path):
     lint_project(root, ALL_RULES)
     assert not marker.exists()
     assert not (root / "m").exists()
+
+
+_SKLEARN_WRAPPER = """\
+import mlflow
+from mlflow.pyfunc import PythonModel
+from sklearn.linear_model import LogisticRegression
+
+
+class Wrapper(PythonModel):
+    def __init__(self, clf):
+        self.clf = clf
+
+    def predict(self, context, model_input, params=None):
+        return self.clf.predict(model_input)
+
+
+clf = LogisticRegression().fit([[0], [1]], [0, 1])
+mlflow.pyfunc.save_model("m", python_model=Wrapper(clf), pip_requirements=["mlflow-skinny==3.17.2"])
+"""
+
+
+def test_a_pickled_third_party_object_is_never_advised_as_code_paths(tmp_path):
+    # The by-value PythonModel holds a scikit-learn estimator, scikit-learn is not declared:
+    # the advice is the distribution, never `code_paths=["sklearn"]`.
+    root = write_files(tmp_path / "p", {"train.py": _SKLEARN_WRAPPER})
+    (finding,) = [f for f in lint_project(root, ALL_RULES) if f.code == "ML301"]
+    assert "add `scikit-learn` to the requirements" in finding.message
+    assert "code_paths" not in finding.message and "code_paths" not in finding.fix_title
+
+
+def test_the_python_model_class_of_a_first_party_module_is_still_advised_as_code_paths(tmp_path):
+    train = ("import mlflow\nfrom models.doubler import Doubler\n\n"
+             "mlflow.pyfunc.save_model('m', python_model=Doubler(), pip_requirements=['mlflow-skinny==3.17.2'])\n")
+    root = write_files(tmp_path / "p", {"models/__init__.py": "", "models/doubler.py": _DOUBLER, "train.py": train})
+    (finding,) = [f for f in lint_project(root, ALL_RULES) if f.code == "ML301"]
+    assert 'code_paths=["models"]' in finding.message

@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
+from modellint.analyzer.import_settings import NO_IMPORT_SETTINGS, ImportSettings
 from modellint.analyzer.pep508 import ParsedRequirement, parse_requirement
 from modellint.analyzer.requirements import normalize_name as normalize  # PEP 503, public here too
 from modellint.analyzer.stdlib import stdlib_modules
@@ -273,7 +274,14 @@ def _valid_requirement(line: str) -> bool:
 
 
 class KnowledgeBase:
-    """What the generated data says; see the module docstring. Instances are immutable."""
+    """What the generated data says; see the module docstring. Instances are immutable.
+
+    :meth:`configured` gives a view with the user's import settings laid over it: a module
+    mapped in ``module-distributions`` is provided by that distribution alone (and that name is
+    taken as published), a ``known-first-party`` module is the deployment's own.
+    """
+
+    settings: ImportSettings = NO_IMPORT_SETTINGS
 
     def __init__(self, data: Mapping, *, overlay: Overlay | None = None) -> None:
         self.build_date: str = data["build_date"]
@@ -302,6 +310,29 @@ class KnowledgeBase:
             self._modules = self._build_index()
         self._edges_cache: dict[tuple[str, frozenset[str], tuple[int, int]], tuple[tuple[str, frozenset[str]], ...]] = {}
         self._lock = threading.Lock()
+        self._configured: dict[ImportSettings, KnowledgeBase] = {}
+
+    def configured(self, settings: ImportSettings | None) -> KnowledgeBase:
+        """This knowledge with ``settings`` laid over it (itself when there are none).
+
+        A shallow copy: the data and the ranking caches are shared (they never depend on the
+        settings, which are consulted before them), one copy per distinct settings value.
+        """
+        if not settings:
+            return self
+        found = self._configured.get(settings)
+        if found is None:
+            import copy
+
+            found = copy.copy(self)
+            found.settings = settings
+            found._configured = {}
+            self._configured[settings] = found
+        return found
+
+    def is_first_party(self, module: str) -> bool:
+        """Whether ``known-first-party`` names ``module`` or a package above it."""
+        return self.settings.is_first_party(module)
 
     # ------------------------------------------------------------------ modules -> distributions
 
@@ -350,6 +381,9 @@ class KnowledgeBase:
 
     def provider_entries(self, module: str) -> tuple[Provider, ...]:
         """Providers of the longest known prefix of ``module``, best first, with that prefix."""
+        configured = self.settings.distribution_of(module)
+        if configured is not None:  # the user's word wins over the generated data
+            return (Provider(normalize(configured[1]), configured[0]),)
         parts = module.split(".")
         for depth in range(len(parts), 0, -1):
             prefix = ".".join(parts[:depth])
@@ -382,6 +416,9 @@ class KnowledgeBase:
         (ambiguous by nature). A distribution whose summary says deprecated / renamed comes
         after every other provider (providers are already in that order).
         """
+        configured = self.settings.distribution_of(module)
+        if configured is not None:
+            return normalize(configured[1])
         if module.split(".")[0] in GENERIC_MODULES:
             return None
         entries = self.provider_entries(module)
@@ -399,7 +436,8 @@ class KnowledgeBase:
         return self._dists.get(normalize(distribution))
 
     def is_known(self, distribution: str) -> bool:
-        return normalize(distribution) in self._dists
+        name = normalize(distribution)
+        return name in self._dists or name in self.settings.distributions()
 
     def version(self, distribution: str) -> str | None:
         """The release the data was built from (or the installed one with an overlay)."""
@@ -524,8 +562,10 @@ class KnowledgeBase:
 
     def published(self, distribution: str) -> bool:
         """Known to the shipped data (a PyPI distribution), not only to the ``--python`` overlay,
-        where a project installed in editable mode looks like any other distribution."""
-        return normalize(distribution) in self._base_dists()
+        where a project installed in editable mode looks like any other distribution. A
+        distribution ``module-distributions`` names is taken as installable (a private index)."""
+        name = normalize(distribution)
+        return name in self._base_dists() or name in self.settings.distributions()
 
     def requires_python(self, distribution: str) -> str | None:
         entry = self._entry(distribution)
