@@ -329,13 +329,12 @@ def _check(args: argparse.Namespace) -> int:
         report = lint_targets(targets, selection.enabled_rules(standalone_files_only=lone_files), selection,
                               base=Path.cwd(), jobs=jobs, on_progress=advance, imports=imports)
     # A path that could not be linted is a failure of the run, like a target that crashed.
-    report.failures[:0] = [TargetFailure(Target("path", error.path), str(error)) for error in path_errors]
+    report.failures[:0] = [TargetFailure(Target("path", error.path), error.problem) for error in path_errors]
     if args.diff:
         from modellint.fix_runner import print_diff
 
         report, changed = print_diff(report, selection, unsafe=settings.unsafe_fixes, base=Path.cwd(), imports=imports)
-        for failure in report.failures:
-            print(f"modellint: error: {printable(failure.message)}", file=sys.stderr)
+        _print_failures(report.failures)
         return EXIT_ERROR if report.failures else EXIT_FINDINGS if changed else EXIT_CLEAN
     if settings.fix:
         from modellint.fix_runner import fix_and_report
@@ -343,7 +342,7 @@ def _check(args: argparse.Namespace) -> int:
         report = fix_and_report(report, selection, unsafe=settings.unsafe_fixes, show=settings.show_fixes,
                                 base=Path.cwd(), imports=imports)
     findings = report.findings
-    errors = [UncheckedTarget(failure.target.path, failure.message) for failure in report.failures]
+    errors = [UncheckedTarget(failure.path, failure.message) for failure in report.failures]
     context = ReportContext(base=Path.cwd(), version=__version__, targets=len(report.targets),
                             color=to_terminal and "NO_COLOR" not in os.environ, errors=errors,
                             unsafe_fixes=bool(settings.unsafe_fixes),
@@ -363,8 +362,7 @@ def _check(args: argparse.Namespace) -> int:
         print(f"modellint: error: cannot write the report to {where}: {error.strerror or error}", file=sys.stderr)
         _silence_stdout()
         unwritten = True
-    for failure in report.failures:
-        print(f"modellint: error: {printable(failure.message)}", file=sys.stderr)
+    _print_failures(report.failures)
     for project in report.projects_without_checks:
         print(f"modellint: {printable(str(project.path))}: training project without an mlflow save_model/log_model call: "
               "nothing to check", file=sys.stderr)
@@ -373,6 +371,16 @@ def _check(args: argparse.Namespace) -> int:
     if settings.exit_zero:
         return EXIT_CLEAN
     return EXIT_FINDINGS if any(finding.severity >= settings.fail_on for finding in findings) else EXIT_CLEAN
+
+
+def _print_failures(failures) -> None:
+    """One ``modellint: error: PATH: message`` line per target (or file) that was not checked or fixed."""
+    from modellint.engine import display_path
+    from modellint.reports import printable
+
+    for failure in failures:
+        print(f"modellint: error: {printable(display_path(failure.path, Path.cwd()))}: {printable(failure.message)}",
+              file=sys.stderr)
 
 
 def _use_interpreter(python: Path | None) -> None:

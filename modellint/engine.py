@@ -29,13 +29,18 @@ _PARALLEL_THRESHOLD = 48
 
 
 class TargetFailure(Record):
-    """An internal error while linting one target; the run goes on without it."""
+    """Why (part of) one target was not checked or not fixed; the run goes on without it.
 
-    __slots__ = ("target", "message")
+    ``path`` is what the message is about (the target itself unless a file of it is named), and
+    the message never repeats it: every printer shows ``path: message``.
+    """
 
-    def __init__(self, target: Target, message: str) -> None:
+    __slots__ = ("target", "message", "path")
+
+    def __init__(self, target: Target, message: str, path: Path | None = None) -> None:
         self.target = target
         self.message = message
+        self.path = target.path if path is None else path
 
 
 class Report(Record):
@@ -74,7 +79,7 @@ def lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelectio
 
         location = traceback.extract_tb(error.__traceback__)[-1]
         detail = f"{type(error).__name__}: {error} (at {Path(location.filename).name}:{location.lineno})"
-        return [], TargetFailure(target, f"internal error while linting {target.path}: {detail}")
+        return [], TargetFailure(target, f"internal error: {detail}")
 
 
 def _check_model(model: ModelDir, rules: list[type[Rule]]) -> Iterable[Finding]:

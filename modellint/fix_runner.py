@@ -150,7 +150,7 @@ def _fix_target(target: Target, rules, selection, run: FixRun, *, unsafe: bool, 
     try:
         with _locked(target.path, exclusive=write) as problem:
             if problem:
-                run.errors.append(TargetFailure(target, f"{display_path(target.path, base)}: {problem}: not fixed"))
+                run.errors.append(TargetFailure(target, f"{problem}: not fixed"))
                 return lint_target(target, rules, selection, base, imports)
             for _ in range(MAX_PASSES):
                 findings, failure = _lint(target, rules, selection, base, imports)
@@ -165,8 +165,8 @@ def _fix_target(target: Target, rules, selection, run: FixRun, *, unsafe: bool, 
                 if write:
                     view.next_pass()
             for path in sorted(stale):
-                run.errors.append(TargetFailure(target, f"{display_path(path, base)}: changed by something else "
-                                                        f"every time it was about to be fixed: not fixed"))
+                run.errors.append(TargetFailure(target, "changed by something else every time it was about to be "
+                                                        "fixed: not fixed", path))
             return _lint(target, rules, selection, base, imports)
     finally:
         files.view = None
@@ -191,7 +191,7 @@ def _take(target: Target, plan: FixPlan, view: FileView, run: FixRun, stale: set
         refused = [(path, reason) for path in group if (reason := refusal(path, view.root))]
         if refused:
             for path, reason in refused:
-                run.errors.append(TargetFailure(target, f"{display_path(path, base)}: cannot write the fix: {reason}"))
+                run.errors.append(TargetFailure(target, f"cannot write the fix: {reason}", path))
             continue
         changes = [(path, *plan.files[path]) for path in group]
         if len({os.path.realpath(path) for path in group}) < len(group):
@@ -203,9 +203,8 @@ def _take(target: Target, plan: FixPlan, view: FileView, run: FixRun, stale: set
                     signals.check()
                     written = write_together(changes, checkpoint=signals.check)
             except OSError as error:  # the group was rolled back
-                shown = display_path(Path(error.filename), base) if error.filename else ", ".join(
-                    display_path(path, base) for path in group)
-                run.errors.append(TargetFailure(target, f"{shown}: cannot write the fix: {error.strerror or error}"))
+                failed = Path(error.filename) if error.filename else group[0]
+                run.errors.append(TargetFailure(target, f"cannot write the fix: {error.strerror or error}", failed))
                 continue
             if written is None:
                 continue  # a signal whose handler lets the run go on: the group was rolled back

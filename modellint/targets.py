@@ -27,6 +27,7 @@ class TargetError(Exception):
     def __init__(self, path: Path, problem: str) -> None:
         super().__init__(f"{_shown(path)}: {problem}")
         self.path = path
+        self.problem = problem
 
 
 def _shown(path: Path) -> str:

@@ -203,7 +203,7 @@ def test_internal_error_in_one_target_is_reported_and_the_run_goes_on(tmp_path, 
     code, out, err = run(capsys, "models", "--jobs", "1")
     assert code == 2
     assert "models/b/conda.yaml:2:3: ML103" in out
-    assert "internal error while linting" in err and "RuntimeError: boom" in err
+    assert "models/a: internal error: RuntimeError: boom" in err
 
 
 def test_python_dash_m_entry_point(broken):
