@@ -16,6 +16,7 @@ from modellint.analyzer.files import MLMODEL, exists, read_text
 from modellint.analyzer.requirements import (
     CondaEnv,
     PythonEnv,
+    RequirementsBudgetExceeded,
     RequirementsList,
     conda_env_from_yaml,
     parse_requirements_text,
@@ -107,7 +108,7 @@ class ModelDir:
         try:
             document = parse_yaml(text)
         except YamlError as error:
-            return FileProblem(self.mlmodel_path, f"`MLmodel` is not valid YAML: {error.message}", error.span)
+            return FileProblem(self.mlmodel_path, error.explain("MLmodel"), error.span)
         self._mlmodel_document = document
         if not isinstance(document.data, dict):
             kind = type(document.data).__name__ if document.data is not None else "empty"
@@ -191,7 +192,7 @@ class ModelDir:
         try:
             return parse_yaml(text)
         except YamlError as error:
-            self.file_problems.append(FileProblem(path, f"`{name}` is not valid YAML: {error.message}", error.span))
+            self.file_problems.append(FileProblem(path, error.explain(name), error.span))
             return None
 
     @cached_property
@@ -201,7 +202,13 @@ class ModelDir:
         if problem:
             self.file_problems.append(FileProblem(path, problem.message))
             return None
-        return parse_requirements_text(text, path) if text is not None else None
+        if text is None:
+            return None
+        try:
+            return parse_requirements_text(text, path)
+        except RequirementsBudgetExceeded as error:
+            self.file_problems.append(FileProblem(path, str(error)))
+            return None
 
     @cached_property
     def conda(self) -> CondaEnv | None:
