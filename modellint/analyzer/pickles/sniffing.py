@@ -30,6 +30,11 @@ LZ4_MAGIC = b"\x04\x22\x4d\x18"
 
 SKOPS_SCHEMA = "schema.json"
 
+# Sniffing reads the head of each zip member until one looks serialized; a zip of many compressed
+# members that never do would inflate a head each. Past this much, the zip is scanned (and the scan,
+# which has its own budget, reports what it cannot read).
+SNIFF_INFLATE_BUDGET = 64 * 2**20
+
 
 
 def compression_kind(head: bytes) -> str | None:
@@ -99,12 +104,17 @@ def sniff_zip(handle: BinaryIO) -> str | None:
         return "skops"
     if names and all(name.endswith(".npy") for name in names):
         return "npz"
+    inflated = 0
     for info in archive.infolist():
+        if inflated > SNIFF_INFLATE_BUDGET:
+            return "zip"
         try:
             with member_stream(handle, info) as stream:
                 head = stream.read(PROBE_BYTES)
         except (OSError, EOFError, zlib.error, Unscannable):
             return "zip"
+        if info.compress_type != zipfile.ZIP_STORED:
+            inflated += len(head)
         if head.startswith(ZIP_MAGICS) or probe_is_pickle(head) or compression_kind(head) or head.startswith(NPY_MAGIC):
             return "zip"
     return None
