@@ -188,8 +188,10 @@ def resolve_relative(level: int, module: str, package: str | None) -> str | None
 
 def scan_file(path: Path, *, package: str | None = None) -> ModuleScan:
     """Scan one file; an unreadable file is a :class:`ModuleScan` with ``error`` set."""
+    from modellint.analyzer.files import open_regular  # a FIFO would block the open, a device never end
+
     try:
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:
             data = handle.read(MAX_SOURCE_BYTES + 1)
     except OSError as error:
         return _failed(path, f"cannot read the file: {error.strerror or error}")

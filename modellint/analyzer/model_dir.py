@@ -282,9 +282,9 @@ class ModelDir:
     @cached_property
     def serialized_files(self) -> list:
         """Every pickle/joblib/torch/npy/skops file below the root, scanned statically (never loaded)."""
-        from modellint.analyzer.serialized import model_text_files, scan_model_files
+        from modellint.analyzer.serialized import model_serialized_files
 
-        return scan_model_files(self.root, model_text_files(self))
+        return model_serialized_files(self)
 
     @cached_property
     def code_scans(self) -> tuple:
