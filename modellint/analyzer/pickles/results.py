@@ -109,9 +109,9 @@ class Limits(Record):
     def __init__(self, max_decompressed_bytes: int = 4 * 2**30, max_zip_depth: int = 3,
                  max_retained_bytes: int = 128 * 2**20, max_kept_value_bytes: int = 64 * 2**10,
                  max_line_bytes: int = 2**20, max_model_decompressed_bytes: int = 8 * 2**30,
-                 max_spooled_bytes: int = 512 * 2**20, max_opcodes: int = 50_000_000,
+                 max_spooled_bytes: int = 256 * 2**20, max_opcodes: int = 50_000_000,
                  max_stack_items: int = 2_000_000, max_mark_depth: int = 100_000,
-                 max_memo_entries: int = 4_000_000, max_values: int = 4_000_000,
+                 max_memo_entries: int = 2_000_000, max_values: int = 4_000_000,
                  max_records: int = 1_000_000) -> None:
         self.max_decompressed_bytes = max_decompressed_bytes
         self.max_zip_depth = max_zip_depth
