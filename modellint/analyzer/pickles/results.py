@@ -156,7 +156,8 @@ class Facts(Record):
                  subimports: list[str] | None = None, embedded: list[EmbeddedCode] | None = None,
                  skops_types: list[str] | None = None, skops_untrusted: list[str] | None = None,
                  problems: list[Problem] | None = None, retained_bytes: int = 0, joblib_arrays: int = 0,
-                 model_budget: ModelBudget | None = None) -> None:
+                 model_budget: ModelBudget | None = None, decompressed_bytes: int = 0, opcodes: int = 0,
+                 values: int = 0) -> None:
         self.limits = limits
         self.globals = [] if globals is None else globals
         self.calls = [] if calls is None else calls
@@ -168,9 +169,9 @@ class Facts(Record):
         self.retained_bytes = retained_bytes
         self.joblib_arrays = joblib_arrays
         self.model_budget = ModelBudget() if model_budget is None else model_budget
-        self.decompressed_bytes = 0  # inflated from this file's streams so far
-        self.opcodes = 0  # run over this file's pickles so far
-        self.values = 0  # stored by this file's pickles so far (see Limits.max_values)
+        self.decompressed_bytes = decompressed_bytes  # inflated from this file's streams so far
+        self.opcodes = opcodes  # run over this file's pickles so far
+        self.values = values  # stored by this file's pickles so far (see Limits.max_values)
 
     def problem(self, reason: str, offset: int | None, member: str | None) -> None:
         self.problems.append(Problem(reason, offset, member))
