@@ -24,6 +24,7 @@ from modellint.analyzer.pickles.sniffing import (
     SKOPS_SCHEMA,
     ZIP_MAGICS,
     member_stream,
+    open_zip,
     sniff,
     sniff_member,
 )
@@ -40,7 +41,10 @@ def scan_zip(handle: BinaryIO, facts: Facts, prefix: str | None, depth: int) -> 
     import zipfile
 
     try:
-        archive = zipfile.ZipFile(handle)
+        archive = open_zip(handle)
+    except Unscannable as error:
+        facts.problem(error.reason, None, prefix)
+        return
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         facts.problem(f"unreadable zip archive: {error}", None, prefix)
         return
@@ -176,13 +180,17 @@ def scan_skops(handle: BinaryIO, facts: Facts, member: str | None) -> None:
     import json
     import zipfile
 
-    archive = zipfile.ZipFile(handle)
+    try:
+        archive = open_zip(handle)
+    except Unscannable as error:
+        facts.problem(error.reason, None, member)
+        return
     try:
         info = archive.getinfo(SKOPS_SCHEMA)
     except KeyError:
         facts.problem("skops file without schema.json", None, member)
         return
-    if info.file_size > facts.limits.max_line_bytes * 64:
+    if info.file_size > facts.limits.max_line_bytes * 16:  # json.loads of 16 MiB of `{},` holds 360 MB
         facts.problem("skops schema.json too large", None, member)
         return
     with member_stream(handle, info) as stream:
