@@ -69,27 +69,46 @@ def merge_bomb(levels: int = 40) -> str:
     return "\n".join(lines) + "\n"
 
 
+BLOCK_ALIASES = "a: &a\n- x\n- x\n- x\n- x\n- x\n- x\n- x\n- x\n" + "".join(
+    f"b{i}: &b{i}\n" + "".join(f"- *{'a' if i == 0 else f'b{i - 1}'}\n" for _ in range(8)) for i in range(8))
+# (anchor definitions, the value put where modellint walks it)
 YAML_BOMBS = {
-    "billion-laughs": billion_laughs(),
-    "merge-keys": merge_bomb(),
-    "nested-aliases-in-block-style": "a: &a\n- x\n- x\n- x\n- x\n- x\n- x\n- x\n- x\n" + "".join(
-        f"b{i}: &b{i}\n" + "".join(f"- *{'a' if i == 0 else f'b{i - 1}'}\n" for _ in range(8)) for i in range(8)),
-    "recursive-alias": "flavors: &f\n  python_function: *f\n",
-    "deep-flow-nesting": "flavors: " + "[" * 100_000 + "]" * 100_000 + "\n",
-    "deep-flow-mappings": "flavors: " + "{a: " * 50_000 + "1" + "}" * 50_000 + "\n",
-    "deep-block-nesting": "flavors:\n" + "".join("  " * depth + f"k{depth}:\n" for depth in range(1, 400)) + "  " * 400 + "x\n",
-    "many-plain-nodes": "channels:\n" + "- a\n" * (4 * MAX_YAML_NODES),
+    "billion-laughs": (billion_laughs(), "*l9"),
+    "merge-keys": (merge_bomb(), "*m39"),
+    "nested-aliases-in-block-style": (BLOCK_ALIASES, "*b7"),
+    "recursive-alias": ("r: &r [x, *r]\n", "*r"),
+    "recursive-mapping": ("r: &r {x: *r}\n", "*r"),
+    "deep-flow-nesting": ("", "[" * 100_000 + "]" * 100_000),
+    "deep-flow-mappings": ("", "{a: " * 50_000 + "1" + "}" * 50_000),
+    "many-plain-nodes": ("", "[" + "a, " * (2 * MAX_YAML_NODES) + "a]"),
 }
 YAML_FILES = {"MLmodel": "ML001", "conda.yaml": "ML110", "python_env.yaml": "ML110"}
+
+
+def yaml_with_bomb(name: str, definitions: str, use: str) -> str:
+    """``name``'s usual content with ``use`` where modellint reads a value: the env path of MLmodel, a conda
+    dependency, the python_env dependencies (walking such a value is what an alias bomb explodes)."""
+    anchors = "x-anchors:\n" + "".join(f"  {line}\n" for line in definitions.splitlines()) if definitions else ""
+    if name == "MLmodel":
+        return anchors + MLMODEL.replace("      conda: conda.yaml\n", f"      conda: {use}\n")
+    if name == "conda.yaml":
+        return anchors + f"channels:\n- conda-forge\ndependencies:\n- python=3.11.7\n- {use}\n"
+    return anchors + f"python: 3.11.7\ndependencies: {use}\n"
 
 
 @pytest.mark.parametrize("bomb", sorted(YAML_BOMBS))
 @pytest.mark.parametrize("name", sorted(YAML_FILES))
 def test_a_yaml_bomb_is_a_budget_finding(tmp_path, name, bomb):
-    # Before: the billion laughs grew without bound (killed at 4 GiB), 100,000 `[` took over a minute
-    # in libyaml and deeper nesting crashed the C composer. After: 0.3 s, 30 MiB.
-    run = check(tmp_path, {name: YAML_BOMBS[bomb]}, YAML_FILES[name])
+    # Before: an alias bomb at a value modellint walks (a conda dependency, the python_env dependencies,
+    # MLmodel's env path) ran past 30 s growing memory (killed); libyaml stops flow nesting at 1,000 levels
+    # but pays the depth per token below that. After: 0.2-0.3 s, 25 MiB, the finding names the budget.
+    run = check(tmp_path, {name: yaml_with_bomb(name, *YAML_BOMBS[bomb])}, YAML_FILES[name])
     assert "YAML budget" in run.stdout or "not valid YAML" in run.stdout, run
+
+
+def test_deep_block_nesting_is_a_budget_finding(tmp_path):
+    mlmodel = MLMODEL + "metadata:\n" + "".join("  " * depth + f"k{depth}:\n" for depth in range(1, 400)) + "  " * 400 + "x\n"
+    check(tmp_path, {"MLmodel": mlmodel}, "ML001", "nested deeper than")
 
 
 def test_a_few_anchors_and_merge_keys_still_parse(tmp_path):
