@@ -65,10 +65,10 @@ DECLARED = {
 }
 
 
-def sandbox_with(tmp_path: Path, mlmodel: str, files: Mapping[str, str | bytes] = {}) -> Sandbox:
+def sandbox_with(tmp_path: Path, mlmodel: str, files: Mapping[str, str | bytes] | None = None) -> Sandbox:
     sandbox = Sandbox(tmp_path / "sandbox")
     base = {name: content for name, content in CLEAN.items() if name != "model.skops"}
-    sandbox.write({**base, "MLmodel": mlmodel, **files})
+    sandbox.write({**base, "MLmodel": mlmodel, **(files or {})})
     return sandbox
 
 
