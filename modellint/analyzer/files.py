@@ -17,6 +17,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import BinaryIO
 
 from modellint.record import Record
 
@@ -142,11 +143,6 @@ def _opened_below(descriptor: int, base: str, real: str) -> bool:
     return (opened.st_dev, opened.st_ino) == (checked.st_dev, checked.st_ino)
 
 
-def open_binary(root: Path, path: Path, buffering: int = -1):
-    """``path.open("rb")`` confined to ``root`` (see :func:`open_inside`)."""
-    return os.fdopen(open_inside(root, path), "rb", buffering=buffering)
-
-
 def read_text(path: Path, root: Path | None = None) -> tuple[str | None, ReadProblem | None]:
     """:func:`read_disk_text`, or what the fix view holds while fixes run (see :data:`view`)."""
     if view is not None:
@@ -162,16 +158,7 @@ def read_disk_text(path: Path, root: Path | None = None) -> tuple[str | None, Re
     named on the command line).
     """
     try:
-        if root is not None:
-            descriptor = open_inside(root, path)
-        else:
-            descriptor = os.open(path, _OPEN_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
-        with os.fdopen(descriptor, "rb") as handle:
-            kind = stat.S_IFMT(os.fstat(handle.fileno()).st_mode)
-            if kind == stat.S_IFDIR:
-                return None, ReadProblem(path, f"`{path.name}` is a directory, not a file")
-            if kind != stat.S_IFREG:
-                return None, ReadProblem(path, f"`{path.name}` is not a regular file (a device, FIFO or socket)")
+        with open_regular(path, root) as handle:
             data = handle.read(MAX_TEXT_BYTES + 1)
     except OutsideError as error:
         return None, ReadProblem(path, f"`{path.name}` {error.reason}: not read", outside=True)
@@ -179,6 +166,10 @@ def read_disk_text(path: Path, root: Path | None = None) -> tuple[str | None, Re
         if _is_symlink(path):
             return None, ReadProblem(path, f"`{path.name}` is a broken symlink")
         return None, None
+    except NotRegularFile as error:
+        if error.kind == "a directory":
+            return None, ReadProblem(path, f"`{path.name}` is a directory, not a file")
+        return None, ReadProblem(path, f"`{path.name}` is {error.kind}, not a regular file: not read")
     except OSError as error:
         if error.errno == errno.ELOOP:
             return None, ReadProblem(path, f"`{path.name}` is a symlink loop")
@@ -216,13 +207,15 @@ def walk_inside(root: Path, top: Path, keep_dir: Callable[[str], bool] = lambda 
     for a symlink, to a file or a directory, that resolves outside it: such entries are reported,
     never read or descended into. Symlinked directories are never descended (those inside are
     walked where they really are); FIFOs, devices and sockets are left out, since reading them
-    would block or never end, unless ``special_files`` asks for them (as inside entries, for a
-    caller that reports them unopened). ``keep_dir`` prunes directories by name.
+    would block or never end, unless ``special_files`` asks for them, and for the folders that
+    cannot be listed (as inside entries, for a caller that reports them unopened). ``keep_dir``
+    prunes directories by name.
     """
     if not is_within(root, top):
         return
     base = os.path.realpath(root)
-    for directory, subdirs, names in os.walk(top, followlinks=False):
+    unlisted: list[OSError] = []
+    for directory, subdirs, names in os.walk(top, onerror=unlisted.append, followlinks=False):
         here = Path(directory)
         kept = []
         for name in sorted(subdirs):
@@ -242,9 +235,50 @@ def walk_inside(root: Path, top: Path, keep_dir: Callable[[str], bool] = lambda 
                     yield path, True
             except (OSError, ValueError):
                 continue
+    if special_files:  # the folders that could not be listed, last
+        yield from ((Path(error.filename), True) for error in unlisted if error.filename and Path(error.filename) != top)
 
 
 # --- questions that must not raise --------------------------------------------------------------
+
+
+class NotRegularFile(OSError):
+    """A FIFO, device, socket or directory where a file is expected: opening a FIFO for reading blocks
+    until a writer comes, a device such as ``/dev/zero`` never ends."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(errno.EINVAL, f"{kind}, not a regular file")
+        self.kind = kind
+
+
+_SPECIAL_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+                  stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a directory"}
+
+
+def special_kind(mode: int) -> str | None:
+    """``"a FIFO"``, ``"a character device"``... for a ``st_mode`` that is not a regular file, else None."""
+    return None if stat.S_ISREG(mode) else _SPECIAL_KINDS.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def open_regular(path: Path | str, root: Path | None = None, buffering: int = -1) -> BinaryIO:
+    """Open a regular file for reading; raise :class:`NotRegularFile` for anything else, without
+    blocking (the open is non-blocking, so a FIFO is refused instead of waited on) or reading it.
+
+    With ``root`` (the model dir or project being checked), the file must resolve below it:
+    :class:`OutsideError` otherwise (see :func:`open_inside`). Without, the path is the user's own.
+    """
+    if root is not None:
+        descriptor = open_inside(root, Path(path))
+    else:
+        descriptor = os.open(path, _OPEN_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
+    try:
+        kind = special_kind(os.fstat(descriptor).st_mode)
+        if kind is not None:
+            raise NotRegularFile(kind)
+        return os.fdopen(descriptor, "rb", buffering=buffering)
+    except BaseException:
+        os.close(descriptor)
+        raise
 
 
 def exists(path: Path) -> bool:

@@ -221,10 +221,10 @@ def scan_file(path: Path, *, package: str | None = None, python: tuple[int, int]
     With ``root`` (the model dir or project being checked), a file resolving outside it is
     never read: a symlink planted in a code dir must not make its target's lines show up.
     """
-    from modellint.analyzer.files import OutsideError, open_binary
+    from modellint.analyzer.files import OutsideError, open_regular  # a FIFO would block the open
 
     try:
-        with (open_binary(root, path) if root is not None else path.open("rb")) as handle:
+        with open_regular(path, root) as handle:
             data = handle.read(MAX_SOURCE_BYTES + 1)
     except OutsideError as error:
         return _failed(path, f"{error.reason}: not read", "outside")

@@ -27,6 +27,7 @@ from modellint.analyzer.files import (
 from modellint.analyzer.requirements import (
     CondaEnv,
     PythonEnv,
+    RequirementsBudgetExceeded,
     RequirementsList,
     conda_env_from_yaml,
     parse_requirements_text,
@@ -151,7 +152,7 @@ class ModelDir:
         try:
             document = parse_yaml(text)
         except YamlError as error:
-            return FileProblem(self.mlmodel_path, f"`MLmodel` is not valid YAML: {error.message}", error.span)
+            return FileProblem(self.mlmodel_path, error.explain("MLmodel"), error.span)
         self._mlmodel_document = document
         if not isinstance(document.data, dict):
             kind = type(document.data).__name__ if document.data is not None else "empty"
@@ -237,7 +238,7 @@ class ModelDir:
         try:
             return parse_yaml(text)
         except YamlError as error:
-            self.file_problems.append(FileProblem(path, f"`{name}` is not valid YAML: {error.message}", error.span))
+            self.file_problems.append(FileProblem(path, error.explain(name), error.span))
             return None
 
     @cached_property
@@ -249,7 +250,13 @@ class ModelDir:
         if problem and not problem.outside:  # refused as outside: ML006's, never read
             self.file_problems.append(FileProblem(path, problem.message))
             return None
-        return parse_requirements_text(text, path) if text is not None else None
+        if text is None:
+            return None
+        try:
+            return parse_requirements_text(text, path)
+        except RequirementsBudgetExceeded as error:
+            self.file_problems.append(FileProblem(path, str(error)))
+            return None
 
     @cached_property
     def conda(self) -> CondaEnv | None:
@@ -350,19 +357,22 @@ class ModelDir:
 
     @cached_property
     def tree(self) -> tuple[list[Path], list[Path]]:
-        """``(files, links out)``: the regular files below the root (symlinked dirs not descended,
-        ``.git`` and caches skipped), and the symlinks in it that resolve outside it (never read)."""
+        """``(entries, links out)``: what is below the root (symlinked dirs not descended, ``.git``
+        and caches skipped): regular files, and FIFOs, devices, sockets and folders that cannot be
+        listed, which must never be opened (see :func:`~modellint.analyzer.files.walk_inside`); and
+        the symlinks in it that resolve outside it (never read)."""
         files, links_out = [], []
-        for path, inside in walk_inside(self.root, self.root, lambda name: name not in _SKIPPED_DIRS):
+        for path, inside in walk_inside(self.root, self.root, lambda name: name not in _SKIPPED_DIRS,
+                                        special_files=True):
             (files if inside else links_out).append(path)
         return files, links_out
 
     @cached_property
     def serialized_files(self) -> list:
         """Every pickle/joblib/torch/npy/skops file below the root, scanned statically (never loaded)."""
-        from modellint.analyzer.serialized import model_text_files, scan_model_files
+        from modellint.analyzer.serialized import model_serialized_files
 
-        return scan_model_files(self.root, model_text_files(self), self.tree[0])
+        return model_serialized_files(self)
 
     @cached_property
     def code_scans(self) -> tuple:

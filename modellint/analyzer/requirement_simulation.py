@@ -18,7 +18,12 @@ from pathlib import Path
 from modellint.analyzer.files import read_text
 from modellint.analyzer.knowledge import KnowledgeBase, guess_distribution
 from modellint.analyzer.log_calls import UNKNOWN, Literal
-from modellint.analyzer.requirements import MLFLOW_REQUIREMENT_NAMES, normalize_name, parse_requirements_text
+from modellint.analyzer.requirements import (
+    MLFLOW_REQUIREMENT_NAMES,
+    RequirementsBudgetExceeded,
+    normalize_name,
+    parse_requirements_text,
+)
 from modellint.analyzer.yamlfile import YamlDocument, YamlError, parse_yaml
 from modellint.findings import Span
 from modellint.record import Record
@@ -138,7 +143,10 @@ def _read_list(name: str, roots: tuple[Path, ...]) -> list[tuple[str, Origin]] |
         path = root / name
         text, _ = read_text(path, roots[-1])
         if text is not None:
-            parsed = parse_requirements_text(text, path)
+            try:
+                parsed = parse_requirements_text(text, path)
+            except RequirementsBudgetExceeded:
+                raise NotLiteral from None  # no real list is this big: what MLflow writes is unknowable
             return [(line.text, Origin(path, line.span)) for line in parsed.lines]
     return None
 

@@ -33,7 +33,11 @@ _OPTION_TAKES_VALUE = {
 }
 _OPTION_FLAGS = {"--no-index": "no-index", "--pre": "pre", "--prefer-binary": "prefer-binary",
                  "--require-hashes": "require-hashes"}
-_INLINE_COMMENT = re.compile(r"(^|\s+)#.*$")
+
+# A requirements list is never this big (real ones are under 10 KB); past it, a hostile file
+# would only cost time and memory, so the list is refused as a whole (ML110).
+MAX_REQUIREMENTS_CHARS = 2**20
+MAX_REQUIREMENT_LINES = 10_000
 
 
 _SEPARATORS = re.compile(r"[-_.]+")
@@ -132,10 +136,33 @@ def classify_requirement(text: str, path: Path, span: Span) -> RequirementLine:
     return RequirementLine(path, span, stripped, "requirement", requirement=requirement)
 
 
+class RequirementsBudgetExceeded(ValueError):
+    """A requirements list over :data:`MAX_REQUIREMENTS_CHARS` or :data:`MAX_REQUIREMENT_LINES`."""
+
+
+def strip_comment(line: str) -> str:
+    """``line`` without its comment: from the first ``#`` at the start or after whitespace, as pip's
+    ``(^|\\s+)#.*$`` reads it, but in one pass (that regex is quadratic on a long run of blanks)."""
+    index = line.find("#")
+    while index > 0 and not line[index - 1].isspace():
+        index = line.find("#", index + 1)
+    return line if index < 0 else line[:index]
+
+
+def _over_budget(name: str, what: str, limit: int) -> RequirementsBudgetExceeded:
+    return RequirementsBudgetExceeded(f"`{name}` is over the requirements budget ({what}, more than {limit:,}): not read")
+
+
 def parse_requirements_text(text: str, path: Path) -> RequirementsList:
-    """Parse requirements.txt the way pip reads it: comments, ``\\`` continuations, options."""
-    result = RequirementsList(path)
+    """Parse requirements.txt the way pip reads it: comments, ``\\`` continuations, options.
+
+    Raises :class:`RequirementsBudgetExceeded` for a list over the size or line budget."""
+    if len(text) > MAX_REQUIREMENTS_CHARS:
+        raise _over_budget(path.name, f"{len(text):,} characters", MAX_REQUIREMENTS_CHARS)
     physical = text.splitlines()
+    if len(physical) > MAX_REQUIREMENT_LINES:
+        raise _over_budget(path.name, f"{len(physical):,} lines", MAX_REQUIREMENT_LINES)
+    result = RequirementsList(path)
     index = 0
     while index < len(physical):
         start = index
@@ -147,7 +174,7 @@ def parse_requirements_text(text: str, path: Path) -> RequirementsList:
             pieces.append(physical[index])
         index += 1
         logical = "".join(pieces)
-        content = _INLINE_COMMENT.sub("", logical).strip()
+        content = strip_comment(logical).strip()
         if not content:
             continue
         column = len(raw) - len(raw.lstrip()) + 1
@@ -194,11 +221,9 @@ def _first_line(text: str) -> str:
 
 # --- conda --------------------------------------------------------------------------------------
 
-_CONDA_SPEC = re.compile(
-    r"""^\s*(?:(?P<channel>[^\s:]+)::)?(?P<name>[A-Za-z0-9_.\-]+)
-        (?P<bracket>\[[^\]]*\])?\s*(?P<rest>.*?)\s*$""",
-    re.VERBOSE,
-)
+# Every part is delimited by a character the part before cannot hold, so matching is linear
+# (a trailing ``\s*(?P<rest>.*?)\s*$`` was quadratic on a long run of blanks); the rest is stripped.
+_CONDA_SPEC = re.compile(r"(?:(?P<channel>[^\s:]+)::)?(?P<name>[A-Za-z0-9_.\-]+)(?P<bracket>\[[^\]]*\])?")
 _BRACKET_VERSION = re.compile(r"version\s*=\s*['\"]?([^'\",\]]+)")
 
 
@@ -232,10 +257,12 @@ class CondaSpec(Record):
 
 
 def parse_conda_spec(text: str, span: Span) -> CondaSpec | None:
-    match = _CONDA_SPEC.match(text)
-    if not match:
+    stripped = text.strip()
+    match = _CONDA_SPEC.match(stripped)
+    rest = stripped[match.end():].strip() if match else ""
+    if not match or "\n" in rest:
         return None
-    version = match.group("rest") or None
+    version = rest or None
     bracket = match.group("bracket")
     if bracket and not version:
         inner = _BRACKET_VERSION.search(bracket)
@@ -282,26 +309,43 @@ def conda_env_from_yaml(document: Any, path: Path) -> CondaEnv:
     if not isinstance(raw_deps, list):
         problems.append(("`dependencies` is not a list", document.span("dependencies")))
         raw_deps = []
+    elif len(raw_deps) > MAX_REQUIREMENT_LINES:
+        problems.append((str(_over_budget(path.name, f"`dependencies` has {len(raw_deps):,} entries",
+                                          MAX_REQUIREMENT_LINES)), document.span("dependencies")))
+        raw_deps = []
     for index, dependency in enumerate(raw_deps):
         span = document.span("dependencies", index)
         if isinstance(dependency, dict) and "pip" in dependency:
             pip_span = document.key_span("dependencies", index, "pip")
-            pip = _pip_list(document, dependency["pip"], ("dependencies", index, "pip"), path)
+            pip = _pip_list(document, dependency["pip"], ("dependencies", index, "pip"), path, problems)
         elif isinstance(dependency, (str, int, float)):
             spec = parse_conda_spec(str(dependency), span)
             if spec is None:
-                problems.append((f"not a conda package spec: {dependency!r}", span))
+                problems.append((f"not a conda package spec: {_brief(dependency)}", span))
             else:
                 specs.append(spec)
         else:
-            problems.append((f"unexpected dependency entry: {dependency!r}", span))
+            problems.append((f"unexpected dependency entry: {_brief(dependency)}", span))
     name = data.get("name")
     return CondaEnv(path, str(name) if name is not None else None, channels, specs, pip, pip_span, problems)
 
 
-def _pip_list(document: Any, raw: Any, key: tuple, path: Path) -> RequirementsList:
+def _brief(value: Any) -> str:
+    """A repr short enough for a message, whatever the YAML held (huge, deep or recursive)."""
+    import reprlib
+
+    brief = reprlib.Repr()
+    brief.maxstring = brief.maxother = 200
+    return brief.repr(value)
+
+
+def _pip_list(document: Any, raw: Any, key: tuple, path: Path, problems: list[tuple[str, Span]]) -> RequirementsList:
     result = RequirementsList(path)
     if not isinstance(raw, list):
+        return result
+    if len(raw) > MAX_REQUIREMENT_LINES:
+        problems.append((str(_over_budget(path.name, f"`{key[-1]}` has {len(raw):,} entries", MAX_REQUIREMENT_LINES)),
+                         document.span(*key)))
         return result
     for index, entry in enumerate(raw):
         result.lines.append(classify_requirement(str(entry), path, document.span(*key, index)))
@@ -340,5 +384,5 @@ def python_env_from_yaml(document: Any, path: Path) -> PythonEnv:
         if not isinstance(raw, list):
             problems.append((f"`{key}` is not a list", document.span(key)))
             raw = []
-        lists[key] = _pip_list(document, raw, (key,), path)
+        lists[key] = _pip_list(document, raw, (key,), path, problems)
     return PythonEnv(path, python, python_span, lists["build_dependencies"], lists["dependencies"], problems)

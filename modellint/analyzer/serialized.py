@@ -12,10 +12,14 @@ when it runs, e.g. ``import tabulate`` inside a ``PythonModel.predict`` defined 
 
 from __future__ import annotations
 
+import os
+import posixpath
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from modellint.analyzer.pickles import EmbeddedCode, ScanResult, scan_file, sniff
+from modellint.analyzer.files import is_dir
+from modellint.analyzer.pickles import EmbeddedCode, Limits, Problem, ScanResult, scan_file, sniff
+from modellint.analyzer.pickles.results import ModelBudget
 from modellint.findings import FILE_START, Span
 from modellint.record import Record
 
@@ -59,29 +63,135 @@ class ByValueImport(Record):
         self.span = span
 
 
-def scan_model_files(root: Path, text_files: set[str], files: list[Path] | None = None) -> list[SerializedFile]:
-    """Scan every serialized file below ``root``; ``text_files`` are relative paths MLflow reads as text.
+def scan_model_files(root: Path, text_files: set[str], declared: dict[str, str] | None = None,
+                     limits: Limits = Limits(), files: list[Path] | None = None) -> list[SerializedFile]:
+    """Scan every serialized file below ``root``; ``text_files`` are relative paths MLflow reads as text,
+    ``declared`` the relative paths a flavor's loader unpickles (see :func:`declared_pickles`).
+    ``files`` is the model dir's walk (:attr:`ModelDir.tree`) when the caller has it: never a
+    symlink leading out of ``root`` (those are reported, not read).
 
-    ``files`` is the model dir's walk (:attr:`ModelDir.tree`) when the caller has it: regular
-    files inside the root only, never a symlink leading out of it (those are reported, not read).
+    Fail closed: a file that cannot be read, a FIFO, device or socket (never opened: a FIFO would block),
+    and a declared pickle whose content is not one each give a :class:`SerializedFile` whose scan has
+    no kind and one problem saying so. The files share one decompression budget.
     """
+    declared = declared or {}
+    budget = ModelBudget()
     found = []
-    for path in _regular_files(root) if files is None else files:
+    for path, trouble in _model_files(root, files):
         relative = path.relative_to(root).as_posix()
-        if relative in text_files or path.suffix in _TEXT_SUFFIXES:
-            continue
-        kind = sniff(path)
-        if kind is not None:
-            found.append(SerializedFile(path, relative, scan_file(path)))
+        if relative in text_files:
+            continue  # read (and reported) as text: ML001/ML110
+        if trouble is None and path.suffix not in _TEXT_SUFFIXES:
+            kind, trouble = _sniff(path, root)
+            if kind is not None:
+                found.append(SerializedFile(path, relative, scan_file(path, limits, budget)))
+                continue
+            if trouble is None and relative in declared:
+                trouble = (f"is declared as a pickle (`{declared[relative]}`) but its content is not one: "
+                           "a load fails")
+        if trouble is not None:
+            found.append(SerializedFile(path, relative, _unscanned(path, trouble)))
     return found
 
 
-def _regular_files(root: Path) -> list[Path]:
-    """Regular files only (no FIFOs or devices, which would block or never end), in a stable order,
-    none leading outside ``root`` through a symlink."""
-    from modellint.analyzer.files import walk_inside
+def _sniff(path: Path, root: Path) -> tuple[str | None, str | None]:
+    """``(kind, None)`` for a serialized file, ``(None, None)`` for another regular file, ``(None, why)``
+    when it cannot be read."""
+    from modellint.analyzer.files import NotRegularFile, open_regular
+    from modellint.analyzer.pickles.sniffing import sniff_stream
+    from modellint.analyzer.pickles.streams import PROBE_BYTES
 
-    return [path for path, inside in walk_inside(root, root, lambda name: name not in _SKIPPED_DIRS) if inside]
+    try:
+        with open_regular(path, root) as handle:
+            head = handle.read(PROBE_BYTES)
+        return sniff_stream(head, lambda: open_regular(path, root)), None
+    except NotRegularFile as error:  # replaced since the walk saw it
+        return None, f"is {error.kind}, not a regular file: not read"
+    except OSError as error:
+        return None, f"cannot be read: {error.strerror or error}"
+    except (ValueError, EOFError):
+        return None, None  # as sniff() answers
+
+
+def _unscanned(path: Path, reason: str) -> ScanResult:
+    return ScanResult(path, None, (), (), (), (), (), (Problem(reason, None, None),))
+
+
+def _model_files(root: Path, files: list[Path] | None) -> list[tuple[Path, str | None]]:
+    """Every entry of the model dir's walk (``files``, else a walk of ``root``) that is not a readable
+    directory, with why it cannot be scanned (a FIFO, device or socket; a directory or file that cannot
+    be read), or None for a regular file. A dangling symlink is left out: ML003 reports it when MLmodel
+    names it."""
+    from modellint.analyzer.files import special_kind, walk_inside
+
+    if files is None:
+        files = [path for path, inside in walk_inside(root, root, lambda name: name not in _SKIPPED_DIRS,
+                                                      special_files=True) if inside]
+    entries: list[tuple[Path, str | None]] = []
+    for path in files:
+        try:
+            kind = special_kind(os.stat(path).st_mode)
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            entries.append((path, f"cannot be read: {error.strerror or error}"))
+            continue
+        if kind is None:
+            entries.append((path, None))
+        elif kind == "a directory":  # the walk gives only those it could not list
+            entries.append((path, "is a directory that cannot be read"))
+        else:
+            entries.append((path, f"is {kind}, not a regular file: a load or a copy of the model that opens it "
+                                  "blocks or never ends; not opened"))
+    return entries
+
+
+def model_serialized_files(model: ModelDir) -> list[SerializedFile]:
+    """:func:`scan_model_files` for a model dir, with its text files and declared pickles."""
+    return scan_model_files(model.root, model_text_files(model), declared_pickles(model), files=model.tree[0])
+
+
+# serialization formats the sklearn flavor loads with (cloud)pickle; absent means pickle (MLflow < 1.?)
+_PICKLE_FORMATS = (None, "pickle", "cloudpickle")
+
+
+def declared_pickles(model: ModelDir) -> dict[str, str]:
+    """Relative POSIX path -> ``flavor.key`` for each file MLmodel names that its flavor's loader unpickles:
+    sklearn ``pickled_model`` (and pyfunc ``model_path``/``data`` with ``loader_module: mlflow.sklearn``)
+    in the pickle or cloudpickle format, pyfunc ``python_model`` (a pickled ``PythonModel``), the
+    ``model.pth`` of a pytorch ``model_data`` directory, statsmodels ``data``. Only these: other flavors
+    store their own formats (xgboost json/ubj, keras h5, onnx, skops...)."""
+    flavors = model.flavors
+    found: dict[str, str] = {}
+
+    def add(flavor: str, key: str, inside: str | None = None) -> None:
+        value = flavors.get(flavor, {}).get(key)
+        if not isinstance(value, str) or not value:
+            return
+        relative = posixpath.normpath(value.replace("\\", "/"))
+        if relative.startswith(("../", "/")) or relative in ("..", "."):
+            return  # outside the model dir: not this check's
+        if inside is not None:
+            relative = posixpath.join(relative, inside) if is_dir(model.root / relative) else relative
+        found.setdefault(relative, f"{flavor}.{key}")
+
+    sklearn = flavors.get("sklearn", {})
+    pyfunc = flavors.get("python_function", {})
+    if "sklearn" in flavors and sklearn.get("serialization_format") in _PICKLE_FORMATS:
+        add("sklearn", "pickled_model")
+    if pyfunc.get("loader_module") == "mlflow.sklearn":
+        conf = sklearn if "sklearn" in flavors else pyfunc
+        if conf.get("serialization_format") in _PICKLE_FORMATS:
+            add("python_function", "model_path")
+            add("python_function", "data")
+    if str(pyfunc.get("loader_module", "")).startswith("mlflow.pyfunc") and \
+            not str(pyfunc.get("python_model", "")).endswith(".py"):
+        add("python_function", "python_model")
+    add("pytorch", "model_data", inside="model.pth")
+    if pyfunc.get("loader_module") == "mlflow.pytorch":
+        add("python_function", "data", inside="model.pth")
+    add("statsmodels", "data")
+    return found
 
 
 def model_text_files(model: ModelDir) -> set[str]:

@@ -22,13 +22,31 @@ except AttributeError:  # pragma: no cover - pure-Python PyYAML build
 KeyPath = tuple[Any, ...]
 
 
-class YamlError(Exception):
-    """A YAML syntax error with the 1-based position PyYAML reported."""
+# MLflow writes a few dozen nodes, never an alias, and nests a handful of levels. Past these a
+# file is hostile: aliases (``&a [*b, *b]``, ``<<: [*b, *b]``) make a 1 KB document expand to
+# billions of nodes in whatever walks it, and libyaml's scanner costs time proportional to the
+# flow nesting depth for every token (100,000 ``[`` take over a minute; deeper still crashes the
+# C composer), so both are counted on the event stream before anything is composed.
+MAX_YAML_NODES = 50_000
+MAX_YAML_DEPTH = 200
+MAX_YAML_FLOW_DEPTH = 32  # flow collections (``[``, ``{``): the ones whose depth libyaml pays per token
 
-    def __init__(self, message: str, span: Span) -> None:
+
+class YamlError(Exception):
+    """A YAML syntax error with the 1-based position PyYAML reported; ``budget`` when the document is
+    refused for its size (node count with aliases expanded, nesting depth) rather than its syntax."""
+
+    def __init__(self, message: str, span: Span, budget: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.span = span
+        self.budget = budget
+
+    def explain(self, name: str) -> str:
+        """The sentence a finding shows for file ``name``."""
+        if self.budget:
+            return f"`{name}` is over the YAML budget: {self.message}; not read"
+        return f"`{name}` is not valid YAML: {self.message}"
 
 
 class YamlDocument(Record):
@@ -65,7 +83,9 @@ class YamlDocument(Record):
 
 
 def parse_yaml(text: str) -> YamlDocument:
-    """Parse one YAML document; raise :class:`YamlError` with a position on bad input."""
+    """Parse one YAML document; raise :class:`YamlError` with a position on bad input, or on a
+    document over the node or depth budget (see :data:`MAX_YAML_NODES`)."""
+    _check_budget(text)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -83,6 +103,61 @@ def parse_yaml(text: str) -> YamlDocument:
     document = YamlDocument(data)
     _record_spans(node, (), document, set())
     return document
+
+
+def _check_budget(text: str) -> None:
+    """Count the nodes of ``text`` as a walk of the constructed value would meet them (an alias counts
+    the nodes of what it names, a merge key what it merges) and the nesting depth, from the event
+    stream; stop at the first budget exceeded. Syntax errors are left to the composer to report."""
+    loader = _Loader(text)
+    sizes: dict[str, int] = {}  # anchor -> node count of its closed node
+    frames: list[list[Any]] = []  # [anchor, node count so far, flow style] per open collection
+    total = aliases = flow_depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                frames.append([event.anchor, 1, bool(event.flow_style)])
+                total += 1
+                flow_depth += bool(event.flow_style)
+                if len(frames) > MAX_YAML_DEPTH or flow_depth > MAX_YAML_FLOW_DEPTH:
+                    what = f"{MAX_YAML_DEPTH} levels" if len(frames) > MAX_YAML_DEPTH else \
+                        f"{MAX_YAML_FLOW_DEPTH} levels of `[`/`{{`"
+                    raise YamlError(f"nested deeper than {what}", _mark_span(event.start_mark), budget=True)
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                anchor, size, flow = frames.pop()
+                flow_depth -= flow
+                if anchor is not None:
+                    sizes[anchor] = size
+                if frames:
+                    frames[-1][1] += size
+                continue
+            elif isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
+                size = 1
+                if isinstance(event, yaml.AliasEvent):
+                    aliases += 1
+                    if event.anchor not in sizes:
+                        if any(frame[0] == event.anchor for frame in frames):
+                            raise YamlError(f"alias `*{event.anchor}` refers to a node that contains it (a recursive "
+                                            "structure, which no walk of it ends)", _mark_span(event.start_mark),
+                                            budget=True)
+                        return  # an undefined alias: the composer reports it
+                    size = sizes[event.anchor]
+                elif event.anchor is not None:
+                    sizes[event.anchor] = 1
+                total += size
+                if frames:
+                    frames[-1][1] += size
+            else:
+                continue
+            if total > MAX_YAML_NODES:
+                expanded = " once its aliases are expanded (an alias bomb)" if aliases else ""
+                raise YamlError(f"more than {MAX_YAML_NODES:,} nodes{expanded}", _mark_span(event.start_mark),
+                                budget=True)
+    except yaml.YAMLError:
+        return
+    finally:
+        loader.dispose()
 
 
 def _describe(error: yaml.MarkedYAMLError) -> str:

@@ -143,10 +143,10 @@ def _fingerprint_key(finding: Finding, path: str, lines: list[bytes] | None) -> 
 def _leading_lines(path: Path, root: Path | None = None) -> list[bytes] | None:
     """The complete lines in the first ``_FINGERPRINT_READ_LIMIT`` bytes of a text file; None for
     a binary file or one that cannot be read, or that leads outside the model dir ``root``."""
-    from modellint.analyzer.files import open_binary
+    from modellint.analyzer.files import open_regular
 
     try:
-        with (open_binary(root, path) if root is not None else open(path, "rb")) as handle:
+        with open_regular(path, root) as handle:
             data = handle.read(_FINGERPRINT_READ_LIMIT)
     except OSError:  # a directory, a missing file, a symlink loop
         return None

@@ -5,10 +5,13 @@ from typing import TYPE_CHECKING
 
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid, examples
-from modellint.rules._examples import CLEAN, model_files
+from modellint.rules._examples import CLEAN, MLMODEL, model_files
 
 if TYPE_CHECKING:
     from modellint.analyzer.model_dir import ModelDir
+
+_PICKLE_MLMODEL = MLMODEL.replace("model.skops", "model.pkl").replace("serialization_format: skops",
+                                                                   "serialization_format: cloudpickle")
 
 # A hostile file can hold thousands of anomalies; past this many the rest add nothing.
 _MAX_PER_FILE = 5
@@ -19,8 +22,12 @@ class UnscannableModelFile(Rule):
     Reports serialized files (pickle, joblib, PyTorch, numpy, skops) whose loading behaviour the
     static scanner cannot establish: an unknown opcode, a truncated stream, a memo miss, a stack
     underflow, an import whose module or name is computed at load time, an `EXT` extension code
-    (resolved through process state), data after the last pickle, a compressed stream over the
-    size limit, an unreadable container.
+    (resolved through process state), data after the last pickle, an unreadable container, a
+    budget exceeded (decompressed bytes per file and per model dir, opcodes, stack, MARK nesting,
+    memo entries, stored values, recorded imports and calls). Also files that were not read at
+    all: a file of the model dir that cannot be read, a FIFO, device or socket (never opened), and
+    a file MLmodel declares as a pickle (sklearn `pickled_model` in the pickle or cloudpickle
+    format, pyfunc `python_model`, pytorch `model.pth`) whose content is not one.
 
     ## Why is this bad?
     What was not read cannot be called clean: scanners that stop at the first oddity and report
@@ -50,11 +57,17 @@ class UnscannableModelFile(Rule):
                 note="EXT1: an import through copyreg's registry, then a call of what it returned"),
         Invalid(model_files(**{"artifacts/state.pkl": b"\x80\x04\x8c\x02os\x8c\x06sys"}),
                 (("artifacts/state.pkl", 1),), note="truncated: no STOP"),
+        Invalid(model_files(MLmodel=_PICKLE_MLMODEL, model__skops=None, model__pkl=b"\x00" * 64),
+                (("model.pkl", 1),), note="declared as a cloudpickle, but zeros: a load fails"),
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         for serialized in model.serialized_files:
             problems = serialized.scan.problems
+            if serialized.scan.kind is None:  # not scanned at all: unreadable, special, not what MLmodel says
+                for problem in problems:
+                    yield self.finding(serialized.path, f"`{serialized.relative}` {problem.reason}")
+                continue
             for problem in problems[:_MAX_PER_FILE]:
                 where = f" at byte {problem.offset}" if problem.offset is not None else ""
                 if problem.member:

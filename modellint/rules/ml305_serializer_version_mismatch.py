@@ -8,7 +8,8 @@ from modellint.record import Record
 from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, MLMODEL, conda, model_files, requirements
 
-_CLOUDPICKLE_MLMODEL = MLMODEL.replace("serialization_format: skops", "serialization_format: cloudpickle")
+_CLOUDPICKLE_MLMODEL = MLMODEL.replace("serialization_format: skops", "serialization_format: cloudpickle").replace(
+    "model.skops", "model.pkl")
 _OLD_SKLEARN = ("mlflow==3.17.2", "scikit-learn==1.5.2", "skops==0.16.0")
 _NO_SKOPS = ("mlflow-skinny==3.17.2", "scikit-learn==1.9.1")  # mlflow itself brings skops
 
@@ -57,7 +58,8 @@ class SerializerVersionMismatch(Rule):
         Valid(CLEAN),
         Valid(model_files(MLmodel=_CLOUDPICKLE_MLMODEL.replace("skops_trusted_types: null\n", ""),
                           requirements__txt=requirements("mlflow==3.17.2", "scikit-learn==1.9.1", "cloudpickle==3.1.2"),
-                          conda__yaml=conda("mlflow==3.17.2", "scikit-learn==1.9.1", "cloudpickle==3.1.2")),
+                          conda__yaml=conda("mlflow==3.17.2", "scikit-learn==1.9.1", "cloudpickle==3.1.2"),
+                          model__skops=None, model__pkl=b"\x80\x04N."),
               note="cloudpickle format, cloudpickle declared (also via mlflow)"),
     ))
     INVALID = examples(lambda: (

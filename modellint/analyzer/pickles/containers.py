@@ -11,11 +11,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Callable
 
 from modellint.analyzer.pickles.machine import scan_pickles
-from modellint.analyzer.pickles.results import CallSite, Facts, GlobalRef, Limits, ScanResult, Unscannable
+from modellint.analyzer.pickles.results import (
+    CallSite,
+    Facts,
+    GlobalRef,
+    Limits,
+    ModelBudget,
+    ScanResult,
+    Unscannable,
+)
 from modellint.analyzer.pickles.sniffing import (
     SKOPS_SCHEMA,
     ZIP_MAGICS,
     member_stream,
+    open_zip,
     sniff,
     sniff_member,
 )
@@ -32,7 +41,10 @@ def scan_zip(handle: BinaryIO, facts: Facts, prefix: str | None, depth: int) -> 
     import zipfile
 
     try:
-        archive = zipfile.ZipFile(handle)
+        archive = open_zip(handle)
+    except Unscannable as error:
+        facts.problem(error.reason, None, prefix)
+        return
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         facts.problem(f"unreadable zip archive: {error}", None, prefix)
         return
@@ -40,6 +52,10 @@ def scan_zip(handle: BinaryIO, facts: Facts, prefix: str | None, depth: int) -> 
         if info.is_dir():
             continue
         member = f"{prefix}/{info.filename}" if prefix else info.filename
+        left, budget = facts.decompression_left()
+        if left <= 0 and info.compress_type != zipfile.ZIP_STORED:
+            facts.problem(f"{budget} exceeded: the remaining compressed members are not read", None, member)
+            return
         try:
             _scan_zip_member(handle, info, facts, member, depth)
         except Unscannable as error:
@@ -51,25 +67,28 @@ def scan_zip(handle: BinaryIO, facts: Facts, prefix: str | None, depth: int) -> 
 def _scan_zip_member(handle: BinaryIO, info: zipfile.ZipInfo, facts: Facts, member: str, depth: int) -> None:
     import zipfile
 
+    stored = info.compress_type == zipfile.ZIP_STORED
     with member_stream(handle, info) as stream:
-        head = stream.read(PROBE_BYTES)
+        head = stream.read(PROBE_BYTES)  # past the budget by one head at most: scan_zip stops at the next member
+    if not stored:
+        facts.spend_decompressed(len(head))
     if head.startswith(ZIP_MAGICS):
         if depth >= facts.limits.max_zip_depth:
             facts.problem(f"zip nested deeper than {facts.limits.max_zip_depth} levels", None, member)
             return
-        with _seekable_member(handle, info, facts.limits) as nested:
+        with _seekable_member(handle, info, facts) as nested:
             scan_zip(nested, facts, member, depth + 1)
         return
     kind = sniff_member(head)
     if kind is None:
         return
-    size = info.file_size if info.compress_type == zipfile.ZIP_STORED else None
     with member_stream(handle, info) as stream:
-        scan_stream(kind, stream, size, facts, member)
+        scan_stream(kind, stream, info.file_size if stored else None, facts, member)
 
 
-def _seekable_member(handle: BinaryIO, info: zipfile.ZipInfo, limits: Limits) -> BinaryIO:
-    """zipfile needs to seek: a stored member is a window; a compressed one is inflated to a size-limited temp file."""
+def _seekable_member(handle: BinaryIO, info: zipfile.ZipInfo, facts: Facts) -> BinaryIO:
+    """zipfile needs to seek: a stored member is a window (nothing copied); a compressed one is inflated
+    to a temporary file that never grows past the spool budget or the decompression budget."""
     import zipfile
 
     stream = member_stream(handle, info)
@@ -77,15 +96,23 @@ def _seekable_member(handle: BinaryIO, info: zipfile.ZipInfo, limits: Limits) ->
         return stream
     import tempfile  # only for a compressed zip nested in a zip: rare, and tempfile is not free to import
 
+    left, budget = facts.decompression_left()
+    spool_limit = facts.limits.max_spooled_bytes
+    if spool_limit < left:
+        left, budget = spool_limit, f"spool budget for a compressed nested zip ({spool_limit:,} bytes)"
     spool = tempfile.TemporaryFile()
-    with stream:
-        copied = 0
-        while chunk := stream.read(2**20):
-            copied += len(chunk)
-            if copied > limits.max_decompressed_bytes:
-                spool.close()
-                raise Unscannable(f"decompressed size limit ({limits.max_decompressed_bytes} bytes) exceeded", None)
-            spool.write(chunk)
+    try:
+        with stream:
+            copied = 0
+            while chunk := stream.read(min(2**20, left - copied + 1)):
+                copied += len(chunk)
+                facts.spend_decompressed(len(chunk))
+                if copied > left:
+                    raise Unscannable(f"{budget} exceeded", None)
+                spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
     spool.seek(0)
     return spool  # type: ignore[return-value]
 
@@ -151,15 +178,18 @@ _SKOPS_CONSTRUCTING_LOADERS = {"ObjectNode", "ConstructorFromReduceNode", "Reduc
 
 def scan_skops(handle: BinaryIO, facts: Facts, member: str | None) -> None:
     import json
-    import zipfile
 
-    archive = zipfile.ZipFile(handle)
+    try:
+        archive = open_zip(handle)
+    except Unscannable as error:
+        facts.problem(error.reason, None, member)
+        return
     try:
         info = archive.getinfo(SKOPS_SCHEMA)
     except KeyError:
         facts.problem("skops file without schema.json", None, member)
         return
-    if info.file_size > facts.limits.max_line_bytes * 64:
+    if info.file_size > facts.limits.max_line_bytes * 16:  # json.loads of 16 MiB of `{},` holds 360 MB
         facts.problem("skops schema.json too large", None, member)
         return
     with member_stream(handle, info) as stream:
@@ -196,14 +226,18 @@ def _walk_skops(schema: object, facts: Facts, member: str) -> None:
 
 
 def scan_stream(kind: str, stream: BinaryIO, size: int | None, facts: Facts, member: str | None) -> None:
-    """Scan an open stream already known to be ``kind``; errors become problems."""
+    """Scan an open stream already known to be ``kind``; errors become problems. ``size`` None: the
+    stream inflates a compressed zip member, and what it gives counts against the decompression budget."""
+    source = None
     try:
-        if kind in ("pickle", "joblib"):
-            scan_pickles(Source(stream, size), facts, member, joblib=member is None)
-        elif kind == "torch-legacy":
-            scan_pickles(Source(stream, size), facts, member, joblib=False, count=5)  # raw storages follow
-        elif kind == "npy":
-            scan_npy(Source(stream, size), facts, member)
+        if kind in ("pickle", "joblib", "torch-legacy", "npy"):
+            source = Source(stream, size) if size is not None else _inflating_source(stream, facts)
+            if kind == "npy":
+                scan_npy(source, facts, member)
+            elif kind == "torch-legacy":
+                scan_pickles(source, facts, member, joblib=False, count=5)  # raw storages follow
+            else:
+                scan_pickles(source, facts, member, joblib=member is None)
         elif kind == "lz4":
             facts.problem("lz4-compressed stream: the standard library cannot decompress it", 0, member)
         else:
@@ -212,17 +246,28 @@ def scan_stream(kind: str, stream: BinaryIO, size: int | None, facts: Facts, mem
         facts.problem(error.reason, error.offset, member)
     except (OSError, EOFError, zlib.error, ValueError) as error:
         facts.problem(f"unreadable {kind} stream: {error}", None, member)
+    finally:
+        if source is not None and size is None:
+            facts.spend_decompressed(source.consumed)
+
+
+def _inflating_source(stream: BinaryIO, facts: Facts) -> Source:
+    left, budget = facts.decompression_left()
+    return Source(stream, None, left, budget)
 
 
 def _scan_compressed(kind: str, stream: BinaryIO, facts: Facts, member: str | None) -> None:
+    source = None
     try:
-        decompressed = decompressing(kind, stream)
-        source = Source(decompressed, None, facts.limits.max_decompressed_bytes)
+        source = _inflating_source(decompressing(kind, stream), facts)
         scan_pickles(source, facts, member, joblib=member is None)
     except Unscannable as error:
         facts.problem(error.reason, error.offset, member)
     except decompression_errors() as error:
         facts.problem(f"unreadable {kind} stream: {error}", None, member)
+    finally:
+        if source is not None:
+            facts.spend_decompressed(source.consumed)
 
 
 def _read_errors(kind: str) -> tuple[type[Exception], ...]:
@@ -233,9 +278,10 @@ def _read_errors(kind: str) -> tuple[type[Exception], ...]:
     return (OSError,)
 
 
-def scan_file(path: Path, limits: Limits = Limits()) -> ScanResult:
-    """Every fact a static read of ``path`` yields; problems (never exceptions) for what could not be read."""
-    facts = Facts(limits)
+def scan_file(path: Path, limits: Limits = Limits(), model_budget: ModelBudget | None = None) -> ScanResult:
+    """Every fact a static read of ``path`` yields; problems (never exceptions) for what could not be read.
+    ``model_budget`` is shared by the files of one model dir (see :class:`Limits`)."""
+    facts = Facts(limits, model_budget=model_budget)
     kind = sniff(path)
     if kind is not None:
         errors = _read_errors(kind)

@@ -102,30 +102,62 @@ class Machine:
         self.memo: dict[int, object] = {}
         self.proto = 0
         self.offset = 0
+        self.stacked = 0  # items held in the MARK frames of ``metastack``
+        self.kept = 0  # values stored into containers, call arguments and states by this run (see Limits.max_values)
 
     # -- driving
 
     def run(self) -> None:
-        """Read opcodes up to and including STOP; raise ``Unscannable`` where a real load would fail."""
-        source, handlers = self.source, HANDLERS
-        while True:
-            self.offset = source.pos
-            code = source.read_byte()
-            if code is None:
-                raise Unscannable("truncated stream: no STOP opcode", self.offset)
-            handler = handlers.get(code)
-            if handler is None:
-                raise Unscannable(f"unknown opcode 0x{code:02x}", self.offset)
-            if handler(self):
-                return
+        """Read opcodes up to and including STOP; raise ``Unscannable`` where a real load would fail
+        or a budget (``Limits``) is exceeded."""
+        source, handlers, facts = self.source, HANDLERS, self.facts
+        remaining = facts.limits.max_opcodes - facts.opcodes
+        if remaining <= 0:  # many small stacked pickles: each run is short, their sum is not
+            raise Unscannable(f"opcode budget ({facts.limits.max_opcodes:,} opcodes per file) exceeded", source.pos)
+        count = 0
+        try:
+            while True:
+                self.offset = source.pos
+                code = source.read_byte()
+                if code is None:
+                    raise Unscannable("truncated stream: no STOP opcode", self.offset)
+                handler = handlers.get(code)
+                if handler is None:
+                    raise Unscannable(f"unknown opcode 0x{code:02x}", self.offset)
+                count += 1
+                if not count & 0xFFFF:  # the stack grows by one item per opcode at most: checked now and then
+                    if count > remaining:
+                        raise Unscannable(f"opcode budget ({facts.limits.max_opcodes:,} opcodes per file) exceeded",
+                                          self.offset)
+                    self.check_stack()
+                    self.check_values()
+                if handler(self):
+                    self.check_values()
+                    return
+        finally:
+            facts.opcodes += count
+            facts.values += self.kept
+            self.kept = 0
+
+    def check_stack(self) -> None:
+        if len(self.stack) + self.stacked > self.facts.limits.max_stack_items:
+            raise Unscannable(f"stack budget ({self.facts.limits.max_stack_items:,} items) exceeded", self.offset)
+
+    def check_values(self) -> None:
+        facts = self.facts
+        if facts.values + self.kept > facts.limits.max_values:
+            raise Unscannable(f"value budget ({facts.limits.max_values:,} values stored per file) exceeded", self.offset)
 
     def fork(self) -> Machine:
         """A copy that goes on reading as plain ``pickle.load`` would where joblib's reader would not."""
+        # copying is charged to the opcode budget: a file of many such arrays would otherwise copy a big memo for each
+        self.facts.opcodes += len(self.memo) + len(self.stack) + self.stacked
         twin = Machine(self.source, self.facts, self.member, joblib=False, probe=self.probe)
         twin.stack = list(self.stack)
         twin.metastack = [list(frame) for frame in self.metastack]
         twin.memo = dict(self.memo)
         twin.proto = self.proto
+        twin.stacked = self.stacked
         return twin
 
     # -- stack helpers
@@ -148,7 +180,16 @@ class Machine:
             raise Unscannable("stack underflow: no MARK", self.offset)
         items = self.stack
         self.stack = self.metastack.pop()
+        self.stacked -= len(self.stack)
         return items
+
+    def push_mark(self) -> None:
+        if len(self.metastack) >= self.facts.limits.max_mark_depth:
+            raise Unscannable(f"MARK nesting budget ({self.facts.limits.max_mark_depth:,} open MARKs) exceeded",
+                              self.offset)
+        self.stacked += len(self.stack)
+        self.metastack.append(self.stack)
+        self.stack = []
 
     def problem(self, reason: str) -> None:
         self.facts.problem(reason, self.offset, self.member)
@@ -184,7 +225,17 @@ class Machine:
     def memo_put(self, index: int) -> None:
         if index < 0:
             raise Unscannable("negative memo index", self.offset)
-        self.memo[index] = self.top()
+        memo = self.memo
+        if len(memo) >= self.facts.limits.max_memo_entries and index not in memo:
+            raise Unscannable(f"memo budget ({self.facts.limits.max_memo_entries:,} entries) exceeded", self.offset)
+        memo[index] = self.top()
+
+    def record(self) -> None:
+        """One more import or call recorded: bounded, since a hostile file can make one per few opcodes."""
+        facts = self.facts
+        if len(facts.globals) + len(facts.calls) >= facts.limits.max_records:
+            raise Unscannable(f"record budget ({facts.limits.max_records:,} imports and calls per file) exceeded",
+                              self.offset)
 
     # -- imports
 
@@ -201,6 +252,7 @@ class Machine:
             if _identifier(module) and _identifier(name):
                 raise ProbeHit
             raise Unscannable("not an importable name", self.offset)  # the load would stop with ImportError
+        self.record()
         ref = GlobalRef(module, name, self.offset, self.member, opcode)
         self.facts.globals.append(ref)
         return _Imported(ref)
@@ -212,6 +264,8 @@ class Machine:
         if origin is None:
             self.problem(f"{opcode} calls a value that is not traceable to an imported global")
             return _Called(None, None, args)
+        self.record()
+        self.kept += 1
         self.facts.calls.append(CallSite(origin, opcode, self.offset, self.member))
         instance_of = origin
         if opcode == "REDUCE" and (origin.module, origin.name) in _COPYREG_CONSTRUCTORS:
@@ -247,18 +301,22 @@ class Machine:
     def method_call(self, target: object, opcode: str) -> None:
         """APPEND(S)/SETITEM(S)/ADDITEMS on an instance run that instance's class methods."""
         if isinstance(target, _Called) and target.instance_of is not None:
+            self.record()
             self.facts.calls.append(CallSite(target.instance_of, opcode, self.offset, self.member))
 
     def build(self, instance: object, state: object) -> None:
         if isinstance(instance, _Imported):
+            self.record()
             setattr_ref = GlobalRef("builtins", "setattr", self.offset, self.member, "BUILD")
             self.facts.calls.append(CallSite(setattr_ref, "BUILD", self.offset, self.member))
             return
         if not isinstance(instance, _Called):
             return
         instance.state = state
+        self.kept += 1
         if instance.instance_of is None:
             return
+        self.record()
         self.facts.calls.append(CallSite(instance.instance_of, "BUILD", self.offset, self.member))
         kind = instance.instance_of
         if self.joblib and kind.module in _JOBLIB_WRAPPER_MODULES and kind.name == "NumpyArrayWrapper":
@@ -464,7 +522,7 @@ def _op_global(m: Machine) -> None:
 def _op_inst(m: Machine) -> None:
     module, name = _utf8_line(m), _utf8_line(m)
     cls = m.find_class(module, name, "INST")
-    m.push(m.call(cls, tuple(m.pop_mark()), "INST"))
+    m.push(m.call(cls, _marked_tuple(m), "INST"))
 
 
 def _utf8_line(m: Machine) -> str:
@@ -514,6 +572,7 @@ def _op_obj(m: Machine) -> None:
     items = m.pop_mark()
     if not items:
         raise Unscannable("stack underflow: OBJ without a class", m.offset)
+    m.kept += len(items)
     m.push(m.call(items[0], tuple(items[1:]), "OBJ"))
 
 
@@ -526,6 +585,7 @@ def _op_append(m: Machine) -> None:
     value = m.pop()
     target = m.top()
     if isinstance(target, list):
+        m.kept += 1
         target.append(value)
     m.method_call(target, "APPEND")
 
@@ -534,6 +594,7 @@ def _op_appends(m: Machine) -> None:
     items = m.pop_mark()
     target = m.top()
     if isinstance(target, list):
+        m.kept += len(items)
         target.extend(items)
     m.method_call(target, "APPENDS")
 
@@ -543,6 +604,7 @@ def _op_setitem(m: Machine) -> None:
     key = m.pop()
     target = m.top()
     if isinstance(target, _Dict):
+        m.kept += 2
         target.pairs.append((key, value))
     m.method_call(target, "SETITEM")
 
@@ -551,6 +613,7 @@ def _op_setitems(m: Machine) -> None:
     items = m.pop_mark()
     target = m.top()
     if isinstance(target, _Dict):
+        m.kept += len(items)
         target.pairs.extend(zip(items[0::2], items[1::2]))
     m.method_call(target, "SETITEMS")
 
@@ -559,6 +622,7 @@ def _op_additems(m: Machine) -> None:
     items = m.pop_mark()
     target = m.top()
     if isinstance(target, _Set):
+        m.kept += len(items)
         target.items.extend(items)
     m.method_call(target, "ADDITEMS")
 
@@ -571,8 +635,19 @@ def _op_pop(m: Machine) -> None:
 
 
 def _op_mark(m: Machine) -> None:
-    m.metastack.append(m.stack)
-    m.stack = []
+    m.push_mark()
+
+
+def _marked_tuple(m: Machine) -> tuple[object, ...]:
+    items = m.pop_mark()
+    m.kept += len(items)
+    return tuple(items)
+
+
+def _marked_list(m: Machine) -> list[object]:
+    items = m.pop_mark()
+    m.kept += len(items)
+    return items
 
 
 def _op_proto(m: Machine) -> None:
@@ -621,6 +696,7 @@ def _push_struct(fmt: struct.Struct) -> Callable[[Machine], None]:
 def _tuple_of(count: int) -> Callable[[Machine], None]:
     def handler(m: Machine) -> None:
         items = [m.pop() for _ in range(count)]
+        m.kept += count
         m.push(tuple(reversed(items)))
 
     return handler
@@ -653,21 +729,21 @@ HANDLERS: dict[int, Callable[[Machine], object]] = {
     ord("a"): _op_append,
     ord("b"): _op_build,
     ord("c"): _op_global,
-    ord("d"): lambda m: m.push(_Dict(list(zip(*[iter(m.pop_mark())] * 2)))),
+    ord("d"): lambda m: m.push(_Dict(list(zip(*[iter(_marked_list(m))] * 2)))),
     ord("}"): lambda m: m.push(_Dict([])),
     ord("e"): _op_appends,
     ord("g"): lambda m: m.memo_get(_text_index(m)),
     ord("h"): lambda m: m.memo_get(m.read_struct(_U1)),
     ord("i"): _op_inst,
     ord("j"): lambda m: m.memo_get(m.read_struct(_U4)),
-    ord("l"): lambda m: m.push(list(m.pop_mark())),
+    ord("l"): lambda m: m.push(_marked_list(m)),
     ord("]"): lambda m: m.push([]),
     ord("o"): _op_obj,
     ord("p"): lambda m: m.memo_put(_text_index(m)),
     ord("q"): lambda m: m.memo_put(m.read_struct(_U1)),
     ord("r"): lambda m: m.memo_put(m.read_struct(_U4)),
     ord("s"): _op_setitem,
-    ord("t"): lambda m: m.push(tuple(m.pop_mark())),
+    ord("t"): lambda m: m.push(_marked_tuple(m)),
     ord(")"): _push(()),
     ord("u"): _op_setitems,
     ord("G"): _push_struct(_F8),
@@ -690,7 +766,7 @@ HANDLERS: dict[int, Callable[[Machine], object]] = {
     0x8E: _counted(_U8, None, "BINBYTES8"),
     0x8F: lambda m: m.push(_Set([])),
     0x90: _op_additems,
-    0x91: lambda m: m.push(_Set(list(m.pop_mark()))),
+    0x91: lambda m: m.push(_Set(_marked_list(m))),
     0x92: _op_newobj_ex,
     0x93: _op_stack_global,
     0x94: lambda m: m.memo_put(len(m.memo)),

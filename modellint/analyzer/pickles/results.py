@@ -85,19 +85,56 @@ class ScanResult(Record):
 
 
 class Limits(Record):
-    """Bounds that keep a hostile file from exhausting time or memory."""
+    """Bounds that keep a hostile file from exhausting time or memory. Each is far above what a real
+    model needs (a 400k-token CountVectorizer: 1.2 M opcodes, 0.4 M memo entries, 1.2 M values);
+    a file that reaches one is reported (ML303), never read on.
+
+    * ``max_decompressed_bytes``: bytes inflated from all the compressed streams and zip members of
+      one file (joblib zlib/gzip/bz2/xz files, deflated zip members, nested zips), sniffing included;
+      ``max_model_decompressed_bytes`` the same over all the files of a model dir.
+    * ``max_spooled_bytes``: a compressed zip inside a zip is inflated to a temporary file (zipfile
+      needs to seek); never more than this is written.
+    * ``max_opcodes``: opcodes run over all the pickles of one file (payloads are skipped by seek,
+      not counted: a 1 GiB array is one opcode).
+    * ``max_stack_items``, ``max_mark_depth``, ``max_memo_entries``, ``max_values``: what the machine
+      holds at once: stack items (all MARK frames included), open MARKs, memo entries, and values
+      stored into containers, call arguments and states (counted as stored, never given back).
+    * ``max_records``: imports and calls recorded for one file.
+    """
 
     __slots__ = ("max_decompressed_bytes", "max_zip_depth", "max_retained_bytes", "max_kept_value_bytes",
-                 "max_line_bytes")
+                 "max_line_bytes", "max_model_decompressed_bytes", "max_spooled_bytes", "max_opcodes",
+                 "max_stack_items", "max_mark_depth", "max_memo_entries", "max_values", "max_records")
 
     def __init__(self, max_decompressed_bytes: int = 4 * 2**30, max_zip_depth: int = 3,
                  max_retained_bytes: int = 128 * 2**20, max_kept_value_bytes: int = 64 * 2**10,
-                 max_line_bytes: int = 2**20) -> None:
+                 max_line_bytes: int = 2**20, max_model_decompressed_bytes: int = 8 * 2**30,
+                 max_spooled_bytes: int = 256 * 2**20, max_opcodes: int = 50_000_000,
+                 max_stack_items: int = 2_000_000, max_mark_depth: int = 100_000,
+                 max_memo_entries: int = 2_000_000, max_values: int = 4_000_000,
+                 max_records: int = 1_000_000) -> None:
         self.max_decompressed_bytes = max_decompressed_bytes
         self.max_zip_depth = max_zip_depth
         self.max_retained_bytes = max_retained_bytes  # string/bytes values kept for analysis; later ones become opaque
         self.max_kept_value_bytes = max_kept_value_bytes  # longer strings/bytes are skipped with seek, never read
         self.max_line_bytes = max_line_bytes
+        self.max_model_decompressed_bytes = max_model_decompressed_bytes
+        self.max_spooled_bytes = max_spooled_bytes
+        self.max_opcodes = max_opcodes
+        self.max_stack_items = max_stack_items
+        self.max_mark_depth = max_mark_depth
+        self.max_memo_entries = max_memo_entries
+        self.max_values = max_values
+        self.max_records = max_records
+
+
+class ModelBudget:
+    """What the files of one model dir have spent together (mutable, shared by their scans)."""
+
+    __slots__ = ("decompressed_bytes",)
+
+    def __init__(self) -> None:
+        self.decompressed_bytes = 0
 
 
 class Unscannable(Exception):
@@ -113,12 +150,14 @@ class Facts(Record):
     """The collector one scan fills in (mutable, unlike the other records here)."""
 
     __slots__ = ("limits", "globals", "calls", "subimports", "embedded", "skops_types", "skops_untrusted", "problems",
-                 "retained_bytes", "joblib_arrays")
+                 "retained_bytes", "joblib_arrays", "model_budget", "decompressed_bytes", "opcodes", "values")
 
     def __init__(self, limits: Limits, globals: list[GlobalRef] | None = None, calls: list[CallSite] | None = None,
                  subimports: list[str] | None = None, embedded: list[EmbeddedCode] | None = None,
                  skops_types: list[str] | None = None, skops_untrusted: list[str] | None = None,
-                 problems: list[Problem] | None = None, retained_bytes: int = 0, joblib_arrays: int = 0) -> None:
+                 problems: list[Problem] | None = None, retained_bytes: int = 0, joblib_arrays: int = 0,
+                 model_budget: ModelBudget | None = None, decompressed_bytes: int = 0, opcodes: int = 0,
+                 values: int = 0) -> None:
         self.limits = limits
         self.globals = [] if globals is None else globals
         self.calls = [] if calls is None else calls
@@ -129,9 +168,26 @@ class Facts(Record):
         self.problems = [] if problems is None else problems
         self.retained_bytes = retained_bytes
         self.joblib_arrays = joblib_arrays
+        self.model_budget = ModelBudget() if model_budget is None else model_budget
+        self.decompressed_bytes = decompressed_bytes  # inflated from this file's streams so far
+        self.opcodes = opcodes  # run over this file's pickles so far
+        self.values = values  # stored by this file's pickles so far (see Limits.max_values)
 
     def problem(self, reason: str, offset: int | None, member: str | None) -> None:
         self.problems.append(Problem(reason, offset, member))
+
+    def decompression_left(self) -> tuple[int, str]:
+        """How many more bytes this file may inflate, and the budget that says so (for the message)."""
+        limits = self.limits
+        file_left = limits.max_decompressed_bytes - self.decompressed_bytes
+        model_left = limits.max_model_decompressed_bytes - self.model_budget.decompressed_bytes
+        if model_left < file_left:
+            return max(0, model_left), f"model decompression budget ({limits.max_model_decompressed_bytes:,} bytes)"
+        return max(0, file_left), f"decompressed size limit ({limits.max_decompressed_bytes:,} bytes per file)"
+
+    def spend_decompressed(self, count: int) -> None:
+        self.decompressed_bytes += count
+        self.model_budget.decompressed_bytes += count
 
 
 class ProbeHit(Exception):

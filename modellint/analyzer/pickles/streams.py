@@ -26,10 +26,12 @@ class Source:
 
     _CHUNK = 64 * 1024
 
-    def __init__(self, stream: BinaryIO, size: int | None, limit: int | None = None) -> None:
+    def __init__(self, stream: BinaryIO, size: int | None, limit: int | None = None,
+                 limit_name: str = "decompressed size limit") -> None:
         self.stream = stream
         self.size = size  # None: a decompressing stream, skipped by reading
         self.limit = limit
+        self.limit_name = limit_name
         self._buffer = b""
         self._offset = 0  # the next byte to hand out, within _buffer
         self._start = 0  # the stream position of _buffer[0]
@@ -38,6 +40,11 @@ class Source:
     @property
     def pos(self) -> int:
         return self._start + self._offset
+
+    @property
+    def consumed(self) -> int:
+        """Bytes pulled from the stream so far (what a decompressing stream has inflated)."""
+        return self._start + len(self._buffer)
 
     def read(self, count: int) -> bytes:
         offset = self._offset
@@ -134,7 +141,8 @@ class Source:
         return Unscannable(truncated, self._start + len(self._buffer))
 
     def _limit_exceeded(self, offset: int) -> Unscannable:
-        return Unscannable(f"decompressed size limit ({self.limit} bytes) exceeded", offset)
+        name = self.limit_name if "(" in self.limit_name else f"{self.limit_name} ({self.limit} bytes)"
+        return Unscannable(f"{name} exceeded", offset)
 
 
 class Window(io.RawIOBase):
