@@ -213,6 +213,7 @@ def test_many_large_modules_stop_at_the_byte_budget(tmp_path):
     assert "analysis budget" in run.stdout, run
 
 
+@pytest.mark.slow  # parses 3 MiB of dense code under the budget: seconds
 def test_dense_code_stays_within_memory_and_time(tmp_path):
     # Syntax trees take ~500 bytes per byte of dense code: the per-file and per-model budgets
     # bound what is parsed (measured: 6 x 0.5 MiB, declared 3.10: 10 s, 272 MiB on a loaded machine).
