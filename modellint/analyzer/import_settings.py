@@ -60,7 +60,9 @@ class ImportSettings(Record):
 
     def distributions(self) -> frozenset[str]:
         """The configured distributions, normalised (PEP 503)."""
-        return frozenset(re.sub(r"[-_.]+", "-", name).lower() for _, name in self.module_distributions)
+        from modellint.analyzer.requirements import normalize_name
+
+        return frozenset(normalize_name(name) for _, name in self.module_distributions)
 
 
 NO_IMPORT_SETTINGS = ImportSettings()

@@ -361,11 +361,7 @@ class ModelDir:
         and caches skipped): regular files, and FIFOs, devices, sockets and folders that cannot be
         listed, which must never be opened (see :func:`~modellint.analyzer.files.walk_inside`); and
         the symlinks in it that resolve outside it (never read)."""
-        files, links_out = [], []
-        for path, inside in walk_inside(self.root, self.root, lambda name: name not in _SKIPPED_DIRS,
-                                        special_files=True):
-            (files if inside else links_out).append(path)
-        return files, links_out
+        return model_tree(self.root)
 
     @cached_property
     def serialized_files(self) -> list:
@@ -465,6 +461,14 @@ class ModelDir:
         if reason is not None:
             path = self.root / written if reason != ABSOLUTE else Path(written)
             found.append(OutsidePath(key, written, path, reason, description))
+
+
+def model_tree(root: Path) -> tuple[list[Path], list[Path]]:
+    """:attr:`ModelDir.tree` of the model dir ``root``."""
+    files, links_out = [], []
+    for path, inside in walk_inside(root, root, lambda name: name not in _SKIPPED_DIRS, special_files=True):
+        (files if inside else links_out).append(path)
+    return files, links_out
 
 
 def model_code_basename(code_path: str) -> str:

@@ -241,8 +241,7 @@ def _plan(call: MlflowCall, source: SourceFile, project_root: Path, imports: Imp
     # static reading cannot see; the newest known release stands in (that line is MLflow's own,
     # so no ML1xx finding is ever reported on it).
     newest_mlflow = knowledge.version("mlflow") or "3"
-    python = _project_python(project_root)
-    pinned = _pinned_python(project_root) is not None
+    python, pinned = _project_python(project_root)
     inference_fails = model_code is not None and model_code.kind == "loader_module"  # mlflow#14145
     # Unpickling the model imports the modules of the objects it holds: inference sees them.
     pickled = [obj.qualified_name.rpartition(".")[0] for obj in (model_code.pickled_objects if model_code else ())]
@@ -349,20 +348,17 @@ def _shipped_files(project_root: Path, directory: Path) -> list[Path]:
             if inside and (path.suffix == ".py" or path.name.endswith(_EXTENSION_SUFFIXES))]
 
 
-def _project_python(project_root: Path) -> str:
-    """The Python the training run uses, when the project pins one; else modellint's default."""
+def _project_python(project_root: Path) -> tuple[str, bool]:
+    """The Python the training run uses, and whether the project pins it: the version
+    `.python-version` names, else modellint's default."""
     from modellint.analyzer.environment import DEFAULT_PYTHON
-
-    return _pinned_python(project_root) or f"{DEFAULT_PYTHON[0]}.{DEFAULT_PYTHON[1]}"
-
-
-def _pinned_python(project_root: Path) -> str | None:
-    """The version `.python-version` names, if any."""
     from modellint.analyzer.files import read_text
 
     text, _ = read_text(project_root / ".python-version", project_root)
     first = text.strip().splitlines()[0].strip() if text and text.strip() else ""
-    return first if first[:1].isdigit() and "." in first else None
+    if first[:1].isdigit() and "." in first:
+        return first, True
+    return f"{DEFAULT_PYTHON[0]}.{DEFAULT_PYTHON[1]}", False
 
 
 def _version_tuple(text: str) -> tuple[int, int]:

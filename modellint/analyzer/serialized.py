@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from modellint.analyzer.model_dir import ModelDir
 
 _TEXT_SUFFIXES = (".py", ".pyi")
-_SKIPPED_DIRS = frozenset({"__pycache__", ".git"})
 
 
 class SerializedFile(Record):
@@ -118,15 +117,15 @@ def _unscanned(path: Path, reason: str) -> ScanResult:
 
 
 def _model_files(root: Path, files: list[Path] | None) -> list[tuple[Path, str | None]]:
-    """Every entry of the model dir's walk (``files``, else a walk of ``root``) that is not a readable
-    directory, with why it cannot be scanned (a FIFO, device or socket; a directory or file that cannot
-    be read), or None for a regular file. A dangling symlink is left out: ML003 reports it when MLmodel
+    """Every entry of the model dir's walk (``files``, else :func:`~modellint.analyzer.model_dir.model_tree`
+    of ``root``) that is not a readable directory, with why it cannot be scanned (a FIFO, device or
+    socket; a directory or file that cannot be read), or None for a regular file. A dangling symlink is left out: ML003 reports it when MLmodel
     names it."""
-    from modellint.analyzer.files import special_kind, walk_inside
+    from modellint.analyzer.files import special_kind
+    from modellint.analyzer.model_dir import model_tree
 
     if files is None:
-        files = [path for path, inside in walk_inside(root, root, lambda name: name not in _SKIPPED_DIRS,
-                                                      special_files=True) if inside]
+        files = model_tree(root)[0]
     entries: list[tuple[Path, str | None]] = []
     for path in files:
         try:
