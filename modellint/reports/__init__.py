@@ -147,3 +147,8 @@ def _escape(match: re.Match) -> str:
 def shown_path(path: Path, base: Path) -> str:
     """A finding's path for a human format: relative to ``base`` and printable."""
     return printable(relative(path, base))
+
+
+def unchecked_lines(context: ReportContext) -> list[str]:
+    """``path: error: message`` for each target that could not be checked (the one-line formats)."""
+    return [f"{shown_path(error.path, context.base)}: error: {printable(error.message)}" for error in context.errors]

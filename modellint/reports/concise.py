@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from modellint.findings import Finding
-from modellint.reports import ReportContext, printable, shown_path, summary
+from modellint.reports import ReportContext, printable, shown_path, summary, unchecked_lines
 
 
 def render(findings: list[Finding], context: ReportContext) -> str:
@@ -12,6 +12,6 @@ def render(findings: list[Finding], context: ReportContext) -> str:
         f"[{f.severity}] {printable(f.message)}"
         for f in findings
     ]
-    lines.extend(f"{shown_path(error.path, context.base)}: error: {printable(error.message)}" for error in context.errors)
+    lines.extend(unchecked_lines(context))
     lines.append(summary(findings, context))
     return "\n".join(lines) + "\n"

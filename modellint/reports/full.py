@@ -79,9 +79,9 @@ def _frame(finding: Finding):
         text.append(shown + "\n")
         if number == span.line and span.end_line == span.line:
             # the caret sits under the shown text: escapes and redaction change column widths
+            # (a slice past the end is the whole line, so an end column beyond it stops at its end)
             start = len(printable(line[:max(span.column - 1, 0)]))
-            end = max(len(printable(line[:max(span.end_column - 1, 0)])) if span.end_column - 1 < len(line) else len(shown),
-                      start + 1)
+            end = max(len(printable(line[:max(span.end_column - 1, 0)])), start + 1)
             text.append(f"{' ' * width} | ", style="blue")
             text.append(" " * start + "^" * (end - start) + "\n", style=_STYLE[finding.severity])
     text.append(f"{' ' * width} |", style="blue")

@@ -19,11 +19,11 @@ def render(findings: list[Finding], context: ReportContext, *, max_bytes: int | 
                      f"({_code_span(escape_cell(shown_path(error.path, context.base)))})\n" for error in context.errors)
     if errors:
         parts.append(f"**{unchecked_line(len(context.errors))}**\n\n{errors}\n")
+    checked = _targets(context.targets - len(context.errors))
     if not findings:
-        checked = context.targets - len(context.errors)
-        parts.append(f"No findings ({_targets(checked)} checked).\n")
+        parts.append(f"No findings ({checked} checked).\n")
         return "".join(parts)
-    totals = f"\n{summary_line(findings)} {_targets(context.targets - len(context.errors)).capitalize()} checked.\n"
+    totals = f"\n{summary_line(findings)} {checked.capitalize()} checked.\n"
     budget = None
     if max_bytes is not None:
         budget = max_bytes - _size(*parts, HEADER, totals, _cut_notice(len(findings)))

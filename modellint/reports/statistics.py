@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from modellint.findings import Finding
-from modellint.reports import ReportContext, printable, shown_path, summary
+from modellint.reports import ReportContext, summary, unchecked_lines
 
 
 def render(findings: list[Finding], context: ReportContext) -> str:
@@ -17,6 +17,6 @@ def render(findings: list[Finding], context: ReportContext) -> str:
         rule = RULES_BY_CODE[code]
         fixable = "[*]" if any(finding.fixable for finding in findings if finding.code == code) else "[ ]"
         lines.append(f"{count}\t{code}\t{fixable} {rule.name}")
-    lines.extend(f"{shown_path(error.path, context.base)}: error: {printable(error.message)}" for error in context.errors)
+    lines.extend(unchecked_lines(context))
     lines.append(summary(findings, context))
     return "\n".join(lines) + "\n"

@@ -63,13 +63,11 @@ class MissingEnvFile(Rule):
         if model.pyfunc is None:
             return
         conda_name, virtualenv_name, named = model.env_spec
-        if conda_name and model.outside(conda_name):
-            conda_name = None  # ML006 reports it; saying it is missing too would be a second error
-        if virtualenv_name and model.outside(virtualenv_name):
-            virtualenv_name = None
-        conda_present = self._present(model, model.conda_file_name)
-        python_env_present = self._present(model, model.python_env_file_name)
-        requirements_present = self._present(model, REQUIREMENTS)
+        # A file leading outside the model dir counts as present (ML006 reports it), and so does a
+        # symlink loop or a broken symlink (ML110): one error for one file.
+        conda_present = model.has_entry(model.conda_file_name)
+        python_env_present = model.has_entry(model.python_env_file_name)
+        requirements_present = model.has_entry(REQUIREMENTS)
         if conda_name and not conda_present:
             yield self.finding(
                 model.mlmodel_path,
@@ -101,12 +99,6 @@ class MissingEnvFile(Rule):
                 "the model has no environment file (conda.yaml, python_env.yaml or requirements.txt)",
                 model.mlmodel.key_span("flavors", "python_function"),
             )
-
-    @staticmethod
-    def _present(model: ModelDir, name: str) -> bool:
-        """A file leading outside the model dir counts as present (ML006 reports it), and so does a
-        symlink loop or a broken symlink (ML110): one error for one file."""
-        return model.has_entry(name)
 
     @staticmethod
     def _env_span(model: ModelDir, key: str):
