@@ -307,8 +307,6 @@ def _check(args: argparse.Namespace) -> int:
     _use_interpreter(settings.python)
     selection = RuleSelection(settings.select, settings.extend_select, settings.ignore, settings.per_path_ignores)
     selection.validate()
-    from modellint.process import worker_count
-
     discovery = _discovery(settings)
     paths = [Path(os.path.abspath(path)) for path in args.paths]
     if args.command == "hook":  # pre-commit names what changed: what the user excludes stays out
@@ -322,12 +320,11 @@ def _check(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     to_terminal = settings.output_file is None and sys.stdout is not None and sys.stdout.isatty()
     output_format = settings.format or ("full" if to_terminal else "concise")
-    jobs = worker_count(settings.jobs)
     imports = settings.import_settings()
     with _progress(len(targets), enabled=to_terminal and not args.no_progress and output_format in ("full", "concise")) as advance:
         lone_files = all(target.kind == "file" for target in targets)
         report = lint_targets(targets, selection.enabled_rules(standalone_files_only=lone_files), selection,
-                              base=Path.cwd(), jobs=jobs, on_progress=advance, imports=imports)
+                              base=Path.cwd(), jobs=settings.jobs, on_progress=advance, imports=imports)
     # A path that could not be linted is a failure of the run, like a target that crashed.
     report.failures[:0] = [TargetFailure(Target("path", error.path), error.problem) for error in path_errors]
     if args.diff:

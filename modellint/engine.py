@@ -154,10 +154,12 @@ def lint_targets(
     selection: RuleSelection,
     *,
     base: Path,
-    jobs: int = 1,
+    jobs: int | None = 1,
     on_progress: Callable[[int], None] | None = None,
     imports: ImportSettings | None = None,
 ) -> Report:
+    """Lint ``targets``, in ``jobs`` worker processes when there are many (None: one per CPU
+    available; never more than them, see :func:`modellint.process.worker_count`)."""
     report = Report(targets=list(targets))
     results = _run(targets, rules, selection, base, jobs, on_progress, imports)
     for target, (findings, failure) in zip(targets, results):
