@@ -314,9 +314,10 @@ def _check(args: argparse.Namespace) -> int:
         if not paths:
             return EXIT_CLEAN
     targets, path_errors = discover_all(paths, discovery)
-    if path_errors and not targets:  # nothing to check: no report, which could only read as clean
-        for error in path_errors:
-            print(f"modellint: error: {printable(str(error))}", file=sys.stderr)
+    # A path that could not be linted is a failure of the run, like a target that crashed.
+    path_failures = [TargetFailure(Target("path", error.path), error.problem) for error in path_errors]
+    if path_failures and not targets:  # nothing to check: no report, which could only read as clean
+        _print_failures(path_failures)
         return EXIT_ERROR
     to_terminal = settings.output_file is None and sys.stdout is not None and sys.stdout.isatty()
     output_format = settings.format or ("full" if to_terminal else "concise")
@@ -325,8 +326,7 @@ def _check(args: argparse.Namespace) -> int:
         lone_files = all(target.kind == "file" for target in targets)
         report = lint_targets(targets, selection.enabled_rules(standalone_files_only=lone_files), selection,
                               base=Path.cwd(), jobs=settings.jobs, on_progress=advance, imports=imports)
-    # A path that could not be linted is a failure of the run, like a target that crashed.
-    report.failures[:0] = [TargetFailure(Target("path", error.path), error.problem) for error in path_errors]
+    report.failures[:0] = path_failures
     if args.diff:
         from modellint.fix_runner import print_diff
 
