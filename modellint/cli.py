@@ -249,9 +249,9 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     for name in ("exclude", "extend_exclude"):
         globs = getattr(args, name)
         if globs is not None:
-            from modellint.path_patterns import PathPattern
+            from modellint.path_patterns import parse_all
 
-            compiled = [pattern for pattern in (PathPattern.parse(glob, cwd) for glob in globs) if pattern]
+            compiled = parse_all(globs, cwd)
             setattr(settings, name, compiled if name == "exclude" else [*settings.extend_exclude, *compiled])
     if args.respect_gitignore is not None:
         settings.respect_gitignore = args.respect_gitignore

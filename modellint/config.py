@@ -205,10 +205,9 @@ def apply_config(settings: Settings, table: dict[str, Any], source: Path, *, dis
             settings.python = source.parent / _string(value, key, source)
         elif key in ("exclude", "extend-exclude"):
             # Relative to the config file's folder, as Ruff's.
-            from modellint.path_patterns import PathPattern
+            from modellint.path_patterns import parse_all
 
-            globs = [PathPattern.parse(glob, source.absolute().parent) for glob in _string_list(value, key, source)]
-            setattr(settings, key.replace("-", "_"), [glob for glob in globs if glob is not None])
+            setattr(settings, key.replace("-", "_"), parse_all(_string_list(value, key, source), source.absolute().parent))
         elif key == "known-first-party":
             settings.known_first_party = known_first_party(_string_list(value, key, source), source)
         elif key == "module-distributions":

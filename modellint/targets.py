@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from modellint.analyzer.files import MLMODEL
-from modellint.path_patterns import PathPattern, decide, read_gitignore
+from modellint.path_patterns import PathPattern, decide, parse_all, read_gitignore
 from modellint.record import Record
 
 # Directories that never hold a model worth linting and can be huge: the default `exclude`.
@@ -60,13 +60,7 @@ class Discovery(Record):
 
 
 def default_exclude() -> tuple[PathPattern, ...]:
-    return patterns(DEFAULT_EXCLUDE, Path("/"))
-
-
-def patterns(texts, base: Path) -> tuple[PathPattern, ...]:
-    """Exclude globs (gitignore syntax) relative to ``base``."""
-    compiled = (PathPattern.parse(text, base) for text in texts)
-    return tuple(pattern for pattern in compiled if pattern is not None)
+    return tuple(parse_all(DEFAULT_EXCLUDE, Path("/")))
 
 
 def is_excluded(path: Path, discovery: Discovery, root: Path) -> bool:
