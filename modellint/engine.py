@@ -14,7 +14,7 @@ from modellint.findings import Finding
 from modellint.record import Record
 from modellint.rules import ENTRIES_BY_CODE, Rule
 from modellint.selection import RuleSelection, SelectorError, expand
-from modellint.targets import Target
+from modellint.targets import Target, display_path
 
 if TYPE_CHECKING:
     from modellint.analyzer.import_settings import ImportSettings
@@ -137,15 +137,6 @@ def _suppressed_inline(finding: Finding) -> bool:
 def _file_lines(path: Path, root: Path | None) -> tuple[str, ...]:
     text, _ = read_text(path, root)
     return tuple(text.splitlines()) if text else ()
-
-
-def display_path(path: Path, base: Path) -> str:
-    """POSIX path relative to ``base`` when below it, else absolute: stable across machines."""
-    # abspath, not resolve(): resolving follows symlinks and raises on a symlink loop.
-    try:
-        return Path(os.path.abspath(path)).relative_to(base).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def lint_targets(

@@ -25,17 +25,22 @@ class TargetError(Exception):
     """A path that cannot be linted: reported, the other paths still linted, exit 2."""
 
     def __init__(self, path: Path, problem: str) -> None:
-        super().__init__(f"{_shown(path)}: {problem}")
+        try:
+            shown = display_path(path, Path.cwd())
+        except OSError:  # the working directory is gone
+            shown = path.as_posix()
+        super().__init__(f"{shown}: {problem}")
         self.path = path
         self.problem = problem
 
 
-def _shown(path: Path) -> str:
-    """``path`` as the user likely typed it: relative to the working directory when below it."""
+def display_path(path: Path, base: Path) -> str:
+    """POSIX path relative to ``base`` when below it, else absolute: stable across machines."""
+    # abspath, not resolve(): resolving follows symlinks and raises on a symlink loop.
     try:
-        return str(path.relative_to(Path.cwd())) or "."
-    except (ValueError, OSError):
-        return str(path)
+        return Path(os.path.abspath(path)).relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 class Target(Record):
