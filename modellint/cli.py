@@ -249,9 +249,9 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     for name in ("exclude", "extend_exclude"):
         globs = getattr(args, name)
         if globs is not None:
-            from modellint.path_patterns import PathPattern
+            from modellint.path_patterns import parse_all
 
-            compiled = [pattern for pattern in (PathPattern.parse(glob, cwd) for glob in globs) if pattern]
+            compiled = parse_all(globs, cwd)
             setattr(settings, name, compiled if name == "exclude" else [*settings.extend_exclude, *compiled])
     if args.respect_gitignore is not None:
         settings.respect_gitignore = args.respect_gitignore
@@ -307,8 +307,6 @@ def _check(args: argparse.Namespace) -> int:
     _use_interpreter(settings.python)
     selection = RuleSelection(settings.select, settings.extend_select, settings.ignore, settings.per_path_ignores)
     selection.validate()
-    from modellint.process import worker_count
-
     discovery = _discovery(settings)
     paths = [Path(os.path.abspath(path)) for path in args.paths]
     if args.command == "hook":  # pre-commit names what changed: what the user excludes stays out
@@ -316,20 +314,19 @@ def _check(args: argparse.Namespace) -> int:
         if not paths:
             return EXIT_CLEAN
     targets, path_errors = discover_all(paths, discovery)
-    if path_errors and not targets:  # nothing to check: no report, which could only read as clean
-        for error in path_errors:
-            print(f"modellint: error: {printable(str(error))}", file=sys.stderr)
+    # A path that could not be linted is a failure of the run, like a target that crashed.
+    path_failures = [TargetFailure(Target("path", error.path), error.problem) for error in path_errors]
+    if path_failures and not targets:  # nothing to check: no report, which could only read as clean
+        _print_failures(path_failures)
         return EXIT_ERROR
     to_terminal = settings.output_file is None and sys.stdout is not None and sys.stdout.isatty()
     output_format = settings.format or ("full" if to_terminal else "concise")
-    jobs = worker_count(settings.jobs)
     imports = settings.import_settings()
     with _progress(len(targets), enabled=to_terminal and not args.no_progress and output_format in ("full", "concise")) as advance:
         lone_files = all(target.kind == "file" for target in targets)
         report = lint_targets(targets, selection.enabled_rules(standalone_files_only=lone_files), selection,
-                              base=Path.cwd(), jobs=jobs, on_progress=advance, imports=imports)
-    # A path that could not be linted is a failure of the run, like a target that crashed.
-    report.failures[:0] = [TargetFailure(Target("path", error.path), error.problem) for error in path_errors]
+                              base=Path.cwd(), jobs=settings.jobs, on_progress=advance, imports=imports)
+    report.failures[:0] = path_failures
     if args.diff:
         from modellint.fix_runner import print_diff
 

@@ -97,8 +97,12 @@ def find_config(start: Path, untrusted: frozenset[Path] = frozenset(),
     table is skipped). Folders inside a model dir, and those in ``untrusted`` or below them, are
     passed over (a modellint.toml seen there is added to ``passed_over``)."""
     directory = start if is_dir(start) else start.parent
-    for candidate_dir in (directory, *directory.parents):
-        if _inside_model(candidate_dir, untrusted):
+    folders = (directory, *directory.parents)
+    # A folder is passed over when it, or a folder above it, is a model's or untrusted: every
+    # folder up to the highest such one.
+    highest = max((index for index, folder in enumerate(folders) if _model_or_untrusted(folder, untrusted)), default=-1)
+    for index, candidate_dir in enumerate(folders):
+        if index <= highest:
             if passed_over is not None and is_file(candidate_dir / CONFIG_FILE):
                 passed_over.append(candidate_dir / CONFIG_FILE)  # (a pyproject.toml there is not even read)
             continue
@@ -115,13 +119,9 @@ def find_config(start: Path, untrusted: frozenset[Path] = frozenset(),
     return None
 
 
-def _inside_model(directory: Path, untrusted: frozenset[Path]) -> bool:
-    """Whether ``directory`` is a model's (it or a folder above it holds MLmodel) or is in ``untrusted``
-    or below one of them."""
-    for folder in (directory, *directory.parents):
-        if folder in untrusted or os.path.lexists(folder / "MLmodel"):
-            return True
-    return False
+def _model_or_untrusted(folder: Path, untrusted: frozenset[Path]) -> bool:
+    """Whether ``folder`` holds MLmodel (anything of that name) or is in ``untrusted``."""
+    return folder in untrusted or os.path.lexists(folder / "MLmodel")
 
 
 def _may_hold_our_table(raw: bytes) -> bool:
@@ -205,10 +205,9 @@ def apply_config(settings: Settings, table: dict[str, Any], source: Path, *, dis
             settings.python = source.parent / _string(value, key, source)
         elif key in ("exclude", "extend-exclude"):
             # Relative to the config file's folder, as Ruff's.
-            from modellint.path_patterns import PathPattern
+            from modellint.path_patterns import parse_all
 
-            globs = [PathPattern.parse(glob, source.absolute().parent) for glob in _string_list(value, key, source)]
-            setattr(settings, key.replace("-", "_"), [glob for glob in globs if glob is not None])
+            setattr(settings, key.replace("-", "_"), parse_all(_string_list(value, key, source), source.absolute().parent))
         elif key == "known-first-party":
             settings.known_first_party = known_first_party(_string_list(value, key, source), source)
         elif key == "module-distributions":

@@ -14,7 +14,7 @@ from modellint.findings import Finding
 from modellint.record import Record
 from modellint.rules import ENTRIES_BY_CODE, Rule
 from modellint.selection import RuleSelection, SelectorError, expand
-from modellint.targets import Target
+from modellint.targets import Target, display_path
 
 if TYPE_CHECKING:
     from modellint.analyzer.import_settings import ImportSettings
@@ -139,25 +139,18 @@ def _file_lines(path: Path, root: Path | None) -> tuple[str, ...]:
     return tuple(text.splitlines()) if text else ()
 
 
-def display_path(path: Path, base: Path) -> str:
-    """POSIX path relative to ``base`` when below it, else absolute: stable across machines."""
-    # abspath, not resolve(): resolving follows symlinks and raises on a symlink loop.
-    try:
-        return Path(os.path.abspath(path)).relative_to(base).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
 def lint_targets(
     targets: list[Target],
     rules: list[type[Rule]],
     selection: RuleSelection,
     *,
     base: Path,
-    jobs: int = 1,
+    jobs: int | None = 1,
     on_progress: Callable[[int], None] | None = None,
     imports: ImportSettings | None = None,
 ) -> Report:
+    """Lint ``targets``, in ``jobs`` worker processes when there are many (None: one per CPU
+    available; never more than them, see :func:`modellint.process.worker_count`)."""
     report = Report(targets=list(targets))
     results = _run(targets, rules, selection, base, jobs, on_progress, imports)
     for target, (findings, failure) in zip(targets, results):

@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 MAX_PASSES = 5
 _BOM = b"\xef\xbb\xbf"
 _LOCK_TIMEOUT = 120.0  # seconds to wait for another modellint fixing the same model dir
-_TEST_PAUSE = "MODELLINT_TEST_PAUSE_BETWEEN_REPLACES"  # tests only: a window to signal a paired write
 
 
 class FixInterrupted(BaseException):
@@ -314,14 +313,11 @@ def write_together(changes: Iterable[tuple[Path, str | None, str]], checkpoint=_
         for item in prepared:  # verified again right before any replace
             if _current_bytes(item.real) != item.before:
                 return False
-        pause = float(os.environ.get(_TEST_PAUSE) or 0)
         for item in prepared:
             checkpoint()
             os.replace(item.temp, item.real)
             item.temp = None
             replaced.append(item)
-            if pause and len(replaced) < len(prepared):
-                _pause(pause, checkpoint)
         return True
     except BaseException:
         for item in reversed(replaced):
@@ -331,15 +327,6 @@ def write_together(changes: Iterable[tuple[Path, str | None, str]], checkpoint=_
         for item in prepared:
             if item.temp is not None:
                 _unlink(item.temp)
-
-
-def _pause(seconds: float, checkpoint) -> None:
-    import time
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        checkpoint()
-        time.sleep(0.01)
 
 
 def _current_bytes(real: str) -> bytes | None:

@@ -131,10 +131,14 @@ def _match(segments: tuple, names: list[str]) -> bool:
     return reachable[count]
 
 
+def parse_all(lines, base: Path) -> list[PathPattern]:
+    """The patterns of ``lines`` relative to ``base``, without the blank and comment lines."""
+    return [pattern for pattern in (PathPattern.parse(line, base) for line in lines) if pattern]
+
+
 def parse_lines(text: str, base: Path) -> list[PathPattern]:
     """The patterns of a gitignore text; of identical lines only the last, the only one that can decide."""
-    lines = list(dict.fromkeys(reversed(text.splitlines())))[::-1]
-    return [pattern for pattern in (PathPattern.parse(line, base) for line in lines) if pattern]
+    return parse_all(list(dict.fromkeys(reversed(text.splitlines())))[::-1], base)
 
 
 def read_gitignore(directory: Path, active: int = 0) -> list[PathPattern]:

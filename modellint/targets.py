@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from modellint.analyzer.files import MLMODEL
-from modellint.path_patterns import PathPattern, decide, read_gitignore
+from modellint.path_patterns import PathPattern, decide, parse_all, read_gitignore
 from modellint.record import Record
 
 # Directories that never hold a model worth linting and can be huge: the default `exclude`.
@@ -25,17 +25,22 @@ class TargetError(Exception):
     """A path that cannot be linted: reported, the other paths still linted, exit 2."""
 
     def __init__(self, path: Path, problem: str) -> None:
-        super().__init__(f"{_shown(path)}: {problem}")
+        try:
+            shown = display_path(path, Path.cwd())
+        except OSError:  # the working directory is gone
+            shown = path.as_posix()
+        super().__init__(f"{shown}: {problem}")
         self.path = path
         self.problem = problem
 
 
-def _shown(path: Path) -> str:
-    """``path`` as the user likely typed it: relative to the working directory when below it."""
+def display_path(path: Path, base: Path) -> str:
+    """POSIX path relative to ``base`` when below it, else absolute: stable across machines."""
+    # abspath, not resolve(): resolving follows symlinks and raises on a symlink loop.
     try:
-        return str(path.relative_to(Path.cwd())) or "."
-    except (ValueError, OSError):
-        return str(path)
+        return Path(os.path.abspath(path)).relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 class Target(Record):
@@ -60,13 +65,7 @@ class Discovery(Record):
 
 
 def default_exclude() -> tuple[PathPattern, ...]:
-    return patterns(DEFAULT_EXCLUDE, Path("/"))
-
-
-def patterns(texts, base: Path) -> tuple[PathPattern, ...]:
-    """Exclude globs (gitignore syntax) relative to ``base``."""
-    compiled = (PathPattern.parse(text, base) for text in texts)
-    return tuple(pattern for pattern in compiled if pattern is not None)
+    return tuple(parse_all(DEFAULT_EXCLUDE, Path("/")))
 
 
 def is_excluded(path: Path, discovery: Discovery, root: Path) -> bool:

@@ -43,10 +43,46 @@ def _environment(**extra: str) -> dict[str, str]:
     return environment
 
 
-def _fix_process(root: Path, cwd: Path, *args: str, **env: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "modellint", str(root), "--fix", "--unsafe-fixes", "--isolated",
-                             "--format", "concise", "--no-progress", *args], cwd=cwd, env=_environment(**env),
+def _fix_process(root: Path, cwd: Path, *args: str, pause_between_replaces: bool = False) -> subprocess.Popen:
+    start = ["-c", _PAUSED_RUN] if pause_between_replaces else ["-m", "modellint"]
+    return subprocess.Popen([sys.executable, *start, str(root), "--fix", "--unsafe-fixes", "--isolated",
+                             "--format", "concise", "--no-progress", *args], cwd=cwd, env=_environment(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+# `python -m modellint` whose paired writes wait (up to 30 s, until a signal is noted) after the
+# first replace of a group and before the next: a window to signal a half-written pair.
+_PAUSED_RUN = """
+import os, sys, time
+from modellint import fix_runner
+from modellint.cli import main
+
+real_replace, real_write_together = os.replace, fix_runner.write_together
+
+def write_together(changes, checkpoint=fix_runner._no_checkpoint):
+    changes, replaced = list(changes), []
+
+    def replace(source, target):
+        real_replace(source, target)
+        replaced.append(target)
+        deadline = time.monotonic() + 30
+        while len(replaced) < len(changes) and time.monotonic() < deadline:
+            try:
+                checkpoint()
+            except fix_runner.FixInterrupted:
+                return  # noted: the writer's own checkpoint before the next replace raises it again
+            time.sleep(0.01)
+
+    os.replace = replace
+    try:
+        return real_write_together(changes, checkpoint)
+    finally:
+        os.replace = real_replace
+
+fix_runner.write_together = write_together
+sys.argv[0] = "modellint"
+sys.exit(main())
+"""
 
 
 def _assert_env_files_parse(root: Path) -> None:
@@ -257,10 +293,10 @@ def _ml201_pair() -> dict:
 @pytest.mark.parametrize(("signum", "returncode"), [(signal.SIGTERM, -signal.SIGTERM), (signal.SIGINT, 130),
                                                    (signal.SIGHUP, -signal.SIGHUP)])
 def test_a_signal_between_the_two_writes_of_a_pair_restores_the_first(tmp_path, signum, returncode):
-    """The test hook pauses between the two replaces of a paired fix; the signal lands there."""
+    """The run pauses between the two replaces of a paired fix (see _PAUSED_RUN); the signal lands there."""
     model = write_files(tmp_path / "model", _ml201_pair())
     before = _snapshot(model)
-    process = _fix_process(model, tmp_path, MODELLINT_TEST_PAUSE_BETWEEN_REPLACES="30")
+    process = _fix_process(model, tmp_path, pause_between_replaces=True)
     deadline = time.monotonic() + 30
     while not (changed := _changed(model, before)):
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()
