@@ -139,6 +139,11 @@ def _file_lines(path: Path, root: Path | None) -> tuple[str, ...]:
     return tuple(text.splitlines()) if text else ()
 
 
+def forget_file_lines() -> None:
+    """Drop the lines read for inline suppressions: a fix pass has moved them."""
+    _file_lines.cache_clear()
+
+
 def lint_targets(
     targets: list[Target],
     rules: list[type[Rule]],

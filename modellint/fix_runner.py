@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from modellint.analyzer import files
 from modellint.analyzer.files import ReadProblem, lies_below, read_disk_text
-from modellint.engine import Report, TargetFailure, display_path, lint_target
+from modellint.engine import Report, TargetFailure, display_path, forget_file_lines, lint_target
 from modellint.findings import Finding
 from modellint.fix import AppliedFix, FixPlan, applicable, plan_fixes, unified_diff
 from modellint.record import Record
@@ -173,11 +173,7 @@ def _fix_target(target: Target, rules, selection, run: FixRun, *, unsafe: bool, 
 
 def _lint(target: Target, rules, selection, base: Path,
           imports: ImportSettings | None) -> tuple[list[Finding], TargetFailure | None]:
-    from modellint import engine
-
-    cached_lines = getattr(engine, "_file_lines", None)  # suppression comments: the lines moved
-    if cached_lines is not None:
-        cached_lines.cache_clear()
+    forget_file_lines()  # suppression comments: the lines moved
     return lint_target(target, rules, selection, base, imports)
 
 
@@ -330,8 +326,10 @@ def write_together(changes: Iterable[tuple[Path, str | None, str]], checkpoint=_
 
 
 def _current_bytes(real: str) -> bytes | None:
+    """The file's bytes now; a FIFO or device swapped in since :func:`refusal` looked is refused
+    (``NotRegularFile``, an OSError: the group is rolled back and reported), never waited on."""
     try:
-        with open(real, "rb") as handle:
+        with files.open_regular(real) as handle:
             return handle.read(files.MAX_TEXT_BYTES + 1)
     except FileNotFoundError:
         return None

@@ -152,3 +152,17 @@ def test_a_write_that_fails_is_one_error_line_and_exit_2(tmp_path, monkeypatch, 
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("modellint: error:")]
     assert errors == ["modellint: error: model/requirements.txt: cannot write the fix: No space left on device"]
     assert (model / "requirements.txt").read_bytes() == before and not _temporaries(tmp_path)
+
+
+def test_a_fifo_swapped_in_after_the_refusal_check_is_refused_not_waited_on(tmp_path):
+    """``refusal`` looked at a regular file; a FIFO put in its place before the write is read
+    is an OSError (the group rolled back and reported), never a read that blocks forever."""
+    from modellint.analyzer.files import NotRegularFile
+
+    first, second = tmp_path / "requirements.txt", tmp_path / "conda.yaml"
+    first.write_text("a\n")
+    os.mkfifo(second)
+    with pytest.raises(NotRegularFile):
+        write_together([(first, "a\n", "a\nc\n"), (second, "b\n", "b\nc\n")])
+    assert first.read_text() == "a\n"
+    assert not _temporaries(tmp_path)
