@@ -51,10 +51,10 @@ class ReportContext(Record):
 
 
 def relative(path: Path, base: Path) -> str:
-    try:
-        return path.relative_to(base).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """The one path display (:func:`modellint.targets.display_path`), as stderr lines use it too."""
+    from modellint.targets import display_path  # loaded by every check before it reports
+
+    return display_path(path, base)
 
 
 def summary_line(findings: list[Finding], errors: int = 0) -> str:
