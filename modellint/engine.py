@@ -20,9 +20,6 @@ if TYPE_CHECKING:
     from modellint.analyzer.import_settings import ImportSettings
     from modellint.analyzer.model_dir import ModelDir
 
-# A file Python cannot parse, or parses only on a newer Python, fails the load whatever its
-# comments say: a `# modellint: ignore` on the broken line must not turn that into a pass.
-_UNSUPPRESSIBLE_INLINE = frozenset({"ML210", "ML211"})
 _SUPPRESSION = re.compile(r"#\s*modellint:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
 # Below this many targets the cost of starting worker processes exceeds the work itself.
 _PARALLEL_THRESHOLD = 48
@@ -112,9 +109,7 @@ def _filter(findings: list[Finding], selection: RuleSelection, base: Path) -> li
 
 
 def _suppressed_inline(finding: Finding) -> bool:
-    if finding.code.startswith("ML3") or finding.code in _UNSUPPRESSIBLE_INLINE:
-        # ML3xx findings sit in serialized files, whose "comments" are bytes chosen by whoever made the
-        # file: a protocol-0 pickle can carry `# modellint: ignore` on its first line. Use config instead.
+    if not ENTRIES_BY_CODE[finding.code].inline_suppression:  # the rule's own word (RULE_TABLE)
         return False
     lines = _file_lines(finding.path, finding.root)
     if not lines or not 0 < finding.span.line <= len(lines):

@@ -154,6 +154,26 @@ def test_inline_suppression(tmp_path, monkeypatch, capsys):
     assert run(capsys, "model")[0] == 0
 
 
+
+@pytest.mark.parametrize(("change", "code"), [
+    pytest.param({"MLmodel": ("      conda: conda.yaml\n", "      conda: ../outside.yaml  # modellint: ignore\n")},
+                 "ML006", id="path-outside-model"),
+    pytest.param({"requirements.txt": ("mlflow==3.17.2", "mlflow==3.17.2\n--extra-index-url "
+                                       "https://ci:s3cr3t-t0ken-value@pypi.example.com/simple  # modellint: ignore")},
+                 "ML111", id="credential"),
+])
+def test_inline_suppression_cannot_silence_what_the_model_author_must_not(tmp_path, monkeypatch, capsys, change, code):
+    """A comment in the model's own files is written by whoever made the model: the rules whose
+    table entry says so (paths leading out, credentials, what loading runs) ignore it."""
+    monkeypatch.chdir(tmp_path)
+    files = model_files()
+    for name, (old, new) in change.items():
+        assert old in files[name]
+        files[name] = files[name].replace(old, new, 1)
+    write_files(tmp_path / "model", files)
+    _, out, _ = run(capsys, "model", "--select", code)
+    assert f" {code} " in out
+
 def test_config_in_pyproject(broken, capsys, tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.modellint]\nignore = ["ML103"]\n')
     assert run(capsys, "model")[0] == 0

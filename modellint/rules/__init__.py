@@ -21,6 +21,10 @@ class RuleEntry(NamedTuple):
     name: str
     class_name: str
     standalone_file: bool = False  # also judged on a lone serialized file (`check model.pkl`)
+    # False for findings a comment in the model's own files must not silence: what loading runs or
+    # cannot run, paths leading out of the model, leaked credentials. The file's author is whoever
+    # made the model (a protocol-0 pickle can carry `# modellint: ignore` on its first line).
+    inline_suppression: bool = True
 
     @property
     def module(self) -> str:
@@ -33,7 +37,7 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML003", "missing-model-file", "MissingModelFile"),
     RuleEntry("ML004", "absolute-path-reference", "AbsolutePathReference"),
     RuleEntry("ML005", "loader-module-unresolvable", "LoaderModuleUnresolvable"),
-    RuleEntry("ML006", "path-outside-model", "PathOutsideModel"),
+    RuleEntry("ML006", "path-outside-model", "PathOutsideModel", inline_suppression=False),
     RuleEntry("ML101", "missing-env-file", "MissingEnvFile"),
     RuleEntry("ML102", "env-files-inconsistent", "EnvFilesInconsistent"),
     RuleEntry("ML103", "defaults-channel", "DefaultsChannel"),
@@ -44,7 +48,7 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML108", "eol-python", "EolPython"),
     RuleEntry("ML109", "requirement-option-line", "RequirementOptionLine"),
     RuleEntry("ML110", "unreadable-env-file", "UnreadableEnvFile"),
-    RuleEntry("ML111", "credential-in-requirement", "CredentialInRequirement"),
+    RuleEntry("ML111", "credential-in-requirement", "CredentialInRequirement", inline_suppression=False),
     RuleEntry("ML201", "missing-dependency", "MissingDependency"),
     RuleEntry("ML202", "missing-extra", "MissingExtra"),
     RuleEntry("ML203", "code-path-import-break", "CodePathImportBreak"),
@@ -54,13 +58,14 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML207", "transitive-dependency", "TransitiveDependency"),
     RuleEntry("ML208", "dynamic-import", "DynamicImport"),
     RuleEntry("ML209", "uninferred-lazy-import", "UninferredLazyImport"),
-    RuleEntry("ML210", "unparseable-code", "UnparseableCode"),
-    RuleEntry("ML211", "syntax-too-new", "SyntaxTooNew"),
-    RuleEntry("ML301", "pickle-missing-module", "PickleMissingModule"),
-    RuleEntry("ML302", "unsafe-pickle", "UnsafePickle", standalone_file=True),
-    RuleEntry("ML303", "unscannable-model-file", "UnscannableModelFile", standalone_file=True),
-    RuleEntry("ML304", "embedded-code", "EmbeddedCodeRule", standalone_file=True),
-    RuleEntry("ML305", "serializer-version-mismatch", "SerializerVersionMismatch"),
+    RuleEntry("ML210", "unparseable-code", "UnparseableCode", inline_suppression=False),
+    RuleEntry("ML211", "syntax-too-new", "SyntaxTooNew", inline_suppression=False),
+    RuleEntry("ML301", "pickle-missing-module", "PickleMissingModule", inline_suppression=False),
+    RuleEntry("ML302", "unsafe-pickle", "UnsafePickle", standalone_file=True, inline_suppression=False),
+    RuleEntry("ML303", "unscannable-model-file", "UnscannableModelFile", standalone_file=True,
+              inline_suppression=False),
+    RuleEntry("ML304", "embedded-code", "EmbeddedCodeRule", standalone_file=True, inline_suppression=False),
+    RuleEntry("ML305", "serializer-version-mismatch", "SerializerVersionMismatch", inline_suppression=False),
     RuleEntry("ML401", "example-signature-mismatch", "ExampleSignatureMismatch"),
     RuleEntry("ML402", "invalid-signature", "InvalidSignature"),
     RuleEntry("ML403", "missing-signature", "MissingSignature"),
