@@ -83,7 +83,7 @@ def scan_model_files(root: Path, text_files: set[str], declared: dict[str, str] 
         if trouble is None and path.suffix not in _TEXT_SUFFIXES:
             kind, trouble = _sniff(path, root)
             if kind is not None:
-                found.append(SerializedFile(path, relative, scan_file(path, limits, budget)))
+                found.append(SerializedFile(path, relative, scan_file(path, limits, budget, kind=kind, root=root)))
                 continue
             if trouble is None and relative in declared:
                 trouble = (f"is declared as a pickle (`{declared[relative]}`) but its content is not one: "

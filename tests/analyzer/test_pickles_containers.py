@@ -227,3 +227,15 @@ def test_by_value_pythonmodel_reports_the_import_inside_predict() -> None:
     assert code.python_minor == (3, 11)
     assert "tabulate" not in {ref.module for ref in result.globals}  # only the bytecode names it
     assert unsafe(result) == set() and "cloudpickle.cloudpickle._make_function" in called(result)
+
+
+def test_a_fifo_swapped_in_after_the_sniff_is_refused_not_waited_on(tmp_path):
+    """The model's walk sniffed a regular file; a FIFO put in its place before the scan opens it
+    is a problem of the scan, never an open that blocks until a writer comes."""
+    import os
+
+    fifo = tmp_path / "model.pkl"
+    os.mkfifo(fifo)
+    result = scan_file(fifo, kind="pickle", root=tmp_path)
+    assert result.kind == "pickle"
+    assert [problem.reason for problem in result.problems] == ["cannot read file: [Errno 22] a FIFO, not a regular file"]

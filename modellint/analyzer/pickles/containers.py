@@ -278,15 +278,20 @@ def _read_errors(kind: str) -> tuple[type[Exception], ...]:
     return (OSError,)
 
 
-def scan_file(path: Path, limits: Limits = Limits(), model_budget: ModelBudget | None = None) -> ScanResult:
+def scan_file(path: Path, limits: Limits = Limits(), model_budget: ModelBudget | None = None, *,
+              kind: str | None = None, root: Path | None = None) -> ScanResult:
     """Every fact a static read of ``path`` yields; problems (never exceptions) for what could not be read.
-    ``model_budget`` is shared by the files of one model dir (see :class:`Limits`)."""
+    ``model_budget`` is shared by the files of one model dir (see :class:`Limits`); ``kind`` is what
+    :func:`sniff` said, when the caller asked it already; with ``root`` the file is opened only if it
+    resolves below it. A FIFO or device swapped in is refused, never waited on."""
+    from modellint.analyzer.files import open_regular
+
     facts = Facts(limits, model_budget=model_budget)
-    kind = sniff(path)
+    kind = sniff(path, root) if kind is None else kind
     if kind is not None:
         errors = _read_errors(kind)
         try:
-            with path.open("rb", buffering=0) as raw:
+            with open_regular(path, root, buffering=0) as raw:
                 size = os.fstat(raw.fileno()).st_size
                 stream = io.BufferedReader(raw, buffer_size=2**16)
                 if kind == "skops":

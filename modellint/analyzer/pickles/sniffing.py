@@ -101,12 +101,15 @@ def sniff_stream(head: bytes, reopen: Callable[[], BinaryIO]) -> str | None:
     return None
 
 
-def sniff(path: Path) -> str | None:
-    """The serialized-model kind of ``path`` by content, or None (also for unreadable files)."""
+def sniff(path: Path, root: Path | None = None) -> str | None:
+    """The serialized-model kind of ``path`` by content, or None (also for unreadable files, and
+    for FIFOs and devices, which are never waited on; with ``root``, for a path leading outside it)."""
+    from modellint.analyzer.files import open_regular
+
     try:
-        with path.open("rb") as handle:
+        with open_regular(path, root) as handle:
             head = handle.read(PROBE_BYTES)
-        return sniff_stream(head, lambda: path.open("rb"))
+        return sniff_stream(head, lambda: open_regular(path, root))
     except (OSError, ValueError, EOFError):
         return None
 
