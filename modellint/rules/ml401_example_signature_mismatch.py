@@ -84,4 +84,7 @@ class ExampleSignatureMismatch(Rule):
             if problem.missing:
                 continue  # a named example file that is absent is ML003's finding
             span = model.mlmodel_span(*problem.mlmodel_key) if problem.mlmodel_key else Span(problem.line)
-            yield self.finding(problem.file, f"the input example cannot be checked: {problem.message}", span)
+            # Over modellint's budget is modellint's limit, not MLflow's: unchecked, never clean.
+            severity = Severity.WARNING if problem.over_budget else None
+            yield self.finding(problem.file, f"the input example cannot be checked: {problem.message}", span,
+                               severity=severity)

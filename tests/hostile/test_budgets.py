@@ -402,3 +402,32 @@ def test_a_real_sized_vocabulary_still_scans(tmp_path):
     path.write_bytes(pickle.dumps(vocabulary, protocol=4))
     result = scan_file(path)
     assert result.problems == (), result.problems
+
+
+# --- input examples ------------------------------------------------------------------------------
+
+EXAMPLE_MLMODEL = MLMODEL + ("saved_input_example_info:\n  artifact_path: input_example.json\n  type: dataframe\n"
+                             "  pandas_orient: split\n")
+
+
+def _rows(count: int, last: str = "[1.0, 2.0]") -> str:
+    return '{"columns": ["a", "b"], "data": [\n' + ",\n".join(["[1.0, 2.0]"] * (count - 1) + [last]) + "\n]}\n"
+
+
+def test_an_input_example_over_the_budget_is_not_read_and_not_clean(tmp_path):
+    """16 MiB of rows took 15 s and 1.2 GB and passed: now a warning naming the budget, at once.
+    (Under the 16 MiB text-file limit, so it is the example budget that refuses it.)"""
+    files = {**CLEAN, "MLmodel": EXAMPLE_MLMODEL, "input_example.json": _rows(1_200_000)}
+    assert 8 * 2**20 < len(files["input_example.json"]) < 16 * 2**20
+    run = check(tmp_path, files, "ML401 [warning]", "example budget")
+    assert run.peak_rss < 256 * 2**20, run  # the text is read (16 MiB at most), never parsed
+
+
+def test_a_mismatch_in_the_last_row_of_a_large_example_is_found_at_its_line(tmp_path):
+    """Just under the budget, the bad value in the last row is reported at its line; the lines are
+    found by indexing the containers on the path only (a walk of every value took seconds)."""
+    rows = 300_000
+    files = {**CLEAN, "MLmodel": EXAMPLE_MLMODEL, "input_example.json": _rows(rows, last='["x", 2.0]')}
+    assert len(files["input_example.json"]) < 4 * 2**20
+    run = check(tmp_path, files, "ML401 [error]", seconds=10.0)
+    assert f"input_example.json:{rows + 1}:" in run.stdout, run
