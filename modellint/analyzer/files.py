@@ -32,6 +32,10 @@ LINKS_OUT = "is a symlink (or goes through one) to a location outside the model 
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _PROC_FD = Path("/proc/self/fd")
+# No path longer than this names a file (Linux's PATH_MAX): such a path is answered without asking
+# the file system, whose realpath walks it component by component (a 4 MB MLmodel value of `a/a/...`
+# cost minutes per question).
+MAX_PATH_CHARS = 4096
 
 # While fixes run (--fix, --diff), reads of the target being fixed go through this view
 # (modellint.fix_runner.FileView): every read of a pass sees the same text, and --diff's later
@@ -66,8 +70,11 @@ def written_escape(written: str) -> str | None:
     """Why a path as written in model metadata leaves the directory it is relative to, by its text
     alone: :data:`ABSOLUTE` (POSIX, Windows, ``~``, ``file:``), :data:`CLIMBS_OUT` (``..`` above
     the start, with ``/`` or ``\\`` separators), or None."""
-    if written.startswith(("file:", "~")) or PurePosixPath(written).is_absolute() or PureWindowsPath(written).anchor:
+    head = written[:MAX_PATH_CHARS]  # what makes a path absolute is at its start
+    if head.startswith(("file:", "~")) or PurePosixPath(head).is_absolute() or PureWindowsPath(head).anchor:
         return ABSOLUTE
+    if len(written) > MAX_PATH_CHARS:
+        return None  # names no file: absent (ML003's), not outside; and never parsed component by component
     depth = 0
     for part in written.replace("\\", "/").split("/"):
         if part == "..":
@@ -92,8 +99,8 @@ def is_within(root: Path | str, path: Path | str) -> bool:
 def escape(root: Path, written: str) -> str | None:
     """Why ``written`` (relative to ``root``, as model metadata names it) leads outside ``root``, or None."""
     reason = written_escape(written)
-    if reason is not None or "\x00" in written:
-        return reason  # a NUL byte names no file at all: absent, not outside
+    if reason is not None or "\x00" in written or len(written) > MAX_PATH_CHARS:
+        return reason  # a NUL byte or an overlong path names no file at all: absent, not outside
     try:
         path = root / written
     except (TypeError, ValueError):
@@ -108,8 +115,11 @@ def open_inside(root: Path, path: Path) -> int:
     """A read-only descriptor of ``path``, which must resolve below ``root``.
 
     Raises :class:`OutsideError` when it does not (checked before and after the open), and
-    ``OSError`` as ``os.open`` does (``ELOOP`` for a symlink loop). Never blocks on a FIFO.
+    ``OSError`` as ``os.open`` does (``ELOOP`` for a symlink loop, ``ENAMETOOLONG`` for a path no
+    file can have, before any realpath walks it). Never blocks on a FIFO.
     """
+    if len(str(path)) > MAX_PATH_CHARS:
+        raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG), str(path)[:80] + "...")
     base = os.path.realpath(root)
     real = os.path.realpath(path)
     if not lies_below(base, real):

@@ -204,6 +204,8 @@ def _decode(text: Any) -> Any:
         return json.loads(text)
     except ValueError as error:
         raise _Invalid(f"is not valid JSON: {error}") from None
+    except RecursionError:  # `[[[[...` 100,000 deep: json's C decoder gives up, and so does MLflow's
+        raise _Invalid("is JSON nested too deeply to read") from None
 
 
 def _read_schema(data: Any) -> Schema:

@@ -431,3 +431,18 @@ def test_a_mismatch_in_the_last_row_of_a_large_example_is_found_at_its_line(tmp_
     assert len(files["input_example.json"]) < 4 * 2**20
     run = check(tmp_path, files, "ML401 [error]", seconds=10.0)
     assert f"input_example.json:{rows + 1}:" in run.stdout, run
+
+
+# --- values in MLmodel --------------------------------------------------------------------------
+
+def test_an_overlong_path_in_mlmodel_is_answered_without_walking_it(tmp_path):
+    """A 4 MB `model_path` of `a/a/a/...` (2 M components): every realpath walked it component by
+    component, minutes per question. No file has a path that long: it is missing (ML003), at once."""
+    mlmodel = MLMODEL.replace("model_path: model.skops", "model_path: " + "a/" * 2_000_000 + "x")
+    check(tmp_path, {"MLmodel": mlmodel}, "ML003 [error]", seconds=10.0)
+
+
+def test_a_signature_nested_past_the_json_decoder_is_invalid_not_a_crash(tmp_path):
+    mlmodel = MLMODEL.replace("signature: {inputs: '", "signature: {inputs: '" + "[" * 100_000 + "]" * 100_000 + "', x: '")
+    run = check(tmp_path, {"MLmodel": mlmodel}, "ML402 [error]", "nested too deeply")
+    assert run.returncode == 1, run
