@@ -82,7 +82,7 @@ def lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelectio
 def _check_model(model: ModelDir, rules: list[type[Rule]]) -> Iterable[Finding]:
     usable = model.mlmodel is not None
     for rule in rules:
-        if rule.requires_mlmodel and not usable:
+        if ENTRIES_BY_CODE[rule.code].requires_mlmodel and not usable:
             continue
         yield from rule().check(model)
 

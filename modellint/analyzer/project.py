@@ -37,6 +37,7 @@ from modellint.analyzer.requirement_simulation import (
 )
 from modellint.findings import Finding, Fix, Span
 from modellint.record import Record
+from modellint.rules import ENTRIES_BY_CODE
 
 if TYPE_CHECKING:
     from modellint.analyzer.import_settings import ImportSettings
@@ -186,7 +187,7 @@ def _unreadable(source: Unreadable, rules: list[type]) -> list[Finding]:
     from modellint.findings import Severity
 
     for rule in rules:
-        if rule.code == "ML201":
+        if ENTRIES_BY_CODE[rule.code].reports_unparseable_project_file:
             return [rule().finding(source.path, f"cannot check the model this file may save: {source.message}",
                                    source.span, severity=Severity.INFO)]
     return []
@@ -197,15 +198,8 @@ def training_calls(root: Path) -> list[TrainingCall]:
     return [plan.training for plan in training_plans(root)]
 
 
-# Rules about what a training call controls. The others judge files MLflow writes by itself
-# (MLmodel keys, payload files, signatures, env-file consistency) that a project cannot show.
-_PROJECT_CODES = ("ML005", "ML103", "ML104", "ML105", "ML106", "ML107", "ML109", "ML2", "ML301")
-# When the requirement arguments are not literal, only the rules that need no environment run.
-_ENVIRONMENT_FREE_CODES = ("ML203", "ML204", "ML208")
-
-
 def _applies_to_projects(rule: type) -> bool:
-    return rule.code.startswith(_PROJECT_CODES)
+    return ENTRIES_BY_CODE[rule.code].training_project  # about what a training call controls
 
 
 def training_plans(root: Path, imports: ImportSettings | None = None) -> Iterator[_Plan]:
@@ -512,7 +506,7 @@ def _line_of(call_fact) -> int:
 
 def _lint_plan(plan: _Plan, rules: list[type], imports: ImportSettings | None = None) -> list[Finding]:
     if not plan.training.requirements_known:
-        rules = [rule for rule in rules if rule.code.startswith(_ENVIRONMENT_FREE_CODES)]
+        rules = [rule for rule in rules if ENTRIES_BY_CODE[rule.code].environment_free]
     directory = Path(tempfile.mkdtemp(prefix="modellint-would-be-"))
     try:
         origins = _write(plan, directory)
@@ -614,7 +608,7 @@ def _map_back(finding: Finding, directory: Path, plan: _Plan, origins: dict[str,
     if lines is not None:
         index = finding.span.line - 1
         origin = lines[index] if 0 <= index < len(lines) else Origin(call.path, call.span, generated=True)
-        if origin.generated and finding.code.startswith("ML1"):
+        if origin.generated and ENTRIES_BY_CODE[finding.code].project_lines_only:
             return None
         fix = _retargeted_fix(original_fix, directory, origins) if original_fix is not None else None
         return finding.replace(path=origin.path, span=origin.span, fix=fix)

@@ -34,7 +34,7 @@ from urllib.parse import quote
 
 from modellint.findings import Finding, Severity
 from modellint.reports import HELP_URI, ReportContext, printable, relative
-from modellint.rules import RULES_BY_CODE
+from modellint.rules import ENTRIES_BY_CODE, RULES_BY_CODE
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/modellint/modellint"
@@ -44,11 +44,6 @@ _PROBLEM_SEVERITY = {Severity.ERROR: "error", Severity.WARNING: "warning", Sever
 # GitHub's limits on rule descriptions and names.
 _DESCRIPTION_LIMIT = 1024
 _NAME_LIMIT = 255
-# CVSS-style scores GitHub maps to critical/high/medium/low. Loading a pickle that calls
-# `os.system` is code execution that needs the victim to load the model (CVSS 3.1
-# AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H = 7.8); a file that cannot be proven safe is a
-# medium risk; code stored by value is reviewable only with effort: low.
-_SECURITY_SEVERITY = {"ML302": "7.8", "ML303": "5.0", "ML304": "2.0"}
 # Reading at most this much of a file to find the line a fingerprint hashes: findings in
 # multi-gigabyte weight files sit on line 1, and their first bytes say nothing stable anyway.
 _FINGERPRINT_READ_LIMIT = 1024 * 1024
@@ -170,10 +165,11 @@ def _line_text(lines: list[bytes] | None, number: int) -> str | None:
 def _rule_descriptor(code: str) -> dict:
     rule = RULES_BY_CODE[code]
     documentation = rule.documentation()
-    tags = ["mlflow", "security" if code in _SECURITY_SEVERITY else "reliability"]
+    security_severity = ENTRIES_BY_CODE[code].security_severity  # a CVSS-style score, or None
+    tags = ["mlflow", "reliability" if security_severity is None else "security"]
     properties: dict = {"tags": tags, "precision": "high", "problem.severity": _PROBLEM_SEVERITY[rule.severity]}
-    if code in _SECURITY_SEVERITY:
-        properties["security-severity"] = _SECURITY_SEVERITY[code]
+    if security_severity is not None:
+        properties["security-severity"] = security_severity
     return {
         "id": rule.code,
         "name": _clip(rule.name, _NAME_LIMIT),

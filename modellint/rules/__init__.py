@@ -5,7 +5,8 @@ Like Ruff's code table, the registry names each rule without importing it: a rul
 ``ALL_RULES``). A model dir needs every rule, but ``modellint check model.pkl`` needs three,
 and the modules of the others import every analyzer (YAML, PEP 508, the knowledge base),
 which is most of the start-up time. ``tests/rules/test_registry.py`` checks the table against
-the rule modules: every module registered, codes, names and flags as the classes say.
+the rule modules: every module registered, codes and names as the classes say, each fact declared
+once and consistent with the others.
 """
 
 from __future__ import annotations
@@ -17,54 +18,88 @@ from modellint.rules._base import Rule
 
 
 class RuleEntry(NamedTuple):
+    """Everything the engine, project mode, selection and reporters decide about a rule, in one place.
+
+    The class says what the rule is (severity, documentation, examples, ``check``); its entry says
+    where it runs and how its findings are treated, readable without importing its module. No code
+    outside ``modellint.rules`` tests a code or a code prefix: it reads these fields.
+    """
+
     code: str
     name: str
     class_name: str
+    # Where it applies. Every rule judges a model dir; unless `requires_mlmodel` is False (ML001
+    # says why MLmodel is unusable), not one whose MLmodel cannot be read.
+    requires_mlmodel: bool = True
     standalone_file: bool = False  # also judged on a lone serialized file (`check model.pkl`)
+    # Also judged on the model a training project's save/log call would write: the rules about what
+    # such a call controls. The others judge files MLflow writes by itself (MLmodel keys, payload
+    # files, signatures, env-file consistency) that a project cannot show.
+    training_project: bool = False
+    # In a training project, judged even when the call's requirement arguments are not literal
+    # (the rule needs no environment); the others then do not run.
+    environment_free: bool = False
+    # In a training project, a finding on an env-file line MLflow writes by itself (its `mlflow`
+    # pin, the Python version) is dropped: the project cannot change that line.
+    project_lines_only: bool = False
+    # The rule that says, as info, that a project file which may save a model does not parse
+    # (its imports, like any code file's, cannot be checked).
+    reports_unparseable_project_file: bool = False
     # False for findings a comment in the model's own files must not silence: what loading runs or
     # cannot run, paths leading out of the model, leaked credentials. The file's author is whoever
     # made the model (a protocol-0 pickle can carry `# modellint: ignore` on its first line).
     inline_suppression: bool = True
+    # A security rule's CVSS-style score, which GitHub maps to critical/high/medium/low (SARIF
+    # `security-severity`); None for a reliability rule.
+    security_severity: str | None = None
 
     @property
     def module(self) -> str:
         return f"modellint.rules.{self.code.lower()}_{self.name.replace('-', '_')}"
 
 
+# Security scores: loading a pickle that calls `os.system` is code execution that needs the victim
+# to load the model (CVSS 3.1 AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H = 7.8); a file that cannot be
+# proven safe is a medium risk; code stored by value is reviewable only with effort: low.
 RULE_TABLE: tuple[RuleEntry, ...] = (
-    RuleEntry("ML001", "mlmodel-unreadable", "MlmodelUnreadable"),
+    RuleEntry("ML001", "mlmodel-unreadable", "MlmodelUnreadable", requires_mlmodel=False),
     RuleEntry("ML002", "no-pyfunc-flavor", "NoPyfuncFlavor"),
     RuleEntry("ML003", "missing-model-file", "MissingModelFile"),
     RuleEntry("ML004", "absolute-path-reference", "AbsolutePathReference"),
-    RuleEntry("ML005", "loader-module-unresolvable", "LoaderModuleUnresolvable"),
+    RuleEntry("ML005", "loader-module-unresolvable", "LoaderModuleUnresolvable", training_project=True),
     RuleEntry("ML006", "path-outside-model", "PathOutsideModel", inline_suppression=False),
     RuleEntry("ML101", "missing-env-file", "MissingEnvFile"),
     RuleEntry("ML102", "env-files-inconsistent", "EnvFilesInconsistent"),
-    RuleEntry("ML103", "defaults-channel", "DefaultsChannel"),
-    RuleEntry("ML104", "invalid-requirement", "InvalidRequirement"),
-    RuleEntry("ML105", "mlflow-pin", "MlflowPin"),
-    RuleEntry("ML106", "unpinned-requirement", "UnpinnedRequirement"),
-    RuleEntry("ML107", "duplicate-requirement", "DuplicateRequirement"),
+    RuleEntry("ML103", "defaults-channel", "DefaultsChannel", training_project=True, project_lines_only=True),
+    RuleEntry("ML104", "invalid-requirement", "InvalidRequirement", training_project=True, project_lines_only=True),
+    RuleEntry("ML105", "mlflow-pin", "MlflowPin", training_project=True, project_lines_only=True),
+    RuleEntry("ML106", "unpinned-requirement", "UnpinnedRequirement", training_project=True, project_lines_only=True),
+    RuleEntry("ML107", "duplicate-requirement", "DuplicateRequirement", training_project=True, project_lines_only=True),
     RuleEntry("ML108", "eol-python", "EolPython"),
-    RuleEntry("ML109", "requirement-option-line", "RequirementOptionLine"),
+    RuleEntry("ML109", "requirement-option-line", "RequirementOptionLine",
+              training_project=True, project_lines_only=True),
     RuleEntry("ML110", "unreadable-env-file", "UnreadableEnvFile"),
     RuleEntry("ML111", "credential-in-requirement", "CredentialInRequirement", inline_suppression=False),
-    RuleEntry("ML201", "missing-dependency", "MissingDependency"),
-    RuleEntry("ML202", "missing-extra", "MissingExtra"),
-    RuleEntry("ML203", "code-path-import-break", "CodePathImportBreak"),
-    RuleEntry("ML204", "code-path-outside-project", "CodePathOutsideProject"),
-    RuleEntry("ML205", "stdlib-too-new", "StdlibTooNew"),
-    RuleEntry("ML206", "shadowed-module", "ShadowedModule"),
-    RuleEntry("ML207", "transitive-dependency", "TransitiveDependency"),
-    RuleEntry("ML208", "dynamic-import", "DynamicImport"),
-    RuleEntry("ML209", "uninferred-lazy-import", "UninferredLazyImport"),
-    RuleEntry("ML210", "unparseable-code", "UnparseableCode", inline_suppression=False),
-    RuleEntry("ML211", "syntax-too-new", "SyntaxTooNew", inline_suppression=False),
-    RuleEntry("ML301", "pickle-missing-module", "PickleMissingModule", inline_suppression=False),
-    RuleEntry("ML302", "unsafe-pickle", "UnsafePickle", standalone_file=True, inline_suppression=False),
+    RuleEntry("ML201", "missing-dependency", "MissingDependency",
+              training_project=True, reports_unparseable_project_file=True),
+    RuleEntry("ML202", "missing-extra", "MissingExtra", training_project=True),
+    RuleEntry("ML203", "code-path-import-break", "CodePathImportBreak", training_project=True, environment_free=True),
+    RuleEntry("ML204", "code-path-outside-project", "CodePathOutsideProject",
+              training_project=True, environment_free=True),
+    RuleEntry("ML205", "stdlib-too-new", "StdlibTooNew", training_project=True),
+    RuleEntry("ML206", "shadowed-module", "ShadowedModule", training_project=True),
+    RuleEntry("ML207", "transitive-dependency", "TransitiveDependency", training_project=True),
+    RuleEntry("ML208", "dynamic-import", "DynamicImport", training_project=True, environment_free=True),
+    RuleEntry("ML209", "uninferred-lazy-import", "UninferredLazyImport", training_project=True),
+    RuleEntry("ML210", "unparseable-code", "UnparseableCode", training_project=True, inline_suppression=False),
+    RuleEntry("ML211", "syntax-too-new", "SyntaxTooNew", training_project=True, inline_suppression=False),
+    RuleEntry("ML301", "pickle-missing-module", "PickleMissingModule", training_project=True, inline_suppression=False),
+    RuleEntry("ML302", "unsafe-pickle", "UnsafePickle", standalone_file=True, inline_suppression=False,
+              security_severity="7.8"),
     RuleEntry("ML303", "unscannable-model-file", "UnscannableModelFile", standalone_file=True,
-              inline_suppression=False),
-    RuleEntry("ML304", "embedded-code", "EmbeddedCodeRule", standalone_file=True, inline_suppression=False),
+              inline_suppression=False, security_severity="5.0"),
+    RuleEntry("ML304", "embedded-code", "EmbeddedCodeRule", standalone_file=True, inline_suppression=False,
+              security_severity="2.0"),
     RuleEntry("ML305", "serializer-version-mismatch", "SerializerVersionMismatch", inline_suppression=False),
     RuleEntry("ML401", "example-signature-mismatch", "ExampleSignatureMismatch"),
     RuleEntry("ML402", "invalid-signature", "InvalidSignature"),

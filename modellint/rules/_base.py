@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from modellint.findings import FILE_START, Applicability, Finding, Fix, Severity, Span
 from modellint.record import Record
@@ -73,7 +73,6 @@ class examples:  # noqa: N801 - lower case: it reads as part of the declaration 
 
 
 class Rule:
-    requires_mlmodel: ClassVar[bool] = True  # skipped when MLmodel itself is unusable (ML001)
     code: ClassVar[str]
     name: ClassVar[str]
     severity: ClassVar[Severity]
@@ -81,6 +80,9 @@ class Rule:
     fix_availability: ClassVar[FixAvailability] = FixAvailability.NONE
     VALID: ClassVar[tuple[Valid, ...]] = ()
     INVALID: ClassVar[tuple[Invalid, ...]] = ()
+    # What VALID/INVALID are: model dirs, or training projects (a rule whose finding only a
+    # save/log call shows). Where the rule runs is its RULE_TABLE entry's to say.
+    example_kind: ClassVar[Literal["model", "project"]] = "model"
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         raise NotImplementedError

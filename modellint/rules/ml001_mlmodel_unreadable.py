@@ -33,7 +33,6 @@ class MlmodelUnreadable(Rule):
     code = "ML001"
     name = "mlmodel-unreadable"
     severity = Severity.ERROR
-    requires_mlmodel = False
     fix_title = "Re-save the model with MLflow so that `MLmodel` is written again"
 
     VALID = examples(lambda: (Valid(CLEAN),))

@@ -28,7 +28,7 @@ REQUIREMENTS = "# pinned by hand\nmlflow  # the loader\nscikit-learn==1.9.1\nsko
 
 def _fixable_examples() -> list[dict]:
     """Every rule's INVALID model-dir example that has a fix."""
-    return [dict(case.files) for rule in ALL_RULES if getattr(rule, "example_kind", "model") == "model"
+    return [dict(case.files) for rule in ALL_RULES if rule.example_kind == "model"
             for case in rule.INVALID if case.fixed is not None]
 
 

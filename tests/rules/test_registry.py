@@ -6,7 +6,7 @@ import re
 
 import modellint.rules as rules_package
 from modellint.findings import Severity
-from modellint.rules import ALL_RULES, Rule
+from modellint.rules import ALL_RULES, Rule, RuleEntry
 
 
 def test_codes_and_names_are_unique():
@@ -51,6 +51,107 @@ def test_the_table_matches_the_rule_modules():
     for entry in RULE_TABLE:
         rule = rule_class(entry.code)
         assert (rule.code, rule.name, rule.__name__, rule.__module__) == (entry.code, entry.name, entry.class_name, entry.module)
+
+
+# The facts a rule's RULE_TABLE entry declares: read by the engine, project mode, selection and the
+# reporters from the entry alone, never from an attribute of the class or a test of the code.
+_ENTRY_FACTS = tuple(field for field in RuleEntry._fields if field not in ("code", "name", "class_name"))
+
+
+def test_every_fact_about_a_rule_has_one_home():
+    """A class attribute of the same name would be a second answer nothing reads."""
+    for rule in ALL_RULES:
+        assert [fact for fact in _ENTRY_FACTS if hasattr(rule, fact)] == [], rule.code
+
+
+def test_the_table_facts_agree_with_the_classes():
+    from modellint.rules import RULE_TABLE, rule_class
+
+    for entry in RULE_TABLE:
+        rule = rule_class(entry.code)
+        assert isinstance(entry.requires_mlmodel, bool) and isinstance(entry.standalone_file, bool), entry.code
+        assert isinstance(entry.inline_suppression, bool), entry.code
+        # The qualifiers of project mode only mean something for a rule that runs there.
+        if entry.environment_free or entry.project_lines_only or entry.reports_unparseable_project_file:
+            assert entry.training_project, entry.code
+        # Examples that are training projects only show a rule that runs on them.
+        assert rule.example_kind in ("model", "project"), entry.code
+        if rule.example_kind == "project":
+            assert entry.training_project, entry.code
+        # A security rule's score: a CVSS number GitHub maps to a level; no reliability rule has one.
+        if entry.security_severity is not None:
+            assert re.fullmatch(r"\d{1,2}\.\d", entry.security_severity), entry.code
+            assert 0.0 < float(entry.security_severity) <= 10.0, entry.code
+            assert not entry.inline_suppression, f"{entry.code}: a model's author must not silence a security rule"
+        # A lone serialized file has no MLmodel and no environment: what judges one is a security rule.
+        if entry.standalone_file:
+            assert entry.security_severity is not None, entry.code
+    assert [entry.code for entry in RULE_TABLE if not entry.requires_mlmodel] == ["ML001"]  # it says why
+    assert len([entry for entry in RULE_TABLE if entry.reports_unparseable_project_file]) == 1
+
+
+def test_project_mode_runs_the_rules_the_table_declares(tmp_path):
+    """Only rules declared ``training_project`` run on a would-be model; with requirement
+    arguments that are not literal, only the ``environment_free`` ones."""
+    from modellint.analyzer.project import lint_project
+    from tests.conftest import write_files
+
+    ran: list[str] = []
+
+    def spy(rule):
+        return type(rule.__name__, (rule,), {"check": lambda self, model: ran.append(rule.code) or iter(())})
+
+    literal = "import mlflow\nmlflow.pyfunc.save_model('m', python_model=M(), pip_requirements=['numpy==1.26.4'])\n"
+    computed = "import mlflow\nmlflow.pyfunc.save_model('m', python_model=M(), pip_requirements=REQS)\n"
+    preamble = "import mlflow.pyfunc\nclass M(mlflow.pyfunc.PythonModel):\n    def predict(self, context, x):\n        return x\n"
+    from modellint.rules import RULE_TABLE
+
+    for source, wanted in ((literal, {entry.code for entry in RULE_TABLE if entry.training_project}),
+                           (computed, {entry.code for entry in RULE_TABLE if entry.environment_free})):
+        ran.clear()
+        root = write_files(tmp_path / str(len(source)), {"train.py": preamble + source})
+        lint_project(root, [spy(rule) for rule in ALL_RULES])
+        assert set(ran) == wanted
+
+
+def _behaviour_deciding_code_literals(path):
+    """String constants that are a rule code or code prefix (`"ML201"`, `"ML2"`) in ``path``, left
+    out docstrings: messages and comments name codes inside sentences, which never match."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr)
+                  and isinstance(node.body[0].value, ast.Constant)}
+    return [f"{path.name}:{node.lineno}: {node.value!r}" for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+            and re.fullmatch(r"\s*ML\d{0,3}\s*", node.value)]
+
+
+def test_no_code_outside_the_registry_decides_by_a_rule_code():
+    """What a rule is and where it runs is declared in modellint/rules (the class or its RULE_TABLE
+    entry): a code or prefix compared, looked up or matched anywhere else is a second home a new rule
+    silently misses (a rule added to ML1 that never ran in project mode). The equivalent of
+    ``git grep -n '"ML[0-9]' modellint/ -- ':!modellint/rules/'`` without git."""
+    from pathlib import Path
+
+    package = Path(rules_package.__file__).parent.parent
+    found = [hit for path in sorted(package.rglob("*.py")) if package / "rules" not in path.parents
+             for hit in _behaviour_deciding_code_literals(path)]
+    assert found == []
+
+
+def test_the_code_literal_scan_sees_what_it_must(tmp_path):
+    source = tmp_path / "module.py"
+    source.write_text('"""About ML201."""\n'
+                      'CODES = ("ML203", "ML2")\n'
+                      'def f(finding):\n'
+                      '    """ML1 rules."""\n'
+                      '    if finding.code.startswith("ML1") or finding.code == f"ML{3}01":\n'
+                      '        raise ValueError(f"unknown code {finding.code} (expected ML103)")\n', encoding="utf-8")
+    assert _behaviour_deciding_code_literals(source) == [
+        "module.py:2: 'ML203'", "module.py:2: 'ML2'", "module.py:5: 'ML1'", "module.py:5: 'ML'"]
 
 
 def test_a_lone_serialized_file_imports_only_the_rules_that_judge_it(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.project import lint_project
 from modellint.findings import Severity
-from modellint.rules import ALL_RULES
+from modellint.rules import ALL_RULES, ENTRIES_BY_CODE
 from tests.conftest import write_files
 
 RUN_DATE = datetime.date(2026, 12, 1)
@@ -17,7 +17,7 @@ RUN_DATE = datetime.date(2026, 12, 1)
 
 def _kind(rule) -> str:
     """What a rule's examples are: model dirs, or training projects (project-only rules)."""
-    return getattr(rule, "example_kind", "model")
+    return rule.example_kind
 
 
 def _cases(kind: str) -> list:
@@ -35,7 +35,7 @@ def _run(rule, root, kind="model"):
     if kind == "project":
         return lint_project(root, [rule])
     model = ModelDir(root, run_date=RUN_DATE)
-    if rule.requires_mlmodel and model.mlmodel is None:
+    if ENTRIES_BY_CODE[rule.code].requires_mlmodel and model.mlmodel is None:
         return []
     return list(rule().check(model))
 
