@@ -223,7 +223,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     settings = Settings()
     if not args.isolated:
         if args.config:
-            apply_config(settings, load_config_file(args.config), args.config)
+            settings, _ = apply_config(settings, load_config_file(args.config), args.config)
         else:
             passed_over: list[Path] = []
             found = find_config(Path.cwd(), _lone_file_folders(args.paths), passed_over)
@@ -231,20 +231,22 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
                 _warn(f"{path}: not used: a config file inside a model dir (or beside a checked file) "
                       "never configures the check")
             if found:
-                for warning in apply_config(settings, found[1], found[0], discovered=True):
+                settings, warnings = apply_config(settings, found[1], found[0], discovered=True)
+                for warning in warnings:
                     _warn(warning)
+    flags: dict[str, object] = {}  # the command line over the config file
     if args.select is not None:
-        settings.select = args.select
+        flags["select"] = args.select
     if args.extend_select is not None:
-        settings.extend_select = [*settings.extend_select, *args.extend_select]
+        flags["extend_select"] = [*settings.extend_select, *args.extend_select]
     if args.ignore is not None:
-        settings.ignore = [*settings.ignore, *args.ignore]
+        flags["ignore"] = [*settings.ignore, *args.ignore]
     if args.fail_on is not None:
-        settings.fail_on = Severity.parse(args.fail_on)
+        flags["fail_on"] = Severity.parse(args.fail_on)
     for name in ("exit_zero", "statistics", "fix", "unsafe_fixes", "show_fixes", "output_file", "jobs", "python", "format"):
         value = getattr(args, name)
         if value is not None:
-            setattr(settings, name, value)
+            flags[name] = value
     cwd = Path.cwd()
     for name in ("exclude", "extend_exclude"):
         globs = getattr(args, name)
@@ -252,22 +254,24 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
             from modellint.path_patterns import parse_all
 
             compiled = parse_all(globs, cwd)
-            setattr(settings, name, compiled if name == "exclude" else [*settings.extend_exclude, *compiled])
+            flags[name] = compiled if name == "exclude" else [*settings.extend_exclude, *compiled]
     if args.respect_gitignore is not None:
-        settings.respect_gitignore = args.respect_gitignore
+        flags["respect_gitignore"] = args.respect_gitignore
     if args.follow_symlinks is not None:
-        settings.follow_symlinks = args.follow_symlinks
+        flags["follow_symlinks"] = args.follow_symlinks
     if args.known_first_party is not None:
-        settings.known_first_party = known_first_party(args.known_first_party, "--known-first-party")
+        flags["known_first_party"] = known_first_party(args.known_first_party, "--known-first-party")
+    distributions = settings.module_distributions
     for pair in args.module_distribution or ():
         module, equals, distribution = pair.partition("=")
         if not equals:
             raise ConfigError(f"--module-distribution: expected MODULE=DISTRIBUTION, got `{pair}`")
-        settings.module_distributions = {**settings.module_distributions,
-                                         **module_distributions({module.strip(): distribution.strip()},
-                                                                "--module-distribution")}
-    if settings.format is None:
-        settings.format = os.environ.get("MODELLINT_OUTPUT_FORMAT") or None
+        distributions = {**distributions,
+                         **module_distributions({module.strip(): distribution.strip()}, "--module-distribution")}
+        flags["module_distributions"] = distributions
+    if flags.get("format", settings.format) is None:
+        flags["format"] = os.environ.get("MODELLINT_OUTPUT_FORMAT") or None
+    settings = settings.replace(**flags)
     if settings.format is not None and settings.format not in FORMATS:
         raise ConfigError(f"unknown output format `{settings.format}` (expected one of {', '.join(FORMATS)})")
     if settings.jobs is not None and settings.jobs < 1:
@@ -326,7 +330,8 @@ def _check(args: argparse.Namespace) -> int:
         lone_files = all(target.kind == "file" for target in targets)
         report = lint_targets(targets, selection.enabled_rules(standalone_files_only=lone_files), selection,
                               base=Path.cwd(), jobs=settings.jobs, on_progress=advance, imports=imports)
-    report.failures[:0] = path_failures
+    if path_failures:
+        report = report.replace(failures=[*path_failures, *report.failures])
     if args.diff:
         from modellint.fix_runner import print_diff
 

@@ -162,13 +162,15 @@ def _parse_toml(path: Path, raw: bytes) -> dict[str, Any]:
         raise ConfigError(f"{path}: {error}") from None
 
 
-def apply_config(settings: Settings, table: dict[str, Any], source: Path, *, discovered: bool = False) -> list[str]:
-    """Fill ``settings`` from a config table (validated), before CLI flags are applied.
+def apply_config(settings: Settings, table: dict[str, Any], source: Path, *,
+                 discovered: bool = False) -> tuple[Settings, list[str]]:
+    """``settings`` with a config table (validated) applied, before CLI flags are, and warnings.
 
     A ``discovered`` file (not named with ``--config``) cannot set :data:`EFFECT_KEYS`: those
     keys are left out, and the warnings saying so are returned.
     """
     warnings = []
+    changes: dict[str, Any] = {}
     for key, value in table.items():
         if key not in _KEYS:
             known = ", ".join(sorted(_KEYS))
@@ -178,42 +180,41 @@ def apply_config(settings: Settings, table: dict[str, Any], source: Path, *, dis
                             f"(use --{key} on the command line, or name the file with --config)")
             continue
         if key in _LIST_KEYS:
-            setattr(settings, key.replace("-", "_"), _string_list(value, key, source))
+            changes[key.replace("-", "_")] = _string_list(value, key, source)
         elif key == "per-path-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{source}: `per-path-ignores` must be a table of glob = [codes]")
-            settings.per_path_ignores = {str(glob): _string_list(codes, key, source) for glob, codes in value.items()}
+            changes["per_path_ignores"] = {str(glob): _string_list(codes, key, source) for glob, codes in value.items()}
         elif key == "fail-on":
             try:
-                settings.fail_on = Severity.parse(_string(value, key, source))
+                changes["fail_on"] = Severity.parse(_string(value, key, source))
             except ValueError as error:
                 raise ConfigError(f"{source}: {error}") from None
         elif key in ("exit-zero", "statistics", "fix", "unsafe-fixes", "show-fixes", "respect-gitignore",
                      "follow-symlinks"):
             if not isinstance(value, bool):
                 raise ConfigError(f"{source}: `{key}` must be true or false")
-            setattr(settings, key.replace("-", "_"), value)
+            changes[key.replace("-", "_")] = value
         elif key in ("format", "output-format"):
-            settings.format = _string(value, key, source)
+            changes["format"] = _string(value, key, source)
         elif key == "output-file":
-            settings.output_file = source.parent / _string(value, key, source)
+            changes["output_file"] = source.parent / _string(value, key, source)
         elif key == "jobs":
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{source}: `jobs` must be a positive integer")
-            settings.jobs = value
+            changes["jobs"] = value
         elif key == "python":
-            settings.python = source.parent / _string(value, key, source)
+            changes["python"] = source.parent / _string(value, key, source)
         elif key in ("exclude", "extend-exclude"):
             # Relative to the config file's folder, as Ruff's.
             from modellint.path_patterns import parse_all
 
-            setattr(settings, key.replace("-", "_"), parse_all(_string_list(value, key, source), source.absolute().parent))
+            changes[key.replace("-", "_")] = parse_all(_string_list(value, key, source), source.absolute().parent)
         elif key == "known-first-party":
-            settings.known_first_party = known_first_party(_string_list(value, key, source), source)
+            changes["known_first_party"] = known_first_party(_string_list(value, key, source), source)
         elif key == "module-distributions":
-            settings.module_distributions = module_distributions(value, source)
-    settings.config_path = source
-    return warnings
+            changes["module_distributions"] = module_distributions(value, source)
+    return settings.replace(**changes, config_path=source), warnings
 
 
 def _string(value: Any, key: str, source: Path) -> str:

@@ -151,16 +151,18 @@ def lint_targets(
 ) -> Report:
     """Lint ``targets``, in ``jobs`` worker processes when there are many (None: one per CPU
     available; never more than them, see :func:`modellint.process.worker_count`)."""
-    report = Report(targets=list(targets))
+    found: list[Finding] = []
+    failures: list[TargetFailure] = []
+    without_checks: list[Target] = []
     results = _run(targets, rules, selection, base, jobs, on_progress, imports)
     for target, (findings, failure) in zip(targets, results):
-        report.findings.extend(findings)
+        found.extend(findings)
         if failure:
-            report.failures.append(failure)
+            failures.append(failure)
         elif target.kind == "project" and not findings and not _has_training_calls(target.path):
-            report.projects_without_checks.append(target)
-    report.findings.sort(key=lambda finding: finding.sort_key)
-    return report
+            without_checks.append(target)
+    found.sort(key=lambda finding: finding.sort_key)
+    return Report(list(targets), found, failures, without_checks)
 
 
 def _has_training_calls(path: Path) -> bool:

@@ -129,7 +129,7 @@ def plan_fixes(findings: Iterable[Finding], *, unsafe: bool = False) -> FixPlan:
     the findings' order (path, line, column, code), so which of two conflicting fixes wins is
     deterministic; the loser is retried by the next pass. Nothing is written."""
     accepted: dict[Path, list[Edit]] = {}
-    plan = FixPlan()
+    taken: list[AppliedFix] = []
     seen: set[tuple[Edit, ...]] = set()
     candidates = [finding for finding in findings if applicable(finding, unsafe=unsafe)]
     # Fixes computed from other files go last, and only if those files stay as they were.
@@ -145,17 +145,19 @@ def plan_fixes(findings: Iterable[Finding], *, unsafe: bool = False) -> FixPlan:
             continue
         for edit in edits:
             accepted.setdefault(edit.path, []).append(edit)
-        plan.fixes.append(AppliedFix(finding.code, finding.fix.title, tuple(sorted({edit.path for edit in edits}))))
+        taken.append(AppliedFix(finding.code, finding.fix.title, tuple(sorted({edit.path for edit in edits}))))
+    files: dict[Path, tuple[str | None, str]] = {}
+    errors: list[str] = []
     for path, edits in sorted(accepted.items()):
         text, problem = read_text(path)
         if text is None and (problem is not None or any(edit.start or edit.end for edit in edits)):
-            plan.errors.append(problem.message if problem else f"{path}: vanished before it could be fixed")
-            plan.fixes = [fix for fix in plan.fixes if path not in fix.paths]
+            errors.append(problem.message if problem else f"{path}: vanished before it could be fixed")
+            taken = [fix for fix in taken if path not in fix.paths]
             continue
         new_text = apply_edits(text or "", edits)  # text None: a file the fix creates
         if new_text != text:
-            plan.files[path] = (text, new_text)
-    return plan
+            files[path] = (text, new_text)
+    return FixPlan(files, taken, errors)
 
 
 def apply_fixes(findings: Iterable[Finding], *, unsafe: bool = False) -> FixResult:
@@ -164,23 +166,24 @@ def apply_fixes(findings: Iterable[Finding], *, unsafe: bool = False) -> FixResu
     from modellint.fix_runner import refusal, write_together
 
     plan = plan_fixes(findings, unsafe=unsafe)
-    result = FixResult(errors=list(plan.errors))
+    errors = list(plan.errors)
     written: set[Path] = set()
     for path, (old, new) in plan.files.items():
         reason = refusal(path, None)
         if reason is not None:
-            result.errors.append(f"{path}: cannot write the fix: {reason}")
+            errors.append(f"{path}: cannot write the fix: {reason}")
         elif write_together([(path, old, new)]):
             written.add(path)
         else:
-            result.errors.append(f"{path}: changed while it was being fixed")
+            errors.append(f"{path}: changed while it was being fixed")
+    fixes: list[AppliedFix] = []
+    files: dict[Path, int] = {}
     for fix in plan.fixes:
         if written & set(fix.paths):
-            result.fixes.append(fix)
+            fixes.append(fix)
             for path in written & set(fix.paths):
-                result.files[path] = result.files.get(path, 0) + 1
-    result.applied = len(result.fixes)
-    return result
+                files[path] = files.get(path, 0) + 1
+    return FixResult(len(fixes), files, fixes, errors)
 
 
 def unified_diff(plan: FixPlan, display: Callable[[Path], str]) -> str:

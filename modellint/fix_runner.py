@@ -100,6 +100,18 @@ class FixRun(Record):
         self.errors = [] if errors is None else errors  # fixes that could not be written, as run failures
 
 
+class _Progress:
+    """What the passes have done so far, filled in target by target (a builder: the run's
+    :class:`FixRun` is made from it at the end)."""
+
+    __slots__ = ("fixes", "changes", "errors")
+
+    def __init__(self) -> None:
+        self.fixes: list[AppliedFix] = []
+        self.changes: dict[Path, tuple[str | None, str]] = {}
+        self.errors: list[TargetFailure] = []
+
+
 def run_fixes(report: Report, rules: list, selection, *, unsafe: bool, write: bool, base: Path,
               imports: ImportSettings | None = None) -> FixRun:
     """Fix every target of ``report`` that has an applicable fix; ``write=False`` writes nothing.
@@ -111,26 +123,26 @@ def run_fixes(report: Report, rules: list, selection, *, unsafe: bool, write: bo
             owner = _owner(finding.path, roots)
             if owner is not None:
                 owners.setdefault(owner.path, owner)
-    run = FixRun(report)
     if not owners:
-        return run
+        return FixRun(report)
+    progress = _Progress()
     findings = [finding for finding in report.findings
                 if getattr(_owner(finding.path, roots), "path", None) not in owners]
     failures = [failure for failure in report.failures if getattr(failure.target, "path", None) not in owners]
     for target in sorted(owners.values(), key=lambda target: str(target.path)):
-        fixed, failure = _fix_target(target, rules, selection, run, unsafe=unsafe, write=write, base=base,
+        fixed, failure = _fix_target(target, rules, selection, progress, unsafe=unsafe, write=write, base=base,
                                       imports=imports)
         findings.extend(fixed)
         if failure is not None:
             failures.append(failure)
     seen = set()
-    for error in run.errors:
+    for error in progress.errors:
         if error.message not in seen:  # a refused fix is planned again by every pass
             seen.add(error.message)
             failures.append(error)
     findings.sort(key=lambda finding: finding.sort_key)
-    run.report = Report(report.targets, findings, failures, report.projects_without_checks)
-    return run
+    fixed_report = Report(report.targets, findings, failures, report.projects_without_checks)
+    return FixRun(fixed_report, progress.fixes, progress.changes, progress.errors)
 
 
 def _owner(path: Path, roots: dict[Path, Target]) -> Target | None:
@@ -141,7 +153,7 @@ def _owner(path: Path, roots: dict[Path, Target]) -> Target | None:
     return None
 
 
-def _fix_target(target: Target, rules, selection, run: FixRun, *, unsafe: bool, write: bool,
+def _fix_target(target: Target, rules, selection, progress: _Progress, *, unsafe: bool, write: bool,
                 base: Path, imports: ImportSettings | None) -> tuple[list[Finding], TargetFailure | None]:
     """Lint, plan and apply until nothing more applies; the findings left and any failure."""
     view = FileView(target.path)
@@ -149,22 +161,22 @@ def _fix_target(target: Target, rules, selection, run: FixRun, *, unsafe: bool, 
     try:
         with _locked(target.path, exclusive=write) as problem:
             if problem:
-                run.errors.append(TargetFailure(target, f"{problem}: not fixed"))
+                progress.errors.append(TargetFailure(target, f"{problem}: not fixed"))
                 return lint_target(target, rules, selection, base, imports)
             for _ in range(MAX_PASSES):
                 findings, failure = _lint(target, rules, selection, base, imports)
                 if failure is not None:
                     return findings, failure
                 plan = plan_fixes(findings, unsafe=unsafe)
-                run.errors.extend(TargetFailure(target, message) for message in plan.errors)
+                progress.errors.extend(TargetFailure(target, message) for message in plan.errors)
                 stale: set[Path] = set()
-                taken = _take(target, plan, view, run, stale, write=write, base=base)
+                taken = _take(target, plan, view, progress, stale, write=write, base=base)
                 if not taken and not stale:
                     return findings, None
                 if write:
                     view.next_pass()
             for path in sorted(stale):
-                run.errors.append(TargetFailure(target, "changed by something else every time it was about to be "
+                progress.errors.append(TargetFailure(target, "changed by something else every time it was about to be "
                                                         "fixed: not fixed", path))
             return _lint(target, rules, selection, base, imports)
     finally:
@@ -177,7 +189,7 @@ def _lint(target: Target, rules, selection, base: Path,
     return lint_target(target, rules, selection, base, imports)
 
 
-def _take(target: Target, plan: FixPlan, view: FileView, run: FixRun, stale: set[Path], *, write: bool,
+def _take(target: Target, plan: FixPlan, view: FileView, progress: _Progress, stale: set[Path], *, write: bool,
           base: Path) -> int:
     """Apply ``plan`` (to disk, or to the view for --diff), a group of files edited together at a
     time; the number of fixes taken. Files that changed on disk since they were read go to ``stale``."""
@@ -186,7 +198,7 @@ def _take(target: Target, plan: FixPlan, view: FileView, run: FixRun, stale: set
         refused = [(path, reason) for path in group if (reason := refusal(path, view.root))]
         if refused:
             for path, reason in refused:
-                run.errors.append(TargetFailure(target, f"cannot write the fix: {reason}", path))
+                progress.errors.append(TargetFailure(target, f"cannot write the fix: {reason}", path))
             continue
         changes = [(path, *plan.files[path]) for path in group]
         if len({os.path.realpath(path) for path in group}) < len(group):
@@ -199,7 +211,7 @@ def _take(target: Target, plan: FixPlan, view: FileView, run: FixRun, stale: set
                     written = write_together(changes, checkpoint=signals.check)
             except OSError as error:  # the group was rolled back
                 failed = Path(error.filename) if error.filename else group[0]
-                run.errors.append(TargetFailure(target, f"cannot write the fix: {error.strerror or error}", failed))
+                progress.errors.append(TargetFailure(target, f"cannot write the fix: {error.strerror or error}", failed))
                 continue
             if written is None:
                 continue  # a signal whose handler lets the run go on: the group was rolled back
@@ -210,9 +222,9 @@ def _take(target: Target, plan: FixPlan, view: FileView, run: FixRun, stale: set
             for path, old, new in changes:
                 view.written[os.path.realpath(path)] = new
         for path, old, new in changes:
-            first = run.changes.get(path, (old, new))[0]
-            run.changes[path] = (first, new)
-        run.fixes.extend(fixes)
+            first = progress.changes.get(path, (old, new))[0]
+            progress.changes[path] = (first, new)
+        progress.fixes.extend(fixes)
         taken += len(fixes)
     return taken
 
@@ -272,7 +284,10 @@ def _no_checkpoint() -> None:
     pass
 
 
-class _Prepared(Record):
+class _Prepared:
+    """One file of a :func:`write_together` transaction. Not a value: ``temp`` is the temporary
+    still to clean up, cleared once it has replaced the file."""
+
     __slots__ = ("path", "real", "temp", "before", "mode")
 
     def __init__(self, path: Path, real: str, temp: str | None, before: bytes | None, mode: int) -> None:

@@ -14,10 +14,16 @@ semantics a frozen dataclass would generate:
 - a ``Name(field=value, ...)`` repr (a field named in ``_unshown`` is left out);
 - ``replace(**changes)``, the ``dataclasses.replace`` of records.
 
-Records are immutable by convention, as frozen dataclasses are: nothing assigns to a field
-after ``__init__``. Enforcing it with ``__setattr__`` would slow down every construction, and
-the analyzer builds hundreds of thousands of import facts on a large project. A test checks
-that every ``__init__`` takes exactly the fields, in order, so that ``replace`` works.
+Records are values, as frozen dataclasses are: nothing changes a record after ``__init__``,
+neither a field nor the list or dict a field holds. Code that fills something in as it goes
+collects in locals and constructs the record once (or uses ``replace``); a genuine builder is a
+plain class, not a record. A ``__setattr__`` here would slow down every construction (the
+analyzer builds hundreds of thousands of import facts on a large project), so the test suite
+enforces it instead: ``tests/frozen_records.py`` makes assigning a field outside the instance's
+own ``__init__`` raise for the whole run, and ``tests/test_record.py`` scans the package for
+changes through variables typed as records. A test also checks that every ``__init__`` takes
+exactly the fields, in order, so that ``replace`` and pickling (through ``__init__``, see
+``__reduce__``) rebuild the same value.
 """
 
 from __future__ import annotations
@@ -78,6 +84,11 @@ class Record:
     def __repr__(self) -> str:
         values = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields if name not in self._unshown)
         return f"{self.__class__.__qualname__}({values})"
+
+    def __reduce__(self) -> tuple[type[Record], tuple[Any, ...]]:
+        # Unpickled (results from the worker processes) through ``__init__``, as built the first
+        # time, rather than by assigning each slot after construction.
+        return self.__class__, tuple([getattr(self, name) for name in self._fields])
 
     def replace(self: _R, **changes: Any) -> _R:
         """A copy with some fields changed, like ``dataclasses.replace``."""

@@ -8,8 +8,15 @@ from types import ModuleType
 
 import pytest
 
+from tests import frozen_records
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Records stay values: for the whole run, assigning a field after __init__ raises.
+    frozen_records.install()
 
 
 def load_script(name: str) -> ModuleType:

@@ -198,9 +198,7 @@ def test_fix_hint_is_worded_as_ruff_words_it():
     from modellint.reports import fixable_line
 
     def with_fix(applicability):
-        finding = make()
-        finding.fix = Fix("t", (Edit(BASE / "x", 0, 0, "y"),), applicability)
-        return finding
+        return make().replace(fix=Fix("t", (Edit(BASE / "x", 0, 0, "y"),), applicability))
 
     safe, unsafe = with_fix(Applicability.SAFE), with_fix(Applicability.UNSAFE)
     assert fixable_line([make()]) is None

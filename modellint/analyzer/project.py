@@ -261,10 +261,8 @@ def _plan(call: MlflowCall, source: SourceFile, project_root: Path, imports: Imp
     training = TrainingCall(call, project_root, code_paths, model_code, infers, has_example, known,
                             tuple(fact for fact in predict_facts if _third_party(fact.module, stdlib, roots)
                                   and not knowledge.is_first_party(fact.module)))
-    plan = _Plan(training, requirements, python, recorded_mlflow_version(requirements), by_value_scans=by_value_scans,
-                 python_pinned=pinned)
-    plan.copies = _code_dir(call, code_paths, model_code, graph, roots)
-    return plan
+    copies = _code_dir(call, code_paths, model_code, graph, roots)
+    return _Plan(training, requirements, python, recorded_mlflow_version(requirements), copies, by_value_scans, pinned)
 
 
 def _code_paths(call: MlflowCall, roots: tuple[Path, ...], project_root: Path) -> tuple[CodePathArgument, ...]:

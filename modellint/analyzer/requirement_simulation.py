@@ -61,10 +61,6 @@ class SimulatedRequirements(Record):
         self.conda = conda  # the user's conda_env as a literal tree (dict)
         self.conda_origin = conda_origin
 
-    def add(self, line: str, origin: Origin) -> None:
-        self.lines.append(line)
-        self.origins.append(origin)
-
 
 class NotLiteral(Exception):
     """An environment argument modellint cannot read statically."""
@@ -82,13 +78,13 @@ def simulate_requirements(
     ``search_roots`` end with the project root: a requirements or conda file that resolves
     outside it (``-r ../../secrets.txt``, a symlink) is never read, and its line stays as written.
     """
-    result = SimulatedRequirements()
     conda_env, pip_requirements, extra = (arguments.get(name) for name in
                                           ("conda_env", "pip_requirements", "extra_pip_requirements"))
+    conda = conda_origin = None
     user: list[tuple[str, Origin]] = []
     if conda_env is not None and conda_env.value is not None:
-        result.conda, result.conda_origin = _conda_literal(conda_env, search_roots)
-        pip = _conda_pip(result.conda)
+        conda, conda_origin = _conda_literal(conda_env, search_roots)
+        pip = _conda_pip(conda)
         user = _strings(pip, search_roots) if pip is not None else []
     elif pip_requirements is not None and pip_requirements.value is not None:
         user = _strings(pip_requirements, search_roots)
@@ -96,14 +92,16 @@ def simulate_requirements(
         user = [(line, Origin(call_origin.path, call_origin.span, generated=True)) for line in inferred]
         if extra is not None and extra.value is not None:
             user.extend(_strings(extra, search_roots))
+    lines: list[tuple[str, Origin]] = []
+    constraints: list[tuple[str, Origin]] = []
     for text, origin in user:
-        _expand(text, origin, search_roots, result, depth=0)
-    if not any(_is_mlflow(line) for line in result.lines):
-        result.lines.insert(0, f"mlflow=={mlflow_version}")
-        result.origins.insert(0, Origin(call_origin.path, call_origin.span, generated=True))
-    if result.constraints:
-        result.add("-c constraints.txt", Origin(call_origin.path, call_origin.span, generated=True))
-    return result
+        _expand(text, origin, search_roots, lines, constraints, depth=0)
+    if not any(_is_mlflow(line) for line, _ in lines):
+        lines.insert(0, (f"mlflow=={mlflow_version}", Origin(call_origin.path, call_origin.span, generated=True)))
+    if constraints:
+        lines.append(("-c constraints.txt", Origin(call_origin.path, call_origin.span, generated=True)))
+    return SimulatedRequirements([line for line, _ in lines], [origin for _, origin in lines], constraints,
+                                 conda, conda_origin)
 
 
 def _strings(literal: Literal, roots: tuple[Path, ...]) -> list[tuple[str, Origin]]:
@@ -120,22 +118,24 @@ def _strings(literal: Literal, roots: tuple[Path, ...]) -> list[tuple[str, Origi
     return found
 
 
-def _expand(text: str, origin: Origin, roots: tuple[Path, ...], result: SimulatedRequirements, depth: int) -> None:
+def _expand(text: str, origin: Origin, roots: tuple[Path, ...], lines: list[tuple[str, Origin]],
+            constraints: list[tuple[str, Origin]], depth: int) -> None:
+    """Add ``text`` to ``lines``, or what the file it names (``-r``) lists; ``-c`` files to ``constraints``."""
     stripped = text.strip()
     for flag, constraint in (("-r", False), ("--requirement", False), ("-c", True), ("--constraint", True)):
         if stripped.startswith(flag) and (len(stripped) == len(flag) or stripped[len(flag)] in " =\t"):
             name = stripped[len(flag):].lstrip(" =\t")
             listed = _read_list(name, roots) if depth < 8 else None
             if listed is None:  # MLflow raises FileNotFoundError at save time: keep the line visible
-                result.add(stripped, origin)
+                lines.append((stripped, origin))
                 return
             for line_text, line_origin in listed:
                 if constraint:
-                    result.constraints.append((line_text, line_origin))
+                    constraints.append((line_text, line_origin))
                 else:
-                    _expand(line_text, line_origin, roots, result, depth + 1)
+                    _expand(line_text, line_origin, roots, lines, constraints, depth + 1)
             return
-    result.add(stripped, origin)
+    lines.append((stripped, origin))
 
 
 def _read_list(name: str, roots: tuple[Path, ...]) -> list[tuple[str, Origin]] | None:

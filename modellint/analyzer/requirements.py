@@ -162,7 +162,7 @@ def parse_requirements_text(text: str, path: Path) -> RequirementsList:
     physical = text.splitlines()
     if len(physical) > MAX_REQUIREMENT_LINES:
         raise _over_budget(path.name, f"{len(physical):,} lines", MAX_REQUIREMENT_LINES)
-    result = RequirementsList(path)
+    lines: list[RequirementLine] = []
     index = 0
     while index < len(physical):
         start = index
@@ -179,8 +179,8 @@ def parse_requirements_text(text: str, path: Path) -> RequirementsList:
             continue
         column = len(raw) - len(raw.lstrip()) + 1
         span = Span(start + 1, column, index, len(physical[index - 1].rstrip()) + 1)
-        result.lines.append(classify_requirement(content, path, span))
-    return result
+        lines.append(classify_requirement(content, path, span))
+    return RequirementsList(path, lines)
 
 
 def _looks_like_location(text: str) -> bool:
@@ -340,16 +340,14 @@ def _brief(value: Any) -> str:
 
 
 def _pip_list(document: Any, raw: Any, key: tuple, path: Path, problems: list[tuple[str, Span]]) -> RequirementsList:
-    result = RequirementsList(path)
     if not isinstance(raw, list):
-        return result
+        return RequirementsList(path)
     if len(raw) > MAX_REQUIREMENT_LINES:
         problems.append((str(_over_budget(path.name, f"`{key[-1]}` has {len(raw):,} entries", MAX_REQUIREMENT_LINES)),
                          document.span(*key)))
-        return result
-    for index, entry in enumerate(raw):
-        result.lines.append(classify_requirement(str(entry), path, document.span(*key, index)))
-    return result
+        return RequirementsList(path)
+    return RequirementsList(path, [classify_requirement(str(entry), path, document.span(*key, index))
+                                   for index, entry in enumerate(raw)])
 
 
 # --- python_env.yaml ----------------------------------------------------------------------------

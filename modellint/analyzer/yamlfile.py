@@ -100,9 +100,10 @@ def parse_yaml(text: str) -> YamlDocument:
         raise YamlError(str(error).splitlines()[0] if str(error) else type(error).__name__, FILE_START) from None
     finally:
         loader.dispose()
-    document = YamlDocument(data)
-    _record_spans(node, (), document, set())
-    return document
+    value_spans: dict[KeyPath, Span] = {}
+    key_spans: dict[KeyPath, Span] = {}
+    _record_spans(node, (), value_spans, key_spans, set())
+    return YamlDocument(data, value_spans, key_spans)
 
 
 def _check_budget(text: str) -> None:
@@ -179,8 +180,9 @@ def _node_span(node: yaml.Node) -> Span:
     return Span(start.line + 1, start.column + 1, end_line, end_column)
 
 
-def _record_spans(node: yaml.Node, path: KeyPath, document: YamlDocument, visited: set[int]) -> None:
-    document.value_spans[path] = _node_span(node)
+def _record_spans(node: yaml.Node, path: KeyPath, value_spans: dict[KeyPath, Span], key_spans: dict[KeyPath, Span],
+                  visited: set[int]) -> None:
+    value_spans[path] = _node_span(node)
     # Aliases make the node graph a DAG or even a cycle (`a: &a [*a]`): visit each node once.
     # Pathological nesting stops at a fixed depth; deeper positions fall back to the ancestor.
     if id(node) in visited or len(path) > 100:
@@ -192,11 +194,11 @@ def _record_spans(node: yaml.Node, path: KeyPath, document: YamlDocument, visite
                 continue
             key = _scalar_key(key_node)
             child = (*path, key)
-            document.key_spans[child] = _node_span(key_node)
-            _record_spans(value_node, child, document, visited)
+            key_spans[child] = _node_span(key_node)
+            _record_spans(value_node, child, value_spans, key_spans, visited)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _record_spans(item, (*path, index), document, visited)
+            _record_spans(item, (*path, index), value_spans, key_spans, visited)
 
 
 def _scalar_key(node: yaml.ScalarNode) -> Any:

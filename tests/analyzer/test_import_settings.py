@@ -110,9 +110,10 @@ def test_invalid_values_are_config_errors_naming_the_file(tmp_path, table, messa
 
 
 def test_valid_values_become_one_hashable_setting(tmp_path):
-    settings = Settings()
-    apply_config(settings, {"known-first-party": ["b", "a.x", "b"],
-                            "module-distributions": {"acme_utils": "acme-utils"}}, tmp_path / "modellint.toml")
+    settings, warnings = apply_config(Settings(), {"known-first-party": ["b", "a.x", "b"],
+                                                   "module-distributions": {"acme_utils": "acme-utils"}},
+                                      tmp_path / "modellint.toml")
+    assert warnings == []
     assert settings.import_settings() == ImportSettings(("a.x", "b"), (("acme_utils", "acme-utils"),))
     assert hash(settings.import_settings())
 

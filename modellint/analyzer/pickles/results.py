@@ -146,32 +146,29 @@ class Unscannable(Exception):
         self.offset = offset
 
 
-class Facts(Record):
-    """The collector one scan fills in (mutable, unlike the other records here)."""
+class Facts:
+    """The collector one scan fills in as it reads: a builder, not a value (no equality or hash,
+    unlike the records here); :func:`~modellint.analyzer.pickles.containers.scan_file` turns it
+    into a :class:`ScanResult`."""
 
     __slots__ = ("limits", "globals", "calls", "subimports", "embedded", "skops_types", "skops_untrusted", "problems",
                  "retained_bytes", "joblib_arrays", "model_budget", "decompressed_bytes", "opcodes", "values")
 
-    def __init__(self, limits: Limits, globals: list[GlobalRef] | None = None, calls: list[CallSite] | None = None,
-                 subimports: list[str] | None = None, embedded: list[EmbeddedCode] | None = None,
-                 skops_types: list[str] | None = None, skops_untrusted: list[str] | None = None,
-                 problems: list[Problem] | None = None, retained_bytes: int = 0, joblib_arrays: int = 0,
-                 model_budget: ModelBudget | None = None, decompressed_bytes: int = 0, opcodes: int = 0,
-                 values: int = 0) -> None:
+    def __init__(self, limits: Limits, model_budget: ModelBudget | None = None) -> None:
         self.limits = limits
-        self.globals = [] if globals is None else globals
-        self.calls = [] if calls is None else calls
-        self.subimports = [] if subimports is None else subimports
-        self.embedded = [] if embedded is None else embedded
-        self.skops_types = [] if skops_types is None else skops_types
-        self.skops_untrusted = [] if skops_untrusted is None else skops_untrusted
-        self.problems = [] if problems is None else problems
-        self.retained_bytes = retained_bytes
-        self.joblib_arrays = joblib_arrays
+        self.globals: list[GlobalRef] = []
+        self.calls: list[CallSite] = []
+        self.subimports: list[str] = []
+        self.embedded: list[EmbeddedCode] = []
+        self.skops_types: list[str] = []
+        self.skops_untrusted: list[str] = []
+        self.problems: list[Problem] = []
+        self.retained_bytes = 0
+        self.joblib_arrays = 0
         self.model_budget = ModelBudget() if model_budget is None else model_budget
-        self.decompressed_bytes = decompressed_bytes  # inflated from this file's streams so far
-        self.opcodes = opcodes  # run over this file's pickles so far
-        self.values = values  # stored by this file's pickles so far (see Limits.max_values)
+        self.decompressed_bytes = 0  # inflated from this file's streams so far
+        self.opcodes = 0  # run over this file's pickles so far
+        self.values = 0  # stored by this file's pickles so far (see Limits.max_values)
 
     def problem(self, reason: str, offset: int | None, member: str | None) -> None:
         self.problems.append(Problem(reason, offset, member))
