@@ -7,6 +7,7 @@ error, invalid configuration, or an internal error in some target (the others ar
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from pathlib import Path
@@ -27,7 +28,8 @@ from modellint.reports import FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
-_OUTPUT_ERRNOS = {5, 9, 27, 28, 122}  # EIO, EBADF, EFBIG, ENOSPC, EDQUOT: what a failed write of stdout raises
+# What a failed write of stdout raises (errno is built into the interpreter: no import cost).
+_OUTPUT_ERRNOS = {errno.EIO, errno.EBADF, errno.EFBIG, errno.ENOSPC, getattr(errno, "EDQUOT", 122)}
 _COMMANDS = {"check", "hook", "rule", "rules"}
 
 
