@@ -14,7 +14,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from modellint.analyzer import knowledge  # noqa: E402
+from modellint.analyzer.knowledge import distributions as knowledge  # noqa: E402
 
 
 def median_ms(action, repeat: int = 15) -> float:
@@ -34,7 +34,7 @@ def cold_load() -> None:
 def fresh_process_ms() -> float:
     """First load() in a new interpreter, import of the package included."""
     code = (
-        "import time; t=time.perf_counter(); from modellint.analyzer import knowledge; "
+        "import time; t=time.perf_counter(); from modellint.analyzer.knowledge import distributions as knowledge; "
         "knowledge.load(); print((time.perf_counter()-t)*1000)"
     )
     samples = [

@@ -87,7 +87,7 @@ def warm_page_cache(path: Path) -> None:
 
 def in_process_ms(path: Path, runs: int) -> float:
     sys.path.insert(0, str(REPO))
-    from modellint.analyzer.pickles import scan_file
+    from modellint.analyzer.serialized.pickles import scan_file
 
     scan_file(path)  # warm-up: imports, page cache
     timings = []

@@ -191,7 +191,7 @@ def _hook(args: argparse.Namespace) -> int:
 
 
 def _version_text() -> str:
-    from modellint.analyzer.knowledge import build_date
+    from modellint.analyzer.knowledge.distributions import build_date
 
     return f"modellint {__version__} (knowledge base built {build_date()})"
 
@@ -393,12 +393,12 @@ def _use_interpreter(python: Path | None) -> None:
     Without the option the shipped knowledge alone is used, even after an earlier run in this
     process had one."""
     if python is None:
-        knowledge = sys.modules.get("modellint.analyzer.knowledge")
+        knowledge = sys.modules.get("modellint.analyzer.knowledge.distributions")
         if knowledge is not None:  # not imported yet: nothing to reset, and no cost to a lone pickle
             knowledge.use_overlay(None)
         return
     from modellint.analyzer.files import exists, is_dir
-    from modellint.analyzer.knowledge import OverlayError, from_interpreter, use_overlay
+    from modellint.analyzer.knowledge.distributions import OverlayError, from_interpreter, use_overlay
 
     if is_dir(python):  # a virtualenv's folder
         python = next((candidate for candidate in (python / "bin" / "python", python / "Scripts" / "python.exe")

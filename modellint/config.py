@@ -76,7 +76,7 @@ class Settings(Record):
 
     def import_settings(self):
         """``known-first-party`` and ``module-distributions`` as the value the engine passes on."""
-        from modellint.analyzer.import_settings import ImportSettings
+        from modellint.analyzer.environment.import_settings import ImportSettings
 
         return ImportSettings(tuple(sorted(set(self.known_first_party))), tuple(sorted(self.module_distributions.items())))
 
@@ -233,7 +233,7 @@ def _string_list(value: Any, key: str, source: Path) -> list[str]:
 
 def known_first_party(modules: list[str], source: Path | str) -> list[str]:
     """``known-first-party``: dotted module names (each also covers its submodules)."""
-    from modellint.analyzer.import_settings import is_module_name
+    from modellint.analyzer.environment.import_settings import is_module_name
 
     for module in modules:
         if not is_module_name(module):
@@ -243,7 +243,7 @@ def known_first_party(modules: list[str], source: Path | str) -> list[str]:
 
 def module_distributions(value: Any, source: Path | str) -> dict[str, str]:
     """``module-distributions``: a table of ``module = "distribution"``."""
-    from modellint.analyzer.import_settings import is_distribution_name, is_module_name
+    from modellint.analyzer.environment.import_settings import is_distribution_name, is_module_name
 
     if not isinstance(value, dict):
         raise ConfigError(f"{source}: `module-distributions` must be a table of module = \"distribution\"")

@@ -17,7 +17,7 @@ from modellint.selection import RuleSelection, SelectorError, expand
 from modellint.targets import Target, display_path
 
 if TYPE_CHECKING:
-    from modellint.analyzer.import_settings import ImportSettings
+    from modellint.analyzer.environment.import_settings import ImportSettings
     from modellint.analyzer.model_dir import ModelDir
 
 _SUPPRESSION = re.compile(r"#\s*modellint:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
@@ -61,7 +61,7 @@ def lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelectio
         if target.kind == "file":
             return _filter(list(_check_standalone_file(target.path, rules)), selection, base), None
         if target.kind == "project":
-            from modellint.analyzer.project import lint_project
+            from modellint.analyzer.project.simulation import lint_project
 
             return _filter(lint_project(target.path, rules, imports), selection, base), None
         if target.kind != "model":
@@ -89,7 +89,7 @@ def _check_model(model: ModelDir, rules: list[type[Rule]]) -> Iterable[Finding]:
 
 def _check_standalone_file(path: Path, rules: list[type[Rule]]) -> Iterable[Finding]:
     """A serialized file on its own: only the rules that need no MLmodel or environment (ML302-ML304)."""
-    from modellint.analyzer.serialized import StandaloneFile
+    from modellint.analyzer.serialized.inventory import StandaloneFile
 
     serialized = StandaloneFile(path)
     for rule in rules:
@@ -166,7 +166,7 @@ def lint_targets(
 
 
 def _has_training_calls(path: Path) -> bool:
-    from modellint.analyzer.project import has_training_calls
+    from modellint.analyzer.project.simulation import has_training_calls
 
     return has_training_calls(path)
 

@@ -29,12 +29,12 @@ from modellint.analyzer import files
 from modellint.analyzer.files import ReadProblem, lies_below, read_disk_text
 from modellint.engine import Report, TargetFailure, display_path, forget_file_lines, lint_target
 from modellint.findings import Finding
-from modellint.fix import AppliedFix, FixPlan, applicable, plan_fixes, unified_diff
+from modellint.fixes.edits import AppliedFix, FixPlan, applicable, plan_fixes, unified_diff
 from modellint.record import Record
 from modellint.targets import Target
 
 if TYPE_CHECKING:
-    from modellint.analyzer.import_settings import ImportSettings
+    from modellint.analyzer.environment.import_settings import ImportSettings
 
 # A fix can uncover another (a duplicate line removed, then a pin added); a few passes settle it.
 MAX_PASSES = 5

@@ -117,7 +117,7 @@ def _targets_for(path: Path, discovery: Discovery) -> list[Target]:
             return [Target("model", model_root)]
         if path.suffix == ".py":
             return [Target("project", path.parent)]
-        from modellint.analyzer.pickles import sniff
+        from modellint.analyzer.serialized.pickles import sniff
 
         if sniff(path) is not None:
             return [Target("file", path)]  # a lone pickle/joblib/torch/npy/skops file

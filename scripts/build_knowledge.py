@@ -21,7 +21,7 @@ How, per distribution (cheap and polite, at most 8 requests in flight, retries w
 Everything fetched is cached under --cache (default /tmp/kb-cache), so a rerun is quick and
 can be made offline. The output is sorted: the same inputs give the same bytes, except for the
 recorded build date. Its format (a JSON header line, then one tab-separated line per distribution)
-is described in modellint/analyzer/knowledge/__init__.py, which reads it; ``--from-data`` rewrites
+is described in modellint/analyzer/knowledge/distributions.py, which reads it; ``--from-data`` rewrites
 an existing data file (either format) without fetching anything, for when only the format changes.
 
 Usage: python scripts/build_knowledge.py [--top 5000] [--cache /tmp/kb-cache] [--date YYYY-MM-DD]
@@ -60,7 +60,7 @@ from packaging.version import InvalidVersion, Version
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from modellint.analyzer.knowledge import MARKER_PYTHONS, marker_environment, marker_of, mentions_extra, split_extra  # noqa: E402
+from modellint.analyzer.knowledge.distributions import MARKER_PYTHONS, marker_environment, marker_of, mentions_extra, split_extra  # noqa: E402
 from modellint.analyzer.knowledge.layout import importable_path, provided_modules, pth_roots  # noqa: E402
 
 INDEX = "https://pypi.org"
@@ -808,7 +808,7 @@ def read_existing(path: Path) -> dict:
     if raw[:2] == b"\x1f\x8b":
         return json.loads(gzip.decompress(raw))
     sys.path.insert(0, str(REPO))
-    from modellint.analyzer.knowledge import parse_data
+    from modellint.analyzer.knowledge.distributions import parse_data
 
     if raw.startswith(b"modellint-knowledge\t2\n"):  # format 2: the module index was in the header
         header, *rows = raw.decode("utf-8").split("\n")[1:]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build modellint/analyzer/stdlib_names.py from stdlib-list's data.
+"""Build modellint/analyzer/knowledge/stdlib_data.py from stdlib-list's data.
 
 stdlib-list lists every standard-library module per CPython version. modellint needs only the
 top-level names, and needs them in well under a millisecond: importing stdlib-list and reading
@@ -12,7 +12,7 @@ versions (its 3.9 file misses ``_json``, ``pyexpat``...), minus its noise (a con
 sysconfig modules, a stray ``lib``, the ``test`` package, which sys.stdlib_module_names leaves
 out too). The output is sorted: the same stdlib-list release gives the same bytes.
 
-Usage: python scripts/build_stdlib.py [--output modellint/analyzer/stdlib_names.py]
+Usage: python scripts/build_stdlib.py [--output modellint/analyzer/knowledge/stdlib_data.py]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 import stdlib_list
 
 REPO = Path(__file__).resolve().parent.parent
-OUTPUT = REPO / "modellint" / "analyzer" / "stdlib_names.py"
+OUTPUT = REPO / "modellint" / "analyzer" / "knowledge" / "stdlib_data.py"
 NOT_STDLIB = {"lib", "test", "_sysconfigdata_x86_64_conda_cos6_linux_gnu", "_sysconfigdata_x86_64_conda_linux_gnu"}
 
 

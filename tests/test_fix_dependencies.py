@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from modellint import lint
-from modellint.analyzer import knowledge
+from modellint.analyzer.knowledge import distributions as knowledge
 from modellint.cli import main
 from modellint.findings import Edit, Finding, Fix, Severity
-from modellint.fix import plan_fixes
+from modellint.fixes.edits import plan_fixes
 from modellint.rules._code_examples import MLMODEL_WITH_CODE, code_model, requirement_files
 from modellint.rules._examples import CLEAN_PIP, MLMODEL, conda, model_files, requirements
 from modellint.rules._serialized_examples import instance_pickle, skops_file

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from modellint import lint
-from modellint.analyzer.requirements import parse_requirements_text
-from modellint.fix import apply_fixes
+from modellint.analyzer.environment.requirements import parse_requirements_text
+from modellint.fixes.edits import apply_fixes
 from modellint.rules._examples import MLMODEL, PYTHON_ENV
 from tests.conftest import write_files
 

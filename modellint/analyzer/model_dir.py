@@ -24,7 +24,7 @@ from modellint.analyzer.files import (
     walk_inside,
     written_escape,
 )
-from modellint.analyzer.requirements import (
+from modellint.analyzer.environment.requirements import (
     CondaEnv,
     PythonEnv,
     RequirementsBudgetExceeded,
@@ -38,7 +38,7 @@ from modellint.findings import FILE_START, Span
 from modellint.record import Record
 
 if TYPE_CHECKING:
-    from modellint.analyzer.import_settings import ImportSettings
+    from modellint.analyzer.environment.import_settings import ImportSettings
 
 REQUIREMENTS = "requirements.txt"
 DEFAULT_CONDA = "conda.yaml"
@@ -194,8 +194,8 @@ class ModelDir:
 
     @cached_property
     def signature(self):
-        """The :class:`~modellint.analyzer.model_signature.ModelSignature`: signature, example, mismatches."""
-        from modellint.analyzer.model_signature import read_model_signature
+        """The :class:`~modellint.analyzer.signatures.stored.ModelSignature`: signature, example, mismatches."""
+        from modellint.analyzer.signatures.stored import read_model_signature
 
         return read_model_signature(self.root, self.mlmodel.data if self.mlmodel else {})
 
@@ -316,9 +316,9 @@ class ModelDir:
 
     @cached_property
     def environment(self):
-        """The :class:`~modellint.analyzer.environment.DeclaredEnvironment` (loads the knowledge base)."""
-        from modellint.analyzer.environment import DeclaredEnvironment
-        from modellint.analyzer.knowledge import load
+        """The :class:`~modellint.analyzer.environment.declared.DeclaredEnvironment` (loads the knowledge base)."""
+        from modellint.analyzer.environment.declared import DeclaredEnvironment
+        from modellint.analyzer.knowledge.distributions import load
 
         return DeclaredEnvironment(self.declared_requirements, self.declared_python, load().configured(self.imports))
 
@@ -366,14 +366,14 @@ class ModelDir:
     @cached_property
     def serialized_files(self) -> list:
         """Every pickle/joblib/torch/npy/skops file below the root, scanned statically (never loaded)."""
-        from modellint.analyzer.serialized import model_serialized_files
+        from modellint.analyzer.serialized.inventory import model_serialized_files
 
         return model_serialized_files(self)
 
     @cached_property
     def code_scans(self) -> tuple:
         """Import scans of the code the model runs: code dirs, models-from-code file, by-value pickled code."""
-        from modellint.analyzer.code_scans import scan_model_code
+        from modellint.analyzer.code.scans import scan_model_code
 
         return scan_model_code(self)
 

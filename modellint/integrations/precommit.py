@@ -59,14 +59,14 @@ def model_dir_of(path: Path, root: Path) -> Path | None:
 def _logs_models(path: Path) -> bool:
     if path.suffix != ".py" or not path.is_file():
         return False
-    from modellint.analyzer.project import has_training_calls
+    from modellint.analyzer.project.simulation import has_training_calls
 
     return has_training_calls(path)
 
 
 def _outermost(folders: list[Path]) -> list[Path]:
     """``folders`` (sorted) without those that linting an enclosing one already covers."""
-    from modellint.analyzer.project_sources import searched_below
+    from modellint.analyzer.project.sources import searched_below
 
     kept: list[Path] = []
     for folder in folders:

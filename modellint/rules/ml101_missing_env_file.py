@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import REQUIREMENTS, ModelDir
-from modellint.env_edits import python_env_from_conda, requirements_from_pip_list
+from modellint.fixes.environment_edits import python_env_from_conda, requirements_from_pip_list
 from modellint.findings import Finding, Severity
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, MLMODEL, model_files

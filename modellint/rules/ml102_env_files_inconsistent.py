@@ -3,8 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir, parse_version_tuple
-from modellint.analyzer.requirements import RequirementLine, RequirementsList
-from modellint.env_edits import pip_list_from_requirements
+from modellint.analyzer.environment.requirements import RequirementLine, RequirementsList
+from modellint.fixes.environment_edits import pip_list_from_requirements
 from modellint.findings import Finding, Severity, Span
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, CLEAN_PIP, PYTHON_ENV, conda, model_files, requirements

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Applicability, Finding, Severity
-from modellint.fix import delete_list_item, make_fix, replace_span
+from modellint.fixes.edits import delete_list_item, make_fix, replace_span
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, CLEAN_PIP, conda, model_files
 

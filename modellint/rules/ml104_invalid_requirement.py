@@ -5,11 +5,11 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath, PureWindowsPath
 
 from modellint.analyzer.model_dir import ModelDir
-from modellint.analyzer.requirements import RequirementLine, local_location
+from modellint.analyzer.environment.requirements import RequirementLine, local_location
 from modellint.findings import Applicability, Finding, Fix, Severity
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
-from modellint.rules._requirement_lists import pinned, pip_lines, rewrite_fix
+from modellint.fixes.requirement_lists import pinned, pip_lines, rewrite_fix
 
 _PLACEHOLDER_PIN = re.compile(r"^0(\.0)*$")
 # `pandas=3.1.1` or `skops 0.16.0`: a conda-style pin pasted into a pip list (not PEP 508).

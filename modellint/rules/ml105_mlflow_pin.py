@@ -5,11 +5,11 @@ from collections.abc import Iterator
 from packaging.version import InvalidVersion, Version
 
 from modellint.analyzer.model_dir import ModelDir, parse_version_tuple
-from modellint.analyzer.requirements import MLFLOW_REQUIREMENT_NAMES, RequirementLine
+from modellint.analyzer.environment.requirements import MLFLOW_REQUIREMENT_NAMES, RequirementLine
 from modellint.findings import Applicability, Edit, Finding, Fix, Severity
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
-from modellint.rules._requirement_lists import pinned, pip_lists, rewrite_fix
+from modellint.fixes.requirement_lists import pinned, pip_lists, rewrite_fix
 
 
 class MlflowPin(Rule):

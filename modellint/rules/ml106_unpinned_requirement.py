@@ -3,11 +3,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
-from modellint.analyzer.requirements import MLFLOW_REQUIREMENT_NAMES
+from modellint.analyzer.environment.requirements import MLFLOW_REQUIREMENT_NAMES
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
-from modellint.rules._requirement_lists import pip_lines
+from modellint.fixes.requirement_lists import pip_lines
 
 
 class UnpinnedRequirement(Rule):

@@ -3,12 +3,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
-from modellint.analyzer.requirements import RequirementLine
+from modellint.analyzer.environment.requirements import RequirementLine
 from modellint.findings import Finding, Severity
-from modellint.fix import delete_list_item, make_fix
+from modellint.fixes.edits import delete_list_item, make_fix
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
-from modellint.rules._requirement_lists import pip_lists
+from modellint.fixes.requirement_lists import pip_lists
 
 
 class DuplicateRequirement(Rule):

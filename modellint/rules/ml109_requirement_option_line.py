@@ -6,7 +6,7 @@ from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
-from modellint.rules._requirement_lists import pip_lines
+from modellint.fixes.requirement_lists import pip_lines
 
 
 class RequirementOptionLine(Rule):

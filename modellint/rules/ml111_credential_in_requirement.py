@@ -7,7 +7,7 @@ from modellint.credentials import find_credentials, redact
 from modellint.findings import Finding, Severity, Span
 from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, CLEAN_PIP, PYTHON_ENV, conda, model_files, requirements
-from modellint.rules._requirement_lists import pip_lines
+from modellint.fixes.requirement_lists import pip_lines
 
 _WHAT = {
     "password": "a password",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modellint.analyzer.import_resolution import (
+from modellint.analyzer.code.import_resolution import (
     CheckedImport,
     Kind,
     checked_imports,
@@ -12,7 +12,7 @@ from modellint.analyzer.import_resolution import (
 )
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
-from modellint.rules._add_dependency import add_dependency_fix
+from modellint.fixes.add_dependency import add_dependency_fix
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._code_examples import code_model, requirement_files
 from modellint.rules._examples import CLEAN_PIP

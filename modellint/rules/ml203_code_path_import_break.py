@@ -3,10 +3,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from modellint.analyzer.import_resolution import Kind, checked_imports, describe
+from modellint.analyzer.code.import_resolution import Kind, checked_imports, describe
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Fix, Severity
-from modellint.project_edits import rewrite_entry
+from modellint.fixes.project_edits import rewrite_entry
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._code_examples import code_model
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
-from modellint.analyzer.project_sources import climbs_out
+from modellint.analyzer.project.sources import climbs_out
 from modellint.findings import Finding, Severity
-from modellint.project_edits import anchor_entry
+from modellint.fixes.project_edits import anchor_entry
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._code_examples import code_model
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modellint.analyzer.import_resolution import Kind, checked_imports, declared_python3, describe, stdlib_pythons
+from modellint.analyzer.code.import_resolution import Kind, checked_imports, declared_python3, describe, stdlib_pythons
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid, examples

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modellint.analyzer.import_resolution import MLFLOW_DISTRIBUTIONS, Kind, checked_imports, describe
-from modellint.analyzer.knowledge import normalize
+from modellint.analyzer.code.import_resolution import MLFLOW_DISTRIBUTIONS, Kind, checked_imports, describe
+from modellint.analyzer.knowledge.distributions import normalize
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid, examples

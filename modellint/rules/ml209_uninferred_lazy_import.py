@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Fix, Severity
-from modellint.project_edits import add_extra_requirement
+from modellint.fixes.project_edits import add_extra_requirement
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 
 _LAZY_PREDICT = """\

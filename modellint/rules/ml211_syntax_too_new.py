@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modellint.analyzer.code_scans import syntax_python
+from modellint.analyzer.code.scans import syntax_python
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid, examples

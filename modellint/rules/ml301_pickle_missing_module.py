@@ -3,10 +3,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
-from modellint.analyzer.serialized import LoadImport, SerializedFile, load_time_imports
-from modellint.analyzer.stdlib import stdlib_modules
+from modellint.analyzer.serialized.inventory import LoadImport, SerializedFile, load_time_imports
+from modellint.analyzer.knowledge.stdlib import stdlib_modules
 from modellint.findings import Finding, Severity
-from modellint.rules._add_dependency import add_dependency_fix
+from modellint.fixes.add_dependency import add_dependency_fix
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._code_examples import requirement_files
 from modellint.rules._examples import CLEAN, CLEAN_PIP, MLMODEL, model_files

@@ -3,8 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from modellint.analyzer.pickle_policy import Verdict, classify
-from modellint.analyzer.pickles import GlobalRef
+from modellint.analyzer.serialized.pickle_policy import Verdict, classify
+from modellint.analyzer.serialized.pickles import GlobalRef
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, model_files

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from modellint.analyzer.pickles import EmbeddedCode
+from modellint.analyzer.serialized.pickles import EmbeddedCode
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, PYTHON_ENV, model_files

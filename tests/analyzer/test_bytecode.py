@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from modellint.analyzer.bytecode import analyse_code_args
+from modellint.analyzer.serialized.bytecode import analyse_code_args
 
 CODE_ARGS = Path(__file__).resolve().parent.parent / "data" / "pickles" / "code_args"
 

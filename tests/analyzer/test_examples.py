@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from modellint.analyzer.examples import JsonPositions, check_example, load_example
-from modellint.analyzer.signature import parse_signature
+from modellint.analyzer.signatures.input_examples import JsonPositions, check_example, load_example
+from modellint.analyzer.signatures.schema import parse_signature
 
 
 def _columns(inputs: list, *, params: list | None = None) -> dict:

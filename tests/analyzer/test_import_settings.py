@@ -6,9 +6,9 @@ import pickle
 
 import pytest
 
-from modellint.analyzer.import_settings import ImportSettings
+from modellint.analyzer.environment.import_settings import ImportSettings
 from modellint.analyzer.model_dir import ModelDir
-from modellint.analyzer.project import lint_project
+from modellint.analyzer.project.simulation import lint_project
 from modellint.cli import main
 from modellint.config import ConfigError, Settings, apply_config
 from modellint.engine import lint_targets

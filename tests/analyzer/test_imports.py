@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from modellint.analyzer import imports
-from modellint.analyzer.imports import ImportFact, ModuleScan, resolve_relative, scan_file, scan_source
+from modellint.analyzer.code import source_imports as imports
+from modellint.analyzer.code.source_imports import ImportFact, ModuleScan, resolve_relative, scan_file, scan_source
 from modellint.findings import Span
 
 PATH = Path("code/pkg/mod.py")
@@ -274,7 +274,7 @@ def test_invalid_escapes_print_no_warning(tmp_path):
     source = tmp_path / "escapes.py"
     source.write_text("import re\nPATTERN = '\\d+\\.'\nURL = 'http://x\\?y'\n")
     code = ("import sys, warnings; warnings.simplefilter('error'); from pathlib import Path; "
-            "from modellint.analyzer.imports import scan_file; "
+            "from modellint.analyzer.code.source_imports import scan_file; "
             f"r = scan_file(Path({str(source)!r})); assert r.error is None, r.error")
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
                                cwd=Path(__file__).resolve().parents[2])

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from modellint.analyzer import knowledge, stdlib
-from modellint.analyzer.knowledge import (
+from modellint.analyzer.knowledge import distributions as knowledge
+from modellint.analyzer.knowledge import stdlib
+from modellint.analyzer.knowledge.distributions import (
     DATA_FILE,
     KnowledgeBase,
     Provider,
@@ -447,7 +448,7 @@ def test_no_marker_is_parsed_for_a_plain_closure():
     """Closures of the usual MLflow requirements use the table: packaging.markers stays unloaded."""
     import subprocess
 
-    probe = ("import sys\nfrom modellint.analyzer.knowledge import load\n"
+    probe = ("import sys\nfrom modellint.analyzer.knowledge.distributions import load\n"
              "load().closure([('mlflow', frozenset()), ('scikit-learn', frozenset()), ('torch', frozenset()),"
              " ('transformers', frozenset())], (3, 11))\n"
              "print('packaging.markers' in sys.modules, 'packaging.requirements' in sys.modules)")

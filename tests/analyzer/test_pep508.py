@@ -15,7 +15,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from modellint.analyzer.pep508 import SimpleRequirement, parse_requirement
+from modellint.analyzer.environment.pep508 import SimpleRequirement, parse_requirement
 from tests.conftest import REPO, SHARED
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
@@ -79,7 +79,7 @@ def test_corpus_lines_parse_as_packaging_parses_them(roots: tuple[Path, ...], at
 
 def test_knowledge_base_requires_dist_lines_parse_as_packaging_parses_them() -> None:
     """Every 7th Requires-Dist line of the shipped knowledge base: real metadata, old and new."""
-    from modellint.analyzer.knowledge import DATA_FILE
+    from modellint.analyzer.knowledge.distributions import DATA_FILE
 
     lines = []
     for row in DATA_FILE.read_text(encoding="utf-8").split("\n")[2:]:

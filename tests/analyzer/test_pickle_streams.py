@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from modellint.analyzer.pickles.results import Unscannable
-from modellint.analyzer.pickles.streams import Source
+from modellint.analyzer.serialized.pickles.results import Unscannable
+from modellint.analyzer.serialized.pickles.streams import Source
 
 
 class Unbuffered:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from modellint.analyzer.pickle_policy import Verdict, classify
-from modellint.analyzer.pickles import scan_file, sniff
+from modellint.analyzer.serialized.pickle_policy import Verdict, classify
+from modellint.analyzer.serialized.pickles import scan_file, sniff
 
 # --- a tiny assembler (protocol 4/5 opcodes unless named otherwise) ------------------------------
 

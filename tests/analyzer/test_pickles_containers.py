@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from modellint.analyzer.pickles import Limits, scan_file, sniff
+from modellint.analyzer.serialized.pickles import Limits, scan_file, sniff
 from tests.analyzer.test_pickles import (
     BUILD,
     EMPTY_DICT,

@@ -10,7 +10,7 @@ import pytest
 
 from modellint import lint
 from modellint.analyzer.model_dir import ModelDir
-from modellint.analyzer.serialized import StandaloneFile, by_value_imports
+from modellint.analyzer.serialized.inventory import StandaloneFile, by_value_imports
 from modellint.findings import Severity
 from modellint.targets import Target, TargetError, discover
 from tests.analyzer.test_pickles import CORPUS, EVIL_P4

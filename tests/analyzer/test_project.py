@@ -7,7 +7,7 @@ import ast
 
 import pytest
 
-from modellint.analyzer.project import lint_project, training_calls
+from modellint.analyzer.project.simulation import lint_project, training_calls
 from modellint.findings import Severity
 from modellint.rules import ALL_RULES
 from tests.conftest import write_files

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from modellint.analyzer.signature import (
+from modellint.analyzer.signatures.schema import (
     AnyValue,
     Array,
     ColumnSpec,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from modellint.analyzer.stdlib import stdlib_modules
-from modellint.analyzer.stdlib_names import MINORS
+from modellint.analyzer.knowledge.stdlib import stdlib_modules
+from modellint.analyzer.knowledge.stdlib_data import MINORS
 from tests.conftest import REPO, load_script
 
 
@@ -19,7 +19,7 @@ def test_the_table_matches_the_installed_stdlib_list() -> None:
 def test_the_table_is_rendered_as_the_script_renders_it() -> None:
     names = {minor: stdlib_modules((3, minor)) for minor in MINORS}
     rendered = load_script("build_stdlib").render(names).split("\n", 4)[4]  # past the line naming the stdlib-list release
-    assert (REPO / "modellint" / "analyzer" / "stdlib_names.py").read_text().split("\n", 4)[4] == rendered
+    assert (REPO / "modellint" / "analyzer" / "knowledge" / "stdlib_data.py").read_text().split("\n", 4)[4] == rendered
 
 
 def test_linting_does_not_import_stdlib_list(tmp_path) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from modellint.analyzer import imports
-from modellint.analyzer.imports import scan_source
+from modellint.analyzer.code import source_imports as imports
+from modellint.analyzer.code.source_imports import scan_source
 
 PATH = Path("code/mod.py")
 RUNNING = sys.version_info[:2]

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from modellint import lint
-from modellint.analyzer import knowledge
+from modellint.analyzer.knowledge import distributions as knowledge
 from modellint.cli import main
 from tests.interpreters import interpreter_with
 

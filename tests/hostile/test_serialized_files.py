@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from modellint.analyzer import files as files_module
-from modellint.analyzer.serialized import scan_model_files
+from modellint.analyzer.serialized.inventory import scan_model_files
 from modellint.rules._examples import CLEAN, MLMODEL
 from tests.hostile.harness import Run, Sandbox, assert_promises, run_cli
 

@@ -93,7 +93,7 @@ def test_the_table_facts_agree_with_the_classes():
 def test_project_mode_runs_the_rules_the_table_declares(tmp_path):
     """Only rules declared ``training_project`` run on a would-be model; with requirement
     arguments that are not literal, only the ``environment_free`` ones."""
-    from modellint.analyzer.project import lint_project
+    from modellint.analyzer.project.simulation import lint_project
     from tests.conftest import write_files
 
     ran: list[str] = []
@@ -178,6 +178,6 @@ def test_a_lone_serialized_file_imports_only_the_rules_that_judge_it(tmp_path):
     rule_modules = {name for name in modules if name.startswith("modellint.rules.ml")}
     assert rule_modules == {"modellint.rules.ml302_unsafe_pickle", "modellint.rules.ml303_unscannable_model_file",
                             "modellint.rules.ml304_embedded_code"}
-    unused = ("yaml", "packaging", "modellint.analyzer.model_dir", "modellint.analyzer.knowledge", "libcst", "rich",
+    unused = ("yaml", "packaging", "modellint.analyzer.model_dir", "modellint.analyzer.knowledge.distributions", "libcst", "rich",
               "tomllib", "shutil", "bz2", "lzma", "zipfile", "json", "ast", "inspect", "dataclasses")
     assert [name for name in unused if name in modules] == []

@@ -1,0 +1,262 @@
+"""The code a model dir makes Python run, as import scans.
+
+* every importable ``.py`` file in each flavor's code dir (``flavors.*.code``, put first on
+  ``sys.path`` at load), with the package its path gives it so relative imports resolve;
+* the models-from-code file: MLmodel ``model_code_path`` names it, the loader runs its basename
+  from the model root;
+* code cloudpickle stored by value in the model's pickles (a ``PythonModel`` written in a notebook
+  or the training script): the modules its bytecode imports and the names it uses, taken from
+  the pickle scan (:mod:`modellint.analyzer.serialized.inventory`); binary files have no lines, so those
+  facts point at the file start and name the function instead.
+
+Files that cannot be imported (a name that is not an identifier, caches, hidden dirs) are never
+read; a file without the bytes ``import`` is never parsed.
+
+A code dir often holds more than the model runs: a vendored package with its ``tests/``, helper
+scripts. When the model's entry points are known (every pickle scanned without a problem) and
+reach into the code dir, only the code-dir modules reachable from them through imports are
+parsed and count (:func:`reachable_scans`); otherwise every importable file does.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from modellint.analyzer.files import is_file, is_within, walk_inside
+from modellint.analyzer.code.source_imports import MAX_SOURCE_BYTES, CallFact, ImportFact, ModuleScan, scan_file
+from modellint.findings import FILE_START
+
+if TYPE_CHECKING:
+    from modellint.analyzer.model_dir import ModelDir
+
+MAX_CODE_FILES = 2000  # a code dir holding a whole virtualenv is reported by file count, not parsed
+# Source bytes parsed per model: ast.parse and the visit take 1-4 s per MiB of dense code on a
+# loaded machine; past the budget a file is reported, not read.
+MAX_CODE_BYTES = 2 * 2**20
+_SKIPPED_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
+
+
+def scan_model_code(model: ModelDir) -> tuple[ModuleScan, ...]:
+    modules: dict[str, tuple[Path, str]] = {}  # dotted name -> (file, package); first code dir wins
+    seen: set[Path] = set()
+    unread: list[ModuleScan] = []
+    for directory in model.code_directories:
+        files = _importable_files(model.root, directory)
+        if len(files) > MAX_CODE_FILES:  # one past the limit: the first file left out says so
+            unread.append(ModuleScan(files.pop()[0], (), (), f"not analysed: the code directory holds more than "
+                                     f"{MAX_CODE_FILES} importable files", error_kind="limit"))
+        for path, package in files:
+            if path not in seen:
+                seen.add(path)
+                modules.setdefault(_module_name(path, package), (path, package))
+    python = syntax_python(model)
+    budget = _Budget(MAX_CODE_BYTES)
+    entry_scans = []
+    code_file = _models_from_code_file(model)
+    if code_file is not None and code_file not in seen:
+        entry_scans.append(scan_code_file(code_file, package=None, python=python, budget=budget,
+                                          root=model.root))  # exec'd by path: no package
+    entry_scans.extend(_by_value_scans(model))
+    code_dir_scans = reachable_scans(modules, _entry_modules(model, entry_scans), python=python, budget=budget,
+                                     root=model.root)
+    return (*code_dir_scans, *entry_scans, *unread)
+
+
+def syntax_python(model: ModelDir) -> tuple[int, int] | None:
+    """The Python whose grammar the model's source must parse under: the declared 3.x, when the
+    model says (a would-be model of a training project says only when the project pins one)."""
+    python = getattr(model, "source_python", model.declared_python)
+    return (python[0], python[1]) if python is not None and len(python) >= 2 and python[0] == 3 else None
+
+
+def _module_name(path: Path, package: str) -> str:
+    stem = path.stem
+    if stem == "__init__":
+        return package
+    return f"{package}.{stem}" if package else stem
+
+
+def _entry_modules(model: ModelDir, entry_scans: list[ModuleScan]) -> set[str] | None:
+    """Modules loading the model imports first: what its pickles reference, the pyfunc
+    ``loader_module``, the imports of the models-from-code file and of by-value code. None when
+    a pickle could not be read to the end, so that list may be incomplete."""
+    entries: set[str] = set()
+    for serialized in getattr(model, "serialized_files", ()):
+        scan = serialized.scan
+        if scan.problems:
+            return None
+        entries |= scan.imported_modules()
+        for code in scan.embedded_code:
+            entries.update(code.dynamic_imports)
+    loader = (model.pyfunc or {}).get("loader_module")
+    if isinstance(loader, str) and loader:
+        entries.add(loader)
+    for scan in entry_scans:
+        entries |= scan.imported_modules()
+        # `from lib import helpers` may import the submodule lib.helpers: follow it as
+        # reachable_scans follows the same form inside the code dir.
+        entries.update(f"{fact.module}.{name}" for fact in scan.imports if fact.resolved and not fact.type_checking
+                       for name in fact.names if name != "*")
+    return entries
+
+
+def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | None, *,
+                    python: tuple[int, int] | None = None, budget: _Budget | None = None,
+                    root: Path | None = None) -> list[ModuleScan]:
+    """Scans of the code-dir ``modules`` that importing ``entries`` can run: an imported module,
+    the packages above it (their ``__init__`` runs first), and ``from pkg import sub`` submodules,
+    followed through every import but those under ``TYPE_CHECKING``, lazy ones included (a
+    function may be called). Only those files are parsed. Every module when ``entries`` is None
+    or reaches none of them: then there is no basis to leave a file out.
+
+    An import whose name is computed at run time is not followed (ML208 reports it as
+    unverifiable): counting it as "could load anything" would bring back every vendored test
+    module for the sake of the optional-dependency helpers most libraries have. With ``root``,
+    files are read only when they resolve below it.
+
+    When ``entries`` is known and reaches none of the modules, loading the model imports none
+    of them: their scans say so (``loaded`` False), so that a file that does not parse there
+    is not reported as breaking the load. With ``entries`` None nothing is known: every scan
+    counts as loaded.
+    """
+    reached: dict[str, ModuleScan] = {}
+    pending = list(entries or ())
+    while pending:
+        for name in _run_by_import(pending.pop()):
+            if name not in modules or name in reached:
+                continue
+            path, package = modules[name]
+            scan = reached[name] = scan_code_file(path, package=package, python=python, budget=budget, root=root)
+            for fact in scan.imports:
+                if fact.resolved and not fact.type_checking:
+                    pending.append(fact.module)
+                    pending.extend(f"{fact.module}.{imported}" for imported in fact.names if imported != "*")
+    if not reached:
+        loaded = entries is None
+        return [scan_code_file(path, package=package, python=python, budget=budget, root=root).replace(loaded=loaded)
+                for path, package in modules.values()]
+    return [reached[name] for name in modules if name in reached]  # in file order, as before
+
+
+class _Budget:
+    """Source bytes a model may still have parsed (:data:`MAX_CODE_BYTES`)."""
+
+    def __init__(self, remaining: int) -> None:
+        self.remaining = remaining
+
+
+def scan_code_file(path: Path, *, package: str | None, python: tuple[int, int] | None,
+                   budget: _Budget | None = None, root: Path | None = None) -> ModuleScan:
+    """:func:`scan_file` for a regular file; anything else named ``x.py`` (a FIFO, a device, a
+    symlink to ``/dev/zero``, a dangling link) is never opened (a FIFO would block the read):
+    importing it blocks, reads forever or fails, so it is reported as a file Python cannot load."""
+    try:
+        info = os.stat(path)
+    except OSError as error:
+        return ModuleScan(path, (), (), f"cannot read the file: {error.strerror or error}", error_kind="syntax")
+    if not stat.S_ISREG(info.st_mode):
+        return ModuleScan(path, (), (), "not a regular file (a FIFO, device or socket): importing it blocks or fails",
+                          error_kind="syntax")
+    size = info.st_size
+    if budget is not None and size <= MAX_SOURCE_BYTES:  # bigger files are refused unparsed anyway
+        if size > budget.remaining:
+            return ModuleScan(path, (), (), f"not analysed: the model's code is over modellint's "
+                              f"{MAX_CODE_BYTES // 2**20} MiB analysis budget", error_kind="limit")
+        budget.remaining -= size
+    return scan_file(path, package=package, python=python, root=root)
+
+
+def _run_by_import(module: str) -> list[str]:
+    """``a.b.c`` -> ``a``, ``a.b``, ``a.b.c``: importing a module runs every package above it."""
+    parts = module.split(".")
+    return [".".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
+
+
+def _importable_files(root: Path, directory: Path) -> list[tuple[Path, str]]:
+    """``(file, package)`` for every module ``import`` could load from ``directory`` on sys.path,
+    leaving out symlinks that lead outside the model dir ``root`` (ML006 reports them). A FIFO or
+    a device named ``x.py`` is kept: :func:`scan_code_file` reports it without opening it."""
+    found: list[tuple[Path, str]] = []
+    keep = lambda name: name.isidentifier() and name not in _SKIPPED_DIRS  # noqa: E731
+    for path, inside in walk_inside(root, directory, keep, special_files=True):
+        stem, dot, suffix = path.name.rpartition(".")
+        if not inside or suffix != "py" or not dot or not stem.isidentifier():
+            continue
+        found.append((path, ".".join(path.parent.relative_to(directory).parts)))
+        if len(found) > MAX_CODE_FILES:  # the caller reports the one past the limit
+            break
+    return found
+
+
+def _models_from_code_file(model: ModelDir) -> Path | None:
+    from modellint.analyzer.model_dir import model_code_basename
+
+    code_path = (model.pyfunc or {}).get("model_code_path")
+    if not isinstance(code_path, str) or not code_path.strip():
+        return None
+    name = model_code_basename(code_path)
+    if model.outside(name):
+        return None  # ML006 reports it
+    path = model.root / name
+    return path if is_file(path) else None
+
+
+def _by_value_scans(model: ModelDir) -> list[ModuleScan]:
+    from modellint.analyzer.serialized.inventory import load_time_imports
+
+    scans = []
+    for serialized in getattr(model, "serialized_files", ()):
+        codes = serialized.scan.embedded_code
+        if not codes:
+            continue
+        imports: dict[tuple[str, str], ImportFact] = {}
+        calls: dict[tuple[str, str], CallFact] = {}
+        dynamic_unknown = []
+        for code in codes:
+            origin = code.qualname or "by-value code"
+            for module in code.imports:
+                imports.setdefault((module, origin), ImportFact(
+                    module=module, path=serialized.path, span=FILE_START, lazy=True, optional=False,
+                    type_checking=False, dynamic=False, origin=origin))
+            if code.opaque_dynamic_import:
+                dynamic_unknown.append(FILE_START)
+            # `import_module("x")` with a literal: the bytecode reader pairs the constant with the call.
+            for module in code.dynamic_imports:
+                imports.setdefault((module, origin), ImportFact(
+                    module=module, path=serialized.path, span=FILE_START, lazy=True, optional=False,
+                    type_checking=False, dynamic=True, origin=origin))
+            # co_names holds every global and attribute name the function uses: enough to see
+            # `pd.read_excel` (names `pd`, `read_excel`) without the call's receiver.
+            for name in code.names:
+                calls.setdefault((name, origin), CallFact(
+                    function=name, attribute=name, resolved=False, span=FILE_START, lazy=True, type_checking=False))
+        context = tuple(sorted({ref.module for ref in load_time_imports(serialized.scan).values()}))
+        scans.append(ModuleScan(serialized.path, tuple(imports.values()), tuple(dynamic_unknown), None,
+                                tuple(calls.values()), (), context))
+    return scans
+
+
+def top_level_entries(root: Path, directory: Path) -> list[tuple[str, Path]]:
+    """``(module name, file)`` for each module/regular package directly in ``directory``, a code
+    dir below the model dir ``root``; entries leading outside ``root`` are left out.
+
+    A directory without ``__init__.py`` is a namespace portion: the import system prefers any
+    regular package or module of that name found later on ``sys.path``, so it shadows nothing.
+    """
+    entries = []
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    for name in names:
+        path = directory / name
+        stem, dot, suffix = name.rpartition(".")
+        if dot and suffix == "py" and stem.isidentifier() and stem != "__init__" and is_file(path):
+            if is_within(root, path):
+                entries.append((stem, path))
+        elif name.isidentifier() and is_file(path / "__init__.py") and is_within(root, path / "__init__.py"):
+            entries.append((name, path / "__init__.py"))
+    return entries

@@ -1,0 +1,89 @@
+"""What a fresh serving environment built from the model's files would contain.
+
+The declared requirements (requirements.txt and the conda `pip:` list) and, through the
+knowledge base, everything they install transitively, so a module can be traced to the
+requirement that brings it in: ``yaml`` <- ``mlflow -> mlflow-skinny -> pyyaml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cached_property
+
+from modellint.analyzer.knowledge.distributions import KnowledgeBase, guess_distribution
+from modellint.analyzer.environment.requirements import RequirementLine, normalize_name
+from modellint.record import Record
+
+DEFAULT_PYTHON = (3, 11)
+
+
+class Provision(Record):
+    """How the environment provides a module.
+
+    ``chain`` is the path of distributions from a declared requirement to the one that holds
+    the module (length 1 when declared directly). ``guessed`` is set when the knowledge base
+    does not know the distribution and its name merely matches the module's.
+    """
+
+    __slots__ = ("chain", "guessed")
+
+    def __init__(self, chain: tuple[str, ...], guessed: bool = False) -> None:
+        self.chain = chain
+        self.guessed = guessed
+
+    @property
+    def direct(self) -> bool:
+        return len(self.chain) == 1
+
+    @property
+    def requirement(self) -> str:
+        return self.chain[0]
+
+
+class DeclaredEnvironment:
+    def __init__(self, requirements: Iterable[RequirementLine], python: tuple[int, int] | None,
+                 knowledge: KnowledgeBase) -> None:
+        self.lines = [line for line in requirements if line.requirement is not None]
+        self.python = python or DEFAULT_PYTHON
+        self.knowledge = knowledge
+
+    @cached_property
+    def installed(self) -> dict[str, tuple[str, ...]]:
+        """Every distribution the requirements install -> the chain that brings it in."""
+        declared = [(line.name, frozenset(line.requirement.extras)) for line in self.lines if self._applies(line)]
+        return self.knowledge.closure(declared, self.python)
+
+    def _applies(self, line: RequirementLine) -> bool:
+        marker = line.requirement.marker
+        if marker is None:
+            return True
+        environment = {"python_version": f"{self.python[0]}.{self.python[1]}",
+                       "python_full_version": f"{self.python[0]}.{self.python[1]}.0",
+                       "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
+                       "platform_machine": "x86_64", "implementation_name": "cpython",
+                       "platform_python_implementation": "CPython", "extra": ""}
+        try:
+            return bool(marker.evaluate(environment))
+        except Exception:  # noqa: BLE001 - an unevaluable marker: count the line as declared
+            return True
+
+    @cached_property
+    def unknown_requirements(self) -> tuple[str, ...]:
+        """Declared distributions the knowledge base knows nothing about (their modules are a guess)."""
+        return tuple(sorted({line.name for line in self.lines if not self.knowledge.is_known(line.name)}))
+
+    def provision(self, module: str) -> Provision | None:
+        """How ``module`` (dotted) gets installed, or None when nothing declared provides it."""
+        best: tuple[str, ...] | None = None
+        for distribution in self.knowledge.providers(module):
+            chain = self.installed.get(distribution)
+            if chain is not None and (best is None or len(chain) < len(best)):
+                best = chain
+        if best is not None:
+            return Provision(best)
+        guess = guess_distribution(module)
+        top_level_guess = normalize_name(module.split(".")[0])
+        for name in self.unknown_requirements:
+            if name in (guess, top_level_guess):
+                return Provision((name,), guessed=True)
+        return None

@@ -1,0 +1,2 @@
+"""The serialized files a model ships (pickles, joblib, torch zips) and what loading them would
+import and call, read without unpickling."""

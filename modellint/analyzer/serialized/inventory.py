@@ -1,0 +1,254 @@
+"""The serialized files of a model dir (or one standalone file) and what loading them needs.
+
+Every regular file is sniffed by content (``pickles.sniff``), whatever its name, except the
+few files MLflow itself reads as text (MLmodel, the env files, ``*.py`` sources): those are
+never unpickled, and a requirements list such as ``cloudpickle\\nmlflow`` happens to be a
+valid start of a protocol-0 pickle.
+
+``by_value_imports(model)`` is the fact the imports rules (ML201) consume: the modules that
+code embedded by value in a pickle (cloudpickle ``_make_function`` / ``CodeType``) imports
+when it runs, e.g. ``import tabulate`` inside a ``PythonModel.predict`` defined in a notebook.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from modellint.analyzer.files import is_dir
+from modellint.analyzer.serialized.pickles import EmbeddedCode, Limits, Problem, ScanResult, scan_file, sniff
+from modellint.analyzer.serialized.pickles.results import ModelBudget
+from modellint.findings import FILE_START, Span
+from modellint.record import Record
+
+if TYPE_CHECKING:
+    from modellint.analyzer.model_dir import ModelDir
+
+_TEXT_SUFFIXES = (".py", ".pyi")
+
+
+class SerializedFile(Record):
+    """One scanned file; ``relative`` is its POSIX path below the model dir (its name when standalone)."""
+
+    __slots__ = ("path", "relative", "scan")
+
+    def __init__(self, path: Path, relative: str, scan: ScanResult) -> None:
+        self.path = path
+        self.relative = relative
+        self.scan = scan
+
+
+class ByValueImport(Record):
+    """A module imported by code stored by value in a pickle, when that code runs.
+
+    ``path`` is the pickle, ``member`` the container member (None for the file itself),
+    ``offset`` the byte offset of the ``CodeType`` call, ``qualname`` the function's
+    qualified name (``MyModel.predict``) and ``python_minors`` the CPython minors the
+    bytecode fits. Binary files have no lines: ``span`` is the file start.
+    """
+
+    __slots__ = ("module", "path", "member", "offset", "qualname", "python_minors", "span")
+
+    def __init__(self, module: str, path: Path, member: str | None, offset: int, qualname: str | None,
+                 python_minors: tuple[tuple[int, int], ...], span: Span = FILE_START) -> None:
+        self.module = module
+        self.path = path
+        self.member = member
+        self.offset = offset
+        self.qualname = qualname
+        self.python_minors = python_minors
+        self.span = span
+
+
+def scan_model_files(root: Path, text_files: set[str], declared: dict[str, str] | None = None,
+                     limits: Limits = Limits(), files: list[Path] | None = None) -> list[SerializedFile]:
+    """Scan every serialized file below ``root``; ``text_files`` are relative paths MLflow reads as text,
+    ``declared`` the relative paths a flavor's loader unpickles (see :func:`declared_pickles`).
+    ``files`` is the model dir's walk (:attr:`ModelDir.tree`) when the caller has it: never a
+    symlink leading out of ``root`` (those are reported, not read).
+
+    Fail closed: a file that cannot be read, a FIFO, device or socket (never opened: a FIFO would block),
+    and a declared pickle whose content is not one each give a :class:`SerializedFile` whose scan has
+    no kind and one problem saying so. The files share one decompression budget.
+    """
+    declared = declared or {}
+    budget = ModelBudget()
+    found = []
+    for path, trouble in _model_files(root, files):
+        relative = path.relative_to(root).as_posix()
+        if relative in text_files:
+            continue  # read (and reported) as text: ML001/ML110
+        if trouble is None and path.suffix not in _TEXT_SUFFIXES:
+            kind, trouble = _sniff(path, root)
+            if kind is not None:
+                found.append(SerializedFile(path, relative, scan_file(path, limits, budget, kind=kind, root=root)))
+                continue
+            if trouble is None and relative in declared:
+                trouble = (f"is declared as a pickle (`{declared[relative]}`) but its content is not one: "
+                           "a load fails")
+        if trouble is not None:
+            found.append(SerializedFile(path, relative, _unscanned(path, trouble)))
+    return found
+
+
+def _sniff(path: Path, root: Path) -> tuple[str | None, str | None]:
+    """``(kind, None)`` for a serialized file, ``(None, None)`` for another regular file, ``(None, why)``
+    when it cannot be read."""
+    from modellint.analyzer.files import NotRegularFile, open_regular
+    from modellint.analyzer.serialized.pickles.sniffing import sniff_stream
+    from modellint.analyzer.serialized.pickles.streams import PROBE_BYTES
+
+    try:
+        with open_regular(path, root) as handle:
+            head = handle.read(PROBE_BYTES)
+        return sniff_stream(head, lambda: open_regular(path, root)), None
+    except NotRegularFile as error:  # replaced since the walk saw it
+        return None, f"is {error.kind}, not a regular file: not read"
+    except OSError as error:
+        return None, f"cannot be read: {error.strerror or error}"
+    except (ValueError, EOFError):
+        return None, None  # as sniff() answers
+
+
+def _unscanned(path: Path, reason: str) -> ScanResult:
+    return ScanResult(path, None, (), (), (), (), (), (Problem(reason, None, None),))
+
+
+def _model_files(root: Path, files: list[Path] | None) -> list[tuple[Path, str | None]]:
+    """Every entry of the model dir's walk (``files``, else :func:`~modellint.analyzer.model_dir.model_tree`
+    of ``root``) that is not a readable directory, with why it cannot be scanned (a FIFO, device or
+    socket; a directory or file that cannot be read), or None for a regular file. A dangling symlink is left out: ML003 reports it when MLmodel
+    names it."""
+    from modellint.analyzer.files import special_kind
+    from modellint.analyzer.model_dir import model_tree
+
+    if files is None:
+        files = model_tree(root)[0]
+    entries: list[tuple[Path, str | None]] = []
+    for path in files:
+        try:
+            kind = special_kind(os.stat(path).st_mode)
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            entries.append((path, f"cannot be read: {error.strerror or error}"))
+            continue
+        if kind is None:
+            entries.append((path, None))
+        elif kind == "a directory":  # the walk gives only those it could not list
+            entries.append((path, "is a directory that cannot be read"))
+        else:
+            entries.append((path, f"is {kind}, not a regular file: a load or a copy of the model that opens it "
+                                  "blocks or never ends; not opened"))
+    return entries
+
+
+def model_serialized_files(model: ModelDir) -> list[SerializedFile]:
+    """:func:`scan_model_files` for a model dir, with its text files and declared pickles."""
+    return scan_model_files(model.root, model_text_files(model), declared_pickles(model), files=model.tree[0])
+
+
+# serialization formats the sklearn flavor loads with (cloud)pickle; absent means pickle (MLflow < 1.?)
+_PICKLE_FORMATS = (None, "pickle", "cloudpickle")
+
+
+def declared_pickles(model: ModelDir) -> dict[str, str]:
+    """Relative POSIX path -> ``flavor.key`` for each file MLmodel names that its flavor's loader unpickles:
+    sklearn ``pickled_model`` (and pyfunc ``model_path``/``data`` with ``loader_module: mlflow.sklearn``)
+    in the pickle or cloudpickle format, pyfunc ``python_model`` (a pickled ``PythonModel``), the
+    ``model.pth`` of a pytorch ``model_data`` directory, statsmodels ``data``. Only these: other flavors
+    store their own formats (xgboost json/ubj, keras h5, onnx, skops...)."""
+    flavors = model.flavors
+    found: dict[str, str] = {}
+
+    def add(flavor: str, key: str, inside: str | None = None) -> None:
+        value = flavors.get(flavor, {}).get(key)
+        if not isinstance(value, str) or not value:
+            return
+        relative = posixpath.normpath(value.replace("\\", "/"))
+        if relative.startswith(("../", "/")) or relative in ("..", "."):
+            return  # outside the model dir: not this check's
+        if inside is not None:
+            relative = posixpath.join(relative, inside) if is_dir(model.root / relative) else relative
+        found.setdefault(relative, f"{flavor}.{key}")
+
+    sklearn = flavors.get("sklearn", {})
+    pyfunc = flavors.get("python_function", {})
+    if "sklearn" in flavors and sklearn.get("serialization_format") in _PICKLE_FORMATS:
+        add("sklearn", "pickled_model")
+    if pyfunc.get("loader_module") == "mlflow.sklearn":
+        conf = sklearn if "sklearn" in flavors else pyfunc
+        if conf.get("serialization_format") in _PICKLE_FORMATS:
+            add("python_function", "model_path")
+            add("python_function", "data")
+    if str(pyfunc.get("loader_module", "")).startswith("mlflow.pyfunc") and \
+            not str(pyfunc.get("python_model", "")).endswith(".py"):
+        add("python_function", "python_model")
+    add("pytorch", "model_data", inside="model.pth")
+    if pyfunc.get("loader_module") == "mlflow.pytorch":
+        add("python_function", "data", inside="model.pth")
+    add("statsmodels", "data")
+    return found
+
+
+def model_text_files(model: ModelDir) -> set[str]:
+    """The files of ``model`` that MLflow reads as text, never as serialized objects."""
+    from modellint.analyzer.model_dir import MLMODEL, REQUIREMENTS
+
+    return {MLMODEL, REQUIREMENTS, model.conda_file_name, model.python_env_file_name}
+
+
+class StandaloneFile:
+    """A serialized file linted on its own (``modellint check model.pkl``): no MLmodel, no environment.
+
+    Offers the attributes of :class:`~modellint.analyzer.model_dir.ModelDir` that the rules able to
+    judge a lone file read.
+    """
+
+    declared_python: tuple[int, int] | None = None
+
+    def __init__(self, path: Path) -> None:
+        self.root = path.parent
+        self.serialized_files = [SerializedFile(path, path.name, scan_file(path))] if sniff(path) else []
+
+
+def by_value_imports(model: ModelDir | StandaloneFile) -> list[ByValueImport]:
+    """Every module imported by by-value code in the model's pickles, in file then offset order."""
+    found: dict[tuple[str, Path, str | None, int], ByValueImport] = {}
+    for serialized in model.serialized_files:
+        for code in serialized.scan.embedded_code:
+            for module in code.imports:
+                found.setdefault((module, serialized.path, code.member, code.offset), _by_value(module, serialized, code))
+    return list(found.values())
+
+
+def _by_value(module: str, serialized: SerializedFile, code: EmbeddedCode) -> ByValueImport:
+    return ByValueImport(module, serialized.path, code.member, code.offset, code.qualname, code.python_minors)
+
+
+class LoadImport(Record):
+    """The first reason a load imports one top-level module: a global, a ``subimport`` or a skops type."""
+
+    __slots__ = ("module", "name", "where")
+
+    def __init__(self, module: str, name: str, where: str) -> None:
+        self.module = module
+        self.name = name
+        self.where = where  # "STACK_GLOBAL at byte 21", "subimport", "skops type in schema.json"
+
+
+def load_time_imports(scan: ScanResult) -> dict[str, LoadImport]:
+    """Top-level module -> first import of it that loading the file performs (not by-value code's own imports,
+    which run only when that code runs: see :func:`by_value_imports`)."""
+    found: dict[str, LoadImport] = {}
+    for ref in scan.globals:
+        where = f"{ref.opcode} at byte {ref.offset}" if ref.opcode != "skops" else "skops type"
+        if ref.member:
+            where += f" of `{ref.member}`"
+        found.setdefault(ref.module.split(".")[0], LoadImport(ref.module, ref.name, where))
+    for module in scan.subimports:
+        found.setdefault(module.split(".")[0], LoadImport(module, module, "cloudpickle subimport"))
+    found.pop("", None)
+    return found

@@ -1,0 +1,827 @@
+"""The pickle opcode machine: one ``Unpickler.load()`` replayed on values, never on objects.
+
+Exact stack, metastack and memo per CPython's ``pickle.py``, so every ``STACK_GLOBAL`` operand
+is known or reported as computed; payloads are skipped, not materialised.
+"""
+
+from __future__ import annotations
+
+import _compat_pickle
+import codecs
+import io
+import struct
+from typing import Callable
+
+from modellint.analyzer.serialized.pickles.results import (
+    CallSite,
+    EmbeddedCode,
+    Facts,
+    GlobalRef,
+    Limits,
+    ProbeHit,
+    Unscannable,
+)
+from modellint.analyzer.serialized.pickles.streams import PROBE_BYTES, Source
+
+
+class _Opaque:
+    """A value whose content is not tracked: skipped payloads, arrays, persistent ids, out-of-band buffers."""
+
+    __slots__ = ("what",)
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+
+class _Imported:
+    """The object ``find_class`` returned."""
+
+    __slots__ = ("ref",)
+
+    def __init__(self, ref: GlobalRef) -> None:
+        self.ref = ref
+
+
+class _Called:
+    """The result of a call; ``origin`` is the global the callable came from, ``instance_of`` its class."""
+
+    __slots__ = ("origin", "instance_of", "args", "state")
+
+    def __init__(self, origin: GlobalRef | None, instance_of: GlobalRef | None, args: object) -> None:
+        self.origin = origin
+        self.instance_of = instance_of
+        self.args = args
+        self.state: object = None
+
+
+class _Dict:
+    __slots__ = ("pairs",)
+
+    def __init__(self, pairs: list[tuple[object, object]]) -> None:
+        self.pairs = pairs
+
+    def get(self, key: str) -> object:
+        for item_key, value in self.pairs:
+            if item_key == key and isinstance(item_key, str):
+                return value
+        return None
+
+
+class _Set:
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[object]) -> None:
+        self.items = items
+
+
+_ABSENT = _Opaque("absent")
+
+
+_COPYREG_CONSTRUCTORS = {("copyreg", "_reconstructor"), ("copyreg", "__newobj__"), ("copyreg", "__newobj_ex__")}
+_CODE_TYPES = {("types", "CodeType"), ("builtins", "code")}
+_JOBLIB_WRAPPER_MODULES = {"joblib.numpy_pickle", "sklearn.externals.joblib.numpy_pickle"}
+_IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
+HIGHEST_PROTOCOL = 5
+
+
+def _is_cloudpickle(ref: GlobalRef | None, name: str) -> bool:
+    return ref is not None and ref.module.split(".")[0] == "cloudpickle" and ref.name == name
+
+
+class Machine:
+    """One ``Unpickler.load()``: stack, metastack (MARK), memo and protocol, per CPython's pickle.py."""
+
+    def __init__(self, source: Source, facts: Facts, member: str | None, *, joblib: bool, probe: bool = False) -> None:
+        self.source = source
+        self.facts = facts
+        self.member = member
+        self.joblib = joblib  # joblib's NumpyUnpickler: raw array bytes follow NumpyArrayWrapper BUILDs
+        self.probe = probe
+        self.stack: list[object] = []
+        self.metastack: list[list[object]] = []
+        self.memo: dict[int, object] = {}
+        self.proto = 0
+        self.offset = 0
+        self.stacked = 0  # items held in the MARK frames of ``metastack``
+        self.kept = 0  # values stored into containers, call arguments and states by this run (see Limits.max_values)
+
+    # -- driving
+
+    def run(self) -> None:
+        """Read opcodes up to and including STOP; raise ``Unscannable`` where a real load would fail
+        or a budget (``Limits``) is exceeded."""
+        source, handlers, facts = self.source, HANDLERS, self.facts
+        remaining = facts.limits.max_opcodes - facts.opcodes
+        if remaining <= 0:  # many small stacked pickles: each run is short, their sum is not
+            raise Unscannable(f"opcode budget ({facts.limits.max_opcodes:,} opcodes per file) exceeded", source.pos)
+        count = 0
+        try:
+            while True:
+                self.offset = source.pos
+                code = source.read_byte()
+                if code is None:
+                    raise Unscannable("truncated stream: no STOP opcode", self.offset)
+                handler = handlers.get(code)
+                if handler is None:
+                    raise Unscannable(f"unknown opcode 0x{code:02x}", self.offset)
+                count += 1
+                if not count & 0xFFFF:  # the stack grows by one item per opcode at most: checked now and then
+                    if count > remaining:
+                        raise Unscannable(f"opcode budget ({facts.limits.max_opcodes:,} opcodes per file) exceeded",
+                                          self.offset)
+                    self.check_stack()
+                    self.check_values()
+                if handler(self):
+                    self.check_values()
+                    return
+        finally:
+            facts.opcodes += count
+            facts.values += self.kept
+            self.kept = 0
+
+    def check_stack(self) -> None:
+        if len(self.stack) + self.stacked > self.facts.limits.max_stack_items:
+            raise Unscannable(f"stack budget ({self.facts.limits.max_stack_items:,} items) exceeded", self.offset)
+
+    def check_values(self) -> None:
+        facts = self.facts
+        if facts.values + self.kept > facts.limits.max_values:
+            raise Unscannable(f"value budget ({facts.limits.max_values:,} values stored per file) exceeded", self.offset)
+
+    def fork(self) -> Machine:
+        """A copy that goes on reading as plain ``pickle.load`` would where joblib's reader would not."""
+        # copying is charged to the opcode budget: a file of many such arrays would otherwise copy a big memo for each
+        self.facts.opcodes += len(self.memo) + len(self.stack) + self.stacked
+        twin = Machine(self.source, self.facts, self.member, joblib=False, probe=self.probe)
+        twin.stack = list(self.stack)
+        twin.metastack = [list(frame) for frame in self.metastack]
+        twin.memo = dict(self.memo)
+        twin.proto = self.proto
+        twin.stacked = self.stacked
+        return twin
+
+    # -- stack helpers
+
+    def push(self, value: object) -> None:
+        self.stack.append(value)
+
+    def pop(self) -> object:
+        if not self.stack:
+            raise Unscannable("stack underflow", self.offset)
+        return self.stack.pop()
+
+    def top(self) -> object:
+        if not self.stack:
+            raise Unscannable("stack underflow", self.offset)
+        return self.stack[-1]
+
+    def pop_mark(self) -> list[object]:
+        if not self.metastack:
+            raise Unscannable("stack underflow: no MARK", self.offset)
+        items = self.stack
+        self.stack = self.metastack.pop()
+        self.stacked -= len(self.stack)
+        return items
+
+    def push_mark(self) -> None:
+        if len(self.metastack) >= self.facts.limits.max_mark_depth:
+            raise Unscannable(f"MARK nesting budget ({self.facts.limits.max_mark_depth:,} open MARKs) exceeded",
+                              self.offset)
+        self.stacked += len(self.stack)
+        self.metastack.append(self.stack)
+        self.stack = []
+
+    def problem(self, reason: str) -> None:
+        self.facts.problem(reason, self.offset, self.member)
+
+    # -- argument readers
+
+    def read_struct(self, fmt: struct.Struct) -> int:
+        return fmt.unpack(self.source.read(fmt.size))[0]
+
+    def line(self) -> bytes:
+        return self.source.readline(self.facts.limits.max_line_bytes)
+
+    def payload(self, length: int, decode: Callable[[bytes], object] | None, what: str) -> object:
+        """Read a string/bytes payload if small and within budget, else seek over it and push an opaque value."""
+        limits = self.facts.limits
+        if length <= limits.max_kept_value_bytes and self.facts.retained_bytes + length <= limits.max_retained_bytes:
+            data = self.source.read(length)
+            self.facts.retained_bytes += length
+            if decode is None:
+                return data
+            try:
+                return decode(data)
+            except UnicodeDecodeError as error:
+                raise Unscannable(f"{what}: undecodable text ({error.reason})", self.offset) from None
+        self.source.skip(length)
+        return _Opaque(what)
+
+    def memo_get(self, index: int) -> None:
+        if index not in self.memo:
+            raise Unscannable(f"memo miss: index {index} was never stored", self.offset)
+        self.push(self.memo[index])
+
+    def memo_put(self, index: int) -> None:
+        if index < 0:
+            raise Unscannable("negative memo index", self.offset)
+        memo = self.memo
+        if len(memo) >= self.facts.limits.max_memo_entries and index not in memo:
+            raise Unscannable(f"memo budget ({self.facts.limits.max_memo_entries:,} entries) exceeded", self.offset)
+        memo[index] = self.top()
+
+    def record(self) -> None:
+        """One more import or call recorded: bounded, since a hostile file can make one per few opcodes."""
+        facts = self.facts
+        if len(facts.globals) + len(facts.calls) >= facts.limits.max_records:
+            raise Unscannable(f"record budget ({facts.limits.max_records:,} imports and calls per file) exceeded",
+                              self.offset)
+
+    # -- imports
+
+    def find_class(self, module: object, name: object, opcode: str) -> object:
+        if not isinstance(module, str) or not isinstance(name, str):
+            self.problem(f"computed import: {opcode} operands are not constant strings (built at load time)")
+            return _Opaque("computed import")
+        if self.proto < 3:
+            if (module, name) in _compat_pickle.NAME_MAPPING:
+                module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+            elif module in _compat_pickle.IMPORT_MAPPING:
+                module = _compat_pickle.IMPORT_MAPPING[module]
+        if self.probe:
+            if _identifier(module) and _identifier(name):
+                raise ProbeHit
+            raise Unscannable("not an importable name", self.offset)  # the load would stop with ImportError
+        self.record()
+        ref = GlobalRef(module, name, self.offset, self.member, opcode)
+        self.facts.globals.append(ref)
+        return _Imported(ref)
+
+    # -- calls
+
+    def call(self, func: object, args: object, opcode: str) -> _Called:
+        origin = _origin(func)
+        if origin is None:
+            self.problem(f"{opcode} calls a value that is not traceable to an imported global")
+            return _Called(None, None, args)
+        self.record()
+        self.kept += 1
+        self.facts.calls.append(CallSite(origin, opcode, self.offset, self.member))
+        instance_of = origin
+        if opcode == "REDUCE" and (origin.module, origin.name) in _COPYREG_CONSTRUCTORS:
+            instance_of = _origin(args[0]) if isinstance(args, tuple) and args else None
+        if opcode == "REDUCE":
+            self.inspect_reduce(func, origin, args)
+        return _Called(origin, instance_of or origin, args)
+
+    def inspect_reduce(self, func: object, origin: GlobalRef, args: object) -> None:
+        """cloudpickle's load-time imports and by-value code objects."""
+        if _is_cloudpickle(origin, "subimport"):
+            if isinstance(args, tuple) and args and isinstance(args[0], str):
+                self.facts.subimports.append(args[0])
+            else:
+                self.problem("computed import: cloudpickle subimport of a module name built at load time")
+        elif _is_code_type(func) and isinstance(args, tuple):
+            self.record_code(args)
+
+    def record_code(self, args: tuple[object, ...]) -> None:
+        # The opcode tables of seven CPython minors cost a quarter of this package's import
+        # time; most pickles hold no code object, so they are loaded on the first one.
+        from modellint.analyzer.serialized import bytecode
+
+        facts = bytecode.analyse_code_args(args)
+        minor = facts.python_minors[0] if len(facts.python_minors) == 1 else None
+        self.facts.embedded.append(
+            EmbeddedCode(facts.qualname, facts.imports, facts.names, minor, self.offset, self.member,
+                         facts.python_minors, facts.dynamic_imports, facts.opaque_dynamic_import)
+        )
+        if facts.problem:
+            self.problem(facts.problem)
+
+    def method_call(self, target: object, opcode: str) -> None:
+        """APPEND(S)/SETITEM(S)/ADDITEMS on an instance run that instance's class methods."""
+        if isinstance(target, _Called) and target.instance_of is not None:
+            self.record()
+            self.facts.calls.append(CallSite(target.instance_of, opcode, self.offset, self.member))
+
+    def build(self, instance: object, state: object) -> None:
+        if isinstance(instance, _Imported):
+            self.record()
+            setattr_ref = GlobalRef("builtins", "setattr", self.offset, self.member, "BUILD")
+            self.facts.calls.append(CallSite(setattr_ref, "BUILD", self.offset, self.member))
+            return
+        if not isinstance(instance, _Called):
+            return
+        instance.state = state
+        self.kept += 1
+        if instance.instance_of is None:
+            return
+        self.record()
+        self.facts.calls.append(CallSite(instance.instance_of, "BUILD", self.offset, self.member))
+        kind = instance.instance_of
+        if self.joblib and kind.module in _JOBLIB_WRAPPER_MODULES and kind.name == "NumpyArrayWrapper":
+            self.stack[-1] = self.read_joblib_array(state)
+
+    # -- joblib
+
+    def read_joblib_array(self, state: object) -> _Opaque:
+        """Pass over the bytes joblib's ``NumpyArrayWrapper.read`` consumes right after the BUILD."""
+        layout = _joblib_array_layout(state)
+        if layout is None:
+            raise Unscannable("joblib array whose shape or dtype is not a constant: its size is unknown", self.offset)
+        nbytes, has_object, aligned = layout
+        self.facts.joblib_arrays += 1
+        start = self.source.pos
+        self.check_pickle_reading(start)
+        if has_object:
+            nested = Machine(self.source, self.facts, self.member, joblib=False)
+            nested.run()
+            return _Opaque("object array")
+        if aligned:
+            padding = self.source.read_byte()
+            if padding is None:
+                raise Unscannable("truncated stream: joblib array padding missing", self.source.pos)
+            self.source.skip(padding)
+        self.source.skip(nbytes)
+        return _Opaque("array")
+
+    def check_pickle_reading(self, start: int) -> None:
+        """A file with joblib arrays may still be loaded with ``pickle.load``, which reads the array bytes as
+        opcodes. Real joblib files start them with a padding byte below 16 (never an opcode) or a nested
+        pickle; anything else gets the plain-pickle reading scanned as well, or reported."""
+        first = self.source.peek_byte()
+        if first is None or first not in HANDLERS or first == 0x80:
+            # 0x80 starts an object array's nested pickle: pickle.load would run the same opcodes (with the
+            # outer memo; that memo differential is not modelled)
+            return
+        if self.source.size is None:
+            self.problem("joblib array bytes are also valid pickle opcodes: pickle.load would read them as code")
+            return
+        twin = self.fork()
+        try:
+            twin.run()
+        except Unscannable:
+            pass  # pickle.load would stop with an error at the same place
+        finally:
+            self.source.rewind(start)
+
+
+def _identifier(text: str) -> bool:
+    return bool(text) and set(text) <= _IDENTIFIER_CHARS and not text[0].isdigit()
+
+
+def _origin(value: object) -> GlobalRef | None:
+    if isinstance(value, _Imported):
+        return value.ref
+    if isinstance(value, _Called):
+        return value.origin
+    return None
+
+
+def _is_code_type(func: object) -> bool:
+    if isinstance(func, _Imported):
+        return (func.ref.module, func.ref.name) in _CODE_TYPES
+    return (
+        isinstance(func, _Called)
+        and _is_cloudpickle(func.origin, "_builtin_type")
+        and isinstance(func.args, tuple)
+        and func.args[:1] == ("CodeType",)
+    )
+
+
+def _joblib_array_layout(state: object) -> tuple[int, bool, bool] | None:
+    """``(byte count, holds objects, has alignment padding)`` from a NumpyArrayWrapper's state dict."""
+    if not isinstance(state, _Dict):
+        return None
+    shape, dtype = state.get("shape"), _dtype_layout(state.get("dtype"))
+    if not isinstance(shape, tuple) or not all(isinstance(n, int) and n >= 0 for n in shape) or dtype is None:
+        return None
+    count = 1
+    for extent in shape:
+        count *= extent
+    itemsize, has_object = dtype
+    aligned = state.get("numpy_array_alignment_bytes") is not None
+    return count * itemsize, has_object, aligned
+
+
+def _dtype_layout(dtype: object, depth: int = 0) -> tuple[int, bool] | None:
+    """``(itemsize, holds objects)`` of a pickled ``numpy.dtype(typestr, ...)`` + BUILD state."""
+    if depth > 16 or not isinstance(dtype, _Called) or not isinstance(dtype.args, tuple) or not dtype.args:
+        return None
+    typestr = dtype.args[0]
+    if not isinstance(typestr, str) or not typestr:
+        return None
+    state = dtype.state if isinstance(dtype.state, tuple) else ()
+    has_object = typestr[0] == "O" or _fields_hold_objects(state[4] if len(state) > 4 else None, depth)
+    elsize = state[5] if len(state) > 5 else -1
+    if isinstance(elsize, int) and elsize > 0:
+        return elsize, has_object
+    digits = typestr[1:]
+    return (int(digits), has_object) if digits.isdigit() else None
+
+
+def _fields_hold_objects(fields: object, depth: int) -> bool:
+    if not isinstance(fields, _Dict):
+        return False
+    for _, field_info in fields.pairs:
+        if isinstance(field_info, tuple) and field_info:
+            layout = _dtype_layout(field_info[0], depth + 1)
+            if layout is None or layout[1]:
+                return True  # unknown field types count as objects: fail closed
+    return False
+
+
+# -- opcode handlers: each returns True only for STOP
+
+
+def _parse_int(machine: Machine, text: bytes, opcode: str) -> int:
+    """CPython parses INT/LONG with base 0 (``I0x1``); pickletools with base 10. Accept both, flag the former."""
+    try:
+        value = int(text, 10)
+    except ValueError:
+        try:
+            value = int(text, 0)
+        except ValueError:
+            raise Unscannable(f"invalid {opcode} literal {text[:40]!r}", machine.offset) from None
+        machine.problem(f"non-decimal {opcode} literal {text[:40]!r}: scanners built on pickletools misread it")
+    return value
+
+
+def _op_int(m: Machine) -> None:
+    text = m.line()
+    if text == b"00":
+        m.push(False)
+    elif text == b"01":
+        m.push(True)
+    else:
+        m.push(_parse_int(m, text, "INT"))
+
+
+def _op_long(m: Machine) -> None:
+    text = m.line()
+    m.push(_parse_int(m, text[:-1] if text.endswith(b"L") else text, "LONG"))
+
+
+def _op_float(m: Machine) -> None:
+    text = m.line()
+    try:
+        m.push(float(text))
+    except ValueError:
+        raise Unscannable(f"invalid FLOAT literal {text[:40]!r}", m.offset) from None
+
+
+def _op_long_n(fmt: struct.Struct) -> Callable[[Machine], None]:
+    def handler(m: Machine) -> None:
+        length = m.read_struct(fmt)
+        if length < 0:
+            raise Unscannable("negative LONG length", m.offset)
+        data = m.payload(length, None, "long integer")
+        m.push(int.from_bytes(data, "little", signed=True) if isinstance(data, bytes) else data)
+
+    return handler
+
+
+def _op_string(m: Machine) -> None:
+    text = m.line()
+    if len(text) < 2 or text[0] != text[-1] or text[:1] not in (b"'", b'"'):
+        raise Unscannable("STRING argument is not quoted", m.offset)
+    # Unpickler(encoding=...) decides; latin-1 maps every byte, so names stay visible whatever the loader uses.
+    m.push(codecs.escape_decode(text[1:-1])[0].decode("latin-1"))
+
+
+def _counted(fmt: struct.Struct | None, decode: Callable[[bytes], object] | None, what: str) -> Callable[[Machine], None]:
+    def handler(m: Machine) -> None:
+        length = m.read_struct(fmt) if fmt is not None else m.source.read(1)[0]
+        if length < 0:
+            raise Unscannable(f"negative {what} length", m.offset)
+        m.push(m.payload(length, decode, what))
+
+    return handler
+
+
+def _utf8(data: bytes) -> str:
+    return data.decode("utf-8", "surrogatepass")
+
+
+def _latin1(data: bytes) -> str:
+    return data.decode("latin-1")
+
+
+def _op_unicode(m: Machine) -> None:
+    try:
+        m.push(m.line().decode("raw-unicode-escape"))
+    except UnicodeDecodeError:
+        raise Unscannable("UNICODE argument is not raw-unicode-escape text", m.offset) from None
+
+
+def _op_global(m: Machine) -> None:
+    module, name = _utf8_line(m), _utf8_line(m)
+    m.push(m.find_class(module, name, "GLOBAL"))
+
+
+def _op_inst(m: Machine) -> None:
+    module, name = _utf8_line(m), _utf8_line(m)
+    cls = m.find_class(module, name, "INST")
+    m.push(m.call(cls, _marked_tuple(m), "INST"))
+
+
+def _utf8_line(m: Machine) -> str:
+    try:
+        return m.line().decode("utf-8")
+    except UnicodeDecodeError:
+        raise Unscannable("GLOBAL/INST name is not UTF-8", m.offset) from None
+
+
+def _op_stack_global(m: Machine) -> None:
+    name = m.pop()
+    module = m.pop()
+    m.push(m.find_class(module, name, "STACK_GLOBAL"))
+
+
+def _op_ext(fmt: struct.Struct | None) -> Callable[[Machine], None]:
+    def handler(m: Machine) -> None:
+        code = m.read_struct(fmt) if fmt is not None else m.source.read(1)[0]
+        if m.probe:
+            raise ProbeHit
+        m.problem(f"extension code {code}: resolved through copyreg's process-wide registry, unknowable statically")
+        m.push(_Opaque("extension"))
+
+    return handler
+
+
+def _op_reduce(m: Machine) -> None:
+    args = m.pop()
+    func = m.top()
+    m.stack[-1] = m.call(func, args, "REDUCE")
+
+
+def _op_newobj(m: Machine) -> None:
+    args = m.pop()
+    cls = m.pop()
+    m.push(m.call(cls, args, "NEWOBJ"))
+
+
+def _op_newobj_ex(m: Machine) -> None:
+    m.pop()  # keyword arguments
+    args = m.pop()
+    cls = m.pop()
+    m.push(m.call(cls, args, "NEWOBJ_EX"))
+
+
+def _op_obj(m: Machine) -> None:
+    items = m.pop_mark()
+    if not items:
+        raise Unscannable("stack underflow: OBJ without a class", m.offset)
+    m.kept += len(items)
+    m.push(m.call(items[0], tuple(items[1:]), "OBJ"))
+
+
+def _op_build(m: Machine) -> None:
+    state = m.pop()
+    m.build(m.top(), state)
+
+
+def _op_append(m: Machine) -> None:
+    value = m.pop()
+    target = m.top()
+    if isinstance(target, list):
+        m.kept += 1
+        target.append(value)
+    m.method_call(target, "APPEND")
+
+
+def _op_appends(m: Machine) -> None:
+    items = m.pop_mark()
+    target = m.top()
+    if isinstance(target, list):
+        m.kept += len(items)
+        target.extend(items)
+    m.method_call(target, "APPENDS")
+
+
+def _op_setitem(m: Machine) -> None:
+    value = m.pop()
+    key = m.pop()
+    target = m.top()
+    if isinstance(target, _Dict):
+        m.kept += 2
+        target.pairs.append((key, value))
+    m.method_call(target, "SETITEM")
+
+
+def _op_setitems(m: Machine) -> None:
+    items = m.pop_mark()
+    target = m.top()
+    if isinstance(target, _Dict):
+        m.kept += len(items)
+        target.pairs.extend(zip(items[0::2], items[1::2]))
+    m.method_call(target, "SETITEMS")
+
+
+def _op_additems(m: Machine) -> None:
+    items = m.pop_mark()
+    target = m.top()
+    if isinstance(target, _Set):
+        m.kept += len(items)
+        target.items.extend(items)
+    m.method_call(target, "ADDITEMS")
+
+
+def _op_pop(m: Machine) -> None:
+    if m.stack:
+        m.stack.pop()
+    else:
+        m.pop_mark()
+
+
+def _op_mark(m: Machine) -> None:
+    m.push_mark()
+
+
+def _marked_tuple(m: Machine) -> tuple[object, ...]:
+    items = m.pop_mark()
+    m.kept += len(items)
+    return tuple(items)
+
+
+def _marked_list(m: Machine) -> list[object]:
+    items = m.pop_mark()
+    m.kept += len(items)
+    return items
+
+
+def _op_proto(m: Machine) -> None:
+    proto = m.source.read(1)[0]
+    if proto > HIGHEST_PROTOCOL:
+        raise Unscannable(f"unsupported pickle protocol {proto}", m.offset)
+    m.proto = proto
+
+
+def _op_persid(m: Machine) -> None:
+    m.line()
+    m.push(_Opaque("persistent id"))  # resolved by the loader's persistent_load (torch storages)
+
+
+def _op_binpersid(m: Machine) -> None:
+    m.pop()
+    m.push(_Opaque("persistent id"))
+
+
+def _op_readonly_buffer(m: Machine) -> None:
+    m.top()
+
+
+def _text_index(m: Machine) -> int:
+    text = m.line()
+    try:
+        return int(text)
+    except ValueError:
+        raise Unscannable(f"invalid memo index {text[:40]!r}", m.offset) from None
+
+
+def _push(value: object) -> Callable[[Machine], None]:
+    def handler(m: Machine) -> None:
+        m.push(value)
+
+    return handler
+
+
+def _push_struct(fmt: struct.Struct) -> Callable[[Machine], None]:
+    def handler(m: Machine) -> None:
+        m.push(m.read_struct(fmt))
+
+    return handler
+
+
+def _tuple_of(count: int) -> Callable[[Machine], None]:
+    def handler(m: Machine) -> None:
+        items = [m.pop() for _ in range(count)]
+        m.kept += count
+        m.push(tuple(reversed(items)))
+
+    return handler
+
+
+_U1, _U2, _I4, _U4, _U8 = (struct.Struct(f) for f in ("<B", "<H", "<i", "<I", "<Q"))
+_F8 = struct.Struct(">d")
+
+HANDLERS: dict[int, Callable[[Machine], object]] = {
+    ord("("): _op_mark,
+    ord("."): lambda m: True,
+    ord("0"): _op_pop,
+    ord("1"): lambda m: m.pop_mark(),
+    ord("2"): lambda m: m.push(m.top()),
+    ord("F"): _op_float,
+    ord("I"): _op_int,
+    ord("J"): _push_struct(_I4),
+    ord("K"): _push_struct(_U1),
+    ord("L"): _op_long,
+    ord("M"): _push_struct(_U2),
+    ord("N"): _push(None),
+    ord("P"): _op_persid,
+    ord("Q"): _op_binpersid,
+    ord("R"): _op_reduce,
+    ord("S"): _op_string,
+    ord("T"): _counted(_I4, _latin1, "BINSTRING"),
+    ord("U"): _counted(None, _latin1, "SHORT_BINSTRING"),
+    ord("V"): _op_unicode,
+    ord("X"): _counted(_U4, _utf8, "BINUNICODE"),
+    ord("a"): _op_append,
+    ord("b"): _op_build,
+    ord("c"): _op_global,
+    ord("d"): lambda m: m.push(_Dict(list(zip(*[iter(_marked_list(m))] * 2)))),
+    ord("}"): lambda m: m.push(_Dict([])),
+    ord("e"): _op_appends,
+    ord("g"): lambda m: m.memo_get(_text_index(m)),
+    ord("h"): lambda m: m.memo_get(m.read_struct(_U1)),
+    ord("i"): _op_inst,
+    ord("j"): lambda m: m.memo_get(m.read_struct(_U4)),
+    ord("l"): lambda m: m.push(_marked_list(m)),
+    ord("]"): lambda m: m.push([]),
+    ord("o"): _op_obj,
+    ord("p"): lambda m: m.memo_put(_text_index(m)),
+    ord("q"): lambda m: m.memo_put(m.read_struct(_U1)),
+    ord("r"): lambda m: m.memo_put(m.read_struct(_U4)),
+    ord("s"): _op_setitem,
+    ord("t"): lambda m: m.push(_marked_tuple(m)),
+    ord(")"): _push(()),
+    ord("u"): _op_setitems,
+    ord("G"): _push_struct(_F8),
+    0x80: _op_proto,
+    0x81: _op_newobj,
+    0x82: _op_ext(None),
+    0x83: _op_ext(_U2),
+    0x84: _op_ext(_I4),
+    0x85: _tuple_of(1),
+    0x86: _tuple_of(2),
+    0x87: _tuple_of(3),
+    0x88: _push(True),
+    0x89: _push(False),
+    0x8A: _op_long_n(_U1),
+    0x8B: _op_long_n(_I4),
+    ord("B"): _counted(_U4, None, "BINBYTES"),
+    ord("C"): _counted(None, None, "SHORT_BINBYTES"),
+    0x8C: _counted(None, _utf8, "SHORT_BINUNICODE"),
+    0x8D: _counted(_U8, _utf8, "BINUNICODE8"),
+    0x8E: _counted(_U8, None, "BINBYTES8"),
+    0x8F: lambda m: m.push(_Set([])),
+    0x90: _op_additems,
+    0x91: lambda m: m.push(_Set(_marked_list(m))),
+    0x92: _op_newobj_ex,
+    0x93: _op_stack_global,
+    0x94: lambda m: m.memo_put(len(m.memo)),
+    0x95: lambda m: m.read_struct(_U8) and None,  # FRAME: frames hold whole opcodes, reading linearly is equivalent
+    0x96: _counted(_U8, None, "BYTEARRAY8"),
+    0x97: _push(_Opaque("out-of-band buffer")),
+    0x98: _op_readonly_buffer,
+}
+
+
+# ---------------------------------------------------------------------------
+# streams of stacked pickles
+
+
+def scan_pickles(source: Source, facts: Facts, member: str | None, *, joblib: bool, count: int | None = None) -> None:
+    """Scan consecutive pickles (stacked files, legacy torch) until EOF, ``count`` pickles, or an error."""
+    scanned = 0
+    while count is None or scanned < count:
+        first = source.peek_byte()
+        if first is None:
+            if scanned == 0 or count is not None:
+                facts.problem("truncated stream: expected a pickle", source.pos, member)
+            return
+        if scanned and first not in HANDLERS:
+            facts.problem(f"trailing data after the last pickle ({_remaining(source)})", source.pos, member)
+            return
+        try:
+            Machine(source, facts, member, joblib=joblib).run()
+        except Unscannable as error:
+            facts.problem(error.reason, error.offset, member)
+            return
+        scanned += 1
+
+
+def _remaining(source: Source) -> str:
+    return f"{source.size - source.pos} bytes" if source.size is not None else "more bytes"
+
+
+def probe_is_pickle(head: bytes) -> bool:
+    """Does ``head`` start a pickle? Protocol 2+ streams say so in their PROTO header. Protocol 0/1 streams
+    have no magic: they count when a load would import something (or finish) before any error, since a
+    stream that fails before its first import cannot call anything, so missing it is harmless."""
+    if not head or head[0] not in HANDLERS:
+        return False
+    if head[0] == 0x80:
+        # a PROTO header is an unambiguous pickle magic: whatever follows, it is scanned (or reported)
+        return len(head) > 1 and head[1] <= HIGHEST_PROTOCOL
+    source = Source(io.BufferedReader(io.BytesIO(head)), len(head))  # type: ignore[arg-type]
+    machine = Machine(source, Facts(Limits()), None, joblib=False, probe=True)
+    try:
+        machine.run()
+    except ProbeHit:
+        return True
+    except Unscannable as error:
+        return len(head) >= PROBE_BYTES and error.reason.startswith("truncated")  # a long pickle cut by the probe
+    except (ValueError, OverflowError, MemoryError):
+        return False
+    return True

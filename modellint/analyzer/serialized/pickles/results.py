@@ -1,0 +1,191 @@
+"""What a static read of a serialized file found: the public result types and the collector."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from modellint.record import Record
+
+
+class GlobalRef(Record):
+    __slots__ = ("module", "name", "offset", "member", "opcode")
+
+    def __init__(self, module: str, name: str, offset: int, member: str | None, opcode: str) -> None:
+        self.module = module
+        self.name = name
+        self.offset = offset
+        self.member = member
+        self.opcode = opcode
+
+
+class CallSite(Record):
+    __slots__ = ("callable", "opcode", "offset", "member")
+
+    def __init__(self, callable: GlobalRef, opcode: str, offset: int, member: str | None) -> None:
+        self.callable = callable
+        self.opcode = opcode
+        self.offset = offset
+        self.member = member
+
+
+class EmbeddedCode(Record):
+    __slots__ = ("qualname", "imports", "names", "python_minor", "offset", "member", "python_minors",
+                 "dynamic_imports", "opaque_dynamic_import")
+
+    def __init__(self, qualname: str | None, imports: tuple[str, ...], names: tuple[str, ...],
+                 python_minor: tuple[int, int] | None, offset: int, member: str | None,
+                 python_minors: tuple[tuple[int, int], ...] = (), dynamic_imports: tuple[str, ...] = (),
+                 opaque_dynamic_import: bool = False) -> None:
+        self.qualname = qualname
+        self.imports = imports
+        self.names = names
+        self.python_minor = python_minor
+        self.offset = offset
+        self.member = member
+        self.python_minors = python_minors
+        self.dynamic_imports = dynamic_imports  # literal names given to import_module/__import__
+        self.opaque_dynamic_import = opaque_dynamic_import  # such a call with a name computed at run time
+
+
+class Problem(Record):
+    __slots__ = ("reason", "offset", "member")
+
+    def __init__(self, reason: str, offset: int | None, member: str | None) -> None:
+        self.reason = reason
+        self.offset = offset
+        self.member = member
+
+
+class ScanResult(Record):
+    __slots__ = ("path", "kind", "globals", "calls", "subimports", "embedded_code", "skops_types", "problems",
+                 "skops_untrusted")
+
+    def __init__(self, path: Path, kind: str | None, globals: tuple[GlobalRef, ...], calls: tuple[CallSite, ...],
+                 subimports: tuple[str, ...], embedded_code: tuple[EmbeddedCode, ...], skops_types: tuple[str, ...],
+                 problems: tuple[Problem, ...], skops_untrusted: tuple[str, ...] = ()) -> None:
+        self.path = path
+        self.kind = kind
+        self.globals = globals
+        self.calls = calls
+        self.subimports = subimports
+        self.embedded_code = embedded_code
+        self.skops_types = skops_types
+        self.problems = problems
+        self.skops_untrusted = skops_untrusted
+
+    def imported_modules(self) -> set[str]:
+        """Every module a load would import: globals, subimports, skops types, embedded-code imports."""
+        modules = {ref.module for ref in self.globals}
+        modules.update(self.subimports)
+        modules.update(type_name.rpartition(".")[0] for type_name in self.skops_types)
+        for code in self.embedded_code:
+            modules.update(code.imports)
+        modules.discard("")
+        return modules
+
+
+class Limits(Record):
+    """Bounds that keep a hostile file from exhausting time or memory. Each is far above what a real
+    model needs (a 400k-token CountVectorizer: 1.2 M opcodes, 0.4 M memo entries, 1.2 M values);
+    a file that reaches one is reported (ML303), never read on.
+
+    * ``max_decompressed_bytes``: bytes inflated from all the compressed streams and zip members of
+      one file (joblib zlib/gzip/bz2/xz files, deflated zip members, nested zips), sniffing included;
+      ``max_model_decompressed_bytes`` the same over all the files of a model dir.
+    * ``max_spooled_bytes``: a compressed zip inside a zip is inflated to a temporary file (zipfile
+      needs to seek); never more than this is written.
+    * ``max_opcodes``: opcodes run over all the pickles of one file (payloads are skipped by seek,
+      not counted: a 1 GiB array is one opcode).
+    * ``max_stack_items``, ``max_mark_depth``, ``max_memo_entries``, ``max_values``: what the machine
+      holds at once: stack items (all MARK frames included), open MARKs, memo entries, and values
+      stored into containers, call arguments and states (counted as stored, never given back).
+    * ``max_records``: imports and calls recorded for one file.
+    """
+
+    __slots__ = ("max_decompressed_bytes", "max_zip_depth", "max_retained_bytes", "max_kept_value_bytes",
+                 "max_line_bytes", "max_model_decompressed_bytes", "max_spooled_bytes", "max_opcodes",
+                 "max_stack_items", "max_mark_depth", "max_memo_entries", "max_values", "max_records")
+
+    def __init__(self, max_decompressed_bytes: int = 4 * 2**30, max_zip_depth: int = 3,
+                 max_retained_bytes: int = 128 * 2**20, max_kept_value_bytes: int = 64 * 2**10,
+                 max_line_bytes: int = 2**20, max_model_decompressed_bytes: int = 8 * 2**30,
+                 max_spooled_bytes: int = 256 * 2**20, max_opcodes: int = 50_000_000,
+                 max_stack_items: int = 2_000_000, max_mark_depth: int = 100_000,
+                 max_memo_entries: int = 2_000_000, max_values: int = 4_000_000,
+                 max_records: int = 1_000_000) -> None:
+        self.max_decompressed_bytes = max_decompressed_bytes
+        self.max_zip_depth = max_zip_depth
+        self.max_retained_bytes = max_retained_bytes  # string/bytes values kept for analysis; later ones become opaque
+        self.max_kept_value_bytes = max_kept_value_bytes  # longer strings/bytes are skipped with seek, never read
+        self.max_line_bytes = max_line_bytes
+        self.max_model_decompressed_bytes = max_model_decompressed_bytes
+        self.max_spooled_bytes = max_spooled_bytes
+        self.max_opcodes = max_opcodes
+        self.max_stack_items = max_stack_items
+        self.max_mark_depth = max_mark_depth
+        self.max_memo_entries = max_memo_entries
+        self.max_values = max_values
+        self.max_records = max_records
+
+
+class ModelBudget:
+    """What the files of one model dir have spent together (mutable, shared by their scans)."""
+
+    __slots__ = ("decompressed_bytes",)
+
+    def __init__(self) -> None:
+        self.decompressed_bytes = 0
+
+
+class Unscannable(Exception):
+    """Stops reading one stream; the message becomes a Problem."""
+
+    def __init__(self, reason: str, offset: int | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.offset = offset
+
+
+class Facts:
+    """The collector one scan fills in as it reads: a builder, not a value (no equality or hash,
+    unlike the records here); :func:`~modellint.analyzer.serialized.pickles.containers.scan_file` turns it
+    into a :class:`ScanResult`."""
+
+    __slots__ = ("limits", "globals", "calls", "subimports", "embedded", "skops_types", "skops_untrusted", "problems",
+                 "retained_bytes", "joblib_arrays", "model_budget", "decompressed_bytes", "opcodes", "values")
+
+    def __init__(self, limits: Limits, model_budget: ModelBudget | None = None) -> None:
+        self.limits = limits
+        self.globals: list[GlobalRef] = []
+        self.calls: list[CallSite] = []
+        self.subimports: list[str] = []
+        self.embedded: list[EmbeddedCode] = []
+        self.skops_types: list[str] = []
+        self.skops_untrusted: list[str] = []
+        self.problems: list[Problem] = []
+        self.retained_bytes = 0
+        self.joblib_arrays = 0
+        self.model_budget = ModelBudget() if model_budget is None else model_budget
+        self.decompressed_bytes = 0  # inflated from this file's streams so far
+        self.opcodes = 0  # run over this file's pickles so far
+        self.values = 0  # stored by this file's pickles so far (see Limits.max_values)
+
+    def problem(self, reason: str, offset: int | None, member: str | None) -> None:
+        self.problems.append(Problem(reason, offset, member))
+
+    def decompression_left(self) -> tuple[int, str]:
+        """How many more bytes this file may inflate, and the budget that says so (for the message)."""
+        limits = self.limits
+        file_left = limits.max_decompressed_bytes - self.decompressed_bytes
+        model_left = limits.max_model_decompressed_bytes - self.model_budget.decompressed_bytes
+        if model_left < file_left:
+            return max(0, model_left), f"model decompression budget ({limits.max_model_decompressed_bytes:,} bytes)"
+        return max(0, file_left), f"decompressed size limit ({limits.max_decompressed_bytes:,} bytes per file)"
+
+    def spend_decompressed(self, count: int) -> None:
+        self.decompressed_bytes += count
+        self.model_budget.decompressed_bytes += count
+
+
+class ProbeHit(Exception):
+    """Raised in probe mode: the stream imports something before any load error, so it is a pickle."""

@@ -1,0 +1,1 @@
+"""A model's signature and input example, parsed and compared without mlflow."""
