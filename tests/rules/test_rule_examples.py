@@ -81,7 +81,7 @@ def _fix_cases():
 
 @pytest.mark.parametrize(("rule", "case"), list(_fix_cases()))
 def test_fix_gives_the_expected_files_and_is_idempotent(rule, case, tmp_path):
-    from modellint.fixes.edits import apply_fixes
+    from modellint.fix_runner import apply_fixes
 
     root = write_files(tmp_path / "model", case.files)
     result = apply_fixes(_run(rule, root), unsafe=True)
