@@ -48,6 +48,7 @@ from modellint.record import Record
 
 if TYPE_CHECKING:
     from modellint.analyzer.environment.import_settings import ImportSettings
+    from modellint.analyzer.project.training import TrainingCall
 
 # The file names and version parsing are model_layout's; the rules keep naming them through the
 # facade they read the model with.
@@ -102,6 +103,11 @@ class PathReference(Record):
 
 class ModelDir:
     """Facts about one model directory. Construct with the directory holding ``MLmodel``."""
+
+    # The save/log call of a training project this model would come from: set on the model
+    # simulated for it (:class:`~modellint.analyzer.project.would_be_model.WouldBeModel`), None
+    # on a model dir that exists.
+    training: TrainingCall | None = None
 
     def __init__(self, root: Path, *, run_date: datetime.date | None = None, imports: ImportSettings | None = None) -> None:
         self.root = root

@@ -7,8 +7,8 @@ import datetime
 import pytest
 
 from modellint.analyzer.model_dir import ModelDir
-from modellint.analyzer.project.simulation import lint_project
 from modellint.findings import Severity
+from modellint.project_mode import lint_project
 from modellint.rules import ALL_RULES, ENTRIES_BY_CODE
 from tests.conftest import write_files
 
