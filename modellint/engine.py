@@ -57,26 +57,35 @@ def lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelectio
                 imports: ImportSettings | None = None) -> tuple[list[Finding], TargetFailure | None]:
     """Lint one target; an exception inside becomes a :class:`TargetFailure`. ``imports`` are the
     known-first-party / module-distributions settings, passed along explicitly (workers too)."""
+    findings, failure, _ = _lint_target(target, rules, selection, base, imports)
+    return findings, failure
+
+
+def _lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelection, base: Path,
+                 imports: ImportSettings | None = None) -> tuple[list[Finding], TargetFailure | None, bool]:
+    """:func:`lint_target`, and whether the target is a training project without a save/log call
+    (found in the same pass that lints it, so that the report can say so without a second search)."""
     try:
         if target.kind == "file":
-            return _filter(list(_check_standalone_file(target.path, rules)), selection, base), None
+            return _filter(list(_check_standalone_file(target.path, rules)), selection, base), None, False
         if target.kind == "project":
-            from modellint.analyzer.project.simulation import lint_project
+            from modellint.project_mode import check_project
 
-            return _filter(lint_project(target.path, rules, imports), selection, base), None
+            checked = check_project(target.path, rules, imports)
+            return _filter(checked.findings, selection, base), None, not checked.saves_models
         if target.kind != "model":
-            return [], None
+            return [], None, False
         from modellint.analyzer.model_dir import ModelDir
 
         model = ModelDir(target.path, imports=imports)
         findings = [finding.replace(root=model.root) for finding in _check_model(model, rules)]
-        return _filter(findings, selection, base), None
+        return _filter(findings, selection, base), None, False
     except Exception as error:  # noqa: BLE001 - one broken target must not stop the run
         import traceback  # only after a crash: 3 ms of start-up otherwise
 
         location = traceback.extract_tb(error.__traceback__)[-1]
         detail = f"{type(error).__name__}: {error} (at {Path(location.filename).name}:{location.lineno})"
-        return [], TargetFailure(target, f"internal error: {detail}")
+        return [], TargetFailure(target, f"internal error: {detail}"), False
 
 
 def _check_model(model: ModelDir, rules: list[type[Rule]]) -> Iterable[Finding]:
@@ -155,20 +164,14 @@ def lint_targets(
     failures: list[TargetFailure] = []
     without_checks: list[Target] = []
     results = _run(targets, rules, selection, base, jobs, on_progress, imports)
-    for target, (findings, failure) in zip(targets, results):
+    for target, (findings, failure, saves_no_model) in zip(targets, results):
         found.extend(findings)
         if failure:
             failures.append(failure)
-        elif target.kind == "project" and not findings and not _has_training_calls(target.path):
+        elif saves_no_model and not findings:
             without_checks.append(target)
     found.sort(key=lambda finding: finding.sort_key)
     return Report(list(targets), found, failures, without_checks)
-
-
-def _has_training_calls(path: Path) -> bool:
-    from modellint.analyzer.project.simulation import has_training_calls
-
-    return has_training_calls(path)
 
 
 def _run(targets, rules, selection, base, jobs, on_progress, imports=None):
@@ -177,7 +180,7 @@ def _run(targets, rules, selection, base, jobs, on_progress, imports=None):
     jobs = worker_count(jobs)
     if jobs <= 1 or len(targets) < _PARALLEL_THRESHOLD:
         for target in targets:
-            yield lint_target(target, rules, selection, base, imports)
+            yield _lint_target(target, rules, selection, base, imports)
             if on_progress:
                 on_progress(1)
         return
@@ -212,6 +215,6 @@ def _run(targets, rules, selection, base, jobs, on_progress, imports=None):
                 stop_workers(pool)
 
 
-def _lint_batch(arguments) -> list[tuple[list[Finding], TargetFailure | None]]:
+def _lint_batch(arguments) -> list[tuple[list[Finding], TargetFailure | None, bool]]:
     batch, rules, selection, base, imports = arguments
-    return [lint_target(target, rules, selection, base, imports) for target in batch]
+    return [_lint_target(target, rules, selection, base, imports) for target in batch]

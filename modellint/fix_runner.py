@@ -340,6 +340,41 @@ def write_together(changes: Iterable[tuple[Path, str | None, str]], checkpoint=_
                 _unlink(item.temp)
 
 
+class FixResult(Record):
+    __slots__ = ("applied", "files", "fixes", "errors")
+
+    def __init__(self, applied: int = 0, files: dict[Path, int] | None = None, fixes: list[AppliedFix] | None = None,
+                 errors: list[str] | None = None) -> None:
+        self.applied = applied
+        self.files = {} if files is None else files  # path -> fixes applied to it
+        self.fixes = [] if fixes is None else fixes
+        self.errors = [] if errors is None else errors
+
+
+def apply_fixes(findings: Iterable[Finding], *, unsafe: bool = False) -> FixResult:
+    """Plan one pass of fixes and write it (see :func:`write_together`); return what was
+    written. The command line runs passes (:func:`run_fixes`); tests and tools use this."""
+    plan = plan_fixes(findings, unsafe=unsafe)
+    errors = list(plan.errors)
+    written: set[Path] = set()
+    for path, (old, new) in plan.files.items():
+        reason = refusal(path, None)
+        if reason is not None:
+            errors.append(f"{path}: cannot write the fix: {reason}")
+        elif write_together([(path, old, new)]):
+            written.add(path)
+        else:
+            errors.append(f"{path}: changed while it was being fixed")
+    fixes: list[AppliedFix] = []
+    files: dict[Path, int] = {}
+    for fix in plan.fixes:
+        if written & set(fix.paths):
+            fixes.append(fix)
+            for path in written & set(fix.paths):
+                files[path] = files.get(path, 0) + 1
+    return FixResult(len(fixes), files, fixes, errors)
+
+
 def _current_bytes(real: str) -> bytes | None:
     """The file's bytes now; a FIFO or device swapped in since :func:`refusal` looked is refused
     (``NotRegularFile``, an OSError: the group is rolled back and reported), never waited on."""

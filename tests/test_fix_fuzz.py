@@ -13,7 +13,7 @@ import yaml
 
 from modellint import lint
 from modellint.analyzer.environment.requirements import parse_requirements_text
-from modellint.fixes.edits import apply_fixes
+from modellint.fix_runner import apply_fixes
 from modellint.rules._examples import MLMODEL, PYTHON_ENV
 from tests.conftest import write_files
 

@@ -13,17 +13,6 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
-from modellint.analyzer.files import (
-    ABSOLUTE,
-    MLMODEL,
-    escape,
-    exists,
-    is_dir,
-    lexists,
-    read_text,
-    walk_inside,
-    written_escape,
-)
 from modellint.analyzer.environment.requirements import (
     CondaEnv,
     PythonEnv,
@@ -33,29 +22,38 @@ from modellint.analyzer.environment.requirements import (
     parse_requirements_text,
     python_env_from_yaml,
 )
+from modellint.analyzer.files import (
+    ABSOLUTE,
+    MLMODEL,
+    escape,
+    exists,
+    is_dir,
+    is_file,
+    lexists,
+    read_text,
+    written_escape,
+)
+from modellint.analyzer.model_layout import (
+    DEFAULT_CONDA,
+    DEFAULT_PYTHON_ENV,
+    PYFUNC,
+    REQUIREMENTS,
+    model_code_basename,
+    model_tree,
+    parse_version_tuple,
+)
 from modellint.analyzer.yamlfile import YamlDocument, YamlError, parse_yaml
 from modellint.findings import FILE_START, Span
 from modellint.record import Record
 
 if TYPE_CHECKING:
     from modellint.analyzer.environment.import_settings import ImportSettings
+    from modellint.analyzer.project.training import TrainingCall
 
-REQUIREMENTS = "requirements.txt"
-DEFAULT_CONDA = "conda.yaml"
-DEFAULT_PYTHON_ENV = "python_env.yaml"
-PYFUNC = "python_function"
-
-_VERSION = re.compile(r"^\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?")
-
-
-def parse_version_tuple(text: Any) -> tuple[int, ...] | None:
-    """``"3.8.10"`` -> ``(3, 8, 10)``; ``"3.8"`` -> ``(3, 8)``; anything else -> None."""
-    if text is None:
-        return None
-    match = _VERSION.match(str(text))
-    if not match:
-        return None
-    return tuple(int(part) for part in match.groups() if part is not None)
+# The file names and version parsing are model_layout's; the rules keep naming them through the
+# facade they read the model with.
+__all__ = ["DEFAULT_CONDA", "DEFAULT_PYTHON_ENV", "PYFUNC", "REQUIREMENTS", "FileProblem", "ModelDir", "OutsidePath",
+           "PathReference", "is_absolute_path", "is_uri", "parse_version_tuple"]
 
 
 class FileProblem(Record):
@@ -105,6 +103,11 @@ class PathReference(Record):
 
 class ModelDir:
     """Facts about one model directory. Construct with the directory holding ``MLmodel``."""
+
+    # The save/log call of a training project this model would come from: set on the model
+    # simulated for it (:class:`~modellint.analyzer.project.would_be_model.WouldBeModel`), None
+    # on a model dir that exists.
+    training: TrainingCall | None = None
 
     def __init__(self, root: Path, *, run_date: datetime.date | None = None, imports: ImportSettings | None = None) -> None:
         self.root = root
@@ -366,16 +369,39 @@ class ModelDir:
     @cached_property
     def serialized_files(self) -> list:
         """Every pickle/joblib/torch/npy/skops file below the root, scanned statically (never loaded)."""
-        from modellint.analyzer.serialized.inventory import model_serialized_files
+        from modellint.analyzer.serialized.inventory import declared_pickles, model_text_files, scan_model_files
 
-        return model_serialized_files(self)
+        text_files = model_text_files(self.conda_file_name, self.python_env_file_name)
+        return scan_model_files(self.root, text_files, declared_pickles(self.root, self.flavors), files=self.tree[0])
+
+    @property
+    def source_python(self) -> tuple[int, int] | None:
+        """The Python the model's code must parse under: the declared one."""
+        return self.declared_python
+
+    @cached_property
+    def models_from_code_file(self) -> Path | None:
+        """The file a models-from-code model runs (MLmodel ``model_code_path``, by its basename at
+        the root), when it is a file inside the model dir."""
+        code_path = (self.pyfunc or {}).get("model_code_path")
+        if not isinstance(code_path, str) or not code_path.strip():
+            return None
+        name = model_code_basename(code_path)
+        if self.outside(name):
+            return None  # ML006 reports it
+        path = self.root / name
+        return path if is_file(path) else None
 
     @cached_property
     def code_scans(self) -> tuple:
         """Import scans of the code the model runs: code dirs, models-from-code file, by-value pickled code."""
-        from modellint.analyzer.code.scans import scan_model_code
+        from modellint.analyzer.code.scans import scan_model_code, syntax_python
 
-        return scan_model_code(self)
+        loader = (self.pyfunc or {}).get("loader_module")
+        return scan_model_code(self.root, self.code_directories, code_file=self.models_from_code_file,
+                               serialized_files=self.serialized_files,
+                               loader_module=loader if isinstance(loader, str) and loader else None,
+                               python=syntax_python(self.source_python))
 
     # --- paths MLmodel refers to ----------------------------------------------------------------
 
@@ -462,22 +488,6 @@ class ModelDir:
             path = self.root / written if reason != ABSOLUTE else Path(written)
             found.append(OutsidePath(key, written, path, reason, description))
 
-
-def model_tree(root: Path) -> tuple[list[Path], list[Path]]:
-    """:attr:`ModelDir.tree` of the model dir ``root``."""
-    files, links_out = [], []
-    for path, inside in walk_inside(root, root, lambda name: name not in _SKIPPED_DIRS, special_files=True):
-        (files if inside else links_out).append(path)
-    return files, links_out
-
-
-def model_code_basename(code_path: str) -> str:
-    """The file a models-from-code model runs: MLmodel records the saving machine's path
-    (POSIX or Windows); the loader uses its basename, copied to the model root."""
-    return code_path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-
-
-_SKIPPED_DIRS = frozenset({"__pycache__", ".git"})
 
 # Flavor keys whose value is a path, relative to the model dir, that the flavor's loader opens.
 # (`code` is handled separately: it is a directory put on sys.path.)

@@ -108,17 +108,6 @@ class FixPlan(Record):
         self.errors = [] if errors is None else errors
 
 
-class FixResult(Record):
-    __slots__ = ("applied", "files", "fixes", "errors")
-
-    def __init__(self, applied: int = 0, files: dict[Path, int] | None = None, fixes: list[AppliedFix] | None = None,
-                 errors: list[str] | None = None) -> None:
-        self.applied = applied
-        self.files = {} if files is None else files  # path -> fixes applied to it
-        self.fixes = [] if fixes is None else fixes
-        self.errors = [] if errors is None else errors
-
-
 def applicable(finding: Finding, *, unsafe: bool) -> bool:
     fix = finding.fix
     return fix is not None and bool(fix.edits) and (unsafe or fix.applicability is Applicability.SAFE)
@@ -158,32 +147,6 @@ def plan_fixes(findings: Iterable[Finding], *, unsafe: bool = False) -> FixPlan:
         if new_text != text:
             files[path] = (text, new_text)
     return FixPlan(files, taken, errors)
-
-
-def apply_fixes(findings: Iterable[Finding], *, unsafe: bool = False) -> FixResult:
-    """Plan one pass of fixes and write it (see :func:`modellint.fix_runner.write_together`);
-    return what was written. The command line runs passes with :mod:`modellint.fix_runner`."""
-    from modellint.fix_runner import refusal, write_together
-
-    plan = plan_fixes(findings, unsafe=unsafe)
-    errors = list(plan.errors)
-    written: set[Path] = set()
-    for path, (old, new) in plan.files.items():
-        reason = refusal(path, None)
-        if reason is not None:
-            errors.append(f"{path}: cannot write the fix: {reason}")
-        elif write_together([(path, old, new)]):
-            written.add(path)
-        else:
-            errors.append(f"{path}: changed while it was being fixed")
-    fixes: list[AppliedFix] = []
-    files: dict[Path, int] = {}
-    for fix in plan.fixes:
-        if written & set(fix.paths):
-            fixes.append(fix)
-            for path in written & set(fix.paths):
-                files[path] = files.get(path, 0) + 1
-    return FixResult(len(fixes), files, fixes, errors)
 
 
 def unified_diff(plan: FixPlan, display: Callable[[Path], str]) -> str:

@@ -88,7 +88,7 @@ def _ship_package_fix(model: ModelDir, checked, planned: dict) -> Fix | None:
     other entry is copied under that name (MLflow refuses two directories with one basename),
     and no other import uses the flat copy (`import utils` would break).
     """
-    training = getattr(model, "training", None)
+    training = model.training
     if training is None:
         return None
     resolution, fact = checked.resolution, checked.fact

@@ -60,7 +60,7 @@ class CodePathOutsideProject(Rule):
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
-        training = getattr(model, "training", None)
+        training = model.training
         for entry in (training.code_paths if training is not None else ()):
             if entry.outside_project:
                 if climbs_out(entry.text):

@@ -77,7 +77,7 @@ class UninferredLazyImport(Rule):
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
-        training = getattr(model, "training", None)
+        training = model.training
         if training is None or not training.infers_requirements or training.has_input_example:
             return
         if not training.requirements_known:

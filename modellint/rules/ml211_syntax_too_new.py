@@ -67,7 +67,7 @@ class SyntaxTooNew(Rule):
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
-        python = syntax_python(model)
+        python = syntax_python(model.source_python)
         if python is None:
             return
         declared = f"{python[0]}.{python[1]}"

@@ -140,7 +140,7 @@ def _is_python_model_class(model: ModelDir, serialized: SerializedFile, ref: Loa
     ``python_model``: the user's ``PythonModel`` subclass, pickled by reference because it was
     imported from a module (cloudpickle pickles only ``__main__`` classes by value). Its module
     is the model's own code even when a PyPI project happens to share the name."""
-    training = getattr(model, "training", None)
+    training = model.training
     if training is not None:  # a training project's would-be model knows which class it pickles
         code = training.model_code
         return (code is not None and code.kind == "class" and code.module is not None

@@ -8,10 +8,10 @@ import pytest
 
 from modellint.analyzer.environment.import_settings import ImportSettings
 from modellint.analyzer.model_dir import ModelDir
-from modellint.analyzer.project.simulation import lint_project
 from modellint.cli import main
 from modellint.config import ConfigError, Settings, apply_config
 from modellint.engine import lint_targets
+from modellint.project_mode import lint_project
 from modellint.rules import ALL_RULES, rule_class
 from modellint.rules._code_examples import code_model
 from modellint.rules._examples import MLMODEL, model_files

@@ -7,8 +7,9 @@ import ast
 
 import pytest
 
-from modellint.analyzer.project.simulation import lint_project, training_calls
+from modellint.analyzer.project.simulation import training_calls
 from modellint.findings import Severity
+from modellint.project_mode import lint_project
 from modellint.rules import ALL_RULES
 from tests.conftest import write_files
 

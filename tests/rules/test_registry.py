@@ -93,7 +93,7 @@ def test_the_table_facts_agree_with_the_classes():
 def test_project_mode_runs_the_rules_the_table_declares(tmp_path):
     """Only rules declared ``training_project`` run on a would-be model; with requirement
     arguments that are not literal, only the ``environment_free`` ones."""
-    from modellint.analyzer.project.simulation import lint_project
+    from modellint.project_mode import lint_project
     from tests.conftest import write_files
 
     ran: list[str] = []

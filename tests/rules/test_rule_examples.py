@@ -7,8 +7,8 @@ import datetime
 import pytest
 
 from modellint.analyzer.model_dir import ModelDir
-from modellint.analyzer.project.simulation import lint_project
 from modellint.findings import Severity
+from modellint.project_mode import lint_project
 from modellint.rules import ALL_RULES, ENTRIES_BY_CODE
 from tests.conftest import write_files
 
@@ -81,7 +81,7 @@ def _fix_cases():
 
 @pytest.mark.parametrize(("rule", "case"), list(_fix_cases()))
 def test_fix_gives_the_expected_files_and_is_idempotent(rule, case, tmp_path):
-    from modellint.fixes.edits import apply_fixes
+    from modellint.fix_runner import apply_fixes
 
     root = write_files(tmp_path / "model", case.files)
     result = apply_fixes(_run(rule, root), unsafe=True)

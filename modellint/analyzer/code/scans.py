@@ -22,15 +22,16 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from modellint.analyzer.files import is_file, is_within, walk_inside
 from modellint.analyzer.code.source_imports import MAX_SOURCE_BYTES, CallFact, ImportFact, ModuleScan, scan_file
+from modellint.analyzer.files import is_file, is_within, walk_inside
 from modellint.findings import FILE_START
 
 if TYPE_CHECKING:
-    from modellint.analyzer.model_dir import ModelDir
+    from modellint.analyzer.serialized.inventory import SerializedFile
 
 MAX_CODE_FILES = 2000  # a code dir holding a whole virtualenv is reported by file count, not parsed
 # Source bytes parsed per model: ast.parse and the visit take 1-4 s per MiB of dense code on a
@@ -39,12 +40,17 @@ MAX_CODE_BYTES = 2 * 2**20
 _SKIPPED_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
 
 
-def scan_model_code(model: ModelDir) -> tuple[ModuleScan, ...]:
+def scan_model_code(root: Path, code_directories: Iterable[Path], *, code_file: Path | None,
+                    serialized_files: Sequence[SerializedFile], loader_module: str | None,
+                    python: tuple[int, int] | None) -> tuple[ModuleScan, ...]:
+    """The scans of the model dir ``root``'s code: its ``code_directories`` (those MLmodel names,
+    inside it), its models-from-code ``code_file``, the by-value code in its ``serialized_files``;
+    ``loader_module`` is the pyfunc one, ``python`` the grammar to parse with (:func:`syntax_python`)."""
     modules: dict[str, tuple[Path, str]] = {}  # dotted name -> (file, package); first code dir wins
     seen: set[Path] = set()
     unread: list[ModuleScan] = []
-    for directory in model.code_directories:
-        files = _importable_files(model.root, directory)
+    for directory in code_directories:
+        files = _importable_files(root, directory)
         if len(files) > MAX_CODE_FILES:  # one past the limit: the first file left out says so
             unread.append(ModuleScan(files.pop()[0], (), (), f"not analysed: the code directory holds more than "
                                      f"{MAX_CODE_FILES} importable files", error_kind="limit"))
@@ -52,23 +58,20 @@ def scan_model_code(model: ModelDir) -> tuple[ModuleScan, ...]:
             if path not in seen:
                 seen.add(path)
                 modules.setdefault(_module_name(path, package), (path, package))
-    python = syntax_python(model)
     budget = _Budget(MAX_CODE_BYTES)
     entry_scans = []
-    code_file = _models_from_code_file(model)
     if code_file is not None and code_file not in seen:
         entry_scans.append(scan_code_file(code_file, package=None, python=python, budget=budget,
-                                          root=model.root))  # exec'd by path: no package
-    entry_scans.extend(_by_value_scans(model))
-    code_dir_scans = reachable_scans(modules, _entry_modules(model, entry_scans), python=python, budget=budget,
-                                     root=model.root)
+                                          root=root))  # exec'd by path: no package
+    entry_scans.extend(_by_value_scans(serialized_files))
+    entries = _entry_modules(serialized_files, loader_module, entry_scans)
+    code_dir_scans = reachable_scans(modules, entries, python=python, budget=budget, root=root)
     return (*code_dir_scans, *entry_scans, *unread)
 
 
-def syntax_python(model: ModelDir) -> tuple[int, int] | None:
-    """The Python whose grammar the model's source must parse under: the declared 3.x, when the
-    model says (a would-be model of a training project says only when the project pins one)."""
-    python = getattr(model, "source_python", model.declared_python)
+def syntax_python(python: tuple[int, ...] | None) -> tuple[int, int] | None:
+    """The Python whose grammar a model's source must parse under, given the one it declares
+    (:attr:`~modellint.analyzer.model_dir.ModelDir.source_python`): a 3.x, else None."""
     return (python[0], python[1]) if python is not None and len(python) >= 2 and python[0] == 3 else None
 
 
@@ -79,21 +82,20 @@ def _module_name(path: Path, package: str) -> str:
     return f"{package}.{stem}" if package else stem
 
 
-def _entry_modules(model: ModelDir, entry_scans: list[ModuleScan]) -> set[str] | None:
+def _entry_modules(serialized_files: Sequence[SerializedFile], loader_module: str | None,
+                   entry_scans: list[ModuleScan]) -> set[str] | None:
     """Modules loading the model imports first: what its pickles reference, the pyfunc
     ``loader_module``, the imports of the models-from-code file and of by-value code. None when
     a pickle could not be read to the end, so that list may be incomplete."""
     entries: set[str] = set()
-    for serialized in getattr(model, "serialized_files", ()):
-        scan = serialized.scan
-        if scan.problems:
+    for serialized in serialized_files:
+        if serialized.scan.problems:
             return None
-        entries |= scan.imported_modules()
-        for code in scan.embedded_code:
+        entries |= serialized.scan.imported_modules()
+        for code in serialized.scan.embedded_code:
             entries.update(code.dynamic_imports)
-    loader = (model.pyfunc or {}).get("loader_module")
-    if isinstance(loader, str) and loader:
-        entries.add(loader)
+    if loader_module:
+        entries.add(loader_module)
     for scan in entry_scans:
         entries |= scan.imported_modules()
         # `from lib import helpers` may import the submodule lib.helpers: follow it as
@@ -191,24 +193,11 @@ def _importable_files(root: Path, directory: Path) -> list[tuple[Path, str]]:
     return found
 
 
-def _models_from_code_file(model: ModelDir) -> Path | None:
-    from modellint.analyzer.model_dir import model_code_basename
-
-    code_path = (model.pyfunc or {}).get("model_code_path")
-    if not isinstance(code_path, str) or not code_path.strip():
-        return None
-    name = model_code_basename(code_path)
-    if model.outside(name):
-        return None  # ML006 reports it
-    path = model.root / name
-    return path if is_file(path) else None
-
-
-def _by_value_scans(model: ModelDir) -> list[ModuleScan]:
+def _by_value_scans(serialized_files: Sequence[SerializedFile]) -> list[ModuleScan]:
     from modellint.analyzer.serialized.inventory import load_time_imports
 
     scans = []
-    for serialized in getattr(model, "serialized_files", ()):
+    for serialized in serialized_files:
         codes = serialized.scan.embedded_code
         if not codes:
             continue

@@ -140,6 +140,21 @@ def _holds_python(directory: Path) -> bool:
         return False
 
 
+def absolute_path(path: Path) -> str:
+    """``path`` made absolute and normal, without resolving symlinks: how MLflow names a
+    ``code_paths`` entry (``os.path.abspath``)."""
+    return os.path.normpath(os.path.abspath(path))
+
+
+def is_below(path: Path, root: Path) -> bool:
+    """Whether ``path`` is ``root`` or below it, by their :func:`absolute_path` forms."""
+    try:
+        Path(absolute_path(path)).relative_to(absolute_path(root))
+    except ValueError:
+        return False
+    return True
+
+
 def climbs_out(text: str) -> bool:
     """``../src``, ``..``, ``lib/../../x``: a relative path whose normal form leaves its base dir."""
     path = PurePosixPath(text.replace("\\", "/"))

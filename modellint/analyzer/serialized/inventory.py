@@ -15,16 +15,14 @@ from __future__ import annotations
 import os
 import posixpath
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from modellint.analyzer.files import is_dir
+from modellint.analyzer.files import MLMODEL, is_dir
+from modellint.analyzer.model_layout import REQUIREMENTS, model_tree
 from modellint.analyzer.serialized.pickles import EmbeddedCode, Limits, Problem, ScanResult, scan_file, sniff
 from modellint.analyzer.serialized.pickles.results import ModelBudget
 from modellint.findings import FILE_START, Span
 from modellint.record import Record
-
-if TYPE_CHECKING:
-    from modellint.analyzer.model_dir import ModelDir
 
 _TEXT_SUFFIXES = (".py", ".pyi")
 
@@ -117,12 +115,11 @@ def _unscanned(path: Path, reason: str) -> ScanResult:
 
 
 def _model_files(root: Path, files: list[Path] | None) -> list[tuple[Path, str | None]]:
-    """Every entry of the model dir's walk (``files``, else :func:`~modellint.analyzer.model_dir.model_tree`
+    """Every entry of the model dir's walk (``files``, else :func:`~modellint.analyzer.model_layout.model_tree`
     of ``root``) that is not a readable directory, with why it cannot be scanned (a FIFO, device or
     socket; a directory or file that cannot be read), or None for a regular file. A dangling symlink is left out: ML003 reports it when MLmodel
     names it."""
     from modellint.analyzer.files import special_kind
-    from modellint.analyzer.model_dir import model_tree
 
     if files is None:
         files = model_tree(root)[0]
@@ -145,22 +142,17 @@ def _model_files(root: Path, files: list[Path] | None) -> list[tuple[Path, str |
     return entries
 
 
-def model_serialized_files(model: ModelDir) -> list[SerializedFile]:
-    """:func:`scan_model_files` for a model dir, with its text files and declared pickles."""
-    return scan_model_files(model.root, model_text_files(model), declared_pickles(model), files=model.tree[0])
-
-
 # serialization formats the sklearn flavor loads with (cloud)pickle; absent means pickle (MLflow < 1.?)
 _PICKLE_FORMATS = (None, "pickle", "cloudpickle")
 
 
-def declared_pickles(model: ModelDir) -> dict[str, str]:
+def declared_pickles(root: Path, flavors: dict[str, dict[str, Any]]) -> dict[str, str]:
     """Relative POSIX path -> ``flavor.key`` for each file MLmodel names that its flavor's loader unpickles:
     sklearn ``pickled_model`` (and pyfunc ``model_path``/``data`` with ``loader_module: mlflow.sklearn``)
     in the pickle or cloudpickle format, pyfunc ``python_model`` (a pickled ``PythonModel``), the
     ``model.pth`` of a pytorch ``model_data`` directory, statsmodels ``data``. Only these: other flavors
-    store their own formats (xgboost json/ubj, keras h5, onnx, skops...)."""
-    flavors = model.flavors
+    store their own formats (xgboost json/ubj, keras h5, onnx, skops...). ``flavors`` are those of
+    the MLmodel of the model dir ``root``."""
     found: dict[str, str] = {}
 
     def add(flavor: str, key: str, inside: str | None = None) -> None:
@@ -171,7 +163,7 @@ def declared_pickles(model: ModelDir) -> dict[str, str]:
         if relative.startswith(("../", "/")) or relative in ("..", "."):
             return  # outside the model dir: not this check's
         if inside is not None:
-            relative = posixpath.join(relative, inside) if is_dir(model.root / relative) else relative
+            relative = posixpath.join(relative, inside) if is_dir(root / relative) else relative
         found.setdefault(relative, f"{flavor}.{key}")
 
     sklearn = flavors.get("sklearn", {})
@@ -193,11 +185,10 @@ def declared_pickles(model: ModelDir) -> dict[str, str]:
     return found
 
 
-def model_text_files(model: ModelDir) -> set[str]:
-    """The files of ``model`` that MLflow reads as text, never as serialized objects."""
-    from modellint.analyzer.model_dir import MLMODEL, REQUIREMENTS
-
-    return {MLMODEL, REQUIREMENTS, model.conda_file_name, model.python_env_file_name}
+def model_text_files(conda_file_name: str, python_env_file_name: str) -> set[str]:
+    """The files of a model dir that MLflow reads as text, never as serialized objects, given the
+    env files its MLmodel names."""
+    return {MLMODEL, REQUIREMENTS, conda_file_name, python_env_file_name}
 
 
 class StandaloneFile:
@@ -214,7 +205,14 @@ class StandaloneFile:
         self.serialized_files = [SerializedFile(path, path.name, scan_file(path))] if sniff(path) else []
 
 
-def by_value_imports(model: ModelDir | StandaloneFile) -> list[ByValueImport]:
+class HoldsSerializedFiles(Protocol):
+    """A model dir or a lone serialized file: what has scanned serialized files."""
+
+    @property
+    def serialized_files(self) -> list[SerializedFile]: ...
+
+
+def by_value_imports(model: HoldsSerializedFiles) -> list[ByValueImport]:
     """Every module imported by by-value code in the model's pickles, in file then offset order."""
     found: dict[tuple[str, Path, str | None, int], ByValueImport] = {}
     for serialized in model.serialized_files:

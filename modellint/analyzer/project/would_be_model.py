@@ -1,0 +1,161 @@
+"""The model dir MLflow would write for one save/log call, written to a temporary directory.
+
+The files are those of a :class:`~modellint.analyzer.project.simulation.SavePlan`: the env files,
+MLmodel, the copied code. Every line written has an :class:`Origin`: the project literal it comes
+from, or the call itself for a line MLflow writes on its own (``generated``), so that whatever is
+said about a line can be said about the project's. Nothing is ever written into the project.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from modellint.analyzer.files import is_dir, is_within
+from modellint.analyzer.model_dir import ModelDir
+from modellint.analyzer.project.written_requirements import Origin, conda_yaml
+
+if TYPE_CHECKING:
+    from modellint.analyzer.code.source_imports import ModuleScan
+    from modellint.analyzer.environment.import_settings import ImportSettings
+    from modellint.analyzer.project.simulation import SavePlan
+    from modellint.analyzer.serialized.inventory import SerializedFile
+
+# How the simulated python_model.pkl refers to a class or function: by module and name, as
+# cloudpickle does; no byte offset of it means anything (the file is not the one MLflow writes).
+SIMULATED_OPCODE = "STACK_GLOBAL"
+SIMULATED_PICKLE = "python_model.pkl"
+
+
+class WouldBeModel(ModelDir):
+    """The model dir MLflow would write for one training call (files in a temporary dir).
+
+    ``origins`` maps each written file (relative POSIX path) to the origin of each of its lines;
+    a copied file is in ``plan.copies`` instead.
+    """
+
+    def __init__(self, root: Path, plan: SavePlan, origins: dict[str, list[Origin]],
+                 imports: ImportSettings | None = None) -> None:
+        super().__init__(root, imports=imports)
+        self.training = plan.training
+        self.plan = plan
+        self.origins = origins
+
+    @property
+    def source_python(self) -> tuple[int, int] | None:
+        """The Python the copied code must parse under: the project's pinned one. Without a pin
+        MLflow records the training interpreter, which ran the code: nothing to compare with."""
+        return self.declared_python if self.plan.python_pinned else None
+
+    @cached_property
+    def code_scans(self) -> tuple[ModuleScan, ...]:
+        """The code dir as MLflow would write it, plus the by-value class read from its source.
+
+        A real model has the class's bytecode inside ``python_model.pkl``; the would-be model has
+        no pickle to read, so the scan of the class's own lines in the project stands in for it
+        (its findings then point at the project file, where the fix belongs).
+        """
+        return (*super().code_scans, *self.plan.by_value_scans)
+
+    @cached_property
+    def serialized_files(self) -> list[SerializedFile]:
+        """``python_model.pkl`` as cloudpickle would write it: references to the modules loading imports."""
+        from modellint.analyzer.serialized.inventory import SerializedFile
+        from modellint.analyzer.serialized.pickles import GlobalRef, ScanResult
+
+        code = self.plan.training.model_code
+        if code is None or code.kind != "class":
+            return []
+        refs = []
+        if code.module is not None:
+            refs.append(GlobalRef(code.module, code.class_name or "", 0, None, SIMULATED_OPCODE))
+        for obj in code.pickled_objects:
+            module, _, name = obj.qualified_name.rpartition(".")
+            refs.append(GlobalRef(module, name, 0, None, SIMULATED_OPCODE))
+        if not refs:
+            return []
+        path = self.root / SIMULATED_PICKLE
+        scan = ScanResult(path, "pickle", tuple(refs), (), (), (), (), ())
+        return [SerializedFile(path, SIMULATED_PICKLE, scan)]
+
+
+@contextmanager
+def would_be_model(plan: SavePlan, imports: ImportSettings | None = None) -> Iterator[WouldBeModel]:
+    """The model ``plan`` describes, written to a temporary directory that is removed on exit;
+    ``imports`` are the user's known-first-party / module-distributions settings."""
+    directory = Path(tempfile.mkdtemp(prefix="modellint-would-be-"))
+    try:
+        origins = _write(plan, directory)
+        yield WouldBeModel(directory, plan, origins, imports)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _write(plan: SavePlan, directory: Path) -> dict[str, list[Origin]]:
+    call = plan.training.call
+    call_origin = Origin(call.path, call.span, generated=True)
+    requirements = plan.requirements
+    origins: dict[str, list[Origin]] = {}
+    _write_text(directory / "requirements.txt", "\n".join(requirements.lines))
+    origins["requirements.txt"] = list(requirements.origins)
+    conda_text, conda_origins = conda_yaml(requirements, plan.python, call_origin)
+    _write_text(directory / "conda.yaml", conda_text)
+    origins["conda.yaml"] = conda_origins
+    python_env = f"python: {plan.python}\nbuild_dependencies:\n- pip\n- setuptools\n- wheel\ndependencies:\n- -r requirements.txt\n"
+    _write_text(directory / "python_env.yaml", python_env)
+    origins["python_env.yaml"] = [call_origin] * python_env.count("\n")
+    if requirements.constraints:
+        _write_text(directory / "constraints.txt", "\n".join(line for line, _ in requirements.constraints))
+        origins["constraints.txt"] = [origin for _, origin in requirements.constraints]
+    mlmodel = _mlmodel(plan)
+    _write_text(directory / "MLmodel", mlmodel)
+    origins["MLmodel"] = [call_origin] * mlmodel.count("\n")
+    project_root = plan.training.project_root
+    for relative, source in plan.copies.items():
+        target = directory / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not is_within(project_root, source):  # a code path outside the project: its name, not its content
+            target.mkdir(exist_ok=True) if is_dir(source) else target.write_bytes(b"")
+            continue
+        try:
+            shutil.copyfile(source, target)
+        except OSError:
+            target.write_bytes(b"")
+    return origins
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_bytes(text.encode())
+
+
+def _mlmodel(plan: SavePlan) -> str:
+    import json
+
+    call, code = plan.training.call, plan.training.model_code
+    has_code = any(relative.startswith("code/") for relative in plan.copies)
+    lines = ["flavors:", "  python_function:"]
+    if has_code:
+        lines.append("    code: code")
+    lines += ["    env:", "      conda: conda.yaml", "      virtualenv: python_env.yaml"]
+    if call.flavor != "pyfunc":
+        loader = f"mlflow.{call.flavor}"
+    elif code is not None and code.kind == "loader_module":
+        loader = code.module or "mlflow.pyfunc.model"
+    else:
+        loader = "mlflow.pyfunc.model"
+    lines.append(f"    loader_module: {json.dumps(loader)}")
+    if code is not None and code.kind == "code_file":
+        lines.append(f"    model_code_path: {json.dumps(str(code.path))}")
+    elif code is not None and code.kind == "class":
+        lines.append(f"    python_model: {SIMULATED_PICKLE}")
+    lines.append(f"    python_version: {json.dumps(plan.python)}")
+    if call.flavor != "pyfunc":
+        lines += [f"  {call.flavor}:", f"    code: {'code' if has_code else 'null'}"]
+    if plan.mlflow_version is not None:
+        lines.append(f"mlflow_version: {json.dumps(plan.mlflow_version)}")
+    return "\n".join(lines) + "\n"
