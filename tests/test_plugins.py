@@ -87,7 +87,7 @@ class EntryPoint:
         self.dist = Distribution() if dist is None else dist
 
     def load(self) -> object:
-        if isinstance(self._loaded, Exception):
+        if isinstance(self._loaded, BaseException):
             raise self._loaded
         return self._loaded
 
@@ -161,6 +161,7 @@ def test_the_documentation_url_comes_from_the_distribution():
     pytest.param(ModuleNotFoundError("No module named 'acme'"), "cannot be loaded: ModuleNotFoundError: No module named 'acme'",
                  id="import-fails"),
     pytest.param(SyntaxError("invalid syntax"), "cannot be loaded: SyntaxError: invalid syntax", id="syntax-error"),
+    pytest.param(SystemExit(0), "cannot be loaded: SystemExit: 0", id="exits"),
     pytest.param(_module("acme"), "module `acme` has no RULES", id="module-without-rules"),
     pytest.param((), "not a rule class, a non-empty sequence of them, or a module with RULES", id="no-rules"),
     pytest.param(len, "not a rule class, a non-empty sequence of them", id="a-function"),
@@ -370,6 +371,20 @@ def test_the_working_directory_cannot_add_a_plugin(tmp_path):
     assert declared.stdout == "['EVIL']\n"
 
 
+def test_a_distribution_whose_entry_points_cannot_be_read_is_an_error(tmp_path):
+    """It may be the plugin a run is configured with: reading on without it could pass a model that fails."""
+    write_files(tmp_path / "site", {
+        "bad-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: bad\nVersion: 1.0\n",
+        "bad-1.0.dist-info/entry_points.txt": "[modellint.rules]\nnot an entry point\n",
+    })
+    completed = subprocess.run([sys.executable, "-m", "modellint", "rules"], cwd=tmp_path, capture_output=True, text=True,
+                               env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(tmp_path / "site")])})
+    assert completed.returncode == 2
+    assert completed.stderr.startswith(f"modellint: error: distribution {tmp_path / 'site' / 'bad-1.0.dist-info'}: "
+                                       "cannot read its entry points: ")
+    assert completed.stderr.count("\n") == 1
+
+
 # --- a real plugin distribution in a real venv ---------------------------------------------------
 
 
@@ -401,8 +416,8 @@ def _modellint(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProce
                           env=_clean_environment())
 
 
-@pytest.mark.slow
 def test_an_installed_plugin_distribution_adds_a_rule(plugin_venv, tmp_path):
+    """About 2.5 s (the venv, pip building and installing the plugin, six runs): in the fast tier."""
     model = shutil.copytree(REPO / "corpus" / "models" / "ml103-conda-defaults", tmp_path / "model")
 
     listed = _modellint(plugin_venv, "rules", cwd=tmp_path)

@@ -74,7 +74,12 @@ def installed_entry_points() -> list[EntryPoint]:
     found: list[EntryPoint] = []
     seen: set[str] = set()
     for distribution in importlib_metadata.distributions(path=_environment_path()):
-        entry_points = distribution.entry_points.select(group=GROUP)
+        try:
+            entry_points = distribution.entry_points.select(group=GROUP)
+        except Exception as error:  # noqa: BLE001 - a malformed entry_points.txt may declare a plugin: no guessing
+            where = getattr(distribution, "_path", None) or distribution.name  # its .dist-info folder, if it has one
+            raise PluginError(f"distribution {where}: cannot read its entry points: "
+                              f"{type(error).__name__}: {error}") from None
         if not entry_points:
             continue
         name = re.sub(r"[-_.]+", "-", distribution.name or "").lower()
@@ -174,7 +179,7 @@ def _rules(entry_point: Any, origin: PluginOrigin) -> list[type[Rule]]:
     """The rule classes an entry point names."""
     try:
         loaded = entry_point.load()
-    except Exception as error:  # noqa: BLE001 - whatever the plugin's import raises, it is reported as its own
+    except (Exception, SystemExit) as error:  # whatever the plugin's import raises is reported as the plugin's
         raise PluginError(f"{origin}: cannot be loaded: {type(error).__name__}: {error}") from None
     if isinstance(loaded, ModuleType):
         if not hasattr(loaded, "RULES"):
