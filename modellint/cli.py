@@ -75,7 +75,9 @@ def _parser() -> argparse.ArgumentParser:
                                help="pre-commit: check the model dirs and training projects the changed FILEs belong to")
     hook.add_argument("paths", nargs="*", type=Path, default=[], metavar="FILE")
     for command in (check, hook):
-        command.add_argument("--select", type=_csv, help="rules to enable: codes, prefixes, names or ALL (comma-separated)")
+        command.add_argument("--select", type=_csv,
+                             help="rules to enable: codes, prefixes, names or ALL (comma-separated; ALL is the built-in "
+                                  "rules, a plugin's are enabled by naming them)")
         command.add_argument("--extend-select", type=_csv, help="rules to enable on top of the selection")
         command.add_argument("--ignore", type=_csv, help="rules to disable")
         command.add_argument("--fail-on", choices=["error", "warning", "info"], help="lowest severity that fails the run (default: warning)")
@@ -156,6 +158,13 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"modellint: error: {f'{where}: ' if where else ''}{error.strerror or error}")
         _silence_stdout()
         return EXIT_ERROR
+    except Exception as error:
+        from modellint.rules._plugins import PluginError  # raised only where it was imported first
+
+        if not isinstance(error, PluginError):
+            raise
+        print(f"modellint: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         _say("modellint: interrupted")
         return EXIT_INTERRUPTED
@@ -197,24 +206,29 @@ def _version_text() -> str:
 
 
 def _print_rule(selector: str) -> int:
-    from modellint.rules import RULES_BY_CODE, RULES_BY_NAME
+    from modellint.rules import rule_class
+    from modellint.selection import named_rule
 
-    rule = RULES_BY_CODE.get(selector.upper()) or RULES_BY_NAME.get(selector.lower())
-    if rule is None:
+    entry = named_rule(selector)
+    if entry is None:
         print(f"modellint: error: unknown rule `{selector}`", file=sys.stderr)
         return EXIT_ERROR
-    sys.stdout.write(rule.documentation())
+    sys.stdout.write(rule_class(entry.code).documentation())
+    if entry.plugin is not None:
+        sys.stdout.write(f"\nFrom the {entry.plugin}.\n")
     return EXIT_CLEAN
 
 
 def _print_rules() -> int:
-    from modellint.rules import ALL_RULES
-    from modellint.rules._base import FixAvailability
+    """Every rule: the built-in ones, then the installed plugins'."""
+    from modellint.rules import ALL_RULES, FixAvailability, plugin_rules
 
-    width = max(len(rule.name) for rule in ALL_RULES)
-    for rule in ALL_RULES:
+    rules = (*ALL_RULES, *plugin_rules())
+    width = max(len(rule.name) for rule in rules)
+    code_width = max(len(rule.code) for rule in rules)
+    for rule in rules:
         fix = "   " if rule.fix_availability is FixAvailability.NONE else "[*]"
-        sys.stdout.write(f"{rule.code} {fix} {rule.name:<{width}}  {str(rule.severity):<7}  {rule.summary()}\n")
+        sys.stdout.write(f"{rule.code:<{code_width}} {fix} {rule.name:<{width}}  {str(rule.severity):<7}  {rule.summary()}\n")
     return EXIT_CLEAN
 
 

@@ -13,7 +13,7 @@ from modellint.analyzer.files import read_text
 from modellint.findings import Finding
 from modellint.record import Record
 from modellint.rules import ENTRIES_BY_CODE, Rule
-from modellint.selection import RuleSelection, SelectorError, expand
+from modellint.selection import RuleSelection, names
 from modellint.targets import Target, display_path
 
 if TYPE_CHECKING:
@@ -128,13 +128,7 @@ def _suppressed_inline(finding: Finding) -> bool:
         return False
     if match.group(1) is None:
         return True
-    for code in match.group(1).split(","):
-        try:
-            if finding.code in expand(code):
-                return True
-        except SelectorError:
-            continue
-    return False
+    return any(names(code, finding.code) for code in match.group(1).split(","))
 
 
 @lru_cache(maxsize=256)

@@ -1,4 +1,10 @@
-"""Rule selectors: a code (`ML103`), a prefix (`ML1`), a name (`defaults-channel`) or `ALL`."""
+"""Rule selectors: a code (`ML103`), a prefix (`ML1`), a name (`defaults-channel`) or `ALL`.
+
+A plugin's rules are selected the same way, by its prefix (`ACME`), a code (`ACME001`) or a name.
+`ALL` is the built-in rules: a plugin's rule runs only where the configuration names it, so what
+happens to be installed never changes a run that does not ask for it, and the plugins are read
+only for a selector that no built-in rule answers (see :mod:`modellint.rules`).
+"""
 
 from __future__ import annotations
 
@@ -8,25 +14,80 @@ from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
 
 from modellint.record import Record
-from modellint.rules import ENTRIES_BY_NAME, RULE_TABLE, Rule, rule_class
+from modellint.rules import (
+    BUILTIN_PREFIX,
+    ENTRIES_BY_CODE,
+    ENTRIES_BY_NAME,
+    RULE_TABLE,
+    Rule,
+    RuleEntry,
+    plugin_entries,
+    rule_class,
+)
+
+# A code or a prefix of one: all its letters, then none to all of its digits. A selector with a
+# hyphen is a rule name (every name has one).
+_CODE_SELECTOR = re.compile(r"([A-Z]{1,8})(\d{0,3})")
+_BUILTIN_CODES = frozenset(entry.code for entry in RULE_TABLE)
 
 
 class SelectorError(ValueError):
     pass
 
 
-def expand(selector: str) -> frozenset[str]:
-    """The codes a selector names; raises :class:`SelectorError` for one that names none."""
+def expand(selector: str, *, plugins: bool = True) -> frozenset[str]:
+    """The codes a selector names; raises :class:`SelectorError` for one that names none.
+
+    A selector that no built-in rule answers is looked up in the installed plugins, unless
+    ``plugins`` is False (then it names nothing).
+    """
     text = selector.strip()
-    if text.upper() == "ALL":
-        return frozenset(entry.code for entry in RULE_TABLE)
-    if text.lower() in ENTRIES_BY_NAME:
-        return frozenset({ENTRIES_BY_NAME[text.lower()].code})
     upper = text.upper()
-    codes = frozenset(entry.code for entry in RULE_TABLE if entry.code.startswith(upper))
-    if not codes or not re.fullmatch(r"ML\d{0,3}", upper):
-        raise SelectorError(f"unknown rule selector `{selector}` (expected a code such as ML103, a prefix such as ML1, a rule name, or ALL)")
+    if upper == "ALL":
+        return _BUILTIN_CODES
+    codes: frozenset[str] = frozenset()
+    searched_plugins = False
+    if "-" in text:
+        entry = ENTRIES_BY_NAME.builtin(text.lower())
+        if entry is None and plugins:
+            entry, searched_plugins = ENTRIES_BY_NAME.get(text.lower()), True
+        if entry is not None:
+            codes = frozenset({entry.code})
+    elif match := _CODE_SELECTOR.fullmatch(upper):
+        letters, digits = match.groups()
+        candidates: Iterable[str] = ()
+        if letters == BUILTIN_PREFIX:
+            candidates = _BUILTIN_CODES
+        elif plugins and not letters.startswith(BUILTIN_PREFIX):  # (no plugin's code starts so)
+            candidates, searched_plugins = [entry.code for entry in plugin_entries()], True
+        codes = frozenset(code for code in candidates if code[:-3] == letters and code[len(letters):].startswith(digits))
+    if not codes:
+        plugin_note = "; no installed plugin has a rule it names" if searched_plugins else ""
+        raise SelectorError(f"unknown rule selector `{selector}` (expected a code such as ML103, a prefix such as ML1, "
+                            f"a rule name, or ALL{plugin_note})")
     return codes
+
+
+def named_rule(text: str) -> RuleEntry | None:
+    """The rule a code (`ML103`, `ACME001`) or a name names, if any: `modellint rule`. Only one that
+    no built-in rule could have reads the plugins."""
+    text = text.strip()
+    if "-" in text:
+        return ENTRIES_BY_NAME.get(text.lower())
+    code = text.upper()
+    return ENTRIES_BY_CODE.builtin(code) if code.startswith(BUILTIN_PREFIX) else ENTRIES_BY_CODE.get(code)
+
+
+def names(selector: str, code: str) -> bool:
+    """Whether ``selector`` names the rule ``code``; False for a selector that names no rule.
+
+    For suppression comments, which are in the model's own files: the plugins are read only for
+    the finding of a plugin's rule (they have run), so a comment cannot make a run read them.
+    """
+    try:
+        return code in expand(selector, plugins=code not in _BUILTIN_CODES)
+    except SelectorError:
+        return False
 
 
 def expand_all(selectors: Iterable[str]) -> frozenset[str]:
@@ -51,11 +112,13 @@ class RuleSelection(Record):
         return (base | expand_all(self.extend_select)) - expand_all(self.ignore)
 
     def enabled_rules(self, *, standalone_files_only: bool = False) -> list[type[Rule]]:
-        """The enabled rule classes, in code order; with ``standalone_files_only`` just those that
-        judge a lone serialized file, so the others' modules are never imported."""
+        """The enabled rule classes, built-in then plugins', each in code order; with
+        ``standalone_files_only`` just those that judge a lone serialized file, so the others'
+        modules are never imported."""
         codes = self.enabled_codes()
-        return [rule_class(entry.code) for entry in RULE_TABLE
-                if entry.code in codes and (entry.standalone_file or not standalone_files_only)]
+        entries = [*(entry for entry in RULE_TABLE if entry.code in codes),
+                   *(ENTRIES_BY_CODE[code] for code in sorted(codes - _BUILTIN_CODES))]
+        return [rule_class(entry.code) for entry in entries if entry.standalone_file or not standalone_files_only]
 
     def ignored_for(self, relative_path: str) -> frozenset[str]:
         """Codes ignored for one file by `per-path-ignores` (globs; a leading `!` negates)."""

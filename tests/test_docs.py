@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from modellint.reports.sarif import HELP_URI
+from modellint.reports import HELP_URI
 from modellint.rules import ALL_RULES
 from modellint.rules._catalogue import replace_readme_table, rules_markdown
 from tests.conftest import REPO

@@ -22,6 +22,17 @@ FORMATS = ("full", "concise", "json", "github", "sarif", "markdown")
 HELP_URI = "https://github.com/modellint/modellint/blob/main/docs/rules.md#{code}"
 
 
+def help_uri(code: str) -> str | None:
+    """Where rule ``code`` is documented: docs/rules.md for a built-in rule, the Documentation (or
+    home page) URL of the distribution providing a plugin's, if it declares one."""
+    from modellint.rules import ENTRIES_BY_CODE  # loaded by every check before it reports
+
+    plugin = ENTRIES_BY_CODE[code].plugin
+    if plugin is None:
+        return HELP_URI.format(code=code.lower())
+    return plugin.help_uri
+
+
 class UncheckedTarget(Record):
     """A target that could not be checked (an internal error while linting it)."""
 

@@ -8,7 +8,7 @@ the row), and the table can be cut to a byte budget because a job summary step i
 from __future__ import annotations
 
 from modellint.findings import Finding
-from modellint.reports import HELP_URI, ReportContext, printable, shown_path, summary_line, unchecked_line
+from modellint.reports import ReportContext, help_uri, printable, shown_path, summary_line, unchecked_line
 
 HEADER = "| severity | code | message | location |\n|---|---|---|---|\n"
 
@@ -32,7 +32,8 @@ def render(findings: list[Finding], context: ReportContext, *, max_bytes: int | 
     shown = 0
     for finding in findings:
         location = f"{shown_path(finding.path, context.base)}:{finding.span.line}:{finding.span.column}"
-        code = f"[{finding.code}]({HELP_URI.format(code=finding.code.lower())})"
+        documentation = help_uri(finding.code)
+        code = finding.code if documentation is None else f"[{finding.code}]({documentation})"
         row = f"| {finding.severity} | {code} | {escape_cell(_message(finding))} | {_code_span(escape_cell(location))} |\n"
         if budget is not None and used + _size(row) > budget:
             break

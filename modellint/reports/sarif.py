@@ -4,8 +4,9 @@ The document validates against the OASIS schema and follows GitHub's stricter ru
 (``tests/integrations/test_sarif_schema.py`` checks both):
 
 * every rule carries ``shortDescription``, ``fullDescription``, ``help`` (text and Markdown) and
-  a ``helpUri`` into ``docs/rules.md``; the security rules add ``security-severity``, which is
-  what makes GitHub list their alerts as security alerts;
+  a ``helpUri`` into ``docs/rules.md`` (a plugin's rule: its distribution's documentation URL, when
+  it declares one); the security rules add ``security-severity``, which is what makes GitHub list
+  their alerts as security alerts;
 * every result points at a file and a line: paths are repository-relative URIs under
   ``%SRCROOT%`` (percent-encoded, so spaces, ``%`` or ``:`` in a directory name stay one
   relative reference), file-level findings sit on line 1;
@@ -33,8 +34,8 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from modellint.findings import Finding, Severity
-from modellint.reports import HELP_URI, ReportContext, printable, relative
-from modellint.rules import ENTRIES_BY_CODE, RULES_BY_CODE
+from modellint.reports import ReportContext, help_uri, printable, relative
+from modellint.rules import ENTRIES_BY_CODE, rule_class
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/modellint/modellint"
@@ -163,23 +164,26 @@ def _line_text(lines: list[bytes] | None, number: int) -> str | None:
 
 
 def _rule_descriptor(code: str) -> dict:
-    rule = RULES_BY_CODE[code]
+    rule = rule_class(code)
     documentation = rule.documentation()
     security_severity = ENTRIES_BY_CODE[code].security_severity  # a CVSS-style score, or None
     tags = ["mlflow", "reliability" if security_severity is None else "security"]
     properties: dict = {"tags": tags, "precision": "high", "problem.severity": _PROBLEM_SEVERITY[rule.severity]}
     if security_severity is not None:
         properties["security-severity"] = security_severity
-    return {
+    descriptor = {
         "id": rule.code,
         "name": _clip(rule.name, _NAME_LIMIT),
         "shortDescription": {"text": _clip(rule.summary(), _DESCRIPTION_LIMIT)},
         "fullDescription": {"text": _clip(_plain(_body(documentation)), _DESCRIPTION_LIMIT)},
         "help": {"text": _plain(documentation), "markdown": documentation},
-        "helpUri": HELP_URI.format(code=rule.code.lower()),
+        "helpUri": help_uri(code),
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
         "properties": properties,
     }
+    if descriptor["helpUri"] is None:  # a plugin without a documentation URL: its `help` is all there is
+        del descriptor["helpUri"]
+    return descriptor
 
 
 def _body(markdown: str) -> str:

@@ -9,12 +9,12 @@ from modellint.reports import ReportContext, summary, unchecked_lines
 
 
 def render(findings: list[Finding], context: ReportContext) -> str:
-    from modellint.rules import RULES_BY_CODE
+    from modellint.rules import rule_class
 
     counts = Counter(finding.code for finding in findings)
     lines = []
     for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-        rule = RULES_BY_CODE[code]
+        rule = rule_class(code)
         fixable = "[*]" if any(finding.fixable for finding in findings if finding.code == code) else "[ ]"
         lines.append(f"{count}\t{code}\t{fixable} {rule.name}")
     lines.extend(unchecked_lines(context))

@@ -7,14 +7,31 @@ and the modules of the others import every analyzer (YAML, PEP 508, the knowledg
 which is most of the start-up time. ``tests/rules/test_registry.py`` checks the table against
 the rule modules: every module registered, codes and names as the classes say, each fact declared
 once and consistent with the others.
+
+Installed plugins add rules with their own code prefix (``ACME001``, see
+:mod:`modellint.rules._plugins`). Reading them costs an import of importlib-metadata and of every
+plugin, so it happens only when something asks about a rule no built-in one answers: a selector
+other than a built-in code, prefix, name or ``ALL`` (``--select ACME``), a lookup of a code or name
+that is not built in (``ENTRIES_BY_CODE["ACME001"]``, ``modellint rule ACME001``), or the list of
+every rule (``modellint rules``). A run that names only built-in rules, which is every run without
+configuration, never reads them. ``ALL``, ``ALL_RULES`` and ``RULES_BY_CODE`` are the built-in
+rules: what happens to be installed never changes a run that does not name it.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import NamedTuple
+from collections.abc import Callable, Iterator, Mapping
+from functools import cache
+from typing import TYPE_CHECKING, NamedTuple
 
-from modellint.rules._base import Rule
+from modellint.rules._base import FixAvailability, Rule
+
+if TYPE_CHECKING:
+    from modellint.rules._plugins import PluginOrigin
+
+# Every built-in code starts with it; a plugin's may not (its letters are its own prefix).
+BUILTIN_PREFIX = "ML"
 
 
 class RuleEntry(NamedTuple):
@@ -52,9 +69,14 @@ class RuleEntry(NamedTuple):
     # A security rule's CVSS-style score, which GitHub maps to critical/high/medium/low (SARIF
     # `security-severity`); None for a reliability rule.
     security_severity: str | None = None
+    # The installed distribution a plugin's rule comes from; None for a built-in rule. A plugin's
+    # rule keeps every other default: it judges model dirs whose MLmodel reads, not lone files or
+    # training projects, and is a reliability rule a comment may silence.
+    plugin: PluginOrigin | None = None
 
     @property
     def module(self) -> str:
+        """A built-in rule's module (a plugin's class is registered as loaded: see :func:`rule_class`)."""
         return f"modellint.rules.{self.code.lower()}_{self.name.replace('-', '_')}"
 
 
@@ -106,18 +128,87 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML403", "missing-signature", "MissingSignature"),
 )
 
-ENTRIES_BY_CODE: dict[str, RuleEntry] = {entry.code: entry for entry in RULE_TABLE}
-ENTRIES_BY_NAME: dict[str, RuleEntry] = {entry.name: entry for entry in RULE_TABLE}
+
+class _Plugins:
+    """The installed plugins' entries and classes. (Not a NamedTuple: making one costs every run
+    0.6 M instructions at import.)"""
+
+    __slots__ = ("by_code", "by_name", "classes")
+
+    def __init__(self, by_code: dict[str, RuleEntry], by_name: dict[str, RuleEntry],
+                 classes: dict[str, type[Rule]]) -> None:
+        self.by_code = by_code
+        self.by_name = by_name
+        self.classes = classes
+
+
+@cache
+def _installed_plugins() -> _Plugins:
+    """The installed plugins' rules, read once (a :class:`~modellint.rules._plugins.PluginError` is
+    raised again on every call: it ends the run)."""
+    from modellint.rules._plugins import installed
+
+    found = installed(BUILTIN_PREFIX, _BUILTIN_BY_NAME.keys())
+    entries = [RuleEntry(found_rule.rule.code, found_rule.rule.name, found_rule.rule.__qualname__,
+                         plugin=found_rule.origin) for found_rule in found]
+    return _Plugins({entry.code: entry for entry in entries}, {entry.name: entry for entry in entries},
+                    {found_rule.rule.code: found_rule.rule for found_rule in found})
+
+
+class _Entries(Mapping[str, RuleEntry]):
+    """Built-in entries by key, then the installed plugins': a built-in key never reads the plugins."""
+
+    def __init__(self, builtin: dict[str, RuleEntry], plugins: Callable[[], dict[str, RuleEntry]]) -> None:
+        self._builtin = builtin
+        self._plugins = plugins
+
+    def __getitem__(self, key: str) -> RuleEntry:
+        entry = self._builtin.get(key)
+        return self._plugins()[key] if entry is None else entry
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._builtin or key in self._plugins()
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._builtin
+        yield from self._plugins()
+
+    def __len__(self) -> int:
+        return len(self._builtin) + len(self._plugins())
+
+    def builtin(self, key: str) -> RuleEntry | None:
+        """The built-in entry under ``key``, if any, without reading the plugins."""
+        return self._builtin.get(key)
+
+
+_BUILTIN_BY_CODE = {entry.code: entry for entry in RULE_TABLE}
+_BUILTIN_BY_NAME = {entry.name: entry for entry in RULE_TABLE}
+# Every rule's entry, built-in or an installed plugin's.
+ENTRIES_BY_CODE = _Entries(_BUILTIN_BY_CODE, lambda: _installed_plugins().by_code)
+ENTRIES_BY_NAME = _Entries(_BUILTIN_BY_NAME, lambda: _installed_plugins().by_name)
+
+
+def plugin_entries() -> tuple[RuleEntry, ...]:
+    """The installed plugins' entries, in code order (reads the plugins)."""
+    return tuple(_installed_plugins().by_code.values())
+
+
+def plugin_rules() -> tuple[type[Rule], ...]:
+    """The installed plugins' rule classes, in code order (reads the plugins)."""
+    return tuple(_installed_plugins().classes.values())
 
 
 def rule_class(code: str) -> type[Rule]:
-    """The rule class registered under ``code``, its module imported on first use."""
+    """The rule class registered under ``code``: a built-in rule's module imported on first use,
+    or the installed plugin's class."""
     entry = ENTRIES_BY_CODE[code]
+    if entry.plugin is not None:
+        return _installed_plugins().classes[code]
     return getattr(importlib.import_module(entry.module), entry.class_name)
 
 
 def __getattr__(name: str):
-    # ALL_RULES / RULES_BY_CODE / RULES_BY_NAME import every rule: built on first access only.
+    # ALL_RULES / RULES_BY_CODE / RULES_BY_NAME import every built-in rule: built on first access only.
     if name == "ALL_RULES":
         value = tuple(rule_class(entry.code) for entry in RULE_TABLE)
     elif name == "RULES_BY_CODE":
@@ -130,5 +221,5 @@ def __getattr__(name: str):
     return value
 
 
-__all__ = ["ALL_RULES", "ENTRIES_BY_CODE", "ENTRIES_BY_NAME", "RULES_BY_CODE", "RULES_BY_NAME", "RULE_TABLE",
-           "Rule", "RuleEntry", "rule_class"]
+__all__ = ["ALL_RULES", "BUILTIN_PREFIX", "ENTRIES_BY_CODE", "ENTRIES_BY_NAME", "RULES_BY_CODE", "RULES_BY_NAME",
+           "RULE_TABLE", "FixAvailability", "Rule", "RuleEntry", "plugin_entries", "plugin_rules", "rule_class"]
