@@ -7,7 +7,8 @@ tiny in-memory model dirs (``Valid``, ``Invalid``) or training projects (``Proje
 yields findings; it never reads files itself.
 
 ``tests/rules/`` runs every example: a valid one must be silent, an invalid one must fire where
-``expect`` says, and its ``fixed`` files are what ``--fix --unsafe-fixes`` makes of it.
+``expect`` says, and its ``fixed`` files are what ``--fix --unsafe-fixes`` makes of it. The
+findings' messages, positions and fixes are pinned in ``tests/rules/snapshots/<code>.snap``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Every rule's VALID/INVALID examples run as tests (Fixit's self-testing rules): model dirs
-through the rule's ``check``, training projects through project mode."""
+through the rule's ``check``, training projects through project mode. What each invalid example
+reports, word for word, is pinned by ``test_rule_snapshots.py``."""
 
 from __future__ import annotations
 
