@@ -11,7 +11,24 @@ import pytest
 from tests import frozen_records
 
 REPO = Path(__file__).resolve().parent.parent
+# The corpora shared between the project's repositories sit beside this one, not in it: a checkout
+# elsewhere (a CI runner, `git worktree add /tmp/...`) has none, and the tests that read them skip.
 SHARED = REPO.parent / "shared"
+REAL_MODELS = SHARED / "real-models"
+MLFLOW_SAMPLES = SHARED / "research" / "mlflow-samples"
+
+
+def shared_absent(path: Path) -> str | None:
+    """Why a test reading ``path`` (under :data:`SHARED`) cannot run, or None when it can."""
+    if path.exists():
+        return None
+    return f"needs ../shared/{path.relative_to(SHARED).as_posix()} ({path} is absent)"
+
+
+def needs_shared(path: Path) -> pytest.MarkDecorator:
+    """Skip unless ``path`` under ``../shared`` exists, saying which."""
+    reason = shared_absent(path)
+    return pytest.mark.skipif(reason is not None, reason=reason or "")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -6,9 +6,7 @@ import pytest
 
 from modellint import lint
 from modellint.findings import Severity
-from tests.conftest import SHARED
-
-SAMPLES = SHARED / "research" / "mlflow-samples"
+from tests.conftest import MLFLOW_SAMPLES, needs_shared
 
 # The samples that load and predict from a neutral cwd (mlflow-samples/README.md), except the
 # `e-conda-defaults` ones, which load but deliberately list Anaconda's `defaults` channel.
@@ -17,16 +15,16 @@ LOADING = ["a-sklearn", "c-codepaths-dir", "d-models-from-code", "g-parent-codep
            "mlflow2/a-sklearn", "mlflow2/c-codepaths-dir", "mlflow2/d-models-from-code", "mlflow2/logged-sklearn-2x"]
 
 
-@pytest.mark.skipif(not SAMPLES.exists(), reason="shared/research/mlflow-samples not available")
+@needs_shared(MLFLOW_SAMPLES)
 @pytest.mark.parametrize("sample", LOADING)
 def test_loading_sample_has_no_error_or_warning(sample):
-    report = lint(SAMPLES / sample)
+    report = lint(MLFLOW_SAMPLES / sample)
     loud = [(f.code, f.message) for f in report.findings if f.severity >= Severity.WARNING]
     assert loud == []
     assert report.failures == []
 
 
-@pytest.mark.skipif(not SAMPLES.exists(), reason="shared/research/mlflow-samples not available")
+@needs_shared(MLFLOW_SAMPLES)
 def test_defaults_channel_sample_warns_only_about_the_channel():
-    report = lint(SAMPLES / "e-conda-defaults")
+    report = lint(MLFLOW_SAMPLES / "e-conda-defaults")
     assert {(f.code, f.severity) for f in report.findings if f.severity >= Severity.WARNING} == {("ML103", Severity.WARNING)}

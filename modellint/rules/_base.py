@@ -2,7 +2,13 @@
 
 A rule is a class with ``code``, ``name``, ``severity``, a docstring in Ruff's sections
 (What it does / Why is this bad? / Example / Fix) and ``VALID`` / ``INVALID`` examples given as
-tiny in-memory model dirs. ``check(model)`` yields findings; it never reads files itself.
+tiny in-memory model dirs (``Valid``, ``Invalid``) or training projects (``ProjectValid``,
+``ProjectInvalid``: the rule judges the model their save/log call would write). ``check(model)``
+yields findings; it never reads files itself.
+
+``tests/rules/`` runs every example: a valid one must be silent, an invalid one must fire where
+``expect`` says, and its ``fixed`` files are what ``--fix --unsafe-fixes`` makes of it. The
+findings' messages, positions and fixes are pinned in ``tests/rules/snapshots/<code>.snap``.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar
 
 from modellint.findings import FILE_START, Applicability, Finding, Fix, Severity, Span
 from modellint.record import Record
@@ -39,7 +45,11 @@ class Valid(Record):
 
 
 class Invalid(Record):
-    """A model dir on which the rule must fire exactly at ``expect`` ((relative path, line) pairs)."""
+    """A model dir on which the rule must fire exactly at ``expect`` ((relative path, line) pairs).
+
+    ``fixed`` is what the rule's fixes (safe and unsafe, one pass) leave: the files they change,
+    with their new text; every other file stays as it was. None: no finding carries a fix.
+    """
 
     __slots__ = ("files", "expect", "note", "severity", "fixed")
 
@@ -49,7 +59,22 @@ class Invalid(Record):
         self.expect = expect
         self.note = note
         self.severity = severity  # when the rule's severity depends on the case
-        self.fixed = fixed  # files after the rule's fixes, if any
+        self.fixed = fixed
+
+
+class ProjectValid(Valid):
+    """A training project (its files, relative to its root) on whose save/log calls the rule
+    stays silent: what project mode (``modellint project``) says about the model they would write."""
+
+    __slots__ = ()
+
+
+class ProjectInvalid(Invalid):
+    """A training project on which the rule fires exactly at ``expect``: lines of the project's
+    own files (the call, its arguments, a conda file it names), where project mode reports, and
+    ``fixed`` holds the project files its fixes rewrite."""
+
+    __slots__ = ()
 
 
 class examples:  # noqa: N801 - lower case: it reads as part of the declaration it wraps
@@ -78,11 +103,10 @@ class Rule:
     severity: ClassVar[Severity]
     fix_title: ClassVar[str | None] = None
     fix_availability: ClassVar[FixAvailability] = FixAvailability.NONE
+    # Model dirs and training projects; each example's class says which. Where the rule runs is
+    # its RULE_TABLE entry's to say: project examples only for a rule marked `training_project`.
     VALID: ClassVar[tuple[Valid, ...]] = ()
     INVALID: ClassVar[tuple[Invalid, ...]] = ()
-    # What VALID/INVALID are: model dirs, or training projects (a rule whose finding only a
-    # save/log call shows). Where the rule runs is its RULE_TABLE entry's to say.
-    example_kind: ClassVar[Literal["model", "project"]] = "model"
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         raise NotImplementedError
@@ -127,4 +151,5 @@ class Rule:
         return " ".join(lines.split())
 
 
-__all__ = ["Applicability", "Fix", "FixAvailability", "Invalid", "Rule", "Valid", "examples"]
+__all__ = ["Applicability", "Fix", "FixAvailability", "Invalid", "ProjectInvalid", "ProjectValid", "Rule", "Valid",
+           "examples"]

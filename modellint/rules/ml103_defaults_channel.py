@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Applicability, Finding, Severity
 from modellint.fixes.edits import delete_list_item, make_fix, replace_span
-from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
+from modellint.rules._base import FixAvailability, Invalid, ProjectInvalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, CLEAN_PIP, conda, model_files
 
 # Channels served by Anaconda, Inc. under its terms of service (the `defaults` multichannel and
@@ -17,6 +17,15 @@ _ANACONDA_HOSTS = ("repo.anaconda.com", "repo.continuum.io", "conda.anaconda.org
 def is_anaconda_channel(channel: str) -> bool:
     lowered = channel.strip().lower().rstrip("/")
     return lowered in ANACONDA_CHANNELS or any(host in lowered for host in _ANACONDA_HOSTS)
+
+
+# Training scripts whose save call gives the conda environment (project mode reports on their lines).
+_TRAIN_WITH_ENV = ("import mlflow\n\nenv = {'channels': ['defaults'], 'dependencies': ['python=3.11', 'pip', "
+                   "{'pip': ['scikit-learn==1.9.1', 'skops==0.16.0']}]}\n"
+                   "mlflow.sklearn.save_model(clf, 'model', conda_env=env)\n")
+_TRAIN_WITH_ENV_FILE = "import mlflow\n\nmlflow.sklearn.save_model(clf, 'model', conda_env='env.yaml')\n"
+_ENV_FILE = ("channels:\n  - defaults  # from the template\ndependencies:\n  - python=3.11\n  - pip\n  - pip:\n"
+             "    - scikit-learn==1.9.1\n    - skops==0.16.0\n")
 
 
 class DefaultsChannel(Rule):
@@ -65,7 +74,13 @@ class DefaultsChannel(Rule):
                                      "- pip:\n  - mlflow==3.17.2\n  - scikit-learn==1.9.1\n  - skops==0.16.0\n"},
                 note="flow style and comments survive the fix"),
         Invalid(model_files(conda__yaml=conda(*CLEAN_PIP, channels=("https://repo.anaconda.com/pkgs/main",))),
-                (("conda.yaml", 2),)),
+                (("conda.yaml", 2),), fixed={"conda.yaml": conda(*CLEAN_PIP, channels=("conda-forge",))}),
+        ProjectInvalid({"train.py": _TRAIN_WITH_ENV}, (("train.py", 3),),
+                       fixed={"train.py": _TRAIN_WITH_ENV.replace("defaults", "conda-forge")},
+                       note="the call's `conda_env` dict: the fix edits the Python string the line came from"),
+        ProjectInvalid({"train.py": _TRAIN_WITH_ENV_FILE, "env.yaml": _ENV_FILE}, (("env.yaml", 2),),
+                       fixed={"env.yaml": _ENV_FILE.replace("defaults", "conda-forge")},
+                       note="a conda file the call names: the fix edits that file"),
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:

@@ -76,8 +76,11 @@ class MissingExtra(Rule):
                 fixed=requirement_files(*CLEAN_PIP, "pandas==2.2.3", "openpyxl")),
         Invalid(code_model({"render.py": _MARKDOWN}, "pandas==2.2.3"), (("code/render.py", 5),),
                 fixed=requirement_files(*CLEAN_PIP, "pandas==2.2.3", "tabulate")),
-        Invalid(code_model({"proxy.py": _SOCKS}, "requests==2.32.3"), (("code/proxy.py", 3),)),
-        Invalid(code_model({"db.py": _POSTGRES}, "sqlalchemy==2.0.36"), (("code/db.py", 3),)),
+        Invalid(code_model({"proxy.py": _SOCKS}, "requests==2.32.3"), (("code/proxy.py", 3),),
+                fixed=requirement_files(*CLEAN_PIP, "requests==2.32.3", "pysocks")),
+        Invalid(code_model({"db.py": _POSTGRES}, "sqlalchemy==2.0.36"), (("code/db.py", 3),),
+                fixed=requirement_files("mlflow==3.17.2", "psycopg2-binary", "scikit-learn==1.9.1", "skops==0.16.0",
+                                        "sqlalchemy==2.0.36"), note="a sorted list gets the new line in its place"),
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:

@@ -7,11 +7,28 @@ from modellint.analyzer.code.import_resolution import Kind, checked_imports, des
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Fix, Severity
 from modellint.fixes.project_edits import rewrite_entry
-from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
+from modellint.rules._base import FixAvailability, Invalid, ProjectInvalid, ProjectValid, Rule, Valid, examples
 from modellint.rules._code_examples import code_model
+from modellint.rules._project_examples import DOUBLER, training_project
 
 _UTILS = "def double(x):\n    return 2 * x\n"
 _USES_SRC = "from src.utils import double\n\n\ndef predict(rows):\n    return [double(r) for r in rows]\n"
+
+# A training script whose model imports `src.utils` (line 7) and ships only the file.
+_TRAIN = f"""\
+import mlflow
+from mlflow.pyfunc import PythonModel
+
+
+{DOUBLER}
+
+code_paths = [
+    'src/utils.py',  # the helpers
+]
+mlflow.pyfunc.save_model("model", python_model=Doubler(), code_paths=code_paths, input_example=[1, 2])
+"""
+_IMPORTS_MORE = _TRAIN.replace("from src.utils import double\n",
+                               "from src.utils import double\n        from src.more import triple\n")
 
 
 class CodePathImportBreak(Rule):
@@ -51,11 +68,27 @@ class CodePathImportBreak(Rule):
         Valid(code_model({"utils.py": _UTILS, "model.py": "from utils import double\n"})),
         Valid(code_model({"utils.py": _UTILS, "model.py": "import sklearn.utils\n"}),
               note="a declared distribution's submodule that shares a name with a code file"),
+        ProjectValid(training_project(_TRAIN.replace("'src/utils.py',", "'src',")), note="the package directory"),
     ))
     INVALID = examples(lambda: (
         Invalid(code_model({"utils.py": _UTILS, "model.py": _USES_SRC}), (("code/model.py", 1),)),
         Invalid(code_model({"utils.py": _UTILS, "model.py": "def predict(rows):\n    from src import utils\n"}),
                 (("code/model.py", 2),)),
+        ProjectInvalid(training_project(_TRAIN), (("train.py", 7),),
+                       fixed={"train.py": _TRAIN.replace("'src/utils.py',", "'src',")},
+                       note="the fix ships the package and touches only the literal"),
+        ProjectInvalid(training_project(_IMPORTS_MORE.replace("'src/utils.py',", "'src/utils.py', 'src/more.py',"),
+                                        extra={"src/more.py": "def triple(v):\n    return v\n"}),
+                       (("train.py", 7), ("train.py", 8)),
+                       fixed={"train.py": _IMPORTS_MORE.replace("'src/utils.py',", "'src', 'src/more.py',")},
+                       note="two `src` entries would make MLflow refuse the save: only the first is rewritten"),
+        ProjectInvalid(training_project(_TRAIN.replace("'src/utils.py'", "'lib/utils.py'"),
+                                        extra={"lib/utils.py": "def double(v):\n    return v\n"}),
+                       (("train.py", 7),), note="no fix: no directory makes `src.utils` of `lib/utils.py`"),
+        ProjectInvalid(training_project(_TRAIN.replace("from src.utils import double\n",
+                                                       "from src.utils import double\n        import utils\n")),
+                       (("train.py", 7),),
+                       note="no fix: `import utils` needs the flat copy that shipping `src` would take away"),
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:

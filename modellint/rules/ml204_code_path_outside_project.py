@@ -6,10 +6,26 @@ from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.project.sources import climbs_out
 from modellint.findings import Finding, Severity
 from modellint.fixes.project_edits import anchor_entry
-from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
+from modellint.rules._base import FixAvailability, Invalid, ProjectInvalid, ProjectValid, Rule, Valid, examples
 from modellint.rules._code_examples import code_model
+from modellint.rules._project_examples import DOUBLER, training_project
 
 _SYS_PATH_CALLS = frozenset({"sys.path.append", "sys.path.insert", "sys.path.extend", "site.addsitedir"})
+
+# A training script in `job/` that reaches the project's `src/` by climbing out of the working directory.
+_JOB_TRAIN = f'''\
+"""Train from inside job/: the helpers live next to it."""
+from __future__ import annotations
+
+import mlflow
+from mlflow.pyfunc import PythonModel
+
+
+{DOUBLER}
+
+mlflow.pyfunc.save_model("model", python_model=Doubler(), code_paths=["../src"], input_example=[1, 2])
+'''
+_ANCHORED = 'os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")'
 
 
 class CodePathOutsideProject(Rule):
@@ -52,11 +68,29 @@ class CodePathOutsideProject(Rule):
         Valid(code_model({"model.py": "import sys\nfrom pathlib import Path\n\n"
                                       "sys.path.insert(0, str(Path(__file__).parent / 'vendor'))\n"}),
               note="a path built from the module's own location"),
+        ProjectValid(training_project(_JOB_TRAIN.replace('["../src"]', '["src"]'), at="train.py"),
+                     note="a script beside the code it ships"),
     ))
     INVALID = examples(lambda: (
         Invalid(code_model({"model.py": "import sys\n\nsys.path.append('../src')\n"}), (("code/model.py", 3),)),
         Invalid(code_model({"model.py": "import sys\n\n\ndef load():\n    sys.path.insert(0, '..')\n"}),
                 (("code/model.py", 5),)),
+        ProjectInvalid(training_project(_JOB_TRAIN, at="job/train.py"), (("job/train.py", 15),),
+                       fixed={"job/train.py": _JOB_TRAIN.replace('["../src"]', f"[{_ANCHORED}]")
+                              .replace("import mlflow\n", "import os\nimport mlflow\n", 1)},
+                       note="the fix builds the path from the script's location, adding `import os`"),
+        ProjectInvalid(training_project(_JOB_TRAIN.replace("import mlflow\n", "import os\n\nimport mlflow\n", 1)
+                                        .replace('"../src"', "'../src'"), at="job/train.py"),
+                       (("job/train.py", 17),),
+                       fixed={"job/train.py": _JOB_TRAIN.replace("import mlflow\n", "import os\n\nimport mlflow\n", 1)
+                              .replace('"../src"', _ANCHORED.replace('"', "'"))},
+                       note="an existing `import os` is used, and the literal's quotes kept"),
+        ProjectInvalid(training_project(_JOB_TRAIN.replace("import mlflow\n", "from pathlib import Path as os\n"
+                                                                           "import mlflow\n", 1), at="job/train.py"),
+                       (("job/train.py", 16),), note="no fix: `os` names something else"),
+        ProjectInvalid(training_project(_JOB_TRAIN.replace("import mlflow\n", "os = None\nimport mlflow\n", 1),
+                                        at="job/train.py"),
+                       (("job/train.py", 16),), note="no fix: `os` is a variable"),
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:

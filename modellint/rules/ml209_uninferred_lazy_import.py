@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Fix, Severity
 from modellint.fixes.project_edits import add_extra_requirement
-from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
+from modellint.rules._base import FixAvailability, ProjectInvalid, ProjectValid, Rule, examples
 
 _LAZY_PREDICT = """\
 import mlflow
@@ -25,6 +25,13 @@ mlflow.pyfunc.save_model("model", python_model=Table(){arguments})
 
 def _train(arguments: str = "") -> dict[str, str]:
     return {"train.py": _LAZY_PREDICT.replace("{arguments}", arguments)}
+
+
+def _train_wrapped(arguments: str = "", preamble: str = "") -> dict[str, str]:
+    """The same script with the call wrapped one argument a line, as black writes a long one."""
+    script = _LAZY_PREDICT.replace('("model", python_model=Table(){arguments})',
+                                   '(\n    "model",\n    python_model=Table(),{arguments}\n)')
+    return {"train.py": preamble + script.replace("{arguments}", arguments)}
 
 
 class UninferredLazyImport(Rule):
@@ -61,19 +68,28 @@ class UninferredLazyImport(Rule):
     severity = Severity.WARNING
     fix_title = "Pass `input_example=` to the call, or add the distribution to `extra_pip_requirements`"
     fix_availability = FixAvailability.SOMETIMES  # when the distribution is known and the list is literal
-    example_kind = "project"  # the examples are training projects, not model dirs
 
     VALID = examples(lambda: (
-        Valid(_train(', input_example={"x": [1, 2]}'), note="inference runs predict on the example"),
-        Valid(_train(', extra_pip_requirements=["tabulate==0.9.0"]'), note="declared explicitly"),
-        Valid({"train.py": "import tabulate\n" + _LAZY_PREDICT.replace("{arguments}", "")
-               .replace("def predict", "def load_context(self, context):\n        tabulate.tabulate([])\n\n    def predict")},
-              note="imported while loading too, so inference sees it"),
+        ProjectValid(_train(', input_example={"x": [1, 2]}'), note="inference runs predict on the example"),
+        ProjectValid(_train(', extra_pip_requirements=["tabulate==0.9.0"]'), note="declared explicitly"),
+        ProjectValid({"train.py": "import tabulate\n" + _LAZY_PREDICT.replace("{arguments}", "").replace(
+                          "def predict", "def load_context(self, context):\n        tabulate.tabulate([])\n\n    def predict")},
+                     note="imported while loading too, so inference sees it"),
     ))
     INVALID = examples(lambda: (
-        Invalid(_train(), (("train.py", 12),)),
-        Invalid(_train(', extra_pip_requirements=["pandas==2.2.3"]'), (("train.py", 12),),
-                note="the extra requirements do not cover it"),
+        ProjectInvalid(_train(), (("train.py", 12),),
+                       fixed=_train(', extra_pip_requirements=["tabulate==0.10.0"]')),
+        ProjectInvalid(_train(', extra_pip_requirements=["pandas==2.2.3"]'), (("train.py", 12),),
+                       fixed=_train(', extra_pip_requirements=["pandas==2.2.3", "tabulate==0.10.0"]'),
+                       note="the extra requirements do not cover it"),
+        ProjectInvalid(_train_wrapped(), (("train.py", 12),),
+                       fixed=_train_wrapped('\n    extra_pip_requirements=["tabulate==0.10.0"],'),
+                       note="a wrapped call gets the argument on a line of its own"),
+        ProjectInvalid(_train_wrapped("\n    extra_pip_requirements=['pandas==2.2.3'],"), (("train.py", 12),),
+                       fixed=_train_wrapped("\n    extra_pip_requirements=['pandas==2.2.3', 'tabulate==0.10.0'],"),
+                       note="the list's own quotes"),
+        ProjectInvalid(_train_wrapped("\n    extra_pip_requirements=EXTRA,", preamble="EXTRA = ['pandas==2.2.3']\n"),
+                       (("train.py", 13),), note="no fix: the list is not written in the call"),
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:

@@ -16,7 +16,7 @@ import yaml
 from packaging.requirements import Requirement
 
 from modellint.analyzer.environment.pep508 import SimpleRequirement, parse_requirement
-from tests.conftest import REPO, SHARED
+from tests.conftest import REAL_MODELS, REPO, needs_shared
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 
@@ -60,13 +60,9 @@ def corpus_lines(*roots: Path) -> list[str]:
     return sorted(lines)
 
 
-REAL_MODELS = SHARED / "real-models"
-
-
 @pytest.mark.parametrize(("roots", "at_least"), [
     pytest.param((REPO / "corpus",), 20, id="corpus"),
-    pytest.param((REAL_MODELS, REPO / "corpus"), 300, id="real-models",
-                 marks=pytest.mark.skipif(not REAL_MODELS.is_dir(), reason="shared/real-models not available")),
+    pytest.param((REAL_MODELS, REPO / "corpus"), 300, id="real-models", marks=needs_shared(REAL_MODELS)),
 ])
 def test_corpus_lines_parse_as_packaging_parses_them(roots: tuple[Path, ...], at_least: int) -> None:
     lines = corpus_lines(*roots)

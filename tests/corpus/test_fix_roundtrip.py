@@ -76,6 +76,7 @@ def test_the_committed_roundtrip_stays_small():
     assert sum(path.stat().st_size for path in ROUNDTRIP.rglob("*") if path.is_file()) < 1_000_000
 
 
+@pytest.mark.slow  # the replay: a --fix run per case, and stand-in interpreters for the --python ones
 @pytest.mark.parametrize("case", CASES, ids=lambda path: path.name)
 def test_fix_reproduces_after_byte_for_byte(case, tmp_path, monkeypatch, capsys, stand_in_pythons):
     result = _result(case)

@@ -14,12 +14,10 @@ from pathlib import Path
 import pytest
 
 from modellint import lint
-from tests.conftest import REPO, SHARED
+from tests.conftest import MLFLOW_SAMPLES, REAL_MODELS, REPO, needs_shared
 
 CORPUS = REPO / "corpus" / "signatures"
 CASES = sorted(path.parent for path in CORPUS.glob("*/verdict.json"))
-REAL_MODELS = SHARED / "real-models"
-SAMPLES = SHARED / "research" / "mlflow-samples"
 
 # The pairs the issue asks for by name, each with MLflow's verdict on it.
 REQUIRED_CASES = {
@@ -78,7 +76,7 @@ def test_malformed_signature_points_at_its_mlmodel_line():
     assert "decimal" in line and "decimal" in finding.message
 
 
-@pytest.mark.skipif(not (REAL_MODELS / "index.json").exists(), reason="shared/real-models not available")
+@needs_shared(REAL_MODELS / "index.json")
 def test_no_signature_errors_on_real_models():
     """The 142 dirs MLflow wrote, 16 of them with an example: no ML401 and no ML402.
 
@@ -93,11 +91,12 @@ def test_no_signature_errors_on_real_models():
     assert {name: messages for name, messages in loud.items() if messages} == {}
 
 
-@pytest.mark.skipif(not SAMPLES.exists(), reason="shared/research/mlflow-samples not available")
+@needs_shared(MLFLOW_SAMPLES)
 def test_no_signature_errors_on_mlflow_samples():
     """Every sample model MLflow wrote (`signatures/mismatch`, where MLflow refused the example,
     never got an MLmodel and is not a model)."""
-    models = sorted(path.parent for path in SAMPLES.rglob("MLmodel"))
-    loud = {model.relative_to(SAMPLES).as_posix(): [f.message for f in _signature_findings(model)] for model in models}
+    models = sorted(path.parent for path in MLFLOW_SAMPLES.rglob("MLmodel"))
+    loud = {model.relative_to(MLFLOW_SAMPLES).as_posix(): [f.message for f in _signature_findings(model)]
+            for model in models}
     assert len(loud) >= 20
     assert {name: messages for name, messages in loud.items() if messages} == {}

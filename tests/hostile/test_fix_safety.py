@@ -17,6 +17,7 @@ import yaml
 
 from modellint.cli import main
 from modellint.rules import ALL_RULES
+from modellint.rules._base import ProjectInvalid
 from modellint.rules._examples import model_files
 from tests.conftest import REPO, write_files
 from tests.hostile.harness import Sandbox, assert_promises, run_cli
@@ -28,8 +29,8 @@ REQUIREMENTS = "# pinned by hand\nmlflow  # the loader\nscikit-learn==1.9.1\nsko
 
 def _fixable_examples() -> list[dict]:
     """Every rule's INVALID model-dir example that has a fix."""
-    return [dict(case.files) for rule in ALL_RULES if rule.example_kind == "model"
-            for case in rule.INVALID if case.fixed is not None]
+    return [dict(case.files) for rule in ALL_RULES
+            for case in rule.INVALID if case.fixed is not None and not isinstance(case, ProjectInvalid)]
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:

@@ -17,13 +17,12 @@ from modellint.reports import ReportContext, sarif
 from modellint.rules import ALL_RULES, RULES_BY_CODE
 from modellint.selection import RuleSelection
 from modellint.targets import discover
-from tests.conftest import REPO, SHARED
+from tests.conftest import REAL_MODELS, REPO, shared_absent
 from tests.realmodels.materialise import materialise_corpus
 
 jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is a test extra")
 
 SCHEMA = json.loads((REPO / "tests" / "data" / "sarif" / "sarif-schema-2.1.0.json").read_text())
-REAL_MODELS = SHARED / "real-models"
 GITHUB_TEXT_LIMIT = 1024
 
 
@@ -80,8 +79,9 @@ def github_problems(document: dict) -> list[str]:
 
 @pytest.fixture(scope="module")
 def real_models(tmp_path_factory) -> Path:
-    if not (REAL_MODELS / "index.json").exists():
-        pytest.skip("shared/real-models not available")
+    reason = shared_absent(REAL_MODELS / "index.json")
+    if reason:
+        pytest.skip(reason)
     return materialise_corpus(REAL_MODELS, tmp_path_factory.mktemp("sarif-real-models"))
 
 

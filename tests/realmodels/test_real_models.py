@@ -17,13 +17,12 @@ from modellint.engine import lint_targets
 from modellint.findings import Severity
 from modellint.selection import RuleSelection
 from modellint.targets import discover
-from tests.conftest import SHARED
+from tests.conftest import REAL_MODELS, needs_shared
 from tests.realmodels.materialise import materialise_corpus
 
-REAL_MODELS = SHARED / "real-models"
 NEGATIVES = REAL_MODELS / "_negatives"
 
-pytestmark = pytest.mark.skipif(not (REAL_MODELS / "index.json").exists(), reason="shared/real-models not available")
+pytestmark = needs_shared(REAL_MODELS / "index.json")
 
 
 @pytest.fixture(scope="module")
