@@ -267,7 +267,7 @@ class Machine:
         self.record()
         self.kept += 1
         self.facts.calls.append(CallSite(origin, opcode, self.offset, self.member))
-        instance_of = origin
+        instance_of: GlobalRef | None = origin
         if opcode == "REDUCE" and (origin.module, origin.name) in _COPYREG_CONSTRUCTORS:
             instance_of = _origin(args[0]) if isinstance(args, tuple) and args else None
         if opcode == "REDUCE":
