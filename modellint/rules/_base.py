@@ -44,7 +44,7 @@ class Invalid(Record):
     __slots__ = ("files", "expect", "note", "severity", "fixed")
 
     def __init__(self, files: Mapping[str, str | bytes], expect: tuple[tuple[str, int], ...], note: str = "",
-                 severity: Severity | None = None, fixed: Mapping[str, str] | None = None) -> None:
+                 severity: Severity | None = None, fixed: Mapping[str, str | bytes] | None = None) -> None:
         self.files = files
         self.expect = expect
         self.note = note

@@ -64,7 +64,7 @@ class EmbeddedCodeRule(Rule):
             runs = f", importing {imports} when it runs" if imports else ""
             minors = _minors(code for code in codes if code.python_minors)
             foreign = [code for code in codes if python is not None and code.python_minors and python not in code.python_minors]
-            if foreign:
+            if python is not None and foreign:
                 yield self.finding(
                     serialized.path,
                     f"`{serialized.relative}` holds {_names(foreign)} as bytecode for Python {_minors(foreign)}; the "
