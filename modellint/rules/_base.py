@@ -17,6 +17,7 @@ from modellint.record import Record
 
 if TYPE_CHECKING:
     from modellint.analyzer.model_dir import ModelDir
+    from modellint.analyzer.serialized.facts import SerializedFacts
 
 
 class FixAvailability(Enum):
@@ -127,4 +128,13 @@ class Rule:
         return " ".join(lines.split())
 
 
-__all__ = ["Applicability", "Fix", "FixAvailability", "Invalid", "Rule", "Valid", "examples"]
+class SerializedFileRule(Rule):
+    """A rule that judges only serialized files, and so a lone one too (``modellint check
+    model.pkl``): its RULE_TABLE entry says ``standalone_file=True``, and its ``check`` takes the
+    facts a model dir and a lone file share instead of a model dir."""
+
+    def check(self, model: SerializedFacts) -> Iterator[Finding]:
+        raise NotImplementedError
+
+
+__all__ = ["Applicability", "Fix", "FixAvailability", "Invalid", "Rule", "SerializedFileRule", "Valid", "examples"]
