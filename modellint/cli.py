@@ -11,7 +11,7 @@ import errno
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modellint import __version__
 from modellint.config import (
@@ -25,6 +25,9 @@ from modellint.config import (
 )
 from modellint.findings import Severity
 from modellint.reports import FORMATS
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
@@ -53,6 +56,8 @@ def _terminal_columns() -> int:
         columns = 0
     if columns > 0:
         return columns
+    if sys.__stdout__ is None:  # started without a console (pythonw)
+        return 80
     try:
         return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
     except (AttributeError, ValueError, OSError):
@@ -449,7 +454,7 @@ class _progress:
 
     def __init__(self, total: int, *, enabled: bool) -> None:
         self.total, self.enabled = total, enabled and total > 1
-        self._bar = None
+        self._bar: Progress | None = None
 
     def __enter__(self):
         if not self.enabled:

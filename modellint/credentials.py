@@ -99,7 +99,8 @@ def _userinfo_secrets(text: str) -> list[Credential]:
             start -= 1
         scheme = text[start:position].lower()
         netloc_start = position + 3
-        netloc_end = _NETLOC.match(text, netloc_start).end()
+        netloc = _NETLOC.match(text, netloc_start)
+        netloc_end = netloc.end() if netloc else netloc_start  # ``*`` matches the empty string: there is always one
         at = text.rfind("@", netloc_start, netloc_end)
         if at != -1:
             user_end = text.find(":", netloc_start, at)

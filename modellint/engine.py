@@ -13,6 +13,7 @@ from modellint.analyzer.files import read_text
 from modellint.findings import Finding
 from modellint.record import Record
 from modellint.rules import ENTRIES_BY_CODE, Rule
+from modellint.rules._base import SerializedFileRule
 from modellint.selection import RuleSelection, names
 from modellint.targets import Target, display_path
 
@@ -102,7 +103,7 @@ def _check_standalone_file(path: Path, rules: list[type[Rule]]) -> Iterable[Find
 
     serialized = StandaloneFile(path)
     for rule in rules:
-        if ENTRIES_BY_CODE[rule.code].standalone_file:
+        if ENTRIES_BY_CODE[rule.code].standalone_file and issubclass(rule, SerializedFileRule):
             yield from rule().check(serialized)
 
 

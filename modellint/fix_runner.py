@@ -326,6 +326,7 @@ def write_together(changes: Iterable[tuple[Path, str | None, str]], checkpoint=_
                 return False
         for item in prepared:
             checkpoint()
+            assert item.temp is not None  # every prepared file got its temporary in the first loop
             os.replace(item.temp, item.real)
             item.temp = None
             replaced.append(item)

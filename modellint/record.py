@@ -56,27 +56,27 @@ class Record:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._key() == other._key()  # type: ignore[attr-defined]
+        return self._key() == other._key()
 
     def __lt__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._key() < other._key()  # type: ignore[attr-defined]
+        return self._key() < other._key()
 
     def __le__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._key() <= other._key()  # type: ignore[attr-defined]
+        return self._key() <= other._key()
 
     def __gt__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._key() > other._key()  # type: ignore[attr-defined]
+        return self._key() > other._key()
 
     def __ge__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._key() >= other._key()  # type: ignore[attr-defined]
+        return self._key() >= other._key()
 
     def __hash__(self) -> int:
         return hash(self._key())

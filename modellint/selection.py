@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
 
 from modellint.record import Record
@@ -101,7 +101,7 @@ class RuleSelection(Record):
     __slots__ = ("select", "extend_select", "ignore", "per_path_ignores")
 
     def __init__(self, select: Sequence[str] | None = None, extend_select: Sequence[str] = (),
-                 ignore: Sequence[str] = (), per_path_ignores: dict[str, Sequence[str]] | None = None) -> None:
+                 ignore: Sequence[str] = (), per_path_ignores: Mapping[str, Sequence[str]] | None = None) -> None:
         self.select = select
         self.extend_select = extend_select
         self.ignore = ignore

@@ -60,7 +60,13 @@ from packaging.version import InvalidVersion, Version
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from modellint.analyzer.knowledge.distributions import MARKER_PYTHONS, marker_environment, marker_of, mentions_extra, split_extra  # noqa: E402
+from modellint.analyzer.knowledge.distributions import (  # noqa: E402
+    MARKER_PYTHONS,
+    marker_environment,
+    marker_of,
+    mentions_extra,
+    split_extra,
+)
 from modellint.analyzer.knowledge.layout import importable_path, provided_modules, pth_roots  # noqa: E402
 
 INDEX = "https://pypi.org"

@@ -17,7 +17,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from modellint.record import Record
 
@@ -37,10 +37,19 @@ _PROC_FD = Path("/proc/self/fd")
 # cost minutes per question).
 MAX_PATH_CHARS = 4096
 
-# While fixes run (--fix, --diff), reads of the target being fixed go through this view
-# (modellint.fix_runner.FileView): every read of a pass sees the same text, and --diff's later
-# passes see what the earlier ones would have written. None otherwise.
-view = None
+
+class PassView(Protocol):
+    """The files of a target as one pass of fixes sees them (``modellint.fix_runner.FileView``)."""
+
+    def read_text(self, path: Path, root: Path | None = None) -> tuple[str | None, ReadProblem | None]: ...
+
+    def created(self, path: Path) -> bool: ...
+
+
+# While fixes run (--fix, --diff), reads of the target being fixed go through this view: every
+# read of a pass sees the same text, and --diff's later passes see what the earlier ones would
+# have written. None otherwise.
+view: PassView | None = None
 
 
 class ReadProblem(Record):

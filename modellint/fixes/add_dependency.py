@@ -17,8 +17,8 @@ from packaging.version import InvalidVersion, Version
 
 from modellint.analyzer.knowledge.distributions import normalize
 from modellint.analyzer.model_dir import ModelDir
-from modellint.fixes.environment_edits import add_requirement
 from modellint.findings import Applicability, Fix
+from modellint.fixes.environment_edits import add_requirement
 from modellint.fixes.requirement_lists import pip_lines, pip_lists
 
 

@@ -120,13 +120,14 @@ def plan_fixes(findings: Iterable[Finding], *, unsafe: bool = False) -> FixPlan:
     accepted: dict[Path, list[Edit]] = {}
     taken: list[AppliedFix] = []
     seen: set[tuple[Edit, ...]] = set()
-    candidates = [finding for finding in findings if applicable(finding, unsafe=unsafe)]
+    candidates = [(finding, fix) for finding in findings
+                  if (fix := finding.fix) is not None and applicable(finding, unsafe=unsafe)]
     # Fixes computed from other files go last, and only if those files stay as they were.
-    candidates.sort(key=lambda finding: bool(finding.fix.reads))
-    for finding in candidates:
-        if any(path in accepted for path in finding.fix.reads):
+    candidates.sort(key=lambda candidate: bool(candidate[1].reads))
+    for finding, fix in candidates:
+        if any(path in accepted for path in fix.reads):
             continue
-        edits = tuple(sorted(finding.fix.edits, key=lambda edit: (str(edit.path), edit.start, edit.end)))
+        edits = tuple(sorted(fix.edits, key=lambda edit: (str(edit.path), edit.start, edit.end)))
         if edits in seen:  # several findings sharing one fix (ML102's list rewrite)
             continue
         seen.add(edits)
@@ -134,16 +135,16 @@ def plan_fixes(findings: Iterable[Finding], *, unsafe: bool = False) -> FixPlan:
             continue
         for edit in edits:
             accepted.setdefault(edit.path, []).append(edit)
-        taken.append(AppliedFix(finding.code, finding.fix.title, tuple(sorted({edit.path for edit in edits}))))
+        taken.append(AppliedFix(finding.code, fix.title, tuple(sorted({edit.path for edit in edits}))))
     files: dict[Path, tuple[str | None, str]] = {}
     errors: list[str] = []
-    for path, edits in sorted(accepted.items()):
+    for path, file_edits in sorted(accepted.items()):
         text, problem = read_text(path)
-        if text is None and (problem is not None or any(edit.start or edit.end for edit in edits)):
+        if text is None and (problem is not None or any(edit.start or edit.end for edit in file_edits)):
             errors.append(problem.message if problem else f"{path}: vanished before it could be fixed")
             taken = [fix for fix in taken if path not in fix.paths]
             continue
-        new_text = apply_edits(text or "", edits)  # text None: a file the fix creates
+        new_text = apply_edits(text or "", file_edits)  # text None: a file the fix creates
         if new_text != text:
             files[path] = (text, new_text)
     return FixPlan(files, taken, errors)

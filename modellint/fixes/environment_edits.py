@@ -12,10 +12,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from modellint.analyzer.environment.pep508 import parse_requirement
+from modellint.analyzer.environment.requirements import (
+    MLFLOW_REQUIREMENT_NAMES,
+    RequirementLine,
+    RequirementsList,
+    normalize_name,
+)
 from modellint.analyzer.files import read_text
 from modellint.analyzer.model_dir import REQUIREMENTS, ModelDir
-from modellint.analyzer.environment.pep508 import parse_requirement
-from modellint.analyzer.environment.requirements import MLFLOW_REQUIREMENT_NAMES, RequirementLine, RequirementsList, normalize_name
 from modellint.findings import Applicability, Edit, Fix
 
 _ITEM_PREFIX = re.compile(r"^([ \t]*-[ \t]+)")

@@ -75,7 +75,9 @@ def rewrite_entry(path: Path, span: Span, value: str, new_value: str, title: str
     """A safe fix replacing the string literal ``value`` at ``span`` with ``new_value``."""
     text, _ = read_text(path)
     token = _token(text, span) if text is not None else None
-    new_token = _rewritten_token(token, value, new_value) if token else None
+    if not token:
+        return None
+    new_token = _rewritten_token(token, value, new_value)
     if new_token is None:
         return None
     edit = replace_span(path, span, new_token, expected=(token,))
@@ -91,15 +93,20 @@ def anchor_entry(path: Path, span: Span, value: str, title: str) -> Fix | None:
     file does not import it at module level; no fix when the file binds ``os`` to anything else.
     """
     text, _ = read_text(path)
-    token = _token(text, span) if text is not None else None
+    if text is None:
+        return None
+    token = _token(text, span)
     if not token:
         return None
     parts = [part for part in PurePosixPath(value.replace("\\", "/")).parts if part != "."]
     if not parts or PurePosixPath(value.replace("\\", "/")).is_absolute():
         return None
-    quoted = [_rewritten_token(token, value, part) for part in parts]
-    if None in quoted:
-        return None
+    quoted: list[str] = []
+    for part in parts:
+        rewritten = _rewritten_token(token, value, part)
+        if rewritten is None:
+            return None
+        quoted.append(rewritten)
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
@@ -152,7 +159,7 @@ def _import_insertion(tree: ast.Module, text: str) -> int | None:
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
             and isinstance(body[0].value.value, str):
         index = 1
-    while index < len(body) and isinstance(body[index], ast.ImportFrom) and body[index].module == "__future__":
+    while index < len(body) and isinstance(node := body[index], ast.ImportFrom) and node.module == "__future__":
         index += 1
     imports = [node for node in body[index:] if isinstance(node, (ast.Import, ast.ImportFrom))]
     statement = imports[0] if imports else (body[index] if index < len(body) else None)
@@ -187,8 +194,9 @@ def add_extra_requirement(path: Path, call_span: Span, requirement: str, title: 
     existing = [index for index, arg in enumerate(args)
                 if arg.keyword is not None and arg.keyword.value == "extra_pip_requirements"]
     # The quote of the list's own strings, else the call's, else double.
-    strings = [element.value for element in (args[existing[0]].value.elements if existing and isinstance(
-        args[existing[0]].value, libcst.List) else ()) if isinstance(element.value, libcst.SimpleString)]
+    listed = args[existing[0]].value if existing else None
+    written = listed.elements if isinstance(listed, libcst.List) else ()
+    strings = [element.value for element in written if isinstance(element.value, libcst.SimpleString)]
     quote = strings[-1].quote if strings and len(strings[-1].quote) == 1 else \
         "'" if "'" in segment and '"' not in segment else '"'
     item = libcst.SimpleString(f"{quote}{requirement}{quote}")
@@ -234,8 +242,8 @@ def _appended(items: list, new, opening):
         separator = libcst.Comma(whitespace_after=separator.whitespace_after.with_changes(
             first_line=libcst.TrailingWhitespace(), empty_lines=()))
     trailing = last.comma
-    changes = {"comma": separator}
-    moved = {"comma": trailing}
+    changes: dict[str, object] = {"comma": separator}
+    moved: dict[str, object] = {"comma": trailing}
     if isinstance(last, libcst.Arg):
         changes["whitespace_after_arg"] = libcst.SimpleWhitespace("")
         moved["whitespace_after_arg"] = last.whitespace_after_arg

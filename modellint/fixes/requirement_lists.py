@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.environment.requirements import RequirementLine, RequirementsList
+from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Applicability, Fix
 from modellint.fixes.edits import make_fix, replace_span
 

@@ -210,7 +210,7 @@ def rule_class(code: str) -> type[Rule]:
 def __getattr__(name: str):
     # ALL_RULES / RULES_BY_CODE / RULES_BY_NAME import every built-in rule: built on first access only.
     if name == "ALL_RULES":
-        value = tuple(rule_class(entry.code) for entry in RULE_TABLE)
+        value: tuple[type[Rule], ...] | dict[str, type[Rule]] = tuple(rule_class(entry.code) for entry in RULE_TABLE)
     elif name == "RULES_BY_CODE":
         value = {entry.code: rule_class(entry.code) for entry in RULE_TABLE}
     elif name == "RULES_BY_NAME":

@@ -23,6 +23,7 @@ from modellint.record import Record
 
 if TYPE_CHECKING:
     from modellint.analyzer.model_dir import ModelDir
+    from modellint.analyzer.serialized.facts import SerializedFacts
 
 
 class FixAvailability(Enum):
@@ -54,7 +55,7 @@ class Invalid(Record):
     __slots__ = ("files", "expect", "note", "severity", "fixed")
 
     def __init__(self, files: Mapping[str, str | bytes], expect: tuple[tuple[str, int], ...], note: str = "",
-                 severity: Severity | None = None, fixed: Mapping[str, str] | None = None) -> None:
+                 severity: Severity | None = None, fixed: Mapping[str, str | bytes] | None = None) -> None:
         self.files = files
         self.expect = expect
         self.note = note
@@ -151,5 +152,14 @@ class Rule:
         return " ".join(lines.split())
 
 
-__all__ = ["Applicability", "Fix", "FixAvailability", "Invalid", "ProjectInvalid", "ProjectValid", "Rule", "Valid",
-           "examples"]
+class SerializedFileRule(Rule):
+    """A rule that judges only serialized files, and so a lone one too (``modellint check
+    model.pkl``): its RULE_TABLE entry says ``standalone_file=True``, and its ``check`` takes the
+    facts a model dir and a lone file share instead of a model dir."""
+
+    def check(self, model: SerializedFacts) -> Iterator[Finding]:
+        raise NotImplementedError
+
+
+__all__ = ["Applicability", "Fix", "FixAvailability", "Invalid", "ProjectInvalid", "ProjectValid", "Rule",
+           "SerializedFileRule", "Valid", "examples"]

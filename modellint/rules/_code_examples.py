@@ -7,6 +7,8 @@ requirement list in requirements.txt and conda.yaml so that no other rule has an
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from modellint.rules._examples import CLEAN_PIP, MLMODEL, PYTHON_ENV, conda, model_files, requirements
 
 MLMODEL_WITH_CODE = MLMODEL.replace("    env:\n", "    code: code\n    env:\n", 1)
@@ -18,7 +20,7 @@ def requirement_files(*pip: str, python: str = "3.11.7") -> dict[str, str]:
     return {"requirements.txt": requirements(*pip), "conda.yaml": conda(*pip, python=python)}
 
 
-def code_model(code: dict[str, str], *extra_requirements: str, python: str = "3.11.7",
+def code_model(code: Mapping[str, str | bytes], *extra_requirements: str, python: str = "3.11.7",
                root_files: dict[str, str] | None = None) -> dict[str, str | bytes]:
     """A clean model whose code dir holds ``code`` (paths relative to ``code/``)."""
     files = model_files(

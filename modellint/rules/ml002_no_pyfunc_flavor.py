@@ -49,7 +49,7 @@ class NoPyfuncFlavor(Rule):
     INVALID = examples(lambda: (Invalid(model_files(MLmodel=_WITHOUT_PYFUNC), (("MLmodel", 1),)),))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
-        if model.pyfunc is None:
+        if model.pyfunc is None and model.mlmodel is not None:  # the engine runs it on a usable MLmodel only
             flavors = ", ".join(f"`{name}`" for name in model.flavors)
             yield self.finding(
                 model.mlmodel_path,

@@ -70,7 +70,7 @@ class MissingModelFile(Rule):
                 yield self.finding(
                     model.mlmodel_path,
                     f"{ref.description} names `{ref.value}`, which is not in the model directory",
-                    model.mlmodel.span(*ref.key),
+                    model.mlmodel_span(*ref.key),
                 )
         for flavor, conf in model.flavors.items():
             code_path = conf.get("model_code_path")
@@ -80,7 +80,7 @@ class MissingModelFile(Rule):
                     yield self.finding(
                         model.mlmodel_path,
                         f"models-from-code file `{basename}` (from `{flavor}.model_code_path`) is not at the model root",
-                        model.mlmodel.span("flavors", flavor, "model_code_path"),
+                        model.mlmodel_span("flavors", flavor, "model_code_path"),
                     )
 
 

@@ -51,7 +51,7 @@ class AbsolutePathReference(Rule):
         for ref in model.path_references:
             if not is_absolute_path(ref.value):
                 continue
-            span = model.mlmodel.span(*ref.key)
+            span = model.mlmodel_span(*ref.key)
             if ref.loader_opens:
                 yield self.finding(
                     model.mlmodel_path,

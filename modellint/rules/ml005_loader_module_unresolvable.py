@@ -57,7 +57,7 @@ class LoaderModuleUnresolvable(Rule):
     def check(self, model: ModelDir) -> Iterator[Finding]:
         loader = (model.pyfunc or {}).get("loader_module")
         if not isinstance(loader, str) or not loader.strip():
-            if model.pyfunc is not None:
+            if model.pyfunc is not None and model.mlmodel is not None:
                 yield self.finding(model.mlmodel_path, "the `python_function` flavor has no `loader_module`",
                                    model.mlmodel.key_span("flavors", "python_function"))
             return
@@ -71,5 +71,5 @@ class LoaderModuleUnresolvable(Rule):
         yield self.finding(
             model.mlmodel_path,
             f"`loader_module: {loader}` is not an mlflow module, not in the code directory, and no declared requirement provides it{hint}",
-            model.mlmodel.span("flavors", "python_function", "loader_module"),
+            model.mlmodel_span("flavors", "python_function", "loader_module"),
         )

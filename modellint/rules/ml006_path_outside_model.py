@@ -66,7 +66,7 @@ class PathOutsideModel(Rule):
             yield self.finding(
                 model.mlmodel_path,
                 f"{item.description} names `{item.written}`, {where}: not read",
-                model.mlmodel.span(*item.key),
+                model.mlmodel_span(*item.key),
             )
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import REQUIREMENTS, ModelDir
+from modellint.findings import Finding, Severity, Span
 from modellint.fixes.environment_edits import python_env_from_conda, requirements_from_pip_list
-from modellint.findings import Finding, Severity
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, MLMODEL, model_files
 
@@ -60,7 +60,8 @@ class MissingEnvFile(Rule):
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
-        if model.pyfunc is None:
+        mlmodel = model.mlmodel
+        if model.pyfunc is None or mlmodel is None:  # (a pyfunc flavor comes from a usable MLmodel)
             return
         conda_name, virtualenv_name, named = model.env_spec
         # A file leading outside the model dir counts as present (ML006 reports it), and so does a
@@ -97,12 +98,12 @@ class MissingEnvFile(Rule):
             yield self.finding(
                 model.mlmodel_path,
                 "the model has no environment file (conda.yaml, python_env.yaml or requirements.txt)",
-                model.mlmodel.key_span("flavors", "python_function"),
+                mlmodel.key_span("flavors", "python_function"),
             )
 
     @staticmethod
-    def _env_span(model: ModelDir, key: str):
-        env = model.pyfunc.get("env")
+    def _env_span(model: ModelDir, key: str) -> Span:
+        env = (model.pyfunc or {}).get("env")
         if isinstance(env, dict):
-            return model.mlmodel.span("flavors", "python_function", "env", key)
-        return model.mlmodel.span("flavors", "python_function", "env")
+            return model.mlmodel_span("flavors", "python_function", "env", key)
+        return model.mlmodel_span("flavors", "python_function", "env")

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
-from modellint.analyzer.model_dir import ModelDir, parse_version_tuple
 from modellint.analyzer.environment.requirements import RequirementLine, RequirementsList
-from modellint.fixes.environment_edits import pip_list_from_requirements
+from modellint.analyzer.model_dir import ModelDir, parse_version_tuple
 from modellint.findings import Finding, Severity, Span
+from modellint.fixes.environment_edits import pip_list_from_requirements
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, CLEAN_PIP, PYTHON_ENV, conda, model_files, requirements
 
@@ -23,7 +24,8 @@ def comparable(line: RequirementLine) -> str:
 
 
 def _key(line: RequirementLine) -> str:
-    return line.name if line.requirement is not None else comparable(line)
+    name = line.name  # None exactly when the line holds no PEP 508 requirement
+    return name if name is not None else comparable(line)
 
 
 class EnvFilesInconsistent(Rule):
@@ -105,16 +107,15 @@ class EnvFilesInconsistent(Rule):
                 yield self.finding(line.path, f"`{line.text}` is in the `pip:` list of {conda.path.name} but not in requirements.txt", line.span, fix=fix)
 
     def _check_python(self, model: ModelDir) -> Iterator[Finding]:
-        declared: list[tuple[str, str, Span, object]] = []
+        declared: list[tuple[str, str, Span, Path]] = []
         if model.mlmodel_python:
             declared.append(("MLmodel", model.mlmodel_python,
-                             model.mlmodel.span("flavors", "python_function", "python_version"), model.mlmodel_path))
-        if model.python_env and model.python_env.python:
+                             model.mlmodel_span("flavors", "python_function", "python_version"), model.mlmodel_path))
+        if model.python_env and model.python_env.python and model.python_env.python_span is not None:
             declared.append((model.python_env.path.name, model.python_env.python, model.python_env.python_span,
                              model.python_env.path))
-        if model.conda and model.conda.python and model.conda.python.exact_version:
-            spec = model.conda.python
-            declared.append((model.conda.path.name, spec.exact_version, spec.span, model.conda.path))
+        if model.conda and model.conda.python and (conda_python := model.conda.python.exact_version):
+            declared.append((model.conda.path.name, conda_python, model.conda.python.span, model.conda.path))
         if not declared:
             return
         # MLmodel records the interpreter that saved the model: each env file is held to it.

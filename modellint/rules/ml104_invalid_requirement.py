@@ -4,12 +4,13 @@ import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath, PureWindowsPath
 
-from modellint.analyzer.model_dir import ModelDir
+from modellint.analyzer.environment.pep508 import ParsedRequirement
 from modellint.analyzer.environment.requirements import RequirementLine, local_location
+from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Applicability, Finding, Fix, Severity
+from modellint.fixes.requirement_lists import pinned, pip_lines, rewrite_fix
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
-from modellint.fixes.requirement_lists import pinned, pip_lines, rewrite_fix
 
 _PLACEHOLDER_PIN = re.compile(r"^0(\.0)*$")
 # `pandas=3.1.1` or `skops 0.16.0`: a conda-style pin pasted into a pip list (not PEP 508).
@@ -123,13 +124,14 @@ class InvalidRequirement(Rule):
 def _fix(model: ModelDir, line: RequirementLine) -> Fix | None:
     if line.kind == "invalid":
         return _conda_style_fix(line)
-    if line.requirement is None:
+    requirement = line.requirement
+    if requirement is None:
         return None
     if line.name == "sklearn":
         return _scikit_learn_fix(model, line)
     pinned = line.pinned_version
     if pinned is not None and _PLACEHOLDER_PIN.match(pinned):
-        return _placeholder_fix(model, line)
+        return _placeholder_fix(model, line, requirement)
     return None
 
 
@@ -144,10 +146,10 @@ def _conda_style_fix(line: RequirementLine) -> Fix | None:
     return rewrite_fix(line, replacement, f"Replace with `{replacement}`", Applicability.UNSAFE)
 
 
-def _placeholder_fix(model: ModelDir, line: RequirementLine) -> Fix:
+def _placeholder_fix(model: ModelDir, line: RequirementLine, requirement: ParsedRequirement) -> Fix | None:
     """`x==0.0` -> `x==<the version MLmodel records for x>` (safe), else the bare `x` (unsafe)."""
     version = _recorded_version(model, line.name or "")
-    replacement = pinned(line, line.requirement.name, version)
+    replacement = pinned(line, requirement.name, version)
     return rewrite_fix(line, replacement, f"Replace with `{replacement}`",
                        Applicability.SAFE if version else Applicability.UNSAFE)
 

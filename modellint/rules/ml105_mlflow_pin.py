@@ -4,12 +4,13 @@ from collections.abc import Iterator
 
 from packaging.version import InvalidVersion, Version
 
-from modellint.analyzer.model_dir import ModelDir, parse_version_tuple
+from modellint.analyzer.environment.pep508 import ParsedRequirement
 from modellint.analyzer.environment.requirements import MLFLOW_REQUIREMENT_NAMES, RequirementLine
+from modellint.analyzer.model_dir import ModelDir, parse_version_tuple
 from modellint.findings import Applicability, Edit, Finding, Fix, Severity
+from modellint.fixes.requirement_lists import pinned, pip_lists, rewrite_fix
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
-from modellint.fixes.requirement_lists import pinned, pip_lists, rewrite_fix
 
 
 class MlflowPin(Rule):
@@ -67,12 +68,14 @@ class MlflowPin(Rule):
         found_any = False
         for requirements_list in lists:
             for line in requirements_list.requirements:
-                if line.name not in MLFLOW_REQUIREMENT_NAMES:
+                requirement = line.requirement
+                if requirement is None or line.name not in MLFLOW_REQUIREMENT_NAMES:
                     continue
                 found_any = True
-                problem = _pin_problem(line.requirement, model.mlflow_version, saved_with)
+                problem = _pin_problem(requirement, model.mlflow_version, saved_with)
                 if problem:
-                    fix = _pin_fix(line, model.mlflow_version, unpinned=problem.startswith("is not pinned"))
+                    unpinned = problem.startswith("is not pinned")
+                    fix = _pin_fix(line, requirement, model.mlflow_version, unpinned=unpinned)
                     yield self.finding(line.path, f"`{line.text}` {problem}", line.span, fix=fix)
         if not found_any:
             first = lists[0]
@@ -95,14 +98,16 @@ def _plain_version(version: str | None) -> bool:
         return False
 
 
-def _pin_fix(line: RequirementLine, mlflow_version: str | None, *, unpinned: bool) -> Fix | None:
-    if not _plain_version(mlflow_version) or line.requirement.url:
+def _pin_fix(line: RequirementLine, requirement: ParsedRequirement, mlflow_version: str | None, *,
+             unpinned: bool) -> Fix | None:
+    if not _plain_version(mlflow_version) or requirement.url:
         return None
-    replacement = pinned(line, line.requirement.name, mlflow_version)
+    replacement = pinned(line, requirement.name, mlflow_version)
     return rewrite_fix(line, replacement, f"Pin `{replacement}`", Applicability.SAFE if unpinned else Applicability.UNSAFE)
 
 
-def _pin_problem(requirement, mlflow_version: str | None, saved_with: tuple[int, ...] | None) -> str | None:
+def _pin_problem(requirement: ParsedRequirement, mlflow_version: str | None,
+                 saved_with: tuple[int, ...] | None) -> str | None:
     if requirement.url:
         return None
     specifier = requirement.specifier

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.environment.requirements import MLFLOW_REQUIREMENT_NAMES
+from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
+from modellint.fixes.requirement_lists import pip_lines
 from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
-from modellint.fixes.requirement_lists import pip_lines
 
 
 class UnpinnedRequirement(Rule):

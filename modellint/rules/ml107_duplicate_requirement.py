@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.environment.requirements import RequirementLine
+from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
 from modellint.fixes.edits import delete_list_item, make_fix
+from modellint.fixes.requirement_lists import pip_lists
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
-from modellint.fixes.requirement_lists import pip_lists
 
 
 class DuplicateRequirement(Rule):
@@ -64,7 +64,8 @@ class DuplicateRequirement(Rule):
         for requirements_list in pip_lists(model):
             first_seen: dict[tuple[str, str], RequirementLine] = {}
             for line in requirements_list.requirements:
-                key = (line.name or "", str(line.requirement.marker or ""))
+                marker = line.requirement.marker if line.requirement else None
+                key = (line.name or "", str(marker or ""))
                 earlier = first_seen.get(key)
                 if earlier is None:
                     first_seen[key] = line
@@ -82,6 +83,8 @@ class DuplicateRequirement(Rule):
 
 def _same_requirement(first: RequirementLine, second: RequirementLine) -> bool:
     a, b = first.requirement, second.requirement
+    if a is None or b is None:
+        return False
     return (a.extras, a.specifier, a.url, a.marker) == (b.extras, b.specifier, b.url, b.marker)
 
 

@@ -4,9 +4,9 @@ from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
+from modellint.fixes.requirement_lists import pip_lines
 from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
-from modellint.fixes.requirement_lists import pip_lines
 
 
 class RequirementOptionLine(Rule):

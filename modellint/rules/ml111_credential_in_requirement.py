@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.credentials import find_credentials, redact
 from modellint.findings import Finding, Severity, Span
+from modellint.fixes.requirement_lists import pip_lines
 from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, CLEAN_PIP, PYTHON_ENV, conda, model_files, requirements
-from modellint.fixes.requirement_lists import pip_lines
 
 _WHAT = {
     "password": "a password",
@@ -93,7 +94,7 @@ class CredentialInRequirement(Rule):
             )
 
 
-def _written_values(model: ModelDir) -> Iterator[tuple[object, str, Span]]:
+def _written_values(model: ModelDir) -> Iterator[tuple[Path, str, Span]]:
     """Every requirement line, conda channel and conda spec the environment files hold."""
     for line in pip_lines(model):
         yield line.path, line.text, line.span

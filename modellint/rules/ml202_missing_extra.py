@@ -3,9 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from modellint.analyzer.code.import_resolution import any_stdlib, has_declared_environment
+from modellint.analyzer.code.optional_deps import OptionalNeed, call_needs, url_needs
 from modellint.analyzer.knowledge.distributions import normalize
 from modellint.analyzer.model_dir import ModelDir
-from modellint.analyzer.code.optional_deps import OptionalNeed, call_needs, url_needs
 from modellint.findings import Finding, Severity, Span
 from modellint.fixes.add_dependency import add_dependency_fix
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples

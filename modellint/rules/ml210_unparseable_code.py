@@ -10,7 +10,7 @@ from modellint.rules._code_examples import code_model
 
 def _loaded_from_code_dir(code: dict[str, str | bytes], python: str = "3.11.7") -> dict[str, str | bytes]:
     """A model whose pyfunc ``loader_module`` is ``loader`` in its code dir: loading imports it."""
-    files = code_model(code, python=python)  # type: ignore[arg-type]
+    files = code_model(code, python=python)
     files["MLmodel"] = str(files["MLmodel"]).replace("loader_module: mlflow.sklearn", "loader_module: loader", 1)
     return files
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from modellint.analyzer.knowledge.stdlib import stdlib_modules
 from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.serialized.inventory import LoadImport, SerializedFile, load_time_imports
-from modellint.analyzer.knowledge.stdlib import stdlib_modules
 from modellint.findings import Finding, Severity
 from modellint.fixes.add_dependency import add_dependency_fix
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
@@ -71,8 +71,8 @@ class PickleMissingModule(Rule):
         Valid(CLEAN),
         Valid(model_files(model__skops=skops_file(("sklearn.linear_model._logistic", "LogisticRegression"),
                                                   ("numpy", "ndarray")))),
-        Valid(model_files(MLmodel=_WITH_CODE_DIR, **{"code/my_model.py": "class MyModel:\n    pass\n",
-                                                     "artifacts/extra.pkl": instance_pickle("my_model", "MyModel")}),
+        Valid(model_files(MLmodel=_WITH_CODE_DIR, **{"code/my_model.py": "class MyModel:\n    pass\n"},
+                          **{"artifacts/extra.pkl": instance_pickle("my_model", "MyModel")}),
               note="the module is shipped in the code dir"),
     ))
     INVALID = examples(lambda: (

@@ -6,15 +6,15 @@ from typing import TYPE_CHECKING
 from modellint.analyzer.serialized.pickle_policy import Verdict, classify
 from modellint.analyzer.serialized.pickles import GlobalRef
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid, examples
+from modellint.rules._base import Invalid, SerializedFileRule, Valid, examples
 from modellint.rules._examples import CLEAN, model_files
 from modellint.rules._serialized_examples import call_pickle, instance_pickle, skops_file
 
 if TYPE_CHECKING:
-    from modellint.analyzer.model_dir import ModelDir
+    from modellint.analyzer.serialized.facts import SerializedFacts
 
 
-class UnsafePickle(Rule):
+class UnsafePickle(SerializedFileRule):
     """## What it does
     Classifies everything that loading the model's serialized files imports or calls (REDUCE,
     NEWOBJ, OBJ, INST, BUILD via `__setstate__`, skops constructors) and reports what runs
@@ -58,7 +58,7 @@ class UnsafePickle(Rule):
                 (("model.skops", 1),)),
     ))
 
-    def check(self, model: ModelDir) -> Iterator[Finding]:
+    def check(self, model: SerializedFacts) -> Iterator[Finding]:
         for serialized in model.serialized_files:
             scan = serialized.scan
             reported: set[tuple[str, str]] = set()

@@ -4,11 +4,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid, examples
+from modellint.rules._base import Invalid, SerializedFileRule, Valid, examples
 from modellint.rules._examples import CLEAN, MLMODEL, model_files
 
 if TYPE_CHECKING:
-    from modellint.analyzer.model_dir import ModelDir
+    from modellint.analyzer.serialized.facts import SerializedFacts
 
 _PICKLE_MLMODEL = MLMODEL.replace("model.skops", "model.pkl").replace("serialization_format: skops",
                                                                    "serialization_format: cloudpickle")
@@ -17,7 +17,7 @@ _PICKLE_MLMODEL = MLMODEL.replace("model.skops", "model.pkl").replace("serializa
 _MAX_PER_FILE = 5
 
 
-class UnscannableModelFile(Rule):
+class UnscannableModelFile(SerializedFileRule):
     """## What it does
     Reports serialized files (pickle, joblib, PyTorch, numpy, skops) whose loading behaviour the
     static scanner cannot establish: an unknown opcode, a truncated stream, a memo miss, a stack
@@ -61,7 +61,7 @@ class UnscannableModelFile(Rule):
                 (("model.pkl", 1),), note="declared as a cloudpickle, but zeros: a load fails"),
     ))
 
-    def check(self, model: ModelDir) -> Iterator[Finding]:
+    def check(self, model: SerializedFacts) -> Iterator[Finding]:
         for serialized in model.serialized_files:
             problems = serialized.scan.problems
             if serialized.scan.kind is None:  # not scanned at all: unreadable, special, not what MLmodel says

@@ -5,17 +5,17 @@ from typing import TYPE_CHECKING
 
 from modellint.analyzer.serialized.pickles import EmbeddedCode
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid, examples
+from modellint.rules._base import Invalid, SerializedFileRule, Valid, examples
 from modellint.rules._examples import CLEAN, PYTHON_ENV, model_files
 from modellint.rules._serialized_examples import by_value_function_pickle
 
 if TYPE_CHECKING:
-    from modellint.analyzer.model_dir import ModelDir
+    from modellint.analyzer.serialized.facts import SerializedFacts
 
 _PY310_ENV = PYTHON_ENV.replace("python: 3.11.7", "python: 3.10.14")
 
 
-class EmbeddedCodeRule(Rule):
+class EmbeddedCodeRule(SerializedFileRule):
     """## What it does
     Reports code stored by value in a pickle: functions and classes that cloudpickle serialised
     with their bytecode (`_make_function`, `CodeType`) because they were defined in `__main__`,
@@ -54,7 +54,7 @@ class EmbeddedCodeRule(Rule):
                 note="bytecode for Python 3.11/3.12, model declares 3.10"),
     ))
 
-    def check(self, model: ModelDir) -> Iterator[Finding]:
+    def check(self, model: SerializedFacts) -> Iterator[Finding]:
         python = model.declared_python
         for serialized in model.serialized_files:
             codes = serialized.scan.embedded_code
@@ -64,7 +64,7 @@ class EmbeddedCodeRule(Rule):
             runs = f", importing {imports} when it runs" if imports else ""
             minors = _minors(code for code in codes if code.python_minors)
             foreign = [code for code in codes if python is not None and code.python_minors and python not in code.python_minors]
-            if foreign:
+            if python is not None and foreign:
                 yield self.finding(
                     serialized.path,
                     f"`{serialized.relative}` holds {_names(foreign)} as bytecode for Python {_minors(foreign)}; the "

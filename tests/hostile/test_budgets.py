@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from modellint.analyzer.serialized.pickles import Limits, scan_file
 from modellint.analyzer.environment.requirements import MAX_REQUIREMENT_LINES, MAX_REQUIREMENTS_CHARS
 from modellint.analyzer.serialized.inventory import scan_model_files
+from modellint.analyzer.serialized.pickles import Limits, scan_file
 from modellint.analyzer.yamlfile import MAX_YAML_NODES
 from modellint.rules._examples import CLEAN, MLMODEL
 from tests.conftest import REPO

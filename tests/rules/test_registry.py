@@ -90,6 +90,16 @@ def test_the_table_facts_agree_with_the_classes():
     assert len([entry for entry in RULE_TABLE if entry.reports_unparseable_project_file]) == 1
 
 
+def test_what_judges_a_lone_file_takes_what_a_lone_file_has():
+    """A lone serialized file is no ModelDir: the rules run on one take the SerializedFacts it shares
+    with a model dir (a SerializedFileRule's ``check``), and the type checker holds them to it."""
+    from modellint.rules import RULE_TABLE, rule_class
+    from modellint.rules._base import SerializedFileRule
+
+    for entry in RULE_TABLE:
+        assert entry.standalone_file == issubclass(rule_class(entry.code), SerializedFileRule), entry.code
+
+
 def test_project_mode_runs_the_rules_the_table_declares(tmp_path):
     """Only rules declared ``training_project`` run on a would-be model; with requirement
     arguments that are not literal, only the ``environment_free`` ones."""

@@ -140,7 +140,7 @@ def call_needs(call: CallFact, scan: ModuleScan) -> list[OptionalNeed]:
 
 def url_needs(scan: ModuleScan) -> list[tuple[OptionalNeed, UrlLiteral]]:
     """``(need, url literal)`` for SOCKS proxy URLs in code that uses requests / httpx."""
-    found = []
+    found: list[tuple[OptionalNeed, UrlLiteral]] = []
     for url in scan.urls:
         if _SOCKS_URL.match(url.value):
             found.extend((need, url) for owner, need in _SOCKS_CLIENTS.items() if scan.imports_module(owner))

@@ -47,6 +47,8 @@ from modellint.findings import FILE_START, Span
 from modellint.record import Record
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from modellint.analyzer.code.syntax_versions import TooNew
 
 __all__ = ["CallFact", "ImportFact", "ModuleScan", "UrlLiteral", "resolve_relative", "scan_file", "scan_source"]
@@ -255,9 +257,10 @@ def scan_source(source: bytes | str, path: Path, *, package: str | None = None,
     # is tried first (the same tree when it accepts the file: one parse, not two); only a refusal
     # needs the running grammar too, to tell syntax that is too new from a broken file.
     grammar_error = None
-    grammar_checked = python is not None and python[0] == 3 and python < _RUNNING
-    if grammar_checked:
-        tree, problem, grammar_error = _parse_with_ast(data, max(python, (3, 7)))
+    older = python if python is not None and python[0] == 3 and python < _RUNNING else None
+    grammar_checked = older is not None
+    if older is not None:
+        tree, problem, grammar_error = _parse_with_ast(data, max(older, (3, 7)))
         syntax_error = None
         if tree is None and problem is None:
             tree, problem, syntax_error = _parse_with_ast(data)
@@ -336,7 +339,7 @@ def _newer_than_running(path: Path, error: SyntaxError | None, reason: str | Non
 
 
 def _parse_with_ast(data: bytes, feature_version: tuple[int, int] | None = None,
-                    ) -> tuple[ast.AST | None, tuple[str, str, Span] | None, SyntaxError | None]:
+                    ) -> tuple[ast.Module | None, tuple[str, str, Span] | None, SyntaxError | None]:
     """``(tree, problem, syntax_error)`` with this interpreter's grammar, or that of
     ``feature_version`` (best effort: see :mod:`.syntax_versions`); see the module docstring.
 
@@ -445,15 +448,17 @@ class _Collector:
         return operator, version
 
     @staticmethod
-    def negated(condition: tuple[str, tuple[int, ...]] | None) -> tuple[str, tuple[int, ...]] | None:
-        return (_NEGATED[condition[0]], condition[1]) if condition else None
+    def negated(condition: tuple[str, tuple[int, ...]]) -> tuple[str, tuple[int, ...]]:
+        return _NEGATED[condition[0]], condition[1]
 
     def body_modules(self, start: int) -> tuple[str, ...]:
         """Modules of the facts recorded since index ``start`` (a try body's imports)."""
         return tuple(dict.fromkeys(fact.module for fact in self.imports[start:] if fact.resolved))
 
     def is_suppress(self, callee: str | None) -> bool:
-        return bool(callee) and (self.resolve(callee) or callee).split(".")[-1] == "suppress"
+        if not callee:
+            return False
+        return (self.resolve(callee) or callee).split(".")[-1] == "suppress"
 
     def resolve(self, dotted: str | None) -> str | None:
         """``pd.read_excel`` -> ``pandas.read_excel`` when ``pd`` is an import alias."""
@@ -573,7 +578,7 @@ class _AstVisitor(ast.NodeVisitor):
         self.c = collector
         self.data = data
         self._lines: list[str] | None = None
-        self._handlers: dict[type, object] = {}
+        self._handlers: dict[type[ast.AST], Callable[[ast.AST], object]] = {}
 
     def visit(self, node: ast.AST) -> None:
         # ast.NodeVisitor.visit looks the method up by name for every node; cache it per type.
@@ -606,7 +611,7 @@ class _AstVisitor(ast.NodeVisitor):
             return offset + 1
         return len(text.encode("utf-8")[:offset].decode("utf-8", "ignore")) + 1
 
-    def _span(self, node: ast.AST) -> Span:
+    def _span(self, node: ast.stmt | ast.expr | ast.alias) -> Span:
         line, end_line = node.lineno, getattr(node, "end_lineno", None) or node.lineno
         end_offset = getattr(node, "end_col_offset", None)
         end = self._column(end_line, end_offset) if end_offset is not None else 0
@@ -655,7 +660,7 @@ class _AstVisitor(ast.NodeVisitor):
             caught = [_ast_dotted(element) for element in elements]
         return self.c.catches_import_error(caught) and not any(isinstance(s, ast.Raise) for s in handler.body)
 
-    def visit_With(self, node: ast.With) -> None:
+    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
         suppressed = any(
             isinstance(item.context_expr, ast.Call) and self.c.is_suppress(_ast_dotted(item.context_expr.func))
             and self.c.catches_import_error([_ast_dotted(arg) for arg in item.context_expr.args])
@@ -671,7 +676,7 @@ class _AstVisitor(ast.NodeVisitor):
         self.visit(node.test)
         condition = self._version_condition(node.test)
         self._block(node.body, type_checking=self.c.is_type_checking(_ast_dotted(node.test)), condition=condition)
-        self._block(node.orelse, condition=self.c.negated(condition))
+        self._block(node.orelse, condition=self.c.negated(condition) if condition else None)
 
     def _version_condition(self, test: ast.expr) -> tuple[str, tuple[int, ...]] | None:
         if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.comparators[0], ast.Tuple)):
@@ -820,7 +825,7 @@ def _libcst_visitor_class() -> type:
         def leave_Lambda(self, original_node: libcst.Lambda) -> None:
             self.c.leave_function()
 
-        def visit_Try(self, node: libcst.Try) -> None:
+        def visit_Try(self, node: libcst.Try | libcst.TryStar) -> None:
             self.try_starts[id(node)] = len(self.c.imports)
             for handler in node.handlers:
                 if self._falls_back(handler):

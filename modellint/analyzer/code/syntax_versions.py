@@ -155,10 +155,9 @@ def _pep701_fstring(data: bytes) -> TooNew | None:
     import io
     import tokenize
 
-    fstring_start = getattr(tokenize, "FSTRING_START", None)
-    if fstring_start is None:
+    if sys.version_info < (3, 12):  # older tokenizers read an f-string as one STRING token
         return None
-    fstring_middle, fstring_end = tokenize.FSTRING_MIDDLE, tokenize.FSTRING_END
+    fstring_start, fstring_middle, fstring_end = tokenize.FSTRING_START, tokenize.FSTRING_MIDDLE, tokenize.FSTRING_END
     depth = 0
     quote = ""
     try:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cached_property
 
-from modellint.analyzer.knowledge.distributions import KnowledgeBase, guess_distribution
+from modellint.analyzer.environment.pep508 import ParsedRequirement
 from modellint.analyzer.environment.requirements import RequirementLine, normalize_name
+from modellint.analyzer.knowledge.distributions import KnowledgeBase, guess_distribution
 from modellint.record import Record
 
 DEFAULT_PYTHON = (3, 11)
@@ -50,11 +51,15 @@ class DeclaredEnvironment:
     @cached_property
     def installed(self) -> dict[str, tuple[str, ...]]:
         """Every distribution the requirements install -> the chain that brings it in."""
-        declared = [(line.name, frozenset(line.requirement.extras)) for line in self.lines if self._applies(line)]
+        declared = [
+            (normalize_name(requirement.name), frozenset(requirement.extras))
+            for line in self.lines
+            if (requirement := line.requirement) is not None and self._applies(requirement)
+        ]
         return self.knowledge.closure(declared, self.python)
 
-    def _applies(self, line: RequirementLine) -> bool:
-        marker = line.requirement.marker
+    def _applies(self, requirement: ParsedRequirement) -> bool:
+        marker = requirement.marker
         if marker is None:
             return True
         environment = {"python_version": f"{self.python[0]}.{self.python[1]}",
@@ -70,7 +75,8 @@ class DeclaredEnvironment:
     @cached_property
     def unknown_requirements(self) -> tuple[str, ...]:
         """Declared distributions the knowledge base knows nothing about (their modules are a guess)."""
-        return tuple(sorted({line.name for line in self.lines if not self.knowledge.is_known(line.name)}))
+        names = {line.name for line in self.lines}
+        return tuple(sorted(name for name in names if name is not None and not self.knowledge.is_known(name)))
 
     def provision(self, module: str) -> Provision | None:
         """How ``module`` (dotted) gets installed, or None when nothing declared provides it."""

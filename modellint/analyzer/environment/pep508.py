@@ -18,6 +18,8 @@ import re
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Set as AbstractSet
+
     from packaging.markers import Marker
     from packaging.specifiers import SpecifierSet
 
@@ -40,13 +42,23 @@ _EXTRA_SEPARATOR = re.compile(r"[ \t]*,[ \t]*")
 
 
 class ParsedRequirement(Protocol):
-    """What modellint reads from a requirement: the attributes of ``packaging``'s Requirement."""
+    """What modellint reads from a requirement: the attributes of ``packaging``'s Requirement
+    (read-only here, so that SimpleRequirement's narrower ones satisfy it too)."""
 
-    name: str
-    url: str | None
-    extras: set[str] | frozenset[str]
-    specifier: SpecifierSet
-    marker: Marker | None
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def url(self) -> str | None: ...
+
+    @property
+    def extras(self) -> AbstractSet[str]: ...
+
+    @property
+    def specifier(self) -> SpecifierSet: ...
+
+    @property
+    def marker(self) -> Marker | None: ...
 
 
 class SimpleRequirement:

@@ -511,7 +511,7 @@ class KnowledgeBase:
         """Direct Requires-Dist of ``distribution`` for CPython ``python`` on Linux x86_64, with
         markers evaluated and the requested extras honoured. Unknown distribution: ()."""
         wanted = frozenset(normalize(e) for e in extras)
-        return tuple(name for name, _ in self._edges(normalize(distribution), wanted, tuple(python)))
+        return tuple(name for name, _ in self._edges(normalize(distribution), wanted, python))
 
     def closure(self, requirements: Iterable[tuple[str, frozenset[str]]], python: tuple[int, int] = (3, 11)) -> dict[str, tuple[str, ...]]:
         """Every distribution these ``(name, extras)`` requirements install -> the chain that brings
@@ -519,7 +519,6 @@ class KnowledgeBase:
 
         Breadth-first, so each chain is a shortest one; ties go to the requirement given first and
         then to alphabetical order. Unknown distributions appear with no dependencies."""
-        python = tuple(python)
         chains: dict[str, tuple[str, ...]] = {}
         expanded: dict[str, frozenset[str]] = {}
         queue: deque[tuple[str, frozenset[str]]] = deque()
@@ -576,7 +575,7 @@ class KnowledgeBase:
         data = {"build_date": self.build_date, "preferred": self._preferred, "dists": self._base_dists()}
         return KnowledgeBase(data, overlay=overlay)
 
-    def _base_dists(self) -> dict[str, list]:
+    def _base_dists(self) -> _Entries:
         return self._dists if self.overlay is None else _read_data()["dists"]
 
 

@@ -120,12 +120,12 @@ class SourceFile:
         self._lines = text.splitlines()
 
     def span(self, node: ast.AST) -> Span:
-        line = getattr(node, "lineno", None)
-        if line is None:
+        line, column = getattr(node, "lineno", None), getattr(node, "col_offset", None)
+        if line is None or column is None:  # (ast gives a node both or neither)
             return FILE_START
         end_line = getattr(node, "end_lineno", None) or line
-        return Span(line, self._column(line, node.col_offset), end_line,
-                    self._column(end_line, getattr(node, "end_col_offset", None) or node.col_offset))
+        return Span(line, self._column(line, column), end_line,
+                    self._column(end_line, getattr(node, "end_col_offset", None) or column))
 
     def _column(self, line: int, byte_offset: int) -> int:
         # ast columns are UTF-8 byte offsets; modellint's are 1-based characters.
@@ -149,9 +149,10 @@ class SourceFile:
             elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and isinstance(node.target, ast.Name):
                 found.setdefault(node.target.id, []).append(getattr(node, "value", None) or ast.Constant(UNKNOWN))
             elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.comprehension)):
-                targets = [node.target] if hasattr(node, "target") else [item.optional_vars for item in node.items]
-                for target in targets:
-                    for name in ast.walk(target) if target is not None else ():
+                targets: list[ast.expr | None] = (
+                    [node.target] if hasattr(node, "target") else [item.optional_vars for item in node.items])
+                for bound in targets:
+                    for name in ast.walk(bound) if bound is not None else ():
                         if isinstance(name, ast.Name):
                             found.setdefault(name.id, []).append(ast.Constant(UNKNOWN))
         return found
@@ -273,7 +274,8 @@ class SourceFile:
                 return base
             if node.func.attr == "joinpath":
                 parts = [self._path_part(argument) for argument in arguments]
-                return None if None in parts else os.path.normpath(os.path.join(base, *parts))
+                known = [part for part in parts if part is not None]
+                return None if len(known) < len(parts) else os.path.normpath(os.path.join(base, *known))
             return None
         if len(arguments) == 1 and function in _PATH_IDENTITIES:
             return self._anchored_path(arguments[0], depth + 1)
@@ -283,9 +285,10 @@ class SourceFile:
         if arguments and function in ("os.path.join", "posixpath.join", "pathlib.Path", "pathlib.PurePath"):
             base = self._anchored_path(arguments[0], depth + 1)
             parts = [self._path_part(argument) for argument in arguments[1:]]
-            if base is None or None in parts:
+            known = [part for part in parts if part is not None]
+            if base is None or len(known) < len(parts):
                 return None
-            return os.path.normpath(os.path.join(base, *parts))
+            return os.path.normpath(os.path.join(base, *known))
         return None
 
     @staticmethod

@@ -115,7 +115,7 @@ def _code_file(text: str, source: SourceFile, roots: tuple[Path, ...], span: Spa
 
 def _model_class(node: ast.expr, source: SourceFile, roots: tuple[Path, ...]) -> ModelCode | None:
     span = source.span(node)
-    constructor = node
+    constructor: ast.expr | None = node
     if isinstance(node, ast.Name):
         constructor = source.bound_once(node.id)
     if not isinstance(constructor, ast.Call):
@@ -160,7 +160,7 @@ def _by_value_code(source: SourceFile, cls: ast.ClassDef) -> tuple[tuple[tuple[i
     }
     included: dict[str, ast.stmt] = {cls.name: cls}
     names: set[str] = set()
-    pending = [cls]
+    pending: list[ast.stmt] = [cls]
     while pending:
         node = pending.pop()
         for child in ast.walk(node):

@@ -15,15 +15,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from modellint.analyzer.files import read_text
-from modellint.analyzer.knowledge.distributions import KnowledgeBase, guess_distribution
-from modellint.analyzer.project.log_calls import UNKNOWN, Literal
 from modellint.analyzer.environment.requirements import (
     MLFLOW_REQUIREMENT_NAMES,
     RequirementsBudgetExceeded,
     normalize_name,
     parse_requirements_text,
 )
+from modellint.analyzer.files import read_text
+from modellint.analyzer.knowledge.distributions import KnowledgeBase, guess_distribution
+from modellint.analyzer.project.log_calls import UNKNOWN, Literal
 from modellint.analyzer.yamlfile import YamlDocument, YamlError, parse_yaml
 from modellint.findings import Span
 from modellint.record import Record

@@ -26,18 +26,20 @@ import math
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from modellint.analyzer.files import escape, read_text
 from modellint.analyzer.signatures.schema import (
     AnyValue,
     Array,
+    ColumnSchema,
     ColumnSpec,
     Object,
     ParamSpec,
     Scalar,
     Schema,
     Signature,
+    TensorSchema,
     TensorSpec,
     is_naive_iso_datetime,
     is_numpy_datetime_text,
@@ -145,7 +147,8 @@ class JsonPositions:
         return self._text.count("\n", 0, offset) + 1
 
     def _skip(self, position: int) -> int:
-        return self._BLANK.match(self._text, position).end()
+        blank = self._BLANK.match(self._text, position)
+        return blank.end() if blank else position  # ``*`` matches the empty string: there is always one
 
     def _children_of(self, offset: int) -> dict[str | int, int] | None:
         """Key (object) or index (array) -> offset of each child of the container at ``offset``; the
@@ -162,7 +165,7 @@ class JsonPositions:
                         continue
                     key: str | int = index
                     if opener == "{":
-                        key, position = json.decoder.scanstring(text, position + 1)
+                        key, position = _DECODER.raw_decode(text, position)  # the key: a JSON string
                         position = self._skip(self._skip(position) + 1)  # past the colon
                     index += 1
                     children[key] = position
@@ -199,27 +202,28 @@ def load_example(model_root: Path, mlmodel: Mapping) -> tuple[Example | None, li
     return Example(tuple(payloads), from_type_hint), problems
 
 
-def _read_json(model_root: Path, relative: Any) -> tuple[Path, Any, JsonPositions | None, ExampleProblem | None]:
+def _read_json(model_root: Path, relative: Any) -> tuple[Path, Any, JsonPositions] | ExampleProblem:
+    """The file's path, decoded content and value positions, or why MLflow could not read it."""
     path = model_root / str(relative)
     if escape(model_root, str(relative)):
         # Absolute paths are ML004's, other escapes ML006's: never read outside.
         message = f"`{relative}` named in MLmodel is not inside the model directory"
-        return path, None, None, ExampleProblem(message, path, missing=True)
+        return ExampleProblem(message, path, missing=True)
     text, problem = read_text(path, model_root)
     if problem is not None:
-        return path, None, None, ExampleProblem(problem.message, path, missing=problem.outside)
+        return ExampleProblem(problem.message, path, missing=problem.outside)
     if text is None:
-        return path, None, None, ExampleProblem(f"`{relative}` named in MLmodel does not exist", path, missing=True)
+        return ExampleProblem(f"`{relative}` named in MLmodel does not exist", path, missing=True)
     if len(text) > MAX_EXAMPLE_BYTES:  # characters: at least as many bytes
         message = (f"`{path.name}` is over modellint's {MAX_EXAMPLE_BYTES // 2**20} MiB example budget "
                    f"({len(text) // 2**20} MiB): not checked against the signature")
-        return path, None, None, ExampleProblem(message, path, over_budget=True)
+        return ExampleProblem(message, path, over_budget=True)
     try:
         data = json.loads(text)
     except ValueError as error:
         line = getattr(error, "lineno", 1)
-        return path, None, None, ExampleProblem(f"`{path.name}` is not valid JSON: {error}", path, line)
-    return path, data, JsonPositions(text), None
+        return ExampleProblem(f"`{path.name}` is not valid JSON: {error}", path, line)
+    return path, data, JsonPositions(text)
 
 
 def _read_input_example(model_root: Path, info: Mapping) -> tuple[Payload | None, ExampleProblem | None]:
@@ -228,9 +232,10 @@ def _read_input_example(model_root: Path, info: Mapping) -> tuple[Payload | None
     if example_type not in EXAMPLE_TYPES:
         message = f"example type {example_type!r} is unknown; MLflow reads only {list(EXAMPLE_TYPES)}"
         return None, ExampleProblem(message, model_root / "MLmodel", mlmodel_key=("saved_input_example_info", "type"))
-    path, data, positions, problem = _read_json(model_root, relative)
-    if problem is not None:
-        return None, problem
+    read = _read_json(model_root, relative)
+    if isinstance(read, ExampleProblem):
+        return None, read
+    path, data, positions = read
     data_at: JsonPath = ()
     params, params_at = None, ("params",)
     if info.get("params"):  # the string 'true': the file wraps data and params
@@ -255,10 +260,10 @@ def _read_serving_example(model_root: Path, info: Mapping) -> tuple[Payload | No
     relative = info.get("serving_input_path")
     if relative is None:
         return None, None
-    path, data, positions, problem = _read_json(model_root, relative)
-    if problem is not None:
-        return None, problem
-    return _serving_payload(path, data, positions)
+    read = _read_json(model_root, relative)
+    if isinstance(read, ExampleProblem):
+        return None, read
+    return _serving_payload(*read)
 
 
 def _serving_payload(path: Path, data: Any, positions: JsonPositions) -> tuple[Payload | None, ExampleProblem | None]:
@@ -338,10 +343,10 @@ def _params_faults(params: Any, at: JsonPath, specs: tuple[ParamSpec, ...] | Non
 
 def _data_faults(form: str, data: Any, at: JsonPath, schema: Schema) -> list[_Fault]:
     if form in ("dataframe_split", "dataframe_records"):
-        frame, fault = _frame(form, data, at)
-        if fault:
-            return [fault]
-        return _tensor_frame_faults(frame, schema) if schema.is_tensor else _cast_frame_faults(frame, schema)
+        frame = _frame(form, data, at)
+        if isinstance(frame, _Fault):
+            return [frame]
+        return _tensor_frame_faults(frame, schema) if isinstance(schema, TensorSchema) else _cast_frame_faults(frame, schema)
     if form in ("inputs", "instances"):
         return _tensor_input_faults(form, data, at, schema)
     if form == "sparse":
@@ -368,49 +373,49 @@ class _Frame(Record):
         self.columns = columns
         self.columns_at = columns_at  # where the column names are written
 
-    def get(self, key: str | int) -> _Column | None:
+    def get(self, key: str | int | None) -> _Column | None:
         return next((column for column in self.columns if column.key == key), None)
 
 
-def _frame(form: str, data: Any, at: JsonPath) -> tuple[_Frame | None, _Fault | None]:
+def _frame(form: str, data: Any, at: JsonPath) -> _Frame | _Fault:
     """The columns pandas builds from a split or records payload."""
     if form == "dataframe_records":
         if not isinstance(data, list):
-            return None, _Fault(f"dataframe_records must be a list of records, not {json_kind(data)}", at)
+            return _Fault(f"dataframe_records must be a list of records, not {json_kind(data)}", at)
         return _rows_frame(data, None, at, at)
     if not isinstance(data, dict) or "data" not in data or set(data) - {"columns", "data", "index"}:
         found = sorted(data) if isinstance(data, dict) else json_kind(data)
-        return None, _Fault(f"split format needs `data` and optionally `columns`/`index`; found {found}", at)
+        return _Fault(f"split format needs `data` and optionally `columns`/`index`; found {found}", at)
     if not isinstance(data["data"], list):
-        return None, _Fault(f"split `data` must be a list of rows, not {json_kind(data['data'])}", (*at, "data"))
+        return _Fault(f"split `data` must be a list of rows, not {json_kind(data['data'])}", (*at, "data"))
     names = data.get("columns")
     columns_at = (*at, "columns") if names is not None else (*at, "data")
     return _rows_frame(data["data"], names, (*at, "data"), columns_at)
 
 
-def _rows_frame(rows: list, names: list | None, at: JsonPath, columns_at: JsonPath) -> tuple[_Frame | None, _Fault | None]:
+def _rows_frame(rows: list, names: list | None, at: JsonPath, columns_at: JsonPath) -> _Frame | _Fault:
     if rows and all(isinstance(row, dict) for row in rows):
         keys = list(dict.fromkeys(key for row in rows for key in row)) if names is None else names
         columns = [
             _Column(key, [row.get(key) for row in rows], [(*at, index, key) for index in range(len(rows))])
             for key in keys
         ]
-        return _Frame(columns, columns_at), None
+        return _Frame(columns, columns_at)
     table = [row if isinstance(row, list) else [row] for row in rows]
     width = len(names) if names is not None else max((len(row) for row in table), default=0)
     for index, row in enumerate(table):
         if len(row) != width:
             message = f"row {index} has {len(row)} values but the frame has {width} columns"
-            return None, _Fault(message, (*at, index), None, rows[index])
+            return _Fault(message, (*at, index), None, rows[index])
     keys = names if names is not None else list(range(width))
     columns = []
     for position, key in enumerate(keys):
         paths = [(*at, index, position) if isinstance(rows[index], list) else (*at, index) for index in range(len(rows))]
         columns.append(_Column(key, [row[position] for row in table], paths))
-    return _Frame(columns, columns_at), None
+    return _Frame(columns, columns_at)
 
 
-def _cast_frame_faults(frame: _Frame, schema: Schema) -> list[_Fault]:
+def _cast_frame_faults(frame: _Frame, schema: ColumnSchema) -> list[_Fault]:
     """``cast_df_types_according_to_schema`` then ``_enforce_schema`` for column signatures."""
     pairs = _schema_columns(frame, schema)
     if isinstance(pairs, _Fault):
@@ -423,7 +428,7 @@ def _cast_frame_faults(frame: _Frame, schema: Schema) -> list[_Fault]:
     return faults
 
 
-def _schema_columns(frame: _Frame, schema: Schema) -> list[tuple[ColumnSpec, _Column]] | _Fault:
+def _schema_columns(frame: _Frame, schema: ColumnSchema) -> list[tuple[ColumnSpec, _Column]] | _Fault:
     """Pair signature columns with frame columns the way ``_enforce_schema`` does."""
     if not schema.has_names:
         if len(frame.columns) < len(schema.specs):
@@ -442,7 +447,7 @@ def _schema_columns(frame: _Frame, schema: Schema) -> list[tuple[ColumnSpec, _Co
             message += f" (it has extra column(s) {extra})"
         return _Fault(message, frame.columns_at, missing[0], None)
     keyed = zip(schema.keys(), schema.specs)
-    return [(spec, frame.get(key)) for key, spec in keyed if frame.get(key) is not None]
+    return [(spec, column) for key, spec in keyed if (column := frame.get(key)) is not None]
 
 
 def _cast_column_fault(spec: ColumnSpec, column: _Column) -> _Fault | None:
@@ -517,14 +522,14 @@ def _datetime_like_for_pandas(value: Any) -> bool:
     return is_naive_iso_datetime(value)
 
 
-def _tensor_frame_faults(frame: _Frame, schema: Schema) -> list[_Fault]:
+def _tensor_frame_faults(frame: _Frame, schema: TensorSchema) -> list[_Fault]:
     """A data frame fed to a tensor signature: cast, then reshape column by column."""
     if schema.has_names:
-        missing = [spec.name for spec in schema.specs if frame.get(spec.name) is None]
-        if missing:
+        pairs = [(spec, column) for spec in schema.specs if (column := frame.get(spec.name)) is not None]
+        if len(pairs) < len(schema.specs):
+            missing = [spec.name for spec in schema.specs if frame.get(spec.name) is None]
             message = f"required input(s) {missing} missing from the example"
             return [_Fault(message, frame.columns_at, missing[0], None)]
-        pairs = [(spec, frame.get(spec.name)) for spec in schema.specs]
     else:
         spec = schema.specs[0]
         if not frame.columns or not frame.columns[0].values:
@@ -565,7 +570,7 @@ def _tensor_column_shape_fault(spec: TensorSpec, column: _Column) -> _Fault | No
     """``_reshape_and_cast_pandas_column_values``."""
     label = column.key if spec.name else "the unnamed input"
     shape, path = list(spec.shape), column.paths[0] if column.paths else ()
-    if spec.shape[0] != -1 or -1 in spec.shape[1:] or not all(_is_size(size) for size in spec.shape):
+    if spec.shape[0] != -1 or -1 in spec.shape[1:] or not _all_sizes(spec.shape):
         message = f"tensor {label!r} has shape {shape}; a data frame input needs -1 first and fixed sizes after"
         return _Fault(message, path, column.key, None)
     first = column.values[0] if column.values else None
@@ -583,8 +588,9 @@ def _tensor_column_shape_fault(spec: TensorSpec, column: _Column) -> _Fault | No
     return _tensor_leaf_fault(spec, column.values, column.paths, column.key)
 
 
-def _is_size(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _all_sizes(shape: tuple[object, ...]) -> TypeGuard[tuple[int, ...]]:
+    """Is every entry a size (an int, not a bool)? A signature's shape holds whatever its JSON did."""
+    return all(isinstance(size, int) and not isinstance(size, bool) for size in shape)
 
 
 def _leaf_count(value: Any) -> int | None:
@@ -609,8 +615,8 @@ def _tensor_input_faults(form: str, data: Any, at: JsonPath, schema: Schema) -> 
     else:
         at_of = {key: (*at, key) for key in data} if isinstance(data, dict) else {}
     if isinstance(data, dict):
-        faults = [_convert_fault(value, specs.get(key), at_of[key], key) for key, value in data.items()]
-        faults = [fault for fault in faults if fault]
+        converted = [_convert_fault(value, specs.get(key), at_of[key], key) for key, value in data.items()]
+        faults = [fault for fault in converted if fault]
         return faults or _enforce_converted_dict(data, at, schema)
     if isinstance(data, list) and data and all(isinstance(x, dict) for x in data):
         return _record_faults(data, at, schema, specs)
@@ -633,7 +639,7 @@ def _record_faults(records: list, at: JsonPath, schema: Schema, specs: dict) -> 
                 faults.append(fault)
     if faults:
         return faults
-    if schema.is_tensor:  # MLflow finds no arrays in a list of records
+    if isinstance(schema, TensorSchema):  # MLflow finds no arrays in a list of records
         return [_Fault("a tensor signature cannot take a list of records", at)]
     present = {key for record in records for key in record}
     return _missing_inputs_faults(schema, present, at)
@@ -756,9 +762,10 @@ def _json_shape(value: Any) -> tuple[int, ...] | None:
     if not value:
         return (0,)
     shapes = {_json_shape(item) for item in value}
-    if len(shapes) != 1 or None in shapes:
+    shape = shapes.pop() if len(shapes) == 1 else None
+    if shape is None:
         return None
-    return (len(value), *shapes.pop())
+    return (len(value), *shape)
 
 
 def _enforce_converted_dict(data: dict, at: JsonPath, schema: Schema, column_paths: bool = True) -> list[_Fault]:
@@ -766,7 +773,7 @@ def _enforce_converted_dict(data: dict, at: JsonPath, schema: Schema, column_pat
     missing = _missing_inputs_faults(schema, set(data), at)
     if missing:
         return missing
-    if not schema.is_tensor:
+    if not isinstance(schema, TensorSchema):
         return _dict_frame_shape_faults(data, at, schema)
     if not schema.has_names:
         message = "an unnamed tensor signature needs a single array, but this example is an object of inputs"
@@ -780,7 +787,7 @@ def _enforce_converted_dict(data: dict, at: JsonPath, schema: Schema, column_pat
     return faults
 
 
-def _dict_frame_shape_faults(data: dict, at: JsonPath, schema: Schema) -> list[_Fault]:
+def _dict_frame_shape_faults(data: dict, at: JsonPath, schema: ColumnSchema) -> list[_Fault]:
     """A dict of arrays becomes a data frame only when the arrays have one length."""
     composite = any(isinstance(spec.type, (Array, Object)) for spec in schema.specs)
     lengths = {len(value) for value in data.values() if isinstance(value, list)}
@@ -792,7 +799,7 @@ def _dict_frame_shape_faults(data: dict, at: JsonPath, schema: Schema) -> list[_
 def _enforce_converted_array(data: Any, at: JsonPath, schema: Schema) -> list[_Fault]:
     if schema.has_names:
         return _missing_inputs_faults(schema, set(), at)
-    if not schema.is_tensor:
+    if not isinstance(schema, TensorSchema):
         width = len(data[0]) if isinstance(data, list) and data and isinstance(data[0], list) else 1
         if width < len(schema.specs):
             message = f"the signature declares {len(schema.specs)} unnamed inputs but the example has {width}"
@@ -839,7 +846,7 @@ def _shape_fault(spec: TensorSpec, value: Any, at: JsonPath, key: Any) -> _Fault
 def _sparse_faults(data: Any, at: JsonPath, schema: Schema) -> list[_Fault]:
     if not isinstance(data, dict) or not {"data", "indices", "indptr", "shape"} <= set(data):
         return [_Fault("a sparse example needs `data`, `indices`, `indptr` and `shape`", at)]
-    if not schema.is_tensor:
+    if not isinstance(schema, TensorSchema):
         return [_Fault("a sparse matrix cannot feed a column-based signature", at)]
     if schema.has_names:
         return [_Fault("a sparse matrix cannot feed a signature with named tensors", at)]
@@ -869,7 +876,7 @@ def _scipy_dtype(values: list) -> str:
 
 def _raw_faults(data: Any, at: JsonPath, schema: Schema) -> list[_Fault]:
     """``_enforce_schema`` on plain decoded JSON, which MLflow does not cast first."""
-    if schema.is_tensor:
+    if isinstance(schema, TensorSchema):
         message = f"a tensor signature needs numpy arrays, but this example reaches the model as {json_kind(data)}"
         return [_Fault(message, at, None, None)]
     frame = _raw_frame(data, at, schema)
@@ -886,7 +893,7 @@ def _raw_faults(data: Any, at: JsonPath, schema: Schema) -> list[_Fault]:
     return faults
 
 
-def _raw_frame(data: Any, at: JsonPath, schema: Schema) -> _Frame | _Fault:
+def _raw_frame(data: Any, at: JsonPath, schema: ColumnSchema) -> _Frame | _Fault:
     """The data frame ``_enforce_schema`` builds from a scalar, dict or list."""
     if _numpy_scalar(data):
         return _Frame([_Column(0, [data], [at])], at)
@@ -900,8 +907,7 @@ def _raw_frame(data: Any, at: JsonPath, schema: Schema) -> _Frame | _Fault:
             return _Frame([_Column(key, [value], [(*at, key)]) for key, value in data.items()], at)
         return _dict_of_columns_frame(data, at)
     if isinstance(data, list):
-        frame, fault = _rows_frame(data, None, at, at)
-        return fault or frame
+        return _rows_frame(data, None, at, at)
     return _Fault(f"a column-based signature needs a data frame, not {json_kind(data)}", at)
 
 

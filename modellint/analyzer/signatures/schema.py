@@ -104,16 +104,20 @@ class TensorSpec(Record):
 
     required = True
 
-    def __init__(self, dtype: TensorDType, shape: tuple[int, ...], name: str | None) -> None:
+    def __init__(self, dtype: TensorDType, shape: tuple[object, ...], name: str | None) -> None:
         self.dtype = dtype
-        self.shape = shape
+        self.shape = shape  # sizes, -1 for any; as MLflow loads it, so not necessarily ints
         self.name = name
 
 
 Spec = Union[ColumnSpec, TensorSpec]
 
 
-class Schema(Record):
+class SchemaBase(Record):
+    """A signature's inputs or outputs. Parsing builds a :class:`ColumnSchema` or a
+    :class:`TensorSchema` (MLflow rejects a schema that mixes the two kinds of spec), so that a
+    check on the kind also tells the type checker which specs it holds."""
+
     __slots__ = ("specs",)
 
     def __init__(self, specs: tuple[Spec, ...]) -> None:
@@ -121,7 +125,7 @@ class Schema(Record):
 
     @property
     def is_tensor(self) -> bool:
-        return isinstance(self.specs[0], TensorSpec)
+        return isinstance(self, TensorSchema)
 
     @property
     def has_names(self) -> bool:
@@ -133,6 +137,27 @@ class Schema(Record):
 
     def required_keys(self) -> list[str | int]:
         return [key for key, spec in zip(self.keys(), self.specs) if spec.required]
+
+
+class ColumnSchema(SchemaBase):
+    __slots__ = ()
+
+    specs: tuple[ColumnSpec, ...]
+
+    def __init__(self, specs: tuple[ColumnSpec, ...]) -> None:
+        super().__init__(specs)
+
+
+class TensorSchema(SchemaBase):
+    __slots__ = ()
+
+    specs: tuple[TensorSpec, ...]
+
+    def __init__(self, specs: tuple[TensorSpec, ...]) -> None:
+        super().__init__(specs)
+
+
+Schema = Union[ColumnSchema, TensorSchema]
 
 
 class ParamSpec(Record):
@@ -215,7 +240,10 @@ def _read_schema(data: Any) -> Schema:
         raise _Invalid("is an empty list; MLflow rejects a schema without inputs")
     specs = tuple(_read_spec(entry, index) for index, entry in enumerate(data))
     _check_schema_rules(specs, [entry.get("required") for entry in data])
-    return Schema(specs)
+    tensors = tuple(spec for spec in specs if isinstance(spec, TensorSpec))
+    if tensors:  # then all of them are: _check_schema_rules rejects a mix
+        return TensorSchema(tensors)
+    return ColumnSchema(tuple(spec for spec in specs if isinstance(spec, ColumnSpec)))
 
 
 def _check_schema_rules(specs: tuple[Spec, ...], required_as_written: list[Any]) -> None:
@@ -411,7 +439,11 @@ def _read_params(data: Any) -> tuple[ParamSpec, ...]:
         raise _Invalid(f"must be a JSON list of param specs, not {json_kind(data)}")
     specs = tuple(_read_param(entry, index) for index, entry in enumerate(data))
     seen: set[str] = set()
-    duplicates = [spec.name for spec in specs if spec.name in seen or seen.add(spec.name)]
+    duplicates = []
+    for spec in specs:
+        if spec.name in seen:
+            duplicates.append(spec.name)
+        seen.add(spec.name)
     if duplicates:
         raise _Invalid(f"declares param(s) {duplicates} more than once")
     return specs

@@ -3,12 +3,11 @@ compressed or stacked pickle streams; ``scan_file`` is the entry point."""
 
 from __future__ import annotations
 
-import io
 import os
 import struct
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Callable
+from typing import TYPE_CHECKING, Callable
 
 from modellint.analyzer.serialized.pickles.machine import scan_pickles
 from modellint.analyzer.serialized.pickles.results import (
@@ -28,7 +27,13 @@ from modellint.analyzer.serialized.pickles.sniffing import (
     sniff,
     sniff_member,
 )
-from modellint.analyzer.serialized.pickles.streams import PROBE_BYTES, Source, decompressing, decompression_errors
+from modellint.analyzer.serialized.pickles.streams import (
+    PROBE_BYTES,
+    ByteStream,
+    Source,
+    decompressing,
+    decompression_errors,
+)
 
 if TYPE_CHECKING:
     import zipfile
@@ -37,7 +42,7 @@ if TYPE_CHECKING:
 # file needs them: a plain pickle, the usual case, needs none of them.
 
 
-def scan_zip(handle: BinaryIO, facts: Facts, prefix: str | None, depth: int) -> None:
+def scan_zip(handle: ByteStream, facts: Facts, prefix: str | None, depth: int) -> None:
     import zipfile
 
     try:
@@ -64,7 +69,7 @@ def scan_zip(handle: BinaryIO, facts: Facts, prefix: str | None, depth: int) -> 
             facts.problem(f"unreadable zip member: {error}", None, member)
 
 
-def _scan_zip_member(handle: BinaryIO, info: zipfile.ZipInfo, facts: Facts, member: str, depth: int) -> None:
+def _scan_zip_member(handle: ByteStream, info: zipfile.ZipInfo, facts: Facts, member: str, depth: int) -> None:
     import zipfile
 
     stored = info.compress_type == zipfile.ZIP_STORED
@@ -86,7 +91,7 @@ def _scan_zip_member(handle: BinaryIO, info: zipfile.ZipInfo, facts: Facts, memb
         scan_stream(kind, stream, info.file_size if stored else None, facts, member)
 
 
-def _seekable_member(handle: BinaryIO, info: zipfile.ZipInfo, facts: Facts) -> BinaryIO:
+def _seekable_member(handle: ByteStream, info: zipfile.ZipInfo, facts: Facts) -> ByteStream:
     """zipfile needs to seek: a stored member is a window (nothing copied); a compressed one is inflated
     to a temporary file that never grows past the spool budget or the decompression budget."""
     import zipfile
@@ -114,7 +119,7 @@ def _seekable_member(handle: BinaryIO, info: zipfile.ZipInfo, facts: Facts) -> B
         spool.close()
         raise
     spool.seek(0)
-    return spool  # type: ignore[return-value]
+    return spool
 
 
 # ---------------------------------------------------------------------------
@@ -152,6 +157,7 @@ def _descr_has_object(descr: object) -> bool:
 # ---------------------------------------------------------------------------
 # skops
 
+_SKOPS_BUILTIN_TYPES = {f"builtins.{n}" for n in ("int", "float", "str", "bool", "list", "set", "map", "tuple")}
 _SKOPS_DEFAULT_TRUST: dict[str, Callable[[str], bool]] = {
     "ObjectNode": lambda t: t.startswith("sklearn.") and ".TreePredictor" not in t,
     "FunctionNode": lambda t: t.rpartition(".")[0] in ("numpy", "scipy.special"),
@@ -172,11 +178,10 @@ _SKOPS_DEFAULT_TRUST: dict[str, Callable[[str], bool]] = {
     "RandomGeneratorNode": lambda t: t.startswith("numpy.random."),
     "SparseMatrixNode": lambda t: t.startswith("scipy.sparse."),
 }
-_SKOPS_BUILTIN_TYPES = {f"builtins.{n}" for n in ("int", "float", "str", "bool", "list", "set", "map", "tuple")}
 _SKOPS_CONSTRUCTING_LOADERS = {"ObjectNode", "ConstructorFromReduceNode", "ReduceNode", "DefaultDictNode", "PartialNode"}
 
 
-def scan_skops(handle: BinaryIO, facts: Facts, member: str | None) -> None:
+def scan_skops(handle: ByteStream, facts: Facts, member: str | None) -> None:
     import json
 
     try:
@@ -225,7 +230,7 @@ def _walk_skops(schema: object, facts: Facts, member: str) -> None:
             facts.skops_untrusted.append(type_name)
 
 
-def scan_stream(kind: str, stream: BinaryIO, size: int | None, facts: Facts, member: str | None) -> None:
+def scan_stream(kind: str, stream: ByteStream, size: int | None, facts: Facts, member: str | None) -> None:
     """Scan an open stream already known to be ``kind``; errors become problems. ``size`` None: the
     stream inflates a compressed zip member, and what it gives counts against the decompression budget."""
     source = None
@@ -251,12 +256,12 @@ def scan_stream(kind: str, stream: BinaryIO, size: int | None, facts: Facts, mem
             facts.spend_decompressed(source.consumed)
 
 
-def _inflating_source(stream: BinaryIO, facts: Facts) -> Source:
+def _inflating_source(stream: ByteStream, facts: Facts) -> Source:
     left, budget = facts.decompression_left()
     return Source(stream, None, left, budget)
 
 
-def _scan_compressed(kind: str, stream: BinaryIO, facts: Facts, member: str | None) -> None:
+def _scan_compressed(kind: str, stream: ByteStream, facts: Facts, member: str | None) -> None:
     source = None
     try:
         source = _inflating_source(decompressing(kind, stream), facts)
@@ -291,15 +296,14 @@ def scan_file(path: Path, limits: Limits = Limits(), model_budget: ModelBudget |
     if kind is not None:
         errors = _read_errors(kind)
         try:
-            with open_regular(path, root, buffering=0) as raw:
-                size = os.fstat(raw.fileno()).st_size
-                stream = io.BufferedReader(raw, buffer_size=2**16)
+            with open_regular(path, root, buffering=2**16) as stream:
+                size = os.fstat(stream.fileno()).st_size
                 if kind == "skops":
-                    scan_skops(stream, facts, None)  # type: ignore[arg-type]
+                    scan_skops(stream, facts, None)
                 elif kind in ("zip", "npz"):
-                    scan_zip(stream, facts, None, depth=1)  # type: ignore[arg-type]
+                    scan_zip(stream, facts, None, depth=1)
                 else:
-                    scan_stream(kind, stream, size, facts, None)  # type: ignore[arg-type]
+                    scan_stream(kind, stream, size, facts, None)
         except errors as error:
             facts.problem(f"cannot read file: {error}", None, None)
         except RecursionError:

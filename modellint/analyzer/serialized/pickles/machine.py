@@ -267,7 +267,7 @@ class Machine:
         self.record()
         self.kept += 1
         self.facts.calls.append(CallSite(origin, opcode, self.offset, self.member))
-        instance_of = origin
+        instance_of: GlobalRef | None = origin
         if opcode == "REDUCE" and (origin.module, origin.name) in _COPYREG_CONSTRUCTORS:
             instance_of = _origin(args[0]) if isinstance(args, tuple) and args else None
         if opcode == "REDUCE":
@@ -814,7 +814,7 @@ def probe_is_pickle(head: bytes) -> bool:
     if head[0] == 0x80:
         # a PROTO header is an unambiguous pickle magic: whatever follows, it is scanned (or reported)
         return len(head) > 1 and head[1] <= HIGHEST_PROTOCOL
-    source = Source(io.BufferedReader(io.BytesIO(head)), len(head))  # type: ignore[arg-type]
+    source = Source(io.BytesIO(head), len(head))
     machine = Machine(source, Facts(Limits()), None, joblib=False, probe=True)
     try:
         machine.run()

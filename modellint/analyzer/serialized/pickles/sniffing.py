@@ -6,13 +6,14 @@ import io
 import struct
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Callable
+from typing import TYPE_CHECKING, Callable
 
 from modellint.analyzer.serialized.pickles.machine import probe_is_pickle
 from modellint.analyzer.serialized.pickles.results import Unscannable
 from modellint.analyzer.serialized.pickles.streams import (
     PROBE_BYTES,
     ZFILE_HEADER,
+    ByteStream,
     Inflate,
     Window,
     decompressing,
@@ -42,15 +43,17 @@ SNIFF_MEMBERS = 10_000  # members whose heads sniffing reads before it leaves th
 MAX_ZIP_DIRECTORY_BYTES = 16 * 2**20
 
 
-def open_zip(handle: BinaryIO) -> zipfile.ZipFile:
+def open_zip(handle: ByteStream) -> zipfile.ZipFile:
     """``zipfile.ZipFile(handle)``, after checking the size its end record gives the central directory;
     raises ``Unscannable`` past :data:`MAX_ZIP_DIRECTORY_BYTES` (and zipfile's own errors)."""
     import zipfile
 
     handle.seek(0)
-    end = zipfile._EndRecData(handle)  # type: ignore[attr-defined]  # what ZipFile itself reads first
-    if end and end[zipfile._ECD_SIZE] > MAX_ZIP_DIRECTORY_BYTES:  # type: ignore[attr-defined]
-        raise Unscannable(f"zip central directory of {end[zipfile._ECD_SIZE]:,} bytes: over the budget "  # type: ignore[attr-defined]
+    # zipfile's own end-record reader, what ZipFile reads first: private, so its stubs leave it out
+    end = zipfile._EndRecData(handle)  # type: ignore[attr-defined]
+    directory_bytes = end[zipfile._ECD_SIZE] if end else 0  # type: ignore[attr-defined]
+    if directory_bytes > MAX_ZIP_DIRECTORY_BYTES:
+        raise Unscannable(f"zip central directory of {directory_bytes:,} bytes: over the budget "
                           f"({MAX_ZIP_DIRECTORY_BYTES:,} bytes, about 250,000 members)", None)
     return zipfile.ZipFile(handle)
 
@@ -74,14 +77,14 @@ def compression_kind(head: bytes) -> str | None:
     return None
 
 
-def decompressed_head(kind: str, raw: BinaryIO) -> bytes:
+def decompressed_head(kind: str, raw: ByteStream) -> bytes:
     try:
         return decompressing(kind, raw).read(PROBE_BYTES)
     except decompression_errors():
         return b""
 
 
-def sniff_stream(head: bytes, reopen: Callable[[], BinaryIO]) -> str | None:
+def sniff_stream(head: bytes, reopen: Callable[[], ByteStream]) -> str | None:
     """The kind of one stream, from its first bytes (``reopen`` gives a fresh stream for zip/compressed checks)."""
     if head.startswith(ZIP_MAGICS):
         with reopen() as handle:
@@ -114,7 +117,7 @@ def sniff(path: Path, root: Path | None = None) -> str | None:
         return None
 
 
-def sniff_zip(handle: BinaryIO) -> str | None:
+def sniff_zip(handle: ByteStream) -> str | None:
     import zipfile  # only for zip magic: a plain pickle needs none of it
 
     try:
@@ -142,7 +145,7 @@ def sniff_zip(handle: BinaryIO) -> str | None:
     return None
 
 
-def member_stream(handle: BinaryIO, info: zipfile.ZipInfo) -> BinaryIO:
+def member_stream(handle: ByteStream, info: zipfile.ZipInfo) -> ByteStream:
     """The member's bytes as torch reads them: data located from the local header's name/extra lengths,
     CRC, flag bits and local-vs-central name mismatches ignored."""
     import zipfile  # already loaded: ``info`` comes from a ZipFile
@@ -155,13 +158,14 @@ def member_stream(handle: BinaryIO, info: zipfile.ZipInfo) -> BinaryIO:
     start = info.header_offset + 30 + name_length + extra_length
     window = Window(handle, start, info.compress_size)
     if info.compress_type == zipfile.ZIP_STORED:
-        return io.BufferedReader(window)  # type: ignore[return-value]
+        return io.BufferedReader(window)
     if info.compress_type == zipfile.ZIP_DEFLATED:
-        return io.BufferedReader(Inflate(io.BufferedReader(window), -zlib.MAX_WBITS))  # type: ignore[arg-type,return-value]
+        deflated = io.BufferedReader(window)
+        return io.BufferedReader(Inflate(deflated, -zlib.MAX_WBITS))
     if info.compress_type == zipfile.ZIP_BZIP2:
         import bz2
 
-        return bz2.BZ2File(io.BufferedReader(window), "rb")  # type: ignore[return-value]
+        return bz2.BZ2File(io.BufferedReader(window), "rb")
     raise Unscannable(f"zip member compressed with unsupported method {info.compress_type}", info.header_offset)
 
 

@@ -5,13 +5,38 @@ from __future__ import annotations
 
 import io
 import zlib
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from modellint.analyzer.serialized.pickles.results import Unscannable
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from _typeshed import WriteableBuffer
 
 PROBE_BYTES = 64 * 1024
 ZFILE_HEADER = 2 + 19  # joblib < 0.10: b"ZF" + hex length padded to 19 bytes, then zlib data
 
+_Stream = TypeVar("_Stream", bound="ByteStream")
+
+
+class ByteStream(Protocol):
+    """A binary stream as the scanners use one: a file, a window into a zip member, or a
+    decompressing stream. The gzip, bz2 and lzma files are none of ``BinaryIO``, ``IO[bytes]`` or
+    a common base with a file, so the scanners ask for what they call and nothing more."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET, /) -> int: ...
+
+    def seekable(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self: _Stream) -> _Stream: ...
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None, /) -> None: ...
 
 
 class Source:
@@ -26,7 +51,7 @@ class Source:
 
     _CHUNK = 64 * 1024
 
-    def __init__(self, stream: BinaryIO, size: int | None, limit: int | None = None,
+    def __init__(self, stream: ByteStream, size: int | None, limit: int | None = None,
                  limit_name: str = "decompressed size limit") -> None:
         self.stream = stream
         self.size = size  # None: a decompressing stream, skipped by reading
@@ -148,7 +173,7 @@ class Source:
 class Window(io.RawIOBase):
     """A read-only, seekable view of ``[start, start + length)`` of an open file (a stored zip member)."""
 
-    def __init__(self, handle: BinaryIO, start: int, length: int) -> None:
+    def __init__(self, handle: ByteStream, start: int, length: int) -> None:
         self._handle, self._start, self._length, self._pos = handle, start, length, 0
 
     def readable(self) -> bool:
@@ -157,11 +182,12 @@ class Window(io.RawIOBase):
     def seekable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
-        count = max(0, min(len(buffer), self._length - self._pos))
-        self._handle.seek(self._start + self._pos)
-        data = self._handle.read(count)
-        buffer[: len(data)] = data
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        with memoryview(buffer) as view:
+            count = max(0, min(len(view), self._length - self._pos))
+            self._handle.seek(self._start + self._pos)
+            data = self._handle.read(count)
+            view[: len(data)] = data
         self._pos += len(data)
         return len(data)
 
@@ -177,42 +203,44 @@ class Window(io.RawIOBase):
 class Inflate(io.RawIOBase):
     """Streaming zlib/deflate decompression (joblib's zlib files, deflated zip members)."""
 
-    def __init__(self, raw: BinaryIO, wbits: int) -> None:
+    def __init__(self, raw: ByteStream, wbits: int) -> None:
         self._raw = raw
         self._decompressor = zlib.decompressobj(wbits)
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
-        while not self._decompressor.eof:
-            data = self._decompressor.unconsumed_tail or self._raw.read(2**16)
-            if not data:
-                raise EOFError("compressed stream ended before its end marker")
-            out = self._decompressor.decompress(data, len(buffer))
-            if out:
-                buffer[: len(out)] = out
-                return len(out)
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        with memoryview(buffer) as view:
+            while not self._decompressor.eof:
+                data = self._decompressor.unconsumed_tail or self._raw.read(2**16)
+                if not data:
+                    raise EOFError("compressed stream ended before its end marker")
+                out = self._decompressor.decompress(data, len(view))
+                if out:
+                    view[: len(out)] = out
+                    return len(out)
         return 0
 
 
-def decompressing(kind: str, raw: BinaryIO) -> BinaryIO:
+def decompressing(kind: str, raw: ByteStream) -> ByteStream:
     # gzip, bz2 and lzma are imported here: a plain pickle, the usual case, needs none of them.
     if kind == "gzip":
         import gzip
 
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+        return gzip.GzipFile(fileobj=raw, mode="rb")
     if kind == "bz2":
         import bz2
 
-        return bz2.BZ2File(raw, "rb")  # type: ignore[return-value]
+        return bz2.BZ2File(raw, "rb")
     if kind in ("xz", "lzma"):
         import lzma
 
-        return lzma.LZMAFile(raw, "rb", format=lzma.FORMAT_XZ if kind == "xz" else lzma.FORMAT_ALONE)  # type: ignore[return-value]
+        # LZMAFile reads any object with read(), as GzipFile and BZ2File do, but its stub asks for IO[bytes]
+        return lzma.LZMAFile(raw, "rb", format=lzma.FORMAT_XZ if kind == "xz" else lzma.FORMAT_ALONE)  # type: ignore[arg-type]
     if kind == "zfile":
         raw.read(ZFILE_HEADER)
-    return io.BufferedReader(Inflate(raw, zlib.MAX_WBITS))  # type: ignore[return-value]
+    return io.BufferedReader(Inflate(raw, zlib.MAX_WBITS))
 
 
 
