@@ -126,9 +126,8 @@ def run_fixes(report: Report, rules: list, selection, *, unsafe: bool, write: bo
     if not owners:
         return FixRun(report)
     progress = _Progress()
-    findings = [finding for finding in report.findings
-                if getattr(_owner(finding.path, roots), "path", None) not in owners]
-    failures = [failure for failure in report.failures if getattr(failure.target, "path", None) not in owners]
+    findings = [finding for finding in report.findings if _owned_path(finding.path, roots) not in owners]
+    failures = [failure for failure in report.failures if failure.target.path not in owners]
     for target in sorted(owners.values(), key=lambda target: str(target.path)):
         fixed, failure = _fix_target(target, rules, selection, progress, unsafe=unsafe, write=write, base=base,
                                       imports=imports)
@@ -151,6 +150,11 @@ def _owner(path: Path, roots: dict[Path, Target]) -> Target | None:
         if directory in roots:
             return roots[directory]
     return None
+
+
+def _owned_path(path: Path, roots: dict[Path, Target]) -> Path | None:
+    owner = _owner(path, roots)
+    return owner.path if owner else None
 
 
 def _fix_target(target: Target, rules, selection, progress: _Progress, *, unsafe: bool, write: bool,

@@ -25,6 +25,7 @@ from modellint.analyzer.environment.requirements import (
 from modellint.analyzer.files import (
     ABSOLUTE,
     MLMODEL,
+    ReadProblem,
     escape,
     exists,
     is_dir,
@@ -139,37 +140,42 @@ class ModelDir:
         return self.root / MLMODEL
 
     @cached_property
+    def _mlmodel_read(self) -> tuple[str | None, ReadProblem | None]:
+        return read_text(self.mlmodel_path, self.root)
+
+    @cached_property
     def mlmodel_text(self) -> str | None:
-        text, problem = read_text(self.mlmodel_path, self.root)
-        self._mlmodel_read_problem = problem
-        return text
+        return self._mlmodel_read[0]
+
+    @cached_property
+    def _mlmodel_metadata(self) -> tuple[YamlDocument | None, FileProblem | None]:
+        """MLmodel parsed as model metadata, or why it is not that."""
+        text, problem = self._mlmodel_read
+        if text is None:
+            return None, FileProblem(self.mlmodel_path, problem.message if problem else "`MLmodel` is missing")
+        try:
+            document = parse_yaml(text)
+        except YamlError as error:
+            return None, FileProblem(self.mlmodel_path, error.explain("MLmodel"), error.span)
+        if not isinstance(document.data, dict):
+            kind = type(document.data).__name__ if document.data is not None else "empty"
+            return None, FileProblem(self.mlmodel_path, f"`MLmodel` is not a mapping (found {kind})")
+        flavors = document.data.get("flavors")
+        if not isinstance(flavors, dict) or not flavors:
+            where = document.span("flavors") if "flavors" in document.data else FILE_START
+            return None, FileProblem(self.mlmodel_path,
+                                     "`MLmodel` has no `flavors` mapping: it is not MLflow model metadata", where)
+        return document, None
 
     @cached_property
     def mlmodel_error(self) -> FileProblem | None:
         """Why MLmodel is not usable model metadata, or None when it is."""
-        text = self.mlmodel_text
-        if text is None:
-            problem = getattr(self, "_mlmodel_read_problem", None)
-            message = problem.message if problem else "`MLmodel` is missing"
-            return FileProblem(self.mlmodel_path, message)
-        try:
-            document = parse_yaml(text)
-        except YamlError as error:
-            return FileProblem(self.mlmodel_path, error.explain("MLmodel"), error.span)
-        self._mlmodel_document = document
-        if not isinstance(document.data, dict):
-            kind = type(document.data).__name__ if document.data is not None else "empty"
-            return FileProblem(self.mlmodel_path, f"`MLmodel` is not a mapping (found {kind})")
-        flavors = document.data.get("flavors")
-        if not isinstance(flavors, dict) or not flavors:
-            where = document.span("flavors") if "flavors" in document.data else FILE_START
-            return FileProblem(self.mlmodel_path, "`MLmodel` has no `flavors` mapping: it is not MLflow model metadata", where)
-        return None
+        return self._mlmodel_metadata[1]
 
     @cached_property
     def mlmodel(self) -> YamlDocument | None:
         """The parsed MLmodel, or None when :attr:`mlmodel_error` says why not."""
-        return None if self.mlmodel_error else self._mlmodel_document
+        return self._mlmodel_metadata[0]
 
     def mlmodel_span(self, *key: Any) -> Span:
         return self.mlmodel.span(*key) if self.mlmodel else FILE_START
