@@ -123,8 +123,7 @@ def _available(module: str, model: ModelDir) -> bool:
     python = declared_python3(model)
     return (model.code_module_exists(module)
             or module.split(".")[0] in (stdlib_modules(python) if python else frozenset())
-            or model.environment.knowledge.is_first_party(module)
-            or model.environment.provision(module) is not None)
+            or model.environment.provides(module))
 
 
 def _resolve_module(module: str, fact: ImportFact, model: ModelDir) -> Resolution:
