@@ -36,6 +36,7 @@ from modellint.record import Record
 if TYPE_CHECKING:
     from modellint.analyzer.code.source_imports import ModuleScan
     from modellint.analyzer.environment.import_settings import ImportSettings
+    from modellint.analyzer.knowledge.distributions import KnowledgeBase
 
 _EXTENSION_SUFFIXES = (".so", ".pyd")
 
@@ -116,10 +117,7 @@ def plan_save(call: MlflowCall, source: SourceFile, project_root: Path,
                                           *(fact.module for fact in predict_facts if has_example)]
     python_tuple = _version_tuple(python)
     stdlib = _stdlib(python_tuple)
-    # A known-first-party module is the deployment's: MLflow's inference would not pin it either
-    # (it is not installed where the model trains, or the user declares it their own way).
-    third_party = [module for module in modules
-                   if _third_party(module, stdlib, roots) and not knowledge.is_first_party(module)]
+    third_party = [module for module in modules if _third_party(module, stdlib, roots, knowledge)]
     inferred = inferred_requirements(third_party, flavor_defaults(call.flavor, call.arguments, knowledge),
                                      knowledge, python_tuple)
     call_origin = Origin(call.path, call.span)
@@ -131,9 +129,9 @@ def plan_save(call: MlflowCall, source: SourceFile, project_root: Path,
         known = False
     pinned = pinned or bool(conda_python(requirements))
     python = conda_python(requirements) or python
+    predict_time_imports = tuple(fact for fact in predict_facts if _third_party(fact.module, stdlib, roots, knowledge))
     training = TrainingCall(call, project_root, code_paths, model_code, infers, has_example, known,
-                            tuple(fact for fact in predict_facts if _third_party(fact.module, stdlib, roots)
-                                  and not knowledge.is_first_party(fact.module)))
+                            predict_time_imports)
     copies = _code_dir(call, code_paths, model_code, graph, roots)
     return SavePlan(training, requirements, python, recorded_mlflow_version(requirements), copies, by_value_scans,
                     pinned)
@@ -232,6 +230,10 @@ def _stdlib(python: tuple[int, int]) -> frozenset[str]:
         return frozenset()
 
 
-def _third_party(module: str, stdlib: frozenset[str], roots: tuple[Path, ...]) -> bool:
+def _third_party(module: str, stdlib: frozenset[str], roots: tuple[Path, ...], knowledge: KnowledgeBase) -> bool:
+    """Whether MLflow's inference would pin a distribution for ``module``: not the standard
+    library, MLflow or the project's own code. Nor a known-first-party module: that is the
+    deployment's (not installed where the model trains, or declared the user's own way)."""
     top = module.split(".")[0]
-    return bool(top) and top not in stdlib and top != "mlflow" and resolve_module(top, roots) is None
+    return (bool(top) and top not in stdlib and top != "mlflow" and resolve_module(top, roots) is None
+            and not knowledge.is_first_party(module))
