@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING
 from modellint.analyzer.code.source_imports import ImportFact
 from modellint.analyzer.environment.declared import Provision
 from modellint.analyzer.environment.requirements import MLFLOW_REQUIREMENT_NAMES
-from modellint.analyzer.knowledge.distributions import GENERIC_MODULES, guess_distribution, normalize, stdlib_modules
+from modellint.analyzer.knowledge.distributions import GENERIC_MODULES, guess_distribution, normalize
+from modellint.analyzer.knowledge.stdlib import stdlib_modules
 from modellint.record import Record
 
 if TYPE_CHECKING:

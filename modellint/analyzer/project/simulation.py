@@ -222,7 +222,7 @@ def _version_tuple(text: str) -> tuple[int, int]:
 
 
 def _stdlib(python: tuple[int, int]) -> frozenset[str]:
-    from modellint.analyzer.knowledge.distributions import stdlib_modules
+    from modellint.analyzer.knowledge.stdlib import stdlib_modules
 
     try:
         return stdlib_modules(python)
