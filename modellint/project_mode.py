@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modellint.analyzer.project.log_calls import Unreadable
-from modellint.analyzer.project.simulation import SavePlan, plan_save, project_sources
-from modellint.analyzer.project.sources import is_below
+from modellint.analyzer.project.simulation import SavePlan, plan_save
+from modellint.analyzer.project.sources import is_below, project_sources
 from modellint.analyzer.project.written_requirements import Origin
 from modellint.findings import Finding, Fix
 from modellint.record import Record

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 from modellint.analyzer.files import exists, is_dir, is_within
 from modellint.analyzer.project.code_graph import CodeGraph
-from modellint.analyzer.project.log_calls import MlflowCall, SourceFile, Unreadable, read_source
+from modellint.analyzer.project.log_calls import MlflowCall, SourceFile
 from modellint.analyzer.project.python_model import ModelCode, resolve_model_code
-from modellint.analyzer.project.sources import call_candidates, climbs_out, is_below, resolve_module
+from modellint.analyzer.project.sources import climbs_out, is_below, project_sources, resolve_module
 from modellint.analyzer.project.training import CodePathArgument, TrainingCall
 from modellint.analyzer.project.written_requirements import (
     NotLiteral,
@@ -60,13 +60,6 @@ class SavePlan(Record):
         self.python_pinned = python_pinned
 
 
-def project_sources(root: Path) -> Iterator[SourceFile | Unreadable]:
-    """The parsed files of the project at ``root`` (a directory or one file) that may save or log
-    a model (selected by a byte search first)."""
-    for path in call_candidates(root):
-        yield read_source(path)
-
-
 def save_plans(root: Path, imports: ImportSettings | None = None) -> Iterator[SavePlan]:
     """A :class:`SavePlan` per save/log call of the project at ``root``; ``imports`` are the user's
     known-first-party / module-distributions settings."""
@@ -80,15 +73,6 @@ def save_plans(root: Path, imports: ImportSettings | None = None) -> Iterator[Sa
 def training_calls(root: Path) -> list[TrainingCall]:
     """The save/log calls of a project with their facts (for tests and tools)."""
     return [plan.training for plan in save_plans(root)]
-
-
-def has_training_calls(root: Path) -> bool:
-    """Whether the project at ``root`` saves or logs a model anywhere modellint can see."""
-    for path in call_candidates(root):
-        source = read_source(path)
-        if isinstance(source, SourceFile) and source.mlflow_calls():
-            return True
-    return False
 
 
 def plan_save(call: MlflowCall, source: SourceFile, project_root: Path,
