@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from modellint.analyzer.project.log_calls import Unreadable
 from modellint.analyzer.project.simulation import SavePlan, plan_save
-from modellint.analyzer.project.sources import is_below, project_sources
+from modellint.analyzer.project.sources import lexically_below, project_sources
 from modellint.analyzer.project.written_requirements import Origin
 from modellint.findings import Finding, Fix
 from modellint.record import Record
@@ -103,7 +103,7 @@ def _map_back(finding: Finding, model: WouldBeModel) -> Finding | None:
 
     directory, plan = model.root, model.plan
     original_fix = finding.fix
-    if finding.fix is not None and any(is_below(edit.path, directory) for edit in finding.fix.edits):
+    if finding.fix is not None and any(lexically_below(edit.path, directory) for edit in finding.fix.edits):
         finding = finding.replace(fix=None)
     try:
         relative = finding.path.relative_to(directory).as_posix()

@@ -19,7 +19,7 @@ from modellint.analyzer.files import exists, is_dir, is_within
 from modellint.analyzer.project.code_graph import CodeGraph
 from modellint.analyzer.project.log_calls import MlflowCall, SourceFile
 from modellint.analyzer.project.python_model import ModelCode, resolve_model_code
-from modellint.analyzer.project.sources import climbs_out, is_below, project_sources, resolve_module
+from modellint.analyzer.project.sources import climbs_out, lexically_below, project_sources, resolve_module
 from modellint.analyzer.project.training import CodePathArgument, TrainingCall
 from modellint.analyzer.project.written_requirements import (
     NotLiteral,
@@ -137,7 +137,7 @@ def _code_paths(call: MlflowCall, roots: tuple[Path, ...], project_root: Path) -
         if item.anchored:
             outside = False  # built from the script's own location: no working directory involved
         elif Path(text).is_absolute():
-            outside = not is_below(path, project_root)
+            outside = not lexically_below(path, project_root)
         else:
             outside = climbs_out(text)
         found.append(CodePathArgument(text, path, item.span, item.path, outside, exists(path), item.anchored))

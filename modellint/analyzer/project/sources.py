@@ -159,8 +159,9 @@ def absolute_path(path: Path) -> str:
     return os.path.normpath(os.path.abspath(path))
 
 
-def is_below(path: Path, root: Path) -> bool:
-    """Whether ``path`` is ``root`` or below it, by their :func:`absolute_path` forms."""
+def lexically_below(path: Path, root: Path) -> bool:
+    """Whether ``path`` is ``root`` or below it, by their :func:`absolute_path` forms: as named,
+    symlinks not followed (:func:`~modellint.analyzer.files.is_within` follows them)."""
     try:
         Path(absolute_path(path)).relative_to(absolute_path(root))
     except ValueError:
