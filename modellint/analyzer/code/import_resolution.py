@@ -6,8 +6,8 @@ Imports that never run on the model's Python are skipped first: a branch of
 
 Python resolves an import against ``sys.path`` in order: the model's code dir first (MLflow
 prepends it), then the standard library, then site-packages. This module answers the same
-question statically for one :class:`~modellint.analyzer.code.source_imports.ImportFact`, so that the ML2xx
-rules only decide what to report:
+question statically for one :class:`~modellint.analyzer.code.source_imports.ImportFact`, so that
+the ML2xx rules only decide what to report:
 
 * ``BUNDLED``: a module or package of that name is in a code dir;
 * ``STDLIB`` / ``STDLIB_MISSING``: standard library of the declared Python / of another 3.x only;
