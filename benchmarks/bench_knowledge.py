@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from modellint.analyzer.knowledge import distributions as knowledge  # noqa: E402
+from modellint.analyzer.knowledge import stdlib  # noqa: E402
 
 
 def median_ms(action, repeat: int = 15) -> float:
@@ -54,7 +55,7 @@ def main() -> None:
     kb._edges_cache.clear()
     print(f"closure(mlflow) uncached: {median_ms(lambda: kb.closure([('mlflow', frozenset())], (3, 11)), repeat=1):.1f} ms")
     print(f"closure(mlflow) cached, median: {median_ms(lambda: kb.closure([('mlflow', frozenset())], (3, 11))):.2f} ms")
-    print(f"stdlib_modules(3.11) first call: {median_ms(lambda: knowledge.stdlib_modules((3, 11)), repeat=1):.1f} ms")
+    print(f"stdlib_modules(3.11) first call: {median_ms(lambda: stdlib.stdlib_modules((3, 11)), repeat=1):.1f} ms")
 
 
 if __name__ == "__main__":

@@ -346,6 +346,9 @@ def write_together(changes: Iterable[tuple[Path, str | None, str]], checkpoint=_
 
 
 class FixResult(Record):
+    """What one :func:`apply_fixes` pass wrote: the fixes applied (their count and each one), how
+    many landed in each file, and why any file could not be written."""
+
     __slots__ = ("applied", "files", "fixes", "errors")
 
     def __init__(self, applied: int = 0, files: dict[Path, int] | None = None, fixes: list[AppliedFix] | None = None,

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modellint.analyzer.project.log_calls import Unreadable
-from modellint.analyzer.project.simulation import SavePlan, plan_save, project_sources
-from modellint.analyzer.project.sources import is_below
+from modellint.analyzer.project.simulation import SavePlan, plan_save
+from modellint.analyzer.project.sources import lexically_below, project_sources
 from modellint.analyzer.project.written_requirements import Origin
-from modellint.findings import Finding, Fix
+from modellint.findings import Finding, Fix, Severity
 from modellint.record import Record
 from modellint.rules import ENTRIES_BY_CODE, Rule
 
@@ -68,8 +68,6 @@ def check_project(root: Path, rules: Iterable[type[Rule]], imports: ImportSettin
 def _unreadable(source: Unreadable, rules: list[type[Rule]]) -> list[Finding]:
     """A file that may save a model but does not parse: said once, as info, like any code file
     whose imports cannot be checked (ML201); the training run itself will show the error."""
-    from modellint.findings import Severity
-
     for rule in rules:
         if ENTRIES_BY_CODE[rule.code].reports_unparseable_project_file:
             return [rule().finding(source.path, f"cannot check the model this file may save: {source.message}",
@@ -103,7 +101,7 @@ def _map_back(finding: Finding, model: WouldBeModel) -> Finding | None:
 
     directory, plan = model.root, model.plan
     original_fix = finding.fix
-    if finding.fix is not None and any(is_below(edit.path, directory) for edit in finding.fix.edits):
+    if finding.fix is not None and any(lexically_below(edit.path, directory) for edit in finding.fix.edits):
         finding = finding.replace(fix=None)
     try:
         relative = finding.path.relative_to(directory).as_posix()

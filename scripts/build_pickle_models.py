@@ -14,7 +14,7 @@ Cases (each ``requirements.txt`` is given explicitly, so the omission is the poi
 * ``pyfunc-module-no-codepaths`` / ``pyfunc-module-codepaths``: a ``PythonModel`` imported from
   ``my_model.py``, saved without / with ``code_paths`` -> ML301 / clean.
 * ``pyfunc-by-value-tabulate``: a ``PythonModel`` defined in ``__main__`` whose ``predict`` does
-  ``import tabulate`` -> ML304 info naming tabulate; ``by_value_imports`` yields tabulate.
+  ``import tabulate`` -> ML304 info naming tabulate; the model's code scans hold that import.
 """
 
 from __future__ import annotations

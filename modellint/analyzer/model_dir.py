@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from modellint.analyzer.environment.requirements import (
     CondaEnv,
     PythonEnv,
+    RequirementLine,
     RequirementsBudgetExceeded,
     RequirementsList,
     conda_env_from_yaml,
@@ -48,8 +49,12 @@ from modellint.findings import FILE_START, Span
 from modellint.record import Record
 
 if TYPE_CHECKING:
+    from modellint.analyzer.code.source_imports import ModuleScan
+    from modellint.analyzer.environment.declared import DeclaredEnvironment
     from modellint.analyzer.environment.import_settings import ImportSettings
     from modellint.analyzer.project.training import TrainingCall
+    from modellint.analyzer.serialized.inventory import SerializedFile
+    from modellint.analyzer.signatures.stored import ModelSignature
 
 # The file names and version parsing are model_layout's; the rules keep naming them through the
 # facade they read the model with.
@@ -202,7 +207,7 @@ class ModelDir:
         return str(value) if value is not None else None
 
     @cached_property
-    def signature(self):
+    def signature(self) -> ModelSignature:
         """The :class:`~modellint.analyzer.signatures.stored.ModelSignature`: signature, example, mismatches."""
         from modellint.analyzer.signatures.stored import read_model_signature
 
@@ -316,7 +321,7 @@ class ModelDir:
         return None
 
     @cached_property
-    def declared_requirements(self) -> list:
+    def declared_requirements(self) -> list[RequirementLine]:
         """Requirement lines of requirements.txt and the conda `pip:` list, in that order."""
         lines = list(self.requirements.lines) if self.requirements else []
         if self.conda and self.conda.pip:
@@ -324,7 +329,7 @@ class ModelDir:
         return lines
 
     @cached_property
-    def environment(self):
+    def environment(self) -> DeclaredEnvironment:
         """The :class:`~modellint.analyzer.environment.declared.DeclaredEnvironment` (loads the knowledge base)."""
         from modellint.analyzer.environment.declared import DeclaredEnvironment
         from modellint.analyzer.knowledge.distributions import load
@@ -373,7 +378,7 @@ class ModelDir:
         return model_tree(self.root)
 
     @cached_property
-    def serialized_files(self) -> list:
+    def serialized_files(self) -> list[SerializedFile]:
         """Every pickle/joblib/torch/npy/skops file below the root, scanned statically (never loaded)."""
         from modellint.analyzer.serialized.inventory import declared_pickles, model_text_files, scan_model_files
 
@@ -399,7 +404,7 @@ class ModelDir:
         return path if is_file(path) else None
 
     @cached_property
-    def code_scans(self) -> tuple:
+    def code_scans(self) -> tuple[ModuleScan, ...]:
         """Import scans of the code the model runs: code dirs, models-from-code file, by-value pickled code."""
         from modellint.analyzer.code.scans import scan_model_code, syntax_python
 

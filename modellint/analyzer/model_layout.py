@@ -2,8 +2,8 @@
 MLmodel and the env files write versions.
 
 The facts modules that read one kind of file (:mod:`~modellint.analyzer.serialized.inventory`,
-:mod:`~modellint.analyzer.code.scans`, the training-project simulation) need these conventions
-but not the :class:`~modellint.analyzer.model_dir.ModelDir` facade, which is built on top of them.
+the training-project simulation) need these conventions but not the
+:class:`~modellint.analyzer.model_dir.ModelDir` facade, which is built on top of them.
 """
 
 from __future__ import annotations

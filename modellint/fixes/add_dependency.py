@@ -4,7 +4,7 @@ The distribution comes from the knowledge base (its top-ranked provider of the m
 canonical one where several ship it: ``cv2`` -> ``opencv-python``), never from a name guess, and
 only when it is published on PyPI: a project that only the ``--python`` interpreter knows (an
 editable install of the user's own code) is not installable from the model's files. The line is
-added to requirements.txt and the conda ``pip:`` list together (:func:`env_edits.add_requirement`).
+added to requirements.txt and the conda ``pip:`` list together (:func:`.environment_edits.add_requirement`).
 
 Pinned to the version the ``--python`` interpreter has installed, the fix declares what the
 code ran with: safe. Without ``--python`` the line is unpinned and serving installs whatever is

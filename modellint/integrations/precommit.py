@@ -59,7 +59,7 @@ def model_dir_of(path: Path, root: Path) -> Path | None:
 def _logs_models(path: Path) -> bool:
     if path.suffix != ".py" or not path.is_file():
         return False
-    from modellint.analyzer.project.simulation import has_training_calls
+    from modellint.analyzer.project.sources import has_training_calls
 
     return has_training_calls(path)
 

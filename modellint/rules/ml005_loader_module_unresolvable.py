@@ -64,7 +64,7 @@ class LoaderModuleUnresolvable(Rule):
         if loader == "mlflow" or loader.startswith("mlflow.") or model.code_module_exists(loader):
             return
         environment = model.environment
-        if environment.knowledge.is_first_party(loader) or environment.provision(loader) is not None:
+        if environment.provides(loader):
             return
         unknown = environment.unknown_requirements
         hint = f" (unless one of {', '.join(f'`{name}`' for name in unknown)}, unknown to modellint, provides it)" if unknown else ""

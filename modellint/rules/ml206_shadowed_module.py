@@ -4,7 +4,8 @@ from collections.abc import Iterator
 
 from modellint.analyzer.code.import_resolution import any_stdlib, declared_python3
 from modellint.analyzer.code.scans import top_level_entries
-from modellint.analyzer.knowledge.distributions import GENERIC_MODULES, stdlib_modules
+from modellint.analyzer.knowledge.distributions import GENERIC_MODULES
+from modellint.analyzer.knowledge.stdlib import stdlib_modules
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid, examples

@@ -73,6 +73,8 @@ def _declared_through_extra(model: ModelDir, chain: tuple[str, ...]) -> bool:
     environment = model.environment
     extras = environment.knowledge.extras(chain[0], environment.python)
     for line in environment.lines:
-        if line.name == chain[0] and any(chain[1] in extras.get(normalize(extra), ()) for extra in line.requirement.extras):
+        requirement = line.requirement  # the environment keeps only lines that parse: this narrows the type
+        if line.name == chain[0] and requirement is not None and any(
+                chain[1] in extras.get(normalize(extra), ()) for extra in requirement.extras):
             return True
     return False

@@ -100,8 +100,7 @@ class PickleMissingModule(Rule):
                         "script that saved it (save the class in a module shipped with `code_paths`)",
                     )
                     continue
-                if (top in stdlib or model.code_module_exists(ref.module)
-                        or environment.knowledge.is_first_party(ref.module) or environment.provision(ref.module)):
+                if top in stdlib or model.code_module_exists(ref.module) or environment.provides(ref.module):
                     continue
                 loads = f"loading `{serialized.relative}` imports `{ref.module}` (for `{ref.name}`, {ref.where})"
                 suggestion = environment.knowledge.suggest(ref.module)

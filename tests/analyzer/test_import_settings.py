@@ -68,6 +68,15 @@ def test_known_first_party_silences_ml301_and_ml005(tmp_path):
     assert _codes(ModelDir(loader, imports=FIRST_PARTY), "ML005") == []
 
 
+
+def test_the_environment_provides_what_is_declared_or_first_party(tmp_path):
+    environment = ModelDir(write_files(tmp_path / "m", code_model(_CODE, "tabulate==0.9.0")),
+                           imports=FIRST_PARTY).environment
+    assert environment.provides("tabulate") and environment.provision("tabulate") is not None
+    assert environment.provides("acme_private.sub") and environment.provision("acme_private.sub") is None
+    assert not environment.provides("acme_other")
+
+
 def test_training_projects_honour_the_settings(tmp_path):
     train = ("import mlflow\nfrom mlflow.pyfunc import PythonModel\n\n\nclass M(PythonModel):\n"
              "    def predict(self, context, model_input, params=None):\n        import acme_utils\n"

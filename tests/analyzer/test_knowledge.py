@@ -19,9 +19,9 @@ from modellint.analyzer.knowledge.distributions import (
     from_interpreter,
     guess_distribution,
     load,
-    stdlib_modules,
 )
 from modellint.analyzer.knowledge.layout import provided_modules, pth_roots
+from modellint.analyzer.knowledge.stdlib import stdlib_modules
 from tests.conftest import load_script
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ import pytest
 
 from modellint import lint
 from modellint.analyzer.model_dir import ModelDir
-from modellint.analyzer.serialized.inventory import StandaloneFile, by_value_imports
-from modellint.findings import Severity
+from modellint.analyzer.serialized.inventory import StandaloneFile
+from modellint.findings import FILE_START, Severity
 from modellint.targets import Target, TargetError, discover
 from tests.analyzer.test_pickles import CORPUS, EVIL_P4
 
@@ -48,16 +48,23 @@ def test_missing_module_names_the_distribution() -> None:
     assert finding.path.name == "model.skops"
 
 
-def test_by_value_imports_of_a_notebook_pythonmodel() -> None:
-    imports = by_value_imports(ModelDir(MODELS / "pyfunc-by-value-tabulate"))
-    assert [(item.module, item.path.name, item.qualname) for item in imports] == [
-        ("tabulate", "python_model.pkl", "pyfunc_cases.<locals>.Tabulate.predict")
+def test_the_imports_of_a_notebook_pythonmodel_stored_by_value() -> None:
+    """Its bytecode is read from the pickle, and what it imports when it runs is an import fact
+    of the pickle among the model's code scans, which the imports rules (ML201) read."""
+    model = ModelDir(MODELS / "pyfunc-by-value-tabulate")
+    (code,) = [code for serialized in model.serialized_files for code in serialized.scan.embedded_code
+               if code.imports]
+    assert (code.imports, code.qualname, code.python_minors) == (
+        ("tabulate",), "pyfunc_cases.<locals>.Tabulate.predict", ((3, 11),))
+    facts = [fact for scan in model.code_scans for fact in scan.imports]
+    assert [(fact.module, fact.path.name, fact.origin, fact.lazy, fact.span) for fact in facts] == [
+        ("tabulate", "python_model.pkl", "pyfunc_cases.<locals>.Tabulate.predict", True, FILE_START)
     ]
-    assert imports[0].python_minors == ((3, 11),) and imports[0].span.line == 1
 
 
-def test_by_reference_models_have_no_by_value_imports() -> None:
-    assert by_value_imports(ModelDir(MODELS / "pyfunc-module-codepaths")) == []
+def test_by_reference_models_hold_no_by_value_code() -> None:
+    model = ModelDir(MODELS / "pyfunc-module-codepaths")
+    assert [code for serialized in model.serialized_files for code in serialized.scan.embedded_code] == []
 
 
 def test_standalone_file_is_a_target(tmp_path: Path) -> None:

@@ -6,8 +6,8 @@ Imports that never run on the model's Python are skipped first: a branch of
 
 Python resolves an import against ``sys.path`` in order: the model's code dir first (MLflow
 prepends it), then the standard library, then site-packages. This module answers the same
-question statically for one :class:`~modellint.analyzer.code.source_imports.ImportFact`, so that the ML2xx
-rules only decide what to report:
+question statically for one :class:`~modellint.analyzer.code.source_imports.ImportFact`, so that
+the ML2xx rules only decide what to report:
 
 * ``BUNDLED``: a module or package of that name is in a code dir;
 * ``STDLIB`` / ``STDLIB_MISSING``: standard library of the declared Python / of another 3.x only;
@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING
 from modellint.analyzer.code.source_imports import ImportFact
 from modellint.analyzer.environment.declared import Provision
 from modellint.analyzer.environment.requirements import MLFLOW_REQUIREMENT_NAMES
-from modellint.analyzer.knowledge.distributions import GENERIC_MODULES, guess_distribution, normalize, stdlib_modules
+from modellint.analyzer.knowledge.distributions import GENERIC_MODULES, guess_distribution, normalize
+from modellint.analyzer.knowledge.stdlib import stdlib_modules
 from modellint.record import Record
 
 if TYPE_CHECKING:
@@ -123,8 +124,7 @@ def _available(module: str, model: ModelDir) -> bool:
     python = declared_python3(model)
     return (model.code_module_exists(module)
             or module.split(".")[0] in (stdlib_modules(python) if python else frozenset())
-            or model.environment.knowledge.is_first_party(module)
-            or model.environment.provision(module) is not None)
+            or model.environment.provides(module))
 
 
 def _resolve_module(module: str, fact: ImportFact, model: ModelDir) -> Resolution:

@@ -6,8 +6,8 @@
   from the model root;
 * code cloudpickle stored by value in the model's pickles (a ``PythonModel`` written in a notebook
   or the training script): the modules its bytecode imports and the names it uses, taken from
-  the pickle scan (:mod:`modellint.analyzer.serialized.inventory`); binary files have no lines, so those
-  facts point at the file start and name the function instead.
+  the pickle scan (:mod:`modellint.analyzer.serialized.inventory`); binary files have no lines, so
+  those facts point at the file start and name the function instead.
 
 Files that cannot be imported (a name that is not an identifier, caches, hidden dirs) are never
 read; a file without the bytes ``import`` is never parsed.

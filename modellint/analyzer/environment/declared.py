@@ -78,6 +78,11 @@ class DeclaredEnvironment:
         names = {line.name for line in self.lines}
         return tuple(sorted(name for name in names if name is not None and not self.knowledge.is_known(name)))
 
+    def provides(self, module: str) -> bool:
+        """Whether serving has ``module`` (dotted) without the model shipping it: a declared
+        requirement installs it, or ``known-first-party`` says the deployment brings it its own way."""
+        return self.knowledge.is_first_party(module) or self.provision(module) is not None
+
     def provision(self, module: str) -> Provision | None:
         """How ``module`` (dotted) gets installed, or None when nothing declared provides it."""
         best: tuple[str, ...] | None = None

@@ -289,7 +289,7 @@ class CondaEnv(Record):
 
 
 def conda_env_from_yaml(document: Any, path: Path) -> CondaEnv:
-    """Build a :class:`CondaEnv` from a parsed YAML document (see :mod:`.yamlfile`)."""
+    """Build a :class:`CondaEnv` from a parsed YAML document (see :mod:`modellint.analyzer.yamlfile`)."""
     data = document.data
     problems: list[tuple[str, Span]] = []
     if not isinstance(data, dict):

@@ -21,7 +21,6 @@ from typing import Iterable, Iterator, Mapping
 from modellint.analyzer.environment.import_settings import NO_IMPORT_SETTINGS, ImportSettings
 from modellint.analyzer.environment.pep508 import ParsedRequirement, parse_requirement
 from modellint.analyzer.environment.requirements import normalize_name as normalize  # PEP 503, public here too
-from modellint.analyzer.knowledge.stdlib import stdlib_modules
 from modellint.record import Record
 
 __all__ = [
@@ -34,7 +33,6 @@ __all__ = [
     "guess_distribution",
     "load",
     "normalize",
-    "stdlib_modules",
 ]
 
 DATA_FILE = Path(__file__).with_name("kb.tsv")

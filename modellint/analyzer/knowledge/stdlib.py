@@ -2,8 +2,8 @@
 
 The data is compiled into :mod:`.stdlib_data` by scripts/build_stdlib.py, so start-up does not
 import stdlib-list, and the answer does not depend on which stdlib-list release is installed.
-Its own module, outside the knowledge base package, because judging a lone pickle (ML302) needs
-it and nothing else of the knowledge base.
+Its own module, apart from :mod:`.distributions`, because judging a lone pickle (ML302) needs it
+and nothing else of the knowledge base (the package's ``__init__`` imports nothing).
 """
 
 from __future__ import annotations

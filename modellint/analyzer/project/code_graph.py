@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modellint.analyzer.project.log_calls import SourceFile, read_source
-from modellint.analyzer.project.sources import is_below, package_of, resolve_module
+from modellint.analyzer.project.sources import lexically_below, package_of, resolve_module
 
 if TYPE_CHECKING:
     from modellint.analyzer.code.source_imports import ImportFact, ModuleScan
@@ -100,7 +100,7 @@ class CodeGraph:
     def _note_load_file(self, path: Path) -> None:
         """A first-party file imported while loading, with its packages' ``__init__`` files."""
         for file in [path, *(parent / "__init__.py" for parent in path.parents)]:
-            if not any(is_below(file, root) and file != root for root in self.roots):
+            if not any(lexically_below(file, root) and file != root for root in self.roots):
                 break
             if file.is_file() and file not in self.load_time_files:
                 self.load_time_files.append(file)

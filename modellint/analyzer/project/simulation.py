@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 from modellint.analyzer.files import exists, is_dir, is_within
 from modellint.analyzer.project.code_graph import CodeGraph
-from modellint.analyzer.project.log_calls import MlflowCall, SourceFile, Unreadable, read_source
+from modellint.analyzer.project.log_calls import MlflowCall, SourceFile
 from modellint.analyzer.project.python_model import ModelCode, resolve_model_code
-from modellint.analyzer.project.sources import call_candidates, climbs_out, is_below, resolve_module
+from modellint.analyzer.project.sources import climbs_out, lexically_below, project_sources, resolve_module
 from modellint.analyzer.project.training import CodePathArgument, TrainingCall
 from modellint.analyzer.project.written_requirements import (
     NotLiteral,
@@ -36,6 +36,7 @@ from modellint.record import Record
 if TYPE_CHECKING:
     from modellint.analyzer.code.source_imports import ModuleScan
     from modellint.analyzer.environment.import_settings import ImportSettings
+    from modellint.analyzer.knowledge.distributions import KnowledgeBase
 
 _EXTENSION_SUFFIXES = (".so", ".pyd")
 
@@ -59,13 +60,6 @@ class SavePlan(Record):
         self.python_pinned = python_pinned
 
 
-def project_sources(root: Path) -> Iterator[SourceFile | Unreadable]:
-    """The parsed files of the project at ``root`` (a directory or one file) that may save or log
-    a model (selected by a byte search first)."""
-    for path in call_candidates(root):
-        yield read_source(path)
-
-
 def save_plans(root: Path, imports: ImportSettings | None = None) -> Iterator[SavePlan]:
     """A :class:`SavePlan` per save/log call of the project at ``root``; ``imports`` are the user's
     known-first-party / module-distributions settings."""
@@ -79,15 +73,6 @@ def save_plans(root: Path, imports: ImportSettings | None = None) -> Iterator[Sa
 def training_calls(root: Path) -> list[TrainingCall]:
     """The save/log calls of a project with their facts (for tests and tools)."""
     return [plan.training for plan in save_plans(root)]
-
-
-def has_training_calls(root: Path) -> bool:
-    """Whether the project at ``root`` saves or logs a model anywhere modellint can see."""
-    for path in call_candidates(root):
-        source = read_source(path)
-        if isinstance(source, SourceFile) and source.mlflow_calls():
-            return True
-    return False
 
 
 def plan_save(call: MlflowCall, source: SourceFile, project_root: Path,
@@ -116,10 +101,7 @@ def plan_save(call: MlflowCall, source: SourceFile, project_root: Path,
                                           *(fact.module for fact in predict_facts if has_example)]
     python_tuple = _version_tuple(python)
     stdlib = _stdlib(python_tuple)
-    # A known-first-party module is the deployment's: MLflow's inference would not pin it either
-    # (it is not installed where the model trains, or the user declares it their own way).
-    third_party = [module for module in modules
-                   if _third_party(module, stdlib, roots) and not knowledge.is_first_party(module)]
+    third_party = [module for module in modules if _third_party(module, stdlib, roots, knowledge)]
     inferred = inferred_requirements(third_party, flavor_defaults(call.flavor, call.arguments, knowledge),
                                      knowledge, python_tuple)
     call_origin = Origin(call.path, call.span)
@@ -131,9 +113,9 @@ def plan_save(call: MlflowCall, source: SourceFile, project_root: Path,
         known = False
     pinned = pinned or bool(conda_python(requirements))
     python = conda_python(requirements) or python
+    predict_time_imports = tuple(fact for fact in predict_facts if _third_party(fact.module, stdlib, roots, knowledge))
     training = TrainingCall(call, project_root, code_paths, model_code, infers, has_example, known,
-                            tuple(fact for fact in predict_facts if _third_party(fact.module, stdlib, roots)
-                                  and not knowledge.is_first_party(fact.module)))
+                            predict_time_imports)
     copies = _code_dir(call, code_paths, model_code, graph, roots)
     return SavePlan(training, requirements, python, recorded_mlflow_version(requirements), copies, by_value_scans,
                     pinned)
@@ -155,7 +137,7 @@ def _code_paths(call: MlflowCall, roots: tuple[Path, ...], project_root: Path) -
         if item.anchored:
             outside = False  # built from the script's own location: no working directory involved
         elif Path(text).is_absolute():
-            outside = not is_below(path, project_root)
+            outside = not lexically_below(path, project_root)
         else:
             outside = climbs_out(text)
         found.append(CodePathArgument(text, path, item.span, item.path, outside, exists(path), item.anchored))
@@ -224,7 +206,7 @@ def _version_tuple(text: str) -> tuple[int, int]:
 
 
 def _stdlib(python: tuple[int, int]) -> frozenset[str]:
-    from modellint.analyzer.knowledge.distributions import stdlib_modules
+    from modellint.analyzer.knowledge.stdlib import stdlib_modules
 
     try:
         return stdlib_modules(python)
@@ -232,6 +214,10 @@ def _stdlib(python: tuple[int, int]) -> frozenset[str]:
         return frozenset()
 
 
-def _third_party(module: str, stdlib: frozenset[str], roots: tuple[Path, ...]) -> bool:
+def _third_party(module: str, stdlib: frozenset[str], roots: tuple[Path, ...], knowledge: KnowledgeBase) -> bool:
+    """Whether MLflow's inference would pin a distribution for ``module``: not the standard
+    library, MLflow or the project's own code. Nor a known-first-party module: that is the
+    deployment's (not installed where the model trains, or declared the user's own way)."""
     top = module.split(".")[0]
-    return bool(top) and top not in stdlib and top != "mlflow" and resolve_module(top, roots) is None
+    return (bool(top) and top not in stdlib and top != "mlflow" and resolve_module(top, roots) is None
+            and not knowledge.is_first_party(module))

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from modellint.analyzer.files import exists, is_dir, is_file, is_within
+from modellint.analyzer.project.log_calls import SourceFile, Unreadable, read_source
 
 # A file that saves or logs a model names one of these. The model's own code (a `PythonModel`
 # subclass, a models-from-code file calling `set_model`) is not searched for: it matters only
@@ -87,6 +88,18 @@ def call_candidates(root: Path) -> list[Path]:
     return [Path(path) for path, size in _python_entries(str(root)) if contains_any(path, CALL_MARKERS, size)]
 
 
+def project_sources(root: Path) -> Iterator[SourceFile | Unreadable]:
+    """The parsed files of the project at ``root`` (a directory or one file) that may save or log
+    a model (:func:`call_candidates`)."""
+    for path in call_candidates(root):
+        yield read_source(path)
+
+
+def has_training_calls(root: Path) -> bool:
+    """Whether the project at ``root`` saves or logs a model anywhere modellint can see."""
+    return any(isinstance(source, SourceFile) and source.mlflow_calls() for source in project_sources(root))
+
+
 def resolve_module(module: str, search_roots: tuple[Path, ...]) -> Path | None:
     """The project file that ``import module`` loads, searching ``search_roots`` in order.
 
@@ -146,8 +159,9 @@ def absolute_path(path: Path) -> str:
     return os.path.normpath(os.path.abspath(path))
 
 
-def is_below(path: Path, root: Path) -> bool:
-    """Whether ``path`` is ``root`` or below it, by their :func:`absolute_path` forms."""
+def lexically_below(path: Path, root: Path) -> bool:
+    """Whether ``path`` is ``root`` or below it, by their :func:`absolute_path` forms: as named,
+    symlinks not followed (:func:`~modellint.analyzer.files.is_within` follows them)."""
     try:
         Path(absolute_path(path)).relative_to(absolute_path(root))
     except ValueError:

@@ -5,9 +5,11 @@ few files MLflow itself reads as text (MLmodel, the env files, ``*.py`` sources)
 never unpickled, and a requirements list such as ``cloudpickle\\nmlflow`` happens to be a
 valid start of a protocol-0 pickle.
 
-``by_value_imports(model)`` is the fact the imports rules (ML201) consume: the modules that
-code embedded by value in a pickle (cloudpickle ``_make_function`` / ``CodeType``) imports
-when it runs, e.g. ``import tabulate`` inside a ``PythonModel.predict`` defined in a notebook.
+:func:`load_time_imports` are the modules loading a file imports. Code embedded by value in a
+pickle (cloudpickle ``_make_function`` / ``CodeType``, a ``PythonModel`` defined in a notebook)
+imports more when it runs (``import tabulate`` inside ``predict``): the scan keeps that code as
+``EmbeddedCode``, and :mod:`modellint.analyzer.code.scans` turns its imports into the import facts
+the imports rules (ML201) read.
 """
 
 from __future__ import annotations
@@ -15,13 +17,12 @@ from __future__ import annotations
 import os
 import posixpath
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from modellint.analyzer.files import MLMODEL, is_dir
 from modellint.analyzer.model_layout import REQUIREMENTS, model_tree
-from modellint.analyzer.serialized.pickles import EmbeddedCode, Limits, Problem, ScanResult, scan_file, sniff
+from modellint.analyzer.serialized.pickles import Limits, Problem, ScanResult, scan_file, sniff
 from modellint.analyzer.serialized.pickles.results import ModelBudget
-from modellint.findings import FILE_START, Span
 from modellint.record import Record
 
 _TEXT_SUFFIXES = (".py", ".pyi")
@@ -36,28 +37,6 @@ class SerializedFile(Record):
         self.path = path
         self.relative = relative
         self.scan = scan
-
-
-class ByValueImport(Record):
-    """A module imported by code stored by value in a pickle, when that code runs.
-
-    ``path`` is the pickle, ``member`` the container member (None for the file itself),
-    ``offset`` the byte offset of the ``CodeType`` call, ``qualname`` the function's
-    qualified name (``MyModel.predict``) and ``python_minors`` the CPython minors the
-    bytecode fits. Binary files have no lines: ``span`` is the file start.
-    """
-
-    __slots__ = ("module", "path", "member", "offset", "qualname", "python_minors", "span")
-
-    def __init__(self, module: str, path: Path, member: str | None, offset: int, qualname: str | None,
-                 python_minors: tuple[tuple[int, int], ...], span: Span = FILE_START) -> None:
-        self.module = module
-        self.path = path
-        self.member = member
-        self.offset = offset
-        self.qualname = qualname
-        self.python_minors = python_minors
-        self.span = span
 
 
 def scan_model_files(root: Path, text_files: set[str], declared: dict[str, str] | None = None,
@@ -194,8 +173,8 @@ def model_text_files(conda_file_name: str, python_env_file_name: str) -> set[str
 class StandaloneFile:
     """A serialized file linted on its own (``modellint check model.pkl``): no MLmodel, no environment.
 
-    Offers the attributes of :class:`~modellint.analyzer.model_dir.ModelDir` that the rules able to
-    judge a lone file read.
+    The :class:`~modellint.analyzer.serialized.facts.SerializedFacts` the rules able to judge a lone
+    file read (a model dir offers the same).
     """
 
     declared_python: tuple[int, int] | None = None
@@ -203,27 +182,6 @@ class StandaloneFile:
     def __init__(self, path: Path) -> None:
         self.root = path.parent
         self.serialized_files = [SerializedFile(path, path.name, scan_file(path))] if sniff(path) else []
-
-
-class HoldsSerializedFiles(Protocol):
-    """A model dir or a lone serialized file: what has scanned serialized files."""
-
-    @property
-    def serialized_files(self) -> list[SerializedFile]: ...
-
-
-def by_value_imports(model: HoldsSerializedFiles) -> list[ByValueImport]:
-    """Every module imported by by-value code in the model's pickles, in file then offset order."""
-    found: dict[tuple[str, Path, str | None, int], ByValueImport] = {}
-    for serialized in model.serialized_files:
-        for code in serialized.scan.embedded_code:
-            for module in code.imports:
-                found.setdefault((module, serialized.path, code.member, code.offset), _by_value(module, serialized, code))
-    return list(found.values())
-
-
-def _by_value(module: str, serialized: SerializedFile, code: EmbeddedCode) -> ByValueImport:
-    return ByValueImport(module, serialized.path, code.member, code.offset, code.qualname, code.python_minors)
 
 
 class LoadImport(Record):
@@ -239,7 +197,7 @@ class LoadImport(Record):
 
 def load_time_imports(scan: ScanResult) -> dict[str, LoadImport]:
     """Top-level module -> first import of it that loading the file performs (not by-value code's own imports,
-    which run only when that code runs: see :func:`by_value_imports`)."""
+    which run only when that code runs: see the module docstring)."""
     found: dict[str, LoadImport] = {}
     for ref in scan.globals:
         where = f"{ref.opcode} at byte {ref.offset}" if ref.opcode != "skops" else "skops type"

@@ -10,7 +10,7 @@ It also knows which JSON values a type admits under MLflow's *strict* enforcemen
 (``_enforce_type`` / ``_enforce_mlflow_datatype`` on values pandas infers from plain Python
 data): that is the rule for nested values (array items, object properties, map values), for
 param values and for examples MLflow passes to the model without any casting. The lenient,
-casting read paths (data frames and tensors in example files) live in ``examples.py``.
+casting read paths (data frames and tensors in example files) live in :mod:`.input_examples`.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ def read_model_signature(root: Path, mlmodel: Mapping[str, Any]) -> ModelSignatu
     if signature is None:
         return ModelSignature(raw is not None, None, errors)
     if mlmodel.get("saved_input_example_info") is None:
-        return ModelSignature(True, signature)  # no example: most models, and examples.py is not cheap to import
+        return ModelSignature(True, signature)  # no example: most models, and input_examples is not cheap to import
     from modellint.analyzer.signatures.input_examples import ExampleProblem, check_example, load_example
 
     try:

@@ -1,4 +1,4 @@
-"""Example reading and checking, case by case (MLflow's verdicts on the corpus: tests/corpus)."""
+"""Input example reading and checking, case by case (MLflow's verdicts on the corpus: tests/corpus)."""
 
 from __future__ import annotations
 
