@@ -79,6 +79,10 @@ _ABSENT = _Opaque("absent")
 
 _COPYREG_CONSTRUCTORS = {("copyreg", "_reconstructor"), ("copyreg", "__newobj__"), ("copyreg", "__newobj_ex__")}
 _CODE_TYPES = {("types", "CodeType"), ("builtins", "code")}
+# Protocols 0-2 have no bytes opcodes: pickle writes ``bytes`` as ``_codecs.encode(text, "latin1")``,
+# empty ones as ``bytes()``, and ``bytearray`` as ``bytearray(text, "latin-1")`` up to protocol 4.
+_TEXT_ENCODERS = {("_codecs", "encode"), ("codecs", "encode")}
+_LATIN1_NAMES = frozenset({"latin1", "latin-1", "latin_1"})
 _JOBLIB_WRAPPER_MODULES = {"joblib.numpy_pickle", "sklearn.externals.joblib.numpy_pickle"}
 _IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
 HIGHEST_PROTOCOL = 5
@@ -259,7 +263,7 @@ class Machine:
 
     # -- calls
 
-    def call(self, func: object, args: object, opcode: str) -> _Called:
+    def call(self, func: object, args: object, opcode: str) -> object:
         origin = _origin(func)
         if origin is None:
             self.problem(f"{opcode} calls a value that is not traceable to an imported global")
@@ -272,7 +276,50 @@ class Machine:
             instance_of = _origin(args[0]) if isinstance(args, tuple) and args else None
         if opcode == "REDUCE":
             self.inspect_reduce(func, origin, args)
+            if isinstance(func, _Imported):
+                rebuilt = self.rebuild_bytes(origin, args)
+                if rebuilt is not None:
+                    return rebuilt
         return _Called(origin, instance_of or origin, args)
+
+    def rebuild_bytes(self, origin: GlobalRef, args: object) -> bytes | bytearray | _Opaque | None:
+        """The value of a protocol 0-2 ``bytes``/``bytearray``, so that ``co_code`` and the other bytes of a
+        by-value code object read the same at every protocol; None for any other call."""
+        key = (origin.module, origin.name)
+        if key in _TEXT_ENCODERS:
+            text = _latin1_text(args)
+            if text is None:
+                self.problem(f"`{origin.module}.{origin.name}` with arguments other than a text and a literal "
+                             "latin-1 encoding: the value it makes cannot be read")
+                return _Opaque("encoded text")
+            return self.encoded(text)
+        if key == ("builtins", "bytes") and args == ():
+            return b""
+        if key == ("builtins", "bytearray"):
+            if args == ():
+                return bytearray()
+            if isinstance(args, tuple) and len(args) == 1 and isinstance(args[0], bytes):
+                return bytearray(args[0])
+            text = _latin1_text(args)
+            if text is not None:
+                encoded = self.encoded(text)
+                return bytearray(encoded) if isinstance(encoded, bytes) else encoded
+        return None
+
+    def encoded(self, text: str | _Opaque) -> bytes | _Opaque:
+        """``text.encode("latin-1")``, charged to the retained-bytes budget like the payload it copies."""
+        if isinstance(text, _Opaque):
+            return _Opaque("encoded text")
+        facts = self.facts
+        if facts.retained_bytes + len(text) > facts.limits.max_retained_bytes:
+            return _Opaque("encoded text")
+        try:
+            data = text.encode("latin-1")
+        except UnicodeEncodeError:
+            raise Unscannable("text encoded as latin-1 holds a character beyond U+00FF: the load fails",
+                              self.offset) from None
+        facts.retained_bytes += len(data)
+        return data
 
     def inspect_reduce(self, func: object, origin: GlobalRef, args: object) -> None:
         """cloudpickle's load-time imports and by-value code objects."""
@@ -375,6 +422,14 @@ def _origin(value: object) -> GlobalRef | None:
         return value.ref
     if isinstance(value, _Called):
         return value.origin
+    return None
+
+
+def _latin1_text(args: object) -> str | _Opaque | None:
+    """The text of ``(text, "latin1")`` call arguments (opaque when too long to keep), else None."""
+    if (isinstance(args, tuple) and len(args) == 2 and isinstance(args[0], (str, _Opaque))
+            and isinstance(args[1], str) and args[1] in _LATIN1_NAMES):
+        return args[0]
     return None
 
 
