@@ -5,6 +5,7 @@ Run in a throwaway venv, never in the test venv:
     python3 -m venv /tmp/pickle-fixtures-venv
     /tmp/pickle-fixtures-venv/bin/pip install torch==2.13.0 scikit-learn joblib skops cloudpickle lightgbm numpy
     /tmp/pickle-fixtures-venv/bin/python scripts/build_pickle_fixtures.py
+    /tmp/pickle-fixtures-venv/bin/python scripts/build_pickle_fixtures.py --only protocols --only getattr
 
 The code-object fixtures in tests/data/pickles/code_args/ come from ``--code-args PYTHON...``:
 each interpreter (3.8-3.13) prints the ``CodeType`` arguments of two functions (imports
@@ -140,6 +141,64 @@ def pyfunc_fixtures() -> None:
     (OUT / "pyfunc_by_value.pkl").write_bytes(cloudpickle.dumps(TabulateModel()))
 
 
+PROTOCOLS = (2, 3, 4, 5)
+
+
+def protocol_fixtures() -> None:
+    """The same by-value class and lambda at every protocol cloudpickle writes: protocol 2 (torch's
+    default, so ``mlflow.pytorch``'s) has no bytes opcodes and stores ``co_code`` as
+    ``_codecs.encode(<latin-1 text>, "latin1")``, empty bytes as ``bytes()``."""
+    import cloudpickle
+
+    def make_model() -> type:
+        class Scorer:  # defined in a function scope: cloudpickle pickles it by value
+            def predict(self, rows):
+                import tabulate
+
+                try:
+                    return tabulate.tabulate(rows) + b"\x00\xff".decode("latin-1")
+                except ValueError:
+                    return None
+
+        return Scorer
+
+    scale = lambda rows: [row * 2 for row in rows]  # noqa: E731 - a lambda is what cloudpickle pickles by value
+    payload = (make_model()(), scale, bytearray(b"\x00\xfe"))
+    for protocol in PROTOCOLS:
+        (OUT / f"by_value_p{protocol}.pkl").write_bytes(cloudpickle.dumps(payload, protocol=protocol))
+
+
+class Reduce:
+    """Pickles as ``func(*args)``: builds the malicious ``getattr`` twins with the real pickler."""
+
+    def __init__(self, func: object, args: tuple[object, ...]) -> None:
+        self.func, self.args = func, args
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return self.func, self.args
+
+
+def getattr_fixtures() -> None:
+    """``obj.method`` pickles as ``getattr(obj, "method")``: benign bound methods of a class imported by
+    reference, and the malicious calls of ``getattr`` that must stay errors."""
+    import os
+
+    import cloudpickle
+    import my_model  # the stub module installed by install_stubs
+
+    model = my_model.MyModel()
+    for protocol in (0, 2, 4):
+        (OUT / f"bound_method_p{protocol}.pkl").write_bytes(pickle.dumps(model.predict, protocol=protocol))
+    # protocol < 4 writes a function named by a dotted qualname as getattr(<class>, "predict")
+    (OUT / "class_function_p2.pkl").write_bytes(pickle.dumps(my_model.MyModel.predict, protocol=2))
+    (OUT / "getattr_os_system.pkl").write_bytes(cloudpickle.dumps(Reduce(getattr, (os, "system")), protocol=4))
+    init = Reduce(getattr, (my_model.MyModel, "__init__"))
+    (OUT / "getattr_dunder_walk.pkl").write_bytes(pickle.dumps(Reduce(getattr, (init, "__globals__")), protocol=4))
+    computed = Reduce(str, ("predict",))
+    (OUT / "getattr_computed_name.pkl").write_bytes(pickle.dumps(Reduce(getattr, (my_model.MyModel, computed)),
+                                                                 protocol=4))
+
+
 def torch_fixtures() -> None:
     import torch
 
@@ -167,14 +226,22 @@ def code_args_fixtures(pythons: list[str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--code-args", nargs="*", default=[], metavar="PYTHON", help="interpreters for code_args/")
+    parser.add_argument("--only", choices=sorted(BUILDERS), action="append",
+                        help="build only these groups (protocols and getattr need only cloudpickle)")
     arguments = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as stubs:
         install_stubs(Path(stubs))
-        sklearn_fixtures()
-        pyfunc_fixtures()
-        torch_fixtures()
-    code_args_fixtures(arguments.code_args)
+        for name in arguments.only or sorted(BUILDERS):
+            BUILDERS[name]()
+    if not arguments.only:
+        code_args_fixtures(arguments.code_args)
+
+
+BUILDERS = {
+    "sklearn": sklearn_fixtures, "pyfunc": pyfunc_fixtures, "torch": torch_fixtures,
+    "protocols": protocol_fixtures, "getattr": getattr_fixtures,
+}
 
 
 if __name__ == "__main__":

@@ -25,6 +25,13 @@ def call_pickle(module: str, name: str, argument: str) -> bytes:
     return _PROTO4 + _text(module) + _text(name) + _STACK_GLOBAL + _text(argument) + b"\x85R."
 
 
+def getattr_pickle(module: str, name: str, attribute: str, *, instance: bool) -> bytes:
+    """``getattr(module.name, attribute)`` (``instance``: of ``module.name()`` made by NEWOBJ), as pickle
+    writes a bound method (``obj.method``) or, below protocol 4, a function named by a dotted qualname."""
+    owner = _text(module) + _text(name) + _STACK_GLOBAL + (b")\x81" if instance else b"")
+    return _PROTO4 + _text("builtins") + _text("getattr") + _STACK_GLOBAL + owner + _text(attribute) + b"\x86R."
+
+
 def skops_file(*types: tuple[str, str]) -> bytes:
     """A skops archive whose schema names ``(module, class)`` objects (a root object holding the others)."""
     import io

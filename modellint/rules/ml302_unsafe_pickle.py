@@ -8,7 +8,7 @@ from modellint.analyzer.serialized.pickles import GlobalRef
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, SerializedFileRule, Valid, examples
 from modellint.rules._examples import CLEAN, model_files
-from modellint.rules._serialized_examples import call_pickle, instance_pickle, skops_file
+from modellint.rules._serialized_examples import call_pickle, getattr_pickle, instance_pickle, skops_file
 
 if TYPE_CHECKING:
     from modellint.analyzer.serialized.facts import SerializedFacts
@@ -19,10 +19,16 @@ class UnsafePickle(SerializedFileRule):
     Classifies everything that loading the model's serialized files imports or calls (REDUCE,
     NEWOBJ, OBJ, INST, BUILD via `__setstate__`, skops constructors) and reports what runs
     commands, code, or touches files or the network: `os.system`, `subprocess.*`,
-    `builtins.eval`/`exec`/`getattr`, `runpy`, `pickle.loads`, `pkgutil.resolve_name`,
+    `builtins.eval`/`exec`, `runpy`, `pickle.loads`, `pkgutil.resolve_name`,
     `importlib.import_module`, known gadgets in ML libraries (MLflow's project runner,
     `torch.load`, pandas readers, `from_pretrained`), dotted names that walk out of a module
     (`pathlib` + `os.system`), and protocol-0 names mapped from Python 2.
+
+    `builtins.getattr` is judged by what it is called on: a pickled bound method (`obj.method`
+    pickles as `getattr(obj, "method")`) of a class the pickle imports by name, with a literal,
+    non-dunder attribute, is judged as the global `module.Class.method`. Any other `getattr`
+    (on a module or a by-value object, a dunder such as `__globals__`, a computed name, or the
+    function passed on to something else) is reported.
 
     ## Why is this bad?
     Loading a pickle runs whatever callables it names, before the model is ever used. A denylist
@@ -48,6 +54,9 @@ class UnsafePickle(SerializedFileRule):
     VALID = examples(lambda: (
         Valid(CLEAN),
         Valid(model_files(**{"artifacts/state.pkl": instance_pickle("collections", "OrderedDict")})),
+        Valid(model_files(**{"artifacts/scorer.pkl": getattr_pickle("sklearn.linear_model", "LogisticRegression",
+                                                                    "predict_proba", instance=True)}),
+              note="a bound method of a class the pickle imports by name"),
     ))
     INVALID = examples(lambda: (
         Invalid(model_files(**{"artifacts/state.pkl": call_pickle("os", "system", "echo pwned")}),
@@ -56,6 +65,9 @@ class UnsafePickle(SerializedFileRule):
                 (("artifacts/state.pkl", 1),), note="a dotted name walks from an allowed module to os"),
         Invalid(model_files(model__skops=skops_file(("sklearn.pipeline", "Pipeline"), ("builtins", "eval"))),
                 (("model.skops", 1),)),
+        Invalid(model_files(**{"artifacts/state.pkl": getattr_pickle("sklearn.linear_model", "LogisticRegression",
+                                                                     "__init__", instance=False)}),
+                (("artifacts/state.pkl", 1),), note="a dunder walk toward `__globals__` stays a call of `getattr`"),
     ))
 
     def check(self, model: SerializedFacts) -> Iterator[Finding]:

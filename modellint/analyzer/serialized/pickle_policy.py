@@ -131,15 +131,18 @@ def _stdlib(module: str) -> bool:
 
 
 def _is_gadget(module: str, segments: list[str]) -> bool:
-    name = ".".join(segments)
-    if (module, name) in _GADGETS or (module.split(".")[0], name) in _GADGETS:
-        return True
+    """A gadget, or an attribute of one: a dotted name (``Class.method``, or ``getattr(Class, "method")``
+    read as one) is judged by every step of its path, so the owner's verdict is never lost."""
+    top = module.split(".")[0]
+    for length in (len(segments), 1):  # every listed gadget name is a single segment
+        name = ".".join(segments[:length])
+        if (module, name) in _GADGETS or (top, name) in _GADGETS:
+            return True
     if any(module == prefix or module.startswith(prefix + ".") for prefix in _GADGET_MODULE_PREFIXES):
         return True
-    last = segments[-1]
-    if last in _GADGET_NAMES:
+    if any(segment in _GADGET_NAMES for segment in segments):
         return True
-    return module.split(".")[0] == "pandas" and last.startswith(_PANDAS_READER_PREFIX)
+    return top == "pandas" and any(segment.startswith(_PANDAS_READER_PREFIX) for segment in segments)
 
 
 def _walks_out(segment: str) -> bool:

@@ -42,16 +42,31 @@ class _Imported:
         self.ref = ref
 
 
+class _Getattr(_Imported):
+    """``builtins.getattr``, imported. ``unjudged`` counts its pushes onto the stack that no ``REDUCE`` judged
+    by target has consumed yet: while one is left (kept in a container, passed to ``functools.partial``,
+    called by another opcode), the import itself stays reported."""
+
+    __slots__ = ("unjudged",)
+
+    def __init__(self, ref: GlobalRef) -> None:
+        super().__init__(ref)
+        self.unjudged = 1  # the push of the GLOBAL/STACK_GLOBAL that made it
+
+
 class _Called:
-    """The result of a call; ``origin`` is the global the callable came from, ``instance_of`` its class."""
+    """The result of a call; ``origin`` is the global the callable came from, ``instance_of`` its class.
+    ``of_class`` says the call was a class's constructor for sure (NEWOBJ, copyreg's), not any callable."""
 
-    __slots__ = ("origin", "instance_of", "args", "state")
+    __slots__ = ("origin", "instance_of", "args", "state", "of_class")
 
-    def __init__(self, origin: GlobalRef | None, instance_of: GlobalRef | None, args: object) -> None:
+    def __init__(self, origin: GlobalRef | None, instance_of: GlobalRef | None, args: object,
+                 of_class: bool = False) -> None:
         self.origin = origin
         self.instance_of = instance_of
         self.args = args
         self.state: object = None
+        self.of_class = of_class
 
 
 class _Dict:
@@ -79,6 +94,11 @@ _ABSENT = _Opaque("absent")
 
 _COPYREG_CONSTRUCTORS = {("copyreg", "_reconstructor"), ("copyreg", "__newobj__"), ("copyreg", "__newobj_ex__")}
 _CODE_TYPES = {("types", "CodeType"), ("builtins", "code")}
+# Protocols 0-2 have no bytes opcodes: pickle writes ``bytes`` as ``_codecs.encode(text, "latin1")``,
+# empty ones as ``bytes()``, and ``bytearray`` as ``bytearray(text, "latin-1")`` up to protocol 4.
+_TEXT_ENCODERS = {("_codecs", "encode"), ("codecs", "encode")}
+_LATIN1_NAMES = frozenset({"latin1", "latin-1", "latin_1"})
+_CLASS_CONSTRUCTOR_OPCODES = {"NEWOBJ", "NEWOBJ_EX"}  # cls.__new__(cls, ...): only a class gets this far
 _JOBLIB_WRAPPER_MODULES = {"joblib.numpy_pickle", "sklearn.externals.joblib.numpy_pickle"}
 _IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
 HIGHEST_PROTOCOL = 5
@@ -104,6 +124,7 @@ class Machine:
         self.offset = 0
         self.stacked = 0  # items held in the MARK frames of ``metastack``
         self.kept = 0  # values stored into containers, call arguments and states by this run (see Limits.max_values)
+        self.getattrs: list[_Getattr] = []  # builtins.getattr imports of this run, reported unless all judged
 
     # -- driving
 
@@ -135,6 +156,7 @@ class Machine:
                     self.check_values()
                     return
         finally:
+            self.record_getattr_imports()
             facts.opcodes += count
             facts.values += self.kept
             self.kept = 0
@@ -148,8 +170,20 @@ class Machine:
         if facts.values + self.kept > facts.limits.max_values:
             raise Unscannable(f"value budget ({facts.limits.max_values:,} values stored per file) exceeded", self.offset)
 
+    def record_getattr_imports(self) -> None:
+        """Imports of ``getattr`` are recorded when the run ends, once their uses are known: one whose every
+        use was judged by its target and attribute is no import to report (a stopped run reports them all)."""
+        for imported in self.getattrs:
+            if imported.unjudged:
+                self.facts.globals.append(imported.ref)
+        self.getattrs = []
+
     def fork(self) -> Machine:
         """A copy that goes on reading as plain ``pickle.load`` would where joblib's reader would not."""
+        for frame in (self.stack, *self.metastack):
+            for value in frame:
+                if type(value) is _Getattr:
+                    value.unjudged += 1  # one push, consumed by both readers: both uses must be judged
         # copying is charged to the opcode budget: a file of many such arrays would otherwise copy a big memo for each
         self.facts.opcodes += len(self.memo) + len(self.stack) + self.stacked
         twin = Machine(self.source, self.facts, self.member, joblib=False, probe=self.probe)
@@ -220,7 +254,13 @@ class Machine:
     def memo_get(self, index: int) -> None:
         if index not in self.memo:
             raise Unscannable(f"memo miss: index {index} was never stored", self.offset)
-        self.push(self.memo[index])
+        self.push_again(self.memo[index])
+
+    def push_again(self, value: object) -> None:
+        """Push a value already seen (memo, DUP): one more use of a ``getattr`` to judge."""
+        if type(value) is _Getattr:
+            value.unjudged += 1
+        self.stack.append(value)
 
     def memo_put(self, index: int) -> None:
         if index < 0:
@@ -233,7 +273,7 @@ class Machine:
     def record(self) -> None:
         """One more import or call recorded: bounded, since a hostile file can make one per few opcodes."""
         facts = self.facts
-        if len(facts.globals) + len(facts.calls) >= facts.limits.max_records:
+        if len(facts.globals) + len(facts.calls) + len(self.getattrs) >= facts.limits.max_records:
             raise Unscannable(f"record budget ({facts.limits.max_records:,} imports and calls per file) exceeded",
                               self.offset)
 
@@ -254,25 +294,80 @@ class Machine:
             raise Unscannable("not an importable name", self.offset)  # the load would stop with ImportError
         self.record()
         ref = GlobalRef(module, name, self.offset, self.member, opcode)
+        if (module, name) == ("builtins", "getattr"):
+            imported = _Getattr(ref)
+            self.getattrs.append(imported)
+            return imported
         self.facts.globals.append(ref)
         return _Imported(ref)
 
     # -- calls
 
-    def call(self, func: object, args: object, opcode: str) -> _Called:
+    def call(self, func: object, args: object, opcode: str) -> object:
         origin = _origin(func)
         if origin is None:
             self.problem(f"{opcode} calls a value that is not traceable to an imported global")
             return _Called(None, None, args)
         self.record()
         self.kept += 1
+        if opcode == "REDUCE" and type(func) is _Getattr:
+            attribute = _attribute_of_import(args, self.offset)
+            if attribute is not None:
+                func.unjudged -= 1
+                self.facts.calls.append(CallSite(attribute, "REDUCE of getattr", self.offset, self.member))
+                return _Called(attribute, attribute, args)
         self.facts.calls.append(CallSite(origin, opcode, self.offset, self.member))
         instance_of: GlobalRef | None = origin
+        of_class = opcode in _CLASS_CONSTRUCTOR_OPCODES and isinstance(func, _Imported)
         if opcode == "REDUCE" and (origin.module, origin.name) in _COPYREG_CONSTRUCTORS:
-            instance_of = _origin(args[0]) if isinstance(args, tuple) and args else None
+            cls = args[0] if isinstance(args, tuple) and args else None
+            instance_of, of_class = _origin(cls), isinstance(cls, _Imported)
         if opcode == "REDUCE":
             self.inspect_reduce(func, origin, args)
-        return _Called(origin, instance_of or origin, args)
+            if isinstance(func, _Imported):
+                rebuilt = self.rebuild_bytes(origin, args)
+                if rebuilt is not None:
+                    return rebuilt
+        return _Called(origin, instance_of or origin, args, of_class)
+
+    def rebuild_bytes(self, origin: GlobalRef, args: object) -> bytes | bytearray | _Opaque | None:
+        """The value of a protocol 0-2 ``bytes``/``bytearray``, so that ``co_code`` and the other bytes of a
+        by-value code object read the same at every protocol; None for any other call."""
+        key = (origin.module, origin.name)
+        if key in _TEXT_ENCODERS:
+            text = _latin1_text(args)
+            if text is None:
+                self.problem(f"`{origin.module}.{origin.name}` with arguments other than a text and a literal "
+                             "latin-1 encoding: the value it makes cannot be read")
+                return _Opaque("encoded text")
+            return self.encoded(text)
+        if key == ("builtins", "bytes") and args == ():
+            return b""
+        if key == ("builtins", "bytearray"):
+            if args == ():
+                return bytearray()
+            if isinstance(args, tuple) and len(args) == 1 and isinstance(args[0], bytes):
+                return bytearray(args[0])
+            text = _latin1_text(args)
+            if text is not None:
+                encoded = self.encoded(text)
+                return bytearray(encoded) if isinstance(encoded, bytes) else encoded
+        return None
+
+    def encoded(self, text: str | _Opaque) -> bytes | _Opaque:
+        """``text.encode("latin-1")``, charged to the retained-bytes budget like the payload it copies."""
+        if isinstance(text, _Opaque):
+            return _Opaque("encoded text")
+        facts = self.facts
+        if facts.retained_bytes + len(text) > facts.limits.max_retained_bytes:
+            return _Opaque("encoded text")
+        try:
+            data = text.encode("latin-1")
+        except UnicodeEncodeError:
+            raise Unscannable("text encoded as latin-1 holds a character beyond U+00FF: the load fails",
+                              self.offset) from None
+        facts.retained_bytes += len(data)
+        return data
 
     def inspect_reduce(self, func: object, origin: GlobalRef, args: object) -> None:
         """cloudpickle's load-time imports and by-value code objects."""
@@ -375,6 +470,33 @@ def _origin(value: object) -> GlobalRef | None:
         return value.ref
     if isinstance(value, _Called):
         return value.origin
+    return None
+
+
+def _attribute_of_import(args: object, offset: int) -> GlobalRef | None:
+    """``getattr(target, "name")`` read as the global ``module.Class.name`` when the target is a global the
+    pickle imported by name (or an instance a class constructor made of one) and the name a literal,
+    non-dunder identifier; None when it must stay a call of ``getattr`` (a computed name, a dunder walk,
+    a default argument, a target that is a module, a by-value object or a call's result)."""
+    if not isinstance(args, tuple) or len(args) != 2:
+        return None
+    target, name = args
+    if not isinstance(name, str) or not name.isidentifier() or (name.startswith("__") and name.endswith("__")):
+        return None
+    if type(target) is _Imported:
+        owner = target.ref
+    elif isinstance(target, _Called) and target.of_class and target.instance_of is not None:
+        owner = target.instance_of
+    else:
+        return None
+    return GlobalRef(owner.module, f"{owner.name}.{name}", offset, owner.member, "getattr")
+
+
+def _latin1_text(args: object) -> str | _Opaque | None:
+    """The text of ``(text, "latin1")`` call arguments (opaque when too long to keep), else None."""
+    if (isinstance(args, tuple) and len(args) == 2 and isinstance(args[0], (str, _Opaque))
+            and isinstance(args[1], str) and args[1] in _LATIN1_NAMES):
+        return args[0]
     return None
 
 
@@ -710,7 +832,7 @@ HANDLERS: dict[int, Callable[[Machine], object]] = {
     ord("."): lambda m: True,
     ord("0"): _op_pop,
     ord("1"): lambda m: m.pop_mark(),
-    ord("2"): lambda m: m.push(m.top()),
+    ord("2"): lambda m: m.push_again(m.top()),
     ord("F"): _op_float,
     ord("I"): _op_int,
     ord("J"): _push_struct(_I4),
