@@ -650,7 +650,10 @@ def guess_distribution(module: str) -> str:
 
     Inside a known namespace the guess keeps as many components as its known siblings do
     (``google.cloud.bigtable.row`` -> ``google-cloud-bigtable``); otherwise the top-level name.
-    Callers must say in the finding that the distribution name is a guess.
+
+    Never proposed to the user: anyone can register such a name on PyPI. It only matches a
+    declared requirement the knowledge base does not know to the module it most likely provides,
+    and stands in for the name MLflow's inference would map an unknown module to.
     """
     parts = [p for p in module.split(".") if p]
     if not parts:
