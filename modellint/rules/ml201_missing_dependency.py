@@ -12,7 +12,6 @@ from modellint.analyzer.code.import_resolution import (
     has_declared_environment,
     unknown_declared_requirements,
 )
-from modellint.analyzer.knowledge.install_routes import install_route
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
 from modellint.fixes.add_dependency import add_dependency_fix
@@ -175,6 +174,8 @@ class MissingDependency(Rule):
 def _unknown_provider_advice(resolution: Resolution) -> str:
     """What to do about a module the knowledge base names no distribution for: its recorded
     install route, else ship it as the project's own code. Never a name made up from the module."""
+    from modellint.analyzer.knowledge.install_routes import install_route  # only a finding pays for it
+
     route = install_route(resolution.module)
     if route is not None:
         return f"`{route.module}` {route.route} (see {route.source})"
