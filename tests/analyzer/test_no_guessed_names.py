@@ -170,3 +170,22 @@ def test_the_route_table_is_read_only_when_a_finding_needs_it(tmp_path, monkeypa
     main([str(unknown), "--isolated"])
     capsys.readouterr()
     assert install_routes.cache_info().currsize == 1
+
+
+def _ml202_suggestions() -> list[tuple[str, tuple[tuple[str, ...], ...]]]:
+    """Every (distribution, module options) ML202 can propose, from optional_deps' own tables."""
+    from modellint.analyzer.code import optional_deps as deps
+
+    found = [(need.suggestion, need.options) for need in [*deps._PANDAS_FIXED.values(), *deps._SOCKS_CLIENTS.values()]]
+    found += [(distribution, ((module,),)) for module, distribution in deps._DISTRIBUTION_OF.items()]
+    found += [(distribution, ((module,),)) for module, distribution in deps._FILESYSTEMS.values()]
+    found += [(distribution, options) for options, distribution in deps._SQL_DRIVERS.values()]
+    found += [("lxml", (("lxml",),)), ("sqlalchemy", (("sqlalchemy",),)), ("openpyxl", (("openpyxl",),))]
+    return found
+
+
+@pytest.mark.parametrize(("distribution", "options"), _ml202_suggestions())
+def test_ml202_proposes_only_distributions_the_knowledge_base_records(distribution, options):
+    knowledge = load()
+    assert any(distribution in knowledge.providers(module) for group in options for module in group), (
+        f"ML202 proposes `{distribution}`, which the knowledge base does not record as providing {options}")
