@@ -303,7 +303,7 @@ def stand_in_distribution(module: str, knowledge: KnowledgeBase) -> str | None:
     """
     if knowledge.providers(module):
         return None
-    return normalize_name(guess_distribution(module)) or None
+    return guess_distribution(module) or None
 
 
 def _prune(names: list[str], knowledge: KnowledgeBase, python: tuple[int, int]) -> list[str]:
