@@ -128,7 +128,7 @@ def test_a_local_project_only_the_interpreter_knows_is_never_written(tmp_path, m
     model = _model(tmp_path, monkeypatch, code_model({"feats.py": "import acme_features\n"}))
     before = _snapshot(model)
     code, out, _ = _run(capsys, "--fix", "--unsafe-fixes")
-    assert code == 1 and "acme-features (a name guess" in out
+    assert code == 1 and "probably the project's own code" in out and "acme-features" not in out
     code, out, _ = _run(capsys, "--fix", "--unsafe-fixes", "--python", str(interpreter))
     assert code == 1 and "installed in the `--python` interpreter but is not a PyPI distribution" in out
     assert _snapshot(model) == before
@@ -261,11 +261,11 @@ def test_no_fix_where_one_could_not_be_right(tmp_path, monkeypatch, capsys, chan
     assert _snapshot(model) == before, why
 
 
-def test_a_name_guess_is_never_written(tmp_path, monkeypatch, capsys):
+def test_a_name_guess_is_never_proposed_nor_written(tmp_path, monkeypatch, capsys):
     model = _model(tmp_path, monkeypatch, code_model({"x.py": "import zzq_not_on_pypi\n"}))
     before = _snapshot(model)
     code, out, _ = _run(capsys, "--fix", "--unsafe-fixes")
-    assert code == 1 and "a name guess" in out
+    assert code == 1 and "probably the project's own code" in out and "zzq-not-on-pypi" not in out
     assert _snapshot(model) == before
 
 

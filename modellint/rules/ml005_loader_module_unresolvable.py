@@ -66,7 +66,9 @@ class LoaderModuleUnresolvable(Rule):
         environment = model.environment
         if environment.provides(loader):
             return
-        unknown = environment.unknown_requirements
+        from modellint.analyzer.code.import_resolution import unknown_declared_requirements  # only on a finding
+
+        unknown = unknown_declared_requirements(model)
         hint = f" (unless one of {', '.join(f'`{name}`' for name in unknown)}, unknown to modellint, provides it)" if unknown else ""
         yield self.finding(
             model.mlmodel_path,

@@ -5,10 +5,12 @@ from collections.abc import Iterator
 from modellint.analyzer.code.import_resolution import (
     CheckedImport,
     Kind,
+    Resolution,
     checked_imports,
     describe,
     distribution_label,
     has_declared_environment,
+    unknown_declared_requirements,
 )
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
@@ -77,7 +79,14 @@ class MissingDependency(Rule):
     ## Fix
     Add the distribution named in the message to `requirements.txt` and the `pip:` list of
     `conda.yaml` (or pass it in `extra_pip_requirements` when saving). When the module is your
-    own code, ship it with `code_paths`.
+    own code, ship it with `code_paths` (or save with `infer_code_paths=True`).
+
+    Only a distribution the knowledge base records as providing the module is ever named. For
+    any other module the message says it is probably the project's own code: a PyPI name made
+    up from the module's (`train-utils` for `train_utils`) may belong to anyone, and installing
+    it is how dependency-confusion attacks land. A module PyPI does not serve but that has a
+    well-known home (a hosted notebook runtime: `google.colab`, `kaggle_secrets`; a repository
+    or wheels index: `detectron2`, `pyg_lib`) gets that route instead.
 
     A module the deployment provides itself (a base image, a sidecar package) is never
     reported once named in `known-first-party` (config, or `--known-first-party`); a module
@@ -85,8 +94,7 @@ class MissingDependency(Rule):
     `[tool.modellint.module-distributions]` (`acme_utils = "acme-utils"`).
 
     `--fix` adds the line to both lists at once (after the last requirement, or in order when
-    the list is sorted), for a distribution the knowledge base knows and PyPI publishes; a
-    distribution name that is only a guess from the module's name is never written.
+    the list is sorted), for a distribution the knowledge base knows and PyPI publishes.
 
     ## Fix safety
     With `--python PATH` the line is pinned to the version that interpreter has installed, the
@@ -130,7 +138,7 @@ class MissingDependency(Rule):
     def check(self, model: ModelDir) -> Iterator[Finding]:
         if not has_declared_environment(model):
             return
-        unknown = model.environment.unknown_requirements
+        unknown = unknown_declared_requirements(model)
         # One finding per file and missing distribution (`nltk` and `nltk.tokenize` are one fix).
         missing: dict[tuple[object, str], list[CheckedImport]] = {}
         for checked in checked_imports(model):
@@ -143,15 +151,14 @@ class MissingDependency(Rule):
             resolution = checked.resolution
             label = distribution_label(resolution)
             knowledge = model.environment.knowledge
-            if label and not resolution.guessed and not knowledge.published(label):
+            if label and not knowledge.published(label):
                 action = (f"`{label}` is installed in the `--python` interpreter but is not a PyPI distribution "
                           "modellint knows: declare it if it is published, else ship the module with `code_paths`")
             elif label:
                 action = f"add `{label}` to the requirements"
             else:
-                action = "ship it with `code_paths` if it is your own code"
-            # A guessed name could belong to anyone on PyPI: it is shown, never written.
-            fix = None if resolution.guessed else add_dependency_fix(model, resolution.suggestion)
+                action = _unknown_provider_advice(resolution)
+            fix = add_dependency_fix(model, resolution.suggestion)
             hint = (f" (unless {', '.join(f'`{name}`' for name in unknown)}, unknown to modellint, provides it)"
                     if unknown else "")
             yield self.finding(
@@ -162,3 +169,15 @@ class MissingDependency(Rule):
                 fix=fix,
             )
 
+
+
+def _unknown_provider_advice(resolution: Resolution) -> str:
+    """What to do about a module the knowledge base names no distribution for: its recorded
+    install route, else ship it as the project's own code. Never a name made up from the module."""
+    from modellint.analyzer.knowledge.install_routes import install_route  # only a finding pays for it
+
+    route = install_route(resolution.module)
+    if route is not None:
+        return f"`{route.module}` {route.route} (see {route.source})"
+    return ("modellint knows no distribution to propose for it, so it is probably the project's own code: ship its "
+            "file or package with the model when saving (`code_paths=[...]` or `infer_code_paths=True`)")

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from modellint.analyzer.code.source_imports import ImportFact
 from modellint.analyzer.environment.declared import Provision
 from modellint.analyzer.environment.requirements import MLFLOW_REQUIREMENT_NAMES
-from modellint.analyzer.knowledge.distributions import GENERIC_MODULES, guess_distribution, normalize
+from modellint.analyzer.knowledge.distributions import normalize
 from modellint.analyzer.knowledge.stdlib import stdlib_modules
 from modellint.record import Record
 
@@ -54,16 +54,18 @@ class Kind(enum.Enum):
 
 
 class Resolution(Record):
-    __slots__ = ("module", "kind", "provision", "bundled_as", "suggestion", "guessed")
+    __slots__ = ("module", "kind", "provision", "bundled_as", "suggestion")
 
     def __init__(self, module: str, kind: Kind, provision: Provision | None = None, bundled_as: str | None = None,
-                 suggestion: str | None = None, guessed: bool = False) -> None:
+                 suggestion: str | None = None) -> None:
         self.module = module  # the module looked up (a from-import of a namespace checks each name below it)
         self.kind = kind
         self.provision = provision
         self.bundled_as = bundled_as  # FLATTENED: the code-dir entry the import's tail names
-        self.suggestion = suggestion  # MISSING: the distribution to add (never a squatter)
-        self.guessed = guessed  # MISSING: the suggestion is a normalised-name guess
+        # MISSING: the distribution to add, one the knowledge base records as providing the module
+        # (never a squatter, never a name made up from the module's: PyPI names like
+        # `train-utils` are anyone's to register, and proposing one is how dependency confusion lands)
+        self.suggestion = suggestion
 
 
 def stdlib_pythons(top_level: str) -> tuple[tuple[int, int], ...]:
@@ -88,6 +90,18 @@ def declared_python3(model: ModelDir) -> tuple[int, int] | None:
 def has_declared_environment(model: ModelDir) -> bool:
     """Whether any requirement list exists to check imports against (else ML101 reports it)."""
     return model.requirements is not None or (model.conda is not None and model.conda.pip is not None)
+
+
+def unknown_declared_requirements(model: ModelDir) -> tuple[str, ...]:
+    """Declared requirements the knowledge base does not know, which a finding may name as what
+    might provide a module it cannot place. In a training project a line MLflow's inference would
+    write under a stand-in name (a module nothing known provides) is left out: that name is
+    modellint's guess, not the user's, and no finding proposes a guessed name."""
+    unknown = model.environment.unknown_requirements
+    training = model.training
+    if training is None:
+        return unknown
+    return tuple(name for name in unknown if name not in training.stand_in_requirements)
 
 
 def declares_mlflow(model: ModelDir) -> bool:
@@ -150,10 +164,7 @@ def _resolve_module(module: str, fact: ImportFact, model: ModelDir) -> Resolutio
     if flattened:
         return Resolution(module, Kind.FLATTENED, bundled_as=flattened)
     suggestion = "setuptools" if top in _SETUPTOOLS_MODULES else environment.knowledge.suggest(module)
-    guessed = False
-    if suggestion is None and top not in GENERIC_MODULES and not environment.knowledge.providers(module):
-        suggestion, guessed = guess_distribution(module), True
-    return Resolution(module, Kind.MISSING, suggestion=suggestion, guessed=guessed)
+    return Resolution(module, Kind.MISSING, suggestion=suggestion)
 
 
 def _builds_with_setuptools(model: ModelDir) -> bool:
@@ -172,11 +183,8 @@ def _flattened_entry(module: str, fact: ImportFact, model: ModelDir) -> str | No
 
 
 def distribution_label(resolution: Resolution) -> str:
-    """``tabulate``; ``google-cloud-bigtable (a name guess)``; "" when there is nothing to propose."""
-    if not resolution.suggestion:
-        return ""
-    name = normalize(resolution.suggestion)
-    return f"{name} (a name guess: the knowledge base does not know this module)" if resolution.guessed else name
+    """``tabulate``, ``google-cloud-bigtable``; "" when the knowledge names no distribution to propose."""
+    return normalize(resolution.suggestion) if resolution.suggestion else ""
 
 
 class CheckedImport(Record):

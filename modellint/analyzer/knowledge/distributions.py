@@ -39,13 +39,17 @@ DATA_FILE = Path(__file__).with_name("kb.tsv")
 DATA_FORMAT = 3
 
 # Top-level names that are almost always the model's own code (a code_paths problem), whatever
-# some PyPI project happens to ship under that name: never proposed for install.
+# some PyPI project happens to ship under that name: never proposed for install. The second group
+# are ordinary first-party names that a distribution named otherwise ships as a stray top-level
+# next to its own package (`base` in pymeeus, `exceptions` in kestra, `model_utils` in
+# django-model-utils, `run` in win-unicode-console, `services` in oci-cli).
 GENERIC_MODULES = frozenset(
     """
     app apps api common config configs core data dataset datasets doc docs example examples helper
     helpers inference lib libs main model models module modules pipeline pipelines predict scripts
     server service settings setup source src test testing tests tool tools train training util utils
     conftest
+    base exceptions model_utils run services
     """.split()
 )
 
@@ -648,7 +652,10 @@ def guess_distribution(module: str) -> str:
 
     Inside a known namespace the guess keeps as many components as its known siblings do
     (``google.cloud.bigtable.row`` -> ``google-cloud-bigtable``); otherwise the top-level name.
-    Callers must say in the finding that the distribution name is a guess.
+
+    Never proposed to the user: anyone can register such a name on PyPI. It only matches a
+    declared requirement the knowledge base does not know to the module it most likely provides,
+    and stands in for the name MLflow's inference would map an unknown module to.
     """
     parts = [p for p in module.split(".") if p]
     if not parts:

@@ -30,6 +30,7 @@ from modellint.analyzer.project.written_requirements import (
     inferred_requirements,
     recorded_mlflow_version,
     simulate_requirements,
+    stand_in_distribution,
 )
 from modellint.record import Record
 
@@ -104,6 +105,8 @@ def plan_save(call: MlflowCall, source: SourceFile, project_root: Path,
     third_party = [module for module in modules if _third_party(module, stdlib, roots, knowledge)]
     inferred = inferred_requirements(third_party, flavor_defaults(call.flavor, call.arguments, knowledge),
                                      knowledge, python_tuple)
+    stand_ins = frozenset(name for module in third_party if knowledge.suggest(module) is None
+                          and (name := stand_in_distribution(module, knowledge))) if infers else frozenset()
     call_origin = Origin(call.path, call.span)
     try:
         requirements = simulate_requirements(call.arguments, call_origin, roots, inferred, newest_mlflow)
@@ -115,7 +118,7 @@ def plan_save(call: MlflowCall, source: SourceFile, project_root: Path,
     python = conda_python(requirements) or python
     predict_time_imports = tuple(fact for fact in predict_facts if _third_party(fact.module, stdlib, roots, knowledge))
     training = TrainingCall(call, project_root, code_paths, model_code, infers, has_example, known,
-                            predict_time_imports)
+                            predict_time_imports, stand_ins)
     copies = _code_dir(call, code_paths, model_code, graph, roots)
     return SavePlan(training, requirements, python, recorded_mlflow_version(requirements), copies, by_value_scans,
                     pinned)

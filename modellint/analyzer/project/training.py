@@ -48,15 +48,19 @@ class TrainingCall(Record):
 
     ``predict_time_imports`` are imports in the code the model runs that execute only when
     it predicts (inside ``predict`` or helpers), which MLflow's requirement inference sees
-    only when the call gives an ``input_example``.
+    only when the call gives an ``input_example``. ``stand_in_requirements`` are the inferred
+    lines named after a module the knowledge base does not know: MLflow would write the name of
+    whatever provides it in the training environment, which a static reading cannot see, so the
+    module's own name stands in; it is modellint's, never a name to show the user.
     """
 
     __slots__ = ("call", "project_root", "code_paths", "model_code", "infers_requirements", "has_input_example",
-                 "requirements_known", "predict_time_imports")
+                 "requirements_known", "predict_time_imports", "stand_in_requirements")
 
     def __init__(self, call: MlflowCall, project_root: Path, code_paths: tuple[CodePathArgument, ...],
                  model_code: ModelCode | None, infers_requirements: bool, has_input_example: bool,
-                 requirements_known: bool, predict_time_imports: tuple[ImportFact, ...] = ()) -> None:
+                 requirements_known: bool, predict_time_imports: tuple[ImportFact, ...] = (),
+                 stand_in_requirements: frozenset[str] = frozenset()) -> None:
         self.call = call
         self.project_root = project_root
         self.code_paths = code_paths
@@ -65,3 +69,4 @@ class TrainingCall(Record):
         self.has_input_example = has_input_example
         self.requirements_known = requirements_known
         self.predict_time_imports = predict_time_imports
+        self.stand_in_requirements = stand_in_requirements

@@ -285,14 +285,25 @@ def inferred_requirements(modules: Iterable[str], defaults: Iterable[str], knowl
     """
     captured: dict[str, None] = {}
     for module in modules:
-        distribution = knowledge.suggest(module)
-        if distribution is None and not knowledge.providers(module):
-            distribution = guess_distribution(module) or None
+        distribution = knowledge.suggest(module) or stand_in_distribution(module, knowledge)
         if distribution and normalize_name(distribution) not in MLFLOW_REQUIREMENT_NAMES:
             captured.setdefault(normalize_name(distribution), None)
     # The flavor's defaults are added after pruning (`sorted(set(inferred) | defaults)`).
     kept = {*_prune(list(captured), knowledge, python), *(normalize_name(name) for name in defaults)}
     return sorted(f"{name}=={knowledge.version(name)}" if knowledge.version(name) else name for name in kept)
+
+
+def stand_in_distribution(module: str, knowledge: KnowledgeBase) -> str | None:
+    """The name inference is simulated to write for a module no known distribution provides.
+
+    MLflow maps a captured module through the training environment's installed distributions,
+    which a static reading cannot see; the module's normalised name stands in, as it is for most
+    projects. A stand-in is a guess: it may be written into the simulated requirements (that is
+    MLflow's doing) but no finding may propose it (see ``TrainingCall.stand_in_requirements``).
+    """
+    if knowledge.providers(module):
+        return None
+    return guess_distribution(module) or None
 
 
 def _prune(names: list[str], knowledge: KnowledgeBase, python: tuple[int, int]) -> list[str]:
