@@ -371,6 +371,36 @@ def test_the_working_directory_cannot_add_a_plugin(tmp_path):
     assert declared.stdout == "['EVIL']\n"
 
 
+def test_python_m_modellint_inside_a_hostile_model_dir_runs_none_of_its_code(tmp_path):
+    """The model dir is the working directory: its `yaml.py` must not replace PyYAML, its
+    `*.dist-info` must not add a rule, its `.pth` file is not processed (it is no site dir), and
+    its own config cannot name the rule it ships."""
+    marker = tmp_path / "ran"
+    run_code = f"open({str(marker)!r}, 'a').write(__name__ + '\\n')\n"
+    model = shutil.copytree(REPO / "corpus" / "models" / "ml103-conda-defaults", tmp_path / "model")
+    write_files(model, {
+        "yaml.py": run_code,
+        "evil_rules.py": run_code,
+        "evil.pth": f"import os; {run_code}",
+        "evil-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n",
+        "evil-1.0.dist-info/entry_points.txt": "[modellint.rules]\nEVIL = evil_rules\n",
+        "modellint.toml": 'extend-select = ["EVIL"]\nignore = ["ML"]\n',
+    })
+
+    def modellint(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "modellint", *args], cwd=model, capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(REPO)})
+
+    listed = modellint("rules")
+    assert listed.returncode == 0 and "EVIL" not in listed.stdout, listed.stderr
+    checked = modellint(".", "--format", "concise")
+    assert (checked.returncode, checked.stdout.split(":")[:2]) == (1, ["conda.yaml", "2"]), checked.stderr
+    assert "ML103" in checked.stdout
+    named = modellint(".", "--extend-select", "EVIL")
+    assert named.returncode == 2 and "unknown rule selector `EVIL`" in named.stderr
+    assert not marker.exists(), marker.read_text()
+
+
 def test_a_distribution_whose_entry_points_cannot_be_read_is_an_error(tmp_path):
     """It may be the plugin a run is configured with: reading on without it could pass a model that fails."""
     write_files(tmp_path / "site", {

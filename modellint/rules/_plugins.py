@@ -7,13 +7,13 @@ rule is checked before it is used, and a plugin that cannot be used stops the ru
 quietly would make a run look clean that never ran the rule it was configured with.
 
 Plugins come from the installed environment only. The folder modellint runs in may be the model
-under check, and ``python -m modellint`` puts it first on ``sys.path``: that entry is not searched.
-The registry (:mod:`modellint.rules`) decides when this module is used at all.
+under check, and ``python -m``/``-c`` put it first on ``sys.path``: that entry is not searched
+(:mod:`modellint.import_path`). The registry (:mod:`modellint.rules`) decides when this module is
+used at all.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Collection, Iterable, Iterator
@@ -21,6 +21,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from modellint.findings import Severity
+from modellint.import_path import without_working_directory
 from modellint.record import Record
 from modellint.rules._base import FixAvailability, Rule
 
@@ -73,7 +74,7 @@ def installed_entry_points() -> list[EntryPoint]:
 
     found: list[EntryPoint] = []
     seen: set[str] = set()
-    for distribution in importlib_metadata.distributions(path=_environment_path()):
+    for distribution in importlib_metadata.distributions(path=without_working_directory(sys.path)):
         try:
             entry_points = distribution.entry_points.select(group=GROUP)
         except Exception as error:  # noqa: BLE001 - a malformed entry_points.txt may declare a plugin: no guessing
@@ -87,22 +88,6 @@ def installed_entry_points() -> list[EntryPoint]:
             seen.add(name)
             found.extend(entry_points)
     return found
-
-
-def _environment_path() -> list[str]:
-    """``sys.path`` without the entry Python put first for the working directory (``python -m``,
-    ``-c``, the REPL; not with ``-P``): a model dir modellint runs in cannot add a plugin."""
-    path = list(sys.path)
-    if path and not getattr(sys.flags, "safe_path", False) and _is_working_directory(path[0]):
-        del path[0]
-    return path
-
-
-def _is_working_directory(entry: str) -> bool:
-    try:
-        return entry in ("", ".") or os.path.samefile(entry, os.getcwd())
-    except OSError:
-        return False
 
 
 def load(entry_points: Iterable[Any], reserved_prefix: str, taken_names: Collection[str]) -> tuple[PluginRule, ...]:
