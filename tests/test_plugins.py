@@ -182,6 +182,11 @@ def test_the_documentation_url_comes_from_the_distribution():
                  id="fix-availability"),
     pytest.param(rule(__doc__=None), "has no docstring (the documentation `modellint rule ACME001` prints",
                  id="no-docstring"),
+    pytest.param(rule(__doc__=OwnerTag.__doc__.replace("`owner`", "`owner` \x1b[2J")),
+                 "docstring line 2 holds a control, bidi or zero-width character, which would reach the terminal "
+                 "as is: Checks that MLmodel's `metadata` names an `owner` \\x1b[2J.", id="escape-in-docstring"),
+    pytest.param(rule(__doc__=OwnerTag.__doc__.replace("paged", "paged\u202e")),
+                 "docstring line 5 holds a control, bidi or zero-width character", id="bidi-in-docstring"),
     pytest.param(type("NoCheck", (Rule,), {"__doc__": "Does nothing.", "code": "ACME001", "name": "no-check",
                                            "severity": Severity.INFO}),
                  "does not define check(model)", id="no-check"),
@@ -213,6 +218,21 @@ def test_a_broken_plugin_stops_the_cli_with_a_usage_error(installed, broken_mode
         assert code == 2, args
         assert err == ("modellint: error: plugin acme-rules 2.1, entry point `ACME = acme_rules`: cannot be loaded: "
                        "ImportError: cannot import name 'Rule'\n"), args
+
+
+def test_what_a_plugin_says_about_itself_is_printed_escaped(installed, broken_model, capsys):
+    """A distribution's metadata and whatever its import raised reach the terminal through the
+    same boundary as a model's text."""
+    installed.append(EntryPoint("ACME", "acme_rules", ImportError("no \x1b[2J module"),
+                                Distribution("acme\x1b]0;owned\x07", "1.0\u202e")))
+    assert main(["rules"]) == 2
+    assert capsys.readouterr().err == ("modellint: error: plugin acme\\x1b]0;owned\\x07 1.0\\u202e, entry point "
+                                       "`ACME = acme_rules`: cannot be loaded: ImportError: no \\x1b[2J module\n")
+    installed[:] = [EntryPoint("ACME\x1b[31m", "acme_rules", OwnerTag, Distribution("acme\u202erules"))]
+    registry._installed_plugins.cache_clear()
+    assert main(["rule", "ACME001"]) == 0
+    assert capsys.readouterr().out.endswith(
+        "\nFrom the plugin acme\\u202erules 1.0, entry point `ACME\\x1b[31m = acme_rules`.\n")
 
 
 # --- when the plugins are read ------------------------------------------------------------------

@@ -21,6 +21,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from modellint.findings import Severity
+from modellint.hidden_text import escape_hidden
 from modellint.import_path import without_working_directory
 from modellint.record import Record
 from modellint.rules._base import FixAvailability, Rule
@@ -200,8 +201,14 @@ def _check_rule(rule: type[Rule], origin: PluginOrigin, reserved_prefix: str) ->
         raise PluginError(f"{where}: fix_title must be a string or None")
     if not isinstance(rule.fix_availability, FixAvailability):
         raise PluginError(f"{where}: fix_availability must be a modellint.rules.FixAvailability")
-    if not (rule.__doc__ or "").strip():
+    documentation = rule.__doc__ or ""
+    if not documentation.strip():
         raise PluginError(f"{where}: has no docstring (the documentation `modellint rule {code}` prints: "
                           "## What it does, ## Why is this bad?, ## Example, ## Fix)")
+    # `modellint rules`, `modellint rule` and SARIF's help print the docstring as written.
+    for number, line in enumerate(documentation.split("\n"), start=1):
+        if escape_hidden(line) != line:
+            raise PluginError(f"{where}: docstring line {number} holds a control, bidi or zero-width character, "
+                              f"which would reach the terminal as is: {escape_hidden(line).strip()}")
     if rule.check is Rule.check:
         raise PluginError(f"{where}: does not define check(model)")
