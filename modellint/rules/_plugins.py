@@ -30,8 +30,9 @@ if TYPE_CHECKING:
     from importlib_metadata import EntryPoint
 
 GROUP = "modellint.rules"
-# An organisation's prefix of capital letters, then three digits: ACME001.
-_CODE = re.compile(r"[A-Z]{1,8}\d{3}")
+# An organisation's prefix of capital letters, then three digits: ACME001 (ASCII digits: `\d`
+# would take ACME٠٠١, which no one can type as a selector).
+_CODE = re.compile(r"[A-Z]{1,8}[0-9]{3}")
 # Two words at least: a selector with a hyphen is a name, one without a code or a prefix.
 _NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
 
@@ -191,6 +192,8 @@ def _check_rule(rule: type[Rule], origin: PluginOrigin, reserved_prefix: str) ->
     if code.startswith(reserved_prefix):
         raise PluginError(f"{where}: code {code} starts with {reserved_prefix}, which is reserved for "
                           "modellint's own rules")
+    if code[:-3] == "ALL":
+        raise PluginError(f"{where}: code {code} has the prefix ALL, which as a selector means every built-in rule")
     name = getattr(rule, "name", None)
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise PluginError(f"{where}: name {name!r} is not two or more lower-case words joined by hyphens "
