@@ -155,6 +155,12 @@ def test_the_documentation_url_comes_from_the_distribution():
     assert found.origin.help_uri == "https://acme.example/rules"
     (found,) = _load(EntryPoint("ACME", "acme", OwnerTag))
     assert found.origin.help_uri is None
+    # One that a SARIF validator or a Markdown link would not take is passed over.
+    for unusable in ("https://acme.example/a b", "https://acme.example/a|b", "https://acme.example/(a", "javascript:x",
+                     "https://acme.example/%zz", "https://acme.example/\x1b[2J"):
+        dist = Distribution(urls=(f"Documentation, {unusable}", "Homepage, https://acme.example"))
+        (found,) = _load(EntryPoint("ACME", "acme", OwnerTag, dist))
+        assert found.origin.help_uri == "https://acme.example", unusable
 
 
 @pytest.mark.parametrize(("loaded", "message"), [

@@ -35,6 +35,10 @@ GROUP = "modellint.rules"
 _CODE = re.compile(r"[A-Z]{1,8}[0-9]{3}")
 # Two words at least: a selector with a hyphen is a name, one without a code or a prefix.
 _NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
+# A documentation link SARIF's `uri` format accepts and a Markdown link `[ACME001](...)` holds:
+# http(s), RFC 3986 characters without brackets or parentheses (which would end the link), valid
+# percent-escapes. Anything else (a space, `|`, `javascript:`) only costs the link.
+_WEB_ADDRESS = re.compile(r"https?://(?:[A-Za-z0-9\-._~:/?#@!$&'*+,;=]|%[0-9A-Fa-f]{2})+")
 
 
 class PluginError(Exception):
@@ -141,18 +145,18 @@ def _origin(entry_point: Any) -> PluginOrigin:
 
 
 def _help_uri(distribution: Any) -> str | None:
-    """The distribution's ``Project-URL: Documentation, ...``, else its home page."""
+    """The distribution's ``Project-URL: Documentation, ...``, else its home page: the first that
+    is a plain web address."""
     if distribution is None:
         return None
     try:
         metadata = distribution.metadata
         urls = dict(_labelled(metadata.get_all("Project-URL") or ()))
+        candidates = [urls.get(label) for label in ("documentation", "docs", "homepage", "home-page", "home")]
+        candidates.append(metadata.get("Home-page"))
     except Exception:  # noqa: BLE001 - metadata that cannot be read only costs the link
         return None
-    for label in ("documentation", "docs", "homepage", "home-page", "home"):
-        if label in urls:
-            return urls[label]
-    return metadata.get("Home-page") or None
+    return next((url for url in candidates if url and _WEB_ADDRESS.fullmatch(url)), None)
 
 
 def _labelled(project_urls: Iterable[str]) -> Iterator[tuple[str, str]]:
