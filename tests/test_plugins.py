@@ -25,6 +25,7 @@ from modellint.cli import main
 from modellint.findings import Finding, Severity
 from modellint.rules import ENTRIES_BY_CODE, Rule, rule_class
 from modellint.rules import _plugins as plugins
+from modellint.rules._base import SerializedFileRule
 from modellint.rules._examples import CLEAN, CLEAN_PIP, MLMODEL, conda, model_files
 from modellint.rules._plugins import PluginError, load
 from modellint.selection import RuleSelection, SelectorError, expand, names
@@ -199,6 +200,9 @@ def test_the_documentation_url_comes_from_the_distribution():
     pytest.param(type("NoCheck", (Rule,), {"__doc__": "Does nothing.", "code": "ACME001", "name": "no-check",
                                            "severity": Severity.INFO}),
                  "does not define check(model)", id="no-check"),
+    pytest.param(type("NoCheck", (SerializedFileRule,), {"__doc__": "Does nothing.", "code": "ACME001",
+                                                         "name": "no-check", "severity": Severity.INFO}),
+                 "does not define check(model)", id="no-check-serialized"),
     pytest.param(rule(name="defaults-channel"), "name `defaults-channel` is a built-in rule's", id="a-built-in-name"),
 ])
 def test_a_broken_plugin_is_an_error_naming_its_distribution_and_entry_point(loaded, message):

@@ -24,7 +24,7 @@ from modellint.findings import Severity
 from modellint.hidden_text import escape_hidden
 from modellint.import_path import without_working_directory
 from modellint.record import Record
-from modellint.rules._base import FixAvailability, Rule
+from modellint.rules._base import FixAvailability, Rule, SerializedFileRule
 
 if TYPE_CHECKING:
     from importlib_metadata import EntryPoint
@@ -217,5 +217,5 @@ def _check_rule(rule: type[Rule], origin: PluginOrigin, reserved_prefix: str) ->
         if escape_hidden(line) != line:
             raise PluginError(f"{where}: docstring line {number} holds a control, bidi or zero-width character, "
                               f"which would reach the terminal as is: {escape_hidden(line).strip()}")
-    if rule.check is Rule.check:
+    if rule.check in (Rule.check, SerializedFileRule.check):  # the bases' raise NotImplementedError
         raise PluginError(f"{where}: does not define check(model)")
