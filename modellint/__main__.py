@@ -4,7 +4,8 @@ Run inside a model dir, ``python -m`` would import the model's ``yaml.py`` or ``
 of the real ones (see :mod:`modellint.import_path`); like pip's ``__main__``, drop that entry
 before anything else is imported. Only ``modellint`` itself was found there first: a model dir
 that ships a ``modellint`` package is imported under ``python -m``, never under the ``modellint``
-command or ``python -P -m modellint``.
+command or ``python -I -m modellint``. (``modellint/__init__.py`` ran before this file: it imports
+only what the interpreter has already loaded.)
 """
 
 import sys

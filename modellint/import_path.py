@@ -7,8 +7,8 @@ installed plugin: the model's code run by the checker. The ``modellint`` command
 working directory on the path.
 """
 
-from __future__ import annotations
-
+# Imported by __main__ while the working directory is still on sys.path: `os` and `sys` only,
+# which the interpreter has already loaded (no `from __future__`, which it has not).
 import os
 import sys
 

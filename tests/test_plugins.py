@@ -412,7 +412,8 @@ def test_python_m_modellint_inside_a_hostile_model_dir_runs_none_of_its_code(tmp
     run_code = f"open({str(marker)!r}, 'a').write(__name__ + '\\n')\n"
     model = shutil.copytree(REPO / "corpus" / "models" / "ml103-conda-defaults", tmp_path / "model")
     write_files(model, {
-        "yaml.py": run_code,
+        # What modellint imports before and after __main__ takes the working directory off sys.path.
+        **{f"{module}.py": run_code for module in ("__future__", "typing", "pathlib", "enum", "yaml")},
         "evil_rules.py": run_code,
         "evil.pth": f"import os; {run_code}",
         "evil-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n",
