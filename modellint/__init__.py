@@ -6,25 +6,31 @@ Public API::
     for finding in report.findings: ...
 """
 
-from __future__ import annotations
-
+# Under `python -m modellint` this file runs before __main__ takes the working directory (maybe
+# the model under check) off sys.path: it imports only `os`, which is frozen into the interpreter.
+# Hence no `from __future__ import annotations` and no `typing` (mypy reads any TYPE_CHECKING as
+# true), and annotations as strings.
 import os
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from modellint.engine import Report
     from modellint.findings import Finding
 
 
-def lint(*paths: str | Path, select: list[str] | None = None, ignore: list[str] | None = None,
-         known_first_party: list[str] | None = None, module_distributions: dict[str, str] | None = None) -> Report:
+def lint(*paths: "str | Path", select: "list[str] | None" = None, ignore: "list[str] | None" = None,
+         known_first_party: "list[str] | None" = None,
+         module_distributions: "dict[str, str] | None" = None) -> "Report":
     """Lint model dirs (or folders holding them) and return the :class:`Report`.
 
     ``known_first_party`` and ``module_distributions`` are the config keys of the same names.
     """
+    from pathlib import Path
+
     from modellint.config import Settings
     from modellint.config import known_first_party as checked_modules
     from modellint.config import module_distributions as checked_map

@@ -24,7 +24,7 @@ from modellint.config import (
     module_distributions,
 )
 from modellint.findings import Severity
-from modellint.reports import FORMATS
+from modellint.reports import FORMATS, printable
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -168,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
 
         if not isinstance(error, PluginError):
             raise
-        print(f"modellint: error: {error}", file=sys.stderr)
+        # It quotes the plugin's metadata and whatever its import raised: not modellint's text.
+        print(f"modellint: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         _say("modellint: interrupted")
@@ -220,7 +221,7 @@ def _print_rule(selector: str) -> int:
         return EXIT_ERROR
     sys.stdout.write(rule_class(entry.code).documentation())
     if entry.plugin is not None:
-        sys.stdout.write(f"\nFrom the {entry.plugin}.\n")
+        sys.stdout.write(f"\nFrom the {printable(str(entry.plugin))}.\n")
     return EXIT_CLEAN
 
 

@@ -27,7 +27,7 @@ from modellint.rules import (
 
 # A code or a prefix of one: all its letters, then none to all of its digits. A selector with a
 # hyphen is a rule name (every name has one).
-_CODE_SELECTOR = re.compile(r"([A-Z]{1,8})(\d{0,3})")
+_CODE_SELECTOR = re.compile(r"([A-Z]{1,8})([0-9]{0,3})")
 _BUILTIN_CODES = frozenset(entry.code for entry in RULE_TABLE)
 
 

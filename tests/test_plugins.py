@@ -25,6 +25,7 @@ from modellint.cli import main
 from modellint.findings import Finding, Severity
 from modellint.rules import ENTRIES_BY_CODE, Rule, rule_class
 from modellint.rules import _plugins as plugins
+from modellint.rules._base import SerializedFileRule
 from modellint.rules._examples import CLEAN, CLEAN_PIP, MLMODEL, conda, model_files
 from modellint.rules._plugins import PluginError, load
 from modellint.selection import RuleSelection, SelectorError, expand, names
@@ -155,6 +156,12 @@ def test_the_documentation_url_comes_from_the_distribution():
     assert found.origin.help_uri == "https://acme.example/rules"
     (found,) = _load(EntryPoint("ACME", "acme", OwnerTag))
     assert found.origin.help_uri is None
+    # One that a SARIF validator or a Markdown link would not take is passed over.
+    for unusable in ("https://acme.example/a b", "https://acme.example/a|b", "https://acme.example/(a", "javascript:x",
+                     "https://acme.example/%zz", "https://acme.example/\x1b[2J"):
+        dist = Distribution(urls=(f"Documentation, {unusable}", "Homepage, https://acme.example"))
+        (found,) = _load(EntryPoint("ACME", "acme", OwnerTag, dist))
+        assert found.origin.help_uri == "https://acme.example", unusable
 
 
 @pytest.mark.parametrize(("loaded", "message"), [
@@ -170,6 +177,9 @@ def test_the_documentation_url_comes_from_the_distribution():
     pytest.param(rule(code="ACME1"), "code 'ACME1' is not 1 to 8 capital letters and 3 digits", id="short-code"),
     pytest.param(rule(code="acme001"), "code 'acme001' is not 1 to 8 capital letters", id="lower-case-code"),
     pytest.param(rule(code=None), "code None is not", id="no-code"),
+    pytest.param(rule(code="ACME\u0660\u0660\u0661"), "is not 1 to 8 capital letters and 3 digits", id="arabic-digits"),
+    pytest.param(rule(code="ALL001"), "code ALL001 has the prefix ALL, which as a selector means every built-in rule",
+                 id="prefix-all"),
     pytest.param(rule(code="ML901"), "code ML901 starts with ML, which is reserved for modellint's own rules",
                  id="reserved-prefix"),
     pytest.param(rule(code="MLOPS001"), "code MLOPS001 starts with ML, which is reserved", id="reserved-prefix-longer"),
@@ -182,9 +192,17 @@ def test_the_documentation_url_comes_from_the_distribution():
                  id="fix-availability"),
     pytest.param(rule(__doc__=None), "has no docstring (the documentation `modellint rule ACME001` prints",
                  id="no-docstring"),
+    pytest.param(rule(__doc__=OwnerTag.__doc__.replace("`owner`", "`owner` \x1b[2J")),
+                 "docstring line 2 holds a control, bidi or zero-width character, which would reach the terminal "
+                 "as is: Checks that MLmodel's `metadata` names an `owner` \\x1b[2J.", id="escape-in-docstring"),
+    pytest.param(rule(__doc__=OwnerTag.__doc__.replace("paged", "paged\u202e")),
+                 "docstring line 5 holds a control, bidi or zero-width character", id="bidi-in-docstring"),
     pytest.param(type("NoCheck", (Rule,), {"__doc__": "Does nothing.", "code": "ACME001", "name": "no-check",
                                            "severity": Severity.INFO}),
                  "does not define check(model)", id="no-check"),
+    pytest.param(type("NoCheck", (SerializedFileRule,), {"__doc__": "Does nothing.", "code": "ACME001",
+                                                         "name": "no-check", "severity": Severity.INFO}),
+                 "does not define check(model)", id="no-check-serialized"),
     pytest.param(rule(name="defaults-channel"), "name `defaults-channel` is a built-in rule's", id="a-built-in-name"),
 ])
 def test_a_broken_plugin_is_an_error_naming_its_distribution_and_entry_point(loaded, message):
@@ -213,6 +231,21 @@ def test_a_broken_plugin_stops_the_cli_with_a_usage_error(installed, broken_mode
         assert code == 2, args
         assert err == ("modellint: error: plugin acme-rules 2.1, entry point `ACME = acme_rules`: cannot be loaded: "
                        "ImportError: cannot import name 'Rule'\n"), args
+
+
+def test_what_a_plugin_says_about_itself_is_printed_escaped(installed, broken_model, capsys):
+    """A distribution's metadata and whatever its import raised reach the terminal through the
+    same boundary as a model's text."""
+    installed.append(EntryPoint("ACME", "acme_rules", ImportError("no \x1b[2J module"),
+                                Distribution("acme\x1b]0;owned\x07", "1.0\u202e")))
+    assert main(["rules"]) == 2
+    assert capsys.readouterr().err == ("modellint: error: plugin acme\\x1b]0;owned\\x07 1.0\\u202e, entry point "
+                                       "`ACME = acme_rules`: cannot be loaded: ImportError: no \\x1b[2J module\n")
+    installed[:] = [EntryPoint("ACME\x1b[31m", "acme_rules", OwnerTag, Distribution("acme\u202erules"))]
+    registry._installed_plugins.cache_clear()
+    assert main(["rule", "ACME001"]) == 0
+    assert capsys.readouterr().out.endswith(
+        "\nFrom the plugin acme\\u202erules 1.0, entry point `ACME\\x1b[31m = acme_rules`.\n")
 
 
 # --- when the plugins are read ------------------------------------------------------------------
@@ -369,6 +402,37 @@ def test_the_working_directory_cannot_add_a_plugin(tmp_path):
     environment["PYTHONPATH"] += os.pathsep + str(folder)
     declared = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=environment, capture_output=True, text=True)
     assert declared.stdout == "['EVIL']\n"
+
+
+def test_python_m_modellint_inside_a_hostile_model_dir_runs_none_of_its_code(tmp_path):
+    """The model dir is the working directory: its `yaml.py` must not replace PyYAML, its
+    `*.dist-info` must not add a rule, its `.pth` file is not processed (it is no site dir), and
+    its own config cannot name the rule it ships."""
+    marker = tmp_path / "ran"
+    run_code = f"open({str(marker)!r}, 'a').write(__name__ + '\\n')\n"
+    model = shutil.copytree(REPO / "corpus" / "models" / "ml103-conda-defaults", tmp_path / "model")
+    write_files(model, {
+        # What modellint imports before and after __main__ takes the working directory off sys.path.
+        **{f"{module}.py": run_code for module in ("__future__", "typing", "pathlib", "enum", "yaml")},
+        "evil_rules.py": run_code,
+        "evil.pth": f"import os; {run_code}",
+        "evil-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n",
+        "evil-1.0.dist-info/entry_points.txt": "[modellint.rules]\nEVIL = evil_rules\n",
+        "modellint.toml": 'extend-select = ["EVIL"]\nignore = ["ML"]\n',
+    })
+
+    def modellint(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "modellint", *args], cwd=model, capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(REPO)})
+
+    listed = modellint("rules")
+    assert listed.returncode == 0 and "EVIL" not in listed.stdout, listed.stderr
+    checked = modellint(".", "--format", "concise")
+    assert (checked.returncode, checked.stdout.split(":")[:2]) == (1, ["conda.yaml", "2"]), checked.stderr
+    assert "ML103" in checked.stdout
+    named = modellint(".", "--extend-select", "EVIL")
+    assert named.returncode == 2 and "unknown rule selector `EVIL`" in named.stderr
+    assert not marker.exists(), marker.read_text()
 
 
 def test_a_distribution_whose_entry_points_cannot_be_read_is_an_error(tmp_path):

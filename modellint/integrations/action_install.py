@@ -76,8 +76,13 @@ def main() -> int:
     return 0
 
 
+# The step's working directory is the repository under check: `python -m` would put it first on
+# sys.path, so that its `logging.py` or `typing.py` replaced the standard library's. -I never does.
+_ISOLATED = "-I"
+
+
 def _create_virtualenv(directory: Path) -> Path | None:
-    result = subprocess.run([sys.executable, "-m", "venv", "--clear", str(directory)])
+    result = subprocess.run([sys.executable, _ISOLATED, "-m", "venv", "--clear", str(directory)])
     if result.returncode != 0:
         return None
     for candidate in (directory / "bin" / "python", directory / "Scripts" / "python.exe"):
@@ -87,7 +92,7 @@ def _create_virtualenv(directory: Path) -> Path | None:
 
 
 def _pip_install(python: Path, spec: str) -> bool:
-    command = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", spec]
+    command = [str(python), _ISOLATED, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", spec]
     print(f"::group::pip install {spec}", flush=True)
     try:
         return subprocess.run(command).returncode == 0

@@ -8,13 +8,13 @@ terminal or a CI log.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from modellint.credentials import redact
 from modellint.findings import Finding, Severity
+from modellint.hidden_text import escape_hidden
 from modellint.record import Record
 
 FORMATS = ("full", "concise", "json", "github", "sarif", "markdown")
@@ -125,34 +125,12 @@ def summary(findings: list[Finding], context: ReportContext) -> str:
     return "\n".join(lines)
 
 
-# Anything but printable ASCII and the tab is a candidate; unicodedata decides (most text is ASCII).
-_SUSPECT = re.compile(r"[^\t\x20-\x7e]")
-# Control (C0, C1, DEL), format (bidi overrides and isolates, zero-width characters, the BOM, tag
-# characters), line and paragraph separators, and lone surrogates from undecodable bytes.
-_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-
-
 def printable(text: str) -> str:
     """``text`` from a model file made safe for a terminal, a CI log or a rendered report:
     credentials redacted, and every character that could move the cursor, recolour, reorder or
     hide text (ESC, CR, newline, backspace, bidi overrides...) shown as its escape (``\\x1b``,
     ``\\u202e``), so the report is one line per line and reads as it is stored."""
-    text = redact(text)
-    if _SUSPECT.search(text) is None:
-        return text
-    return _SUSPECT.sub(_escape, text)
-
-
-def _escape(match: re.Match) -> str:
-    import unicodedata
-
-    character = match.group()
-    if unicodedata.category(character) not in _HIDDEN_CATEGORIES:
-        return character
-    point = ord(character)
-    if point < 0x100:
-        return {"\n": "\\n", "\r": "\\r"}.get(character, f"\\x{point:02x}")
-    return f"\\u{point:04x}" if point < 0x10000 else f"\\U{point:08x}"
+    return escape_hidden(redact(text))
 
 
 def shown_path(path: Path, base: Path) -> str:

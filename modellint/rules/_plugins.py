@@ -7,13 +7,13 @@ rule is checked before it is used, and a plugin that cannot be used stops the ru
 quietly would make a run look clean that never ran the rule it was configured with.
 
 Plugins come from the installed environment only. The folder modellint runs in may be the model
-under check, and ``python -m modellint`` puts it first on ``sys.path``: that entry is not searched.
-The registry (:mod:`modellint.rules`) decides when this module is used at all.
+under check, and ``python -m``/``-c`` put it first on ``sys.path``: that entry is not searched
+(:mod:`modellint.import_path`). The registry (:mod:`modellint.rules`) decides when this module is
+used at all.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Collection, Iterable, Iterator
@@ -21,17 +21,24 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from modellint.findings import Severity
+from modellint.hidden_text import escape_hidden
+from modellint.import_path import without_working_directory
 from modellint.record import Record
-from modellint.rules._base import FixAvailability, Rule
+from modellint.rules._base import FixAvailability, Rule, SerializedFileRule
 
 if TYPE_CHECKING:
     from importlib_metadata import EntryPoint
 
 GROUP = "modellint.rules"
-# An organisation's prefix of capital letters, then three digits: ACME001.
-_CODE = re.compile(r"[A-Z]{1,8}\d{3}")
+# An organisation's prefix of capital letters, then three digits: ACME001 (ASCII digits: `\d`
+# would take ACME٠٠١, which no one can type as a selector).
+_CODE = re.compile(r"[A-Z]{1,8}[0-9]{3}")
 # Two words at least: a selector with a hyphen is a name, one without a code or a prefix.
 _NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
+# A documentation link SARIF's `uri` format accepts and a Markdown link `[ACME001](...)` holds:
+# http(s), RFC 3986 characters without brackets or parentheses (which would end the link), valid
+# percent-escapes. Anything else (a space, `|`, `javascript:`) only costs the link.
+_WEB_ADDRESS = re.compile(r"https?://(?:[A-Za-z0-9\-._~:/?#@!$&'*+,;=]|%[0-9A-Fa-f]{2})+")
 
 
 class PluginError(Exception):
@@ -73,7 +80,7 @@ def installed_entry_points() -> list[EntryPoint]:
 
     found: list[EntryPoint] = []
     seen: set[str] = set()
-    for distribution in importlib_metadata.distributions(path=_environment_path()):
+    for distribution in importlib_metadata.distributions(path=without_working_directory(sys.path)):
         try:
             entry_points = distribution.entry_points.select(group=GROUP)
         except Exception as error:  # noqa: BLE001 - a malformed entry_points.txt may declare a plugin: no guessing
@@ -87,22 +94,6 @@ def installed_entry_points() -> list[EntryPoint]:
             seen.add(name)
             found.extend(entry_points)
     return found
-
-
-def _environment_path() -> list[str]:
-    """``sys.path`` without the entry Python put first for the working directory (``python -m``,
-    ``-c``, the REPL; not with ``-P``): a model dir modellint runs in cannot add a plugin."""
-    path = list(sys.path)
-    if path and not getattr(sys.flags, "safe_path", False) and _is_working_directory(path[0]):
-        del path[0]
-    return path
-
-
-def _is_working_directory(entry: str) -> bool:
-    try:
-        return entry in ("", ".") or os.path.samefile(entry, os.getcwd())
-    except OSError:
-        return False
 
 
 def load(entry_points: Iterable[Any], reserved_prefix: str, taken_names: Collection[str]) -> tuple[PluginRule, ...]:
@@ -154,18 +145,18 @@ def _origin(entry_point: Any) -> PluginOrigin:
 
 
 def _help_uri(distribution: Any) -> str | None:
-    """The distribution's ``Project-URL: Documentation, ...``, else its home page."""
+    """The distribution's ``Project-URL: Documentation, ...``, else its home page: the first that
+    is a plain web address."""
     if distribution is None:
         return None
     try:
         metadata = distribution.metadata
         urls = dict(_labelled(metadata.get_all("Project-URL") or ()))
+        candidates = [urls.get(label) for label in ("documentation", "docs", "homepage", "home-page", "home")]
+        candidates.append(metadata.get("Home-page"))
     except Exception:  # noqa: BLE001 - metadata that cannot be read only costs the link
         return None
-    for label in ("documentation", "docs", "homepage", "home-page", "home"):
-        if label in urls:
-            return urls[label]
-    return metadata.get("Home-page") or None
+    return next((url for url in candidates if url and _WEB_ADDRESS.fullmatch(url)), None)
 
 
 def _labelled(project_urls: Iterable[str]) -> Iterator[tuple[str, str]]:
@@ -205,6 +196,8 @@ def _check_rule(rule: type[Rule], origin: PluginOrigin, reserved_prefix: str) ->
     if code.startswith(reserved_prefix):
         raise PluginError(f"{where}: code {code} starts with {reserved_prefix}, which is reserved for "
                           "modellint's own rules")
+    if code[:-3] == "ALL":
+        raise PluginError(f"{where}: code {code} has the prefix ALL, which as a selector means every built-in rule")
     name = getattr(rule, "name", None)
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise PluginError(f"{where}: name {name!r} is not two or more lower-case words joined by hyphens "
@@ -215,8 +208,14 @@ def _check_rule(rule: type[Rule], origin: PluginOrigin, reserved_prefix: str) ->
         raise PluginError(f"{where}: fix_title must be a string or None")
     if not isinstance(rule.fix_availability, FixAvailability):
         raise PluginError(f"{where}: fix_availability must be a modellint.rules.FixAvailability")
-    if not (rule.__doc__ or "").strip():
+    documentation = rule.__doc__ or ""
+    if not documentation.strip():
         raise PluginError(f"{where}: has no docstring (the documentation `modellint rule {code}` prints: "
                           "## What it does, ## Why is this bad?, ## Example, ## Fix)")
-    if rule.check is Rule.check:
+    # `modellint rules`, `modellint rule` and SARIF's help print the docstring as written.
+    for number, line in enumerate(documentation.split("\n"), start=1):
+        if escape_hidden(line) != line:
+            raise PluginError(f"{where}: docstring line {number} holds a control, bidi or zero-width character, "
+                              f"which would reach the terminal as is: {escape_hidden(line).strip()}")
+    if rule.check in (Rule.check, SerializedFileRule.check):  # the bases' raise NotImplementedError
         raise PluginError(f"{where}: does not define check(model)")

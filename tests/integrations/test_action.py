@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -184,6 +185,34 @@ def test_runs_as_a_module_with_only_the_environment(runner):
                             env={**os.environ, **environment}, capture_output=True, text=True)
     assert result.returncode == 1, result.stderr
     assert read_outputs(output)["exit-code"] == "1"
+
+
+def test_no_step_imports_from_the_repository_under_check(runner, workspace, monkeypatch):
+    """Every step runs with the repository as its working directory, which `python -m` puts first
+    on sys.path: a `yaml.py` or `logging.py` at its root would replace the real module. The lint
+    step's command, as action.yml writes it, runs there without importing it."""
+    import yaml
+
+    from modellint.integrations import action_install
+
+    marker = workspace.parent / "imported"
+    for module in ("yaml", "typing", "logging", "json"):
+        (workspace / f"{module}.py").write_text(f"open({str(marker)!r}, 'a').write({module!r})\n")
+    steps = {step.get("id"): step for step in yaml.safe_load((REPO / "action.yml").read_text())["runs"]["steps"]}
+    command = shlex.split(steps["modellint"]["run"].split("||")[0])
+    assert command[:4] == ["$MODELLINT_PYTHON", "-I", "-m", "modellint.integrations.action"]
+    environment, _, output = runner
+    result = subprocess.run([sys.executable, *command[1:]], cwd=workspace, env={**os.environ, **environment},
+                            capture_output=True, text=True)
+    assert result.returncode == 1, result.stderr
+    assert not marker.exists(), marker.read_text()
+
+    started = []
+    monkeypatch.setattr(action_install.subprocess, "run",
+                        lambda argv: started.append(argv) or subprocess.CompletedProcess(argv, 1))
+    action_install._create_virtualenv(workspace / "venv")
+    action_install._pip_install(Path("python"), "modellint")
+    assert [argv[1:3] for argv in started] == [["-I", "-m"], ["-I", "-m"]]
 
 
 @pytest.mark.parametrize(("version", "ref", "expected"), [
