@@ -13,7 +13,7 @@ from modellint.analyzer.files import read_text
 from modellint.findings import Finding
 from modellint.record import Record
 from modellint.rules import ENTRIES_BY_CODE, Rule
-from modellint.rules._base import SerializedFileRule
+from modellint.rules._base import SerializedFileRule, own_findings
 from modellint.selection import RuleSelection, names
 from modellint.targets import Target, display_path
 
@@ -94,7 +94,7 @@ def _check_model(model: ModelDir, rules: list[type[Rule]]) -> Iterable[Finding]:
     for rule in rules:
         if ENTRIES_BY_CODE[rule.code].requires_mlmodel and not usable:
             continue
-        yield from rule().check(model)
+        yield from own_findings(rule, rule().check(model))
 
 
 def _check_standalone_file(path: Path, rules: list[type[Rule]]) -> Iterable[Finding]:
@@ -104,7 +104,7 @@ def _check_standalone_file(path: Path, rules: list[type[Rule]]) -> Iterable[Find
     serialized = StandaloneFile(path)
     for rule in rules:
         if ENTRIES_BY_CODE[rule.code].standalone_file and issubclass(rule, SerializedFileRule):
-            yield from rule().check(serialized)
+            yield from own_findings(rule, rule().check(serialized))
 
 
 def _filter(findings: list[Finding], selection: RuleSelection, base: Path) -> list[Finding]:

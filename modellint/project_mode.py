@@ -23,6 +23,7 @@ from modellint.analyzer.project.written_requirements import Origin
 from modellint.findings import Finding, Fix, Severity
 from modellint.record import Record
 from modellint.rules import ENTRIES_BY_CODE, Rule
+from modellint.rules._base import own_findings
 
 if TYPE_CHECKING:
     from modellint.analyzer.environment.import_settings import ImportSettings
@@ -83,7 +84,7 @@ def _lint_plan(plan: SavePlan, rules: list[type[Rule]], imports: ImportSettings 
     found = []
     with would_be_model(plan, imports) as model:
         for rule in rules:
-            for finding in rule().check(model):
+            for finding in own_findings(rule, rule().check(model)):
                 mapped = _map_back(finding, model)
                 if mapped is not None:
                     found.append(mapped)

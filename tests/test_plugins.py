@@ -71,6 +71,18 @@ class Exploding(Rule):
         raise RuntimeError("boom in the plugin")
 
 
+class Impostor(Rule):
+    """## What it does
+    Reports under a code that is not its own, as a plugin's slip would."""
+
+    code = "ACME003"
+    name = "reports-another-code"
+    severity = Severity.WARNING
+
+    def check(self, model) -> Iterator[Finding]:
+        yield Finding("ML103", "defaults-channel", self.severity, "not mine to report", model.mlmodel_path)
+
+
 class Distribution:
     """What the registry reads of an importlib-metadata ``Distribution``."""
 
@@ -383,6 +395,20 @@ def test_a_plugin_rule_that_crashes_is_reported_like_a_built_in_one(installed, t
     assert code == 2
     assert "models/a: internal error: RuntimeError: boom in the plugin (at test_plugins.py:" in err
     assert "models/b: internal error: RuntimeError: boom in the plugin" in err
+
+
+def test_a_plugin_rule_reporting_another_code_is_an_internal_error_naming_it(installed, tmp_path, monkeypatch,
+                                                                            capsys):
+    """A finding is judged by its code's registry entry: one under a code the rule does not own
+    would be suppressed, selected and shown as another rule's (or crash on an unknown code)."""
+    installed.append(EntryPoint("ACME", "acme_rules", [OwnerTag, Impostor]))
+    monkeypatch.chdir(tmp_path)
+    write_files(tmp_path / "model", CLEAN)
+    assert main(["model", "--select", "ACME003", "--format", "concise"]) == 2
+    out, err = capsys.readouterr()
+    assert "not mine to report" not in out + err
+    assert ("model: internal error: RuleContractError: rule ACME003 reported a finding under the code 'ML103', "
+            "not its own") in err
 
 
 def test_the_working_directory_cannot_add_a_plugin(tmp_path):

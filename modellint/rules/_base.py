@@ -13,7 +13,7 @@ findings' messages, positions and fixes are pinned in ``tests/rules/snapshots/<c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -161,5 +161,20 @@ class SerializedFileRule(Rule):
         raise NotImplementedError
 
 
+class RuleContractError(Exception):
+    """A rule broke what every rule promises the engine (a plugin's slip, in practice)."""
+
+
+def own_findings(rule: type[Rule], findings: Iterable[Finding]) -> Iterator[Finding]:
+    """``findings`` as ``rule`` yields them, refusing one under another code: the engine, the
+    selection and the reporters judge a finding by its code's registry entry, so a finding under
+    a code nobody registered (or another rule's) would be misjudged or crash far from its cause."""
+    for finding in findings:
+        if finding.code != rule.code:
+            raise RuleContractError(f"rule {rule.code} reported a finding under the code {finding.code!r}, "
+                                    "not its own")
+        yield finding
+
+
 __all__ = ["Applicability", "Fix", "FixAvailability", "Invalid", "ProjectInvalid", "ProjectValid", "Rule",
-           "SerializedFileRule", "Valid", "examples"]
+           "RuleContractError", "SerializedFileRule", "Valid", "examples", "own_findings"]
