@@ -154,5 +154,6 @@ def _retargeted_fix(fix: Fix, directory: Path, origins: dict[str, list[Origin]])
         moved = retarget_edit(old, edit.content, origin.path, origin.span)
         if moved is None:
             return None
-        edits.append(moved)
+        if moved not in edits:  # requirements.txt and the conda pip: list came from one literal
+            edits.append(moved)
     return Fix(fix.title, tuple(edits), fix.applicability)

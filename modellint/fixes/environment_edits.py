@@ -22,6 +22,7 @@ from modellint.analyzer.environment.requirements import (
 from modellint.analyzer.files import read_text
 from modellint.analyzer.model_dir import REQUIREMENTS, ModelDir
 from modellint.findings import Applicability, Edit, Fix
+from modellint.fixes.edits import delete_list_item, replace_span
 
 _ITEM_PREFIX = re.compile(r"^([ \t]*-[ \t]+)")
 # A plain YAML scalar may not start with these, nor contain ": " or " #"; `-`, `?` and `:` may
@@ -148,6 +149,44 @@ def add_requirement(model: ModelDir, requirement: str, title: str, applicability
     if not edits:
         return None
     return Fix(title, tuple(edits), applicability)
+
+
+def remove_requirement(model: ModelDir, name: str, title: str, applicability: Applicability) -> Fix | None:
+    """Delete every line naming the distribution ``name`` (normalised) from requirements.txt and
+    the conda ``pip:`` list together; None when one of them cannot be deleted (a flow-style list,
+    two requirements on a line): removing it from one file only would be ML102's drift."""
+    edits: list[Edit] = []
+    lists = [model.requirements, model.conda.pip if model.conda is not None else None]
+    for requirements in lists:
+        for line in requirements.lines if requirements is not None else ():
+            if line.name != name:
+                continue
+            edit = delete_list_item(line.path, line.span, expected=(line.text, f'"{line.text}"', f"'{line.text}'"))
+            if edit is None:
+                return None
+            edits.append(edit)
+    return Fix(title, tuple(edits), applicability) if edits else None
+
+
+def add_marker(model: ModelDir, name: str, marker: str, title: str, applicability: Applicability) -> Fix | None:
+    """Append the environment marker ``marker`` to every line naming the distribution ``name``
+    (normalised) in requirements.txt and the conda ``pip:`` list together; None when a line
+    already has a marker (the two would need combining by a person) or cannot be edited."""
+    edits: list[Edit] = []
+    for requirements in (model.requirements, model.conda.pip if model.conda is not None else None):
+        for line in requirements.lines if requirements is not None else ():
+            if line.name != name:
+                continue
+            if line.requirement is None or line.requirement.marker is not None:
+                return None
+            marked = f"{line.text}; {marker}"
+            in_yaml = requirements is not model.requirements
+            edit = replace_span(line.path, line.span, yaml_scalar(marked) if in_yaml else marked,
+                                expected=(line.text, f'"{line.text}"', f"'{line.text}'") if in_yaml else (line.text,))
+            if edit is None:
+                return None
+            edits.append(edit)
+    return Fix(title, tuple(edits), applicability) if edits else None
 
 
 def pip_list_from_requirements(model: ModelDir) -> Fix | None:

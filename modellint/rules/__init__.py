@@ -126,6 +126,8 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML401", "example-signature-mismatch", "ExampleSignatureMismatch"),
     RuleEntry("ML402", "invalid-signature", "InvalidSignature"),
     RuleEntry("ML403", "missing-signature", "MissingSignature"),
+    RuleEntry("ML501", "stdlib-backport", "StdlibBackportRule", training_project=True, project_lines_only=True),
+    RuleEntry("ML502", "platform-only-package", "PlatformOnlyPackage", training_project=True, project_lines_only=True),
 )
 
 

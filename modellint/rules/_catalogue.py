@@ -19,6 +19,7 @@ _GROUPS = (
     ("ML2", "Imports of the model's code"),
     ("ML3", "Serialized model files"),
     ("ML4", "Signature and input example"),
+    ("ML5", "Installability"),
 )
 
 

@@ -58,6 +58,11 @@ class DeclaredEnvironment:
         ]
         return self.knowledge.closure(declared, self.python)
 
+    def applies(self, line: RequirementLine) -> bool:
+        """Whether pip installs the requirement ``line`` on Linux x86_64 and the environment's Python:
+        its marker holds (or cannot be evaluated). False for a line that is no requirement."""
+        return line.requirement is not None and self._applies(line.requirement)
+
     def _applies(self, requirement: ParsedRequirement) -> bool:
         marker = requirement.marker
         if marker is None:
