@@ -28,7 +28,10 @@ class UnsafePickle(SerializedFileRule):
     pickles as `getattr(obj, "method")`) of a class the pickle imports by name, with a literal,
     non-dunder attribute, is judged as the global `module.Class.method`. Any other `getattr`
     (on a module or a by-value object, a dunder such as `__globals__`, a computed name, or the
-    function passed on to something else) is reported.
+    function passed on to something else) is reported. `types.MethodType(function, obj)`, which
+    cloudpickle writes for a bound method, calls nothing: binding a function the pickle imports
+    by name or carries by value is not reported (the function is judged on its own); binding
+    anything else (the result of a call, `getattr` itself) is.
 
     ## Why is this bad?
     Loading a pickle runs whatever callables it names, before the model is ever used. A denylist
