@@ -34,7 +34,11 @@ def test_the_file_a_flavor_names_and_what_lies_below_a_named_dir_are_loaded():
     {"python_function": {"model_code_path": "model.py"}},
     {"my_flavor": {"data": "model.pkl"}},
     {"sklearn": {"pickled_model": "."}},
-], ids=["custom-loader", "python-model", "code-dir", "models-from-code", "unreviewed-flavor", "the-whole-dir"])
+    {"sklearn": {"pickled_model": "/home/me/model/model.pkl"}},
+    {"sklearn": {"pickled_model": "C:\\model\\model.pkl"}},
+    {"sklearn": {"pickled_model": "../model/model.pkl"}},
+], ids=["custom-loader", "python-model", "code-dir", "models-from-code", "unreviewed-flavor", "the-whole-dir",
+        "absolute", "a-windows-drive", "climbing-out"])
 def test_code_of_the_model_s_own_makes_every_file_possibly_loaded(change):
     assert loaded_paths({**SKLEARN, **change}) is None
 

@@ -11,6 +11,7 @@ models-from-code file, by-value code in a file the loader reads), every file may
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ _REVIEWED_FLAVORS = frozenset({"python_function", "sklearn", "xgboost", "lightgb
                                "pytorch"})
 _REVIEWED_LOADERS = frozenset(f"mlflow.{flavor}" for flavor in _REVIEWED_FLAVORS - {"python_function"})
 _CODE_KEYS = ("code", "python_model", "model_code_path")
+_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 def loaded_paths(flavors: dict[str, dict[str, Any]]) -> frozenset[str] | None:
@@ -35,8 +37,9 @@ def loaded_paths(flavors: dict[str, dict[str, Any]]) -> frozenset[str] | None:
     paths = set()
     for value in _strings(flavors):
         relative = posixpath.normpath(value.replace("\\", "/"))
-        if relative in (".", "") or value.strip() in (".", "./"):
-            return None  # the whole model dir
+        if relative in (".", "", "..") or value.strip() in (".", "./") or relative.startswith(("../", "/", "~")) \
+                or _DRIVE.match(relative):
+            return None  # the whole model dir, or a path out of it that may lead back in (ML004/ML006 report it)
         paths.add(relative)
     return frozenset(paths)
 
