@@ -5,7 +5,7 @@ Run in a throwaway venv, never in the test venv:
     python3 -m venv /tmp/pickle-fixtures-venv
     /tmp/pickle-fixtures-venv/bin/pip install torch==2.13.0 scikit-learn joblib skops cloudpickle lightgbm numpy
     /tmp/pickle-fixtures-venv/bin/python scripts/build_pickle_fixtures.py
-    /tmp/pickle-fixtures-venv/bin/python scripts/build_pickle_fixtures.py --only protocols --only getattr
+    /tmp/pickle-fixtures-venv/bin/python scripts/build_pickle_fixtures.py --only protocols --only getattr --only methodtype
 
 The code-object fixtures in tests/data/pickles/code_args/ come from ``--code-args PYTHON...``:
 each interpreter (3.8-3.13) prints the ``CodeType`` arguments of two functions (imports
@@ -178,6 +178,13 @@ class Reduce:
         return self.func, self.args
 
 
+class CallableReduce(Reduce):
+    """A ``Reduce`` that ``types.MethodType`` accepts as the callable it binds."""
+
+    def __call__(self, *args: object) -> None:
+        return None
+
+
 def getattr_fixtures() -> None:
     """``obj.method`` pickles as ``getattr(obj, "method")``: benign bound methods of a class imported by
     reference, and the malicious calls of ``getattr`` that must stay errors."""
@@ -197,6 +204,35 @@ def getattr_fixtures() -> None:
     computed = Reduce(str, ("predict",))
     (OUT / "getattr_computed_name.pkl").write_bytes(pickle.dumps(Reduce(getattr, (my_model.MyModel, computed)),
                                                                  protocol=4))
+
+
+def methodtype_fixtures() -> None:
+    """cloudpickle pickles a bound method as ``types.MethodType(function, instance)`` (the type named through
+    its ``_builtin_type("MethodType")``): benign twins bind a method of a class imported by reference (a
+    global at protocol 4/5, ``getattr(<class>, "predict")`` at protocol 2) or a by-value method; malicious
+    twins bind ``os.system`` or the result of a call (``eval("print")``), which must stay errors."""
+    import os
+    import types
+
+    import cloudpickle
+    import my_model  # the stub module installed by install_stubs
+
+    def make_local() -> type:
+        class Local:  # defined in a function scope: cloudpickle pickles the class and its method by value
+            def predict(self, rows):
+                return rows
+
+        return Local
+
+    model = my_model.MyModel()
+    for protocol in (2, 4, 5):
+        (OUT / f"methodtype_p{protocol}.pkl").write_bytes(cloudpickle.dumps(model.predict, protocol=protocol))
+        (OUT / f"methodtype_by_value_p{protocol}.pkl").write_bytes(
+            cloudpickle.dumps(make_local()().predict, protocol=protocol))
+        (OUT / f"methodtype_os_system_p{protocol}.pkl").write_bytes(
+            cloudpickle.dumps(types.MethodType(os.system, model), protocol=protocol))
+        (OUT / f"methodtype_computed_p{protocol}.pkl").write_bytes(
+            cloudpickle.dumps(types.MethodType(CallableReduce(eval, ("print",)), model), protocol=protocol))
 
 
 def torch_fixtures() -> None:
@@ -227,7 +263,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--code-args", nargs="*", default=[], metavar="PYTHON", help="interpreters for code_args/")
     parser.add_argument("--only", choices=sorted(BUILDERS), action="append",
-                        help="build only these groups (protocols and getattr need only cloudpickle)")
+                        help="build only these groups (protocols, getattr and methodtype need only cloudpickle)")
     arguments = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as stubs:
@@ -241,6 +277,7 @@ def main() -> None:
 BUILDERS = {
     "sklearn": sklearn_fixtures, "pyfunc": pyfunc_fixtures, "torch": torch_fixtures,
     "protocols": protocol_fixtures, "getattr": getattr_fixtures,
+    "methodtype": methodtype_fixtures,
 }
 
 

@@ -385,6 +385,30 @@ class ModelDir:
         text_files = model_text_files(self.conda_file_name, self.python_env_file_name)
         return scan_model_files(self.root, text_files, declared_pickles(self.root, self.flavors), files=self.tree[0])
 
+    @cached_property
+    def mlflow_loaded_paths(self) -> frozenset[str] | None:
+        """The paths loading the model may read (see :mod:`~modellint.analyzer.serialized.loaded_files`), or
+        None when any file may be read: also when a file it reads carries by-value code, or could not be
+        read through (either may open any path at run time)."""
+        from modellint.analyzer.serialized.loaded_files import is_loaded, loaded_paths
+
+        if not self.mlmodel or self.training is not None:  # a training project's model is not written yet
+            return None
+        paths = loaded_paths(self.flavors)
+        if paths is None:
+            return None
+        for serialized in self.serialized_files:
+            scan = serialized.scan
+            if (scan.embedded_code or scan.problems) and is_loaded(serialized.relative, paths):
+                return None
+        return paths
+
+    def loaded_by_mlflow(self, relative: str) -> bool:
+        """Whether loading the model may read the file at ``relative`` (POSIX, below the root)."""
+        from modellint.analyzer.serialized.loaded_files import is_loaded
+
+        return is_loaded(relative, self.mlflow_loaded_paths)
+
     @property
     def source_python(self) -> tuple[int, int] | None:
         """The Python the model's code must parse under: the declared one."""

@@ -6,6 +6,8 @@ unsafe payload runs ``echo`` at most, and only if someone loads it by hand.
 
 from __future__ import annotations
 
+from modellint.rules._examples import MLMODEL, model_files
+
 _PROTO4 = b"\x80\x04"
 _STACK_GLOBAL = b"\x93"
 
@@ -77,3 +79,11 @@ def _literal(value: object) -> bytes:
     if isinstance(value, tuple):
         return b"(" + b"".join(_literal(item) for item in value) + b"t"
     raise TypeError(type(value))
+
+
+def pickled_model(model_pkl: bytes, **others: bytes) -> dict[str, str | bytes]:
+    """The clean model saved as a cloudpickled ``model.pkl`` (the file MLflow loads) instead of skops, with
+    ``others`` beside it by relative path (files no flavor names, which MLflow never loads)."""
+    mlmodel = MLMODEL.replace("model.skops", "model.pkl").replace("serialization_format: skops",
+                                                                  "serialization_format: cloudpickle")
+    return {**model_files(MLmodel=mlmodel, model__skops=None, model__pkl=model_pkl), **others}

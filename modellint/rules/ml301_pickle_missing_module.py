@@ -10,7 +10,7 @@ from modellint.fixes.add_dependency import add_dependency_fix
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._code_examples import requirement_files
 from modellint.rules._examples import CLEAN, CLEAN_PIP, MLMODEL, model_files
-from modellint.rules._serialized_examples import instance_pickle, skops_file
+from modellint.rules._serialized_examples import instance_pickle, pickled_model, skops_file
 
 _WITH_CODE_DIR = MLMODEL.replace("    env:\n", "    code: code\n    env:\n", 1)
 _PYTHON_MODEL = MLMODEL.replace(  # a PythonModel saved with mlflow.pyfunc: python_model.pkl is the model
@@ -24,6 +24,12 @@ class PickleMissingModule(Rule):
     pickled by reference, cloudpickle `subimport` calls, the types a skops file names) and checks
     that each is in the standard library, shipped in the model's code directory, or installed by
     a declared requirement.
+
+    A file that no flavor or artifact in MLmodel names (a `best-model.pkl` left beside the
+    `model.pkl` the `sklearn` flavor loads) is reported as information only, without a fix: MLflow
+    never loads it, so the model loads without what it would import. When the model runs code of its
+    own that may open any file (a `PythonModel`, a custom `loader_module`, a code dir, by-value code
+    in a file the flavor loads), every file counts as loaded.
 
     ## Why is this bad?
     Unpickling imports every module it names, so the load fails with `ModuleNotFoundError` in a
@@ -80,18 +86,25 @@ class PickleMissingModule(Rule):
                                                     ("lightgbm.sklearn", "LGBMClassifier"))),
                 (("model.skops", 1),), note="an estimator from an undeclared library",
                 fixed=requirement_files("mlflow==3.17.2", "lightgbm", *CLEAN_PIP[1:])),
-        Invalid(model_files(**{"artifacts/extra.pkl": instance_pickle("my_model", "MyModel")}),
-                (("artifacts/extra.pkl", 1),), note="a class pickled by reference to a module not shipped: no fix"),
+        Invalid(pickled_model(instance_pickle("my_model", "MyModel")),
+                (("model.pkl", 1),), note="a class pickled by reference to a module not shipped: no fix"),
         Invalid(model_files(MLmodel=_PYTHON_MODEL, python_model__pkl=instance_pickle("transformers", "TextCleaner")),
                 (("python_model.pkl", 1),),
                 note="the PythonModel itself by reference: first-party code, whatever PyPI project shares its "
                      "module name, so no fix"),
+        Invalid(pickled_model(instance_pickle("sklearn.linear_model", "LogisticRegression"),
+                              **{"best-model.pkl": instance_pickle("lightgbm.sklearn", "LGBMClassifier")}),
+                (("best-model.pkl", 1),), severity=Severity.INFO,
+                note="a pickle beside the model that no flavor names: MLflow never loads it, so it is information"),
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         environment = model.environment
         stdlib = stdlib_modules(environment.python)
         for serialized in model.serialized_files:
+            if not model.loaded_by_mlflow(serialized.relative):
+                yield from self.check_never_loaded(model, serialized, stdlib)
+                continue
             for top, ref in load_time_imports(serialized.scan).items():
                 if top == "__main__":
                     yield self.finding(
@@ -132,6 +145,25 @@ class PickleMissingModule(Rule):
                         f"is the model's own code, save the model with `code_paths=[\"{shipped}\"]`",
                         fix_title=f"Ship `{shipped}` with the model: save it again with `code_paths=[\"{shipped}\"]`",
                     )
+
+
+    def check_never_loaded(self, model: ModelDir, serialized: SerializedFile, stdlib: frozenset[str] | set[str],
+                           ) -> Iterator[Finding]:
+        """A file MLflow does not load needs nothing installed to load the model: what it would import is
+        information (is it the file the model should have named?), with no requirement to add."""
+        environment = model.environment
+        for top, ref in load_time_imports(serialized.scan).items():
+            if top != "__main__" and (top in stdlib or model.code_module_exists(ref.module)
+                                      or environment.provides(ref.module)):
+                continue
+            yield self.finding(
+                serialized.path,
+                f"`{serialized.relative}` would import `{ref.module}` (for `{ref.name}`, {ref.where}), which "
+                f"nothing declared provides; MLflow does not load `{serialized.relative}` (no flavor or artifact "
+                "in MLmodel names it), so the model loads without it",
+                severity=Severity.INFO,
+                fix_title="Remove the file if nothing loads it, or name it in MLmodel if the model should",
+            )
 
 
 def _is_python_model_class(model: ModelDir, serialized: SerializedFile, ref: LoadImport) -> bool:

@@ -8,7 +8,13 @@ from modellint.analyzer.serialized.pickles import GlobalRef
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, SerializedFileRule, Valid, examples
 from modellint.rules._examples import CLEAN, model_files
-from modellint.rules._serialized_examples import call_pickle, getattr_pickle, instance_pickle, skops_file
+from modellint.rules._serialized_examples import (
+    call_pickle,
+    getattr_pickle,
+    instance_pickle,
+    pickled_model,
+    skops_file,
+)
 
 if TYPE_CHECKING:
     from modellint.analyzer.serialized.facts import SerializedFacts
@@ -28,7 +34,16 @@ class UnsafePickle(SerializedFileRule):
     pickles as `getattr(obj, "method")`) of a class the pickle imports by name, with a literal,
     non-dunder attribute, is judged as the global `module.Class.method`. Any other `getattr`
     (on a module or a by-value object, a dunder such as `__globals__`, a computed name, or the
-    function passed on to something else) is reported.
+    function passed on to something else) is reported. `types.MethodType(function, obj)`, which
+    cloudpickle writes for a bound method, calls nothing: binding a function the pickle imports
+    by name or carries by value is not reported (the function is judged on its own); binding
+    anything else (the result of a call, `getattr` itself) is.
+
+    A file that no flavor or artifact in MLmodel names (a `best-model.pkl` left beside the
+    `model.pkl` the `sklearn` flavor loads) is reported as a warning that says so: MLflow never
+    loads it, but anyone who opens it by hand runs what it calls. When the model runs code of its
+    own that may open any file (a `PythonModel`, a custom `loader_module`, a code dir, by-value code
+    in a file the flavor loads), every file counts as loaded.
 
     ## Why is this bad?
     Loading a pickle runs whatever callables it names, before the model is ever used. A denylist
@@ -59,15 +74,19 @@ class UnsafePickle(SerializedFileRule):
               note="a bound method of a class the pickle imports by name"),
     ))
     INVALID = examples(lambda: (
-        Invalid(model_files(**{"artifacts/state.pkl": call_pickle("os", "system", "echo pwned")}),
-                (("artifacts/state.pkl", 1),)),
-        Invalid(model_files(**{"artifacts/state.pkl": call_pickle("pathlib", "os.system", "echo pwned")}),
-                (("artifacts/state.pkl", 1),), note="a dotted name walks from an allowed module to os"),
+        Invalid(pickled_model(call_pickle("os", "system", "echo pwned")), (("model.pkl", 1),)),
+        Invalid(pickled_model(call_pickle("pathlib", "os.system", "echo pwned")),
+                (("model.pkl", 1),), note="a dotted name walks from an allowed module to os"),
         Invalid(model_files(model__skops=skops_file(("sklearn.pipeline", "Pipeline"), ("builtins", "eval"))),
                 (("model.skops", 1),)),
-        Invalid(model_files(**{"artifacts/state.pkl": getattr_pickle("sklearn.linear_model", "LogisticRegression",
-                                                                     "__init__", instance=False)}),
-                (("artifacts/state.pkl", 1),), note="a dunder walk toward `__globals__` stays a call of `getattr`"),
+        Invalid(pickled_model(getattr_pickle("sklearn.linear_model", "LogisticRegression", "__init__",
+                                             instance=False)),
+                (("model.pkl", 1),), note="a dunder walk toward `__globals__` stays a call of `getattr`"),
+        Invalid(pickled_model(instance_pickle("sklearn.linear_model", "LogisticRegression"),
+                              **{"best-model.pkl": call_pickle("os", "system", "echo pwned")}),
+                (("best-model.pkl", 1),), severity=Severity.WARNING,
+                note="a pickle beside the model that no flavor names: MLflow never loads it, but whoever does "
+                     "runs it"),
     ))
 
     def check(self, model: SerializedFacts) -> Iterator[Finding]:
@@ -77,16 +96,23 @@ class UnsafePickle(SerializedFileRule):
             uses = [(site.callable, f"calls `{_display(site.callable)}` ({site.opcode} at byte {site.offset}")
                     for site in scan.calls]
             uses += [(ref, f"imports `{_display(ref)}` ({ref.opcode} at byte {ref.offset}") for ref in scan.globals]
+            loaded = model.loaded_by_mlflow(serialized.relative)
             for ref, what in uses:
                 key = (ref.module, ref.name)
                 if key in reported or classify(ref.module, ref.name) is not Verdict.UNSAFE:
                     continue
                 reported.add(key)
-                yield self.finding(
-                    serialized.path,
-                    f"loading `{serialized.relative}` {what}{_member(ref)}), which can run commands or code, "
-                    "or touch files or the network",
-                )
+                message = (f"loading `{serialized.relative}` {what}{_member(ref)}), which can run commands or code, "
+                           "or touch files or the network")
+                if loaded:
+                    yield self.finding(serialized.path, message)
+                else:  # a hostile file stays visible: whoever opens it by hand runs it
+                    yield self.finding(
+                        serialized.path,
+                        f"{message}; MLflow does not load it (no flavor or artifact in MLmodel names it), but "
+                        "anyone who loads it runs that code",
+                        severity=Severity.WARNING,
+                    )
 
 
 def _display(ref: GlobalRef) -> str:

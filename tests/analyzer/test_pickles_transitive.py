@@ -12,8 +12,8 @@ import pytest
 from modellint import lint
 from modellint.findings import Severity
 from modellint.rules._code_examples import code_model, requirement_files
-from modellint.rules._examples import CLEAN_PIP, model_files
-from modellint.rules._serialized_examples import instance_pickle
+from modellint.rules._examples import CLEAN_PIP
+from modellint.rules._serialized_examples import instance_pickle, pickled_model
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -45,7 +45,7 @@ CASES = {
 def test_a_pickle_import_is_judged_as_the_same_import_in_code(tmp_path, case):
     module, requirement, in_code, in_pickle = CASES[case]
     code = write(tmp_path / "code", code_model({"use.py": f"import {module}\n"}, requirement))
-    pickled = write(tmp_path / "pickle", model_files(**{"artifacts/state.pkl": instance_pickle(module, "Thing")},
-                                                     **requirement_files(*CLEAN_PIP, requirement)))
+    pickled = write(tmp_path / "pickle", {**pickled_model(instance_pickle(module, "Thing")),
+                                          **requirement_files(*CLEAN_PIP, requirement)})
     assert import_findings(code) == in_code
     assert import_findings(pickled) == in_pickle

@@ -43,7 +43,10 @@ def _ran(sandbox: Sandbox) -> Path:
 
 def _hostile_model(sandbox: Sandbox, root: Path, settings: str, style: str) -> None:
     """A model with a pickle calling os.system, a fixable requirement and its own config file."""
-    files = {**CLEAN, "requirements.txt": "mlflow\nscikit-learn==1.9.1\nskops==0.16.0\n", "extra.pkl": EVIL_PICKLE}
+    # extra.pkl is the file the sklearn flavor loads: a stray pickle MLflow never loads is only a warning
+    mlmodel = CLEAN["MLmodel"].replace("model.skops", "extra.pkl").replace("format: skops", "format: cloudpickle")
+    files = {**CLEAN, "MLmodel": mlmodel, "requirements.txt": "mlflow\nscikit-learn==1.9.1\nskops==0.16.0\n",
+             "extra.pkl": EVIL_PICKLE}
     if style == "modellint.toml":
         files["modellint.toml"] = settings
     elif style == "pyproject.toml":

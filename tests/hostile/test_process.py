@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -167,6 +168,10 @@ def test_jobs_1000_starts_no_more_workers_than_cpus(many_models):
     from modellint.process import available_cpus
 
     process = _start(["check", str(many_models), "--jobs", "1000", "--no-progress"], many_models.parent)
+    # the report (400 findings) is larger than a pipe holds: drain it, or the run blocks writing it
+    drains = [threading.Thread(target=stream.read, daemon=True) for stream in (process.stdout, process.stderr)]
+    for drain in drains:
+        drain.start()
     most = 0
     try:
         while process.poll() is None:

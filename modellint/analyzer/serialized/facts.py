@@ -32,3 +32,6 @@ class SerializedFacts(Protocol):
     @property
     def declared_python(self) -> tuple[int, int] | None:
         """The Python the files are loaded under, when the model declares one (a lone file: never)."""
+
+    def loaded_by_mlflow(self, relative: str) -> bool:
+        """Whether loading the model may read the serialized file at ``relative`` (a lone file: always)."""

@@ -183,6 +183,9 @@ class StandaloneFile:
         self.root = path.parent
         self.serialized_files = [SerializedFile(path, path.name, scan_file(path))] if sniff(path) else []
 
+    def loaded_by_mlflow(self, relative: str) -> bool:
+        return True  # the user names the file to check: it is the one loaded
+
 
 class LoadImport(Record):
     """The first reason a load imports one top-level module: a global, a ``subimport`` or a skops type."""

@@ -42,10 +42,11 @@ class _Imported:
         self.ref = ref
 
 
-class _Getattr(_Imported):
-    """``builtins.getattr``, imported. ``unjudged`` counts its pushes onto the stack that no ``REDUCE`` judged
-    by target has consumed yet: while one is left (kept in a container, passed to ``functools.partial``,
-    called by another opcode), the import itself stays reported."""
+class _JudgedByArguments(_Imported):
+    """A callable whose ``REDUCE`` is judged by its arguments: ``builtins.getattr`` (by target and attribute)
+    and ``types.MethodType`` (by the function it binds). ``unjudged`` counts its pushes onto the stack that
+    no such judged ``REDUCE`` has consumed yet: while one is left (kept in a container, passed to
+    ``functools.partial``, called by another opcode), the import itself stays reported."""
 
     __slots__ = ("unjudged",)
 
@@ -98,6 +99,9 @@ _CODE_TYPES = {("types", "CodeType"), ("builtins", "code")}
 # empty ones as ``bytes()``, and ``bytearray`` as ``bytearray(text, "latin-1")`` up to protocol 4.
 _TEXT_ENCODERS = {("_codecs", "encode"), ("codecs", "encode")}
 _LATIN1_NAMES = frozenset({"latin1", "latin-1", "latin_1"})
+_JUDGED_BY_ARGUMENTS = {("builtins", "getattr"), ("types", "MethodType")}
+# cloudpickle's by-value functions: ``_make_function(code, ...)``, or ``types.FunctionType(code, ...)``
+_FUNCTION_MAKERS = {("types", "FunctionType"), ("builtins", "function")}
 _CLASS_CONSTRUCTOR_OPCODES = {"NEWOBJ", "NEWOBJ_EX"}  # cls.__new__(cls, ...): only a class gets this far
 _JOBLIB_WRAPPER_MODULES = {"joblib.numpy_pickle", "sklearn.externals.joblib.numpy_pickle"}
 _IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
@@ -124,7 +128,7 @@ class Machine:
         self.offset = 0
         self.stacked = 0  # items held in the MARK frames of ``metastack``
         self.kept = 0  # values stored into containers, call arguments and states by this run (see Limits.max_values)
-        self.getattrs: list[_Getattr] = []  # builtins.getattr imports of this run, reported unless all judged
+        self.judged_imports: list[_JudgedByArguments] = []  # reported when the run ends unless all uses judged
 
     # -- driving
 
@@ -156,7 +160,7 @@ class Machine:
                     self.check_values()
                     return
         finally:
-            self.record_getattr_imports()
+            self.record_judged_imports()
             facts.opcodes += count
             facts.values += self.kept
             self.kept = 0
@@ -170,19 +174,24 @@ class Machine:
         if facts.values + self.kept > facts.limits.max_values:
             raise Unscannable(f"value budget ({facts.limits.max_values:,} values stored per file) exceeded", self.offset)
 
-    def record_getattr_imports(self) -> None:
-        """Imports of ``getattr`` are recorded when the run ends, once their uses are known: one whose every
-        use was judged by its target and attribute is no import to report (a stopped run reports them all)."""
-        for imported in self.getattrs:
+    def record_judged_imports(self) -> None:
+        """Imports of ``getattr`` and ``MethodType`` are recorded when the run ends, once their uses are known:
+        one whose every use was judged by its arguments is no import to report (a stopped run reports them all)."""
+        for imported in self.judged_imports:
             if imported.unjudged:
                 self.facts.globals.append(imported.ref)
-        self.getattrs = []
+        self.judged_imports = []
+
+    def judged_import(self, ref: GlobalRef) -> _JudgedByArguments:
+        imported = _JudgedByArguments(ref)
+        self.judged_imports.append(imported)
+        return imported
 
     def fork(self) -> Machine:
         """A copy that goes on reading as plain ``pickle.load`` would where joblib's reader would not."""
         for frame in (self.stack, *self.metastack):
             for value in frame:
-                if type(value) is _Getattr:
+                if type(value) is _JudgedByArguments:
                     value.unjudged += 1  # one push, consumed by both readers: both uses must be judged
         # copying is charged to the opcode budget: a file of many such arrays would otherwise copy a big memo for each
         self.facts.opcodes += len(self.memo) + len(self.stack) + self.stacked
@@ -257,8 +266,8 @@ class Machine:
         self.push_again(self.memo[index])
 
     def push_again(self, value: object) -> None:
-        """Push a value already seen (memo, DUP): one more use of a ``getattr`` to judge."""
-        if type(value) is _Getattr:
+        """Push a value already seen (memo, DUP): one more use of a ``getattr``/``MethodType`` to judge."""
+        if type(value) is _JudgedByArguments:
             value.unjudged += 1
         self.stack.append(value)
 
@@ -273,7 +282,7 @@ class Machine:
     def record(self) -> None:
         """One more import or call recorded: bounded, since a hostile file can make one per few opcodes."""
         facts = self.facts
-        if len(facts.globals) + len(facts.calls) + len(self.getattrs) >= facts.limits.max_records:
+        if len(facts.globals) + len(facts.calls) + len(self.judged_imports) >= facts.limits.max_records:
             raise Unscannable(f"record budget ({facts.limits.max_records:,} imports and calls per file) exceeded",
                               self.offset)
 
@@ -294,10 +303,8 @@ class Machine:
             raise Unscannable("not an importable name", self.offset)  # the load would stop with ImportError
         self.record()
         ref = GlobalRef(module, name, self.offset, self.member, opcode)
-        if (module, name) == ("builtins", "getattr"):
-            imported = _Getattr(ref)
-            self.getattrs.append(imported)
-            return imported
+        if (module, name) in _JUDGED_BY_ARGUMENTS:
+            return self.judged_import(ref)
         self.facts.globals.append(ref)
         return _Imported(ref)
 
@@ -310,13 +317,16 @@ class Machine:
             return _Called(None, None, args)
         self.record()
         self.kept += 1
-        if opcode == "REDUCE" and type(func) is _Getattr:
-            attribute = _attribute_of_import(args, self.offset)
-            if attribute is not None:
+        if opcode == "REDUCE" and type(func) is _JudgedByArguments:
+            judged = self.judge_by_arguments(func.ref, args)
+            if judged is not None:
                 func.unjudged -= 1
-                self.facts.calls.append(CallSite(attribute, "REDUCE of getattr", self.offset, self.member))
-                return _Called(attribute, attribute, args)
+                return judged
         self.facts.calls.append(CallSite(origin, opcode, self.offset, self.member))
+        if opcode == "REDUCE" and _is_cloudpickle(origin, "_builtin_type") and args == ("MethodType",):
+            # cloudpickle names ``types.MethodType`` this way: the same import, judged the same way
+            return self.judged_import(GlobalRef("types", "MethodType", self.offset, self.member,
+                                                "REDUCE of cloudpickle _builtin_type"))
         instance_of: GlobalRef | None = origin
         of_class = opcode in _CLASS_CONSTRUCTOR_OPCODES and isinstance(func, _Imported)
         if opcode == "REDUCE" and (origin.module, origin.name) in _COPYREG_CONSTRUCTORS:
@@ -329,6 +339,21 @@ class Machine:
                 if rebuilt is not None:
                     return rebuilt
         return _Called(origin, instance_of or origin, args, of_class)
+
+    def judge_by_arguments(self, callable: GlobalRef, args: object) -> _Called | None:
+        """The value of a ``getattr``/``MethodType`` call judged by its arguments, or None when the call
+        must stay one of the import itself."""
+        if callable.name == "getattr":
+            attribute = _attribute_of_import(args, self.offset)
+            if attribute is None:
+                return None
+            self.facts.calls.append(CallSite(attribute, "REDUCE of getattr", self.offset, self.member))
+            return _Called(attribute, attribute, args)
+        function = _bound_function(args)
+        if function is None:
+            return None
+        # binding calls nothing: the bound method is the function, judged wherever it is itself called
+        return _Called(function, None, args)
 
     def rebuild_bytes(self, origin: GlobalRef, args: object) -> bytes | bytearray | _Opaque | None:
         """The value of a protocol 0-2 ``bytes``/``bytearray``, so that ``co_code`` and the other bytes of a
@@ -490,6 +515,24 @@ def _attribute_of_import(args: object, offset: int) -> GlobalRef | None:
     else:
         return None
     return GlobalRef(owner.module, f"{owner.name}.{name}", offset, owner.member, "getattr")
+
+
+def _bound_function(args: object) -> GlobalRef | None:
+    """What ``types.MethodType(function, instance)`` binds, when it is a function the pickle imported by name
+    (a global, or ``getattr(<class>, "<name>")`` judged as one) or a by-value function cloudpickle made; None
+    for anything else (a computed callable, a call's result, ``getattr`` itself), which stays a call of
+    ``MethodType``. The instance may be any value: binding runs nothing of it."""
+    if not isinstance(args, tuple) or len(args) != 2:
+        return None
+    function = args[0]
+    if type(function) is _Imported:
+        return function.ref
+    if isinstance(function, _Called) and function.origin is not None:
+        origin = function.origin
+        if (origin.opcode == "getattr" or _is_cloudpickle(origin, "_make_function")
+                or (origin.module, origin.name) in _FUNCTION_MAKERS):
+            return origin
+    return None
 
 
 def _latin1_text(args: object) -> str | _Opaque | None:
