@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import resource
+import signal
 import subprocess
 import sys
 import time
@@ -99,8 +99,21 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _limit_address_space() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_LIMIT, ADDRESS_SPACE_LIMIT))
+# Runs the command as its own child and reports that child's rusage. Linux counts the memory a
+# process had before exec in its peak RSS, and a pytest worker that forks modellint directly has
+# grown by hundreds of MiB over a run: measured that way, a 30 MiB run could read 256 MiB. This
+# launcher is a fresh interpreter of about 10 MiB when it forks, so the peak is modellint's own.
+_LAUNCHER = """
+import os, resource, sys
+limit, report, *command = sys.argv[1:]
+pid = os.fork()
+if pid == 0:
+    resource.setrlimit(resource.RLIMIT_AS, (int(limit), int(limit)))
+    os.execv(command[0], command)
+_, status, usage = os.wait4(pid, 0)
+with open(report, "w") as handle:
+    handle.write(f"{usage.ru_maxrss} {status}")
+"""
 
 
 def run_cli(args: Sequence[str], sandbox: Sandbox, *, timeout: float = DEFAULT_TIMEOUT,
@@ -114,30 +127,31 @@ def run_cli(args: Sequence[str], sandbox: Sandbox, *, timeout: float = DEFAULT_T
     environment.update({"PYTHONPATH": os.pathsep.join([str(REPO), str(sandbox.canary_dir)]), "NO_COLOR": "1"})
     environment.update(env or {})
     stdout_path, stderr_path = sandbox.root / ".stdout", sandbox.root / ".stderr"
+    usage_path = sandbox.root / ".usage"
+    command = [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(ADDRESS_SPACE_LIMIT), str(usage_path),
+               sys.executable, "-m", "modellint", *args]
     with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
         started = time.monotonic()
-        process = subprocess.Popen([sys.executable, "-m", "modellint", *args], cwd=sandbox.cwd, env=environment,
+        # A session of its own, so that a run past its time is killed with its launcher.
+        process = subprocess.Popen(command, cwd=sandbox.cwd, env=environment, start_new_session=True,
                                    stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                                   stdout=stdout, stderr=stderr, preexec_fn=_limit_address_space)
+                                   stdout=stdout, stderr=stderr)
         if stdin is not None:
             process.stdin.write(stdin)
             process.stdin.close()
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - started > timeout:
-                process.kill()
-                pid, status, usage = os.wait4(process.pid, 0)
-                raise AssertionError(f"modellint {' '.join(args)} ran longer than {timeout} s")
-            time.sleep(0.01)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise AssertionError(f"modellint {' '.join(args)} ran longer than {timeout} s") from None
         seconds = time.monotonic() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
+    max_rss_kib, status = (int(field) for field in usage_path.read_text().split())
     out = stdout_path.read_bytes().decode("utf-8", "replace")
     err = stderr_path.read_bytes().decode("utf-8", "replace")
-    stdout_path.unlink()
-    stderr_path.unlink()
-    return Run(process.returncode, out, err, seconds, usage.ru_maxrss * 1024)
+    for path in (stdout_path, stderr_path, usage_path):
+        path.unlink()
+    return Run(os.waitstatus_to_exitcode(status), out, err, seconds, max_rss_kib * 1024)
 
 
 def assert_promises(run: Run, sandbox: Sandbox, before: Mapping[str, tuple[str, int]], *, fixing: bool = False,
