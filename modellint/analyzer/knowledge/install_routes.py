@@ -16,6 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from modellint.analyzer.knowledge.curated_tables import table_rows
 from modellint.record import Record
 
 DATA_FILE = Path(__file__).with_name("install_routes.tsv")
@@ -35,13 +36,8 @@ class InstallRoute(Record):
 def parse_routes(text: str) -> dict[str, InstallRoute]:
     """``module<TAB>route<TAB>source`` lines (``#`` starts a comment line) -> module -> route."""
     routes: dict[str, InstallRoute] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        fields = line.split("\t")
-        if len(fields) != 3 or not all(field.strip() for field in fields):
-            raise ValueError(f"{DATA_FILE.name}:{number}: expected module, route and source separated by tabs")
-        routes[fields[0]] = InstallRoute(*fields)
+    for _, (module, route, source) in table_rows(text, DATA_FILE.name, ("module", "route", "source")):
+        routes[module] = InstallRoute(module, route, source)
     return routes
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from modellint.analyzer.knowledge.curated_tables import table_rows
 from modellint.record import Record
 
 DATA_FILE = Path(__file__).with_name("platform_only.tsv")
@@ -40,13 +41,8 @@ def parse_platform_only(text: str) -> dict[str, PlatformOnly]:
     """``distribution<TAB>platform<TAB>alternative or -<TAB>effect<TAB>source`` lines (``#`` starts a
     comment line) -> normalised distribution name -> entry."""
     entries: dict[str, PlatformOnly] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        fields = line.split("\t")
-        if len(fields) != 5 or not all(field.strip() for field in fields):
-            raise ValueError(f"{DATA_FILE.name}:{number}: expected five tab-separated fields")
-        distribution, platform, alternative, effect, source = fields
+    columns = ("distribution", "platform", "alternative", "effect", "source")
+    for number, (distribution, platform, alternative, effect, source) in table_rows(text, DATA_FILE.name, columns):
         if platform not in PLATFORMS:
             raise ValueError(f"{DATA_FILE.name}:{number}: expected a platform in {sorted(PLATFORMS)}")
         entries[distribution] = PlatformOnly(distribution, platform, None if alternative == "-" else alternative,

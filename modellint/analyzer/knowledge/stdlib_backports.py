@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from modellint.analyzer.knowledge.curated_tables import table_rows
 from modellint.record import Record
 
 DATA_FILE = Path(__file__).with_name("stdlib_backports.tsv")
@@ -35,13 +36,8 @@ def parse_backports(text: str) -> dict[str, StdlibBackport]:
     """``distribution<TAB>module<TAB>since<TAB>effect<TAB>source`` lines (``#`` starts a
     comment line) -> normalised distribution name -> backport."""
     backports: dict[str, StdlibBackport] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        fields = line.split("\t")
-        if len(fields) != 5 or not all(field.strip() for field in fields):
-            raise ValueError(f"{DATA_FILE.name}:{number}: expected five tab-separated fields")
-        distribution, module, since, effect, source = fields
+    columns = ("distribution", "module", "since", "effect", "source")
+    for number, (distribution, module, since, effect, source) in table_rows(text, DATA_FILE.name, columns):
         major, _, minor = since.partition(".")
         if not (major.isdigit() and minor.isdigit()):
             raise ValueError(f"{DATA_FILE.name}:{number}: expected the Python that ships the module as `X.Y`")
