@@ -73,3 +73,18 @@ def test_encoding_one_memoized_text_many_times_stays_within_the_retained_budget(
         tracemalloc.stop()
     assert found == []
     assert peak < 3 * 2**20  # 200 copies would be 6 MB: past the budget the copies are opaque
+
+
+def test_copying_one_memoized_bytes_into_many_bytearrays_stays_within_the_retained_budget(tmp_path):
+    """``bytearray(b)`` makes a new copy each call: 200 of one 60 kB payload would be 12 MB."""
+    chunk = "a" * 60_000  # 60 kB of text and of bytes: kept, under the 64 KiB value budget
+    body = encoded(chunk) + b"q\x00" + b"".join(b"cbuiltins\nbytearray\nh\x00\x85Rq" + bytes([index]) + b"0"
+                                           for index in range(1, 201))  # each copy kept in the memo
+    tracemalloc.start()
+    try:
+        found = reasons(tmp_path, body + b"N", Limits(max_retained_bytes=2**20))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert found == []
+    assert peak < 3 * 2**20  # past the budget the copies are opaque

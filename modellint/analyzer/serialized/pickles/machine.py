@@ -247,10 +247,8 @@ class Machine:
 
     def payload(self, length: int, decode: Callable[[bytes], object] | None, what: str) -> object:
         """Read a string/bytes payload if small and within budget, else seek over it and push an opaque value."""
-        limits = self.facts.limits
-        if length <= limits.max_kept_value_bytes and self.facts.retained_bytes + length <= limits.max_retained_bytes:
+        if length <= self.facts.limits.max_kept_value_bytes and self.retain(length):
             data = self.source.read(length)
-            self.facts.retained_bytes += length
             if decode is None:
                 return data
             try:
@@ -372,7 +370,8 @@ class Machine:
             if args == ():
                 return bytearray()
             if isinstance(args, tuple) and len(args) == 1 and isinstance(args[0], bytes):
-                return bytearray(args[0])
+                # a new copy each time: one memoized payload could otherwise be copied a million times
+                return bytearray(args[0]) if self.retain(len(args[0])) else _Opaque("bytearray")
             text = _latin1_text(args)
             if text is not None:
                 encoded = self.encoded(text)
@@ -383,16 +382,22 @@ class Machine:
         """``text.encode("latin-1")``, charged to the retained-bytes budget like the payload it copies."""
         if isinstance(text, _Opaque):
             return _Opaque("encoded text")
-        facts = self.facts
-        if facts.retained_bytes + len(text) > facts.limits.max_retained_bytes:
+        if not self.retain(len(text)):  # latin-1: one byte per character
             return _Opaque("encoded text")
         try:
-            data = text.encode("latin-1")
+            return text.encode("latin-1")
         except UnicodeEncodeError:
             raise Unscannable("text encoded as latin-1 holds a character beyond U+00FF: the load fails",
                               self.offset) from None
-        facts.retained_bytes += len(data)
-        return data
+
+    def retain(self, length: int) -> bool:
+        """Charge ``length`` bytes about to be kept (a payload read, or a copy made of one) to the
+        retained-bytes budget; False, charging nothing, when that would exceed it."""
+        facts = self.facts
+        if facts.retained_bytes + length > facts.limits.max_retained_bytes:
+            return False
+        facts.retained_bytes += length
+        return True
 
     def inspect_reduce(self, func: object, origin: GlobalRef, args: object) -> None:
         """cloudpickle's load-time imports and by-value code objects."""
