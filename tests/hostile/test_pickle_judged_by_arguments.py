@@ -6,45 +6,33 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from modellint.analyzer.serialized.pickles import Limits, scan_file
 
 GETATTR = b"\x8c\x08builtins\x8c\x07getattr\x93"
-JUDGED = GETATTR + b"\x8c\x08my_model\x8c\x07MyModel\x93\x8c\x07predict\x86R"
-
-
-def test_getattr_imports_pending_judgement_count_against_the_record_budget(tmp_path):
-    path = tmp_path / "model.pkl"
-    path.write_bytes(b"\x80\x04" + (GETATTR + b"0") * 3_000 + b"N.")
-    reasons = [problem.reason for problem in scan_file(path, Limits(max_records=2_000)).problems]
-    assert any("record budget" in reason for reason in reasons), reasons
-
-
-def test_many_stacked_pickles_of_judged_getattrs_scan_in_linear_time(tmp_path):
-    path = tmp_path / "model.pkl"
-    path.write_bytes((b"\x80\x04" + JUDGED + b".") * 50_000)
-    started = time.perf_counter()
-    result = scan_file(path)
-    elapsed = time.perf_counter() - started
-    assert not any(ref.name == "getattr" for ref in result.globals)
-    assert elapsed < 5.0, elapsed
-
-
+JUDGED_GETATTR = GETATTR + b"\x8c\x08my_model\x8c\x07MyModel\x93\x8c\x07predict\x86R"
 METHOD_TYPE = b"\x8c\x17cloudpickle.cloudpickle\x8c\x0d_builtin_type\x93\x8c\x0aMethodType\x85R"
-BOUND = METHOD_TYPE + b"\x8c\x08my_model\x8c\x0fMyModel.predict\x93N\x86R"
+JUDGED_METHOD_TYPE = METHOD_TYPE + b"\x8c\x08my_model\x8c\x0fMyModel.predict\x93N\x86R"
+# Each import judged by its arguments: the opcodes that import it, one judged use, its name
+JUDGED_IMPORTS = [pytest.param(GETATTR, JUDGED_GETATTR, "getattr", id="getattr"),
+                  pytest.param(METHOD_TYPE, JUDGED_METHOD_TYPE, "MethodType", id="MethodType")]
 
 
-def test_method_types_pending_judgement_count_against_the_record_budget(tmp_path):
+@pytest.mark.parametrize(("imported", "judged", "name"), JUDGED_IMPORTS)
+def test_imports_pending_judgement_count_against_the_record_budget(tmp_path, imported, judged, name):
     path = tmp_path / "model.pkl"
-    path.write_bytes(b"\x80\x04" + (METHOD_TYPE + b"0") * 3_000 + b"N.")
+    path.write_bytes(b"\x80\x04" + (imported + b"0") * 3_000 + b"N.")
     reasons = [problem.reason for problem in scan_file(path, Limits(max_records=2_000)).problems]
     assert any("record budget" in reason for reason in reasons), reasons
 
 
-def test_many_stacked_pickles_of_judged_method_types_scan_in_linear_time(tmp_path):
+@pytest.mark.parametrize(("imported", "judged", "name"), JUDGED_IMPORTS)
+def test_many_stacked_pickles_of_judged_uses_scan_in_linear_time(tmp_path, imported, judged, name):
     path = tmp_path / "model.pkl"
-    path.write_bytes((b"\x80\x04" + BOUND + b".") * 50_000)
+    path.write_bytes((b"\x80\x04" + judged + b".") * 50_000)
     started = time.perf_counter()
     result = scan_file(path)
     elapsed = time.perf_counter() - started
-    assert not any(ref.name == "MethodType" for ref in result.globals) and result.problems == ()
+    assert not any(ref.name == name for ref in result.globals) and result.problems == ()
     assert elapsed < 5.0, elapsed
