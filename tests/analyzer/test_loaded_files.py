@@ -8,17 +8,10 @@ import pytest
 from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.serialized.loaded_files import is_loaded, loaded_paths
 from modellint.rules._serialized_examples import by_value_function_pickle, instance_pickle, pickled_model
+from tests.conftest import write_files
 
 SKLEARN = {"python_function": {"loader_module": "mlflow.sklearn", "model_path": "model.pkl"},
            "sklearn": {"pickled_model": "model.pkl", "serialization_format": "cloudpickle"}}
-
-
-def write(root, files):
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
-    return root
 
 
 def test_the_file_a_flavor_names_and_what_lies_below_a_named_dir_are_loaded():
@@ -44,14 +37,14 @@ def test_code_of_the_model_s_own_makes_every_file_possibly_loaded(change):
 
 
 def test_by_value_code_in_a_loaded_file_makes_every_file_possibly_loaded(tmp_path):
-    root = write(tmp_path / "m", pickled_model(by_value_function_pickle("os"),
+    root = write_files(tmp_path / "m", pickled_model(by_value_function_pickle("os"),
                                                **{"best-model.pkl": instance_pickle("os", "system")}))
     model = ModelDir(root)
     assert model.mlflow_loaded_paths is None and model.loaded_by_mlflow("best-model.pkl")
 
 
 def test_a_stray_pickle_beside_a_plain_model_is_not_loaded(tmp_path):
-    root = write(tmp_path / "m", pickled_model(instance_pickle("sklearn.linear_model", "LogisticRegression"),
+    root = write_files(tmp_path / "m", pickled_model(instance_pickle("sklearn.linear_model", "LogisticRegression"),
                                                **{"best-model.pkl": instance_pickle("os", "system")}))
     model = ModelDir(root)
     assert model.loaded_by_mlflow("model.pkl") and not model.loaded_by_mlflow("best-model.pkl")

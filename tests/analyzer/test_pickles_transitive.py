@@ -14,17 +14,7 @@ from modellint.findings import Severity
 from modellint.rules._code_examples import code_model, requirement_files
 from modellint.rules._examples import CLEAN_PIP
 from modellint.rules._serialized_examples import instance_pickle, pickled_model
-
-
-def write(root: Path, files: dict[str, str | bytes]) -> Path:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content)
-    return root
+from tests.conftest import write_files
 
 
 def import_findings(root: Path) -> set[tuple[str, Severity]]:
@@ -44,8 +34,8 @@ CASES = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_a_pickle_import_is_judged_as_the_same_import_in_code(tmp_path, case):
     module, requirement, in_code, in_pickle = CASES[case]
-    code = write(tmp_path / "code", code_model({"use.py": f"import {module}\n"}, requirement))
-    pickled = write(tmp_path / "pickle", {**pickled_model(instance_pickle(module, "Thing")),
+    code = write_files(tmp_path / "code", code_model({"use.py": f"import {module}\n"}, requirement))
+    pickled = write_files(tmp_path / "pickle", {**pickled_model(instance_pickle(module, "Thing")),
                                           **requirement_files(*CLEAN_PIP, requirement)})
     assert import_findings(code) == in_code
     assert import_findings(pickled) == in_pickle
