@@ -33,6 +33,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import write_files
+
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "modellint"
 
 # What the analyzer may not import: what judges (the rules, the engine and project mode that run
@@ -292,11 +294,7 @@ def test_the_graph_sees_every_kind_of_import_in_the_package() -> None:
 
 
 def _package(tmp_path: Path, files: dict[str, str]) -> Path:
-    for relative, text in files.items():
-        path = tmp_path / "pkg" / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return tmp_path / "pkg"
+    return write_files(tmp_path / "pkg", files)
 
 
 def _edges(graph: dict[str, list[Import]]) -> set[tuple[str, str]]:
