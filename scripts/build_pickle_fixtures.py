@@ -6,6 +6,7 @@ Run in a throwaway venv, never in the test venv:
     /tmp/pickle-fixtures-venv/bin/pip install torch==2.13.0 scikit-learn joblib skops cloudpickle lightgbm numpy
     /tmp/pickle-fixtures-venv/bin/python scripts/build_pickle_fixtures.py
     /tmp/pickle-fixtures-venv/bin/python scripts/build_pickle_fixtures.py --only protocols --only getattr --only methodtype
+    /tmp/pickle-fixtures-venv/bin/python scripts/build_pickle_fixtures.py --only nested
 
 The code-object fixtures in tests/data/pickles/code_args/ come from ``--code-args PYTHON...``:
 each interpreter (3.8-3.13) prints the ``CodeType`` arguments of two functions (imports
@@ -245,6 +246,59 @@ def torch_fixtures() -> None:
     torch.save(module.state_dict(), OUT / "torch_legacy.pt", _use_new_zipfile_serialization=False)
 
 
+def nested_fixtures() -> None:
+    """Nested deserializers: torch pickles a tensor's storage as ``torch.storage._load_from_bytes(<bytes of
+    a legacy torch.save>)``, so a ``PythonModel`` holding tensors (cloudpickled by MLflow) calls it for every
+    storage. Benign twins hold a small tensor (a payload the scanner keeps) at protocol 2 (``_codecs.encode``
+    text), and also an 80 KB one (skipped, then read again where it lies) at protocol 5; malicious twins hand the same
+    deserializers a payload that runs ``os.system``, one of them behind 80 KB of data, and one a zip
+    archive (``torch.load`` reads those too; the scanner does not follow them)."""
+    import io
+    import os
+    import pickle
+    import posix
+    import zipfile
+
+    import cloudpickle
+    import my_model  # the stub module installed by install_stubs
+    import torch
+
+    model = my_model.MyModel()
+    model.weights = torch.arange(6, dtype=torch.float32).reshape(2, 3)
+    (OUT / "nested_tensor_p2.pkl").write_bytes(cloudpickle.dumps(model, protocol=2))
+    model.embedding = torch.zeros(20_000)  # 80 KB: past the 64 KiB the scanner keeps in memory
+    (OUT / "nested_tensor_p5.pkl").write_bytes(cloudpickle.dumps(model, protocol=5))
+    load_from_bytes = torch.storage._load_from_bytes
+    command = pickle.dumps(Reduce(os.system, ("echo pwned",)), protocol=2)
+    padded = pickle.dumps([b"\x00" * 80_000, Reduce(os.system, ("echo pwned",))], protocol=4)
+    archive = io.BytesIO()
+    torch.save(torch.ones(2), archive)
+    assert zipfile.is_zipfile(io.BytesIO(archive.getvalue()))
+    twins = {
+        "nested_torch_os_system.pkl": Reduce(load_from_bytes, (command,)),
+        "nested_torch_os_system_skipped.pkl": Reduce(load_from_bytes, (padded,)),
+        "nested_torch_zip_payload.pkl": Reduce(load_from_bytes, (archive.getvalue(),)),
+        "nested_pickle_loads.pkl": Reduce(pickle.loads, (pickle.dumps({"alpha": 0.5}, protocol=2),)),
+        "nested_pickle_loads_os_system.pkl": Reduce(pickle.loads, (command,)),
+    }
+    for name, value in twins.items():
+        (OUT / name).write_bytes(pickle.dumps(value, protocol=4))
+    # each label checked by the real loaders, with the command replaced by a recorder
+    ran: list[str] = []
+    real_system = os.system  # the pickles name it ``posix.system``, the module os takes it from
+    os.system = posix.system = ran.append
+    try:
+        for path in sorted(OUT.glob("nested_*.pkl")):
+            ran.clear()
+            try:
+                pickle.loads(path.read_bytes())
+            except RuntimeError:  # "Invalid magic number": torch.load fails after the payload's first pickle ran
+                assert path.name.startswith("nested_torch_os_system"), path.name
+            assert bool(ran) == ("os_system" in path.name), (path.name, ran)
+    finally:
+        os.system = posix.system = real_system
+
+
 def code_args_fixtures(pythons: list[str]) -> None:
     target = OUT / "code_args"
     target.mkdir(parents=True, exist_ok=True)
@@ -277,7 +331,7 @@ def main() -> None:
 BUILDERS = {
     "sklearn": sklearn_fixtures, "pyfunc": pyfunc_fixtures, "torch": torch_fixtures,
     "protocols": protocol_fixtures, "getattr": getattr_fixtures,
-    "methodtype": methodtype_fixtures,
+    "methodtype": methodtype_fixtures, "nested": nested_fixtures,
 }
 
 

@@ -37,7 +37,10 @@ class UnsafePickle(SerializedFileRule):
     function passed on to something else) is reported. `types.MethodType(function, obj)`, which
     cloudpickle writes for a bound method, calls nothing: binding a function the pickle imports
     by name or carries by value is not reported (the function is judged on its own); binding
-    anything else (the result of a call, `getattr` itself) is.
+    anything else (the result of a call, `getattr` itself) is. A nested deserializer whose argument
+    is a literal of the file (`torch.storage._load_from_bytes(<bytes>)`, which torch writes for every
+    tensor storage, or `pickle.loads(<bytes>)`) is judged by what that payload imports and calls, read
+    as the loader would read it; one whose payload cannot be read that way is reported.
 
     A file that no flavor or artifact in MLmodel names (a `best-model.pkl` left beside the
     `model.pkl` the `sklearn` flavor loads) is reported as a warning that says so: MLflow never

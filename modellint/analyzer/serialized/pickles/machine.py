@@ -21,7 +21,7 @@ from modellint.analyzer.serialized.pickles.results import (
     ProbeHit,
     Unscannable,
 )
-from modellint.analyzer.serialized.pickles.streams import PROBE_BYTES, Source
+from modellint.analyzer.serialized.pickles.streams import PROBE_BYTES, Section, Source
 
 
 class _Opaque:
@@ -31,6 +31,18 @@ class _Opaque:
 
     def __init__(self, what: str) -> None:
         self.what = what
+
+
+class _Skipped(_Opaque):
+    """A bytes payload too large to keep, skipped where it lies in a seekable stream: a nested
+    deserializer's argument can still be read there (see ``Machine.load_nested``)."""
+
+    __slots__ = ("start", "length")
+
+    def __init__(self, what: str, start: int, length: int) -> None:
+        super().__init__(what)
+        self.start = start
+        self.length = length
 
 
 class _Imported:
@@ -99,7 +111,15 @@ _CODE_TYPES = {("types", "CodeType"), ("builtins", "code")}
 # empty ones as ``bytes()``, and ``bytearray`` as ``bytearray(text, "latin-1")`` up to protocol 4.
 _TEXT_ENCODERS = {("_codecs", "encode"), ("codecs", "encode")}
 _LATIN1_NAMES = frozenset({"latin1", "latin-1", "latin_1"})
-_JUDGED_BY_ARGUMENTS = {("builtins", "getattr"), ("types", "MethodType")}
+# Deserializers of a bytes argument: judged by what that payload loads when it is a literal of the file.
+# torch pickles every storage as ``_load_from_bytes(<legacy torch.save bytes>)``, read as torch.load reads
+# them: up to five stacked pickles (magic number, protocol, system info, the object, storage keys).
+_NESTED_DESERIALIZERS = {
+    ("torch.storage", "_load_from_bytes"): 5,
+    ("pickle", "loads"): 1, ("_pickle", "loads"): 1,
+    ("cloudpickle", "loads"): 1, ("cloudpickle.cloudpickle", "loads"): 1,
+}
+_JUDGED_BY_ARGUMENTS = {("builtins", "getattr"), ("types", "MethodType"), *_NESTED_DESERIALIZERS}
 # cloudpickle's by-value functions: ``_make_function(code, ...)``, or ``types.FunctionType(code, ...)``
 _FUNCTION_MAKERS = {("types", "FunctionType"), ("builtins", "function")}
 _CLASS_CONSTRUCTOR_OPCODES = {"NEWOBJ", "NEWOBJ_EX"}  # cls.__new__(cls, ...): only a class gets this far
@@ -255,7 +275,10 @@ class Machine:
                 return decode(data)
             except UnicodeDecodeError as error:
                 raise Unscannable(f"{what}: undecodable text ({error.reason})", self.offset) from None
+        start = self.source.pos
         self.source.skip(length)
+        if decode is None and self.source.size is not None:
+            return _Skipped(what, start, length)
         return _Opaque(what)
 
     def memo_get(self, index: int) -> None:
@@ -341,6 +364,8 @@ class Machine:
     def judge_by_arguments(self, callable: GlobalRef, args: object) -> _Called | None:
         """The value of a ``getattr``/``MethodType`` call judged by its arguments, or None when the call
         must stay one of the import itself."""
+        if (callable.module, callable.name) in _NESTED_DESERIALIZERS:
+            return self.load_nested(callable, args)
         if callable.name == "getattr":
             attribute = _attribute_of_import(args, self.offset)
             if attribute is None:
@@ -352,6 +377,46 @@ class Machine:
             return None
         # binding calls nothing: the bound method is the function, judged wherever it is itself called
         return _Called(function, None, args)
+
+    def load_nested(self, deserializer: GlobalRef, args: object) -> _Called | None:
+        """Scan the payload a nested deserializer loads, as its own pickles, into this file's facts: the
+        call is then judged by what the payload imports and calls. None (the call stays one of the
+        deserializer, an error) when the payload is not a literal of the file, is a zip archive (torch
+        would read it as one), is nested too deep, or lies in a stream that cannot be read twice."""
+        if not isinstance(args, tuple) or len(args) != 1:
+            return None
+        payload, facts = args[0], self.facts
+        if isinstance(payload, (bytes, bytearray)):
+            key: tuple[object, ...] = ("kept", id(payload))
+            length = len(payload)
+        elif isinstance(payload, _Skipped) and self.source.size is not None:
+            key, length = ("skipped", payload.start, payload.length), payload.length
+        else:
+            return None
+        limits = facts.limits
+        if facts.nested_depth >= limits.max_nested_depth or len(facts.nested_scanned) >= limits.max_nested_payloads:
+            return None
+        called = _Called(deserializer, None, args)
+        if key in facts.nested_scanned:  # a memoized payload loaded again loads the same thing
+            return called
+        facts.nested_scanned[key] = payload  # holds the kept value, so its id() is not reused
+        where = f"payload loaded by {deserializer.module}.{deserializer.name} at byte {self.offset}"
+        member = f"{self.member} > {where}" if self.member else where
+        stream = io.BytesIO(payload) if not isinstance(payload, _Skipped) else Section(self.source, payload.start,
+                                                                                        payload.length)
+        facts.nested_depth += 1
+        try:
+            with stream:
+                if stream.read(4) in (b"PK\x03\x04", b"PK\x05\x06"):
+                    del facts.nested_scanned[key]
+                    return None
+                stream.seek(0)
+                # the load stops where the payload ends: what ran before is all there is to judge
+                scan_pickles(Source(stream, length), facts, member, joblib=False,
+                             count=_NESTED_DESERIALIZERS[(deserializer.module, deserializer.name)], until_end=True)
+        finally:
+            facts.nested_depth -= 1
+        return called
 
     def rebuild_bytes(self, origin: GlobalRef, args: object) -> bytes | bytearray | _Opaque | None:
         """The value of a protocol 0-2 ``bytes``/``bytearray``, so that ``co_code`` and the other bytes of a
@@ -951,13 +1016,16 @@ HANDLERS: dict[int, Callable[[Machine], object]] = {
 # streams of stacked pickles
 
 
-def scan_pickles(source: Source, facts: Facts, member: str | None, *, joblib: bool, count: int | None = None) -> None:
-    """Scan consecutive pickles (stacked files, legacy torch) until EOF, ``count`` pickles, or an error."""
+def scan_pickles(source: Source, facts: Facts, member: str | None, *, joblib: bool, count: int | None = None,
+                 until_end: bool = False) -> None:
+    """Scan consecutive pickles (stacked files, legacy torch) until EOF, ``count`` pickles, or an error.
+    Fewer than ``count`` is a truncated stream, unless ``until_end``: then the end of the stream stops
+    the reader after any pickle (a nested payload, whose loader fails there having run the rest)."""
     scanned = 0
     while count is None or scanned < count:
         first = source.peek_byte()
         if first is None:
-            if scanned == 0 or count is not None:
+            if scanned == 0 or (count is not None and not until_end):
                 facts.problem("truncated stream: expected a pickle", source.pos, member)
             return
         if scanned and first not in HANDLERS:

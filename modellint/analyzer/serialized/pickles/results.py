@@ -100,11 +100,15 @@ class Limits(Record):
       holds at once: stack items (all MARK frames included), open MARKs, memo entries, and values
       stored into containers, call arguments and states (counted as stored, never given back).
     * ``max_records``: imports and calls recorded for one file.
+    * ``max_nested_depth``, ``max_nested_payloads``: payloads of nested deserializers
+      (``torch.storage._load_from_bytes(b)``) scanned one inside the other, and in all, per file;
+      a payload past either stays a call of its deserializer (ML302).
     """
 
     __slots__ = ("max_decompressed_bytes", "max_zip_depth", "max_retained_bytes", "max_kept_value_bytes",
                  "max_line_bytes", "max_model_decompressed_bytes", "max_spooled_bytes", "max_opcodes",
-                 "max_stack_items", "max_mark_depth", "max_memo_entries", "max_values", "max_records")
+                 "max_stack_items", "max_mark_depth", "max_memo_entries", "max_values", "max_records",
+                 "max_nested_depth", "max_nested_payloads")
 
     def __init__(self, max_decompressed_bytes: int = 4 * 2**30, max_zip_depth: int = 3,
                  max_retained_bytes: int = 128 * 2**20, max_kept_value_bytes: int = 64 * 2**10,
@@ -112,7 +116,8 @@ class Limits(Record):
                  max_spooled_bytes: int = 256 * 2**20, max_opcodes: int = 50_000_000,
                  max_stack_items: int = 2_000_000, max_mark_depth: int = 100_000,
                  max_memo_entries: int = 2_000_000, max_values: int = 4_000_000,
-                 max_records: int = 1_000_000) -> None:
+                 max_records: int = 1_000_000, max_nested_depth: int = 3,
+                 max_nested_payloads: int = 100_000) -> None:
         self.max_decompressed_bytes = max_decompressed_bytes
         self.max_zip_depth = max_zip_depth
         self.max_retained_bytes = max_retained_bytes  # string/bytes values kept for analysis; later ones become opaque
@@ -126,6 +131,8 @@ class Limits(Record):
         self.max_memo_entries = max_memo_entries
         self.max_values = max_values
         self.max_records = max_records
+        self.max_nested_depth = max_nested_depth
+        self.max_nested_payloads = max_nested_payloads
 
 
 class ModelBudget:
@@ -152,7 +159,8 @@ class Facts:
     into a :class:`ScanResult`."""
 
     __slots__ = ("limits", "globals", "calls", "subimports", "embedded", "skops_types", "skops_untrusted", "problems",
-                 "retained_bytes", "joblib_arrays", "model_budget", "decompressed_bytes", "opcodes", "values")
+                 "retained_bytes", "joblib_arrays", "model_budget", "decompressed_bytes", "opcodes", "values",
+                 "nested_depth", "nested_scanned")
 
     def __init__(self, limits: Limits, model_budget: ModelBudget | None = None) -> None:
         self.limits = limits
@@ -169,6 +177,8 @@ class Facts:
         self.decompressed_bytes = 0  # inflated from this file's streams so far
         self.opcodes = 0  # run over this file's pickles so far
         self.values = 0  # stored by this file's pickles so far (see Limits.max_values)
+        self.nested_depth = 0  # nested deserializer payloads being scanned, one inside the other
+        self.nested_scanned: dict[tuple[object, ...], object] = {}  # each payload is scanned once
 
     def problem(self, reason: str, offset: int | None, member: str | None) -> None:
         self.problems.append(Problem(reason, offset, member))

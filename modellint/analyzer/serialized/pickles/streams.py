@@ -170,6 +170,48 @@ class Source:
         return Unscannable(f"{name} exceeded", offset)
 
 
+class Section(io.RawIOBase):
+    """``[start, start + length)`` of a seekable ``Source``'s stream, read a second time: a payload the
+    opcode reader skipped, which turns out to be a nested file (``torch.storage._load_from_bytes(b)``).
+    The stream is moved with relative seeks only (a ``Source`` never knows where its stream started)
+    and ``close`` puts it back at ``source.consumed``, where the outer reader's next read expects it."""
+
+    def __init__(self, source: Source, start: int, length: int) -> None:
+        self._source, self._start, self._length, self._pos = source, start, length, 0
+        self._at = source.consumed  # the stream's position, in the source's coordinates
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._length}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        stream = self._source.stream
+        with memoryview(buffer) as view:
+            count = max(0, min(len(view), self._length - self._pos))
+            target = self._start + self._pos
+            stream.seek(target - self._at, io.SEEK_CUR)
+            data = stream.read(count)
+            view[: len(data)] = data
+        self._at = target + len(data)
+        self._pos += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._source.stream.seek(self._source.consumed - self._at, io.SEEK_CUR)
+        super().close()
+
+
 class Window(io.RawIOBase):
     """A read-only, seekable view of ``[start, start + length)`` of an open file (a stored zip member)."""
 
