@@ -100,6 +100,9 @@ class ModelResolution:
     no_build: Outcome | None
     build_python_matches: bool
     seconds: float
+    # The conda file's pip list when it differs from requirements.txt (what `--env-manager conda` installs).
+    conda_pip: Outcome | None = None
+    conda_pip_no_build: Outcome | None = None
 
 
 def normalize(name: str) -> str:
@@ -186,9 +189,17 @@ def build_python() -> str:
 # --- reading a model (modellint's own readers) -------------------------------------------------
 
 
-def declared(model: Path) -> tuple[str | None, str | None, list[str], list[str]]:
-    """``(python, requirements source, requirement lines, requirement names)`` as modellint reads
-    them; the lines are those of the conda ``pip:`` list when there is no requirements.txt."""
+@dataclass(frozen=True)
+class Requirements:
+    source: str  # "requirements.txt" or "<conda file> pip"
+    lines: tuple[str, ...]
+    names: tuple[str, ...]  # normalised names of its requirements
+
+
+def declared(model: Path) -> tuple[str | None, list[Requirements]]:
+    """The Python and the requirement lists of ``model`` as modellint reads them: requirements.txt
+    (what MLflow's virtualenv and uv env managers install), then the conda ``pip:`` list (what
+    ``--env-manager conda`` installs) when there is no requirements.txt or it says otherwise."""
     from modellint.analyzer.model_dir import ModelDir
 
     model_dir = ModelDir(model)
@@ -200,43 +211,53 @@ def declared(model: Path) -> tuple[str | None, str | None, list[str], list[str]]
         if candidate and re.fullmatch(r"\d+\.\d+(\.\d+)?", str(candidate).strip()):
             python = str(candidate).strip()
             break
+    found = []
     if model_dir.requirements is not None:
-        lines = model_dir.requirements.lines
-        source = "requirements.txt"
-    elif model_dir.conda is not None and model_dir.conda.pip is not None:
-        lines = model_dir.conda.pip.lines
-        source = f"{model_dir.conda_file_name} pip"
-    else:
-        return python, None, [], []
-    names = [line.name for line in lines if line.name]
-    return python, source, [line.text for line in lines], names
+        found.append(_requirements("requirements.txt", model_dir.requirements.lines))
+    if model_dir.conda is not None and model_dir.conda.pip is not None:
+        conda = _requirements(f"{model_dir.conda_file_name} pip", model_dir.conda.pip.lines)
+        if not found or sorted(conda.lines) != sorted(found[0].lines):
+            found.append(conda)
+    return python, [requirements for requirements in found if requirements.names]
+
+
+def _requirements(source: str, lines) -> Requirements:
+    return Requirements(source, tuple(line.text.strip() for line in lines if line.text.strip()),
+                        tuple(line.name for line in lines if line.name))
 
 
 def resolve_model(uv: str, model: Path, timeout: float, build: str) -> ModelResolution:
     started = time.monotonic()
-    python, source, lines, names = declared(model)
+    python, lists = declared(model)
     matches = python is not None and python.split(".")[:2] == build.split(".")[:2]
 
-    def done(outcome: Outcome, no_build: Outcome | None = None) -> ModelResolution:
-        return ModelResolution(python, source, outcome, no_build, matches,
-                               round(time.monotonic() - started, 1))
+    def done(source: str | None, outcome: Outcome, no_build: Outcome | None = None,
+             conda: tuple[Outcome, Outcome | None] | None = None) -> ModelResolution:
+        return ModelResolution(python, source, outcome, no_build, matches, round(time.monotonic() - started, 1),
+                               *(conda or (None, None)))
 
     if python is None:
-        return done(Outcome("no_python", None, (), ()))
-    if source is None or not names:
-        return done(Outcome("no_requirements", None, (), ()))
+        return done(lists[0].source if lists else None, Outcome("no_python", None, (), ()))
+    if not lists:
+        return done(None, Outcome("no_requirements", None, (), ()))
     with tempfile.TemporaryDirectory(prefix="resolve-") as scratch:
-        if source == "requirements.txt":
-            requirements = model / "requirements.txt"  # in place: its -r/-c lines are relative to it
-        else:
-            requirements = Path(scratch) / "requirements.txt"
-            requirements.write_text("\n".join(lines) + "\n")
-        outcome = run_uv(uv, requirements, python, cwd=model, timeout=timeout, names=names)
-        if outcome.status not in ("resolved", "build_failed"):
-            return done(outcome)  # wheels only cannot do better than that
-        no_build = run_uv(uv, requirements, python, cwd=model, timeout=timeout,
-                          extra=("--no-build",), names=names)
-    return done(outcome, no_build)
+        outcomes = [resolve_list(uv, model, python, requirements, Path(scratch), timeout) for requirements in lists]
+    return done(lists[0].source, *outcomes[0], conda=outcomes[1] if len(outcomes) > 1 else None)
+
+
+def resolve_list(uv: str, model: Path, python: str, requirements: Requirements, scratch: Path,
+                 timeout: float) -> tuple[Outcome, Outcome | None]:
+    """uv's answer for one requirement list, as is and (unless that failed) wheels only."""
+    if requirements.source == "requirements.txt":
+        path = model / "requirements.txt"  # in place: its -r/-c lines are relative to it
+    else:
+        path = scratch / "conda-pip.txt"
+        path.write_text("\n".join(requirements.lines) + "\n")
+    outcome = run_uv(uv, path, python, cwd=model, timeout=timeout, names=requirements.names)
+    if outcome.status not in ("resolved", "build_failed"):
+        return outcome, None  # wheels only cannot do better than that
+    return outcome, run_uv(uv, path, python, cwd=model, timeout=timeout, extra=("--no-build",),
+                           names=requirements.names)
 
 
 def model_dirs(real_models: Path) -> Iterator[tuple[str, Path]]:
@@ -272,6 +293,8 @@ def render(meta: dict, results: dict[str, ModelResolution]) -> str:
         result = asdict(results[key])
         result["outcome"] = encode(results[key].outcome)
         result["no_build"] = encode(results[key].no_build)
+        result["conda_pip"] = encode(results[key].conda_pip)
+        result["conda_pip_no_build"] = encode(results[key].conda_pip_no_build)
         rows.append(f"  {json.dumps(key)}: {json.dumps(result, sort_keys=True)}")
     head = json.dumps(meta, sort_keys=True)
     return '{"meta": ' + head + ',\n "models": {\n' + ",\n".join(" " + row for row in rows) + "\n }\n}\n"
@@ -315,9 +338,12 @@ def _decode(value: dict) -> ModelResolution:
         return Outcome(data["status"], data["exit_code"], tuple(data["explanation"]), tuple(data["blamed"]),
                        tuple(data.get("warnings", ())))
 
-    no_build = outcome(value["no_build"]) if value["no_build"] is not None else None
-    return ModelResolution(value["python"], value["requirements"], outcome(value["outcome"]), no_build,
-                           value["build_python_matches"], value["seconds"])
+    def optional(name: str) -> Outcome | None:
+        return outcome(value[name]) if value.get(name) is not None else None
+
+    return ModelResolution(value["python"], value["requirements"], outcome(value["outcome"]), optional("no_build"),
+                           value["build_python_matches"], value["seconds"], optional("conda_pip"),
+                           optional("conda_pip_no_build"))
 
 if __name__ == "__main__":
     sys.exit(main())
