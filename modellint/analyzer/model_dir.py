@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from modellint.analyzer.code.source_imports import ModuleScan
     from modellint.analyzer.environment.declared import DeclaredEnvironment
     from modellint.analyzer.environment.import_settings import ImportSettings
+    from modellint.analyzer.environment.pinned_releases import PinnedRelease
     from modellint.analyzer.environment.serving_platform import ServingPlatform
     from modellint.analyzer.project.training import TrainingCall
     from modellint.analyzer.serialized.inventory import SerializedFile
@@ -343,6 +344,16 @@ class ModelDir:
         if self.conda and self.conda.pip:
             lines.extend(self.conda.pip.lines)
         return lines
+
+    @cached_property
+    def pinned_releases(self) -> tuple[PinnedRelease, ...]:
+        """The exact pins of requirements.txt and the conda ``pip:`` list that the per-release data
+        can judge, each with the release it names (see
+        :mod:`~modellint.analyzer.environment.pinned_releases`)."""
+        from modellint.analyzer.environment.pinned_releases import pinned_releases
+
+        lists = (self.requirements, self.conda.pip if self.conda is not None else None)
+        return tuple(pinned_releases(lists, self.serving_platform))
 
     @cached_property
     def environment(self) -> DeclaredEnvironment:

@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modellint.analyzer.environment.pinned_releases import PinnedRelease, pinned_releases
+from modellint.analyzer.environment.pinned_releases import PinnedRelease
 from modellint.analyzer.environment.requirements import is_placeholder_version
 from modellint.analyzer.knowledge.releases import Release
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
-from modellint.fixes.requirement_lists import pip_lists
 from modellint.rules._base import Invalid, ProjectInvalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, CLEAN_PIP
 from modellint.rules._release_examples import with_requirements
@@ -72,7 +71,7 @@ class NonexistentRelease(Rule):
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
-        for pin in pinned_releases(pip_lists(model), model.serving_platform):
+        for pin in model.pinned_releases:
             if is_placeholder_version(pin.pinned):
                 continue  # ML104 reports `==0.0`, a placeholder rather than a mistyped release
             if pin.release is None and not pin.newer:

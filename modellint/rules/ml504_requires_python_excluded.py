@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modellint.analyzer.environment.pinned_releases import excludes_python, nearest_release, pinned_releases
+from modellint.analyzer.environment.pinned_releases import excludes_python, nearest_release
 from modellint.analyzer.knowledge.stdlib_backports import stdlib_backports
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
-from modellint.fixes.requirement_lists import pip_lists
 from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, CLEAN_PIP
 from modellint.rules._release_examples import with_requirements
@@ -67,7 +66,7 @@ class RequiresPythonExcluded(Rule):
         if target is None:
             return
         backports = stdlib_backports()
-        for pin in pinned_releases(pip_lists(model), target):
+        for pin in model.pinned_releases:
             release = pin.release
             if release is None or pin.prefix or not release.has_files or not excludes_python(release, target):
                 continue
@@ -76,7 +75,7 @@ class RequiresPythonExcluded(Rule):
                 continue  # ML501: the declared Python ships the module anyway
             message = (f"`{pin.line.text}` cannot install on Python {target.python_text}: "
                        f"{pin.releases.name} {release.version} declares Requires-Python `{release.requires_python}`")
-            nearest = nearest_release(pin.releases, release.version,
+            nearest = nearest_release(pin.releases, release,
                                       lambda r: r.has_files and not r.yanked and not excludes_python(r, target))
             if nearest is not None:
                 message += f"; the nearest release that admits it is {nearest.version}"

@@ -7,14 +7,13 @@ from modellint.analyzer.environment.pinned_releases import (
     excludes_python,
     installable,
     nearest_release,
-    pinned_releases,
 )
 from modellint.analyzer.environment.serving_platform import ServingPlatform
 from modellint.analyzer.knowledge.platform_only import platform_only
 from modellint.analyzer.knowledge.releases import Release
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Applicability, Finding, Fix, Severity
-from modellint.fixes.requirement_lists import pinned, pip_lists, rewrite_fix
+from modellint.fixes.requirement_lists import pinned, rewrite_fix
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, CLEAN_PIP
 from modellint.rules._release_examples import with_requirements
@@ -94,7 +93,7 @@ class NoCompatibleWheel(Rule):
         if target is None:
             return
         platform_only_packages = platform_only()
-        for pin in pinned_releases(pip_lists(model), target):
+        for pin in model.pinned_releases:
             release = pin.release
             if (release is None or pin.prefix or not release.has_files or release.has_wheel_for(target)
                     or excludes_python(release, target) or pin.releases.name in platform_only_packages):
@@ -118,7 +117,7 @@ class NoCompatibleWheel(Rule):
             problem = (f"{name} {release.version} has no wheel for {target.platform}, only an sdist, whose compiled "
                        f"code pip builds there: the image needs a compiler and {name}'s build dependencies")
         message = f"`{pin.line.text}`: {problem}{_wheels_described(release, target, platform_wheels)}"
-        nearest = nearest_release(pin.releases, release.version,
+        nearest = nearest_release(pin.releases, release,
                                   lambda r: installable(r, target) and (r.compiled or not release.compiled))
         fix: Fix | None = None
         if nearest is not None:

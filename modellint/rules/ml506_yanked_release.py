@@ -2,10 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modellint.analyzer.environment.pinned_releases import pinned_releases
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
-from modellint.fixes.requirement_lists import pip_lists
 from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, CLEAN_PIP
 from modellint.rules._release_examples import with_requirements
@@ -52,7 +50,7 @@ class YankedRelease(Rule):
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
-        for pin in pinned_releases(pip_lists(model), model.serving_platform):
+        for pin in model.pinned_releases:
             release = pin.release
             if release is None or pin.prefix or not release.yanked:
                 continue

@@ -93,7 +93,9 @@ def test_shipped_data_covers_the_ml_stack():
     by_version = {release.version: release for release in numpy.releases}
     assert by_version["1.26.4"].has_wheel_for(LINUX_311)
     assert not by_version["1.19.0"].has_wheel_for(LINUX_311) and by_version["1.19.0"].sdist
-    assert nearest_release(numpy, "1.19.0", lambda r: r.has_wheel_for(LINUX_311)) is not None
+    nearest = nearest_release(numpy, by_version["1.19.0"], lambda r: r.has_wheel_for(LINUX_311))
+    assert nearest is not None and nearest.version == "1.23.2"
+    assert nearest_release(numpy, by_version["1.26.4"], lambda r: r.version.startswith("1.25")) == by_version["1.25.2"]
 
 
 def _pins(text: str, target: ServingPlatform | None = LINUX_311):

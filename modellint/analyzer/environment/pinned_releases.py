@@ -9,7 +9,9 @@ in a list that names no other index (``--index-url``, ``--extra-index-url``, ``-
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from modellint.analyzer.environment.requirements import RequirementLine, RequirementsList
@@ -45,12 +47,14 @@ class PinnedRelease(Record):
         return spec.version
 
 
-def pinned_releases(lists: Iterator[RequirementsList], target: ServingPlatform | None) -> Iterator[PinnedRelease]:
+def pinned_releases(lists: Iterable[RequirementsList | None], target: ServingPlatform | None) -> Iterator[PinnedRelease]:
     """Every judged pin of ``lists`` (requirements.txt, the conda ``pip:`` list), in order."""
     from modellint.analyzer.knowledge.releases import release_data
 
     data = release_data()
     for requirements in lists:
+        if requirements is None:
+            continue
         if any(line.option in OTHER_INDEX_OPTIONS for line in requirements.lines):
             continue
         for line in requirements.requirements:
@@ -84,6 +88,24 @@ def _applies(line: RequirementLine, target: ServingPlatform | None) -> bool:
 
 
 def _match(line: RequirementLine, spec, releases: DistributionReleases) -> PinnedRelease | None:
+    prefix = spec.version.endswith(".*")
+    if not prefix:
+        # Most pins name a release as PyPI spells it: found without parsing every version.
+        found = releases.find(spec.version)
+        if found is not None:
+            return PinnedRelease(line, releases, found, False, False)
+        if spec.operator == "===":
+            return PinnedRelease(line, releases, None, _newer(spec.version, _parsed(releases)), False)
+    parsed = _parsed(releases)  # a prefix, or a spelling PEP 440 equates (1.0 == 1.0.0)
+    # A prefix matches only releases pip can install from: one without files is no candidate.
+    matching = [release for version, release in parsed
+                if spec.contains(version, prereleases=True) and (release.has_files or not prefix)]
+    if matching:
+        return PinnedRelease(line, releases, matching[-1], False, prefix)
+    return PinnedRelease(line, releases, None, _newer(spec.version.removesuffix(".*"), parsed), prefix)
+
+
+def _parsed(releases: DistributionReleases) -> list[tuple[Version, Release]]:
     from packaging.version import InvalidVersion, Version
 
     parsed: list[tuple[Version, Release]] = []
@@ -92,16 +114,7 @@ def _match(line: RequirementLine, spec, releases: DistributionReleases) -> Pinne
             parsed.append((Version(release.version), release))
         except InvalidVersion:
             continue
-    if spec.operator == "===":
-        found = [release for release in releases.releases if release.version.lower() == spec.version.lower()]
-        return PinnedRelease(line, releases, found[0] if found else None, _newer(spec.version, parsed), False)
-    prefix = spec.version.endswith(".*")
-    # A prefix matches only releases pip can install from: one without files is no candidate.
-    matching = [release for version, release in parsed
-                if spec.contains(version, prereleases=True) and (release.has_files or not prefix)]
-    if matching:
-        return PinnedRelease(line, releases, matching[-1], False, prefix)
-    return PinnedRelease(line, releases, None, _newer(spec.version.removesuffix(".*"), parsed), prefix)
+    return parsed
 
 
 def _newer(version: str, parsed: list[tuple[Version, Release]]) -> bool:
@@ -116,28 +129,27 @@ def _newer(version: str, parsed: list[tuple[Version, Release]]) -> bool:
     return not parsed or pinned > max(v for v, _ in parsed)
 
 
-def nearest_release(releases: DistributionReleases, pinned: str, suitable) -> Release | None:
-    """The release nearest ``pinned`` that ``suitable(release)`` accepts: the first one after it,
-    else the last one before it; pre-releases only when ``pinned`` is one."""
-    from packaging.version import InvalidVersion, Version
+# A pre-release segment follows a digit or a separator (`1.0rc1`, `2.0.dev3`, `1.0-beta`); a local
+# label's letters (`+cpu`) are not one. Compiled on first use, by re's cache.
+_PRE_RELEASE = r"(?i)[\d._-](a|b|c|rc|alpha|beta|pre|preview|dev)\d*"
 
-    try:
-        anchor = Version(pinned)
-    except InvalidVersion:
-        return None
-    before: Release | None = None
-    for release in releases.releases:
-        try:
-            version = Version(release.version)
-        except InvalidVersion:
-            continue
-        if version.is_prerelease and not anchor.is_prerelease or not suitable(release):
-            continue
-        if version > anchor:
-            return release
-        if version < anchor:
-            before = release
-    return before
+
+def nearest_release(releases: DistributionReleases, pinned: Release, suitable: Callable[[Release], bool]) -> Release | None:
+    """The release nearest ``pinned`` (one of ``releases``) that ``suitable`` accepts: the first
+    one after it, else the last one before it; pre-releases only when ``pinned`` is one. The data
+    lists releases in PEP 440 order, so nothing is parsed."""
+    ordered = releases.releases
+    index = ordered.index(pinned)
+    pre = _is_prerelease(pinned.version)
+    for candidates in (ordered[index + 1:], ordered[index - 1::-1] if index else ()):
+        for release in candidates:
+            if (pre or not _is_prerelease(release.version)) and suitable(release):
+                return release
+    return None
+
+
+def _is_prerelease(version: str) -> bool:
+    return re.search(_PRE_RELEASE, version) is not None
 
 
 def excludes_python(release: Release, target: ServingPlatform) -> bool:
@@ -146,13 +158,18 @@ def excludes_python(release: Release, target: ServingPlatform) -> bool:
     PEP 440 cannot read (pip then ignores it too)."""
     if not release.requires_python:
         return False
+    return _excludes(release.requires_python, target.python_versions())
+
+
+@lru_cache(maxsize=1024)
+def _excludes(requires_python: str, pythons: tuple[str, ...]) -> bool:
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
     try:
-        allowed = SpecifierSet(release.requires_python)
+        allowed = SpecifierSet(requires_python)
     except InvalidSpecifier:
         return False
-    return not any(allowed.contains(version, prereleases=True) for version in target.python_versions())
+    return not any(allowed.contains(version, prereleases=True) for version in pythons)
 
 
 def installable(release: Release, target: ServingPlatform) -> bool:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import threading
 import zlib
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from modellint.analyzer.environment.serving_platform import ServingPlatform
@@ -118,18 +118,37 @@ def parse_release(line: str) -> Release:
                    yanked[1:])
 
 
-class DistributionReleases(Record):
+class DistributionReleases:
     """Every release of ``name`` on the snapshot date, oldest first (by PEP 440 order; versions
-    PEP 440 cannot read come first)."""
+    PEP 440 cannot read come first).
 
-    __slots__ = ("name", "releases", "snapshot_date")
+    Read-only. Its lines are parsed on demand: a pin needs one release, and parsing all of them
+    for each of a large requirements file's pins was most of a run's time.
+    """
 
-    def __init__(self, name: str, releases: tuple[Release, ...], snapshot_date: str) -> None:
+    def __init__(self, name: str, text: str, snapshot_date: str) -> None:
         self.name = name
-        self.releases = releases
         self.snapshot_date = snapshot_date
+        self._text = "\n" + text + "\n"
 
-    @property
+    def find(self, version: str) -> Release | None:
+        """The release spelled ``version`` (case aside), without parsing the others."""
+        for text in (self._text, self._lowered):
+            start = text.find(f"\n{version if text is self._text else version.lower()}\t")
+            if start >= 0:
+                end = self._text.index("\n", start + 1)
+                return parse_release(self._text[start + 1:end])
+        return None
+
+    @cached_property
+    def _lowered(self) -> str:
+        return self._text.lower()
+
+    @cached_property
+    def releases(self) -> tuple[Release, ...]:
+        return tuple(parse_release(line) for line in self._text.strip("\n").split("\n"))
+
+    @cached_property
     def compiled(self) -> bool:
         """Whether the project ships platform wheels (for any release): its code is compiled."""
         return any(release.compiled for release in self.releases)
@@ -173,7 +192,7 @@ class ReleaseData:
         with self._path.open("rb") as handle:
             handle.seek(self._blocks_start + offset)
             text = zlib.decompress(handle.read(min(length, _MAX_BLOCK_BYTES))).decode()
-        return DistributionReleases(name, tuple(parse_release(line) for line in text.split("\n")), self.snapshot_date)
+        return DistributionReleases(name, text, self.snapshot_date)
 
 
 @lru_cache(maxsize=1)
