@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from modellint.analyzer.code.source_imports import ModuleScan
     from modellint.analyzer.environment.declared import DeclaredEnvironment
     from modellint.analyzer.environment.import_settings import ImportSettings
+    from modellint.analyzer.environment.pinned_releases import PinnedRelease
+    from modellint.analyzer.environment.serving_platform import ServingPlatform
     from modellint.analyzer.project.training import TrainingCall
     from modellint.analyzer.serialized.inventory import SerializedFile
     from modellint.analyzer.signatures.stored import ModelSignature
@@ -308,6 +310,12 @@ class ModelDir:
     @cached_property
     def declared_python(self) -> tuple[int, int] | None:
         """The Python a fresh serving env gets: python_env.yaml, else conda, else MLmodel."""
+        version = self.declared_python_version
+        return None if version is None else (version[0], version[1])
+
+    @cached_property
+    def declared_python_version(self) -> tuple[int, ...] | None:
+        """:attr:`declared_python` as written (``(3, 10, 11)`` where the patch release is given)."""
         candidates: list[Any] = []
         if self.python_env and self.python_env.python:
             candidates.append(self.python_env.python)
@@ -317,8 +325,17 @@ class ModelDir:
         for candidate in candidates:
             version = parse_version_tuple(candidate)
             if version and len(version) >= 2:
-                return version[0], version[1]
+                return tuple(version[:3])
         return None
+
+    @cached_property
+    def serving_platform(self) -> ServingPlatform | None:
+        """The Python and platform the environment is built for: the declared Python 3 on Linux
+        x86_64; None when no Python 3 is declared."""
+        from modellint.analyzer.environment.serving_platform import ServingPlatform
+
+        version = self.declared_python_version
+        return ServingPlatform(version) if version is not None and version[0] == 3 else None
 
     @cached_property
     def declared_requirements(self) -> list[RequirementLine]:
@@ -327,6 +344,16 @@ class ModelDir:
         if self.conda and self.conda.pip:
             lines.extend(self.conda.pip.lines)
         return lines
+
+    @cached_property
+    def pinned_releases(self) -> tuple[PinnedRelease, ...]:
+        """The exact pins of requirements.txt and the conda ``pip:`` list that the per-release data
+        can judge, each with the release it names (see
+        :mod:`~modellint.analyzer.environment.pinned_releases`)."""
+        from modellint.analyzer.environment.pinned_releases import pinned_releases
+
+        lists = (self.requirements, self.conda.pip if self.conda is not None else None)
+        return tuple(pinned_releases(lists, self.serving_platform))
 
     @cached_property
     def environment(self) -> DeclaredEnvironment:

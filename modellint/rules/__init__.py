@@ -128,6 +128,10 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML403", "missing-signature", "MissingSignature"),
     RuleEntry("ML501", "stdlib-backport", "StdlibBackportRule", training_project=True, project_lines_only=True),
     RuleEntry("ML502", "platform-only-package", "PlatformOnlyPackage", training_project=True, project_lines_only=True),
+    RuleEntry("ML503", "nonexistent-release", "NonexistentRelease", training_project=True, project_lines_only=True),
+    RuleEntry("ML504", "requires-python-excluded", "RequiresPythonExcluded"),
+    RuleEntry("ML505", "no-compatible-wheel", "NoCompatibleWheel"),
+    RuleEntry("ML506", "yanked-release", "YankedRelease", training_project=True, project_lines_only=True),
 )
 
 

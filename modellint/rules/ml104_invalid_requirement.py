@@ -5,14 +5,13 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath, PureWindowsPath
 
 from modellint.analyzer.environment.pep508 import ParsedRequirement
-from modellint.analyzer.environment.requirements import RequirementLine, local_location
+from modellint.analyzer.environment.requirements import RequirementLine, is_placeholder_version, local_location
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Applicability, Finding, Fix, Severity
 from modellint.fixes.requirement_lists import pinned, pip_lines, rewrite_fix
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
 
-_PLACEHOLDER_PIN = re.compile(r"^0(\.0)*$")
 # `pandas=3.1.1` or `skops 0.16.0`: a conda-style pin pasted into a pip list (not PEP 508).
 _CONDA_STYLE_PIN = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(\[[A-Za-z0-9,._ -]*\])?(?:\s*=\s*|\s+)(\d[A-Za-z0-9.+!]*)$")
 _FILE_OPTIONS = {"requirement": "-r", "constraint": "-c", "editable": "-e"}
@@ -101,7 +100,7 @@ class InvalidRequirement(Rule):
             hint = f" (the model was saved with scikit-learn {version})" if version else ""
             return f"`{line.text}` is the deprecated `sklearn` alias, which refuses to install; use `scikit-learn`{hint}"
         pinned = line.pinned_version
-        if pinned is not None and _PLACEHOLDER_PIN.match(pinned):
+        if pinned is not None and is_placeholder_version(pinned):
             return f"`{line.text}` pins the placeholder version {pinned}, which was never released"
         if line.requirement.url:
             return self._local_problem(model, line.requirement.url, f"`{line.text}`")
@@ -130,7 +129,7 @@ def _fix(model: ModelDir, line: RequirementLine) -> Fix | None:
     if line.name == "sklearn":
         return _scikit_learn_fix(model, line)
     pinned = line.pinned_version
-    if pinned is not None and _PLACEHOLDER_PIN.match(pinned):
+    if pinned is not None and is_placeholder_version(pinned):
         return _placeholder_fix(model, line, requirement)
     return None
 

@@ -47,6 +47,15 @@ _SEPARATORS = re.compile(r"[-_.]+")
 MLFLOW_REQUIREMENT_NAMES = frozenset({"mlflow", "mlflow-skinny", "mlflow-tracing"})
 
 
+_PLACEHOLDER_VERSION = re.compile(r"^0(\.0)*$")
+
+
+def is_placeholder_version(version: str) -> bool:
+    """Whether ``version`` is a placeholder (``0``, ``0.0``, ...) that stands for "unknown", as
+    some tools write when they cannot read a version: never a release."""
+    return _PLACEHOLDER_VERSION.match(version) is not None
+
+
 def normalize_name(name: str) -> str:
     """PEP 503 normalisation: ``Scikit_Learn`` and ``scikit-learn`` are the same distribution.
 
