@@ -148,7 +148,7 @@ def offline_errors() -> tuple[OfflineError, ...]:
             in_conda_file = relative.name not in ("requirements.txt", "python_env.yaml", "MLmodel")
             apart = recorded()[f"real-models/{model}"]["conda_pip"] is not None
             errors.append(OfflineError(model, "conda_pip" if in_conda_file and apart else "requirements",
-                                       f"{finding.code} {relative.as_posix()}:{finding.span.start_line} {finding.message}"))
+                                       f"{finding.code} {relative.as_posix()}:{finding.span.line} {finding.message}"))
     return tuple(errors)
 
 
