@@ -31,8 +31,10 @@ DTYPE_BITS = {
 
 
 def looks_like_safetensors(head: bytes) -> bool:
-    """A header length below 2**48 (its two high bytes zero: no text starts so) followed by ``{``."""
-    return len(head) >= 9 and head[6:8] == b"\0\0" and head[8:9] == b"{" and int.from_bytes(head[:8], "little") >= 2
+    """A header length below 2**48 (its two high bytes zero: no text starts so) followed by a JSON object or
+    array (an array is no header: reported, so that no such file passes as clean weights)."""
+    return len(head) >= 9 and head[6:8] == b"\0\0" and head[8:9] in (b"{", b"[") \
+        and int.from_bytes(head[:8], "little") >= 2
 
 
 class _Duplicate(ValueError):
