@@ -78,9 +78,9 @@ def payload_problems(root: Path, references: Iterable[PayloadReference], files: 
             for file in below:
                 problems.extend(_file_problems(root, file, reference, named=False))
             if not any(_size(file) for file in below):
-                problems.append(PayloadProblem(reference.relative,
-                                               f"`{reference.relative}` (named by `{reference.description}`) holds "
-                                               "no bytes: the load finds no model in it"))
+                problems.append(PayloadProblem("MLmodel", f"`{reference.relative}` (named by "
+                                               f"`{reference.description}`) holds no bytes: the load finds no "
+                                               "model in it", reference.key))
     if complete and not problems:
         shortfall = _size_shortfall(root, recorded_size, {"MLmodel", *env_files})
         if shortfall is not None:
