@@ -66,13 +66,31 @@ def test_a_hostile_weight_file_is_unscannable_in_bounded_time_and_memory(tmp_pat
     assert "ML303" in run.stdout, run
 
 
-def test_a_template_of_many_blocks_is_judged_in_linear_time(tmp_path):
-    template = "{% set a = messages %}{{ a[0]['role'] ~ x.y }}" * 20_000  # 1 MB less a little
+def _fill(unit: str, tail: str = "") -> str:
+    """``unit`` repeated to fill the template budget, then ``tail``."""
+    return unit * ((gguf.MAX_TEMPLATE_BYTES - len(tail)) // len(unit)) + tail
+
+
+TEMPLATES = {  # each as large as a template may be, each shaped to cost the judge the most
+    "many-blocks": (_fill("{% set a = messages %}{{ a[0]['role'] ~ x.y }}"), None),
+    "one-endless-private-walk": (_fill(".__b", " }}").replace(".__b", "{{ a", 1), "ML302"),
+    "subscripts-nested-to-the-limit": ("{{ " + _fill("x[" * 16 + "'a' ~ b" + "]" * 16 + " ~ ", "1 }}"), "ML303"),
+    "brackets-nested-past-the-limit": ("{{ " + "(" * 10_000 + "1" + ")" * 10_000 + " }}", "ML303"),
+    "assignments-that-settle-one-per-pass": ("".join(f"{{% set a{i} = a{i - 1} %}}" for i in range(9000, 0, -1))
+                                             + "{% set a0 = 'x' ~ y %}{{ m[a9000] }}", "ML303"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_a_template_built_to_be_costly_is_judged_in_bounded_time(tmp_path, name):
+    template, expected = TEMPLATES[name]
+    assert len(template.encode()) <= gguf.MAX_TEMPLATE_BYTES
     sandbox = Sandbox(tmp_path / "sandbox")
-    sandbox.write({"weights.bin": gguf_file({"tokenizer.chat_template": template[:gguf.MAX_TEMPLATE_BYTES]})})
+    sandbox.write({"weights.bin": gguf_file({"tokenizer.chat_template": template})})
     before = sandbox.snapshot()
     run = run_cli(["check", str(sandbox.target / "weights.bin"), "--format", "concise"], sandbox, timeout=60)
-    assert_promises(run, sandbox, before, seconds=SECONDS, clean_allowed=True)
+    assert_promises(run, sandbox, before, seconds=SECONDS, clean_allowed=expected is None)
+    assert expected is None or expected in run.stdout, run
 
 
 def test_stepping_over_array_elements_has_a_budget(tmp_path, monkeypatch):

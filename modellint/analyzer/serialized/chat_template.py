@@ -33,6 +33,8 @@ from modellint.record import Record
 MAX_PASSES = 32
 MAX_REPORTS = 10
 MAX_TOKENS = 500_000
+MAX_DEPTH = 16  # brackets nested deeper than this are no chat template (a key is judged in depth x length)
+MAX_CHAIN_TOKENS = 64  # how far back an expression is shown from the access that is reported
 
 _START = re.compile(r"\{\{|\{%|\{#")
 _RAW = re.compile(r"\{%[-+]?\s*raw\s*[-+]?%\}")
@@ -46,6 +48,7 @@ _TOKEN = re.compile(r"""
 """, re.VERBOSE | re.DOTALL)
 _DUNDER = re.compile(r"__\w+__|_[A-Za-z]\w*__\w+")  # a dunder, or a mangled private name
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
+_ENDS = {closer: re.compile(r"[-+]?\s*" + re.escape(closer)) for closer in ("}}", "%}")}
 
 # Filters that take an attribute name (Jinja's ``make_attrgetter``), and those whose result is no
 # string an attribute name could be built from (everything else may compute one).
@@ -101,9 +104,13 @@ def judge_template(text: str) -> list[TemplateSpot]:
     except _Unreadable as error:
         return [TemplateSpot(text[error.at:error.at + 40], _byte_offset(text, error.at), False, error.reason)]
     spots: list[TemplateSpot] = []
+    seen = 0
     for tokens in blocks:
         chains: set[int] = set()
         for spot_at, end, reach, detail in _spots(tokens, tainted):
+            seen += 1
+            if seen > MAX_REPORTS * 100:
+                return spots  # enough said: a template of endless private walks is reported already
             start = _chain_start(tokens, spot_at)
             if start in chains:
                 continue  # `cycler.__init__.__globals__`: its first private step says it
@@ -160,7 +167,7 @@ def _block(text: str, position: int, closer: str) -> tuple[list[Token], int]:
         position += 1
     while position < len(text):
         if depth == 0:
-            end = re.compile(r"[-+]?\s*" + re.escape(closer)).match(text, position)
+            end = _ENDS[closer].match(text, position)
             if end is not None:
                 return tokens, end.end()
         match = _TOKEN.match(text, position)
@@ -175,6 +182,8 @@ def _block(text: str, position: int, closer: str) -> tuple[list[Token], int]:
             value = _unescape(value, match.start())
         elif kind == "op" and value in _OPENERS:
             depth += 1
+            if depth > MAX_DEPTH:
+                raise _Unreadable(f"brackets nested deeper than {MAX_DEPTH}", match.start())
         elif kind == "op" and value in (")", "]", "}"):
             depth -= 1
             if depth < 0:
@@ -272,13 +281,15 @@ def _computing(tokens: list[Token], tainted: set[str]) -> bool:
 
 
 def _bracketed(tokens: list[Token], opening: int) -> list[Token]:
-    """The tokens between the bracket at ``opening`` and its match."""
+    """The tokens between the bracket at ``opening`` and its match (to the block's end if unmatched)."""
     depth = 0
     for index in range(opening, len(tokens)):
-        value = tokens[index].value if tokens[index].kind == "op" else ""
-        if value in _OPENERS:
+        token = tokens[index]
+        if token.kind != "op":
+            continue
+        if token.value in _OPENERS:
             depth += 1
-        elif value in (")", "]", "}"):
+        elif token.value in (")", "]", "}"):
             depth -= 1
             if depth == 0:
                 return tokens[opening + 1:index]
@@ -355,7 +366,7 @@ def _chain_start(tokens: list[Token], index: int) -> int:
     """The first token of the expression the access at ``index`` applies to (``cycler`` of ``cycler.__init__``)."""
     depth = 0
     start = index
-    while start > 0:
+    while start > 0 and index - start < MAX_CHAIN_TOKENS:
         previous = tokens[start - 1]
         if previous.kind == "op" and previous.value in (")", "]"):
             depth += 1

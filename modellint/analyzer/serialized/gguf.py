@@ -23,7 +23,7 @@ from modellint.record import Record
 GGUF_MAGIC = b"GGUF"
 SUPPORTED_VERSIONS = (2, 3)
 MAX_KEY_BYTES = 65_535
-MAX_TEMPLATE_BYTES = 1 * 2**20  # real chat templates are 0.3-20 KB
+MAX_TEMPLATE_BYTES = 256 * 2**10  # real chat templates are 0.3-20 KB
 MAX_KEY_VALUES = 1_000_000
 MAX_ARRAY_DEPTH = 2  # llama.cpp writes flat arrays; one level of nesting is the most a reader accepts here
 MAX_ELEMENTS_READ = 8_000_000  # strings stepped over one by one (a 256k vocabulary plus its merges: ~0.6 M)
