@@ -106,3 +106,11 @@ def test_real_model_copies_raise_nothing_ml003_does_not_already_explain():
     check stays off; no real dir holds an LFS pointer or an empty payload."""
     for directory in sorted(path for path in REAL.iterdir() if (path / "MLmodel").is_file()):
         assert ModelDir(directory).payload_problems == [], directory.name
+
+
+def test_a_lone_pointer_checked_by_name_says_what_it_is(tmp_path):
+    from modellint.targets import discover_all
+
+    (tmp_path / "model.pkl").write_text(POINTER)
+    targets, errors = discover_all([tmp_path / "model.pkl"])
+    assert targets == [] and "it is a Git LFS pointer to a 12,345-byte object" in str(errors[0])
