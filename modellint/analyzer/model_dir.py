@@ -504,7 +504,7 @@ class ModelDir:
                 recorded_size = None  # a payload elsewhere: what is here says nothing of the recorded size
                 continue
             relative = PurePosixPath(ref.value.replace("\\", "/")).as_posix()
-            references.append(PayloadReference(relative, ref.description, ref.key))
+            references.append(PayloadReference(relative, ref.description, ref.key, _holds_model(ref.key, self.pyfunc)))
         return payload_problems(self.root, references, self.tree[0], recorded_size,
                                 (self.conda_file_name, self.python_env_file_name))
 
@@ -554,6 +554,15 @@ _LOADER_PATH_KEYS = frozenset({
     "code", "data", "model_path", "pickled_model", "python_model", "model_data", "saved_model_dir",
     "model_binary", "model_artifact", "model",
 })
+
+
+def _holds_model(key: tuple[Any, ...], pyfunc: dict[str, Any] | None) -> bool:
+    """Whether MLflow's own loader reads a model from the path MLmodel names under ``key``: not a
+    PythonModel's artifact nor the ``data`` of a ``loader_module`` outside MLflow (those may be anything)."""
+    if "artifacts" in key:
+        return False
+    loader = (pyfunc or {}).get("loader_module")
+    return not (key[1] == PYFUNC and not (isinstance(loader, str) and loader.startswith("mlflow.")))
 
 
 def is_absolute_path(value: str) -> bool:

@@ -114,3 +114,13 @@ def test_a_lone_pointer_checked_by_name_says_what_it_is(tmp_path):
     (tmp_path / "model.pkl").write_text(POINTER)
     targets, errors = discover_all([tmp_path / "model.pkl"])
     assert targets == [] and "it is a Git LFS pointer to a 12,345-byte object" in str(errors[0])
+
+
+def test_what_a_model_s_own_code_reads_may_be_empty(tmp_path):
+    artifact = MLMODEL.replace("    predict_fn: predict\n", "    predict_fn: predict\n    artifacts:\n"
+                               "      marker:\n        path: artifacts/ready\n        uri: ready\n")
+    assert problems(tmp_path / "artifact", model_files(MLmodel=artifact, **{"artifacts/ready": b""})) == []
+    custom = MLMODEL.replace("loader_module: mlflow.sklearn", "loader_module: my_loader").replace(
+        "    predict_fn: predict\n", "    predict_fn: predict\n    data: settings.cfg\n")
+    assert problems(tmp_path / "custom", model_files(MLmodel=custom, settings__cfg=b"")) == []
+    assert problems(tmp_path / "pointer", model_files(MLmodel=artifact, **{"artifacts/ready": POINTER}))

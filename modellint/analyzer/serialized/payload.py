@@ -32,12 +32,15 @@ SHORTFALL_RATIO = 2  # reported when the recorded size is more than this many ti
 class PayloadReference(Record):
     """A payload path MLmodel names, inside the model dir: ``relative`` POSIX, the ``key`` it is under."""
 
-    __slots__ = ("relative", "description", "key")
+    __slots__ = ("relative", "description", "key", "holds_model")
 
-    def __init__(self, relative: str, description: str, key: tuple[object, ...]) -> None:
+    def __init__(self, relative: str, description: str, key: tuple[object, ...], holds_model: bool) -> None:
         self.relative = relative
         self.description = description  # "sklearn.pickled_model", "artifact `weights`"
         self.key = key
+        # MLflow's own loader reads a model from it, so it cannot be empty; False for a PythonModel's
+        # artifacts and a custom loader_module's data, which may be anything (an empty marker file too)
+        self.holds_model = holds_model
 
 
 class PayloadProblem(Record):
@@ -77,7 +80,7 @@ def payload_problems(root: Path, references: Iterable[PayloadReference], files: 
             below = [file for file in files if _below(file, path)]
             for file in below:
                 problems.extend(_file_problems(root, file, reference, named=False))
-            if not any(_size(file) for file in below):
+            if reference.holds_model and not any(_size(file) for file in below):
                 problems.append(PayloadProblem("MLmodel", f"`{reference.relative}` (named by "
                                                f"`{reference.description}`) holds no bytes: the load finds no "
                                                "model in it", reference.key))
@@ -95,9 +98,10 @@ def _file_problems(root: Path, path: Path, reference: PayloadReference, *, named
     size = _size(path)
     if size is None or size > MAX_POINTER_BYTES:
         return []
-    if size == 0:  # an empty file inside a payload dir can be a marker (Spark's _SUCCESS); a named one cannot
+    if size == 0:  # an empty file inside a payload dir can be a marker (Spark's _SUCCESS); a named model cannot
         return [PayloadProblem(relative, f"`{relative}` (named by `{reference.description}`) is empty: the load "
-                                         "fails (a save, copy or download that did not finish)")] if named else []
+                                         "fails (a save, copy or download that did not finish)")] \
+            if named and reference.holds_model else []
     try:
         with open_regular(path, root) as handle:
             head = handle.read(MAX_POINTER_BYTES)
