@@ -111,6 +111,9 @@ def test_a_header_that_is_not_json_is_reported(tmp_path, raw, expected):
     "{{ messages|map(attribute='__class__')|list }}",
     "{% set k = '__globals__' %}{{ foo(k) }}",
     "{{ x.__builtins__.__import__('os') }}",
+    "{{ '{0.__init__.__globals__}'.format(cycler) }}",
+    "{{ messages|join(attribute='__class__') }}",
+    "{{ messages|map('attr', '__class__')|list }}",
 ])
 def test_a_template_that_reaches_python_internals_is_a_hazard(tmp_path, template):
     spots = judge_template(template)
@@ -126,6 +129,8 @@ def test_a_template_that_reaches_python_internals_is_a_hazard(tmp_path, template
     "{% set ns = namespace(k='') %}{% set ns.k = (lipsum|string)[14] %}{{ x[ns.k] }}",
     "{% macro m(k) %}{{ x[k] }}{% endmacro %}{{ m('_' ~ '_class__') }}",
     "{{ x[('_' * 2) + 'class' + ('_' * 2)] }}",
+    "{{ x['__cla' 'ss__'] }}",
+    "{{ ('{0.' ~ '_' ~ '_class__}').format(x) }}",
     "{{ x }",
     "{# never closed",
 ])

@@ -9,10 +9,12 @@ every path from a template to Python's internals goes through an attribute name 
 (the names Jinja's sandbox refuses). The judge therefore reports:
 
 - a *reach*: an attribute name starting with ``_`` written in the template (``.__class__``,
-  ``['__globals__']``, ``|attr('__init__')``, ``self._TemplateReference__context``), or a string literal
-  that is a dunder or mangled name anywhere (passed on to be used as one);
-- an *unproven* spot: an attribute name the template computes (``'__cla' ~ 'ss__'``, ``'%c'|format(95)``,
-  a variable set from such an expression, ``|attr(name)``), which could be any of those; fail closed.
+  ``['__globals__']``, ``|attr('__init__')``, ``self._TemplateReference__context``), a string literal
+  that is a dunder or mangled name anywhere (passed on to be used as one), or a ``str.format`` field
+  that walks to one (``'{0.__init__.__globals__}'.format(cycler)``);
+- an *unproven* spot: an attribute name the template computes (``'__cla' ~ 'ss__'``, ``'__cla' 'ss__'``,
+  ``'%c'|format(95)``, a variable set from such an expression, ``|attr(name)``) or a ``.format`` of a
+  string not written in it, which could be any of those; fail closed.
 
 Names read from the request (``message['role']``, ``tool[key]`` over a tool's own keys) are the
 request author's, not the model's: they are not reported. Real templates (Llama 3, Mistral, Qwen,
@@ -47,13 +49,16 @@ _TOKEN = re.compile(r"""
   | (?P<op>//|\*\*|==|!=|>=|<=|[-+*/%~|.,:;()\[\]{}<>=!])
 """, re.VERBOSE | re.DOTALL)
 _DUNDER = re.compile(r"__\w+__|_[A-Za-z]\w*__\w+")  # a dunder, or a mangled private name
+# str.format looks fields up by attribute and item: "{0.__init__.__globals__}".format(cycler)
+_FORMAT_WALK = re.compile(r"\{[^{}]*?[.\[]\s*_[^{}]*\}")
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _ENDS = {closer: re.compile(r"[-+]?\s*" + re.escape(closer)) for closer in ("}}", "%}")}
 
 # Filters that take an attribute name (Jinja's ``make_attrgetter``), and those whose result is no
 # string an attribute name could be built from (everything else may compute one).
 _ATTRIBUTE_FILTERS = frozenset({"attr", "map", "selectattr", "rejectattr", "sort", "groupby", "unique", "min", "max",
-                                "sum"})
+                                "sum", "join"})
+_FORMAT_METHODS = frozenset({"format", "format_map"})
 _PLAIN_FILTERS = frozenset({"length", "count", "int", "float", "abs", "round", "items", "dictsort", "select",
                             "reject", "selectattr", "rejectattr", "sort", "unique", "min", "max", "sum", "bool",
                             "default", "d"})
@@ -273,6 +278,8 @@ def _computing(tokens: list[Token], tainted: set[str]) -> bool:
                     dotted += "." + tokens[index + 2].value
                 if token.value in tainted or dotted in tainted:
                     return True
+        if token.kind == "string" and before is not None and before.kind == "string":
+            return True  # 'a' 'b' is one string, concatenated
         if token.kind == "string" and (any(neighbour is not None and neighbour.kind == "op"
                                            and neighbour.value in ("+", "%", "*") for neighbour in (before, after))
                                        or after is not None and after.value in ("[", ".")):
@@ -317,8 +324,16 @@ def _spots(tokens: list[Token], tainted: set[str]) -> Iterator[tuple[int, int, b
                 else []
             judged.update(token.at for token in arguments if token.kind == "string")
             yield from _filter_spots(index, after, arguments, tainted)
+        elif token.kind == "op" and token.value == "." and after is not None and after.value in _FORMAT_METHODS \
+                and index + 2 < len(tokens) and tokens[index + 2].value == "(" \
+                and not (index > 0 and tokens[index - 1].kind == "string"
+                         and (index < 2 or tokens[index - 2].kind != "string")):
+            yield index, after.end, False, f"`{after.value}` of a format string not written in the template"
         elif token.kind == "string" and token.at not in judged and _DUNDER.fullmatch(token.value):
             yield index, token.end, True, f"the name `{token.value}`"
+        elif token.kind == "string" and _FORMAT_WALK.search(token.value):
+            field = _FORMAT_WALK.search(token.value)
+            yield index, token.end, True, f"the format field `{field.group() if field else ''}`"
 
 
 def _key_spot(index: int, key: list[Token], tainted: set[str], what: str) -> Iterator[tuple[int, int, bool, str]]:
