@@ -108,6 +108,19 @@ def discover_all(paths: list[Path], discovery: Discovery | None = None) -> tuple
     return sorted(targets.values(), key=lambda target: str(target.path)), errors
 
 
+def _lfs_note(path: Path) -> str:
+    """``: it is a Git LFS pointer ...`` for a file git left in place of the real one, else ""."""
+    from modellint.analyzer.files import open_regular
+    from modellint.analyzer.serialized.lfs import MAX_POINTER_BYTES, describe_pointer, is_lfs_pointer
+
+    try:
+        with open_regular(path) as handle:
+            head = handle.read(MAX_POINTER_BYTES)
+    except OSError:
+        return ""
+    return f": it is {describe_pointer(head)}" if is_lfs_pointer(head) else ""
+
+
 def _targets_for(path: Path, discovery: Discovery) -> list[Target]:
     if not os.path.lexists(path):
         raise TargetError(path, "no such file or directory")
@@ -120,9 +133,9 @@ def _targets_for(path: Path, discovery: Discovery) -> list[Target]:
         from modellint.analyzer.serialized.pickles import sniff
 
         if sniff(path) is not None:
-            return [Target("file", path)]  # a lone pickle/joblib/torch/npy/skops file
+            return [Target("file", path)]  # a lone pickle/joblib/torch/npy/skops/safetensors/GGUF file
         raise TargetError(path, "not inside a model directory (no MLmodel next to it or above it) "
-                                "and not a serialized model file")
+                                f"and not a serialized model file{_lfs_note(path)}")
     if (path / MLMODEL).exists() or (path / MLMODEL).is_symlink():
         return [Target("model", path)]
     models, has_python = _walk(path, discovery)

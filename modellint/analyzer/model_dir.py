@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from modellint.analyzer.environment.serving_platform import ServingPlatform
     from modellint.analyzer.project.training import TrainingCall
     from modellint.analyzer.serialized.inventory import SerializedFile
+    from modellint.analyzer.serialized.payload import PayloadProblem
     from modellint.analyzer.signatures.stored import ModelSignature
 
 # The file names and version parsing are model_layout's; the rules keep naming them through the
@@ -513,6 +514,28 @@ class ModelDir:
         return refs
 
     @cached_property
+    def payload_problems(self) -> list[PayloadProblem]:
+        """The payloads MLmodel names that hold no model: a Git LFS pointer, an empty file or dir, or a
+        model dir far below the ``model_size_bytes`` MLmodel records (see
+        :mod:`~modellint.analyzer.serialized.payload`)."""
+        from modellint.analyzer.serialized.payload import PayloadReference, payload_problems
+
+        if not self.mlmodel:
+            return []
+        references = []
+        recorded_size = self.mlmodel.data.get("model_size_bytes")
+        for ref in self.path_references:
+            if not ref.loader_opens or ref.key[0] != "flavors" or ref.key[-1] == "code":
+                continue  # input examples are metadata; a code dir holds sources, empty __init__.py included
+            if is_absolute_path(ref.value) or is_uri(ref.value) or self.outside(ref.value):
+                recorded_size = None  # a payload elsewhere: what is here says nothing of the recorded size
+                continue
+            relative = PurePosixPath(ref.value.replace("\\", "/")).as_posix()
+            references.append(PayloadReference(relative, ref.description, ref.key, _holds_model(ref.key, self.pyfunc)))
+        return payload_problems(self.root, references, self.tree[0], recorded_size,
+                                (self.conda_file_name, self.python_env_file_name))
+
+    @cached_property
     def outside_paths(self) -> list[OutsidePath]:
         """Paths the loader or the env builder would open that lead outside the model dir.
 
@@ -558,6 +581,15 @@ _LOADER_PATH_KEYS = frozenset({
     "code", "data", "model_path", "pickled_model", "python_model", "model_data", "saved_model_dir",
     "model_binary", "model_artifact", "model",
 })
+
+
+def _holds_model(key: tuple[Any, ...], pyfunc: dict[str, Any] | None) -> bool:
+    """Whether MLflow's own loader reads a model from the path MLmodel names under ``key``: not a
+    PythonModel's artifact nor the ``data`` of a ``loader_module`` outside MLflow (those may be anything)."""
+    if "artifacts" in key:
+        return False
+    loader = (pyfunc or {}).get("loader_module")
+    return not (key[1] == PYFUNC and not (isinstance(loader, str) and loader.startswith("mlflow.")))
 
 
 def is_absolute_path(value: str) -> bool:

@@ -123,6 +123,7 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML304", "embedded-code", "EmbeddedCodeRule", standalone_file=True, inline_suppression=False,
               security_severity="2.0"),
     RuleEntry("ML305", "serializer-version-mismatch", "SerializerVersionMismatch", inline_suppression=False),
+    RuleEntry("ML306", "model-payload-mismatch", "ModelPayloadMismatch", inline_suppression=False),
     RuleEntry("ML401", "example-signature-mismatch", "ExampleSignatureMismatch"),
     RuleEntry("ML402", "invalid-signature", "InvalidSignature"),
     RuleEntry("ML403", "missing-signature", "MissingSignature"),

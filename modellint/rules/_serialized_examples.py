@@ -87,3 +87,22 @@ def pickled_model(model_pkl: bytes, **others: bytes) -> dict[str, str | bytes]:
     mlmodel = MLMODEL.replace("model.skops", "model.pkl").replace("serialization_format: skops",
                                                                   "serialization_format: cloudpickle")
     return {**model_files(MLmodel=mlmodel, model__skops=None, model__pkl=model_pkl), **others}
+
+
+def gguf_file(strings: dict[str, str]) -> bytes:
+    """A GGUF v3 file with no tensors and these string key-values (a chat template under
+    ``tokenizer.chat_template``)."""
+    import struct
+
+    out = b"GGUF" + struct.pack("<IQQ", 3, 0, len(strings))
+    for key, value in strings.items():
+        name, text = key.encode(), value.encode()
+        out += struct.pack("<Q", len(name)) + name + struct.pack("<IQ", 8, len(text)) + text
+    return out
+
+
+def gguf_artifact_model(gguf: bytes) -> dict[str, str | bytes]:
+    """The clean model whose pyfunc flavor names ``artifacts/model.gguf`` (as a llama.cpp PythonModel logs it)."""
+    artifact = "    artifacts:\n      llm:\n        path: artifacts/model.gguf\n        uri: model.gguf\n"
+    return model_files(MLmodel=MLMODEL.replace("    predict_fn: predict\n", "    predict_fn: predict\n" + artifact),
+                       **{"artifacts/model.gguf": gguf})

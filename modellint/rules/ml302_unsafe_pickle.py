@@ -11,6 +11,8 @@ from modellint.rules._examples import CLEAN, model_files
 from modellint.rules._serialized_examples import (
     call_pickle,
     getattr_pickle,
+    gguf_artifact_model,
+    gguf_file,
     instance_pickle,
     pickled_model,
     skops_file,
@@ -18,6 +20,9 @@ from modellint.rules._serialized_examples import (
 
 if TYPE_CHECKING:
     from modellint.analyzer.serialized.facts import SerializedFacts
+
+_CHATML = ("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+           "'<|im_end|>\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
 
 
 class UnsafePickle(SerializedFileRule):
@@ -41,6 +46,10 @@ class UnsafePickle(SerializedFileRule):
     is a literal of the file (`torch.storage._load_from_bytes(<bytes>)`, which torch writes for every
     tensor storage, or `pickle.loads(<bytes>)`) is judged by what that payload imports and calls, read
     as the loader would read it; one whose payload cannot be read that way is reported.
+
+    A GGUF file's chat template (a Jinja program a runtime renders on each request) that accesses an
+    attribute starting with `_` (`cycler.__init__.__globals__`, `self._TemplateReference__context`,
+    `|attr('__class__')`) is reported too: rendered outside Jinja's sandbox it reaches `os`.
 
     A file that no flavor or artifact in MLmodel names (a `best-model.pkl` left beside the
     `model.pkl` the `sklearn` flavor loads) is reported as a warning that says so: MLflow never
@@ -71,6 +80,8 @@ class UnsafePickle(SerializedFileRule):
 
     VALID = examples(lambda: (
         Valid(CLEAN),
+        Valid(gguf_artifact_model(gguf_file({"tokenizer.chat_template": _CHATML})),
+              note="a GGUF whose chat template reads only the messages"),
         Valid(model_files(**{"artifacts/state.pkl": instance_pickle("collections", "OrderedDict")})),
         Valid(model_files(**{"artifacts/scorer.pkl": getattr_pickle("sklearn.linear_model", "LogisticRegression",
                                                                     "predict_proba", instance=True)}),
@@ -85,6 +96,10 @@ class UnsafePickle(SerializedFileRule):
         Invalid(pickled_model(getattr_pickle("sklearn.linear_model", "LogisticRegression", "__init__",
                                              instance=False)),
                 (("model.pkl", 1),), note="a dunder walk toward `__globals__` stays a call of `getattr`"),
+        Invalid(gguf_artifact_model(gguf_file({"tokenizer.chat_template":
+                                               "{{ cycler.__init__.__globals__.os.popen('id').read() }}"})),
+                (("artifacts/model.gguf", 1),),
+                note="a GGUF chat template walks from a Jinja global to `os` (CVE-2024-34359)"),
         Invalid(pickled_model(instance_pickle("sklearn.linear_model", "LogisticRegression"),
                               **{"best-model.pkl": call_pickle("os", "system", "echo pwned")}),
                 (("best-model.pkl", 1),), severity=Severity.WARNING,
@@ -100,13 +115,16 @@ class UnsafePickle(SerializedFileRule):
                     for site in scan.calls]
             uses += [(ref, f"imports `{_display(ref)}` ({ref.opcode} at byte {ref.offset}") for ref in scan.globals]
             loaded = model.loaded_by_mlflow(serialized.relative)
+            messages = []
             for ref, what in uses:
                 key = (ref.module, ref.name)
                 if key in reported or classify(ref.module, ref.name) is not Verdict.UNSAFE:
                     continue
                 reported.add(key)
-                message = (f"loading `{serialized.relative}` {what}{_member(ref)}), which can run commands or code, "
-                           "or touch files or the network")
+                messages.append(f"loading `{serialized.relative}` {what}{_member(ref)}), which can run commands or "
+                                "code, or touch files or the network")
+            messages += [f"`{serialized.relative}`: {hazard.what}" for hazard in scan.hazards]
+            for message in messages:
                 if loaded:
                     yield self.finding(serialized.path, message)
                 else:  # a hostile file stays visible: whoever opens it by hand runs it

@@ -13,6 +13,10 @@ if TYPE_CHECKING:
 _PICKLE_MLMODEL = MLMODEL.replace("model.skops", "model.pkl").replace("serialization_format: skops",
                                                                    "serialization_format: cloudpickle")
 
+_TENSOR = b'{"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}'
+_LYING_HEADER = b'{"weight": ' + _TENSOR + b', "bias": ' + _TENSOR + b"}"
+_LYING_SAFETENSORS = len(_LYING_HEADER).to_bytes(8, "little") + _LYING_HEADER + b"\x00" * 8
+
 # A hostile file can hold thousands of anomalies; past this many the rest add nothing.
 _MAX_PER_FILE = 5
 
@@ -24,7 +28,12 @@ class UnscannableModelFile(SerializedFileRule):
     underflow, an import whose module or name is computed at load time, an `EXT` extension code
     (resolved through process state), data after the last pickle, an unreadable container, a
     budget exceeded (decompressed bytes per file and per model dir, opcodes, stack, MARK nesting,
-    memo entries, stored values, recorded imports and calls). Also files that were not read at
+    memo entries, stored values, recorded imports and calls). For weight files that hold no
+    pickle: a safetensors header that is not what the library accepts (offsets out of the file,
+    overlapping or leaving gaps, a size that is not dtype size x shape, an unknown dtype, a header
+    that is not a JSON mapping or gives a key twice), a GGUF header that is truncated or whose
+    counts cannot fit in the file, and a GGUF chat template that computes an attribute name.
+    Also files that were not read at
     all: a file of the model dir that cannot be read, a FIFO, device or socket (never opened), and
     a file MLmodel declares as a pickle (sklearn `pickled_model` in the pickle or cloudpickle
     format, pyfunc `python_model`, pytorch `model.pth`) whose content is not one.
@@ -57,6 +66,8 @@ class UnscannableModelFile(SerializedFileRule):
                 note="EXT1: an import through copyreg's registry, then a call of what it returned"),
         Invalid(model_files(**{"artifacts/state.pkl": b"\x80\x04\x8c\x02os\x8c\x06sys"}),
                 (("artifacts/state.pkl", 1),), note="truncated: no STOP"),
+        Invalid(model_files(**{"artifacts/model.safetensors": _LYING_SAFETENSORS}), (("artifacts/model.safetensors", 1),),
+                note="a safetensors header whose two tensors claim the same bytes"),
         Invalid(model_files(MLmodel=_PICKLE_MLMODEL, model__skops=None, model__pkl=b"\x00" * 64),
                 (("model.pkl", 1),), note="declared as a cloudpickle, but zeros: a load fails"),
     ))

@@ -63,7 +63,7 @@ def scan_model_files(root: Path, text_files: set[str], declared: dict[str, str] 
                 found.append(SerializedFile(path, relative, scan_file(path, limits, budget, kind=kind, root=root)))
                 continue
             if trouble is None and relative in declared:
-                trouble = (f"is declared as a pickle (`{declared[relative]}`) but its content is not one: "
+                trouble = (f"is declared as a pickle (`{declared[relative]}`) but {_not_a_pickle(path, root)}: "
                            "a load fails")
         if trouble is not None:
             found.append(SerializedFile(path, relative, _unscanned(path, trouble)))
@@ -87,6 +87,19 @@ def _sniff(path: Path, root: Path) -> tuple[str | None, str | None]:
         return None, f"cannot be read: {error.strerror or error}"
     except (ValueError, EOFError):
         return None, None  # as sniff() answers
+
+
+def _not_a_pickle(path: Path, root: Path) -> str:
+    """What a declared pickle is instead, for the message: a Git LFS pointer names its cause."""
+    from modellint.analyzer.files import open_regular
+    from modellint.analyzer.serialized.lfs import MAX_POINTER_BYTES, describe_pointer, is_lfs_pointer
+
+    try:
+        with open_regular(path, root) as handle:
+            head = handle.read(MAX_POINTER_BYTES)
+    except OSError:
+        head = b""
+    return f"it is {describe_pointer(head)}" if is_lfs_pointer(head) else "its content is not one"
 
 
 def _unscanned(path: Path, reason: str) -> ScanResult:

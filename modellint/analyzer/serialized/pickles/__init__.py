@@ -10,8 +10,9 @@ Public API::
     sniff(path) -> str | None
         "pickle", "joblib", "torch-legacy", "zip" (PyTorch and other zips holding
         pickles), "npz", "skops", "npy", or a compressed joblib kind "zlib", "gzip",
-        "bz2", "xz", "lzma", "lz4", "zfile"; None if the content is not a serialized
-        model (decided by content, never by extension).
+        "bz2", "xz", "lzma", "lz4", "zfile"; "safetensors" or "gguf" for the weight files
+        :mod:`~modellint.analyzer.serialized.weight_files` reads; None if the content is not a
+        serialized model (decided by content, never by extension).
     scan_file(path, limits=Limits()) -> ScanResult   (never raises on bad input)
 
 ``ScanResult`` fields:

@@ -290,9 +290,12 @@ def scan_file(path: Path, limits: Limits = Limits(), model_budget: ModelBudget |
     :func:`sniff` said, when the caller asked it already; with ``root`` the file is opened only if it
     resolves below it. A FIFO or device swapped in is refused, never waited on."""
     from modellint.analyzer.files import open_regular
+    from modellint.analyzer.serialized.weight_files import WEIGHT_KINDS, scan_weight_file
 
-    facts = Facts(limits, model_budget=model_budget)
     kind = sniff(path, root) if kind is None else kind
+    if kind in WEIGHT_KINDS:
+        return scan_weight_file(path, kind, root)
+    facts = Facts(limits, model_budget=model_budget)
     if kind is not None:
         errors = _read_errors(kind)
         try:

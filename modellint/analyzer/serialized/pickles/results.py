@@ -56,13 +56,26 @@ class Problem(Record):
         self.member = member
 
 
+class Hazard(Record):
+    """Something a file of a format that runs no code by itself hands to a runtime that runs it: ``what``
+    says it, with where (a GGUF chat template reaching ``__globals__``)."""
+
+    __slots__ = ("what", "offset", "member")
+
+    def __init__(self, what: str, offset: int | None, member: str | None) -> None:
+        self.what = what
+        self.offset = offset
+        self.member = member
+
+
 class ScanResult(Record):
     __slots__ = ("path", "kind", "globals", "calls", "subimports", "embedded_code", "skops_types", "problems",
-                 "skops_untrusted")
+                 "skops_untrusted", "hazards")
 
     def __init__(self, path: Path, kind: str | None, globals: tuple[GlobalRef, ...], calls: tuple[CallSite, ...],
                  subimports: tuple[str, ...], embedded_code: tuple[EmbeddedCode, ...], skops_types: tuple[str, ...],
-                 problems: tuple[Problem, ...], skops_untrusted: tuple[str, ...] = ()) -> None:
+                 problems: tuple[Problem, ...], skops_untrusted: tuple[str, ...] = (),
+                 hazards: tuple[Hazard, ...] = ()) -> None:
         self.path = path
         self.kind = kind
         self.globals = globals
@@ -72,6 +85,7 @@ class ScanResult(Record):
         self.skops_types = skops_types
         self.problems = problems
         self.skops_untrusted = skops_untrusted
+        self.hazards = hazards
 
     def imported_modules(self) -> set[str]:
         """Every module a load would import: globals, subimports, skops types, embedded-code imports."""

@@ -91,6 +91,11 @@ def sniff_stream(head: bytes, reopen: Callable[[], ByteStream]) -> str | None:
             return sniff_zip(handle)
     if head.startswith(NPY_MAGIC):
         return "npy"
+    from modellint.analyzer.serialized.weight_files import sniff_weights
+
+    weights = sniff_weights(head)
+    if weights is not None:
+        return weights
     compression = compression_kind(head)
     if compression == "lz4":
         return "lz4"
