@@ -8,6 +8,7 @@ from modellint.analyzer.serialized.pickles import GlobalRef
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, SerializedFileRule, Valid, examples
 from modellint.rules._examples import CLEAN, model_files
+from modellint.rules._format_examples import external_tensor, onnx_files, onnx_model, onnx_node
 from modellint.rules._serialized_examples import (
     call_pickle,
     getattr_pickle,
@@ -17,6 +18,8 @@ from modellint.rules._serialized_examples import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from modellint.analyzer.serialized.facts import SerializedFacts
 
 
@@ -38,6 +41,11 @@ class UnsafePickle(SerializedFileRule):
     cloudpickle writes for a bound method, calls nothing: binding a function the pickle imports
     by name or carries by value is not reported (the function is judged on its own); binding
     anything else (the result of a call, `getattr` itself) is.
+
+    Model files of other formats are read for what their load does beyond building values: an
+    ONNX tensor whose external data lies outside the model dir (an absolute `location`, one that
+    climbs out with `..`, or a symlink leading out) makes onnxruntime read a file of the serving
+    machine into the model.
 
     A file that no flavor or artifact in MLmodel names (a `best-model.pkl` left beside the
     `model.pkl` the `sklearn` flavor loads) is reported as a warning that says so: MLflow never
@@ -87,6 +95,8 @@ class UnsafePickle(SerializedFileRule):
                 (("best-model.pkl", 1),), severity=Severity.WARNING,
                 note="a pickle beside the model that no flavor names: MLflow never loads it, but whoever does "
                      "runs it"),
+        Invalid(onnx_files(onnx_model(onnx_node("MatMul"), initializers=(external_tensor("w", "../../.ssh/id_rsa"),))),
+                (("model.onnx", 1),), note="ONNX external data that climbs out of the model dir"),
     ))
 
     def check(self, model: SerializedFacts) -> Iterator[Finding]:
@@ -97,6 +107,10 @@ class UnsafePickle(SerializedFileRule):
                     for site in scan.calls]
             uses += [(ref, f"imports `{_display(ref)}` ({ref.opcode} at byte {ref.offset}") for ref in scan.globals]
             loaded = model.loaded_by_mlflow(serialized.relative)
+            for hazard in scan.hazards:
+                if hazard.kind in _LOAD_HAZARDS:
+                    message = f"loading `{serialized.relative}`{_where(hazard.member)} {hazard.detail}"
+                    yield self._loaded_finding(serialized.path, message, loaded)
             for ref, what in uses:
                 key = (ref.module, ref.name)
                 if key in reported or classify(ref.module, ref.name) is not Verdict.UNSAFE:
@@ -104,19 +118,26 @@ class UnsafePickle(SerializedFileRule):
                 reported.add(key)
                 message = (f"loading `{serialized.relative}` {what}{_member(ref)}), which can run commands or code, "
                            "or touch files or the network")
-                if loaded:
-                    yield self.finding(serialized.path, message)
-                else:  # a hostile file stays visible: whoever opens it by hand runs it
-                    yield self.finding(
-                        serialized.path,
-                        f"{message}; MLflow does not load it (no flavor or artifact in MLmodel names it), but "
-                        "anyone who loads it runs that code",
-                        severity=Severity.WARNING,
-                    )
+                yield self._loaded_finding(serialized.path, message, loaded)
+
+    def _loaded_finding(self, path: Path, message: str, loaded: bool) -> Finding:
+        if loaded:
+            return self.finding(path, message)
+        # a hostile file stays visible: whoever opens it by hand runs it
+        return self.finding(path, f"{message}; MLflow does not load it (no flavor or artifact in MLmodel names it), "
+                                  "but anyone who loads it runs that code", severity=Severity.WARNING)
 
 
 def _display(ref: GlobalRef) -> str:
     return f"{ref.module}.{ref.name}"
+
+
+# What a non-pickle format's load does that this rule judges (ML310 reports the native code it needs).
+_LOAD_HAZARDS = ("runs-code", "reads-outside")
+
+
+def _where(member: str | None) -> str:
+    return f" (`{member}`)" if member else ""
 
 
 def _member(ref: GlobalRef) -> str:

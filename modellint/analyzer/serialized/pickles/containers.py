@@ -302,6 +302,10 @@ def scan_file(path: Path, limits: Limits = Limits(), model_budget: ModelBudget |
                     scan_skops(stream, facts, None)
                 elif kind in ("zip", "npz"):
                     scan_zip(stream, facts, None, depth=1)
+                elif kind == "onnx":
+                    from modellint.analyzer.serialized.onnx import external_base, scan_onnx
+
+                    scan_onnx(stream, size, facts, None, external_base(path, root))
                 else:
                     scan_stream(kind, stream, size, facts, None)
         except errors as error:
@@ -320,4 +324,5 @@ def scan_file(path: Path, limits: Limits = Limits(), model_budget: ModelBudget |
         skops_types=tuple(dict.fromkeys(facts.skops_types)),
         problems=tuple(dict.fromkeys(facts.problems)),
         skops_untrusted=tuple(dict.fromkeys(facts.skops_untrusted)),
+        hazards=tuple(dict.fromkeys(facts.hazards)),
     )

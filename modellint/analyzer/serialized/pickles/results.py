@@ -56,13 +56,33 @@ class Problem(Record):
         self.member = member
 
 
+class Hazard(Record):
+    """What loading a non-pickle model format does beyond building values (see ``HAZARD_KINDS``);
+    ``detail`` completes "loading `<file>` ..." and names what the file says."""
+
+    __slots__ = ("kind", "detail", "offset", "member")
+
+    def __init__(self, kind: str, detail: str, offset: int | None, member: str | None) -> None:
+        self.kind = kind
+        self.detail = detail
+        self.offset = offset
+        self.member = member
+
+
+# "runs-code": the load runs code the file carries (a Keras Lambda's bytecode); "reads-outside": it reads
+# a file outside the model (ONNX external data); "custom-ops": it needs native operators the model does
+# not carry (an ONNX domain onnxruntime does not ship, a TorchScript ``torch.ops`` namespace).
+HAZARD_KINDS = ("runs-code", "reads-outside", "custom-ops")
+
+
 class ScanResult(Record):
     __slots__ = ("path", "kind", "globals", "calls", "subimports", "embedded_code", "skops_types", "problems",
-                 "skops_untrusted")
+                 "skops_untrusted", "hazards")
 
     def __init__(self, path: Path, kind: str | None, globals: tuple[GlobalRef, ...], calls: tuple[CallSite, ...],
                  subimports: tuple[str, ...], embedded_code: tuple[EmbeddedCode, ...], skops_types: tuple[str, ...],
-                 problems: tuple[Problem, ...], skops_untrusted: tuple[str, ...] = ()) -> None:
+                 problems: tuple[Problem, ...], skops_untrusted: tuple[str, ...] = (),
+                 hazards: tuple[Hazard, ...] = ()) -> None:
         self.path = path
         self.kind = kind
         self.globals = globals
@@ -72,6 +92,7 @@ class ScanResult(Record):
         self.skops_types = skops_types
         self.problems = problems
         self.skops_untrusted = skops_untrusted
+        self.hazards = hazards
 
     def imported_modules(self) -> set[str]:
         """Every module a load would import: globals, subimports, skops types, embedded-code imports."""
@@ -152,7 +173,7 @@ class Facts:
     into a :class:`ScanResult`."""
 
     __slots__ = ("limits", "globals", "calls", "subimports", "embedded", "skops_types", "skops_untrusted", "problems",
-                 "retained_bytes", "joblib_arrays", "model_budget", "decompressed_bytes", "opcodes", "values")
+                 "hazards", "retained_bytes", "joblib_arrays", "model_budget", "decompressed_bytes", "opcodes", "values")
 
     def __init__(self, limits: Limits, model_budget: ModelBudget | None = None) -> None:
         self.limits = limits
@@ -163,6 +184,7 @@ class Facts:
         self.skops_types: list[str] = []
         self.skops_untrusted: list[str] = []
         self.problems: list[Problem] = []
+        self.hazards: list[Hazard] = []
         self.retained_bytes = 0
         self.joblib_arrays = 0
         self.model_budget = ModelBudget() if model_budget is None else model_budget

@@ -101,6 +101,11 @@ def sniff_stream(head: bytes, reopen: Callable[[], ByteStream]) -> str | None:
         return "torch-legacy"
     if probe_is_pickle(head):
         return "joblib" if b"NumpyArrayWrapper" in head else "pickle"
+    if head[:1] == b"\x08":  # protobuf field 1 as a varint: how an ONNX ModelProto starts (ir_version)
+        from modellint.analyzer.serialized.onnx import probe_is_onnx
+
+        with reopen() as handle:
+            return "onnx" if probe_is_onnx(handle) else None
     return None
 
 
