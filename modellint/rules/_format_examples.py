@@ -67,3 +67,44 @@ def onnx_files(model: bytes, **others: bytes) -> dict[str, str | bytes]:
     """The clean model saved by the ``onnx`` flavor: ``model`` as its ``model.onnx``, ``others`` beside it."""
     return {**model_files(MLmodel=ONNX_MLMODEL, model__skops=None, model__onnx=model,
                           requirements__txt=requirements(*_ONNX_PIP), conda__yaml=conda(*_ONNX_PIP)), **others}
+
+
+def torchscript_archive(code: str) -> bytes:
+    """A TorchScript archive (as ``torch.jit.save`` lays it out) whose ``code/__torch__.py`` is ``code``."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("model/data.pkl", b"\x80\x02)\x85.")  # an empty tuple: no module's state
+        archive.writestr("model/code/__torch__.py", code)
+        archive.writestr("model/constants.pkl", b"\x80\x02).")
+        archive.writestr("model/version", "3\n")
+    return buffer.getvalue()
+
+
+# The flavors ``mlflow.pytorch.save_model`` writes for a scripted module, in place of the sklearn ones.
+_PYTORCH_FLAVORS = """\
+flavors:
+  python_function:
+    data: data
+    env:
+      conda: conda.yaml
+      virtualenv: python_env.yaml
+    loader_module: mlflow.pytorch
+    pickle_module_name: mlflow.pytorch.pickle_module
+    python_version: 3.11.7
+  pytorch:
+    code: null
+    model_data: data
+    pytorch_version: 2.13.0
+"""
+PYTORCH_MLMODEL = _PYTORCH_FLAVORS + MLMODEL[MLMODEL.index("mlflow_version:"):]
+_PYTORCH_PIP = ("mlflow==3.17.2", "torch==2.13.0")
+
+
+def torchscript_files(archive: bytes) -> dict[str, str | bytes]:
+    """The clean model saved by the ``pytorch`` flavor, ``archive`` as its ``data/model.pth``."""
+    files = model_files(MLmodel=PYTORCH_MLMODEL, model__skops=None, requirements__txt=requirements(*_PYTORCH_PIP),
+                        conda__yaml=conda(*_PYTORCH_PIP))
+    return {**files, "data/model.pth": archive, "data/pickle_module_info.txt": "mlflow.pytorch.pickle_module"}

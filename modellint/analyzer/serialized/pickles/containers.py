@@ -276,7 +276,7 @@ def _scan_compressed(kind: str, stream: ByteStream, facts: Facts, member: str | 
 
 
 def _read_errors(kind: str) -> tuple[type[Exception], ...]:
-    if kind in ("skops", "zip", "npz"):
+    if kind in ("skops", "zip", "npz", "torchscript"):
         import zipfile
 
         return (OSError, zipfile.BadZipFile)
@@ -302,6 +302,11 @@ def scan_file(path: Path, limits: Limits = Limits(), model_budget: ModelBudget |
                     scan_skops(stream, facts, None)
                 elif kind in ("zip", "npz"):
                     scan_zip(stream, facts, None, depth=1)
+                elif kind == "torchscript":
+                    from modellint.analyzer.serialized.torchscript import scan_torchscript_code
+
+                    scan_zip(stream, facts, None, depth=1)
+                    scan_torchscript_code(stream, facts)
                 elif kind == "onnx":
                     from modellint.analyzer.serialized.onnx import external_base, scan_onnx
 

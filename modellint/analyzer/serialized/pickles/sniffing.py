@@ -134,6 +134,8 @@ def sniff_zip(handle: ByteStream) -> str | None:
         return "skops"
     if names and all(name.endswith(".npy") for name in names):
         return "npz"
+    if is_torchscript(names):
+        return "torchscript"
     inflated = 0
     for index, info in enumerate(archive.infolist()):
         if inflated > SNIFF_INFLATE_BUDGET or index >= SNIFF_MEMBERS:
@@ -148,6 +150,13 @@ def sniff_zip(handle: ByteStream) -> str | None:
         if head.startswith(ZIP_MAGICS) or probe_is_pickle(head) or compression_kind(head) or head.startswith(NPY_MAGIC):
             return "zip"
     return None
+
+
+def is_torchscript(names: list[str]) -> bool:
+    """Whether zip member ``names`` are a TorchScript archive's (``torch.jit.save``): ``<dir>/constants.pkl``,
+    what ``torch.load`` tests to hand the file to ``torch.jit.load``, and a ``<dir>/code/`` tree."""
+    tops = {name.split("/", 1)[0] for name in names if name.count("/") == 1 and name.endswith("/constants.pkl")}
+    return any(name.split("/", 1)[0] in tops and name.split("/")[1:2] == ["code"] for name in names)
 
 
 def member_stream(handle: ByteStream, info: zipfile.ZipInfo) -> ByteStream:
