@@ -1,11 +1,16 @@
-"""Build the real-library ONNX, TorchScript and Keras files under tests/data/formats/ (committed; tests
-never load them, modellint never imports these libraries).
+"""Build the real-library ONNX, TorchScript, Keras and SavedModel files under tests/data/formats/
+(committed; tests never load them, modellint never imports these libraries).
 
 Run in a throwaway venv, never in the test venv:
 
     python3 -m venv /tmp/format-fixtures-venv
     /tmp/format-fixtures-venv/bin/pip install torch==2.13.0 onnx keras h5py numpy
     /tmp/format-fixtures-venv/bin/python scripts/build_format_fixtures.py
+
+and the SavedModels with TensorFlow, in a venv of their own:
+
+    python3 -m venv /tmp/tf-fixtures-venv && /tmp/tf-fixtures-venv/bin/pip install tensorflow-cpu
+    /tmp/tf-fixtures-venv/bin/python scripts/build_format_fixtures.py saved_model
 
 Each benign file is written by the library's own save function and loaded back by it (a load
 that fails stops the build); each hostile twin is the benign one with the one edit that makes
@@ -167,9 +172,74 @@ def keras_models() -> None:
     keras.saving.load_model(out / "custom_layer.keras")(np.ones((1, 2)))
 
 
+def saved_models() -> None:
+    """SavedModels by tensorflow-cpu (its own venv: ``pip install tensorflow-cpu``): a TF2 module with
+    variables (the saver functions every SavedModel holds), a TF1 graph saved by ``simple_save`` (the
+    ``save/`` scope), and twins whose serving function reads, lists or writes files or calls Python."""
+    import tensorflow as tf
+
+    out = OUT / "saved_model"
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+
+    class Scaler(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.scale = tf.Variable([[2.0, 3.0]])
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        def serve(self, x: tf.Tensor) -> tf.Tensor:
+            return x * self.scale
+
+    def save(module: tf.Module, name: str) -> None:
+        tf.saved_model.save(module, str(out / name), signatures={"serving_default": module.serve})
+        loaded = tf.saved_model.load(str(out / name))
+        print(name, loaded.signatures["serving_default"](x=tf.ones((1, 2))))
+
+    save(Scaler(), "benign")
+
+    class Reads(Scaler):
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        def serve(self, x: tf.Tensor) -> tf.Tensor:
+            secret = tf.io.read_file("/etc/hostname")
+            return x * self.scale + tf.cast(tf.strings.length(secret), tf.float32)
+
+    class Writes(Scaler):
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        def serve(self, x: tf.Tensor) -> tf.Tensor:
+            with tf.control_dependencies([tf.io.write_file("/tmp/modellint-fixture-written", "x")]):
+                return x * self.scale
+
+    class Lists(Scaler):
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        def serve(self, x: tf.Tensor) -> tf.Tensor:
+            found = tf.io.matching_files("/etc/*")
+            return x * self.scale + tf.cast(tf.size(found), tf.float32)
+
+    class CallsPython(Scaler):
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+        def serve(self, x: tf.Tensor) -> tf.Tensor:
+            return tf.py_function(lambda t: t * 2, [x * self.scale], tf.float32)
+
+    for module, name in ((Reads(), "read_file"), (Writes(), "write_file"), (Lists(), "matching_files"),
+                         (CallsPython(), "py_function")):
+        save(module, name)
+
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None, 2], name="x")
+        weight = tf.compat.v1.get_variable("w", initializer=tf.constant([[2.0, 3.0]]))
+        y = tf.multiply(x, weight, name="y")
+        with tf.compat.v1.Session(graph=graph) as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            tf.compat.v1.saved_model.simple_save(session, str(out / "tf1_graph"), {"x": x}, {"y": y})
+
+
 if __name__ == "__main__":
     wanted = set(sys.argv[1:]) or {"onnx", "torchscript", "keras"}
-    for name, build in (("onnx", onnx_models), ("torchscript", torchscript_models), ("keras", keras_models)):
+    for name, build in (("onnx", onnx_models), ("torchscript", torchscript_models), ("keras", keras_models),
+                        ("saved_model", saved_models)):
         if name in wanted:
             build()
             print("built", name)

@@ -108,3 +108,103 @@ def torchscript_files(archive: bytes) -> dict[str, str | bytes]:
     files = model_files(MLmodel=PYTORCH_MLMODEL, model__skops=None, requirements__txt=requirements(*_PYTORCH_PIP),
                         conda__yaml=conda(*_PYTORCH_PIP))
     return {**files, "data/model.pth": archive, "data/pickle_module_info.txt": "mlflow.pytorch.pickle_module"}
+
+
+def keras_archive(*layers: dict[str, object]) -> bytes:
+    """A ``.keras`` archive (as ``keras.saving.save_model`` lays it out) of a Sequential of ``layers``."""
+    import io
+    import json
+    import zipfile
+
+    config = {"module": "keras", "class_name": "Sequential", "registered_name": None,
+              "config": {"name": "sequential", "layers": list(layers)}}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("metadata.json", json.dumps({"keras_version": "3.15.1"}))
+        archive.writestr("config.json", json.dumps(config))
+        archive.writestr("model.weights.h5", b"\x89HDF\r\n\x1a\n")
+    return buffer.getvalue()
+
+
+def keras_layer(class_name: str, module: str = "keras.layers", **config: object) -> dict[str, object]:
+    return {"module": module, "class_name": class_name, "config": {"name": class_name.lower(), **config},
+            "registered_name": None}
+
+
+# A ``Lambda(lambda x: x * 2)`` as Keras 3 serializes it: marshalled bytecode (CPython 3.11), base64.
+LAMBDA_FUNCTION = {"class_name": "__lambda__", "config": {
+    "code": "4wEAAAAAAAAAAAAAAAIAAAADAAAA8wwAAACXAHwAZAF6BQAAUwApAk7pAgAAAKkAKQHaAXhzAQAAACD6CDxzdHJpbmc++gg8bGFtYmRh"
+            "PnIGAAAAAwAAAHMKAAAAgACIQYhhiUOAAPMAAAAA",
+    "defaults": None, "closure": None}}
+
+# The flavors ``mlflow.keras.save_model`` (Keras 3) writes, in place of the sklearn ones.
+_KERAS_FLAVORS = """\
+flavors:
+  keras:
+    code: null
+    data: data
+    keras_backend: torch
+    keras_version: 3.15.1
+    save_exported_model: false
+  python_function:
+    data: data
+    env:
+      conda: conda.yaml
+      virtualenv: python_env.yaml
+    loader_module: mlflow.keras
+    python_version: 3.11.7
+"""
+KERAS_MLMODEL = _KERAS_FLAVORS + MLMODEL[MLMODEL.index("mlflow_version:"):]
+_KERAS_PIP = ("keras==3.15.1", "mlflow==3.17.2", "torch==2.13.0")
+
+
+def keras_files(archive: bytes) -> dict[str, str | bytes]:
+    """The clean model saved by the ``keras`` flavor, ``archive`` as its ``data/model.keras``."""
+    files = model_files(MLmodel=KERAS_MLMODEL, model__skops=None, requirements__txt=requirements(*_KERAS_PIP),
+                        conda__yaml=conda(*_KERAS_PIP))
+    return {**files, "data/model.keras": archive}
+
+
+def tf_node(name: str, op: str) -> bytes:
+    """A ``NodeDef``."""
+    return encode_field(1, name) + encode_field(2, op)
+
+
+def tf_function(name: str, *nodes: bytes) -> bytes:
+    """A ``FunctionDef`` named ``name`` (its ``OpDef`` signature) holding ``nodes``."""
+    return encode_field(1, encode_field(1, name)) + b"".join(encode_field(3, node) for node in nodes)
+
+
+def saved_model(*nodes: bytes, functions: tuple[bytes, ...] = ()) -> bytes:
+    """A ``SavedModel`` (schema version 1) of one ``MetaGraphDef`` whose graph holds ``nodes`` and whose
+    library holds ``functions``."""
+    library = b"".join(encode_field(1, function) for function in functions)
+    graph = b"".join(encode_field(1, node) for node in nodes) + (encode_field(2, library) if library else b"")
+    meta_graph = encode_field(1, encode_field(4, "serve")) + encode_field(2, graph)
+    return encode_field(1, 1) + encode_field(2, meta_graph)
+
+
+# The flavors ``mlflow.tensorflow.save_model`` writes for a ``tf.Module``, in place of the sklearn ones.
+_TENSORFLOW_FLAVORS = """\
+flavors:
+  python_function:
+    env:
+      conda: conda.yaml
+      virtualenv: python_env.yaml
+    loader_module: mlflow.tensorflow
+    python_version: 3.11.7
+  tensorflow:
+    code: null
+    model_type: tf2-module
+    saved_model_dir: tf2model
+"""
+TENSORFLOW_MLMODEL = _TENSORFLOW_FLAVORS + MLMODEL[MLMODEL.index("mlflow_version:"):]
+_TENSORFLOW_PIP = ("mlflow==3.17.2", "tensorflow==2.21.0")
+
+
+def saved_model_files(files: dict[str, bytes]) -> dict[str, str | bytes]:
+    """The clean model saved by the ``tensorflow`` flavor, ``files`` (relative to the SavedModel dir) as
+    its ``tf2model/``."""
+    model = model_files(MLmodel=TENSORFLOW_MLMODEL, model__skops=None, requirements__txt=requirements(*_TENSORFLOW_PIP),
+                        conda__yaml=conda(*_TENSORFLOW_PIP))
+    return {**model, **{f"tf2model/{name}": data for name, data in files.items()}}

@@ -8,7 +8,20 @@ from modellint.analyzer.serialized.pickles import GlobalRef
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, SerializedFileRule, Valid, examples
 from modellint.rules._examples import CLEAN, model_files
-from modellint.rules._format_examples import external_tensor, onnx_files, onnx_model, onnx_node
+from modellint.rules._format_examples import (
+    LAMBDA_FUNCTION,
+    external_tensor,
+    keras_archive,
+    keras_files,
+    keras_layer,
+    onnx_files,
+    onnx_model,
+    onnx_node,
+    saved_model,
+    saved_model_files,
+    tf_function,
+    tf_node,
+)
 from modellint.rules._serialized_examples import (
     call_pickle,
     getattr_pickle,
@@ -45,7 +58,14 @@ class UnsafePickle(SerializedFileRule):
     Model files of other formats are read for what their load does beyond building values: an
     ONNX tensor whose external data lies outside the model dir (an absolute `location`, one that
     climbs out with `..`, or a symlink leading out) makes onnxruntime read a file of the serving
-    machine into the model.
+    machine into the model. A Keras `.keras` archive whose `config.json` holds a `Lambda` layer
+    serialized as marshalled bytecode (`__lambda__`) carries code: Keras 3 refuses it under its
+    default `safe_mode=True`, which `mlflow.keras` loads with (so that load fails), and whoever
+    loads it with `safe_mode=False` runs it. The other classes such a config names are judged like
+    pickle globals. A TensorFlow SavedModel whose graph or functions run ops that read, list or
+    write files (`ReadFile`, `MatchingFiles`, `WriteFile`, file readers and datasets, summary and
+    debug writers, `ImmutableConst`) or call Python (`PyFunc`, `EagerPyFunc`) does so in the serving
+    process; the checkpoint saver and restorer every SavedModel holds are not reported.
 
     A file that no flavor or artifact in MLmodel names (a `best-model.pkl` left beside the
     `model.pkl` the `sklearn` flavor loads) is reported as a warning that says so: MLflow never
@@ -97,6 +117,11 @@ class UnsafePickle(SerializedFileRule):
                      "runs it"),
         Invalid(onnx_files(onnx_model(onnx_node("MatMul"), initializers=(external_tensor("w", "../../.ssh/id_rsa"),))),
                 (("model.onnx", 1),), note="ONNX external data that climbs out of the model dir"),
+        Invalid(keras_files(keras_archive(keras_layer("Lambda", function=LAMBDA_FUNCTION), keras_layer("Dense", units=1))),
+                (("data/model.keras", 1),), note="a Keras Lambda layer holding marshalled bytecode"),
+        Invalid(saved_model_files({"saved_model.pb": saved_model(functions=(
+                    tf_function("__inference_serve_7", tf_node("MatMul", "MatMul"), tf_node("ReadFile", "ReadFile")),))}),
+                (("tf2model/saved_model.pb", 1),), note="a TensorFlow serving function that reads a file"),
     ))
 
     def check(self, model: SerializedFacts) -> Iterator[Finding]:
@@ -133,7 +158,7 @@ def _display(ref: GlobalRef) -> str:
 
 
 # What a non-pickle format's load does that this rule judges (ML310 reports the native code it needs).
-_LOAD_HAZARDS = ("runs-code", "reads-outside")
+_LOAD_HAZARDS = ("runs-code", "reads-outside", "touches-files")
 
 
 def _where(member: str | None) -> str:

@@ -87,3 +87,10 @@ def test_protobuf_that_is_not_an_onnx_model_is_not_sniffed_as_one(tmp_path, head
 
 def test_the_external_weights_file_is_not_a_model():
     assert sniff(ONNX / "external" / "weights.bin") is None
+
+
+def test_a_truncated_model_is_still_an_onnx_model_and_a_problem(tmp_path):
+    path = tmp_path / "model.onnx"
+    path.write_bytes((ONNX / "benign.onnx").read_bytes()[:-100])
+    scan = scan_file(path)
+    assert scan.kind == "onnx" and any("runs past the end" in problem.reason for problem in scan.problems)

@@ -1,6 +1,7 @@
-"""Hostile ONNX files (and the protobuf reader under them): deep nesting, oversized varints, length
-prefixes past the end, millions of nodes. Each is an ML303 finding naming what stopped the read,
-within bounded time and memory; never a traceback and never "All checks passed!".
+"""Hostile ONNX files and SavedModels (and the protobuf reader under them), Keras configs and
+TorchScript sources: deep nesting, oversized varints, length prefixes past the end, millions of
+nodes, members that inflate past their budget. Each is an ML303 finding naming what stopped the
+read, within bounded time and memory; never a traceback and never "All checks passed!".
 
 Measured through the CLI on the 2-vCPU VM under the load of five other helpers (load average
 about 14): the small cases take 0.5-2 s; the 10^7-node file (130 MB) stops at the field budget
@@ -14,7 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from modellint.rules._format_examples import encode_field, encode_varint, onnx_files, onnx_model, onnx_node
+from modellint.rules._format_examples import (
+    encode_field,
+    encode_varint,
+    keras_files,
+    onnx_files,
+    onnx_model,
+    onnx_node,
+    saved_model,
+    saved_model_files,
+    tf_node,
+    torchscript_files,
+)
 from tests.hostile.harness import Run, Sandbox, assert_promises, run_cli
 
 FAST = 10.0
@@ -66,3 +78,44 @@ def test_ten_million_nodes_stop_at_the_field_budget(tmp_path):
     graph = node * 10**7
     model = encode_field(1, 8) + encode_field(7, graph)
     check(tmp_path, onnx_files(model), "ML303", "protobuf fields: over the budget", seconds=60.0)
+
+
+def keras_config(config: bytes) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("metadata.json", "{}")
+        archive.writestr("config.json", config)
+    return buffer.getvalue()
+
+
+def test_a_keras_config_nested_past_the_recursion_limit(tmp_path):
+    check(tmp_path, keras_files(keras_config(b"[" * 1_000_000 + b"]" * 1_000_000)), "ML303", "not JSON")
+
+
+def test_a_keras_config_that_inflates_past_its_budget(tmp_path):
+    check(tmp_path, keras_files(keras_config(b" " * (64 * 2**20))), "ML303", "over the")
+
+
+def test_a_torchscript_source_that_inflates_past_the_code_budget(tmp_path):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("m/constants.pkl", b"\x80\x02).")
+        archive.writestr("m/code/__torch__.py", b"#" * (80 * 2**20))
+    check(tmp_path, torchscript_files(buffer.getvalue()), "ML303", "TorchScript code over")
+
+
+def test_a_saved_model_whose_graph_length_runs_past_the_file(tmp_path):
+    model = saved_model(tf_node("x", "MatMul"))
+    check(tmp_path, saved_model_files({"saved_model.pb": model[:-4]}), "ML303", "runs past the end")
+
+
+@pytest.mark.slow
+def test_a_saved_model_of_millions_of_nodes_stops_at_the_field_budget(tmp_path):
+    model = saved_model(*([tf_node("n", "MatMul")] * 2_000_000))
+    check(tmp_path, saved_model_files({"saved_model.pb": model}), "ML303", "over the budget", seconds=60.0)

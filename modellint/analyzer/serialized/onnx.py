@@ -28,6 +28,7 @@ from modellint.analyzer.serialized.protobuf_wire import (
     Seekable,
     WireBudget,
     WireError,
+    leading_fields,
 )
 
 # Operator domains onnxruntime's default CPU build registers kernels for (core/graph/constants.h:
@@ -45,24 +46,22 @@ _MODEL_FIELDS = {1: VARINT, 2: LENGTH_DELIMITED, 3: LENGTH_DELIMITED, 4: LENGTH_
 _MAX_IR_VERSION = 64  # IR 11 is current; far above, a varint that happens to start a file
 _SNIFF_FIELDS = 16
 _EXTERNAL = 1  # TensorProto.DataLocation.EXTERNAL
-_ANY = range(1, 2**29)  # every field number
 
 
-def probe_is_onnx(stream: Seekable) -> bool:
-    """Whether ``stream`` starts as a ``ModelProto`` does: ``ir_version`` first (as every writer puts
-    it), then only ModelProto fields with their wire types, a graph among the first few."""
-    size = stream.seek(0, 2)
-    try:
-        for index, field in enumerate(Message(stream, 0, size, WireBudget(max_fields=_SNIFF_FIELDS)).fields(_ANY)):
-            if index == 0 and (field.number != 1 or not 3 <= field.value <= _MAX_IR_VERSION):
-                return False
-            if _MODEL_FIELDS.get(field.number) != field.wire_type:
-                return False
-            if field.number == 7:
-                return True
-    except WireError:
+def probe_is_onnx(head: bytes) -> bool:
+    """Whether a file whose first bytes are ``head`` is a ``ModelProto``: ``ir_version`` first (as every
+    writer puts it), then only ModelProto fields with their wire types, up to the graph (or up to where
+    the head, or a truncated file, ends)."""
+    fields, cut = leading_fields(head, _SNIFF_FIELDS)
+    if not fields or fields[0].number != 1 or not 3 <= fields[0].value <= _MAX_IR_VERSION:
         return False
-    return False
+    for field in fields:
+        if _MODEL_FIELDS.get(field.number) != field.wire_type:
+            return False
+        if field.number == 7:
+            return True
+    return cut and len(fields) >= 2 and fields[-1].wire_type == LENGTH_DELIMITED and \
+        fields[-1].start + fields[-1].value > len(head)  # the head ends inside a long field (a doc string)
 
 
 class ExternalBase:

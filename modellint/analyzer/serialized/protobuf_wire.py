@@ -260,6 +260,36 @@ def _varint(data: bytes | memoryview, position: int, end: int, origin: int) -> t
     raise WireError("protobuf varint past the end of its message", position + origin)
 
 
+def leading_fields(data: bytes, limit: int) -> tuple[list[Field], bool]:
+    """The first well-formed fields (at most ``limit``) of the message ``data`` begins, for sniffing a
+    file by its head: a length-delimited field whose payload runs past ``data`` still counts (the head
+    was cut there, or the file is truncated: either way it reads as that message). The bool says
+    whether the fields stopped short of ``limit`` inside ``data`` (malformed bytes, or a field cut by its
+    end): the scan, not the sniff, reports what follows."""
+    fields: list[Field] = []
+    position = 0
+    end = len(data)
+    try:
+        while position < end and len(fields) < limit:
+            tag, position = _varint(data, position, end, 0)
+            number, wire_type = tag >> 3, tag & 7
+            if number == 0 or wire_type not in (VARINT, FIXED64, LENGTH_DELIMITED, FIXED32):
+                return fields, True
+            if wire_type == LENGTH_DELIMITED:
+                length, position = _varint(data, position, end, 0)
+                fields.append(Field(number, wire_type, length, position))
+                position += length
+            elif wire_type == VARINT:
+                value, position = _varint(data, position, end, 0)
+                fields.append(Field(number, wire_type, value, position))
+            else:
+                position += _SCALAR_SIZES[wire_type]
+                fields.append(Field(number, wire_type, 0, position))
+    except WireError:
+        return fields, True
+    return fields, position > end
+
+
 def signed64(value: int) -> int:
     """A varint read as protobuf's ``int64`` (two's complement in 64 bits)."""
     value &= 2**64 - 1

@@ -38,7 +38,7 @@ TORCH_NAMESPACES = frozenset({
 
 # The TorchScript printer writes a non-aten operator call as ``ops.<namespace>.<name>(``.
 _OP_CALL = re.compile(rb"(?<![\w.])(?:torch\.)?ops\.([A-Za-z_]\w*)\.([A-Za-z_]\w*)")
-MAX_CODE_BYTES = 256 * 2**20  # TorchScript source read from one archive (a traced LLM is a few MB)
+MAX_CODE_BYTES = 64 * 2**20  # TorchScript source read from one archive (a traced LLM is a few MB)
 
 
 def is_compiled_class(module: str) -> bool:

@@ -276,7 +276,7 @@ def _scan_compressed(kind: str, stream: ByteStream, facts: Facts, member: str | 
 
 
 def _read_errors(kind: str) -> tuple[type[Exception], ...]:
-    if kind in ("skops", "zip", "npz", "torchscript"):
+    if kind in ("skops", "zip", "npz", "torchscript", "keras"):
         import zipfile
 
         return (OSError, zipfile.BadZipFile)
@@ -302,6 +302,14 @@ def scan_file(path: Path, limits: Limits = Limits(), model_budget: ModelBudget |
                     scan_skops(stream, facts, None)
                 elif kind in ("zip", "npz"):
                     scan_zip(stream, facts, None, depth=1)
+                elif kind == "saved-model":
+                    from modellint.analyzer.serialized.saved_model import scan_saved_model
+
+                    scan_saved_model(stream, size, facts, None)
+                elif kind == "keras":
+                    from modellint.analyzer.serialized.keras import scan_keras
+
+                    scan_keras(stream, facts)
                 elif kind == "torchscript":
                     from modellint.analyzer.serialized.torchscript import scan_torchscript_code
 

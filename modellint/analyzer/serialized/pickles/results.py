@@ -69,10 +69,12 @@ class Hazard(Record):
         self.member = member
 
 
-# "runs-code": the load runs code the file carries (a Keras Lambda's bytecode); "reads-outside": it reads
-# a file outside the model (ONNX external data); "custom-ops": it needs native operators the model does
-# not carry (an ONNX domain onnxruntime does not ship, a TorchScript ``torch.ops`` namespace).
-HAZARD_KINDS = ("runs-code", "reads-outside", "custom-ops")
+# "runs-code": the load runs code the file carries or names (a Keras Lambda's bytecode, a TensorFlow
+# PyFunc); "reads-outside": it reads a file outside the model (ONNX external data); "touches-files": its
+# graph reads or writes files of the machine (TensorFlow ReadFile, WriteFile); "custom-ops": it needs
+# native operators the model does not carry (an ONNX domain onnxruntime does not ship, a TorchScript
+# ``torch.ops`` namespace).
+HAZARD_KINDS = ("runs-code", "reads-outside", "touches-files", "custom-ops")
 
 
 class ScanResult(Record):

@@ -101,11 +101,13 @@ def sniff_stream(head: bytes, reopen: Callable[[], ByteStream]) -> str | None:
         return "torch-legacy"
     if probe_is_pickle(head):
         return "joblib" if b"NumpyArrayWrapper" in head else "pickle"
-    if head[:1] == b"\x08":  # protobuf field 1 as a varint: how an ONNX ModelProto starts (ir_version)
+    if head[:1] == b"\x08":  # protobuf field 1 as a varint: an ONNX ir_version, a SavedModel schema version
         from modellint.analyzer.serialized.onnx import probe_is_onnx
+        from modellint.analyzer.serialized.saved_model import probe_is_saved_model
 
-        with reopen() as handle:
-            return "onnx" if probe_is_onnx(handle) else None
+        if probe_is_onnx(head):
+            return "onnx"
+        return "saved-model" if probe_is_saved_model(head) else None
     return None
 
 
@@ -136,6 +138,8 @@ def sniff_zip(handle: ByteStream) -> str | None:
         return "npz"
     if is_torchscript(names):
         return "torchscript"
+    if "config.json" in names and "metadata.json" in names:  # what keras.saving.save_model writes
+        return "keras"
     inflated = 0
     for index, info in enumerate(archive.infolist()):
         if inflated > SNIFF_INFLATE_BUDGET or index >= SNIFF_MEMBERS:
