@@ -8,20 +8,6 @@ from modellint.analyzer.serialized.pickles import GlobalRef
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, SerializedFileRule, Valid, examples
 from modellint.rules._examples import CLEAN, model_files
-from modellint.rules._format_examples import (
-    LAMBDA_FUNCTION,
-    external_tensor,
-    keras_archive,
-    keras_files,
-    keras_layer,
-    onnx_files,
-    onnx_model,
-    onnx_node,
-    saved_model,
-    saved_model_files,
-    tf_function,
-    tf_node,
-)
 from modellint.rules._serialized_examples import (
     call_pickle,
     getattr_pickle,
@@ -115,13 +101,7 @@ class UnsafePickle(SerializedFileRule):
                 (("best-model.pkl", 1),), severity=Severity.WARNING,
                 note="a pickle beside the model that no flavor names: MLflow never loads it, but whoever does "
                      "runs it"),
-        Invalid(onnx_files(onnx_model(onnx_node("MatMul"), initializers=(external_tensor("w", "../../.ssh/id_rsa"),))),
-                (("model.onnx", 1),), note="ONNX external data that climbs out of the model dir"),
-        Invalid(keras_files(keras_archive(keras_layer("Lambda", function=LAMBDA_FUNCTION), keras_layer("Dense", units=1))),
-                (("data/model.keras", 1),), note="a Keras Lambda layer holding marshalled bytecode"),
-        Invalid(saved_model_files({"saved_model.pb": saved_model(functions=(
-                    tf_function("__inference_serve_7", tf_node("MatMul", "MatMul"), tf_node("ReadFile", "ReadFile")),))}),
-                (("tf2model/saved_model.pb", 1),), note="a TensorFlow serving function that reads a file"),
+        *_other_formats(),
     ))
 
     def check(self, model: SerializedFacts) -> Iterator[Finding]:
@@ -151,6 +131,24 @@ class UnsafePickle(SerializedFileRule):
         # a hostile file stays visible: whoever opens it by hand runs it
         return self.finding(path, f"{message}; MLflow does not load it (no flavor or artifact in MLmodel names it), "
                                   "but anyone who loads it runs that code", severity=Severity.WARNING)
+
+
+def _other_formats() -> tuple[Invalid, ...]:
+    """The ONNX, Keras and SavedModel examples (their builders are imported only when examples are read)."""
+    from modellint.rules import _format_examples as formats
+
+    serve = formats.tf_function("__inference_serve_7", formats.tf_node("MatMul", "MatMul"),
+                                formats.tf_node("ReadFile", "ReadFile"))
+    return (
+        Invalid(formats.onnx_files(formats.onnx_model(formats.onnx_node("MatMul"), initializers=(
+                    formats.external_tensor("w", "../../.ssh/id_rsa"),))),
+                (("model.onnx", 1),), note="ONNX external data that climbs out of the model dir"),
+        Invalid(formats.keras_files(formats.keras_archive(
+                    formats.keras_layer("Lambda", function=formats.LAMBDA_FUNCTION), formats.keras_layer("Dense", units=1))),
+                (("data/model.keras", 1),), note="a Keras Lambda layer holding marshalled bytecode"),
+        Invalid(formats.saved_model_files({"saved_model.pb": formats.saved_model(functions=(serve,))}),
+                (("tf2model/saved_model.pb", 1),), note="a TensorFlow serving function that reads a file"),
+    )
 
 
 def _display(ref: GlobalRef) -> str:

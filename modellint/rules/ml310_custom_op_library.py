@@ -5,13 +5,6 @@ from typing import TYPE_CHECKING
 
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, SerializedFileRule, Valid, examples
-from modellint.rules._format_examples import (
-    onnx_files,
-    onnx_model,
-    onnx_node,
-    torchscript_archive,
-    torchscript_files,
-)
 
 if TYPE_CHECKING:
     from modellint.analyzer.serialized.facts import SerializedFacts
@@ -61,20 +54,8 @@ class CustomOpLibrary(SerializedFileRule):
     severity = Severity.ERROR
     fix_title = "Export with standard operators, or register a reviewed custom-op library before loading"
 
-    VALID = examples(lambda: (
-        Valid(onnx_files(onnx_model(onnx_node("Relu"), onnx_node("Gelu", "com.microsoft"),
-                                    opsets=(("com.microsoft", 1),))),
-              note="onnxruntime ships the com.microsoft domain"),
-        Valid(torchscript_files(torchscript_archive(_SCRIPTED.format(call="ops.prim.NumToTensor(x)"))),
-              note="TorchScript calling an operator libtorch registers"),
-    ))
-    INVALID = examples(lambda: (
-        Invalid(onnx_files(onnx_model(onnx_node("Relu"), onnx_node("StringRegexReplace", "ai.onnx.contrib"),
-                                      opsets=(("ai.onnx.contrib", 1),))),
-                (("model.onnx", 1),), note="an onnxruntime-extensions operator"),
-        Invalid(torchscript_files(torchscript_archive(_SCRIPTED.format(call="ops.torchvision.nms(x, x, 0.5)"))),
-                (("data/model.pth", 1),), note="a scripted module calling torchvision's operators"),
-    ))
+    VALID = examples(lambda: _examples()[0])
+    INVALID = examples(lambda: _examples()[1])
 
     def check(self, model: SerializedFacts) -> Iterator[Finding]:
         for serialized in model.serialized_files:
@@ -89,3 +70,30 @@ class CustomOpLibrary(SerializedFileRule):
                 else:
                     yield self.finding(serialized.path, f"{message}; MLflow does not load it (no flavor or artifact "
                                                         "in MLmodel names it)", severity=Severity.WARNING)
+
+
+def _examples() -> tuple[tuple[Valid, ...], tuple[Invalid, ...]]:
+    """VALID and INVALID (their builders are imported only when examples are read)."""
+    from modellint.rules._format_examples import (
+        onnx_files,
+        onnx_model,
+        onnx_node,
+        torchscript_archive,
+        torchscript_files,
+    )
+
+    valid = (
+        Valid(onnx_files(onnx_model(onnx_node("Relu"), onnx_node("Gelu", "com.microsoft"),
+                                    opsets=(("com.microsoft", 1),))),
+              note="onnxruntime ships the com.microsoft domain"),
+        Valid(torchscript_files(torchscript_archive(_SCRIPTED.format(call="ops.prim.NumToTensor(x)"))),
+              note="TorchScript calling an operator libtorch registers"),
+    )
+    invalid = (
+        Invalid(onnx_files(onnx_model(onnx_node("Relu"), onnx_node("StringRegexReplace", "ai.onnx.contrib"),
+                                      opsets=(("ai.onnx.contrib", 1),))),
+                (("model.onnx", 1),), note="an onnxruntime-extensions operator"),
+        Invalid(torchscript_files(torchscript_archive(_SCRIPTED.format(call="ops.torchvision.nms(x, x, 0.5)"))),
+                (("data/model.pth", 1),), note="a scripted module calling torchvision's operators"),
+    )
+    return valid, invalid
