@@ -82,7 +82,8 @@ class RuleEntry(NamedTuple):
 
 # Security scores: loading a pickle that calls `os.system` is code execution that needs the victim
 # to load the model (CVSS 3.1 AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H = 7.8); a file that cannot be
-# proven safe is a medium risk; code stored by value is reviewable only with effort: low.
+# proven safe, or needs native code it does not carry (ML310), is a medium risk; code stored by value
+# is reviewable only with effort: low.
 RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML001", "mlmodel-unreadable", "MlmodelUnreadable", requires_mlmodel=False),
     RuleEntry("ML002", "no-pyfunc-flavor", "NoPyfuncFlavor"),
@@ -124,6 +125,8 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
               security_severity="2.0"),
     RuleEntry("ML305", "serializer-version-mismatch", "SerializerVersionMismatch", inline_suppression=False),
     RuleEntry("ML306", "model-payload-mismatch", "ModelPayloadMismatch", inline_suppression=False),
+    RuleEntry("ML310", "custom-op-library", "CustomOpLibrary", standalone_file=True, inline_suppression=False,
+              security_severity="5.0"),
     RuleEntry("ML401", "example-signature-mismatch", "ExampleSignatureMismatch"),
     RuleEntry("ML402", "invalid-signature", "InvalidSignature"),
     RuleEntry("ML403", "missing-signature", "MissingSignature"),

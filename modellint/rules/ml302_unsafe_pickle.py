@@ -19,6 +19,8 @@ from modellint.rules._serialized_examples import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from modellint.analyzer.serialized.facts import SerializedFacts
 
 _CHATML = ("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
@@ -50,6 +52,18 @@ class UnsafePickle(SerializedFileRule):
     A GGUF file's chat template (a Jinja program a runtime renders on each request) that accesses an
     attribute starting with `_` (`cycler.__init__.__globals__`, `self._TemplateReference__context`,
     `|attr('__class__')`) is reported too: rendered outside Jinja's sandbox it reaches `os`.
+
+    Model files of other formats are read for what their load does beyond building values: an
+    ONNX tensor whose external data lies outside the model dir (an absolute `location`, one that
+    climbs out with `..`, or a symlink leading out) makes onnxruntime read a file of the serving
+    machine into the model. A Keras `.keras` archive whose `config.json` holds a `Lambda` layer
+    serialized as marshalled bytecode (`__lambda__`) carries code: Keras 3 refuses it under its
+    default `safe_mode=True`, which `mlflow.keras` loads with (so that load fails), and whoever
+    loads it with `safe_mode=False` runs it. The other classes such a config names are judged like
+    pickle globals. A TensorFlow SavedModel whose graph or functions run ops that read, list or
+    write files (`ReadFile`, `MatchingFiles`, `WriteFile`, file readers and datasets, summary and
+    debug writers, `ImmutableConst`) or call Python (`PyFunc`, `EagerPyFunc`) does so in the serving
+    process; the checkpoint saver and restorer every SavedModel holds are not reported.
 
     A file that no flavor or artifact in MLmodel names (a `best-model.pkl` left beside the
     `model.pkl` the `sklearn` flavor loads) is reported as a warning that says so: MLflow never
@@ -105,6 +119,7 @@ class UnsafePickle(SerializedFileRule):
                 (("best-model.pkl", 1),), severity=Severity.WARNING,
                 note="a pickle beside the model that no flavor names: MLflow never loads it, but whoever does "
                      "runs it"),
+        *_other_formats(),
     ))
 
     def check(self, model: SerializedFacts) -> Iterator[Finding]:
@@ -115,29 +130,57 @@ class UnsafePickle(SerializedFileRule):
                     for site in scan.calls]
             uses += [(ref, f"imports `{_display(ref)}` ({ref.opcode} at byte {ref.offset}") for ref in scan.globals]
             loaded = model.loaded_by_mlflow(serialized.relative)
-            messages = []
+            for hazard in scan.hazards:
+                if hazard.kind in _LOAD_HAZARDS:
+                    message = f"loading `{serialized.relative}`{_where(hazard.member)} {hazard.detail}"
+                    yield self._loaded_finding(serialized.path, message, loaded)
+                elif hazard.kind == "template-code":  # judged when rendered, not when loaded
+                    yield self._loaded_finding(serialized.path, f"`{serialized.relative}`: {hazard.detail}", loaded)
             for ref, what in uses:
                 key = (ref.module, ref.name)
                 if key in reported or classify(ref.module, ref.name) is not Verdict.UNSAFE:
                     continue
                 reported.add(key)
-                messages.append(f"loading `{serialized.relative}` {what}{_member(ref)}), which can run commands or "
-                                "code, or touch files or the network")
-            messages += [f"`{serialized.relative}`: {hazard.what}" for hazard in scan.hazards]
-            for message in messages:
-                if loaded:
-                    yield self.finding(serialized.path, message)
-                else:  # a hostile file stays visible: whoever opens it by hand runs it
-                    yield self.finding(
-                        serialized.path,
-                        f"{message}; MLflow does not load it (no flavor or artifact in MLmodel names it), but "
-                        "anyone who loads it runs that code",
-                        severity=Severity.WARNING,
-                    )
+                message = (f"loading `{serialized.relative}` {what}{_member(ref)}), which can run commands or code, "
+                           "or touch files or the network")
+                yield self._loaded_finding(serialized.path, message, loaded)
+
+    def _loaded_finding(self, path: Path, message: str, loaded: bool) -> Finding:
+        if loaded:
+            return self.finding(path, message)
+        # a hostile file stays visible: whoever opens it by hand runs it
+        return self.finding(path, f"{message}; MLflow does not load it (no flavor or artifact in MLmodel names it), "
+                                  "but anyone who loads it runs that code", severity=Severity.WARNING)
+
+
+def _other_formats() -> tuple[Invalid, ...]:
+    """The ONNX, Keras and SavedModel examples (their builders are imported only when examples are read)."""
+    from modellint.rules import _format_examples as formats
+
+    serve = formats.tf_function("__inference_serve_7", formats.tf_node("MatMul", "MatMul"),
+                                formats.tf_node("ReadFile", "ReadFile"))
+    return (
+        Invalid(formats.onnx_files(formats.onnx_model(formats.onnx_node("MatMul"), initializers=(
+                    formats.external_tensor("w", "../../.ssh/id_rsa"),))),
+                (("model.onnx", 1),), note="ONNX external data that climbs out of the model dir"),
+        Invalid(formats.keras_files(formats.keras_archive(
+                    formats.keras_layer("Lambda", function=formats.LAMBDA_FUNCTION), formats.keras_layer("Dense", units=1))),
+                (("data/model.keras", 1),), note="a Keras Lambda layer holding marshalled bytecode"),
+        Invalid(formats.saved_model_files({"saved_model.pb": formats.saved_model(functions=(serve,))}),
+                (("tf2model/saved_model.pb", 1),), note="a TensorFlow serving function that reads a file"),
+    )
 
 
 def _display(ref: GlobalRef) -> str:
     return f"{ref.module}.{ref.name}"
+
+
+# What a non-pickle format's load does that this rule judges (ML310 reports the native code it needs).
+_LOAD_HAZARDS = ("runs-code", "reads-outside", "touches-files")
+
+
+def _where(member: str | None) -> str:
+    return f" (`{member}`)" if member else ""
 
 
 def _member(ref: GlobalRef) -> str:

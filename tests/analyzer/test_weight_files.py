@@ -27,7 +27,7 @@ def reasons(tmp_path: Path, content: bytes, name: str = "model.bin") -> list[str
     path = tmp_path / name
     path.write_bytes(content)
     result = scan_file(path)
-    return [problem.reason for problem in result.problems] + [hazard.what for hazard in result.hazards]
+    return [problem.reason for problem in result.problems] + [hazard.detail for hazard in result.hazards]
 
 
 # --- files the real libraries wrote ---------------------------------------------------------------

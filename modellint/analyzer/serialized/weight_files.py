@@ -65,10 +65,11 @@ def _gguf_findings(handle: IO[bytes], size: int) -> tuple[list[Problem], list[Ha
             offset = template.offset + spot.offset
             if spot.reach:
                 via = f" ({spot.via})" if spot.via else ""
-                hazards.append(Hazard(f"chat template `{template.key}` accesses {spot.detail} at byte {offset} in "
-                                      f"`{spot.expression}`, reaching Python internals{via} when rendered outside "
-                                      "Jinja's sandbox (as llama-cpp-python did before 0.2.72, CVE-2024-34359)",
-                                      offset, None))
+                hazards.append(Hazard(
+                    "template-code",
+                    f"chat template `{template.key}` accesses {spot.detail} at byte {offset} in `{spot.expression}`, "
+                    f"reaching Python internals{via} when rendered outside Jinja's sandbox (as llama-cpp-python did "
+                    "before 0.2.72, CVE-2024-34359)", offset, None))
             else:
                 problems.append(Problem(f"chat template `{template.key}` has {spot.detail} in `{spot.expression}`: "
                                         "what it reaches cannot be proven", offset, None))

@@ -276,7 +276,7 @@ def _scan_compressed(kind: str, stream: ByteStream, facts: Facts, member: str | 
 
 
 def _read_errors(kind: str) -> tuple[type[Exception], ...]:
-    if kind in ("skops", "zip", "npz"):
+    if kind in ("skops", "zip", "npz", "torchscript", "keras"):
         import zipfile
 
         return (OSError, zipfile.BadZipFile)
@@ -305,6 +305,23 @@ def scan_file(path: Path, limits: Limits = Limits(), model_budget: ModelBudget |
                     scan_skops(stream, facts, None)
                 elif kind in ("zip", "npz"):
                     scan_zip(stream, facts, None, depth=1)
+                elif kind == "saved-model":
+                    from modellint.analyzer.serialized.saved_model import scan_saved_model
+
+                    scan_saved_model(stream, size, facts, None)
+                elif kind == "keras":
+                    from modellint.analyzer.serialized.keras import scan_keras
+
+                    scan_keras(stream, facts)
+                elif kind == "torchscript":
+                    from modellint.analyzer.serialized.torchscript import scan_torchscript_code
+
+                    scan_zip(stream, facts, None, depth=1)
+                    scan_torchscript_code(stream, facts)
+                elif kind == "onnx":
+                    from modellint.analyzer.serialized.onnx import external_base, scan_onnx
+
+                    scan_onnx(stream, size, facts, None, external_base(path, root))
                 else:
                     scan_stream(kind, stream, size, facts, None)
         except errors as error:
@@ -323,4 +340,5 @@ def scan_file(path: Path, limits: Limits = Limits(), model_budget: ModelBudget |
         skops_types=tuple(dict.fromkeys(facts.skops_types)),
         problems=tuple(dict.fromkeys(facts.problems)),
         skops_untrusted=tuple(dict.fromkeys(facts.skops_untrusted)),
+        hazards=tuple(dict.fromkeys(facts.hazards)),
     )

@@ -57,15 +57,25 @@ class Problem(Record):
 
 
 class Hazard(Record):
-    """Something a file of a format that runs no code by itself hands to a runtime that runs it: ``what``
-    says it, with where (a GGUF chat template reaching ``__globals__``)."""
+    """What loading a non-pickle model format does beyond building values (see ``HAZARD_KINDS``);
+    ``detail`` completes "loading `<file>` ..." and names what the file says."""
 
-    __slots__ = ("what", "offset", "member")
+    __slots__ = ("kind", "detail", "offset", "member")
 
-    def __init__(self, what: str, offset: int | None, member: str | None) -> None:
-        self.what = what
+    def __init__(self, kind: str, detail: str, offset: int | None, member: str | None) -> None:
+        self.kind = kind
+        self.detail = detail
         self.offset = offset
         self.member = member
+
+
+# "runs-code": the load runs code the file carries or names (a Keras Lambda's bytecode, a TensorFlow
+# PyFunc); "reads-outside": it reads a file outside the model (ONNX external data); "touches-files": its
+# graph reads or writes files of the machine (TensorFlow ReadFile, WriteFile); "custom-ops": it needs
+# native operators the model does not carry (an ONNX domain onnxruntime does not ship, a TorchScript
+# ``torch.ops`` namespace); "template-code": a template a runtime renders on each request reaches Python
+# internals (a GGUF chat template walking to ``__globals__``).
+HAZARD_KINDS = ("runs-code", "reads-outside", "touches-files", "custom-ops", "template-code")
 
 
 class ScanResult(Record):
@@ -173,7 +183,7 @@ class Facts:
     into a :class:`ScanResult`."""
 
     __slots__ = ("limits", "globals", "calls", "subimports", "embedded", "skops_types", "skops_untrusted", "problems",
-                 "retained_bytes", "joblib_arrays", "model_budget", "decompressed_bytes", "opcodes", "values",
+                 "hazards", "retained_bytes", "joblib_arrays", "model_budget", "decompressed_bytes", "opcodes", "values",
                  "nested_depth", "nested_scanned")
 
     def __init__(self, limits: Limits, model_budget: ModelBudget | None = None) -> None:
@@ -185,6 +195,7 @@ class Facts:
         self.skops_types: list[str] = []
         self.skops_untrusted: list[str] = []
         self.problems: list[Problem] = []
+        self.hazards: list[Hazard] = []
         self.retained_bytes = 0
         self.joblib_arrays = 0
         self.model_budget = ModelBudget() if model_budget is None else model_budget

@@ -106,6 +106,13 @@ def sniff_stream(head: bytes, reopen: Callable[[], ByteStream]) -> str | None:
         return "torch-legacy"
     if probe_is_pickle(head):
         return "joblib" if b"NumpyArrayWrapper" in head else "pickle"
+    if head[:1] == b"\x08":  # protobuf field 1 as a varint: an ONNX ir_version, a SavedModel schema version
+        from modellint.analyzer.serialized.onnx import probe_is_onnx
+        from modellint.analyzer.serialized.saved_model import probe_is_saved_model
+
+        if probe_is_onnx(head):
+            return "onnx"
+        return "saved-model" if probe_is_saved_model(head) else None
     return None
 
 
@@ -134,6 +141,10 @@ def sniff_zip(handle: ByteStream) -> str | None:
         return "skops"
     if names and all(name.endswith(".npy") for name in names):
         return "npz"
+    if is_torchscript(names):
+        return "torchscript"
+    if "config.json" in names and "metadata.json" in names:  # what keras.saving.save_model writes
+        return "keras"
     inflated = 0
     for index, info in enumerate(archive.infolist()):
         if inflated > SNIFF_INFLATE_BUDGET or index >= SNIFF_MEMBERS:
@@ -148,6 +159,13 @@ def sniff_zip(handle: ByteStream) -> str | None:
         if head.startswith(ZIP_MAGICS) or probe_is_pickle(head) or compression_kind(head) or head.startswith(NPY_MAGIC):
             return "zip"
     return None
+
+
+def is_torchscript(names: list[str]) -> bool:
+    """Whether zip member ``names`` are a TorchScript archive's (``torch.jit.save``): ``<dir>/constants.pkl``,
+    what ``torch.load`` tests to hand the file to ``torch.jit.load``, and a ``<dir>/code/`` tree."""
+    tops = {name.split("/", 1)[0] for name in names if name.count("/") == 1 and name.endswith("/constants.pkl")}
+    return any(name.split("/", 1)[0] in tops and name.split("/")[1:2] == ["code"] for name in names)
 
 
 def member_stream(handle: ByteStream, info: zipfile.ZipInfo) -> ByteStream:

@@ -1,0 +1,98 @@
+"""Keras v3 ``.keras`` archives (a zip of ``config.json``, ``metadata.json`` and the weights), read
+without keras: what rebuilding the model from ``config.json`` runs and imports.
+
+* A ``Lambda`` layer (or any object) whose function was serialized as ``__lambda__`` (or, in the
+  legacy form, ``function_type: "lambda"``) carries marshalled Python bytecode. Keras 3 refuses to
+  deserialize it under ``safe_mode=True``, its default and what ``mlflow.keras`` 3.x loads with
+  (``keras.saving.load_model(path, custom_objects=...)``, no ``safe_mode``): through MLflow the load
+  fails; whoever passes ``safe_mode=False`` (or enables unsafe deserialization) runs the bytecode.
+  Either way the file is reported (``runs-code``).
+* Every other object names the ``module`` and ``class_name`` its class is found by. Keras's own
+  packages resolve inside keras; any other module is the code the model needs at load (Keras 3.0-3.8
+  imports it; later versions need it imported and registered first): it becomes an import record,
+  judged like a pickle global (ML301 for a module the environment lacks, ML302 for a dangerous one).
+
+Bounds: ``config.json`` is read only up to :data:`MAX_CONFIG_BYTES` and walked without recursion;
+JSON nested past Python's recursion limit is a problem, as is anything that is not JSON.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from modellint.analyzer.serialized.pickles.results import CallSite, Facts, GlobalRef, Hazard, Unscannable
+
+if TYPE_CHECKING:
+    from modellint.analyzer.serialized.pickles.streams import ByteStream
+
+CONFIG = "config.json"
+MAX_CONFIG_BYTES = 16 * 2**20  # as skops: json.loads of 16 MiB of `{},` holds 360 MB; real configs are KBs to a few MB
+# Packages whose objects Keras resolves by itself (``serialization_lib._retrieve_class_or_fn``), and
+# ``builtins``, its name for functions it looks up in its own modules (``"relu"``).
+_KERAS_PACKAGES = frozenset({"keras", "keras_hub", "keras_cv", "keras_nlp", "tf_keras", "builtins"})
+OPCODE = "keras-config"  # the ``opcode`` of the import records, for the messages
+
+
+def scan_keras(handle: ByteStream, facts: Facts) -> None:
+    import json
+    import zlib
+
+    from modellint.analyzer.serialized.pickles.sniffing import member_stream, open_zip
+
+    try:
+        archive = open_zip(handle)
+        info = archive.getinfo(CONFIG)
+    except Unscannable as error:
+        facts.problem(error.reason, None, None)
+        return
+    except KeyError:
+        facts.problem("Keras archive without config.json", None, None)
+        return
+    if info.file_size > MAX_CONFIG_BYTES:
+        facts.problem(f"Keras config.json of {info.file_size:,} bytes: over the {MAX_CONFIG_BYTES:,} bytes read",
+                      None, CONFIG)
+        return
+    try:
+        with member_stream(handle, info) as stream:
+            text = stream.read(info.file_size + 1)
+        facts.spend_decompressed(len(text))
+        config = json.loads(text)
+    except (OSError, EOFError, zlib.error, Unscannable) as error:
+        facts.problem(f"unreadable Keras config.json: {error}", None, CONFIG)
+        return
+    except (ValueError, RecursionError):
+        facts.problem("Keras config.json is not JSON (or nests too deep to read)", None, CONFIG)
+        return
+    _walk(config, facts)
+
+
+def _walk(config: object, facts: Facts) -> None:
+    pending: list[tuple[object, str]] = [(config, "")]
+    lambdas: list[str] = []
+    while pending:
+        node, layer = pending.pop()
+        if isinstance(node, list):
+            pending.extend((item, layer) for item in node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        inner = node.get("config")
+        if isinstance(inner, dict) and isinstance(inner.get("name"), str):
+            layer = inner["name"]
+        if node.get("class_name") == "__lambda__" or node.get("function_type") == "lambda":
+            lambdas.append(layer)
+        module, name = node.get("module"), node.get("class_name")
+        if isinstance(module, str) and isinstance(name, str) and module.split(".")[0] not in _KERAS_PACKAGES:
+            if name == "function" and isinstance(inner, str):
+                name = inner  # a function by reference: {"class_name": "function", "config": "my_fn"}
+            ref = GlobalRef(module, name, 0, CONFIG, OPCODE)
+            facts.globals.append(ref)
+            facts.calls.append(CallSite(ref, OPCODE, 0, CONFIG))  # rebuilding calls it (from_config)
+        pending.extend((value, layer) for value in node.values())
+    for layer in dict.fromkeys(lambdas):
+        shown = f"`Lambda` layer `{layer}`" if layer else "`Lambda` function"
+        facts.hazards.append(Hazard(
+            "runs-code",
+            f"holds a {shown} serialized as marshalled Python bytecode: Keras 3 refuses it under its default "
+            "`safe_mode=True` (what `mlflow.keras` loads with), so that load fails, and whoever loads it with "
+            "`safe_mode=False` runs the bytecode", None, CONFIG))

@@ -1,0 +1,121 @@
+"""Hostile ONNX files and SavedModels (and the protobuf reader under them), Keras configs and
+TorchScript sources: deep nesting, oversized varints, length prefixes past the end, millions of
+nodes, members that inflate past their budget. Each is an ML303 finding naming what stopped the
+read, within bounded time and memory; never a traceback and never "All checks passed!".
+
+Measured through the CLI on the 2-vCPU VM under the load of five other helpers (load average
+about 14): the small cases take 0.5-2 s; the 10^7-node file (130 MB) stops at the field budget
+(10^6 fields) in 6-12 s, under 150 MiB (the graph is read from the stream, never held).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from modellint.rules._format_examples import (
+    encode_field,
+    encode_varint,
+    keras_files,
+    onnx_files,
+    onnx_model,
+    onnx_node,
+    saved_model,
+    saved_model_files,
+    tf_node,
+    torchscript_files,
+)
+from tests.hostile.harness import Run, Sandbox, assert_promises, run_cli
+
+FAST = 10.0
+MEMORY = 256 * 2**20
+
+
+def check(tmp_path: Path, files: Mapping[str, str | bytes], *expected: str, seconds: float = FAST) -> Run:
+    sandbox = Sandbox(tmp_path / "sandbox")
+    sandbox.write(files)
+    before = sandbox.snapshot()
+    run = run_cli(["check", str(sandbox.target), "--format", "concise"], sandbox, timeout=120.0)
+    assert_promises(run, sandbox, before, seconds=seconds, memory=MEMORY)
+    for text in expected:
+        assert text in run.stdout, f"{text!r} not reported\n{run!r}"
+    return run
+
+
+def nested_graphs(levels: int) -> bytes:
+    """A model whose graph holds an If whose branch holds an If ... ``levels`` deep."""
+    graph = encode_field(1, onnx_node("Relu"))
+    for _ in range(levels):
+        attribute = encode_field(1, "then_branch") + encode_field(6, graph)
+        graph = encode_field(1, encode_field(4, "If") + encode_field(5, attribute))
+    return encode_field(1, 8) + encode_field(7, graph)
+
+
+def test_graphs_nested_past_the_depth_bound(tmp_path):
+    check(tmp_path, onnx_files(nested_graphs(2000)), "ML303", "nested deeper than")
+
+
+def test_a_varint_longer_than_ten_bytes(tmp_path):
+    model = onnx_model(onnx_node("Relu")) + b"\x08" + b"\xff" * 64
+    check(tmp_path, onnx_files(model), "ML303", "varint longer than 10 bytes")
+
+
+def test_a_length_prefix_past_the_end_of_the_file(tmp_path):
+    model = onnx_model(onnx_node("Relu")) + b"\x3a" + encode_varint(2**62) + b"\x0a\x00"
+    check(tmp_path, onnx_files(model), "ML303", "runs past the end")
+
+
+def test_a_node_length_past_its_graph(tmp_path):
+    graph = encode_field(1, onnx_node("Relu"))[:-3]  # the node's length still claims the cut bytes
+    check(tmp_path, onnx_files(encode_field(1, 8) + encode_field(7, graph)), "ML303", "runs past the end")
+
+
+@pytest.mark.slow
+def test_ten_million_nodes_stop_at_the_field_budget(tmp_path):
+    node = encode_field(1, onnx_node("Relu"))
+    graph = node * 10**7
+    model = encode_field(1, 8) + encode_field(7, graph)
+    check(tmp_path, onnx_files(model), "ML303", "protobuf fields: over the budget", seconds=60.0)
+
+
+def keras_config(config: bytes) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("metadata.json", "{}")
+        archive.writestr("config.json", config)
+    return buffer.getvalue()
+
+
+def test_a_keras_config_nested_past_the_recursion_limit(tmp_path):
+    check(tmp_path, keras_files(keras_config(b"[" * 1_000_000 + b"]" * 1_000_000)), "ML303", "not JSON")
+
+
+def test_a_keras_config_that_inflates_past_its_budget(tmp_path):
+    check(tmp_path, keras_files(keras_config(b" " * (64 * 2**20))), "ML303", "over the")
+
+
+def test_a_torchscript_source_that_inflates_past_the_code_budget(tmp_path):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("m/constants.pkl", b"\x80\x02).")
+        archive.writestr("m/code/__torch__.py", b"#" * (80 * 2**20))
+    check(tmp_path, torchscript_files(buffer.getvalue()), "ML303", "TorchScript code over")
+
+
+def test_a_saved_model_whose_graph_length_runs_past_the_file(tmp_path):
+    model = saved_model(tf_node("x", "MatMul"))
+    check(tmp_path, saved_model_files({"saved_model.pb": model[:-4]}), "ML303", "runs past the end")
+
+
+@pytest.mark.slow
+def test_a_saved_model_of_millions_of_nodes_stops_at_the_field_budget(tmp_path):
+    model = saved_model(*([tf_node("n", "MatMul")] * 2_000_000))
+    check(tmp_path, saved_model_files({"saved_model.pb": model}), "ML303", "over the budget", seconds=60.0)
