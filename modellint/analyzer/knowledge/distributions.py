@@ -341,7 +341,7 @@ class KnowledgeBase:
     def _sort_key(self, dist: str) -> tuple:
         entry = self._dists[dist]
         flags, rank = entry[_FLAGS], entry[_RANK]
-        return ("q" in flags, "g" in flags, "d" in flags, rank == 0, rank, dist)
+        return ("q" in flags, "g" in flags, "d" in flags, "v" in flags, rank == 0, rank, dist)
 
     def _build_index(self) -> dict[str, str]:
         index: dict[str, list[str]] = {}
@@ -427,10 +427,15 @@ class KnowledgeBase:
         if not entries:
             return None
         candidates = [p.distribution for p in entries if not set(self._dists[p.distribution][_FLAGS]) & {"q", "g", "e"}]
+        if not candidates:
+            return None
+        # The documented name (a variant's base: `tensorflow` for `tf-nightly`'s module), which the
+        # generator records only when installing it brings a provider, maybe through its Requires-Dist.
         preferred = self._preferred.get(entries[0].module)
-        if preferred in candidates:
+        preferred_entry = self._dists.get(preferred) if preferred else None
+        if preferred_entry is not None and not set(preferred_entry[_FLAGS]) & {"q", "g"}:
             return preferred
-        return candidates[0] if candidates else None
+        return candidates[0]
 
     # ------------------------------------------------------------------ distributions
 
@@ -454,6 +459,19 @@ class KnowledgeBase:
         """True when the modules of a known distribution are the normalised-name guess."""
         entry = self._entry(distribution)
         return entry is None or "g" in entry[_FLAGS]
+
+    def variant_base(self, distribution: str) -> str | None:
+        """The distribution whose modules ``distribution`` installs as a build variant or fork
+        (``variants.tsv``: ``cuml-cu11`` -> ``cuml-cu12``), when no file of it recorded here
+        says what it installs (unknown, a guess, or a stub that installs from another index);
+        None otherwise: a layout read from its files is what it provides."""
+        entry = self._entry(distribution)
+        if entry is not None and entry[_MODULES] and "g" not in entry[_FLAGS]:
+            return None
+        from modellint.analyzer.knowledge.variants import variant_of
+
+        variant = variant_of(normalize(distribution))
+        return variant.base if variant is not None else None
 
     def is_squatter(self, distribution: str) -> bool:
         entry = self._entry(distribution)
