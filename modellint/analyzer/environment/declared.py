@@ -108,13 +108,24 @@ class DeclaredEnvironment:
                   if (chain := self._through_variants.get(distribution)) is not None]
         return min(chains, key=len) if chains else None
 
-    def provision(self, module: str) -> Provision | None:
-        """How ``module`` (dotted) gets installed, or None when nothing declared provides it."""
+    def _shortest_chain(self, distributions: Iterable[str]) -> tuple[str, ...] | None:
         best: tuple[str, ...] | None = None
-        for distribution in self.knowledge.providers(module):
+        for distribution in distributions:
             chain = self.installed.get(distribution)
             if chain is not None and (best is None or len(chain) < len(best)):
                 best = chain
+        return best
+
+    def provision(self, module: str) -> Provision | None:
+        """How ``module`` (dotted) gets installed, or None when nothing declared provides it.
+
+        Exactly what the installed files contain: a distribution provides the modules it
+        installs and the packages they sit in, never a sibling in the same namespace
+        (``google-cloud-storage`` does not provide ``google.cloud.bigquery``).
+        """
+        best = self._shortest_chain(self.knowledge.providers(module))
+        if best is None:  # a package another distribution owns, with an installed one filling a corner of it
+            best = self._shortest_chain(self.knowledge.members(module))
         if best is None:
             best = self._through_variant(module)
         if best is not None:

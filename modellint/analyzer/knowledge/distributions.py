@@ -16,7 +16,7 @@ import threading
 from collections import deque
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Iterable, Iterator, KeysView, Mapping
 
 from modellint.analyzer.environment.import_settings import NO_IMPORT_SETTINGS, ImportSettings
 from modellint.analyzer.environment.pep508 import ParsedRequirement, parse_requirement
@@ -404,6 +404,24 @@ class KnowledgeBase:
         if entries:
             return tuple(p.distribution for p in entries)
         return self._namespace_fillers(module)
+
+    def members(self, module: str) -> tuple[str, ...]:
+        """Distributions installing something inside ``module`` (``azure.storage`` <-
+        ``azure-storage-blob``), whether or not another one owns ``module`` itself: once any of
+        them is installed, ``module`` is a directory on the path, so ``import module`` works."""
+        ranked = self._ranked.get(("i", module))
+        if ranked is None:
+            ranked = tuple(sorted(self._members_of(module), key=self._sort_key))
+            self._ranked[("i", module)] = ranked
+        return ranked
+
+    def modules(self) -> KeysView[str]:
+        """Every module a distribution is recorded as installing (at full namespace depth)."""
+        return self._modules.keys()
+
+    def records(self, module: str) -> bool:
+        """Whether a distribution is recorded as installing ``module`` itself or something inside it."""
+        return bool(self._providers_of(module)) or bool(self._members_of(module))
 
     def is_namespace(self, module: str) -> bool:
         """True for a namespace that several distributions fill (``google.cloud``), none owns."""
