@@ -25,7 +25,8 @@ is described in modellint/analyzer/knowledge/distributions.py, which reads it; `
 an existing data file (either format) without fetching anything, for when only the format changes.
 
 Usage: python scripts/build_knowledge.py [--top 5000] [--cache /tmp/kb-cache] [--date YYYY-MM-DD]
-       python scripts/build_knowledge.py --learn-variants  (reads only what variants.tsv names, into the shipped file)
+       python scripts/build_knowledge.py --learn-variants  (reads only what variants.tsv names into the shipped
+           file, and applies variants.tsv and squatters.tsv to it)
        python scripts/build_knowledge.py --from-data OLD_FILE
 """
 
@@ -69,6 +70,7 @@ from modellint.analyzer.knowledge.distributions import (  # noqa: E402
     split_extra,
 )
 from modellint.analyzer.knowledge.layout import importable_path, provided_modules, pth_roots  # noqa: E402
+from modellint.analyzer.knowledge.never_suggested import squatters  # noqa: E402
 from modellint.analyzer.knowledge.variants import variant_of, variants  # noqa: E402
 
 INDEX = "https://pypi.org"
@@ -83,7 +85,8 @@ FORMAT = 3
 FILE_COLUMNS = ["name", "version", "download_rank", "flags", "modules", "extras", "requires_python", "requires_dist..."]
 
 # MLflow flavors' libraries, their optional dependencies, the serving stack, cloud SDKs, and the
-# distributions known to squat a popular import name (kept so the loader can refuse to suggest them).
+# distributions known to squat a popular import name (squatters.tsv: kept so the loader can refuse
+# to suggest them).
 ML_SEEDS = """
 mlflow mlflow-skinny mlflow-tracing databricks-sdk databricks-connect databricks-cli
 scikit-learn xgboost xgboost-cpu lightgbm catboost
@@ -111,8 +114,7 @@ pillow pillow-simd pillow-heif scikit-image imageio matplotlib seaborn plotly ka
 hyperopt optuna ray dask distributed imbalanced-learn category-encoders feature-engine
 autogluon evidently great-expectations vllm deepspeed triton
 pyyaml python-dateutil requests pysocks beautifulsoup4 attrs
-sklearn src cv socks attr bs4 azure google
-""".split()
+""".split() + sorted(squatters())
 
 RANKED_PREFIXES = ("azure-", "azureml-", "google-cloud-", "langchain", "llama-index")
 
@@ -123,22 +125,11 @@ PREFERRED = {"cv2": "opencv-python", "PIL": "pillow"}
 # Curated facts for releases whose layout cannot be read cheaply (sdist too big to fetch).
 CURATED_LAYOUT = {"pillow-simd": ["PIL"], "pyspark": ["pyspark"], "h2o": ["h2o"]}
 
-# Distributions that exist only to hold or redirect an import name; never proposed for install.
 # Namespace roots many distributions install into. A wheel that ships a regular
 # ``google/__init__.py`` (google-api, grpc-google-logging-v2...) must not become the owner of
 # ``google``: that would make it the suggestion for every unknown ``google.*`` import.
 SHARED_NAMESPACE_ROOTS = frozenset({"azure", "backports", "google", "google.cloud", "sphinxcontrib"})
 
-CURATED_SQUATTERS = {
-    "sklearn": "deprecated alias of scikit-learn (install fails on purpose)",
-    "src": "unrelated project named after the common first-party folder",
-    "cv": "unrelated project, not OpenCV",
-    "socks": "empty placeholder; the socks module comes from PySocks",
-    "attr": "unrelated project sharing attrs' import name",
-    "bs4": "dummy that depends on beautifulsoup4",
-    "azure": "deprecated meta-package, install fails on purpose",
-    "google": "unrelated search scraper (module googlesearch)",
-}
 _SQUAT_SUMMARY = re.compile(
     r"^\W*deprecated\b|\b(?:is|was|now) deprecated\b|\bdeprecated (?:package|backport|alias|sklearn)\b|placeholder (?:package|project|for)\b|"
     r"dummy package|should be deleted|do not (?:use|install)|security holding|name ?squat|reserved (?:package|name)|"
@@ -629,7 +620,7 @@ def describe(cache: Cache, name: str, rank: int) -> Record:
         record.flags += "e"
     record.requires = _valid_requires(record.requires)
     record.extras = sorted(set(record.extras) | set(extras_named(record.requires)))
-    if name in CURATED_SQUATTERS:
+    if name in squatters():
         record.flags += "q"
     elif _SQUAT_SUMMARY.search(project["summary"]):
         record.flags += "d"
@@ -723,7 +714,7 @@ def build(args: argparse.Namespace) -> dict:
             "d": "summary says deprecated / placeholder / renamed: suggested only when nothing else",
         },
         "preferred": dict(sorted(PREFERRED.items())),
-        "squatters": dict(sorted(CURATED_SQUATTERS.items())),
+        "squatters": dict(sorted(squatters().items())),
         "dists": dists,
         "_seconds": round(time.monotonic() - started, 1),
     })
@@ -785,10 +776,14 @@ def variant_names() -> set[str]:
 
 
 def mark_variants(kb: dict) -> dict:
-    """``kb`` with the ``v`` flag on every variant and each base preferred for its variants' modules."""
+    """``kb`` with the ``v`` flag on every variant and each base preferred for its variants' modules,
+    and the ``q`` flag on exactly the distributions squatters.tsv names."""
     for name, entry in kb["dists"].items():
-        flags = set(entry[2]) - {"v"}
-        entry[2] = "".join(sorted(flags | ({"v"} if variant_of(name) is not None else set())))
+        flags = set(entry[2]) - {"v", "q"}
+        flags |= {"v"} if variant_of(name) is not None else set()
+        flags |= {"q"} if name in squatters() else set()
+        entry[2] = "".join(sorted(flags))
+    kb["squatters"] = dict(sorted(squatters().items()))
     kb["flags"] = {**kb["flags"], **VARIANT_FLAG}
     kb["preferred"] = {**variant_preferences(kb), **PREFERRED}
     return kb

@@ -38,21 +38,6 @@ __all__ = [
 DATA_FILE = Path(__file__).with_name("kb.tsv")
 DATA_FORMAT = 3
 
-# Top-level names that are almost always the model's own code (a code_paths problem), whatever
-# some PyPI project happens to ship under that name: never proposed for install. The second group
-# are ordinary first-party names that a distribution named otherwise ships as a stray top-level
-# next to its own package (`base` in pymeeus, `exceptions` in kestra, `model_utils` in
-# django-model-utils, `run` in win-unicode-console, `services` in oci-cli).
-GENERIC_MODULES = frozenset(
-    """
-    app apps api common config configs core data dataset datasets doc docs example examples helper
-    helpers inference lib libs main model models module modules pipeline pipelines predict scripts
-    server service settings setup source src test testing tests tool tools train training util utils
-    conftest
-    base exceptions model_utils run services
-    """.split()
-)
-
 # (version, rank, flags, modules, requires, extras, requires_python); see parse_data().
 _VERSION, _RANK, _FLAGS, _MODULES, _REQUIRES, _EXTRAS, _REQUIRES_PYTHON = range(7)
 
@@ -432,14 +417,16 @@ class KnowledgeBase:
 
         Never a squatter (the generator's curated list: ``sklearn``, ``src``, ``socks``...), never
         a meta-package that ships no module, never a guessed layout, never for a generic
-        first-party name (``src``, ``utils``, ``model``...) and never for a bare namespace
+        first-party name (``first_party_names.tsv``: ``src``, ``utils``, ``model``...) and never for a bare namespace
         (ambiguous by nature). A distribution whose summary says deprecated / renamed comes
         after every other provider (providers are already in that order).
         """
         configured = self.settings.distribution_of(module)
         if configured is not None:
             return normalize(configured[1])
-        if module.split(".")[0] in GENERIC_MODULES:
+        from modellint.analyzer.knowledge.never_suggested import is_first_party_name
+
+        if is_first_party_name(module):
             return None
         entries = self.provider_entries(module)
         if not entries:
