@@ -478,6 +478,11 @@ class KnowledgeBase:
         variant = variant_of(normalize(distribution))
         return variant.base if variant is not None else None
 
+    def flags(self, distribution: str) -> str:
+        """How the data learned ``distribution``'s layout and what it is (see :func:`flag_legend`)."""
+        entry = self._entry(distribution)
+        return entry[_FLAGS] if entry else ""
+
     def is_squatter(self, distribution: str) -> bool:
         entry = self._entry(distribution)
         return entry is not None and "q" in entry[_FLAGS]
@@ -663,6 +668,16 @@ def use_overlay(overlay: Overlay | None) -> None:
                 _instance = None  # rebuilt from the shipped data on the next load()
             return
         _instance = KnowledgeBase(_read_data(), overlay=overlay)
+
+
+def flag_legend() -> dict[str, str]:
+    """Flag letter -> what it says about a distribution, as the data file's header records it
+    (``w``: layout from a wheel...), with ``o`` for the ``--python`` interpreter's facts."""
+    return {**_read_data().get("flags", {}), "o": "layout from the --python interpreter's installed files"}
+
+
+def data_source() -> str:
+    return str(_read_data().get("source", ""))
 
 
 def build_date() -> str:
