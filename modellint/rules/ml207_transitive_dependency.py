@@ -45,6 +45,8 @@ class TransitiveDependency(Rule):
         Valid(code_model({"stats.py": _USES_NUMPY}, "numpy==2.1.3")),
         Valid(code_model({"settings.py": "import yaml\nimport cloudpickle\n"}),
               note="PyYAML and cloudpickle come through mlflow: MLflow prunes them on purpose"),
+        Valid(code_model({"engine.py": "import tensorrt\n"}, "tensorrt==11.4.0.106"),
+              note="tensorrt is the documented name: a meta-package that installs the build for the current CUDA"),
     ))
     INVALID = examples(lambda: (
         Invalid(code_model({"s3.py": "import boto3\nfrom botocore.exceptions import ClientError\n"}, "boto3==1.35.60"),
