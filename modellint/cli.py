@@ -33,7 +33,7 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
 # What a failed write of stdout raises (errno is built into the interpreter: no import cost).
 _OUTPUT_ERRNOS = {errno.EIO, errno.EBADF, errno.EFBIG, errno.ENOSPC, getattr(errno, "EDQUOT", 122)}
-_COMMANDS = {"check", "hook", "rule", "rules"}
+_COMMANDS = {"check", "hook", "rule", "rules", "explain-import"}
 
 
 class _HelpFormatter(argparse.HelpFormatter):
@@ -120,6 +120,10 @@ def _parser() -> argparse.ArgumentParser:
     rule = commands.add_parser("rule", formatter_class=_HelpFormatter, help="print the documentation of one rule")
     rule.add_argument("selector", help="a code (ML103) or name (defaults-channel)")
     commands.add_parser("rules", formatter_class=_HelpFormatter, help="list every rule")
+    explain = commands.add_parser("explain-import", formatter_class=_HelpFormatter,
+                                  help="which distributions provide an import name, and how modellint knows")
+    explain.add_argument("name", help="an import name (cv2, google.cloud.storage)")
+    explain.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     return parser
 
 
@@ -149,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
             return _print_rule(args.selector)
         if args.command == "rules":
             return _print_rules()
+        if args.command == "explain-import":
+            from modellint.explain_import import run
+
+            return run(args.name, args.format)
         if args.command == "hook":
             return _hook(args)
         return _check(args)

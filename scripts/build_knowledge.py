@@ -25,6 +25,8 @@ is described in modellint/analyzer/knowledge/distributions.py, which reads it; `
 an existing data file (either format) without fetching anything, for when only the format changes.
 
 Usage: python scripts/build_knowledge.py [--top 5000] [--cache /tmp/kb-cache] [--date YYYY-MM-DD]
+       python scripts/build_knowledge.py --learn-variants  (reads only what variants.tsv names into the shipped
+           file, and applies variants.tsv and squatters.tsv to it)
        python scripts/build_knowledge.py --from-data OLD_FILE
 """
 
@@ -68,6 +70,8 @@ from modellint.analyzer.knowledge.distributions import (  # noqa: E402
     split_extra,
 )
 from modellint.analyzer.knowledge.layout import importable_path, provided_modules, pth_roots  # noqa: E402
+from modellint.analyzer.knowledge.never_suggested import squatters  # noqa: E402
+from modellint.analyzer.knowledge.variants import variant_of, variants  # noqa: E402
 
 INDEX = "https://pypi.org"
 USER_AGENT = "modellint-build-knowledge/1 (+static linter for MLflow models; cached, <=8 connections)"
@@ -81,7 +85,8 @@ FORMAT = 3
 FILE_COLUMNS = ["name", "version", "download_rank", "flags", "modules", "extras", "requires_python", "requires_dist..."]
 
 # MLflow flavors' libraries, their optional dependencies, the serving stack, cloud SDKs, and the
-# distributions known to squat a popular import name (kept so the loader can refuse to suggest them).
+# distributions known to squat a popular import name (squatters.tsv: kept so the loader can refuse
+# to suggest them).
 ML_SEEDS = """
 mlflow mlflow-skinny mlflow-tracing databricks-sdk databricks-connect databricks-cli
 scikit-learn xgboost xgboost-cpu lightgbm catboost
@@ -109,8 +114,7 @@ pillow pillow-simd pillow-heif scikit-image imageio matplotlib seaborn plotly ka
 hyperopt optuna ray dask distributed imbalanced-learn category-encoders feature-engine
 autogluon evidently great-expectations vllm deepspeed triton
 pyyaml python-dateutil requests pysocks beautifulsoup4 attrs
-sklearn src cv socks attr bs4 azure google
-""".split()
+""".split() + sorted(squatters())
 
 RANKED_PREFIXES = ("azure-", "azureml-", "google-cloud-", "langchain", "llama-index")
 
@@ -121,28 +125,21 @@ PREFERRED = {"cv2": "opencv-python", "PIL": "pillow"}
 # Curated facts for releases whose layout cannot be read cheaply (sdist too big to fetch).
 CURATED_LAYOUT = {"pillow-simd": ["PIL"], "pyspark": ["pyspark"], "h2o": ["h2o"]}
 
-# Distributions that exist only to hold or redirect an import name; never proposed for install.
 # Namespace roots many distributions install into. A wheel that ships a regular
 # ``google/__init__.py`` (google-api, grpc-google-logging-v2...) must not become the owner of
 # ``google``: that would make it the suggestion for every unknown ``google.*`` import.
 SHARED_NAMESPACE_ROOTS = frozenset({"azure", "backports", "google", "google.cloud", "sphinxcontrib"})
 
-CURATED_SQUATTERS = {
-    "sklearn": "deprecated alias of scikit-learn (install fails on purpose)",
-    "src": "unrelated project named after the common first-party folder",
-    "cv": "unrelated project, not OpenCV",
-    "socks": "empty placeholder; the socks module comes from PySocks",
-    "attr": "unrelated project sharing attrs' import name",
-    "bs4": "dummy that depends on beautifulsoup4",
-    "azure": "deprecated meta-package, install fails on purpose",
-    "google": "unrelated search scraper (module googlesearch)",
-}
 _SQUAT_SUMMARY = re.compile(
     r"^\W*deprecated\b|\b(?:is|was|now) deprecated\b|\bdeprecated (?:package|backport|alias|sklearn)\b|placeholder (?:package|project|for)\b|"
     r"dummy package|should be deleted|do not (?:use|install)|security holding|name ?squat|reserved (?:package|name)|"
     r"has been renamed|\buse [\w.-]+ instead\b",
     re.IGNORECASE,
 )
+
+# Flag of a distribution variants.tsv names as a build variant or fork of another one.
+VARIANT_FLAG = {"v": "build variant or fork of another distribution (variants.tsv): suggested only when its base is not"}
+MAX_LEARNED = 200  # --learn-variants: distributions read from the index at most (variants, bases, their dependencies)
 
 _cache_lock = threading.Lock()
 
@@ -623,7 +620,7 @@ def describe(cache: Cache, name: str, rank: int) -> Record:
         record.flags += "e"
     record.requires = _valid_requires(record.requires)
     record.extras = sorted(set(record.extras) | set(extras_named(record.requires)))
-    if name in CURATED_SQUATTERS:
+    if name in squatters():
         record.flags += "q"
     elif _SQUAT_SUMMARY.search(project["summary"]):
         record.flags += "d"
@@ -673,6 +670,7 @@ def build(args: argparse.Namespace) -> dict:
     ranks = read_ranks(args.tsv)
     cache = Cache(args.cache)
     pending, ml = seeds(ranks, args.top)
+    pending |= variant_names()
     records: dict[str, Record] = {}
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
@@ -700,7 +698,7 @@ def build(args: argparse.Namespace) -> dict:
         name: [r.version, r.rank, "".join(sorted(set(r.flags))), r.modules, r.requires, r.extras, r.requires_python]
         for name, r in sorted(records.items())
     }
-    return {
+    return mark_variants({
         "format": FORMAT,
         "build_date": args.date,
         "source": "PyPI JSON API + wheel zip directories / core metadata (scripts/build_knowledge.py)",
@@ -716,10 +714,10 @@ def build(args: argparse.Namespace) -> dict:
             "d": "summary says deprecated / placeholder / renamed: suggested only when nothing else",
         },
         "preferred": dict(sorted(PREFERRED.items())),
-        "squatters": dict(sorted(CURATED_SQUATTERS.items())),
+        "squatters": dict(sorted(squatters().items())),
         "dists": dists,
         "_seconds": round(time.monotonic() - started, 1),
-    }
+    })
 
 
 def resolve_shared_namespaces(cache: Cache, records: dict[str, Record]) -> None:
@@ -744,6 +742,70 @@ def resolve_shared_namespaces(cache: Cache, records: dict[str, Record]) -> None:
                 record.modules, changed = modules, True
         if not changed:
             return
+
+
+def learn_variants(kb: dict, args: argparse.Namespace) -> dict:
+    """``kb`` with every distribution variants.tsv names (variant or base) and their dependencies
+    read from the index when it does not record them yet, the ``v`` flag on every variant, and
+    each base preferred for the modules its variants provide where installing it brings them."""
+    ranks = read_ranks(args.tsv)
+    cache = Cache(args.cache)
+    dists = kb["dists"]
+    pending = variant_names() - dists.keys()
+    learned: dict[str, Record] = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
+        while pending and len(learned) < MAX_LEARNED:
+            batch = sorted(pending)[: MAX_LEARNED - len(learned)]
+            print(f"learning {len(batch)} distributions: {' '.join(batch)}", file=sys.stderr, flush=True)
+            for record in pool.map(lambda name: describe(cache, name, ranks.get(name, 0)), batch):
+                learned[record.name] = record
+                if record.error:
+                    print(f"warning: {record.name}: {record.error}", file=sys.stderr)
+            pending = {dep for name in batch for dep in dependency_names(learned[name], follow_extras=False)}
+            pending -= dists.keys() | learned.keys()
+    for name, record in learned.items():
+        modules = [m for m in record.modules if m not in SHARED_NAMESPACE_ROOTS]
+        dists[name] = [record.version, record.rank, "".join(sorted(set(record.flags))), modules,
+                       record.requires, record.extras, record.requires_python]
+    return mark_variants(kb)
+
+
+def variant_names() -> set[str]:
+    """The variants and bases variants.tsv names (not its patterns): read like the ML seeds."""
+    return {name for variant in variants() for name in (variant.pattern, variant.base) if "*" not in name}
+
+
+def mark_variants(kb: dict) -> dict:
+    """``kb`` with the ``v`` flag on every variant and each base preferred for its variants' modules,
+    and the ``q`` flag on exactly the distributions squatters.tsv names."""
+    for name, entry in kb["dists"].items():
+        flags = set(entry[2]) - {"v", "q"}
+        flags |= {"v"} if variant_of(name) is not None else set()
+        flags |= {"q"} if name in squatters() else set()
+        entry[2] = "".join(sorted(flags))
+    kb["squatters"] = dict(sorted(squatters().items()))
+    kb["flags"] = {**kb["flags"], **VARIANT_FLAG}
+    kb["preferred"] = {**variant_preferences(kb), **PREFERRED}
+    return kb
+
+
+def variant_preferences(kb: dict) -> dict[str, str]:
+    """Module -> the base of the variants that provide it, when installing the base installs a
+    distribution that provides the module (``tensorrt`` -> ``tensorrt``, through
+    ``tensorrt-cu13-bindings``); a base that brings no provider is never proposed for it."""
+    from modellint.analyzer.knowledge.distributions import KnowledgeBase
+
+    knowledge = KnowledgeBase({"build_date": kb["build_date"], "dists": kb["dists"]})
+    preferred: dict[str, str] = {}
+    for name, entry in sorted(kb["dists"].items()):
+        variant = variant_of(name)
+        if variant is None or variant.base not in kb["dists"] or "q" in kb["dists"][variant.base][2]:
+            continue
+        installed = knowledge.closure([(variant.base, frozenset())])
+        for module in entry[3]:
+            if any(module in kb["dists"][dist][3] for dist in installed if dist in kb["dists"]):
+                preferred.setdefault(module, variant.base)
+    return preferred
 
 
 def write(kb: dict, output: Path) -> int:
@@ -840,9 +902,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=OUTPUT)
     parser.add_argument("--date", default=dt.date.today().isoformat(), help="build date to record")
     parser.add_argument("--from-data", type=Path, help="rewrite this existing data file instead of fetching (keeps its build date)")
+    parser.add_argument("--learn-variants", action="store_true",
+                        help="read the distributions variants.tsv names into the data file (--from-data, default the shipped one)")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    kb = read_existing(args.from_data) if args.from_data else build(args)
+    if args.learn_variants:
+        kb = learn_variants(read_existing(args.from_data or args.output), args)
+    else:
+        kb = read_existing(args.from_data) if args.from_data else build(args)
     size = write(kb, args.output)
     modules = sum(len(v[3]) for v in kb["dists"].values())
     print(

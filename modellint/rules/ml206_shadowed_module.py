@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from modellint.analyzer.code.import_resolution import any_stdlib, declared_python3
 from modellint.analyzer.code.scans import top_level_entries
-from modellint.analyzer.knowledge.distributions import GENERIC_MODULES
+from modellint.analyzer.knowledge.never_suggested import is_first_party_name
 from modellint.analyzer.knowledge.stdlib import stdlib_modules
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
@@ -65,7 +65,7 @@ class ShadowedModule(Rule):
                     continue
                 if name in stdlib:
                     what = f"the standard-library module `{name}`"
-                elif name in providers and name not in GENERIC_MODULES:
+                elif name in providers and not is_first_party_name(name):
                     chain = providers[name]
                     what = (f"`{name}`, the module of the declared requirement `{chain[0]}`" if len(chain) == 1 else
                             f"`{name}`, the module of `{chain[-1]}` (installed through {' -> '.join(chain)})")

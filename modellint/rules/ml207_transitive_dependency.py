@@ -18,7 +18,8 @@ class TransitiveDependency(Rule):
     dependencies (`botocore` with only `boto3` declared). Modules MLflow itself depends on are
     exempt: MLflow's requirement inference deliberately drops every package `mlflow` already
     installs (PyYAML, cloudpickle, requests...), so those chains start at `mlflow` or
-    `mlflow-skinny` and are correct.
+    `mlflow-skinny` and are correct. So is a declared meta-package that a project documents as
+    the way to install its module (`tensorrt`, which installs the build for the current CUDA).
 
     ## Why is this bad?
     The import works only as long as the declared package keeps that dependency. A new release
@@ -44,6 +45,8 @@ class TransitiveDependency(Rule):
         Valid(code_model({"stats.py": _USES_NUMPY}, "numpy==2.1.3")),
         Valid(code_model({"settings.py": "import yaml\nimport cloudpickle\n"}),
               note="PyYAML and cloudpickle come through mlflow: MLflow prunes them on purpose"),
+        Valid(code_model({"engine.py": "import tensorrt\n"}, "tensorrt==11.4.0.106"),
+              note="tensorrt is the documented name: a meta-package that installs the build for the current CUDA"),
     ))
     INVALID = examples(lambda: (
         Invalid(code_model({"s3.py": "import boto3\nfrom botocore.exceptions import ClientError\n"}, "boto3==1.35.60"),
@@ -58,6 +61,8 @@ class TransitiveDependency(Rule):
                 continue
             if provision.requirement in MLFLOW_DISTRIBUTIONS or _declared_through_extra(model, provision.chain):
                 continue
+            if model.environment.knowledge.suggest(resolution.module) == provision.requirement:
+                continue  # the documented name, a meta-package that installs its build (`tensorrt`)
             yield self.finding(
                 checked.fact.path,
                 f"{describe(checked.fact, resolution.module)} is installed only as a dependency of the declared "

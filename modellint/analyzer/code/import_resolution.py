@@ -109,11 +109,19 @@ def declares_mlflow(model: ModelDir) -> bool:
 
 
 def candidate_modules(fact: ImportFact, model: ModelDir) -> tuple[str, ...]:
-    """The modules an import needs: ``from google.cloud import storage`` needs google.cloud.storage."""
+    """The modules an import needs: ``from google.cloud import storage`` needs google.cloud.storage,
+    and so does ``from azure.storage import blob`` (``azure.storage.blob`` is a distribution of
+    its own, whoever owns ``azure.storage``); a name that is no recorded module needs the package."""
     knowledge = model.environment.knowledge
-    if fact.names and "*" not in fact.names and knowledge.is_namespace(fact.module):
-        return tuple(f"{fact.module}.{name}" for name in fact.names if name)
-    return (fact.module,)
+    names = [name for name in fact.names if name]
+    if not names or "*" in names:
+        return (fact.module,)
+    if knowledge.is_namespace(fact.module):
+        return tuple(f"{fact.module}.{name}" for name in names)
+    recorded = tuple(f"{fact.module}.{name}" for name in names if knowledge.records(f"{fact.module}.{name}"))
+    if not recorded:
+        return (fact.module,)
+    return recorded + ((fact.module,) if len(recorded) < len(names) else ())
 
 
 def resolve(fact: ImportFact, model: ModelDir) -> tuple[Resolution, ...]:

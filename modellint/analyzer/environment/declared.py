@@ -88,13 +88,46 @@ class DeclaredEnvironment:
         requirement installs it, or ``known-first-party`` says the deployment brings it its own way."""
         return self.knowledge.is_first_party(module) or self.provision(module) is not None
 
-    def provision(self, module: str) -> Provision | None:
-        """How ``module`` (dotted) gets installed, or None when nothing declared provides it."""
+    @cached_property
+    def _through_variants(self) -> dict[str, tuple[str, ...]]:
+        """Distribution -> the chain of an installed variant that installs it as its base would
+        (``tensorflow`` <- ``tensorflow-gpu``; ``tensorrt-cu13`` <- ``tensorrt-cu14``, whose base
+        ``tensorrt`` installs it): only variants whose own files say nothing."""
+        through: dict[str, tuple[str, ...]] = {}
+        for name, chain in self.installed.items():
+            base = self.knowledge.variant_base(name)
+            if base is None:
+                continue
+            for distribution in self.knowledge.closure([(base, frozenset())], self.python):
+                if distribution not in through or len(chain) < len(through[distribution]):
+                    through[distribution] = chain
+        return through
+
+    def _through_variant(self, module: str) -> tuple[str, ...] | None:
+        chains = [chain for distribution in self.knowledge.providers(module)
+                  if (chain := self._through_variants.get(distribution)) is not None]
+        return min(chains, key=len) if chains else None
+
+    def _shortest_chain(self, distributions: Iterable[str]) -> tuple[str, ...] | None:
         best: tuple[str, ...] | None = None
-        for distribution in self.knowledge.providers(module):
+        for distribution in distributions:
             chain = self.installed.get(distribution)
             if chain is not None and (best is None or len(chain) < len(best)):
                 best = chain
+        return best
+
+    def provision(self, module: str) -> Provision | None:
+        """How ``module`` (dotted) gets installed, or None when nothing declared provides it.
+
+        Exactly what the installed files contain: a distribution provides the modules it
+        installs and the packages they sit in, never a sibling in the same namespace
+        (``google-cloud-storage`` does not provide ``google.cloud.bigquery``).
+        """
+        best = self._shortest_chain(self.knowledge.providers(module))
+        if best is None:  # a package another distribution owns, with an installed one filling a corner of it
+            best = self._shortest_chain(self.knowledge.members(module))
+        if best is None:
+            best = self._through_variant(module)
         if best is not None:
             return Provision(best)
         guess = guess_distribution(module)

@@ -16,7 +16,7 @@ import threading
 from collections import deque
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Iterable, Iterator, KeysView, Mapping
 
 from modellint.analyzer.environment.import_settings import NO_IMPORT_SETTINGS, ImportSettings
 from modellint.analyzer.environment.pep508 import ParsedRequirement, parse_requirement
@@ -37,21 +37,6 @@ __all__ = [
 
 DATA_FILE = Path(__file__).with_name("kb.tsv")
 DATA_FORMAT = 3
-
-# Top-level names that are almost always the model's own code (a code_paths problem), whatever
-# some PyPI project happens to ship under that name: never proposed for install. The second group
-# are ordinary first-party names that a distribution named otherwise ships as a stray top-level
-# next to its own package (`base` in pymeeus, `exceptions` in kestra, `model_utils` in
-# django-model-utils, `run` in win-unicode-console, `services` in oci-cli).
-GENERIC_MODULES = frozenset(
-    """
-    app apps api common config configs core data dataset datasets doc docs example examples helper
-    helpers inference lib libs main model models module modules pipeline pipelines predict scripts
-    server service settings setup source src test testing tests tool tools train training util utils
-    conftest
-    base exceptions model_utils run services
-    """.split()
-)
 
 # (version, rank, flags, modules, requires, extras, requires_python); see parse_data().
 _VERSION, _RANK, _FLAGS, _MODULES, _REQUIRES, _EXTRAS, _REQUIRES_PYTHON = range(7)
@@ -341,7 +326,7 @@ class KnowledgeBase:
     def _sort_key(self, dist: str) -> tuple:
         entry = self._dists[dist]
         flags, rank = entry[_FLAGS], entry[_RANK]
-        return ("q" in flags, "g" in flags, "d" in flags, rank == 0, rank, dist)
+        return ("q" in flags, "g" in flags, "d" in flags, "v" in flags, rank == 0, rank, dist)
 
     def _build_index(self) -> dict[str, str]:
         index: dict[str, list[str]] = {}
@@ -405,6 +390,24 @@ class KnowledgeBase:
             return tuple(p.distribution for p in entries)
         return self._namespace_fillers(module)
 
+    def members(self, module: str) -> tuple[str, ...]:
+        """Distributions installing something inside ``module`` (``azure.storage`` <-
+        ``azure-storage-blob``), whether or not another one owns ``module`` itself: once any of
+        them is installed, ``module`` is a directory on the path, so ``import module`` works."""
+        ranked = self._ranked.get(("i", module))
+        if ranked is None:
+            ranked = tuple(sorted(self._members_of(module), key=self._sort_key))
+            self._ranked[("i", module)] = ranked
+        return ranked
+
+    def modules(self) -> KeysView[str]:
+        """Every module a distribution is recorded as installing (at full namespace depth)."""
+        return self._modules.keys()
+
+    def records(self, module: str) -> bool:
+        """Whether a distribution is recorded as installing ``module`` itself or something inside it."""
+        return bool(self._providers_of(module)) or bool(self._members_of(module))
+
     def is_namespace(self, module: str) -> bool:
         """True for a namespace that several distributions fill (``google.cloud``), none owns."""
         return bool(self._namespace_fillers(module))
@@ -414,23 +417,30 @@ class KnowledgeBase:
 
         Never a squatter (the generator's curated list: ``sklearn``, ``src``, ``socks``...), never
         a meta-package that ships no module, never a guessed layout, never for a generic
-        first-party name (``src``, ``utils``, ``model``...) and never for a bare namespace
+        first-party name (``first_party_names.tsv``: ``src``, ``utils``, ``model``...) and never for a bare namespace
         (ambiguous by nature). A distribution whose summary says deprecated / renamed comes
         after every other provider (providers are already in that order).
         """
         configured = self.settings.distribution_of(module)
         if configured is not None:
             return normalize(configured[1])
-        if module.split(".")[0] in GENERIC_MODULES:
+        from modellint.analyzer.knowledge.never_suggested import is_first_party_name
+
+        if is_first_party_name(module):
             return None
         entries = self.provider_entries(module)
         if not entries:
             return None
         candidates = [p.distribution for p in entries if not set(self._dists[p.distribution][_FLAGS]) & {"q", "g", "e"}]
+        if not candidates:
+            return None
+        # The documented name (a variant's base: `tensorflow` for `tf-nightly`'s module), which the
+        # generator records only when installing it brings a provider, maybe through its Requires-Dist.
         preferred = self._preferred.get(entries[0].module)
-        if preferred in candidates:
+        preferred_entry = self._dists.get(preferred) if preferred else None
+        if preferred_entry is not None and not set(preferred_entry[_FLAGS]) & {"q", "g"}:
             return preferred
-        return candidates[0] if candidates else None
+        return candidates[0]
 
     # ------------------------------------------------------------------ distributions
 
@@ -454,6 +464,24 @@ class KnowledgeBase:
         """True when the modules of a known distribution are the normalised-name guess."""
         entry = self._entry(distribution)
         return entry is None or "g" in entry[_FLAGS]
+
+    def variant_base(self, distribution: str) -> str | None:
+        """The distribution whose modules ``distribution`` installs as a build variant or fork
+        (``variants.tsv``: ``cuml-cu11`` -> ``cuml-cu12``), when no file of it recorded here
+        says what it installs (unknown, a guess, or a stub that installs from another index);
+        None otherwise: a layout read from its files is what it provides."""
+        entry = self._entry(distribution)
+        if entry is not None and entry[_MODULES] and "g" not in entry[_FLAGS]:
+            return None
+        from modellint.analyzer.knowledge.variants import variant_of
+
+        variant = variant_of(normalize(distribution))
+        return variant.base if variant is not None else None
+
+    def flags(self, distribution: str) -> str:
+        """How the data learned ``distribution``'s layout and what it is (see :func:`flag_legend`)."""
+        entry = self._entry(distribution)
+        return entry[_FLAGS] if entry else ""
 
     def is_squatter(self, distribution: str) -> bool:
         entry = self._entry(distribution)
@@ -640,6 +668,16 @@ def use_overlay(overlay: Overlay | None) -> None:
                 _instance = None  # rebuilt from the shipped data on the next load()
             return
         _instance = KnowledgeBase(_read_data(), overlay=overlay)
+
+
+def flag_legend() -> dict[str, str]:
+    """Flag letter -> what it says about a distribution, as the data file's header records it
+    (``w``: layout from a wheel...), with ``o`` for the ``--python`` interpreter's facts."""
+    return {**_read_data().get("flags", {}), "o": "layout from the --python interpreter's installed files"}
+
+
+def data_source() -> str:
+    return str(_read_data().get("source", ""))
 
 
 def build_date() -> str:
