@@ -29,6 +29,10 @@ from modellint.reports import FORMATS, printable
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+# The deployment targets (modellint.rules._targets.TARGETS, which tests/test_cli.py holds this to): named
+# here so that building the parser imports no rule module.
+DEPLOY_TARGETS = ("mlflow-serve", "azureml-online", "azureml-batch", "databricks")
+DEFAULT_TARGET = DEPLOY_TARGETS[0]
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
 # What a failed write of stdout raises (errno is built into the interpreter: no import cost).
@@ -85,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
                                   "rules, a plugin's are enabled by naming them)")
         command.add_argument("--extend-select", type=_csv, help="rules to enable on top of the selection")
         command.add_argument("--ignore", type=_csv, help="rules to disable")
+        command.add_argument("--target", action="append", choices=DEPLOY_TARGETS, metavar="TARGET",
+                             help=f"where the model is deployed: {', '.join(DEPLOY_TARGETS)} (repeatable; "
+                                  "default mlflow-serve): enables the target's own rules and raises the severities it needs")
         command.add_argument("--fail-on", choices=["error", "warning", "info"], help="lowest severity that fails the run (default: warning)")
         command.add_argument("--exit-zero", action="store_true", default=None, help="exit 0 even when findings remain")
         command.add_argument("--format", "--output-format", dest="format", choices=FORMATS,
@@ -263,6 +270,8 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         flags["extend_select"] = [*settings.extend_select, *args.extend_select]
     if args.ignore is not None:
         flags["ignore"] = [*settings.ignore, *args.ignore]
+    if args.target is not None:
+        flags["target"] = args.target
     if args.fail_on is not None:
         flags["fail_on"] = Severity.parse(args.fail_on)
     for name in ("exit_zero", "statistics", "fix", "unsafe_fixes", "show_fixes", "output_file", "jobs", "python", "format"):
@@ -331,7 +340,8 @@ def _check(args: argparse.Namespace) -> int:
 
     settings = resolve_settings(args)
     _use_interpreter(settings.python)
-    selection = RuleSelection(settings.select, settings.extend_select, settings.ignore, settings.per_path_ignores)
+    selection = RuleSelection(settings.select, settings.extend_select, settings.ignore, settings.per_path_ignores,
+                              settings.target or (DEFAULT_TARGET,))
     selection.validate()
     discovery = _discovery(settings)
     paths = [Path(os.path.abspath(path)) for path in args.paths]

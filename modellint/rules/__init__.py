@@ -128,6 +128,11 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML403", "missing-signature", "MissingSignature"),
     RuleEntry("ML501", "stdlib-backport", "StdlibBackportRule", training_project=True, project_lines_only=True),
     RuleEntry("ML502", "platform-only-package", "PlatformOnlyPackage", training_project=True, project_lines_only=True),
+    # Deployment targets' own rules: they run when `--target` enables them (modellint.rules._targets).
+    RuleEntry("ML601", "azureml-no-conda-env", "AzuremlNoCondaEnv"),
+    RuleEntry("ML602", "azureml-online-payload-format", "AzuremlOnlinePayloadFormat"),
+    RuleEntry("ML603", "request-over-size-limit", "RequestOverSizeLimit"),
+    RuleEntry("ML604", "azureml-serving-image-clash", "AzuremlServingImageClash"),
 )
 
 

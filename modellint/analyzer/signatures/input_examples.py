@@ -256,6 +256,11 @@ def _read_input_example(model_root: Path, info: Mapping) -> tuple[Payload | None
     return Payload(path, form, data, data_at, params, params_at, positions), None
 
 
+def read_serving_payload(model_root: Path, info: Mapping) -> Payload | None:
+    """The serving payload ``saved_input_example_info`` names, if it reads as one (else ML401 says why)."""
+    return _read_serving_example(model_root, info)[0]
+
+
 def _read_serving_example(model_root: Path, info: Mapping) -> tuple[Payload | None, ExampleProblem | None]:
     relative = info.get("serving_input_path")
     if relative is None:
