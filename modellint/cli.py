@@ -37,7 +37,7 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
 # What a failed write of stdout raises (errno is built into the interpreter: no import cost).
 _OUTPUT_ERRNOS = {errno.EIO, errno.EBADF, errno.EFBIG, errno.ENOSPC, getattr(errno, "EDQUOT", 122)}
-_COMMANDS = {"check", "hook", "rule", "rules"}
+_COMMANDS = {"check", "hook", "request", "rule", "rules"}
 
 
 class _HelpFormatter(argparse.HelpFormatter):
@@ -124,6 +124,13 @@ def _parser() -> argparse.ArgumentParser:
                              help="follow directory symlinks when searching folders (default: off)")
         command.add_argument("--no-progress", action="store_true", help="never show a progress bar")
 
+    request = commands.add_parser("request", formatter_class=_HelpFormatter,
+                                  help="write a sample scoring request for a deployment target, checked against the signature")
+    request.add_argument("path", type=Path, metavar="MODEL_DIR")
+    request.add_argument("--target", choices=[name for name in DEPLOY_TARGETS if name != "azureml-batch"],
+                         default=DEFAULT_TARGET, help="the target whose request format to write (default: mlflow-serve)")
+    request.add_argument("--output-file", type=Path, help="write the request to this file instead of stdout")
+
     rule = commands.add_parser("rule", formatter_class=_HelpFormatter, help="print the documentation of one rule")
     rule.add_argument("selector", help="a code (ML103) or name (defaults-channel)")
     commands.add_parser("rules", formatter_class=_HelpFormatter, help="list every rule")
@@ -156,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             return _print_rule(args.selector)
         if args.command == "rules":
             return _print_rules()
+        if args.command == "request":
+            return _request(args)
         if args.command == "hook":
             return _hook(args)
         return _check(args)
@@ -210,6 +219,17 @@ def _hook(args: argparse.Namespace) -> int:
 
     args.paths = hook_paths(args.paths, Path.cwd())
     return _check(args) if args.paths else EXIT_CLEAN
+
+
+def _request(args: argparse.Namespace) -> int:
+    from modellint.request_writer import RequestError, write_request
+
+    try:
+        write_request(args.path, args.target, args.output_file)
+    except RequestError as error:
+        print(f"modellint: error: {printable(str(error))}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_CLEAN
 
 
 def _version_text() -> str:
