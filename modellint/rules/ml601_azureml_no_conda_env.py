@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
+from modellint.analyzer.model_layout import REQUIREMENTS
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, MLMODEL, model_files
@@ -14,7 +15,8 @@ class AzuremlNoCondaEnv(Rule):
     """## What it does
     For the Azure ML targets (`--target azureml-online`, `--target azureml-batch`): reports a
     model whose `python_function` flavor names no conda environment and that ships none, such as
-    one with only `python_env.yaml` and `requirements.txt`.
+    one with only `python_env.yaml` and `requirements.txt` (a model with no environment file at
+    all is ML101's error).
 
     ## Why is this bad?
     Azure ML no-code deployment builds the serving environment from the model's conda file, not
@@ -63,6 +65,8 @@ class AzuremlNoCondaEnv(Rule):
         conda_name, _, named = model.env_spec
         if conda_name or model.has_entry(model.conda_file_name):
             return  # named and missing is ML101's error
+        if not (model.has_entry(model.python_env_file_name) or model.has_entry(REQUIREMENTS)):
+            return  # no environment file at all: ML101's error
         span = mlmodel.key_span("flavors", "python_function", "env") if named else \
             mlmodel.key_span("flavors", "python_function")
         yield self.finding(

@@ -21,8 +21,9 @@ def _with(*pip: str) -> dict[str, str | bytes]:
 
 class AzuremlServingImageClash(Rule):
     """## What it does
-    For `--target azureml-online`: reports a requirement pinned to a version known to break the
-    Azure ML no-code serving image, naming the version, what breaks and the source.
+    For `--target azureml-online`: reports a requirement of the conda file's `pip:` list (what
+    no-code deployment installs) pinned to a version known to break the Azure ML no-code serving
+    image, naming the version, what breaks and the source.
 
     ## Why is this bad?
     No-code deployment installs the model's own environment into an image that already holds the
@@ -59,14 +60,16 @@ class AzuremlServingImageClash(Rule):
     ))
     INVALID = examples(lambda: (
         Invalid(_with("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0"),
-                (("requirements.txt", 1), ("conda.yaml", 7)), note="MLflow 3.7 and later"),
+                (("conda.yaml", 7),), note="MLflow 3.7 and later"),
         Invalid(_with("mlflow==3.6.0", "azureml-inference-server-http==1.3.4", "scikit-learn==1.9.1", "skops==0.16.0"),
-                (("requirements.txt", 2), ("conda.yaml", 8)), note="the 1.3.x scoring server"),
+                (("conda.yaml", 8),), note="the 1.3.x scoring server"),
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         known = clashes(_TARGET)
-        for line in model.declared_requirements:
+        # No-code deployment installs the conda file's packages (without one, ML601 says so).
+        pip = model.conda.pip if model.conda is not None else None
+        for line in pip.lines if pip is not None else ():
             version = line.pinned_version
             if version is None:
                 continue
