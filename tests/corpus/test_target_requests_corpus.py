@@ -1,7 +1,9 @@
 """`modellint request` against real MLflow: ``corpus/targets/<case>/verdict.json`` records, per
 corpus model with a signature, the requests modellint wrote and what
 ``mlflow.models.validate_serving_input`` (MLflow 3.17.2, ``corpus/builders/target_requests.py``)
-said of the mlflow-serve request and of the payload the Azure request unwraps to."""
+said of the mlflow-serve request and of the payload the Azure request unwraps to. MLflow accepts
+them for every corpus model that loads, but one whose code cannot be imported (it fails the same
+way on the example MLflow stored for it)."""
 
 from __future__ import annotations
 
@@ -38,11 +40,12 @@ def test_mlflow_accepts_the_written_requests(case):
         written = case / f"{target}.json"
         current = sample_request(facts.signature, facts.example, target)
         if not written.exists():  # modellint wrote none then: it still writes none, for the same reason
-            assert current.body is None and current.problem in " ".join(entry["modellint"]), (target, entry)
+            assert current.body is None and current.problem in entry["modellint"], (target, entry)
             continue
         recorded = json.loads(written.read_text(encoding="utf-8"))
         assert current.body == recorded, f"{target}: rebuild corpus/targets (python corpus/build.py --builder target_requests)"
         if target == "azureml-online":
             assert unwrap_azure(recorded) is not None
         if verdict["loads"]:
-            assert entry["mlflow"] == {"valid": True}, (target, entry)
+            # Accepted, unless the model fails the same way on the example MLflow itself stored for it.
+            assert entry["mlflow"]["valid"] or entry["mlflow"] == verdict.get("stored_example"), (target, entry)
