@@ -3,7 +3,7 @@
 Run inside the MLflow 3.x venv by ``corpus/build.py`` (``build(corpus_dir)``), with
 ``$MODELLINT_LINTER_PYTHON`` an interpreter that runs this repository's modellint. For every corpus
 model dir whose MLmodel has a signature (``corpus/models/*``, ``corpus/signatures/*``), it writes
-``CORPUS_DIR/targets/<folder>__<case>/``:
+``CORPUS_DIR/targets/requests/<folder>__<case>/``:
 
 * ``mlflow-serve.json`` and ``azureml-online.json``: the requests ``modellint request --target``
   wrote (absent when it wrote none; ``verdict.json`` then holds its error);
@@ -82,9 +82,9 @@ def _loads(model: Path) -> dict[str, Any]:
 
 def build(corpus_dir: Path) -> None:
     repo = corpus_dir.parent
-    out = corpus_dir / "targets"
+    out = corpus_dir / "targets" / "requests"
     shutil.rmtree(out, ignore_errors=True)
-    out.mkdir()
+    out.mkdir(parents=True)
     for source in SOURCES:
         for model in sorted((corpus_dir / source).glob("*/MLmodel")):
             model = model.parent

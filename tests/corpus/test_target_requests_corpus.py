@@ -1,4 +1,4 @@
-"""`modellint request` against real MLflow: ``corpus/targets/<case>/verdict.json`` records, per
+"""`modellint request` against real MLflow: ``corpus/targets/requests/<case>/verdict.json`` records, per
 corpus model with a signature, the requests modellint wrote and what
 ``mlflow.models.validate_serving_input`` (MLflow 3.17.2, ``corpus/builders/target_requests.py``)
 said of the mlflow-serve request and of the payload the Azure request unwraps to. MLflow accepts
@@ -17,7 +17,7 @@ from modellint.analyzer.model_dir import ModelDir
 from tests.conftest import REPO
 
 CORPUS = REPO / "corpus"
-CASES = sorted(path.parent for path in (CORPUS / "targets").glob("*/verdict.json"))
+CASES = sorted(path.parent for path in (CORPUS / "targets" / "requests").glob("*/verdict.json"))
 
 
 def _verdict(case: Path) -> dict:
