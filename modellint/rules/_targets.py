@@ -90,8 +90,3 @@ def raised_severities(names: Iterable[str]) -> dict[str, Severity]:
             raised[code] = max(raised.get(code, severity), severity)
     return raised
 
-
-def targets_raising(code: str) -> list[tuple[str, Severity]]:
-    """(target, severity) for every target that raises ``code``: what the rule's doc says."""
-    return [(profile.name, severity) for profile in TARGETS.values() for raised, severity in profile.raises
-            if raised == code]

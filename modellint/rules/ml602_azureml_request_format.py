@@ -27,7 +27,7 @@ def _serving(payload: dict) -> dict[str, str | bytes]:
                        serving_input_example__json=json.dumps(payload, indent=2))
 
 
-class AzuremlOnlinePayloadFormat(Rule):
+class AzuremlRequestFormat(Rule):
     """## What it does
     For `--target azureml-online`: reports a stored serving payload (`serving_input_example.json`)
     written as a records-oriented data frame (`dataframe_records`) or a TF-serving request
@@ -55,7 +55,7 @@ class AzuremlOnlinePayloadFormat(Rule):
     """
 
     code = "ML602"
-    name = "azureml-online-payload-format"
+    name = "azureml-request-format"
     severity = Severity.WARNING
     fix_title = "Send `input_data` in split orientation (`modellint request --target azureml-online` writes it)"
 
