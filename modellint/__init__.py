@@ -24,10 +24,12 @@ if TYPE_CHECKING:
 
 def lint(*paths: "str | Path", select: "list[str] | None" = None, ignore: "list[str] | None" = None,
          known_first_party: "list[str] | None" = None,
-         module_distributions: "dict[str, str] | None" = None) -> "Report":
+         module_distributions: "dict[str, str] | None" = None,
+         deploy_targets: "list[str] | None" = None) -> "Report":
     """Lint model dirs (or folders holding them) and return the :class:`Report`.
 
-    ``known_first_party`` and ``module_distributions`` are the config keys of the same names.
+    ``known_first_party`` and ``module_distributions`` are the config keys of the same names;
+    ``deploy_targets`` the `target` key (`["azureml-online"]`; default `mlflow-serve`).
     """
     from pathlib import Path
 
@@ -38,7 +40,8 @@ def lint(*paths: "str | Path", select: "list[str] | None" = None, ignore: "list[
     from modellint.selection import RuleSelection
     from modellint.targets import discover
 
-    selection = RuleSelection(select=select, ignore=ignore or ())
+    selection = RuleSelection(select=select, ignore=ignore or (), targets=deploy_targets or ("mlflow-serve",))
+    selection.validate()
     settings = Settings(known_first_party=checked_modules(list(known_first_party or ()), "known_first_party"),
                         module_distributions=checked_map(dict(module_distributions or {}), "module_distributions"))
     targets = discover([Path(os.path.abspath(path)) for path in paths])

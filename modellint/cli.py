@@ -29,11 +29,15 @@ from modellint.reports import FORMATS, printable
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+# The deployment targets (modellint.rules._targets.TARGETS, which tests/test_cli.py holds this to): named
+# here so that building the parser imports no rule module.
+DEPLOY_TARGETS = ("mlflow-serve", "azureml-online", "azureml-batch", "databricks")
+DEFAULT_TARGET = DEPLOY_TARGETS[0]
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
 # What a failed write of stdout raises (errno is built into the interpreter: no import cost).
 _OUTPUT_ERRNOS = {errno.EIO, errno.EBADF, errno.EFBIG, errno.ENOSPC, getattr(errno, "EDQUOT", 122)}
-_COMMANDS = {"check", "hook", "rule", "rules", "explain-import"}
+_COMMANDS = {"check", "explain-import", "hook", "request", "rule", "rules"}
 
 
 class _HelpFormatter(argparse.HelpFormatter):
@@ -85,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
                                   "rules, a plugin's are enabled by naming them)")
         command.add_argument("--extend-select", type=_csv, help="rules to enable on top of the selection")
         command.add_argument("--ignore", type=_csv, help="rules to disable")
+        command.add_argument("--target", action="append", choices=DEPLOY_TARGETS, metavar="TARGET",
+                             help=f"where the model is deployed: {', '.join(DEPLOY_TARGETS)} (repeatable; "
+                                  "default mlflow-serve): enables the target's own rules and raises the severities it needs")
         command.add_argument("--fail-on", choices=["error", "warning", "info"], help="lowest severity that fails the run (default: warning)")
         command.add_argument("--exit-zero", action="store_true", default=None, help="exit 0 even when findings remain")
         command.add_argument("--format", "--output-format", dest="format", choices=FORMATS,
@@ -116,6 +123,13 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--follow-symlinks", action="store_true", default=None,
                              help="follow directory symlinks when searching folders (default: off)")
         command.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+
+    request = commands.add_parser("request", formatter_class=_HelpFormatter,
+                                  help="write a sample scoring request for a deployment target, checked against the signature")
+    request.add_argument("path", type=Path, metavar="MODEL_DIR")
+    request.add_argument("--target", choices=[name for name in DEPLOY_TARGETS if name != "azureml-batch"],
+                         default=DEFAULT_TARGET, help="the target whose request format to write (default: mlflow-serve)")
+    request.add_argument("--output-file", type=Path, help="write the request to this file instead of stdout")
 
     rule = commands.add_parser("rule", formatter_class=_HelpFormatter, help="print the documentation of one rule")
     rule.add_argument("selector", help="a code (ML103) or name (defaults-channel)")
@@ -157,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             from modellint.explain_import import run
 
             return run(args.name, args.format)
+        if args.command == "request":
+            return _request(args)
         if args.command == "hook":
             return _hook(args)
         return _check(args)
@@ -211,6 +227,17 @@ def _hook(args: argparse.Namespace) -> int:
 
     args.paths = hook_paths(args.paths, Path.cwd())
     return _check(args) if args.paths else EXIT_CLEAN
+
+
+def _request(args: argparse.Namespace) -> int:
+    from modellint.request_writer import RequestError, write_request
+
+    try:
+        write_request(args.path, args.target, args.output_file)
+    except RequestError as error:
+        print(f"modellint: error: {printable(str(error))}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_CLEAN
 
 
 def _version_text() -> str:
@@ -271,6 +298,8 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         flags["extend_select"] = [*settings.extend_select, *args.extend_select]
     if args.ignore is not None:
         flags["ignore"] = [*settings.ignore, *args.ignore]
+    if args.target is not None:
+        flags["target"] = args.target
     if args.fail_on is not None:
         flags["fail_on"] = Severity.parse(args.fail_on)
     for name in ("exit_zero", "statistics", "fix", "unsafe_fixes", "show_fixes", "output_file", "jobs", "python", "format"):
@@ -339,7 +368,8 @@ def _check(args: argparse.Namespace) -> int:
 
     settings = resolve_settings(args)
     _use_interpreter(settings.python)
-    selection = RuleSelection(settings.select, settings.extend_select, settings.ignore, settings.per_path_ignores)
+    selection = RuleSelection(settings.select, settings.extend_select, settings.ignore, settings.per_path_ignores,
+                              settings.target or (DEFAULT_TARGET,))
     selection.validate()
     discovery = _discovery(settings)
     paths = [Path(os.path.abspath(path)) for path in args.paths]

@@ -40,7 +40,7 @@ class Settings(Record):
     __slots__ = ("select", "extend_select", "ignore", "per_path_ignores", "fail_on", "exit_zero", "format",
                  "output_file", "statistics", "fix", "unsafe_fixes", "show_fixes", "jobs", "python", "config_path",
                  "exclude", "extend_exclude", "respect_gitignore", "follow_symlinks",
-                 "known_first_party", "module_distributions")
+                 "known_first_party", "module_distributions", "target")
 
     def __init__(self, select: list[str] | None = None, extend_select: list[str] | None = None,
                  ignore: list[str] | None = None, per_path_ignores: dict[str, list[str]] | None = None,
@@ -50,7 +50,7 @@ class Settings(Record):
                  python: Path | None = None, config_path: Path | None = None,
                  exclude: list[PathPattern] | None = None, extend_exclude: list[PathPattern] | None = None,
                  respect_gitignore: bool = True, follow_symlinks: bool = False, known_first_party: list[str] | None = None,
-                 module_distributions: dict[str, str] | None = None) -> None:
+                 module_distributions: dict[str, str] | None = None, target: list[str] | None = None) -> None:
         self.select = select
         self.extend_select = [] if extend_select is None else extend_select
         self.ignore = [] if ignore is None else ignore
@@ -73,6 +73,8 @@ class Settings(Record):
         # Modules the deployment provides itself / module -> the distribution providing it.
         self.known_first_party = [] if known_first_party is None else known_first_party
         self.module_distributions = {} if module_distributions is None else module_distributions
+        # Deployment targets (`--target`, see modellint.rules._targets); empty: the default, `mlflow-serve`.
+        self.target = [] if target is None else target
 
     def import_settings(self):
         """``known-first-party`` and ``module-distributions`` as the value the engine passes on."""
@@ -81,7 +83,7 @@ class Settings(Record):
         return ImportSettings(tuple(sorted(set(self.known_first_party))), tuple(sorted(self.module_distributions.items())))
 
 
-_LIST_KEYS = {"select", "extend-select", "ignore"}
+_LIST_KEYS = {"select", "extend-select", "ignore", "target"}
 _KEYS = _LIST_KEYS | {"per-path-ignores", "fail-on", "exit-zero", "format", "output-format",
                       "output-file", "statistics", "fix", "unsafe-fixes", "show-fixes", "jobs", "python",
                       "exclude", "extend-exclude", "respect-gitignore", "follow-symlinks",

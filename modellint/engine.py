@@ -108,13 +108,15 @@ def _check_standalone_file(path: Path, rules: list[type[Rule]]) -> Iterable[Find
 
 
 def _filter(findings: list[Finding], selection: RuleSelection, base: Path) -> list[Finding]:
+    """The findings not ignored or suppressed, at the severity the chosen deployment targets give them."""
     kept = []
     for finding in findings:
         if finding.code in selection.ignored_for(display_path(finding.path, base)):
             continue
         if _suppressed_inline(finding):
             continue
-        kept.append(finding)
+        severity = selection.severity_for(finding.code, finding.severity)
+        kept.append(finding if severity == finding.severity else finding.replace(severity=severity))
     return kept
 
 

@@ -1,5 +1,9 @@
 """Rule selectors: a code (`ML103`), a prefix (`ML1`), a name (`defaults-channel`) or `ALL`.
 
+A deployment target's own rules (ML6xx, see :mod:`modellint.rules._targets`) run when `--target`
+names a target that enables them, or when a selector names one by its code or name; `ALL` and a
+prefix do not reach the rules of a target that was not chosen.
+
 A plugin's rules are selected the same way, by its prefix (`ACME`), a code (`ACME001`) or a name.
 `ALL` is the built-in rules: a plugin's rule runs only where the configuration names it, so what
 happens to be installed never changes a run that does not ask for it, and the plugins are read
@@ -12,7 +16,9 @@ import fnmatch
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
+from typing import NoReturn
 
+from modellint.findings import Severity
 from modellint.record import Record
 from modellint.rules import (
     BUILTIN_PREFIX,
@@ -24,6 +30,8 @@ from modellint.rules import (
     plugin_entries,
     rule_class,
 )
+from modellint.rules._targets import DEFAULT_TARGET, TARGET_ONLY_CODES, raised_severities
+from modellint.rules._targets import enabled_codes as target_rules
 
 # A code or a prefix of one: all its letters, then none to all of its digits. A selector with a
 # hyphen is a rule name (every name has one).
@@ -35,16 +43,17 @@ class SelectorError(ValueError):
     pass
 
 
-def expand(selector: str, *, plugins: bool = True) -> frozenset[str]:
+def expand(selector: str, *, plugins: bool = True, unchosen: frozenset[str] = frozenset()) -> frozenset[str]:
     """The codes a selector names; raises :class:`SelectorError` for one that names none.
 
     A selector that no built-in rule answers is looked up in the installed plugins, unless
-    ``plugins`` is False (then it names nothing).
+    ``plugins`` is False (then it names nothing). ``ALL`` and a prefix leave out the ``unchosen``
+    codes (the rules of targets not chosen); a full code or a name still names one.
     """
     text = selector.strip()
     upper = text.upper()
     if upper == "ALL":
-        return _BUILTIN_CODES
+        return _BUILTIN_CODES - unchosen
     codes: frozenset[str] = frozenset()
     searched_plugins = False
     if "-" in text:
@@ -61,11 +70,15 @@ def expand(selector: str, *, plugins: bool = True) -> frozenset[str]:
         elif plugins and not letters.startswith(BUILTIN_PREFIX):  # (no plugin's code starts so)
             candidates, searched_plugins = [entry.code for entry in plugin_entries()], True
         codes = frozenset(code for code in candidates if code[:-3] == letters and code[len(letters):].startswith(digits))
-    if not codes:
-        plugin_note = "; no installed plugin has a rule it names" if searched_plugins else ""
-        raise SelectorError(f"unknown rule selector `{selector}` (expected a code such as ML103, a prefix such as ML1, "
-                            f"a rule name, or ALL{plugin_note})")
-    return codes
+        if len(digits) < 3:  # a prefix (a rule a target did not enable is still there: no error)
+            return codes - unchosen if codes else _unknown(selector, searched_plugins)
+    return codes if codes else _unknown(selector, searched_plugins)
+
+
+def _unknown(selector: str, searched_plugins: bool) -> NoReturn:
+    plugin_note = "; no installed plugin has a rule it names" if searched_plugins else ""
+    raise SelectorError(f"unknown rule selector `{selector}` (expected a code such as ML103, a prefix such as ML1, "
+                        f"a rule name, or ALL{plugin_note})")
 
 
 def named_rule(text: str) -> RuleEntry | None:
@@ -90,26 +103,34 @@ def names(selector: str, code: str) -> bool:
         return False
 
 
-def expand_all(selectors: Iterable[str]) -> frozenset[str]:
+def expand_all(selectors: Iterable[str], unchosen: frozenset[str] = frozenset()) -> frozenset[str]:
     codes: set[str] = set()
     for selector in selectors:
-        codes |= expand(selector)
+        codes |= expand(selector, unchosen=unchosen)
     return frozenset(codes)
 
 
 class RuleSelection(Record):
-    __slots__ = ("select", "extend_select", "ignore", "per_path_ignores")
+    __slots__ = ("select", "extend_select", "ignore", "per_path_ignores", "targets")
 
     def __init__(self, select: Sequence[str] | None = None, extend_select: Sequence[str] = (),
-                 ignore: Sequence[str] = (), per_path_ignores: Mapping[str, Sequence[str]] | None = None) -> None:
+                 ignore: Sequence[str] = (), per_path_ignores: Mapping[str, Sequence[str]] | None = None,
+                 targets: Sequence[str] = (DEFAULT_TARGET,)) -> None:
         self.select = select
         self.extend_select = extend_select
         self.ignore = ignore
         self.per_path_ignores = {} if per_path_ignores is None else per_path_ignores
+        self.targets = tuple(targets)  # deployment targets (`--target`), validated by :meth:`validate`
 
     def enabled_codes(self) -> frozenset[str]:
-        base = expand_all(self.select) if self.select is not None else expand("ALL")
-        return (base | expand_all(self.extend_select)) - expand_all(self.ignore)
+        unchosen = TARGET_ONLY_CODES - target_rules(self.targets)
+        base = expand_all(self.select, unchosen) if self.select is not None else expand("ALL", unchosen=unchosen)
+        return (base | expand_all(self.extend_select, unchosen)) - expand_all(self.ignore)
+
+    def severity_for(self, code: str, severity: Severity) -> Severity:
+        """A finding's severity once the chosen targets have raised it (never lowered)."""
+        raised = raised_severities(self.targets).get(code)
+        return severity if raised is None else max(severity, raised)
 
     def enabled_rules(self, *, standalone_files_only: bool = False) -> list[type[Rule]]:
         """The enabled rule classes, built-in then plugins', each in code order; with
@@ -131,7 +152,7 @@ class RuleSelection(Record):
         return frozenset(ignored)
 
     def validate(self) -> None:
-        """Expand every selector once so a typo is a usage error before any work is done."""
+        """Expand every selector and target once so a typo is a usage error before any work is done."""
         self.enabled_codes()
         for selectors in self.per_path_ignores.values():
             expand_all(selectors)

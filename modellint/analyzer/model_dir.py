@@ -50,6 +50,7 @@ from modellint.record import Record
 
 if TYPE_CHECKING:
     from modellint.analyzer.code.source_imports import ModuleScan
+    from modellint.analyzer.deployment.serving_example import ServingExample
     from modellint.analyzer.environment.declared import DeclaredEnvironment
     from modellint.analyzer.environment.import_settings import ImportSettings
     from modellint.analyzer.environment.pinned_releases import PinnedRelease
@@ -215,6 +216,13 @@ class ModelDir:
         from modellint.analyzer.signatures.stored import read_model_signature
 
         return read_model_signature(self.root, self.mlmodel.data if self.mlmodel else {})
+
+    @cached_property
+    def serving_example(self) -> ServingExample | None:
+        """The stored serving payload (size, request format), signature or not; None when there is none."""
+        from modellint.analyzer.deployment.serving_example import read_serving_example
+
+        return read_serving_example(self.root, self.mlmodel.data if self.mlmodel else {})
 
     # --- environment files ----------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ _GROUPS = (
     ("ML3", "Serialized model files"),
     ("ML4", "Signature and input example"),
     ("ML5", "Installability"),
+    ("ML6", "Deployment targets (`--target`)"),
 )
 
 

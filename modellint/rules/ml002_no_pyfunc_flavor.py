@@ -28,6 +28,13 @@ class NoPyfuncFlavor(Rule):
     deployment and Databricks serving all load a model through its `python_function` flavor.
     Without it the model can only be loaded by its native flavor's API in your own code.
 
+    It is a warning because a deployment with its own scoring script can still load the model;
+    `--target azureml-online` and `--target azureml-batch` make it an error: Azure ML generates
+    the scoring script and environment "only for `pyfunc` model's flavor"
+    ([Deploy MLflow models to online endpoints](https://learn.microsoft.com/en-us/azure/machine-learning/how-to-deploy-mlflow-models-online-endpoints)),
+    and "Batch deployments only support deploying MLflow models with a `pyfunc` flavor"
+    ([Deploy MLflow models in batch deployments, "Flavor support"](https://learn.microsoft.com/en-us/azure/machine-learning/how-to-mlflow-batch#flavor-support)).
+
     ## Example
     ```yaml
     flavors:

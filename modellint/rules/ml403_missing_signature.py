@@ -18,6 +18,12 @@ class MissingSignature(Rule):
     Databricks Unity Catalog refuses to register a model without one, and Azure ML and the
     MLflow UI use it to describe the expected payload.
 
+    `--target databricks` makes it an error: "Models in Unity Catalog require a signature"
+    ([Migrate model versions to Unity Catalog, "Model signatures"](https://docs.databricks.com/aws/en/machine-learning/manage-model-lifecycle/migrate-models#model-signatures)).
+    `--target azureml-batch` makes it a warning: batch deployments read the input files with the
+    signature, and without one "columns typing is not enforced" for CSV files and images become
+    `np.uint8` tensors ([Deploy MLflow models in batch deployments, "File's types support"](https://learn.microsoft.com/en-us/azure/machine-learning/how-to-mlflow-batch#files-types-support)).
+
     ## Example
     An MLmodel with `flavors`, `mlflow_version` and `utc_time_created` but no `signature:`.
 

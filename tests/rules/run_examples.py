@@ -14,6 +14,7 @@ from modellint.findings import Finding
 from modellint.project_mode import lint_project
 from modellint.rules import ALL_RULES, ENTRIES_BY_CODE
 from modellint.rules._base import ProjectInvalid, ProjectValid, Rule, Valid
+from modellint.selection import RuleSelection
 from tests.conftest import write_files
 
 # ML108 judges a Python version's end of life against the day of the run.
@@ -50,11 +51,13 @@ def run(rule: type[Rule], root: Path, case: Valid) -> list[Finding]:
 
 
 def run_all(root: Path, case: Valid) -> Iterator[Finding]:
-    """Every rule's findings on the example: what ``modellint check`` or ``project`` would say."""
+    """Every default rule's findings on the example: what ``modellint check`` or ``project`` would
+    say (a deployment target's own rules run only under its ``--target``)."""
+    rules = RuleSelection().enabled_rules()
     if is_project(case):
-        yield from lint_project(root, ALL_RULES)
+        yield from lint_project(root, rules)
         return
-    for rule in ALL_RULES:
+    for rule in rules:
         yield from run(rule, root, case)
 
 

@@ -96,10 +96,11 @@ class Payload(Record):
     ``sparse``.
     """
 
-    __slots__ = ("file", "form", "data", "data_at", "params", "params_at", "positions")
+    __slots__ = ("file", "form", "data", "data_at", "params", "params_at", "positions", "request")
 
     def __init__(self, file: Path, form: str, data: Any, data_at: JsonPath, params: Any, params_at: JsonPath,
-                 positions: JsonPositions) -> None:
+                 positions: JsonPositions, request: bool = False) -> None:
+        self.request = request  # written as a scoring-server request (the serving example), not as model input
         self.file = file
         self.form = form
         self.data = data
@@ -256,6 +257,11 @@ def _read_input_example(model_root: Path, info: Mapping) -> tuple[Payload | None
     return Payload(path, form, data, data_at, params, params_at, positions), None
 
 
+def read_serving_payload(model_root: Path, info: Mapping) -> Payload | None:
+    """The serving payload ``saved_input_example_info`` names, if it reads as one (else ML401 says why)."""
+    return _read_serving_example(model_root, info)[0]
+
+
 def _read_serving_example(model_root: Path, info: Mapping) -> tuple[Payload | None, ExampleProblem | None]:
     relative = info.get("serving_input_path")
     if relative is None:
@@ -266,12 +272,17 @@ def _read_serving_example(model_root: Path, info: Mapping) -> tuple[Payload | No
     return _serving_payload(*read)
 
 
+def serving_payload(path: Path, data: Any, text: str) -> tuple[Payload | None, ExampleProblem | None]:
+    """What the scoring server makes of a request body ``data`` (decoded from ``text``)."""
+    return _serving_payload(path, data, JsonPositions(text))
+
+
 def _serving_payload(path: Path, data: Any, positions: JsonPositions) -> tuple[Payload | None, ExampleProblem | None]:
     """What the scoring server's ``_parse_json_data`` makes of a request body."""
     if not isinstance(data, dict):
         return None, ExampleProblem(f"a serving payload must be a JSON object, not {json_kind(data)}", path)
     if any(key in data for key in LLM_KEYS):
-        return Payload(path, "llm", data, (), None, (), positions), None
+        return Payload(path, "llm", data, (), None, (), positions, request=True), None
     formats = [key for key in SERVING_FORMATS if key in data]
     if len(formats) != 1:
         message = (
@@ -280,7 +291,7 @@ def _serving_payload(path: Path, data: Any, positions: JsonPositions) -> tuple[P
         )
         return None, ExampleProblem(message, path)
     form = formats[0]
-    return Payload(path, form, data[form], (form,), data.get("params"), ("params",), positions), None
+    return Payload(path, form, data[form], (form,), data.get("params"), ("params",), positions, request=True), None
 
 
 # ---------------------------------------------------------------------------------------------

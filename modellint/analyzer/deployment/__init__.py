@@ -1,0 +1,1 @@
+"""What deployment targets accept and bring: request payload shapes and sample requests."""

@@ -1,0 +1,51 @@
+"""The deployment targets on models saved by real MLflow (corpus/targets/models, built by
+corpus/builders/target_models.py, and the main corpus): each model serves with MLflow (its
+``CASE.json`` records MLflow's verdict) and gets, per target, exactly the errors and warnings the
+target's documents predict."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from modellint import lint
+from modellint.findings import Severity
+from tests.conftest import REPO
+
+CORPUS = REPO / "corpus"
+TARGET_MODELS = sorted(path.parent for path in (CORPUS / "targets" / "models").glob("*/CASE.json"))
+
+# (model, target) -> (code, severity) of every error and warning.
+EXPECTED = {
+    ("targets/models/ml601-python-env-only", "mlflow-serve"): set(),
+    ("targets/models/ml601-python-env-only", "azureml-online"): {("ML601", "error")},
+    ("targets/models/ml601-python-env-only", "azureml-batch"): {("ML601", "error")},
+    ("targets/models/ml601-python-env-only", "databricks"): set(),
+    ("targets/models/ml602-records-payload", "mlflow-serve"): set(),
+    # Saved by MLflow 3.17.2: its own `mlflow==3.17.2` pin is past the image's last working 3.6.0.
+    ("targets/models/ml602-records-payload", "azureml-online"): {("ML602", "warning"), ("ML604", "error")},
+    ("targets/models/ml602-records-payload", "azureml-batch"): set(),
+    ("models/logged-sklearn-3x", "azureml-online"): {("ML604", "error")},
+    ("models/mlflow2-sklearn", "azureml-online"): set(),
+    ("models/ml002-no-pyfunc-flavor", "mlflow-serve"): {("ML002", "warning")},
+    ("models/ml002-no-pyfunc-flavor", "azureml-batch"): {("ML002", "error")},
+    ("models/ml002-no-pyfunc-flavor", "databricks"): {("ML002", "warning")},
+    ("models/codepaths-parent", "mlflow-serve"): set(),
+    ("models/codepaths-parent", "databricks"): {("ML403", "error")},
+    ("models/codepaths-parent", "azureml-batch"): {("ML403", "warning")},
+}
+
+
+def test_every_target_model_serves_with_mlflow():
+    assert [model.name for model in TARGET_MODELS] == ["ml601-python-env-only", "ml602-records-payload"]
+    for model in TARGET_MODELS:
+        case = json.loads((model / "CASE.json").read_text(encoding="utf-8"))
+        assert case["verdict"] == {"load_and_predict": "ok", "serving_example": "ok"}, model.name
+
+
+@pytest.mark.parametrize("model, target", sorted(EXPECTED), ids=lambda value: str(value).rsplit("/", 1)[-1])
+def test_each_target_reports_what_its_documents_predict(model, target):
+    findings = lint(CORPUS / model, deploy_targets=[target]).findings
+    loud = {(finding.code, str(finding.severity)) for finding in findings if finding.severity >= Severity.WARNING}
+    assert loud == EXPECTED[model, target]

@@ -1,0 +1,73 @@
+"""The deployment targets' readers on hostile model dirs: the stored serving payload's size is read
+with one confined `fstat`, its format through the example budget, and `modellint request` stays
+bounded and never echoes what lies outside the model."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from modellint.rules._examples import CLEAN, MLMODEL, SIGNATURE
+from tests.hostile.harness import Sandbox, assert_promises, run_cli
+
+_EXAMPLE_INFO = """\
+saved_input_example_info:
+  artifact_path: input_example.json
+  pandas_orient: split
+  serving_input_path: serving_input_example.json
+  type: dataframe
+"""
+WITH_EXAMPLE = MLMODEL.replace(SIGNATURE, _EXAMPLE_INFO + SIGNATURE)
+FRAME = json.dumps({"columns": ["a", "b"], "data": [[1.5, 2.0]]})
+
+
+def _sandbox(tmp_path: Path, serving: str | bytes | None) -> Sandbox:
+    sandbox = Sandbox(tmp_path / "sandbox")
+    files: dict[str, str | bytes] = {**CLEAN, "MLmodel": WITH_EXAMPLE, "input_example.json": FRAME}
+    if serving is not None:
+        files["serving_input_example.json"] = serving
+    sandbox.write(files)
+    return sandbox
+
+
+def test_a_fifo_as_serving_example_is_not_waited_on(tmp_path):
+    sandbox = _sandbox(tmp_path, None)
+    os.mkfifo(sandbox.target / "serving_input_example.json")
+    before = sandbox.snapshot()
+    for args in (["check", "--target", "databricks", "--target", "azureml-online", str(sandbox.target)],
+                 ["request", "--target", "azureml-online", str(sandbox.target)]):
+        run = run_cli(args, sandbox, timeout=30)
+        assert_promises(run, sandbox, before, seconds=10, clean_allowed=args[0] == "request")
+
+
+def test_a_serving_example_leading_outside_is_never_measured_or_echoed(tmp_path):
+    sandbox = _sandbox(tmp_path, None)
+    secret = sandbox.root / "outside" / "big.json"
+    secret.parent.mkdir(exist_ok=True)
+    secret.write_text(json.dumps({"dataframe_records": ["TOP-SECRET-OUTSIDE-VALUE"] * 2_000_000}))
+    (sandbox.target / "serving_input_example.json").symlink_to(secret)
+    before = sandbox.snapshot()
+    run = run_cli(["check", "--format", "concise", "--target", "databricks", "--target", "azureml-online", str(sandbox.target)],
+                  sandbox)
+    assert_promises(run, sandbox, before, seconds=10)
+    assert "ML603" not in run.stdout and "ML602" not in run.stdout
+
+
+def test_a_deeply_nested_serving_example_is_unchecked_not_a_crash(tmp_path):
+    sandbox = _sandbox(tmp_path, '{"dataframe_split": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    before = sandbox.snapshot()
+    run = run_cli(["check", "--target", "azureml-online", "--target", "databricks", str(sandbox.target)], sandbox)
+    assert_promises(run, sandbox, before, seconds=10)
+    run = run_cli(["request", "--target", "azureml-online", str(sandbox.target)], sandbox)
+    assert_promises(run, sandbox, before, seconds=10, clean_allowed=True)
+    assert run.returncode == 0 and json.loads(run.stdout)["input_data"]["columns"] == ["a", "b"]
+
+
+def test_a_huge_serving_example_is_measured_not_read(tmp_path):
+    rows = ",".join(["[1.5, 2.0]"] * 1_700_000)  # about 20 MB
+    sandbox = _sandbox(tmp_path, '{"dataframe_split": {"columns": ["a", "b"], "data": [' + rows + "]}}")
+    before = sandbox.snapshot()
+    run = run_cli(["check", "--format", "concise", "--target", "databricks", str(sandbox.target)], sandbox)
+    assert_promises(run, sandbox, before, seconds=15, memory=256 * 2**20)
+    assert "ML603" in run.stdout
