@@ -35,6 +35,15 @@ mlflow_version: 3.17.2
 utc_time_created: '2026-11-21 22:28:09.782711'
 """
 
+# MLMODEL as MLflow writes it for a data frame input example (saved beside it with its serving payload).
+MLMODEL_WITH_EXAMPLE = MLMODEL.replace(SIGNATURE, """\
+saved_input_example_info:
+  artifact_path: input_example.json
+  pandas_orient: split
+  serving_input_path: serving_input_example.json
+  type: dataframe
+""" + SIGNATURE)
+
 CONDA = """\
 channels:
 - conda-forge

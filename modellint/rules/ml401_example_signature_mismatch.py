@@ -6,16 +6,9 @@ from collections.abc import Iterator
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity, Span
 from modellint.rules._base import Invalid, Rule, Valid, examples
-from modellint.rules._examples import MLMODEL, SIGNATURE, model_files
+from modellint.rules._examples import MLMODEL_WITH_EXAMPLE, model_files
 
-_EXAMPLE_INFO = """\
-saved_input_example_info:
-  artifact_path: input_example.json
-  pandas_orient: split
-  serving_input_path: serving_input_example.json
-  type: dataframe
-"""
-_WITH_EXAMPLE = MLMODEL.replace(SIGNATURE, _EXAMPLE_INFO + SIGNATURE)
+_WITH_EXAMPLE = MLMODEL_WITH_EXAMPLE
 
 
 def _example(columns: list, rows: list) -> dict[str, str | bytes]:

@@ -6,15 +6,8 @@ from collections.abc import Iterator
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity, Span
 from modellint.rules._base import Invalid, Rule, Valid, examples
-from modellint.rules._examples import MLMODEL, SIGNATURE, model_files
+from modellint.rules._examples import MLMODEL_WITH_EXAMPLE, model_files
 
-_EXAMPLE_INFO = """\
-saved_input_example_info:
-  artifact_path: input_example.json
-  pandas_orient: split
-  serving_input_path: serving_input_example.json
-  type: dataframe
-"""
 _FRAME = {"columns": ["a", "b"], "data": [[1.5, 2.0]]}
 # The formats Azure ML online endpoints refuse (the first two are what the signature rules call
 # `dataframe_records` and `instances`): the payload to send instead is `input_data` (split or tensors).
@@ -22,7 +15,7 @@ _REFUSED = {"dataframe_records": "a records-oriented data frame", "instances": "
 
 
 def _serving(payload: dict) -> dict[str, str | bytes]:
-    return model_files(MLmodel=MLMODEL.replace(SIGNATURE, _EXAMPLE_INFO + SIGNATURE),
+    return model_files(MLmodel=MLMODEL_WITH_EXAMPLE,
                        input_example__json=json.dumps(_FRAME),
                        serving_input_example__json=json.dumps(payload, indent=2))
 

@@ -6,23 +6,16 @@ from collections.abc import Iterator
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid, examples
-from modellint.rules._examples import MLMODEL, SIGNATURE, model_files
+from modellint.rules._examples import MLMODEL_WITH_EXAMPLE, model_files
 
 # "Payload size | Per request | 16 MB" (Databricks Model Serving limits).
 LIMIT_BYTES = 16 * 2**20
 
-_EXAMPLE_INFO = """\
-saved_input_example_info:
-  artifact_path: input_example.json
-  pandas_orient: split
-  serving_input_path: serving_input_example.json
-  type: dataframe
-"""
 
 
 def _serving(rows: int) -> dict[str, str | bytes]:
     frame = {"columns": ["a", "b"], "data": [[1.5, 2.0]] * rows}
-    return model_files(MLmodel=MLMODEL.replace(SIGNATURE, _EXAMPLE_INFO + SIGNATURE),
+    return model_files(MLmodel=MLMODEL_WITH_EXAMPLE,
                        input_example__json=json.dumps({"columns": ["a", "b"], "data": [[1.5, 2.0]]}),
                        serving_input_example__json=json.dumps({"dataframe_split": frame}))
 

@@ -8,17 +8,10 @@ import json
 import os
 from pathlib import Path
 
-from modellint.rules._examples import CLEAN, MLMODEL, SIGNATURE
+from modellint.rules._examples import CLEAN, MLMODEL_WITH_EXAMPLE
 from tests.hostile.harness import Sandbox, assert_promises, run_cli
 
-_EXAMPLE_INFO = """\
-saved_input_example_info:
-  artifact_path: input_example.json
-  pandas_orient: split
-  serving_input_path: serving_input_example.json
-  type: dataframe
-"""
-WITH_EXAMPLE = MLMODEL.replace(SIGNATURE, _EXAMPLE_INFO + SIGNATURE)
+WITH_EXAMPLE = MLMODEL_WITH_EXAMPLE
 FRAME = json.dumps({"columns": ["a", "b"], "data": [[1.5, 2.0]]})
 
 

@@ -170,15 +170,11 @@ class Source:
         return Unscannable(f"{name} exceeded", offset)
 
 
-class Section(io.RawIOBase):
-    """``[start, start + length)`` of a seekable ``Source``'s stream, read a second time: a payload the
-    opcode reader skipped, which turns out to be a nested file (``torch.storage._load_from_bytes(b)``).
-    The stream is moved with relative seeks only (a ``Source`` never knows where its stream started)
-    and ``close`` puts it back at ``source.consumed``, where the outer reader's next read expects it."""
+class _View(io.RawIOBase):
+    """A read-only, seekable view of ``length`` bytes from ``start`` of something larger."""
 
-    def __init__(self, source: Source, start: int, length: int) -> None:
-        self._source, self._start, self._length, self._pos = source, start, length, 0
-        self._at = source.consumed  # the stream's position, in the source's coordinates
+    def __init__(self, start: int, length: int) -> None:
+        self._start, self._length, self._pos = start, length, 0
 
     def readable(self) -> bool:
         return True
@@ -193,6 +189,18 @@ class Section(io.RawIOBase):
 
     def tell(self) -> int:
         return self._pos
+
+
+class Section(_View):
+    """``[start, start + length)`` of a seekable ``Source``'s stream, read a second time: a payload the
+    opcode reader skipped, which turns out to be a nested file (``torch.storage._load_from_bytes(b)``).
+    The stream is moved with relative seeks only (a ``Source`` never knows where its stream started)
+    and ``close`` puts it back at ``source.consumed``, where the outer reader's next read expects it."""
+
+    def __init__(self, source: Source, start: int, length: int) -> None:
+        super().__init__(start, length)
+        self._source = source
+        self._at = source.consumed  # the stream's position, in the source's coordinates
 
     def readinto(self, buffer: WriteableBuffer) -> int:
         stream = self._source.stream
@@ -212,17 +220,12 @@ class Section(io.RawIOBase):
         super().close()
 
 
-class Window(io.RawIOBase):
+class Window(_View):
     """A read-only, seekable view of ``[start, start + length)`` of an open file (a stored zip member)."""
 
     def __init__(self, handle: ByteStream, start: int, length: int) -> None:
-        self._handle, self._start, self._length, self._pos = handle, start, length, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
+        super().__init__(start, length)
+        self._handle = handle
 
     def readinto(self, buffer: WriteableBuffer) -> int:
         with memoryview(buffer) as view:
@@ -232,14 +235,6 @@ class Window(io.RawIOBase):
             view[: len(data)] = data
         self._pos += len(data)
         return len(data)
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._length}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
 
 
 class Inflate(io.RawIOBase):
