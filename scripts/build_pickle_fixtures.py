@@ -6,7 +6,7 @@ Run in a throwaway venv, never in the test venv:
     /tmp/pickle-fixtures-venv/bin/pip install torch==2.13.0 scikit-learn joblib skops cloudpickle lightgbm numpy
     /tmp/pickle-fixtures-venv/bin/python scripts/build_pickle_fixtures.py
     /tmp/pickle-fixtures-venv/bin/python scripts/build_pickle_fixtures.py --only protocols --only getattr --only methodtype
-    /tmp/pickle-fixtures-venv/bin/python scripts/build_pickle_fixtures.py --only nested
+    /tmp/pickle-fixtures-venv/bin/python scripts/build_pickle_fixtures.py --only nested --only by_value
 
 The code-object fixtures in tests/data/pickles/code_args/ come from ``--code-args PYTHON...``:
 each interpreter (3.8-3.13) prints the ``CodeType`` arguments of two functions (imports
@@ -299,6 +299,157 @@ def nested_fixtures() -> None:
         os.system = posix.system = real_system
 
 
+# By-value code, as a notebook defines it (module ``__main__``): classes and functions cloudpickle
+# carries as bytecode. Each label is what runs a command, and when: ``load`` while unpickling,
+# ``mlflow_load`` in MLflow's ``load_context``, ``predict`` when the model is used, ``benign`` never.
+BY_VALUE_SOURCE = textwrap.dedent(
+    """
+    import json
+    import math
+    import os
+    import subprocess
+
+    from mlflow.pyfunc import PythonModel
+
+
+    class SetstateCommand:
+        def __setstate__(self, state):
+            os.system("echo pwned")
+            self.__dict__.update(state)
+
+
+    def run_command():
+        return os.system("echo pwned")
+
+
+    class ReduceToFunction:
+        def __reduce__(self):
+            return (run_command, ())
+
+
+    class HelperCommand:
+        def __setstate__(self, state):
+            self.__dict__.update(state)
+            self._restore()
+
+        def _restore(self):
+            return [os.system(command) for command in ("echo pwned",)]
+
+
+    class SetstateEval:
+        def __setstate__(self, state):
+            self.__dict__.update(state)
+            self.value = eval(state["expression"])
+
+
+    def closure_class():
+        import os as operating_system
+
+        class ClosureCommand:
+            def __setstate__(self, state):
+                operating_system.system("echo pwned")
+                self.__dict__.update(state)
+
+        return ClosureCommand
+
+
+    class LoadContextCommand(PythonModel):
+        def load_context(self, context):
+            subprocess.run(["echo", "pwned"])
+
+        def predict(self, context, model_input, params=None):
+            return model_input
+
+
+    class PredictCommand(PythonModel):
+        def predict(self, context, model_input, params=None):
+            return subprocess.check_output(["echo", "pwned"])
+
+
+    class BenignSetstate:
+        def __setstate__(self, state):
+            self.__dict__.update(state)
+            self.scale = math.sqrt(len(state))
+
+
+    class BenignPythonModel(PythonModel):
+        def load_context(self, context):
+            with open(os.path.join(context.artifacts["config"])) as handle:
+                self.config = json.load(handle)
+
+        def predict(self, context, model_input, params=None):
+            self.model.eval()
+            return [math.floor(value) for value in model_input]
+    """
+)
+
+
+def by_value_fixtures() -> None:
+    """By-value code that runs a command while the file is unpickled (``__setstate__``, a function a
+    ``__reduce__`` returns, a method that one calls, a module reached through a closure cell, ``eval``
+    of state), in MLflow's ``load_context``, or at predict; and benign twins. Each label is checked by
+    loading the file with pickle, then calling ``load_context`` and ``predict``, with the commands
+    replaced by a recorder."""
+    import os
+    import posix
+    import subprocess
+    import types
+
+    import cloudpickle
+
+    main = types.ModuleType("__main__")  # what a notebook's classes belong to: cloudpickle copies them by value
+    exec(compile(BY_VALUE_SOURCE, "<notebook>", "exec"), main.__dict__)
+    space = main.__dict__
+
+    def instance(cls, **state):
+        value = cls.__new__(cls)
+        value.__dict__.update(state)
+        return value
+
+    cases = {
+        "by_value_load_setstate_command.pkl": ("load", instance(space["SetstateCommand"], alpha=1)),
+        "by_value_load_reduce_function.pkl": ("load", space["ReduceToFunction"]()),
+        "by_value_load_helper_method.pkl": ("load", instance(space["HelperCommand"], alpha=1)),
+        "by_value_load_eval.pkl": ("load", instance(space["SetstateEval"],
+                                                    expression="__import__('os').system('echo pwned')")),
+        "by_value_load_closure_cell.pkl": ("load", instance(space["closure_class"](), alpha=1)),
+        "by_value_mlflow_load_context.pkl": ("mlflow_load", space["LoadContextCommand"]()),
+        "by_value_predict_command.pkl": ("predict", space["PredictCommand"]()),
+        "by_value_benign_setstate.pkl": ("benign", instance(space["BenignSetstate"], alpha=1)),
+        "by_value_benign_python_model.pkl": ("benign", instance(space["BenignPythonModel"], model=None)),
+    }
+    for name, (_, value) in cases.items():
+        (OUT / name).write_bytes(cloudpickle.dumps(value))
+
+    ran: list[object] = []
+    saved = (os.system, posix.system, subprocess.run, subprocess.check_output)
+    os.system = posix.system = subprocess.run = subprocess.check_output = lambda *args, **kwargs: ran.append(args)
+    try:
+        for name, (label, _) in cases.items():
+            stages = []
+            ran.clear()
+            loaded = pickle.loads((OUT / name).read_bytes())
+            stages.append(("load", bool(ran)))
+            context = types.SimpleNamespace(artifacts={"config": str(OUT / "by_value_config.json")})
+            (OUT / "by_value_config.json").write_text("{}")
+            ran.clear()
+            if hasattr(loaded, "load_context"):
+                loaded.load_context(context)
+            stages.append(("mlflow_load", bool(ran)))
+            ran.clear()
+            if hasattr(loaded, "predict"):
+                try:
+                    loaded.predict(context, [1.5])
+                except AttributeError:  # BenignPythonModel's self.model is None: predict ran up to it
+                    pass
+            stages.append(("predict", bool(ran)))
+            assert [stage for stage, happened in stages if happened] == ([] if label == "benign" else [label]), \
+                (name, stages)
+    finally:
+        os.system, posix.system, subprocess.run, subprocess.check_output = saved
+        (OUT / "by_value_config.json").unlink(missing_ok=True)
+
+
 def code_args_fixtures(pythons: list[str]) -> None:
     target = OUT / "code_args"
     target.mkdir(parents=True, exist_ok=True)
@@ -331,7 +482,7 @@ def main() -> None:
 BUILDERS = {
     "sklearn": sklearn_fixtures, "pyfunc": pyfunc_fixtures, "torch": torch_fixtures,
     "protocols": protocol_fixtures, "getattr": getattr_fixtures,
-    "methodtype": methodtype_fixtures, "nested": nested_fixtures,
+    "methodtype": methodtype_fixtures, "nested": nested_fixtures, "by_value": by_value_fixtures,
 }
 
 

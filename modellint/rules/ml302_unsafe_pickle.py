@@ -49,6 +49,18 @@ class UnsafePickle(SerializedFileRule):
     tensor storage, or `pickle.loads(<bytes>)`) is judged by what that payload imports and calls, read
     as the loader would read it; one whose payload cannot be read that way is reported.
 
+    Code a pickle carries by value (a notebook's class or function, which cloudpickle copies as
+    bytecode) is judged by when it runs. What runs while the file is unpickled (a function a
+    `__reduce__` hands back, so `REDUCE` calls it; `__setstate__` on `BUILD`; `__init__`/`__new__` of
+    an instance the pickle makes; hooks Python calls unasked, such as `__hash__` or `__del__`; and
+    every by-value function or method those name) is judged like the pickle's own globals: a
+    standard-library module outside a few pure ones, an ML library's gadget, `eval`/`exec`/`open`/
+    `__import__`, or an import by a computed name is an error. A `PythonModel`'s `load_context`, which
+    MLflow calls right after unpickling, is an error when it runs a command or code (loading its
+    artifacts is what it is for). Code that runs only when the model is used (`predict`) is a warning
+    when it runs a command or code (`os.system`, `subprocess.*`, `eval`). The reading is of names:
+    a function that imports `os` and names `system` counts as calling `os.system`.
+
     A GGUF file's chat template (a Jinja program a runtime renders on each request) that accesses an
     attribute starting with `_` (`cycler.__init__.__globals__`, `self._TemplateReference__context`,
     `|attr('__class__')`) is reported too: rendered outside Jinja's sandbox it reaches `os`.
@@ -136,6 +148,9 @@ class UnsafePickle(SerializedFileRule):
                     yield self._loaded_finding(serialized.path, message, loaded)
                 elif hazard.kind == "template-code":  # judged when rendered, not when loaded
                     yield self._loaded_finding(serialized.path, f"`{serialized.relative}`: {hazard.detail}", loaded)
+                elif hazard.kind == "predict-code":  # runs when the model is used, not when it loads
+                    yield self.finding(serialized.path, f"`{serialized.relative}`{_where(hazard.member)} "
+                                                        f"{hazard.detail}", severity=Severity.WARNING)
             for ref, what in uses:
                 key = (ref.module, ref.name)
                 if key in reported or classify(ref.module, ref.name) is not Verdict.UNSAFE:

@@ -9,6 +9,8 @@ or running anything and reports
   ``import tabulate`` inside ``predict`` runs only when ``predict`` runs, so
   nothing else in the pickle names it);
 * ``names``: ``co_names``, every global and attribute name the code uses;
+* ``global_names``: the names it loads as globals or builtins (``LOAD_GLOBAL``,
+  ``LOAD_NAME``), which tells ``eval(...)`` from ``model.eval()``;
 * ``dynamic_imports``: string constants passed straight to ``importlib.import_module``
   or ``__import__`` (``import_module("tabulate")``: the constant is loaded right after
   the callable), and ``opaque_dynamic_import`` when such a call takes anything else;
@@ -36,11 +38,12 @@ class CodeFacts(Record):
     """What the code object's arguments say; ``problem`` is set when the bytecode is unreadable."""
 
     __slots__ = ("qualname", "imports", "names", "python_minors", "problem", "dynamic_imports",
-                 "opaque_dynamic_import")
+                 "opaque_dynamic_import", "global_names")
 
     def __init__(self, qualname: str | None, imports: tuple[str, ...], names: tuple[str, ...],
                  python_minors: tuple[tuple[int, int], ...], problem: str | None = None,
-                 dynamic_imports: tuple[str, ...] = (), opaque_dynamic_import: bool = False) -> None:
+                 dynamic_imports: tuple[str, ...] = (), opaque_dynamic_import: bool = False,
+                 global_names: tuple[str, ...] = ()) -> None:
         self.qualname = qualname
         self.imports = imports
         self.names = names
@@ -48,6 +51,7 @@ class CodeFacts(Record):
         self.problem = problem
         self.dynamic_imports = dynamic_imports
         self.opaque_dynamic_import = opaque_dynamic_import
+        self.global_names = global_names
 
 
 class _Layout(Record):
@@ -99,20 +103,22 @@ class _NameLoads(Record):
     ``co_names`` index is ``argument >> 1``; LOAD_FAST indexes ``co_varnames``.
     """
 
-    __slots__ = ("load_const", "push_null", "by_name", "load_fast")
+    __slots__ = ("load_const", "push_null", "by_name", "load_fast", "global_loads")
 
-    def __init__(self, load_const: int, push_null: int | None, by_name: dict[int, int], load_fast: int) -> None:
+    def __init__(self, load_const: int, push_null: int | None, by_name: dict[int, int], load_fast: int,
+                 global_loads: frozenset[int]) -> None:
         self.load_const = load_const
         self.push_null = push_null
         self.by_name = by_name  # opcode -> right shift of the argument into co_names
         self.load_fast = load_fast
+        self.global_loads = global_loads  # LOAD_GLOBAL and LOAD_NAME (the rest of by_name load attributes)
 
 
-_LOADS_38 = _NameLoads(100, None, {116: 0, 106: 0, 160: 0, 101: 0}, 124)  # also 3.9 and 3.10
-_LOADS_311 = _NameLoads(100, 2, {116: 1, 106: 0, 160: 0, 101: 0}, 124)
-_LOADS_312 = _NameLoads(100, 2, {116: 1, 106: 1, 101: 0}, 124)
-_LOADS_313 = _NameLoads(83, 34, {91: 1, 82: 1, 92: 0}, 85)
-_LOADS_314 = _NameLoads(82, 33, {92: 1, 80: 1, 93: 0}, 84)
+_LOADS_38 = _NameLoads(100, None, {116: 0, 106: 0, 160: 0, 101: 0}, 124, frozenset({116, 101}))  # also 3.9, 3.10
+_LOADS_311 = _NameLoads(100, 2, {116: 1, 106: 0, 160: 0, 101: 0}, 124, frozenset({116, 101}))
+_LOADS_312 = _NameLoads(100, 2, {116: 1, 106: 1, 101: 0}, 124, frozenset({116, 101}))
+_LOADS_313 = _NameLoads(83, 34, {91: 1, 82: 1, 92: 0}, 85, frozenset({91, 92}))
+_LOADS_314 = _NameLoads(82, 33, {92: 1, 80: 1, 93: 0}, 84, frozenset({92, 93}))
 _DYNAMIC_IMPORTERS = frozenset({"import_module", "__import__"})
 
 
@@ -168,6 +174,7 @@ def analyse_code_args(args: tuple[object, ...]) -> CodeFacts:
         return CodeFacts(qualname, (), names, (), "co_code of a by-value code object is not readable bytes")
     imports: dict[str, None] = {}
     dynamic: dict[str, None] = {}
+    global_names: dict[str, None] = {}
     opaque = False
     minors = []
     tables = _NameTables(names, _tuple(args[layout.varnames]), _tuple(args[layout.consts]))
@@ -180,11 +187,13 @@ def analyse_code_args(args: tuple[object, ...]) -> CodeFacts:
             continue
         minors.append(minor)
         imports.update(dict.fromkeys(found))
+        global_names.update(dict.fromkeys(_global_names(instructions, _OPCODES[minor].loads, names)))
         literals, unpaired = _dynamic_imports(instructions, _OPCODES[minor].loads, tables)
         dynamic.update(dict.fromkeys(literals))
         opaque = opaque or unpaired
     problem = None if minors else "bytecode of a by-value code object fits no Python 3.8-3.14 opcode table"
-    return CodeFacts(qualname, tuple(imports), names, tuple(minors), problem, tuple(dynamic), opaque)
+    return CodeFacts(qualname, tuple(imports), names, tuple(minors), problem, tuple(dynamic), opaque,
+                     tuple(global_names))
 
 
 class _NameTables(Record):
@@ -255,6 +264,17 @@ def _imported_names(instructions: list[tuple[int, int]], import_name: int, names
             return None
         if names[argument]:  # ``from . import x`` imports the package itself: ''
             found.append(names[argument])
+    return found
+
+
+def _global_names(instructions: list[tuple[int, int]], loads: _NameLoads, names: tuple[str, ...]) -> list[str]:
+    """The names loaded as globals or builtins (``eval`` in ``eval(x)``, not in ``model.eval()``)."""
+    found = []
+    for opcode, argument in instructions:
+        if opcode in loads.global_loads:
+            index = argument >> loads.by_name[opcode]
+            if index < len(names):
+                found.append(names[index])
     return found
 
 

@@ -330,6 +330,10 @@ def scan_file(path: Path, limits: Limits = Limits(), model_budget: ModelBudget |
             facts.problem("nesting too deep to analyse", None, None)
     if kind == "pickle" and facts.joblib_arrays:
         kind = "joblib"
+    if facts.by_value is not None:
+        from modellint.analyzer.serialized.pickles.by_value import code_hazards
+
+        facts.hazards.extend(code_hazards(facts.by_value))
     return ScanResult(
         path=path,
         kind=kind,

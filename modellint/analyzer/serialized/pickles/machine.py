@@ -13,7 +13,12 @@ import struct
 from typing import Callable
 
 from modellint.analyzer.serialized.pickles.results import (
+    ByValueClass,
+    ByValueCode,
+    ByValueFunction,
+    ByValueLedger,
     CallSite,
+    CodeRun,
     EmbeddedCode,
     Facts,
     GlobalRef,
@@ -71,7 +76,7 @@ class _Called:
     """The result of a call; ``origin`` is the global the callable came from, ``instance_of`` its class.
     ``of_class`` says the call was a class's constructor for sure (NEWOBJ, copyreg's), not any callable."""
 
-    __slots__ = ("origin", "instance_of", "args", "state", "of_class")
+    __slots__ = ("origin", "instance_of", "args", "state", "of_class", "by_value")
 
     def __init__(self, origin: GlobalRef | None, instance_of: GlobalRef | None, args: object,
                  of_class: bool = False) -> None:
@@ -80,6 +85,18 @@ class _Called:
         self.args = args
         self.state: object = None
         self.of_class = of_class
+        # What this value is of the file's by-value code (see by_value.py): a code object, a function,
+        # a class, or (``_Instance``) an instance of a by-value class; None for everything else.
+        self.by_value: ByValueCode | ByValueFunction | ByValueClass | _Instance | None = None
+
+
+class _Instance:
+    """Marks a value made by a by-value class: its ``BUILD`` and ``APPENDS``/``SETITEMS`` run that class's methods."""
+
+    __slots__ = ("cls",)
+
+    def __init__(self, cls: ByValueClass) -> None:
+        self.cls = cls
 
 
 class _Dict:
@@ -126,6 +143,47 @@ _CLASS_CONSTRUCTOR_OPCODES = {"NEWOBJ", "NEWOBJ_EX"}  # cls.__new__(cls, ...): o
 _JOBLIB_WRAPPER_MODULES = {"joblib.numpy_pickle", "sklearn.externals.joblib.numpy_pickle"}
 _IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
 HIGHEST_PROTOCOL = 5
+
+
+# What pickle calls on an instance it fills (APPENDS calls ``extend`` when the class has one).
+_FILLING_METHODS = {"APPEND": ("append",), "APPENDS": ("extend", "append"), "SETITEM": ("__setitem__",),
+                    "SETITEMS": ("__setitem__",), "ADDITEMS": ("add",)}
+# What wraps a function in a class dict: judged as the function.
+_METHOD_WRAPPERS = {("builtins", "staticmethod"), ("builtins", "classmethod"), ("builtins", "property")}
+
+
+def _flat(values: tuple[object, ...]) -> list[object]:
+    """``values`` with the tuples among them opened one level (a code object's constants)."""
+    return [item for value in values for item in (value if isinstance(value, tuple) else (value,))]
+
+
+def _global_value(value: object) -> str | GlobalRef | ByValueFunction | None:
+    """What a by-value function's global is, for judging what it calls: a module (cloudpickle's
+    ``subimport``), a global the pickle names, a by-value function; None for any other value."""
+    if isinstance(value, _Imported):
+        return value.ref
+    if not isinstance(value, _Called):
+        return None
+    if isinstance(value.by_value, ByValueFunction):
+        return value.by_value
+    if _is_cloudpickle(value.origin, "subimport") and isinstance(value.args, tuple) and value.args:
+        module = value.args[0]
+        return module if isinstance(module, str) else None
+    return None
+
+
+def _function_of(value: object) -> ByValueFunction | None:
+    """The by-value function a class dict entry is, or wraps (staticmethod, classmethod, property)."""
+    if not isinstance(value, _Called):
+        return None
+    if isinstance(value.by_value, ByValueFunction):
+        return value.by_value
+    origin = value.origin
+    if origin is not None and (origin.module, origin.name) in _METHOD_WRAPPERS and isinstance(value.args, tuple):
+        for argument in value.args:
+            if isinstance(argument, _Called) and isinstance(argument.by_value, ByValueFunction):
+                return argument.by_value
+    return None
 
 
 def _is_cloudpickle(ref: GlobalRef | None, name: str) -> bool:
@@ -350,16 +408,45 @@ class Machine:
                                                 "REDUCE of cloudpickle _builtin_type"))
         instance_of: GlobalRef | None = origin
         of_class = opcode in _CLASS_CONSTRUCTOR_OPCODES and isinstance(func, _Imported)
+        cls: object = func
         if opcode == "REDUCE" and (origin.module, origin.name) in _COPYREG_CONSTRUCTORS:
             cls = args[0] if isinstance(args, tuple) and args else None
             instance_of, of_class = _origin(cls), isinstance(cls, _Imported)
+        called = _Called(origin, instance_of or origin, args, of_class)
         if opcode == "REDUCE":
-            self.inspect_reduce(func, origin, args)
+            self.inspect_reduce(func, origin, args, called)
             if isinstance(func, _Imported):
                 rebuilt = self.rebuild_bytes(origin, args)
                 if rebuilt is not None:
                     return rebuilt
-        return _Called(origin, instance_of or origin, args, of_class)
+        if isinstance(cls, _Called) and cls.by_value is not None:
+            self.runs_by_value(cls.by_value, opcode if cls is func else f"{opcode} of {origin.name}", called)
+        return called
+
+    def runs_by_value(self, value: object, opcode: str, called: _Called) -> None:
+        """The load calls a by-value function or an instance of a by-value class, or makes an instance of
+        one (``cls(...)``, ``cls.__new__(cls)``, copyreg's constructors): that code runs now."""
+        why = f"{opcode} at byte {self.offset}"
+        runs = self.ledger().runs
+        if isinstance(value, ByValueFunction):
+            runs.append(CodeRun(value, None, f"called by {why}"))
+        elif isinstance(value, _Instance):
+            runs.append(CodeRun(value.cls, "__call__", f"an instance called by {why}"))
+        elif isinstance(value, ByValueClass):
+            runs.append(CodeRun(value, "__new__", f"an instance made by {why}"))
+            if opcode in ("REDUCE", "OBJ", "INST"):  # the class itself called: __init__ runs too
+                runs.append(CodeRun(value, "__init__", f"an instance made by {why}"))
+            called.by_value = _Instance(value)
+
+    def runs_methods(self, cls: ByValueClass, methods: tuple[str, ...], opcode: str) -> None:
+        runs = self.ledger().runs
+        for method in methods:
+            runs.append(CodeRun(cls, method, f"run by {opcode} at byte {self.offset}"))
+
+    def ledger(self) -> ByValueLedger:
+        if self.facts.by_value is None:
+            self.facts.by_value = ByValueLedger()
+        return self.facts.by_value
 
     def judge_by_arguments(self, callable: GlobalRef, args: object) -> _Called | None:
         """The value of a ``getattr``/``MethodType`` call judged by its arguments, or None when the call
@@ -464,17 +551,25 @@ class Machine:
         facts.retained_bytes += length
         return True
 
-    def inspect_reduce(self, func: object, origin: GlobalRef, args: object) -> None:
-        """cloudpickle's load-time imports and by-value code objects."""
+    def inspect_reduce(self, func: object, origin: GlobalRef, args: object, called: _Called) -> None:
+        """cloudpickle's load-time imports and by-value code, functions and classes."""
         if _is_cloudpickle(origin, "subimport"):
             if isinstance(args, tuple) and args and isinstance(args[0], str):
                 self.facts.subimports.append(args[0])
             else:
                 self.problem("computed import: cloudpickle subimport of a module name built at load time")
         elif _is_code_type(func) and isinstance(args, tuple):
-            self.record_code(args)
+            called.by_value = self.record_code(args)
+        elif not isinstance(args, tuple) or not args:
+            return
+        elif _is_cloudpickle(origin, "_make_function") or (origin.module, origin.name) in _FUNCTION_MAKERS:
+            self.record_function(args, called)
+        elif _is_cloudpickle(origin, "_make_skeleton_class") or _is_cloudpickle(origin, "_make_skeleton_enum"):
+            self.record_class(args, called)
+        elif _is_cloudpickle(origin, "_function_setstate") or _is_cloudpickle(origin, "_class_setstate"):
+            self.record_state(args)
 
-    def record_code(self, args: tuple[object, ...]) -> None:
+    def record_code(self, args: tuple[object, ...]) -> ByValueCode:
         # The opcode tables of seven CPython minors cost a quarter of this package's import
         # time; most pickles hold no code object, so they are loaded on the first one.
         from modellint.analyzer.serialized import bytecode
@@ -487,9 +582,63 @@ class Machine:
         )
         if facts.problem:
             self.problem(facts.problem)
+        # Code objects in its constants (inner functions, lambdas, comprehensions before 3.12) run with it.
+        nested = [value.by_value for value in _flat(args)
+                  if isinstance(value, _Called) and isinstance(value.by_value, ByValueCode)]
+        return ByValueCode(facts, tuple(nested))
+
+    def record_function(self, args: tuple[object, ...], called: _Called) -> None:
+        """``_make_function(code, globals, ...)`` or ``FunctionType(code, globals, ...)``."""
+        code = args[0]
+        if isinstance(code, _Called) and isinstance(code.by_value, ByValueCode):
+            function = ByValueFunction(code.by_value, self.offset, self.member)
+            called.by_value = function
+            self.ledger().functions.append(function)
+            if len(args) > 1 and isinstance(args[1], _Dict):
+                self.record_globals(function, args[1])
+
+    def record_globals(self, function: ByValueFunction, names: _Dict) -> None:
+        for name, item in names.pairs:
+            known = _global_value(item)
+            if isinstance(name, str) and known is not None:
+                function.globals[name] = known
+
+    def record_class(self, args: tuple[object, ...], called: _Called) -> None:
+        name = args[1] if len(args) > 1 and isinstance(args[1], str) else "<class>"
+        cls = ByValueClass(name)
+        called.by_value = cls
+        self.ledger().classes.append(cls)
+
+    def record_state(self, args: tuple[object, ...]) -> None:
+        """``_function_setstate(f, (state, slotstate))``: the globals a by-value function sees;
+        ``_class_setstate(cls, (state, slotstate))``: a by-value class's methods."""
+        target, state = args[0], args[1] if len(args) > 1 else None
+        if not isinstance(target, _Called) or not isinstance(state, tuple) or len(state) != 2:
+            return
+        value = target.by_value
+        if isinstance(value, ByValueFunction) and isinstance(state[1], _Dict):
+            names = state[1].get("__globals__")
+            if isinstance(names, _Dict):
+                self.record_globals(value, names)
+            cells = state[1].get("__closure__")
+            for cell in cells if isinstance(cells, tuple) else ():
+                # cloudpickle writes a cell as ``_make_cell(contents)``
+                item = cell.args[0] if (isinstance(cell, _Called) and _is_cloudpickle(cell.origin, "_make_cell")
+                                        and isinstance(cell.args, tuple) and cell.args) else None
+                known = _global_value(item)
+                if known is not None:
+                    value.closure.append(known)
+        elif isinstance(value, ByValueClass) and isinstance(state[0], _Dict):
+            for name, item in state[0].pairs:
+                function = _function_of(item)
+                if isinstance(name, str) and function is not None:
+                    value.methods[name] = function
+                    function.owner = value
 
     def method_call(self, target: object, opcode: str) -> None:
         """APPEND(S)/SETITEM(S)/ADDITEMS on an instance run that instance's class methods."""
+        if isinstance(target, _Called) and isinstance(target.by_value, _Instance):
+            self.runs_methods(target.by_value.cls, _FILLING_METHODS[opcode], opcode)
         if isinstance(target, _Called) and target.instance_of is not None:
             self.record()
             self.facts.calls.append(CallSite(target.instance_of, opcode, self.offset, self.member))
@@ -502,6 +651,10 @@ class Machine:
             return
         if not isinstance(instance, _Called):
             return
+        if isinstance(instance.by_value, _Instance):
+            slots = isinstance(state, tuple) and len(state) == 2 and state[1] is not None
+            self.runs_methods(instance.by_value.cls, ("__setstate__", "__setattr__") if slots else ("__setstate__",),
+                              "BUILD")
         instance.state = state
         self.kept += 1
         if instance.instance_of is None:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modellint.record import Record
+
+if TYPE_CHECKING:
+    from modellint.analyzer.serialized.bytecode import CodeFacts
 
 
 class GlobalRef(Record):
@@ -74,8 +78,9 @@ class Hazard(Record):
 # graph reads or writes files of the machine (TensorFlow ReadFile, WriteFile); "custom-ops": it needs
 # native operators the model does not carry (an ONNX domain onnxruntime does not ship, a TorchScript
 # ``torch.ops`` namespace); "template-code": a template a runtime renders on each request reaches Python
-# internals (a GGUF chat template walking to ``__globals__``).
-HAZARD_KINDS = ("runs-code", "reads-outside", "touches-files", "custom-ops", "template-code")
+# internals (a GGUF chat template walking to ``__globals__``); "predict-code": code a pickle carries by
+# value runs commands or code when the model is used (see pickles/by_value.py).
+HAZARD_KINDS = ("runs-code", "reads-outside", "touches-files", "custom-ops", "template-code", "predict-code")
 
 
 class ScanResult(Record):
@@ -177,6 +182,79 @@ class Unscannable(Exception):
         self.offset = offset
 
 
+# -- the file's by-value code, as the machine meets it (judged by pickles/by_value.py)
+
+
+class ByValueCode:
+    """A code object the file carries, with the code objects in its constants."""
+
+    __slots__ = ("facts", "nested")
+
+    def __init__(self, facts: CodeFacts, nested: tuple[ByValueCode, ...]) -> None:
+        self.facts = facts
+        self.nested = nested
+
+    def walk(self) -> list[CodeFacts]:
+        found, pending, seen = [], [self], set()
+        while pending:
+            code = pending.pop()
+            if id(code) in seen:
+                continue
+            seen.add(id(code))
+            found.append(code.facts)
+            pending.extend(code.nested)
+        return found
+
+
+class ByValueClass:
+    __slots__ = ("name", "methods")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.methods: dict[str, ByValueFunction] = {}
+
+
+class ByValueFunction:
+    """A function rebuilt from ``code``; ``globals`` maps a name to a module (``str``), a global the
+    pickle names (:class:`GlobalRef`) or another by-value function."""
+
+    __slots__ = ("code", "offset", "member", "globals", "closure", "owner")
+
+    def __init__(self, code: ByValueCode, offset: int, member: str | None) -> None:
+        self.code = code
+        self.offset = offset
+        self.member = member
+        self.globals: dict[str, str | GlobalRef | ByValueFunction] = {}
+        self.closure: list[str | GlobalRef | ByValueFunction] = []  # its cells' values, names unknown
+        self.owner: ByValueClass | None = None
+
+    @property
+    def qualname(self) -> str:
+        return self.code.facts.qualname or "<function>"
+
+
+class CodeRun:
+    """The load runs ``target`` (a function, or ``method`` of a class when it defines one): ``why``."""
+
+    __slots__ = ("target", "method", "why")
+
+    def __init__(self, target: ByValueFunction | ByValueClass, method: str | None, why: str) -> None:
+        self.target = target
+        self.method = method
+        self.why = why
+
+
+class ByValueLedger:
+    """What one file's scan learned of its by-value code (see the module docstring)."""
+
+    __slots__ = ("functions", "classes", "runs")
+
+    def __init__(self) -> None:
+        self.functions: list[ByValueFunction] = []
+        self.classes: list[ByValueClass] = []
+        self.runs: list[CodeRun] = []
+
+
 class Facts:
     """The collector one scan fills in as it reads: a builder, not a value (no equality or hash,
     unlike the records here); :func:`~modellint.analyzer.serialized.pickles.containers.scan_file` turns it
@@ -184,7 +262,7 @@ class Facts:
 
     __slots__ = ("limits", "globals", "calls", "subimports", "embedded", "skops_types", "skops_untrusted", "problems",
                  "hazards", "retained_bytes", "joblib_arrays", "model_budget", "decompressed_bytes", "opcodes", "values",
-                 "nested_depth", "nested_scanned")
+                 "nested_depth", "nested_scanned", "by_value")
 
     def __init__(self, limits: Limits, model_budget: ModelBudget | None = None) -> None:
         self.limits = limits
@@ -204,6 +282,7 @@ class Facts:
         self.values = 0  # stored by this file's pickles so far (see Limits.max_values)
         self.nested_depth = 0  # nested deserializer payloads being scanned, one inside the other
         self.nested_scanned: dict[tuple[object, ...], object] = {}  # each payload is scanned once
+        self.by_value: ByValueLedger | None = None  # the by-value code, functions and classes, once there is one
 
     def problem(self, reason: str, offset: int | None, member: str | None) -> None:
         self.problems.append(Problem(reason, offset, member))
