@@ -21,7 +21,6 @@ from modellint.analyzer.serialized.pickles.results import (
     ByValueCode,
     ByValueFunction,
     ByValueLedger,
-    CodeRun,
     GlobalRef,
 )
 from modellint.cli import main
@@ -98,7 +97,7 @@ def test_a_call_inside_a_nested_code_object_counts_for_its_function():
     ledger = ByValueLedger()
     inner = code("f.<locals>.<listcomp>", names=("system",))
     outer = function(ledger, "f", imports=("os",), nested=(inner,))
-    ledger.runs.append(CodeRun(outer, None, "called by REDUCE at byte 3"))
+    ledger.ran(outer, None, "called by REDUCE at byte 3")
     assert "`os.system`" in code_hazards(ledger)[0].detail
 
 
@@ -106,10 +105,10 @@ def test_a_module_among_the_globals_and_a_global_by_name_are_reached():
     ledger = ByValueLedger()
     run = function(ledger, "run", names=("shell", "call"), global_names=("shell",))
     run.globals["shell"] = "subprocess"
-    ledger.runs.append(CodeRun(run, None, "called by REDUCE at byte 3"))
+    ledger.ran(run, None, "called by REDUCE at byte 3")
     system = function(ledger, "other", names=("launch",), global_names=("launch",))
     system.globals["launch"] = GlobalRef("os", "system", 0, None, "STACK_GLOBAL")
-    ledger.runs.append(CodeRun(system, None, "called by REDUCE at byte 9"))
+    ledger.ran(system, None, "called by REDUCE at byte 9")
     details = [hazard.detail for hazard in code_hazards(ledger)]
     assert "`subprocess.call`" in details[0] and "`os.system`" in details[1]
 
@@ -119,7 +118,7 @@ def test_what_runs_while_unpickling_is_judged_allowlist_first():
     cls = ByValueClass("Model")
     ledger.classes.append(cls)
     cls.methods["__setstate__"] = function(ledger, "Model.__setstate__", imports=("shutil",), names=("rmtree",))
-    ledger.runs.append(CodeRun(cls, "__setstate__", "run by BUILD at byte 40"))
+    ledger.ran(cls, "__setstate__", "run by BUILD at byte 40")
     assert "`shutil.rmtree`" in code_hazards(ledger)[0].detail
 
 
@@ -129,7 +128,7 @@ def test_pure_modules_and_method_names_of_libraries_are_not_calls():
     ledger.classes.append(cls)
     cls.methods["__setstate__"] = function(ledger, "Net.__setstate__", imports=("math", "torch", "warnings"),
                                            names=("sqrt", "eval", "warn", "__dict__", "update"))
-    ledger.runs.append(CodeRun(cls, "__setstate__", "run by BUILD at byte 40"))
+    ledger.ran(cls, "__setstate__", "run by BUILD at byte 40")
     assert code_hazards(ledger) == []
 
 
@@ -157,7 +156,7 @@ def test_unasked_hooks_run_at_load_and_reach_the_methods_they_name():
 def test_an_import_named_at_run_time_while_unpickling_fails_closed():
     ledger = ByValueLedger()
     run = function(ledger, "run", imports=("importlib",), names=("import_module",), opaque=True)
-    ledger.runs.append(CodeRun(run, None, "called by REDUCE at byte 3"))
+    ledger.ran(run, None, "called by REDUCE at byte 3")
     assert "an import of a module named at run time" in code_hazards(ledger)[0].detail
 
 
@@ -165,7 +164,7 @@ def test_a_function_built_to_be_costly_to_judge_fails_closed():
     ledger = ByValueLedger()
     run = function(ledger, "run", imports=tuple(f"os{i}" for i in range(1000)),
                    names=tuple(f"n{i}" for i in range(1000)))
-    ledger.runs.append(CodeRun(run, None, "called by REDUCE at byte 3"))
+    ledger.ran(run, None, "called by REDUCE at byte 3")
     assert "too many names to judge" in code_hazards(ledger)[0].detail
 
 
@@ -219,3 +218,11 @@ def test_a_function_built_from_a_code_object_and_called_runs_at_load(tmp_path):
 
 def test_the_same_function_only_stored_runs_when_called(tmp_path):
     assert [hazard.kind for hazard in scan_file(_function_type(tmp_path, called=False)).hazards] == ["predict-code"]
+
+
+def test_a_method_run_for_many_instances_is_recorded_once():
+    ledger = ByValueLedger()
+    cls = ByValueClass("Row")
+    for offset in range(1000):  # a list of a thousand notebook-class instances, each BUILT
+        ledger.ran(cls, "__setstate__", f"run by BUILD at byte {offset}")
+    assert [(run.method, run.why) for run in ledger.runs] == [("__setstate__", "run by BUILD at byte 0")]

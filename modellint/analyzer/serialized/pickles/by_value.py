@@ -35,6 +35,7 @@ point; for code that runs at predict, the narrow list of sinks keeps it quiet on
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING
 
 from modellint.analyzer.knowledge.stdlib import stdlib_modules
@@ -50,9 +51,8 @@ if TYPE_CHECKING:
     from modellint.analyzer.serialized.bytecode import CodeFacts
 
 
-# Methods Python or MLflow call on a class, or its instances, without the pickle asking: when a
-# subclass or attribute is created, when an instance is hashed or compared as a dict key, read or
-# collected, and MLflow's ``PythonModel.load_context`` right after unpickling.
+# Methods Python calls on a class, or its instances, without the pickle asking: when a subclass or
+# attribute is created, when an instance is hashed or compared as a dict key, read or collected.
 _CALLED_UNASKED = {
     "__init_subclass__": "which Python calls when a subclass is created",
     "__set_name__": "which Python calls when the class is created",
@@ -133,9 +133,9 @@ def _run_at_load(ledger: ByValueLedger) -> dict[int, tuple[ByValueFunction, str,
             roots.extend((cls.methods[method], why) for method, why in hooks.items() if method in cls.methods)
     found: dict[int, tuple[ByValueFunction, str, bool]] = {}
     for roots, during_unpickling in ((unpickling, True), (mlflow_load, False)):  # unpickling first: it wins
-        pending = list(roots)
+        pending = deque(roots)
         while pending:
-            function, why = pending.pop(0)
+            function, why = pending.popleft()
             if id(function) in found:
                 continue
             found[id(function)] = (function, why, during_unpickling)

@@ -18,7 +18,6 @@ from modellint.analyzer.serialized.pickles.results import (
     ByValueFunction,
     ByValueLedger,
     CallSite,
-    CodeRun,
     EmbeddedCode,
     Facts,
     GlobalRef,
@@ -427,21 +426,21 @@ class Machine:
         """The load calls a by-value function or an instance of a by-value class, or makes an instance of
         one (``cls(...)``, ``cls.__new__(cls)``, copyreg's constructors): that code runs now."""
         why = f"{opcode} at byte {self.offset}"
-        runs = self.ledger().runs
+        ledger = self.ledger()
         if isinstance(value, ByValueFunction):
-            runs.append(CodeRun(value, None, f"called by {why}"))
+            ledger.ran(value, None, f"called by {why}")
         elif isinstance(value, _Instance):
-            runs.append(CodeRun(value.cls, "__call__", f"an instance called by {why}"))
+            ledger.ran(value.cls, "__call__", f"an instance called by {why}")
         elif isinstance(value, ByValueClass):
-            runs.append(CodeRun(value, "__new__", f"an instance made by {why}"))
+            ledger.ran(value, "__new__", f"an instance made by {why}")
             if opcode in ("REDUCE", "OBJ", "INST"):  # the class itself called: __init__ runs too
-                runs.append(CodeRun(value, "__init__", f"an instance made by {why}"))
+                ledger.ran(value, "__init__", f"an instance made by {why}")
             called.by_value = _Instance(value)
 
     def runs_methods(self, cls: ByValueClass, methods: tuple[str, ...], opcode: str) -> None:
-        runs = self.ledger().runs
+        ledger = self.ledger()
         for method in methods:
-            runs.append(CodeRun(cls, method, f"run by {opcode} at byte {self.offset}"))
+            ledger.ran(cls, method, f"run by {opcode} at byte {self.offset}")
 
     def ledger(self) -> ByValueLedger:
         if self.facts.by_value is None:

@@ -245,14 +245,23 @@ class CodeRun:
 
 
 class ByValueLedger:
-    """What one file's scan learned of its by-value code (see the module docstring)."""
+    """What one file's scan learned of its by-value code (judged by pickles/by_value.py)."""
 
-    __slots__ = ("functions", "classes", "runs")
+    __slots__ = ("functions", "classes", "runs", "_run_keys")
 
     def __init__(self) -> None:
         self.functions: list[ByValueFunction] = []
         self.classes: list[ByValueClass] = []
         self.runs: list[CodeRun] = []
+        self._run_keys: set[tuple[int, str | None]] = set()
+
+    def ran(self, target: ByValueFunction | ByValueClass, method: str | None, why: str) -> None:
+        """The load runs ``target`` (``method`` of it, for a class). Kept once per function or method,
+        with the first reason: a list of a million instances of one class is one run of its ``__setstate__``."""
+        key = (id(target), method)
+        if key not in self._run_keys:
+            self._run_keys.add(key)
+            self.runs.append(CodeRun(target, method, why))
 
 
 class Facts:
