@@ -419,3 +419,21 @@ def test_files_only_libcst_could_read_are_guarded_too():
     assert expected in scan_source(deep, PATH).error
     brackets = b"import os\ntype X = int\nx = " + b"(" * 3000 + b"1" + b")" * 3000 + b"\n"
     assert "nesting too deep" in scan_source(brackets, PATH).error
+
+
+def test_calls_under_a_main_guard_are_marked_and_an_eval_without_imports_is_seen():
+    guarded = scan("""
+        import subprocess
+
+        subprocess.run("a")
+        if __name__ == "__main__":
+            subprocess.run("b")
+        if "__main__" == __name__:
+            subprocess.run("c")
+        else:
+            subprocess.run("d")
+        """)
+    assert [(call.strings, call.main_guarded) for call in guarded.calls] == [
+        (("a",), False), (("b",), True), (("c",), True), (("d",), False)]
+    builtin = scan("VALUE = eval('1 + 1')\n")
+    assert [(call.function, call.resolved, call.lazy) for call in builtin.calls] == [("eval", False, False)]

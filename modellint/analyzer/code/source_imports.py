@@ -132,10 +132,12 @@ class CallFact(Record):
     (``pd.DataFrame(x).to_markdown()``). ``strings``/``keywords`` hold the literal string arguments.
     """
 
-    __slots__ = ("function", "attribute", "resolved", "span", "lazy", "type_checking", "strings", "keywords")
+    __slots__ = ("function", "attribute", "resolved", "span", "lazy", "type_checking", "strings", "keywords",
+                 "main_guarded")
 
     def __init__(self, function: str, attribute: str, resolved: bool, span: Span, lazy: bool, type_checking: bool,
-                 strings: tuple[str, ...] = (), keywords: tuple[tuple[str, str], ...] = ()) -> None:
+                 strings: tuple[str, ...] = (), keywords: tuple[tuple[str, str], ...] = (),
+                 main_guarded: bool = False) -> None:
         self.function = function
         self.attribute = attribute
         self.resolved = resolved
@@ -144,6 +146,7 @@ class CallFact(Record):
         self.type_checking = type_checking
         self.strings = strings
         self.keywords = keywords
+        self.main_guarded = main_guarded  # under `if __name__ == "__main__":`: never runs on import
 
 
 class UrlLiteral(Record):
@@ -272,7 +275,9 @@ def scan_source(source: bytes | str, path: Path, *, package: str | None = None,
     too_new = None
     try:
         if tree is not None:
-            if b"import" in data:  # every import form (statement, import_module, __import__) says so
+            # Every import form (statement, import_module, __import__) says "import"; a call of the
+            # eval/exec/compile builtins needs none. A file with neither has no fact to collect.
+            if b"import" in data or any(builtin in data for builtin in _EVALUATING_BUILTINS):
                 _AstVisitor(collector, data).visit(tree)
             if python is not None:
                 from modellint.analyzer.code.syntax_versions import too_new as find_too_new
@@ -304,6 +309,9 @@ def scan_source(source: bytes | str, path: Path, *, package: str | None = None,
 
 
 _RUNNING = sys.version_info[:2]
+
+
+_EVALUATING_BUILTINS = (b"eval", b"exec", b"compile")
 
 
 def _failed(path: Path, message: str, kind: str, span: Span = FILE_START) -> ModuleScan:
@@ -408,6 +416,7 @@ class _Collector:
         self.function_depth = 0
         self.optional_depth = 0
         self.type_checking_depth = 0
+        self.main_guard_depth = 0
         self._saved_optional: list[int] = []
         self.conditions: list[tuple[str, tuple[int, ...]]] = []
         self.fallbacks: list[tuple[str, ...]] = []
@@ -515,7 +524,7 @@ class _Collector:
         self.calls.append(CallFact(
             function=function or "", attribute=attribute, resolved=resolved is not None, span=span,
             lazy=self.function_depth > 0, type_checking=self.type_checking_depth > 0,
-            strings=strings, keywords=keywords,
+            strings=strings, keywords=keywords, main_guarded=self.main_guard_depth > 0,
         ))
 
     def _dynamic_import(self, function: str, first: _Argument | None, package_arg: _Argument | None, span: Span) -> None:
@@ -551,6 +560,15 @@ class _Argument(Record):
 
 
 # ------------------------------------------------------------------------- stdlib ast front end
+
+
+def _ast_is_main_guard(test: ast.expr) -> bool:
+    """``__name__ == "__main__"`` (either way round): a block that runs only when the file is a script."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = (test.left, test.comparators[0])
+    return (any(isinstance(side, ast.Name) and side.id == "__name__" for side in sides)
+            and any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides))
 
 
 def _ast_dotted(node: ast.AST) -> str | None:
@@ -675,7 +693,10 @@ class _AstVisitor(ast.NodeVisitor):
     def visit_If(self, node: ast.If) -> None:
         self.visit(node.test)
         condition = self._version_condition(node.test)
+        main = _ast_is_main_guard(node.test)
+        self.c.main_guard_depth += main
         self._block(node.body, type_checking=self.c.is_type_checking(_ast_dotted(node.test)), condition=condition)
+        self.c.main_guard_depth -= main
         self._block(node.orelse, condition=self.c.negated(condition) if condition else None)
 
     def _version_condition(self, test: ast.expr) -> tuple[str, tuple[int, ...]] | None:
@@ -749,6 +770,18 @@ def _cst_dotted(node: Any) -> str | None:
     return ".".join(reversed(parts))
 
 
+def _cst_is_main_guard(test: Any) -> bool:
+    """``__name__ == "__main__"`` (either way round), as :func:`_ast_is_main_guard` reads it."""
+    import libcst
+
+    if not (isinstance(test, libcst.Comparison) and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, libcst.Equal)):
+        return False
+    sides = (test.left, test.comparisons[0].comparator)
+    return (any(isinstance(side, libcst.Name) and side.value == "__name__" for side in sides)
+            and any(_cst_string(side) == "__main__" for side in sides))
+
+
 def _cst_string(node: Any) -> str | None:
     import libcst
 
@@ -781,6 +814,7 @@ def _libcst_visitor_class() -> type:
             self.c = collector
             self.optional_blocks: set[int] = set()
             self.type_checking_blocks: set[int] = set()
+            self.main_blocks: set[int] = set()
             self.condition_blocks: dict[int, tuple[str, tuple[int, ...]]] = {}
             self.handler_blocks: dict[int, int] = {}  # fallback handler body -> its try node
             self.try_starts: dict[int, int] = {}
@@ -790,6 +824,7 @@ def _libcst_visitor_class() -> type:
             key = id(node)
             self.c.optional_depth += key in self.optional_blocks
             self.c.type_checking_depth += key in self.type_checking_blocks
+            self.c.main_guard_depth += key in self.main_blocks
             if key in self.condition_blocks:
                 self.c.conditions.append(self.condition_blocks[key])
             if key in self.handler_blocks:
@@ -804,6 +839,7 @@ def _libcst_visitor_class() -> type:
             key = id(original_node)
             self.c.optional_depth -= key in self.optional_blocks
             self.c.type_checking_depth -= key in self.type_checking_blocks
+            self.c.main_guard_depth -= key in self.main_blocks
             if key in self.condition_blocks:
                 self.c.conditions.pop()
             if key in self.handler_blocks:
@@ -858,6 +894,8 @@ def _libcst_visitor_class() -> type:
         def visit_If(self, node: libcst.If) -> None:
             if self.c.is_type_checking(_cst_dotted(node.test)):
                 self.type_checking_blocks.add(id(node.body))
+            if _cst_is_main_guard(node.test):
+                self.main_blocks.add(id(node.body))
             condition = self._version_condition(node.test)
             if condition:
                 self.condition_blocks[id(node.body)] = condition

@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING
 
+from modellint.analyzer.command_sinks import COMMAND_SINKS, runs_command
 from modellint.analyzer.knowledge.stdlib import stdlib_modules
 from modellint.analyzer.serialized.pickle_policy import Verdict, classify
 from modellint.analyzer.serialized.pickles.results import (
@@ -77,18 +78,6 @@ _PURE_MODULES = frozenset({
 _RISKY_BUILTINS = frozenset({"eval", "exec", "compile", "open", "__import__", "breakpoint", "input"})
 # Names that reach an attribute computed at run time.
 _COMPUTED_ACCESS = frozenset({"getattr", "vars", "__getattribute__"})
-# What runs a command or code: the only calls reported in code that runs at predict.
-_COMMAND_SINKS = {
-    "os": frozenset({"system", "popen", "startfile", "fork", "forkpty", "posix_spawn", "posix_spawnp", "execl",
-                     "execle", "execlp", "execlpe", "execv", "execve", "execvp", "execvpe", "spawnl", "spawnle",
-                     "spawnlp", "spawnlpe", "spawnv", "spawnve", "spawnvp", "spawnvpe"}),
-    "posix": frozenset({"system", "popen", "fork", "posix_spawn", "posix_spawnp", "execv", "execve"}),
-    "nt": frozenset({"system", "startfile", "spawnv", "spawnve", "execv", "execve"}),
-    "subprocess": frozenset({"run", "call", "check_call", "check_output", "Popen", "getoutput", "getstatusoutput"}),
-    "pty": frozenset({"spawn"}),
-    "runpy": frozenset({"run_module", "run_path"}),
-    "builtins": frozenset({"eval", "exec", "compile"}),
-}
 # Gadget names third-party objects also use as methods (``self.net.eval()``): reading names, not
 # data flow, ``torch`` imported and ``eval`` named is no call of a torch gadget.
 _METHOD_NAMES = frozenset({"eval", "exec", "system", "popen", "spawn"})
@@ -192,11 +181,11 @@ def _command_calls(function: ByValueFunction) -> list[str]:
     names = {name for facts in codes for name in facts.names}
     global_names = {name for facts in codes for name in facts.global_names}
     found = [f"{module}.{name}" for module in _modules(function, codes)
-             for name in sorted(names & _COMMAND_SINKS.get(module, frozenset()))]
+             for name in sorted(names & COMMAND_SINKS.get(module, frozenset()))]
     for value in _named_globals(function, names):
-        if value.name in _COMMAND_SINKS.get(value.module, ()):
+        if runs_command(value.module, value.name):
             found.append(f"{value.module}.{value.name}")
-    found += [f"builtins.{name}" for name in sorted(global_names & _COMMAND_SINKS["builtins"])
+    found += [f"builtins.{name}" for name in sorted(global_names & COMMAND_SINKS["builtins"])
               if name not in function.globals]
     return list(dict.fromkeys(found))
 
@@ -228,7 +217,7 @@ def _stdlib(top: str) -> bool:
 
 def _sink_first(call: str) -> tuple[bool, str]:
     module, _, name = call.rpartition(".")
-    return name not in _COMMAND_SINKS.get(module, ()), call
+    return not runs_command(module, name), call
 
 
 def _described(calls: list[str]) -> str:
