@@ -129,6 +129,8 @@ def open_inside(root: Path, path: Path) -> int:
     """
     if len(str(path)) > MAX_PATH_CHARS:
         raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG), str(path)[:80] + "...")
+    if "\0" in str(path):  # a path written in a model file; realpath and open would raise ValueError
+        raise OSError(errno.EINVAL, "a path with a NUL character", str(path).replace("\0", "\\0")[:80])
     base = os.path.realpath(root)
     real = os.path.realpath(path)
     if not lies_below(base, real):

@@ -138,11 +138,22 @@ class UnsafePickle(SerializedFileRule):
         for serialized in model.serialized_files:
             scan = serialized.scan
             reported: set[tuple[str, str]] = set()
-            uses = [(site.callable, f"calls `{_display(site.callable)}` ({site.opcode} at byte {site.offset}")
+            uses = [(site.callable, f"calls `{_display(site.callable)}` ({site.where}")
                     for site in scan.calls]
-            uses += [(ref, f"imports `{_display(ref)}` ({ref.opcode} at byte {ref.offset}") for ref in scan.globals]
+            uses += [(ref, f"imports `{_display(ref)}` ({ref.where}") for ref in scan.globals]
             loaded = model.loaded_by_mlflow(serialized.relative)
+            shown: dict[str, int] = {}
             for hazard in scan.hazards:
+                if hazard.kind not in _JUDGED_HAZARDS:
+                    continue
+                shown[hazard.kind] = shown.get(hazard.kind, 0) + 1
+                if shown[hazard.kind] > _MAX_PER_KIND:  # one file can hold thousands: the first tell it
+                    if shown[hazard.kind] == _MAX_PER_KIND + 1:
+                        more = sum(other.kind == hazard.kind for other in scan.hazards) - _MAX_PER_KIND
+                        message = f"`{serialized.relative}` holds {more:,} more such hazards ({hazard.kind}), not listed"
+                        yield (self.finding(serialized.path, message, severity=Severity.WARNING)
+                               if hazard.kind == "predict-code" else self._loaded_finding(serialized.path, message, loaded))
+                    continue
                 if hazard.kind in _LOAD_HAZARDS:
                     message = f"loading `{serialized.relative}`{_where(hazard.member)} {hazard.detail}"
                     yield self._loaded_finding(serialized.path, message, loaded)
@@ -190,8 +201,11 @@ def _display(ref: GlobalRef) -> str:
     return f"{ref.module}.{ref.name}"
 
 
+_MAX_PER_KIND = 5  # hazards of one kind listed per file
+
 # What a non-pickle format's load does that this rule judges (ML310 reports the native code it needs).
 _LOAD_HAZARDS = ("runs-code", "reads-outside", "touches-files")
+_JUDGED_HAZARDS = (*_LOAD_HAZARDS, "template-code", "predict-code")
 
 
 def _where(member: str | None) -> str:

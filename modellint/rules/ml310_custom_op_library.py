@@ -16,6 +16,9 @@ class Detector(Module):
 """
 
 
+_MAX_PER_FILE = 5
+
+
 class CustomOpLibrary(SerializedFileRule):
     """## What it does
     Reports model files whose graph calls operators that neither the file nor the runtime that
@@ -60,11 +63,15 @@ class CustomOpLibrary(SerializedFileRule):
     def check(self, model: SerializedFacts) -> Iterator[Finding]:
         for serialized in model.serialized_files:
             loaded = model.loaded_by_mlflow(serialized.relative)
-            for hazard in serialized.scan.hazards:
-                if hazard.kind != "custom-ops":
-                    continue
-                where = f" (`{hazard.member}`)" if hazard.member else ""
-                message = f"`{serialized.relative}`{where} {hazard.detail}"
+            hazards = [hazard for hazard in serialized.scan.hazards if hazard.kind == "custom-ops"]
+            for index, hazard in enumerate(hazards):
+                if index == _MAX_PER_FILE:  # a file built with thousands of domains: the first tell it
+                    message = f"`{serialized.relative}` needs {len(hazards) - index:,} more custom-op domains, not listed"
+                elif index > _MAX_PER_FILE:
+                    break
+                else:
+                    where = f" (`{hazard.member}`)" if hazard.member else ""
+                    message = f"`{serialized.relative}`{where} {hazard.detail}"
                 if loaded:
                     yield self.finding(serialized.path, message)
                 else:

@@ -30,8 +30,9 @@ class NonexistentRelease(Rule):
     The answer comes from modellint's per-release data
     (`modellint/analyzer/knowledge/releases.dat`, built by `scripts/build_releases.py` from PyPI's
     JSON API on a recorded snapshot date). Only what it can answer is judged: a distribution it
-    does not cover, a pin newer than every release on the snapshot date (a later release may be
-    that version), a local version label (`torch==2.1.0+cpu`: such builds come from the project's
+    does not cover, a pin newer than every release on the snapshot date, or than every release of
+    its own `major.minor` series (a later release may be that version: maintenance lines go on, as
+    `urllib3 1.26.x` did after 2.0), a local version label (`torch==2.1.0+cpu`: such builds come from the project's
     own index) and a list that names another index (`--index-url`, `--extra-index-url`,
     `--find-links`) get no finding, and neither does a requirement whose environment marker
     excludes the serving platform. A placeholder pin (`==0.0`) is ML104's.
@@ -58,6 +59,8 @@ class NonexistentRelease(Rule):
         Valid(with_requirements(*CLEAN_PIP, "cloudpickle==3.1.*"), note="a prefix some releases match"),
         Valid(with_requirements(*CLEAN_PIP, "cloudpickle==99.0.0"),
               note="newer than the snapshot: a later release may be that version"),
+        Valid(with_requirements(*CLEAN_PIP, "urllib3==1.26.99"),
+              note="past the newest 1.26.x of the snapshot: the maintenance line may have gone on"),
         Valid(with_requirements(*CLEAN_PIP, "torch==2.5.1+cpu"), note="a local build, from PyTorch's own index"),
         Valid(with_requirements(*CLEAN_PIP, 'cloudpickle==2.5.8; sys_platform == "win32"'),
               note="the marker keeps it off Linux"),

@@ -124,3 +124,10 @@ def test_what_a_model_s_own_code_reads_may_be_empty(tmp_path):
         "    predict_fn: predict\n", "    predict_fn: predict\n    data: settings.cfg\n")
     assert problems(tmp_path / "custom", model_files(MLmodel=custom, settings__cfg=b"")) == []
     assert problems(tmp_path / "pointer", model_files(MLmodel=artifact, **{"artifacts/ready": POINTER}))
+
+
+def test_a_payload_dir_reached_through_a_symlink_inside_the_model_is_not_empty(tmp_path):
+    files = model_files(MLmodel=TF_MLMODEL, model__skops=None, **{"real_data/saved_model.pb": b"\x08\x01"})
+    root = write_files(tmp_path / "model", files)
+    (root / "data").symlink_to("real_data")
+    assert [problem.message for problem in ModelDir(root).payload_problems] == []

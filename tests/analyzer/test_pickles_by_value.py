@@ -226,3 +226,17 @@ def test_a_method_run_for_many_instances_is_recorded_once():
     for offset in range(1000):  # a list of a thousand notebook-class instances, each BUILT
         ledger.ran(cls, "__setstate__", f"run by BUILD at byte {offset}")
     assert [(run.method, run.why) for run in ledger.runs] == [("__setstate__", "run by BUILD at byte 0")]
+
+
+def test_a_setstate_restoring_a_lock_and_a_logger_is_clean():
+    ledger = ByValueLedger()
+    cls = ByValueClass("Model")
+    ledger.classes.append(cls)
+    cls.methods["__setstate__"] = function(ledger, "Model.__setstate__", imports=("threading", "logging", "io"),
+                                           names=("threading", "Lock", "logging", "getLogger", "io", "BytesIO",
+                                                  "__dict__", "update", "_lock", "log"))
+    ledger.ran(cls, "__setstate__", "run by BUILD at byte 40")
+    assert code_hazards(ledger) == []
+    cls.methods["__setstate__"] = function(ledger, "Model.__setstate__", imports=("logging",),
+                                           names=("logging", "basicConfig"))
+    assert "`logging.basicConfig`" in code_hazards(ledger)[0].detail  # it writes the log file it is given

@@ -64,3 +64,28 @@ def test_a_huge_serving_example_is_measured_not_read(tmp_path):
     run = run_cli(["check", "--format", "concise", "--target", "databricks", str(sandbox.target)], sandbox)
     assert_promises(run, sandbox, before, seconds=15, memory=256 * 2**20)
     assert "ML603" in run.stdout
+
+
+def test_a_nul_in_the_serving_example_path_is_a_finding_not_a_crash(tmp_path):
+    sandbox = _sandbox(tmp_path, None)
+    mlmodel = (sandbox.target / "MLmodel").read_text()
+    (sandbox.target / "MLmodel").write_text(mlmodel.replace("serving_input_path: serving_input_example.json",
+                                                            'serving_input_path: "serving_input_example.json\\0x"'))
+    before = sandbox.snapshot()
+    run = run_cli(["check", "--format", "concise", "--target", "databricks", "--target", "azureml-online",
+                   str(sandbox.target)], sandbox)
+    assert_promises(run, sandbox, before, seconds=10)
+    assert "internal error" not in run.stdout + run.stderr and "ML003" in run.stdout
+
+
+def test_a_signature_of_huge_tensors_gets_no_sample_request(tmp_path):
+    sandbox = _sandbox(tmp_path, None)
+    spec = '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 100000, 100000, 100000]}}]'
+    mlmodel = (sandbox.target / "MLmodel").read_text()
+    signature = mlmodel[mlmodel.index("signature:"):mlmodel.index("\n", mlmodel.index("signature:")) + 1]
+    (sandbox.target / "MLmodel").write_text(mlmodel.replace(signature, f"signature: {{inputs: '{spec}'}}\n")
+                                            .replace("saved_input_example_info", "unused_example_info"))
+    before = sandbox.snapshot()
+    run = run_cli(["request", "--target", "mlflow-serve", str(sandbox.target)], sandbox)
+    assert_promises(run, sandbox, before, seconds=10, clean_allowed=True)
+    assert run.returncode == 2 and "values per request" in run.stderr, run

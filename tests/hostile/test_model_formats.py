@@ -18,6 +18,7 @@ import pytest
 from modellint.rules._format_examples import (
     encode_field,
     encode_varint,
+    external_tensor,
     keras_files,
     onnx_files,
     onnx_model,
@@ -119,3 +120,23 @@ def test_a_saved_model_whose_graph_length_runs_past_the_file(tmp_path):
 def test_a_saved_model_of_millions_of_nodes_stops_at_the_field_budget(tmp_path):
     model = saved_model(*([tf_node("n", "MatMul")] * 2_000_000))
     check(tmp_path, saved_model_files({"saved_model.pb": model}), "ML303", "over the budget", seconds=60.0)
+
+
+@pytest.mark.parametrize("kind", ["onnx", "saved-model"])
+def test_a_field_of_the_wrong_wire_type_is_unscannable_not_a_crash(tmp_path, kind):
+    # a graph (ONNX field 7) and a meta graph's field (SavedModel) written as varints after well-formed
+    # ones: a reader that takes the varint for a length reads past the bytes it holds
+    if kind == "onnx":
+        files = onnx_files(encode_field(1, 7) + encode_field(7, b"") + encode_field(7, 127))
+    else:
+        meta_graph = encode_field(1, b"") + encode_field(2, b"") + encode_field(3, b"") + encode_field(2, 127)
+        files = saved_model_files({"saved_model.pb": encode_field(1, 1) + encode_field(2, meta_graph)})
+    run = check(tmp_path, files, "ML303", "wire type 0")
+    assert "internal error" not in run.stdout + run.stderr
+
+
+def test_thousands_of_external_data_locations_are_bounded_and_summarised(tmp_path):
+    initializers = tuple(external_tensor(f"w{index}", f"/etc/data-{index}") for index in range(3_000))
+    run = check(tmp_path, onnx_files(onnx_model(onnx_node("MatMul"), initializers=initializers)),
+                "ML302", "more such hazards (reads-outside), not listed", "external data locations")
+    assert run.stdout.count("ML302") == 6, run.stdout  # five listed, one summary

@@ -50,6 +50,14 @@ HOSTILE = {
     + gguf_key("general.name", 8) + struct.pack("<Q", 1) + b"b",
     "gguf-huge-template": gguf_header(1) + gguf_key("tokenizer.chat_template", 8)
     + struct.pack("<Q", gguf.MAX_TEMPLATE_BYTES + 1) + b"{" * (gguf.MAX_TEMPLATE_BYTES + 1),
+    # many templates, each within the per-template bound: the per-file bound stops the judging
+    "gguf-many-templates": gguf_header(40) + b"".join(
+        gguf_key(f"tokenizer.chat_template.t{index}", 8) + struct.pack("<Q", 2**17) + b"{{ x.y }}".ljust(2**17)
+        for index in range(40)),
+    # a duplicate key found at the end of 60,000: one pass, not a quadratic search
+    "safetensors-late-duplicate-key": safetensors_with(
+        ("{" + ",".join(f'"k{index}": {{"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}}'
+                        for index in [*range(60_000), 59_999]) + "}").encode()),
 }
 
 

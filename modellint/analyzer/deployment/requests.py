@@ -72,6 +72,9 @@ def sample_request(signature: Signature | None, example: Example | None, target:
     for origin, body in _candidates(signature, example):
         if body is None:
             continue
+        if isinstance(body, str):
+            notes.append(f"no request is written from the {origin}: {body}")
+            continue
         request = _for_target(body, target)
         if isinstance(request, str):
             notes.append(f"the {origin} cannot be sent to {target}: {request}")
@@ -148,8 +151,9 @@ def _input_example_body(payload: Payload) -> dict[str, Any] | None:
     return body
 
 
-def _placeholder_body(signature: Signature) -> dict[str, Any] | None:
-    """One row (or one sample) of placeholder values of the signature's types."""
+def _placeholder_body(signature: Signature) -> dict[str, Any] | str | None:
+    """One row (or one sample) of placeholder values of the signature's types; why not, when the
+    signature's tensor shapes fix more values than a sample request should hold."""
     schema = signature.inputs
     if schema is None or not schema.specs:
         return None
@@ -159,6 +163,10 @@ def _placeholder_body(signature: Signature) -> dict[str, Any] | None:
             return {"dataframe_split": {"columns": [spec.name for spec in schema.specs], "data": [row]}}
         return {"dataframe_split": {"data": [row]}}
     assert isinstance(schema, TensorSchema)
+    values = sum(_tensor_values(spec) for spec in schema.specs)
+    if values > _MAX_PLACEHOLDER_VALUES:
+        return (f"its tensor shapes fix {values:,} values per request, over the {_MAX_PLACEHOLDER_VALUES:,} a "
+                "sample request is written with")
     if schema.has_names:
         return {"inputs": {str(spec.name): _tensor(spec) for spec in schema.specs}}
     return {"inputs": _tensor(schema.specs[0])}
@@ -175,6 +183,17 @@ def _placeholder(field_type: FieldType) -> Any:
         return {}
     assert isinstance(field_type, AnyValue)
     return ""
+
+
+_MAX_PLACEHOLDER_VALUES = 100_000
+
+
+def _tensor_values(spec: TensorSpec) -> int:
+    """How many values one placeholder sample of ``spec`` holds (a variable dimension counts 1)."""
+    count = 1
+    for size in spec.shape:
+        count *= size if isinstance(size, int) and size > 0 else 1
+    return count
 
 
 def _tensor(spec: TensorSpec) -> Any:

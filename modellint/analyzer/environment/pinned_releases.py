@@ -118,15 +118,21 @@ def _parsed(releases: DistributionReleases) -> list[tuple[Version, Release]]:
 
 
 def _newer(version: str, parsed: list[tuple[Version, Release]]) -> bool:
-    """Whether ``version`` is newer than every release (True when it is no PEP 440 version: it
-    cannot be placed, so it is not called missing)."""
+    """Whether ``version`` may have been released after the snapshot: newer than every release, or
+    than every release of its own ``major.minor`` series (a maintenance line goes on beside newer
+    ones: `urllib3 1.26.x` after 2.0). True when it is no PEP 440 version: it cannot be placed, so it
+    is not called missing. A series with no release at all (`cloudpickle 2.5` between 2.2 and 3.0)
+    is not one that may still come."""
     from packaging.version import InvalidVersion, Version
 
     try:
         pinned = Version(version)
     except InvalidVersion:
         return True
-    return not parsed or pinned > max(v for v, _ in parsed)
+    if not parsed or pinned > max(v for v, _ in parsed):
+        return True
+    series = [v for v, _ in parsed if v.release[:2] == pinned.release[:2]]
+    return bool(series) and pinned > max(series)
 
 
 # A pre-release segment follows a digit or a separator (`1.0rc1`, `2.0.dev3`, `1.0-beta`); a local

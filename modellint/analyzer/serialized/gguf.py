@@ -15,6 +15,7 @@ judges them.
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from typing import IO
 
@@ -25,6 +26,9 @@ SUPPORTED_VERSIONS = (2, 3)
 MAX_KEY_BYTES = 65_535
 MAX_TEMPLATE_BYTES = 256 * 2**10  # real chat templates are 0.3-20 KB
 MAX_KEY_VALUES = 1_000_000
+# Chat templates judged per file, all together: a real GGUF holds one to three (0.3-20 KB each); judging
+# costs about 3 ms per KiB, so a file built to hold thousands is refused past this, not read for minutes.
+MAX_TEMPLATES_BYTES = 1 * 2**20
 MAX_ARRAY_DEPTH = 2  # llama.cpp writes flat arrays; one level of nesting is the most a reader accepts here
 MAX_ELEMENTS_READ = 8_000_000  # strings stepped over one by one (a 256k vocabulary plus its merges: ~0.6 M)
 MIN_TENSOR_INFO_BYTES = 32  # name length, 1 dimension, type, offset
@@ -106,19 +110,25 @@ def read_gguf(handle: IO[bytes], size: int) -> list[ChatTemplate]:
     if tensors * MIN_TENSOR_INFO_BYTES > reader.left():
         raise GgufError(f"{tensors:,} tensor descriptions cannot fit in the {reader.left():,} bytes left", 8)
     templates: list[ChatTemplate] = []
-    keys: set[str] = set()
+    template_bytes = 0
+    keys: set[bytes] = set()  # digests: a million 64 KiB keys must not be kept whole
     for _ in range(pairs):
         at = reader.position
         try:
             key = reader.read(reader.string_length(MAX_KEY_BYTES)).decode("utf-8")
         except UnicodeDecodeError:
             raise GgufError("a metadata key is not UTF-8", at) from None
-        if key in keys:
+        digest = hashlib.blake2b(key.encode(), digest_size=16).digest()
+        if digest in keys:
             raise GgufError(f"metadata key `{key[:80]}` appears twice (llama.cpp refuses the file)", at)
-        keys.add(key)
+        keys.add(digest)
         value_type = reader.number("<I")
         if value_type == _STRING and (key == TEMPLATE_KEY or key.startswith(TEMPLATE_KEY + ".")):
             templates.append(_template(reader, key))
+            template_bytes += len(templates[-1].text)
+            if template_bytes > MAX_TEMPLATES_BYTES:
+                raise GgufError(f"chat templates of over {MAX_TEMPLATES_BYTES:,} bytes in one file: more than this "
+                                "reader judges", at)
         else:
             _skip_value(reader, value_type, depth=0)
     return templates

@@ -216,7 +216,7 @@ def load_time_imports(scan: ScanResult) -> dict[str, LoadImport]:
     which run only when that code runs: see the module docstring)."""
     found: dict[str, LoadImport] = {}
     for ref in scan.globals:
-        where = {"skops": "skops type", "keras-config": "Keras class"}.get(ref.opcode, f"{ref.opcode} at byte {ref.offset}")
+        where = ref.where
         if ref.member:
             where += f" of `{ref.member}`"
         found.setdefault(ref.module.split(".")[0], LoadImport(ref.module, ref.name, where))

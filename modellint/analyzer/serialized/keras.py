@@ -27,9 +27,11 @@ if TYPE_CHECKING:
 
 CONFIG = "config.json"
 MAX_CONFIG_BYTES = 16 * 2**20  # as skops: json.loads of 16 MiB of `{},` holds 360 MB; real configs are KBs to a few MB
-# Packages whose objects Keras resolves by itself (``serialization_lib._retrieve_class_or_fn``), and
-# ``builtins``, its name for functions it looks up in its own modules (``"relu"``).
-_KERAS_PACKAGES = frozenset({"keras", "keras_hub", "keras_cv", "keras_nlp", "tf_keras", "builtins"})
+# Keras itself, whose objects it resolves (``serialization_lib._retrieve_class_or_fn``), and
+# ``builtins``, its name for functions it looks up in its own modules (``"relu"``). keras_hub,
+# keras_cv, keras_nlp and tf_keras are distributions of their own: their classes are imports the
+# environment must provide, judged like any other.
+_KERAS_PACKAGES = frozenset({"keras", "builtins"})
 OPCODE = "keras-config"  # the ``opcode`` of the import records, for the messages
 
 

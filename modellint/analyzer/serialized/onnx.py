@@ -31,6 +31,9 @@ from modellint.analyzer.serialized.protobuf_wire import (
     leading_fields,
 )
 
+# Distinct external-data files one model may name (real ones: one, or one per tensor, a few hundred).
+_MAX_EXTERNAL_LOCATIONS = 1_000
+
 # Operator domains onnxruntime's default CPU build registers kernels for (core/graph/constants.h:
 # kOnnxDomain/kOnnxDomainAlias, kMLDomain, kMSDomain, kMSExperimentalDomain, kMSNchwcDomain,
 # kMSInternalNHWCDomain; the training domains of ONNX itself).
@@ -183,7 +186,12 @@ class _OnnxReader:
             return
         if location in self.external_seen:
             return
+        if len(self.external_seen) == _MAX_EXTERNAL_LOCATIONS:  # each one is resolved on disk: bounded
+            self.facts.problem(f"more than {_MAX_EXTERNAL_LOCATIONS:,} external data locations: the rest are not "
+                               "checked", offset, self.member)
         self.external_seen.add(location)
+        if len(self.external_seen) > _MAX_EXTERNAL_LOCATIONS:
+            return
         if self.base is None:  # inside an archive: onnxruntime would look beside the archive, not in it
             self.facts.problem(f"tensor `{tensor}` reads external data `{location}`, which cannot be located "
                                "for a model inside an archive", offset, self.member)

@@ -77,7 +77,7 @@ def payload_problems(root: Path, references: Iterable[PayloadReference], files: 
         if stat.S_ISREG(mode):
             problems.extend(_file_problems(root, path, reference, named=True))
         elif stat.S_ISDIR(mode):
-            below = [file for file in files if _below(file, path)]
+            below = _files_below(root, path, files)
             for file in below:
                 problems.extend(_file_problems(root, file, reference, named=False))
             if reference.holds_model and not any(_size(file) for file in below):
@@ -138,5 +138,12 @@ def _size(path: Path) -> int | None:
         return None
 
 
-def _below(file: Path, directory: Path) -> bool:
-    return directory in file.parents
+def _files_below(root: Path, directory: Path, files: list[Path]) -> list[Path]:
+    """The files below ``directory``: from the model's walk, unless the reference reaches the directory
+    through a symlink or ``..`` (the walk lists files under their own path), then walked from there,
+    confined to the model dir."""
+    if os.path.realpath(directory) == os.path.join(os.path.realpath(root), os.path.relpath(directory, root)):
+        return [file for file in files if directory in file.parents]
+    from modellint.analyzer.files import walk_inside
+
+    return [file for file, inside in walk_inside(root, directory) if inside]

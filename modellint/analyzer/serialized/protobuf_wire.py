@@ -8,7 +8,9 @@ gigabytes of ``raw_data`` of an ONNX initializer included, into memory. Its refl
 ``UnknownFieldSet`` does the same. What a check needs is a handful of fields by number, so this
 module reads the five wire types itself (varint, fixed64, length-delimited, fixed32; groups,
 deprecated and written by neither format, are refused) and lets the caller descend only into the
-messages it asks for, skipping every other payload by seek, never by read.
+messages it asks for. A message larger than :data:`IN_MEMORY_BYTES` is read from the stream, its
+other payloads skipped by seek; a smaller one is read into memory once (payloads included: an
+ONNX initializer of up to 64 MiB is read, then stepped over), so memory stays bounded by that size.
 
 Hostile input is bounded: a varint longer than 10 bytes, a length past the end of its enclosing
 message, a field number 0, an unknown wire type, nesting deeper than ``max_depth`` and more than
@@ -98,6 +100,8 @@ class Message:
                  data: memoryview | None = None, origin: int = 0) -> None:
         if depth > budget.max_depth:
             raise WireError(f"messages nested deeper than {budget.max_depth} levels", start)
+        if data is not None and not (origin <= start <= end <= origin + len(data)):
+            raise WireError("protobuf message outside the bytes read for its parent", start)
         if data is None and end - start <= IN_MEMORY_BYTES:
             stream.seek(start)
             raw = stream.read(end - start)
@@ -223,10 +227,12 @@ class Message:
 
     def child(self, field: Field) -> Message:
         """The length-delimited ``field`` read as a nested message."""
+        _length_delimited(field)
         return Message(self.stream, field.start, field.start + field.value, self.budget, self.depth + 1,
                        self.data, self.origin)
 
     def bytes(self, field: Field) -> bytes:
+        _length_delimited(field)
         if field.value > self.budget.max_string_bytes:
             raise WireError(f"protobuf string of {field.value:,} bytes: over the {self.budget.max_string_bytes:,} "
                             "bytes read per string", field.start)
@@ -241,6 +247,14 @@ class Message:
 
     def string(self, field: Field) -> str:
         return self.bytes(field).decode("utf-8", errors="replace")
+
+
+def _length_delimited(field: Field) -> None:
+    """A file may give any field any wire type: read as a message or bytes only what is one (a varint
+    written where a message belongs would otherwise be read as the length of bytes that are not there)."""
+    if field.wire_type != LENGTH_DELIMITED:
+        raise WireError(f"protobuf field {field.number} has wire type {field.wire_type} where a message or "
+                        "bytes belong", field.start)
 
 
 def _varint(data: bytes | memoryview, position: int, end: int, origin: int) -> tuple[int, int]:

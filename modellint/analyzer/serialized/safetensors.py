@@ -42,11 +42,12 @@ class _Duplicate(ValueError):
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    if len(set(keys)) != len(keys):
-        repeated = next(key for key in keys if keys.count(key) > 1)
-        raise _Duplicate(f"key `{repeated[:80]}` appears twice in one JSON object (readers disagree on which wins)")
-    return dict(pairs)
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _Duplicate(f"key `{key[:80]}` appears twice in one JSON object (readers disagree on which wins)")
+        found[key] = value
+    return found
 
 
 def _no_constant(name: str) -> Any:

@@ -36,21 +36,17 @@ point; for code that runs at predict, the narrow list of sinks keeps it quiet on
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
 
 from modellint.analyzer.command_sinks import COMMAND_SINKS, runs_command
 from modellint.analyzer.knowledge.stdlib import stdlib_modules
 from modellint.analyzer.serialized.pickle_policy import Verdict, classify
 from modellint.analyzer.serialized.pickles.results import (
+    ByValueCode,
     ByValueFunction,
     ByValueLedger,
     GlobalRef,
     Hazard,
 )
-
-if TYPE_CHECKING:
-    from modellint.analyzer.serialized.bytecode import CodeFacts
-
 
 # Methods Python calls on a class, or its instances, without the pickle asking: when a subclass or
 # attribute is created, when an instance is hashed or compared as a dict key, read or collected.
@@ -68,12 +64,21 @@ _CALLED_UNASKED = {
 # What MLflow calls right after unpickling a PythonModel. Loading the model's artifacts (files,
 # torch.load, joblib.load) is what it is for, so only what runs commands or code is reported.
 _MLFLOW_LOAD_HOOKS = {"load_context": "which MLflow calls right after unpickling a PythonModel"}
-# Standard-library modules whose functions compute and touch nothing outside the process.
-_PURE_MODULES = frozenset({
-    "math", "cmath", "warnings", "collections", "itertools", "functools", "operator", "copy", "numbers",
-    "typing", "dataclasses", "enum", "abc", "string", "textwrap", "datetime", "time", "random", "statistics",
-    "decimal", "fractions", "bisect", "heapq", "array", "struct", "re", "json",
-})
+# Standard-library modules whose functions compute and touch nothing outside the process, each with
+# the few names that do (run code, write files, reach the network): ``threading.Lock()``,
+# ``logging.getLogger()`` and ``io.BytesIO()`` are what a ``__setstate__`` restores.
+_BENIGN: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("math", "cmath", "warnings", "collections", "itertools", "functools", "operator", "copy",
+                     "numbers", "typing", "dataclasses", "enum", "abc", "string", "textwrap", "datetime", "time",
+                     "random", "statistics", "decimal", "fractions", "bisect", "heapq", "array", "struct", "re",
+                     "json", "weakref", "contextlib", "queue", "traceback", "pprint", "hashlib", "base64",
+                     "binascii", "zlib"), frozenset()),
+    "threading": frozenset({"Thread", "Timer", "excepthook", "settrace", "setprofile"}),
+    "logging": frozenset({"FileHandler", "basicConfig", "config", "handlers", "fileConfig", "dictConfig",
+                          "makeLogRecord", "setLoggerClass", "setLogRecordFactory"}),
+    "io": frozenset({"open", "open_code", "FileIO"}),
+    "uuid": frozenset({"getnode", "uuid1", "_ifconfig_getnode", "_ip_getnode", "_arp_getnode"}),
+}
 # Builtins that run code, import by a name, open files or wait for a terminal.
 _RISKY_BUILTINS = frozenset({"eval", "exec", "compile", "open", "__import__", "breakpoint", "input"})
 # Names that reach an attribute computed at run time.
@@ -89,17 +94,18 @@ def code_hazards(ledger: ByValueLedger) -> list[Hazard]:
     """ML302's view of the by-value code: what runs while the file is unpickled and calls anything
     unsafe, or runs in MLflow's load and runs commands or code (``runs-code``), and what runs later
     and runs commands or code (``predict-code``)."""
-    at_load = _run_at_load(ledger)
+    judge = _Judge()
+    at_load = _run_at_load(ledger, judge)
     hazards = []
     for function, why, unpickling in at_load.values():
-        calls = _unsafe_calls(function) if unpickling else _command_calls(function)
+        calls = judge.unsafe_calls(function) if unpickling else judge.command_calls(function)
         if calls:
             hazards.append(Hazard("runs-code", f"runs by-value code `{function.qualname}` ({why}), which "
                                   f"{_described(calls)}", function.offset, function.member))
     for function in ledger.functions:
         if id(function) in at_load:
             continue
-        calls = _command_calls(function)
+        calls = judge.command_calls(function)
         if calls:
             hazards.append(Hazard("predict-code", f"holds by-value code `{function.qualname}` that "
                                   f"{_described(calls)} when it runs (when the model predicts, or whatever calls it)",
@@ -107,7 +113,97 @@ def code_hazards(ledger: ByValueLedger) -> list[Hazard]:
     return hazards
 
 
-def _run_at_load(ledger: ByValueLedger) -> dict[int, tuple[ByValueFunction, str, bool]]:
+class _CodeSummary:
+    """The names of one code object and those nested in it, read once however many functions share it."""
+
+    __slots__ = ("names", "global_names", "modules", "opaque", "unsafe_by_module")
+
+    def __init__(self, code: ByValueCode) -> None:
+        codes = code.walk()
+        self.names = frozenset(name for facts in codes for name in facts.names)
+        self.global_names = frozenset(name for facts in codes for name in facts.global_names)
+        modules: dict[str, None] = {}
+        for facts in codes:
+            for module in (*facts.imports, *facts.dynamic_imports):
+                modules[module] = None
+                modules[module.split(".")[0]] = None
+        self.modules = tuple(modules)
+        self.opaque = any(facts.opaque_dynamic_import for facts in codes)
+        self.unsafe_by_module: dict[str, tuple[str, ...]] = {}  # module -> its unsafe names among ``names``
+
+
+class _Judge:
+    """One file's judgement, with what several functions share (a code object, a module) computed once."""
+
+    def __init__(self) -> None:
+        self._summaries: dict[int, _CodeSummary] = {}
+
+    def summary(self, function: ByValueFunction) -> _CodeSummary:
+        key = id(function.code)
+        found = self._summaries.get(key)
+        if found is None:
+            found = self._summaries[key] = _CodeSummary(function.code)
+        return found
+
+    def callees(self, function: ByValueFunction) -> list[ByValueFunction]:
+        """The by-value functions ``function`` names: its globals and cells, and its class's methods
+        (``self.helper``)."""
+        names = self.summary(function).names
+        callees = [value for name, value in function.globals.items()
+                   if name in names and isinstance(value, ByValueFunction)]
+        callees += [value for value in function.closure if isinstance(value, ByValueFunction)]
+        if function.owner is not None:
+            methods = function.owner.methods
+            callees += [methods[name] for name in names if name in methods]
+        return callees
+
+    def unsafe_calls(self, function: ByValueFunction) -> list[str]:
+        """What ``function`` may reach that the allowlist-first policy calls unsafe."""
+        summary = self.summary(function)
+        found: dict[str, None] = {}
+        modules = _modules(function, summary)
+        if len(modules) * len(summary.names) > _MAX_PAIRS:  # built to be costly to read: fail closed
+            found[f"any of {len(modules):,} modules (too many names to judge)"] = None
+            modules = []
+        for module in modules:
+            found.update(dict.fromkeys(f"{module}.{name}" for name in self._unsafe_names(summary, module)))
+            if summary.global_names & _COMPUTED_ACCESS and module not in _BENIGN:
+                found[f"{module}.<computed attribute>"] = None
+        for value in _named_globals(function, summary.names):
+            if classify(value.module, value.name) is Verdict.UNSAFE and not _benign(value.module, value.name):
+                found[f"{value.module}.{value.name}"] = None
+        for name in sorted(summary.global_names & _RISKY_BUILTINS):
+            if name not in function.globals:
+                found[f"builtins.{name}"] = None
+        if summary.opaque:
+            found["an import of a module named at run time"] = None
+        return sorted(found, key=_sink_first)
+
+    def _unsafe_names(self, summary: _CodeSummary, module: str) -> tuple[str, ...]:
+        cached = summary.unsafe_by_module.get(module)
+        if cached is None:
+            top = module.split(".")[0]
+            cached = summary.unsafe_by_module[module] = tuple(
+                name for name in sorted(summary.names)
+                if not name.startswith("__") and name not in (top, module.rsplit(".", 1)[-1])
+                and classify(module, name) is Verdict.UNSAFE and not _benign(module, name)
+                and not (name in _METHOD_NAMES and not _stdlib(top)))
+        return cached
+
+    def command_calls(self, function: ByValueFunction) -> list[str]:
+        """What ``function`` may reach that runs a command or code."""
+        summary = self.summary(function)
+        found = [f"{module}.{name}" for module in _modules(function, summary)
+                 for name in sorted(summary.names & COMMAND_SINKS.get(module, frozenset()))]
+        for value in _named_globals(function, summary.names):
+            if runs_command(value.module, value.name):
+                found.append(f"{value.module}.{value.name}")
+        found += [f"builtins.{name}" for name in sorted(summary.global_names & COMMAND_SINKS["builtins"])
+                  if name not in function.globals]
+        return list(dict.fromkeys(found))
+
+
+def _run_at_load(ledger: ByValueLedger, judge: _Judge) -> dict[int, tuple[ByValueFunction, str, bool]]:
     """Every by-value function a load runs, by id, with why (the first reason found) and whether it
     runs while the file is unpickled (else in MLflow's load, after it)."""
     unpickling: list[tuple[ByValueFunction, str]] = []
@@ -128,87 +224,32 @@ def _run_at_load(ledger: ByValueLedger) -> dict[int, tuple[ByValueFunction, str,
             if id(function) in found:
                 continue
             found[id(function)] = (function, why, during_unpickling)
-            pending.extend((callee, f"called by `{function.qualname}`, {why}") for callee in _callees(function))
+            pending.extend((callee, f"called by `{function.qualname}`, {why}") for callee in judge.callees(function))
     return found
 
 
-def _callees(function: ByValueFunction) -> list[ByValueFunction]:
-    """The by-value functions ``function`` names: its globals and cells, and its class's methods
-    (``self.helper``)."""
-    names = {name for facts in function.code.walk() for name in facts.names}
-    callees = [value for name, value in function.globals.items()
-               if name in names and isinstance(value, ByValueFunction)]
-    callees += [value for value in function.closure if isinstance(value, ByValueFunction)]
-    if function.owner is not None:
-        methods = function.owner.methods
-        callees += [methods[name] for name in names if name in methods]
-    return callees
-
-
-def _unsafe_calls(function: ByValueFunction) -> list[str]:
-    """What ``function`` may reach that the allowlist-first policy calls unsafe."""
-    codes = function.code.walk()
-    names = {name for facts in codes for name in facts.names}
-    global_names = {name for facts in codes for name in facts.global_names}
-    found: dict[str, None] = {}
-    modules = [module for module in _modules(function, codes) if module.split(".")[0] not in _PURE_MODULES]
-    if len(modules) * len(names) > _MAX_PAIRS:  # built to be costly to read: fail closed
-        found[f"any of {len(modules):,} modules (too many names to judge)"] = None
-        modules = []
-    for module in modules:
-        top = module.split(".")[0]
-        for name in sorted(names):
-            if name.startswith("__") or name in (top, module.rsplit(".", 1)[-1]):
-                continue
-            if classify(module, name) is Verdict.UNSAFE and not (name in _METHOD_NAMES and not _stdlib(top)):
-                found[f"{module}.{name}"] = None
-        if global_names & _COMPUTED_ACCESS:
-            found[f"{module}.<computed attribute>"] = None
-    for value in _named_globals(function, names):
-        if classify(value.module, value.name) is Verdict.UNSAFE:
-            found[f"{value.module}.{value.name}"] = None
-    for name in sorted(global_names & _RISKY_BUILTINS):
-        if name not in function.globals:
-            found[f"builtins.{name}"] = None
-    if any(facts.opaque_dynamic_import for facts in codes):
-        found["an import of a module named at run time"] = None
-    return sorted(found, key=_sink_first)
-
-
-def _command_calls(function: ByValueFunction) -> list[str]:
-    """What ``function`` may reach that runs a command or code."""
-    codes = function.code.walk()
-    names = {name for facts in codes for name in facts.names}
-    global_names = {name for facts in codes for name in facts.global_names}
-    found = [f"{module}.{name}" for module in _modules(function, codes)
-             for name in sorted(names & COMMAND_SINKS.get(module, frozenset()))]
-    for value in _named_globals(function, names):
-        if runs_command(value.module, value.name):
-            found.append(f"{value.module}.{value.name}")
-    found += [f"builtins.{name}" for name in sorted(global_names & COMMAND_SINKS["builtins"])
-              if name not in function.globals]
-    return list(dict.fromkeys(found))
-
-
-def _named_globals(function: ByValueFunction, names: set[str]) -> list[GlobalRef]:
+def _named_globals(function: ByValueFunction, names: frozenset[str]) -> list[GlobalRef]:
     """The globals the pickle names that ``function`` can use: those of its globals its code names,
     and every one in its cells (whose names the scan does not keep)."""
     found = [value for name, value in function.globals.items() if name in names and isinstance(value, GlobalRef)]
     return found + [value for value in function.closure if isinstance(value, GlobalRef)]
 
 
-def _modules(function: ByValueFunction, codes: list[CodeFacts]) -> list[str]:
-    """The modules ``function`` can reach by name: what it imports (and at run time by a literal),
-    and the modules among its globals and cells."""
-    modules: dict[str, None] = {}
-    for facts in codes:
-        for module in (*facts.imports, *facts.dynamic_imports):
-            modules[module] = None
-            modules[module.split(".")[0]] = None
+def _modules(function: ByValueFunction, summary: _CodeSummary) -> list[str]:
+    """The modules ``function`` can reach by name: what its code imports (and at run time by a
+    literal), and the modules among its globals and cells."""
+    modules = dict.fromkeys(summary.modules)
     for value in (*function.globals.values(), *function.closure):
         if isinstance(value, str):
             modules[value] = None
     return list(modules)
+
+
+def _benign(module: str, name: str) -> bool:
+    """Whether ``module.name`` is a pure standard-library call (see _BENIGN: the module itself, not its
+    submodules, ``logging.handlers`` writes files)."""
+    impure = _BENIGN.get(module)
+    return impure is not None and name.split(".")[0] not in impure
 
 
 def _stdlib(top: str) -> bool:

@@ -21,6 +21,15 @@ class GlobalRef(Record):
         self.member = member
         self.opcode = opcode
 
+    @property
+    def where(self) -> str:
+        """Where the file names it, for messages: ``STACK_GLOBAL at byte 21``, or the kind of name a
+        format without opcodes gives (a skops type, a class of a Keras config)."""
+        return _NAMED_WITHOUT_OPCODES.get(self.opcode) or f"{self.opcode} at byte {self.offset}"
+
+
+_NAMED_WITHOUT_OPCODES = {"skops": "skops type", "keras-config": "Keras class"}
+
 
 class CallSite(Record):
     __slots__ = ("callable", "opcode", "offset", "member")
@@ -30,6 +39,11 @@ class CallSite(Record):
         self.opcode = opcode
         self.offset = offset
         self.member = member
+
+    @property
+    def where(self) -> str:
+        """As :attr:`GlobalRef.where`, for the call."""
+        return _NAMED_WITHOUT_OPCODES.get(self.opcode) or f"{self.opcode} at byte {self.offset}"
 
 
 class EmbeddedCode(Record):
