@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build modellint's gadget knowledge (modellint/analyzer/knowledge/gadgets.tsv) from the ML
+"""Build modellint's gadget knowledge (modellint/analyzer/knowledge/gadgets.tsv.gz) from the ML
 libraries' own source.
 
 A pickle may call any callable its globals name: a library function that runs a command, builds
@@ -40,15 +40,18 @@ from __future__ import annotations
 
 import argparse
 import ast
+import gzip
 import sys
 from collections import deque
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "modellint" / "analyzer" / "knowledge" / "gadgets.tsv"
+OUT = Path(__file__).resolve().parent.parent / "modellint" / "analyzer" / "knowledge" / "gadgets.tsv.gz"
+NAMES = OUT.with_name("gadget_names.txt.gz")  # written beside --out
 DEFAULT_PACKAGES = ("mlflow", "sklearn", "pandas", "numpy", "scipy", "joblib", "cloudpickle", "skops", "torch",
                     "matplotlib", "pyarrow", "statsmodels", "xgboost", "lightgbm", "catboost", "transformers", "keras",
                     "dill")
 MAX_FILE_BYTES = 2_000_000
+_MAX_HOPS = 5  # of a chain kept for the message: the first hops, then the sink
 
 _COMMAND = {"os": {"system", "popen", "startfile", "posix_spawn", "posix_spawnp", "execl", "execle", "execlp",
                    "execlpe", "execv", "execve", "execvp", "execvpe", "spawnl", "spawnle", "spawnlp", "spawnlpe",
@@ -162,6 +165,8 @@ def _top_level(statements: list[ast.stmt]) -> list[ast.stmt]:
     for node in statements:
         found.append(node)
         for block in ("body", "orelse", "finalbody"):
+            if isinstance(node, ast.If) and block == "body" and (dotted(node.test) or "").endswith("TYPE_CHECKING"):
+                continue  # never runs: its imports bind nothing
             if isinstance(node, (ast.If, ast.Try, ast.With)) and isinstance(getattr(node, block, None), list):
                 found.extend(_top_level(getattr(node, block)))
         for handler in getattr(node, "handlers", ()) if isinstance(node, ast.Try) else ():
@@ -296,42 +301,89 @@ def main() -> int:
     for module in modules.values():
         graph.add_module(module)
     found = reach(graph)
+    add_inherited(found, graph)
     add_exports(found, modules)
-    read = sorted({name.split(".")[0] for name in modules})
+    read = [f"{top} {_version(arguments.site_packages, top)}" for top in sorted({name.split(".")[0] for name in modules})]
     rows = []
     for callable_, (kind, chain) in sorted(found.items()):
         module, qualname = split(callable_, modules)
         if module is None:
             continue
-        rows.append(f"{module}\t{qualname}\t{kind}\t{chain}")
+        hops = chain.split(" -> ")
+        shown = " -> ".join(hops if len(hops) <= _MAX_HOPS else [*hops[:_MAX_HOPS - 1], "...", hops[-1]])
+        rows.append(f"{module}\t{qualname}\t{kind}\t{shown}")
     header = ("# Callables of the ML libraries whose call graph reaches a command, code, nested-deserializer,\n"
               "# file-write or network sink; built by scripts/build_gadgets.py (read, never imported) from: "
               f"{', '.join(read)}\n# module\tqualname\tsink\tchain (the first found)\n")
-    arguments.out.write_text(header + "\n".join(rows) + "\n")
+    # gzip with no name and no time in the header: the same inputs give the same bytes. The names alone
+    # go to a second, small file: membership is what every pickle asks, the chains only a finding does.
+    arguments.out.write_bytes(gzip.compress((header + "\n".join(rows) + "\n").encode(), mtime=0))
+    names = "\n".join(row.split("\t", 2)[0] + "\t" + row.split("\t", 2)[1] for row in rows)
+    arguments.out.with_name(NAMES.name).write_bytes(gzip.compress(names.encode(), mtime=0))
     print(f"{len(modules)} modules read, {sum(len(e) for e in graph.edges.values())} call edges, "
           f"{len(rows)} gadgets", file=sys.stderr)
     return 0
 
 
-def add_exports(found: dict[str, tuple[str, str]], modules: dict[str, Module]) -> None:
-    """A gadget a package re-exports (``numpy.load`` is ``numpy.lib._npyio_impl.load``) is one under that
-    name too, and so are the re-exports of re-exports (followed until nothing changes)."""
+def add_inherited(found: dict[str, tuple[str, str]], graph: Graph) -> None:
+    """A gadget method a class inherits from a base read here (``DataFrame.to_csv`` is
+    ``NDFrame.to_csv``) is one of the class too, unless the class defines its own."""
+    bases: dict[str, list[str]] = {}
+    for cls in graph.classes:
+        module_name, _, name = cls.rpartition(".")
+        module = graph.modules[module_name]
+        resolved = (graph.resolve(module, base, None) for base in module.bases.get(name, ()))
+        bases[cls] = [base for base in resolved if base is not None and base in graph.classes]
     changed = True
     while changed:
         changed = False
+        members: dict[str, list[tuple[str, tuple[str, str]]]] = {}
+        for callable_, value in found.items():
+            owner, _, member = callable_.rpartition(".")
+            if owner in graph.classes:
+                members.setdefault(owner, []).append((member, value))
+        for cls, parents in bases.items():
+            for parent in parents:
+                for member, (kind, chain) in members.get(parent, ()):
+                    inherited = f"{cls}.{member}"
+                    if inherited not in found and inherited not in graph.edges:
+                        found[inherited] = (kind, f"{parent}.{member} -> {chain}")
+                        changed = True
+
+
+def add_exports(found: dict[str, tuple[str, str]], modules: dict[str, Module]) -> None:
+    """A gadget a package re-exports (``numpy.load`` is ``numpy.lib._npyio_impl.load``) is one under that
+    name too, and so are a re-exported class's gadget methods; followed until nothing changes (re-exports
+    of re-exports)."""
+    changed = True
+    while changed:
+        changed = False
+        members: dict[str, list[tuple[str, tuple[str, str]]]] = {}  # owner -> (member, verdict)
+        for callable_, value in found.items():
+            owner, _, member = callable_.rpartition(".")
+            members.setdefault(owner, []).append((member, value))
         for module in modules.values():
             for name, target in module.exports.items():
                 exported = f"{module.name}.{name}"
-                if exported not in found and target in found:
-                    kind, chain = found[target]
-                    found[exported] = (kind, f"{target} -> {chain}")
-                    changed = True
-                elif exported not in found:  # a re-exported class: its methods follow it
-                    prefix = target + "."
-                    for callable_, value in list(found.items()):
-                        if callable_.startswith(prefix) and f"{exported}.{callable_[len(prefix):]}" not in found:
-                            found[f"{exported}.{callable_[len(prefix):]}"] = (value[0], f"{callable_} -> {value[1]}")
-                            changed = True
+                additions = [(exported, target, found[target])] if target in found else []
+                additions += [(f"{exported}.{member}", f"{target}.{member}", value)
+                              for member, value in members.get(target, ())]
+                for new_name, old_name, (kind, chain) in additions:
+                    if new_name not in found:
+                        found[new_name] = (kind, f"{old_name} -> {chain}")
+                        changed = True
+
+
+_DISTRIBUTIONS = {"sklearn": "scikit_learn"}  # import name -> its dist-info name, where they differ
+
+
+def _version(site_packages: list[Path], top: str) -> str:
+    """The installed version of the distribution of import package ``top`` (from its dist-info)."""
+    name = _DISTRIBUTIONS.get(top, top)
+    for root in site_packages:
+        for info in sorted(root.glob(f"{name}-*.dist-info")):
+            return info.name[len(name) + 1:-len(".dist-info")]
+    return "(version unknown)"
 
 
 def split(dotted_name: str, modules: dict[str, Module]) -> tuple[str | None, str]:

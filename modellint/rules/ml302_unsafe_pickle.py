@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from modellint.analyzer.serialized.pickle_policy import Verdict, classify
+from modellint.analyzer.serialized.pickle_policy import Verdict, classify, gadget_chain
 from modellint.analyzer.serialized.pickles import GlobalRef
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, SerializedFileRule, Valid, examples
@@ -34,7 +34,10 @@ class UnsafePickle(SerializedFileRule):
     commands, code, or touches files or the network: `os.system`, `subprocess.*`,
     `builtins.eval`/`exec`, `runpy`, `pickle.loads`, `pkgutil.resolve_name`,
     `importlib.import_module`, known gadgets in ML libraries (MLflow's project runner,
-    `torch.load`, pandas readers, `from_pretrained`), dotted names that walk out of a module
+    `torch.load`, pandas readers, `from_pretrained`, and every function, method or class of
+    MLflow, scikit-learn, pandas, NumPy, SciPy, joblib, skops, torch, matplotlib and pyarrow whose
+    call graph reaches a command, code, nested-deserializer, file-write or network sink, named
+    with that chain), dotted names that walk out of a module
     (`pathlib` + `os.system`), and protocol-0 names mapped from Python 2.
 
     `builtins.getattr` is judged by what it is called on: a pickled bound method (`obj.method`
@@ -167,8 +170,10 @@ class UnsafePickle(SerializedFileRule):
                 if key in reported or classify(ref.module, ref.name) is not Verdict.UNSAFE:
                     continue
                 reported.add(key)
-                message = (f"loading `{serialized.relative}` {what}{_member(ref)}), which can run commands or code, "
-                           "or touch files or the network")
+                chain = gadget_chain(ref.module, ref.name)
+                reaches = (f"which reaches a {chain.replace(': ', ' sink through ', 1)}" if chain else
+                           "which can run commands or code, or touch files or the network")
+                message = f"loading `{serialized.relative}` {what}{_member(ref)}), {reaches}"
                 yield self._loaded_finding(serialized.path, message, loaded)
 
     def _loaded_finding(self, path: Path, message: str, loaded: bool) -> Finding:

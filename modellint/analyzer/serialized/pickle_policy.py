@@ -15,6 +15,10 @@ judged as if called):
   dunder (``pathlib`` + ``os.system``, ``numpy`` + ``__builtins__``), and known
   gadgets in ML libraries (MLflow's project runner, ``torch.load``, pandas readers,
   ``from_pretrained`` loaders, nested deserializers).
+  The gadgets of ML libraries come from two places: the hand list below, and
+  ``knowledge/gadgets.tsv.gz``, every function, method and class of those libraries whose call
+  graph reaches a command, code, nested-deserializer, file-write or network sink, read from their
+  source by ``scripts/build_gadgets.py``.
 * ``DEPENDENCY``: any other third-party name: loading needs its distribution.
 * ``EMBEDDED``: cloudpickle's by-value machinery (``_make_function``,
   ``CodeType``, ...): the file carries code that runs as written.
@@ -108,7 +112,7 @@ def classify(module: str, name: str) -> Verdict:
         return Verdict.SAFE if name in _SAFE_STDLIB.get(module, ()) else Verdict.UNSAFE
     if (module, name) in _SAFE_THIRD_PARTY:
         return Verdict.SAFE
-    if _is_gadget(module, segments):
+    if _is_gadget(module, segments) or gadget_chain(module, name) is not None:
         return Verdict.UNSAFE
     if any(_walks_out(segment) for segment in segments[:-1]) or _is_dunder(segments[-1]):
         return Verdict.UNSAFE
@@ -152,3 +156,44 @@ def _walks_out(segment: str) -> bool:
 
 def _is_dunder(segment: str) -> bool:
     return segment.startswith("__") and segment.endswith("__") and segment not in ("__init__", "__new__")
+
+
+def gadget_chain(module: str, name: str) -> str | None:
+    """``sink: chain`` the gadget data records for ``module.name`` (or an owner of a dotted name:
+    ``DataFrame.to_pickle.__call__`` keeps ``DataFrame.to_pickle``'s verdict), else None."""
+    if _stdlib(module):
+        return None  # the standard library is judged by the allowlist alone
+    names = _gadget_names()
+    segments = name.split(".")
+    for length in range(len(segments), 0, -1):
+        key = f"{module}\t{'.'.join(segments[:length])}"
+        if key in names:
+            return _gadget_chains().get(key, "")
+    return None
+
+
+def _knowledge_file(name: str) -> str:
+    """A gzip file of the knowledge data, as text (zlib reads gzip: the gzip module costs more to import)."""
+    import os
+    import zlib
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "knowledge", name)
+    with open(path, "rb") as handle:
+        return zlib.decompress(handle.read(), 16 + zlib.MAX_WBITS).decode()
+
+
+@lru_cache(maxsize=1)
+def _gadget_names() -> frozenset[str]:
+    """``module\tqualname`` of every gadget the data records, read on the first third-party name."""
+    return frozenset(_knowledge_file("gadget_names.txt.gz").split("\n"))
+
+
+@lru_cache(maxsize=1)
+def _gadget_chains() -> dict[str, str]:
+    """``module\tqualname`` -> ``sink: chain``, read only when a pickle names a gadget."""
+    chains: dict[str, str] = {}
+    for line in _knowledge_file("gadgets.tsv.gz").splitlines():
+        if line and not line.startswith("#"):
+            module, qualname, kind, chain = line.split("\t", 3)
+            chains[f"{module}\t{qualname}"] = f"{kind}: {chain}"
+    return chains
