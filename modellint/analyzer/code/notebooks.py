@@ -79,6 +79,8 @@ def read_notebook(path: Path, root: Path | None = None) -> NotebookCode:
 
 def notebook_code(path: Path, text: str) -> NotebookCode:
     """The code cells of notebook JSON ``text`` joined in order (see the module's doc)."""
+    if not text.strip():
+        raise NotebookError(f"`{path.name}` is empty: not a notebook")
     try:
         document = json.loads(text)
     except RecursionError:
