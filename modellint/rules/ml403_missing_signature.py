@@ -89,7 +89,7 @@ class MissingSignature(Rule):
         from modellint.analyzer.project.call_signature import certainly_unsigned, unity_catalog_name
 
         call = training.call
-        if not certainly_unsigned(call, training.model_code):
+        if not certainly_unsigned(training):
             return
         registered = unity_catalog_name(call)
         refusal = f"; Unity Catalog refuses to register `{registered}` without one" if registered else ""

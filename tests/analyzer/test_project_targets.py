@@ -33,10 +33,13 @@ def _calls(tmp_path, script):
     ("mlflow.openai.log_model('gpt-4o', task='chat.completions', name='m')", False),
     ("mlflow.pyfunc.save_model('m', loader_module='loader', data_path='d')", True),
     ("mlflow.pyfunc.log_model(name='m', python_model='model_code.py')", False),  # set_model: unknown
+    # The signature is set on the logged model afterwards.
+    ("info = mlflow.sklearn.log_model(clf, name='m')\nmlflow.models.set_signature(info.model_uri, sig)", False),
+    ("from mlflow.models import set_signature as sign\nmlflow.sklearn.log_model(clf, name='m')\nsign(u, s)", False),
 ])
 def test_a_call_is_unsigned_only_when_nothing_can_give_it_a_signature(tmp_path, call, unsigned):
     (training,) = _calls(tmp_path, call + "\n")
-    assert certainly_unsigned(training.call, training.model_code) is unsigned
+    assert certainly_unsigned(training) is unsigned
 
 
 @pytest.mark.parametrize(("model", "unsigned"), [
@@ -56,7 +59,7 @@ def test_a_call_is_unsigned_only_when_nothing_can_give_it_a_signature(tmp_path, 
 ])
 def test_a_python_model_is_unsigned_only_without_hints_or_a_signed_base(tmp_path, model, unsigned):
     (training,) = _calls(tmp_path, model + "\n\nmlflow.pyfunc.log_model(name='m', python_model=M())\n")
-    assert certainly_unsigned(training.call, training.model_code) is unsigned
+    assert certainly_unsigned(training) is unsigned
 
 
 @pytest.mark.parametrize(("name", "expected"), [

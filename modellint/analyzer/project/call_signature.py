@@ -5,15 +5,20 @@ and for some flavors makes one by itself: ``transformers``, ``sentence_transform
 ``openai`` from the task, LLM flavors from their interfaces, a ``PythonModel`` from the type hints
 of its ``predict`` (MLflow 2.20+) or from the class it extends (``ChatModel``, ``ResponsesAgent``).
 A static reading says "no signature" only where none of that can happen: a flavor known to infer
-nothing, no ``signature``/``input_example`` argument (a variable counts as one), no ``**kwargs``.
+nothing, no ``signature``/``input_example`` argument (a variable counts as one), no ``**kwargs``,
+and no ``mlflow.models.set_signature`` in the file (it adds one to the logged model afterwards).
 """
 
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 from modellint.analyzer.project.log_calls import MlflowCall
 from modellint.analyzer.project.python_model import ModelCode
+
+if TYPE_CHECKING:
+    from modellint.analyzer.project.training import TrainingCall
 
 # Flavors whose save/log writes a signature only from `signature=` or `input_example=`
 # (mlflow/<flavor>/__init__.py in MLflow 2.x and 3.x: no default signature).
@@ -21,13 +26,16 @@ _NO_DEFAULT_SIGNATURE = frozenset({
     "sklearn", "xgboost", "lightgbm", "catboost", "pytorch", "tensorflow", "keras", "onnx", "statsmodels",
     "prophet", "spark", "h2o", "paddle", "pmdarima", "fastai", "spacy",
 })
+# Adds a signature to a model already logged (`set_signature(model_uri, signature)`).
+SIGNATURE_SETTERS = frozenset({"mlflow.models.set_signature", "mlflow.models.model.set_signature"})
 # The base a PythonModel must extend directly for its signature to come only from the call.
 _PYTHON_MODEL_BASES = frozenset({"mlflow.pyfunc.PythonModel", "mlflow.pyfunc.model.PythonModel"})
 
 
-def certainly_unsigned(call: MlflowCall, model_code: ModelCode | None) -> bool:
-    """Whether the model ``call`` writes certainly has no signature."""
-    if call.opaque or call.given("signature") or call.given("input_example"):
+def certainly_unsigned(training: TrainingCall) -> bool:
+    """Whether the model the call writes certainly has no signature."""
+    call, model_code = training.call, training.model_code
+    if call.opaque or call.given("signature") or call.given("input_example") or training.sets_signature_later:
         return False
     if call.flavor in _NO_DEFAULT_SIGNATURE:
         return True

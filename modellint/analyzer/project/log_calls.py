@@ -304,6 +304,11 @@ class SourceFile:
             return node.value
         return None
 
+    def calls_any(self, functions: frozenset[str]) -> bool:
+        """Whether the file calls one of ``functions`` (dotted names, under any import alias)."""
+        return any(isinstance(node, ast.Call) and self.qualified_name(node.func) in functions
+                   for node in ast.walk(self.tree))
+
     def mlflow_calls(self) -> list[MlflowCall]:
         """Every ``mlflow.<flavor>.save_model/log_model`` call, under any import alias."""
         calls = []

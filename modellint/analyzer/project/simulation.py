@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modellint.analyzer.files import exists, is_dir, is_within
+from modellint.analyzer.project.call_signature import SIGNATURE_SETTERS
 from modellint.analyzer.project.code_graph import CodeGraph
 from modellint.analyzer.project.log_calls import MlflowCall, SourceFile
 from modellint.analyzer.project.python_model import ModelCode, resolve_model_code
@@ -124,7 +125,7 @@ def plan_save(call: MlflowCall, source: SourceFile, project_root: Path,
         python, python_origin = conda_pin[0], Origin(conda_pin[1].path, conda_pin[1].span)
     predict_time_imports = tuple(fact for fact in predict_facts if _third_party(fact.module, stdlib, roots, knowledge))
     training = TrainingCall(call, project_root, code_paths, model_code, infers, has_example, known,
-                            predict_time_imports, stand_ins)
+                            predict_time_imports, stand_ins, source.calls_any(SIGNATURE_SETTERS))
     copies = _code_dir(call, code_paths, model_code, graph, roots)
     return SavePlan(training, requirements, python, recorded_mlflow_version(requirements), copies, by_value_scans,
                     python_origin is not None, python_origin)
