@@ -74,7 +74,10 @@ def check_project(root: Path, rules: Iterable[type[Rule]], imports: ImportSettin
 def _in_cell(finding: Finding, notebooks: dict[Path, NotebookCode]) -> Finding:
     """A finding on a notebook names the cell and the line in it, as Jupyter shows them. Its span
     stays the line of the code cells read as one script: one position every report format can
-    hold (JSON, SARIF), unique in the file, and the order the cells run in."""
+    hold (JSON, SARIF), unique in the file, and the order the cells run in. No fix edits a
+    notebook: its positions are those of that script, not of the JSON file."""
+    if finding.fix is not None and any(edit.path.name.endswith(".ipynb") for edit in finding.fix.edits):
+        finding = finding.replace(fix=None)
     notebook = notebooks.get(finding.path)
     cell = notebook.locate(finding.span.line) if notebook is not None else None
     if cell is None:

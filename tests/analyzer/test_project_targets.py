@@ -157,3 +157,24 @@ def test_an_inline_suppression_in_a_notebook_cell_is_honoured(tmp_path, monkeypa
                                          "  # modellint: ignore[ML403]\n")
     write_files(tmp_path / "project", {"train.ipynb": json.dumps(notebook)})
     assert _check(capsys, "project", "--select", "ML403") == (0, [])
+
+
+def test_no_fix_edits_a_notebook(tmp_path, monkeypatch, capsys):
+    # ML203 rewrites a script's `code_paths` literal; a notebook's positions are its cells' script,
+    # not its JSON: the finding stays, without a fix, and --fix leaves the notebook as it was.
+    monkeypatch.chdir(tmp_path)
+    source = ("import mlflow\nimport pandas as pd\nfrom mlflow.pyfunc import PythonModel\n\n\n"
+              "class Doubler(PythonModel):\n    def predict(self, context, model_input, params=None):\n"
+              "        from src.utils import double\n\n        return double(model_input)\n\n\n"
+              "mlflow.pyfunc.save_model('model', python_model=Doubler(), code_paths=['src/utils.py'],\n"
+              "                         input_example=pd.DataFrame({'x': [1]}))\n")
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": source}
+    text = json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell]}, indent=1)
+    project = write_files(tmp_path / "p", {"train.ipynb": text, "src/__init__.py": "",
+                                           "src/utils.py": "def double(v):\n    return v\n"})
+    main(["check", "--format", "json", "p"])
+    [finding] = json.loads(capsys.readouterr().out)["findings"]
+    assert (finding["code"], finding["line"], finding["fix"]) == ("ML203", 8, None)
+    assert finding["message"].endswith("(cell 1, line 8)")
+    main(["check", "--fix", "--unsafe-fixes", "p"])
+    assert (project / "train.ipynb").read_text() == text
