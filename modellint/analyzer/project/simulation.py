@@ -47,24 +47,25 @@ _EXTENSION_SUFFIXES = (".so", ".pyd")
 class SavePlan(Record):
     """Everything MLflow would write for one save/log call, with the project file each copy comes from."""
 
-    __slots__ = ("training", "requirements", "python", "mlflow_version", "copies", "by_value_scans", "python_pinned",
-                 "python_origin")
+    __slots__ = ("training", "requirements", "python", "mlflow_version", "copies", "by_value_scans", "python_origin")
 
     def __init__(self, training: TrainingCall, requirements: SimulatedRequirements, python: str,
                  mlflow_version: str | None, copies: dict[str, Path] | None = None,
-                 by_value_scans: tuple[ModuleScan, ...] = (), python_pinned: bool = False,
-                 python_origin: Origin | None = None) -> None:
+                 by_value_scans: tuple[ModuleScan, ...] = (), python_origin: Origin | None = None) -> None:
         self.training = training
         self.requirements = requirements
         self.python = python
         self.mlflow_version = mlflow_version  # None: no exact MLflow pin, so MLmodel records none
         self.copies = {} if copies is None else copies  # relative path in the model -> project file
         self.by_value_scans = by_value_scans  # ModuleScans of the by-value class (only its lines)
-        # Whether the project names the Python (.python-version, the conda env): else `python` is
-        # modellint's default, and MLflow records whatever the training run used.
-        self.python_pinned = python_pinned
-        # Where the project names it (the conda env's `python=` item, `.python-version`); None unpinned.
+        # Where the project names the Python (the conda env's `python=` item, `.python-version`).
         self.python_origin = python_origin
+
+    @property
+    def python_pinned(self) -> bool:
+        """Whether the project names the Python: else `python` is modellint's default, and MLflow
+        records whatever the training run used."""
+        return self.python_origin is not None
 
 
 def save_plans(root: Path, imports: ImportSettings | None = None) -> Iterator[SavePlan]:
@@ -128,7 +129,7 @@ def plan_save(call: MlflowCall, source: SourceFile, project_root: Path,
                             predict_time_imports, stand_ins, source.calls_any(SIGNATURE_SETTERS))
     copies = _code_dir(call, code_paths, model_code, graph, roots)
     return SavePlan(training, requirements, python, recorded_mlflow_version(requirements), copies, by_value_scans,
-                    python_origin is not None, python_origin)
+                    python_origin)
 
 
 def _code_paths(call: MlflowCall, roots: tuple[Path, ...], project_root: Path) -> tuple[CodePathArgument, ...]:
