@@ -140,7 +140,8 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML601", "azureml-no-conda-env", "AzuremlNoCondaEnv"),
     RuleEntry("ML602", "azureml-request-format", "AzuremlRequestFormat"),
     RuleEntry("ML603", "request-over-size-limit", "RequestOverSizeLimit"),
-    RuleEntry("ML604", "azureml-serving-image-clash", "AzuremlServingImageClash"),
+    RuleEntry("ML604", "azureml-serving-image-clash", "AzuremlServingImageClash", training_project=True,
+              project_lines_only=True),
 )
 
 

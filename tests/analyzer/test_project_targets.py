@@ -1,7 +1,8 @@
 """Training projects judged like the model dirs they write, where the call says enough: a missing
 signature (ML403), an end-of-life Python the project pins (ML108), a flavor without
-`python_function` (ML002), each raised by `--target` as for a model dir; and training notebooks
-checked end to end with findings at their cells."""
+`python_function` (ML002), a pin the Azure serving image breaks on (ML604), each raised or
+enabled by `--target` as for a model dir; and training notebooks checked end to end with
+findings at their cells."""
 
 from __future__ import annotations
 
@@ -95,6 +96,16 @@ def test_azureml_targets_make_a_flavor_without_pyfunc_an_error(tmp_path, monkeyp
     write_files(tmp_path / "p", {"train.py": _HEAD + "mlflow.mleap.log_model(pipeline, df, 'm', signature=sig)\n"})
     assert _check(capsys, "p") == (1, [("ML002", "warning", 4)])
     assert _check(capsys, "p", "--target", "azureml-online") == (1, [("ML002", "error", 4)])
+
+
+def test_azureml_online_judges_the_versions_the_call_pins_not_the_one_mlflow_adds(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    script = (_HEAD + "mlflow.sklearn.log_model(clf, name='m', input_example=X,\n"
+              "                         pip_requirements=['mlflow==3.9.0', 'scikit-learn==1.9.1'])\n"
+              "mlflow.sklearn.log_model(clf, name='other', input_example=X)\n")
+    write_files(tmp_path / "p", {"train.py": script})
+    assert _check(capsys, "p") == (0, [])
+    assert _check(capsys, "p", "--target", "azureml-online") == (1, [("ML604", "error", 5)])
 
 
 def test_an_end_of_life_python_is_reported_only_where_the_project_pins_it(tmp_path, monkeypatch, capsys):
