@@ -80,6 +80,17 @@ def test_what_is_not_a_notebook_says_why(text, reason):
         notebook_code(NOTEBOOK, text)
 
 
+@pytest.mark.parametrize(("metadata", "read"), [
+    ({"kernelspec": {"name": "ir", "language": "R"}}, False),
+    ({"language_info": {"name": "scala"}}, False),
+    ({"kernelspec": {"name": "python3", "language": "python"}, "language_info": {"name": "python"}}, True),
+    ({"kernelspec": "odd"}, True),  # says nothing readable: Python, as Jupyter's default kernel
+])
+def test_a_notebook_of_another_language_has_no_python(metadata, read):
+    code = notebook_code(NOTEBOOK, notebook(("code", "mlflow_log_model(model, 'm')\n"), metadata=metadata))
+    assert bool(code.text) is read
+
+
 def test_a_notebook_that_is_not_python_is_unreadable_at_its_cell(tmp_path):
     path = tmp_path / "train.ipynb"
     path.write_text(notebook(("markdown", "x"), ("code", "import mlflow\n"), ("code", "def broken(:\n")))

@@ -88,6 +88,8 @@ def notebook_code(path: Path, text: str) -> NotebookCode:
     except ValueError as error:  # JSONDecodeError, and numbers too long to convert
         raise NotebookError(f"`{path.name}` is not valid JSON: {error}") from None
     cells = _cells(path, document)
+    if not _python_kernel(document):
+        return NotebookCode(path, "", ())  # an R or Scala notebook: its `mlflow_log_model` is not ours
     lines: list[str] = []
     placed: list[tuple[int, int, int]] = []
     for number, cell in enumerate(cells, start=1):
@@ -114,6 +116,17 @@ def _cells(path: Path, document: object) -> list:
     if len(cells) > MAX_CELLS:
         raise NotebookError(f"`{path.name}` has {len(cells)} cells, more than the {MAX_CELLS} modellint reads")
     return cells
+
+
+def _python_kernel(document: dict) -> bool:
+    """Whether the notebook's kernel runs Python: what its metadata says, Python when it says nothing."""
+    metadata = document.get("metadata")
+    if not isinstance(metadata, dict):
+        return True
+    kernel, language = metadata.get("kernelspec"), metadata.get("language_info")
+    names = [kernel.get("language") if isinstance(kernel, dict) else None,
+             language.get("name") if isinstance(language, dict) else None]
+    return all(not isinstance(name, str) or name.strip().lower() in ("", "python", "python3") for name in names)
 
 
 def _source(path: Path, number: int, source: object) -> str:
