@@ -344,7 +344,7 @@ def _lone_file_folders(paths: list[Path]) -> frozenset[Path]:
     folders = set()
     for path in paths:
         absolute = Path(os.path.abspath(path))
-        if absolute.suffix != ".py" and os.path.lexists(absolute) and not os.path.isdir(absolute):
+        if absolute.suffix not in (".py", ".ipynb") and os.path.lexists(absolute) and not os.path.isdir(absolute):
             folders.add(absolute.parent)
     return frozenset(folders)
 

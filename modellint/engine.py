@@ -136,6 +136,13 @@ def _suppressed_inline(finding: Finding) -> bool:
 
 @lru_cache(maxsize=256)
 def _file_lines(path: Path, root: Path | None) -> tuple[str, ...]:
+    if path.name.endswith(".ipynb"):  # a training notebook: its findings are on lines of its code cells
+        from modellint.analyzer.code.notebooks import NotebookError, read_notebook
+
+        try:
+            return tuple(read_notebook(path, root).text.splitlines())
+        except NotebookError:
+            return ()
     text, _ = read_text(path, root)
     return tuple(text.splitlines()) if text else ()
 

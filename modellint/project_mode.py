@@ -26,6 +26,7 @@ from modellint.rules import ENTRIES_BY_CODE, Rule
 from modellint.rules._base import own_findings
 
 if TYPE_CHECKING:
+    from modellint.analyzer.code.notebooks import NotebookCode
     from modellint.analyzer.environment.import_settings import ImportSettings
     from modellint.analyzer.project.would_be_model import WouldBeModel
 
@@ -53,17 +54,35 @@ def check_project(root: Path, rules: Iterable[type[Rule]], imports: ImportSettin
     findings: dict[tuple, Finding] = {}
     project_root = root if root.is_dir() else root.parent
     saves_models = False
+    notebooks: dict[Path, NotebookCode] = {}
     for source in project_sources(root):
         if isinstance(source, Unreadable):
             found = _unreadable(source, rules)
         else:
             calls = source.mlflow_calls()
             saves_models = saves_models or bool(calls)
+            if source.notebook is not None:
+                notebooks[source.path] = source.notebook
             found = [finding for call in calls
                      for finding in _lint_plan(plan_save(call, source, project_root, imports), rules, imports)]
         for finding in found:
+            finding = _in_cell(finding, notebooks)
             findings.setdefault((finding.code, finding.path, finding.span, finding.message), finding)
     return ProjectCheck(sorted(findings.values(), key=lambda finding: finding.sort_key), saves_models)
+
+
+def _in_cell(finding: Finding, notebooks: dict[Path, NotebookCode]) -> Finding:
+    """A finding on a notebook names the cell and the line in it, as Jupyter shows them. Its span
+    stays the line of the code cells read as one script: one position every report format can
+    hold (JSON, SARIF), unique in the file, and the order the cells run in. No fix edits a
+    notebook: its positions are those of that script, not of the JSON file."""
+    if finding.fix is not None and any(edit.path.name.endswith(".ipynb") for edit in finding.fix.edits):
+        finding = finding.replace(fix=None)
+    notebook = notebooks.get(finding.path)
+    cell = notebook.locate(finding.span.line) if notebook is not None else None
+    if cell is None:
+        return finding
+    return finding.replace(message=f"{finding.message} (cell {cell[0]}, line {cell[1]})")
 
 
 def _unreadable(source: Unreadable, rules: list[type[Rule]]) -> list[Finding]:

@@ -128,7 +128,7 @@ def _targets_for(path: Path, discovery: Discovery) -> list[Target]:
         model_root = nearest_model_root(path.parent if path.name != MLMODEL else path.parent)
         if model_root is not None:
             return [Target("model", model_root)]
-        if path.suffix == ".py":
+        if path.suffix in (".py", ".ipynb"):  # a training script or notebook: its project
             return [Target("project", path.parent)]
         from modellint.analyzer.serialized.pickles import sniff
 
@@ -157,7 +157,7 @@ def nearest_model_root(start: Path, stop: Path | None = None) -> Path | None:
 
 
 def _walk(root: Path, discovery: Discovery) -> tuple[list[Path], bool]:
-    """Model dirs under ``root`` (not descending into them) and whether any Python was seen.
+    """Model dirs under ``root`` (not descending into them) and whether any Python (a script or notebook) was seen.
 
     Directory symlinks are not followed unless asked (`ln -s / x` would walk the whole disk);
     when they are, a directory already seen (a cycle) is skipped. `.gitignore` files stop
@@ -193,7 +193,7 @@ def _walk(root: Path, discovery: Discovery) -> tuple[list[Path], bool]:
         for entry in entries:
             try:
                 is_dir = entry.is_dir(follow_symlinks=follow)
-                if not is_dir and (has_python or not entry.name.endswith(".py")):
+                if not is_dir and (has_python or not entry.name.endswith((".py", ".ipynb"))):
                     continue
                 path = os.path.join(directory, entry.name)
                 if any(pattern.matches(path, is_dir) for pattern in exclude):

@@ -6,9 +6,9 @@ once, however many of its files changed:
 
 * a file inside a model dir (the nearest ancestor holding ``MLmodel``, not looking above the
   repository) stands for that model dir;
-* a ``.py`` file that calls ``mlflow.<flavor>.save_model/log_model`` stands for its training
-  project, as ``modellint check train.py`` does: the script's folder;
-* anything else (a README, a notebook, a helper module) maps to nothing and is ignored.
+* a ``.py`` file or notebook (``.ipynb``) that calls ``mlflow.<flavor>.save_model/log_model``
+  stands for its training project, as ``modellint check train.py`` does: the script's folder;
+* anything else (a README, a helper module) maps to nothing and is ignored.
 
 A project folder below another one is dropped when linting the outer one already reads it,
 so a script is never linted (and reported) twice. A file below a folder the user excludes
@@ -57,7 +57,7 @@ def model_dir_of(path: Path, root: Path) -> Path | None:
 
 
 def _logs_models(path: Path) -> bool:
-    if path.suffix != ".py" or not path.is_file():
+    if path.suffix not in (".py", ".ipynb") or not path.is_file():
         return False
     from modellint.analyzer.project.sources import has_training_calls
 

@@ -86,7 +86,7 @@ class RuleEntry(NamedTuple):
 # is reviewable only with effort: low.
 RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML001", "mlmodel-unreadable", "MlmodelUnreadable", requires_mlmodel=False),
-    RuleEntry("ML002", "no-pyfunc-flavor", "NoPyfuncFlavor"),
+    RuleEntry("ML002", "no-pyfunc-flavor", "NoPyfuncFlavor", training_project=True, environment_free=True),
     RuleEntry("ML003", "missing-model-file", "MissingModelFile"),
     RuleEntry("ML004", "absolute-path-reference", "AbsolutePathReference"),
     RuleEntry("ML005", "loader-module-unresolvable", "LoaderModuleUnresolvable", training_project=True),
@@ -98,7 +98,7 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML105", "mlflow-pin", "MlflowPin", training_project=True, project_lines_only=True),
     RuleEntry("ML106", "unpinned-requirement", "UnpinnedRequirement", training_project=True, project_lines_only=True),
     RuleEntry("ML107", "duplicate-requirement", "DuplicateRequirement", training_project=True, project_lines_only=True),
-    RuleEntry("ML108", "eol-python", "EolPython"),
+    RuleEntry("ML108", "eol-python", "EolPython", training_project=True, project_lines_only=True),
     RuleEntry("ML109", "requirement-option-line", "RequirementOptionLine",
               training_project=True, project_lines_only=True),
     RuleEntry("ML110", "unreadable-env-file", "UnreadableEnvFile"),
@@ -130,7 +130,7 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
               security_severity="5.0"),
     RuleEntry("ML401", "example-signature-mismatch", "ExampleSignatureMismatch"),
     RuleEntry("ML402", "invalid-signature", "InvalidSignature"),
-    RuleEntry("ML403", "missing-signature", "MissingSignature"),
+    RuleEntry("ML403", "missing-signature", "MissingSignature", training_project=True, environment_free=True),
     RuleEntry("ML501", "stdlib-backport", "StdlibBackportRule", training_project=True, project_lines_only=True),
     RuleEntry("ML502", "platform-only-package", "PlatformOnlyPackage", training_project=True, project_lines_only=True),
     RuleEntry("ML503", "nonexistent-release", "NonexistentRelease", training_project=True, project_lines_only=True),
@@ -141,7 +141,8 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML601", "azureml-no-conda-env", "AzuremlNoCondaEnv"),
     RuleEntry("ML602", "azureml-request-format", "AzuremlRequestFormat"),
     RuleEntry("ML603", "request-over-size-limit", "RequestOverSizeLimit"),
-    RuleEntry("ML604", "azureml-serving-image-clash", "AzuremlServingImageClash"),
+    RuleEntry("ML604", "azureml-serving-image-clash", "AzuremlServingImageClash", training_project=True,
+              project_lines_only=True),
 )
 
 

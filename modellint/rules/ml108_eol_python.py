@@ -5,8 +5,17 @@ from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity, Span
-from modellint.rules._base import Invalid, Rule, Valid, examples
+from modellint.rules._base import Invalid, ProjectInvalid, ProjectValid, Rule, Valid, examples
 from modellint.rules._examples import CLEAN, CLEAN_PIP, MLMODEL, PYTHON_ENV, conda, model_files
+
+_TRAIN = """\
+import mlflow
+from sklearn.linear_model import LogisticRegression
+
+_ENV = {"dependencies": ["python=3.7.16", {"pip": ["mlflow==2.17.2", "scikit-learn==1.0.2"]}]}
+clf = LogisticRegression().fit([[0.0], [1.0]], [0, 1])
+mlflow.sklearn.save_model(clf, "model", input_example=[[0.0]])
+"""
 
 # End of life of each CPython minor (PEP 373/478/494/537/569/596/619/664/693/719/745).
 END_OF_LIFE = {
@@ -35,6 +44,10 @@ class EolPython(Rule):
     conda-forge stops building them, `azureml-inference-server-http` needs Python 3.8 or newer,
     and pyenv/uv builds of old versions fail on current systems.
 
+    In a training project it judges the Python the project declares for the model a save/log call
+    writes: the `python=` item of the call's conda env, else `.python-version`. A project that
+    declares none is trained under whatever interpreter runs it, which a static reading cannot see.
+
     ## Example
     ```yaml
     python: 3.7.6
@@ -49,13 +62,21 @@ class EolPython(Rule):
     severity = Severity.INFO
     fix_title = "Re-save the model under a supported Python version"
 
-    VALID = examples(lambda: (Valid(CLEAN),))
+    VALID = examples(lambda: (
+        Valid(CLEAN),
+        ProjectValid({"train.py": _TRAIN}, note="no declared Python: the training interpreter's is recorded"),
+        ProjectValid({"train.py": _TRAIN, ".python-version": "3.12\n"}),
+    ))
     INVALID = examples(lambda: (
         Invalid(model_files(
             MLmodel=MLMODEL.replace("python_version: 3.11.7", "python_version: 3.7.6"),
             python_env__yaml=PYTHON_ENV.replace("python: 3.11.7", "python: 3.7.6"),
             conda__yaml=conda(*CLEAN_PIP, python="3.7.6")),
             (("python_env.yaml", 1),)),
+        ProjectInvalid({"train.py": _TRAIN, ".python-version": "3.8.18\n"}, ((".python-version", 1),)),
+        ProjectInvalid({"train.py": _TRAIN.replace('"model", input_example', '"model", conda_env=_ENV, input_example'),
+                        ".python-version": "3.12\n"}, (("train.py", 4),),
+                       note="the conda env's `python=` is what the model declares"),
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:

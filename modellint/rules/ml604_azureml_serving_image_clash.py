@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from modellint.analyzer.knowledge.serving_images import clashes
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, Rule, Valid, examples
+from modellint.rules._base import Invalid, ProjectInvalid, ProjectValid, Rule, Valid, examples
 from modellint.rules._code_examples import requirement_files
 from modellint.rules._examples import MLMODEL, model_files
 
@@ -17,6 +17,18 @@ def _with(*pip: str) -> dict[str, str | bytes]:
     mlflow = next(line.split("==")[1] for line in pip if line.startswith("mlflow=="))
     return model_files(MLmodel=MLMODEL.replace("mlflow_version: 3.17.2", f"mlflow_version: {mlflow}"),
                        **{name.replace(".", "__"): text for name, text in requirement_files(*pip).items()})
+
+
+_TRAIN = """\
+import mlflow
+
+mlflow.sklearn.log_model(
+    clf,
+    name="model",
+    input_example=X,
+    pip_requirements=["mlflow==3.8.1", "scikit-learn==1.9.1", "skops==0.16.0"],
+)
+"""
 
 
 class AzuremlServingImageClash(Rule):
@@ -36,6 +48,10 @@ class AzuremlServingImageClash(Rule):
     `No module named 'azureml.contrib'` ([Azure/azureml-examples#4009](https://github.com/Azure/azureml-examples/pull/4009),
     2026-06-08). The table, with the date each fact holds as of, is
     `modellint/analyzer/knowledge/serving_images.tsv`.
+
+    In a training project it judges the versions the call's own arguments pin (`pip_requirements`,
+    `conda_env`): the `mlflow` pin MLflow adds by itself is the training environment's, which a
+    static reading cannot see.
 
     ## Example
     ```text
@@ -57,12 +73,16 @@ class AzuremlServingImageClash(Rule):
         Valid(_with("mlflow==3.6.0", "scikit-learn==1.9.1", "skops==0.16.0")),
         Valid(_with("mlflow==3.6.0", "azureml-inference-server-http==1.4.1", "scikit-learn==1.9.1", "skops==0.16.0"),
               note="1.4 fixed the start-up import"),
+        ProjectValid({"train.py": _TRAIN.replace("mlflow==3.8.1", "mlflow==3.6.0")}),
+        ProjectValid({"train.py": _TRAIN.replace('"mlflow==3.8.1", ', "")},
+                     note="MLflow adds the installed version: not known statically"),
     ))
     INVALID = examples(lambda: (
         Invalid(_with("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0"),
                 (("conda.yaml", 7),), note="MLflow 3.7 and later"),
         Invalid(_with("mlflow==3.6.0", "azureml-inference-server-http==1.3.4", "scikit-learn==1.9.1", "skops==0.16.0"),
                 (("conda.yaml", 8),), note="the 1.3.x scoring server"),
+        ProjectInvalid({"train.py": _TRAIN}, (("train.py", 7),), note="the call pins it"),
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:

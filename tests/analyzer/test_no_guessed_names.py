@@ -136,7 +136,7 @@ def test_a_training_project_names_no_distribution_for_a_first_party_name(tmp_pat
     script = ("import mlflow\nfrom mlflow.pyfunc import PythonModel\n\nimport loaded_zz_helpers\n\n\n"
               "class Wrapped(PythonModel):\n    def predict(self, context, model_input, params=None):\n"
               f"{lazy}        return loaded_zz_helpers.run(model_input)\n\n\n"
-              "mlflow.pyfunc.save_model('model', python_model=Wrapped())\n")
+              "mlflow.pyfunc.save_model('model', python_model=Wrapped(), signature=signature)\n")
     monkeypatch.chdir(tmp_path)
     project = write_files(tmp_path / "project", {"save_wrapped.py": script})
     outputs = _outputs(project, capsys)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from modellint.cli import main
@@ -47,6 +48,14 @@ def test_training_scripts_map_to_their_project_and_other_files_to_nothing(tmp_pa
     write_files(tmp_path, {"train.py": TRAINING, "utils.py": HELPER, "README.md": "# x\n", "notebook.ipynb": "{}"})
     assert hook_paths([Path("utils.py"), Path("README.md"), Path("notebook.ipynb")], tmp_path) == []
     assert hook_paths([Path("train.py"), Path("utils.py")], tmp_path) == [tmp_path / "train.py"]
+
+
+def test_a_training_notebook_maps_to_its_project(tmp_path):
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": TRAINING}
+    write_files(tmp_path, {"jobs/train.ipynb": json.dumps({"nbformat": 4, "metadata": {}, "cells": [cell]}),
+                           "jobs/explore.ipynb": json.dumps({"nbformat": 4, "metadata": {}, "cells": []})})
+    assert hook_paths([Path("jobs/explore.ipynb")], tmp_path) == []
+    assert hook_paths([Path("jobs/train.ipynb"), Path("jobs/explore.ipynb")], tmp_path) == [tmp_path / "jobs/train.ipynb"]
 
 
 def test_a_project_inside_another_is_linted_by_the_outer_one_only(tmp_path):

@@ -228,6 +228,8 @@ def scan_file(path: Path, *, package: str | None = None, python: tuple[int, int]
     """
     from modellint.analyzer.files import OutsideError, open_regular  # a FIFO would block the open
 
+    if path.name.endswith(".ipynb"):
+        return _scan_notebook(path, package, python, root)
     try:
         with open_regular(path, root) as handle:
             data = handle.read(MAX_SOURCE_BYTES + 1)
@@ -238,6 +240,20 @@ def scan_file(path: Path, *, package: str | None = None, python: tuple[int, int]
     if len(data) > MAX_SOURCE_BYTES:
         return _failed(path, f"larger than {MAX_SOURCE_BYTES // 1024} KiB: not analysed", "limit")
     return scan_source(data, path, package=package, python=python)
+
+
+def _scan_notebook(path: Path, package: str | None, python: tuple[int, int] | None, root: Path | None) -> ModuleScan:
+    """A training notebook's code cells, scanned as the one script they run as (positions are
+    lines of that script: :class:`~modellint.analyzer.code.notebooks.NotebookCode`)."""
+    from modellint.analyzer.code.notebooks import NotebookError, read_notebook
+
+    try:
+        text = read_notebook(path, root).text
+    except NotebookError as error:
+        return _failed(path, str(error), "limit")
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_SOURCE_BYTES:
+        return _failed(path, f"code cells larger than {MAX_SOURCE_BYTES // 1024} KiB: not analysed", "limit")
+    return scan_source(text, path, package=package, python=python)
 
 
 def scan_source(source: bytes | str, path: Path, *, package: str | None = None,

@@ -12,10 +12,13 @@ import ast
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modellint.findings import FILE_START, Span
 from modellint.record import Record
+
+if TYPE_CHECKING:
+    from modellint.analyzer.code.notebooks import NotebookCode
 
 
 class _Unknown:
@@ -111,11 +114,15 @@ class MlflowCall(Record):
 
 
 class SourceFile:
-    """One Python file parsed with ``ast``, with 1-based character positions for its nodes."""
+    """One Python file parsed with ``ast``, with 1-based character positions for its nodes.
 
-    def __init__(self, path: Path, text: str) -> None:
+    For a notebook, ``text`` is its code cells joined (``notebook`` says which cell each line is in).
+    """
+
+    def __init__(self, path: Path, text: str, notebook: NotebookCode | None = None) -> None:
         self.path = path
         self.text = text
+        self.notebook = notebook
         self.tree = ast.parse(text, filename=str(path))
         self._lines = text.splitlines()
 
@@ -297,6 +304,11 @@ class SourceFile:
             return node.value
         return None
 
+    def calls_any(self, functions: frozenset[str]) -> bool:
+        """Whether the file calls one of ``functions`` (dotted names, under any import alias)."""
+        return any(isinstance(node, ast.Call) and self.qualified_name(node.func) in functions
+                   for node in ast.walk(self.tree))
+
     def mlflow_calls(self) -> list[MlflowCall]:
         """Every ``mlflow.<flavor>.save_model/log_model`` call, under any import alias."""
         calls = []
@@ -344,19 +356,35 @@ class Unreadable(Record):
 
 
 def read_source(path: Path) -> SourceFile | Unreadable:
-    """The parsed file, or why it cannot be read (a syntax error keeps its line and column)."""
+    """The parsed file, or why it cannot be read (a syntax error keeps its line and column).
+    A notebook (``.ipynb``) is read as its code cells (:mod:`~modellint.analyzer.code.notebooks`)."""
     from modellint.analyzer.files import read_text
 
-    text, problem = read_text(path)
-    if problem is not None:
-        return Unreadable(path, problem.message)
+    notebook = None
+    if path.name.endswith(".ipynb"):  # the notebook reader is imported only for a project that has one
+        from modellint.analyzer.code.notebooks import NotebookError, read_notebook
+
+        try:
+            notebook = read_notebook(path)
+        except NotebookError as error:
+            return Unreadable(path, str(error))
+        text: str | None = notebook.text
+    else:
+        text, problem = read_text(path)
+        if problem is not None:
+            return Unreadable(path, problem.message)
     if text is None:
         return Unreadable(path, f"`{path.name}` does not exist")
     try:
-        return SourceFile(path, text)
+        return SourceFile(path, text, notebook)
     except SyntaxError as error:
         line = error.lineno or 1
-        return Unreadable(path, f"`{path.name}` is not valid Python: {error.msg} (line {line})",
+        return Unreadable(path, f"`{path.name}` is not valid Python: {error.msg} ({_where(line, notebook)})",
                           Span(line, max(error.offset or 1, 1)))
     except (ValueError, RecursionError, MemoryError) as error:
         return Unreadable(path, f"`{path.name}` cannot be parsed: {error or type(error).__name__}")
+
+
+def _where(line: int, notebook: NotebookCode | None) -> str:
+    cell = notebook.locate(line) if notebook is not None else None
+    return f"line {line}" if cell is None else f"cell {cell[0]}, line {cell[1]}"

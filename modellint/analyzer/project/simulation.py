@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modellint.analyzer.files import exists, is_dir, is_within
+from modellint.analyzer.project.call_signature import SIGNATURE_SETTERS
 from modellint.analyzer.project.code_graph import CodeGraph
 from modellint.analyzer.project.log_calls import MlflowCall, SourceFile
 from modellint.analyzer.project.python_model import ModelCode, resolve_model_code
@@ -25,13 +26,14 @@ from modellint.analyzer.project.written_requirements import (
     NotLiteral,
     Origin,
     SimulatedRequirements,
-    conda_python,
+    conda_python_literal,
     flavor_defaults,
     inferred_requirements,
     recorded_mlflow_version,
     simulate_requirements,
     stand_in_distribution,
 )
+from modellint.findings import Span
 from modellint.record import Record
 
 if TYPE_CHECKING:
@@ -45,20 +47,25 @@ _EXTENSION_SUFFIXES = (".so", ".pyd")
 class SavePlan(Record):
     """Everything MLflow would write for one save/log call, with the project file each copy comes from."""
 
-    __slots__ = ("training", "requirements", "python", "mlflow_version", "copies", "by_value_scans", "python_pinned")
+    __slots__ = ("training", "requirements", "python", "mlflow_version", "copies", "by_value_scans", "python_origin")
 
     def __init__(self, training: TrainingCall, requirements: SimulatedRequirements, python: str,
                  mlflow_version: str | None, copies: dict[str, Path] | None = None,
-                 by_value_scans: tuple[ModuleScan, ...] = (), python_pinned: bool = False) -> None:
+                 by_value_scans: tuple[ModuleScan, ...] = (), python_origin: Origin | None = None) -> None:
         self.training = training
         self.requirements = requirements
         self.python = python
         self.mlflow_version = mlflow_version  # None: no exact MLflow pin, so MLmodel records none
         self.copies = {} if copies is None else copies  # relative path in the model -> project file
         self.by_value_scans = by_value_scans  # ModuleScans of the by-value class (only its lines)
-        # Whether the project names the Python (.python-version, the conda env): else `python` is
-        # modellint's default, and MLflow records whatever the training run used.
-        self.python_pinned = python_pinned
+        # Where the project names the Python (the conda env's `python=` item, `.python-version`).
+        self.python_origin = python_origin
+
+    @property
+    def python_pinned(self) -> bool:
+        """Whether the project names the Python: else `python` is modellint's default, and MLflow
+        records whatever the training run used."""
+        return self.python_origin is not None
 
 
 def save_plans(root: Path, imports: ImportSettings | None = None) -> Iterator[SavePlan]:
@@ -94,7 +101,7 @@ def plan_save(call: MlflowCall, source: SourceFile, project_root: Path,
     # static reading cannot see; the newest known release stands in (that line is MLflow's own,
     # so no ML1xx finding is ever reported on it).
     newest_mlflow = knowledge.version("mlflow") or "3"
-    python, pinned = _project_python(project_root)
+    python, python_origin = _project_python(project_root)
     inference_fails = model_code is not None and model_code.kind == "loader_module"  # mlflow#14145
     # Unpickling the model imports the modules of the objects it holds: inference sees them.
     pickled = [obj.qualified_name.rpartition(".")[0] for obj in (model_code.pickled_objects if model_code else ())]
@@ -114,14 +121,15 @@ def plan_save(call: MlflowCall, source: SourceFile, project_root: Path,
     except NotLiteral:
         requirements = simulate_requirements({}, call_origin, roots, [], newest_mlflow)
         known = False
-    pinned = pinned or bool(conda_python(requirements))
-    python = conda_python(requirements) or python
+    conda_pin = conda_python_literal(requirements)
+    if conda_pin is not None:
+        python, python_origin = conda_pin[0], Origin(conda_pin[1].path, conda_pin[1].span)
     predict_time_imports = tuple(fact for fact in predict_facts if _third_party(fact.module, stdlib, roots, knowledge))
     training = TrainingCall(call, project_root, code_paths, model_code, infers, has_example, known,
-                            predict_time_imports, stand_ins)
+                            predict_time_imports, stand_ins, source.calls_any(SIGNATURE_SETTERS))
     copies = _code_dir(call, code_paths, model_code, graph, roots)
     return SavePlan(training, requirements, python, recorded_mlflow_version(requirements), copies, by_value_scans,
-                    pinned)
+                    python_origin)
 
 
 def _code_paths(call: MlflowCall, roots: tuple[Path, ...], project_root: Path) -> tuple[CodePathArgument, ...]:
@@ -187,17 +195,21 @@ def _shipped_files(project_root: Path, directory: Path) -> list[Path]:
             if inside and (path.suffix == ".py" or path.name.endswith(_EXTENSION_SUFFIXES))]
 
 
-def _project_python(project_root: Path) -> tuple[str, bool]:
-    """The Python the training run uses, and whether the project pins it: the version
-    `.python-version` names, else modellint's default."""
+def _project_python(project_root: Path) -> tuple[str, Origin | None]:
+    """The Python the training run uses, and where the project pins it: the version
+    `.python-version` names (its first line), else modellint's default (no origin)."""
     from modellint.analyzer.environment.declared import DEFAULT_PYTHON
     from modellint.analyzer.files import read_text
 
-    text, _ = read_text(project_root / ".python-version", project_root)
-    first = text.strip().splitlines()[0].strip() if text and text.strip() else ""
+    path = project_root / ".python-version"
+    text, _ = read_text(path, project_root)
+    lines = text.splitlines() if text else []
+    number, line = next(((index, line) for index, line in enumerate(lines, start=1) if line.strip()), (0, ""))
+    first = line.strip()
     if first[:1].isdigit() and "." in first:
-        return first, True
-    return f"{DEFAULT_PYTHON[0]}.{DEFAULT_PYTHON[1]}", False
+        column = line.index(first) + 1
+        return first, Origin(path, Span(number, column, number, column + len(first)))
+    return f"{DEFAULT_PYTHON[0]}.{DEFAULT_PYTHON[1]}", None
 
 
 def _version_tuple(text: str) -> tuple[int, int]:

@@ -27,10 +27,15 @@ _SKIPPED_DIRS = frozenset({
 })
 VIRTUALENV_MARKER = "pyvenv.cfg"  # a folder holding one is a virtualenv: never the project's code
 MAX_SOURCE_BYTES = 4 * 1024 * 1024  # a generated or vendored blob, not a training script
+# Training notebooks (`.ipynb`) carry their outputs (plots as base64): bigger than any script. One
+# up to MAX_TEXT_BYTES is read; a bigger one is searched for the markers a chunk at a time (at most
+# this much), and one that has them is said to be too large to check rather than skipped silently.
+MAX_NOTEBOOK_SEARCH_BYTES = 256 * 1024 * 1024
+_SOURCE_SUFFIXES = (".py", ".ipynb")
 
 
 def _python_entries(root: str) -> Iterator[tuple[str, int]]:
-    """``(path, size)`` of every ``.py`` file below ``root``, in a stable order, skipping VCS and
+    """``(path, size)`` of every ``.py`` file and notebook below ``root``, in a stable order, skipping VCS and
     cache dirs, virtualenvs and symlink loops. Symlinked directories are not descended (``ln -s /
     x`` must not walk the disk) and symlinked files resolving outside ``root`` are left out.
 
@@ -57,12 +62,12 @@ def _python_entries(root: str) -> Iterator[tuple[str, int]]:
         for entry in entries:
             try:
                 if entry.is_symlink():
-                    if entry.name.endswith(".py") and entry.is_file() and is_within(base, entry.path):
+                    if entry.name.endswith(_SOURCE_SUFFIXES) and entry.is_file() and is_within(base, entry.path):
                         yield entry.path, entry.stat().st_size
                 elif entry.is_dir(follow_symlinks=False):
                     if not _skipped_dir(entry.name):
                         subdirs.append(entry.path)
-                elif entry.name.endswith(".py") and entry.is_file(follow_symlinks=False):
+                elif entry.name.endswith(_SOURCE_SUFFIXES) and entry.is_file(follow_symlinks=False):
                     yield entry.path, entry.stat().st_size
             except OSError:
                 continue
@@ -72,13 +77,36 @@ def _python_entries(root: str) -> Iterator[tuple[str, int]]:
 def contains_any(path: Path | str, markers: tuple[bytes, ...], size: int | None = None) -> bool:
     """Whether the file's bytes contain one of ``markers`` (unreadable or huge files: no)."""
     try:
-        if (os.stat(path).st_size if size is None else size) > MAX_SOURCE_BYTES:
+        size = os.stat(path).st_size if size is None else size
+        if str(path).endswith(".ipynb") and size > MAX_SOURCE_BYTES:
+            return _search_chunks(path, markers, MAX_NOTEBOOK_SEARCH_BYTES)
+        if size > MAX_SOURCE_BYTES:
             return False
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError:
         return False
     return any(marker in data for marker in markers)
+
+
+def _search_chunks(path: Path | str, markers: tuple[bytes, ...], limit: int) -> bool:
+    """:func:`contains_any` for a big file, reading at most ``limit`` bytes a MiB at a time."""
+    from modellint.analyzer.files import open_regular
+
+    overlap = max(len(marker) for marker in markers) - 1
+    tail = b""
+    read = 0
+    with open_regular(path) as handle:
+        while read < limit:
+            chunk = handle.read(1024 * 1024)
+            if not chunk:
+                return False
+            read += len(chunk)
+            window = tail + chunk
+            if any(marker in window for marker in markers):
+                return True
+            tail = window[-overlap:] if overlap else b""
+    return False
 
 
 def call_candidates(root: Path) -> list[Path]:

@@ -55,12 +55,12 @@ class TrainingCall(Record):
     """
 
     __slots__ = ("call", "project_root", "code_paths", "model_code", "infers_requirements", "has_input_example",
-                 "requirements_known", "predict_time_imports", "stand_in_requirements")
+                 "requirements_known", "predict_time_imports", "stand_in_requirements", "sets_signature_later")
 
     def __init__(self, call: MlflowCall, project_root: Path, code_paths: tuple[CodePathArgument, ...],
                  model_code: ModelCode | None, infers_requirements: bool, has_input_example: bool,
                  requirements_known: bool, predict_time_imports: tuple[ImportFact, ...] = (),
-                 stand_in_requirements: frozenset[str] = frozenset()) -> None:
+                 stand_in_requirements: frozenset[str] = frozenset(), sets_signature_later: bool = False) -> None:
         self.call = call
         self.project_root = project_root
         self.code_paths = code_paths
@@ -70,3 +70,5 @@ class TrainingCall(Record):
         self.requirements_known = requirements_known
         self.predict_time_imports = predict_time_imports
         self.stand_in_requirements = stand_in_requirements
+        # The call's file also calls `mlflow.models.set_signature`, which adds one to a logged model.
+        self.sets_signature_later = sets_signature_later

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 # cloudpickle does; no byte offset of it means anything (the file is not the one MLflow writes).
 SIMULATED_OPCODE = "STACK_GLOBAL"
 SIMULATED_PICKLE = "python_model.pkl"
+# Flavors whose save/log writes no `python_function` flavor at all: `mlflow.mleap` (MLflow 2.x;
+# `add_to_model` adds only its own flavor; MLflow 3 removed it).
+FLAVORS_WITHOUT_PYFUNC = frozenset({"mleap"})
 
 
 class WouldBeModel(ModelDir):
@@ -108,7 +111,8 @@ def _write(plan: SavePlan, directory: Path) -> dict[str, list[Origin]]:
     origins["conda.yaml"] = conda_origins
     python_env = f"python: {plan.python}\nbuild_dependencies:\n- pip\n- setuptools\n- wheel\ndependencies:\n- -r requirements.txt\n"
     _write_text(directory / "python_env.yaml", python_env)
-    origins["python_env.yaml"] = [call_origin] * python_env.count("\n")
+    # Its `python:` line says the Python the project pins, where the project pins it.
+    origins["python_env.yaml"] = [plan.python_origin or call_origin] + [call_origin] * (python_env.count("\n") - 1)
     if requirements.constraints:
         _write_text(directory / "constraints.txt", "\n".join(line for line, _ in requirements.constraints))
         origins["constraints.txt"] = [origin for _, origin in requirements.constraints]
@@ -138,7 +142,11 @@ def _mlmodel(plan: SavePlan) -> str:
 
     call, code = plan.training.call, plan.training.model_code
     has_code = any(relative.startswith("code/") for relative in plan.copies)
-    lines = ["flavors:", "  python_function:"]
+    lines = ["flavors:"]
+    if call.flavor in FLAVORS_WITHOUT_PYFUNC:
+        lines += [f"  {call.flavor}:", f"    code: {'code' if has_code else 'null'}"]
+        return "\n".join(lines) + "\n"
+    lines.append("  python_function:")
     if has_code:
         lines.append("    code: code")
     lines += ["    env:", "      conda: conda.yaml", "      virtualenv: python_env.yaml"]

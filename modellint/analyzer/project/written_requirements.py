@@ -265,13 +265,15 @@ def _scalar(text: str) -> str:
     return text if plain else json.dumps(text)
 
 
-def conda_python(requirements: SimulatedRequirements) -> str | None:
-    """The ``python=X.Y`` pin of the user's conda env, if it gives one literally."""
+def conda_python_literal(requirements: SimulatedRequirements) -> tuple[str, Literal] | None:
+    """The ``python=X.Y`` pin of the user's conda env, if it gives one literally, and the list
+    item that pins it."""
     conda = requirements.conda.value if requirements.conda is not None else None
     dependencies = conda.get("dependencies") if conda is not None else None
     for item in dependencies.value if dependencies is not None and isinstance(dependencies.value, tuple) else ():
         if isinstance(item.value, str) and item.value.replace(" ", "").startswith("python="):
-            return item.value.replace(" ", "")[len("python="):].lstrip("=") or None
+            version = item.value.replace(" ", "")[len("python="):].lstrip("=")
+            return (version, item) if version else None
     return None
 
 
