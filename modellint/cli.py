@@ -376,16 +376,20 @@ def _check(args: argparse.Namespace) -> int:
     uris = [path for path in args.paths if args.command == "check" and is_model_uri(str(path))]
     if not uris:
         return _check_paths(args)
-    if args.fix and not args.diff:
-        print("modellint: error: --fix cannot change a model in a tracking server or artifact store: "
-              "use --diff to see the fixes, then log the fixed model again", file=sys.stderr)
-        return EXIT_ERROR
+    if args.fix and not args.diff:  # before anything is fetched; `fix = true` in a config file is caught below
+        return _refuse_remote_fix()
     from modellint.remote.fetch import DEFAULT_MAX_BYTES, RemoteView, parse_size
 
     budget = DEFAULT_MAX_BYTES if args.max_download is None else parse_size(args.max_download)
     with RemoteView(uris, args.tracking_uri, budget) as view:
         args.paths = [path for path in args.paths if path not in uris]
         return _check_paths(args, view)
+
+
+def _refuse_remote_fix() -> int:
+    print("modellint: error: --fix cannot change a model in a tracking server or artifact store: "
+          "use --diff to see the fixes, then log the fixed model again", file=sys.stderr)
+    return EXIT_ERROR
 
 
 def _check_paths(args: argparse.Namespace, remote=None) -> int:
@@ -395,6 +399,8 @@ def _check_paths(args: argparse.Namespace, remote=None) -> int:
     from modellint.targets import Target, discover_all, is_excluded
 
     settings = resolve_settings(args)
+    if remote is not None and settings.fix and not args.diff:
+        return _refuse_remote_fix()
     _use_interpreter(settings.python)
     selection = RuleSelection(settings.select, settings.extend_select, settings.ignore, settings.per_path_ignores,
                               settings.target or (DEFAULT_TARGET,))

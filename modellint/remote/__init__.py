@@ -1,20 +1,18 @@
 """Models named by URI (``models:/fraud/3``, ``runs:/<id>/model``, an artifact store's URI).
 
-This module only recognises such a target and shows paths below it; it imports nothing beyond
-the standard library, so that start-up never pays for it. Fetching (:mod:`modellint.remote.fetch`)
+This module only recognises such a target; it imports nothing, so that start-up never pays for it. Fetching (:mod:`modellint.remote.fetch`)
 goes through MLflow's own client, the optional extra ``modellint[mlflow]``.
 """
 
 from __future__ import annotations
 
-import re
-
-# A scheme of two characters or more, then ``:/``: one letter would be a Windows drive (``C:/``).
-_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:/")
-
 EXTRA = "modellint[mlflow]"
+_SCHEME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
 
 
 def is_model_uri(text: str) -> bool:
-    """Whether a command-line target names a model by URI rather than a local path."""
-    return _URI.match(text) is not None
+    """Whether a command-line target names a model by URI rather than a local path: a scheme
+    (RFC 3986) of two characters or more, then ``:/``; one letter would be a Windows drive (``C:/``)."""
+    scheme, colon, rest = text.partition(":")
+    return (bool(colon) and len(scheme) >= 2 and rest.startswith("/") and scheme[0].isascii() and scheme[0].isalpha()
+            and set(scheme) <= _SCHEME_CHARACTERS)

@@ -179,3 +179,15 @@ def test_the_download_folder_is_removed_when_interrupted(serve, capsys):
     code, _, err = _check(capsys)
     assert (code, err) == (130, "modellint: interrupted\n")
     assert list(downloads.iterdir()) == []
+
+
+def test_fix_from_a_config_file_refuses_a_uri_target_too(serve, capsys, tmp_path):
+    listing, contents = _model(corpus_dir(CLEAN_CASE))
+    downloads = serve(FakeRepository(listing, contents))
+    config = tmp_path / "modellint.toml"
+    config.write_text("fix = true\n")
+    code = main(["check", "models:/fraud/3", "--config", str(config)])
+    captured = capsys.readouterr()
+    assert (code, captured.out) == (2, "")
+    assert captured.err.startswith("modellint: error: --fix cannot change a model in a tracking server")
+    assert list(downloads.iterdir()) == []
