@@ -373,7 +373,7 @@ def _check(args: argparse.Namespace) -> int:
     """``check``: a model named by URI is fetched into a private folder that lives as long as the run."""
     from modellint.remote import is_model_uri
 
-    uris = [path for path in args.paths if args.command == "check" and is_model_uri(str(path))]
+    uris = list(dict.fromkeys(path for path in args.paths if args.command == "check" and is_model_uri(str(path))))
     if not uris:
         return _check_paths(args)
     if args.fix and not args.diff:  # before anything is fetched; `fix = true` in a config file is caught below
