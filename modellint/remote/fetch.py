@@ -135,7 +135,7 @@ class RemoteView:
     def _fetch(self, get_repository: Any, uri: str, destination: Path) -> Fetched:
         try:
             repository = get_repository(uri)
-            listed = _listing(repository)
+            listed, folders = _listing(repository)
         except FetchError:
             raise
         except Exception as error:  # noqa: BLE001 - MLflow, the network and the plugins raise anything
@@ -167,8 +167,9 @@ class RemoteView:
         if MLMODEL in withheld:
             raise FetchError(f"MLmodel {withheld[MLMODEL]}")
         _check_tree(destination, {entry.relative for entry in listed} - set(withheld))
-        for relative in withheld:  # a folder naming a withheld file still exists, as on the server
-            (destination / relative).parent.mkdir(parents=True, exist_ok=True)
+        # Every folder listed exists, as on the server: empty ones and those of withheld files too.
+        for relative in (*folders, *(PurePosixPath(relative).parent.as_posix() for relative in withheld)):
+            (destination / relative).mkdir(parents=True, exist_ok=True)
         return Fetched(uri.rstrip("/"), destination, tuple(sorted(withheld.items())))
 
     def _over_budget(self, size: int) -> str:
@@ -196,9 +197,11 @@ def _mlflow_message(error: Exception) -> str:
     return first[0] if first else type(error).__name__
 
 
-def _listing(repository: Any) -> list[Listed]:
-    """Every file below the repository's root, with the size the server gives; each path checked."""
+def _listing(repository: Any) -> tuple[list[Listed], list[str]]:
+    """Every file below the repository's root, with the size the server gives, and every folder;
+    each path checked."""
     files: list[Listed] = []
+    folders: list[str] = []
     entries = 0
     stack: list[str] = [""]
     while stack:
@@ -212,10 +215,11 @@ def _listing(repository: Any) -> list[Listed]:
                 if relative.count("/") + 1 > MAX_DEPTH:
                     raise FetchError(f"the listing is more than {MAX_DEPTH} folders deep: not a model, not fetched")
                 stack.append(relative)
+                folders.append(relative)
             else:
                 size = info.file_size
                 files.append(Listed(relative, int(size) if isinstance(size, int) and size >= 0 else None))
-    return files
+    return files, folders
 
 
 def confined_artifact_path(path: str, folder: str) -> str:

@@ -191,3 +191,18 @@ def test_fix_from_a_config_file_refuses_a_uri_target_too(serve, capsys, tmp_path
     assert (code, captured.out) == (2, "")
     assert captured.err.startswith("modellint: error: --fix cannot change a model in a tracking server")
     assert list(downloads.iterdir()) == []
+
+
+def test_an_empty_folder_listed_exists_as_on_the_server(serve, capsys):
+    """A `code/` folder MLmodel names, empty on the server, is not reported missing."""
+    listing, contents = _model(corpus_dir(CLEAN_CASE))
+    contents["MLmodel"] = contents["MLmodel"].replace(b"    code: null\n", b"    code: code\n")
+    listing[""] = [(name, is_dir, len(contents["MLmodel"]) if name == "MLmodel" else size)
+                   for name, is_dir, size in listing[""]] + [("code", True, None)]
+    serve(FakeRepository(listing, contents))
+    code, out, _ = _check(capsys)
+    assert (code, json.loads(out)["findings"]) == (0, [])
+    # Without the folder, the same MLmodel is reported: the test sees what it must.
+    listing[""].pop()
+    code, out, _ = _check(capsys)
+    assert [finding["path"] for finding in json.loads(out)["findings"]] == ["models:/fraud/3/MLmodel"]
