@@ -206,3 +206,43 @@ def test_an_empty_folder_listed_exists_as_on_the_server(serve, capsys):
     listing[""].pop()
     code, out, _ = _check(capsys)
     assert [finding["path"] for finding in json.loads(out)["findings"]] == ["models:/fraud/3/MLmodel"]
+
+
+def test_the_download_folder_is_removed_when_terminated(tmp_path):
+    """SIGTERM in the middle of a download (a CI job cancelled): exit 143, nothing left behind."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    started = tmp_path / "started"
+    script = f"""
+import time
+from pathlib import Path
+from modellint.cli import main
+from modellint.remote import fetch
+from tests.hostile.test_remote_artifacts import FakeRepository, _model
+from tests.remote.conftest import CLEAN_CASE, corpus_dir
+
+def stall(relative, target):
+    Path({str(started)!r}).touch()
+    time.sleep(60)
+
+listing, contents = _model(corpus_dir(CLEAN_CASE))
+fetch._mlflow = lambda tracking_uri: lambda uri: FakeRepository(listing, contents, on_download=stall)
+raise SystemExit(main(["check", "models:/fraud/3", "--isolated"]))
+"""
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    process = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env={**os.environ, "TMPDIR": str(downloads)},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert started.exists() and list(downloads.iterdir()) != []
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=30)
+    assert (process.returncode, err) == (143, "modellint: terminated\n")
+    assert list(downloads.iterdir()) == []
