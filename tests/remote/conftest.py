@@ -26,7 +26,8 @@ _START_TIMEOUT = 180  # the first start migrates the SQLite store: ~20 s on two 
 class Server:
     def __init__(self, uri: str) -> None:
         self.uri = uri
-        self.models: dict[str, tuple[str, str]] = {}  # registered name -> (corpus case, run id)
+        # registered name -> (corpus case, run id, the version's source: an mlflow-artifacts:/ URI)
+        self.models: dict[str, tuple[str, str, str]] = {}
 
 
 def _free_port() -> int:
@@ -88,7 +89,7 @@ def _register(server: Server) -> None:
             mlflow.log_artifacts(str(CORPUS / case), "model")
         version = mlflow.register_model(f"runs:/{run.info.run_id}/model", name)
         client.set_registered_model_alias(name, "champion", version.version)
-        server.models[name] = (case, run.info.run_id)
+        server.models[name] = (case, run.info.run_id, version.source)
 
 
 def corpus_dir(case: str) -> Path:

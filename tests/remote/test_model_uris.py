@@ -18,8 +18,9 @@ pytestmark = pytest.mark.slow  # one real `mlflow server` per test session (~20 
 
 
 def _uris(server, name: str) -> list[str]:
-    run_id = server.models[name][1]
-    return [f"models:/{name}/1", f"models:/{name}@champion", f"runs:/{run_id}/model"]
+    _, run_id, source = server.models[name]
+    assert source.startswith("mlflow-artifacts:/")  # the server proxies its artifact store
+    return [f"models:/{name}/1", f"models:/{name}@champion", f"runs:/{run_id}/model", source]
 
 
 def _check(capsys, *arguments: str) -> tuple[int, str, str]:
@@ -38,9 +39,9 @@ def _facts(document: dict, root: str) -> list[tuple]:
     return facts
 
 
-@pytest.mark.parametrize("form", ["version", "alias", "run"])
+@pytest.mark.parametrize("form", ["version", "alias", "run", "artifact store"])
 def test_a_registered_model_gives_the_findings_of_the_same_dir_on_disk(mlflow_server, capsys, form):
-    uri = dict(zip(("version", "alias", "run"), _uris(mlflow_server, "broken")))[form]
+    uri = dict(zip(("version", "alias", "run", "artifact store"), _uris(mlflow_server, "broken")))[form]
     on_disk = corpus_dir(BROKEN_CASE)
     disk_code, disk_out, _ = _check(capsys, str(on_disk), "--format", "json", "--isolated")
     code, out, err = _check(capsys, uri, "--tracking-uri", mlflow_server.uri, "--format", "json", "--isolated")
@@ -53,7 +54,7 @@ def test_a_registered_model_gives_the_findings_of_the_same_dir_on_disk(mlflow_se
     assert f"{uri}/requirements.txt:3:1: ML104" in out
 
 
-@pytest.mark.parametrize("index", range(3))
+@pytest.mark.parametrize("index", range(4))
 def test_a_clean_registered_model_gives_nothing(mlflow_server, capsys, index):
     uri = _uris(mlflow_server, "clean")[index]
     code, out, err = _check(capsys, uri, "--tracking-uri", mlflow_server.uri, "--format", "concise", "--isolated")
