@@ -140,9 +140,12 @@ class RemoteView:
             raise
         except Exception as error:  # noqa: BLE001 - MLflow, the network and the plugins raise anything
             raise FetchError(_mlflow_message(error)) from None
+        if not listed:
+            raise FetchError("nothing is listed at this URI (a file, or a folder that does not exist): "
+                             "name the folder that holds the model's MLmodel")
         if not any(entry.relative == MLMODEL for entry in listed):
             raise FetchError("no MLmodel at this URI: name the folder that holds the model's MLmodel "
-                             f"({len(listed)} files listed)")
+                             f"({len(listed)} file{'s' if len(listed) != 1 else ''} listed)")
         destination.mkdir(mode=0o700)
         withheld: dict[str, str] = {}
         # Smallest first: MLmodel and the env files come before the weights a budget may leave out.

@@ -246,3 +246,13 @@ raise SystemExit(main(["check", "models:/fraud/3", "--isolated"]))
     _, err = process.communicate(timeout=30)
     assert (process.returncode, err) == (143, "modellint: terminated\n")
     assert list(downloads.iterdir()) == []
+
+
+@pytest.mark.parametrize(("listing", "problem"), [
+    ({}, "nothing is listed at this URI (a file, or a folder that does not exist)"),
+    ({"": [("train.py", False, 10)]}, "no MLmodel at this URI: name the folder that holds the model's MLmodel (1 file listed)"),
+])
+def test_a_uri_that_names_no_model_dir_says_so(serve, capsys, listing, problem):
+    serve(FakeRepository(listing, {"train.py": b"print()\n"}))
+    code, out, err = _check(capsys)
+    assert (code, out) == (2, "") and err.startswith(f"modellint: error: models:/fraud/3: {problem}")
