@@ -71,13 +71,14 @@ class Listed(Record):
 
 
 class Fetched(Record):
-    """A model fetched into the view: its local root, the URI it is shown as, and the files left
-    out (relative path -> why), which the lint reports as not checked."""
+    """A model fetched into the view: a model dir (``kind`` "model") or a lone serialized file
+    ("file"), its local path, and the files left out (relative path -> why), which the lint
+    reports as not checked."""
 
-    __slots__ = ("uri", "root", "withheld")
+    __slots__ = ("kind", "root", "withheld")
 
-    def __init__(self, uri: str, root: Path, withheld: tuple[tuple[str, str], ...]) -> None:
-        self.uri = uri
+    def __init__(self, kind: str, root: Path, withheld: tuple[tuple[str, str], ...] = ()) -> None:
+        self.kind = kind
         self.root = root
         self.withheld = withheld
 
@@ -109,13 +110,14 @@ class RemoteView:
             for index, uri in enumerate(self.uris):
                 # Each URI's own folder, shown as the URI: its findings, and its error if it fails.
                 destination = Path(self._directory) / str(index)
-                aliases.append((destination, uri.rstrip("/")))
                 try:
                     fetched = self._fetch(repositories, uri, destination)
                 except FetchError as error:
+                    aliases.append((destination, uri.rstrip("/")))
                     self.errors.append(TargetError(destination, str(error)))
                     continue
-                self.targets.append(Target("model", fetched.root, fetched.withheld))
+                aliases.append((fetched.root, uri.rstrip("/")))
+                self.targets.append(Target(fetched.kind, fetched.root, fetched.withheld))
             self.aliases = tuple(aliases)
         except BaseException:
             self.__exit__(None, None, None)
@@ -141,12 +143,51 @@ class RemoteView:
         except Exception as error:  # noqa: BLE001 - MLflow, the network and the plugins raise anything
             raise FetchError(_mlflow_message(error)) from None
         if not listed:
-            raise FetchError("nothing is listed at this URI (a file, or a folder that does not exist): "
-                             "name the folder that holds the model's MLmodel")
+            return self._fetch_file(get_repository, uri, destination)
         if not any(entry.relative == MLMODEL for entry in listed):
             raise FetchError("no MLmodel at this URI: name the folder that holds the model's MLmodel "
                              f"({len(listed)} file{'s' if len(listed) != 1 else ''} listed)")
         destination.mkdir(mode=0o700)
+        withheld = self._download(repository, listed, destination)
+        if MLMODEL in withheld:
+            raise FetchError(f"MLmodel {withheld[MLMODEL]}")
+        _check_tree(destination, {entry.relative for entry in listed} - set(withheld))
+        # Every folder listed exists, as on the server: empty ones and those of withheld files too.
+        for relative in (*folders, *(PurePosixPath(relative).parent.as_posix() for relative in withheld)):
+            (destination / relative).mkdir(parents=True, exist_ok=True)
+        return Fetched("model", destination, tuple(sorted(withheld.items())))
+
+    def _fetch_file(self, get_repository: Any, uri: str, destination: Path) -> Fetched:
+        """A URI that lists nothing may name one file (``runs:/<id>/model/model.pkl``): it is
+        listed in its parent folder. Linted as a lone serialized file, as on disk."""
+        nothing = FetchError("nothing is listed at this URI (a file, or a folder that does not exist): "
+                             "name the folder that holds the model's MLmodel, or a serialized file")
+        parent, _, name = uri.rstrip("/").rpartition("/")
+        if not name or not parent or parent.endswith(":"):
+            raise nothing
+        try:
+            repository = get_repository(parent)
+            entries = [info for info in repository.list_artifacts(None) if str(info.path) == name]
+        except Exception:  # noqa: BLE001 - the parent is a guess: its failure says nothing about the URI
+            raise nothing from None
+        if len(entries) != 1 or entries[0].is_dir:
+            raise nothing
+        size = entries[0].file_size
+        entry = Listed(confined_artifact_path(name, ""), int(size) if isinstance(size, int) and size >= 0 else None)
+        destination.mkdir(mode=0o700)
+        withheld = self._download(repository, [entry], destination)
+        if withheld:
+            raise FetchError(f"`{name}` {withheld[name]}")
+        _check_tree(destination, {name})
+        from modellint.analyzer.serialized.pickles import sniff
+
+        path = destination / name
+        if sniff(path) is None:
+            raise FetchError("not a model dir (no MLmodel) and not a serialized model file")
+        return Fetched("file", path)
+
+    def _download(self, repository: Any, listed: list[Listed], destination: Path) -> dict[str, str]:
+        """Download ``listed`` into ``destination`` within the budget; the files left out, and why."""
         withheld: dict[str, str] = {}
         # Smallest first: MLmodel and the env files come before the weights a budget may leave out.
         for entry in sorted(listed, key=lambda entry: (entry.relative != MLMODEL, entry.size or 0, entry.relative)):
@@ -167,13 +208,7 @@ class RemoteView:
                 withheld[entry.relative] = self._over_budget(received)
             else:
                 self.remaining -= received
-        if MLMODEL in withheld:
-            raise FetchError(f"MLmodel {withheld[MLMODEL]}")
-        _check_tree(destination, {entry.relative for entry in listed} - set(withheld))
-        # Every folder listed exists, as on the server: empty ones and those of withheld files too.
-        for relative in (*folders, *(PurePosixPath(relative).parent.as_posix() for relative in withheld)):
-            (destination / relative).mkdir(parents=True, exist_ok=True)
-        return Fetched(uri.rstrip("/"), destination, tuple(sorted(withheld.items())))
+        return withheld
 
     def _over_budget(self, size: int) -> str:
         return (f"was not downloaded: {size_text(size)} is over what is left of the download budget "

@@ -256,3 +256,23 @@ def test_a_uri_that_names_no_model_dir_says_so(serve, capsys, listing, problem):
     serve(FakeRepository(listing, {"train.py": b"print()\n"}))
     code, out, err = _check(capsys)
     assert (code, out) == (2, "") and err.startswith(f"modellint: error: models:/fraud/3: {problem}")
+
+
+def test_a_lone_file_is_looked_up_in_its_folder_and_confined_like_the_rest(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    pickle = b"\x80\x04\x95\x15\x00\x00\x00\x00\x00\x00\x00\x8c\x02os\x8c\x06system\x93\x8c\x02id\x85R."
+    folder = FakeRepository({"": [("model.pkl", False, len(pickle)), ("notes.txt", False, 5)]},
+                            {"model.pkl": pickle, "notes.txt": b"notes"})
+    repositories = {"runs:/r1/model": folder, "runs:/r1/model/model.pkl": FakeRepository({}, {}),
+                    "runs:/r1/model/notes.txt": FakeRepository({}, {})}
+    monkeypatch.setattr(fetch, "_mlflow", lambda tracking_uri: lambda uri: repositories[uri])
+    code = main(["check", "runs:/r1/model/model.pkl", "--isolated", "--format", "json"])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert code == 1 and {(finding["code"], finding["path"]) for finding in findings} == {
+        ("ML302", "runs:/r1/model/model.pkl")}
+    code = main(["check", "runs:/r1/model/notes.txt", "--isolated"])
+    assert (code, capsys.readouterr().err) == (
+        2, "modellint: error: runs:/r1/model/notes.txt: not a model dir (no MLmodel) and not a serialized model file\n")
+    code = main(["check", "runs:/r1/model/model.pkl", "--isolated", "--max-download", "10"])
+    assert code == 2 and "`model.pkl` was not downloaded" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -20,6 +20,7 @@ from tests.conftest import REPO
 CORPUS = REPO / "corpus" / "models"
 BROKEN_CASE = "ml104-not-pep508"  # two ML104 errors, with fixes
 CLEAN_CASE = "sklearn-cloudpickle"  # clean, and its model.pkl is a pickle the scanner reads
+LONE_PICKLE = REPO / "tests" / "data" / "pickles" / "by_value_load_eval.pkl"  # ML302: eval run by __setstate__
 _START_TIMEOUT = 180  # the first start migrates the SQLite store: ~20 s on two busy cores
 
 
@@ -87,6 +88,7 @@ def _register(server: Server) -> None:
     for case, name in ((BROKEN_CASE, "broken"), (CLEAN_CASE, "clean")):
         with mlflow.start_run() as run:
             mlflow.log_artifacts(str(CORPUS / case), "model")
+            mlflow.log_artifact(str(LONE_PICKLE), "extras")  # beside the model: a lone file to name by URI
         version = mlflow.register_model(f"runs:/{run.info.run_id}/model", name)
         client.set_registered_model_alias(name, "champion", version.version)
         server.models[name] = (case, run.info.run_id, version.source)

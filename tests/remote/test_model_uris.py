@@ -12,7 +12,7 @@ import tempfile
 import pytest
 
 from modellint.cli import main
-from tests.remote.conftest import BROKEN_CASE, REPO, corpus_dir
+from tests.remote.conftest import BROKEN_CASE, LONE_PICKLE, REPO, corpus_dir
 
 pytestmark = pytest.mark.slow  # one real `mlflow server` per test session (~20 s to start)
 
@@ -124,3 +124,13 @@ def test_a_uri_that_does_not_resolve_is_one_line_and_exit_2(mlflow_server, capsy
     assert err.startswith("modellint: error: models:/no-such-model/1: ") and err.count("\n") == 1
     assert "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_uri_naming_one_serialized_file_lints_it_as_a_lone_file(mlflow_server, capsys, tmp_path):
+    uri = f"runs:/{mlflow_server.models['broken'][1]}/extras/{LONE_PICKLE.name}"
+    _, disk_out, _ = _check(capsys, str(LONE_PICKLE), "--format", "json", "--isolated")
+    code, out, err = _check(capsys, uri, "--tracking-uri", mlflow_server.uri, "--format", "json", "--isolated")
+    assert (code, err) == (1, "")
+    remote, disk = json.loads(out)["findings"], json.loads(disk_out)["findings"]
+    assert {finding["path"] for finding in remote} == {uri}
+    assert [{**finding, "path": None} for finding in remote] == [{**finding, "path": None} for finding in disk] != []
