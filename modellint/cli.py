@@ -79,7 +79,16 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", formatter_class=_HelpFormatter,
                                 help="lint model dirs, folders of them, or training projects (default)")
-    check.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH")
+    # Strings, not Paths: a URI (`mlflow-artifacts://host/x`) must keep its double slash.
+    check.add_argument("paths", nargs="*", default=["."], metavar="PATH",
+                       help="a model dir, a folder of them, a training project, a serialized file, or a model URI "
+                            "(models:/NAME/VERSION, models:/NAME@ALIAS, runs:/RUN_ID/PATH, an artifact store URI)")
+    check.add_argument("--tracking-uri", metavar="URI",
+                       help="the MLflow tracking server model URIs are resolved with (default: MLFLOW_TRACKING_URI, "
+                            "then MLflow's own default)")
+    check.add_argument("--max-download", default=None, metavar="SIZE",
+                       help="bytes fetched for model URIs at most, all together (default 1G); files over it are "
+                            "reported as not checked")
     hook = commands.add_parser("hook", formatter_class=_HelpFormatter,
                                help="pre-commit: check the model dirs and training projects the changed FILEs belong to")
     hook.add_argument("paths", nargs="*", type=Path, default=[], metavar="FILE")
@@ -361,27 +370,55 @@ def _discovery(settings: Settings):
 
 
 def _check(args: argparse.Namespace) -> int:
+    """``check``: a model named by URI is fetched into a private folder that lives as long as the run."""
+    from modellint.remote import is_model_uri
+
+    uris = list(dict.fromkeys(path for path in args.paths if args.command == "check" and is_model_uri(str(path))))
+    if not uris:
+        return _check_paths(args)
+    if args.fix and not args.diff:  # before anything is fetched; `fix = true` in a config file is caught below
+        return _refuse_remote_fix()
+    from modellint.remote.fetch import DEFAULT_MAX_BYTES, RemoteView, parse_size
+
+    budget = DEFAULT_MAX_BYTES if args.max_download is None else parse_size(args.max_download)
+    with RemoteView(uris, args.tracking_uri, budget) as view:
+        args.paths = [path for path in args.paths if path not in uris]
+        return _check_paths(args, view)
+
+
+def _refuse_remote_fix() -> int:
+    print("modellint: error: --fix cannot change a model in a tracking server or artifact store: "
+          "use --diff to see the fixes, then log the fixed model again", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _check_paths(args: argparse.Namespace, remote=None) -> int:
     from modellint.engine import TargetFailure, lint_targets
     from modellint.reports import ReportContext, UncheckedTarget, printable
     from modellint.selection import RuleSelection
     from modellint.targets import Target, discover_all, is_excluded
 
     settings = resolve_settings(args)
+    if remote is not None and settings.fix and not args.diff:
+        return _refuse_remote_fix()
     _use_interpreter(settings.python)
     selection = RuleSelection(settings.select, settings.extend_select, settings.ignore, settings.per_path_ignores,
                               settings.target or (DEFAULT_TARGET,))
     selection.validate()
     discovery = _discovery(settings)
     paths = [Path(os.path.abspath(path)) for path in args.paths]
+    aliases = () if remote is None else remote.aliases
     if args.command == "hook":  # pre-commit names what changed: what the user excludes stays out
         paths = [path for path in paths if not is_excluded(path, discovery, Path.cwd())]
         if not paths:
             return EXIT_CLEAN
-    targets, path_errors = discover_all(paths, discovery)
+    targets, path_errors = discover_all(paths, discovery) if paths else ([], [])
+    if remote is not None:
+        targets, path_errors = [*targets, *remote.targets], [*path_errors, *remote.errors]
     # A path that could not be linted is a failure of the run, like a target that crashed.
     path_failures = [TargetFailure(Target("path", error.path), error.problem) for error in path_errors]
     if path_failures and not targets:  # nothing to check: no report, which could only read as clean
-        _print_failures(path_failures)
+        _print_failures(path_failures, aliases)
         return EXIT_ERROR
     to_terminal = settings.output_file is None and sys.stdout is not None and sys.stdout.isatty()
     output_format = settings.format or ("full" if to_terminal else "concise")
@@ -395,8 +432,9 @@ def _check(args: argparse.Namespace) -> int:
     if args.diff:
         from modellint.fix_runner import print_diff
 
-        report, changed = print_diff(report, selection, unsafe=settings.unsafe_fixes, base=Path.cwd(), imports=imports)
-        _print_failures(report.failures)
+        report, changed = print_diff(report, selection, unsafe=settings.unsafe_fixes, base=Path.cwd(), imports=imports,
+                                     aliases=aliases)
+        _print_failures(report.failures, aliases)
         return EXIT_ERROR if report.failures else EXIT_FINDINGS if changed else EXIT_CLEAN
     if settings.fix:
         from modellint.fix_runner import fix_and_report
@@ -408,7 +446,7 @@ def _check(args: argparse.Namespace) -> int:
     context = ReportContext(base=Path.cwd(), version=__version__, targets=len(report.targets),
                             color=to_terminal and "NO_COLOR" not in os.environ, errors=errors,
                             unsafe_fixes=bool(settings.unsafe_fixes),
-                            nothing_to_check=len(report.projects_without_checks))
+                            nothing_to_check=len(report.projects_without_checks), aliases=aliases)
     if settings.statistics and output_format in ("full", "concise"):
         output_format = "statistics"
     text = _render(output_format, findings, context)
@@ -424,7 +462,7 @@ def _check(args: argparse.Namespace) -> int:
         print(f"modellint: error: cannot write the report to {where}: {error.strerror or error}", file=sys.stderr)
         _silence_stdout()
         unwritten = True
-    _print_failures(report.failures)
+    _print_failures(report.failures, aliases)
     for project in report.projects_without_checks:
         print(f"modellint: {printable(str(project.path))}: training project without an mlflow save_model/log_model call: "
               "nothing to check", file=sys.stderr)
@@ -435,13 +473,14 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if any(finding.severity >= settings.fail_on for finding in findings) else EXIT_CLEAN
 
 
-def _print_failures(failures) -> None:
+def _print_failures(failures, aliases: tuple[tuple[Path, str], ...] = ()) -> None:
     """One ``modellint: error: PATH: message`` line per target (or file) that was not checked or fixed."""
     from modellint.engine import display_path
     from modellint.reports import printable
 
     for failure in failures:
-        print(f"modellint: error: {printable(display_path(failure.path, Path.cwd()))}: {printable(failure.message)}",
+        shown = display_path(failure.path, Path.cwd(), aliases)
+        print(f"modellint: error: {printable(shown)}: {printable(failure.message)}",
               file=sys.stderr)
 
 

@@ -78,7 +78,7 @@ def _lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelecti
             return [], None, False
         from modellint.analyzer.model_dir import ModelDir
 
-        model = ModelDir(target.path, imports=imports)
+        model = ModelDir(target.path, imports=imports, withheld=dict(target.withheld))
         findings = [finding.replace(root=model.root) for finding in _check_model(model, rules)]
         return _filter(findings, selection, base), None, False
     except Exception as error:  # noqa: BLE001 - one broken target must not stop the run

@@ -562,14 +562,15 @@ def fix_and_report(report: Report, selection, *, unsafe: bool, show: bool, base:
 
 
 def print_diff(report: Report, selection, *, unsafe: bool, base: Path,
-               imports: ImportSettings | None = None) -> tuple[Report, bool]:
+               imports: ImportSettings | None = None,
+               aliases: tuple[tuple[Path, str], ...] = ()) -> tuple[Report, bool]:
     """``--diff``: what ``--fix`` would write, every pass included, as a unified diff on stdout;
     nothing is written. Returns the report (with fixes that could not be written as failures)
-    and whether there was a diff."""
+    and whether there was a diff. ``aliases`` show a model fetched by URI under its URI."""
     run = run_fixes(report, selection.enabled_rules(), selection, unsafe=unsafe, write=False, base=base,
                     imports=imports)
     changes = {path: (old, new) for path, (old, new) in run.changes.items() if old != new}
-    diff = unified_diff(FixPlan(changes), lambda path: display_path(path, base))
+    diff = unified_diff(FixPlan(changes), lambda path: display_path(path, base, aliases))
     sys.stdout.write(diff)
     count = len(run.fixes)
     if count:

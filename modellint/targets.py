@@ -34,8 +34,15 @@ class TargetError(Exception):
         self.problem = problem
 
 
-def display_path(path: Path, base: Path) -> str:
-    """POSIX path relative to ``base`` when below it, else absolute: stable across machines."""
+def display_path(path: Path, base: Path, aliases: tuple[tuple[Path, str], ...] = ()) -> str:
+    """POSIX path relative to ``base`` when below it, else absolute: stable across machines.
+    ``aliases`` show a local folder as something else: a model fetched by URI is shown as the URI
+    (``models:/fraud/3/requirements.txt``), never as the temporary folder it was linted in."""
+    for root, shown in aliases:
+        if path == root:
+            return shown
+        if root in path.parents:
+            return f"{shown}/{path.relative_to(root).as_posix()}"
     # abspath, not resolve(): resolving follows symlinks and raises on a symlink loop.
     try:
         return Path(os.path.abspath(path)).relative_to(base).as_posix()
@@ -44,11 +51,14 @@ def display_path(path: Path, base: Path) -> str:
 
 
 class Target(Record):
-    __slots__ = ("kind", "path")
+    __slots__ = ("kind", "path", "withheld")
 
-    def __init__(self, kind: str, path: Path) -> None:
+    def __init__(self, kind: str, path: Path, withheld: tuple[tuple[str, str], ...] = ()) -> None:
         self.kind = kind  # "model", "project" or "file" (a serialized file outside any model dir)
         self.path = path
+        # Files of the model that are not here (relative path, why): a model fetched by URI whose
+        # files were over the download budget. Reported as not checked, never as missing.
+        self.withheld = withheld
 
 
 class Discovery(Record):

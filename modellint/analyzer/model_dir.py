@@ -119,12 +119,16 @@ class ModelDir:
     # on a model dir that exists.
     training: TrainingCall | None = None
 
-    def __init__(self, root: Path, *, run_date: datetime.date | None = None, imports: ImportSettings | None = None) -> None:
+    def __init__(self, root: Path, *, run_date: datetime.date | None = None, imports: ImportSettings | None = None,
+                 withheld: dict[str, str] | None = None) -> None:
         self.root = root
         self.run_date = run_date or datetime.date.today()
         self.file_problems: list[FileProblem] = []
         self._outside: dict[str, str | None] = {}
         self.imports = imports  # the user's known-first-party / module-distributions settings
+        # Files the model has but whose bytes are not here (relative POSIX path -> why): they exist
+        # for every rule that asks, and are reported unscanned (ML303), never as missing or clean.
+        self.withheld = withheld or {}
 
     def __repr__(self) -> str:
         return f"ModelDir({str(self.root)!r})"
@@ -309,12 +313,17 @@ class ModelDir:
 
     def has_file(self, relative: str) -> bool:
         """Whether ``relative`` exists inside the model dir (a path leading outside never does)."""
-        return not self.outside(relative) and exists(self.root / relative)
+        if self.outside(relative):
+            return False
+        return exists(self.root / relative) or self._is_withheld(relative)
 
     def has_entry(self, relative: str) -> bool:
         """Whether anything is at ``relative``: a file, or a symlink that is broken, loops or leads
         outside (those are reported as unreadable or outside, not as missing)."""
-        return self.outside(relative) is not None or lexists(self.root / relative)
+        return self.outside(relative) is not None or lexists(self.root / relative) or self._is_withheld(relative)
+
+    def _is_withheld(self, relative: str) -> bool:
+        return bool(self.withheld) and os.path.normpath(relative).replace(os.sep, "/") in self.withheld
 
     @cached_property
     def declared_python(self) -> tuple[int, int] | None:
@@ -419,7 +428,8 @@ class ModelDir:
         from modellint.analyzer.serialized.inventory import declared_pickles, model_text_files, scan_model_files
 
         text_files = model_text_files(self.conda_file_name, self.python_env_file_name)
-        return scan_model_files(self.root, text_files, declared_pickles(self.root, self.flavors), files=self.tree[0])
+        return scan_model_files(self.root, text_files, declared_pickles(self.root, self.flavors), files=self.tree[0],
+                                withheld=self.withheld)
 
     @cached_property
     def mlflow_loaded_paths(self) -> frozenset[str] | None:

@@ -46,10 +46,11 @@ class UncheckedTarget(Record):
 class ReportContext(Record):
     """What every reporter may need besides the findings."""
 
-    __slots__ = ("base", "version", "targets", "color", "errors", "unsafe_fixes", "nothing_to_check")
+    __slots__ = ("base", "version", "targets", "color", "errors", "unsafe_fixes", "nothing_to_check", "aliases")
 
     def __init__(self, base: Path, version: str, targets: int, color: bool = False,
-                 errors: Sequence[UncheckedTarget] = (), unsafe_fixes: bool = False, nothing_to_check: int = 0) -> None:
+                 errors: Sequence[UncheckedTarget] = (), unsafe_fixes: bool = False, nothing_to_check: int = 0,
+                 aliases: tuple[tuple[Path, str], ...] = ()) -> None:
         self.base = base  # findings' paths are shown relative to this directory
         self.version = version
         self.targets = targets
@@ -59,6 +60,8 @@ class ReportContext(Record):
         self.unsafe_fixes = unsafe_fixes  # --unsafe-fixes given: unsafe fixes count as fixable
         # Training projects without a save/log call: looked at, but nothing in them was checked.
         self.nothing_to_check = nothing_to_check
+        # Local folders shown as something else: a model fetched by URI is shown as its URI.
+        self.aliases = aliases
 
 
 def relative(path: Path, base: Path) -> str:
@@ -66,6 +69,13 @@ def relative(path: Path, base: Path) -> str:
     from modellint.targets import display_path  # loaded by every check before it reports
 
     return display_path(path, base)
+
+
+def location(path: Path, context: ReportContext) -> str:
+    """A path as a report shows it: relative to the base, or below the URI of a model fetched by URI."""
+    from modellint.targets import display_path
+
+    return display_path(path, context.base, context.aliases)
 
 
 def summary_line(findings: list[Finding], errors: int = 0) -> str:
@@ -133,11 +143,11 @@ def printable(text: str) -> str:
     return escape_hidden(redact(text))
 
 
-def shown_path(path: Path, base: Path) -> str:
-    """A finding's path for a human format: relative to ``base`` and printable."""
-    return printable(relative(path, base))
+def shown_path(path: Path, context: ReportContext) -> str:
+    """A finding's path for a human format: as :func:`location` shows it, printable."""
+    return printable(location(path, context))
 
 
 def unchecked_lines(context: ReportContext) -> list[str]:
     """``path: error: message`` for each target that could not be checked (the one-line formats)."""
-    return [f"{shown_path(error.path, context.base)}: error: {printable(error.message)}" for error in context.errors]
+    return [f"{shown_path(error.path, context)}: error: {printable(error.message)}" for error in context.errors]

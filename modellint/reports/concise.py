@@ -8,7 +8,7 @@ from modellint.reports import ReportContext, printable, shown_path, summary, unc
 
 def render(findings: list[Finding], context: ReportContext) -> str:
     lines = [
-        f"{shown_path(f.path, context.base)}:{f.span.line}:{f.span.column}: {f.code}{' [*]' if f.fixable else ''} "
+        f"{shown_path(f.path, context)}:{f.span.line}:{f.span.column}: {f.code}{' [*]' if f.fixable else ''} "
         f"[{f.severity}] {printable(f.message)}"
         for f in findings
     ]

@@ -39,7 +39,7 @@ def render(findings: list[Finding], context: ReportContext) -> str:
             header.append(" [*]", style="bold")
         header.append(f" {printable(finding.message)}", style="bold")
         console.print(header)
-        location = f"{shown_path(finding.path, context.base)}:{finding.span.line}:{finding.span.column}"
+        location = f"{shown_path(finding.path, context)}:{finding.span.line}:{finding.span.column}"
         console.print(Text.assemble((" --> ", "blue"), location))
         frame = _frame(finding)
         if frame:
@@ -49,7 +49,7 @@ def render(findings: list[Finding], context: ReportContext) -> str:
         console.print()
     for error in context.errors:
         console.print(Text.assemble(("error", "bold red"), f": {printable(error.message)}"))
-        console.print(Text.assemble((" --> ", "blue"), shown_path(error.path, context.base)))
+        console.print(Text.assemble((" --> ", "blue"), shown_path(error.path, context)))
         console.print()
     closing = summary(findings, context).split("\n")
     console.print(Text(closing[0], style="bold"))

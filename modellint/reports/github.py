@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from modellint.findings import Finding, Severity
-from modellint.reports import ReportContext, printable, relative
+from modellint.reports import ReportContext, location, printable
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 # GitHub shows at most 10 error and 10 warning annotations per step and drops the rest.
@@ -31,7 +31,7 @@ _LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 def file_property(path, context: ReportContext) -> str:
     """The ``file=`` of an annotation: the real path, so that GitHub attaches it to the file (line
     breaks are the toolkit's `%0A`), with any other control character shown as an escape."""
-    pieces = _LINE_BREAK.split(relative(path, context.base))
+    pieces = _LINE_BREAK.split(location(path, context))
     return escape_property("".join(piece if index % 2 else printable(piece) for index, piece in enumerate(pieces)))
 
 

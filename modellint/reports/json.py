@@ -14,7 +14,7 @@ from collections import Counter
 
 from modellint.credentials import redact
 from modellint.findings import Finding
-from modellint.reports import ReportContext, printable, relative
+from modellint.reports import ReportContext, location, printable
 
 
 def finding_dict(finding: Finding, context: ReportContext) -> dict:
@@ -24,7 +24,7 @@ def finding_dict(finding: Finding, context: ReportContext) -> dict:
             "title": redact(finding.fix.title),
             "applicability": str(finding.fix.applicability),
             "edits": [
-                {"path": relative(edit.path, context.base), "start": edit.start, "end": edit.end,
+                {"path": location(edit.path, context), "start": edit.start, "end": edit.end,
                  "content": redact(edit.content)}
                 for edit in finding.fix.edits
             ],
@@ -35,7 +35,7 @@ def finding_dict(finding: Finding, context: ReportContext) -> dict:
         "severity": str(finding.severity),
         "message": redact(finding.message),
         "fix_title": redact(finding.fix_title) if finding.fix_title is not None else None,
-        "path": relative(finding.path, context.base),
+        "path": location(finding.path, context),
         "line": finding.span.line,
         "column": finding.span.column,
         "end_line": finding.span.end_line,
@@ -49,7 +49,7 @@ def render(findings: list[Finding], context: ReportContext) -> str:
     document = {
         "version": context.version,
         "findings": [finding_dict(finding, context) for finding in findings],
-        "errors": [{"path": relative(error.path, context.base), "message": printable(error.message)}
+        "errors": [{"path": location(error.path, context), "message": printable(error.message)}
                    for error in context.errors],
         "summary": {
             "targets": context.targets,

@@ -16,7 +16,7 @@ HEADER = "| severity | code | message | location |\n|---|---|---|---|\n"
 def render(findings: list[Finding], context: ReportContext, *, max_bytes: int | None = None) -> str:
     parts = ["## modellint\n\n"]
     errors = "".join(f"- **error**: {escape_cell(printable(error.message))} "
-                     f"({_code_span(escape_cell(shown_path(error.path, context.base)))})\n" for error in context.errors)
+                     f"({_code_span(escape_cell(shown_path(error.path, context)))})\n" for error in context.errors)
     if errors:
         parts.append(f"**{unchecked_line(len(context.errors))}**\n\n{errors}\n")
     checked = _targets(context.targets - len(context.errors))
@@ -31,7 +31,7 @@ def render(findings: list[Finding], context: ReportContext, *, max_bytes: int | 
     used = 0
     shown = 0
     for finding in findings:
-        location = f"{shown_path(finding.path, context.base)}:{finding.span.line}:{finding.span.column}"
+        location = f"{shown_path(finding.path, context)}:{finding.span.line}:{finding.span.column}"
         documentation = help_uri(finding.code)
         code = finding.code if documentation is None else f"[{finding.code}]({documentation})"
         row = f"| {finding.severity} | {code} | {escape_cell(_message(finding))} | {_code_span(escape_cell(location))} |\n"

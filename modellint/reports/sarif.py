@@ -8,7 +8,7 @@ The document validates against the OASIS schema and follows GitHub's stricter ru
   it declares one); the security rules add ``security-severity``, which is what makes GitHub list
   their alerts as security alerts;
 * every result points at a file and a line: paths are repository-relative URIs under
-  ``%SRCROOT%`` (percent-encoded, so spaces, ``%`` or ``:`` in a directory name stay one
+  ``%SRCROOT%`` (a model fetched by URI: that URI and the artifact path) (percent-encoded, so spaces, ``%`` or ``:`` in a directory name stay one
   relative reference), file-level findings sit on line 1;
 * every result carries its own ``partialFingerprints``. The upload action computes them only
   for files it can read as source and skips the rest, and identical findings in sibling model
@@ -34,7 +34,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from modellint.findings import Finding, Severity
-from modellint.reports import ReportContext, help_uri, printable, relative
+from modellint.reports import ReportContext, help_uri, location, printable
 from modellint.rules import ENTRIES_BY_CODE, rule_class
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -57,7 +57,7 @@ def render(findings: list[Finding], context: ReportContext) -> str:
     file_lines: dict[Path, list[bytes] | None] = {}  # each file read once, however many findings it has
     results = []
     for finding in findings:
-        path = relative(finding.path, context.base)
+        path = location(finding.path, context)
         if finding.path not in file_lines:
             file_lines[finding.path] = _leading_lines(finding.path, finding.root)
         key = _fingerprint_key(finding, path, file_lines[finding.path])
@@ -94,7 +94,7 @@ def _invocation(context: ReportContext) -> dict:
     notifications = [{
         "level": "error",
         "message": {"text": printable(error.message)},
-        "locations": [{"physicalLocation": {"artifactLocation": artifact_location(relative(error.path, context.base))}}],
+        "locations": [{"physicalLocation": {"artifactLocation": artifact_location(location(error.path, context))}}],
     } for error in context.errors]
     invocation: dict = {"executionSuccessful": not context.errors}
     if notifications:
@@ -104,7 +104,13 @@ def _invocation(context: ReportContext) -> dict:
 
 def artifact_location(path: str) -> dict:
     """A relative path becomes a URI under ``%SRCROOT%``; an absolute one (a path outside the
-    base, which code scanning cannot show) a ``file://`` URI, so neither is misread."""
+    base, which code scanning cannot show) a ``file://`` URI, so neither is misread; the path of a
+    model fetched by URI (``models:/fraud/3/MLmodel``) is that absolute URI itself."""
+    from modellint.remote import is_model_uri
+
+    if is_model_uri(path):
+        scheme, rest = path.split(":", 1)
+        return {"uri": scheme + ":" + quote(rest, safe="/:@!$&'()*+,;=")}
     if PurePosixPath(path).is_absolute():
         return {"uri": "file://" + quote(path, safe="/")}
     return {"uri": quote(path, safe="/"), "uriBaseId": SOURCE_ROOT}

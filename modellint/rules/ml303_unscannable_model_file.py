@@ -34,9 +34,11 @@ class UnscannableModelFile(SerializedFileRule):
     that is not a JSON mapping or gives a key twice), a GGUF header that is truncated or whose
     counts cannot fit in the file, and a GGUF chat template that computes an attribute name.
     Also files that were not read at
-    all: a file of the model dir that cannot be read, a FIFO, device or socket (never opened), and
-    a file MLmodel declares as a pickle (sklearn `pickled_model` in the pickle or cloudpickle
-    format, pyfunc `python_model`, pytorch `model.pth`) whose content is not one.
+    all: a file of the model dir that cannot be read, a FIFO, device or socket (never opened), a
+    file MLmodel declares as a pickle (sklearn `pickled_model` in the pickle or cloudpickle
+    format, pyfunc `python_model`, pytorch `model.pth`) whose content is not one, and a file of a
+    model named by URI (`models:/fraud/3`) that was not downloaded: over `--max-download`, or sent
+    bigger than the server listed it.
 
     ## Why is this bad?
     What was not read cannot be called clean: scanners that stop at the first oddity and report

@@ -40,7 +40,8 @@ class SerializedFile(Record):
 
 
 def scan_model_files(root: Path, text_files: set[str], declared: dict[str, str] | None = None,
-                     limits: Limits = Limits(), files: list[Path] | None = None) -> list[SerializedFile]:
+                     limits: Limits = Limits(), files: list[Path] | None = None,
+                     withheld: dict[str, str] | None = None) -> list[SerializedFile]:
     """Scan every serialized file below ``root``; ``text_files`` are relative paths MLflow reads as text,
     ``declared`` the relative paths a flavor's loader unpickles (see :func:`declared_pickles`).
     ``files`` is the model dir's walk (:attr:`ModelDir.tree`) when the caller has it: never a
@@ -48,7 +49,8 @@ def scan_model_files(root: Path, text_files: set[str], declared: dict[str, str] 
 
     Fail closed: a file that cannot be read, a FIFO, device or socket (never opened: a FIFO would block),
     and a declared pickle whose content is not one each give a :class:`SerializedFile` whose scan has
-    no kind and one problem saying so. The files share one decompression budget.
+    no kind and one problem saying so; so does each ``withheld`` file (relative path -> why its bytes
+    are not here), text files included. The files share one decompression budget.
     """
     declared = declared or {}
     budget = ModelBudget()
@@ -67,6 +69,8 @@ def scan_model_files(root: Path, text_files: set[str], declared: dict[str, str] 
                            "a load fails")
         if trouble is not None:
             found.append(SerializedFile(path, relative, _unscanned(path, trouble)))
+    for relative, why in sorted((withheld or {}).items()):
+        found.append(SerializedFile(root / relative, relative, _unscanned(root / relative, why)))
     return found
 
 

@@ -1,0 +1,308 @@
+"""Fetching models named by URI into a private local view, through MLflow's artifact repositories.
+
+MLflow resolves the URI (``models:/``, ``runs:/``, ``mlflow-artifacts:/``, ``s3://``, a plugin's
+scheme) with its own client, so credentials, plugins and the tracking URI work as they do for
+``mlflow`` itself. What the server says is hostile: every artifact path it lists is checked
+before anything is written for it, the listing is bounded, the bytes fetched are budgeted, and
+the downloaded tree is checked again (regular files and folders only, all below the view) before
+a rule reads it. The view is a ``mkdtemp`` folder removed when the lint is over, also on errors,
+Ctrl-C and SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from modellint.analyzer.files import MLMODEL
+from modellint.record import Record
+from modellint.remote import EXTRA
+from modellint.targets import Target, TargetError
+
+DEFAULT_MAX_BYTES = 1024**3  # what one run downloads at most, all targets together
+# MLflow retries a failed request 7 times with exponential backoff (over 4 minutes for a server
+# that is down), to ride out rate limits; a lint says so after a few seconds unless the user asks
+# for MLflow's patience by setting the variable.
+HTTP_RETRIES = ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+# A model dir has tens of files; a listing of more, or deeper, is not a model MLflow wrote.
+MAX_ENTRIES = 10_000
+MAX_DEPTH = 32
+_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "KIB": 1024, "M": 1024**2, "MB": 1024**2, "MIB": 1024**2,
+          "G": 1024**3, "GB": 1024**3, "GIB": 1024**3}
+
+
+class FetchError(Exception):
+    """A URI target that cannot be linted: one line, the other targets still are."""
+
+
+def parse_size(text: str) -> int:
+    """``--max-download``: bytes, or a number with K, M or G (binary units: 1G = 1024**3)."""
+    stripped = text.strip().upper()
+    number = stripped.rstrip("KMGIB")
+    unit = stripped[len(number):]
+    try:
+        value = float(number) * _UNITS[unit]
+    except (ValueError, KeyError):
+        raise ValueError(f"--max-download: expected a size such as 500M or 2G, got `{text}`") from None
+    if value < 0:
+        raise ValueError(f"--max-download: expected a size such as 500M or 2G, got `{text}`")
+    return int(value)
+
+
+def size_text(count: int) -> str:
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}"
+    return f"{count} bytes"
+
+
+class Listed(Record):
+    """One file of a listing: its path below the URI (checked) and the size the server gave."""
+
+    __slots__ = ("relative", "size")
+
+    def __init__(self, relative: str, size: int | None) -> None:
+        self.relative = relative
+        self.size = size
+
+
+class Fetched(Record):
+    """A model fetched into the view: a model dir (``kind`` "model") or a lone serialized file
+    ("file"), its local path, and the files left out (relative path -> why), which the lint
+    reports as not checked."""
+
+    __slots__ = ("kind", "root", "withheld")
+
+    def __init__(self, kind: str, root: Path, withheld: tuple[tuple[str, str], ...] = ()) -> None:
+        self.kind = kind
+        self.root = root
+        self.withheld = withheld
+
+
+class RemoteView:
+    """``with RemoteView(uris, ...) as view``: ``view.targets`` to lint, ``view.errors`` for the URIs
+    that could not be fetched, ``view.aliases`` (local root -> URI) for every report."""
+
+    def __init__(self, uris: list[str], tracking_uri: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.uris = uris
+        self.tracking_uri = tracking_uri
+        self.remaining = max_bytes
+        self.max_bytes = max_bytes
+        self.targets: list[Target] = []
+        self.errors: list[TargetError] = []
+        self.aliases: tuple[tuple[Path, str], ...] = ()
+        self._directory: str | None = None
+        self._sigterm: Any = None
+
+    def __enter__(self) -> RemoteView:
+        from modellint.process import terminate_on_sigterm
+
+        self._sigterm = terminate_on_sigterm()
+        self._sigterm.__enter__()
+        try:
+            self._directory = tempfile.mkdtemp(prefix="modellint-")
+            repositories = _mlflow(self.tracking_uri)
+            aliases = []
+            for index, uri in enumerate(self.uris):
+                # Each URI's own folder, shown as the URI: its findings, and its error if it fails.
+                destination = Path(self._directory) / str(index)
+                try:
+                    fetched = self._fetch(repositories, uri, destination)
+                except FetchError as error:
+                    aliases.append((destination, uri.rstrip("/")))
+                    self.errors.append(TargetError(destination, str(error)))
+                    continue
+                aliases.append((fetched.root, uri.rstrip("/")))
+                self.targets.append(Target(fetched.kind, fetched.root, fetched.withheld))
+            self.aliases = tuple(aliases)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._directory is not None:
+                shutil.rmtree(self._directory, ignore_errors=True)
+                self._directory = None
+        finally:
+            if self._sigterm is not None:
+                sigterm, self._sigterm = self._sigterm, None
+                sigterm.__exit__(None, None, None)
+
+    def _fetch(self, get_repository: Any, uri: str, destination: Path) -> Fetched:
+        try:
+            repository = get_repository(uri)
+            listed, folders = _listing(repository)
+        except FetchError:
+            raise
+        except Exception as error:  # noqa: BLE001 - MLflow, the network and the plugins raise anything
+            raise FetchError(_mlflow_message(error)) from None
+        if not listed:
+            return self._fetch_file(get_repository, uri, destination)
+        if not any(entry.relative == MLMODEL for entry in listed):
+            raise FetchError("no MLmodel at this URI: name the folder that holds the model's MLmodel "
+                             f"({len(listed)} file{'s' if len(listed) != 1 else ''} listed)")
+        destination.mkdir(mode=0o700)
+        withheld = self._download(repository, listed, destination)
+        if MLMODEL in withheld:
+            raise FetchError(f"MLmodel {withheld[MLMODEL]}")
+        _check_tree(destination, {entry.relative for entry in listed} - set(withheld))
+        # Every folder listed exists, as on the server: empty ones and those of withheld files too.
+        for relative in (*folders, *(PurePosixPath(relative).parent.as_posix() for relative in withheld)):
+            (destination / relative).mkdir(parents=True, exist_ok=True)
+        return Fetched("model", destination, tuple(sorted(withheld.items())))
+
+    def _fetch_file(self, get_repository: Any, uri: str, destination: Path) -> Fetched:
+        """A URI that lists nothing may name one file (``runs:/<id>/model/model.pkl``): it is
+        listed in its parent folder. Linted as a lone serialized file, as on disk."""
+        nothing = FetchError("nothing is listed at this URI (a file, or a folder that does not exist): "
+                             "name the folder that holds the model's MLmodel, or a serialized file")
+        parent, _, name = uri.rstrip("/").rpartition("/")
+        if not name or not parent or parent.endswith(":"):
+            raise nothing
+        try:
+            repository = get_repository(parent)
+            entries = [info for info in repository.list_artifacts(None) if str(info.path) == name]
+        except Exception:  # noqa: BLE001 - the parent is a guess: its failure says nothing about the URI
+            raise nothing from None
+        if len(entries) != 1 or entries[0].is_dir:
+            raise nothing
+        size = entries[0].file_size
+        entry = Listed(confined_artifact_path(name, ""), int(size) if isinstance(size, int) and size >= 0 else None)
+        destination.mkdir(mode=0o700)
+        withheld = self._download(repository, [entry], destination)
+        if withheld:
+            raise FetchError(f"`{name}` {withheld[name]}")
+        _check_tree(destination, {name})
+        from modellint.analyzer.serialized.pickles import sniff
+
+        path = destination / name
+        if sniff(path) is None:
+            raise FetchError("not a model dir (no MLmodel) and not a serialized model file")
+        return Fetched("file", path)
+
+    def _download(self, repository: Any, listed: list[Listed], destination: Path) -> dict[str, str]:
+        """Download ``listed`` into ``destination`` within the budget; the files left out, and why."""
+        withheld: dict[str, str] = {}
+        # Smallest first: MLmodel and the env files come before the weights a budget may leave out.
+        for entry in sorted(listed, key=lambda entry: (entry.relative != MLMODEL, entry.size or 0, entry.relative)):
+            if entry.size is not None and entry.size > self.remaining:
+                withheld[entry.relative] = self._over_budget(entry.size)
+                continue
+            try:
+                repository.download_artifacts(entry.relative, str(destination))
+            except Exception as error:  # noqa: BLE001
+                raise FetchError(f"`{entry.relative}`: {_mlflow_message(error)}") from None
+            received = _received(destination, entry.relative)
+            if entry.size is not None and received > entry.size:
+                os.unlink(destination / entry.relative)
+                withheld[entry.relative] = (f"was sent with {size_text(received)} after being listed with "
+                                            f"{size_text(entry.size)}: removed, not checked")
+            elif received > self.remaining:
+                os.unlink(destination / entry.relative)
+                withheld[entry.relative] = self._over_budget(received)
+            else:
+                self.remaining -= received
+        return withheld
+
+    def _over_budget(self, size: int) -> str:
+        return (f"was not downloaded: {size_text(size)} is over what is left of the download budget "
+                f"({size_text(self.remaining)} of {size_text(self.max_bytes)}, --max-download): not checked")
+
+
+def _mlflow(tracking_uri: str | None) -> Any:
+    """MLflow's ``get_artifact_repository``, with the tracking URI set; a clear error without MLflow."""
+    try:
+        import mlflow
+        from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+    except ImportError:
+        raise ValueError(f"a model URI needs MLflow's client: pip install '{EXTRA}'") from None
+    os.environ.setdefault(*HTTP_RETRIES)
+    if tracking_uri:
+        mlflow.set_tracking_uri(tracking_uri)
+    return get_artifact_repository
+
+
+def _mlflow_message(error: Exception) -> str:
+    """The first line of what MLflow (or the store below it) said."""
+    message = getattr(error, "message", None) or str(error) or type(error).__name__
+    first = str(message).strip().splitlines()
+    return first[0] if first else type(error).__name__
+
+
+def _listing(repository: Any) -> tuple[list[Listed], list[str]]:
+    """Every file below the repository's root, with the size the server gives, and every folder;
+    each path checked."""
+    files: list[Listed] = []
+    folders: list[str] = []
+    entries = 0
+    stack: list[str] = [""]
+    while stack:
+        folder = stack.pop()
+        for info in repository.list_artifacts(folder or None):
+            entries += 1
+            if entries > MAX_ENTRIES:
+                raise FetchError(f"the listing has more than {MAX_ENTRIES} entries: not a model, not fetched")
+            relative = confined_artifact_path(str(info.path), folder)
+            if info.is_dir:
+                if relative.count("/") + 1 > MAX_DEPTH:
+                    raise FetchError(f"the listing is more than {MAX_DEPTH} folders deep: not a model, not fetched")
+                stack.append(relative)
+                folders.append(relative)
+            else:
+                size = info.file_size
+                files.append(Listed(relative, int(size) if isinstance(size, int) and size >= 0 else None))
+    return files, folders
+
+
+def confined_artifact_path(path: str, folder: str) -> str:
+    """``path`` as listed in ``folder``, if it is a plain relative path directly inside it."""
+    pure = PurePosixPath(path)
+    parts = pure.parts
+    inside = (path and "\\" not in path and "\x00" not in path and not pure.is_absolute()
+              and all(part not in ("", ".", "..") for part in parts) and path == pure.as_posix()
+              and (pure.parent.as_posix() == (folder or ".")))
+    if not inside:
+        from modellint.reports import printable
+
+        raise FetchError(f"the server listed an artifact path that is not a plain path inside the model: "
+                         f"`{printable(path)}` (in `{printable(folder) or '.'}`); nothing of it is linted")
+    return path
+
+
+def _received(destination: Path, relative: str) -> int:
+    """The size of a file just downloaded, which must be a regular file where it was asked for."""
+    try:
+        status = os.lstat(destination / relative)
+    except OSError as error:
+        raise FetchError(f"`{relative}` was listed but not downloaded: {error.strerror or error}") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise FetchError(f"`{relative}` was not downloaded as a regular file: nothing of the model is linted")
+    return status.st_size
+
+
+def _check_tree(root: Path, expected: set[str]) -> None:
+    """The view holds regular files and folders only, all really below ``root``, and every file
+    expected: what a repository wrote anywhere else (a symlink, a file it was not asked for) stops
+    the lint of this URI."""
+    real_root = os.path.realpath(root)
+    found: set[str] = set()
+    for folder, folders, files in os.walk(root, followlinks=False):
+        for name in (*folders, *files):
+            path = os.path.join(folder, name)
+            relative = Path(path).relative_to(root).as_posix()
+            mode = os.lstat(path).st_mode
+            if stat.S_ISDIR(mode):
+                continue
+            if not stat.S_ISREG(mode) or not os.path.realpath(path).startswith(real_root + os.sep):
+                raise FetchError(f"the download left `{relative}`, which is not a regular file inside the model: "
+                                 "nothing of it is linted")
+            found.add(relative)
+    if found != expected:
+        extra = sorted(found - expected) or sorted(expected - found)
+        raise FetchError(f"the download does not hold the files listed (`{extra[0]}`): nothing of it is linted")
