@@ -35,6 +35,20 @@ mlflow_version: 3.17.2
 utc_time_created: '2026-11-21 22:28:09.782711'
 """
 
+# What MLflow writes for a models-from-code model (`python_model="model_code.py"`): the file, copied to
+# the model root by its basename, is what the loader runs.
+MODELS_FROM_CODE_MLMODEL = """\
+flavors:
+  python_function:
+    env:
+      conda: conda.yaml
+      virtualenv: python_env.yaml
+    loader_module: mlflow.pyfunc.loaders.code_model
+    model_code_path: /home/me/project/model_code.py
+    python_version: 3.11.7
+mlflow_version: 3.17.2
+"""
+
 # MLMODEL as MLflow writes it for a data frame input example (saved beside it with its serving payload).
 MLMODEL_WITH_EXAMPLE = MLMODEL.replace(SIGNATURE, """\
 saved_input_example_info:

