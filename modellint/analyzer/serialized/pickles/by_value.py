@@ -15,13 +15,14 @@ business; *running* it is ML302's. The opcode machine records, as it replays the
   instantiated (``__new__``, ``__init__``), an instance's ``BUILD`` (``__setstate__``, or
   ``__setattr__`` for slot state), its ``APPENDS``/``SETITEMS``/``ADDITEMS``.
 
-:func:`code_hazards` then decides what runs at load: those functions, the methods Python or
-Python calls on any by-value class without being asked (``__init_subclass__``, ``__set_name__``,
+:func:`code_hazards` then decides what runs at load: those functions, the methods Python
+calls on any by-value class without being asked (``__init_subclass__``, ``__set_name__``,
 ``__del__``, ``__hash__``/``__eq__``, attribute hooks), a ``PythonModel``'s ``load_context``
 (which MLflow calls right after unpickling), and every by-value function those reach by name (a
 global, a cell, or a method of the same class). Code that runs while the file is unpickled is
 judged like a pickle's own globals, allowlist first: any standard-library module outside a small
-set of pure ones (``os``, ``sys``, ``subprocess``, ``socket``, ``pathlib``, ``importlib`` ...),
+set of pure ones (``os``, ``sys``, ``subprocess``, ``socket``, ``pathlib``, ``importlib`` ...; the
+pure ones less their few impure names: ``threading.Lock`` is fine, ``logging.basicConfig`` not),
 gadgets of ML libraries, the builtins that run code or open files (``eval``, ``exec``, ``open``,
 ``__import__`` ...), a module reached by a computed attribute, an import named at run time.
 ``load_context`` exists to load the model's artifacts (files, ``torch.load``), so it, like code
