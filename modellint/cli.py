@@ -37,7 +37,7 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
 # What a failed write of stdout raises (errno is built into the interpreter: no import cost).
 _OUTPUT_ERRNOS = {errno.EIO, errno.EBADF, errno.EFBIG, errno.ENOSPC, getattr(errno, "EDQUOT", 122)}
-_COMMANDS = {"check", "explain-import", "hook", "request", "rule", "rules"}
+_COMMANDS = {"check", "explain-import", "hook", "registry", "request", "rule", "rules"}
 
 
 class _HelpFormatter(argparse.HelpFormatter):
@@ -92,7 +92,20 @@ def _parser() -> argparse.ArgumentParser:
     hook = commands.add_parser("hook", formatter_class=_HelpFormatter,
                                help="pre-commit: check the model dirs and training projects the changed FILEs belong to")
     hook.add_argument("paths", nargs="*", type=Path, default=[], metavar="FILE")
-    for command in (check, hook):
+    registry = commands.add_parser("registry", formatter_class=_HelpFormatter,
+                                   help="lint every version of an MLflow model registry (or those matching), one report")
+    registry.add_argument("--tracking-uri", metavar="URI", help="the MLflow tracking server (default: MLFLOW_TRACKING_URI)")
+    registry.add_argument("--name", default="*", metavar="GLOB", help="registered models whose name matches (default: all)")
+    registry.add_argument("--alias", help="only the version each model's ALIAS points at")
+    registry.add_argument("--stage", help="only versions in this stage (Staging, Production, Archived, None)")
+    registry.add_argument("--set-tags", action="store_true",
+                          help="write the verdict on each version as modellint.* tags, skipping versions already tagged "
+                               "by this modellint and knowledge base")
+    registry.add_argument("--force", action="store_true", help="with --set-tags, lint and tag the versions already tagged too")
+    registry.add_argument("--max-download", default=None, metavar="SIZE",
+                          help="bytes fetched per version at most (default 1G); files over it are reported as not checked")
+    registry.set_defaults(paths=[])
+    for command in (check, hook, registry):
         command.add_argument("--select", type=_csv,
                              help="rules to enable: codes, prefixes, names or ALL (comma-separated; ALL is the built-in "
                                   "rules, a plugin's are enabled by naming them)")
@@ -184,6 +197,10 @@ def main(argv: list[str] | None = None) -> int:
             return _request(args)
         if args.command == "hook":
             return _hook(args)
+        if args.command == "registry":
+            from modellint.remote.registry import lint_registry
+
+            return lint_registry(args)
         return _check(args)
     except (ConfigError, ValueError) as error:
         print(f"modellint: error: {error}", file=sys.stderr)
@@ -392,7 +409,9 @@ def _refuse_remote_fix() -> int:
     return EXIT_ERROR
 
 
-def _check_paths(args: argparse.Namespace, remote=None) -> int:
+def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
+    """Lint, report, and the exit code; ``on_report(report, settings)`` sees the report once it is
+    printed and returns whether it failed (``registry --set-tags`` writes its tags there)."""
     from modellint.engine import TargetFailure, lint_targets
     from modellint.reports import ReportContext, UncheckedTarget, printable
     from modellint.selection import RuleSelection
@@ -466,7 +485,8 @@ def _check_paths(args: argparse.Namespace, remote=None) -> int:
     for project in report.projects_without_checks:
         print(f"modellint: {printable(str(project.path))}: training project without an mlflow save_model/log_model call: "
               "nothing to check", file=sys.stderr)
-    if report.failures or unwritten:  # a report nobody can read is no verdict, --exit-zero or not
+    failed = on_report is not None and on_report(report, settings)
+    if report.failures or unwritten or failed:  # a report nobody can read is no verdict, --exit-zero or not
         return EXIT_ERROR
     if settings.exit_zero:
         return EXIT_CLEAN
