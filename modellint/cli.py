@@ -68,7 +68,9 @@ def _terminal_columns() -> int:
         return 80
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
+    """The parser; the ``registry`` command's options are registered only when it is the command
+    ``wanted``: every other run would pay for them."""
     parser = argparse.ArgumentParser(
         prog="modellint",
         formatter_class=_HelpFormatter,
@@ -94,18 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     hook.add_argument("paths", nargs="*", type=Path, default=[], metavar="FILE")
     registry = commands.add_parser("registry", formatter_class=_HelpFormatter,
                                    help="lint every version of an MLflow model registry (or those matching), one report")
-    registry.add_argument("--tracking-uri", metavar="URI", help="the MLflow tracking server (default: MLFLOW_TRACKING_URI)")
-    registry.add_argument("--name", default="*", metavar="GLOB", help="registered models whose name matches (default: all)")
-    registry.add_argument("--alias", help="only the version each model's ALIAS points at")
-    registry.add_argument("--stage", help="only versions in this stage (Staging, Production, Archived, None)")
-    registry.add_argument("--set-tags", action="store_true",
-                          help="write the verdict on each version as modellint.* tags, skipping versions already tagged "
-                               "by this modellint and knowledge base")
-    registry.add_argument("--force", action="store_true", help="with --set-tags, lint and tag the versions already tagged too")
-    registry.add_argument("--max-download", default=None, metavar="SIZE",
-                          help="bytes fetched per version at most (default 1G); files over it are reported as not checked")
-    registry.set_defaults(paths=[])
-    for command in (check, hook, registry):
+    if wanted == "registry":
+        _registry_options(registry)
+    for command in (check, hook, registry) if wanted == "registry" else (check, hook):
         command.add_argument("--select", type=_csv,
                              help="rules to enable: codes, prefixes, names or ALL (comma-separated; ALL is the built-in "
                                   "rules, a plugin's are enabled by naming them)")
@@ -163,6 +156,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _registry_options(parser: argparse.ArgumentParser) -> None:
+    """``registry``'s own options; it takes the lint options of ``check`` too."""
+    parser.add_argument("--tracking-uri", metavar="URI", help="the MLflow tracking server (default: MLFLOW_TRACKING_URI)")
+    parser.add_argument("--name", default="*", metavar="GLOB", help="registered models whose name matches (default: all)")
+    parser.add_argument("--alias", help="only the version each model's ALIAS points at")
+    parser.add_argument("--stage", help="only versions in this stage (Staging, Production, Archived, None)")
+    parser.add_argument("--set-tags", action="store_true",
+                        help="write the verdict on each version as modellint.* tags, skipping versions already tagged "
+                             "by this modellint and knowledge base")
+    parser.add_argument("--force", action="store_true", help="with --set-tags, lint and tag the versions already tagged too")
+    parser.add_argument("--max-download", default=None, metavar="SIZE",
+                        help="bytes fetched per version at most (default 1G); files over it are reported as not checked")
+    parser.set_defaults(paths=[])
+
+
 def _csv(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
@@ -171,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not any(arg in _COMMANDS for arg in args_list[:1]) and "--version" not in args_list and not {"-h", "--help"} & set(args_list[:1]):
         args_list.insert(0, "check")
-    parser = _parser()
+    parser = _parser(args_list[0] if args_list else None)
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exit_:

@@ -66,9 +66,11 @@ class Verdict(Record):
 def lint_registry(args: argparse.Namespace) -> int:
     """The ``registry`` command: list, skip what is tagged already, lint the rest as ``check``
     would, then tag."""
-    from modellint.cli import EXIT_CLEAN, _check_paths
+    from modellint.cli import EXIT_CLEAN, _check_paths, _refuse_remote_fix
     from modellint.remote.fetch import DEFAULT_MAX_BYTES, RemoteView, mlflow_client, parse_size
 
+    if args.fix and not args.diff:  # before anything is fetched, as for a URI target
+        return _refuse_remote_fix()
     if args.force and not args.set_tags:
         raise ValueError("--force only applies with --set-tags")
     if args.set_tags and args.diff:

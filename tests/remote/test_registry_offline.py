@@ -17,7 +17,15 @@ from modellint.cli import main
 from modellint.engine import Report, TargetFailure
 from modellint.findings import Finding, Severity
 from modellint.remote import fetch
-from modellint.remote.registry import Verdict, Version, knowledge_version, list_versions, verdict, write_tags
+from modellint.remote.registry import (
+    Verdict,
+    Version,
+    _Progress,
+    knowledge_version,
+    list_versions,
+    verdict,
+    write_tags,
+)
 from modellint.targets import Target
 from tests.hostile.test_remote_artifacts import FakeRepository, _model
 from tests.remote.conftest import BROKEN_CASE, CLEAN_CASE, corpus_dir
@@ -110,6 +118,26 @@ def test_without_mlflow_the_registry_names_the_extra(capsys, monkeypatch):
 def test_bad_arguments_are_usage_errors_before_anything_is_asked(capsys, monkeypatch, arguments, message):
     monkeypatch.setitem(sys.modules, "mlflow", None)  # the usage error comes first
     assert _registry(capsys, *arguments) == (2, "", f"modellint: error: {message}\n")
+
+
+def test_fix_is_refused_before_anything_is_asked(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "mlflow", None)
+    code, out, err = _registry(capsys, "--fix")
+    assert (code, out) == (2, "")
+    assert err.startswith("modellint: error: --fix cannot change a model in a tracking server or artifact store")
+
+
+def test_the_progress_line_is_rewritten_in_place_and_cleared(capsys):
+    with _Progress(2, enabled=True) as progress:
+        progress.advance()
+        progress.advance()
+        progress.close()
+        progress.advance()  # nothing once closed: the report comes next
+    assert capsys.readouterr().err == ("\rmodellint: fetched 1/2 model versions\rmodellint: fetched 2/2 model versions"
+                                       "\r\x1b[K")
+    with _Progress(2, enabled=False) as progress:
+        progress.advance()
+    assert capsys.readouterr().err == ""
 
 
 def test_an_unknown_option_is_a_usage_error(capsys):
