@@ -206,9 +206,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "hook":
             return _hook(args)
         if args.command == "registry":
+            if args.fix and not args.diff:  # before anything is fetched, as for a URI target
+                return _refuse_remote_fix()
             from modellint.remote.registry import lint_registry
 
-            return lint_registry(args)
+            return lint_registry(args, _check_paths)
         return _check(args)
     except (ConfigError, ValueError) as error:
         print(f"modellint: error: {error}", file=sys.stderr)

@@ -25,6 +25,7 @@ from modellint.reports import printable
 
 STATUS, ERRORS, WARNINGS, VERSION, KNOWLEDGE = (f"modellint.{key}" for key in
                                                 ("status", "errors", "warnings", "version", "knowledge"))
+NOTHING_TO_REPORT = 0  # the CLI's exit code when nothing is at or above --fail-on
 DEFAULT_THREADS = 4  # downloads wait on the network: a few at once, each with at most one file open
 
 
@@ -63,14 +64,12 @@ class Verdict(Record):
                 VERSION: __version__, KNOWLEDGE: knowledge}
 
 
-def lint_registry(args: argparse.Namespace) -> int:
-    """The ``registry`` command: list, skip what is tagged already, lint the rest as ``check``
-    would, then tag."""
-    from modellint.cli import EXIT_CLEAN, _check_paths, _refuse_remote_fix
+def lint_registry(args: argparse.Namespace, check: Callable[[argparse.Namespace, Any, Any], int]) -> int:
+    """The ``registry`` command: list, skip what is tagged already, then lint the rest with
+    ``check`` (the CLI's lint of fetched URI targets: ``check(args, view, on_report)``, its exit
+    code) and tag them."""
     from modellint.remote.fetch import DEFAULT_MAX_BYTES, RemoteView, mlflow_client, parse_size
 
-    if args.fix and not args.diff:  # before anything is fetched, as for a URI target
-        return _refuse_remote_fix()
     if args.force and not args.set_tags:
         raise ValueError("--force only applies with --set-tags")
     if args.set_tags and args.diff:
@@ -83,7 +82,7 @@ def lint_registry(args: argparse.Namespace) -> int:
     versions = list_versions(client, args.name, args.alias, args.stage)
     if not versions:
         _say(f"modellint: registry: no model version matches{_filters(args)}: nothing to check")
-        return EXIT_CLEAN
+        return NOTHING_TO_REPORT
     if args.set_tags and not args.force:
         tagged = [version for version in versions if already_tagged(version, knowledge)]
         for version in tagged:
@@ -92,7 +91,7 @@ def lint_registry(args: argparse.Namespace) -> int:
                  f"by modellint {__version__} with knowledge base {knowledge} (--force lints it again)")
         versions = [version for version in versions if version not in tagged]
         if not versions:
-            return EXIT_CLEAN
+            return NOTHING_TO_REPORT
     progress = _Progress(len(versions), enabled=_is_terminal(sys.stderr) and not args.no_progress)
     threads = min(args.jobs or DEFAULT_THREADS, DEFAULT_THREADS * 4)
     with progress, RemoteView([version.uri for version in versions], args.tracking_uri, budget, per_uri=True,
@@ -105,7 +104,7 @@ def lint_registry(args: argparse.Namespace) -> int:
             verdicts = {version: verdict(view.fetched[version.uri], report, settings.fail_on) for version in versions}
             return not write_tags(client, verdicts, knowledge)
 
-        return _check_paths(args, view, on_report)
+        return check(args, view, on_report)
 
 
 def knowledge_version() -> str:
