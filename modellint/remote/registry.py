@@ -68,7 +68,7 @@ def lint_registry(args: argparse.Namespace, check: Callable[[argparse.Namespace,
     """The ``registry`` command: list, skip what is tagged already, then lint the rest with
     ``check`` (the CLI's lint of fetched URI targets: ``check(args, view, on_report)``, its exit
     code) and tag them."""
-    from modellint.remote.fetch import DEFAULT_MAX_BYTES, RemoteView, mlflow_client, parse_size
+    from modellint.remote.fetch import DEFAULT_MAX_BYTES, RemoteView, mlflow_client, mlflow_message, parse_size
 
     if args.force and not args.set_tags:
         raise ValueError("--force only applies with --set-tags")
@@ -79,13 +79,16 @@ def lint_registry(args: argparse.Namespace, check: Callable[[argparse.Namespace,
     budget = DEFAULT_MAX_BYTES if args.max_download is None else parse_size(args.max_download)
     client = mlflow_client(args.tracking_uri)
     knowledge = knowledge_version()
-    versions = list_versions(client, args.name, args.alias, args.stage)
+    try:
+        versions = list_versions(client, args.name, args.alias, args.stage)
+    except Exception as error:  # noqa: BLE001 - MLflow, the network and the plugins raise anything
+        raise ValueError(f"the model registry could not be listed: {printable(mlflow_message(error))}") from None
     if not versions:
         _say(f"modellint: registry: no model version matches{_filters(args)}: nothing to check")
         return NOTHING_TO_REPORT
     if args.set_tags and not args.force:
-        tagged = [version for version in versions if already_tagged(version, knowledge)]
-        for version in tagged:
+        tagged = {version for version in versions if already_tagged(version, knowledge)}
+        for version in (version for version in versions if version in tagged):
             status = dict(version.tags)[STATUS]
             _say(f"modellint: registry: {version.shown}: skipped, already tagged modellint.status={printable(status)} "
                  f"by modellint {__version__} with knowledge base {knowledge} (--force lints it again)")

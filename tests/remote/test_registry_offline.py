@@ -224,3 +224,13 @@ def test_a_version_whose_tags_cannot_be_written_fails_the_run(registry, capsys):
     code, out, err = _registry(capsys, "--set-tags", "--format", "json")
     assert code == 2 and json.loads(out)["findings"] == []
     assert err == "modellint: error: clean/1: the tags could not be written: PERMISSION_DENIED: no\n"
+
+
+def test_a_registry_that_cannot_be_listed_is_one_error_line(registry, capsys):
+    class Unreachable(FakeClient):
+        def search_registered_models(self, page_token=None):
+            raise ConnectionError("API request to endpoint /api/2.0/mlflow/registered-models/search failed\nretries")
+
+    registry(Unreachable({}))
+    assert _registry(capsys) == (2, "", "modellint: error: the model registry could not be listed: API request to "
+                                        "endpoint /api/2.0/mlflow/registered-models/search failed\n")
