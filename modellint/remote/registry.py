@@ -87,12 +87,13 @@ def lint_registry(args: argparse.Namespace, check: Callable[[argparse.Namespace,
         _say(f"modellint: registry: no model version matches{_filters(args)}: nothing to check")
         return NOTHING_TO_REPORT
     if args.set_tags and not args.force:
-        tagged = {version for version in versions if already_tagged(version, knowledge)}
-        for version in (version for version in versions if version in tagged):
-            status = dict(version.tags)[STATUS]
-            _say(f"modellint: registry: {version.shown}: skipped, already tagged modellint.status={printable(status)} "
-                 f"by modellint {__version__} with knowledge base {knowledge} (--force lints it again)")
-        versions = [version for version in versions if version not in tagged]
+        for version in versions:
+            if already_tagged(version, knowledge):
+                status = dict(version.tags)[STATUS]
+                _say(f"modellint: registry: {version.shown}: skipped, already tagged modellint.status="
+                     f"{printable(status)} by modellint {__version__} with knowledge base {knowledge} "
+                     "(--force lints it again)")
+        versions = [version for version in versions if not already_tagged(version, knowledge)]
         if not versions:
             return NOTHING_TO_REPORT
     progress = _Progress(len(versions), enabled=_is_terminal(sys.stderr) and not args.no_progress)
