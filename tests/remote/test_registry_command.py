@@ -68,6 +68,13 @@ def test_one_json_report_names_each_version(mlflow_server, capsys):
     assert {finding["code"] for finding in document["findings"]} == {"ML104"}
 
 
+def test_the_registry_report_is_the_check_report_of_its_version_uris(mlflow_server, capsys):
+    code, out, _ = _registry(capsys, mlflow_server, "--name", BOTH, "--format", "sarif")
+    assert main(["check", "models:/broken/1", "models:/clean/1", "--tracking-uri", mlflow_server.uri, "--isolated",
+                 "--format", "sarif"]) == code == 1
+    assert out == capsys.readouterr().out
+
+
 @pytest.mark.parametrize(("arguments", "linted"), [
     (("--name", "clean"), ["clean"]),
     (("--name", "br?ken"), ["broken"]),
