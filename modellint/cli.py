@@ -37,7 +37,7 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
 # What a failed write of stdout raises (errno is built into the interpreter: no import cost).
 _OUTPUT_ERRNOS = {errno.EIO, errno.EBADF, errno.EFBIG, errno.ENOSPC, getattr(errno, "EDQUOT", 122)}
-_COMMANDS = {"check", "explain-import", "hook", "request", "rule", "rules"}
+_COMMANDS = {"check", "explain-import", "hook", "registry", "request", "rule", "rules"}
 
 
 class _HelpFormatter(argparse.HelpFormatter):
@@ -68,7 +68,9 @@ def _terminal_columns() -> int:
         return 80
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
+    """The parser; the ``registry`` command's options are registered only when it is the command
+    ``wanted``: every other run would pay for them."""
     parser = argparse.ArgumentParser(
         prog="modellint",
         formatter_class=_HelpFormatter,
@@ -92,7 +94,11 @@ def _parser() -> argparse.ArgumentParser:
     hook = commands.add_parser("hook", formatter_class=_HelpFormatter,
                                help="pre-commit: check the model dirs and training projects the changed FILEs belong to")
     hook.add_argument("paths", nargs="*", type=Path, default=[], metavar="FILE")
-    for command in (check, hook):
+    registry = commands.add_parser("registry", formatter_class=_HelpFormatter,
+                                   help="lint every version of an MLflow model registry (or those matching), one report")
+    if wanted == "registry":
+        _registry_options(registry)
+    for command in (check, hook, registry) if wanted == "registry" else (check, hook):
         command.add_argument("--select", type=_csv,
                              help="rules to enable: codes, prefixes, names or ALL (comma-separated; ALL is the built-in "
                                   "rules, a plugin's are enabled by naming them)")
@@ -150,6 +156,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _registry_options(parser: argparse.ArgumentParser) -> None:
+    """``registry``'s own options; it takes the lint options of ``check`` too."""
+    parser.add_argument("--tracking-uri", metavar="URI", help="the MLflow tracking server (default: MLFLOW_TRACKING_URI)")
+    parser.add_argument("--name", default="*", metavar="GLOB", help="registered models whose name matches (default: all)")
+    parser.add_argument("--alias", help="only the version each model's ALIAS points at")
+    parser.add_argument("--stage", help="only versions in this stage (Staging, Production, Archived, None)")
+    parser.add_argument("--set-tags", action="store_true",
+                        help="write the verdict on each version as modellint.* tags, skipping versions already tagged "
+                             "by this modellint and knowledge base")
+    parser.add_argument("--force", action="store_true", help="with --set-tags, lint and tag the versions already tagged too")
+    parser.add_argument("--max-download", default=None, metavar="SIZE",
+                        help="bytes fetched per version at most (default 1G); files over it are reported as not checked")
+    parser.set_defaults(paths=[])
+
+
 def _csv(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
@@ -158,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not any(arg in _COMMANDS for arg in args_list[:1]) and "--version" not in args_list and not {"-h", "--help"} & set(args_list[:1]):
         args_list.insert(0, "check")
-    parser = _parser()
+    parser = _parser(args_list[0] if args_list else None)
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exit_:
@@ -184,6 +205,12 @@ def main(argv: list[str] | None = None) -> int:
             return _request(args)
         if args.command == "hook":
             return _hook(args)
+        if args.command == "registry":
+            if args.fix and not args.diff:  # before anything is fetched, as for a URI target
+                return _refuse_remote_fix()
+            from modellint.remote.registry import lint_registry
+
+            return lint_registry(args, _check_paths)
         return _check(args)
     except (ConfigError, ValueError) as error:
         print(f"modellint: error: {error}", file=sys.stderr)
@@ -392,7 +419,9 @@ def _refuse_remote_fix() -> int:
     return EXIT_ERROR
 
 
-def _check_paths(args: argparse.Namespace, remote=None) -> int:
+def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
+    """Lint, report, and the exit code; ``on_report(report, settings)`` sees the report once it is
+    printed and returns whether it failed (``registry --set-tags`` writes its tags there)."""
     from modellint.engine import TargetFailure, lint_targets
     from modellint.reports import ReportContext, UncheckedTarget, printable
     from modellint.selection import RuleSelection
@@ -466,7 +495,8 @@ def _check_paths(args: argparse.Namespace, remote=None) -> int:
     for project in report.projects_without_checks:
         print(f"modellint: {printable(str(project.path))}: training project without an mlflow save_model/log_model call: "
               "nothing to check", file=sys.stderr)
-    if report.failures or unwritten:  # a report nobody can read is no verdict, --exit-zero or not
+    failed = on_report is not None and on_report(report, settings)
+    if report.failures or unwritten or failed:  # a report nobody can read is no verdict, --exit-zero or not
         return EXIT_ERROR
     if settings.exit_zero:
         return EXIT_CLEAN

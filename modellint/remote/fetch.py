@@ -15,6 +15,7 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -83,15 +84,35 @@ class Fetched(Record):
         self.withheld = withheld
 
 
+class _Budget:
+    """Bytes that may still be downloaded: one for a whole ``check`` run, or one per URI."""
+
+    def __init__(self, maximum: int) -> None:
+        self.maximum = maximum
+        self.remaining = maximum
+
+
 class RemoteView:
     """``with RemoteView(uris, ...) as view``: ``view.targets`` to lint, ``view.errors`` for the URIs
-    that could not be fetched, ``view.aliases`` (local root -> URI) for every report."""
+    that could not be fetched, ``view.aliases`` (local root -> URI) for every report, and
+    ``view.fetched`` (URI -> its target, or None when it could not be fetched).
 
-    def __init__(self, uris: list[str], tracking_uri: str | None, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    ``per_uri``: ``max_bytes`` is each URI's own budget rather than one for them all, which lets
+    ``threads`` fetch URIs side by side (``modellint registry``); ``on_fetched`` is called once
+    per URI done, from the thread that fetched it.
+    """
+
+    def __init__(self, uris: list[str], tracking_uri: str | None, max_bytes: int = DEFAULT_MAX_BYTES, *,
+                 per_uri: bool = False, threads: int = 1, on_fetched: Callable[[], None] | None = None) -> None:
         self.uris = uris
         self.tracking_uri = tracking_uri
-        self.remaining = max_bytes
         self.max_bytes = max_bytes
+        self.per_uri = per_uri
+        # A shared budget is spent in order: one URI at a time.
+        self.threads = threads if per_uri else 1
+        self.on_fetched = on_fetched
+        self._budget = _Budget(max_bytes)
+        self.fetched: dict[str, Target | None] = {}
         self.targets: list[Target] = []
         self.errors: list[TargetError] = []
         self.aliases: tuple[tuple[Path, str], ...] = ()
@@ -106,18 +127,31 @@ class RemoteView:
         try:
             self._directory = tempfile.mkdtemp(prefix="modellint-")
             repositories = _mlflow(self.tracking_uri)
-            aliases = []
-            for index, uri in enumerate(self.uris):
-                # Each URI's own folder, shown as the URI: its findings, and its error if it fails.
-                destination = Path(self._directory) / str(index)
+            # Each URI's own folder, shown as the URI: its findings, and its error if it fails.
+            destinations = [Path(self._directory) / str(index) for index in range(len(self.uris))]
+
+            def fetch(uri: str, destination: Path) -> Fetched | FetchError:
+                budget = _Budget(self.max_bytes) if self.per_uri else self._budget
                 try:
-                    fetched = self._fetch(repositories, uri, destination)
+                    return self._fetch(repositories, uri, destination, budget)
                 except FetchError as error:
+                    return error
+                finally:
+                    if self.on_fetched is not None:
+                        self.on_fetched()
+
+            results = _map(fetch, self.uris, destinations, self.threads)
+            aliases = []
+            for uri, destination, result in zip(self.uris, destinations, results):
+                if isinstance(result, FetchError):
                     aliases.append((destination, uri.rstrip("/")))
-                    self.errors.append(TargetError(destination, str(error)))
+                    self.errors.append(TargetError(destination, str(result)))
+                    self.fetched[uri] = None
                     continue
-                aliases.append((fetched.root, uri.rstrip("/")))
-                self.targets.append(Target(fetched.kind, fetched.root, fetched.withheld))
+                aliases.append((result.root, uri.rstrip("/")))
+                target = Target(result.kind, result.root, result.withheld)
+                self.targets.append(target)
+                self.fetched[uri] = target
             self.aliases = tuple(aliases)
         except BaseException:
             self.__exit__(None, None, None)
@@ -134,21 +168,21 @@ class RemoteView:
                 sigterm, self._sigterm = self._sigterm, None
                 sigterm.__exit__(None, None, None)
 
-    def _fetch(self, get_repository: Any, uri: str, destination: Path) -> Fetched:
+    def _fetch(self, get_repository: Any, uri: str, destination: Path, budget: _Budget) -> Fetched:
         try:
             repository = get_repository(uri)
             listed, folders = _listing(repository)
         except FetchError:
             raise
         except Exception as error:  # noqa: BLE001 - MLflow, the network and the plugins raise anything
-            raise FetchError(_mlflow_message(error)) from None
+            raise FetchError(mlflow_message(error)) from None
         if not listed:
-            return self._fetch_file(get_repository, uri, destination)
+            return self._fetch_file(get_repository, uri, destination, budget)
         if not any(entry.relative == MLMODEL for entry in listed):
             raise FetchError("no MLmodel at this URI: name the folder that holds the model's MLmodel "
                              f"({len(listed)} file{'s' if len(listed) != 1 else ''} listed)")
         destination.mkdir(mode=0o700)
-        withheld = self._download(repository, listed, destination)
+        withheld = _download(repository, listed, destination, budget)
         if MLMODEL in withheld:
             raise FetchError(f"MLmodel {withheld[MLMODEL]}")
         _check_tree(destination, {entry.relative for entry in listed} - set(withheld))
@@ -157,7 +191,7 @@ class RemoteView:
             (destination / relative).mkdir(parents=True, exist_ok=True)
         return Fetched("model", destination, tuple(sorted(withheld.items())))
 
-    def _fetch_file(self, get_repository: Any, uri: str, destination: Path) -> Fetched:
+    def _fetch_file(self, get_repository: Any, uri: str, destination: Path, budget: _Budget) -> Fetched:
         """A URI that lists nothing may name one file (``runs:/<id>/model/model.pkl``): it is
         listed in its parent folder. Linted as a lone serialized file, as on disk."""
         nothing = FetchError("nothing is listed at this URI (a file, or a folder that does not exist): "
@@ -175,7 +209,7 @@ class RemoteView:
         size = entries[0].file_size
         entry = Listed(confined_artifact_path(name, ""), int(size) if isinstance(size, int) and size >= 0 else None)
         destination.mkdir(mode=0o700)
-        withheld = self._download(repository, [entry], destination)
+        withheld = _download(repository, [entry], destination, budget)
         if withheld:
             raise FetchError(f"`{name}` {withheld[name]}")
         _check_tree(destination, {name})
@@ -186,33 +220,52 @@ class RemoteView:
             raise FetchError("not a model dir (no MLmodel) and not a serialized model file")
         return Fetched("file", path)
 
-    def _download(self, repository: Any, listed: list[Listed], destination: Path) -> dict[str, str]:
-        """Download ``listed`` into ``destination`` within the budget; the files left out, and why."""
-        withheld: dict[str, str] = {}
-        # Smallest first: MLmodel and the env files come before the weights a budget may leave out.
-        for entry in sorted(listed, key=lambda entry: (entry.relative != MLMODEL, entry.size or 0, entry.relative)):
-            if entry.size is not None and entry.size > self.remaining:
-                withheld[entry.relative] = self._over_budget(entry.size)
-                continue
-            try:
-                repository.download_artifacts(entry.relative, str(destination))
-            except Exception as error:  # noqa: BLE001
-                raise FetchError(f"`{entry.relative}`: {_mlflow_message(error)}") from None
-            received = _received(destination, entry.relative)
-            if entry.size is not None and received > entry.size:
-                os.unlink(destination / entry.relative)
-                withheld[entry.relative] = (f"was sent with {size_text(received)} after being listed with "
-                                            f"{size_text(entry.size)}: removed, not checked")
-            elif received > self.remaining:
-                os.unlink(destination / entry.relative)
-                withheld[entry.relative] = self._over_budget(received)
-            else:
-                self.remaining -= received
-        return withheld
 
-    def _over_budget(self, size: int) -> str:
-        return (f"was not downloaded: {size_text(size)} is over what is left of the download budget "
-                f"({size_text(self.remaining)} of {size_text(self.max_bytes)}, --max-download): not checked")
+
+def _map(fetch: Callable[[str, Path], Fetched | FetchError], uris: list[str], destinations: list[Path],
+         threads: int) -> list[Fetched | FetchError]:
+    """``fetch`` over the URIs, in order, on up to ``threads`` threads: downloads wait on the
+    network, not on the interpreter."""
+    if threads <= 1 or len(uris) <= 1:
+        return [fetch(uri, destination) for uri, destination in zip(uris, destinations)]
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=min(threads, len(uris)), thread_name_prefix="modellint-fetch")
+    try:
+        return list(pool.map(fetch, uris, destinations))
+    finally:
+        # Ctrl-C or SIGTERM: what has not started is dropped; what is downloading ends with its file.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _download(repository: Any, listed: list[Listed], destination: Path, budget: _Budget) -> dict[str, str]:
+    """Download ``listed`` into ``destination`` within the budget; the files left out, and why."""
+    withheld: dict[str, str] = {}
+    # Smallest first: MLmodel and the env files come before the weights a budget may leave out.
+    for entry in sorted(listed, key=lambda entry: (entry.relative != MLMODEL, entry.size or 0, entry.relative)):
+        if entry.size is not None and entry.size > budget.remaining:
+            withheld[entry.relative] = _over_budget(entry.size, budget)
+            continue
+        try:
+            repository.download_artifacts(entry.relative, str(destination))
+        except Exception as error:  # noqa: BLE001
+            raise FetchError(f"`{entry.relative}`: {mlflow_message(error)}") from None
+        received = _received(destination, entry.relative)
+        if entry.size is not None and received > entry.size:
+            os.unlink(destination / entry.relative)
+            withheld[entry.relative] = (f"was sent with {size_text(received)} after being listed with "
+                                        f"{size_text(entry.size)}: removed, not checked")
+        elif received > budget.remaining:
+            os.unlink(destination / entry.relative)
+            withheld[entry.relative] = _over_budget(received, budget)
+        else:
+            budget.remaining -= received
+    return withheld
+
+
+def _over_budget(size: int, budget: _Budget) -> str:
+    return (f"was not downloaded: {size_text(size)} is over what is left of the download budget "
+            f"({size_text(budget.remaining)} of {size_text(budget.maximum)}, --max-download): not checked")
 
 
 def _mlflow(tracking_uri: str | None) -> Any:
@@ -228,7 +281,15 @@ def _mlflow(tracking_uri: str | None) -> Any:
     return get_artifact_repository
 
 
-def _mlflow_message(error: Exception) -> str:
+def mlflow_client(tracking_uri: str | None) -> Any:
+    """MLflow's tracking client (the registry's too), with the same error as a URI target without MLflow."""
+    _mlflow(tracking_uri)
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri)
+
+
+def mlflow_message(error: Exception) -> str:
     """The first line of what MLflow (or the store below it) said."""
     message = getattr(error, "message", None) or str(error) or type(error).__name__
     first = str(message).strip().splitlines()
