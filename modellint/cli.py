@@ -120,7 +120,8 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
                              help="print the fixes as a unified diff instead of writing them (exit 1 when there is a diff)")
         command.add_argument("--show-fixes", action="store_true", default=None, help="with --fix, list every fix applied")
         command.add_argument("--jobs", "-j", type=int,
-                             help="worker processes for many model dirs (default and maximum: the CPUs available)")
+                             help="worker processes for many model dirs (default and maximum: the CPUs available); "
+                                  "for `registry`, also the download threads")
         command.add_argument("--python", type=Path, help="also consult this interpreter's installed packages (explicit only)")
         command.add_argument("--known-first-party", type=_csv, metavar="MODULES",
                              help="modules the deployment provides itself, never reported missing (comma-separated; "
