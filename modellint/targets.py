@@ -120,15 +120,10 @@ def discover_all(paths: list[Path], discovery: Discovery | None = None) -> tuple
 
 def _lfs_note(path: Path) -> str:
     """``: it is a Git LFS pointer ...`` for a file git left in place of the real one, else ""."""
-    from modellint.analyzer.files import open_regular
-    from modellint.analyzer.serialized.lfs import MAX_POINTER_BYTES, describe_pointer, is_lfs_pointer
+    from modellint.analyzer.serialized.lfs import pointer_description
 
-    try:
-        with open_regular(path) as handle:
-            head = handle.read(MAX_POINTER_BYTES)
-    except OSError:
-        return ""
-    return f": it is {describe_pointer(head)}" if is_lfs_pointer(head) else ""
+    pointer = pointer_description(path)
+    return f": it is {pointer}" if pointer is not None else ""
 
 
 def _targets_for(path: Path, discovery: Discovery) -> list[Target]:

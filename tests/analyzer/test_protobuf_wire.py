@@ -110,3 +110,17 @@ def test_a_string_over_its_budget_is_refused_unread():
     read = message(encode_field(1, "x" * 100), WireBudget(max_string_bytes=10))
     with pytest.raises(WireError, match="per string"):
         read.string(next(iter(read.fields(ALL))))
+
+
+def test_a_stepped_over_varint_longer_than_ten_bytes_is_a_wire_error_too():
+    # field 1 is not wanted: the run-skipping loop must refuse what the reading one refuses
+    with pytest.raises(WireError, match="longer than 10 bytes"):
+        list(message(b"\x08" + b"\xff" * 11 + b"\x01").fields((5,)))
+
+
+def test_a_field_of_another_wire_type_is_no_message_or_bytes():
+    read = message(encode_field(7, 127))
+    field = next(read.fields((7,)))
+    for reader in (read.child, read.bytes, read.string):
+        with pytest.raises(WireError, match="wire type 0 where a message or bytes belong"):
+            reader(field)

@@ -95,15 +95,10 @@ def _sniff(path: Path, root: Path) -> tuple[str | None, str | None]:
 
 def _not_a_pickle(path: Path, root: Path) -> str:
     """What a declared pickle is instead, for the message: a Git LFS pointer names its cause."""
-    from modellint.analyzer.files import open_regular
-    from modellint.analyzer.serialized.lfs import MAX_POINTER_BYTES, describe_pointer, is_lfs_pointer
+    from modellint.analyzer.serialized.lfs import pointer_description
 
-    try:
-        with open_regular(path, root) as handle:
-            head = handle.read(MAX_POINTER_BYTES)
-    except OSError:
-        head = b""
-    return f"it is {describe_pointer(head)}" if is_lfs_pointer(head) else "its content is not one"
+    pointer = pointer_description(path, root)
+    return f"it is {pointer}" if pointer is not None else "its content is not one"
 
 
 def _unscanned(path: Path, reason: str) -> ScanResult:

@@ -9,6 +9,7 @@ needed to know the file is a pointer; ``size`` says how large the missing file i
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 LFS_VERSION_LINE = b"version https://git-lfs.github.com/spec/v1\n"
 MAX_POINTER_BYTES = 1024  # the spec's bound: a larger file is not a pointer
@@ -33,3 +34,16 @@ def describe_pointer(head: bytes) -> str:
     size = pointer_size(head)
     to = f" to a {size:,}-byte object" if size is not None else ""
     return f"a Git LFS pointer{to}, not the weights: run `git lfs pull`"
+
+
+def pointer_description(path: Path, root: Path | None = None) -> str | None:
+    """:func:`describe_pointer` of the file at ``path`` (opened confined to ``root`` when given) when it is
+    a pointer; None when it is not, or cannot be read."""
+    from modellint.analyzer.files import open_regular
+
+    try:
+        with open_regular(path, root) as handle:
+            head = handle.read(MAX_POINTER_BYTES)
+    except OSError:
+        return None
+    return describe_pointer(head) if is_lfs_pointer(head) else None

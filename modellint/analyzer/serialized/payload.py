@@ -18,7 +18,7 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from modellint.analyzer.serialized.lfs import MAX_POINTER_BYTES, describe_pointer, is_lfs_pointer
+from modellint.analyzer.serialized.lfs import MAX_POINTER_BYTES, pointer_description
 from modellint.record import Record
 
 # Written after model_size_bytes is taken (or by tools after the save): never part of the recorded size.
@@ -92,7 +92,6 @@ def payload_problems(root: Path, references: Iterable[PayloadReference], files: 
 
 
 def _file_problems(root: Path, path: Path, reference: PayloadReference, *, named: bool) -> list[PayloadProblem]:
-    from modellint.analyzer.files import open_regular
 
     relative = path.relative_to(root).as_posix()
     size = _size(path)
@@ -102,16 +101,12 @@ def _file_problems(root: Path, path: Path, reference: PayloadReference, *, named
         return [PayloadProblem(relative, f"`{relative}` (named by `{reference.description}`) is empty: the load "
                                          "fails (a save, copy or download that did not finish)")] \
             if named and reference.holds_model else []
-    try:
-        with open_regular(path, root) as handle:
-            head = handle.read(MAX_POINTER_BYTES)
-    except OSError:
-        return []  # unreadable: ML303 reports it
-    if not is_lfs_pointer(head):
+    pointer = pointer_description(path, root)  # None also when unreadable: ML303 reports that
+    if pointer is None:
         return []
     named_by = f"named by `{reference.description}`" if named else f"in `{reference.relative}`, which " \
                f"`{reference.description}` names"
-    return [PayloadProblem(relative, f"`{relative}` ({named_by}) is {describe_pointer(head)}")]
+    return [PayloadProblem(relative, f"`{relative}` ({named_by}) is {pointer}")]
 
 
 def _size_shortfall(root: Path, recorded: object, written_later: set[str]) -> PayloadProblem | None:

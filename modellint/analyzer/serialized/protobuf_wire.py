@@ -181,6 +181,8 @@ class Message:
                 limit = min(end, position + _MAX_VARINT_BYTES)
                 while position < limit and data[position] & 0x80:
                     position += 1
+                if position == limit and limit < end:  # ten continuation bytes: as _varint, not a varint
+                    raise WireError(f"protobuf varint longer than {_MAX_VARINT_BYTES} bytes", position + origin)
                 position += 1
             if position > end:
                 raise WireError("protobuf scalar past the end of its message", tag_at + origin)
