@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from modellint.analyzer.files import MLMODEL
+from modellint.analyzer.files import MLMODEL, lies_below
 from modellint.record import Record
 from modellint.remote import EXTRA
 from modellint.targets import Target, TargetError
@@ -221,7 +221,6 @@ class RemoteView:
         return Fetched("file", path)
 
 
-
 def _map(fetch: Callable[[str, Path], Fetched | FetchError], uris: list[str], destinations: list[Path],
          threads: int) -> list[Fetched | FetchError]:
     """``fetch`` over the URIs, in order, on up to ``threads`` threads: downloads wait on the
@@ -360,7 +359,7 @@ def _check_tree(root: Path, expected: set[str]) -> None:
             mode = os.lstat(path).st_mode
             if stat.S_ISDIR(mode):
                 continue
-            if not stat.S_ISREG(mode) or not os.path.realpath(path).startswith(real_root + os.sep):
+            if not stat.S_ISREG(mode) or not lies_below(real_root, os.path.realpath(path)):
                 raise FetchError(f"the download left `{relative}`, which is not a regular file inside the model: "
                                  "nothing of it is linted")
             found.add(relative)

@@ -160,6 +160,20 @@ class SerializedFileRule(Rule):
     def check(self, model: SerializedFacts) -> Iterator[Finding]:
         raise NotImplementedError
 
+    def loaded_finding(self, path: Path, message: str, loaded: bool, consequence: str = "") -> Finding:
+        """The finding for a file MLflow loads, at the rule's severity; for one no flavor or artifact
+        names, a warning that says so, since a hostile file stays visible to whoever opens it by
+        hand (``consequence`` says what that costs them)."""
+        if loaded:
+            return self.finding(path, message)
+        return self.finding(path, f"{message}; MLflow does not load it (no flavor or artifact in MLmodel names "
+                                  f"it){consequence}", severity=Severity.WARNING)
+
+
+def in_member(member: str | None) -> str:
+    """`` (`member`)`` for a finding inside an archive member, for messages; empty for the file itself."""
+    return f" (`{member}`)" if member else ""
+
 
 class RuleContractError(Exception):
     """A rule broke what every rule promises the engine (a plugin's slip, in practice)."""
@@ -177,4 +191,4 @@ def own_findings(rule: type[Rule], findings: Iterable[Finding]) -> Iterator[Find
 
 
 __all__ = ["Applicability", "Fix", "FixAvailability", "Invalid", "ProjectInvalid", "ProjectValid", "Rule",
-           "RuleContractError", "SerializedFileRule", "Valid", "examples", "own_findings"]
+           "RuleContractError", "SerializedFileRule", "Valid", "examples", "in_member", "own_findings"]

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from modellint.analyzer.serialized.pickle_policy import Verdict, classify, gadget_chain
 from modellint.analyzer.serialized.pickles import GlobalRef
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, SerializedFileRule, Valid, examples
+from modellint.rules._base import Invalid, SerializedFileRule, Valid, examples, in_member
 from modellint.rules._examples import CLEAN, model_files
 from modellint.rules._serialized_examples import (
     call_pickle,
@@ -158,12 +158,12 @@ class UnsafePickle(SerializedFileRule):
                                if hazard.kind == "predict-code" else self._loaded_finding(serialized.path, message, loaded))
                     continue
                 if hazard.kind in _LOAD_HAZARDS:
-                    message = f"loading `{serialized.relative}`{_where(hazard.member)} {hazard.detail}"
+                    message = f"loading `{serialized.relative}`{in_member(hazard.member)} {hazard.detail}"
                     yield self._loaded_finding(serialized.path, message, loaded)
                 elif hazard.kind == "template-code":  # judged when rendered, not when loaded
                     yield self._loaded_finding(serialized.path, f"`{serialized.relative}`: {hazard.detail}", loaded)
                 elif hazard.kind == "predict-code":  # runs when the model is used, not when it loads
-                    yield self.finding(serialized.path, f"`{serialized.relative}`{_where(hazard.member)} "
+                    yield self.finding(serialized.path, f"`{serialized.relative}`{in_member(hazard.member)} "
                                                         f"{hazard.detail}", severity=Severity.WARNING)
             for ref, what in uses:
                 key = (ref.module, ref.name)
@@ -177,11 +177,7 @@ class UnsafePickle(SerializedFileRule):
                 yield self._loaded_finding(serialized.path, message, loaded)
 
     def _loaded_finding(self, path: Path, message: str, loaded: bool) -> Finding:
-        if loaded:
-            return self.finding(path, message)
-        # a hostile file stays visible: whoever opens it by hand runs it
-        return self.finding(path, f"{message}; MLflow does not load it (no flavor or artifact in MLmodel names it), "
-                                  "but anyone who loads it runs that code", severity=Severity.WARNING)
+        return self.loaded_finding(path, message, loaded, ", but anyone who loads it runs that code")
 
 
 def _other_formats() -> tuple[Invalid, ...]:
@@ -211,10 +207,6 @@ _MAX_PER_KIND = 5  # hazards of one kind listed per file
 # What a non-pickle format's load does that this rule judges (ML310 reports the native code it needs).
 _LOAD_HAZARDS = ("runs-code", "reads-outside", "touches-files")
 _JUDGED_HAZARDS = (*_LOAD_HAZARDS, "template-code", "predict-code")
-
-
-def _where(member: str | None) -> str:
-    return f" (`{member}`)" if member else ""
 
 
 def _member(ref: GlobalRef) -> str:

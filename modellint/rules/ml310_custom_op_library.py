@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from modellint.findings import Finding, Severity
-from modellint.rules._base import Invalid, SerializedFileRule, Valid, examples
+from modellint.rules._base import Invalid, SerializedFileRule, Valid, examples, in_member
 
 if TYPE_CHECKING:
     from modellint.analyzer.serialized.facts import SerializedFacts
@@ -70,13 +70,8 @@ class CustomOpLibrary(SerializedFileRule):
                 elif index > _MAX_PER_FILE:
                     break
                 else:
-                    where = f" (`{hazard.member}`)" if hazard.member else ""
-                    message = f"`{serialized.relative}`{where} {hazard.detail}"
-                if loaded:
-                    yield self.finding(serialized.path, message)
-                else:
-                    yield self.finding(serialized.path, f"{message}; MLflow does not load it (no flavor or artifact "
-                                                        "in MLmodel names it)", severity=Severity.WARNING)
+                    message = f"`{serialized.relative}`{in_member(hazard.member)} {hazard.detail}"
+                yield self.loaded_finding(serialized.path, message, loaded)
 
 
 def _examples() -> tuple[tuple[Valid, ...], tuple[Invalid, ...]]:

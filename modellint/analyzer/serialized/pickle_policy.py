@@ -108,7 +108,7 @@ def classify(module: str, name: str) -> Verdict:
         return Verdict.EMBEDDED
     if module.split(".")[0] == "cloudpickle" and name in _CLOUDPICKLE_BY_VALUE:
         return Verdict.EMBEDDED
-    if _stdlib(module):
+    if is_stdlib(module):
         return Verdict.SAFE if name in _SAFE_STDLIB.get(module, ()) else Verdict.UNSAFE
     if (module, name) in _SAFE_THIRD_PARTY:
         return Verdict.SAFE
@@ -130,7 +130,8 @@ def _stdlib_names() -> frozenset[str]:
     return frozenset(names)
 
 
-def _stdlib(module: str) -> bool:
+def is_stdlib(module: str) -> bool:
+    """Whether ``module`` is of the standard library of any CPython 3.8-3.14."""
     return module.split(".")[0] in _stdlib_names()
 
 
@@ -161,7 +162,7 @@ def _is_dunder(segment: str) -> bool:
 def gadget_chain(module: str, name: str) -> str | None:
     """``sink: chain`` the gadget data records for ``module.name`` (or an owner of a dotted name:
     ``DataFrame.to_pickle.__call__`` keeps ``DataFrame.to_pickle``'s verdict), else None."""
-    if _stdlib(module):
+    if is_stdlib(module):
         return None  # the standard library is judged by the allowlist alone
     names = _gadget_names()
     segments = name.split(".")

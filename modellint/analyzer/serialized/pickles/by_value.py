@@ -39,8 +39,7 @@ from __future__ import annotations
 from collections import deque
 
 from modellint.analyzer.command_sinks import COMMAND_SINKS, runs_command
-from modellint.analyzer.knowledge.stdlib import stdlib_modules
-from modellint.analyzer.serialized.pickle_policy import Verdict, classify
+from modellint.analyzer.serialized.pickle_policy import Verdict, classify, is_stdlib
 from modellint.analyzer.serialized.pickles.results import (
     ByValueCode,
     ByValueFunction,
@@ -188,7 +187,7 @@ class _Judge:
                 name for name in sorted(summary.names)
                 if not name.startswith("__") and name not in (top, module.rsplit(".", 1)[-1])
                 and classify(module, name) is Verdict.UNSAFE and not _benign(module, name)
-                and not (name in _METHOD_NAMES and not _stdlib(top)))
+                and not (name in _METHOD_NAMES and not is_stdlib(module)))
         return cached
 
     def command_calls(self, function: ByValueFunction) -> list[str]:
@@ -252,9 +251,6 @@ def _benign(module: str, name: str) -> bool:
     impure = _BENIGN.get(module)
     return impure is not None and name.split(".")[0] not in impure
 
-
-def _stdlib(top: str) -> bool:
-    return any(top in stdlib_modules((3, minor)) for minor in range(8, 15))
 
 
 def _sink_first(call: str) -> tuple[bool, str]:
