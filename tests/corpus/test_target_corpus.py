@@ -23,10 +23,11 @@ EXPECTED = {
     ("targets/models/ml601-python-env-only", "azureml-batch"): {("ML601", "error")},
     ("targets/models/ml601-python-env-only", "databricks"): set(),
     ("targets/models/ml602-records-payload", "mlflow-serve"): set(),
-    # Saved by MLflow 3.17.2: its own `mlflow==3.17.2` pin is past the image's last working 3.6.0.
-    ("targets/models/ml602-records-payload", "azureml-online"): {("ML602", "warning"), ("ML604", "error")},
+    # Saved by MLflow 3.17.2: its own `mlflow==3.17.2` pin is past the image's last working 3.6.0, and
+    # past 3.14.0, the newest release a report of the crash covers: ML604 leaves it unjudged.
+    ("targets/models/ml602-records-payload", "azureml-online"): {("ML602", "warning")},
     ("targets/models/ml602-records-payload", "azureml-batch"): set(),
-    ("models/logged-sklearn-3x", "azureml-online"): {("ML604", "error")},
+    ("models/logged-sklearn-3x", "azureml-online"): set(),
     ("models/mlflow2-sklearn", "azureml-online"): set(),
     ("models/ml002-no-pyfunc-flavor", "mlflow-serve"): {("ML002", "warning")},
     ("models/ml002-no-pyfunc-flavor", "azureml-batch"): {("ML002", "error")},
