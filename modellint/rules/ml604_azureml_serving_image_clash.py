@@ -38,13 +38,12 @@ class AzuremlServingImageClash(Rule):
     image, naming the version, what breaks and the source.
 
     ## Why is this bad?
-    No-code deployment installs the model's own environment into an image that already holds the
-    scoring server and MLflow: "Provides an MLflow base image, or curated environment, that contains
-    the following items: The `azureml-inference-server-http` package, The `mlflow-skinny` package, A
-    scoring script for inferencing", and "Dynamically installs Python packages that you list in a
-    conda.yaml file" ([Deploy MLflow models to online endpoints](https://learn.microsoft.com/en-us/azure/machine-learning/how-to-deploy-mlflow-models-online-endpoints),
-    introduction). A model pin replaces the image's version, and some versions crash the container
-    before it serves. MLflow 3.7.0 and later: the scoring container fails its liveness probe with
+    For no-code deployment Azure ML "Dynamically installs Python packages that you list in a
+    conda.yaml file" into "an MLflow base image, or curated environment" whose items include "The
+    `azureml-inference-server-http` package" and "The `mlflow-skinny` package"
+    ([Deploy MLflow models to online endpoints](https://learn.microsoft.com/en-us/azure/machine-learning/how-to-deploy-mlflow-models-online-endpoints),
+    its opening list). A model pin replaces the image's version, and some versions crash the
+    container before it serves. MLflow 3.7.0 and later: the scoring container fails its liveness probe with
     HTTP 502, "Pinning to 3.6.0 (last working version)" ([Azure/azureml-examples#3873](https://github.com/Azure/azureml-examples/pull/3873),
     2026-04-14), still so on 2026-06-29 for the newest release then, 3.14.0
     ([#4051](https://github.com/Azure/azureml-examples/pull/4051)); no report covers a later release, so
