@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from modellint.analyzer.deployment.requests import AZURE_UNLISTED_FORMS
+from modellint.analyzer.deployment.azure_formats import AZURE_UNLISTED_FORMS
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity, Span
 from modellint.rules._base import Invalid, Rule, Valid, examples

@@ -13,9 +13,9 @@ Azure ML online endpoints take the payload under `input_data`: a split-oriented 
 formats" table (https://learn.microsoft.com/en-us/azure/machine-learning/how-to-deploy-mlflow-models)
 leaves out `dataframe_records` and TF-serving `instances`, and lists nothing like MLflow's unified
 chat/completions/embeddings payload (`messages`, `prompt` or `input` at the top level, params mixed
-in): :data:`AZURE_UNLISTED_FORMS` names them, for ML602 (a stored payload in one of them) and for
-the request written here, which converts each to a listed form when there is one (records to split
-columns, a chat payload whose values are lists to named tensors). The Azure request is converted
+in): :mod:`~modellint.analyzer.deployment.azure_formats` names them, for ML602 (a stored payload
+in one of them) and for the request written here, which converts each to a listed form when there
+is one (records to split columns, a chat payload whose values are lists to named tensors). The Azure request is converted
 from the MLflow one, and :func:`unwrap_azure` turns it back into the MLflow payload it stands for,
 which is what the check reads.
 """
@@ -26,6 +26,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from modellint.analyzer.deployment.azure_formats import AZURE_UNLISTED_FORMS
 from modellint.analyzer.signatures.input_examples import (
     LLM_KEYS,
     Example,
@@ -54,13 +55,6 @@ REQUEST_TARGETS = {
     "mlflow-serve": "https://mlflow.org/docs/latest/ml/deployment/deploy-model-locally/",
     "databricks": "https://docs.databricks.com/aws/en/machine-learning/model-serving/score-custom-model-endpoints",
     "azureml-online": "https://learn.microsoft.com/en-us/azure/machine-learning/how-to-deploy-mlflow-models#input-formats",
-}
-# MLflow scoring-server payload forms (as `Payload.form` names them) that Azure ML online endpoints'
-# "Input formats" table does not list, and what each is: the stored payload in one is ML602's warning.
-AZURE_UNLISTED_FORMS = {
-    "dataframe_records": "a records-oriented data frame (`dataframe_records`)",
-    "instances": "a TF-serving request (`instances`)",
-    "llm": "MLflow's chat, completions or embeddings payload (`messages`, `prompt` or `input` at the top level)",
 }
 _PLACEHOLDERS: dict[str, Any] = {"boolean": False, "integer": 0, "long": 0, "float": 0.0, "double": 0.0,
                                  "string": "", "binary": "", "datetime": "2026-01-01T00:00:00"}
