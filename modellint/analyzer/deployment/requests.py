@@ -15,9 +15,9 @@ leaves out `dataframe_records` and TF-serving `instances`, and lists nothing lik
 chat/completions/embeddings payload (`messages`, `prompt` or `input` at the top level, params mixed
 in): :mod:`~modellint.analyzer.deployment.azure_formats` names them, for ML602 (a stored payload
 in one of them) and for the request written here, which converts each to a listed form when there
-is one (records to split columns, a chat payload whose values are lists to named tensors). The Azure request is converted
-from the MLflow one, and :func:`unwrap_azure` turns it back into the MLflow payload it stands for,
-which is what the check reads.
+is one (records to split columns, a chat payload whose values are lists to named tensors). The
+Azure request is converted from the MLflow one, and :func:`unwrap_azure` turns it back into the
+MLflow payload it stands for, which is what the check reads.
 """
 
 from __future__ import annotations
