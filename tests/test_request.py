@@ -4,10 +4,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from modellint.analyzer.deployment.requests import REQUEST_TARGETS, request_problems, sample_request, unwrap_azure
+from modellint.analyzer.deployment.requests import (
+    AZURE_UNLISTED_FORMS,
+    REQUEST_TARGETS,
+    request_problems,
+    sample_request,
+    unwrap_azure,
+)
 from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.signatures.schema import parse_signature
 from modellint.cli import main
@@ -80,7 +87,7 @@ def test_records_become_azure_split_orientation():
     from modellint.analyzer.deployment.requests import _for_target
 
     body = {"dataframe_records": [{"a": 1.5, "b": 2.0}, {"a": 3.0}]}
-    assert _for_target(body, "azureml-online") == {
+    assert _for_target(body, "azureml-online", _signature('[{"type": "double", "name": "a"}]')) == {
         "input_data": {"columns": ["a", "b"], "index": [0, 1], "data": [[1.5, 2.0], [3.0, None]]}}
     assert unwrap_azure({"input_data": [[1, 2]]}) == {"inputs": [[1, 2]]}
     assert unwrap_azure({"input_data": [[1, 2]], "params": {}}) is None
@@ -105,3 +112,51 @@ def test_no_request_without_a_signature_is_a_usage_error(tmp_path, monkeypatch, 
     assert "no readable signature" in capsys.readouterr().err
     assert main(["request", "nothing-here"]) == 2
     assert main(["request", "--target", "azureml-batch", "model"]) == 2  # batch endpoints read files
+
+
+_CHAT = parse_signature({
+    "inputs": '[{"type": "array", "items": {"type": "object", "properties": {"content": {"type": "string"}, '
+              '"role": {"type": "string"}}}, "name": "messages"}]',
+    "outputs": None,
+    "params": '[{"name": "temperature", "default": 0.1, "shape": null, "type": "double"}]'})[0]
+
+
+def _stored(tmp_path, mlmodel_signature: str, payload: dict) -> ModelDir:
+    """A model whose stored serving payload is ``payload`` (what ML602 judges and the request starts from)."""
+    mlmodel = MLMODEL.replace(SIGNATURE, "saved_input_example_info:\n  artifact_path: input_example.json\n"
+                                         "  serving_input_path: serving_input_example.json\n  type: json_object\n"
+                              + mlmodel_signature)
+    write_files(tmp_path, model_files(MLmodel=mlmodel, input_example__json=json.dumps(payload),
+                                      serving_input_example__json=json.dumps(payload)))
+    return ModelDir(tmp_path)
+
+
+def test_a_chat_payload_is_sent_to_azure_as_named_tensors_and_its_params_left_out():
+    """The scoring server hands a chat model the payload less its declared params, a dictionary of
+    lists: Azure's named tensors. ML602 warns on the stored payload; the request converts it."""
+    from modellint.analyzer.signatures.input_examples import Example, serving_payload
+
+    body = {"messages": [{"role": "user", "content": "hi"}], "temperature": 0.5}
+    payload, _ = serving_payload(Path("serving_input_example.json"), body, json.dumps(body))
+    assert payload is not None and payload.form in AZURE_UNLISTED_FORMS  # what ML602 reports
+    request = sample_request(_CHAT, Example((payload,)), "azureml-online")
+    assert request.origin == "stored serving example"
+    assert request.body == {"input_data": {"messages": [{"role": "user", "content": "hi"}]}}
+    assert unwrap_azure(request.body) == {"inputs": {"messages": [{"role": "user", "content": "hi"}]}}
+    assert request.notes == ("params are left out: Azure ML's documented payload is `input_data` alone",)
+    assert sample_request(_CHAT, Example((payload,)), "mlflow-serve").body == body
+
+
+def test_a_completion_prompt_has_no_azure_form_and_the_reason_is_ml602s(tmp_path):
+    from modellint.rules.ml602_azureml_request_format import AzuremlRequestFormat
+
+    model = _stored(tmp_path, SIGNATURE.replace(
+        SIGNATURE[SIGNATURE.index("inputs"):SIGNATURE.index(", outputs")],
+        """inputs: '[{"type": "string", "name": "prompt", "required": true}]'"""), {"prompt": "Say hi"})
+    facts = model.signature
+    request = sample_request(facts.signature, facts.example, "azureml-online")
+    assert request.body is None or request.origin != "stored serving example"
+    reason = next(note for note in request.notes if note.startswith("the stored serving example"))
+    assert AZURE_UNLISTED_FORMS["llm"] in reason and "`prompt` is a string" in reason
+    (finding,) = AzuremlRequestFormat().check(model)
+    assert AZURE_UNLISTED_FORMS["llm"] in finding.message

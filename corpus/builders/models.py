@@ -75,6 +75,30 @@ mlflow.pyfunc.save_model(
 )
 '''
 
+def notebook(*cells: tuple[str, str]) -> str:
+    """A Jupyter notebook (nbformat 4) of (cell type, source) cells, as Jupyter saves it unrun."""
+    return json.dumps({
+        "cells": [{"cell_type": kind, "metadata": {}, "source": source.splitlines(keepends=True),
+                   **({"execution_count": None, "outputs": []} if kind == "code" else {})}
+                  for kind, source in cells],
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+                     "language_info": {"name": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }, indent=1) + "\n"
+
+
+# Runs a notebook's code cells in order in one namespace, as one kernel runs "Run All" (the cells
+# hold no IPython magics, so no kernel is needed).
+RUN_NOTEBOOK = (
+    "import json, sys\n"
+    "cells = json.load(open(sys.argv[1]))['cells']\n"
+    "namespace = {'__name__': '__main__'}\n"
+    "for number, cell in enumerate(cells, 1):\n"
+    "    if cell['cell_type'] == 'code':\n"
+    "        exec(compile(''.join(cell['source']), f'<cell {number}>', 'exec'), namespace)\n"
+)
+
 # --------------------------------------------------------------------------------------------
 # case model
 # --------------------------------------------------------------------------------------------
@@ -90,6 +114,7 @@ class Built:
     serve: bool = False
     model_dir: str = "model"  # where train.py leaves the model, relative to the project
     workdir: str = "."  # the folder holding train.py, run from there (relative to the project)
+    command: tuple = ("train.py",)  # the interpreter's arguments that train (a notebook: RUN_NOTEBOOK)
     predict_input: dict | None = None  # used only when the model has no stored input example
 
 
@@ -669,6 +694,30 @@ def cases(pyver: str, projects: pathlib.Path) -> list:
             ''')},
         expect=["ML301"],
     ))
+    C.append(Built(
+        "notebook-unity-catalog",
+        "A training notebook (train.ipynb; its code cells run in order, as Run All does): "
+        "mlflow.sklearn.log_model(registered_model_name=\"main.default.churn\", a Unity Catalog "
+        "name) with neither signature nor input_example, into a local sqlite tracking store whose "
+        "registry takes it (\"Successfully registered model 'main.default.churn'\"), downloaded back "
+        "to ./model. The model has no signature, which Unity Catalog requires to register it.",
+        {"train.ipynb": notebook(
+            ("markdown", "# Churn classifier\nTrains on last month's accounts and registers the model in Unity "
+                         "Catalog."),
+            ("code", SKLEARN_HEAD.strip()),
+            ("code", DATA + "clf.score(X, y)"),
+            ("markdown", "Log it and register it as `main.default.churn`."),
+            ("code", textwrap.dedent('''\
+                mlflow.set_tracking_uri("sqlite:///mlflow.db")
+                mlflow.set_experiment("corpus")
+                with mlflow.start_run():
+                    info = mlflow.sklearn.log_model(clf, name="model", registered_model_name="main.default.churn")''')),
+            ("code", 'mlflow.artifacts.download_artifacts(artifact_uri=info.model_uri, dst_path="model")'),
+        )},
+        command=("-c", RUN_NOTEBOOK, "train.ipynb"),
+        expect=["ML403"],
+        predict_input={"columns": ["a", "b"], "data": [[0.0, 1.0], [1.0, 0.0]]},
+    ))
     return C
 
 
@@ -850,7 +899,7 @@ def build(out_dir: pathlib.Path) -> None:
         if wdir.exists():
             shutil.rmtree(wdir)
         shutil.copytree(proj, wdir)
-        r = subprocess.run([py, "train.py"], cwd=wdir / case.workdir, env=_env(), capture_output=True,
+        r = subprocess.run([py, *case.command], cwd=wdir / case.workdir, env=_env(), capture_output=True,
                            text=True, timeout=900)
         (logs / f"{case.name}.train.log").write_text(r.stdout + "\n--- stderr\n" + r.stderr)
         if r.returncode:

@@ -24,6 +24,9 @@ from sklearn.linear_model import LogisticRegression
 
 FRAME = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 0.0]})
 LABELS = [0, 1, 0, 1]
+# The training frame repeated to 420,000 rows: logged whole as `input_example`, MLflow writes a
+# serving payload of about 17.6 MB (42 bytes a row, pretty-printed), over Databricks' 16 MB.
+TRAINING_SET = pd.concat([FRAME] * 105_000, ignore_index=True)
 
 
 def _python_env_only(model: Path) -> None:
@@ -38,6 +41,10 @@ def _records_payload(model: Path) -> None:
                                                       encoding="utf-8")
 
 
+def _unedited(model: Path) -> None:
+    """The case is in what ``save_model`` was given (``SAVE_ARGUMENTS``), not in an edit."""
+
+
 CASES: dict[str, tuple[str, str, Callable[[Path], None]]] = {
     "ml601-python-env-only": (
         "ML601 (azureml-online, azureml-batch): a sklearn model with python_env.yaml and requirements.txt only",
@@ -45,6 +52,20 @@ CASES: dict[str, tuple[str, str, Callable[[Path], None]]] = {
     "ml602-records-payload": (
         "ML602 (azureml-online): the stored serving payload in records orientation, which MLflow accepts",
         "rewrote serving_input_example.json as `dataframe_records` of the same rows", _records_payload),
+    "ml603-payload-over-16mb": (
+        "ML603 (databricks): the whole 420,000-row training frame logged as input_example; MLflow writes a "
+        "17.6 MB serving_input_example.json",
+        "none: save_model(input_example=TRAINING_SET)", _unedited),
+    "ml604-inference-server-pin": (
+        "ML604 (azureml-online): azureml-inference-server-http==1.3.4 added to the model's environment "
+        "(as Azure/azureml-examples#3875 adds the scoring server to a model's conda.yaml)",
+        "none: save_model(extra_pip_requirements=['azureml-inference-server-http==1.3.4'])", _unedited),
+}
+# What save_model is given beyond the classifier and the path, per case (default: two rows as input_example).
+SAVE_ARGUMENTS: dict[str, dict[str, Any]] = {
+    "ml603-payload-over-16mb": {"input_example": TRAINING_SET},
+    "ml604-inference-server-pin": {"input_example": FRAME.head(2),
+                                   "extra_pip_requirements": ["azureml-inference-server-http==1.3.4"]},
 }
 
 
@@ -77,7 +98,8 @@ def build(corpus_dir: Path) -> None:
         model = out / name
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            mlflow.sklearn.save_model(classifier, str(model), input_example=FRAME.head(2))
+            arguments = SAVE_ARGUMENTS.get(name, {"input_example": FRAME.head(2)})
+            mlflow.sklearn.save_model(classifier, str(model), **arguments)
         apply(model)
         case = {"description": description, "edit": edit, "built_with": {"mlflow": mlflow.__version__},
                 "verdict": _verdict(model)}

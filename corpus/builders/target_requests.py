@@ -2,8 +2,9 @@
 
 Run inside the MLflow 3.x venv by ``corpus/build.py`` (``build(corpus_dir)``), with
 ``$MODELLINT_LINTER_PYTHON`` an interpreter that runs this repository's modellint. For every corpus
-model dir whose MLmodel has a signature (``corpus/models/*``, ``corpus/signatures/*``), it writes
-``CORPUS_DIR/targets/requests/<folder>__<case>/``:
+model dir whose MLmodel has a signature (``corpus/models/*``, ``corpus/signatures/*``,
+``corpus/targets/models/*``), it writes ``CORPUS_DIR/targets/requests/<folder>__<case>/`` (the folder's
+``/`` written ``-``):
 
 * ``mlflow-serve.json`` and ``azureml-online.json``: the requests ``modellint request --target``
   wrote (absent when it wrote none; ``verdict.json`` then holds its error);
@@ -33,7 +34,7 @@ import yaml
 from mlflow.models import validate_serving_input
 
 TARGETS = ("mlflow-serve", "azureml-online")
-SOURCES = ("models", "signatures")
+SOURCES = ("models", "signatures", "targets/models")
 
 
 def _has_signature(model: Path) -> bool:
@@ -90,7 +91,7 @@ def build(corpus_dir: Path) -> None:
             model = model.parent
             if not _has_signature(model):
                 continue
-            case = out / f"{source}__{model.name}"
+            case = out / f"{source.replace('/', '-')}__{model.name}"
             case.mkdir()
             verdict: dict[str, Any] = {"model": f"{source}/{model.name}", "mlflow_version": mlflow.__version__,
                                        **_loads(model), "requests": {}}

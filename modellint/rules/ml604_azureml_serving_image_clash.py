@@ -38,14 +38,17 @@ class AzuremlServingImageClash(Rule):
     image, naming the version, what breaks and the source.
 
     ## Why is this bad?
-    No-code deployment installs the model's own environment into an image that already holds the
-    scoring server, `azureml-inference-server-http`, and `mlflow-skinny`
-    ([Deploy MLflow models to online endpoints](https://learn.microsoft.com/en-us/azure/machine-learning/how-to-deploy-mlflow-models-online-endpoints)).
-    A model pin replaces the image's version, and some versions crash the container before it
-    serves: from MLflow 3.7.0 on, the scoring container fails its liveness probe with HTTP 502
-    ([Azure/azureml-examples#3873](https://github.com/Azure/azureml-examples/pull/3873), 2026-04-14:
-    "Pinning to 3.6.0 (last working version)"); `azureml-inference-server-http` 1.3.x stops with
-    `No module named 'azureml.contrib'` ([Azure/azureml-examples#4009](https://github.com/Azure/azureml-examples/pull/4009),
+    For no-code deployment Azure ML "Dynamically installs Python packages that you list in a
+    conda.yaml file" into "an MLflow base image, or curated environment" whose items include "The
+    `azureml-inference-server-http` package" and "The `mlflow-skinny` package"
+    ([Deploy MLflow models to online endpoints](https://learn.microsoft.com/en-us/azure/machine-learning/how-to-deploy-mlflow-models-online-endpoints),
+    its opening list). A model pin replaces the image's version, and some versions crash the
+    container before it serves. MLflow 3.7.0 and later: the scoring container fails its liveness probe with
+    HTTP 502, "Pinning to 3.6.0 (last working version)" ([Azure/azureml-examples#3873](https://github.com/Azure/azureml-examples/pull/3873),
+    2026-04-14), still so on 2026-06-29 for the newest release then, 3.14.0
+    ([#4051](https://github.com/Azure/azureml-examples/pull/4051)); no report covers a later release, so
+    none is judged. `azureml-inference-server-http` 1.3.0-1.3.4 stop with
+    `No module named 'azureml.contrib'` ([#4009](https://github.com/Azure/azureml-examples/pull/4009),
     2026-06-08). The table, with the date each fact holds as of, is
     `modellint/analyzer/knowledge/serving_images.tsv`.
 
@@ -55,7 +58,7 @@ class AzuremlServingImageClash(Rule):
 
     ## Example
     ```text
-    mlflow==3.17.2
+    mlflow==3.8.1
     scikit-learn==1.9.1
     ```
 
@@ -71,6 +74,8 @@ class AzuremlServingImageClash(Rule):
 
     VALID = examples(lambda: (
         Valid(_with("mlflow==3.6.0", "scikit-learn==1.9.1", "skops==0.16.0")),
+        Valid(_with("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0"),
+              note="released after the last report (3.14.0, 2026-06-29): not judged"),
         Valid(_with("mlflow==3.6.0", "azureml-inference-server-http==1.4.1", "scikit-learn==1.9.1", "skops==0.16.0"),
               note="1.4 fixed the start-up import"),
         ProjectValid({"train.py": _TRAIN.replace("mlflow==3.8.1", "mlflow==3.6.0")}),
@@ -78,8 +83,8 @@ class AzuremlServingImageClash(Rule):
                      note="MLflow adds the installed version: not known statically"),
     ))
     INVALID = examples(lambda: (
-        Invalid(_with("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0"),
-                (("conda.yaml", 7),), note="MLflow 3.7 and later"),
+        Invalid(_with("mlflow==3.8.1", "scikit-learn==1.9.1", "skops==0.16.0"),
+                (("conda.yaml", 7),), note="MLflow 3.7 to 3.14"),
         Invalid(_with("mlflow==3.6.0", "azureml-inference-server-http==1.3.4", "scikit-learn==1.9.1", "skops==0.16.0"),
                 (("conda.yaml", 8),), note="the 1.3.x scoring server"),
         ProjectInvalid({"train.py": _TRAIN}, (("train.py", 7),), note="the call pins it"),

@@ -15,8 +15,10 @@ from modellint.findings import Severity
 from modellint.rules import RULES_BY_CODE
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
-# train.py at the project root, or in a job folder beside the code it ships (codepaths-parent)
-PROJECTS = sorted(path for path in (CORPUS / "projects").iterdir() if any(path.glob("**/train.py")))
+# train.py at the project root, or in a job folder beside the code it ships (codepaths-parent), or
+# a training notebook (notebook-unity-catalog: its code cells were run in order)
+PROJECTS = sorted(path for path in (CORPUS / "projects").iterdir()
+                  if any(path.glob("**/train.py")) or any(path.glob("**/train.ipynb")))
 
 # Expected codes a project cannot show, per case, with the reason. ML3xx findings come from the
 # bytes of the pickled artifact; the project shows the class being pickled, the objects handed
@@ -44,7 +46,7 @@ def _expected(case: str) -> set[str]:
 
 
 def test_every_project_has_its_model():
-    assert len(PROJECTS) >= 18
+    assert len(PROJECTS) >= 20
     for project in PROJECTS:
         assert (CORPUS / "models" / project.name / "CASE.json").is_file(), project.name
 
@@ -71,3 +73,22 @@ def test_findings_point_into_the_project(project: Path):
         lines = finding.path.read_text().splitlines()
         assert 1 <= finding.span.line <= len(lines), finding
         assert finding.fix is None or all(edit.path.is_relative_to(project) for edit in finding.fix.edits)
+
+
+def test_a_training_notebook_is_judged_at_the_cell_and_line_of_its_call():
+    """The notebook real MLflow ran (corpus/models/notebook-unity-catalog is what its cells wrote):
+    its `log_model` call registers a Unity Catalog name with neither signature nor input_example.
+    The finding names the cell and the line in it as Jupyter shows them, and `--target databricks`
+    makes it the error it is on the model MLflow wrote."""
+    import json as json_module
+
+    project = CORPUS / "projects" / "notebook-unity-catalog"
+    model = CORPUS / "models" / "notebook-unity-catalog"
+    (finding,) = [f for f in lint(project).findings if f.code == "ML403"]
+    assert finding.path.name == "train.ipynb" and finding.severity == Severity.INFO
+    assert finding.message.endswith("(cell 5, line 4)") and "`main.default.churn`" in finding.message
+    cells = json_module.loads((project / "train.ipynb").read_text(encoding="utf-8"))["cells"]
+    assert "registered_model_name=\"main.default.churn\"" in cells[4]["source"][3]
+    for target in (project, model):
+        raised = [f for f in lint(target, deploy_targets=["databricks"]).findings if f.code == "ML403"]
+        assert [f.severity for f in raised] == [Severity.ERROR], target

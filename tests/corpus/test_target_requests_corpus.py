@@ -25,8 +25,9 @@ def _verdict(case: Path) -> dict:
 
 
 def test_every_corpus_model_with_a_signature_has_a_recorded_verdict():
-    with_signature = {f"{path.parent.parent.name}__{path.parent.name}"
-                      for folder in ("models", "signatures") for path in (CORPUS / folder).glob("*/MLmodel")
+    with_signature = {f"{folder.replace('/', '-')}__{path.parent.name}"
+                      for folder in ("models", "signatures", "targets/models")
+                      for path in (CORPUS / folder).glob("*/MLmodel")
                       if ModelDir(path.parent).signature.declared}
     assert with_signature and {case.name for case in CASES} == with_signature
 

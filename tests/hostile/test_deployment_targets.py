@@ -8,6 +8,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from modellint.rules._examples import CLEAN, MLMODEL_WITH_EXAMPLE
 from tests.hostile.harness import Sandbox, assert_promises, run_cli
 
@@ -89,3 +91,27 @@ def test_a_signature_of_huge_tensors_gets_no_sample_request(tmp_path):
     run = run_cli(["request", "--target", "mlflow-serve", str(sandbox.target)], sandbox)
     assert_promises(run, sandbox, before, seconds=10, clean_allowed=True)
     assert run.returncode == 2 and "values per request" in run.stderr, run
+
+
+
+_KEYS = ", ".join(f'"k{index}": [{index}]' for index in range(200_000))
+
+
+@pytest.mark.parametrize("serving", [
+    pytest.param('{"messages": [{"role": "user", "content": "hi"}], ' + _KEYS + "}", id="200000-keys"),
+    pytest.param('{"messages": ' + "[" * 100_000 + "]" * 100_000 + "}", id="nested"),
+])
+def test_a_hostile_chat_payload_is_warned_on_and_converted_within_budget(tmp_path, serving):
+    """ML602 and the request read a chat payload the same way: 200,000 top-level keys beside
+    `messages` (each a would-be named tensor the conversion walks), or messages nested 100,000
+    deep. The check reports, the request is refused or written, both bounded, neither a traceback."""
+    sandbox = _sandbox(tmp_path, serving)
+    before = sandbox.snapshot()
+    run = run_cli(["check", "--format", "concise", "--target", "azureml-online", str(sandbox.target)], sandbox)
+    assert_promises(run, sandbox, before, seconds=15, memory=512 * 2**20)
+    assert "internal error" not in run.stdout + run.stderr
+    run = run_cli(["request", "--target", "azureml-online", str(sandbox.target)], sandbox)
+    assert_promises(run, sandbox, before, seconds=15, memory=512 * 2**20, clean_allowed=True)
+    assert run.returncode in (0, 2) and "Traceback" not in run.stderr
+    if run.returncode == 0:  # the signature's placeholder (a, b) when the payload does not fit it
+        assert set(json.loads(run.stdout)) == {"input_data"}

@@ -9,11 +9,15 @@ rejected is never written. An example that fails the check (ML401 reports it) gi
 placeholder request.
 
 Azure ML online endpoints take the payload under `input_data`: a split-oriented data frame
-(`columns`, `index`, `data`) or tensors (a list, or a dictionary of named lists), and refuse
-`dataframe_records` and TF-serving `instances` ("Input formats" in
-https://learn.microsoft.com/en-us/azure/machine-learning/how-to-deploy-mlflow-models). The Azure
-request is converted from the MLflow one, and :func:`unwrap_azure` turns it back into the MLflow
-payload it stands for, which is what the check reads.
+(`columns`, `index`, `data`) or tensors (a list, or a dictionary of named lists). Their "Input
+formats" table (https://learn.microsoft.com/en-us/azure/machine-learning/how-to-deploy-mlflow-models)
+leaves out `dataframe_records` and TF-serving `instances`, and lists nothing like MLflow's unified
+chat/completions/embeddings payload (`messages`, `prompt` or `input` at the top level, params mixed
+in): :mod:`~modellint.analyzer.deployment.azure_formats` names them, for ML602 (a stored payload
+in one of them) and for the request written here, which converts each to a listed form when there
+is one (records to split columns, a chat payload whose values are lists to named tensors). The
+Azure request is converted from the MLflow one, and :func:`unwrap_azure` turns it back into the
+MLflow payload it stands for, which is what the check reads.
 """
 
 from __future__ import annotations
@@ -22,7 +26,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from modellint.analyzer.signatures.input_examples import Example, Payload, check_example, serving_payload
+from modellint.analyzer.deployment.azure_formats import AZURE_UNLISTED_FORMS
+from modellint.analyzer.signatures.input_examples import (
+    LLM_KEYS,
+    Example,
+    Payload,
+    check_example,
+    serving_payload,
+    split_llm_payload,
+)
 from modellint.analyzer.signatures.schema import (
     AnyValue,
     Array,
@@ -34,6 +46,7 @@ from modellint.analyzer.signatures.schema import (
     Signature,
     TensorSchema,
     TensorSpec,
+    json_kind,
 )
 from modellint.record import Record
 
@@ -75,7 +88,7 @@ def sample_request(signature: Signature | None, example: Example | None, target:
         if isinstance(body, str):
             notes.append(f"no request is written from the {origin}: {body}")
             continue
-        request = _for_target(body, target)
+        request = _for_target(body, target, signature)
         if isinstance(request, str):
             notes.append(f"the {origin} cannot be sent to {target}: {request}")
             continue
@@ -83,7 +96,7 @@ def sample_request(signature: Signature | None, example: Example | None, target:
         if problems:
             notes.append(f"the {origin} does not match the signature ({problems[0]}); not used")
             continue
-        if target == "azureml-online" and "params" in body:
+        if target == "azureml-online" and _has_params(body, signature):
             notes.append("params are left out: Azure ML's documented payload is `input_data` alone")
         return SampleRequest(target, request, origin, notes=tuple(notes))
     return SampleRequest(target, None, "", "; ".join(notes) or "the signature has no inputs to build a request from",
@@ -204,10 +217,30 @@ def _tensor(spec: TensorSpec) -> Any:
     return value
 
 
-def _for_target(body: dict[str, Any], target: str) -> dict[str, Any] | str:
+def _is_llm(body: dict[str, Any]) -> bool:
+    """Whether the scoring server reads ``body`` as its unified LLM payload (`is_unified_llm_input`)."""
+    return any(key in body for key in LLM_KEYS)
+
+
+def _has_params(body: dict[str, Any], signature: Signature) -> bool:
+    if _is_llm(body):
+        return bool(split_llm_payload(body, signature.params)[1])
+    return "params" in body
+
+
+def _for_target(body: dict[str, Any], target: str, signature: Signature) -> dict[str, Any] | str:
     """``body`` (MLflow's form) as ``target`` takes it, or why it has no such form."""
     if target != "azureml-online":
         return body
+    if _is_llm(body):
+        # What the scoring server hands the model is the payload less its declared params: a
+        # dictionary; Azure lists a dictionary of lists (named tensors) and nothing else of the kind.
+        tensors, _ = split_llm_payload(body, signature.params)
+        scalar = next((key for key, value in tensors.items() if not isinstance(value, list)), None)
+        if scalar is not None:
+            return (f"it is {AZURE_UNLISTED_FORMS['llm']}, and Azure's input formats list only split data frames "
+                    f"and tensors: its `{scalar}` is {json_kind(tensors[scalar])}, not a list (a named tensor)")
+        return {"input_data": tensors}
     if "dataframe_split" in body:
         frame = body["dataframe_split"]
         if not isinstance(frame, dict) or not isinstance(frame.get("data"), list):
@@ -227,4 +260,4 @@ def _for_target(body: dict[str, Any], target: str) -> dict[str, Any] | str:
         return {"input_data": body["instances"]}
     if "inputs" in body:
         return {"input_data": body["inputs"]}
-    return "its documented payloads are a split data frame or tensors, and this is a chat or completion payload"
+    return "Azure's input formats list only split data frames and tensors"

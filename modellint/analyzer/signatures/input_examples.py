@@ -316,7 +316,7 @@ def check_example(signature: Signature, example: Example) -> list[Mismatch]:
     for payload in example.payloads:
         data, params = payload.data, payload.params
         if payload.form == "llm":
-            data, params = _split_llm_payload(payload.data, signature.params)
+            data, params = split_llm_payload(payload.data, signature.params)
         faults: list[_Fault] = []
         if signature.inputs is not None and not example.signature_from_type_hint:
             faults.extend(_data_faults(payload.form, data, payload.data_at, signature.inputs))
@@ -328,8 +328,9 @@ def check_example(signature: Signature, example: Example) -> list[Mismatch]:
     return mismatches
 
 
-def _split_llm_payload(data: dict, params: tuple[ParamSpec, ...] | None) -> tuple[dict, dict]:
-    """Top-level keys that name a declared param are params; the rest is data."""
+def split_llm_payload(data: dict, params: tuple[ParamSpec, ...] | None) -> tuple[dict, dict]:
+    """Top-level keys of a unified LLM payload that name a declared param are params; the rest is
+    data (the scoring server's `_split_data_and_params_for_llm_input`)."""
     names = {spec.name for spec in params or ()}
     return (
         {key: value for key, value in data.items() if key not in names},
