@@ -89,7 +89,7 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
                        help="the MLflow tracking server model URIs are resolved with (default: MLFLOW_TRACKING_URI, "
                             "then MLflow's own default)")
     check.add_argument("--max-download", default=None, metavar="SIZE",
-                       help="bytes fetched for model URIs at most, all together (default 1G); files over it are "
+                       help="bytes fetched for model URIs at most, all together (default 4G); files over it are "
                             "reported as not checked")
     hook = commands.add_parser("hook", formatter_class=_HelpFormatter,
                                help="pre-commit: check the model dirs and training projects the changed FILEs belong to")
@@ -168,7 +168,7 @@ def _registry_options(parser: argparse.ArgumentParser) -> None:
                              "by this modellint and knowledge base")
     parser.add_argument("--force", action="store_true", help="with --set-tags, lint and tag the versions already tagged too")
     parser.add_argument("--max-download", default=None, metavar="SIZE",
-                        help="bytes fetched per version at most (default 1G); files over it are reported as not checked")
+                        help="bytes fetched per version at most (default 4G); files over it are reported as not checked")
     parser.set_defaults(paths=[])
 
 
