@@ -479,7 +479,9 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
                             nothing_to_check=len(report.projects_without_checks), aliases=aliases)
     if settings.statistics and output_format in ("full", "concise"):
         output_format = "statistics"
-    text = _render(output_format, findings, context)
+    from modellint.reports.by_format import render
+
+    text = render(output_format, findings, context)
     unwritten = False
     try:
         _write(text, settings.output_file)
@@ -535,12 +537,6 @@ def _use_interpreter(python: Path | None) -> None:
         use_overlay(from_interpreter(python))
     except OverlayError as error:
         raise ConfigError(f"--python: {error}") from None
-
-
-def _render(output_format: str, findings, context) -> str:
-    from importlib import import_module
-
-    return import_module(f"modellint.reports.{output_format}").render(findings, context)
 
 
 def _write(text: str, output_file: Path | None) -> None:
