@@ -89,7 +89,7 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
                        help="the MLflow tracking server model URIs are resolved with (default: MLFLOW_TRACKING_URI, "
                             "then MLflow's own default)")
     check.add_argument("--max-download", default=None, metavar="SIZE",
-                       help="bytes fetched for model URIs at most, all together (default 1G); files over it are "
+                       help="bytes fetched for model URIs at most, all together (default 4G); files over it are "
                             "reported as not checked")
     hook = commands.add_parser("hook", formatter_class=_HelpFormatter,
                                help="pre-commit: check the model dirs and training projects the changed FILEs belong to")
@@ -168,7 +168,7 @@ def _registry_options(parser: argparse.ArgumentParser) -> None:
                              "by this modellint and knowledge base")
     parser.add_argument("--force", action="store_true", help="with --set-tags, lint and tag the versions already tagged too")
     parser.add_argument("--max-download", default=None, metavar="SIZE",
-                        help="bytes fetched per version at most (default 1G); files over it are reported as not checked")
+                        help="bytes fetched per version at most (default 4G); files over it are reported as not checked")
     parser.set_defaults(paths=[])
 
 
@@ -479,7 +479,9 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
                             nothing_to_check=len(report.projects_without_checks), aliases=aliases)
     if settings.statistics and output_format in ("full", "concise"):
         output_format = "statistics"
-    text = _render(output_format, findings, context)
+    from modellint.reports.by_format import render
+
+    text = render(output_format, findings, context)
     unwritten = False
     try:
         _write(text, settings.output_file)
@@ -535,12 +537,6 @@ def _use_interpreter(python: Path | None) -> None:
         use_overlay(from_interpreter(python))
     except OverlayError as error:
         raise ConfigError(f"--python: {error}") from None
-
-
-def _render(output_format: str, findings, context) -> str:
-    from importlib import import_module
-
-    return import_module(f"modellint.reports.{output_format}").render(findings, context)
 
 
 def _write(text: str, output_file: Path | None) -> None:

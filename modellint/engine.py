@@ -42,16 +42,23 @@ class TargetFailure(Record):
 
 
 class Report(Record):
-    __slots__ = ("targets", "findings", "failures", "projects_without_checks")
+    __slots__ = ("targets", "findings", "failures", "projects_without_checks", "aliases")
 
     def __init__(self, targets: list[Target] | None = None, findings: list[Finding] | None = None,
                  failures: list[TargetFailure] | None = None,
-                 projects_without_checks: list[Target] | None = None) -> None:
+                 projects_without_checks: list[Target] | None = None,
+                 aliases: tuple[tuple[Path, str], ...] = ()) -> None:
         self.targets = [] if targets is None else targets
         self.findings = [] if findings is None else findings
         self.failures = [] if failures is None else failures
         # No save/log call found in these projects.
         self.projects_without_checks = [] if projects_without_checks is None else projects_without_checks
+        # Local folders shown as something else: a model fetched by URI, as its URI.
+        self.aliases = aliases
+
+    def shown(self, path: Path, base: Path) -> str:
+        """``path`` as every report shows it: relative to ``base``, a fetched model's as its URI."""
+        return display_path(path, base, self.aliases)
 
 
 def lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelection, base: Path,

@@ -287,7 +287,7 @@ def test_the_graph_sees_every_kind_of_import_in_the_package() -> None:
     assert "modellint.analyzer.files" in targets["modellint.fix_runner"]  # `from modellint.analyzer import files`
     assert "modellint" in targets["modellint.cli"]  # `from modellint import __version__`: a name of the __init__
     assert "modellint.rules.ml201_missing_dependency" in targets["modellint.rules"]  # import_module(entry.module)
-    assert "modellint.reports.sarif" in targets["modellint.cli"]  # import_module(f"modellint.reports.{format}")
+    assert "modellint.reports.sarif" in targets["modellint.reports.by_format"]  # import_module(f"...{format}")
 
 
 # --------------------------------------------------------------------------- the checker itself

@@ -476,13 +476,16 @@ class ModelDir:
     @cached_property
     def code_scans(self) -> tuple[ModuleScan, ...]:
         """Import scans of the code the model runs: code dirs, models-from-code file, by-value pickled code."""
+        return self._scan_code()
+
+    def _scan_code(self, by_value_scans: tuple[ModuleScan, ...] = ()) -> tuple[ModuleScan, ...]:
         from modellint.analyzer.code.scans import scan_model_code, syntax_python
 
         loader = (self.pyfunc or {}).get("loader_module")
         return scan_model_code(self.root, self.code_directories, code_file=self.models_from_code_file,
                                serialized_files=self.serialized_files,
                                loader_module=loader if isinstance(loader, str) and loader else None,
-                               python=syntax_python(self.source_python))
+                               python=syntax_python(self.source_python), by_value_scans=by_value_scans)
 
     # --- paths MLmodel refers to ----------------------------------------------------------------
 

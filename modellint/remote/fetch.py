@@ -15,6 +15,7 @@ import os
 import shutil
 import stat
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -24,7 +25,11 @@ from modellint.record import Record
 from modellint.remote import EXTRA
 from modellint.targets import Target, TargetError
 
-DEFAULT_MAX_BYTES = 1024**3  # what one run downloads at most, all targets together
+# What one run downloads at most, all targets together: a model of a few GiB is linted whole, an
+# LLM's weights are not downloaded unless asked for (`--max-download 40G`).
+DEFAULT_MAX_BYTES = 4 * 1024**3
+# A download leaves at least this much free on the temporary folder's disk: a lint never fills it.
+DISK_RESERVE = 256 * 1024**2
 # MLflow retries a failed request 7 times with exponential backoff (over 4 minutes for a server
 # that is down), to ride out rate limits; a lint says so after a few seconds unless the user asks
 # for MLflow's patience by setting the variable.
@@ -84,12 +89,37 @@ class Fetched(Record):
         self.withheld = withheld
 
 
-class _Budget:
-    """Bytes that may still be downloaded: one for a whole ``check`` run, or one per URI."""
+class _Disk:
+    """The free space of the disk the view is on, shared by the threads downloading into it: each
+    download claims its listed size first, so that downloads side by side never add up to more
+    than is free."""
 
-    def __init__(self, maximum: int) -> None:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._claimed = 0
+
+    def claim(self, folder: Path, size: int) -> int | None:
+        """None once ``size`` bytes are claimed; else the room there is (nothing is claimed)."""
+        with self._lock:
+            room = _free_space(folder) - self._claimed
+            if size > room:
+                return max(0, room)
+            self._claimed += size
+            return None
+
+    def release(self, size: int) -> None:
+        with self._lock:
+            self._claimed -= size
+
+
+class _Budget:
+    """Bytes that may still be downloaded (one for a whole ``check`` run, or one per URI), and the
+    disk they go to."""
+
+    def __init__(self, maximum: int, disk: _Disk) -> None:
         self.maximum = maximum
         self.remaining = maximum
+        self.disk = disk
 
 
 class RemoteView:
@@ -111,7 +141,8 @@ class RemoteView:
         # A shared budget is spent in order: one URI at a time.
         self.threads = threads if per_uri else 1
         self.on_fetched = on_fetched
-        self._budget = _Budget(max_bytes)
+        self._disk = _Disk()
+        self._budget = _Budget(max_bytes, self._disk)
         self.fetched: dict[str, Target | None] = {}
         self.targets: list[Target] = []
         self.errors: list[TargetError] = []
@@ -131,7 +162,7 @@ class RemoteView:
             destinations = [Path(self._directory) / str(index) for index in range(len(self.uris))]
 
             def fetch(uri: str, destination: Path) -> Fetched | FetchError:
-                budget = _Budget(self.max_bytes) if self.per_uri else self._budget
+                budget = _Budget(self.max_bytes, self._disk) if self.per_uri else self._budget
                 try:
                     return self._fetch(repositories, uri, destination, budget)
                 except FetchError as error:
@@ -245,10 +276,19 @@ def _download(repository: Any, listed: list[Listed], destination: Path, budget: 
         if entry.size is not None and entry.size > budget.remaining:
             withheld[entry.relative] = _over_budget(entry.size, budget)
             continue
+        claimed = entry.size or 0
+        room = budget.disk.claim(destination, claimed)
+        if room is not None:
+            withheld[entry.relative] = (f"was not downloaded: {size_text(claimed)} is more than the temporary "
+                                        f"folder's disk has free ({size_text(room)}, keeping {size_text(DISK_RESERVE)}"
+                                        " free; TMPDIR names another folder): not checked")
+            continue
         try:
             repository.download_artifacts(entry.relative, str(destination))
         except Exception as error:  # noqa: BLE001
             raise FetchError(f"`{entry.relative}`: {mlflow_message(error)}") from None
+        finally:
+            budget.disk.release(claimed)
         received = _received(destination, entry.relative)
         if entry.size is not None and received > entry.size:
             os.unlink(destination / entry.relative)
@@ -265,6 +305,14 @@ def _download(repository: Any, listed: list[Listed], destination: Path, budget: 
 def _over_budget(size: int, budget: _Budget) -> str:
     return (f"was not downloaded: {size_text(size)} is over what is left of the download budget "
             f"({size_text(budget.remaining)} of {size_text(budget.maximum)}, --max-download): not checked")
+
+
+def _free_space(folder: Path) -> int:
+    """What may still be written on the disk holding ``folder``."""
+    try:
+        return max(0, shutil.disk_usage(folder).free - DISK_RESERVE)
+    except OSError:
+        return 0
 
 
 def _mlflow(tracking_uri: str | None) -> Any:

@@ -121,6 +121,25 @@ def test_code_paths_file_versus_directory(tmp_path, entry, expected):
     assert _loud(root) == [(code, path, line) for code, path, line in expected], lines
 
 
+def test_of_a_vendored_package_only_what_the_model_can_import_is_judged(tmp_path):
+    # `code_paths=["vendored"]` ships a whole package: its tests and its scripts too. As in the
+    # model dir MLflow writes, only the modules the by-value class's imports reach are judged:
+    # the tests' pytest is never imported by loading or predicting, the core module's tabulate is.
+    root = write_files(tmp_path / "p", {
+        "vendored/__init__.py": "from vendored import core\n",
+        "vendored/core.py": "import tabulate\n\n\ndef double(v):\n    return [2 * x for x in v]\n",
+        "vendored/tests/__init__.py": "",
+        "vendored/tests/conftest.py": "import pytest\nimport hypothesis\n",
+        "vendored/scripts/release.py": "import twine\n",
+        "train.py": "import mlflow\nfrom mlflow.pyfunc import PythonModel\n\n\nclass Doubler(PythonModel):\n"
+                    "    def predict(self, context, model_input, params=None):\n"
+                    "        import vendored\n\n        return vendored.core.double(model_input)\n\n\n"
+                    "mlflow.pyfunc.save_model('m', python_model=Doubler(), code_paths=['vendored'], input_example=[1],\n"
+                    "                         pip_requirements=['cloudpickle==3.1.2'])\n",
+    })
+    assert _loud(root) == [("ML201", "vendored/core.py", 1)]
+
+
 def test_code_paths_climbing_out_is_ml204_at_the_literal(tmp_path):
     root = write_files(tmp_path / "p", {
         "src/utils.py": "X = 1\n",

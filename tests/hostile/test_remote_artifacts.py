@@ -143,6 +143,36 @@ def test_files_past_the_budget_are_findings_and_the_smallest_come_first(serve, c
                for finding in findings)
 
 
+def test_a_file_the_disk_has_no_room_for_is_not_downloaded(serve, capsys, monkeypatch):
+    # A model listed within --max-download can still be bigger than the temporary folder's disk:
+    # the download would fill it (and fail half-written). It is left out, and said so.
+    listing, contents = _model(corpus_dir(CLEAN_CASE))
+    downloaded: list[str] = []
+    serve(FakeRepository(listing, contents, on_download=lambda path, target: downloaded.append(path)))
+    disk = os.statvfs(tempfile.gettempdir())
+    free = fetch.DISK_RESERVE + 1900  # room for the 1,883 bytes of small files, not for model.pkl (816) too
+    monkeypatch.setattr(fetch.shutil, "disk_usage", lambda folder: SimpleNamespace(
+        total=disk.f_blocks * disk.f_frsize, used=0, free=free - sum(len(contents[path]) for path in downloaded)))
+    code, out, _ = _check(capsys)
+    findings = json.loads(out)["findings"]
+    assert code == 1 and "model.pkl" not in downloaded
+    assert [(finding["code"], finding["path"]) for finding in findings] == [("ML303", "models:/fraud/3/model.pkl")]
+    assert "is more than the temporary folder's disk has free" in findings[0]["message"]
+    assert findings[0]["message"].endswith("TMPDIR names another folder): not checked")
+
+
+def test_downloads_side_by_side_claim_the_disk_before_they_start(tmp_path, monkeypatch):
+    # Registry versions download on threads: two files that each fit the free space but not both
+    # together must not both start.
+    monkeypatch.setattr(fetch.shutil, "disk_usage", lambda folder: SimpleNamespace(
+        total=0, used=0, free=fetch.DISK_RESERVE + 1500))
+    disk = fetch._Disk()
+    assert disk.claim(tmp_path, 1000) is None
+    assert disk.claim(tmp_path, 1000) == 500  # the room left while the first is downloading
+    disk.release(1000)
+    assert disk.claim(tmp_path, 1000) is None
+
+
 def test_an_mlmodel_over_the_budget_is_an_error_not_a_clean_run(serve, capsys):
     listing, contents = _model(corpus_dir(CLEAN_CASE))
     serve(FakeRepository(listing, contents))

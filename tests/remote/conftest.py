@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,18 +81,25 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def _register(server: Server) -> None:
     """Log the broken and the clean corpus model as run artifacts, register each as version 1 of
     its own model with the alias ``champion``: what a team's training job does with MLflow."""
-    import mlflow
     from mlflow import MlflowClient
 
-    mlflow.set_tracking_uri(server.uri)
     client = MlflowClient(server.uri)
     for case, name in ((BROKEN_CASE, "broken"), (CLEAN_CASE, "clean")):
-        with mlflow.start_run() as run:
-            mlflow.log_artifacts(str(CORPUS / case), "model")
-            mlflow.log_artifact(str(LONE_PICKLE), "extras")  # beside the model: a lone file to name by URI
-        version = mlflow.register_model(f"runs:/{run.info.run_id}/model", name)
+        run_id, version = register(server.uri, case, name)
         client.set_registered_model_alias(name, "champion", version.version)
-        server.models[name] = (case, run.info.run_id, version.source)
+        server.models[name] = (case, run_id, version.source)
+
+
+def register(server_uri: str, case: str, name: str) -> tuple[str, Any]:
+    """Log a corpus model as a run's ``model`` artifact (a lone pickle beside it, under ``extras``)
+    and register it as the next version of ``name``: its run id and MLflow's ModelVersion."""
+    import mlflow
+
+    mlflow.set_tracking_uri(server_uri)
+    with mlflow.start_run() as run:
+        mlflow.log_artifacts(str(CORPUS / case), "model")
+        mlflow.log_artifact(str(LONE_PICKLE), "extras")  # beside the model: a lone file to name by URI
+    return run.info.run_id, mlflow.register_model(f"runs:/{run.info.run_id}/model", name)
 
 
 def corpus_dir(case: str) -> Path:

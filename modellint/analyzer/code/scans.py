@@ -42,10 +42,13 @@ _SKIPPED_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
 
 def scan_model_code(root: Path, code_directories: Iterable[Path], *, code_file: Path | None,
                     serialized_files: Sequence[SerializedFile], loader_module: str | None,
-                    python: tuple[int, int] | None) -> tuple[ModuleScan, ...]:
+                    python: tuple[int, int] | None,
+                    by_value_scans: Sequence[ModuleScan] = ()) -> tuple[ModuleScan, ...]:
     """The scans of the model dir ``root``'s code: its ``code_directories`` (those MLmodel names,
     inside it), its models-from-code ``code_file``, the by-value code in its ``serialized_files``;
-    ``loader_module`` is the pyfunc one, ``python`` the grammar to parse with (:func:`syntax_python`)."""
+    ``loader_module`` is the pyfunc one, ``python`` the grammar to parse with (:func:`syntax_python`).
+    ``by_value_scans``: by-value code read from elsewhere (a training project's class, whose
+    pickle does not exist yet), an entry point as the pickled code is."""
     modules: dict[str, tuple[Path, str]] = {}  # dotted name -> (file, package); first code dir wins
     seen: set[Path] = set()
     unread: list[ModuleScan] = []
@@ -64,6 +67,7 @@ def scan_model_code(root: Path, code_directories: Iterable[Path], *, code_file: 
         entry_scans.append(scan_code_file(code_file, package=None, python=python, budget=budget,
                                           root=root))  # exec'd by path: no package
     entry_scans.extend(_by_value_scans(serialized_files))
+    entry_scans.extend(by_value_scans)
     entries = _entry_modules(serialized_files, loader_module, entry_scans)
     code_dir_scans = reachable_scans(modules, entries, python=python, budget=budget, root=root)
     return (*code_dir_scans, *entry_scans, *unread)

@@ -61,9 +61,11 @@ class WouldBeModel(ModelDir):
 
         A real model has the class's bytecode inside ``python_model.pkl``; the would-be model has
         no pickle to read, so the scan of the class's own lines in the project stands in for it
-        (its findings then point at the project file, where the fix belongs).
+        (its findings then point at the project file, where the fix belongs). It is an entry point
+        as the pickled code is: of a vendored package in ``code_paths``, only what it can import
+        is judged, as in the model dir MLflow writes.
         """
-        return (*super().code_scans, *self.plan.by_value_scans)
+        return self._scan_code(self.plan.by_value_scans)
 
     @cached_property
     def serialized_files(self) -> list[SerializedFile]:
