@@ -96,7 +96,8 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
     hook.add_argument("paths", nargs="*", type=Path, default=[], metavar="FILE")
     registry = commands.add_parser("registry", formatter_class=_HelpFormatter,
                                    help="lint every version of an MLflow model registry (or those matching), one report")
-    webhook = commands.add_parser("webhook", formatter_class=_HelpFormatter,
+    # No abbreviations: `--secret VALUE` must not pass for `--secret-env` (and show the secret in `ps`).
+    webhook = commands.add_parser("webhook", formatter_class=_HelpFormatter, allow_abbrev=False,
                                   help="serve MLflow's registry webhooks: lint and tag each new model version")
     own = {"registry": registry, "webhook": webhook}.get(wanted or "")
     if own is registry:

@@ -237,6 +237,10 @@ def serve(args: argparse.Namespace, check: Callable[[argparse.Namespace, Any, An
         raise ValueError("--max-queue must be at least 1")
     if not 0 <= args.port <= 65535:
         raise ValueError("--port must be between 0 and 65535")
+    if not args.secret_env.isidentifier() or not args.secret_env.isascii():
+        # Not echoed: it may be the secret itself, given where its name was asked for.
+        raise ValueError("--secret-env takes the name of the environment variable that holds the secret, "
+                         "never the secret")
     secret = os.environ.get(args.secret_env, "")
     if not secret:
         raise ValueError(f"the webhook secret: set the environment variable {args.secret_env} (--secret-env NAME) "
