@@ -22,6 +22,7 @@ import os
 import socket
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,8 @@ MAX_BODY = 1024**2  # MLflow's payloads are a few hundred bytes; tags and a desc
 BODY_TIMEOUT = 10.0  # seconds to receive a body: a sender that drips it holds a connection no longer
 MAX_CONNECTIONS = 64  # uvicorn answers 503 above it: at most this many bodies are held at once
 SHUTDOWN_WAIT = 60.0  # seconds the lint in flight may take to finish on SIGTERM or Ctrl-C
+# Refusals logged per minute at most: a flood of forged deliveries must not fill the disk with its lines.
+REFUSALS_LOGGED = 20
 PATH = "/webhook"
 # The events that name a version to lint: its creation, and an alias moved onto it.
 EVENTS = frozenset({("model_version", "created"), ("model_version_alias", "created")})
@@ -159,10 +162,12 @@ def create_app(verifier: Verifier, queue: LintQueue, *, max_body: int = MAX_BODY
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
+    refusals = _Throttle(REFUSALS_LOGGED, 60.0)
+
     def answer(status: int, message: str, request: Request) -> JSONResponse:
-        client = request.client.host if request.client else "?"
         if status >= 400:
-            say(f"{status} to {client}: {message}")
+            client = request.client.host if request.client else "?"
+            refusals.say(f"{status} to {client}: {message}")
         return JSONResponse({"status": status, "message": message}, status_code=status)
 
     async def deliver(request: Request) -> JSONResponse:
@@ -208,6 +213,30 @@ def create_app(verifier: Verifier, queue: LintQueue, *, max_body: int = MAX_BODY
 
 class _TooLarge(Exception):
     pass
+
+
+class _Throttle:
+    """:func:`say`, at most ``limit`` lines a ``period``; then how many were left unsaid."""
+
+    def __init__(self, limit: int, period: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.period = period
+        self._clock = clock
+        self._start = clock()
+        self._said = 0
+        self._unsaid = 0
+
+    def say(self, message: str) -> None:
+        now = self._clock()
+        if now - self._start >= self.period:
+            if self._unsaid:
+                say(f"{self._unsaid} more refused deliveries were not logged in the last {self.period:.0f} s")
+            self._start, self._said, self._unsaid = now, 0, 0
+        if self._said < self.limit:
+            self._said += 1
+            say(message)
+        else:
+            self._unsaid += 1
 
 
 async def _read(request: Any, limit: int) -> bytes:
@@ -272,7 +301,7 @@ def serve(args: argparse.Namespace, check: Callable[[argparse.Namespace, Any, An
 
     queue = LintQueue(args.max_queue)
     app = create_app(Verifier(secret), queue)
-    listener = socket.create_server((args.host, args.port))
+    listener = socket.create_server((args.host, args.port), family=socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     host, port = listener.getsockname()[:2]
     worker = Worker(queue, lint)
     worker.start()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from modellint.remote.webhook import MAX_BODY
+from modellint.remote.webhook import MAX_BODY, REFUSALS_LOGGED
 from tests.remote.webhook_gate import Gate, payload, post, signed, start_gate
 
 pytestmark = pytest.mark.slow  # one real `modellint webhook` (it imports MLflow's client)
@@ -131,6 +131,11 @@ def test_a_flood_of_forged_deliveries_is_refused_and_bounded(gate):
     assert 401 in statuses  # uvicorn's connection limit answers 503 to what comes over it
     assert time.monotonic() - started < 120
     assert "flood/1: queued" not in gate.stderr()
+    # One line per refusal, but no more than so many a minute: the flood does not fill the disk.
+    logged = sum(": 401 to " in line or ": 413 to " in line or ": 408 to " in line
+                 for line in gate.stderr().splitlines())
+    minutes = int((time.monotonic() - gate.started) // 60) + 1
+    assert 0 < logged <= REFUSALS_LOGGED * minutes
     assert _peak_rss(gate) < _MEMORY
     _still_serves(gate)
 

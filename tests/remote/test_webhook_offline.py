@@ -15,7 +15,7 @@ import pytest
 
 from modellint.cli import main
 from modellint.remote.registry import Version
-from modellint.remote.webhook import LintQueue, Malformed, Worker, create_app, parse_event
+from modellint.remote.webhook import LintQueue, Malformed, Worker, _Throttle, create_app, parse_event
 from modellint.remote.webhook_signature import MAX_SEEN, Rejected, Verifier, signature
 from tests.remote.webhook_gate import payload, post
 
@@ -192,6 +192,19 @@ def test_a_failing_lint_is_one_line_and_the_worker_carries_on(capsys):
     worker.stop(wait=5)
     assert linted == [Version("good", "1")]
     assert capsys.readouterr().err == "modellint: webhook: bad/1: not linted: the store\n"
+
+
+def test_refusals_are_logged_at_most_so_many_a_period(capsys):
+    clock = [0.0]
+    throttle = _Throttle(2, 60.0, clock=lambda: clock[0])
+    for number in range(5):
+        throttle.say(f"refused {number}")
+    clock[0] = 61.0
+    throttle.say("refused 5")
+    assert capsys.readouterr().err.splitlines() == [
+        "modellint: webhook: refused 0", "modellint: webhook: refused 1",
+        "modellint: webhook: 3 more refused deliveries were not logged in the last 60 s",
+        "modellint: webhook: refused 5"]
 
 
 # The application, served by uvicorn

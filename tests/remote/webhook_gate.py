@@ -30,6 +30,7 @@ class Gate:
         self.url = url
         self.log = log
         self.out = out
+        self.started = time.monotonic()
 
     def stderr(self) -> str:
         return self.log.read_text(errors="replace")
