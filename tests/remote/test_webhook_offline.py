@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -329,3 +330,11 @@ def test_the_secret_is_never_a_command_line_value(capsys):
     assert main(["webhook", "--secret-env", "hunter2!"]) == 2
     err = capsys.readouterr().err
     assert "--secret-env takes the name of the environment variable" in err and "hunter2" not in err
+
+
+def test_without_the_extra_the_command_names_it(monkeypatch, capsys):
+    monkeypatch.setenv("MODELLINT_WEBHOOK_SECRET", "s")
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if not installed: its import raises ImportError
+    assert main(["webhook", "--isolated"]) == 2
+    assert capsys.readouterr().err == ("modellint: error: the webhook server needs Starlette and uvicorn: "
+                                       "pip install 'modellint[webhook]'\n")
