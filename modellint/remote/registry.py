@@ -237,7 +237,9 @@ def _filters(args: argparse.Namespace) -> str:
 
 
 def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    # One write per line (print makes two): the webhook server's lines are written from two threads.
+    sys.stderr.write(f"{message}\n")
+    sys.stderr.flush()
 
 
 def _is_terminal(stream: Any) -> bool:
