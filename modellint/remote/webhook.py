@@ -274,6 +274,11 @@ def serve(args: argparse.Namespace, check: Callable[[argparse.Namespace, Any, An
     if not secret:
         raise ValueError(f"the webhook secret: set the environment variable {args.secret_env} (--secret-env NAME) "
                          "to the secret the webhook was registered with")
+    tracking_uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+    if not tracking_uri:
+        # MLflow's own default is a store in the working directory, which no tracking server shares.
+        raise ValueError("the webhook server tags the versions of the tracking server that calls it: "
+                         "name it with --tracking-uri URI or MLFLOW_TRACKING_URI")
     try:
         import uvicorn
     except ImportError:
@@ -282,7 +287,7 @@ def serve(args: argparse.Namespace, check: Callable[[argparse.Namespace, Any, An
     RuleSelection(settings.select, settings.extend_select, settings.ignore, settings.per_path_ignores,
                   settings.target or ("mlflow-serve",)).validate()
     budget = DEFAULT_MAX_BYTES if args.max_download is None else parse_size(args.max_download)
-    client = mlflow_client(args.tracking_uri)
+    client = mlflow_client(tracking_uri)
     knowledge = knowledge_version()
 
     def lint(job: Version) -> None:
@@ -309,7 +314,7 @@ def serve(args: argparse.Namespace, check: Callable[[argparse.Namespace, Any, An
                             limit_concurrency=MAX_CONNECTIONS, timeout_graceful_shutdown=10)
     shown_host = f"[{host}]" if ":" in host else host
     say(f"listening on http://{shown_host}:{port}{PATH} for {', '.join(sorted('.'.join(e) for e in EVENTS))}; "
-        f"tracking server {_printable(args.tracking_uri or os.environ.get('MLFLOW_TRACKING_URI', '(MLflow default)'))}")
+        f"tracking server {_printable(tracking_uri)}")
     from modellint.process import terminate_on_sigterm
 
     try:

@@ -313,10 +313,12 @@ def test_answers_to_what_is_not_a_good_delivery(blocked_gate):
     (("--port", "70000"), {"MODELLINT_WEBHOOK_SECRET": "s"}, "--port must be between 0 and 65535"),
     (("--fix",), {"MODELLINT_WEBHOOK_SECRET": "s"}, "--fix and --diff do not go with it"),
     (("--select", "NOPE999"), {"MODELLINT_WEBHOOK_SECRET": "s"}, "NOPE999"),
+    (("--tracking-uri", ""), {"MODELLINT_WEBHOOK_SECRET": "s"}, "name it with --tracking-uri URI or MLFLOW_TRACKING_URI"),
 ])
 def test_the_command_refuses_to_start_without_what_it_needs(monkeypatch, capsys, arguments, environment, message):
     pytest.importorskip("uvicorn")
     monkeypatch.delenv("MODELLINT_WEBHOOK_SECRET", raising=False)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     assert main(["webhook", "--isolated", "--tracking-uri", "http://127.0.0.1:9", *arguments]) == 2
@@ -335,6 +337,6 @@ def test_the_secret_is_never_a_command_line_value(capsys):
 def test_without_the_extra_the_command_names_it(monkeypatch, capsys):
     monkeypatch.setenv("MODELLINT_WEBHOOK_SECRET", "s")
     monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if not installed: its import raises ImportError
-    assert main(["webhook", "--isolated"]) == 2
+    assert main(["webhook", "--isolated", "--tracking-uri", "http://127.0.0.1:9"]) == 2
     assert capsys.readouterr().err == ("modellint: error: the webhook server needs Starlette and uvicorn: "
                                        "pip install 'modellint[webhook]'\n")
