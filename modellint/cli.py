@@ -188,7 +188,7 @@ def _webhook_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-queue", type=int, default=100, metavar="N",
                         help="versions waiting to be linted at most; a delivery over it is answered 503 (default: 100)")
     parser.add_argument("--max-download", default=None, metavar="SIZE",
-                        help="bytes fetched per version at most (default 1G); files over it are reported as not checked")
+                        help="bytes fetched per version at most (default 4G); files over it are reported as not checked")
     parser.set_defaults(paths=[])
 
 

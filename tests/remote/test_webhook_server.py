@@ -13,7 +13,7 @@ import pytest
 
 from modellint import __version__
 from modellint.remote.registry import knowledge_version
-from tests.remote.conftest import BROKEN_CASE, CLEAN_CASE, corpus_dir
+from tests.remote.conftest import BROKEN_CASE, CLEAN_CASE, register
 from tests.remote.webhook_gate import Gate, payload, post, signed, start_gate, wait_for
 
 pytestmark = pytest.mark.slow  # a real `mlflow server` and a real `modellint webhook`
@@ -47,13 +47,7 @@ def hooked(mlflow_server, gate):
 
 
 def _register(server, case: str, name: str) -> str:
-    """Log a corpus model as a run's artifacts and register it: a training job's last step."""
-    import mlflow
-
-    mlflow.set_tracking_uri(server.uri)
-    with mlflow.start_run() as run:
-        mlflow.log_artifacts(str(corpus_dir(case)), "model")
-    return mlflow.register_model(f"runs:/{run.info.run_id}/model", name).version
+    return register(server.uri, case, name)[1].version
 
 
 def _tags(server, name: str, version: str = "1") -> dict[str, str]:
