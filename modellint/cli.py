@@ -37,7 +37,7 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
 # What a failed write of stdout raises (errno is built into the interpreter: no import cost).
 _OUTPUT_ERRNOS = {errno.EIO, errno.EBADF, errno.EFBIG, errno.ENOSPC, getattr(errno, "EDQUOT", 122)}
-_COMMANDS = {"check", "explain-import", "hook", "registry", "request", "rule", "rules"}
+_COMMANDS = {"check", "explain-import", "hook", "registry", "request", "rule", "rules", "webhook"}
 
 
 class _HelpFormatter(argparse.HelpFormatter):
@@ -69,8 +69,8 @@ def _terminal_columns() -> int:
 
 
 def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
-    """The parser; the ``registry`` command's options are registered only when it is the command
-    ``wanted``: every other run would pay for them."""
+    """The parser; the ``registry`` and ``webhook`` commands' options are registered only when it
+    is the command ``wanted``: every other run would pay for them."""
     parser = argparse.ArgumentParser(
         prog="modellint",
         formatter_class=_HelpFormatter,
@@ -96,9 +96,15 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
     hook.add_argument("paths", nargs="*", type=Path, default=[], metavar="FILE")
     registry = commands.add_parser("registry", formatter_class=_HelpFormatter,
                                    help="lint every version of an MLflow model registry (or those matching), one report")
-    if wanted == "registry":
+    # No abbreviations: `--secret VALUE` must not pass for `--secret-env` (and show the secret in `ps`).
+    webhook = commands.add_parser("webhook", formatter_class=_HelpFormatter, allow_abbrev=False,
+                                  help="serve MLflow's registry webhooks: lint and tag each new model version")
+    own = {"registry": registry, "webhook": webhook}.get(wanted or "")
+    if own is registry:
         _registry_options(registry)
-    for command in (check, hook, registry) if wanted == "registry" else (check, hook):
+    elif own is webhook:
+        _webhook_options(webhook)
+    for command in (check, hook) if own is None else (check, hook, own):
         command.add_argument("--select", type=_csv,
                              help="rules to enable: codes, prefixes, names or ALL (comma-separated; ALL is the built-in "
                                   "rules, a plugin's are enabled by naming them)")
@@ -172,6 +178,20 @@ def _registry_options(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(paths=[])
 
 
+def _webhook_options(parser: argparse.ArgumentParser) -> None:
+    """``webhook``'s own options; it takes the lint options of ``check`` too (they judge each version)."""
+    parser.add_argument("--tracking-uri", metavar="URI", help="the MLflow tracking server (default: MLFLOW_TRACKING_URI)")
+    parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="the port to listen on (default: 8765; 0: any free one)")
+    parser.add_argument("--secret-env", default="MODELLINT_WEBHOOK_SECRET", metavar="NAME",
+                        help="the environment variable holding the webhook's secret (default: MODELLINT_WEBHOOK_SECRET)")
+    parser.add_argument("--max-queue", type=int, default=100, metavar="N",
+                        help="versions waiting to be linted at most; a delivery over it is answered 503 (default: 100)")
+    parser.add_argument("--max-download", default=None, metavar="SIZE",
+                        help="bytes fetched per version at most (default 4G); files over it are reported as not checked")
+    parser.set_defaults(paths=[])
+
+
 def _csv(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
@@ -212,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
             from modellint.remote.registry import lint_registry
 
             return lint_registry(args, _check_paths)
+        if args.command == "webhook":
+            from modellint.remote.webhook import serve
+
+            return serve(args, _check_paths, resolve_settings)
         return _check(args)
     except (ConfigError, ValueError) as error:
         print(f"modellint: error: {error}", file=sys.stderr)

@@ -68,7 +68,7 @@ def lint_registry(args: argparse.Namespace, check: Callable[[argparse.Namespace,
     """The ``registry`` command: list, skip what is tagged already, then lint the rest with
     ``check`` (the CLI's lint of fetched URI targets: ``check(args, view, on_report)``, its exit
     code) and tag them."""
-    from modellint.remote.fetch import DEFAULT_MAX_BYTES, RemoteView, mlflow_client, mlflow_message, parse_size
+    from modellint.remote.fetch import DEFAULT_MAX_BYTES, mlflow_client, mlflow_message, parse_size
 
     if args.force and not args.set_tags:
         raise ValueError("--force only applies with --set-tags")
@@ -89,13 +89,20 @@ def lint_registry(args: argparse.Namespace, check: Callable[[argparse.Namespace,
     if args.set_tags and not args.force:
         for version in versions:
             if already_tagged(version, knowledge):
-                status = dict(version.tags)[STATUS]
-                _say(f"modellint: registry: {version.shown}: skipped, already tagged modellint.status="
-                     f"{printable(status)} by modellint {__version__} with knowledge base {knowledge} "
-                     "(--force lints it again)")
+                say_skipped(version, knowledge, "registry", " (--force lints it again)")
         versions = [version for version in versions if not already_tagged(version, knowledge)]
         if not versions:
             return NOTHING_TO_REPORT
+    return lint_versions(args, check, client, versions, budget, knowledge if args.set_tags else None)
+
+
+def lint_versions(args: argparse.Namespace, check: Callable[[argparse.Namespace, Any, Any], int], client: Any,
+                  versions: list[Version], budget: int, knowledge: str | None, *, command: str = "registry") -> int:
+    """Fetch ``versions`` (each within ``budget`` bytes), lint them with ``check`` into one report
+    and, when ``knowledge`` is given, tag each with its verdict; ``check``'s exit code. ``command``
+    names the lines written on stderr."""
+    from modellint.remote.fetch import RemoteView
+
     progress = _Progress(len(versions), enabled=_is_terminal(sys.stderr) and not args.no_progress)
     threads = min(args.jobs or DEFAULT_THREADS, DEFAULT_THREADS * 4)
     with progress, RemoteView([version.uri for version in versions], args.tracking_uri, budget, per_uri=True,
@@ -103,10 +110,10 @@ def lint_registry(args: argparse.Namespace, check: Callable[[argparse.Namespace,
         progress.close()  # every version is fetched: the report comes next
 
         def on_report(report: Any, settings: Any) -> bool:
-            if not args.set_tags:
+            if knowledge is None:
                 return False
             verdicts = {version: verdict(view.fetched[version.uri], report, settings.fail_on) for version in versions}
-            return not write_tags(client, verdicts, knowledge)
+            return not write_tags(client, verdicts, knowledge, command=command)
 
         return check(args, view, on_report)
 
@@ -144,6 +151,17 @@ def already_tagged(version: Version, knowledge: str) -> bool:
     return STATUS in tags and tags.get(VERSION) == __version__ and tags.get(KNOWLEDGE) == knowledge
 
 
+def say_skipped(version: Version, knowledge: str, command: str, advice: str = "") -> None:
+    status = dict(version.tags)[STATUS]
+    _say(f"modellint: {command}: {version.shown}: skipped, already tagged modellint.status={printable(status)} "
+         f"by modellint {__version__} with knowledge base {knowledge}{advice}")
+
+
+def get_version(client: Any, name: str, version: str) -> Version:
+    """One registered version, read from the registry with its ``modellint.*`` tags."""
+    return _version(client.get_model_version(name, version))
+
+
 def verdict(target: Any, report: Any, fail_on: Severity) -> Verdict | None:
     """The verdict on one fetched version, or None when it was not fetched or not fully linted
     (its error line is in the report: it gets no tag, least of all a pass)."""
@@ -156,14 +174,15 @@ def verdict(target: Any, report: Any, fail_on: Severity) -> Verdict | None:
     return Verdict(not any(finding.severity >= fail_on for finding in findings), errors, warnings)
 
 
-def write_tags(client: Any, verdicts: dict[Version, Verdict | None], knowledge: str) -> bool:
+def write_tags(client: Any, verdicts: dict[Version, Verdict | None], knowledge: str, *,
+               command: str = "registry") -> bool:
     """Tag each version linted with its verdict; whether every tag was written."""
     from modellint.remote.fetch import mlflow_message
 
     written = True
     for version, found in verdicts.items():
         if found is None:
-            _say(f"modellint: registry: {version.shown}: not tagged: it could not be checked")
+            _say(f"modellint: {command}: {version.shown}: not tagged: it could not be checked")
             continue
         try:
             for key, value in found.tags(knowledge).items():
@@ -172,7 +191,7 @@ def write_tags(client: Any, verdicts: dict[Version, Verdict | None], knowledge: 
             _say(f"modellint: error: {version.shown}: the tags could not be written: {printable(mlflow_message(error))}")
             written = False
             continue
-        _say(f"modellint: registry: {version.shown}: tagged modellint.status={'pass' if found.passed else 'fail'} "
+        _say(f"modellint: {command}: {version.shown}: tagged modellint.status={'pass' if found.passed else 'fail'} "
              f"({found.errors} error{'s' if found.errors != 1 else ''}, "
              f"{found.warnings} warning{'s' if found.warnings != 1 else ''})")
     return written
@@ -218,7 +237,9 @@ def _filters(args: argparse.Namespace) -> str:
 
 
 def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    # One write per line (print makes two): the webhook server's lines are written from two threads.
+    sys.stderr.write(f"{message}\n")
+    sys.stderr.flush()
 
 
 def _is_terminal(stream: Any) -> bool:

@@ -22,6 +22,10 @@ CORPUS = REPO / "corpus" / "models"
 BROKEN_CASE = "ml104-not-pep508"  # two ML104 errors, with fixes
 CLEAN_CASE = "sklearn-cloudpickle"  # clean, and its model.pkl is a pickle the scanner reads
 LONE_PICKLE = REPO / "tests" / "data" / "pickles" / "by_value_load_eval.pkl"  # ML302: eval run by __setstate__
+# The server delivers webhooks to `modellint webhook` on loopback over plain http (by default it
+# delivers to public https URLs only), and reads its webhook list afresh for each event.
+WEBHOOK_DELIVERY = {"MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true", "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
+                    "MLFLOW_WEBHOOK_CACHE_TTL": "1"}
 _START_TIMEOUT = 180  # the first start migrates the SQLite store: ~20 s on two busy cores
 
 
@@ -58,6 +62,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
          "--artifacts-destination", str(root / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
          "--workers", "1"],
         stdout=log, stderr=subprocess.STDOUT, cwd=root, start_new_session=True,  # its own group: uvicorn is a child
+        env={**os.environ, **WEBHOOK_DELIVERY},
     )
     try:
         deadline = time.monotonic() + _START_TIMEOUT
