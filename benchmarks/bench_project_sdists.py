@@ -148,7 +148,8 @@ def main() -> None:
         else:
             print("deptry not found: pass --deptry PATH to compare")
         # before the naive passes, which leave the machine hot for a while
-        times, _ = timed([args.modellint, "--format", "concise", "--exit-zero", str(CODE_MODEL)], root, args.repeat)
+        times, _ = timed([args.modellint, "--format", "concise", "--exit-zero", "--no-cache", str(CODE_MODEL)], root,
+                         args.repeat)
         report(f"modellint cold, model dir with code/ ({CODE_MODEL.name})", times)
         script = Path(scratch) / "naive_libcst.py"
         script.write_text(NAIVE_LIBCST)
