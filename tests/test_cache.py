@@ -55,6 +55,7 @@ def _entries(directory: Path) -> list[Path]:
 def test_a_second_run_reads_the_cache_and_reports_exactly_the_same(cache_dir, store, capsys, monkeypatch):
     cold = _json(capsys, str(store))
     assert len(_entries(cache_dir)) == 4
+    assert {oct(folder.stat().st_mode & 0o777) for folder in (cache_dir, cache_dir / FORMAT)} == {"0o700"}
     linted = []
     from modellint import engine
 

@@ -78,7 +78,9 @@ class TargetCache(Record):
         path = self._path(key)
         text = json.dumps({"format": FORMAT, "key": key, "findings": encode(findings)}, separators=(",", ":"))
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # Each level private (mkdir's mode applies to the last level only).
+            for folder in (self.directory, self.directory / FORMAT, path.parent):
+                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".entry-", suffix=".tmp")
         except OSError:
             return
