@@ -139,6 +139,7 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         command.add_argument("--follow-symlinks", action="store_true", default=None,
                              help="follow directory symlinks when searching folders (default: off)")
         command.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    for command in (check, hook):  # a fetched model is never cached: its folder is new each run
         command.add_argument("--no-cache", action="store_true",
                              help="lint every model dir again rather than read unchanged ones' findings from the cache "
                                   "(env MODELLINT_NO_CACHE=1)")
