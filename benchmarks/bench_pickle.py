@@ -116,7 +116,7 @@ def main() -> None:
     # The console script a user runs; `python -m` adds runpy's ~6 ms of imports on top.
     script = Path(sys.executable).with_name("modellint")
     launcher = [str(script)] if script.exists() else [sys.executable, "-m", "modellint"]
-    tools = {"modellint": [*launcher, "check", "--format", "json"]}
+    tools = {"modellint": [*launcher, "check", "--format", "json", "--no-cache"]}
     if arguments.scanners_bin:
         bin_dir = Path(arguments.scanners_bin)
         for name, options in (("picklescan", ["-p"]), ("modelscan", ["-p"])):

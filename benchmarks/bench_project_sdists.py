@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from pathlib import Path
 
 from bench_project import parse_everything, report, timed  # same directory: run as a script
@@ -107,8 +108,10 @@ def download_sdists(cache: Path) -> list[Path]:
     return archives
 
 
-def build_tree(root: Path, archives: list[Path]) -> None:
-    """Each sdist's import package at the project root, as vendored code would sit."""
+def build_tree(root: Path, archives: list[Path], *, vendored: bool = False) -> None:
+    """Each sdist's import package at the project root, as vendored code would sit; with
+    ``vendored``, ``train.py`` also ships sympy itself (``code_paths=["features.py", "sympy"]``),
+    so the model's code dir holds the whole package, tests included."""
     root.mkdir(parents=True)
     with tempfile.TemporaryDirectory() as unpack:
         for archive, package in zip(archives, SDISTS.values()):
@@ -117,9 +120,29 @@ def build_tree(root: Path, archives: list[Path]) -> None:
             top = Path(unpack) / archive.name.removesuffix(".tar.gz")
             source = top / "src" / package if (top / "src" / package).is_dir() else top / package
             shutil.copytree(source, root / package)
-    (root / "train.py").write_text(TRAIN)
+    train = TRAIN.replace('code_paths=["features.py"]', 'code_paths=["features.py", "sympy"]') if vendored else TRAIN
+    (root / "train.py").write_text(train)
     (root / "features.py").write_text(FEATURES)
     (root / "requirements.txt").write_text("mlflow\npandas\nsympy\nrequests\nrich\nclick\n")
+
+
+def alternated(commands: dict[str, list[str]], cwd: Path, repeat: int) -> dict[str, tuple[list[float], list[int], str]]:
+    """Each command ``repeat`` times, taking turns (the VM's speed drifts): wall times, peak
+    resident memory (KB, the kernel's high-water mark for the process) and its last output line."""
+    results: dict[str, tuple[list[float], list[int], str]] = {label: ([], [], "") for label in commands}
+    for _ in range(repeat):
+        for label, command in commands.items():
+            started = time.perf_counter()
+            process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            assert process.stdout is not None
+            output = process.stdout.read().decode(errors="replace")
+            _, _, usage = os.wait4(process.pid, 0)
+            process.returncode = 0  # reaped above
+            times, peaks, _ = results[label]
+            times.append(time.perf_counter() - started)
+            peaks.append(usage.ru_maxrss)
+            results[label] = (times, peaks, (output.strip().splitlines() or ["(none)"])[-1])
+    return results
 
 
 def main() -> None:
@@ -147,8 +170,18 @@ def main() -> None:
             report("deptry on the same tree", times)
         else:
             print("deptry not found: pass --deptry PATH to compare")
+        vendored = Path(scratch) / "vendored"
+        build_tree(vendored, archives, vendored=True)
+        commands = {'modellint, the same tree with code_paths=["features.py", "sympy"]':
+                    [args.modellint, "--format", "concise", "--exit-zero", "."]}
+        if args.deptry:
+            commands["deptry on that tree"] = [args.deptry, "."]
+        for label, (times, peaks, output) in alternated(commands, vendored, args.repeat).items():
+            report(label, times)
+            print(f"  peak memory {max(peaks) / 1024:.0f} MB; output: {output}")
         # before the naive passes, which leave the machine hot for a while
-        times, _ = timed([args.modellint, "--format", "concise", "--exit-zero", str(CODE_MODEL)], root, args.repeat)
+        times, _ = timed([args.modellint, "--format", "concise", "--exit-zero", "--no-cache", str(CODE_MODEL)], root,
+                         args.repeat)
         report(f"modellint cold, model dir with code/ ({CODE_MODEL.name})", times)
         script = Path(scratch) / "naive_libcst.py"
         script.write_text(NAIVE_LIBCST)

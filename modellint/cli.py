@@ -145,6 +145,12 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
         command.add_argument("--follow-symlinks", action="store_true", default=None,
                              help="follow directory symlinks when searching folders (default: off)")
         command.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    for command in (check, hook):  # a fetched model is never cached: its folder is new each run
+        command.add_argument("--no-cache", action="store_true",
+                             help="lint every model dir again rather than read unchanged ones' findings from the cache "
+                                  "(env MODELLINT_NO_CACHE=1)")
+        command.add_argument("--cache-dir", type=Path, metavar="DIR",
+                             help="where the cache is (default: env MODELLINT_CACHE_DIR, else ~/.cache/modellint)")
 
     request = commands.add_parser("request", formatter_class=_HelpFormatter,
                                   help="write a sample scoring request for a deployment target, checked against the signature")
@@ -438,6 +444,21 @@ def _check(args: argparse.Namespace) -> int:
         return _check_paths(args, view)
 
 
+def _cache(args: argparse.Namespace, targets, rules, imports):  # -> TargetCache | None
+    """The run's findings cache (:mod:`modellint.cache`), unless --no-cache or MODELLINT_NO_CACHE,
+    or no target is worth it (a small lone pickle: the cache's start-up would cost more)."""
+    if args.no_cache or os.environ.get("MODELLINT_NO_CACHE", "").strip() not in ("", "0", "false"):
+        return None
+    from modellint.cache import worth_caching
+
+    if not any(worth_caching(target) for target in targets):
+        return None
+    from modellint.cache.fingerprint import run_fingerprint
+    from modellint.cache.store import TargetCache, default_directory
+
+    return TargetCache(args.cache_dir or default_directory(), run_fingerprint(rules, imports))
+
+
 def _refuse_remote_fix() -> int:
     print("modellint: error: --fix cannot change a model in a tracking server or artifact store: "
           "use --diff to see the fixes, then log the fixed model again", file=sys.stderr)
@@ -479,8 +500,12 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
     imports = settings.import_settings()
     with _progress(len(targets), enabled=to_terminal and not args.no_progress and output_format in ("full", "concise")) as advance:
         lone_files = all(target.kind == "file" for target in targets)
-        report = lint_targets(targets, selection.enabled_rules(standalone_files_only=lone_files), selection,
-                              base=Path.cwd(), jobs=settings.jobs, on_progress=advance, imports=imports)
+        rules = selection.enabled_rules(standalone_files_only=lone_files)
+        # Not for a fetched model (its temporary folder is new each run) nor with --python (the
+        # interpreter's packages are an input the key does not hold).
+        cache = None if remote is not None or settings.python is not None else _cache(args, targets, rules, imports)
+        report = lint_targets(targets, rules, selection, base=Path.cwd(), jobs=settings.jobs, on_progress=advance,
+                              imports=imports, cache=cache)
     if path_failures:
         report = report.replace(failures=[*path_failures, *report.failures])
     if args.diff:

@@ -20,6 +20,7 @@ from modellint.targets import Target, display_path
 if TYPE_CHECKING:
     from modellint.analyzer.environment.import_settings import ImportSettings
     from modellint.analyzer.model_dir import ModelDir
+    from modellint.cache.store import TargetCache
 
 _SUPPRESSION = re.compile(r"#\s*modellint:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
 # Below this many targets the cost of starting worker processes exceeds the work itself.
@@ -70,30 +71,57 @@ def lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelectio
 
 
 def _lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelection, base: Path,
-                 imports: ImportSettings | None = None) -> tuple[list[Finding], TargetFailure | None, bool]:
+                 imports: ImportSettings | None = None,
+                 cache: TargetCache | None = None) -> tuple[list[Finding], TargetFailure | None, bool]:
     """:func:`lint_target`, and whether the target is a training project without a save/log call
     (found in the same pass that lints it, so that the report can say so without a second search)."""
     try:
-        if target.kind == "file":
-            return _filter(list(_check_standalone_file(target.path, rules)), selection, base), None, False
         if target.kind == "project":
             from modellint.project_mode import check_project
 
             checked = check_project(target.path, rules, imports)
-            return _filter(checked.findings, selection, base), None, not checked.saves_models
-        if target.kind != "model":
-            return [], None, False
-        from modellint.analyzer.model_dir import ModelDir
-
-        model = ModelDir(target.path, imports=imports, withheld=dict(target.withheld))
-        findings = [finding.replace(root=model.root) for finding in _check_model(model, rules)]
-        return _filter(findings, selection, base), None, False
+            return _filter(_unsuppressed(checked.findings), selection, base), None, not checked.saves_models
+        return _filter(_cached_findings(target, rules, imports, cache), selection, base), None, False
     except Exception as error:  # noqa: BLE001 - one broken target must not stop the run
         import traceback  # only after a crash: 3 ms of start-up otherwise
 
         location = traceback.extract_tb(error.__traceback__)[-1]
         detail = f"{type(error).__name__}: {error} (at {Path(location.filename).name}:{location.lineno})"
         return [], TargetFailure(target, f"internal error: {detail}"), False
+
+
+def _cached_findings(target: Target, rules: list[type[Rule]], imports: ImportSettings | None,
+                     cache: TargetCache | None) -> list[Finding]:
+    """:func:`_target_findings`, read from ``cache`` when it holds the target as it is now, and
+    written there when it did not and the target did not change while it was linted."""
+    from modellint.cache import worth_caching
+
+    if cache is None or not worth_caching(target):
+        return _target_findings(target, rules, imports)
+    from modellint.cache.digest import target_key
+
+    key = target_key(target, cache.run)
+    if key is None:
+        return _target_findings(target, rules, imports)
+    found = cache.load(key.key)
+    if found is None:
+        found = _target_findings(target, rules, imports)
+        if key.still_holds(target):
+            cache.store(key.key, found)
+    return found
+
+
+def _target_findings(target: Target, rules: list[type[Rule]], imports: ImportSettings | None) -> list[Finding]:
+    """The findings of a model dir or a lone serialized file that no comment suppresses, before
+    the selection's ignores and severities."""
+    if target.kind == "file":
+        return _unsuppressed(_check_standalone_file(target.path, rules))
+    if target.kind != "model":
+        return []
+    from modellint.analyzer.model_dir import ModelDir
+
+    model = ModelDir(target.path, imports=imports, withheld=dict(target.withheld))
+    return _unsuppressed(finding.replace(root=model.root) for finding in _check_model(model, rules))
 
 
 def _check_model(model: ModelDir, rules: list[type[Rule]]) -> Iterable[Finding]:
@@ -115,16 +143,21 @@ def _check_standalone_file(path: Path, rules: list[type[Rule]]) -> Iterable[Find
 
 
 def _filter(findings: list[Finding], selection: RuleSelection, base: Path) -> list[Finding]:
-    """The findings not ignored or suppressed, at the severity the chosen deployment targets give them."""
+    """The findings not ignored, at the severity the chosen deployment targets give them."""
+    by_path = bool(selection.per_path_ignores)
     kept = []
     for finding in findings:
-        if finding.code in selection.ignored_for(display_path(finding.path, base)):
-            continue
-        if _suppressed_inline(finding):
+        if by_path and finding.code in selection.ignored_for(display_path(finding.path, base)):
             continue
         severity = selection.severity_for(finding.code, finding.severity)
         kept.append(finding if severity == finding.severity else finding.replace(severity=severity))
     return kept
+
+
+def _unsuppressed(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings no ``# modellint: ignore`` comment silences: a fact of the files' text, which
+    the cache key holds, so the cache keeps findings after this step."""
+    return [finding for finding in findings if not _suppressed_inline(finding)]
 
 
 def _suppressed_inline(finding: Finding) -> bool:
@@ -168,13 +201,15 @@ def lint_targets(
     jobs: int | None = 1,
     on_progress: Callable[[int], None] | None = None,
     imports: ImportSettings | None = None,
+    cache: TargetCache | None = None,
 ) -> Report:
     """Lint ``targets``, in ``jobs`` worker processes when there are many (None: one per CPU
-    available; never more than them, see :func:`modellint.process.worker_count`)."""
+    available; never more than them, see :func:`modellint.process.worker_count`); model dirs and
+    lone files through ``cache`` when given (:mod:`modellint.cache`)."""
     found: list[Finding] = []
     failures: list[TargetFailure] = []
     without_checks: list[Target] = []
-    results = _run(targets, rules, selection, base, jobs, on_progress, imports)
+    results = _run(targets, rules, selection, base, jobs, on_progress, imports, cache)
     for target, (findings, failure, saves_no_model) in zip(targets, results):
         found.extend(findings)
         if failure:
@@ -185,13 +220,13 @@ def lint_targets(
     return Report(list(targets), found, failures, without_checks)
 
 
-def _run(targets, rules, selection, base, jobs, on_progress, imports=None):
+def _run(targets, rules, selection, base, jobs, on_progress, imports=None, cache=None):
     from modellint.process import worker_count
 
     jobs = worker_count(jobs)
     if jobs <= 1 or len(targets) < _PARALLEL_THRESHOLD:
         for target in targets:
-            yield _lint_target(target, rules, selection, base, imports)
+            yield _lint_target(target, rules, selection, base, imports, cache)
             if on_progress:
                 on_progress(1)
         return
@@ -210,7 +245,7 @@ def _run(targets, rules, selection, base, jobs, on_progress, imports=None):
         try:
             with signals_blocked():  # the workers are forked while submitting
                 # The settings travel with each batch (pickled): a spawned worker has no globals of ours.
-                results = pool.map(_lint_batch, [(batch, rules, selection, base, imports) for batch in batches])
+                results = pool.map(_lint_batch, [(batch, rules, selection, base, imports, cache) for batch in batches])
             for batch_results in results:
                 for result in batch_results:
                     yield result
@@ -227,5 +262,5 @@ def _run(targets, rules, selection, base, jobs, on_progress, imports=None):
 
 
 def _lint_batch(arguments) -> list[tuple[list[Finding], TargetFailure | None, bool]]:
-    batch, rules, selection, base, imports = arguments
-    return [_lint_target(target, rules, selection, base, imports) for target in batch]
+    batch, rules, selection, base, imports, cache = arguments
+    return [_lint_target(target, rules, selection, base, imports, cache) for target in batch]

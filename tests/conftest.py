@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
@@ -34,6 +36,11 @@ def needs_shared(path: Path) -> pytest.MarkDecorator:
 def pytest_configure(config: pytest.Config) -> None:
     # Records stay values: for the whole run, assigning a field after __init__ raises.
     frozen_records.install()
+    # The findings cache is off for every test but tests/test_cache.py's: a test that changes a
+    # rule's behaviour in-process (monkeypatch) would otherwise read what an earlier run stored,
+    # and no test writes the user's ~/.cache. The CLI run as a subprocess inherits both.
+    os.environ["MODELLINT_NO_CACHE"] = "1"
+    os.environ.setdefault("MODELLINT_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"modellint-test-cache-{os.getpid()}"))
 
 
 def load_script(name: str) -> ModuleType:

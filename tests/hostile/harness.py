@@ -124,7 +124,9 @@ def run_cli(args: Sequence[str], sandbox: Sandbox, *, timeout: float = DEFAULT_T
     tests that start them.
     """
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("MODELLINT_", "GITHUB_"))}
-    environment.update({"PYTHONPATH": os.pathsep.join([str(REPO), str(sandbox.canary_dir)]), "NO_COLOR": "1"})
+    environment.update({"PYTHONPATH": os.pathsep.join([str(REPO), str(sandbox.canary_dir)]), "NO_COLOR": "1",
+                        # The findings cache stays on, as for a user: a hostile target goes through it too.
+                        "MODELLINT_CACHE_DIR": str(sandbox.root.parent / f"{sandbox.root.name}-cache")})
     environment.update(env or {})
     stdout_path, stderr_path = sandbox.root / ".stdout", sandbox.root / ".stderr"
     usage_path = sandbox.root / ".usage"

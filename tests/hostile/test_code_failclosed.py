@@ -213,6 +213,25 @@ def test_many_large_modules_stop_at_the_byte_budget(tmp_path):
     assert "analysis budget" in run.stdout, run
 
 
+@pytest.mark.slow  # three runs that each parse 2 MiB
+def test_which_modules_the_byte_budget_reaches_is_the_same_every_run(tmp_path):
+    # A pickle referencing six big modules: loading starts from all of them at once. Which ones
+    # fit the budget must not depend on the order of a set (string hashes change per process).
+    body = b"import os\n" + (b"# " + b"p" * 1000 + b"\n") * 500
+    code = {f"big{index}.py": body for index in range(6)}
+    files = _loaded({"loader.py": "", **code})
+    files["refs.pkl"] = b"\x80\x02(" + b"".join(f"cbig{index}\nX\n".encode() for index in range(6)) + b"t."
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        sandbox = Sandbox(tmp_path / seed)
+        sandbox.write(files)
+        run = run_cli(["check", str(sandbox.target), "--format", "concise", "--no-cache"], sandbox, timeout=120,
+                      env={"PYTHONHASHSEED": seed})
+        assert "analysis budget" in run.stdout, run
+        outputs.add(run.stdout.replace(str(sandbox.target), "<model>"))
+    assert len(outputs) == 1, outputs
+
+
 @pytest.mark.slow  # parses 3 MiB of dense code under the budget: seconds
 def test_dense_code_stays_within_memory_and_time(tmp_path):
     # Syntax trees take ~500 bytes per byte of dense code: the per-file and per-model budgets

@@ -129,7 +129,8 @@ def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | No
     counts as loaded.
     """
     reached: dict[str, ModuleScan] = {}
-    pending = list(entries or ())
+    # In a fixed order: which files the budget reaches must not change from run to run.
+    pending = sorted(entries or (), reverse=True)
     while pending:
         for name in _run_by_import(pending.pop()):
             if name not in modules or name in reached:

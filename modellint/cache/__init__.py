@@ -1,0 +1,46 @@
+"""A cache of findings per model dir and per lone serialized file, keyed by content (like Ruff's).
+
+A second run over an unchanged store of models reads each target's findings back instead of
+linting it again. The key is a SHA-256 over everything the raw findings depend on
+(:mod:`modellint.cache.digest`): the bytes, names, kinds and link texts of every entry of the
+target's tree, the target's absolute path (messages may name it), the rules that run, the import
+settings, today's date (end-of-life rules read it), the running Python, and a fingerprint of the
+installed modellint (version, and the size and time of each of its files, so that an edited
+checkout or new knowledge data is a new key) and of each plugin rule's module.
+
+What the cache holds cannot make a finding disappear: an entry is found by the key it was
+written under, and it is checked before it is used (:mod:`modellint.cache.store`): a missing,
+truncated, corrupt or foreign entry is a miss, and the target is linted. The directory comes
+from ``--cache-dir`` or ``MODELLINT_CACHE_DIR``, never from a configuration file (a repository
+under check could otherwise point the lint at entries it ships). Training projects are not
+cached: what they lint depends on files outside the tree (``code_paths`` may name any
+directory), nor is a run with ``--python`` (the interpreter's packages are an input).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from modellint.targets import Target
+
+# Past this, a target is linted without the cache: hashing would cost what linting saves (a
+# payload pickle is scanned by seeking past its payload, never reading it).
+MAX_BYTES = 256 * 1024**2
+# A lone serialized file smaller than this scans in less time than the cache takes to start.
+MIN_LONE_FILE_BYTES = 1024**2
+
+
+def worth_caching(target: Target) -> bool:
+    """Whether the cache can save ``target`` any time: a model dir, or a lone serialized file of
+    a size whose scan costs more than hashing it (checked without importing anything)."""
+    if target.kind == "model":
+        return True
+    if target.kind != "file":
+        return False
+    try:
+        size = os.stat(target.path).st_size
+    except OSError:
+        return False
+    return MIN_LONE_FILE_BYTES <= size <= MAX_BYTES

@@ -1,0 +1,59 @@
+"""The run's part of the cache key: the installed modellint, its rules, the settings, the day."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from modellint.analyzer.environment.import_settings import ImportSettings
+    from modellint.rules._base import Rule
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def run_fingerprint(rules: Iterable[type[Rule]], imports: ImportSettings | None,
+                    today: datetime.date | None = None) -> str:
+    """What every target of one run shares: the installed modellint, its rules, the settings."""
+    from modellint import __version__
+
+    digest = hashlib.sha256()
+    for part in (f"modellint {__version__}", f"python {sys.version}", f"date {(today or datetime.date.today())}",
+                 f"imports {imports!r}", _package_state()):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    for rule in rules:
+        digest.update(f"rule {rule.code} {rule.__module__}.{rule.__qualname__} {_module_state(rule.__module__)}\0"
+                      .encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def _package_state() -> str:
+    """Size and modification time of every file of the installed modellint package."""
+    entries = []
+    for folder, folders, files in os.walk(_PACKAGE):
+        folders[:] = sorted(name for name in folders if name != "__pycache__")
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            try:
+                info = os.stat(path)
+            except OSError:
+                continue
+            entries.append(f"{os.path.relpath(path, _PACKAGE)} {info.st_size} {info.st_mtime_ns}")
+    return "\n".join(entries)
+
+
+def _module_state(module: str) -> str:
+    """A plugin rule's module file, by size and time; modellint's own are in the package state."""
+    if module == "modellint" or module.startswith("modellint."):
+        return ""
+    path = getattr(sys.modules.get(module), "__file__", None)
+    try:
+        info = os.stat(path) if path else None
+    except OSError:
+        info = None
+    return f"{path} {info.st_size} {info.st_mtime_ns}" if info else "unknown"

@@ -1,0 +1,105 @@
+"""The cache directory: one JSON file per key, written atomically, read defensively.
+
+Runs side by side write the same entry at once: each writes a private temporary file and
+renames it into place, so a reader sees a whole entry or none. An entry is used only when it
+parses, names the key it is found under and decodes to findings; anything else (truncated by a
+full disk, edited, a symlink, too big) is a miss, and the target is linted and written again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from modellint.cache.codec import CorruptEntry, decode, encode
+from modellint.findings import Finding
+from modellint.record import Record
+
+FORMAT = "modellint-cache-1"
+MAX_ENTRY_BYTES = 64 * 1024**2  # findings of one target: far more than any real model gives
+
+
+def default_directory() -> Path:
+    """``MODELLINT_CACHE_DIR``, else ``$XDG_CACHE_HOME/modellint``, else ``~/.cache/modellint``."""
+    configured = os.environ.get("MODELLINT_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "modellint"
+
+
+class TargetCache(Record):
+    """The cache of one run: its directory and the run's fingerprint (travels to the workers)."""
+
+    __slots__ = ("directory", "run")
+
+    def __init__(self, directory: Path, run: str) -> None:
+        self.directory = directory
+        self.run = run
+
+    def _path(self, key: str) -> Path:
+        return self.directory / FORMAT / key[:2] / f"{key}.json"
+
+    def load(self, key: str) -> list[Finding] | None:
+        """The findings stored under ``key``, or None (a miss) whatever is wrong with the entry."""
+        path = self._path(key)
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        try:
+            descriptor = os.open(path, flags)
+        except OSError:
+            return None
+        try:
+            with os.fdopen(descriptor, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    return None
+                data = handle.read(MAX_ENTRY_BYTES + 1)
+        except OSError:
+            return None
+        if len(data) > MAX_ENTRY_BYTES:
+            return None
+        try:
+            document = json.loads(data)
+            if not isinstance(document, dict) or document.get("format") != FORMAT or document.get("key") != key:
+                return None
+            return decode(document.get("findings"))
+        except (ValueError, RecursionError, CorruptEntry):
+            return None
+
+    def store(self, key: str, findings: list[Finding]) -> None:
+        """Write the entry; a cache that cannot be written (read-only, full) is no error: the
+        next run lints again. Nor is one too big to write: findings whose texts add up to more
+        than a quarter of :data:`MAX_ENTRY_BYTES` (JSON escapes can grow text sixfold) are not
+        encoded at all, so a hostile target cannot make the cache hold its findings twice over."""
+        if _text_size(findings) > MAX_ENTRY_BYTES // 4:
+            return
+        path = self._path(key)
+        text = json.dumps({"format": FORMAT, "key": key, "findings": encode(findings)}, separators=(",", ":"))
+        try:
+            # Each level private (mkdir's mode applies to the last level only).
+            for folder in (self.directory, self.directory / FORMAT, path.parent):
+                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".entry-", suffix=".tmp")
+        except OSError:
+            return
+        try:
+            with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+                handle.write(text)
+            os.replace(temporary, path)
+        except (OSError, UnicodeEncodeError):
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+
+
+def _text_size(findings: list[Finding]) -> int:
+    """The characters an entry of ``findings`` holds, about: messages, paths and fix edits."""
+    size = 0
+    for finding in findings:
+        size += 200 + len(finding.message) + len(finding.fix_title or "") + 2 * len(str(finding.path))
+        if finding.fix is not None:
+            size += sum(len(edit.content) + len(str(edit.path)) + 40 for edit in finding.fix.edits)
+    return size

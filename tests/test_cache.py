@@ -1,0 +1,256 @@
+"""The findings cache (modellint.cache): a hit gives exactly what linting gives, a change to
+anything the findings depend on is a miss, and no entry, however broken or planted, can stand in
+for the lint of a target it was not written for."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from modellint.cache import digest, fingerprint
+from modellint.cache.store import FORMAT, TargetCache
+from modellint.cli import main
+from modellint.targets import Target
+from tests.conftest import REPO
+
+CORPUS = REPO / "corpus" / "models"
+BROKEN = "ml104-not-pep508"  # two ML104 errors with fixes: a fix survives the round trip
+PICKLED = "class-in-module-no-codepaths"  # a pickle and code: ML301
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch) -> Path:
+    """The cache on, in a folder of the test's own."""
+    monkeypatch.delenv("MODELLINT_NO_CACHE", raising=False)
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("MODELLINT_CACHE_DIR", str(directory))
+    return directory
+
+
+@pytest.fixture
+def store(tmp_path) -> Path:
+    """A folder of model dirs copied from the corpus (the cache key holds their path)."""
+    root = tmp_path / "store"
+    for case in (BROKEN, PICKLED, "sklearn-cloudpickle", "ml103-conda-defaults"):
+        shutil.copytree(CORPUS / case, root / case)
+    return root
+
+
+def _json(capsys, *arguments: str) -> dict:
+    main(["check", *arguments, "--isolated", "--format", "json"])
+    return json.loads(capsys.readouterr().out)
+
+
+def _entries(directory: Path) -> list[Path]:
+    return sorted((directory / FORMAT).glob("*/*.json"))
+
+
+def test_a_second_run_reads_the_cache_and_reports_exactly_the_same(cache_dir, store, capsys, monkeypatch):
+    cold = _json(capsys, str(store))
+    assert len(_entries(cache_dir)) == 4
+    assert {oct(folder.stat().st_mode & 0o777) for folder in (cache_dir, cache_dir / FORMAT)} == {"0o700"}
+    linted = []
+    from modellint import engine
+
+    original = engine._target_findings
+    monkeypatch.setattr(engine, "_target_findings", lambda *a: linted.append(a[0]) or original(*a))
+    assert _json(capsys, str(store)) == cold
+    assert linted == []  # every model dir came from the cache
+    assert _json(capsys, str(store), "--no-cache") == cold
+    assert len(linted) == 4
+    assert {finding["code"] for finding in cold["findings"]} >= {"ML104", "ML301", "ML103"}
+
+
+def test_without_the_cache_nothing_is_written(cache_dir, store, capsys, monkeypatch):
+    _json(capsys, str(store), "--no-cache")
+    monkeypatch.setenv("MODELLINT_NO_CACHE", "1")
+    _json(capsys, str(store))
+    assert not cache_dir.exists()
+
+
+def test_cache_dir_option_names_the_folder(cache_dir, store, capsys, tmp_path):
+    _json(capsys, str(store), "--cache-dir", str(tmp_path / "elsewhere"))
+    assert len(_entries(tmp_path / "elsewhere")) == 4 and not cache_dir.exists()
+
+
+def test_a_changed_file_is_a_miss_and_its_new_findings_are_reported(cache_dir, store, capsys):
+    before = _json(capsys, str(store))
+    requirements = store / BROKEN / "requirements.txt"
+    requirements.write_text("mlflow==3.1.0\ncloudpickle==3.1.1\nscikit-learn==1.7.0\n")
+    after = _json(capsys, str(store))
+    assert after == _json(capsys, str(store), "--no-cache")
+    in_requirements = [[f for f in report["findings"] if f["code"] == "ML104" and f["path"].endswith("requirements.txt")]
+                       for report in (before, after)]
+    assert in_requirements[0] and not in_requirements[1]
+
+
+@pytest.mark.parametrize("change", ["rename", "new-empty-folder", "new-symlink", "relink", "mode-fifo", "withheld"])
+def test_every_part_of_the_tree_is_in_the_key(tmp_path, change):
+    model = tmp_path / "model"
+    shutil.copytree(CORPUS / BROKEN, model)
+    os.symlink("requirements.txt", model / "link")
+    target = Target("model", model)
+    before = digest.target_key(target, "run")
+    assert before is not None and before.key == digest.target_key(target, "run").key
+    if change == "rename":
+        (model / "conda.yaml").rename(model / "conda.yml")
+    elif change == "new-empty-folder":
+        (model / "empty").mkdir()
+    elif change == "new-symlink":
+        os.symlink("/etc/passwd", model / "outside")
+    elif change == "relink":
+        (model / "link").unlink()
+        os.symlink("MLmodel", model / "link")
+    elif change == "mode-fifo":
+        os.mkfifo(model / "pipe.py")  # never opened: hashing must not block on it
+    else:
+        target = Target("model", model, (("model.pkl", "was not downloaded"),))
+    after = digest.target_key(target, "run")
+    assert after is not None and after.key != before.key
+
+
+def test_the_run_fingerprint_changes_with_version_date_rules_and_settings(monkeypatch):
+    from modellint.analyzer.environment.import_settings import ImportSettings
+    from modellint.rules import ALL_RULES
+
+    day = datetime.date(2026, 12, 7)
+    base = fingerprint.run_fingerprint(ALL_RULES, None, day)
+    assert base == fingerprint.run_fingerprint(ALL_RULES, None, day)
+    assert base != fingerprint.run_fingerprint(ALL_RULES, None, day + datetime.timedelta(days=1))
+    assert base != fingerprint.run_fingerprint(ALL_RULES[1:], None, day)
+    assert base != fingerprint.run_fingerprint(ALL_RULES, ImportSettings(known_first_party=("ours",)), day)
+    monkeypatch.setattr("modellint.__version__", "99.0.0")
+    assert base != fingerprint.run_fingerprint(ALL_RULES, None, day)
+
+
+def test_an_edited_file_of_modellint_is_a_new_fingerprint(tmp_path, monkeypatch):
+    package = tmp_path / "modellint"
+    package.mkdir()
+    (package / "rule.py").write_text("x = 1\n")
+    monkeypatch.setattr(fingerprint, "_PACKAGE", package)
+    before = fingerprint.run_fingerprint([], None)
+    (package / "rule.py").write_text("x = 22\n")
+    assert fingerprint.run_fingerprint([], None) != before
+
+
+def _corrupt(entry: Path, how: str) -> None:
+    text = entry.read_text()
+    if how == "truncated":
+        entry.write_text(text[: len(text) // 2])
+    elif how == "garbage":
+        entry.write_bytes(b"\x00\xff" * 100)
+    elif how == "other-key":  # a whole entry of another target, copied over this one
+        document = json.loads(text)
+        entry.write_text(json.dumps({**document, "key": "0" * 64, "findings": []}))
+    elif how == "bad-finding":
+        document = json.loads(text)
+        document["findings"][0]["span"] = ["one", 1, 1, 1]
+        entry.write_text(json.dumps(document))
+    elif how == "bad-severity":
+        document = json.loads(text)
+        document["findings"][0]["severity"] = "CATASTROPHIC"
+        entry.write_text(json.dumps(document))
+    elif how == "deep":
+        entry.write_text("[" * 100_000 + "]" * 100_000)
+    elif how == "symlink":
+        entry.unlink()
+        os.symlink("/dev/zero", entry)
+    elif how == "fifo":
+        entry.unlink()
+        os.mkfifo(entry)
+    elif how == "huge":
+        with open(entry, "wb") as handle:
+            handle.truncate(65 * 1024**2)
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbage", "other-key", "bad-finding", "bad-severity", "deep",
+                                 "symlink", "fifo", "huge"])
+def test_a_broken_entry_is_a_miss_never_a_wrong_answer(cache_dir, tmp_path, capsys, how):
+    model = tmp_path / BROKEN
+    shutil.copytree(CORPUS / BROKEN, model)
+    cold = _json(capsys, str(model))
+    (entry,) = _entries(cache_dir)
+    _corrupt(entry, how)
+    assert _json(capsys, str(model)) == cold
+    # Linted again, and written again whole.
+    assert TargetCache(cache_dir, "").load(entry.stem) is not None
+
+
+def test_a_target_that_changes_while_it_is_linted_is_not_stored(cache_dir, tmp_path, capsys, monkeypatch):
+    from modellint import engine
+
+    model = tmp_path / BROKEN
+    shutil.copytree(CORPUS / BROKEN, model)
+    original = engine._target_findings
+
+    def edited_meanwhile(*arguments):
+        found = original(*arguments)
+        (model / "requirements.txt").write_text("mlflow==3.1.0\n")
+        return found
+
+    monkeypatch.setattr(engine, "_target_findings", edited_meanwhile)
+    _json(capsys, str(model))
+    assert _entries(cache_dir) == []
+
+
+def test_runs_side_by_side_share_the_cache(cache_dir, store):
+    # Four processes at once on an empty cache: each writes every entry (atomically), and each
+    # report is the one linting gives.
+    command = [sys.executable, "-m", "modellint", "check", str(store), "--isolated", "--format", "json"]
+    environment = {**os.environ, "MODELLINT_CACHE_DIR": str(cache_dir)}
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, env=environment) for _ in range(4)]
+    outputs = {run.communicate()[0] for run in runs}
+    uncached = subprocess.run([*command, "--no-cache"], stdout=subprocess.PIPE, env=environment, check=False).stdout
+    assert outputs == {uncached}
+    assert len(_entries(cache_dir)) == 4
+    assert not list((cache_dir / FORMAT).glob("*/.entry-*"))  # no temporary file left behind
+    assert all(TargetCache(cache_dir, "").load(entry.stem) is not None for entry in _entries(cache_dir))
+
+
+def _lone_pickle(path: Path, payload: int) -> Path:
+    """PROTO 4, ``payload`` bytes of BINBYTES8, POP, then ``os.system("true")``: ML302."""
+    path.write_bytes(b"\x80\x04\x8e" + payload.to_bytes(8, "little") + bytes(payload)
+                     + b"0\x8c\x02os\x94\x8c\x06system\x94\x93\x8c\x04true\x94\x85R.")
+    return path
+
+
+def test_a_lone_serialized_file_is_cached_when_its_scan_can_cost_more_than_its_hash(cache_dir, tmp_path, capsys):
+    small = _json(capsys, str(_lone_pickle(tmp_path / "small.pkl", 1000)))
+    assert "ML302" in [finding["code"] for finding in small["findings"]] and not cache_dir.exists()
+    lone = _lone_pickle(tmp_path / "model.pkl", 2 * 1024**2)
+    cold = _json(capsys, str(lone))
+    assert "ML302" in [finding["code"] for finding in cold["findings"]]
+    assert len(_entries(cache_dir)) == 1
+    assert _json(capsys, str(lone)) == cold
+
+
+def test_training_projects_and_fetched_models_are_not_cached(cache_dir, capsys):
+    _json(capsys, str(REPO / "corpus" / "projects" / "lazy-import-missing"))
+    assert not cache_dir.exists()
+
+
+def test_an_unwritable_cache_is_no_error(cache_dir, store, capsys):
+    cache_dir.write_text("a file where the folder should be: nothing can be written below it\n")
+    assert _json(capsys, str(store)) == _json(capsys, str(store), "--no-cache")
+    assert cache_dir.is_file()
+
+
+def test_findings_too_big_for_an_entry_are_not_encoded(tmp_path):
+    from modellint.cache.store import MAX_ENTRY_BYTES
+    from modellint.findings import Edit, Finding, Fix, Severity
+
+    rewrite = Fix("rewrite", (Edit(tmp_path / "requirements.txt", 0, 1, "x" * (MAX_ENTRY_BYTES // 40)),))
+    findings = [Finding("ML104", "invalid-requirement", Severity.ERROR, "bad", tmp_path / "requirements.txt",
+                        fix=rewrite)] * 20
+    cache = TargetCache(tmp_path / "cache", "")
+    cache.store("ab" * 32, findings)
+    assert not (tmp_path / "cache").exists()
+    cache.store("cd" * 32, findings[:2])
+    assert cache.load("cd" * 32) == findings[:2]
