@@ -11,7 +11,7 @@ import errno
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from modellint import __version__
 from modellint.config import (
@@ -25,9 +25,6 @@ from modellint.config import (
 )
 from modellint.findings import Severity
 from modellint.reports import FORMATS, printable
-
-if TYPE_CHECKING:
-    from rich.progress import Progress
 
 # The deployment targets (modellint.rules._targets.TARGETS, which tests/test_cli.py holds this to): named
 # here so that building the parser imports no rule module.
@@ -144,7 +141,7 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
                              help="skip what .gitignore files ignore when searching folders (default: on)")
         command.add_argument("--follow-symlinks", action="store_true", default=None,
                              help="follow directory symlinks when searching folders (default: off)")
-        command.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+        command.add_argument("--no-progress", action="store_true", help="never show the progress line (on stderr when it is a terminal, once a run takes over a second)")
     for command in (check, hook):  # a fetched model is never cached: its folder is new each run
         command.add_argument("--no-cache", action="store_true",
                              help="lint every model dir again rather than read unchanged ones' findings from the cache "
@@ -498,13 +495,15 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
     to_terminal = settings.output_file is None and sys.stdout is not None and sys.stdout.isatty()
     output_format = settings.format or ("full" if to_terminal else "concise")
     imports = settings.import_settings()
-    with _progress(len(targets), enabled=to_terminal and not args.no_progress and output_format in ("full", "concise")) as advance:
+    from modellint.progress import ProgressLine, is_terminal
+
+    with ProgressLine(len(targets), "linted", "targets", enabled=is_terminal(sys.stderr) and not args.no_progress) as progress:
         lone_files = all(target.kind == "file" for target in targets)
         rules = selection.enabled_rules(standalone_files_only=lone_files)
         # Not for a fetched model (its temporary folder is new each run) nor with --python (the
         # interpreter's packages are an input the key does not hold).
         cache = None if remote is not None or settings.python is not None else _cache(args, targets, rules, imports)
-        report = lint_targets(targets, rules, selection, base=Path.cwd(), jobs=settings.jobs, on_progress=advance,
+        report = lint_targets(targets, rules, selection, base=Path.cwd(), jobs=settings.jobs, on_progress=progress.advance,
                               imports=imports, cache=cache)
     if path_failures:
         report = report.replace(failures=[*path_failures, *report.failures])
@@ -601,37 +600,3 @@ def _write(text: str, output_file: Path | None) -> None:
     output_file.parent.mkdir(parents=True, exist_ok=True)
     with open(output_file, "w", encoding="utf-8") as handle:
         handle.write(text)
-
-
-class _progress:
-    """A rich progress bar that appears only when linting takes longer than a second."""
-
-    def __init__(self, total: int, *, enabled: bool) -> None:
-        self.total, self.enabled = total, enabled and total > 1
-        self._bar: Progress | None = None
-
-    def __enter__(self):
-        if not self.enabled:
-            return None
-        import time
-
-        started = time.monotonic()
-        done = 0
-
-        def advance(count: int) -> None:
-            nonlocal done
-            done += count
-            if self._bar is None and time.monotonic() - started > 1.0:
-                from rich.progress import Progress
-
-                self._bar = Progress(transient=True, console=None)
-                self._bar.start()
-                self._task = self._bar.add_task("Linting model dirs", total=self.total)
-            if self._bar is not None:
-                self._bar.update(self._task, completed=done)
-
-        return advance
-
-    def __exit__(self, *exc) -> None:
-        if self._bar is not None:
-            self._bar.stop()

@@ -254,3 +254,15 @@ def test_findings_too_big_for_an_entry_are_not_encoded(tmp_path):
     assert not (tmp_path / "cache").exists()
     cache.store("cd" * 32, findings[:2])
     assert cache.load("cd" * 32) == findings[:2]
+
+
+def test_entries_cannot_run_into_each_other_in_the_key(tmp_path):
+    # At one path, a link `a` to `b c`, then a link `a b` to `c`: once the same bytes to the digest.
+    model = tmp_path / "model"
+    model.mkdir()
+    os.symlink("b c", model / "a")
+    first = digest.target_key(Target("model", model), "run")
+    (model / "a").unlink()
+    os.symlink("c", model / "a b")
+    second = digest.target_key(Target("model", model), "run")
+    assert first is not None and second is not None and first.key != second.key

@@ -40,10 +40,9 @@ def target_key(target: Target, run: str) -> TreeKey | None:
     if target.kind not in ("model", "file"):
         return None
     digest = hashlib.sha256()
-    digest.update(f"run {run}\0kind {target.kind}\0path {os.path.abspath(target.path)}\0".encode(
-        "utf-8", "surrogatepass"))
+    _put(digest, b"run", run.encode(), target.kind.encode(), _encoded(os.path.abspath(target.path)))
     for relative, reason in target.withheld:
-        digest.update(f"withheld {relative} {reason}\0".encode("utf-8", "surrogatepass"))
+        _put(digest, b"withheld", _encoded(relative), _encoded(reason))
     walk = _Walk()
     if target.kind == "file":
         complete = _add_entry(digest, str(target.path), target.path.name, walk)
@@ -94,15 +93,15 @@ def _add_entry(digest: hashlib._Hash | None, path: str, relative: str, walk: _Wa
     walk.states.append((relative, mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
     if digest is None:
         return True
-    name = relative.encode("utf-8", "surrogateescape")
+    name = _encoded(relative)
     if stat.S_ISDIR(mode):
-        digest.update(b"d " + name + b"\0")
+        _put(digest, b"dir", name)
     elif stat.S_ISLNK(mode):
         try:
             link = os.readlink(path)
         except OSError:
             return False
-        digest.update(b"l " + name + b" " + link.encode("utf-8", "surrogateescape") + b"\0")
+        _put(digest, b"link", name, _encoded(link))
     elif stat.S_ISREG(mode):
         walk.bytes -= info.st_size
         if walk.bytes < 0:
@@ -110,10 +109,21 @@ def _add_entry(digest: hashlib._Hash | None, path: str, relative: str, walk: _Wa
         content = _content_digest(path, info)
         if content is None:
             return False
-        digest.update(b"f " + name + b" " + content + b"\0")
+        _put(digest, b"file", name, content)
     else:  # a FIFO, device or socket: never opened (a FIFO would block), known by its kind
-        digest.update(b"s " + name + f" {stat.S_IFMT(mode)}".encode() + b"\0")
+        _put(digest, b"special", name, str(stat.S_IFMT(mode)).encode())
     return True
+
+
+def _put(digest: hashlib._Hash, *fields: bytes) -> None:
+    """Each field with its length first: no two different entries (a link ``a`` to ``b c`` and
+    a link ``a b`` to ``c``) can feed the digest the same bytes."""
+    for field in fields:
+        digest.update(len(field).to_bytes(8, "little") + field)
+
+
+def _encoded(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")  # any str, one way: lone surrogates included
 
 
 def _content_digest(path: str, listed: os.stat_result) -> bytes | None:

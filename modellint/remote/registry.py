@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -101,9 +100,11 @@ def lint_versions(args: argparse.Namespace, check: Callable[[argparse.Namespace,
     """Fetch ``versions`` (each within ``budget`` bytes), lint them with ``check`` into one report
     and, when ``knowledge`` is given, tag each with its verdict; ``check``'s exit code. ``command``
     names the lines written on stderr."""
+    from modellint.progress import ProgressLine, is_terminal
     from modellint.remote.fetch import RemoteView
 
-    progress = _Progress(len(versions), enabled=_is_terminal(sys.stderr) and not args.no_progress)
+    progress = ProgressLine(len(versions), "fetched", "model versions", enabled=is_terminal(sys.stderr) and not args.no_progress,
+                            delay=0)
     threads = min(args.jobs or DEFAULT_THREADS, DEFAULT_THREADS * 4)
     with progress, RemoteView([version.uri for version in versions], args.tracking_uri, budget, per_uri=True,
                               threads=threads, on_fetched=progress.advance) as view:
@@ -240,40 +241,3 @@ def _say(message: str) -> None:
     # One write per line (print makes two): the webhook server's lines are written from two threads.
     sys.stderr.write(f"{message}\n")
     sys.stderr.flush()
-
-
-def _is_terminal(stream: Any) -> bool:
-    try:
-        return stream is not None and stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-class _Progress:
-    """``fetched 3/10 model versions`` on one line of stderr, rewritten in place; on a terminal only."""
-
-    def __init__(self, total: int, *, enabled: bool) -> None:
-        self.total = total
-        self.enabled = enabled
-        self.done = 0
-        self._lock = threading.Lock()
-
-    def advance(self) -> None:
-        with self._lock:  # called from the fetching threads
-            self.done += 1
-            if self.enabled:
-                sys.stderr.write(f"\rmodellint: fetched {self.done}/{self.total} model versions")
-                sys.stderr.flush()
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        with self._lock:
-            if self.enabled and self.done:
-                sys.stderr.write("\r\x1b[K")
-                sys.stderr.flush()
-            self.enabled = False

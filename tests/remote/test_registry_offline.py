@@ -20,7 +20,6 @@ from modellint.remote import fetch
 from modellint.remote.registry import (
     Verdict,
     Version,
-    _Progress,
     knowledge_version,
     list_versions,
     verdict,
@@ -125,19 +124,6 @@ def test_fix_is_refused_before_anything_is_asked(capsys, monkeypatch):
     code, out, err = _registry(capsys, "--fix")
     assert (code, out) == (2, "")
     assert err.startswith("modellint: error: --fix cannot change a model in a tracking server or artifact store")
-
-
-def test_the_progress_line_is_rewritten_in_place_and_cleared(capsys):
-    with _Progress(2, enabled=True) as progress:
-        progress.advance()
-        progress.advance()
-        progress.close()
-        progress.advance()  # nothing once closed: the report comes next
-    assert capsys.readouterr().err == ("\rmodellint: fetched 1/2 model versions\rmodellint: fetched 2/2 model versions"
-                                       "\r\x1b[K")
-    with _Progress(2, enabled=False) as progress:
-        progress.advance()
-    assert capsys.readouterr().err == ""
 
 
 def test_an_unknown_option_is_a_usage_error(capsys):
