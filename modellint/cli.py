@@ -141,7 +141,9 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
                              help="skip what .gitignore files ignore when searching folders (default: on)")
         command.add_argument("--follow-symlinks", action="store_true", default=None,
                              help="follow directory symlinks when searching folders (default: off)")
-        command.add_argument("--no-progress", action="store_true", help="never show the progress line (on stderr when it is a terminal, once a run takes over a second)")
+        command.add_argument("--no-progress", action="store_true",
+                             help="never show the progress line (on stderr when it is a terminal, once a run takes "
+                                  "over a second)")
     for command in (check, hook):  # a fetched model is never cached: its folder is new each run
         command.add_argument("--no-cache", action="store_true",
                              help="lint every model dir again rather than read unchanged ones' findings from the cache "
@@ -497,14 +499,15 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
     imports = settings.import_settings()
     from modellint.progress import ProgressLine, is_terminal
 
-    with ProgressLine(len(targets), "linted", "targets", enabled=is_terminal(sys.stderr) and not args.no_progress) as progress:
+    showing = is_terminal(sys.stderr) and not args.no_progress
+    with ProgressLine(len(targets), "linted", "targets", enabled=showing) as progress:
         lone_files = all(target.kind == "file" for target in targets)
         rules = selection.enabled_rules(standalone_files_only=lone_files)
         # Not for a fetched model (its temporary folder is new each run) nor with --python (the
         # interpreter's packages are an input the key does not hold).
         cache = None if remote is not None or settings.python is not None else _cache(args, targets, rules, imports)
-        report = lint_targets(targets, rules, selection, base=Path.cwd(), jobs=settings.jobs, on_progress=progress.advance,
-                              imports=imports, cache=cache)
+        report = lint_targets(targets, rules, selection, base=Path.cwd(), jobs=settings.jobs,
+                              on_progress=progress.advance, imports=imports, cache=cache)
     if path_failures:
         report = report.replace(failures=[*path_failures, *report.failures])
     if args.diff:

@@ -103,8 +103,8 @@ def lint_versions(args: argparse.Namespace, check: Callable[[argparse.Namespace,
     from modellint.progress import ProgressLine, is_terminal
     from modellint.remote.fetch import RemoteView
 
-    progress = ProgressLine(len(versions), "fetched", "model versions", enabled=is_terminal(sys.stderr) and not args.no_progress,
-                            delay=0)
+    showing = is_terminal(sys.stderr) and not args.no_progress
+    progress = ProgressLine(len(versions), "fetched", "model versions", enabled=showing, delay=0)
     threads = min(args.jobs or DEFAULT_THREADS, DEFAULT_THREADS * 4)
     with progress, RemoteView([version.uri for version in versions], args.tracking_uri, budget, per_uri=True,
                               threads=threads, on_fetched=progress.advance) as view:
