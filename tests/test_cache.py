@@ -266,3 +266,32 @@ def test_entries_cannot_run_into_each_other_in_the_key(tmp_path):
     os.symlink("c", model / "a b")
     second = digest.target_key(Target("model", model), "run")
     assert first is not None and second is not None and first.key != second.key
+
+
+def test_a_folder_of_more_entries_than_the_budget_is_not_read_to_the_end(tmp_path, monkeypatch):
+    model = tmp_path / "model"
+    (model / "many").mkdir(parents=True)
+    for index in range(50):
+        (model / "many" / f"{index}").touch()
+    monkeypatch.setattr(digest, "MAX_ENTRIES", 20)
+    listed: list[int] = []
+    original = os.scandir
+
+    class Counting:
+        def __init__(self, folder):
+            self._listing = original(folder)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._listing.close()
+
+        def __iter__(self):
+            for entry in self._listing:
+                listed.append(1)
+                yield entry
+
+    monkeypatch.setattr(digest.os, "scandir", Counting)
+    assert digest.target_key(Target("model", model), "run") is None
+    assert len(listed) <= 21

@@ -65,10 +65,8 @@ def _add_tree(digest: hashlib._Hash | None, root: Path, walk: _Walk) -> bool:
     pending = [(str(root), "")]
     while pending:
         folder, prefix = pending.pop()
-        try:
-            with os.scandir(folder) as listing:
-                names = sorted(entry.name for entry in listing)
-        except OSError:
+        names = _listed(folder, walk.entries)
+        if names is None:
             return False
         for name in names:
             relative = f"{prefix}{name}"
@@ -78,6 +76,21 @@ def _add_tree(digest: hashlib._Hash | None, root: Path, walk: _Walk) -> bool:
             if stat.S_ISDIR(walk.states[-1][1]):
                 pending.append((path, f"{relative}/"))
     return True
+
+
+def _listed(folder: str, most: int) -> list[str] | None:
+    """The names in ``folder``, sorted; None past ``most`` of them (a folder of a million files is
+    not read to the end, let alone sorted) or when it cannot be listed."""
+    names: list[str] = []
+    try:
+        with os.scandir(folder) as listing:
+            for entry in listing:
+                if len(names) >= most:
+                    return None
+                names.append(entry.name)
+    except OSError:
+        return None
+    return sorted(names)
 
 
 def _add_entry(digest: hashlib._Hash | None, path: str, relative: str, walk: _Walk) -> bool:

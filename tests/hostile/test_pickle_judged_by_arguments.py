@@ -35,4 +35,7 @@ def test_many_stacked_pickles_of_judged_uses_scan_in_linear_time(tmp_path, impor
     result = scan_file(path)
     elapsed = time.perf_counter() - started
     assert not any(ref.name == name for ref in result.globals) and result.problems == ()
-    assert elapsed < 5.0, elapsed
+    # Linear: 0.8-1.0 s on an idle 2-vCPU VM, up to 6 s while other suites share it. Quadratic
+    # judging (each use against every pending import) would take minutes: the bound tells them
+    # apart without failing on a busy machine.
+    assert elapsed < 20.0, elapsed
