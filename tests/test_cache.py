@@ -295,3 +295,19 @@ def test_a_folder_of_more_entries_than_the_budget_is_not_read_to_the_end(tmp_pat
     monkeypatch.setattr(digest.os, "scandir", Counting)
     assert digest.target_key(Target("model", model), "run") is None
     assert len(listed) <= 21
+
+
+def test_fixes_read_from_the_cache_write_what_fresh_ones_write(cache_dir, tmp_path, capsys):
+    # The fixes of a cached finding (edits: offsets and text) are applied as read back: the files
+    # they leave are those a fix computed afresh leaves.
+    cached, fresh = tmp_path / "cached", tmp_path / "fresh"
+    shutil.copytree(CORPUS / BROKEN, cached / BROKEN)
+    shutil.copytree(CORPUS / BROKEN, fresh / BROKEN)
+    _json(capsys, str(cached))  # fills the cache
+    assert len(_entries(cache_dir)) == 1
+    main(["check", str(cached), "--isolated", "--fix", "--unsafe-fixes", "--format", "json"])
+    main(["check", str(fresh), "--isolated", "--fix", "--unsafe-fixes", "--format", "json", "--no-cache"])
+    capsys.readouterr()
+    for name in ("requirements.txt", "conda.yaml", "python_env.yaml", "MLmodel"):
+        assert (cached / BROKEN / name).read_bytes() == (fresh / BROKEN / name).read_bytes(), name
+    assert (cached / BROKEN / "requirements.txt").read_bytes() != (CORPUS / BROKEN / "requirements.txt").read_bytes()
