@@ -374,15 +374,18 @@ def add_exports(found: dict[str, tuple[str, str]], modules: dict[str, Module]) -
                         changed = True
 
 
-_DISTRIBUTIONS = {"sklearn": "scikit_learn"}  # import name -> its dist-info name, where they differ
+# import name -> the dist-info names that install it, where they differ (xgboost-cpu installs
+# the same `xgboost` package as xgboost, without the GPU libraries)
+_DISTRIBUTIONS = {"sklearn": ("scikit_learn",), "xgboost": ("xgboost", "xgboost_cpu")}
 
 
 def _version(site_packages: list[Path], top: str) -> str:
     """The installed version of the distribution of import package ``top`` (from its dist-info)."""
-    name = _DISTRIBUTIONS.get(top, top)
-    for root in site_packages:
-        for info in sorted(root.glob(f"{name}-*.dist-info")):
-            return info.name[len(name) + 1:-len(".dist-info")]
+    for name in _DISTRIBUTIONS.get(top, (top,)):
+        for root in site_packages:
+            for info in sorted(root.glob(f"{name}-*.dist-info")):
+                version = info.name[len(name) + 1:-len(".dist-info")]
+                return version if name == _DISTRIBUTIONS.get(top, (top,))[0] else f"{version} ({name})"
     return "(version unknown)"
 
 

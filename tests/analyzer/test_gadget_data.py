@@ -113,6 +113,9 @@ def test_the_shipped_names_are_the_shipped_rows():
     ("sklearn.datasets", "clear_data_home", "file-write"),
     ("mlflow.pyfunc.backend", "PyFuncBackend.serve", "command"),
     ("pandas.core.frame", "DataFrame.to_pickle", "file-write"),  # inherited from NDFrame
+    ("dill._dill", "_eval_repr", "code"),
+    ("dill._dill", "check", "command"),
+    ("catboost.datasets", "titanic", "file-write"),
 ])
 def test_library_gadgets_the_hand_list_never_named(module, name, kind):
     chain = gadget_chain(module, name)
@@ -124,6 +127,10 @@ def test_library_gadgets_the_hand_list_never_named(module, name, kind):
     ("pandas.core.frame", "DataFrame"), ("sklearn.ensemble._forest", "RandomForestClassifier"),
     ("torch.nn.modules.module", "Module"), ("scipy.sparse._csr", "csr_matrix"),
     ("sklearn.pipeline", "Pipeline"), ("numpy", "dtype"),
+    # the estimators the boosting and statistics libraries' pickles rebuild
+    ("xgboost.core", "Booster"), ("xgboost.sklearn", "XGBClassifier"), ("lightgbm.basic", "Booster"),
+    ("lightgbm.sklearn", "LGBMRegressor"), ("catboost.core", "CatBoostClassifier"),
+    ("statsmodels.regression.linear_model", "RegressionResultsWrapper"),
 ])
 def test_what_real_pickles_rebuild_is_no_gadget(module, name):
     assert gadget_chain(module, name) is None
