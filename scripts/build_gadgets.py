@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Build modellint's gadget knowledge (modellint/analyzer/knowledge/gadgets.tsv.gz) from the ML
-libraries' own source.
+"""Build modellint's gadget knowledge (modellint/analyzer/knowledge/gadgets/<package>.tsv.gz, one
+file per top-level package) from the ML libraries' own source.
 
 A pickle may call any callable its globals name: a library function that runs a command, builds
 code, loads a nested pickle, writes or deletes a file or opens a connection, directly or through
@@ -45,11 +45,15 @@ import sys
 from collections import deque
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "modellint" / "analyzer" / "knowledge" / "gadgets.tsv.gz"
-NAMES = OUT.with_name("gadget_names.txt.gz")  # written beside --out
+# One file per top-level package: a pickle naming sklearn loads sklearn's 93 rows, never the
+# 55,000 of transformers, which only a pickle naming transformers pays for.
+OUT = Path(__file__).resolve().parent.parent / "modellint" / "analyzer" / "knowledge" / "gadgets"
+# Not keras or transformers: read the same way, constructing keras.Layer or keras.Model reaches
+# marshal.loads (Layer.__init__ -> dtype_policies.get -> deserialize_keras_object -> a Lambda's
+# bytecode), so every pickled Keras object would be an error, and transformers adds 55,000 rows
+# (save_pretrained, from_pretrained on every model class). Both need a judgement of their own first.
 DEFAULT_PACKAGES = ("mlflow", "sklearn", "pandas", "numpy", "scipy", "joblib", "cloudpickle", "skops", "torch",
-                    "matplotlib", "pyarrow", "statsmodels", "xgboost", "lightgbm", "catboost", "transformers", "keras",
-                    "dill")
+                    "matplotlib", "pyarrow", "statsmodels", "xgboost", "lightgbm", "catboost", "dill")
 MAX_FILE_BYTES = 2_000_000
 _MAX_HOPS = 5  # of a chain kept for the message: the first hops, then the sink
 
@@ -291,7 +295,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--site-packages", type=Path, action="append", required=True)
     parser.add_argument("--package", action="append", help=f"import packages to read (default: {DEFAULT_PACKAGES})")
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--out", type=Path, default=OUT, help="the folder of per-package files (replaced)")
     arguments = parser.parse_args()
     packages = arguments.package or list(DEFAULT_PACKAGES)
     modules = read_modules(arguments.site_packages, packages)
@@ -303,25 +307,28 @@ def main() -> int:
     found = reach(graph)
     add_inherited(found, graph)
     add_exports(found, modules)
-    read = [f"{top} {_version(arguments.site_packages, top)}" for top in sorted({name.split(".")[0] for name in modules})]
-    rows = []
+    tops = sorted({name.split(".")[0] for name in modules})
+    rows: dict[str, list[str]] = {top: [] for top in tops}
     for callable_, (kind, chain) in sorted(found.items()):
         module, qualname = split(callable_, modules)
         if module is None:
             continue
         hops = chain.split(" -> ")
         shown = " -> ".join(hops if len(hops) <= _MAX_HOPS else [*hops[:_MAX_HOPS - 1], "...", hops[-1]])
-        rows.append(f"{module}\t{qualname}\t{kind}\t{shown}")
-    header = ("# Callables of the ML libraries whose call graph reaches a command, code, nested-deserializer,\n"
-              "# file-write or network sink; built by scripts/build_gadgets.py (read, never imported) from: "
-              f"{', '.join(read)}\n# module\tqualname\tsink\tchain (the first found)\n")
-    # gzip with no name and no time in the header: the same inputs give the same bytes. The names alone
-    # go to a second, small file: membership is what every pickle asks, the chains only a finding does.
-    arguments.out.write_bytes(gzip.compress((header + "\n".join(rows) + "\n").encode(), mtime=0))
-    names = "\n".join(row.split("\t", 2)[0] + "\t" + row.split("\t", 2)[1] for row in rows)
-    arguments.out.with_name(NAMES.name).write_bytes(gzip.compress(names.encode(), mtime=0))
+        rows[module.split(".")[0]].append(f"{module}\t{qualname}\t{kind}\t{shown}")
+    arguments.out.mkdir(parents=True, exist_ok=True)
+    for stale in arguments.out.glob("*.tsv.gz"):
+        stale.unlink()
+    for top in tops:
+        header = ("# Callables of the ML libraries whose call graph reaches a command, code, nested-deserializer,\n"
+                  "# file-write or network sink; built by scripts/build_gadgets.py (read, never imported) from "
+                  f"{top} {_version(arguments.site_packages, top)} (and the packages read with it: "
+                  f"{', '.join(tops)})\n# module\tqualname\tsink\tchain (the first found)\n")
+        # gzip with no name and no time in the header: the same inputs give the same bytes.
+        (arguments.out / f"{top}.tsv.gz").write_bytes(
+            gzip.compress((header + "\n".join(rows[top]) + "\n").encode(), mtime=0))
     print(f"{len(modules)} modules read, {sum(len(e) for e in graph.edges.values())} call edges, "
-          f"{len(rows)} gadgets", file=sys.stderr)
+          f"{sum(len(found) for found in rows.values())} gadgets", file=sys.stderr)
     return 0
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from modellint.analyzer.serialized.pickle_policy import Verdict, _gadget_chains, _gadget_names, classify, gadget_chain
+from modellint.analyzer.serialized.pickle_policy import Verdict, _gadget_packages, _gadgets, classify, gadget_chain
 from modellint.cli import main
 from tests.conftest import load_script, write_files
 
@@ -64,15 +64,16 @@ PACKAGE = {
 def built(tmp_path_factory) -> dict[str, tuple[str, str]]:
     site = tmp_path_factory.mktemp("site-packages")
     write_files(site, PACKAGE)
-    out = site / "gadgets.tsv.gz"
+    out = site / "gadgets"
+    out.mkdir()
+    (out / "gone.tsv.gz").write_bytes(b"")  # a package no longer read: its file goes
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sys, "argv", ["build_gadgets.py", "--site-packages", str(site), "--package", "shop",
                                     "--out", str(out)])
         assert builder.main() == 0
-    rows = [line.split("\t") for line in gzip.decompress(out.read_bytes()).decode().splitlines()
+    assert sorted(path.name for path in out.iterdir()) == ["shop.tsv.gz"]
+    rows = [line.split("\t") for line in gzip.decompress((out / "shop.tsv.gz").read_bytes()).decode().splitlines()
             if line and not line.startswith("#")]
-    names = gzip.decompress((site / "gadget_names.txt.gz").read_bytes()).decode().split("\n")
-    assert names == [f"{module}\t{qualname}" for module, qualname, _, _ in rows]
     return {f"{module}.{qualname}": (kind, chain) for module, qualname, kind, chain in rows}
 
 
@@ -102,9 +103,16 @@ def test_re_exports_carry_the_verdict_but_type_checking_imports_do_not(built):
 # --- the shipped data --------------------------------------------------------------------------
 
 
-def test_the_shipped_names_are_the_shipped_rows():
-    assert _gadget_names() == frozenset(_gadget_chains())
-    assert len(_gadget_names()) > 5_000
+def test_each_shipped_file_holds_its_own_package():
+    packages = _gadget_packages()
+    assert {"mlflow", "sklearn", "torch", "xgboost", "lightgbm", "catboost", "statsmodels", "dill"} <= packages
+    assert all(key.partition("\t")[0].partition(".")[0] == top for top in packages for key in _gadgets(top))
+    assert sum(len(_gadgets(top)) for top in packages) > 13_000
+
+
+@pytest.mark.parametrize("module", ["../../etc/passwd", "/etc/passwd", "gadgets", "", "x" * 10_000, "sklearn\x00"])
+def test_a_module_name_from_a_pickle_never_names_a_file(module):
+    assert gadget_chain(module, "system") is None
 
 
 @pytest.mark.parametrize(("module", "name", "kind"), [

@@ -16,7 +16,7 @@ judged as if called):
   gadgets in ML libraries (MLflow's project runner, ``torch.load``, pandas readers,
   ``from_pretrained`` loaders, nested deserializers).
   The gadgets of ML libraries come from two places: the hand list below, and
-  ``knowledge/gadgets.tsv.gz``, every function, method and class of those libraries whose call
+  ``knowledge/gadgets/<package>.tsv.gz``, every function, method and class of those libraries whose call
   graph reaches a command, code, nested-deserializer, file-write or network sink, read from their
   source by ``scripts/build_gadgets.py``.
 * ``DEPENDENCY``: any other third-party name: loading needs its distribution.
@@ -164,12 +164,15 @@ def gadget_chain(module: str, name: str) -> str | None:
     ``DataFrame.to_pickle.__call__`` keeps ``DataFrame.to_pickle``'s verdict), else None."""
     if is_stdlib(module):
         return None  # the standard library is judged by the allowlist alone
-    names = _gadget_names()
+    top = module.partition(".")[0]
+    if top not in _gadget_packages():  # a name from the pickle never becomes a path unless shipped
+        return None
+    table = _gadgets(top)
     segments = name.split(".")
     for length in range(len(segments), 0, -1):
-        key = f"{module}\t{'.'.join(segments[:length])}"
-        if key in names:
-            return _gadget_chains().get(key, "")
+        found = table.get(f"{module}\t{'.'.join(segments[:length])}")
+        if found is not None:
+            return found.replace("\t", ": ", 1)  # "sink\tchain" -> "sink: chain"
     return None
 
 
@@ -184,17 +187,21 @@ def _knowledge_file(name: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _gadget_names() -> frozenset[str]:
-    """``module\tqualname`` of every gadget the data records, read on the first third-party name."""
-    return frozenset(_knowledge_file("gadget_names.txt.gz").split("\n"))
+def _gadget_packages() -> frozenset[str]:
+    """The top-level packages the gadget data covers: one file each."""
+    import os
+
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "knowledge", "gadgets")
+    return frozenset(name.removesuffix(".tsv.gz") for name in os.listdir(folder) if name.endswith(".tsv.gz"))
 
 
-@lru_cache(maxsize=1)
-def _gadget_chains() -> dict[str, str]:
-    """``module\tqualname`` -> ``sink: chain``, read only when a pickle names a gadget."""
-    chains: dict[str, str] = {}
-    for line in _knowledge_file("gadgets.tsv.gz").splitlines():
-        if line and not line.startswith("#"):
-            module, qualname, kind, chain = line.split("\t", 3)
-            chains[f"{module}\t{qualname}"] = f"{kind}: {chain}"
-    return chains
+@lru_cache(maxsize=None)  # keyed by the shipped packages only (gadget_chain checks first)
+def _gadgets(top: str) -> dict[str, str]:
+    """``module\tqualname`` -> ``sink\tchain`` for one top-level package, read on its first name
+    (torch's 7,600 rows in a few ms: each line is cut once, at its second tab)."""
+    rows: dict[str, str] = {}
+    for line in _knowledge_file(f"gadgets/{top}.tsv.gz").split("\n"):
+        if line and line[0] != "#":
+            cut = line.index("\t", line.index("\t") + 1)
+            rows[line[:cut]] = line[cut + 1:]
+    return rows
