@@ -1,7 +1,9 @@
 """The pickle opcode machine: one ``Unpickler.load()`` replayed on values, never on objects.
 
 Exact stack, metastack and memo per CPython's ``pickle.py``, so every ``STACK_GLOBAL`` operand
-is known or reported as computed; payloads are skipped, not materialised.
+is known or reported as computed; payloads are skipped, not materialised. Runs of data-only opcodes
+(most of a vocabulary or a list of names) are parsed in place in the read buffer by ``Machine.run_data``,
+with the same effect as their handlers (tests/analyzer/test_pickles_data_runs.py compares the two).
 """
 
 from __future__ import annotations
