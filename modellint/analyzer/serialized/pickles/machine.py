@@ -274,16 +274,19 @@ class Machine:
                 # a memo miss (KeyError) and undecodable text raise before the opcode changes anything.
                 code = buffer[index]
                 if code == 0x94:  # MEMOIZE
-                    if len(memo) >= max_memo:
+                    size = len(memo)
+                    if size >= max_memo:
                         break
-                    memo[len(memo)] = stack[-1]
+                    memo[size] = stack[-1]
                     index += 1
                 elif code == short_text:  # SHORT_BINUNICODE
                     length = buffer[index + 1]
                     after = index + 2 + length
                     if after > end or length > room:
                         break
-                    stack.append(buffer[index + 2:after].decode("utf-8", "surrogatepass"))
+                    # strict UTF-8 is the handler's surrogatepass decoding wherever it succeeds, and faster;
+                    # text it refuses (encoded surrogates, bad bytes) is left to the handler
+                    stack.append(buffer[index + 2:after].decode())
                     room -= length
                     index = after
                 elif code == 0x4A:  # BININT
