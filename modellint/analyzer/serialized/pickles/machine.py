@@ -1,7 +1,9 @@
 """The pickle opcode machine: one ``Unpickler.load()`` replayed on values, never on objects.
 
 Exact stack, metastack and memo per CPython's ``pickle.py``, so every ``STACK_GLOBAL`` operand
-is known or reported as computed; payloads are skipped, not materialised.
+is known or reported as computed; payloads are skipped, not materialised. Runs of data-only opcodes
+(most of a vocabulary or a list of names) are parsed in place in the read buffer by ``Machine.run_data``,
+with the same effect as their handlers (tests/analyzer/test_pickles_data_runs.py compares the two).
 """
 
 from __future__ import annotations
@@ -219,6 +221,8 @@ class Machine:
         count = 0
         try:
             while True:
+                # up to the next opcode whose count is a multiple of 0x10000, where the budgets are checked
+                count = self.run_data(count, count | 0xFFFF)
                 self.offset = source.pos
                 code = source.read_byte()
                 if code is None:
@@ -241,6 +245,183 @@ class Machine:
             facts.opcodes += count
             facts.values += self.kept
             self.kept = 0
+
+    def run_data(self, count: int, stop: int) -> int:
+        """Run the data-only opcodes that come next in the source's buffer, while ``count`` (opcodes run so
+        far) is below ``stop``; return the new count. They are most of a dense pickle (a vocabulary of 400k
+        strings is 1.2 M opcodes of strings, ints and memo puts), and each costs a handler call, a read call
+        and a push call on the way through ``run``: here each is a few comparisons and one list operation,
+        parsed in place in the buffer.
+
+        Each opcode does exactly what its handler does (same stack, metastack, memo, ``kept`` and retained
+        bytes). Whatever a handler would do more (record an import or call, raise an error, reach a budget,
+        read past the buffer, skip a payload too long to keep) stops the run before that opcode, which
+        ``run`` then gives to its handler; so does any other opcode."""
+        buffer, index = self.source.buffered()
+        end = len(buffer)
+        facts, limits = self.facts, self.facts.limits
+        stack, metastack, memo = self.stack, self.metastack, self.memo
+        stacked, kept = self.stacked, self.kept
+        room = limits.max_retained_bytes - facts.retained_bytes  # text bytes that may still be kept
+        max_memo, max_marks, max_kept = limits.max_memo_entries, limits.max_mark_depth, limits.max_kept_value_bytes
+        # Budgets below the longest SHORT_BINUNICODE (tests set such) leave those strings to their handler,
+        # so that the hot path checks one length, not two.
+        short_text = 0x8C if max_kept >= 0xFF else -1
+        unpack_i4, unpack_u4, unpack_f8 = _I4.unpack_from, _U4.unpack_from, _F8.unpack_from
+        try:
+            for count in range(count, stop):  # the count goes on from the argument
+                # Reading past the buffer (IndexError, struct.error), an empty stack or MARK frame (IndexError),
+                # a memo miss (KeyError) and undecodable text raise before the opcode changes anything.
+                code = buffer[index]
+                if code == 0x94:  # MEMOIZE
+                    size = len(memo)
+                    if size >= max_memo:
+                        break
+                    memo[size] = stack[-1]
+                    index += 1
+                elif code == short_text:  # SHORT_BINUNICODE
+                    length = buffer[index + 1]
+                    after = index + 2 + length
+                    if after > end or length > room:
+                        break
+                    # strict UTF-8 is the handler's surrogatepass decoding wherever it succeeds, and faster;
+                    # text it refuses (encoded surrogates, bad bytes) is left to the handler
+                    stack.append(buffer[index + 2:after].decode())
+                    room -= length
+                    index = after
+                elif code == 0x4A:  # BININT
+                    stack.append(unpack_i4(buffer, index + 1)[0])
+                    index += 5
+                elif code == 0x4B:  # BININT1
+                    stack.append(buffer[index + 1])
+                    index += 2
+                elif code == 0x4D:  # BININT2
+                    stack.append(buffer[index + 1] | buffer[index + 2] << 8)
+                    index += 3
+                elif code == 0x71:  # BINPUT
+                    if len(memo) >= max_memo:
+                        break
+                    memo[buffer[index + 1]] = stack[-1]
+                    index += 2
+                elif code == 0x68:  # BINGET
+                    value = memo[buffer[index + 1]]
+                    if type(value) is _JudgedByArguments:
+                        value.unjudged += 1
+                    stack.append(value)
+                    index += 2
+                elif code == 0x28:  # MARK
+                    if len(metastack) >= max_marks:
+                        break
+                    stacked += len(stack)
+                    metastack.append(stack)
+                    stack = []
+                    index += 1
+                elif code == 0x75:  # SETITEMS into a dict: no method runs
+                    target = metastack[-1][-1]
+                    if type(target) is not _Dict:
+                        break
+                    items = stack
+                    stack = metastack.pop()
+                    stacked -= len(stack)
+                    kept += len(items)
+                    target.pairs.extend(zip(items[0::2], items[1::2]))
+                    index += 1
+                elif code == 0x65:  # APPENDS to a list: no method runs
+                    target = metastack[-1][-1]
+                    if type(target) is not list:
+                        break
+                    items = stack
+                    stack = metastack.pop()
+                    stacked -= len(stack)
+                    kept += len(items)
+                    target.extend(items)
+                    index += 1
+                elif code == 0x7D:  # EMPTY_DICT
+                    stack.append(_Dict([]))
+                    index += 1
+                elif code == 0x5D:  # EMPTY_LIST
+                    stack.append([])
+                    index += 1
+                elif code == 0x29:  # EMPTY_TUPLE
+                    stack.append(())
+                    index += 1
+                elif code == 0x4E:  # NONE
+                    stack.append(None)
+                    index += 1
+                elif code == 0x88 or code == 0x89:  # NEWTRUE, NEWFALSE
+                    stack.append(code == 0x88)
+                    index += 1
+                elif 0x85 <= code <= 0x87:  # TUPLE1, TUPLE2, TUPLE3
+                    size = code - 0x84
+                    if len(stack) < size:
+                        break
+                    items = stack[-size:]
+                    del stack[-size:]
+                    kept += size
+                    stack.append(tuple(items))
+                    index += 1
+                elif code == 0x74:  # TUPLE
+                    if not metastack:
+                        break
+                    items = stack
+                    stack = metastack.pop()
+                    stacked -= len(stack)
+                    kept += len(items)
+                    stack.append(tuple(items))
+                    index += 1
+                elif code == 0x73:  # SETITEM into a dict
+                    target = stack[-3]
+                    if type(target) is not _Dict:
+                        break
+                    value = stack.pop()
+                    key = stack.pop()
+                    kept += 2
+                    target.pairs.append((key, value))
+                    index += 1
+                elif code == 0x61:  # APPEND to a list
+                    target = stack[-2]
+                    if type(target) is not list:
+                        break
+                    kept += 1
+                    target.append(stack.pop())
+                    index += 1
+                elif code == 0x58:  # BINUNICODE
+                    length = unpack_u4(buffer, index + 1)[0]
+                    after = index + 5 + length
+                    if after > end or length > max_kept or length > room:
+                        break
+                    stack.append(buffer[index + 5:after].decode("utf-8", "surrogatepass"))
+                    room -= length
+                    index = after
+                elif code == 0x72:  # LONG_BINPUT
+                    if len(memo) >= max_memo:
+                        break
+                    memo[unpack_u4(buffer, index + 1)[0]] = stack[-1]
+                    index += 5
+                elif code == 0x6A:  # LONG_BINGET
+                    value = memo[unpack_u4(buffer, index + 1)[0]]
+                    if type(value) is _JudgedByArguments:
+                        value.unjudged += 1
+                    stack.append(value)
+                    index += 5
+                elif code == 0x47:  # BINFLOAT
+                    stack.append(unpack_f8(buffer, index + 1)[0])
+                    index += 9
+                elif code == 0x95:  # FRAME: frames hold whole opcodes, reading linearly is equivalent
+                    if index + 9 > end:
+                        break
+                    index += 9
+                else:
+                    break
+            else:
+                count = stop
+        except (LookupError, struct.error, UnicodeDecodeError):
+            pass  # left to the opcode's handler, which fails (or reads on) as it would have
+        finally:
+            self.source.advance_to(index)
+            self.stack, self.stacked, self.kept = stack, stacked, kept
+            facts.retained_bytes = limits.max_retained_bytes - room
+        return count
 
     def check_stack(self) -> None:
         if len(self.stack) + self.stacked > self.facts.limits.max_stack_items:

@@ -94,6 +94,16 @@ class Source:
         self._offset = offset + 1
         return self._buffer[offset]
 
+    def buffered(self) -> tuple[bytes, int]:
+        """The buffer and the index in it of the next byte to hand out, for a reader that parses runs of
+        small opcodes in place (``Machine.run_data``); it hands them out with ``advance_to``."""
+        return self._buffer, self._offset
+
+    def advance_to(self, offset: int) -> None:
+        """Hand out the buffered bytes up to ``offset`` (an index in ``buffered()``'s buffer, at most its
+        length): the position moves on as reading them one by one would have moved it."""
+        self._offset = offset
+
     def peek_byte(self) -> int | None:
         if self._offset >= len(self._buffer):
             self._fill(1)
