@@ -281,17 +281,20 @@ def special_kind(mode: int) -> str | None:
     return None if stat.S_ISREG(mode) else _SPECIAL_KINDS.get(stat.S_IFMT(mode), "not a regular file")
 
 
-def open_regular(path: Path | str, root: Path | None = None, buffering: int = -1) -> BinaryIO:
+def open_regular(path: Path | str, root: Path | None = None, buffering: int = -1, *,
+                 follow: bool = True) -> BinaryIO:
     """Open a regular file for reading; raise :class:`NotRegularFile` for anything else, without
     blocking (the open is non-blocking, so a FIFO is refused instead of waited on) or reading it.
 
     With ``root`` (the model dir or project being checked), the file must resolve below it:
-    :class:`OutsideError` otherwise (see :func:`open_inside`). Without, the path is the user's own.
+    :class:`OutsideError` otherwise (see :func:`open_inside`). Without, the path is the user's own,
+    and a symlink to it is followed unless ``follow`` is False (a walk that listed a regular file
+    must not read a link someone put in its place).
     """
     if root is not None:
         descriptor = open_inside(root, Path(path))
     else:
-        descriptor = os.open(path, _OPEN_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
+        descriptor = os.open(path, _OPEN_FLAGS if not follow else _OPEN_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
     try:
         kind = special_kind(os.fstat(descriptor).st_mode)
         if kind is not None:

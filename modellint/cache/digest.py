@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from modellint.analyzer.files import open_regular
 from modellint.cache import MAX_BYTES
 
 if TYPE_CHECKING:
@@ -142,27 +143,25 @@ def _encoded(text: str) -> bytes:
 def _content_digest(path: str, listed: os.stat_result) -> bytes | None:
     """SHA-256 of a regular file's bytes, opened without following a link and without blocking;
     None when it is not the file that was listed (replaced since) or cannot be read."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        descriptor = os.open(path, flags)
+        handle = open_regular(path, buffering=0, follow=False)
     except OSError:
         return None
-    try:
-        opened = os.fstat(descriptor)
-        if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (listed.st_dev, listed.st_ino):
+    with handle:
+        try:
+            opened = os.fstat(handle.fileno())
+            if (opened.st_dev, opened.st_ino) != (listed.st_dev, listed.st_ino):
+                return None
+            digest = hashlib.sha256()
+            remaining = opened.st_size
+            while remaining > 0:
+                chunk = handle.read(min(_CHUNK, remaining))
+                if not chunk:
+                    return None  # shorter than it says: changing under us
+                digest.update(chunk)
+                remaining -= len(chunk)
+            if handle.read(1):
+                return None  # longer than it says: changing under us
+            return f"{opened.st_size} {digest.hexdigest()}".encode()
+        except OSError:
             return None
-        digest = hashlib.sha256()
-        remaining = opened.st_size
-        while remaining > 0:
-            chunk = os.read(descriptor, min(_CHUNK, remaining))
-            if not chunk:
-                return None  # shorter than it says: changing under us
-            digest.update(chunk)
-            remaining -= len(chunk)
-        if os.read(descriptor, 1):
-            return None  # longer than it says: changing under us
-        return f"{opened.st_size} {digest.hexdigest()}".encode()
-    except OSError:
-        return None
-    finally:
-        os.close(descriptor)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import tempfile
 from pathlib import Path
 
+from modellint.analyzer.files import open_regular
 from modellint.cache.codec import CorruptEntry, decode, encode
 from modellint.findings import Finding
 from modellint.record import Record
@@ -45,16 +45,8 @@ class TargetCache(Record):
 
     def load(self, key: str) -> list[Finding] | None:
         """The findings stored under ``key``, or None (a miss) whatever is wrong with the entry."""
-        path = self._path(key)
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-        try:
-            descriptor = os.open(path, flags)
-        except OSError:
-            return None
-        try:
-            with os.fdopen(descriptor, "rb") as handle:
-                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                    return None
+        try:  # a symlink or FIFO put in an entry's place is refused, never followed or waited on
+            with open_regular(self._path(key), follow=False) as handle:
                 data = handle.read(MAX_ENTRY_BYTES + 1)
         except OSError:
             return None
