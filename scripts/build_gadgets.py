@@ -45,6 +45,9 @@ import sys
 from collections import deque
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from modellint.analyzer.code.source_imports import dotted_name  # noqa: E402 - the project's own reading of a.b.c
+
 # One file per top-level package: a pickle naming sklearn loads sklearn's 93 rows, never the
 # 55,000 of transformers, which only a pickle naming transformers pays for.
 OUT = Path(__file__).resolve().parent.parent / "modellint" / "analyzer" / "knowledge" / "gadgets"
@@ -157,7 +160,7 @@ def index(module: Module) -> None:
             module.defs.add(node.name)
         elif isinstance(node, ast.ClassDef):
             module.defs.add(node.name)
-            module.bases[node.name] = [base for base in (dotted(b) for b in node.bases) if base]
+            module.bases[node.name] = [base for base in (dotted_name(b) for b in node.bases) if base]
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     module.defs.add(f"{node.name}.{item.name}")
@@ -169,24 +172,13 @@ def _top_level(statements: list[ast.stmt]) -> list[ast.stmt]:
     for node in statements:
         found.append(node)
         for block in ("body", "orelse", "finalbody"):
-            if isinstance(node, ast.If) and block == "body" and (dotted(node.test) or "").endswith("TYPE_CHECKING"):
+            if isinstance(node, ast.If) and block == "body" and (dotted_name(node.test) or "").endswith("TYPE_CHECKING"):
                 continue  # never runs: its imports bind nothing
             if isinstance(node, (ast.If, ast.Try, ast.With)) and isinstance(getattr(node, block, None), list):
                 found.extend(_top_level(getattr(node, block)))
         for handler in getattr(node, "handlers", ()) if isinstance(node, ast.Try) else ():
             found.extend(_top_level(handler.body))
     return found
-
-
-def dotted(node: ast.AST) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 class Graph:
@@ -243,7 +235,7 @@ class Graph:
         for call in ast.walk(node):
             if not isinstance(call, ast.Call):
                 continue
-            written = dotted(call.func)
+            written = dotted_name(call.func)
             target = self.resolve(module, written, owner) if written else None
             if target is None:
                 continue
@@ -396,14 +388,14 @@ def _version(site_packages: list[Path], top: str) -> str:
     return "(version unknown)"
 
 
-def split(dotted_name: str, modules: dict[str, Module]) -> tuple[str | None, str]:
+def split(qualified: str, modules: dict[str, Module]) -> tuple[str | None, str]:
     """``pkg.mod.Class.method`` -> ``("pkg.mod", "Class.method")``: the longest module prefix read."""
-    parts = dotted_name.split(".")
+    parts = qualified.split(".")
     for cut in range(len(parts) - 1, 0, -1):
         module = ".".join(parts[:cut])
         if module in modules:
             return module, ".".join(parts[cut:])
-    return None, dotted_name
+    return None, qualified
 
 
 if __name__ == "__main__":

@@ -587,7 +587,8 @@ def _ast_is_main_guard(test: ast.expr) -> bool:
             and any(isinstance(side, ast.Constant) and side.value == "__main__" for side in sides))
 
 
-def _ast_dotted(node: ast.AST) -> str | None:
+def dotted_name(node: ast.AST) -> str | None:
+    """``a.b.c`` for a name or attribute chain, else None (``f().x``, ``x[0].y``)."""
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -691,13 +692,13 @@ class _AstVisitor(ast.NodeVisitor):
             caught = None
         else:
             elements = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-            caught = [_ast_dotted(element) for element in elements]
+            caught = [dotted_name(element) for element in elements]
         return self.c.catches_import_error(caught) and not any(isinstance(s, ast.Raise) for s in handler.body)
 
     def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
         suppressed = any(
-            isinstance(item.context_expr, ast.Call) and self.c.is_suppress(_ast_dotted(item.context_expr.func))
-            and self.c.catches_import_error([_ast_dotted(arg) for arg in item.context_expr.args])
+            isinstance(item.context_expr, ast.Call) and self.c.is_suppress(dotted_name(item.context_expr.func))
+            and self.c.catches_import_error([dotted_name(arg) for arg in item.context_expr.args])
             for item in node.items
         )
         for item in node.items:
@@ -711,7 +712,7 @@ class _AstVisitor(ast.NodeVisitor):
         condition = self._version_condition(node.test)
         main = _ast_is_main_guard(node.test)
         self.c.main_guard_depth += main
-        self._block(node.body, type_checking=self.c.is_type_checking(_ast_dotted(node.test)), condition=condition)
+        self._block(node.body, type_checking=self.c.is_type_checking(dotted_name(node.test)), condition=condition)
         self.c.main_guard_depth -= main
         self._block(node.orelse, condition=self.c.negated(condition) if condition else None)
 
@@ -721,7 +722,7 @@ class _AstVisitor(ast.NodeVisitor):
         left = test.left.value if isinstance(test.left, ast.Subscript) else test.left  # version_info[:2]
         operators = {ast.GtE: ">=", ast.Gt: ">", ast.Lt: "<", ast.LtE: "<=", ast.Eq: "==", ast.NotEq: "!="}
         version = tuple(e.value if isinstance(e, ast.Constant) else None for e in test.comparators[0].elts)
-        return self.c.version_condition(_ast_dotted(left), operators.get(type(test.ops[0]), ""), version)
+        return self.c.version_condition(dotted_name(left), operators.get(type(test.ops[0]), ""), version)
 
     def visit_Import(self, node: ast.Import) -> None:
         self.c.import_names([(alias.name, alias.asname, self._span(alias)) for alias in node.names])
@@ -732,7 +733,7 @@ class _AstVisitor(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
-        written = _ast_dotted(func)
+        written = dotted_name(func)
         attribute = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
         positional = [arg for arg in node.args if not isinstance(arg, ast.Starred)]
         keywords = {keyword.arg: keyword.value for keyword in node.keywords if keyword.arg}
@@ -740,8 +741,8 @@ class _AstVisitor(ast.NodeVisitor):
         package = positional[1] if len(positional) > 1 else keywords.get("package")
         self.c.call(
             written, attribute, self._span(node),
-            first=_Argument(_ast_string(first), _ast_dotted(first)) if first is not None else None,
-            package=_Argument(_ast_string(package), _ast_dotted(package)) if package is not None else None,
+            first=_Argument(_ast_string(first), dotted_name(first)) if first is not None else None,
+            package=_Argument(_ast_string(package), dotted_name(package)) if package is not None else None,
             strings=tuple(s for s in map(_ast_string, positional) if s is not None),
             keywords=tuple((k, v) for k, v in ((k, _ast_string(n)) for k, n in keywords.items()) if v is not None),
         )
