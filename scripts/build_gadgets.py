@@ -267,7 +267,7 @@ def reach(graph: Graph) -> dict[str, tuple[str, str]]:
     found: dict[str, tuple[str, str]] = {}
     pending: deque[str] = deque()
     for caller, callees in graph.edges.items():
-        for callee in callees:
+        for callee in sorted(callees):  # the first sink in a fixed order: the same inputs, the same chains
             callers.setdefault(callee, set()).add(caller)
             kind = sink_kind(callee)
             if kind is not None and caller not in found:
@@ -328,7 +328,7 @@ def add_inherited(found: dict[str, tuple[str, str]], graph: Graph) -> None:
     """A gadget method a class inherits from a base read here (``DataFrame.to_csv`` is
     ``NDFrame.to_csv``) is one of the class too, unless the class defines its own."""
     bases: dict[str, list[str]] = {}
-    for cls in graph.classes:
+    for cls in sorted(graph.classes):
         module_name, _, name = cls.rpartition(".")
         module = graph.modules[module_name]
         resolved = (graph.resolve(module, base, None) for base in module.bases.get(name, ()))

@@ -77,6 +77,23 @@ def built(tmp_path_factory) -> dict[str, tuple[str, str]]:
     return {f"{module}.{qualname}": (kind, chain) for module, qualname, kind, chain in rows}
 
 
+def test_the_same_sources_give_the_same_bytes_whatever_the_hash_seed(tmp_path):
+    # Which sink a callable's chain names first must not follow a set's order.
+    import subprocess
+
+    sinks = "import os, pickle, shutil, subprocess\n\n\ndef everything(p):\n" + "".join(
+        f"    {call}(p)\n" for call in ("os.system", "subprocess.run", "shutil.rmtree", "pickle.loads", "eval", "exec",
+                                       "os.remove", "subprocess.Popen", "os.popen", "compile"))
+    site = write_files(tmp_path / "site-packages", {**PACKAGE, "shop/many.py": sinks})
+    built = set()
+    for seed in ("1", "2", "3", "4", "5"):
+        out = tmp_path / f"out-{seed}"
+        subprocess.run([sys.executable, str(builder.__file__), "--site-packages", str(site), "--package", "shop",
+                        "--out", str(out)], check=True, capture_output=True, env={"PYTHONHASHSEED": seed})
+        built.add((out / "shop.tsv.gz").read_bytes())
+    assert len(built) == 1
+
+
 def test_calls_are_followed_through_imports_and_modules(built):
     assert built["shop.io._run"] == ("command", "subprocess.run")
     assert built["shop.io.export"] == ("file-write", "shop.util.save -> shutil.rmtree")
