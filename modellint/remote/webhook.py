@@ -29,6 +29,7 @@ from typing import Any
 
 from modellint.remote.registry import Version
 from modellint.remote.webhook_signature import Rejected, Verifier
+from modellint.reports import printable
 
 EXTRA = "modellint[webhook]"
 DEFAULT_SECRET_ENV = "MODELLINT_WEBHOOK_SECRET"
@@ -297,7 +298,7 @@ def serve(args: argparse.Namespace, check: Callable[[argparse.Namespace, Any, An
         try:
             version = get_version(client, job.name, job.version)
         except Exception as error:  # noqa: BLE001 - MLflow, the network and the plugins raise anything
-            say(f"{job.shown}: not linted: the registry could not read it: {_printable(mlflow_message(error))}")
+            say(f"{job.shown}: not linted: the registry could not read it: {printable(mlflow_message(error))}")
             return
         if already_tagged(version, knowledge):
             say_skipped(version, knowledge, "webhook")
@@ -314,7 +315,7 @@ def serve(args: argparse.Namespace, check: Callable[[argparse.Namespace, Any, An
                             limit_concurrency=MAX_CONNECTIONS, timeout_graceful_shutdown=10)
     shown_host = f"[{host}]" if ":" in host else host
     say(f"listening on http://{shown_host}:{port}{PATH} for {', '.join(sorted('.'.join(e) for e in EVENTS))}; "
-        f"tracking server {_printable(tracking_uri)}")
+        f"tracking server {printable(tracking_uri)}")
     from modellint.process import terminate_on_sigterm
 
     try:
@@ -340,10 +341,4 @@ def say(message: str) -> None:
 def _message(error: Exception) -> str:
     from modellint.remote.fetch import mlflow_message
 
-    return _printable(mlflow_message(error))
-
-
-def _printable(text: str) -> str:
-    from modellint.reports import printable
-
-    return printable(text)
+    return printable(mlflow_message(error))
