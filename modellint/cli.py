@@ -494,10 +494,11 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
     if path_failures and not targets:  # nothing to check: no report, which could only read as clean
         _print_failures(path_failures, aliases)
         return EXIT_ERROR
-    to_terminal = settings.output_file is None and sys.stdout is not None and sys.stdout.isatty()
+    from modellint.progress import ProgressLine, is_terminal
+
+    to_terminal = settings.output_file is None and is_terminal(sys.stdout)
     output_format = settings.format or ("full" if to_terminal else "concise")
     imports = settings.import_settings()
-    from modellint.progress import ProgressLine, is_terminal
 
     showing = is_terminal(sys.stderr) and not args.no_progress
     with ProgressLine(len(targets), "linted", "targets", enabled=showing) as progress:
