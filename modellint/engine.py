@@ -98,16 +98,28 @@ def _cached_findings(target: Target, rules: list[type[Rule]], imports: ImportSet
 
     if cache is None or not worth_caching(target):
         return _target_findings(target, rules, imports)
-    from modellint.cache.digest import target_key
+    from modellint.cache.digest import walk
 
-    key = target_key(target, cache.run)
+    tree = walk(target, cache.run)
+    if tree is None:
+        return _target_findings(target, rules, imports)
+    # An unchanged tree is found by its entries' states, without reading a file; a tree whose
+    # states are new (touched, copied, or changed too recently to trust them) by its content.
+    state_key = tree.state_key()
+    found = cache.load(state_key) if state_key is not None else None
+    if found is not None:
+        return found
+    key = tree.content_key()
     if key is None:
         return _target_findings(target, rules, imports)
-    found = cache.load(key.key)
+    found = cache.load(key)
+    unstored = [] if found is not None else [key]
     if found is None:
         found = _target_findings(target, rules, imports)
-        if key.still_holds(target):
-            cache.store(key.key, found)
+    if state_key is not None:
+        unstored.append(state_key)
+    if unstored and tree.still_holds():
+        cache.store(unstored, found)
     return found
 
 

@@ -44,10 +44,25 @@ def display_path(path: Path, base: Path, aliases: tuple[tuple[Path, str], ...] =
         if root in path.parents:
             return f"{shown}/{path.relative_to(root).as_posix()}"
     # abspath, not resolve(): resolving follows symlinks and raises on a symlink loop.
+    absolute = os.path.abspath(path)
+    below = _below(absolute, os.fspath(base))
+    if below is not None:  # the usual case, without the pathlib objects (a report shows thousands)
+        return below
     try:
-        return Path(os.path.abspath(path)).relative_to(base).as_posix()
+        return Path(absolute).relative_to(base).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def _below(absolute: str, base: str) -> str | None:
+    """``absolute`` relative to the absolute, normalised ``base`` when it lies below it, as
+    ``Path.relative_to`` gives it; None for anything else (the slow path decides)."""
+    if not os.path.isabs(base) or os.path.normpath(base) != base or "//" in (base[:2], absolute[:2]):
+        return None
+    if absolute == base:
+        return "."
+    prefix = base if base.endswith("/") else f"{base}/"
+    return absolute[len(prefix):] if absolute.startswith(prefix) else None
 
 
 class Target(Record):

@@ -170,6 +170,40 @@ def keras_models() -> None:
     custom = keras.Sequential([keras.Input((2,)), Doubling(), keras.layers.Dense(1)])
     custom.save(out / "custom_layer.keras")
     keras.saving.load_model(out / "custom_layer.keras")(np.ones((1, 2)))
+    legacy_h5_models(out, benign, lambda_model, custom)
+
+
+def legacy_h5_models(out: Path, benign, lambda_model, custom) -> None:  # type: ignore[no-untyped-def]
+    """Legacy HDF5 files: Keras 3's own ``.h5`` save (its config a variable-length string), then
+    the same config as tf.keras 2 writes it (``json.dumps(...).encode()``: a fixed-length string),
+    with h5py's newest file format (superblock 3, version 2 object headers with creation order),
+    and with more root attributes than fit compactly (dense storage, which modellint does not read)."""
+    import json
+
+    import h5py
+    import keras
+    import numpy as np
+
+    benign.save(out / "benign.h5")
+    keras.saving.load_model(out / "benign.h5")(np.ones((1, 2)))
+    lambda_model.save(out / "lambda.h5")
+    keras.saving.load_model(out / "lambda.h5", safe_mode=False)(np.ones((1, 2)))
+    custom.save(out / "custom_layer.h5")
+    benign.save_weights(out / "benign.weights.h5")
+    with h5py.File(out / "lambda.h5") as source:
+        config = source.attrs["model_config"]
+    for name, options in (("lambda-fixed-string.h5", {}), ("lambda-latest-format.h5", {"libver": "latest",
+                                                                                          "track_order": True})):
+        with h5py.File(out / name, "w", **options) as target:
+            target.attrs["keras_version"] = b"2.15.0"
+            target.attrs["backend"] = b"tensorflow"
+            target.attrs["model_config"] = np.bytes_(config.encode())
+    with h5py.File(out / "lambda-latest-format.h5") as check:
+        assert json.loads(check.attrs["model_config"])["class_name"] == "Sequential"
+    with h5py.File(out / "dense-attributes.h5", "w", libver="latest") as target:
+        for index in range(12):
+            target.attrs[f"note{index}"] = index
+        target.attrs["model_config"] = config
 
 
 def saved_models() -> None:

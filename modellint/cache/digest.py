@@ -1,10 +1,22 @@
-"""A target's part of the cache key: the digest of its tree (or lone file), and the state of its entries."""
+"""A target's part of the cache key: the digest of its tree (or lone file), and the state of its entries.
+
+A target is walked once, with ``lstat`` only (:class:`TreeWalk`). Its key is the digest of every
+entry's name, kind and bytes (:meth:`TreeWalk.content_key`), which means reading every file. A warm
+run over an unchanged store would spend most of its time doing that, so the key is remembered
+under the digest of the entries' states (:meth:`TreeWalk.state_key`: mode, size, modification and
+change times, inode and device of each), as git's index remembers a file's hash with its state.
+The change time is set by the kernel on every write, rename and chmod, and cannot be set back by
+the file's owner, so a tree cannot keep its states and change its bytes. Only a tree whose entries
+all changed well before it was walked has a state key: a file written within the same clock tick
+as the walk could change again without its times showing it (git's "racily clean" entry).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import stat
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,65 +28,107 @@ if TYPE_CHECKING:
 
 MAX_ENTRIES = 20_000  # past it, a target is linted without the cache
 _CHUNK = 1024**2
+# How long before a walk every entry must have last changed for its state to stand for its
+# bytes (timestamps are coarser than the clock on some file systems: two seconds on FAT).
+SETTLED_NANOSECONDS = 3 * 10**9
 
 
-class TreeKey:
-    """A target's key, and the state of each entry when it was hashed: the lint that follows
-    is stored under the key only if nothing changed meanwhile (:meth:`still_holds`)."""
+class TreeWalk:
+    """Every entry of a target (relative name, path, ``lstat``), in a fixed order, without
+    following a symlink or opening anything; see :func:`walk`."""
 
-    def __init__(self, key: str, states: list[tuple[str, int, int, int, int]]) -> None:
-        self.key = key
-        self._states = states
+    def __init__(self, target: Target, run: str, entries: list[tuple[str, str, os.stat_result]]) -> None:
+        self.target = target
+        self.run = run
+        self.entries = entries
 
-    def still_holds(self, target: Target) -> bool:
-        walk = _Walk()
-        if target.kind == "file":
-            _add_entry(None, str(target.path), target.path.name, walk)
-        else:
-            _add_tree(None, Path(target.path), walk)
-        return walk.states == self._states
+    def content_key(self) -> str | None:
+        """The target's key: a digest of the run and of every entry's name, kind and bytes (a
+        symlink by its text; a FIFO, device or socket by its kind, never opened). None when an
+        entry cannot be read as it was listed."""
+        digest = self._started()
+        for relative, path, info in self.entries:
+            name = _encoded(relative)
+            mode = info.st_mode
+            if stat.S_ISDIR(mode):
+                _put(digest, b"dir", name)
+            elif stat.S_ISLNK(mode):
+                try:
+                    link = os.readlink(path)
+                except OSError:
+                    return None
+                _put(digest, b"link", name, _encoded(link))
+            elif stat.S_ISREG(mode):
+                content = _content_digest(path, info)
+                if content is None:
+                    return None
+                _put(digest, b"file", name, content)
+            else:  # a FIFO, device or socket: never opened (a FIFO would block), known by its kind
+                _put(digest, b"special", name, str(stat.S_IFMT(mode)).encode())
+        return digest.hexdigest()
+
+    def state_key(self) -> str | None:
+        """A digest of the run and of every entry's name and state, under which the content key
+        can be remembered; None when an entry changed too recently for its state to be trusted."""
+        settled_before = time.time_ns() - SETTLED_NANOSECONDS
+        digest = self._started(b"states")
+        for relative, _, info in self.entries:
+            if max(info.st_mtime_ns, info.st_ctime_ns) >= settled_before:
+                return None
+            _put(digest, _encoded(relative), ("%d %d %d %d %d %d" % _state(info)).encode())
+        return digest.hexdigest()
+
+    def still_holds(self) -> bool:
+        """Whether every entry is as it was when walked (checked after the lint, which is stored
+        only then)."""
+        again = walk(self.target, self.run)
+        return again is not None and [_listed_state(entry) for entry in again.entries] == [
+            _listed_state(entry) for entry in self.entries]
+
+    def _started(self, *kind: bytes) -> hashlib._Hash:
+        digest = hashlib.sha256()
+        _put(digest, *kind, b"run", self.run.encode(), self.target.kind.encode(),
+             _encoded(os.path.abspath(self.target.path)))
+        for relative, reason in self.target.withheld:
+            _put(digest, b"withheld", _encoded(relative), _encoded(reason))
+        return digest
 
 
-def target_key(target: Target, run: str) -> TreeKey | None:
-    """The key of ``target`` in a run with fingerprint ``run``; None when it is not to be cached
-    (a project, a tree too large to hash, an entry that cannot be read)."""
+def walk(target: Target, run: str) -> TreeWalk | None:
+    """The entries of ``target`` in a run with fingerprint ``run``; None when it is not to be
+    cached (a project, a tree of more than :data:`MAX_ENTRIES` entries or :data:`MAX_BYTES` bytes,
+    an entry that cannot be listed)."""
     if target.kind not in ("model", "file"):
         return None
-    digest = hashlib.sha256()
-    _put(digest, b"run", run.encode(), target.kind.encode(), _encoded(os.path.abspath(target.path)))
-    for relative, reason in target.withheld:
-        _put(digest, b"withheld", _encoded(relative), _encoded(reason))
-    walk = _Walk()
+    entries: list[tuple[str, str, os.stat_result]] = []
+    budget = _Budget()
     if target.kind == "file":
-        complete = _add_entry(digest, str(target.path), target.path.name, walk)
+        complete = _add_entry(str(target.path), target.path.name, entries, budget)
     else:
-        complete = _add_tree(digest, Path(target.path), walk)
-    return TreeKey(digest.hexdigest(), walk.states) if complete else None
+        complete = _add_tree(Path(target.path), entries, budget)
+    return TreeWalk(target, run, entries) if complete else None
 
 
-class _Walk:
-    """The budget of one walk, and the state of each entry seen (mode, size, times)."""
-
+class _Budget:
     def __init__(self) -> None:
         self.entries = MAX_ENTRIES
         self.bytes = MAX_BYTES
-        self.states: list[tuple[str, int, int, int, int]] = []
 
 
-def _add_tree(digest: hashlib._Hash | None, root: Path, walk: _Walk) -> bool:
+def _add_tree(root: Path, entries: list[tuple[str, str, os.stat_result]], budget: _Budget) -> bool:
     """Every entry below ``root``, in a fixed order, without following a symlink."""
     pending = [(str(root), "")]
     while pending:
         folder, prefix = pending.pop()
-        names = _listed(folder, walk.entries)
+        names = _listed(folder, budget.entries)
         if names is None:
             return False
         for name in names:
             relative = f"{prefix}{name}"
             path = os.path.join(folder, name)
-            if not _add_entry(digest, path, relative, walk):
+            if not _add_entry(path, relative, entries, budget):
                 return False
-            if stat.S_ISDIR(walk.states[-1][1]):
+            if stat.S_ISDIR(entries[-1][2].st_mode):
                 pending.append((path, f"{relative}/"))
     return True
 
@@ -94,39 +148,28 @@ def _listed(folder: str, most: int) -> list[str] | None:
     return sorted(names)
 
 
-def _add_entry(digest: hashlib._Hash | None, path: str, relative: str, walk: _Walk) -> bool:
-    """One entry into ``digest`` (None: only its state is noted, no file is read)."""
-    walk.entries -= 1
-    if walk.entries < 0:
+def _add_entry(path: str, relative: str, entries: list[tuple[str, str, os.stat_result]], budget: _Budget) -> bool:
+    budget.entries -= 1
+    if budget.entries < 0:
         return False
     try:
         info = os.lstat(path)
     except OSError:
         return False
-    mode = info.st_mode
-    walk.states.append((relative, mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns))
-    if digest is None:
-        return True
-    name = _encoded(relative)
-    if stat.S_ISDIR(mode):
-        _put(digest, b"dir", name)
-    elif stat.S_ISLNK(mode):
-        try:
-            link = os.readlink(path)
-        except OSError:
+    if stat.S_ISREG(info.st_mode):
+        budget.bytes -= info.st_size
+        if budget.bytes < 0:
             return False
-        _put(digest, b"link", name, _encoded(link))
-    elif stat.S_ISREG(mode):
-        walk.bytes -= info.st_size
-        if walk.bytes < 0:
-            return False
-        content = _content_digest(path, info)
-        if content is None:
-            return False
-        _put(digest, b"file", name, content)
-    else:  # a FIFO, device or socket: never opened (a FIFO would block), known by its kind
-        _put(digest, b"special", name, str(stat.S_IFMT(mode)).encode())
+    entries.append((relative, path, info))
     return True
+
+
+def _state(info: os.stat_result) -> tuple[int, int, int, int, int, int]:
+    return info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev
+
+
+def _listed_state(entry: tuple[str, str, os.stat_result]) -> tuple[str, tuple[int, ...]]:
+    return entry[0], _state(entry[2])
 
 
 def _put(digest: hashlib._Hash, *fields: bytes) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from modellint.analyzer.files import open_regular
@@ -60,15 +61,21 @@ class TargetCache(Record):
         except (ValueError, RecursionError, CorruptEntry):
             return None
 
-    def store(self, key: str, findings: list[Finding]) -> None:
-        """Write the entry; a cache that cannot be written (read-only, full) is no error: the
-        next run lints again. Nor is one too big to write: findings whose texts add up to more
-        than a quarter of :data:`MAX_ENTRY_BYTES` (JSON escapes can grow text sixfold) are not
-        encoded at all, so a hostile target cannot make the cache hold its findings twice over."""
+    def store(self, keys: Iterable[str], findings: list[Finding]) -> None:
+        """Write the entry under each of ``keys``; a cache that cannot be written (read-only,
+        full) is no error: the next run lints again. Nor is one too big to write: findings whose
+        texts add up to more than a quarter of :data:`MAX_ENTRY_BYTES` (JSON escapes can grow
+        text sixfold) are not encoded at all, so a hostile target cannot make the cache hold its
+        findings twice over."""
         if _text_size(findings) > MAX_ENTRY_BYTES // 4:
             return
+        encoded = encode(findings)
+        for key in keys:
+            self._write(key, json.dumps({"format": FORMAT, "key": key, "findings": encoded}, separators=(",", ":")))
+
+    def _write(self, key: str, text: str) -> None:
+        """``text`` as the entry of ``key``, whole or not at all: written beside it, then renamed."""
         path = self._path(key)
-        text = json.dumps({"format": FORMAT, "key": key, "findings": encode(findings)}, separators=(",", ":"))
         try:
             # Each level private (mkdir's mode applies to the last level only).
             for folder in (self.directory, self.directory / FORMAT, path.parent):

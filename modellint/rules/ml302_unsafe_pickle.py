@@ -71,7 +71,8 @@ class UnsafePickle(SerializedFileRule):
     Model files of other formats are read for what their load does beyond building values: an
     ONNX tensor whose external data lies outside the model dir (an absolute `location`, one that
     climbs out with `..`, or a symlink leading out) makes onnxruntime read a file of the serving
-    machine into the model. A Keras `.keras` archive whose `config.json` holds a `Lambda` layer
+    machine into the model. A Keras `.keras` archive whose `config.json` (or a legacy `.h5` file
+    whose `model_config` attribute) holds a `Lambda` layer
     serialized as marshalled bytecode (`__lambda__`) carries code: Keras 3 refuses it under its
     default `safe_mode=True`, which `mlflow.keras` loads with (so that load fails), and whoever
     loads it with `safe_mode=False` runs it. The other classes such a config names are judged like

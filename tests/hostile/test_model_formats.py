@@ -140,3 +140,64 @@ def test_thousands_of_external_data_locations_are_bounded_and_summarised(tmp_pat
     run = check(tmp_path, onnx_files(onnx_model(onnx_node("MatMul"), initializers=initializers)),
                 "ML302", "more such hazards (reads-outside), not listed", "external data locations")
     assert run.stdout.count("ML302") == 6, run.stdout  # five listed, one summary
+
+
+# --- legacy Keras HDF5 (modellint.analyzer.serialized.hdf5) ---------------------------------------
+
+_UNDEFINED = b"\xff" * 8
+
+
+def hdf5_file(*messages: bytes, tail: bytes = b"") -> bytes:
+    """Superblock 0 whose root group's version 1 object header at 0x60 holds ``messages``."""
+    body = b"".join(messages)
+    header = b"\x01\x00" + min(len(messages), 0xFFFF).to_bytes(2, "little") + (1).to_bytes(4, "little") + \
+        len(body).to_bytes(4, "little") + bytes(4)
+    size = 0x60 + len(header) + len(body) + len(tail)
+    superblock = (b"\x89HDF\r\n\x1a\n" + bytes([0, 0, 0, 0, 0, 8, 8, 0]) + (4).to_bytes(2, "little")
+                  + (16).to_bytes(2, "little") + bytes(4) + bytes(8) + _UNDEFINED + size.to_bytes(8, "little")
+                  + _UNDEFINED + bytes(8) + (0x60).to_bytes(8, "little") + bytes(24))
+    assert len(superblock) == 0x60
+    return superblock + header + body + tail
+
+
+def hdf5_message(kind: int, data: bytes) -> bytes:
+    data += bytes(-len(data) % 8)
+    return kind.to_bytes(2, "little") + len(data).to_bytes(2, "little") + bytes(4) + data
+
+
+def vlen_config_attribute(heap_address: int) -> bytes:
+    """A version 1 attribute ``model_config``: a scalar variable-length string in the global heap."""
+    name = b"model_config\0"
+    datatype = bytes([0x19, 0x01, 0, 0]) + (16).to_bytes(4, "little") + bytes([0x13, 0, 0, 0]) + \
+        (1).to_bytes(4, "little")
+    dataspace = bytes([1, 0, 0, 0]) + bytes(4)
+    value = (100).to_bytes(4, "little") + heap_address.to_bytes(8, "little") + (1).to_bytes(4, "little")
+    parts = b"".join(part + bytes(-len(part) % 8) for part in (name, datatype, dataspace))
+    return hdf5_message(0x0C, b"\x01\x00" + len(name).to_bytes(2, "little") + len(datatype).to_bytes(2, "little")
+                        + len(dataspace).to_bytes(2, "little") + parts + value)
+
+
+def h5_model(data: bytes) -> Mapping[str, str | bytes]:
+    files = dict(keras_files(b""))
+    del files["data/model.keras"]
+    return {**files, "data/model.h5": data}
+
+
+def test_an_hdf5_continuation_that_loops_onto_itself(tmp_path):
+    loop = hdf5_message(0x10, (0x70).to_bytes(8, "little") + (24).to_bytes(8, "little"))
+    check(tmp_path, h5_model(hdf5_file(loop)), "ML303", "continuations loop")
+
+
+def test_an_hdf5_header_of_a_million_messages(tmp_path):
+    check(tmp_path, h5_model(hdf5_file(*[hdf5_message(0, b"")] * 1_000_000)), "ML303", "object header messages")
+
+
+@pytest.mark.parametrize(("heap", "expected"), [(2**40, "outside the file"), (0x60, "no global heap collection")])
+def test_an_hdf5_config_string_pointing_nowhere(tmp_path, heap, expected):
+    check(tmp_path, h5_model(hdf5_file(vlen_config_attribute(heap))), "ML303", expected)
+
+
+def test_an_hdf5_global_heap_claiming_an_exabyte(tmp_path):
+    heap_at = 0x60 + 16 + len(vlen_config_attribute(0))
+    collection = b"GCOL\x01\x00\x00\x00" + (2**60).to_bytes(8, "little")
+    check(tmp_path, h5_model(hdf5_file(vlen_config_attribute(heap_at), tail=collection)), "ML303", "outside the file")

@@ -65,10 +65,11 @@ def scan_keras(handle: ByteStream, facts: Facts) -> None:
     except (ValueError, RecursionError):
         facts.problem("Keras config.json is not JSON (or nests too deep to read)", None, CONFIG)
         return
-    _walk(config, facts)
+    walk_config(config, facts, CONFIG)
 
 
-def _walk(config: object, facts: Facts) -> None:
+def walk_config(config: object, facts: Facts, member: str) -> None:
+    """What rebuilding the Keras model ``config`` (read from ``member``) runs and imports."""
     pending: list[tuple[object, str]] = [(config, "")]
     lambdas: list[str] = []
     while pending:
@@ -87,9 +88,9 @@ def _walk(config: object, facts: Facts) -> None:
         if isinstance(module, str) and isinstance(name, str) and module.split(".")[0] not in _KERAS_PACKAGES:
             if name == "function" and isinstance(inner, str):
                 name = inner  # a function by reference: {"class_name": "function", "config": "my_fn"}
-            ref = GlobalRef(module, name, 0, CONFIG, OPCODE)
+            ref = GlobalRef(module, name, 0, member, OPCODE)
             facts.globals.append(ref)
-            facts.calls.append(CallSite(ref, OPCODE, 0, CONFIG))  # rebuilding calls it (from_config)
+            facts.calls.append(CallSite(ref, OPCODE, 0, member))  # rebuilding calls it (from_config)
         pending.extend((value, layer) for value in node.values())
     for layer in dict.fromkeys(lambdas):
         shown = f"`Lambda` layer `{layer}`" if layer else "`Lambda` function"
@@ -97,4 +98,4 @@ def _walk(config: object, facts: Facts) -> None:
             "runs-code",
             f"holds a {shown} serialized as marshalled Python bytecode: Keras 3 refuses it under its default "
             "`safe_mode=True` (what `mlflow.keras` loads with), so that load fails, and whoever loads it with "
-            "`safe_mode=False` runs the bytecode", None, CONFIG))
+            "`safe_mode=False` runs the bytecode", None, member))

@@ -313,6 +313,10 @@ def scan_file(path: Path, limits: Limits = Limits(), model_budget: ModelBudget |
                     from modellint.analyzer.serialized.keras import scan_keras
 
                     scan_keras(stream, facts)
+                elif kind == "hdf5":
+                    from modellint.analyzer.serialized.hdf5 import scan_hdf5
+
+                    scan_hdf5(stream, size, facts)
                 elif kind == "torchscript":
                     from modellint.analyzer.serialized.torchscript import scan_torchscript_code
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e"
 NPY_MAGIC = b"\x93NUMPY"
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"  # at byte 0: a user block before it is not looked for
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 
 LZ4_MAGIC = b"\x04\x22\x4d\x18"
@@ -91,6 +92,8 @@ def sniff_stream(head: bytes, reopen: Callable[[], ByteStream]) -> str | None:
             return sniff_zip(handle)
     if head.startswith(NPY_MAGIC):
         return "npy"
+    if head.startswith(HDF5_SIGNATURE):
+        return "hdf5"
     from modellint.analyzer.serialized.weight_files import sniff_weights
 
     weights = sniff_weights(head)
