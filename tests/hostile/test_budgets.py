@@ -446,3 +446,55 @@ def test_a_signature_nested_past_the_json_decoder_is_invalid_not_a_crash(tmp_pat
     mlmodel = MLMODEL.replace("signature: {inputs: '", "signature: {inputs: '" + "[" * 100_000 + "]" * 100_000 + "', x: '")
     run = check(tmp_path, {"MLmodel": mlmodel}, "ML402 [error]", "nested too deeply")
     assert run.returncode == 1, run
+
+
+# --- budgets over all the files of a model dir (ModelBudget) ---------------------------------------
+
+
+def _model_of(tmp_path: Path, files: dict[str, bytes]) -> list:
+    from modellint.analyzer.serialized.inventory import scan_model_files
+
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    return sorted(scan_model_files(tmp_path, set(), limits=Limits(max_opcodes=100_000, max_model_opcodes=250_000,
+                                                                   max_model_wire_fields=25_000)),
+                  key=lambda found: found.relative)
+
+
+def test_pickles_each_under_their_own_budget_share_the_model_budget(tmp_path):
+    # Each file runs 80,000 opcodes, under its own 100,000; the fourth finds the model's 250,000 spent.
+    cheap = b"\x80\x04" + b"N0" * 40_000 + b"N."
+    scanned = _model_of(tmp_path, {f"part{index}.pkl": cheap for index in range(5)})
+    reasons = [[problem.reason for problem in found.scan.problems] for found in scanned]
+    assert reasons[:3] == [[], [], []]
+    assert all(any("model opcode budget (250,000 opcodes over all its files)" in reason for reason in later)
+               for later in reasons[3:]), reasons
+
+
+def test_onnx_files_each_under_their_own_budget_share_the_model_budget(tmp_path):
+    from modellint.rules._format_examples import encode_field, onnx_node
+
+    graph = encode_field(1, onnx_node("Relu")) * 5_000  # two fields a node: about 10,000 a file
+    model = encode_field(1, 8) + encode_field(7, graph)
+    scanned = _model_of(tmp_path, {f"part{index}.onnx": model for index in range(4)})
+    reasons = [[problem.reason for problem in found.scan.problems] for found in scanned]
+    assert reasons[:2] == [[], []]
+    assert any("left of the model's budget over all its files" in reason for reason in reasons[2] + reasons[3]), reasons
+
+
+@pytest.mark.slow
+def test_a_model_dir_of_many_files_at_their_budgets_costs_about_two(tmp_path):
+    # Sixteen ONNX files built to hit the per-file field budget: without a model-wide budget their
+    # read would cost sixteen times one (about 15 s each on a loaded 2-vCPU VM).
+    from modellint.rules._format_examples import encode_field, onnx_files, onnx_node
+
+    from tests.hostile.harness import Sandbox, assert_promises, run_cli
+
+    model = encode_field(1, 8) + encode_field(7, encode_field(1, onnx_node("Relu")) * 1_200_000)
+    files = {**onnx_files(model), **{f"extra{index}.onnx": model for index in range(15)}}
+    sandbox = Sandbox(tmp_path / "sandbox")
+    sandbox.write(files)
+    before = sandbox.snapshot()
+    run = run_cli(["check", str(sandbox.target), "--format", "concise", "--no-cache"], sandbox, timeout=300.0)
+    assert_promises(run, sandbox, before, seconds=120.0)
+    assert run.stdout.count("left of the model's budget over all its files") >= 14, run.stdout

@@ -78,7 +78,7 @@ def test_ten_million_nodes_stop_at_the_field_budget(tmp_path):
     node = encode_field(1, onnx_node("Relu"))
     graph = node * 10**7
     model = encode_field(1, 8) + encode_field(7, graph)
-    check(tmp_path, onnx_files(model), "ML303", "protobuf fields: over the budget", seconds=60.0)
+    check(tmp_path, onnx_files(model), "ML303", "protobuf fields (per file): over the budget", seconds=60.0)
 
 
 def keras_config(config: bytes) -> bytes:

@@ -26,7 +26,6 @@ from modellint.analyzer.serialized.protobuf_wire import (
     VARINT,
     Message,
     Seekable,
-    WireBudget,
     WireError,
     leading_fields,
 )
@@ -81,10 +80,13 @@ class ExternalBase:
 def scan_onnx(stream: Seekable, size: int, facts: Facts, member: str | None, base: ExternalBase | None) -> None:
     """Record the hazards and problems of the ONNX model in ``stream`` into ``facts``."""
     reader = _OnnxReader(facts, member, base)
+    budget = facts.wire_budget()
     try:
-        reader.model(Message(stream, 0, size, WireBudget()))
+        reader.model(Message(stream, 0, size, budget))
     except WireError as error:
         facts.problem(f"malformed ONNX protobuf: {error.reason}", error.offset, member)
+    finally:
+        facts.spend_wire(budget)
     reader.report_custom_ops()
 
 

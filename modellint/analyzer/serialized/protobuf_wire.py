@@ -56,26 +56,28 @@ class WireBudget:
     as much. A real ONNX model reads well under 100,000 fields; a tree ensemble converted by
     skl2onnx skips a few million unpacked ``floats``/``ints``."""
 
-    __slots__ = ("max_fields", "max_skipped", "max_depth", "max_string_bytes", "fields", "skipped")
+    __slots__ = ("max_fields", "max_skipped", "max_depth", "max_string_bytes", "fields", "skipped", "scope")
 
     def __init__(self, max_fields: int = 1_000_000, max_skipped: int = 50_000_000, max_depth: int = 64,
-                 max_string_bytes: int = 2**20) -> None:
+                 max_string_bytes: int = 2**20, scope: str = "per file") -> None:
         self.max_fields = max_fields
         self.max_skipped = max_skipped
         self.max_depth = max_depth
         self.max_string_bytes = max_string_bytes
         self.fields = 0
         self.skipped = 0
+        self.scope = scope  # what the maxima are, for the message: a file's, or what its model dir has left
 
     def count(self, fields: int, offset: int) -> None:
         self.fields += fields
         if self.fields > self.max_fields:
-            raise WireError(f"more than {self.max_fields:,} protobuf fields: over the budget", offset)
+            raise WireError(f"more than {self.max_fields:,} protobuf fields ({self.scope}): over the budget", offset)
 
     def skip(self, fields: int, offset: int) -> None:
         self.skipped += fields
         if self.skipped > self.max_skipped:
-            raise WireError(f"more than {self.max_skipped:,} repeated protobuf scalars: over the budget", offset)
+            raise WireError(f"more than {self.max_skipped:,} repeated protobuf scalars ({self.scope}): over the budget",
+                            offset)
 
 
 class Field(NamedTuple):

@@ -24,7 +24,6 @@ from modellint.analyzer.serialized.protobuf_wire import (
     VARINT,
     Message,
     Seekable,
-    WireBudget,
     WireError,
     leading_fields,
 )
@@ -73,14 +72,17 @@ def probe_is_saved_model(head: bytes) -> bool:
 
 def scan_saved_model(stream: Seekable, size: int, facts: Facts, member: str | None) -> None:
     reader = _GraphReader(facts, member)
+    budget = facts.wire_budget()
     try:
-        top = Message(stream, 0, size, WireBudget())
+        top = Message(stream, 0, size, budget)
         for field in top.fields((2,)):
             meta = top.child(field)
             for inner in meta.fields((2,)):
                 reader.graph(meta.child(inner))
     except WireError as error:
         facts.problem(f"malformed SavedModel protobuf: {error.reason}", error.offset, member)
+    finally:
+        facts.spend_wire(budget)
     reader.report()
 
 

@@ -215,9 +215,9 @@ class Machine:
         """Read opcodes up to and including STOP; raise ``Unscannable`` where a real load would fail
         or a budget (``Limits``) is exceeded."""
         source, handlers, facts = self.source, HANDLERS, self.facts
-        remaining = facts.limits.max_opcodes - facts.opcodes
-        if remaining <= 0:  # many small stacked pickles: each run is short, their sum is not
-            raise Unscannable(f"opcode budget ({facts.limits.max_opcodes:,} opcodes per file) exceeded", source.pos)
+        remaining, budget = facts.opcodes_left()
+        if remaining <= 0:  # many small stacked pickles (or files): each run is short, their sum is not
+            raise Unscannable(f"{budget} exceeded", source.pos)
         count = 0
         try:
             while True:
@@ -233,8 +233,7 @@ class Machine:
                 count += 1
                 if not count & 0xFFFF:  # the stack grows by one item per opcode at most: checked now and then
                     if count > remaining:
-                        raise Unscannable(f"opcode budget ({facts.limits.max_opcodes:,} opcodes per file) exceeded",
-                                          self.offset)
+                        raise Unscannable(f"{budget} exceeded", self.offset)
                     self.check_stack()
                     self.check_values()
                 if handler(self):
@@ -242,7 +241,7 @@ class Machine:
                     return
         finally:
             self.record_judged_imports()
-            facts.opcodes += count
+            facts.spend_opcodes(count)
             facts.values += self.kept
             self.kept = 0
 
@@ -452,7 +451,7 @@ class Machine:
                 if type(value) is _JudgedByArguments:
                     value.unjudged += 1  # one push, consumed by both readers: both uses must be judged
         # copying is charged to the opcode budget: a file of many such arrays would otherwise copy a big memo for each
-        self.facts.opcodes += len(self.memo) + len(self.stack) + self.stacked
+        self.facts.spend_opcodes(len(self.memo) + len(self.stack) + self.stacked)
         twin = Machine(self.source, self.facts, self.member, joblib=False, probe=self.probe)
         twin.stack = list(self.stack)
         twin.metastack = [list(frame) for frame in self.metastack]

@@ -9,6 +9,7 @@ from modellint.record import Record
 
 if TYPE_CHECKING:
     from modellint.analyzer.serialized.bytecode import CodeFacts
+    from modellint.analyzer.serialized.protobuf_wire import WireBudget
 
 
 class GlobalRef(Record):
@@ -138,7 +139,11 @@ class Limits(Record):
     * ``max_spooled_bytes``: a compressed zip inside a zip is inflated to a temporary file (zipfile
       needs to seek); never more than this is written.
     * ``max_opcodes``: opcodes run over all the pickles of one file (payloads are skipped by seek,
-      not counted: a 1 GiB array is one opcode).
+      not counted: a 1 GiB array is one opcode); ``max_model_opcodes`` over all the files of a
+      model dir.
+    * ``max_model_wire_fields``, ``max_model_wire_skipped``: protobuf fields read, and scalars
+      stepped over, over all the ONNX files and SavedModels of a model dir (each file has its own
+      :class:`~modellint.analyzer.serialized.protobuf_wire.WireBudget` too).
     * ``max_stack_items``, ``max_mark_depth``, ``max_memo_entries``, ``max_values``: what the machine
       holds at once: stack items (all MARK frames included), open MARKs, memo entries, and values
       stored into containers, call arguments and states (counted as stored, never given back).
@@ -151,7 +156,8 @@ class Limits(Record):
     __slots__ = ("max_decompressed_bytes", "max_zip_depth", "max_retained_bytes", "max_kept_value_bytes",
                  "max_line_bytes", "max_model_decompressed_bytes", "max_spooled_bytes", "max_opcodes",
                  "max_stack_items", "max_mark_depth", "max_memo_entries", "max_values", "max_records",
-                 "max_nested_depth", "max_nested_payloads")
+                 "max_nested_depth", "max_nested_payloads", "max_model_opcodes", "max_model_wire_fields",
+                 "max_model_wire_skipped")
 
     def __init__(self, max_decompressed_bytes: int = 4 * 2**30, max_zip_depth: int = 3,
                  max_retained_bytes: int = 128 * 2**20, max_kept_value_bytes: int = 64 * 2**10,
@@ -160,7 +166,8 @@ class Limits(Record):
                  max_stack_items: int = 2_000_000, max_mark_depth: int = 100_000,
                  max_memo_entries: int = 2_000_000, max_values: int = 4_000_000,
                  max_records: int = 1_000_000, max_nested_depth: int = 3,
-                 max_nested_payloads: int = 100_000) -> None:
+                 max_nested_payloads: int = 100_000, max_model_opcodes: int = 100_000_000,
+                 max_model_wire_fields: int = 2_000_000, max_model_wire_skipped: int = 100_000_000) -> None:
         self.max_decompressed_bytes = max_decompressed_bytes
         self.max_zip_depth = max_zip_depth
         self.max_retained_bytes = max_retained_bytes  # string/bytes values kept for analysis; later ones become opaque
@@ -176,15 +183,22 @@ class Limits(Record):
         self.max_records = max_records
         self.max_nested_depth = max_nested_depth
         self.max_nested_payloads = max_nested_payloads
+        self.max_model_opcodes = max_model_opcodes
+        self.max_model_wire_fields = max_model_wire_fields
+        self.max_model_wire_skipped = max_model_wire_skipped
 
 
 class ModelBudget:
-    """What the files of one model dir have spent together (mutable, shared by their scans)."""
+    """What the files of one model dir have spent together (mutable, shared by their scans): a dir
+    of many hostile files, each kept under its own file's budgets, must not cost their sum."""
 
-    __slots__ = ("decompressed_bytes",)
+    __slots__ = ("decompressed_bytes", "opcodes", "wire_fields", "wire_skipped")
 
     def __init__(self) -> None:
         self.decompressed_bytes = 0
+        self.opcodes = 0  # run over the pickles of every file
+        self.wire_fields = 0  # protobuf fields read one by one (ONNX, SavedModel), and stepped over in runs
+        self.wire_skipped = 0
 
 
 class Unscannable(Exception):
@@ -322,6 +336,37 @@ class Facts:
     def spend_decompressed(self, count: int) -> None:
         self.decompressed_bytes += count
         self.model_budget.decompressed_bytes += count
+
+    def opcodes_left(self) -> tuple[int, str]:
+        """How many more opcodes this file's pickles may run, and the budget that says so."""
+        limits = self.limits
+        file_left = limits.max_opcodes - self.opcodes
+        model_left = limits.max_model_opcodes - self.model_budget.opcodes
+        if model_left < file_left:
+            return model_left, f"model opcode budget ({limits.max_model_opcodes:,} opcodes over all its files)"
+        return file_left, f"opcode budget ({limits.max_opcodes:,} opcodes per file)"
+
+    def spend_opcodes(self, count: int) -> None:
+        self.opcodes += count
+        self.model_budget.opcodes += count
+
+    def wire_budget(self) -> WireBudget:
+        """A protobuf read's budget: the file's own, or what the model dir has left if that is less."""
+        from modellint.analyzer.serialized.protobuf_wire import WireBudget
+
+        limits, spent = self.limits, self.model_budget
+        file_budget = WireBudget()
+        fields_left = limits.max_model_wire_fields - spent.wire_fields
+        skipped_left = limits.max_model_wire_skipped - spent.wire_skipped
+        if fields_left >= file_budget.max_fields and skipped_left >= file_budget.max_skipped:
+            return file_budget
+        return WireBudget(max_fields=max(0, min(fields_left, file_budget.max_fields)),
+                          max_skipped=max(0, min(skipped_left, file_budget.max_skipped)),
+                          scope="left of the model's budget over all its files")
+
+    def spend_wire(self, budget: WireBudget) -> None:
+        self.model_budget.wire_fields += budget.fields
+        self.model_budget.wire_skipped += budget.skipped
 
 
 class ProbeHit(Exception):
