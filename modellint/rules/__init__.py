@@ -117,6 +117,7 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML210", "unparseable-code", "UnparseableCode", training_project=True, inline_suppression=False),
     RuleEntry("ML211", "syntax-too-new", "SyntaxTooNew", training_project=True, inline_suppression=False),
     RuleEntry("ML212", "command-at-import", "CommandAtImport"),
+    RuleEntry("ML213", "command-in-model-method", "CommandInModelMethod"),
     RuleEntry("ML301", "pickle-missing-module", "PickleMissingModule", training_project=True, inline_suppression=False),
     RuleEntry("ML302", "unsafe-pickle", "UnsafePickle", standalone_file=True, inline_suppression=False,
               security_severity="7.8"),

@@ -31,3 +31,12 @@ def code_model(code: Mapping[str, str | bytes], *extra_requirements: str, python
     files.update({f"code/{name}": text for name, text in code.items()})
     files.update(root_files or {})
     return files
+
+
+def loaded_code_model(name: str, source: str) -> dict[str, str | bytes]:
+    """A model whose pyfunc loader is ``code/custom_loader.py``, which imports ``code/<name>``:
+    what loading the model runs."""
+    files = code_model({"custom_loader.py": f"import {name.removesuffix('.py')}\n\n\ndef _load_pyfunc(path):\n"
+                                            "    return None\n", name: source})
+    files["MLmodel"] = str(files["MLmodel"]).replace("loader_module: mlflow.sklearn", "loader_module: custom_loader")
+    return files

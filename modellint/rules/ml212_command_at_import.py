@@ -6,7 +6,7 @@ from modellint.analyzer.command_sinks import runs_command
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid, examples
-from modellint.rules._code_examples import code_model
+from modellint.rules._code_examples import code_model, loaded_code_model
 from modellint.rules._examples import MODELS_FROM_CODE_MLMODEL, model_files
 
 _INSTALLS = "import subprocess\n\nsubprocess.check_call(['pip', 'install', 'lightgbm'])\n"
@@ -15,14 +15,6 @@ _EVAL = "SETTINGS = eval(open('settings.txt').read())\n"
 _IN_FUNCTION = ("import subprocess\n\n\ndef gpu_name():\n"
                 "    return subprocess.check_output(['nvidia-smi', '-L'], text=True)\n")
 _MAIN_GUARD = "import subprocess\n\nif __name__ == '__main__':\n    subprocess.run(['pytest'])\n"
-
-
-def _loaded(name: str, source: str) -> dict[str, str | bytes]:
-    """A model whose pyfunc loader is ``code/custom_loader.py``, which imports ``code/<name>``."""
-    files = code_model({"custom_loader.py": f"import {name.removesuffix('.py')}\n\n\ndef _load_pyfunc(path):\n"
-                                            "    return None\n", name: source})
-    files["MLmodel"] = str(files["MLmodel"]).replace("loader_module: mlflow.sklearn", "loader_module: custom_loader")
-    return files
 
 
 _MODEL_CODE = ("import os\n\nimport mlflow\n\nos.system('nvidia-smi')\n\n\n"
@@ -65,15 +57,15 @@ class CommandAtImport(Rule):
     fix_title = "Declare the dependency, or move the call out of import time"
 
     VALID = examples(lambda: (
-        Valid(_loaded("hardware.py", _IN_FUNCTION), note="inside a function: runs when called"),
-        Valid(_loaded("run.py", _MAIN_GUARD), note="only when the file is run as a script"),
-        Valid(_loaded("paths.py", "import os\n\nHOME = os.path.join(os.sep, 'models')\n")),
+        Valid(loaded_code_model("hardware.py", _IN_FUNCTION), note="inside a function: runs when called"),
+        Valid(loaded_code_model("run.py", _MAIN_GUARD), note="only when the file is run as a script"),
+        Valid(loaded_code_model("paths.py", "import os\n\nHOME = os.path.join(os.sep, 'models')\n")),
         Valid(code_model({"setup_env.py": _INSTALLS}), note="a file nothing loading the model imports"),
     ))
     INVALID = examples(lambda: (
-        Invalid(_loaded("setup_env.py", _INSTALLS), (("code/setup_env.py", 3),), note="pip install at import time"),
-        Invalid(_loaded("bootstrap.py", _SHELL), (("code/bootstrap.py", 3),), note="through an alias"),
-        Invalid(_loaded("settings.py", _EVAL), (("code/settings.py", 1),), note="the eval builtin"),
+        Invalid(loaded_code_model("setup_env.py", _INSTALLS), (("code/setup_env.py", 3),), note="pip install at import time"),
+        Invalid(loaded_code_model("bootstrap.py", _SHELL), (("code/bootstrap.py", 3),), note="through an alias"),
+        Invalid(loaded_code_model("settings.py", _EVAL), (("code/settings.py", 1),), note="the eval builtin"),
         Invalid(model_files(MLmodel=MODELS_FROM_CODE_MLMODEL, model__skops=None, model_code__py=_MODEL_CODE),
                 (("model_code.py", 5),), note="a models-from-code file: MLflow runs all of it to load the model"),
     ))

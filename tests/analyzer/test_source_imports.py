@@ -437,3 +437,32 @@ def test_calls_under_a_main_guard_are_marked_and_an_eval_without_imports_is_seen
         (("a",), False), (("b",), True), (("c",), True), (("d",), False)]
     builtin = scan("VALUE = eval('1 + 1')\n")
     assert [(call.function, call.resolved, call.lazy) for call in builtin.calls] == [("eval", False, False)]
+
+
+def test_a_call_knows_the_method_whose_body_it_is_in():
+    result = scan("""
+        import os
+
+        os.system("module")
+
+        class Model:
+            os.system("class body")
+
+            def load_context(self, context):
+                os.system("method")
+                helper = lambda: os.system("lambda in the method")
+
+                def nested():
+                    os.system("nested function")
+
+            class Inner:
+                def predict(self, context, model_input):
+                    os.system("inner class method")
+
+        def load_context(context):
+            os.system("plain function")
+        """)
+    assert [(call.strings, call.method) for call in result.calls] == [
+        (("module",), ""), (("class body",), ""), (("method",), "Model.load_context"),
+        (("lambda in the method",), ""), (("nested function",), ""), (("inner class method",), "Inner.predict"),
+        (("plain function",), "")]

@@ -22,6 +22,7 @@ from modellint.analyzer.serialized.inventory import scan_model_files
 from modellint.analyzer.serialized.pickles import Limits, scan_file
 from modellint.analyzer.yamlfile import MAX_YAML_NODES
 from modellint.rules._examples import CLEAN, MLMODEL
+from modellint.rules._format_examples import encode_field, onnx_files, onnx_node
 from tests.conftest import REPO
 from tests.hostile.harness import Run, Sandbox, assert_promises, run_cli
 
@@ -452,8 +453,6 @@ def test_a_signature_nested_past_the_json_decoder_is_invalid_not_a_crash(tmp_pat
 
 
 def _model_of(tmp_path: Path, files: dict[str, bytes]) -> list:
-    from modellint.analyzer.serialized.inventory import scan_model_files
-
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     return sorted(scan_model_files(tmp_path, set(), limits=Limits(max_opcodes=100_000, max_model_opcodes=250_000,
@@ -472,8 +471,6 @@ def test_pickles_each_under_their_own_budget_share_the_model_budget(tmp_path):
 
 
 def test_onnx_files_each_under_their_own_budget_share_the_model_budget(tmp_path):
-    from modellint.rules._format_examples import encode_field, onnx_node
-
     graph = encode_field(1, onnx_node("Relu")) * 5_000  # two fields a node: about 10,000 a file
     model = encode_field(1, 8) + encode_field(7, graph)
     scanned = _model_of(tmp_path, {f"part{index}.onnx": model for index in range(4)})
@@ -486,10 +483,6 @@ def test_onnx_files_each_under_their_own_budget_share_the_model_budget(tmp_path)
 def test_a_model_dir_of_many_files_at_their_budgets_costs_about_two(tmp_path):
     # Sixteen ONNX files built to hit the per-file field budget: without a model-wide budget their
     # read would cost sixteen times one (about 15 s each on a loaded 2-vCPU VM).
-    from modellint.rules._format_examples import encode_field, onnx_files, onnx_node
-
-    from tests.hostile.harness import Sandbox, assert_promises, run_cli
-
     model = encode_field(1, 8) + encode_field(7, encode_field(1, onnx_node("Relu")) * 1_200_000)
     files = {**onnx_files(model), **{f"extra{index}.onnx": model for index in range(15)}}
     sandbox = Sandbox(tmp_path / "sandbox")

@@ -133,11 +133,11 @@ class CallFact(Record):
     """
 
     __slots__ = ("function", "attribute", "resolved", "span", "lazy", "type_checking", "strings", "keywords",
-                 "main_guarded")
+                 "main_guarded", "method")
 
     def __init__(self, function: str, attribute: str, resolved: bool, span: Span, lazy: bool, type_checking: bool,
                  strings: tuple[str, ...] = (), keywords: tuple[tuple[str, str], ...] = (),
-                 main_guarded: bool = False) -> None:
+                 main_guarded: bool = False, method: str = "") -> None:
         self.function = function
         self.attribute = attribute
         self.resolved = resolved
@@ -147,6 +147,9 @@ class CallFact(Record):
         self.strings = strings
         self.keywords = keywords
         self.main_guarded = main_guarded  # under `if __name__ == "__main__":`: never runs on import
+        # ``Class.name`` when the call is in the body of a method of a class (not in a function
+        # nested in it): what a framework calling that method runs, e.g. MLflow's `load_context`.
+        self.method = method
 
 
 class UrlLiteral(Record):
@@ -430,6 +433,7 @@ class _Collector:
         self.urls: list[UrlLiteral] = []
         self.aliases: dict[str, str] = {}  # local name -> dotted module or module attribute
         self.function_depth = 0
+        self.scopes: list[tuple[bool, str]] = []  # (is a class, name) of each enclosing class or function
         self.optional_depth = 0
         self.type_checking_depth = 0
         self.main_guard_depth = 0
@@ -443,15 +447,30 @@ class _Collector:
 
     # -- context ---------------------------------------------------------------------------
 
-    def enter_function(self) -> None:
+    def enter_function(self, name: str = "<lambda>") -> None:
         # A guard around a `def` does not guard the imports its body runs later, when called.
         self.function_depth += 1
+        self.scopes.append((False, name))
         self._saved_optional.append(self.optional_depth)
         self.optional_depth = 0
 
     def leave_function(self) -> None:
         self.function_depth -= 1
+        self.scopes.pop()
         self.optional_depth = self._saved_optional.pop()
+
+    def enter_class(self, name: str) -> None:
+        self.scopes.append((True, name))
+
+    def leave_class(self) -> None:
+        self.scopes.pop()
+
+    def _method(self) -> str:
+        """``Class.method`` when the innermost scope is a method of a class, else ``""``."""
+        scopes = self.scopes
+        if len(scopes) >= 2 and not scopes[-1][0] and scopes[-2][0]:
+            return f"{scopes[-2][1]}.{scopes[-1][1]}"
+        return ""
 
     @staticmethod
     def catches_import_error(caught: list[str | None] | None) -> bool:
@@ -541,6 +560,7 @@ class _Collector:
             function=function or "", attribute=attribute, resolved=resolved is not None, span=span,
             lazy=self.function_depth > 0, type_checking=self.type_checking_depth > 0,
             strings=strings, keywords=keywords, main_guarded=self.main_guard_depth > 0,
+            method=self._method() if self.function_depth else "",
         ))
 
     def _dynamic_import(self, function: str, first: _Argument | None, package_arg: _Argument | None, span: Span) -> None:
@@ -652,12 +672,17 @@ class _AstVisitor(ast.NodeVisitor):
         end = self._column(end_line, end_offset) if end_offset is not None else 0
         return Span(line, self._column(line, node.col_offset), end_line, end)
 
-    def _function(self, node: ast.AST) -> None:
-        self.c.enter_function()
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+        self.c.enter_function(getattr(node, "name", "<lambda>"))
         self.generic_visit(node)
         self.c.leave_function()
 
     visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _function
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.c.enter_class(node.name)
+        self.generic_visit(node)
+        self.c.leave_class()
 
     def _block(self, statements: list[ast.stmt], *, optional: bool = False, type_checking: bool = False,
                condition: tuple[str, tuple[int, ...]] | None = None, fallback_for: tuple[str, ...] = ()) -> None:
@@ -867,10 +892,16 @@ def _libcst_visitor_class() -> type:
             return Span(position.start.line, position.start.column + 1, position.end.line, position.end.column + 1)
 
         def visit_FunctionDef(self, node: libcst.FunctionDef) -> None:
-            self.c.enter_function()
+            self.c.enter_function(node.name.value)
 
         def leave_FunctionDef(self, original_node: libcst.FunctionDef) -> None:
             self.c.leave_function()
+
+        def visit_ClassDef(self, node: libcst.ClassDef) -> None:
+            self.c.enter_class(node.name.value)
+
+        def leave_ClassDef(self, original_node: libcst.ClassDef) -> None:
+            self.c.leave_class()
 
         def visit_Lambda(self, node: libcst.Lambda) -> None:
             self.c.enter_function()
