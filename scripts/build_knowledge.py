@@ -78,7 +78,7 @@ USER_AGENT = "modellint-build-knowledge/1 (+static linter for MLflow models; cac
 DEFAULT_TSV = Path("/work/.library/env/packages/pypi.tsv")
 OUTPUT = REPO / "modellint" / "analyzer" / "knowledge" / "kb.tsv"
 MAX_WORKERS = 8
-MAX_SDIST_BYTES = 8 * 1024 * 1024
+MAX_SDIST_BYTES = 64 * 1024 * 1024  # every ranked sdist read whole: dictionaries (ipadic, unidic-lite) ship 13-47 MB
 MAX_DISTRIBUTIONS = 12000
 FORMAT = 3
 # The distribution columns of the data file, in file order; Requires-Dist lines fill the rest.
@@ -123,7 +123,8 @@ RANKED_PREFIXES = ("azure-", "azureml-", "google-cloud-", "langchain", "llama-in
 PREFERRED = {"cv2": "opencv-python", "PIL": "pillow"}
 
 # Curated facts for releases whose layout cannot be read cheaply (sdist too big to fetch).
-CURATED_LAYOUT = {"pillow-simd": ["PIL"], "pyspark": ["pyspark"], "h2o": ["h2o"]}
+CURATED_LAYOUT = {"pillow-simd": ["PIL"], "pyspark": ["pyspark"], "h2o": ["h2o"],
+                  "zensical-ui": ["zensical_ui"]}  # its 0.0.40 files do not say; the 0.0.42 wheel does
 
 # Namespace roots many distributions install into. A wheel that ships a regular
 # ``google/__init__.py`` (google-api, grpc-google-logging-v2...) must not become the owner of

@@ -119,6 +119,21 @@ def test_import_names_that_differ_from_the_distribution(kb, module, distribution
         assert kb.suggest(module) == distribution
 
 
+@pytest.mark.parametrize("module", ["mysql.connector", "mysqlx", "_mysql_connector"])
+def test_a_layout_read_from_an_sdist_over_eight_mebibytes(kb, module):
+    # mysql-connector 2.2.9 ships a 12 MB sdist only; its layout was a guess (`mysql_connector`),
+    # which made `import mysql.connector` a false ML201 for a model declaring it.
+    assert "mysql-connector" in kb.providers(module) and not kb.layout_is_guess("mysql-connector")
+    assert kb.suggest("mysql.connector") == "mysql-connector-python"  # still the most downloaded
+
+
+def test_the_only_guessed_layout_left_is_a_project_pypi_no_longer_serves(kb):
+    # Every other ranked distribution's wheel or sdist was read (scripts/build_knowledge.py reads
+    # sdists of up to 64 MiB); transformers-mic's project page is gone (404).
+    guessed = [name for name in kb._dists if kb.layout_is_guess(name)]
+    assert guessed == ["transformers-mic"]
+
+
 def test_mlflow_module_comes_with_each_mlflow_distribution(kb):
     assert {"mlflow", "mlflow-skinny"} <= set(kb.providers("mlflow"))
 
