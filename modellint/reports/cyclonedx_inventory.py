@@ -133,7 +133,7 @@ def _conda_packages(model: ModelDir) -> Iterable[Package]:
         return
     where = model.conda_file_name
     for spec in model.conda.specs:
-        if spec.name in ("python", "pip"):
+        if spec.name == "python":
             continue
         yield Package("conda", _text(spec.name), _text(spec.exact_version) if spec.exact_version else None, DECLARED,
                       (f"{where}:{spec.span.line}",), (_text(spec.text),))
