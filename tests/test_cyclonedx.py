@@ -28,7 +28,7 @@ def _sbom(capsys, *arguments: str) -> tuple[int, dict, str]:
     return code, json.loads(captured.out) if captured.out else {}, captured.err
 
 
-def _validate(document: dict) -> None:
+def validate_sbom(document: dict) -> None:
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator
 
@@ -56,7 +56,7 @@ def test_a_corpus_model_is_a_valid_sbom_of_its_requirements_closure_and_files(ca
     monkeypatch.chdir(REPO)
     code, document, err = _sbom(capsys, "corpus/models/ml103-conda-defaults")
     assert (code, err) == (1, "")  # ML103's warning, as in every other format
-    _validate(document)
+    validate_sbom(document)
     assert document["specVersion"] == "1.6" and document["serialNumber"].startswith("urn:uuid:")
     metadata = document["metadata"]
     assert metadata["tools"]["components"][0]["name"] == "modellint"
@@ -103,7 +103,7 @@ def test_a_conda_only_model_lists_conda_packages_and_the_conda_pip_list(capsys, 
     })
     monkeypatch.chdir(tmp_path)
     code, document, err = _sbom(capsys, str(model))
-    _validate(document)
+    validate_sbom(document)
     components = _by_ref(document)
     libgomp = components["pkg:conda/libgomp@14.2.0"]
     assert _properties(libgomp, "modellint:env-manager") == ["conda (installed only by --env-manager conda)"]
@@ -122,7 +122,7 @@ def test_a_conda_only_model_lists_conda_packages_and_the_conda_pip_list(capsys, 
 def test_a_model_with_code_and_pickles_lists_them_with_their_formats(capsys, monkeypatch):
     monkeypatch.chdir(REPO)
     code, document, err = _sbom(capsys, "corpus/models/codepaths-file")
-    _validate(document)
+    validate_sbom(document)
     files = {file["name"]: file for file in document["metadata"]["component"]["components"]}
     code_files = [name for name in files if name.startswith("code/")]
     assert code_files and all(files[name]["hashes"] for name in code_files)
@@ -139,7 +139,7 @@ def test_an_unknown_distribution_is_said_to_be_unknown_and_options_are_kept_reda
     })
     monkeypatch.chdir(tmp_path)
     _, document, _ = _sbom(capsys, str(model))
-    _validate(document)
+    validate_sbom(document)
     assert "s3cr3t-t0ken" not in json.dumps(document)
     options = _properties(document["metadata"]["component"], "modellint:pip-option")
     assert len(options) == 1 and options[0].startswith("requirements.txt:1: --extra-index-url https://")
@@ -159,7 +159,7 @@ def test_source_date_epoch_makes_the_document_reproducible(capsys, monkeypatch):
     _, second, _ = _sbom(capsys, "corpus/models/sklearn-skops")
     assert first == second
     assert first["metadata"]["timestamp"] == "2023-11-14T22:13:20+00:00"
-    _validate(first)
+    validate_sbom(first)
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
     _, third, _ = _sbom(capsys, "corpus/models/sklearn-skops")
     _, fourth, _ = _sbom(capsys, "corpus/models/sklearn-skops")
@@ -188,7 +188,7 @@ def test_a_lone_serialized_file_is_the_subject(capsys, tmp_path, monkeypatch):
     pickle.write_bytes(b"\x80\x04K\x01.")
     monkeypatch.chdir(tmp_path)
     _, document, _ = _sbom(capsys, "model.pkl")
-    _validate(document)
+    validate_sbom(document)
     subject = document["metadata"]["component"]
     assert (subject["type"], subject["name"]) == ("file", "model.pkl")
     assert subject["hashes"][0]["content"] == hashlib.sha256(b"\x80\x04K\x01.").hexdigest()
@@ -271,5 +271,5 @@ def test_a_file_that_grows_while_hashed_gets_no_hash(tmp_path, monkeypatch):
 def test_every_corpus_case_validates(capsys, monkeypatch, case):
     monkeypatch.chdir(REPO)
     _, document, err = _sbom(capsys, f"corpus/models/{case}")
-    _validate(document)
+    validate_sbom(document)
     assert all("hashes" in file for file in document["metadata"]["component"]["components"])
