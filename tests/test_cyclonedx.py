@@ -273,3 +273,15 @@ def test_every_corpus_case_validates(capsys, monkeypatch, case):
     _, document, err = _sbom(capsys, f"corpus/models/{case}")
     validate_sbom(document)
     assert all("hashes" in file for file in document["metadata"]["component"]["components"])
+
+
+def test_the_python_api_renders_the_same_sbom(capsys, monkeypatch):
+    import modellint
+
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    report = modellint.lint(CORPUS / "ml104-not-pep508")
+    main(["check", str(CORPUS / "ml104-not-pep508"), "--isolated", "--no-cache", "--format", "cyclonedx"])
+    assert modellint.render(report, "cyclonedx") == capsys.readouterr().out
+    with pytest.raises(ValueError, match="describes one model dir: 2 targets"):
+        modellint.render(modellint.lint(CORPUS / "ml104-not-pep508", CORPUS / "sklearn-skops"), "cyclonedx")

@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+import warnings
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -65,6 +66,9 @@ def library_available() -> bool:
 def render(findings: list[Finding], context: ReportContext) -> str:
     if not library_available():
         raise SbomUnavailable(INSTALL_HINT)
+    problem = undescribable(list(context.checked_targets))
+    if problem is not None:  # the command line says so before it lints; the Python API here
+        raise ValueError(problem)
     return _Writer(findings, context).document()
 
 
@@ -89,6 +93,7 @@ class _Writer:
         self.context = context
 
     def document(self) -> str:
+        from cyclonedx.model import Property
         from cyclonedx.model.bom import Bom
         from cyclonedx.output.json import JsonV1Dot6
 
@@ -98,6 +103,10 @@ class _Writer:
         for target in self.context.checked_targets:
             if target.path in unchecked:
                 continue  # said in the metadata: its files are not listed as if they had been read
+            if not os.path.lexists(target.path):  # a fetched model's folder, gone once lint() returned
+                bom.metadata.properties.add(Property(name="modellint:unchecked",
+                                                     value=f"{self._shown(target.path)}: no longer on disk"))
+                continue
             if target.kind == "model":
                 self._add_model(bom, target)
             elif target.kind == "file":
@@ -106,7 +115,11 @@ class _Writer:
         if epoch is not None:
             bom.metadata.timestamp = epoch
             bom.serial_number = uuid.UUID(int=0)  # a placeholder while the content is hashed
-        text = JsonV1Dot6(bom).output_as_string(indent=2)
+        with warnings.catch_warnings():
+            # The library warns when the subject depends on nothing listed: a model whose every
+            # requirement is excluded by its marker does, and the SBOM says so itself.
+            warnings.simplefilter("ignore", UserWarning)
+            text = JsonV1Dot6(bom).output_as_string(indent=2)
         if epoch is not None:
             document = json.loads(text)
             serial = uuid.uuid5(uuid.NAMESPACE_URL, json.dumps(document, sort_keys=True))
@@ -130,6 +143,7 @@ class _Writer:
         packages the BOM's components, with the edges between them."""
         from cyclonedx.model import Property
         from cyclonedx.model.component import Component, ComponentType
+        from cyclonedx.model.dependency import Dependency
 
         from modellint.analyzer.model_dir import ModelDir
         from modellint.reports.cyclonedx_inventory import model_inventory
@@ -141,6 +155,9 @@ class _Writer:
         if model.artifacts.unlisted:
             properties.append(Property(name="modellint:unlisted-files",
                                        value=f"{model.artifacts.unlisted} more files were not listed"))
+        if model.unlisted_packages:
+            properties.append(Property(name="modellint:unlisted-packages",
+                                       value=f"{model.unlisted_packages} more packages were not listed"))
         component.properties.update([*properties, *_finding_properties(findings.pop(None, []))])
         component.components.update(_file_component(artifact, findings.get(artifact.relative, ()))
                                     for artifact in model.artifacts.artifacts)
@@ -151,10 +168,12 @@ class _Writer:
         for package, library in libraries:
             if package.ecosystem == "pypi":
                 by_name.setdefault(package.name, []).append(library)
-        bom.register_dependency(component, [library for package, library in libraries
-                                            if package.origin == DECLARED and package.applies])
+        # Dependency entries built here: the library's register_dependency searches every entry per call.
+        bom.dependencies.add(Dependency(ref=component.bom_ref, dependencies=[
+            Dependency(ref=library.bom_ref) for package, library in libraries if package.origin == DECLARED and package.applies]))
         for package, library in libraries:
-            bom.register_dependency(library, [dependency for name in package.requires for dependency in by_name.get(name, ())])
+            bom.dependencies.add(Dependency(ref=library.bom_ref, dependencies=[
+                Dependency(ref=dependency.bom_ref) for name in package.requires for dependency in by_name.get(name, ())]))
 
     def _add_lone_file(self, bom: Any, path: Path) -> None:
         from modellint.analyzer.artifacts import list_artifacts

@@ -30,6 +30,10 @@ from modellint.reports import printable
 DECLARED = "declared"
 PREDICTED = "predicted by modellint's knowledge base"
 # The MLmodel keys an inventory names, as they are written there.
+# Packages listed per model, declared ones first: a real environment has tens to a few hundred; a
+# requirements file of thousands is an attack on the SBOM library, whose output step is quadratic
+# in its top-level components.
+MAX_PACKAGES = 1_000
 _MLMODEL_KEYS = ("run_id", "model_uuid", "model_id", "mlflow_version", "utc_time_created")
 
 
@@ -61,13 +65,14 @@ class ModelInventory(Record):
     """One model dir as an SBOM describes it. ``properties`` are MLmodel's facts (flavor, run id,
     the Python the environment is built for) and the pip options the requirement files give."""
 
-    __slots__ = ("root", "properties", "packages", "artifacts")
+    __slots__ = ("root", "properties", "packages", "unlisted_packages", "artifacts")
 
     def __init__(self, root: Path, properties: tuple[tuple[str, str], ...], packages: tuple[Package, ...],
-                 artifacts: ArtifactList) -> None:
+                 unlisted_packages: int, artifacts: ArtifactList) -> None:
         self.root = root
         self.properties = properties
         self.packages = packages
+        self.unlisted_packages = unlisted_packages  # past MAX_PACKAGES: counted, not listed
         self.artifacts = artifacts
 
 
@@ -75,8 +80,9 @@ def model_inventory(model: ModelDir) -> ModelInventory:
     from modellint.analyzer.artifacts import list_artifacts
 
     entries, links_out = model.tree
-    return ModelInventory(model.root, _model_properties(model), _packages(model),
-                          list_artifacts(model.root, entries, links_out, model.withheld))
+    packages = _packages(model)
+    return ModelInventory(model.root, _model_properties(model), packages[:MAX_PACKAGES],
+                          max(len(packages) - MAX_PACKAGES, 0), list_artifacts(model.root, entries, links_out, model.withheld))
 
 
 def _model_properties(model: ModelDir) -> tuple[tuple[str, str], ...]:
@@ -120,11 +126,11 @@ def _packages(model: ModelDir) -> tuple[Package, ...]:
             ecosystem, name, version, DECLARED, tuple(_where(model, line) for line in lines),
             tuple(sorted({_text(line.text) for line in lines})), any(environment.applies(line) for line in lines),
             graph.get(name, ()), ecosystem != "pypi" or environment.knowledge.is_known(name)))
+    packages.extend(_conda_packages(model))
     declared_names = {name for (ecosystem, name, _) in declared if ecosystem == "pypi"}
     for name in sorted(set(graph) - declared_names):
         packages.append(Package("pypi", name, None, PREDICTED, requires=graph[name],
                                 known=environment.knowledge.is_known(name)))
-    packages.extend(_conda_packages(model))
     return tuple(packages)
 
 

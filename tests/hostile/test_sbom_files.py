@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 
+from modellint.reports.cyclonedx_inventory import MAX_PACKAGES
 from modellint.rules._examples import CLEAN
 from tests.hostile.harness import Sandbox, assert_promises, run_cli
 
@@ -65,3 +66,27 @@ def test_a_large_sparse_file_within_the_budget_is_hashed_streaming(tmp_path):
         digest.update(chunk)
     weights = _files(json.loads(run.stdout))["weights.bin"]
     assert weights["hashes"] == [{"alg": "SHA-256", "content": digest.hexdigest()}]
+
+
+def test_ten_thousand_requirements_are_listed_up_to_the_bound_in_bounded_time(tmp_path):
+    sandbox = Sandbox(tmp_path)
+    requirements = "".join(f"acme-package-{index}==1.0\n" for index in range(9_999))
+    sandbox.write({**CLEAN, "requirements.txt": requirements})
+    before = sandbox.snapshot()
+    run = run_cli(["check", str(sandbox.target), "--format", "cyclonedx", "--isolated"], sandbox, timeout=60)
+    assert_promises(run, sandbox, before, seconds=SECONDS)
+    document = json.loads(run.stdout)
+    assert len(document["components"]) == MAX_PACKAGES
+    [unlisted] = [prop["value"] for prop in document["metadata"]["component"]["properties"]
+                  if prop["name"] == "modellint:unlisted-packages"]
+    assert unlisted.endswith("more packages were not listed")
+
+
+def test_a_model_that_declares_nothing_is_an_sbom_of_its_files(tmp_path):
+    sandbox = Sandbox(tmp_path)
+    sandbox.write({"MLmodel": CLEAN["MLmodel"]})
+    before = sandbox.snapshot()
+    run = run_cli(["check", str(sandbox.target), "--format", "cyclonedx", "--isolated"], sandbox, timeout=60)
+    assert_promises(run, sandbox, before, seconds=SECONDS)
+    assert "Warning" not in run.stderr, run  # nothing from the library on stderr
+    assert list(_files(json.loads(run.stdout))) == ["MLmodel"]
