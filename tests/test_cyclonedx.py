@@ -285,3 +285,9 @@ def test_the_python_api_renders_the_same_sbom(capsys, monkeypatch):
     assert modellint.render(report, "cyclonedx") == capsys.readouterr().out
     with pytest.raises(ValueError, match="describes one model dir: 2 targets"):
         modellint.render(modellint.lint(CORPUS / "ml104-not-pep508", CORPUS / "sklearn-skops"), "cyclonedx")
+
+
+def test_inside_the_model_dir_the_subject_is_named_by_its_folder(capsys, monkeypatch):
+    monkeypatch.chdir(CORPUS / "sklearn-skops")
+    _, document, _ = _sbom(capsys, ".")
+    assert document["metadata"]["component"]["name"] == "sklearn-skops"

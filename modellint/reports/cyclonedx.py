@@ -48,7 +48,6 @@ from modellint.reports.cyclonedx_inventory import DECLARED, ModelInventory, Pack
 if TYPE_CHECKING:
     from modellint.targets import Target
 
-SPEC_VERSION = "1.6"
 INSTALL_HINT = "--format cyclonedx needs the CycloneDX library: pip install 'modellint[sbom]'"
 
 
@@ -150,7 +149,9 @@ class _Writer:
 
         model = model_inventory(ModelDir(target.path, withheld=dict(target.withheld)))
         findings = self._findings_by_file(model)
-        component = Component(type=ComponentType.MACHINE_LEARNING_MODEL, name=self._shown(model.root), bom_ref="model")
+        shown = self._shown(model.root)  # "." when run inside the model dir: its folder's name says more
+        component = Component(type=ComponentType.MACHINE_LEARNING_MODEL, bom_ref="model",
+                              name=printable(model.root.name) if shown == "." else shown)
         properties = [Property(name=name, value=value) for name, value in model.properties]
         if model.artifacts.unlisted:
             properties.append(Property(name="modellint:unlisted-files",
