@@ -291,3 +291,19 @@ def test_inside_the_model_dir_the_subject_is_named_by_its_folder(capsys, monkeyp
     monkeypatch.chdir(CORPUS / "sklearn-skops")
     _, document, _ = _sbom(capsys, ".")
     assert document["metadata"]["component"]["name"] == "sklearn-skops"
+
+
+def test_requirements_python_env_lists_itself_are_declared(capsys, tmp_path, monkeypatch):
+    model = write_files(tmp_path / "m", {
+        "MLmodel": "flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\n"
+                   "    env: {virtualenv: python_env.yaml}\n",
+        "python_env.yaml": "python: 3.11.7\nbuild_dependencies:\n- pip\ndependencies:\n- -r requirements.txt\n"
+                           "- numpy==2.1.0\n",
+        "requirements.txt": "pandas==2.2.3\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    _, document, _ = _sbom(capsys, str(model))
+    validate_sbom(document)
+    assert _properties(_by_ref(document)["pkg:pypi/numpy@2.1.0"], "modellint:declared-in") == ["python_env.yaml:6"]
+    assert not _properties(document["metadata"]["component"], "modellint:pip-option")  # `-r requirements.txt`
+    assert {"pkg:pypi/numpy@2.1.0", "pkg:pypi/pandas@2.2.3", "pkg:pypi/pip"} <= set(_depends_on(document, "model"))

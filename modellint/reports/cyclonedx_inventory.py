@@ -8,7 +8,7 @@ Which files declare what (the README's "SBOM" section says the same):
   through python_env.yaml's ``-r requirements.txt``) and the ``pip:`` list of the conda file (what
   ``--env-manager conda`` installs). MLflow writes the same list to both; a package declared in
   both is one component naming both lines. python_env.yaml's ``build_dependencies`` are declared
-  too (pip, setuptools, wheel: installed first).
+  too (pip, setuptools, wheel: installed first), and any requirement it lists itself.
 * conda packages: the conda file's other dependencies, which only ``--env-manager conda`` installs
   (``pkg:conda/...``); ``python`` is the model's Python, a property of the model, not a package.
 * predicted: what the knowledge base says the pip requirements that apply on Linux and the
@@ -102,10 +102,13 @@ def _model_properties(model: ModelDir) -> tuple[tuple[str, str], ...]:
 
 
 def _requirement_files(model: ModelDir) -> list[RequirementLine]:
-    """The lines of requirements.txt, the conda ``pip:`` list and python_env.yaml's build dependencies."""
+    """The lines of requirements.txt, the conda ``pip:`` list and python_env.yaml's build
+    dependencies, and the requirements python_env.yaml lists itself (MLflow writes only
+    ``-r requirements.txt`` there, which is not repeated as an option)."""
     lines = list(model.declared_requirements)
     if model.python_env is not None:
         lines.extend(model.python_env.build_dependencies.lines)
+        lines.extend(line for line in model.python_env.dependencies.lines if line.kind in ("requirement", "location"))
     return lines
 
 
