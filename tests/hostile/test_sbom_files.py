@@ -9,6 +9,9 @@ import hashlib
 import json
 import os
 
+import pytest
+
+from modellint.analyzer.artifacts import MAX_FILES
 from modellint.reports.cyclonedx_inventory import MAX_PACKAGES
 from modellint.rules._examples import CLEAN
 from tests.hostile.harness import Sandbox, assert_promises, run_cli
@@ -90,3 +93,16 @@ def test_a_model_that_declares_nothing_is_an_sbom_of_its_files(tmp_path):
     assert_promises(run, sandbox, before, seconds=SECONDS)
     assert "Warning" not in run.stderr, run  # nothing from the library on stderr
     assert list(_files(json.loads(run.stdout))) == ["MLmodel"]
+
+
+@pytest.mark.slow
+def test_a_model_of_many_files_lists_up_to_the_bound_and_counts_the_rest(tmp_path):
+    sandbox = Sandbox(tmp_path)
+    sandbox.write({**CLEAN, **{f"shards/{index:05}.bin": b"x" for index in range(MAX_FILES + 500)}})
+    before = sandbox.snapshot()
+    run = run_cli(["check", str(sandbox.target), "--format", "cyclonedx", "--isolated"], sandbox, timeout=90)
+    assert_promises(run, sandbox, before, seconds=60.0, clean_allowed=True)
+    model = json.loads(run.stdout)["metadata"]["component"]
+    assert len(model["components"]) == MAX_FILES
+    [unlisted] = [prop["value"] for prop in model["properties"] if prop["name"] == "modellint:unlisted-files"]
+    assert unlisted == f"{500 + len(CLEAN)} more files were not listed"
