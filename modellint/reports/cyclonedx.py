@@ -73,11 +73,10 @@ def render(findings: list[Finding], context: ReportContext) -> str:
 
 def undescribable(targets: list[Target]) -> str | None:
     """Why these targets cannot be one SBOM (None when they can): an SBOM describes one model dir
-    or one serialized file, not a tree of them, nor a training project, which holds no model."""
-    if len(targets) == 1 and targets[0].kind in ("model", "file"):
+    or one serialized file, not a tree of them, nor a training project, which holds no model. No
+    target at all is a document with no subject, whose metadata says what could not be checked."""
+    if not targets or (len(targets) == 1 and targets[0].kind in ("model", "file")):
         return None
-    if not targets:
-        return "--format cyclonedx describes one model dir: none was found"
     if len(targets) == 1:
         return "--format cyclonedx describes one model dir: a training project holds no model to describe"
     return (f"--format cyclonedx describes one model dir: {len(targets)} targets were found; "
