@@ -71,7 +71,7 @@ def lint(*paths: "str | Path", select: "list[str] | None" = None, ignore: "list[
 
 def render(report: "Report", output_format: str = "json", base: "str | Path | None" = None) -> str:
     """``report`` as ``modellint check --format output_format`` prints it (full, concise, json,
-    github, sarif, markdown), paths relative to ``base`` (default: the working folder)."""
+    github, sarif, markdown, cyclonedx), paths relative to ``base`` (default: the working folder)."""
     from pathlib import Path
 
     from modellint.reports import ReportContext, UncheckedTarget
@@ -80,7 +80,8 @@ def render(report: "Report", output_format: str = "json", base: "str | Path | No
     context = ReportContext(base=Path(os.path.abspath(base or os.curdir)), version=__version__,
                             targets=len(report.targets),
                             errors=[UncheckedTarget(failure.path, failure.message) for failure in report.failures],
-                            nothing_to_check=len(report.projects_without_checks), aliases=report.aliases)
+                            nothing_to_check=len(report.projects_without_checks), aliases=report.aliases,
+                            checked_targets=tuple(report.targets))
     return render_findings(output_format, report.findings, context)
 
 

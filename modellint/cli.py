@@ -399,6 +399,11 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     settings = settings.replace(**flags)
     if settings.format is not None and settings.format not in FORMATS:
         raise ConfigError(f"unknown output format `{settings.format}` (expected one of {', '.join(FORMATS)})")
+    if settings.format == "cyclonedx":  # before anything is linted: without the library there is no report
+        from modellint.reports.cyclonedx import INSTALL_HINT, library_available
+
+        if not library_available():
+            raise ConfigError(INSTALL_HINT)
     if settings.jobs is not None and settings.jobs < 1:
         raise ConfigError("--jobs must be at least 1")
     return settings
@@ -498,6 +503,13 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
 
     to_terminal = settings.output_file is None and is_terminal(sys.stdout)
     output_format = settings.format or ("full" if to_terminal else "concise")
+    if output_format == "cyclonedx":
+        from modellint.reports.cyclonedx import undescribable
+
+        problem = undescribable(targets)
+        if problem is not None:
+            print(f"modellint: error: {problem}", file=sys.stderr)
+            return EXIT_ERROR
     imports = settings.import_settings()
 
     showing = is_terminal(sys.stderr) and not args.no_progress
@@ -528,7 +540,8 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
     context = ReportContext(base=Path.cwd(), version=__version__, targets=len(report.targets),
                             color=to_terminal and "NO_COLOR" not in os.environ, errors=errors,
                             unsafe_fixes=bool(settings.unsafe_fixes),
-                            nothing_to_check=len(report.projects_without_checks), aliases=aliases)
+                            nothing_to_check=len(report.projects_without_checks), aliases=aliases,
+                            checked_targets=tuple(report.targets))
     if settings.statistics and output_format in ("full", "concise"):
         output_format = "statistics"
     from modellint.reports.by_format import render

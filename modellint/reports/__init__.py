@@ -11,13 +11,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modellint.credentials import redact
 from modellint.findings import Finding, Severity
 from modellint.hidden_text import escape_hidden
 from modellint.record import Record
 
-FORMATS = ("full", "concise", "json", "github", "sarif", "markdown")
+if TYPE_CHECKING:
+    from modellint.targets import Target
+
+FORMATS = ("full", "concise", "json", "github", "sarif", "markdown", "cyclonedx")
 # A rule's documentation: the anchors `scripts/generate_docs.py` writes into docs/rules.md.
 HELP_URI = "https://github.com/modellint/modellint/blob/main/docs/rules.md#{code}"
 
@@ -46,11 +50,12 @@ class UncheckedTarget(Record):
 class ReportContext(Record):
     """What every reporter may need besides the findings."""
 
-    __slots__ = ("base", "version", "targets", "color", "errors", "unsafe_fixes", "nothing_to_check", "aliases")
+    __slots__ = ("base", "version", "targets", "color", "errors", "unsafe_fixes", "nothing_to_check", "aliases",
+                 "checked_targets")
 
     def __init__(self, base: Path, version: str, targets: int, color: bool = False,
                  errors: Sequence[UncheckedTarget] = (), unsafe_fixes: bool = False, nothing_to_check: int = 0,
-                 aliases: tuple[tuple[Path, str], ...] = ()) -> None:
+                 aliases: tuple[tuple[Path, str], ...] = (), checked_targets: tuple[Target, ...] = ()) -> None:
         self.base = base  # findings' paths are shown relative to this directory
         self.version = version
         self.targets = targets
@@ -62,6 +67,8 @@ class ReportContext(Record):
         self.nothing_to_check = nothing_to_check
         # Local folders shown as something else: a model fetched by URI is shown as its URI.
         self.aliases = aliases
+        # The targets themselves, for a format that describes them rather than the findings (cyclonedx).
+        self.checked_targets = checked_targets
 
 
 def relative(path: Path, base: Path) -> str:

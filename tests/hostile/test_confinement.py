@@ -23,7 +23,7 @@ from tests.hostile.harness import Run, Sandbox, assert_promises, run_cli
 # (test_every_format_on_every_kind_of_escape).
 FORMATS = [pytest.param((), id="json"),
            pytest.param(("full", "sarif", "github"), id="all-formats", marks=pytest.mark.slow)]
-ALL_FORMATS = ("full", "sarif", "github", "concise", "markdown")
+ALL_FORMATS = ("full", "sarif", "github", "concise", "markdown", "cyclonedx")
 PASSWD_LINE = "root:x:0:0"  # the first line of /etc/passwd on every Linux
 SECONDS = 20.0
 

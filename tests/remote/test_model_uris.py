@@ -3,6 +3,7 @@ what a registered model gives is what the same model dir gives on disk, shown un
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -12,7 +13,7 @@ import tempfile
 import pytest
 
 from modellint.cli import main
-from tests.remote.conftest import BROKEN_CASE, LONE_PICKLE, REPO, corpus_dir
+from tests.remote.conftest import BROKEN_CASE, CLEAN_CASE, LONE_PICKLE, REPO, corpus_dir
 
 pytestmark = pytest.mark.slow  # one real `mlflow server` per test session (~20 s to start)
 
@@ -134,3 +135,24 @@ def test_a_uri_naming_one_serialized_file_lints_it_as_a_lone_file(mlflow_server,
     remote, disk = json.loads(out)["findings"], json.loads(disk_out)["findings"]
     assert {finding["path"] for finding in remote} == {uri}
     assert [{**finding, "path": None} for finding in remote] == [{**finding, "path": None} for finding in disk] != []
+
+
+def test_the_sbom_of_a_registered_model_is_named_by_its_uri_with_the_hashes_on_disk(mlflow_server, capsys):
+    from tests.test_cyclonedx import validate_sbom
+
+    arguments = ("models:/clean/1", "--tracking-uri", mlflow_server.uri, "--isolated", "--format", "cyclonedx")
+    code, out, err = _check(capsys, *arguments, "--max-download", "2K")
+    document = json.loads(out)
+    validate_sbom(document)
+    model = document["metadata"]["component"]
+    assert (code, model["name"]) == (1, "models:/clean/1")
+    files = {file["name"]: file for file in model["components"]}
+    on_disk = corpus_dir(CLEAN_CASE)
+    for name, file in files.items():
+        if name == "model.pkl":  # over the download budget: listed, never as if it had been read
+            assert "hashes" not in file
+            assert [prop["value"] for prop in file["properties"] if prop["name"] == "modellint:unhashed"][0].startswith(
+                "not downloaded")
+            continue
+        digest = hashlib.sha256((on_disk / name).read_bytes()).hexdigest()
+        assert file["hashes"] == [{"alg": "SHA-256", "content": digest}]

@@ -569,6 +569,28 @@ class KnowledgeBase:
                 queue.append((dep, dep_extras))
         return chains
 
+    def dependency_graph(self, requirements: Iterable[tuple[str, frozenset[str]]],
+                         python: tuple[int, int] = (3, 11)) -> dict[str, tuple[str, ...]]:
+        """Every distribution :meth:`closure` finds -> the distributions it requires directly, with
+        the extras asked of it anywhere in the closure (sorted): the edges of the same walk."""
+        edges: dict[str, set[str]] = {}
+        expanded: dict[str, frozenset[str]] = {}
+        queue: deque[tuple[str, frozenset[str]]] = deque(
+            (normalize(name), frozenset(normalize(e) for e in extras)) for name, extras in requirements)
+        while queue:
+            name, extras = queue.popleft()
+            edges.setdefault(name, set())
+            done = expanded.get(name)
+            if done is not None and extras <= done:
+                continue
+            extras = extras | (done or frozenset())
+            expanded[name] = extras
+            for dep, dep_extras in self._edges(name, extras, python):
+                if dep != name:
+                    edges[name].add(dep)
+                queue.append((dep, dep_extras))
+        return {name: tuple(sorted(deps)) for name, deps in edges.items()}
+
     def extras(self, distribution: str, python: tuple[int, int] = (3, 11)) -> dict[str, tuple[str, ...]]:
         """Extra name -> the distributions it adds beyond the unconditional dependencies."""
         name = normalize(distribution)
