@@ -15,7 +15,7 @@ _AT_LOAD = {"load_context": "MLflow calls it on every load of the model, before 
 _AT_PREDICT = {"predict": "it runs on every prediction", "predict_stream": "it runs on every streamed prediction"}
 
 
-def _model_code(method: str, body: str) -> dict[str, str | bytes | None]:
+def _model_code(method: str, body: str) -> dict[str, str | bytes]:
     source = ("import subprocess\n\nimport mlflow\n\n\nclass Scorer(mlflow.pyfunc.PythonModel):\n"
               f"    def {method}(self, context, model_input=None):\n{body}\n\n\nmlflow.models.set_model(Scorer())\n")
     return model_files(MLmodel=MODELS_FROM_CODE_MLMODEL, model__skops=None, model_code__py=source)
