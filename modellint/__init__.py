@@ -57,14 +57,14 @@ def lint(*paths: "str | Path", select: "list[str] | None" = None, ignore: "list[
     targets = discover([Path(os.path.abspath(path)) for path in paths if str(path) not in uris])
     if not uris:
         return lint_targets(targets, selection.enabled_rules(), selection, base=Path.cwd(),
-                            imports=settings.import_settings())
+                            settings=settings.environment_settings())
     from modellint.remote.fetch import DEFAULT_MAX_BYTES, RemoteView, parse_size
 
     budget = (DEFAULT_MAX_BYTES if max_download is None
               else parse_size(max_download) if isinstance(max_download, str) else max_download)
     with RemoteView(uris, tracking_uri, budget) as view:
         report = lint_targets([*targets, *view.targets], selection.enabled_rules(), selection, base=Path.cwd(),
-                              imports=settings.import_settings())
+                              settings=settings.environment_settings())
     unfetched = [TargetFailure(Target("model", error.path), error.problem) for error in view.errors]
     return report.replace(failures=[*unfetched, *report.failures], aliases=view.aliases)
 
