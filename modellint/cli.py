@@ -94,6 +94,9 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
     check.add_argument("--max-download", default=None, metavar="SIZE",
                        help="bytes fetched for model URIs at most, all together (default 4G); files over it are "
                             "reported as not checked")
+    check.add_argument("--resolve", action="store_true",
+                       help="also hand the requirements to uv's resolver for the target Python and platform (needs "
+                            "modellint[resolve] and the network or a mirror; nothing is installed or built): ML508")
     hook = commands.add_parser("hook", formatter_class=_HelpFormatter,
                                help="pre-commit: check the model dirs and training projects the changed FILEs belong to")
     hook.add_argument("paths", nargs="*", type=Path, default=[], metavar="FILE")
@@ -515,14 +518,23 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
     to_terminal = settings.output_file is None and is_terminal(sys.stdout)
     output_format = settings.format or ("full" if to_terminal else "concise")
     environment = settings.environment_settings()
+    if getattr(args, "resolve", False):
+        from modellint.resolve import ResolverMissing, find_uv
+
+        try:
+            environment = environment.replace(resolver=find_uv())
+        except ResolverMissing as missing:
+            print(f"modellint: error: {missing}", file=sys.stderr)
+            return EXIT_ERROR
 
     showing = is_terminal(sys.stderr) and not args.no_progress
     with ProgressLine(len(targets), "linted", "targets", enabled=showing) as progress:
         lone_files = all(target.kind == "file" for target in targets)
         rules = selection.enabled_rules(standalone_files_only=lone_files)
-        # Not for a fetched model (its temporary folder is new each run) nor with --python (the
-        # interpreter's packages are an input the key does not hold).
-        cache = None if remote is not None or settings.python is not None else _cache(args, targets, rules, environment)
+        # Not for a fetched model (its temporary folder is new each run), nor with --python (the
+        # interpreter's packages are an input the key does not hold) or --resolve (nor the index's).
+        uncached = remote is not None or settings.python is not None or environment.resolver is not None
+        cache = None if uncached else _cache(args, targets, rules, environment)
         report = lint_targets(targets, rules, selection, base=Path.cwd(), jobs=settings.jobs,
                               on_progress=progress.advance, settings=environment, cache=cache)
     if path_failures:
