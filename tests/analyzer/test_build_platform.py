@@ -112,3 +112,14 @@ def test_the_command_line_wins_over_the_config(tmp_path, monkeypatch, capsys):
 
 def test_the_cli_names_every_platform():
     assert BUILD_PLATFORMS == tuple(PLATFORMS)
+
+
+def test_the_python_api_takes_them_too(tmp_path):
+    import modellint
+
+    root = write_files(tmp_path / "m", with_requirements(*CLEAN_PIP, "torch==1.13.1"))
+    assert modellint.lint(root, select=["ML505"]).findings == []
+    report = modellint.lint(root, select=["ML505"], platform="linux/aarch64", python_version="3.11")
+    assert {finding.path.name for finding in report.findings} == {"requirements.txt", "conda.yaml"}
+    with pytest.raises(ConfigError, match="platform: `arm` is not one of"):
+        modellint.lint(root, platform="arm")
