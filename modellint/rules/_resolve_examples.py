@@ -4,11 +4,6 @@ uv answers from that folder as it would from an index."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
-import zipfile
-
 from modellint.rules._code_examples import requirement_files
 from modellint.rules._examples import model_files
 
@@ -27,6 +22,12 @@ INDEX: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 
 def tiny_wheel(name: str, version: str, requires: tuple[str, ...] = ()) -> tuple[str, bytes]:
     """``(file name, bytes)`` of a pure-Python wheel holding only its metadata and an empty package."""
+    # Imported here: every lint imports the rule modules, and zipfile brings bz2 and lzma.
+    import base64
+    import hashlib
+    import io
+    import zipfile
+
     project = name.replace("-", "_")
     info = f"{project}-{version}.dist-info"
     files = {
