@@ -32,8 +32,8 @@ from modellint.reports import FORMATS, printable
 # here so that building the parser imports no rule module.
 DEPLOY_TARGETS = ("mlflow-serve", "azureml-online", "azureml-batch", "databricks")
 DEFAULT_TARGET = DEPLOY_TARGETS[0]
-# The platforms an environment may be built for (serving_platform.PLATFORMS, which tests/test_cli.py
-# holds this to), named here for the same reason.
+# The platforms an environment may be built for (serving_platform.PLATFORMS, which
+# tests/analyzer/test_build_platform.py holds this to), named here for the same reason.
 BUILD_PLATFORMS = ("linux/x86_64", "linux/aarch64", "linux-musl/x86_64", "linux-musl/aarch64", "macos/x86_64",
                    "macos/arm64", "windows/x86_64")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2

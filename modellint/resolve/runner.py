@@ -83,8 +83,12 @@ def resolve(uv: str, requirements: Path, python: str, platform: str, names: Sequ
 
 
 def _kill_group(process: subprocess.Popen) -> None:
+    """uv and whatever it started (its session's group); on Windows, uv itself."""
     try:
-        os.killpg(process.pid, signal.SIGKILL)
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL)
+        else:  # pragma: no cover - Windows
+            process.kill()
     except (ProcessLookupError, PermissionError):
         pass
     process.wait()
