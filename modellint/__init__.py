@@ -27,11 +27,13 @@ def lint(*paths: "str | Path", select: "list[str] | None" = None, ignore: "list[
          known_first_party: "list[str] | None" = None,
          module_distributions: "dict[str, str] | None" = None,
          deploy_targets: "list[str] | None" = None, tracking_uri: "str | None" = None,
-         max_download: "int | str | None" = None) -> "Report":
+         max_download: "int | str | None" = None, python_version: "str | None" = None,
+         platform: "str | None" = None) -> "Report":
     """Lint model dirs (or folders holding them), serialized files and model URIs, and return the
     :class:`Report`.
 
-    ``known_first_party`` and ``module_distributions`` are the config keys of the same names;
+    ``known_first_party``, ``module_distributions``, ``python_version`` (``"3.11"``) and
+    ``platform`` (``"linux/aarch64"``) are the config keys of the same names;
     ``deploy_targets`` the `target` key (`["azureml-online"]`; default `mlflow-serve`). A model
     URI (``models:/fraud/3``, ``runs:/<id>/model``) is fetched as ``modellint check`` fetches it
     (the ``modellint[mlflow]`` extra; ``tracking_uri`` and ``max_download``, bytes or "4G", as the
@@ -41,9 +43,10 @@ def lint(*paths: "str | Path", select: "list[str] | None" = None, ignore: "list[
     """
     from pathlib import Path
 
-    from modellint.config import Settings
+    from modellint.config import Settings, build_platform
     from modellint.config import known_first_party as checked_modules
     from modellint.config import module_distributions as checked_map
+    from modellint.config import python_version as checked_python
     from modellint.engine import TargetFailure, lint_targets
     from modellint.remote import is_model_uri
     from modellint.selection import RuleSelection
@@ -52,19 +55,21 @@ def lint(*paths: "str | Path", select: "list[str] | None" = None, ignore: "list[
     selection = RuleSelection(select=select, ignore=ignore or (), targets=deploy_targets or ("mlflow-serve",))
     selection.validate()
     settings = Settings(known_first_party=checked_modules(list(known_first_party or ()), "known_first_party"),
-                        module_distributions=checked_map(dict(module_distributions or {}), "module_distributions"))
+                        module_distributions=checked_map(dict(module_distributions or {}), "module_distributions"),
+                        python_version=None if python_version is None else checked_python(python_version, "python_version"),
+                        platform=None if platform is None else build_platform(platform, "platform"))
     uris = list(dict.fromkeys(str(path) for path in paths if is_model_uri(str(path))))
     targets = discover([Path(os.path.abspath(path)) for path in paths if str(path) not in uris])
     if not uris:
         return lint_targets(targets, selection.enabled_rules(), selection, base=Path.cwd(),
-                            imports=settings.import_settings())
+                            settings=settings.environment_settings())
     from modellint.remote.fetch import DEFAULT_MAX_BYTES, RemoteView, parse_size
 
     budget = (DEFAULT_MAX_BYTES if max_download is None
               else parse_size(max_download) if isinstance(max_download, str) else max_download)
     with RemoteView(uris, tracking_uri, budget) as view:
         report = lint_targets([*targets, *view.targets], selection.enabled_rules(), selection, base=Path.cwd(),
-                              imports=settings.import_settings())
+                              settings=settings.environment_settings())
     unfetched = [TargetFailure(Target("model", error.path), error.problem) for error in view.errors]
     return report.replace(failures=[*unfetched, *report.failures], aliases=view.aliases)
 

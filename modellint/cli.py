@@ -18,10 +18,12 @@ from modellint.config import (
     ConfigError,
     Settings,
     apply_config,
+    build_platform,
     find_config,
     known_first_party,
     load_config_file,
     module_distributions,
+    python_version,
 )
 from modellint.findings import Severity
 from modellint.reports import FORMATS, printable
@@ -30,6 +32,10 @@ from modellint.reports import FORMATS, printable
 # here so that building the parser imports no rule module.
 DEPLOY_TARGETS = ("mlflow-serve", "azureml-online", "azureml-batch", "databricks")
 DEFAULT_TARGET = DEPLOY_TARGETS[0]
+# The platforms an environment may be built for (serving_platform.PLATFORMS, which
+# tests/analyzer/test_build_platform.py holds this to), named here for the same reason.
+BUILD_PLATFORMS = ("linux/x86_64", "linux/aarch64", "linux-musl/x86_64", "linux-musl/aarch64", "macos/x86_64",
+                   "macos/arm64", "windows/x86_64")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM, as shells report them
 # What a failed write of stdout raises (errno is built into the interpreter: no import cost).
@@ -88,6 +94,9 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
     check.add_argument("--max-download", default=None, metavar="SIZE",
                        help="bytes fetched for model URIs at most, all together (default 4G); files over it are "
                             "reported as not checked")
+    check.add_argument("--resolve", action="store_true",
+                       help="also hand the requirements to uv's resolver for the target Python and platform (needs "
+                            "modellint[resolve] and the network or a mirror; nothing is installed or built): ML508")
     hook = commands.add_parser("hook", formatter_class=_HelpFormatter,
                                help="pre-commit: check the model dirs and training projects the changed FILEs belong to")
     hook.add_argument("paths", nargs="*", type=Path, default=[], metavar="FILE")
@@ -131,6 +140,12 @@ def _parser(wanted: str | None = None) -> argparse.ArgumentParser:
                                   "replaces the config's list)")
         command.add_argument("--module-distribution", action="append", metavar="MODULE=DIST",
                              help="MODULE is provided by distribution DIST (repeatable; over the config's table)")
+        command.add_argument("--python-version", metavar="X.Y[.Z]",
+                             help="the Python the environment is built with, for the installability checks "
+                                  "(default: the model's declared Python)")
+        command.add_argument("--platform", choices=BUILD_PLATFORMS, metavar="PLATFORM",
+                             help=f"where the environment is built: {', '.join(BUILD_PLATFORMS)} "
+                                  "(default: linux/x86_64, as MLflow's serving images, Azure ML and Databricks)")
         command.add_argument("--config", type=Path,
                              help="use this config file instead of discovering one from the working directory upward")
         command.add_argument("--isolated", action="store_true", help="ignore all configuration files")
@@ -394,6 +409,10 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         distributions = {**distributions,
                          **module_distributions({module.strip(): distribution.strip()}, "--module-distribution")}
         flags["module_distributions"] = distributions
+    if args.python_version is not None:
+        flags["python_version"] = python_version(args.python_version, "--python-version")
+    if args.platform is not None:
+        flags["platform"] = build_platform(args.platform, "--platform")
     if flags.get("format", settings.format) is None:
         flags["format"] = os.environ.get("MODELLINT_OUTPUT_FORMAT") or None
     settings = settings.replace(**flags)
@@ -448,7 +467,7 @@ def _check(args: argparse.Namespace) -> int:
         return _check_paths(args, view)
 
 
-def _cache(args: argparse.Namespace, targets, rules, imports):  # -> TargetCache | None
+def _cache(args: argparse.Namespace, targets, rules, environment):  # -> TargetCache | None
     """The run's findings cache (:mod:`modellint.cache`), unless --no-cache or MODELLINT_NO_CACHE,
     or no target is worth it (a small lone pickle: the cache's start-up would cost more)."""
     if args.no_cache or os.environ.get("MODELLINT_NO_CACHE", "").strip() not in ("", "0", "false"):
@@ -460,7 +479,7 @@ def _cache(args: argparse.Namespace, targets, rules, imports):  # -> TargetCache
     from modellint.cache.fingerprint import run_fingerprint
     from modellint.cache.store import TargetCache, default_directory
 
-    return TargetCache(args.cache_dir or default_directory(), run_fingerprint(rules, imports))
+    return TargetCache(args.cache_dir or default_directory(), run_fingerprint(rules, environment))
 
 
 def _refuse_remote_fix() -> int:
@@ -510,23 +529,32 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
         if problem is not None:
             print(f"modellint: error: {problem}", file=sys.stderr)
             return EXIT_ERROR
-    imports = settings.import_settings()
+    environment = settings.environment_settings()
+    if getattr(args, "resolve", False):
+        from modellint.resolve import ResolverMissing, find_uv
+
+        try:
+            environment = environment.replace(resolver=find_uv())
+        except ResolverMissing as missing:
+            print(f"modellint: error: {missing}", file=sys.stderr)
+            return EXIT_ERROR
 
     showing = is_terminal(sys.stderr) and not args.no_progress
     with ProgressLine(len(targets), "linted", "targets", enabled=showing) as progress:
         lone_files = all(target.kind == "file" for target in targets)
         rules = selection.enabled_rules(standalone_files_only=lone_files)
-        # Not for a fetched model (its temporary folder is new each run) nor with --python (the
-        # interpreter's packages are an input the key does not hold).
-        cache = None if remote is not None or settings.python is not None else _cache(args, targets, rules, imports)
+        # Not for a fetched model (its temporary folder is new each run), nor with --python (the
+        # interpreter's packages are an input the key does not hold) or --resolve (nor the index's).
+        uncached = remote is not None or settings.python is not None or environment.resolver is not None
+        cache = None if uncached else _cache(args, targets, rules, environment)
         report = lint_targets(targets, rules, selection, base=Path.cwd(), jobs=settings.jobs,
-                              on_progress=progress.advance, imports=imports, cache=cache)
+                              on_progress=progress.advance, settings=environment, cache=cache)
     if path_failures:
         report = report.replace(failures=[*path_failures, *report.failures])
     if args.diff:
         from modellint.fix_runner import print_diff
 
-        report, changed = print_diff(report, selection, unsafe=settings.unsafe_fixes, base=Path.cwd(), imports=imports,
+        report, changed = print_diff(report, selection, unsafe=settings.unsafe_fixes, base=Path.cwd(), settings=environment,
                                      aliases=aliases)
         _print_failures(report.failures, aliases)
         return EXIT_ERROR if report.failures else EXIT_FINDINGS if changed else EXIT_CLEAN
@@ -534,7 +562,7 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
         from modellint.fix_runner import fix_and_report
 
         report = fix_and_report(report, selection, unsafe=settings.unsafe_fixes, show=settings.show_fixes,
-                                base=Path.cwd(), imports=imports)
+                                base=Path.cwd(), settings=environment)
     findings = report.findings
     errors = [UncheckedTarget(failure.path, failure.message) for failure in report.failures]
     context = ReportContext(base=Path.cwd(), version=__version__, targets=len(report.targets),

@@ -40,7 +40,7 @@ class Settings(Record):
     __slots__ = ("select", "extend_select", "ignore", "per_path_ignores", "fail_on", "exit_zero", "format",
                  "output_file", "statistics", "fix", "unsafe_fixes", "show_fixes", "jobs", "python", "config_path",
                  "exclude", "extend_exclude", "respect_gitignore", "follow_symlinks",
-                 "known_first_party", "module_distributions", "target")
+                 "known_first_party", "module_distributions", "target", "python_version", "platform")
 
     def __init__(self, select: list[str] | None = None, extend_select: list[str] | None = None,
                  ignore: list[str] | None = None, per_path_ignores: dict[str, list[str]] | None = None,
@@ -50,7 +50,8 @@ class Settings(Record):
                  python: Path | None = None, config_path: Path | None = None,
                  exclude: list[PathPattern] | None = None, extend_exclude: list[PathPattern] | None = None,
                  respect_gitignore: bool = True, follow_symlinks: bool = False, known_first_party: list[str] | None = None,
-                 module_distributions: dict[str, str] | None = None, target: list[str] | None = None) -> None:
+                 module_distributions: dict[str, str] | None = None, target: list[str] | None = None,
+                 python_version: tuple[int, ...] | None = None, platform: str | None = None) -> None:
         self.select = select
         self.extend_select = [] if extend_select is None else extend_select
         self.ignore = [] if ignore is None else ignore
@@ -75,19 +76,26 @@ class Settings(Record):
         self.module_distributions = {} if module_distributions is None else module_distributions
         # Deployment targets (`--target`, see modellint.rules._targets); empty: the default, `mlflow-serve`.
         self.target = [] if target is None else target
+        # The Python and platform the environment is built for; None: the model's declared Python
+        # and Linux x86_64.
+        self.python_version = python_version
+        self.platform = platform
 
-    def import_settings(self):
-        """``known-first-party`` and ``module-distributions`` as the value the engine passes on."""
-        from modellint.analyzer.environment.import_settings import ImportSettings
+    def environment_settings(self):
+        """``known-first-party``, ``module-distributions``, ``python-version`` and ``platform`` as
+        the value the engine passes on."""
+        from modellint.analyzer.environment.environment_settings import EnvironmentSettings
+        from modellint.analyzer.environment.serving_platform import DEFAULT_PLATFORM
 
-        return ImportSettings(tuple(sorted(set(self.known_first_party))), tuple(sorted(self.module_distributions.items())))
+        return EnvironmentSettings(tuple(sorted(set(self.known_first_party))), tuple(sorted(self.module_distributions.items())),
+                                   self.python_version, self.platform or DEFAULT_PLATFORM)
 
 
 _LIST_KEYS = {"select", "extend-select", "ignore", "target"}
 _KEYS = _LIST_KEYS | {"per-path-ignores", "fail-on", "exit-zero", "format", "output-format",
                       "output-file", "statistics", "fix", "unsafe-fixes", "show-fixes", "jobs", "python",
                       "exclude", "extend-exclude", "respect-gitignore", "follow-symlinks",
-                      "known-first-party", "module-distributions"}
+                      "known-first-party", "module-distributions", "python-version", "platform"}
 # Keys that run a program, write files or widen what is read: never from a discovered file.
 EFFECT_KEYS = frozenset({"python", "fix", "unsafe-fixes", "output-file", "follow-symlinks"})
 
@@ -216,6 +224,10 @@ def apply_config(settings: Settings, table: dict[str, Any], source: Path, *,
             changes["known_first_party"] = known_first_party(_string_list(value, key, source), source)
         elif key == "module-distributions":
             changes["module_distributions"] = module_distributions(value, source)
+        elif key == "python-version":
+            changes["python_version"] = python_version(_string(value, key, source), f"{source}: `{key}`")
+        elif key == "platform":
+            changes["platform"] = build_platform(_string(value, key, source), f"{source}: `{key}`")
     return settings.replace(**changes, config_path=source), warnings
 
 
@@ -235,7 +247,7 @@ def _string_list(value: Any, key: str, source: Path) -> list[str]:
 
 def known_first_party(modules: list[str], source: Path | str) -> list[str]:
     """``known-first-party``: dotted module names (each also covers its submodules)."""
-    from modellint.analyzer.environment.import_settings import is_module_name
+    from modellint.analyzer.environment.environment_settings import is_module_name
 
     for module in modules:
         if not is_module_name(module):
@@ -245,7 +257,7 @@ def known_first_party(modules: list[str], source: Path | str) -> list[str]:
 
 def module_distributions(value: Any, source: Path | str) -> dict[str, str]:
     """``module-distributions``: a table of ``module = "distribution"``."""
-    from modellint.analyzer.environment.import_settings import is_distribution_name, is_module_name
+    from modellint.analyzer.environment.environment_settings import is_distribution_name, is_module_name
 
     if not isinstance(value, dict):
         raise ConfigError(f"{source}: `module-distributions` must be a table of module = \"distribution\"")
@@ -256,3 +268,22 @@ def module_distributions(value: Any, source: Path | str) -> dict[str, str]:
             raise ConfigError(f"{source}: `module-distributions`: `{module}` must name a distribution "
                               f"(e.g. \"acme-utils\"), not {distribution!r}")
     return {str(module): distribution for module, distribution in value.items()}
+
+
+def python_version(text: str, source: Path | str) -> tuple[int, ...]:
+    """``python-version``: the CPython 3 the environment is built with (``3.11``, ``3.10.12``)."""
+    from modellint.analyzer.environment.environment_settings import parse_python_version
+
+    try:
+        return parse_python_version(text)
+    except ValueError as error:
+        raise ConfigError(f"{source}: {error}") from None
+
+
+def build_platform(name: str, source: Path | str) -> str:
+    """``platform``: where the environment is built (``linux/x86_64``, ``linux/aarch64``, ...)."""
+    from modellint.analyzer.environment.serving_platform import PLATFORMS
+
+    if name not in PLATFORMS:
+        raise ConfigError(f"{source}: `{name}` is not one of {', '.join(PLATFORMS)}")
+    return name

@@ -18,7 +18,7 @@ from modellint.selection import RuleSelection, names
 from modellint.targets import Target, display_path
 
 if TYPE_CHECKING:
-    from modellint.analyzer.environment.import_settings import ImportSettings
+    from modellint.analyzer.environment.environment_settings import EnvironmentSettings
     from modellint.analyzer.model_dir import ModelDir
     from modellint.cache.store import TargetCache
 
@@ -63,15 +63,15 @@ class Report(Record):
 
 
 def lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelection, base: Path,
-                imports: ImportSettings | None = None) -> tuple[list[Finding], TargetFailure | None]:
-    """Lint one target; an exception inside becomes a :class:`TargetFailure`. ``imports`` are the
+                settings: EnvironmentSettings | None = None) -> tuple[list[Finding], TargetFailure | None]:
+    """Lint one target; an exception inside becomes a :class:`TargetFailure`. ``settings`` are the
     known-first-party / module-distributions settings, passed along explicitly (workers too)."""
-    findings, failure, _ = _lint_target(target, rules, selection, base, imports)
+    findings, failure, _ = _lint_target(target, rules, selection, base, settings)
     return findings, failure
 
 
 def _lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelection, base: Path,
-                 imports: ImportSettings | None = None,
+                 settings: EnvironmentSettings | None = None,
                  cache: TargetCache | None = None) -> tuple[list[Finding], TargetFailure | None, bool]:
     """:func:`lint_target`, and whether the target is a training project without a save/log call
     (found in the same pass that lints it, so that the report can say so without a second search)."""
@@ -79,9 +79,9 @@ def _lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelecti
         if target.kind == "project":
             from modellint.project_mode import check_project
 
-            checked = check_project(target.path, rules, imports)
+            checked = check_project(target.path, rules, settings)
             return _filter(_unsuppressed(checked.findings), selection, base), None, not checked.saves_models
-        return _filter(_cached_findings(target, rules, imports, cache), selection, base), None, False
+        return _filter(_cached_findings(target, rules, settings, cache), selection, base), None, False
     except Exception as error:  # noqa: BLE001 - one broken target must not stop the run
         import traceback  # only after a crash: 3 ms of start-up otherwise
 
@@ -90,19 +90,19 @@ def _lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelecti
         return [], TargetFailure(target, f"internal error: {detail}"), False
 
 
-def _cached_findings(target: Target, rules: list[type[Rule]], imports: ImportSettings | None,
+def _cached_findings(target: Target, rules: list[type[Rule]], settings: EnvironmentSettings | None,
                      cache: TargetCache | None) -> list[Finding]:
     """:func:`_target_findings`, read from ``cache`` when it holds the target as it is now, and
     written there when it did not and the target did not change while it was linted."""
     from modellint.cache import worth_caching
 
     if cache is None or not worth_caching(target):
-        return _target_findings(target, rules, imports)
+        return _target_findings(target, rules, settings)
     from modellint.cache.digest import walk
 
     tree = walk(target, cache.run)
     if tree is None:
-        return _target_findings(target, rules, imports)
+        return _target_findings(target, rules, settings)
     # An unchanged tree is found by its entries' states, without reading a file; a tree whose
     # states are new (touched, copied, or changed too recently to trust them) by its content.
     state_key = tree.state_key()
@@ -111,11 +111,11 @@ def _cached_findings(target: Target, rules: list[type[Rule]], imports: ImportSet
         return found
     key = tree.content_key()
     if key is None:
-        return _target_findings(target, rules, imports)
+        return _target_findings(target, rules, settings)
     found = cache.load(key)
     unstored = [] if found is not None else [key]
     if found is None:
-        found = _target_findings(target, rules, imports)
+        found = _target_findings(target, rules, settings)
     if state_key is not None:
         unstored.append(state_key)
     if unstored and tree.still_holds():
@@ -123,7 +123,7 @@ def _cached_findings(target: Target, rules: list[type[Rule]], imports: ImportSet
     return found
 
 
-def _target_findings(target: Target, rules: list[type[Rule]], imports: ImportSettings | None) -> list[Finding]:
+def _target_findings(target: Target, rules: list[type[Rule]], settings: EnvironmentSettings | None) -> list[Finding]:
     """The findings of a model dir or a lone serialized file that no comment suppresses, before
     the selection's ignores and severities."""
     if target.kind == "file":
@@ -132,7 +132,7 @@ def _target_findings(target: Target, rules: list[type[Rule]], imports: ImportSet
         return []
     from modellint.analyzer.model_dir import ModelDir
 
-    model = ModelDir(target.path, imports=imports, withheld=dict(target.withheld))
+    model = ModelDir(target.path, settings=settings, withheld=dict(target.withheld))
     return _unsuppressed(finding.replace(root=model.root) for finding in _check_model(model, rules))
 
 
@@ -212,7 +212,7 @@ def lint_targets(
     base: Path,
     jobs: int | None = 1,
     on_progress: Callable[[int], None] | None = None,
-    imports: ImportSettings | None = None,
+    settings: EnvironmentSettings | None = None,
     cache: TargetCache | None = None,
 ) -> Report:
     """Lint ``targets``, in ``jobs`` worker processes when there are many (None: one per CPU
@@ -221,7 +221,7 @@ def lint_targets(
     found: list[Finding] = []
     failures: list[TargetFailure] = []
     without_checks: list[Target] = []
-    results = _run(targets, rules, selection, base, jobs, on_progress, imports, cache)
+    results = _run(targets, rules, selection, base, jobs, on_progress, settings, cache)
     for target, (findings, failure, saves_no_model) in zip(targets, results):
         found.extend(findings)
         if failure:
@@ -232,13 +232,13 @@ def lint_targets(
     return Report(list(targets), found, failures, without_checks)
 
 
-def _run(targets, rules, selection, base, jobs, on_progress, imports=None, cache=None):
+def _run(targets, rules, selection, base, jobs, on_progress, settings=None, cache=None):
     from modellint.process import worker_count
 
     jobs = worker_count(jobs)
     if jobs <= 1 or len(targets) < _PARALLEL_THRESHOLD:
         for target in targets:
-            yield _lint_target(target, rules, selection, base, imports, cache)
+            yield _lint_target(target, rules, selection, base, settings, cache)
             if on_progress:
                 on_progress(1)
         return
@@ -257,7 +257,7 @@ def _run(targets, rules, selection, base, jobs, on_progress, imports=None, cache
         try:
             with signals_blocked():  # the workers are forked while submitting
                 # The settings travel with each batch (pickled): a spawned worker has no globals of ours.
-                results = pool.map(_lint_batch, [(batch, rules, selection, base, imports, cache) for batch in batches])
+                results = pool.map(_lint_batch, [(batch, rules, selection, base, settings, cache) for batch in batches])
             for batch_results in results:
                 for result in batch_results:
                     yield result
@@ -274,5 +274,5 @@ def _run(targets, rules, selection, base, jobs, on_progress, imports=None, cache
 
 
 def _lint_batch(arguments) -> list[tuple[list[Finding], TargetFailure | None, bool]]:
-    batch, rules, selection, base, imports, cache = arguments
-    return [_lint_target(target, rules, selection, base, imports, cache) for target in batch]
+    batch, rules, selection, base, settings, cache = arguments
+    return [_lint_target(target, rules, selection, base, settings, cache) for target in batch]

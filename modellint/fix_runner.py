@@ -34,7 +34,7 @@ from modellint.record import Record
 from modellint.targets import Target
 
 if TYPE_CHECKING:
-    from modellint.analyzer.environment.import_settings import ImportSettings
+    from modellint.analyzer.environment.environment_settings import EnvironmentSettings
 
 # A fix can uncover another (a duplicate line removed, then a pin added); a few passes settle it.
 MAX_PASSES = 5
@@ -113,9 +113,9 @@ class _Progress:
 
 
 def run_fixes(report: Report, rules: list, selection, *, unsafe: bool, write: bool, base: Path,
-              imports: ImportSettings | None = None) -> FixRun:
+              settings: EnvironmentSettings | None = None) -> FixRun:
     """Fix every target of ``report`` that has an applicable fix; ``write=False`` writes nothing.
-    ``imports`` are the settings the report was linted with (see :func:`modellint.engine.lint_target`)."""
+    ``settings`` are the settings the report was linted with (see :func:`modellint.engine.lint_target`)."""
     roots = {target.path: target for target in report.targets if target.kind in ("model", "project")}
     owners: dict[Path, Target] = {}
     for finding in report.findings:
@@ -130,7 +130,7 @@ def run_fixes(report: Report, rules: list, selection, *, unsafe: bool, write: bo
     failures = [failure for failure in report.failures if failure.target.path not in owners]
     for target in sorted(owners.values(), key=lambda target: str(target.path)):
         fixed, failure = _fix_target(target, rules, selection, progress, unsafe=unsafe, write=write, base=base,
-                                      imports=imports)
+                                      settings=settings)
         findings.extend(fixed)
         if failure is not None:
             failures.append(failure)
@@ -158,7 +158,7 @@ def _owned_path(path: Path, roots: dict[Path, Target]) -> Path | None:
 
 
 def _fix_target(target: Target, rules, selection, progress: _Progress, *, unsafe: bool, write: bool,
-                base: Path, imports: ImportSettings | None) -> tuple[list[Finding], TargetFailure | None]:
+                base: Path, settings: EnvironmentSettings | None) -> tuple[list[Finding], TargetFailure | None]:
     """Lint, plan and apply until nothing more applies; the findings left and any failure."""
     view = FileView(target.path)
     files.view = view
@@ -166,9 +166,9 @@ def _fix_target(target: Target, rules, selection, progress: _Progress, *, unsafe
         with _locked(target.path, exclusive=write) as problem:
             if problem:
                 progress.errors.append(TargetFailure(target, f"{problem}: not fixed"))
-                return lint_target(target, rules, selection, base, imports)
+                return lint_target(target, rules, selection, base, settings)
             for _ in range(MAX_PASSES):
-                findings, failure = _lint(target, rules, selection, base, imports)
+                findings, failure = _lint(target, rules, selection, base, settings)
                 if failure is not None:
                     return findings, failure
                 plan = plan_fixes(findings, unsafe=unsafe)
@@ -182,15 +182,15 @@ def _fix_target(target: Target, rules, selection, progress: _Progress, *, unsafe
             for path in sorted(stale):
                 progress.errors.append(TargetFailure(target, "changed by something else every time it was about to be "
                                                         "fixed: not fixed", path))
-            return _lint(target, rules, selection, base, imports)
+            return _lint(target, rules, selection, base, settings)
     finally:
         files.view = None
 
 
 def _lint(target: Target, rules, selection, base: Path,
-          imports: ImportSettings | None) -> tuple[list[Finding], TargetFailure | None]:
+          settings: EnvironmentSettings | None) -> tuple[list[Finding], TargetFailure | None]:
     forget_file_lines()  # suppression comments: the lines moved
-    return lint_target(target, rules, selection, base, imports)
+    return lint_target(target, rules, selection, base, settings)
 
 
 def _take(target: Target, plan: FixPlan, view: FileView, progress: _Progress, stale: set[Path], *, write: bool,
@@ -540,10 +540,10 @@ def _locked(directory: Path, *, exclusive: bool) -> Iterator[str | None]:
 
 
 def fix_and_report(report: Report, selection, *, unsafe: bool, show: bool, base: Path,
-                   imports: ImportSettings | None = None) -> Report:
+                   settings: EnvironmentSettings | None = None) -> Report:
     """``--fix``: apply fixes until stable, say what was fixed on stderr, return the report after."""
     run = run_fixes(report, selection.enabled_rules(), selection, unsafe=unsafe, write=True, base=base,
-                    imports=imports)
+                    settings=settings)
     applied = run.fixes
     if applied:
         changed = {path for fix in applied for path in fix.paths}
@@ -562,13 +562,13 @@ def fix_and_report(report: Report, selection, *, unsafe: bool, show: bool, base:
 
 
 def print_diff(report: Report, selection, *, unsafe: bool, base: Path,
-               imports: ImportSettings | None = None,
+               settings: EnvironmentSettings | None = None,
                aliases: tuple[tuple[Path, str], ...] = ()) -> tuple[Report, bool]:
     """``--diff``: what ``--fix`` would write, every pass included, as a unified diff on stdout;
     nothing is written. Returns the report (with fixes that could not be written as failures)
     and whether there was a diff. ``aliases`` show a model fetched by URI under its URI."""
     run = run_fixes(report, selection.enabled_rules(), selection, unsafe=unsafe, write=False, base=base,
-                    imports=imports)
+                    settings=settings)
     changes = {path: (old, new) for path, (old, new) in run.changes.items() if old != new}
     diff = unified_diff(FixPlan(changes), lambda path: display_path(path, base, aliases))
     sys.stdout.write(diff)

@@ -27,7 +27,7 @@ from modellint.rules._base import own_findings
 
 if TYPE_CHECKING:
     from modellint.analyzer.code.notebooks import NotebookCode
-    from modellint.analyzer.environment.import_settings import ImportSettings
+    from modellint.analyzer.environment.environment_settings import EnvironmentSettings
     from modellint.analyzer.project.would_be_model import WouldBeModel
 
 
@@ -42,13 +42,13 @@ class ProjectCheck(Record):
         self.saves_models = saves_models
 
 
-def lint_project(root: Path, rules: Iterable[type[Rule]], imports: ImportSettings | None = None) -> list[Finding]:
+def lint_project(root: Path, rules: Iterable[type[Rule]], settings: EnvironmentSettings | None = None) -> list[Finding]:
     """Findings for every save/log call in the project at ``root`` (a directory or one file);
-    ``imports`` are the user's known-first-party / module-distributions settings."""
-    return check_project(root, rules, imports).findings
+    ``settings`` are the user's known-first-party / module-distributions settings."""
+    return check_project(root, rules, settings).findings
 
 
-def check_project(root: Path, rules: Iterable[type[Rule]], imports: ImportSettings | None = None) -> ProjectCheck:
+def check_project(root: Path, rules: Iterable[type[Rule]], settings: EnvironmentSettings | None = None) -> ProjectCheck:
     """:func:`lint_project`, and whether the project has a save/log call (read in the same pass)."""
     rules = [rule for rule in rules if ENTRIES_BY_CODE[rule.code].training_project]
     findings: dict[tuple, Finding] = {}
@@ -64,7 +64,7 @@ def check_project(root: Path, rules: Iterable[type[Rule]], imports: ImportSettin
             if source.notebook is not None:
                 notebooks[source.path] = source.notebook
             found = [finding for call in calls
-                     for finding in _lint_plan(plan_save(call, source, project_root, imports), rules, imports)]
+                     for finding in _lint_plan(plan_save(call, source, project_root, settings), rules, settings)]
         for finding in found:
             finding = _in_cell(finding, notebooks)
             findings.setdefault((finding.code, finding.path, finding.span, finding.message), finding)
@@ -87,7 +87,7 @@ def _in_cell(finding: Finding, notebooks: dict[Path, NotebookCode]) -> Finding:
 
 def _unreadable(source: Unreadable, rules: list[type[Rule]]) -> list[Finding]:
     """A file that may save a model but does not parse: said once, as info, like any code file
-    whose imports cannot be checked (ML201); the training run itself will show the error."""
+    whose settings cannot be checked (ML201); the training run itself will show the error."""
     for rule in rules:
         if ENTRIES_BY_CODE[rule.code].reports_unparseable_project_file:
             return [rule().finding(source.path, f"cannot check the model this file may save: {source.message}",
@@ -95,13 +95,13 @@ def _unreadable(source: Unreadable, rules: list[type[Rule]]) -> list[Finding]:
     return []
 
 
-def _lint_plan(plan: SavePlan, rules: list[type[Rule]], imports: ImportSettings | None = None) -> list[Finding]:
+def _lint_plan(plan: SavePlan, rules: list[type[Rule]], settings: EnvironmentSettings | None = None) -> list[Finding]:
     from modellint.analyzer.project.would_be_model import would_be_model
 
     if not plan.training.requirements_known:
         rules = [rule for rule in rules if ENTRIES_BY_CODE[rule.code].environment_free]
     found = []
-    with would_be_model(plan, imports) as model:
+    with would_be_model(plan, settings) as model:
         for rule in rules:
             for finding in own_findings(rule, rule().check(model)):
                 mapped = _map_back(finding, model)

@@ -57,12 +57,22 @@ REPO = Path(__file__).resolve().parent.parent
 REAL_MODELS = REPO.parent / "shared" / "real-models"
 OUTPUT = REPO / "tests" / "data" / "real_model_resolution.json"
 PLATFORM = "x86_64-manylinux_2_28"  # glibc 2.28+, as MLflow's Debian-based serving images
-EXPLANATION_LINES = 6
 
-# Outcomes that say the environment cannot be built as declared, and those that say nothing.
-FAILED = frozenset({"unsatisfiable", "invalid_requirements"})
-UNDETERMINED = frozenset({"build_failed", "index_unreachable", "timeout", "unsupported_python",
-                          "no_python", "no_requirements", "uv_error"})
+if str(REPO) not in sys.path:  # a checkout run by another venv (the corpus builder's) reads uv the same way
+    sys.path.insert(0, str(REPO))
+# How uv's answer is read is modellint's own (``--resolve`` reads it the same way): standard library only.
+from modellint.resolve.uv_output import (  # noqa: E402
+    EXPLANATION_LINES,
+    FAILED,
+    UNDETERMINED,
+    blamed,
+    classify,
+    explanation,
+    normalize,
+    warnings,
+)
+
+__all__ = ["EXPLANATION_LINES", "FAILED", "UNDETERMINED", "blamed", "classify", "explanation", "normalize", "warnings"]
 
 
 def verdict(outcome: str, no_build: str | None) -> str:
@@ -105,53 +115,6 @@ class ModelResolution:
     conda_pip_no_build: Outcome | None = None
 
 
-def normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def classify(exit_code: int | None, stderr: str) -> str:
-    """The status of a finished ``uv pip compile`` (see the module docstring)."""
-    if exit_code is None:
-        return "timeout"
-    if exit_code == 0:
-        return "resolved"
-    if "Python <3.6 is not supported" in stderr or "Invalid version request" in stderr:
-        return "unsupported_python"
-    if re.search(r"Couldn't parse requirement|Failed to parse|Unsupported URL prefix", stderr):
-        return "invalid_requirements"
-    # A build failure can surface inside a "No solution" explanation ("X could not be built")
-    # or on its own; either way the resolver did not get to decide.
-    if re.search(r"Failed to build|Failed to download and build|Build backend failed|"
-                 r"could not be built|Failed to prepare distributions", stderr):
-        return "build_failed"
-    if "No solution found when resolving dependencies" in stderr:
-        return "unsatisfiable"
-    if re.search(r"Failed to fetch|error sending request|dns error|Request failed after", stderr):
-        return "index_unreachable"
-    return "uv_error"
-
-
-def explanation(stderr: str, hide: Sequence[str] = ()) -> tuple[str, ...]:
-    """uv's first lines after its warnings, with the scratch paths in ``hide`` removed."""
-    lines = []
-    for line in stderr.splitlines():
-        if not line.strip() or line.startswith(("warning:", "Resolved ")):
-            continue
-        for text in hide:
-            line = line.replace(text, "")
-        lines.append(line.rstrip())
-        if len(lines) == EXPLANATION_LINES:
-            break
-    return tuple(lines)
-
-
-def blamed(lines: Sequence[str], names: Sequence[str]) -> tuple[str, ...]:
-    """The requirements (normalised names) uv's explanation mentions, in the file's order."""
-    text = normalize(" ".join(lines))
-    return tuple(name for name in dict.fromkeys(names)
-                 if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text))
-
-
 def run_uv(uv: str, requirements: Path, python: str, *, cwd: Path, timeout: float,
            extra: Sequence[str] = (), names: Sequence[str] = ()) -> Outcome:
     command = [uv, "pip", "compile", str(requirements), "--python-version", python,
@@ -166,13 +129,6 @@ def run_uv(uv: str, requirements: Path, python: str, *, cwd: Path, timeout: floa
     status = classify(completed.returncode, completed.stderr)
     return Outcome(status, completed.returncode, lines if status != "resolved" else (),
                    blamed(lines, names) if status != "resolved" else (), warnings(completed.stderr))
-
-
-def warnings(stderr: str) -> tuple[str, ...]:
-    """uv's warnings about the requirements (yanked releases...), not the one saying the declared
-    Python is not on this machine: ``build_python_matches`` records that."""
-    return tuple(line.removeprefix("warning: ").rstrip() for line in stderr.splitlines()
-                 if line.startswith("warning:") and "is not available;" not in line)
 
 
 def uv_version(uv: str) -> str:

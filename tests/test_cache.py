@@ -125,7 +125,7 @@ def test_every_part_of_the_tree_is_in_the_key(tmp_path, change):
 
 
 def test_the_run_fingerprint_changes_with_version_date_rules_and_settings(monkeypatch):
-    from modellint.analyzer.environment.import_settings import ImportSettings
+    from modellint.analyzer.environment.environment_settings import EnvironmentSettings
     from modellint.rules import ALL_RULES
 
     day = datetime.date(2026, 12, 7)
@@ -133,7 +133,10 @@ def test_the_run_fingerprint_changes_with_version_date_rules_and_settings(monkey
     assert base == fingerprint.run_fingerprint(ALL_RULES, None, day)
     assert base != fingerprint.run_fingerprint(ALL_RULES, None, day + datetime.timedelta(days=1))
     assert base != fingerprint.run_fingerprint(ALL_RULES[1:], None, day)
-    assert base != fingerprint.run_fingerprint(ALL_RULES, ImportSettings(known_first_party=("ours",)), day)
+    assert base != fingerprint.run_fingerprint(ALL_RULES, EnvironmentSettings(known_first_party=("ours",)), day)
+    default = fingerprint.run_fingerprint(ALL_RULES, EnvironmentSettings(), day)
+    assert default != fingerprint.run_fingerprint(ALL_RULES, EnvironmentSettings(python=(3, 12)), day)
+    assert default != fingerprint.run_fingerprint(ALL_RULES, EnvironmentSettings(platform="linux/aarch64"), day)
     monkeypatch.setattr("modellint.__version__", "99.0.0")
     assert base != fingerprint.run_fingerprint(ALL_RULES, None, day)
 

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from modellint.analyzer.code.source_imports import ModuleScan
     from modellint.analyzer.deployment.serving_example import ServingExample
     from modellint.analyzer.environment.declared import DeclaredEnvironment
-    from modellint.analyzer.environment.import_settings import ImportSettings
+    from modellint.analyzer.environment.environment_settings import EnvironmentSettings
     from modellint.analyzer.environment.pinned_releases import PinnedRelease
     from modellint.analyzer.environment.serving_platform import ServingPlatform
     from modellint.analyzer.project.training import TrainingCall
@@ -119,13 +119,15 @@ class ModelDir:
     # on a model dir that exists.
     training: TrainingCall | None = None
 
-    def __init__(self, root: Path, *, run_date: datetime.date | None = None, imports: ImportSettings | None = None,
+    def __init__(self, root: Path, *, run_date: datetime.date | None = None, settings: EnvironmentSettings | None = None,
                  withheld: dict[str, str] | None = None) -> None:
         self.root = root
         self.run_date = run_date or datetime.date.today()
         self.file_problems: list[FileProblem] = []
         self._outside: dict[str, str | None] = {}
-        self.imports = imports  # the user's known-first-party / module-distributions settings
+        # What the user says about the environment the model is deployed into: modules it brings
+        # itself, module -> distribution, and the Python and platform it is built for.
+        self.settings = settings
         # Files the model has but whose bytes are not here (relative POSIX path -> why): they exist
         # for every rule that asks, and are reported unscanned (ML303), never as missing or clean.
         self.withheld = withheld or {}
@@ -348,12 +350,20 @@ class ModelDir:
 
     @cached_property
     def serving_platform(self) -> ServingPlatform | None:
-        """The Python and platform the environment is built for: the declared Python 3 on Linux
-        x86_64; None when no Python 3 is declared."""
+        """The Python and platform the environment is built for: ``--python-version``, else the
+        declared Python 3, on ``--platform`` (default Linux x86_64); None when neither the
+        settings nor the model name a Python 3."""
         from modellint.analyzer.environment.serving_platform import ServingPlatform
 
-        version = self.declared_python_version
-        return ServingPlatform(version) if version is not None and version[0] == 3 else None
+        version = self.settings.python if self.settings is not None and self.settings.python else None
+        version = version or self.declared_python_version
+        return ServingPlatform(version, self._platform) if version is not None and version[0] == 3 else None
+
+    @property
+    def _platform(self) -> str:
+        from modellint.analyzer.environment.serving_platform import DEFAULT_PLATFORM
+
+        return self.settings.platform if self.settings is not None else DEFAULT_PLATFORM
 
     @cached_property
     def declared_requirements(self) -> list[RequirementLine]:
@@ -379,7 +389,10 @@ class ModelDir:
         from modellint.analyzer.environment.declared import DeclaredEnvironment
         from modellint.analyzer.knowledge.distributions import load
 
-        return DeclaredEnvironment(self.declared_requirements, self.declared_python, load().configured(self.imports))
+        target = self.serving_platform
+        python = target.minor if target is not None else self.declared_python
+        platform = target.platform if target is not None else self._platform
+        return DeclaredEnvironment(self.declared_requirements, python, load().configured(self.settings), platform)
 
     def code_module_exists(self, module: str) -> bool:
         """Whether the top-level package/module of ``module`` is shipped in a code dir."""

@@ -11,20 +11,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from modellint.analyzer.environment.import_settings import ImportSettings
+    from modellint.analyzer.environment.environment_settings import EnvironmentSettings
     from modellint.rules._base import Rule
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
-def run_fingerprint(rules: Iterable[type[Rule]], imports: ImportSettings | None,
+def run_fingerprint(rules: Iterable[type[Rule]], settings: EnvironmentSettings | None,
                     today: datetime.date | None = None) -> str:
     """What every target of one run shares: the installed modellint, its rules, the settings."""
     from modellint import __version__
 
     digest = hashlib.sha256()
     for part in (f"modellint {__version__}", f"python {sys.version}", f"date {(today or datetime.date.today())}",
-                 f"imports {imports!r}", _package_state()):
+                 f"settings {settings!r}", _package_state()):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     for rule in rules:
         digest.update(f"rule {rule.code} {rule.__module__}.{rule.__qualname__} {_module_state(rule.__module__)}\0"

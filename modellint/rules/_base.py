@@ -22,6 +22,7 @@ from modellint.findings import FILE_START, Applicability, Finding, Fix, Severity
 from modellint.record import Record
 
 if TYPE_CHECKING:
+    from modellint.analyzer.environment.environment_settings import EnvironmentSettings
     from modellint.analyzer.model_dir import ModelDir
     from modellint.analyzer.serialized.facts import SerializedFacts
 
@@ -132,6 +133,12 @@ class Rule:
             fix_title=fix_title if fix_title is not None else self.fix_title,
             fix=fix,
         )
+
+    @classmethod
+    def example_settings(cls) -> EnvironmentSettings | None:
+        """The settings the rule's examples are checked with: those of an option it needs to run
+        (ML508 needs ``--resolve``); None for the defaults."""
+        return None
 
     @classmethod
     def documentation(cls) -> str:

@@ -19,20 +19,18 @@ DEFAULT_TARGET = "mlflow-serve"
 
 
 class TargetProfile(Record):
-    """One deployment target: what it enables and raises, and the serving platform it implies."""
+    """One deployment target: what it enables and raises. Every target builds the model's
+    environment on Linux x86_64 with the model's declared Python, the default of
+    ``--platform``/``--python-version``, so a target implies neither."""
 
-    __slots__ = ("name", "title", "enables", "raises", "platform", "python", "source")
+    __slots__ = ("name", "title", "enables", "raises", "source")
 
     def __init__(self, name: str, title: str, enables: tuple[str, ...], raises: tuple[tuple[str, Severity], ...],
-                 platform: str, python: str | None, source: str) -> None:
+                 source: str) -> None:
         self.name = name
         self.title = title
         self.enables = enables  # rule codes that run only for this target (and any other that enables them)
         self.raises = raises  # (rule code, the severity its findings get at least)
-        # The serving image's platform (a `sys_platform` value) and Python, when the target fixes one;
-        # None: the model's own declared Python is what the image builds.
-        self.platform = platform
-        self.python = python
         self.source = source  # the target's own deployment document
 
 
@@ -41,20 +39,20 @@ _AZURE_BATCH_DOC = "https://learn.microsoft.com/en-us/azure/machine-learning/how
 
 TARGETS: dict[str, TargetProfile] = {
     profile.name: profile for profile in (
-        TargetProfile(DEFAULT_TARGET, "`mlflow models serve` / `build-docker`", (), (), "linux", None,
+        TargetProfile(DEFAULT_TARGET, "`mlflow models serve` / `build-docker`", (), (),
                       "https://mlflow.org/docs/latest/ml/deployment/"),
         # Scoring script and environment are generated "only for `pyfunc` model's flavor", from the
         # model's conda file; requests go under `input_data`, split-oriented or tensors.
         TargetProfile("azureml-online", "Azure ML managed online endpoint (no-code deployment)",
-                      ("ML601", "ML602", "ML604"), (("ML002", Severity.ERROR),), "linux", None, _AZURE_ONLINE_DOC),
+                      ("ML601", "ML602", "ML604"), (("ML002", Severity.ERROR),), _AZURE_ONLINE_DOC),
         # "Batch deployments only support deploying MLflow models with a `pyfunc` flavor"; without a
         # signature CSV columns are not typed and images are read as uint8 tensors.
         TargetProfile("azureml-batch", "Azure ML batch endpoint (no-code deployment)",
-                      ("ML601",), (("ML002", Severity.ERROR), ("ML403", Severity.WARNING)), "linux", None,
+                      ("ML601",), (("ML002", Severity.ERROR), ("ML403", Severity.WARNING)),
                       _AZURE_BATCH_DOC),
         # "Models in Unity Catalog require a signature"; requests are capped at 16 MB.
         TargetProfile("databricks", "Databricks Model Serving / Unity Catalog", ("ML603",),
-                      (("ML403", Severity.ERROR),), "linux", None,
+                      (("ML403", Severity.ERROR),),
                       "https://docs.databricks.com/aws/en/machine-learning/model-serving/model-serving-limits"),
     )
 }

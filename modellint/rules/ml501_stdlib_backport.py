@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modellint.analyzer.code.import_resolution import declared_python3
 from modellint.analyzer.environment.requirements import RequirementLine
 from modellint.analyzer.knowledge.distributions import KnowledgeBase
 from modellint.analyzer.knowledge.stdlib_backports import StdlibBackport, stdlib_backports
@@ -108,9 +107,10 @@ class StdlibBackportRule(Rule):
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
-        python = declared_python3(model)
-        if python is None:
+        target = model.serving_platform
+        if target is None:
             return
+        python = target.minor
         backports = stdlib_backports()
         environment = model.environment
         imported = _imported_modules(model)

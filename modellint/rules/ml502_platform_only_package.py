@@ -98,10 +98,12 @@ class PlatformOnlyPackage(Rule):
     def check(self, model: ModelDir) -> Iterator[Finding]:
         entries = platform_only()
         environment = model.environment
+        # `--platform macos/arm64` asks about a Mac: `tensorflow-metal` belongs there.
+        home = model.serving_platform.sys_platform if model.serving_platform is not None else "linux"
         reasons: dict[str, tuple[PlatformOnly, tuple[str, ...]]] = {}
         for distribution, chain in environment.installed.items():
             entry = entries.get(distribution)
-            if entry is not None and chain[0] not in reasons:
+            if entry is not None and entry.platform != home and chain[0] not in reasons:
                 reasons[chain[0]] = (entry, chain)
         if not reasons:
             return

@@ -40,11 +40,13 @@ def write_example(directory: Path, case: Valid) -> Path:
     return write_files(directory / ("project" if is_project(case) else "model"), case.files)
 
 
-def run(rule: type[Rule], root: Path, case: Valid) -> list[Finding]:
-    """``rule``'s findings on the example written at ``root``, sorted as reports show them."""
+def run(rule: type[Rule], root: Path, case: Valid, *, own_example: bool = True) -> list[Finding]:
+    """``rule``'s findings on the example written at ``root``, sorted as reports show them; on its
+    ``own_example``, with the option the rule needs to run (ML508's ``--resolve``)."""
     if is_project(case):
         return lint_project(root, [rule])
-    model = ModelDir(root, run_date=RUN_DATE)
+    settings = rule.example_settings() if own_example else None
+    model = ModelDir(root, run_date=RUN_DATE, settings=settings)
     if ENTRIES_BY_CODE[rule.code].requires_mlmodel and model.mlmodel is None:
         return []
     return sorted(rule().check(model), key=lambda finding: finding.sort_key)
@@ -58,7 +60,7 @@ def run_all(root: Path, case: Valid) -> Iterator[Finding]:
         yield from lint_project(root, rules)
         return
     for rule in rules:
-        yield from run(rule, root, case)
+        yield from run(rule, root, case, own_example=False)
 
 
 def files_of(root: Path) -> dict[str, bytes]:

@@ -12,6 +12,7 @@ from functools import cached_property
 
 from modellint.analyzer.environment.pep508 import ParsedRequirement
 from modellint.analyzer.environment.requirements import RequirementLine, normalize_name
+from modellint.analyzer.environment.serving_platform import DEFAULT_PLATFORM, ServingPlatform
 from modellint.analyzer.knowledge.distributions import KnowledgeBase, guess_distribution
 from modellint.record import Record
 
@@ -43,10 +44,11 @@ class Provision(Record):
 
 class DeclaredEnvironment:
     def __init__(self, requirements: Iterable[RequirementLine], python: tuple[int, int] | None,
-                 knowledge: KnowledgeBase) -> None:
+                 knowledge: KnowledgeBase, platform: str = DEFAULT_PLATFORM) -> None:
         self.lines = [line for line in requirements if line.requirement is not None]
         self.python = python or DEFAULT_PYTHON
         self.knowledge = knowledge
+        self.platform = platform  # a key of serving_platform.PLATFORMS: where markers are evaluated
 
     @cached_property
     def installed(self) -> dict[str, tuple[str, ...]]:
@@ -59,7 +61,7 @@ class DeclaredEnvironment:
         return self.knowledge.closure(declared, self.python)
 
     def applies(self, line: RequirementLine) -> bool:
-        """Whether pip installs the requirement ``line`` on Linux x86_64 and the environment's Python:
+        """Whether pip installs the requirement ``line`` on the environment's platform and Python:
         its marker holds (or cannot be evaluated). False for a line that is no requirement."""
         return line.requirement is not None and self._applies(line.requirement)
 
@@ -67,15 +69,14 @@ class DeclaredEnvironment:
         marker = requirement.marker
         if marker is None:
             return True
-        environment = {"python_version": f"{self.python[0]}.{self.python[1]}",
-                       "python_full_version": f"{self.python[0]}.{self.python[1]}.0",
-                       "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
-                       "platform_machine": "x86_64", "implementation_name": "cpython",
-                       "platform_python_implementation": "CPython", "extra": ""}
         try:
-            return bool(marker.evaluate(environment))
+            return bool(marker.evaluate(self._marker_environment))
         except Exception:  # noqa: BLE001 - an unevaluable marker: count the line as declared
             return True
+
+    @cached_property
+    def _marker_environment(self) -> dict[str, str]:
+        return ServingPlatform(self.python, self.platform).marker_environment()
 
     @cached_property
     def unknown_requirements(self) -> tuple[str, ...]:

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from modellint.record import Record
 
-# platform name -> (wheel platform class of releases.py, sys_platform, platform_system, platform_machine)
-PLATFORMS: dict[str, tuple[str, str, str, str]] = {
-    "linux/x86_64": ("L", "linux", "Linux", "x86_64"),
-    "linux/aarch64": ("l", "linux", "Linux", "aarch64"),
-    "macos/x86_64": ("X", "darwin", "Darwin", "x86_64"),
-    "macos/arm64": ("A", "darwin", "Darwin", "arm64"),
-    "windows/x86_64": ("W", "win32", "Windows", "AMD64"),
+# platform name -> (wheel platform class of releases.py, sys_platform, platform_system,
+# platform_machine, uv's --python-platform target): the platforms the wheel summary can answer for.
+PLATFORMS: dict[str, tuple[str, str, str, str, str]] = {
+    "linux/x86_64": ("L", "linux", "Linux", "x86_64", "x86_64-manylinux_2_28"),
+    "linux/aarch64": ("l", "linux", "Linux", "aarch64", "aarch64-manylinux_2_28"),
+    "linux-musl/x86_64": ("M", "linux", "Linux", "x86_64", "x86_64-unknown-linux-musl"),
+    "linux-musl/aarch64": ("m", "linux", "Linux", "aarch64", "aarch64-unknown-linux-musl"),
+    "macos/x86_64": ("X", "darwin", "Darwin", "x86_64", "x86_64-apple-darwin"),
+    "macos/arm64": ("A", "darwin", "Darwin", "arm64", "aarch64-apple-darwin"),
+    "windows/x86_64": ("W", "win32", "Windows", "AMD64", "x86_64-pc-windows-msvc"),
 }
 DEFAULT_PLATFORM = "linux/x86_64"
 
@@ -47,6 +50,15 @@ class ServingPlatform(Record):
         return PLATFORMS[self.platform][0]
 
     @property
+    def sys_platform(self) -> str:
+        return PLATFORMS[self.platform][1]
+
+    @property
+    def resolver_platform(self) -> str:
+        """The target uv resolves for (``uv pip compile --python-platform``)."""
+        return PLATFORMS[self.platform][4]
+
+    @property
     def description(self) -> str:
         """``Python 3.10.11 on linux/x86_64``, for messages."""
         return f"Python {self.python_text} on {self.platform}"
@@ -60,7 +72,7 @@ class ServingPlatform(Record):
 
     def marker_environment(self) -> dict[str, str]:
         """PEP 508 marker variables of this Python and platform."""
-        _, sys_platform, system, machine = PLATFORMS[self.platform]
+        _, sys_platform, system, machine, _ = PLATFORMS[self.platform]
         version = f"{self.python[0]}.{self.python[1]}"
         full = self.python_text if len(self.python) >= 3 else f"{version}.0"
         return {"implementation_name": "cpython", "implementation_version": full,

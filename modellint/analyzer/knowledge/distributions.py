@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator, KeysView, Mapping
 
-from modellint.analyzer.environment.import_settings import NO_IMPORT_SETTINGS, ImportSettings
+from modellint.analyzer.environment.environment_settings import DEFAULT_ENVIRONMENT_SETTINGS, EnvironmentSettings
 from modellint.analyzer.environment.pep508 import ParsedRequirement, parse_requirement
 from modellint.analyzer.environment.requirements import normalize_name as normalize  # PEP 503, public here too
 from modellint.record import Record
@@ -268,7 +268,7 @@ class KnowledgeBase:
     taken as published), a ``known-first-party`` module is the deployment's own.
     """
 
-    settings: ImportSettings = NO_IMPORT_SETTINGS
+    settings: EnvironmentSettings = DEFAULT_ENVIRONMENT_SETTINGS
 
     def __init__(self, data: Mapping, *, overlay: Overlay | None = None) -> None:
         self.build_date: str = data["build_date"]
@@ -297,24 +297,24 @@ class KnowledgeBase:
             self._modules = self._build_index()
         self._edges_cache: dict[tuple[str, frozenset[str], tuple[int, int]], tuple[tuple[str, frozenset[str]], ...]] = {}
         self._lock = threading.Lock()
-        self._configured: dict[ImportSettings, KnowledgeBase] = {}
+        self._configured: dict[tuple, KnowledgeBase] = {}
 
-    def configured(self, settings: ImportSettings | None) -> KnowledgeBase:
+    def configured(self, settings: EnvironmentSettings | None) -> KnowledgeBase:
         """This knowledge with ``settings`` laid over it (itself when there are none).
 
         A shallow copy: the data and the ranking caches are shared (they never depend on the
         settings, which are consulted before them), one copy per distinct settings value.
         """
-        if not settings:
+        if settings is None or not settings.configures_imports:
             return self
-        found = self._configured.get(settings)
+        found = self._configured.get(settings.import_part)
         if found is None:
             import copy
 
             found = copy.copy(self)
             found.settings = settings
             found._configured = {}
-            self._configured[settings] = found
+            self._configured[settings.import_part] = found
         return found
 
     def is_first_party(self, module: str) -> bool:

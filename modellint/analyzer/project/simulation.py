@@ -38,7 +38,7 @@ from modellint.record import Record
 
 if TYPE_CHECKING:
     from modellint.analyzer.code.source_imports import ModuleScan
-    from modellint.analyzer.environment.import_settings import ImportSettings
+    from modellint.analyzer.environment.environment_settings import EnvironmentSettings
     from modellint.analyzer.knowledge.distributions import KnowledgeBase
 
 _EXTENSION_SUFFIXES = (".so", ".pyd")
@@ -68,14 +68,14 @@ class SavePlan(Record):
         return self.python_origin is not None
 
 
-def save_plans(root: Path, imports: ImportSettings | None = None) -> Iterator[SavePlan]:
-    """A :class:`SavePlan` per save/log call of the project at ``root``; ``imports`` are the user's
+def save_plans(root: Path, settings: EnvironmentSettings | None = None) -> Iterator[SavePlan]:
+    """A :class:`SavePlan` per save/log call of the project at ``root``; ``settings`` are the user's
     known-first-party / module-distributions settings."""
     project_root = root if root.is_dir() else root.parent
     for source in project_sources(root):
         if isinstance(source, SourceFile):
             for call in source.mlflow_calls():
-                yield plan_save(call, source, project_root, imports)
+                yield plan_save(call, source, project_root, settings)
 
 
 def training_calls(root: Path) -> list[TrainingCall]:
@@ -84,11 +84,11 @@ def training_calls(root: Path) -> list[TrainingCall]:
 
 
 def plan_save(call: MlflowCall, source: SourceFile, project_root: Path,
-              imports: ImportSettings | None = None) -> SavePlan:
+              settings: EnvironmentSettings | None = None) -> SavePlan:
     """What MLflow would write for ``call`` in ``source``, a file of the project at ``project_root``."""
     from modellint.analyzer.knowledge.distributions import load
 
-    knowledge = load().configured(imports)
+    knowledge = load().configured(settings)
     roots = tuple(dict.fromkeys((source.path.parent, project_root)))
     code_paths = _code_paths(call, roots, project_root)
     model_code = resolve_model_code(call, source, roots) if call.flavor == "pyfunc" else None

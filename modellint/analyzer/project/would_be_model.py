@@ -22,7 +22,7 @@ from modellint.analyzer.project.written_requirements import Origin, conda_yaml
 
 if TYPE_CHECKING:
     from modellint.analyzer.code.source_imports import ModuleScan
-    from modellint.analyzer.environment.import_settings import ImportSettings
+    from modellint.analyzer.environment.environment_settings import EnvironmentSettings
     from modellint.analyzer.project.simulation import SavePlan
     from modellint.analyzer.serialized.inventory import SerializedFile
 
@@ -43,8 +43,8 @@ class WouldBeModel(ModelDir):
     """
 
     def __init__(self, root: Path, plan: SavePlan, origins: dict[str, list[Origin]],
-                 imports: ImportSettings | None = None) -> None:
-        super().__init__(root, imports=imports)
+                 settings: EnvironmentSettings | None = None) -> None:
+        super().__init__(root, settings=settings)
         self.training = plan.training
         self.plan = plan
         self.origins = origins
@@ -90,13 +90,13 @@ class WouldBeModel(ModelDir):
 
 
 @contextmanager
-def would_be_model(plan: SavePlan, imports: ImportSettings | None = None) -> Iterator[WouldBeModel]:
+def would_be_model(plan: SavePlan, settings: EnvironmentSettings | None = None) -> Iterator[WouldBeModel]:
     """The model ``plan`` describes, written to a temporary directory that is removed on exit;
-    ``imports`` are the user's known-first-party / module-distributions settings."""
+    ``settings`` are the user's known-first-party / module-distributions settings."""
     directory = Path(tempfile.mkdtemp(prefix="modellint-would-be-"))
     try:
         origins = _write(plan, directory)
-        yield WouldBeModel(directory, plan, origins, imports)
+        yield WouldBeModel(directory, plan, origins, settings)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 

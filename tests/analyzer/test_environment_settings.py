@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from modellint.analyzer.environment.import_settings import ImportSettings
+from modellint.analyzer.environment.environment_settings import EnvironmentSettings
 from modellint.analyzer.model_dir import ModelDir
 from modellint.cli import main
 from modellint.config import ConfigError, Settings, apply_config
@@ -21,8 +21,8 @@ from modellint.targets import discover
 from tests.conftest import write_files
 
 _CODE = {"a.py": "import acme_utils\nimport acme_private.sub\n"}
-FIRST_PARTY = ImportSettings(known_first_party=("acme_private", "acme_utils"))
-MAPPED = ImportSettings(module_distributions=(("acme_utils", "Acme.Utils"),))
+FIRST_PARTY = EnvironmentSettings(known_first_party=("acme_private", "acme_utils"))
+MAPPED = EnvironmentSettings(module_distributions=(("acme_utils", "Acme.Utils"),))
 
 
 def _codes(model: ModelDir, code: str) -> list[str]:
@@ -32,28 +32,28 @@ def _codes(model: ModelDir, code: str) -> list[str]:
 def test_known_first_party_is_never_missing_for_ml201(tmp_path):
     root = write_files(tmp_path / "m", code_model(_CODE))
     assert len(_codes(ModelDir(root), "ML201")) == 2
-    assert _codes(ModelDir(root, imports=FIRST_PARTY), "ML201") == []
+    assert _codes(ModelDir(root, settings=FIRST_PARTY), "ML201") == []
     # A package covers its submodules, not its siblings.
-    only = ModelDir(root, imports=ImportSettings(known_first_party=("acme_private.sub",)))
+    only = ModelDir(root, settings=EnvironmentSettings(known_first_party=("acme_private.sub",)))
     assert ["acme_utils" in message for message in _codes(only, "ML201")] == [True]
 
 
 def test_a_mapped_module_needs_its_distribution_declared_and_the_fix_writes_that_name(tmp_path):
     root = write_files(tmp_path / "m", code_model({"a.py": "import acme_utils.io\n"}))
-    model = ModelDir(root, imports=MAPPED)
+    model = ModelDir(root, settings=MAPPED)
     (finding,) = rule_class("ML201")().check(model)
     assert "add `acme-utils` to the requirements" in finding.message and "guess" not in finding.message
     assert finding.fix is not None and "acme-utils" in finding.fix.title
     declared = write_files(tmp_path / "d", code_model({"a.py": "import acme_utils.io\n"}, "acme-utils==1.2"))
-    assert _codes(ModelDir(declared, imports=MAPPED), "ML201") == []
+    assert _codes(ModelDir(declared, settings=MAPPED), "ML201") == []
 
 
 def test_a_mapping_overrides_the_knowledge_base(tmp_path):
     # cv2 is opencv-python's by default; the deployment says its headless build provides it.
-    settings = ImportSettings(module_distributions=(("cv2", "opencv-python-headless"),))
+    settings = EnvironmentSettings(module_distributions=(("cv2", "opencv-python-headless"),))
     root = write_files(tmp_path / "m", code_model({"a.py": "import cv2\n"}, "opencv-python==4.10.0.84"))
     assert _codes(ModelDir(root), "ML201") == []
-    (message,) = _codes(ModelDir(root, imports=settings), "ML201")
+    (message,) = _codes(ModelDir(root, settings=settings), "ML201")
     assert "opencv-python-headless" in message
 
 
@@ -61,17 +61,17 @@ def test_known_first_party_silences_ml301_and_ml005(tmp_path):
     files = model_files(**{"artifacts/extra.pkl": instance_pickle("acme_private.models", "Model")})
     root = write_files(tmp_path / "pkl", files)
     assert len(_codes(ModelDir(root), "ML301")) == 1
-    assert _codes(ModelDir(root, imports=FIRST_PARTY), "ML301") == []
+    assert _codes(ModelDir(root, settings=FIRST_PARTY), "ML301") == []
     loader = write_files(tmp_path / "loader", model_files(
         MLmodel=MLMODEL.replace("loader_module: mlflow.sklearn", "loader_module: acme_private.loader")))
     assert len(_codes(ModelDir(loader), "ML005")) == 1
-    assert _codes(ModelDir(loader, imports=FIRST_PARTY), "ML005") == []
+    assert _codes(ModelDir(loader, settings=FIRST_PARTY), "ML005") == []
 
 
 
 def test_the_environment_provides_what_is_declared_or_first_party(tmp_path):
     environment = ModelDir(write_files(tmp_path / "m", code_model(_CODE, "tabulate==0.9.0")),
-                           imports=FIRST_PARTY).environment
+                           settings=FIRST_PARTY).environment
     assert environment.provides("tabulate") and environment.provision("tabulate") is not None
     assert environment.provides("acme_private.sub") and environment.provision("acme_private.sub") is None
     assert not environment.provides("acme_other")
@@ -96,7 +96,7 @@ def test_worker_processes_get_the_settings(tmp_path):
         write_files(tmp_path / f"m{index:02d}", code_model(_CODE))
     targets = discover([tmp_path])
     selection = RuleSelection(select=["ML201"])
-    report = lint_targets(targets, selection.enabled_rules(), selection, base=tmp_path, jobs=2, imports=FIRST_PARTY)
+    report = lint_targets(targets, selection.enabled_rules(), selection, base=tmp_path, jobs=2, settings=FIRST_PARTY)
     assert len(targets) == 48 and report.findings == [] and report.failures == []
     report = lint_targets(targets, selection.enabled_rules(), selection, base=tmp_path, jobs=2)
     assert len(report.findings) == 96
@@ -123,8 +123,8 @@ def test_valid_values_become_one_hashable_setting(tmp_path):
                                                    "module-distributions": {"acme_utils": "acme-utils"}},
                                       tmp_path / "modellint.toml")
     assert warnings == []
-    assert settings.import_settings() == ImportSettings(("a.x", "b"), (("acme_utils", "acme-utils"),))
-    assert hash(settings.import_settings())
+    assert settings.environment_settings() == EnvironmentSettings(("a.x", "b"), (("acme_utils", "acme-utils"),))
+    assert hash(settings.environment_settings())
 
 
 def test_the_command_line_sets_and_overrides(tmp_path, monkeypatch, capsys):
