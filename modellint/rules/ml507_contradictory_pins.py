@@ -25,7 +25,8 @@ class ContradictoryPins(Rule):
     The requirement ranges come from modellint's per-release data (`release_requires.dat`: the
     Requires-Dist of each recorded release, read from its wheel), with markers evaluated for the
     model's declared Python on Linux x86_64 and the extras the requirement asks for. Only certain
-    clashes are reported: both pins exact (`==`), the requiring release recorded.
+    clashes are reported: both pins exact (`==`), the requiring release recorded, and the list
+    names no other index (`--extra-index-url`, `--find-links`...), which may serve other metadata.
 
     ## Example
     ```text

@@ -1,7 +1,8 @@
 """Exact pins of one pip list that contradict each other: ``pandas==2.2.3`` requires
 ``numpy>=1.23.2`` and the same list pins ``numpy==1.21.0``, so no resolver can install it.
 
-Only certain clashes are found: both requirements pinned with ``==`` to one version, the
+Only certain clashes are found: a list that names no other index (``--index-url``,
+``--extra-index-url``, ``--find-links``, ``--no-index``), both requirements pinned with ``==``, the
 requiring release recorded in the per-release data (its own Requires-Dist, not the newest
 release's), its Requires-Dist line's marker holding for the declared Python on Linux x86_64 with
 the extras the requirement asks for (a marker that needs the Python is not judged when none is
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from modellint.analyzer.environment.pinned_releases import OTHER_INDEX_OPTIONS
 from modellint.analyzer.environment.requirements import RequirementLine, RequirementsList, normalize_name
 from modellint.record import Record
 
@@ -46,8 +48,8 @@ class PinConflict(Record):
 
 def pin_conflicts(requirements: RequirementsList | None, python: tuple[int, int] | None) -> Iterator[PinConflict]:
     """The contradicted exact pins of one pip list, in file order."""
-    if requirements is None:
-        return
+    if requirements is None or any(line.option in OTHER_INDEX_OPTIONS for line in requirements.lines):
+        return  # another index may serve the release with other metadata: no clash is certain
     pins = _exact_pins(requirements, python)
     if len(pins) < 2:
         return
