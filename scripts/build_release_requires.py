@@ -61,6 +61,7 @@ from build_knowledge import (  # noqa: E402
     choose_file,
     http_get,
     layout_from,
+    marker_table,
     read_ranks,
     wheel_facts,
 )
@@ -153,7 +154,8 @@ def write(blocks: dict[str, dict[str, tuple[list[str], list[str]] | None]], outp
     data, index, offset = [], [], 0
     for name in sorted(blocks, key=lambda n: n.encode()):
         releases = {version: blocks[name][version] for version in sorted(blocks[name], key=_order)}
-        compressed = zlib.compress(encode_block(releases).encode(), 9)
+        markers = marker_table(facts[0] for facts in releases.values() if facts is not None)
+        compressed = zlib.compress(encode_block(releases, markers).encode(), 9)
         index.append(f"{name}\t{offset}\t{len(compressed)}\n")
         data.append(compressed)
         offset += len(compressed)

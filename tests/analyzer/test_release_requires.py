@@ -27,7 +27,7 @@ PYTHON = (3, 11)
 
 
 def block(releases: dict) -> DistributionRequires:
-    return DistributionRequires("demo", encode_block(releases))
+    return DistributionRequires("demo", encode_block(releases, {}))
 
 
 DEMO = {
@@ -41,7 +41,7 @@ DEMO = {
 
 
 def test_a_block_round_trips_and_dedupes():
-    text = encode_block(DEMO)
+    text = encode_block(DEMO, {})
     assert text.count("\nr\t") + text.startswith("r\t") == 3  # three distinct Requires-Dist sets
     assert text.count("\nl\t") == 2
     releases = block(DEMO)
@@ -77,7 +77,7 @@ def test_provides_covers_submodules_and_namespace_parents():
 
 
 def test_the_data_file_reads_one_block_at_a_time(tmp_path: Path):
-    blocks = {"alpha": encode_block({"1.0": (["b"], ["alpha"])}), "beta": encode_block({"2.0": ([], ["beta"])})}
+    blocks = {"alpha": encode_block({"1.0": (["b"], ["alpha"])}, {}), "beta": encode_block({"2.0": ([], ["beta"])}, {})}
     index, data, offset = [], b"", 0
     for name, text in blocks.items():
         compressed = zlib.compress(text.encode())

@@ -65,7 +65,8 @@ class DeclaredEnvironment:
             if (requirement := line.requirement) is not None and self._applies(requirement)
         ]
         pinned = {name: facts.requires for name, facts in self.pinned_releases.items()}
-        return self.knowledge.closure(declared, self.python, pinned)
+        markers = {condition: bits for facts in self.pinned_releases.values() for condition, bits in facts.markers.items()}
+        return self.knowledge.closure(declared, self.python, pinned, markers)
 
     @cached_property
     def pinned_releases(self) -> dict[str, ReleaseFacts]:
@@ -157,7 +158,9 @@ class DeclaredEnvironment:
         best = self._shortest_chain(self.knowledge.providers(module), module)
         if best is None:  # a package another distribution owns, with an installed one filling a corner of it
             best = self._shortest_chain(self.knowledge.members(module), module)
-        if best is None:  # the pinned release installs it, the newest one no longer does
+        if best is None and self.knowledge.settings.distribution_of(module) is None:
+            # the pinned release installs it, the newest one no longer does (unless the user's
+            # `module-distributions` says which distribution alone provides it)
             best = self._shortest_chain(
                 [name for name, facts in self.pinned_releases.items() if facts.provides(module)], module)
         if best is None:

@@ -13,8 +13,11 @@ reads only the blocks of the distributions it names:
 
 A block's lines, in order: ``r<TAB>requirement<TAB>...`` (one set of Requires-Dist lines, markers
 kept; numbered from 0 in the order they come), ``l<TAB>module module ...`` (one layout, numbered
-likewise), then one ``v<TAB>version<TAB>requires<TAB>layout`` per recorded release, oldest first,
-where both numbers are ``?`` when the release could not be read (it has no wheel).
+likewise), ``m<TAB>condition<TAB>bits`` (whether each marker condition of those lines holds on
+CPython 3.x Linux x86_64, one ``0``/``1`` per minor of ``MARKER_PYTHONS``, as the knowledge base
+records its own: judging a pin then needs no ``packaging.markers``), then one
+``v<TAB>version<TAB>requires<TAB>layout`` per recorded release, oldest first, where both numbers
+are ``?`` when the release could not be read (it has no wheel).
 
 A release the data does not record is known only when it lies between two recorded final
 releases of its own ``major.minor`` series whose facts are the same: it inherits them. Any other
@@ -44,9 +47,10 @@ UNKNOWN = "?"
 _MAX_BLOCK_BYTES = 4 << 20  # the largest block (tensorflow's dozens of layouts) is well under
 
 
-def encode_block(releases: Mapping[str, tuple[list[str], list[str]] | None]) -> str:
+def encode_block(releases: Mapping[str, tuple[list[str], list[str]] | None], markers: Mapping[str, str]) -> str:
     """One distribution's block: ``releases`` maps a version to (Requires-Dist, modules), or to
-    None when it could not be read; versions in the order the block lists them."""
+    None when it could not be read, versions in the order the block lists them; ``markers`` maps
+    each marker condition of the Requires-Dist lines to its truth per Python minor."""
     requires: dict[tuple[str, ...], int] = {}
     layouts: dict[tuple[str, ...], int] = {}
     rows = []
@@ -59,6 +63,7 @@ def encode_block(releases: Mapping[str, tuple[list[str], list[str]] | None]) -> 
         rows.append(f"v\t{version}\t{requires_id}\t{layout_id}")
     lines = ["\t".join(("r", *lines)) for lines in requires]
     lines += ["l\t" + " ".join(modules) for modules in layouts]
+    lines += [f"m\t{condition}\t{bits}" for condition, bits in sorted(markers.items())]
     return "\n".join(lines + rows)
 
 
@@ -66,15 +71,16 @@ class ReleaseFacts(Record):
     """What release ``version`` of ``distribution`` requires and installs; ``recorded_as`` is the
     recorded release it inherits them from when the data lists another (else ``version`` itself)."""
 
-    __slots__ = ("distribution", "version", "requires", "modules", "recorded_as")
+    __slots__ = ("distribution", "version", "requires", "modules", "recorded_as", "markers")
 
     def __init__(self, distribution: str, version: str, requires: tuple[str, ...], modules: tuple[str, ...],
-                 recorded_as: str) -> None:
+                 recorded_as: str, markers: Mapping[str, str]) -> None:
         self.distribution = distribution
         self.version = version
         self.requires = requires  # raw Requires-Dist lines, markers kept
         self.modules = modules  # top-level modules at full namespace depth, as in the knowledge base
         self.recorded_as = recorded_as
+        self.markers = markers  # marker condition -> "0"/"1" per Python minor (MARKER_PYTHONS)
 
     def provides(self, module: str) -> bool:
         """Whether installing the release makes ``module`` (dotted) importable: it installs the
@@ -84,11 +90,10 @@ class ReleaseFacts(Record):
 
 
 class _Recorded(Record):
-    __slots__ = ("text", "version", "facts")
+    __slots__ = ("text", "facts")
 
-    def __init__(self, text: str, version: Version | None, facts: tuple[int, int] | None) -> None:
+    def __init__(self, text: str, facts: tuple[int, int] | None) -> None:
         self.text = text
-        self.version = version
         self.facts = facts
 
 
@@ -99,6 +104,7 @@ class DistributionRequires:
         self.name = name
         self._requires: list[tuple[str, ...]] = []
         self._layouts: list[tuple[str, ...]] = []
+        self._markers: dict[str, str] = {}
         self._rows: list[tuple[str, str, str]] = []
         for line in text.split("\n"):
             kind, _, rest = line.partition("\t")
@@ -106,31 +112,33 @@ class DistributionRequires:
                 self._requires.append(tuple(rest.split("\t")) if rest else ())
             elif kind == "l":
                 self._layouts.append(tuple(rest.split(" ")) if rest else ())
+            elif kind == "m":
+                condition, _, bits = rest.rpartition("\t")
+                self._markers[condition] = bits
             elif kind == "v":
                 version, requires, layout = rest.split("\t")
                 self._rows.append((version, requires, layout))
 
     @cached_property
     def _recorded(self) -> dict[str, _Recorded]:
-        """Version as written -> the recorded release, in the block's order (oldest first)."""
-        from packaging.version import InvalidVersion, Version
-
-        recorded = {}
-        for text, requires, layout in self._rows:
-            try:
-                version: Version | None = Version(text)
-            except InvalidVersion:
-                version = None
-            facts = None if requires == UNKNOWN else (int(requires), int(layout))
-            recorded[text] = _Recorded(text, version, facts)
-        return recorded
+        """Version as written -> the recorded release (the lookup of a pin as recorded: no
+        version parsing)."""
+        return {text: _Recorded(text, None if requires == UNKNOWN else (int(requires), int(layout)))
+                for text, requires, layout in self._rows}
 
     @cached_property
     def _ordered(self) -> tuple[list[Version], list[_Recorded]]:
         """The recorded releases PEP 440 reads, sorted, and their versions (for bisection)."""
-        pairs = sorted(((r.version, index) for index, r in enumerate(self._recorded.values()) if r.version is not None))
-        recorded = list(self._recorded.values())
-        return [version for version, _ in pairs], [recorded[index] for _, index in pairs]
+        from packaging.version import InvalidVersion, Version
+
+        pairs = []
+        for recorded in self._recorded.values():
+            try:
+                pairs.append((Version(recorded.text), recorded))
+            except InvalidVersion:
+                continue
+        pairs.sort(key=lambda pair: pair[0])
+        return [version for version, _ in pairs], [recorded for _, recorded in pairs]
 
     @property
     def versions(self) -> tuple[str, ...]:
@@ -166,7 +174,8 @@ class DistributionRequires:
         if recorded.facts is None:
             return None
         requires, layout = recorded.facts
-        return ReleaseFacts(self.name, version, self._requires[requires], self._layouts[layout], recorded.text)
+        return ReleaseFacts(self.name, version, self._requires[requires], self._layouts[layout], recorded.text,
+                            self._markers)
 
 
 class ReleaseRequiresData:
