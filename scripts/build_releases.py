@@ -65,10 +65,15 @@ _WHEEL = re.compile(r"^(?P<rest>.+)-(?P<python>[^-]+)-(?P<abi>[^-]+)-(?P<platfor
 
 def pinned_names(roots: list[Path]) -> set[str]:
     """Every distribution a requirements.txt or conda ``pip:`` list under ``roots`` names."""
-    names: set[str] = set()
+    return {canonicalize_name(requirement.name) for requirement in pinned_requirements(roots)}
+
+
+def pinned_requirements(roots: list[Path]) -> list[Requirement]:
+    """Every requirement of a requirements.txt or conda ``pip:`` list under ``roots``."""
+    found: list[Requirement] = []
     for root in roots:
         for path in sorted(root.rglob("requirements.txt")):
-            names |= _names(path.read_text(encoding="utf-8", errors="replace").splitlines())
+            found += _requirements(path.read_text(encoding="utf-8", errors="replace").splitlines())
         for path in sorted(root.rglob("conda.yaml")):
             try:
                 conda = yaml.safe_load(path.read_text(encoding="utf-8", errors="replace"))
@@ -76,21 +81,21 @@ def pinned_names(roots: list[Path]) -> set[str]:
                 continue
             for entry in (conda or {}).get("dependencies") or [] if isinstance(conda, dict) else []:
                 if isinstance(entry, dict) and isinstance(entry.get("pip"), list):
-                    names |= _names(str(line) for line in entry["pip"])
-    return names
+                    found += _requirements(str(line) for line in entry["pip"])
+    return found
 
 
-def _names(lines) -> set[str]:
-    names = set()
+def _requirements(lines) -> list[Requirement]:
+    found = []
     for line in lines:
         text = line.split(" #")[0].strip()
         if not text or text.startswith(("#", "-")):
             continue
         try:
-            names.add(canonicalize_name(Requirement(text).name))
+            found.append(Requirement(text))
         except InvalidRequirement:
             continue
-    return names
+    return found
 
 
 def closure(seeds: set[str]) -> set[str]:

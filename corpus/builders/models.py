@@ -489,7 +489,7 @@ def cases(pyver: str, projects: pathlib.Path) -> list:
         Derived("ml105-mlflow-pin-mismatch", base,
                 "mlflow pinned to a major.minor other than MLmodel mlflow_version (3.17.2).",
                 "requirements.txt and conda.yaml pip list: `mlflow==3.17.2` -> `mlflow==3.1.0`",
-                req_replace("mlflow==3.17.2", "mlflow==3.1.0"), ["ML105"]),
+                req_replace("mlflow==3.17.2", "mlflow==3.1.0"), ["ML105", "ML507"]),
         Derived("ml106-unpinned-requirement", base,
                 "A requirement without `==` (info).",
                 "requirements.txt and conda.yaml pip list: `scipy==1.17.1` -> `scipy`",

@@ -138,6 +138,7 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML504", "requires-python-excluded", "RequiresPythonExcluded"),
     RuleEntry("ML505", "no-compatible-wheel", "NoCompatibleWheel"),
     RuleEntry("ML506", "yanked-release", "YankedRelease", training_project=True, project_lines_only=True),
+    RuleEntry("ML507", "contradictory-pins", "ContradictoryPins", training_project=True, project_lines_only=True),
     RuleEntry("ML508", "resolution-failed", "ResolutionFailed"),  # runs only with --resolve
     # Deployment targets' own rules: they run when `--target` enables them (modellint.rules._targets).
     RuleEntry("ML601", "azureml-no-conda-env", "AzuremlNoCondaEnv"),

@@ -10,7 +10,7 @@ from modellint.rules._examples import CLEAN, MLMODEL, conda, model_files, requir
 _CUSTOM_LOADER = MLMODEL.replace("loader_module: mlflow.sklearn", "loader_module: my_loader").replace(
     "    env:\n", "    code: code\n    env:\n", 1)
 _SKTIME_LOADER = MLMODEL.replace("loader_module: mlflow.sklearn", "loader_module: sktime.utils.mlflow_sktime")
-_SKTIME_PIP = ("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0", "sktime==0.31.0")
+_SKTIME_PIP = ("mlflow==3.17.2", "scikit-learn==1.9.1", "skops==0.16.0", "sktime==1.2.0")
 
 
 class LoaderModuleUnresolvable(Rule):

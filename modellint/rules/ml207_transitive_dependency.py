@@ -51,6 +51,9 @@ class TransitiveDependency(Rule):
     INVALID = examples(lambda: (
         Invalid(code_model({"s3.py": "import boto3\nfrom botocore.exceptions import ClientError\n"}, "boto3==1.35.60"),
                 (("code/s3.py", 2),), note="botocore comes only through boto3"),
+        Invalid(code_model({"chain.py": "from langchain_community.llms import FakeListLLM\n"}, "langchain==0.1.20"),
+                (("code/chain.py", 1),), note="the pinned release is judged, not the newest: langchain 0.1.20 "
+                "required langchain-community (MLflow's own langchain test model), so it is installed, not missing"),
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:

@@ -95,3 +95,13 @@ def test_every_offline_installability_error_is_on_a_case_that_fails(report):
             case = finding.path.relative_to(ROOT).parts[0]
             record = _json(ROOT / case / "resolution.json")
             assert resolution.verdict(record["resolution"]["status"], record["no_build"]["status"]) == "fails", case
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_modellint_reports_what_the_case_expects(report, case):
+    # `reported`: the installability errors that must fire on the case (other rules may add more).
+    expected = set(_json(case / "CASE.json")["expect"].get("reported", []))
+    found = {finding.code for finding in report.findings
+             if finding.path.is_relative_to(case) and finding.severity is Severity.ERROR}
+    assert expected <= found, sorted(found)
+    assert all(code.startswith(INSTALLABILITY) for code in expected)

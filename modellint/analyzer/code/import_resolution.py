@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from modellint.analyzer.code.source_imports import ImportFact
-from modellint.analyzer.environment.declared import Provision
+from modellint.analyzer.environment.declared import Provision, pinned_release
 from modellint.analyzer.environment.requirements import MLFLOW_REQUIREMENT_NAMES
 from modellint.analyzer.knowledge.distributions import normalize
 from modellint.analyzer.knowledge.stdlib import stdlib_modules
@@ -162,7 +162,7 @@ def _resolve_module(module: str, fact: ImportFact, model: ModelDir) -> Resolutio
     provision = environment.provision(module)
     if provision is not None:
         return Resolution(module, Kind.PROVIDED, provision)
-    if top in _SETUPTOOLS_MODULES and _builds_with_setuptools(model):
+    if top in _SETUPTOOLS_MODULES and _builds_with_setuptools(model, module):
         return Resolution(module, Kind.PROVIDED, Provision(("setuptools",)))
     if top in any_stdlib():
         return Resolution(module, Kind.STDLIB_MISSING)
@@ -175,10 +175,19 @@ def _resolve_module(module: str, fact: ImportFact, model: ModelDir) -> Resolutio
     return Resolution(module, Kind.MISSING, suggestion=suggestion)
 
 
-def _builds_with_setuptools(model: ModelDir) -> bool:
+def _builds_with_setuptools(model: ModelDir, module: str) -> bool:
+    """Whether setuptools is installed and ships ``module``: the release a requirement or a build
+    dependency pins exactly is judged by its own files (``pkg_resources`` left setuptools)."""
     python_env = model.python_env
     lines = list(python_env.build_dependencies.lines) if python_env else []
-    return any(line.name == "setuptools" for line in lines) or "setuptools" in model.environment.installed
+    if not (any(line.name == "setuptools" for line in lines) or "setuptools" in model.environment.installed):
+        return False
+    if module.split(".")[0] == "distutils":
+        return True  # a shim (_distutils_hack) provides it, not a file of the release
+    if "setuptools" in model.environment.pinned_releases:
+        return not model.environment.release_lacks("setuptools", module)
+    built = next((facts for line in lines if line.name == "setuptools" and (facts := pinned_release(line))), None)
+    return built is None or built.provides(module)
 
 
 def _flattened_entry(module: str, fact: ImportFact, model: ModelDir) -> str | None:

@@ -3,18 +3,26 @@
 The declared requirements (requirements.txt and the conda `pip:` list) and, through the
 knowledge base, everything they install transitively, so a module can be traced to the
 requirement that brings it in: ``yaml`` <- ``mlflow -> mlflow-skinny -> pyyaml``.
+
+A requirement pinned exactly (``langchain==0.1.20``) to a release the per-release data records
+is judged by that release: its Requires-Dist and its modules, not the newest release's
+(``langchain`` 0.1 still required langchain-community; 0.3 does not).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from modellint.analyzer.environment.pep508 import ParsedRequirement
 from modellint.analyzer.environment.requirements import RequirementLine, normalize_name
 from modellint.analyzer.environment.serving_platform import DEFAULT_PLATFORM, ServingPlatform
 from modellint.analyzer.knowledge.distributions import KnowledgeBase, guess_distribution
 from modellint.record import Record
+
+if TYPE_CHECKING:
+    from modellint.analyzer.knowledge.release_requires import ReleaseFacts
 
 DEFAULT_PYTHON = (3, 11)
 
@@ -58,7 +66,29 @@ class DeclaredEnvironment:
             for line in self.lines
             if (requirement := line.requirement) is not None and self._applies(requirement)
         ]
-        return self.knowledge.closure(declared, self.python)
+        pinned = {name: facts.requires for name, facts in self.pinned_releases.items()}
+        markers = {condition: bits for facts in self.pinned_releases.values() for condition, bits in facts.markers.items()}
+        return self.knowledge.closure(declared, self.python, pinned, markers)
+
+    @cached_property
+    def pinned_releases(self) -> dict[str, ReleaseFacts]:
+        """Distribution -> the facts of the release an exact pin of it names, where the per-release
+        data knows that release (the newest release's facts stand for the others)."""
+        found: dict[str, ReleaseFacts] = {}
+        judged: set[str] = set()  # the first applying line of a distribution is the one judged
+        for line in self.lines:
+            if line.name is None or line.requirement is None or line.name in judged or not self._applies(line.requirement):
+                continue
+            judged.add(line.name)
+            facts = pinned_release(line)
+            if facts is not None:
+                found[facts.distribution] = facts
+        return found
+
+    def release_lacks(self, distribution: str, module: str) -> bool:
+        """Whether ``distribution`` is pinned to a release known not to install ``module``."""
+        facts = self.pinned_releases.get(normalize_name(distribution))
+        return facts is not None and not facts.provides(module)
 
     def applies(self, line: RequirementLine) -> bool:
         """Whether pip installs the requirement ``line`` on the environment's platform and Python:
@@ -109,9 +139,11 @@ class DeclaredEnvironment:
                   if (chain := self._through_variants.get(distribution)) is not None]
         return min(chains, key=len) if chains else None
 
-    def _shortest_chain(self, distributions: Iterable[str]) -> tuple[str, ...] | None:
+    def _shortest_chain(self, distributions: Iterable[str], module: str) -> tuple[str, ...] | None:
         best: tuple[str, ...] | None = None
         for distribution in distributions:
+            if self.release_lacks(distribution, module):
+                continue
             chain = self.installed.get(distribution)
             if chain is not None and (best is None or len(chain) < len(best)):
                 best = chain
@@ -124,9 +156,14 @@ class DeclaredEnvironment:
         installs and the packages they sit in, never a sibling in the same namespace
         (``google-cloud-storage`` does not provide ``google.cloud.bigquery``).
         """
-        best = self._shortest_chain(self.knowledge.providers(module))
+        best = self._shortest_chain(self.knowledge.providers(module), module)
         if best is None:  # a package another distribution owns, with an installed one filling a corner of it
-            best = self._shortest_chain(self.knowledge.members(module))
+            best = self._shortest_chain(self.knowledge.members(module), module)
+        if best is None and self.knowledge.settings.distribution_of(module) is None:
+            # the pinned release installs it, the newest one no longer does (unless the user's
+            # `module-distributions` says which distribution alone provides it)
+            best = self._shortest_chain(
+                [name for name, facts in self.pinned_releases.items() if facts.provides(module)], module)
         if best is None:
             best = self._through_variant(module)
         if best is not None:
@@ -137,3 +174,13 @@ class DeclaredEnvironment:
             if name in (guess, top_level_guess):
                 return Provision((name,), guessed=True)
         return None
+
+
+def pinned_release(line: RequirementLine) -> ReleaseFacts | None:
+    """The per-release facts of the release ``line`` pins exactly (``==X``), when the data knows it."""
+    version = line.pinned_version
+    if version is None or line.name is None:
+        return None
+    from modellint.analyzer.knowledge.release_requires import release_requires
+
+    return release_requires().find(line.name, version)

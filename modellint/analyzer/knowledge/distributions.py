@@ -500,23 +500,29 @@ class KnowledgeBase:
         if cached is not None:
             return cached
         entry = self._dists.get(distribution)
-        edges: dict[str, set[str]] = {}
-        if entry is not None:
-            for line in _requires(entry):
-                if not extras and _only_for_extras(line):
-                    continue  # most Requires-Dist lines are `x; extra == "dev"`: skip them unparsed
-                marker = marker_of(line)
-                if ";" in line and not self._marker_holds(line, marker, extras, python):
-                    continue
-                requirement = _parse_requirement(line.partition(";")[0] if marker else line)
-                name = normalize(requirement.name)
-                edges.setdefault(name, set()).update(normalize(e) for e in requirement.extras)
-        result = tuple((name, frozenset(ex)) for name, ex in sorted(edges.items()))
+        result = self._requirement_edges(_requires(entry) if entry is not None else (), extras, python)
         with self._lock:
             self._edges_cache[key] = result
         return result
 
-    def _marker_holds(self, line: str, marker: str, extras: frozenset[str], python: tuple[int, int]) -> bool:
+    def _requirement_edges(self, requires: Iterable[str], extras: frozenset[str], python: tuple[int, int],
+                           markers: Mapping[str, str] | None = None) -> tuple[tuple[str, frozenset[str]], ...]:
+        """The (distribution, extras) these Requires-Dist lines install with ``extras`` requested;
+        ``markers`` records more marker conditions than the data file's table (another release's)."""
+        edges: dict[str, set[str]] = {}
+        for line in requires:
+            if not extras and _only_for_extras(line):
+                continue  # most Requires-Dist lines are `x; extra == "dev"`: skip them unparsed
+            marker = marker_of(line)
+            if ";" in line and not self._marker_holds(line, marker, extras, python, markers):
+                continue
+            requirement = _parse_requirement(line.partition(";")[0] if marker else line)
+            name = normalize(requirement.name)
+            edges.setdefault(name, set()).update(normalize(e) for e in requirement.extras)
+        return tuple((name, frozenset(ex)) for name, ex in sorted(edges.items()))
+
+    def _marker_holds(self, line: str, marker: str, extras: frozenset[str], python: tuple[int, int],
+                      markers: Mapping[str, str] | None = None) -> bool:
         """Whether ``line``'s marker (``marker_of(line)``) holds for CPython ``python`` with ``extras``
         requested: from the data file's table when it has the answer, else evaluated by packaging."""
         split = split_extra(marker) if marker else None
@@ -527,6 +533,8 @@ class KnowledgeBase:
             if not marker:
                 return True
         recorded = self._markers.get(marker)
+        if recorded is None and markers is not None:
+            recorded = markers.get(marker)
         if recorded is not None and python[0] == 3 and python[1] in self._marker_pythons:
             return recorded[self._marker_pythons.index(python[1])] == "1"
         parsed = _parse_requirement(line).marker
@@ -543,12 +551,18 @@ class KnowledgeBase:
         wanted = frozenset(normalize(e) for e in extras)
         return tuple(name for name, _ in self._edges(normalize(distribution), wanted, python))
 
-    def closure(self, requirements: Iterable[tuple[str, frozenset[str]]], python: tuple[int, int] = (3, 11)) -> dict[str, tuple[str, ...]]:
+    def closure(self, requirements: Iterable[tuple[str, frozenset[str]]], python: tuple[int, int] = (3, 11),
+                pinned: Mapping[str, Iterable[str]] | None = None,
+                pinned_markers: Mapping[str, str] | None = None) -> dict[str, tuple[str, ...]]:
         """Every distribution these ``(name, extras)`` requirements install -> the chain that brings
         it in, the requirement itself first: ``{"pyyaml": ("mlflow", "mlflow-skinny", "pyyaml")}``.
 
         Breadth-first, so each chain is a shortest one; ties go to the requirement given first and
-        then to alphabetical order. Unknown distributions appear with no dependencies."""
+        then to alphabetical order. Unknown distributions appear with no dependencies. ``pinned``
+        maps a distribution to the Requires-Dist of the release installed (an exact pin's), which
+        stand for the recorded newest release's wherever it is reached; ``pinned_markers`` records
+        the marker conditions of those lines (condition -> truth per Python minor)."""
+        pinned = pinned or {}
         chains: dict[str, tuple[str, ...]] = {}
         expanded: dict[str, frozenset[str]] = {}
         queue: deque[tuple[str, frozenset[str]]] = deque()
@@ -563,7 +577,10 @@ class KnowledgeBase:
                 continue
             extras = extras | (done or frozenset())
             expanded[name] = extras
-            for dep, dep_extras in self._edges(name, extras, python):
+            requires = pinned.get(name)
+            edges = (self._edges(name, extras, python) if requires is None
+                     else self._requirement_edges(requires, extras, python, pinned_markers))
+            for dep, dep_extras in edges:
                 if dep not in chains:
                     chains[dep] = chains[name] + (dep,)
                 queue.append((dep, dep_extras))

@@ -1,0 +1,170 @@
+"""Exact pins of one pip list that contradict each other: ``pandas==2.2.3`` requires
+``numpy>=1.23.2`` and the same list pins ``numpy==1.21.0``, so no resolver can install it.
+
+Only certain clashes are found: a list that names no other index (``--index-url``,
+``--extra-index-url``, ``--find-links``, ``--no-index``), both requirements pinned with ``==``, the
+requiring release recorded in the per-release data (its own Requires-Dist, not the newest
+release's), its Requires-Dist line's marker holding for the declared Python on Linux x86_64 with
+the extras the requirement asks for (a marker that needs the Python is not judged when none is
+declared), and the pinned version outside the specifier. A placeholder pin (``==0.0``) is
+ML104's, never part of a clash.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
+
+from modellint.analyzer.environment.pinned_releases import OTHER_INDEX_OPTIONS
+from modellint.analyzer.environment.requirements import (
+    RequirementLine,
+    RequirementsList,
+    is_placeholder_version,
+    normalize_name,
+)
+from modellint.record import Record
+
+_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")  # PEP 508's name, at a line's start
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
+
+    from modellint.analyzer.knowledge.release_requires import ReleaseFacts
+
+
+class Clash(Record):
+    """``requirer`` (an exact pin) requires ``specifier`` (``>=1.23.2``) of the pinned distribution."""
+
+    __slots__ = ("requirer", "specifier")
+
+    def __init__(self, requirer: RequirementLine, specifier: str) -> None:
+        self.requirer = requirer
+        self.specifier = specifier
+
+
+class PinConflict(Record):
+    """``pinned`` pins ``name`` to a ``version`` that every ``clashes`` requirer excludes."""
+
+    __slots__ = ("pinned", "name", "version", "clashes")
+
+    def __init__(self, pinned: RequirementLine, name: str, version: str, clashes: tuple[Clash, ...]) -> None:
+        self.pinned = pinned
+        self.name = name
+        self.version = version
+        self.clashes = clashes
+
+
+def pin_conflicts(requirements: RequirementsList | None, python: tuple[int, int] | None) -> Iterator[PinConflict]:
+    """The contradicted exact pins of one pip list, in file order."""
+    if requirements is None or any(line.option in OTHER_INDEX_OPTIONS for line in requirements.lines):
+        return  # another index may serve the release with other metadata: no clash is certain
+    pins = _exact_pins(requirements, python)
+    if len(pins) < 2:
+        return
+    from modellint.analyzer.knowledge.release_requires import release_requires
+
+    data = release_requires()
+    clashes: dict[str, list[Clash]] = {}
+    for name, (line, version) in pins.items():
+        facts = data.find(name, version)
+        if facts is not None:
+            for dependency, specifier in _required(facts, line, python, pins):
+                pinned = pins[dependency]
+                if dependency != name and not _allows(specifier, pinned[1]):
+                    clashes.setdefault(dependency, []).append(Clash(line, str(specifier)))
+    for name, (line, version) in pins.items():
+        if name in clashes:
+            yield PinConflict(line, name, version, tuple(clashes[name]))
+
+
+def _exact_pins(requirements: RequirementsList, python: tuple[int, int] | None) -> dict[str, tuple[RequirementLine, str]]:
+    """Distribution -> its ``==`` pin line and version, for lines that apply (the first pin of a
+    distribution named twice: ML107 reports the duplicate)."""
+    pins: dict[str, tuple[RequirementLine, str]] = {}
+    for line in requirements.requirements:
+        if line.name is None or normalize_name(line.name) in pins:
+            continue
+        version = line.pinned_version
+        requirement = line.requirement
+        if version is None or requirement is None or requirement.url or is_placeholder_version(version):
+            continue
+        if next(iter(requirement.specifier)).operator != "==" or not _line_applies(line, python):
+            continue
+        pins.setdefault(normalize_name(line.name), (line, version))
+    return pins
+
+
+def _line_applies(line: RequirementLine, python: tuple[int, int] | None) -> bool:
+    marker = line.requirement.marker if line.requirement is not None else None
+    if marker is None:
+        return True
+    return _holds(str(marker), python, frozenset(), {})
+
+
+def _required(facts: ReleaseFacts, line: RequirementLine, python: tuple[int, int] | None,
+              pinned: Mapping[str, object]) -> Iterator[tuple[str, SpecifierSet]]:
+    """(distribution, SpecifierSet) of each Requires-Dist line of the release that applies and
+    names a ``pinned`` distribution (the others are not parsed: a release requires dozens)."""
+    from modellint.analyzer.environment.pep508 import parse_requirement
+    from modellint.analyzer.knowledge.distributions import marker_of
+
+    extras = frozenset(normalize_name(extra) for extra in (line.requirement.extras if line.requirement else ()))
+    for text in facts.requires:
+        head = _NAME.match(text)
+        if head is None or normalize_name(head.group()) not in pinned:
+            continue
+        marker = marker_of(text)
+        if marker and not _holds(marker, python, extras, facts.markers):
+            continue
+        try:
+            requirement = parse_requirement(text.partition(";")[0] if marker else text)
+        except ValueError:
+            continue
+        if requirement.url is None and len(requirement.specifier):
+            yield normalize_name(requirement.name), requirement.specifier
+
+
+def _holds(marker: str, python: tuple[int, int] | None, extras: frozenset[str], table: Mapping[str, str]) -> bool:
+    """Whether ``marker`` holds on Linux x86_64 for ``python`` with ``extras`` requested; False
+    when that is not certain (it needs the Python and none is declared, or it does not parse).
+    A condition the release's ``table`` records is looked up there, without packaging.markers."""
+    from modellint.analyzer.knowledge.distributions import MARKER_PYTHONS, split_extra
+
+    split = split_extra(marker)
+    condition = marker
+    if split is not None:
+        condition, extra = split
+        if normalize_name(extra) not in extras:
+            return False
+        if not condition:
+            return True
+    if python is None and "python" in condition:
+        return False
+    bits = table.get(condition)
+    minor = (python or (3, MARKER_PYTHONS[-1]))[1]
+    if bits is not None and (python is None or python[0] == 3) and minor in MARKER_PYTHONS:
+        return bits[MARKER_PYTHONS.index(minor)] == "1"
+    return _evaluated(marker, python or (3, 11), extras)
+
+
+def _evaluated(marker: str, python: tuple[int, int], extras: frozenset[str]) -> bool:
+    from packaging.markers import InvalidMarker, Marker, UndefinedEnvironmentName
+
+    from modellint.analyzer.knowledge.distributions import marker_environment
+
+    try:
+        parsed = Marker(marker)
+        return any(parsed.evaluate(marker_environment(python, extra)) for extra in ("", *sorted(extras)))
+    except (InvalidMarker, UndefinedEnvironmentName):
+        return False
+
+
+def _allows(specifier: SpecifierSet, version: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return specifier.contains(Version(version), prereleases=True)
+    except InvalidVersion:
+        return True  # not a version packaging reads: not a certain clash
+
