@@ -137,6 +137,9 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML504", "requires-python-excluded", "RequiresPythonExcluded"),
     RuleEntry("ML505", "no-compatible-wheel", "NoCompatibleWheel"),
     RuleEntry("ML506", "yanked-release", "YankedRelease", training_project=True, project_lines_only=True),
+    RuleEntry("ML509", "requirement-not-on-index", "RequirementNotOnIndex", training_project=True,
+              project_lines_only=True),
+    RuleEntry("ML510", "known-vulnerable-pin", "KnownVulnerablePin", training_project=True, project_lines_only=True),
     # Deployment targets' own rules: they run when `--target` enables them (modellint.rules._targets).
     RuleEntry("ML601", "azureml-no-conda-env", "AzuremlNoCondaEnv"),
     RuleEntry("ML602", "azureml-request-format", "AzuremlRequestFormat"),
