@@ -10,7 +10,7 @@ the same bytes.
 ``--compare`` also prints what the alternatives would take, the numbers the module's docstring
 quotes.
 
-Usage: python scripts/build_pypi_names.py [--tsv PATH] [--rice-bits 10] [--block 256] [--compare]
+Usage: python scripts/build_pypi_names.py [--tsv PATH] [--rice-bits 10] [--block 64] [--compare]
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tsv", type=Path, default=DEFAULT_TSV)
     parser.add_argument("--rice-bits", type=int, default=10)
-    parser.add_argument("--block", type=int, default=256)
+    parser.add_argument("--block", type=int, default=64)
     parser.add_argument("--compare", action="store_true")
     args = parser.parse_args()
     names, newest = read_names(args.tsv)

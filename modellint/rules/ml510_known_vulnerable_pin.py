@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from modellint.analyzer.environment.requirements import MLFLOW_REQUIREMENT_NAMES
 from modellint.analyzer.environment.vulnerable_pins import VulnerablePin
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Applicability, Finding, Fix, Severity
@@ -45,7 +46,9 @@ class KnownVulnerablePin(Rule):
     ## Fix
     Pin the release the message names (the first one none of the advisories affects), in
     requirements.txt and the conda `pip:` list, and check that the model still loads and predicts
-    with it.
+    with it. For `mlflow` itself, when the fixed release is of another minor series, save the model
+    again with that MLflow instead (MLmodel's `mlflow_version` must agree with the pin, ML105): the
+    finding then carries no fix.
 
     ## Fix safety
     The new pin is an unsafe fix: another release of a library the model was pickled with may not
@@ -90,13 +93,22 @@ class KnownVulnerablePin(Rule):
                    f"{pin.snapshot_date}): {listed}{more}")
         fix: Fix | None = None
         if pin.fixed is None:
-            message += "; no release fixes all of them"
+            message += f"; no release fixes {'it' if count == 1 else 'all of them'} yet"
+            return self.finding(pin.line.path, message, pin.line.span)
+        message += f"; {pin.fixed} is the first release that fixes {'it' if count == 1 else 'them all'}"
+        if pin.name in MLFLOW_REQUIREMENT_NAMES and _series(pin.fixed) != _series(pin.version):
+            # MLmodel's mlflow_version pins MLflow's major.minor (ML105): moving the pin alone
+            # trades this warning for that one, so the advice is to save the model again.
+            message += " (save the model again with it: MLmodel records the MLflow that wrote it)"
         else:
-            message += f"; {pin.fixed} is the first release that fixes {'it' if count == 1 else 'them all'}"
             written = pin.line.requirement.name if pin.line.requirement else pin.name
             replacement = pinned(pin.line, written, pin.fixed)
             fix = rewrite_fix(pin.line, replacement, f"Pin `{replacement}`", Applicability.UNSAFE)
         return self.finding(pin.line.path, message, pin.line.span, fix=fix)
+
+
+def _series(version: str) -> tuple[str, ...]:
+    return tuple(version.split(".")[:2])
 
 
 def _described(advisory: Advisory) -> str:

@@ -48,17 +48,24 @@ def unindexed_requirements(lists: Iterable[RequirementsList | None], target: Ser
     if any(_reaches_elsewhere(line) for requirements in present for line in requirements.lines):
         return
     names = None
+    served: dict[str, bool] = {}  # requirements.txt and the conda list mostly repeat each other
     for requirements in present:
         for line in requirements.requirements:
             name = line.name
-            if (name is None or line.requirement is None or line.requirement.url is not None
-                    or not applies_on(line, target) or _recorded(name, knowledge)):
+            if name is None or line.requirement is None or line.requirement.url is not None:
                 continue
-            if names is None:
-                from modellint.analyzer.knowledge.pypi_names import pypi_names
+            if not applies_on(line, target):
+                continue
+            if name not in served:
+                if _recorded(name, knowledge):
+                    served[name] = True
+                else:
+                    if names is None:
+                        from modellint.analyzer.knowledge.pypi_names import pypi_names
 
-                names = pypi_names()
-            if name not in names:
+                        names = pypi_names()
+                    served[name] = name in names
+            if not served[name] and names is not None:
                 yield UnindexedRequirement(line, name, names.snapshot)
 
 

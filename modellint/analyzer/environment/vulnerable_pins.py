@@ -3,7 +3,8 @@
 
 A pin is judged when it is a single ``==``/``===`` of one release (not an ``==X.*`` prefix, which
 lets pip pick a fixed release) whose marker holds on the serving platform. A local version label
-(``torch==2.1.0+cpu``) is judged by its public version: the build carries the same code.
+(``torch==2.1.0+cpu``) is judged by its public version: the build carries the same code. A
+placeholder (``==0.0``, ML104's) and a release PyPI does not have (ML503's) are not judged.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from modellint.analyzer.environment.pinned_releases import applies_on
-from modellint.analyzer.environment.requirements import RequirementLine, RequirementsList
+from modellint.analyzer.environment.requirements import RequirementLine, RequirementsList, is_placeholder_version
 from modellint.record import Record
 
 if TYPE_CHECKING:
@@ -51,17 +52,31 @@ def vulnerable_pins(lists: Iterable[RequirementsList | None], target: ServingPla
             continue
         for line in requirements.requirements:
             pinned, name = line.pinned_version, line.name
-            if pinned is None or name is None or name not in data or not applies_on(line, target):
+            if (pinned is None or name is None or name not in data or is_placeholder_version(pinned)
+                    or not applies_on(line, target)):
                 continue
             try:
                 version = Version(Version(pinned).public)
             except InvalidVersion:
+                continue
+            if _unpublished(name, version):
                 continue
             affecting = tuple(sorted((advisory for advisory in data.get(name) if advisory.affects(version)),
                                      key=lambda advisory: advisory.id))
             if affecting:
                 yield VulnerablePin(line, name, pinned, affecting, _fixing_release(name, version, affecting),
                                     data.snapshot_date)
+
+
+def _unpublished(name: str, version: Version) -> bool:
+    """Whether the per-release data covers ``name`` and has no release ``version`` (ML503's
+    finding: nothing installs, vulnerable or not)."""
+    from modellint.analyzer.knowledge.releases import release_data
+
+    releases = release_data().get(name)
+    if releases is None or releases.find(str(version)) is not None:
+        return False
+    return version not in _versions(releases.releases, yanked=True)  # a spelling PEP 440 equates (1.0 == 1.0.0)
 
 
 def _fixing_release(name: str, version: Version, advisories: Sequence[Advisory]) -> str | None:
@@ -77,7 +92,7 @@ def _fixing_release(name: str, version: Version, advisories: Sequence[Advisory])
     floor = max(fix for fix in fixes if fix is not None)
     releases = release_data().get(name)
     if releases is not None:
-        candidates = _published(releases.releases)
+        candidates = _versions(releases.releases, yanked=False)
     else:
         candidates = sorted({bound for advisory in advisories for bound in _fixed_bounds(advisory)})
     for candidate in candidates:
@@ -87,13 +102,13 @@ def _fixing_release(name: str, version: Version, advisories: Sequence[Advisory])
     return None
 
 
-def _published(releases: Sequence[Release]) -> list[Version]:
-    """The versions of ``releases`` pip would install for a pin: with files, not yanked."""
+def _versions(releases: Sequence[Release], yanked: bool) -> list[Version]:
+    """The sorted versions of the ``releases`` that have files (and are not yanked, unless ``yanked``)."""
     from packaging.version import InvalidVersion, Version
 
     versions = []
     for release in releases:
-        if release.has_files and not release.yanked:
+        if release.has_files and (yanked or not release.yanked):
             try:
                 versions.append(Version(release.version))
             except InvalidVersion:
