@@ -20,7 +20,6 @@ hashes (about 20 us).
 from __future__ import annotations
 
 import bisect
-import hashlib
 import json
 import sys
 import threading
@@ -35,6 +34,8 @@ _MAX_HEADER_BYTES = 4096
 
 
 def name_hash(name: str, modulus: int) -> int:
+    import hashlib  # here: `modellint --version` reads this module's snapshot() without OpenSSL
+
     digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") % modulus
 
