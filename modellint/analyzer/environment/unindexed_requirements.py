@@ -25,6 +25,7 @@ from modellint.record import Record
 if TYPE_CHECKING:
     from modellint.analyzer.environment.serving_platform import ServingPlatform
     from modellint.analyzer.knowledge.distributions import KnowledgeBase
+    from modellint.analyzer.knowledge.pypi_names import PypiNames
 
 _INCLUDE_OPTIONS = frozenset({"requirement", "constraint"})
 
@@ -47,26 +48,47 @@ def unindexed_requirements(lists: Iterable[RequirementsList | None], target: Ser
     present = [requirements for requirements in lists if requirements is not None]
     if any(_reaches_elsewhere(line) for requirements in present for line in requirements.lines):
         return
-    names = None
-    served: dict[str, bool] = {}  # requirements.txt and the conda list mostly repeat each other
+    lookup = _ServedNames(knowledge)
     for requirements in present:
         for line in requirements.requirements:
             name = line.name
-            if name is None or line.requirement is None or line.requirement.url is not None:
+            if (name is None or line.requirement is None or line.requirement.url is not None
+                    or not applies_on(line, target)):
                 continue
-            if not applies_on(line, target):
-                continue
-            if name not in served:
-                if _recorded(name, knowledge):
-                    served[name] = True
-                else:
-                    if names is None:
-                        from modellint.analyzer.knowledge.pypi_names import pypi_names
+            if not lookup.served(name):
+                yield UnindexedRequirement(line, name, lookup.snapshot)
 
-                        names = pypi_names()
-                    served[name] = name in names
-            if not served[name] and names is not None:
-                yield UnindexedRequirement(line, name, names.snapshot)
+
+class _ServedNames:
+    """Whether an index serves a name: what the per-release data or the knowledge base records,
+    else the PyPI name set (read on the first name they do not record), each name asked once
+    (requirements.txt and the conda list mostly repeat each other)."""
+
+    def __init__(self, knowledge: KnowledgeBase) -> None:
+        self._knowledge = knowledge
+        self._answers: dict[str, bool] = {}
+        self._names: PypiNames | None = None
+
+    @property
+    def snapshot(self) -> str:
+        return self._names.snapshot if self._names is not None else ""
+
+    def served(self, name: str) -> bool:
+        if name not in self._answers:
+            self._answers[name] = self._recorded(name) or name in self._pypi()
+        return self._answers[name]
+
+    def _recorded(self, name: str) -> bool:
+        from modellint.analyzer.knowledge.releases import release_data
+
+        return name in release_data() or self._knowledge.published(name)
+
+    def _pypi(self) -> PypiNames:
+        if self._names is None:
+            from modellint.analyzer.knowledge.pypi_names import pypi_names
+
+            self._names = pypi_names()
+        return self._names
 
 
 def _reaches_elsewhere(line: RequirementLine) -> bool:
@@ -78,8 +100,3 @@ def _reaches_elsewhere(line: RequirementLine) -> bool:
         return included.name != REQUIREMENTS or len(included.parts) > 1
     return False
 
-
-def _recorded(name: str, knowledge: KnowledgeBase) -> bool:
-    from modellint.analyzer.knowledge.releases import release_data
-
-    return name in release_data() or knowledge.published(name)
