@@ -93,7 +93,7 @@ class KnownVulnerablePin(Rule):
                    f"{pin.snapshot_date}): {listed}{more}")
         fix: Fix | None = None
         if pin.fixed is None:
-            message += f"; no release fixes {'it' if count == 1 else 'all of them'} yet"
+            message += f"; no release that fixes {'it' if count == 1 else 'all of them'} is known"
             return self.finding(pin.line.path, message, pin.line.span)
         message += f"; {pin.fixed} is the first release that fixes {'it' if count == 1 else 'them all'}"
         if pin.name in MLFLOW_REQUIREMENT_NAMES and _series(pin.fixed) != _series(pin.version):
