@@ -10,6 +10,7 @@ placeholder (``==0.0``, ML104's) and a release PyPI does not have (ML503's) are 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from modellint.analyzer.environment.pinned_releases import applies_on
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 
     from modellint.analyzer.environment.serving_platform import ServingPlatform
     from modellint.analyzer.knowledge.advisories import Advisory
-    from modellint.analyzer.knowledge.releases import Release
 
 
 class VulnerablePin(Record):
@@ -47,6 +47,7 @@ def vulnerable_pins(lists: Iterable[RequirementsList | None], target: ServingPla
     from modellint.analyzer.knowledge.advisories import advisory_data
 
     data = advisory_data()
+    judged: dict[tuple[str, Version], tuple[tuple[Advisory, ...], str | None]] = {}  # a list may repeat a pin
     for requirements in lists:
         if requirements is None:
             continue
@@ -59,13 +60,20 @@ def vulnerable_pins(lists: Iterable[RequirementsList | None], target: ServingPla
                 version = Version(Version(pinned).public)
             except InvalidVersion:
                 continue
-            if _unpublished(name, version):
-                continue
-            affecting = tuple(sorted((advisory for advisory in data.get(name) if advisory.affects(version)),
-                                     key=lambda advisory: advisory.id))
+            if (name, version) not in judged:
+                judged[name, version] = _judged(name, version, data.get(name))
+            affecting, fixed = judged[name, version]
             if affecting:
-                yield VulnerablePin(line, name, pinned, affecting, _fixing_release(name, version, affecting),
-                                    data.snapshot_date)
+                yield VulnerablePin(line, name, pinned, affecting, fixed, data.snapshot_date)
+
+
+def _judged(name: str, version: Version, advisories: Sequence[Advisory]) -> tuple[tuple[Advisory, ...], str | None]:
+    """The advisories affecting release ``version`` of ``name`` and the release that fixes them all."""
+    if _unpublished(name, version):
+        return (), None
+    affecting = tuple(sorted((advisory for advisory in advisories if advisory.affects(version)),
+                             key=lambda advisory: advisory.id))
+    return affecting, _fixing_release(name, version, affecting) if affecting else None
 
 
 def _unpublished(name: str, version: Version) -> bool:
@@ -76,7 +84,7 @@ def _unpublished(name: str, version: Version) -> bool:
     releases = release_data().get(name)
     if releases is None or releases.find(str(version)) is not None:
         return False
-    return version not in _versions(releases.releases, yanked=True)  # a spelling PEP 440 equates (1.0 == 1.0.0)
+    return version not in _versions(name, yanked=True)  # a spelling PEP 440 equates (1.0 == 1.0.0)
 
 
 def _fixing_release(name: str, version: Version, advisories: Sequence[Advisory]) -> str | None:
@@ -90,11 +98,10 @@ def _fixing_release(name: str, version: Version, advisories: Sequence[Advisory])
     if any(fix is None for fix in fixes):
         return None
     floor = max(fix for fix in fixes if fix is not None)
-    releases = release_data().get(name)
-    if releases is not None:
-        candidates = _versions(releases.releases, yanked=False)
+    if name in release_data():
+        candidates = _versions(name, yanked=False)
     else:
-        candidates = sorted({bound for advisory in advisories for bound in _fixed_bounds(advisory)})
+        candidates = tuple(sorted({bound for advisory in advisories for bound in _fixed_bounds(advisory)}))
     for candidate in candidates:
         if (candidate >= floor and (version.is_prerelease or not candidate.is_prerelease)
                 and not any(advisory.affects(candidate) for advisory in advisories)):
@@ -102,18 +109,23 @@ def _fixing_release(name: str, version: Version, advisories: Sequence[Advisory])
     return None
 
 
-def _versions(releases: Sequence[Release], yanked: bool) -> list[Version]:
-    """The sorted versions of the ``releases`` that have files (and are not yanked, unless ``yanked``)."""
+@lru_cache(maxsize=256)
+def _versions(name: str, yanked: bool) -> tuple[Version, ...]:
+    """The sorted versions of the releases of ``name`` that have files (and are not yanked, unless
+    ``yanked``), per the per-release data (parsed once per distribution)."""
     from packaging.version import InvalidVersion, Version
 
+    from modellint.analyzer.knowledge.releases import release_data
+
+    releases = release_data().get(name)
     versions = []
-    for release in releases:
+    for release in releases.releases if releases is not None else ():
         if release.has_files and (yanked or not release.yanked):
             try:
                 versions.append(Version(release.version))
             except InvalidVersion:
                 continue
-    return sorted(versions)
+    return tuple(sorted(versions))
 
 
 def _fixed_bounds(advisory: Advisory) -> Iterator[Version]:

@@ -48,11 +48,17 @@ def _range_affects(version: Version, events: Sequence[Event]) -> bool:
     # OSV's rule: sort the events by version; a release is affected when the last event at or below
     # it (strictly below, for last_affected) is an "introduced".
     affected = False
-    for kind, bound in sorted(((kind, _version(text)) for kind, text in events), key=_event_order):
+    for kind, bound in _ordered(tuple(events)):
         if bound is not None and (bound > version or kind == "l" and bound == version):
             break
         affected = kind == "i"
     return affected
+
+
+@lru_cache(maxsize=8192)
+def _ordered(events: tuple[Event, ...]) -> tuple[tuple[str, Version | None], ...]:
+    """The events with their versions parsed, in OSV's order (parsed once per range)."""
+    return tuple(sorted(((kind, _version(text)) for kind, text in events), key=_event_order))
 
 
 def _event_order(event: tuple[str, Version | None]) -> tuple:
