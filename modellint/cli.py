@@ -322,9 +322,11 @@ def _request(args: argparse.Namespace) -> int:
 
 
 def _version_text() -> str:
-    from modellint.analyzer.knowledge.distributions import build_date
+    import datetime
 
-    return f"modellint {__version__} (knowledge base built {build_date()})"
+    from modellint.analyzer.knowledge.snapshots import described
+
+    return f"modellint {__version__} ({described(datetime.date.today())})"
 
 
 def _print_rule(selector: str) -> int:

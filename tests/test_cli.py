@@ -203,7 +203,9 @@ def test_rule_and_rules_commands(capsys):
 def test_version(capsys):
     code, out, _ = run(capsys, "--version")
     assert code == 0
-    assert re.fullmatch(r"modellint \d+\.\d+\.\d+ \(knowledge base built \d{4}-\d\d-\d\d\)\n", out)
+    assert re.fullmatch(r"modellint \d+\.\d+\.\d+ \(knowledge base \d{4}-\d\d-\d\d \(\d+ days? old\), releases "
+                        r"\d{4}-\d\d-\d\d \(\d+ days? old\), PyPI project list \d{4}-\d\d, advisories \d{4}-\d\d-\d\d "
+                        r"\(\d+ days? old\)\)\n", out)
 
 
 def test_internal_error_in_one_target_is_reported_and_the_run_goes_on(tmp_path, monkeypatch, capsys):

@@ -174,9 +174,16 @@ def numbers() -> dict[str, int]:
             "caught": len(failing & caught)}
 
 
+def untargetable(error: OfflineError) -> bool:
+    """Whether uv could not target the model's declared Python (3.5): the record then neither
+    confirms nor refutes an error, and a finding about a name no index serves holds whatever the
+    Python (uv for 3.6 on that list: "json was not found in the package registry")."""
+    return recorded()[f"real-models/{error.model}"]["outcome"]["status"] == "unsupported_python"
+
+
 @needs_shared(REAL_MODELS / "index.json")
 def test_every_offline_installability_error_is_a_real_failure():
-    wrong = [error for error in offline_errors() if judged(error) != "fails"]
+    wrong = [error for error in offline_errors() if judged(error) != "fails" and not untargetable(error)]
     assert wrong == [], "\n".join(f"{error.shown}\n  recorded: {recorded()[f'real-models/{error.model}']}"
                                    for error in wrong)
 

@@ -5,7 +5,8 @@ whose requirements MLflow writes from ``pip_requirements``) whose declared envir
 built on the serving platform for one of the reasons of issue 17: a release that does not exist,
 a ``Requires-Python`` that excludes the declared Python, no wheel for the platform and Python, a
 Windows-only package, a standard-library backport, pins that contradict each other, a yanked
-release; and one correct twin. A case either passes the pin to MLflow's own
+release, a private package no index line serves, a release with known vulnerabilities (which
+installs); and one correct twin. A case either passes the pin to MLflow's own
 ``extra_pip_requirements``/``pip_requirements`` (MLflow writes it as given) or edits the files
 MLflow wrote afterwards (``edit`` in CASE.json), keeping requirements.txt and the conda ``pip:``
 list in step.
@@ -144,6 +145,17 @@ CASES = [
          "", {"resolution": "resolved", "no_build": "resolved", "warns": "is yanked"},
          edit="requirements.txt and conda.yaml: pandas==3.1.1 -> pandas==3.0.4",
          apply=replace_pins(("pandas==3.1.1", "pandas==3.0.4"))),
+    Case("requirement-not-on-index",
+         "acme-features==1.4.0, a private package the training machine installed from a company index, with no "
+         "--extra-index-url line: PyPI has no project of that name, so nothing can install it.",
+         'extra_pip_requirements=["acme-features==1.4.0"]',
+         {"resolution": "unsatisfiable", "no_build": None, "blames": "acme-features"}),
+    Case("known-vulnerable-pin",
+         "pillow==10.0.0 installs (a cp311 manylinux wheel), but its wheels bundle a libwebp with a heap overflow "
+         "(PYSEC-2023-175, CVE-2023-4863), fixed in 10.0.1. It resolves: ML510 is a warning, not an installability "
+         "error.",
+         'extra_pip_requirements=["pillow==10.0.0"]',
+         {"resolution": "resolved", "no_build": "resolved"}),
     Case("correct-twin",
          "The same sklearn model as MLflow saves it: every pin exists, fits Python 3.11 and has a Linux wheel.",
          "", {"resolution": "resolved", "no_build": "resolved"}),

@@ -55,6 +55,8 @@ if TYPE_CHECKING:
     from modellint.analyzer.environment.environment_settings import EnvironmentSettings
     from modellint.analyzer.environment.pinned_releases import PinnedRelease
     from modellint.analyzer.environment.serving_platform import ServingPlatform
+    from modellint.analyzer.environment.unindexed_requirements import UnindexedRequirement
+    from modellint.analyzer.environment.vulnerable_pins import VulnerablePin
     from modellint.analyzer.project.training import TrainingCall
     from modellint.analyzer.serialized.inventory import SerializedFile
     from modellint.analyzer.serialized.payload import PayloadProblem
@@ -382,6 +384,24 @@ class ModelDir:
 
         lists = (self.requirements, self.conda.pip if self.conda is not None else None)
         return tuple(pinned_releases(lists, self.serving_platform))
+
+    @cached_property
+    def unindexed_requirements(self) -> tuple[UnindexedRequirement, ...]:
+        """The requirements of requirements.txt and the conda ``pip:`` list naming a distribution
+        no index they reach serves (see :mod:`~modellint.analyzer.environment.unindexed_requirements`)."""
+        from modellint.analyzer.environment.unindexed_requirements import unindexed_requirements
+
+        lists = (self.requirements, self.conda.pip if self.conda is not None else None)
+        return tuple(unindexed_requirements(lists, self.serving_platform, self.environment.knowledge))
+
+    @cached_property
+    def vulnerable_pins(self) -> tuple[VulnerablePin, ...]:
+        """The exact pins of requirements.txt and the conda ``pip:`` list of a release a published
+        advisory affects (see :mod:`~modellint.analyzer.environment.vulnerable_pins`)."""
+        from modellint.analyzer.environment.vulnerable_pins import vulnerable_pins
+
+        lists = (self.requirements, self.conda.pip if self.conda is not None else None)
+        return tuple(vulnerable_pins(lists, self.serving_platform))
 
     @cached_property
     def environment(self) -> DeclaredEnvironment:

@@ -140,6 +140,9 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML506", "yanked-release", "YankedRelease", training_project=True, project_lines_only=True),
     RuleEntry("ML507", "contradictory-pins", "ContradictoryPins", training_project=True, project_lines_only=True),
     RuleEntry("ML508", "resolution-failed", "ResolutionFailed"),  # runs only with --resolve
+    RuleEntry("ML509", "requirement-not-on-index", "RequirementNotOnIndex", training_project=True,
+              project_lines_only=True),
+    RuleEntry("ML510", "known-vulnerable-pin", "KnownVulnerablePin", training_project=True, project_lines_only=True),
     # Deployment targets' own rules: they run when `--target` enables them (modellint.rules._targets).
     RuleEntry("ML601", "azureml-no-conda-env", "AzuremlNoCondaEnv"),
     RuleEntry("ML602", "azureml-request-format", "AzuremlRequestFormat"),

@@ -34,7 +34,8 @@ def _json(path: Path) -> dict:
 def test_the_cases_of_the_issue_are_there():
     assert {case.name for case in CASES} == {
         "release-does-not-exist", "requires-python-excludes", "no-wheel-for-python", "platform-only-package",
-        "stdlib-backport", "contradictory-pins", "yanked-release", "correct-twin"}
+        "stdlib-backport", "contradictory-pins", "yanked-release", "requirement-not-on-index", "known-vulnerable-pin",
+        "correct-twin"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)

@@ -59,7 +59,7 @@ def pinned_releases(lists: Iterable[RequirementsList | None], target: ServingPla
             continue
         for line in requirements.requirements:
             spec = _single_equality(line)
-            if spec is None or line.name is None or line.name not in data or not _applies(line, target):
+            if spec is None or line.name is None or line.name not in data or not applies_on(line, target):
                 continue
             releases = data.get(line.name)
             if releases is not None:
@@ -75,7 +75,9 @@ def _single_equality(line: RequirementLine):  # -> packaging Specifier | None
     return specs[0]
 
 
-def _applies(line: RequirementLine, target: ServingPlatform | None) -> bool:
+def applies_on(line: RequirementLine, target: ServingPlatform | None) -> bool:
+    """Whether the line's environment marker holds on the serving platform (False when it has one
+    and no Python is declared: whether it applies is unknown)."""
     marker = line.requirement.marker if line.requirement else None
     if marker is None:
         return True
