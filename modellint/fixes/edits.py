@@ -10,6 +10,7 @@ and the passes are :mod:`modellint.fix_runner`'s.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from pathlib import Path
 
 from modellint.analyzer.files import lexists, read_text
@@ -17,10 +18,17 @@ from modellint.findings import Applicability, Edit, Finding, Fix, Span
 from modellint.record import Record
 
 
-def _line_starts(text: str) -> list[int]:
+@lru_cache(maxsize=16)
+def _line_starts(text: str) -> tuple[int, ...]:
+    """Where each line of ``text`` starts. Cached: the fixes of one file (a requirements list of
+    thousands of pins, each with its fix) all read the same text, which is scanned once."""
     starts = [0]
-    starts.extend(index + 1 for index, char in enumerate(text) if char == "\n")
-    return starts
+    find = text.find
+    newline = find("\n")
+    while newline != -1:
+        starts.append(newline + 1)
+        newline = find("\n", newline + 1)
+    return tuple(starts)
 
 
 def span_offsets(text: str, span: Span) -> tuple[int, int] | None:
