@@ -12,6 +12,7 @@ from modellint.analyzer.code.import_resolution import (
     has_declared_environment,
     unknown_declared_requirements,
 )
+from modellint.analyzer.environment.requirements import normalize_name
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
 from modellint.fixes.add_dependency import add_dependency_fix
@@ -129,6 +130,8 @@ class MissingDependency(Rule):
         Invalid(code_model({"io_helpers.py": "import importlib\n\nxl = importlib.import_module('openpyxl')\n"}),
                 (("code/io_helpers.py", 3),), note="importlib.import_module with a literal name",
                 fixed=requirement_files("mlflow==3.17.2", "openpyxl", "scikit-learn==1.9.1", "skops==0.16.0")),
+        Invalid(code_model({"versions.py": "import pkg_resources\n"}, "setuptools==82.0.0"), (("code/versions.py", 1),),
+                note="declared, but the pinned release no longer installs the module: no fix to add it again"),
         Invalid(code_model({"gcs.py": "from google.cloud import storage\n"}, "google-cloud-bigquery==3.27.0"),
                 (("code/gcs.py", 1),), note="a sibling in the google.cloud namespace does not provide storage; "
                 "an unsorted list gets the line at its end",
@@ -151,14 +154,22 @@ class MissingDependency(Rule):
             resolution = checked.resolution
             label = distribution_label(resolution)
             knowledge = model.environment.knowledge
-            if label and not knowledge.published(label):
+            fix = add_dependency_fix(model, resolution.suggestion)
+            pinned = model.environment.pinned_releases.get(normalize_name(label)) if label else None
+            if pinned is not None and not pinned.provides(resolution.module):
+                # Declared, at a release whose files lack the module (it moved or was removed):
+                # adding the distribution again would change nothing.
+                action = (f"the declared `{label}=={pinned.version}` does not install it (it is not among that "
+                          f"release's files): pin a release of `{label}` that has it, or import it from where it "
+                          "lives now")
+                fix = None
+            elif label and not knowledge.published(label):
                 action = (f"`{label}` is installed in the `--python` interpreter but is not a PyPI distribution "
                           "modellint knows: declare it if it is published, else ship the module with `code_paths`")
             elif label:
                 action = f"add `{label}` to the requirements"
             else:
                 action = _unknown_provider_advice(resolution)
-            fix = add_dependency_fix(model, resolution.suggestion)
             hint = (f" (unless {', '.join(f'`{name}`' for name in unknown)}, unknown to modellint, provides it)"
                     if unknown else "")
             yield self.finding(
