@@ -21,6 +21,7 @@ import pytest
 from modellint.analyzer import files as files_module
 from modellint.analyzer.serialized.inventory import scan_model_files
 from modellint.rules._examples import CLEAN, MLMODEL
+from tests.conftest import REPO
 from tests.hostile.harness import Run, Sandbox, assert_promises, run_cli
 
 SECONDS = 5.0
@@ -183,7 +184,7 @@ def test_a_sparse_huge_undeclared_file_costs_nothing(tmp_path):
 
 @pytest.mark.parametrize("mlmodel,name,content", [
     ("xgboost", "model.xgb", b'{"learner": {}}'),
-    ("keras", "data/model.h5", b"\x89HDF\r\n\x1a\n" + b"\x00" * 64),
+    ("keras", "data/model.h5", (REPO / "tests" / "data" / "formats" / "keras" / "benign.h5").read_bytes()),
     ("onnx", "model.onnx", b"\x08\x07\x12\x07pytorch" + b"\x00" * 32),
     ("skops", "model.skops", CLEAN["model.skops"]),
     ("models-from-code", "model.py", b"import mlflow\n"),
@@ -205,6 +206,17 @@ def test_flavors_whose_files_are_not_pickles_stay_silent(tmp_path, mlmodel, name
     run = run_cli(["check", str(sandbox.target), "--format", "concise"], sandbox, timeout=60)
     assert_promises(run, sandbox, before, seconds=SECONDS, clean_allowed=True)
     assert "ML303" not in run.stdout, run
+
+
+def test_an_hdf5_signature_before_nothing_readable_is_not_reported_clean(tmp_path):
+    # The HDF5 reader (legacy Keras .h5) finds no superblock it can follow: not checked, never clean.
+    mlmodel = ("flavors:\n  python_function:\n    data: data\n    loader_module: mlflow.keras\n"
+               "    python_version: 3.11.7\n  keras:\n    data: data\n    save_format: h5\nmlflow_version: 3.17.2\n")
+    sandbox = sandbox_with(tmp_path, mlmodel, {"data/model.h5": b"\x89HDF\r\n\x1a\n" + b"\x00" * 64})
+    before = sandbox.snapshot()
+    run = run_cli(["check", str(sandbox.target), "--format", "concise"], sandbox, timeout=60)
+    assert_promises(run, sandbox, before, seconds=SECONDS)
+    assert "ML303" in run.stdout and "HDF5 file not read" in run.stdout, run
 
 
 # --- files that cannot be read -----------------------------------------------------------------------
