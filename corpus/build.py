@@ -9,6 +9,8 @@ Usage (from the repo root, any Python >= 3.9 without extra packages):
 
 * ``--venv``  : venv for MLflow 3.x (created if missing, pinned packages in ``PINS_MLFLOW3``).
 * ``--venv2`` : venv for the MLflow 2.x variants (default: ``<venv>-mlflow2``, ``PINS_MLFLOW2``).
+* ``--venv-benign``: venv for the benign corpus (``benign.py``: the ML libraries, ``PINS_BENIGN``;
+  torch from ``--torch-wheel`` when given, else PyPI). Created only when that builder runs.
 * ``--python``: interpreter used to create both venvs (default ``python3.11``; the corpus
   records its exact version in every ``MLmodel``/``python_env.yaml``/``conda.yaml``).
 * ``--only``  : rebuild only these cases (comma separated; derived cases need their base).
@@ -69,6 +71,23 @@ PINS_MLFLOW2 = [
     "uv==0.13.9",
 ]
 
+# The benign corpus (builders/benign.py): every library whose models MLflow saves, pinned.
+PINS_BENIGN = PINS_MLFLOW3[:6] + [
+    "torch==2.13.0+cpu",
+    "keras==3.15.1",
+    "h5py==3.16.0",
+    "xgboost==3.2.0",
+    "lightgbm==4.7.0",
+    "catboost==1.2.10",
+    "statsmodels==0.15.0",
+    "onnx==1.23.2",
+    "onnxruntime==1.32.0",
+    "skl2onnx==1.20.0",
+    "transformers==5.25.0",
+    "safetensors==0.8.0",
+    "tokenizers==0.23.3",
+]
+
 BASE_ENV = {
     "MLFLOW_DISABLE_TELEMETRY": "true",
     "DO_NOT_TRACK": "true",
@@ -104,14 +123,14 @@ def installed_ok(py: pathlib.Path, pins: list[str]) -> bool:
     return r.returncode == 0
 
 
-def ensure_venv(venv: pathlib.Path, python: str, pins: list[str]) -> pathlib.Path:
+def ensure_venv(venv: pathlib.Path, python: str, pins: list[str], sources: tuple[str, ...] = ()) -> pathlib.Path:
     py = venv_python(venv)
     if not py.exists():
         log(f"creating venv {venv} with {python}")
         subprocess.run([python, "-m", "venv", str(venv)], check=True)
     if not installed_ok(py, pins):
         log(f"installing into {venv}: {' '.join(pins)}")
-        subprocess.run([str(py), "-m", "pip", "install", "-q", *pins], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", *sources, *pins], check=True)
     return py
 
 
@@ -173,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--venv", default="/tmp/corpus-venv", type=pathlib.Path)
     ap.add_argument("--venv2", default=None, type=pathlib.Path)
+    ap.add_argument("--venv-benign", default="/tmp/benign-venv", type=pathlib.Path)
+    ap.add_argument("--torch-wheel", default=None, help="a local torch wheel for the benign venv")
     ap.add_argument("--python", default="python3.11")
     ap.add_argument("--only", default="", help="comma-separated case names (models builder)")
     ap.add_argument("--builder", default="", help="comma-separated builder module names")
@@ -205,7 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, venv_key in discover_builders():
         if wanted and name not in wanted:
             continue
-        py = py2 if venv_key == "mlflow2" else py3
+        if venv_key == "benign":
+            py = ensure_venv(args.venv_benign, args.python, PINS_BENIGN,
+                             (args.torch_wheel,) if args.torch_wheel else ())
+        else:
+            py = py2 if venv_key == "mlflow2" else py3
         log(f"running builder {name} with {py}")
         t1 = time.time()
         r = subprocess.run([str(py), "-c", RUNNER, str(CORPUS_DIR), name, str(CORPUS_DIR)], env=env)

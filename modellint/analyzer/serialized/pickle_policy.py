@@ -60,6 +60,21 @@ _SAFE_STDLIB = {
     "functools": {"partial"},  # binds a callable that is itself a global, judged on its own
     "array": {"array", "_array_reconstructor"},
     "pathlib": {"PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath", "Path"},
+    # The forms a type annotation names (a cloudpickled function keeps its ``__annotations__``): inert
+    # objects, whose call raises or builds a type. Not the names that evaluate annotations
+    # (``get_type_hints``, ``ForwardRef``) or build classes (``NamedTuple``, ``TypedDict``).
+    "typing": {
+        "Any", "Union", "Optional", "List", "Dict", "Tuple", "Set", "FrozenSet", "Type", "Callable", "Iterable",
+        "Iterator", "Sequence", "Mapping", "MutableMapping", "MutableSequence", "MutableSet", "Collection",
+        "Container", "Generator", "AbstractSet", "Hashable", "Sized", "Literal", "ClassVar", "Final", "Annotated",
+        "NoReturn", "Never", "Self", "LiteralString", "DefaultDict", "OrderedDict", "Deque", "Counter",
+        "ChainMap", "Awaitable", "Coroutine", "AsyncIterable", "AsyncIterator", "AsyncGenerator", "Reversible",
+        "SupportsInt", "SupportsFloat", "SupportsIndex", "SupportsAbs", "SupportsRound", "TypeGuard", "Text",
+        "AnyStr", "Generic", "Protocol",
+    },
+    "types": {"GenericAlias", "UnionType", "NoneType"},  # build or are the types ``list[int]``, ``int | None`` are
+    "collections.abc": {"_CallableGenericAlias", "Callable", "Iterable", "Iterator", "Sequence", "Mapping",
+                        "MutableMapping", "MutableSequence", "Collection", "Generator", "Set", "MutableSet"},
 }
 
 _SAFE_THIRD_PARTY = {

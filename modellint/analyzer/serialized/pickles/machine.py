@@ -14,6 +14,8 @@ import io
 import struct
 from typing import Callable
 
+from modellint.analyzer.serialized import pickle_policy
+from modellint.analyzer.serialized.pickle_policy import Verdict
 from modellint.analyzer.serialized.pickles.results import (
     ByValueClass,
     ByValueCode,
@@ -137,7 +139,18 @@ _NESTED_DESERIALIZERS = {
     ("pickle", "loads"): 1, ("_pickle", "loads"): 1,
     ("cloudpickle", "loads"): 1, ("cloudpickle.cloudpickle", "loads"): 1,
 }
-_JUDGED_BY_ARGUMENTS = {("builtins", "getattr"), ("types", "MethodType"), *_NESTED_DESERIALIZERS}
+# The operators a type annotation pickles with: ``Optional[int]`` is ``getitem(typing.Union, (int, NoneType))``,
+# ``int | None`` is ``reduce(or_, (int, NoneType))``. Over type expressions they only build types (a
+# cloudpickled function's ``__annotations__``); over anything else they stay calls of the operator.
+_TYPE_OPERATORS = {("_operator", "getitem"), ("operator", "getitem"), ("_operator", "or_"), ("operator", "or_")}
+_TYPE_FOLDS = {("_functools", "reduce"), ("functools", "reduce")}
+_JUDGED_BY_ARGUMENTS = {("builtins", "getattr"), ("types", "MethodType"), *_NESTED_DESERIALIZERS, *_TYPE_OPERATORS,
+                        *_TYPE_FOLDS}
+# What builds a parametrized type: ``list[str]`` (by name; cloudpickle names it through ``_builtin_type``),
+# ``collections.abc.Callable[[int], str]``.
+_TYPE_CONSTRUCTORS = {("types", "GenericAlias"), ("collections.abc", "_CallableGenericAlias"),
+                      ("_collections_abc", "_CallableGenericAlias")}
+_MAX_TYPE_DEPTH = 8  # ``Dict[str, List[Optional[int]]]`` is 4 deep; a deeper argument stays a call
 # cloudpickle's by-value functions: ``_make_function(code, ...)``, or ``types.FunctionType(code, ...)``
 _FUNCTION_MAKERS = {("types", "FunctionType"), ("builtins", "function")}
 _CLASS_CONSTRUCTOR_OPCODES = {"NEWOBJ", "NEWOBJ_EX"}  # cls.__new__(cls, ...): only a class gets this far
@@ -632,6 +645,8 @@ class Machine:
         must stay one of the import itself."""
         if (callable.module, callable.name) in _NESTED_DESERIALIZERS:
             return self.load_nested(callable, args)
+        if (callable.module, callable.name) in _TYPE_OPERATORS | _TYPE_FOLDS:
+            return _type_expression(callable, args)
         if callable.name == "getattr":
             attribute = _attribute_of_import(args, self.offset)
             if attribute is None:
@@ -935,6 +950,45 @@ def _bound_function(args: object) -> GlobalRef | None:
                 or (origin.module, origin.name) in _FUNCTION_MAKERS):
             return origin
     return None
+
+
+def _type_expression(operator: GlobalRef, args: object) -> _Called | None:
+    """The type ``getitem``/``or_`` (or ``reduce`` of ``or_``) builds from type expressions, as a value
+    whose origin is the operator (so calling it is still a call of the operator); None when an argument
+    is anything else, or a fold's function is not a type operator."""
+    if not isinstance(args, tuple) or len(args) != 2:
+        return None
+    if (operator.module, operator.name) in _TYPE_FOLDS:
+        function, operands = args
+        if not (type(function) is _JudgedByArguments and (function.ref.module, function.ref.name) in _TYPE_OPERATORS
+                and isinstance(operands, tuple) and all(_is_type_expression(value, 0) for value in operands)):
+            return None
+        function.unjudged -= 1  # folded over types: this use of the operator is judged too
+    elif not all(_is_type_expression(value, 0) for value in args):
+        return None
+    return _Called(operator, None, args)
+
+
+def _is_type_expression(value: object, depth: int) -> bool:
+    """A literal, a tuple or list of type expressions, a class or type form the pickle imported by name
+    (judged on its own: the standard library's allowlist, or a dependency), or a type built from them
+    (``GenericAlias``, ``type(None)``, a type operator's result)."""
+    if depth > _MAX_TYPE_DEPTH:
+        return False
+    if value is None or isinstance(value, (str, int, float)):
+        return True
+    if isinstance(value, (tuple, list)):
+        return all(_is_type_expression(item, depth + 1) for item in value)
+    if type(value) is _Imported:
+        return pickle_policy.classify(value.ref.module, value.ref.name) in (Verdict.SAFE, Verdict.DEPENDENCY)
+    if isinstance(value, _Called) and value.origin is not None and value.by_value is None:
+        origin = (value.origin.module, value.origin.name)
+        if origin in _TYPE_OPERATORS or origin in _TYPE_FOLDS or origin == ("builtins", "type"):
+            return True
+        # ``_builtin_type("GenericAlias")`` and the alias it then builds: made of type expressions only
+        return ((_is_cloudpickle(value.origin, "_builtin_type") or origin in _TYPE_CONSTRUCTORS)
+                and _is_type_expression(value.args, depth + 1))
+    return False
 
 
 def _latin1_text(args: object) -> str | _Opaque | None:
