@@ -83,9 +83,9 @@ def test_urls_markers_and_declared_private_distributions_are_not_judged():
     assert _unindexed("acme-features @ https://pypi.acme.example/acme_features-1.4.0.tar.gz\n"
                       "acme-features @ git+https://git.acme.example/acme-features.git\n"
                       'acme-features==1.4.0; sys_platform == "win32"\n') == []
-    from modellint.analyzer.environment.import_settings import ImportSettings
+    from modellint.analyzer.environment.environment_settings import EnvironmentSettings
 
-    knowledge = load().configured(ImportSettings(module_distributions=(("acme", "acme-features"),)))
+    knowledge = load().configured(EnvironmentSettings(module_distributions=(("acme", "acme-features"),)))
     assert list(unindexed_requirements(_lists("acme-features==1.4.0\n"), TARGET, knowledge)) == []
 
 
