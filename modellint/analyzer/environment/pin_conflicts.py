@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from modellint.analyzer.environment.pinned_releases import OTHER_INDEX_OPTIONS
@@ -29,6 +30,7 @@ _NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")  # PEP 508's n
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
 
     from modellint.analyzer.knowledge.release_requires import ReleaseFacts
 
@@ -106,23 +108,42 @@ def _required(facts: ReleaseFacts, line: RequirementLine, python: tuple[int, int
               pinned: Mapping[str, object]) -> Iterator[tuple[str, SpecifierSet]]:
     """(distribution, SpecifierSet) of each Requires-Dist line of the release that applies and
     names a ``pinned`` distribution (the others are not parsed: a release requires dozens)."""
-    from modellint.analyzer.environment.pep508 import parse_requirement
+    extras = frozenset(normalize_name(extra) for extra in (line.requirement.extras if line.requirement else ()))
+    for dependency, text, marker in _dependencies(facts.requires):
+        if dependency not in pinned or (marker and not _holds(marker, python, extras, facts.markers)):
+            continue
+        required = _required_specifier(text, bool(marker))
+        if required is not None:
+            yield required
+
+
+@lru_cache(maxsize=4096)
+def _dependencies(requires: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+    """(normalised distribution, line, marker or "") of each Requires-Dist line: a release's lines
+    are read once per process, however many models pin it."""
     from modellint.analyzer.knowledge.distributions import marker_of
 
-    extras = frozenset(normalize_name(extra) for extra in (line.requirement.extras if line.requirement else ()))
-    for text in facts.requires:
+    found = []
+    for text in requires:
         head = _NAME.match(text)
-        if head is None or normalize_name(head.group()) not in pinned:
-            continue
-        marker = marker_of(text)
-        if marker and not _holds(marker, python, extras, facts.markers):
-            continue
-        try:
-            requirement = parse_requirement(text.partition(";")[0] if marker else text)
-        except ValueError:
-            continue
-        if requirement.url is None and len(requirement.specifier):
-            yield normalize_name(requirement.name), requirement.specifier
+        if head is not None:
+            found.append((normalize_name(head.group()), text, marker_of(text) or ""))
+    return tuple(found)
+
+
+@lru_cache(maxsize=16384)
+def _required_specifier(text: str, has_marker: bool) -> tuple[str, SpecifierSet] | None:
+    """The distribution and specifier set of one Requires-Dist line; None for a URL, no
+    specifier, or a line that does not parse."""
+    from modellint.analyzer.environment.pep508 import parse_requirement
+
+    try:
+        requirement = parse_requirement(text.partition(";")[0] if has_marker else text)
+    except ValueError:
+        return None
+    if requirement.url is not None or not len(requirement.specifier):
+        return None
+    return normalize_name(requirement.name), requirement.specifier
 
 
 def _holds(marker: str, python: tuple[int, int] | None, extras: frozenset[str], table: Mapping[str, str]) -> bool:
@@ -161,10 +182,16 @@ def _evaluated(marker: str, python: tuple[int, int], extras: frozenset[str]) -> 
 
 
 def _allows(specifier: SpecifierSet, version: str) -> bool:
+    parsed = _version(version)
+    return True if parsed is None else specifier.contains(parsed, prereleases=True)  # unreadable: not certain
+
+
+@lru_cache(maxsize=16384)
+def _version(text: str) -> Version | None:
     from packaging.version import InvalidVersion, Version
 
     try:
-        return specifier.contains(Version(version), prereleases=True)
+        return Version(text)
     except InvalidVersion:
-        return True  # not a version packaging reads: not a certain clash
+        return None
 

@@ -47,7 +47,6 @@ def vulnerable_pins(lists: Iterable[RequirementsList | None], target: ServingPla
     from modellint.analyzer.knowledge.advisories import advisory_data
 
     data = advisory_data()
-    judged: dict[tuple[str, Version], tuple[tuple[Advisory, ...], str | None]] = {}  # a list may repeat a pin
     for requirements in lists:
         if requirements is None:
             continue
@@ -60,15 +59,18 @@ def vulnerable_pins(lists: Iterable[RequirementsList | None], target: ServingPla
                 version = Version(Version(pinned).public)
             except InvalidVersion:
                 continue
-            if (name, version) not in judged:
-                judged[name, version] = _judged(name, version, data.get(name))
-            affecting, fixed = judged[name, version]
+            affecting, fixed = _judged(name, version)
             if affecting:
                 yield VulnerablePin(line, name, pinned, affecting, fixed, data.snapshot_date)
 
 
-def _judged(name: str, version: Version, advisories: Sequence[Advisory]) -> tuple[tuple[Advisory, ...], str | None]:
-    """The advisories affecting release ``version`` of ``name`` and the release that fixes them all."""
+@lru_cache(maxsize=8192)
+def _judged(name: str, version: Version) -> tuple[tuple[Advisory, ...], str | None]:
+    """The advisories affecting release ``version`` of ``name`` and the release that fixes them all
+    (once per process: a store of models pins the same releases again and again)."""
+    from modellint.analyzer.knowledge.advisories import advisory_data
+
+    advisories = advisory_data().get(name)
     if _unpublished(name, version):
         return (), None
     affecting = tuple(sorted((advisory for advisory in advisories if advisory.affects(version)),

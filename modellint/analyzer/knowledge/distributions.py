@@ -42,6 +42,9 @@ DATA_FORMAT = 3
 _VERSION, _RANK, _FLAGS, _MODULES, _REQUIRES, _EXTRAS, _REQUIRES_PYTHON = range(7)
 
 
+_MAX_LOOKED_UP = 50_000
+
+
 class SortedLines(Mapping[str, str]):
     """``key<TAB>value`` lines sorted by the key's UTF-8 bytes, in ``data[start:end]``.
 
@@ -52,6 +55,10 @@ class SortedLines(Mapping[str, str]):
 
     def __init__(self, data: bytes, start: int, end: int) -> None:
         self._data, self._start, self._end = data, start, end
+        # Keys already looked up, found or not: a store of 2,000 models asks about the same
+        # few hundred distributions tens of thousands of times. Bounded (a list of 10,000 made-up
+        # names per model must not grow it without end).
+        self._looked_up: dict[str, str | None] = {}
 
     def _lower_bound(self, key: bytes) -> int:
         """The start of the first line whose key is ``>= key`` (``end`` when there is none)."""
@@ -66,15 +73,32 @@ class SortedLines(Mapping[str, str]):
         return low
 
     def __getitem__(self, key: str) -> str:
+        value = self._value(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        value = self._value(key)
+        return default if value is None else value
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._value(key) is not None
+
+    def _value(self, key: str) -> str | None:
+        looked_up = self._looked_up
+        if key in looked_up:
+            return looked_up[key]
         encoded = key.encode()
         line = self._lower_bound(encoded)
         tab = line + len(encoded)
+        value = None
         if line < self._end and self._data[line:tab] == encoded and self._data[tab:tab + 1] == b"\t":
-            return self._data[tab + 1:self._data.find(b"\n", tab)].decode()
-        raise KeyError(key)
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and self.get(key) is not None
+            value = self._data[tab + 1:self._data.find(b"\n", tab)].decode()
+        if len(looked_up) >= _MAX_LOOKED_UP:
+            looked_up.clear()
+        looked_up[key] = value
+        return value
 
     def __iter__(self) -> Iterator[str]:
         for line in self._data[self._start:self._end].split(b"\n"):
@@ -296,6 +320,9 @@ class KnowledgeBase:
         else:
             self._modules = self._build_index()
         self._edges_cache: dict[tuple[str, frozenset[str], tuple[int, int]], tuple[tuple[str, frozenset[str]], ...]] = {}
+        # The same for an exact pin's release, keyed by its Requires-Dist lines.
+        self._pinned_edges_cache: dict[tuple[tuple[str, ...], frozenset[str], tuple[int, int]],
+                                       tuple[tuple[str, frozenset[str]], ...]] = {}
         self._lock = threading.Lock()
         self._configured: dict[tuple, KnowledgeBase] = {}
 
@@ -505,6 +532,18 @@ class KnowledgeBase:
             self._edges_cache[key] = result
         return result
 
+    def _pinned_edges(self, requires: tuple[str, ...], extras: frozenset[str], python: tuple[int, int],
+                      markers: Mapping[str, str] | None) -> tuple[tuple[str, frozenset[str]], ...]:
+        """:meth:`_requirement_edges` of a pinned release's lines, once per process: a condition's
+        truth does not depend on which release's table records it, so ``markers`` is no key."""
+        key = (requires, extras, python)
+        cached = self._pinned_edges_cache.get(key)
+        if cached is None:
+            cached = self._requirement_edges(requires, extras, python, markers)
+            with self._lock:
+                self._pinned_edges_cache[key] = cached
+        return cached
+
     def _requirement_edges(self, requires: Iterable[str], extras: frozenset[str], python: tuple[int, int],
                            markers: Mapping[str, str] | None = None) -> tuple[tuple[str, frozenset[str]], ...]:
         """The (distribution, extras) these Requires-Dist lines install with ``extras`` requested;
@@ -579,7 +618,7 @@ class KnowledgeBase:
             expanded[name] = extras
             requires = pinned.get(name)
             edges = (self._edges(name, extras, python) if requires is None
-                     else self._requirement_edges(requires, extras, python, pinned_markers))
+                     else self._pinned_edges(tuple(requires), extras, python, pinned_markers))
             for dep, dep_extras in edges:
                 if dep not in chains:
                     chains[dep] = chains[name] + (dep,)
