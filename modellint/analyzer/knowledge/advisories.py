@@ -17,15 +17,12 @@ release") and ``versions`` the space-separated releases affected beyond the rang
 
 from __future__ import annotations
 
-import json
-import threading
-import zlib
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from modellint.analyzer.knowledge.distributions import SortedLines
+from modellint.analyzer.knowledge.block_file import BlockFile
 from modellint.record import Record
 
 if TYPE_CHECKING:
@@ -114,44 +111,15 @@ def parse_advisory(line: str) -> Advisory:
                     tuple(versions.split(" ")) if versions else (), summary)
 
 
-class AdvisoryData:
+class AdvisoryData(BlockFile["tuple[Advisory, ...]"]):
     """The data file's header and index, read on first use; blocks read per distribution."""
 
+    max_block_bytes = _MAX_BLOCK_BYTES
+
     def __init__(self, path: Path) -> None:
-        self._path = path
-        with path.open("rb") as handle:
-            header_line = handle.readline(4096)
-            self.header = json.loads(header_line)
-            if self.header.get("format") != FORMAT:
-                raise ValueError(f"{path.name}: format {self.header.get('format')}, expected {FORMAT}")
-            index = handle.read(self.header["index_bytes"])
-        self._index = SortedLines(index, 0, len(index))
-        self._blocks_start = len(header_line) + len(index)
-        self._cache: dict[str, tuple[Advisory, ...]] = {}
-        self._lock = threading.Lock()
+        super().__init__(path, FORMAT, ())
 
-    @property
-    def snapshot_date(self) -> str:
-        return str(self.header["snapshot_date"])
-
-    def __contains__(self, name: str) -> bool:
-        return name in self._index
-
-    def get(self, name: str) -> tuple[Advisory, ...]:
-        """The advisories of the normalised distribution ``name`` (none when the data has none)."""
-        with self._lock:
-            if name not in self._cache:
-                self._cache[name] = self._read(name)
-            return self._cache[name]
-
-    def _read(self, name: str) -> tuple[Advisory, ...]:
-        entry = self._index.get(name)
-        if entry is None:
-            return ()
-        offset, length = (int(field) for field in entry.split("\t"))
-        with self._path.open("rb") as handle:
-            handle.seek(self._blocks_start + offset)
-            text = zlib.decompress(handle.read(min(length, _MAX_BLOCK_BYTES))).decode()
+    def _parse(self, name: str, text: str) -> tuple[Advisory, ...]:
         return tuple(parse_advisory(line) for line in text.split("\n"))
 
 

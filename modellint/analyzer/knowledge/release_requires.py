@@ -27,15 +27,12 @@ release is unknown (None), and callers keep to the newest release's facts.
 from __future__ import annotations
 
 import bisect
-import json
-import threading
-import zlib
 from collections.abc import Mapping
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from modellint.analyzer.knowledge.distributions import SortedLines
+from modellint.analyzer.knowledge.block_file import BlockFile
 from modellint.record import Record
 
 if TYPE_CHECKING:
@@ -178,47 +175,22 @@ class DistributionRequires:
                             self._markers)
 
 
-class ReleaseRequiresData:
+class ReleaseRequiresData(BlockFile["DistributionRequires | None"]):
     """The data file's header and index, read on first use; blocks read per distribution."""
 
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        with path.open("rb") as handle:
-            header_line = handle.readline(4096)
-            self.header = json.loads(header_line)
-            if self.header.get("format") != FORMAT:
-                raise ValueError(f"{path.name}: format {self.header.get('format')}, expected {FORMAT}")
-            index = handle.read(self.header["index_bytes"])
-        self._index = SortedLines(index, 0, len(index))
-        self._blocks_start = len(header_line) + len(index)
-        self._cache: dict[str, DistributionRequires | None] = {}
-        self._lock = threading.Lock()
+    max_block_bytes = _MAX_BLOCK_BYTES
 
-    def __contains__(self, name: str) -> bool:
-        return name in self._index
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, FORMAT, None)
 
     def distributions(self) -> tuple[str, ...]:
-        return tuple(self._index)
-
-    def get(self, name: str) -> DistributionRequires | None:
-        """The recorded releases of the normalised distribution ``name``; None when not covered."""
-        with self._lock:
-            if name not in self._cache:
-                self._cache[name] = self._read(name)
-            return self._cache[name]
+        return self.names()
 
     def find(self, name: str, version: str) -> ReleaseFacts | None:
         releases = self.get(name)
         return releases.find(version) if releases is not None else None
 
-    def _read(self, name: str) -> DistributionRequires | None:
-        entry = self._index.get(name)
-        if entry is None:
-            return None
-        offset, length = (int(field) for field in entry.split("\t"))
-        with self._path.open("rb") as handle:
-            handle.seek(self._blocks_start + offset)
-            text = zlib.decompress(handle.read(min(length, _MAX_BLOCK_BYTES))).decode()
+    def _parse(self, name: str, text: str) -> DistributionRequires:
         return DistributionRequires(name, text)
 
 

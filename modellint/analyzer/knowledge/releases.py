@@ -18,14 +18,11 @@ empty, or ``!`` and the yank reason.
 
 from __future__ import annotations
 
-import json
-import threading
-import zlib
 from functools import cached_property, lru_cache
 from pathlib import Path
 
 from modellint.analyzer.environment.serving_platform import ServingPlatform
-from modellint.analyzer.knowledge.distributions import SortedLines
+from modellint.analyzer.knowledge.block_file import BlockFile
 from modellint.record import Record
 
 DATA_FILE = Path(__file__).with_name("releases.dat")
@@ -154,44 +151,15 @@ class DistributionReleases:
         return any(release.compiled for release in self.releases)
 
 
-class ReleaseData:
+class ReleaseData(BlockFile["DistributionReleases | None"]):
     """The data file's header and index, read on first use; blocks read per distribution."""
 
+    max_block_bytes = _MAX_BLOCK_BYTES
+
     def __init__(self, path: Path) -> None:
-        self._path = path
-        with path.open("rb") as handle:
-            header_line = handle.readline(4096)
-            self.header = json.loads(header_line)
-            if self.header.get("format") != FORMAT:
-                raise ValueError(f"{path.name}: format {self.header.get('format')}, expected {FORMAT}")
-            index = handle.read(self.header["index_bytes"])
-        self._index = SortedLines(index, 0, len(index))
-        self._blocks_start = len(header_line) + len(index)
-        self._cache: dict[str, DistributionReleases | None] = {}
-        self._lock = threading.Lock()
+        super().__init__(path, FORMAT, None)
 
-    @property
-    def snapshot_date(self) -> str:
-        return str(self.header["snapshot_date"])
-
-    def __contains__(self, name: str) -> bool:
-        return name in self._index
-
-    def get(self, name: str) -> DistributionReleases | None:
-        """The releases of the normalised distribution ``name``; None when the data lacks it."""
-        with self._lock:
-            if name not in self._cache:
-                self._cache[name] = self._read(name)
-            return self._cache[name]
-
-    def _read(self, name: str) -> DistributionReleases | None:
-        entry = self._index.get(name)
-        if entry is None:
-            return None
-        offset, length = (int(field) for field in entry.split("\t"))
-        with self._path.open("rb") as handle:
-            handle.seek(self._blocks_start + offset)
-            text = zlib.decompress(handle.read(min(length, _MAX_BLOCK_BYTES))).decode()
+    def _parse(self, name: str, text: str) -> DistributionReleases:
         return DistributionReleases(name, text, self.snapshot_date)
 
 
