@@ -25,3 +25,13 @@ COMMAND_SINKS: dict[str, frozenset[str]] = {
 def runs_command(module: str, name: str) -> bool:
     """Whether ``module.name`` runs a command or evaluates code."""
     return name in COMMAND_SINKS.get(module, ())
+
+
+def command_call(function: str, resolved: bool) -> str | None:
+    """How a source call of ``function`` that runs a command reads in a message (``os.system``,
+    ``eval()``), or None when it runs none; ``resolved`` says ``function`` is the dotted name its
+    imports give, else it is a bare name, a builtin's."""
+    module, _, name = function.rpartition(".") if resolved else ("builtins", "", function)
+    if not runs_command(module, name):
+        return None
+    return function if resolved else f"{function}()"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modellint.analyzer.command_sinks import runs_command
+from modellint.analyzer.command_sinks import command_call
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid, examples
@@ -77,9 +77,8 @@ class CommandAtImport(Rule):
             for call in scan.calls:
                 if call.lazy or call.type_checking or call.main_guarded:
                     continue
-                module, _, name = call.function.rpartition(".") if call.resolved else ("builtins", "", call.function)
-                if runs_command(module, name):
-                    shown = call.function if call.resolved else f"{call.function}()"
+                shown = command_call(call.function, call.resolved)
+                if shown is not None:
                     yield self.finding(scan.path, f"`{shown}` runs as soon as `{scan.path.name}` is imported "
                                                   "(outside any function), so every load of the model runs it",
                                        call.span)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modellint.analyzer.command_sinks import runs_command
+from modellint.analyzer.command_sinks import command_call
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid, examples
@@ -87,8 +87,7 @@ class CommandInModelMethod(Rule):
                 when = _AT_LOAD.get(method) or _AT_PREDICT.get(method)
                 if when is None or call.type_checking:
                     continue
-                module, _, name = call.function.rpartition(".") if call.resolved else ("builtins", "", call.function)
-                if runs_command(module, name):
-                    shown = call.function if call.resolved else f"{call.function}()"
+                shown = command_call(call.function, call.resolved)
+                if shown is not None:
                     yield self.finding(scan.path, f"`{call.method}` calls `{shown}`: {when}", call.span,
                                        severity=self.severity if method in _AT_LOAD else Severity.WARNING)
