@@ -28,11 +28,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import html
-import json
 import re
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import yaml
@@ -43,6 +41,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from modellint.analyzer.knowledge.advisories import DATA_FILE, FORMAT, SUMMARY_LIMIT, affected_by_ranges  # noqa: E402
+from modellint.analyzer.knowledge.block_file import encode_block_file  # noqa: E402
 
 _EVENT_PREFIX = {"introduced": "i", "fixed": "f", "last_affected": "l"}
 _FIELD_CLEAN = re.compile(r"[\t\n\r|]+")
@@ -133,17 +132,10 @@ def main() -> int:
     stamp = int(git(args.repo, "show", "-s", "--format=%ct", commit).decode().strip())
     snapshot = dt.datetime.fromtimestamp(stamp, dt.timezone.utc).date().isoformat()
     by_name, withdrawn = lines_by_distribution(read_advisories(args.repo, commit))
-    index, blocks = [], bytearray()
-    for name in sorted(by_name, key=lambda n: n.encode()):
-        block = zlib.compress("\n".join(sorted(by_name[name])).encode(), 9)
-        index.append(f"{name}\t{len(blocks)}\t{len(block)}\n")
-        blocks += block
-    index_bytes = "".join(index).encode()
     header = {"format": FORMAT, "snapshot_date": snapshot, "commit": commit,
               "source": "https://github.com/pypa/advisory-database (scripts/build_advisories.py)",
-              "distributions": len(by_name), "advisories": sum(len(lines) for lines in by_name.values()),
-              "index_bytes": len(index_bytes)}
-    DATA_FILE.write_bytes(json.dumps(header, sort_keys=True).encode() + b"\n" + index_bytes + bytes(blocks))
+              "distributions": len(by_name), "advisories": sum(len(lines) for lines in by_name.values())}
+    DATA_FILE.write_bytes(encode_block_file(header, {name: "\n".join(sorted(lines)) for name, lines in by_name.items()}))
     print(f"{DATA_FILE.name}: {header['advisories']} advisories of {header['distributions']} distributions "
           f"({withdrawn} withdrawn left out), snapshot {snapshot}, {DATA_FILE.stat().st_size:,} bytes")
     return 0

@@ -68,6 +68,7 @@ from build_knowledge import (  # noqa: E402
 from build_releases import DEFAULT_MODELS, pinned_requirements  # noqa: E402
 
 from modellint.analyzer.knowledge import distributions  # noqa: E402
+from modellint.analyzer.knowledge.block_file import encode_block_file  # noqa: E402
 from modellint.analyzer.knowledge.release_requires import FORMAT, encode_block  # noqa: E402
 
 OUTPUT = REPO / "modellint" / "analyzer" / "knowledge" / "release_requires.dat"
@@ -151,20 +152,15 @@ def read_release(cache: Cache, files: list[dict], shared: frozenset[str], offlin
 
 
 def write(blocks: dict[str, dict[str, tuple[list[str], list[str]] | None]], output: Path, date: str) -> dict:
-    data, index, offset = [], [], 0
-    for name in sorted(blocks, key=lambda n: n.encode()):
-        releases = {version: blocks[name][version] for version in sorted(blocks[name], key=_order)}
+    texts = {}
+    for name, recorded in blocks.items():
+        releases = {version: recorded[version] for version in sorted(recorded, key=_order)}
         markers = marker_table(facts[0] for facts in releases.values() if facts is not None)
-        compressed = zlib.compress(encode_block(releases, markers).encode(), 9)
-        index.append(f"{name}\t{offset}\t{len(compressed)}\n")
-        data.append(compressed)
-        offset += len(compressed)
-    index_bytes = "".join(index).encode()
+        texts[name] = encode_block(releases, markers)
     known = sum(1 for releases in blocks.values() for facts in releases.values() if facts is not None)
     header = {"format": FORMAT, "snapshot_date": date, "distributions": len(blocks), "releases": known,
-              "index_bytes": len(index_bytes), "source": f"{INDEX} wheels: zip directory + METADATA "
-              "(scripts/build_release_requires.py)"}
-    output.write_bytes(json.dumps(header, sort_keys=True).encode() + b"\n" + index_bytes + b"".join(data))
+              "source": f"{INDEX} wheels: zip directory + METADATA (scripts/build_release_requires.py)"}
+    output.write_bytes(encode_block_file(header, texts))
     return header
 
 

@@ -37,7 +37,6 @@ import json
 import re
 import sys
 import urllib.parse
-import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -52,6 +51,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 from build_knowledge import DEFAULT_TSV, INDEX, ML_SEEDS, NotFound, http_get, read_ranks  # noqa: E402
 
 from modellint.analyzer.knowledge import distributions  # noqa: E402
+from modellint.analyzer.knowledge.block_file import encode_block_file  # noqa: E402
 from modellint.analyzer.knowledge.releases import FORMAT, encode_file  # noqa: E402
 
 OUTPUT = REPO / "modellint" / "analyzer" / "knowledge" / "releases.dat"
@@ -210,7 +210,7 @@ def _version_key(text: str) -> tuple:
 # ---------------------------------------------------------------------------- the data file
 
 
-def block(summary: dict) -> bytes:
+def block(summary: dict) -> str:
     """One distribution's lines, as releases.py parses them."""
     lines = []
     for version in sorted(summary["releases"], key=_version_key):
@@ -218,21 +218,14 @@ def block(summary: dict) -> bytes:
         files = encode_file(release["sdist"], release["wheels"]) if release["files"] else "-"
         yanked = "!" + release["yanked_reason"].replace("\t", " ") if release["yanked"] else ""
         lines.append(f"{version}\t{files}\t{release['requires_python']}\t{yanked}")
-    return "\n".join(lines).encode()
+    return "\n".join(lines)
 
 
 def write(summaries: dict[str, dict], output: Path, date: str) -> dict:
-    blocks, index, offset = [], [], 0
-    for name in sorted(summaries, key=lambda n: n.encode()):
-        data = zlib.compress(block(summaries[name]), 9)
-        index.append(f"{name}\t{offset}\t{len(data)}\n")
-        blocks.append(data)
-        offset += len(data)
-    index_bytes = "".join(index).encode()
     releases = sum(len(s["releases"]) for s in summaries.values())
     header = {"format": FORMAT, "snapshot_date": date, "distributions": len(summaries), "releases": releases,
-              "index_bytes": len(index_bytes), "source": f"{INDEX}/pypi/<name>/json (scripts/build_releases.py)"}
-    output.write_bytes(json.dumps(header, sort_keys=True).encode() + b"\n" + index_bytes + b"".join(blocks))
+              "source": f"{INDEX}/pypi/<name>/json (scripts/build_releases.py)"}
+    output.write_bytes(encode_block_file(header, {name: block(summary) for name, summary in summaries.items()}))
     return header
 
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 import threading
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from modellint.analyzer.knowledge.distributions import SortedLines
 
@@ -72,3 +73,17 @@ class BlockFile(Generic[T]):
 
     def _parse(self, name: str, text: str) -> T:
         raise NotImplementedError
+
+
+def encode_block_file(header: Mapping[str, Any], blocks: Mapping[str, str]) -> bytes:
+    """The bytes of a data file holding ``blocks`` (distribution -> its block's text), ``header``
+    completed with ``index_bytes``: what the build scripts write and :class:`BlockFile` reads."""
+    index, data, offset = [], [], 0
+    for name in sorted(blocks, key=str.encode):
+        compressed = zlib.compress(blocks[name].encode(), 9)
+        index.append(f"{name}\t{offset}\t{len(compressed)}\n")
+        data.append(compressed)
+        offset += len(compressed)
+    index_bytes = "".join(index).encode()
+    full_header = {**header, "index_bytes": len(index_bytes)}
+    return json.dumps(full_header, sort_keys=True).encode() + b"\n" + index_bytes + b"".join(data)
