@@ -130,3 +130,16 @@ def test_opset_imports_are_bounded(tmp_path):
     scan = scan_file(path)
     assert len(scan.onnx_stamps[0].opsets) == 64
     assert [problem.reason for problem in scan.problems] == ["more than 64 operator set imports: the rest are not checked"]
+
+
+def test_a_domain_imported_twice_is_judged_by_its_newest_version(tmp_path):
+    """onnxruntime 1.17.3 refused opset 13, 17 and 21 of the default domain in either order (and the
+    `ai.onnx` alias beside the empty name): every entry counts."""
+    def opset_import(domain: str, version: int) -> bytes:
+        return encode_field(8, (encode_field(1, domain) if domain else b"") + encode_field(2, version))
+
+    body = encode_field(1, 8) + encode_field(7, encode_field(1, onnx_node("Relu")))
+    for imports in ((("", 21), ("", 17)), (("", 17), ("ai.onnx", 21))):
+        path = tmp_path / "model.onnx"
+        path.write_bytes(body + b"".join(opset_import(domain, version) for domain, version in imports))
+        assert scan_file(path).onnx_stamps[0].opsets == (("ai.onnx", 21),)

@@ -127,8 +127,9 @@ class _OnnxReader:
                         self.graph(training.child(inner))
 
     def opset_import(self, message: Message) -> None:
-        """An ``OperatorSetIdProto``: ``domain = 1``, ``version = 2``. onnxruntime keeps the last entry of
-        a domain named twice (it builds a map), and so does this."""
+        """An ``OperatorSetIdProto``: ``domain = 1``, ``version = 2``. A domain imported twice keeps its
+        newest version: onnxruntime checks every entry (1.17.3 refuses opset 13, 17 and 21 of the default
+        domain in either order)."""
         domain, version = "", None
         for field in message.fields((1, 2)):
             if field.number == 1 and field.wire_type == LENGTH_DELIMITED:
@@ -139,7 +140,7 @@ class _OnnxReader:
             return
         domain = domain or "ai.onnx"
         if domain in self.opsets or len(self.opsets) < _MAX_OPSET_IMPORTS:
-            self.opsets[domain] = version
+            self.opsets[domain] = max(version, self.opsets.get(domain, version))
         elif not self.opsets_cut:
             self.opsets_cut = True
             self.facts.problem(f"more than {_MAX_OPSET_IMPORTS} operator set imports: the rest are not checked",
