@@ -12,6 +12,8 @@ and the SavedModels with TensorFlow, in a venv of their own:
     python3 -m venv /tmp/tf-fixtures-venv && /tmp/tf-fixtures-venv/bin/pip install tensorflow-cpu
     /tmp/tf-fixtures-venv/bin/python scripts/build_format_fixtures.py saved_model
 
+and the ONNX models stamped with newer format versions (``onnx_stamps``) on request, by name.
+
 Each benign file is written by the library's own save function and loaded back by it (a load
 that fails stops the build); each hostile twin is the benign one with the one edit that makes
 it dangerous, written by the same library so that only that edit differs. Keras runs on its
@@ -270,10 +272,32 @@ def saved_models() -> None:
             tf.compat.v1.saved_model.simple_save(session, str(out / "tf1_graph"), {"x": x}, {"y": y})
 
 
+def onnx_stamps() -> None:
+    """Models that differ only in the format versions they are stamped with, each checked by onnx's own
+    checker: the IR version and opsets a release of onnxruntime must know to load them (ML311)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    out = OUT / "onnx_stamps"
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    for name, ir_version, opsets in (("ir8_opset17", 8, (("", 17),)), ("ir10_opset21", 10, (("", 21),)),
+                                     ("ir8_ml5", 8, (("", 17), ("ai.onnx.ml", 5)))):
+        g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "relu",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])])
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid(d, v) for d, v in opsets],
+                              producer_name="modellint-fixtures")
+        m.ir_version = ir_version
+        onnx.checker.check_model(m)
+        onnx.save(m, out / f"{name}.onnx")
+
+
 if __name__ == "__main__":
     wanted = set(sys.argv[1:]) or {"onnx", "torchscript", "keras"}
     for name, build in (("onnx", onnx_models), ("torchscript", torchscript_models), ("keras", keras_models),
-                        ("saved_model", saved_models)):
+                        ("saved_model", saved_models), ("onnx_stamps", onnx_stamps)):
         if name in wanted:
             build()
             print("built", name)

@@ -129,6 +129,7 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML306", "model-payload-mismatch", "ModelPayloadMismatch", inline_suppression=False),
     RuleEntry("ML310", "custom-op-library", "CustomOpLibrary", standalone_file=True, inline_suppression=False,
               security_severity="5.0"),
+    RuleEntry("ML311", "onnx-runtime-too-old", "OnnxRuntimeTooOld"),
     RuleEntry("ML401", "example-signature-mismatch", "ExampleSignatureMismatch"),
     RuleEntry("ML402", "invalid-signature", "InvalidSignature"),
     RuleEntry("ML403", "missing-signature", "MissingSignature", training_project=True, environment_free=True),

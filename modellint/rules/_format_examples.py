@@ -33,13 +33,15 @@ def external_tensor(name: str, location: str) -> bytes:
     return encode_field(1, 4) + encode_field(2, 1) + encode_field(8, name) + entries + encode_field(14, 1)
 
 
-def onnx_model(*nodes: bytes, initializers: tuple[bytes, ...] = (), opsets: tuple[tuple[str, int], ...] = ()) -> bytes:
-    """A ``ModelProto`` (IR 8, opset 17 and ``opsets``) whose graph holds ``nodes`` and ``initializers``."""
+def onnx_model(*nodes: bytes, initializers: tuple[bytes, ...] = (), opsets: tuple[tuple[str, int], ...] = (),
+               ir_version: int = 8, opset: int = 17) -> bytes:
+    """A ``ModelProto`` (``ir_version``, default-domain ``opset`` and ``opsets``) whose graph holds ``nodes``
+    and ``initializers``."""
     graph = b"".join(encode_field(1, node) for node in nodes) + encode_field(2, "g")
     graph += b"".join(encode_field(5, tensor) for tensor in initializers)
-    opset_imports = encode_field(8, encode_field(2, 17)) + b"".join(encode_field(8, encode_field(1, domain) + encode_field(2, version))
-                                                      for domain, version in opsets)
-    return encode_field(1, 8) + encode_field(2, "example") + encode_field(7, graph) + opset_imports
+    opset_imports = encode_field(8, encode_field(2, opset)) + b"".join(
+        encode_field(8, encode_field(1, domain) + encode_field(2, version)) for domain, version in opsets)
+    return encode_field(1, ir_version) + encode_field(2, "example") + encode_field(7, graph) + opset_imports
 
 
 # The flavors ``mlflow.onnx.save_model`` writes, in place of the clean model's sklearn ones.
@@ -60,13 +62,14 @@ flavors:
     python_version: 3.11.7
 """
 ONNX_MLMODEL = _ONNX_FLAVORS + MLMODEL[MLMODEL.index("mlflow_version:"):]
-_ONNX_PIP = ("mlflow==3.17.2", "onnx==1.20.1", "onnxruntime==1.23.2")
+ONNX_PIP = ("mlflow==3.17.2", "onnx==1.20.1", "onnxruntime==1.23.2")
 
 
-def onnx_files(model: bytes, **others: bytes) -> dict[str, str | bytes]:
-    """The clean model saved by the ``onnx`` flavor: ``model`` as its ``model.onnx``, ``others`` beside it."""
+def onnx_files(model: bytes, pip: tuple[str, ...] = ONNX_PIP, **others: bytes) -> dict[str, str | bytes]:
+    """The clean model saved by the ``onnx`` flavor: ``model`` as its ``model.onnx``, ``others`` beside it,
+    ``pip`` its requirements."""
     return {**model_files(MLmodel=ONNX_MLMODEL, model__skops=None, model__onnx=model,
-                          requirements__txt=requirements(*_ONNX_PIP), conda__yaml=conda(*_ONNX_PIP)), **others}
+                          requirements__txt=requirements(*pip), conda__yaml=conda(*pip)), **others}
 
 
 def torchscript_archive(code: str) -> bytes:

@@ -8,7 +8,11 @@ What loading an ONNX model does beyond reading the file:
   file of the machine that serves the model; a location that does not exist fails the load;
 * a node whose operator domain onnxruntime does not ship needs a custom-op library registered
   in the session before the model loads (``SessionOptions.register_custom_ops_library``), which
-  MLflow's ``onnx`` flavor never does: native code the model does not carry.
+  MLflow's ``onnx`` flavor never does: native code the model does not carry;
+* the model's ``ir_version`` and the version of each operator set it imports must be ones the
+  installed onnxruntime knows, or the session refuses the model: recorded as an
+  :class:`~modellint.analyzer.serialized.pickles.results.OnnxStamp` for the rule that compares them
+  with the declared onnxruntime (ML311).
 
 The walk covers the main graph, the subgraphs of ``If``/``Loop``/``Scan`` (and any other graph or
 tensor attribute), training graphs and model-local functions; a node that calls a function the
@@ -20,7 +24,7 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
-from modellint.analyzer.serialized.pickles.results import Facts, Hazard
+from modellint.analyzer.serialized.pickles.results import Facts, Hazard, OnnxStamp
 from modellint.analyzer.serialized.protobuf_wire import (
     LENGTH_DELIMITED,
     VARINT,
@@ -48,6 +52,8 @@ _MODEL_FIELDS = {1: VARINT, 2: LENGTH_DELIMITED, 3: LENGTH_DELIMITED, 4: LENGTH_
 _MAX_IR_VERSION = 64  # IR 11 is current; far above, a varint that happens to start a file
 _SNIFF_FIELDS = 16
 _EXTERNAL = 1  # TensorProto.DataLocation.EXTERNAL
+# Operator sets one model may import (real ones: the default domain, ai.onnx.ml, a vendor domain or two).
+_MAX_OPSET_IMPORTS = 64
 
 
 def probe_is_onnx(head: bytes) -> bool:
@@ -85,6 +91,8 @@ def scan_onnx(stream: Seekable, size: int, facts: Facts, member: str | None, bas
         reader.model(Message(stream, 0, size, budget))
     except WireError as error:
         facts.problem(f"malformed ONNX protobuf: {error.reason}", error.offset, member)
+    else:  # a file that could not be read whole is ML303's; its stamp is not judged against a runtime
+        facts.onnx_stamps.append(OnnxStamp(reader.ir_version, tuple(reader.opsets.items()), member))
     finally:
         facts.spend_wire(budget)
     reader.report_custom_ops()
@@ -98,10 +106,17 @@ class _OnnxReader:
         self.custom_nodes: dict[tuple[str, str], int] = {}  # (domain, op_type) -> first offset
         self.local_functions: set[tuple[str, str]] = set()
         self.external_seen: set[str] = set()
+        self.ir_version: int | None = None
+        self.opsets: dict[str, int] = {}  # domain -> version; the default domain as "ai.onnx"
+        self.opsets_cut = False
 
     def model(self, message: Message) -> None:
-        for field in message.fields((7, 20, 25)):
-            if field.number == 7:
+        for field in message.fields((1, 7, 8, 20, 25)):
+            if field.number == 1 and field.wire_type == VARINT:
+                self.ir_version = field.value
+            elif field.number == 8 and field.wire_type == LENGTH_DELIMITED:
+                self.opset_import(message.child(field))
+            elif field.number == 7:
                 self.graph(message.child(field))
             elif field.number == 25:
                 self.function(message.child(field))
@@ -110,6 +125,26 @@ class _OnnxReader:
                 for inner in training.fields((1, 2)):
                     if inner.number in (1, 2) and inner.wire_type == LENGTH_DELIMITED:
                         self.graph(training.child(inner))
+
+    def opset_import(self, message: Message) -> None:
+        """An ``OperatorSetIdProto``: ``domain = 1``, ``version = 2``. A domain imported twice keeps its
+        newest version: onnxruntime checks every entry (1.17.3 refuses opset 13, 17 and 21 of the default
+        domain in either order)."""
+        domain, version = "", None
+        for field in message.fields((1, 2)):
+            if field.number == 1 and field.wire_type == LENGTH_DELIMITED:
+                domain = message.string(field)
+            elif field.number == 2 and field.wire_type == VARINT:
+                version = field.value
+        if version is None:
+            return
+        domain = domain or "ai.onnx"
+        if domain in self.opsets or len(self.opsets) < _MAX_OPSET_IMPORTS:
+            self.opsets[domain] = max(version, self.opsets.get(domain, version))
+        elif not self.opsets_cut:
+            self.opsets_cut = True
+            self.facts.problem(f"more than {_MAX_OPSET_IMPORTS} operator set imports: the rest are not checked",
+                               message.start, self.member)
 
     def graph(self, message: Message) -> None:
         for field in message.fields((1, 5, 15)):

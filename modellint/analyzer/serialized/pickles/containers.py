@@ -349,4 +349,5 @@ def scan_file(path: Path, limits: Limits = Limits(), model_budget: ModelBudget |
         problems=tuple(dict.fromkeys(facts.problems)),
         skops_untrusted=tuple(dict.fromkeys(facts.skops_untrusted)),
         hazards=tuple(dict.fromkeys(facts.hazards)),
+        onnx_stamps=tuple(facts.onnx_stamps),
     )

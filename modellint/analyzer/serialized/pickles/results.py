@@ -98,14 +98,27 @@ class Hazard(Record):
 HAZARD_KINDS = ("runs-code", "reads-outside", "touches-files", "custom-ops", "template-code", "predict-code")
 
 
+class OnnxStamp(Record):
+    """The format versions an ONNX model is stamped with, which the runtime that loads it must know:
+    ``ir_version`` (None when the file names none) and ``opsets``, the ``(domain, version)`` of each
+    operator set it imports (the default domain written ``ai.onnx``), in file order."""
+
+    __slots__ = ("ir_version", "opsets", "member")
+
+    def __init__(self, ir_version: int | None, opsets: tuple[tuple[str, int], ...], member: str | None) -> None:
+        self.ir_version = ir_version
+        self.opsets = opsets
+        self.member = member
+
+
 class ScanResult(Record):
     __slots__ = ("path", "kind", "globals", "calls", "subimports", "embedded_code", "skops_types", "problems",
-                 "skops_untrusted", "hazards")
+                 "skops_untrusted", "hazards", "onnx_stamps")
 
     def __init__(self, path: Path, kind: str | None, globals: tuple[GlobalRef, ...], calls: tuple[CallSite, ...],
                  subimports: tuple[str, ...], embedded_code: tuple[EmbeddedCode, ...], skops_types: tuple[str, ...],
                  problems: tuple[Problem, ...], skops_untrusted: tuple[str, ...] = (),
-                 hazards: tuple[Hazard, ...] = ()) -> None:
+                 hazards: tuple[Hazard, ...] = (), onnx_stamps: tuple[OnnxStamp, ...] = ()) -> None:
         self.path = path
         self.kind = kind
         self.globals = globals
@@ -116,6 +129,7 @@ class ScanResult(Record):
         self.problems = problems
         self.skops_untrusted = skops_untrusted
         self.hazards = hazards
+        self.onnx_stamps = onnx_stamps
 
     def imported_modules(self) -> set[str]:
         """Every module a load would import: globals, subimports, skops types, embedded-code imports."""
@@ -299,7 +313,7 @@ class Facts:
 
     __slots__ = ("limits", "globals", "calls", "subimports", "embedded", "skops_types", "skops_untrusted", "problems",
                  "hazards", "retained_bytes", "joblib_arrays", "model_budget", "decompressed_bytes", "opcodes", "values",
-                 "nested_depth", "nested_scanned", "by_value")
+                 "nested_depth", "nested_scanned", "by_value", "onnx_stamps")
 
     def __init__(self, limits: Limits, model_budget: ModelBudget | None = None) -> None:
         self.limits = limits
@@ -320,6 +334,7 @@ class Facts:
         self.nested_depth = 0  # nested deserializer payloads being scanned, one inside the other
         self.nested_scanned: dict[tuple[object, ...], object] = {}  # each payload is scanned once
         self.by_value: ByValueLedger | None = None  # the by-value code, functions and classes, once there is one
+        self.onnx_stamps: list[OnnxStamp] = []
 
     def problem(self, reason: str, offset: int | None, member: str | None) -> None:
         self.problems.append(Problem(reason, offset, member))
