@@ -12,13 +12,13 @@ from modellint.analyzer.code.import_resolution import (
     has_declared_environment,
     unknown_declared_requirements,
 )
-from modellint.analyzer.environment.requirements import normalize_name
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
 from modellint.fixes.add_dependency import add_dependency_fix
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._code_examples import code_model, requirement_files
 from modellint.rules._examples import CLEAN_PIP
+from modellint.rules._pinned_release_advice import pinned_release_lacks
 
 _PREDICT_TABULATE = """\
 def render(rows):
@@ -132,6 +132,8 @@ class MissingDependency(Rule):
                 fixed=requirement_files("mlflow==3.17.2", "openpyxl", "scikit-learn==1.9.1", "skops==0.16.0")),
         Invalid(code_model({"versions.py": "import pkg_resources\n"}, "setuptools==82.0.0"), (("code/versions.py", 1),),
                 note="declared, but the pinned release no longer installs the module: no fix to add it again"),
+        Invalid(code_model({"persist.py": "from sklearn.externals import joblib\nimport sklearn.externals.joblib\n"}),
+                (("code/persist.py", 2),), note="a submodule the pinned release removed, though its package stays"),
         Invalid(code_model({"gcs.py": "from google.cloud import storage\n"}, "google-cloud-bigquery==3.27.0"),
                 (("code/gcs.py", 1),), note="a sibling in the google.cloud namespace does not provide storage; "
                 "an unsorted list gets the line at its end",
@@ -155,13 +157,11 @@ class MissingDependency(Rule):
             label = distribution_label(resolution)
             knowledge = model.environment.knowledge
             fix = add_dependency_fix(model, resolution.suggestion)
-            pinned = model.environment.pinned_releases.get(normalize_name(label)) if label else None
-            if pinned is not None and not pinned.provides(resolution.module):
+            lacking = pinned_release_lacks(model.environment, label, resolution.module)
+            if lacking is not None:
                 # Declared, at a release whose files lack the module (it moved or was removed):
                 # adding the distribution again would change nothing.
-                action = (f"the declared `{label}=={pinned.version}` does not install it (it is not among that "
-                          f"release's files): pin a release of `{label}` that has it, or import it from where it "
-                          "lives now")
+                action = f"{lacking}: pin a release of `{label}` that has it, or import it from where it lives now"
                 fix = None
             elif label and not knowledge.published(label):
                 action = (f"`{label}` is installed in the `--python` interpreter but is not a PyPI distribution "

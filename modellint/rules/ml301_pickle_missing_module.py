@@ -10,6 +10,7 @@ from modellint.fixes.add_dependency import add_dependency_fix
 from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
 from modellint.rules._code_examples import requirement_files
 from modellint.rules._examples import CLEAN, CLEAN_PIP, MLMODEL, model_files
+from modellint.rules._pinned_release_advice import pinned_release_lacks
 from modellint.rules._serialized_examples import instance_pickle, pickled_model, skops_file
 
 _WITH_CODE_DIR = MLMODEL.replace("    env:\n", "    code: code\n    env:\n", 1)
@@ -88,6 +89,9 @@ class PickleMissingModule(Rule):
                 fixed=requirement_files("mlflow==3.17.2", "lightgbm", *CLEAN_PIP[1:])),
         Invalid(pickled_model(instance_pickle("my_model", "MyModel")),
                 (("model.pkl", 1),), note="a class pickled by reference to a module not shipped: no fix"),
+        Invalid(pickled_model(instance_pickle("sklearn.ensemble.forest", "RandomForestClassifier")),
+                (("model.pkl", 1),), note="a module the pinned scikit-learn no longer installs (0.24 removed it): "
+                                          "no fix to add scikit-learn again"),
         Invalid(model_files(MLmodel=_PYTHON_MODEL, python_model__pkl=instance_pickle("transformers", "TextCleaner")),
                 (("python_model.pkl", 1),),
                 note="the PythonModel itself by reference: first-party code, whatever PyPI project shares its "
@@ -119,7 +123,16 @@ class PickleMissingModule(Rule):
                 suggestion = environment.knowledge.suggest(ref.module)
                 shipped = f"{top}.py" if top == ref.module else top
                 own_class = _is_python_model_class(model, serialized, ref)
-                if suggestion and not own_class:
+                lacking = pinned_release_lacks(environment, suggestion, ref.module)
+                if lacking is not None:
+                    # Declared, at a release without the module (removed or renamed since the
+                    # pickle was written): adding the distribution again would change nothing.
+                    yield self.finding(
+                        serialized.path,
+                        f"{loads}: {lacking}; pin a release that has it, or save the model again with the "
+                        "pinned release",
+                    )
+                elif suggestion and not own_class:
                     # A module the knowledge base knows a provider of is never the model's own code
                     # to ship (`sklearn` is scikit-learn's, whatever object was pickled).
                     yield self.finding(

@@ -86,9 +86,27 @@ class DeclaredEnvironment:
         return found
 
     def release_lacks(self, distribution: str, module: str) -> bool:
-        """Whether ``distribution`` is pinned to a release known not to install ``module``."""
+        """Whether ``distribution`` is pinned to a release known not to install ``module``: its
+        layout has no such top-level module, or the module is one that other recorded releases
+        install and this one does not (``sklearn.ensemble.forest`` under scikit-learn 0.24 on)."""
         facts = self.pinned_releases.get(normalize_name(distribution))
-        return facts is not None and not facts.provides(module)
+        if facts is None:
+            return False
+        if not facts.provides(module):
+            return True
+        if facts.recorded_as != facts.version or "." not in module:
+            return False  # a release between two recorded ones: its own files were not read
+        from modellint.analyzer.knowledge.release_modules import release_modules
+
+        return release_modules().lacks(facts.distribution, facts.version, module)
+
+    def releases_installing(self, distribution: str, module: str) -> tuple[str, ...]:
+        """The recorded releases of ``distribution`` that install ``module``, when it is one that
+        changes between releases (empty otherwise, or when nothing is recorded)."""
+        from modellint.analyzer.knowledge.release_modules import release_modules
+
+        block = release_modules().get(normalize_name(distribution))
+        return block.installed_by(module) if block is not None else ()
 
     def applies(self, line: RequirementLine) -> bool:
         """Whether pip installs the requirement ``line`` on the environment's platform and Python:
