@@ -50,8 +50,8 @@ from modellint.record import Record
 
 if TYPE_CHECKING:
     from modellint.analyzer.code.source_imports import ModuleScan
-    from modellint.analyzer.environment.conda_channels import UnbuiltPython, UnservedCondaPackage
     from modellint.analyzer.deployment.serving_example import ServingExample
+    from modellint.analyzer.environment.conda_channels import UnbuiltPython, UnservedCondaPackage
     from modellint.analyzer.environment.declared import DeclaredEnvironment
     from modellint.analyzer.environment.environment_settings import EnvironmentSettings
     from modellint.analyzer.environment.pinned_releases import PinnedRelease

@@ -16,7 +16,7 @@ def _env(*specs: str, channels: tuple[str, ...] = ("conda-forge",)) -> dict[str,
                        + "name: mlflow-env\n")
 
 
-class CondaPackageNotInChannels(Rule):
+class CondaPackageNotServed(Rule):
     """## What it does
     Flags a conda dependency (outside the `pip:` list) that no channel the environment lists
     publishes, when those channels are `conda-forge` alone.
@@ -54,7 +54,7 @@ class CondaPackageNotInChannels(Rule):
     """
 
     code = "ML512"
-    name = "conda-package-not-in-channels"
+    name = "conda-package-not-served"
     severity = Severity.ERROR
     fix_title = "List the channel that serves it, or use conda-forge's package"
 
