@@ -7,10 +7,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from modellint.record import Record
+
 DATA_FILE = Path(__file__).with_name("serving_irrelevant_advisories.tsv")
 
 
-class ServingIrrelevantAdvisory:
+class ServingIrrelevantAdvisory(Record):
     """One line of the table: ``advisory`` of ``distribution`` concerns ``component``, because ``reason``."""
 
     __slots__ = ("distribution", "advisory", "component", "reason")
