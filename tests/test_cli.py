@@ -205,7 +205,8 @@ def test_version(capsys):
     assert code == 0
     assert re.fullmatch(r"modellint \d+\.\d+\.\d+ \(knowledge base \d{4}-\d\d-\d\d \(\d+ days? old\), releases "
                         r"\d{4}-\d\d-\d\d \(\d+ days? old\), PyPI project list \d{4}-\d\d, advisories \d{4}-\d\d-\d\d "
-                        r"\(\d+ days? old\)\)\n", out)
+                        r"\(\d+ days? old\), conda-forge python builds \d{4}-\d\d-\d\d \(\d+ days? old\), "
+                        r"conda-forge packages \d{4}-\d\d-\d\d \(\d+ days? old\)\)\n", out)
 
 
 def test_internal_error_in_one_target_is_reported_and_the_run_goes_on(tmp_path, monkeypatch, capsys):

@@ -109,6 +109,15 @@ def declare_python(new: str) -> Callable[[pathlib.Path], None]:
     return apply
 
 
+# What MLflow writes for the sklearn model, plus one conda package of another channel.
+CONDA_ENV_WITH_PYTORCH_CUDA = {
+    "channels": ["conda-forge"],
+    "dependencies": [f"python={platform.python_version()}", "pip<=23.2.1", "pytorch-cuda=12.1",
+                     {"pip": ["mlflow==3.17.2", "numpy==2.4.6", "pandas==3.1.1", "scikit-learn==1.9.1",
+                              "scipy==1.17.1", "skops==0.16.0"]}],
+    "name": "mlflow-env",
+}
+
 CASES = [
     Case("release-does-not-exist",
          "cloudpickle==2.5.8 (the example pin of MLflow's dependency guide) was never released.",
@@ -156,6 +165,19 @@ CASES = [
          "error.",
          'extra_pip_requirements=["pillow==10.0.0"]',
          {"resolution": "resolved", "no_build": "resolved"}),
+    Case("conda-python-not-built",
+         "The model declares Python 3.13.4, which CPython replaced with 3.13.5 eight days later: conda-forge never "
+         "built it, and conda.yaml lists conda-forge alone, so conda cannot build the env "
+         "(`--env-manager conda`, Azure ML). The pip requirements resolve for 3.13.4.",
+         "", {"resolution": "resolved", "no_build": "resolved", "conda": "fails", "reported": ["ML511"]},
+         edit="python_version/python:/python= 3.11.x -> 3.13.4 in MLmodel, python_env.yaml, conda.yaml",
+         apply=declare_python("3.13.4")),
+    Case("conda-package-not-in-channels",
+         "A conda env exported from a GPU workstation and trimmed to conda-forge: pytorch-cuda=12.1 is the "
+         "pytorch channel's package, which conda-forge does not publish, so conda cannot build the env. The pip "
+         "requirements resolve.",
+         "conda_env=" + repr(CONDA_ENV_WITH_PYTORCH_CUDA).replace("'", '"'),
+         {"resolution": "resolved", "no_build": "resolved", "conda": "fails", "reported": ["ML512"]}),
     Case("correct-twin",
          "The same sklearn model as MLflow saves it: every pin exists, fits Python 3.11 and has a Linux wheel.",
          "", {"resolution": "resolved", "no_build": "resolved"}),
@@ -209,6 +231,82 @@ def record_resolution(model: pathlib.Path, uv: str, resolver) -> dict:
             "resolution": resolver.encode(outcome), "no_build": resolver.encode(no_build)}
 
 
+# conda-forge's own repositories (read-only git mirrors): the data a conda case's verdict rests on.
+PYTHON_FEEDSTOCK = pathlib.Path(os.environ.get("MODELLINT_PYTHON_FEEDSTOCK",
+                                               "/work/.mirror/conda-forge+python-feedstock/repo"))
+FEEDSTOCK_OUTPUTS = pathlib.Path(os.environ.get("MODELLINT_FEEDSTOCK_OUTPUTS",
+                                                "/work/.mirror/conda-forge+feedstock-outputs/repo"))
+REPODATA = "https://conda.anaconda.org/conda-forge/linux-64/repodata.json"
+
+
+def _git(repo: pathlib.Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+
+
+def _head(repo: pathlib.Path) -> dict:
+    commit, date = _git(repo, "log", "-1", "--format=%H %cI").split()
+    return {"repository": repo.parent.name.replace("+", "/"), "commit": commit, "date": date}
+
+
+def _conda_specs(model: pathlib.Path) -> tuple[list[str], list[str]]:
+    """The channels and the conda (not pip) dependencies of conda.yaml, read line by line (MLflow's layout)."""
+    channels, specs, section = [], [], None
+    for line in (model / "conda.yaml").read_text().splitlines():
+        if not line.startswith((" ", "-")):
+            section = line.rstrip(":")
+        elif line.startswith("- ") and not line.startswith("- pip:"):
+            (channels if section == "channels" else specs).append(line[2:].strip())
+    return channels, specs
+
+
+def _try_the_channel() -> dict:
+    """What building the env would need first: conda-forge's repodata (no conda channel answers here)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(REPODATA, timeout=20) as response:
+            return {"url": REPODATA, "status": response.status}
+    except Exception as error:  # the outcome is the record
+        return {"url": REPODATA, "error": f"{type(error).__name__}: {error}"}
+
+
+def record_conda(model: pathlib.Path) -> dict:
+    """What was tried to build the conda env, and conda-forge's data about each conda dependency:
+    for ``python``, whether a branch of its python-feedstock ever set that version; for every other
+    package, whether feedstock-outputs registers the name."""
+    channels, specs = _conda_specs(model)
+    evidence = []
+    for spec in specs:
+        name = re.split(r"[<>=!\s]", spec, maxsplit=1)[0]
+        version = spec[len(name):].lstrip("=<>! ")
+        if name == "python":
+            pattern = f'set (base_)?version = "{version}"'
+            commits = _git(PYTHON_FEEDSTOCK, "log", "--branches", "--format=%h", "-E", "-G", pattern, "--",
+                           "recipe/meta.yaml").split()
+            minor = ".".join(version.split(".")[:2])
+            built = sorted({m.group(1) for m in re.finditer(rf'set (?:base_)?version = "({re.escape(minor)}\.\d+)"',
+                                                            _git(PYTHON_FEEDSTOCK, "log", "--branches", "-p", "--",
+                                                                 "recipe/meta.yaml"))},
+                           key=lambda v: [int(p) for p in v.split(".")])
+            evidence.append({"spec": spec, "recipe_commits_on_branches": commits,
+                             f"versions_{minor}_set_on_branches": built})
+        else:
+            path = f"outputs/{'/'.join(name[:3].ljust(3, 'z'))}/{name}.json"  # the registry's layout: go -> g/o/z
+            listed = bool(_git(FEEDSTOCK_OUTPUTS, "ls-tree", "HEAD", "--", path).strip())
+            evidence.append({"spec": spec, "registry_file": path, "registered": listed})
+    return {
+        "channels": channels,
+        "tried": {"conda_executable": [shutil.which(tool) for tool in ("conda", "mamba", "micromamba")],
+                  "channel": _try_the_channel(),
+                  "note": "conda, mamba and micromamba are not on PyPI in a usable form (PyPI's `conda` is 4.3.16 "
+                          "of 2017, and every solver needs the channel's repodata), and no conda channel "
+                          "resolves from this machine: the real outcome of `mlflow models prepare-env "
+                          "--env-manager conda` cannot be recorded here."},
+        "sources": {"python_feedstock": _head(PYTHON_FEEDSTOCK), "feedstock_outputs": _head(FEEDSTOCK_OUTPUTS)},
+        "evidence": evidence,
+    }
+
+
 def build(out_dir: pathlib.Path) -> None:
     root = pathlib.Path(out_dir) / "installability"
     work = pathlib.Path(os.environ.get("MODELLINT_CORPUS_WORK", "/tmp/modellint-corpus-work")) / "installability"
@@ -243,6 +341,9 @@ def build(out_dir: pathlib.Path) -> None:
         (dst / "CASE.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
         record = record_resolution(dst / "model", uv, resolver)
         (dst / "resolution.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        if "conda" in case.expect:
+            conda = record_conda(dst / "model")
+            (dst / "conda.json").write_text(json.dumps(conda, indent=2, sort_keys=True) + "\n")
         print(f"[installability] {case.name}: {record['resolution']['status']} / "
               f"no-build {record['no_build']['status']}", flush=True)
 

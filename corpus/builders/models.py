@@ -505,7 +505,7 @@ def cases(pyver: str, projects: pathlib.Path) -> list:
                 "conda.yaml.",
                 f"MLmodel python_version, python_env.yaml python and conda.yaml python=: "
                 f"{pyver} -> 3.7.16",
-                python_everywhere(pyver, "3.7.16"), ["ML108"]),
+                python_everywhere(pyver, "3.7.16"), ["ML108", "ML504", "ML511"]),
         Derived("ml109-extra-index-url", base,
                 "An `--extra-index-url` option line (legal for pip; crashes "
                 "update-pip-requirements; info).",

@@ -51,6 +51,7 @@ from modellint.record import Record
 if TYPE_CHECKING:
     from modellint.analyzer.code.source_imports import ModuleScan
     from modellint.analyzer.deployment.serving_example import ServingExample
+    from modellint.analyzer.environment.conda_channels import UnbuiltPython, UnservedCondaPackage
     from modellint.analyzer.environment.declared import DeclaredEnvironment
     from modellint.analyzer.environment.environment_settings import EnvironmentSettings
     from modellint.analyzer.environment.pinned_releases import PinnedRelease
@@ -393,6 +394,21 @@ class ModelDir:
 
         lists = (self.requirements, self.conda.pip if self.conda is not None else None)
         return tuple(unindexed_requirements(lists, self.serving_platform, self.environment.knowledge))
+
+    @cached_property
+    def conda_unbuilt_python(self) -> UnbuiltPython | None:
+        """The conda env's ``python`` spec when its channels are conda-forge alone and conda-forge
+        built no matching version (see :mod:`~modellint.analyzer.environment.conda_channels`)."""
+        from modellint.analyzer.environment.conda_channels import unbuilt_python
+
+        return unbuilt_python(self.conda)
+
+    @cached_property
+    def conda_unserved_packages(self) -> tuple[UnservedCondaPackage, ...]:
+        """The conda env's dependencies its channels (conda-forge alone) do not publish."""
+        from modellint.analyzer.environment.conda_channels import unserved_packages
+
+        return tuple(unserved_packages(self.conda))
 
     @cached_property
     def vulnerable_pins(self) -> tuple[VulnerablePin, ...]:

@@ -144,6 +144,8 @@ RULE_TABLE: tuple[RuleEntry, ...] = (
     RuleEntry("ML509", "requirement-not-on-index", "RequirementNotOnIndex", training_project=True,
               project_lines_only=True),
     RuleEntry("ML510", "known-vulnerable-pin", "KnownVulnerablePin", training_project=True, project_lines_only=True),
+    RuleEntry("ML511", "conda-python-not-built", "CondaPythonNotBuilt"),
+    RuleEntry("ML512", "conda-package-not-served", "CondaPackageNotServed"),
     # Deployment targets' own rules: they run when `--target` enables them (modellint.rules._targets).
     RuleEntry("ML601", "azureml-no-conda-env", "AzuremlNoCondaEnv"),
     RuleEntry("ML602", "azureml-request-format", "AzuremlRequestFormat"),

@@ -36,7 +36,10 @@ class KnownVulnerablePin(Rule):
     recorded snapshot date (`modellint/analyzer/knowledge/advisories.dat`, built by
     `scripts/build_advisories.py`; `modellint --version` says how old it is): an advisory
     published since is not known, and one the database withdrew is not reported. A prefix pin
-    (`==9.0.*`) and a range get no finding: pip installs the newest release they allow.
+    (`==9.0.*`) and a range get no finding: pip installs the newest release they allow. An
+    advisory of a component a scoring process never runs (MLflow's tracking server and its auth
+    app) is left out: `serving_irrelevant_advisories.tsv` beside the data names each, with the
+    reason read from the advisory.
 
     ## Example
     ```text

@@ -19,6 +19,7 @@ from modellint.analyzer.environment.vulnerable_pins import vulnerable_pins
 from modellint.analyzer.knowledge import pypi_names, snapshots
 from modellint.analyzer.knowledge.advisories import Advisory, advisory_data, affected_by_ranges, parse_advisory
 from modellint.analyzer.knowledge.distributions import load
+from modellint.analyzer.knowledge.serving_irrelevant_advisories import serving_irrelevant, serving_irrelevant_table
 from modellint.rules._examples import CLEAN_PIP
 from modellint.rules._release_examples import with_requirements
 from tests.conftest import write_files
@@ -147,9 +148,28 @@ def test_pins_other_rules_own_or_that_let_pip_choose_are_not_judged():
 
 def test_mlflow_pin_across_minor_series_gets_no_fix(tmp_path: Path):
     pins = tuple(pin for pin in CLEAN_PIP if not pin.startswith("mlflow=="))
-    root = write_files(tmp_path / "m", with_requirements("mlflow==2.9.2", *pins))
+    root = write_files(tmp_path / "m", with_requirements("mlflow==1.20.0", *pins))  # PYSEC-2022-28, fixed in 1.23.1
     findings = lint(root, select=["ML510"]).findings
     assert findings and all(finding.fix is None and "save the model again" in finding.message for finding in findings)
+
+
+def test_advisories_of_components_a_scoring_process_never_runs_are_left_out():
+    # mlflow 2.9.2 is affected by PYSEC-2024-51 only: the tracking server's auth app.
+    assert _vulnerable("mlflow==2.9.2\n") == []
+    # mlflow 2.2.0: eight tracking-server advisories left out; none remains.
+    assert _vulnerable("mlflow==2.2.0\n") == []
+    # mlflow 1.20.0: the insecure temporary file (not known to be server-only) stays.
+    assert _vulnerable("mlflow==1.20.0\n") == [("mlflow", "1.20.0", "1.23.1", 1)]
+
+
+def test_the_serving_irrelevant_table_names_shipped_advisories_with_reasons():
+    table = serving_irrelevant_table()
+    assert len(table) == 9
+    for row in table:
+        ids = {advisory.id for advisory in advisory_data().get(row.distribution)}
+        assert row.advisory in ids, row.advisory
+        assert row.component and len(row.reason) > 40
+    assert "PYSEC-2022-28" not in serving_irrelevant("mlflow")
 
 
 # ----------------------------------------------------------------------------- --version

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from modellint.analyzer.environment.requirements import conda_env_from_yaml
+from modellint.analyzer.yamlfile import parse_yaml
 from modellint.engine import lint_targets
 from modellint.findings import Severity
 from modellint.selection import RuleSelection
@@ -35,7 +37,7 @@ def test_the_cases_of_the_issue_are_there():
     assert {case.name for case in CASES} == {
         "release-does-not-exist", "requires-python-excludes", "no-wheel-for-python", "platform-only-package",
         "stdlib-backport", "contradictory-pins", "yanked-release", "requirement-not-on-index", "known-vulnerable-pin",
-        "correct-twin"}
+        "conda-python-not-built", "conda-package-not-in-channels", "correct-twin"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
@@ -89,13 +91,42 @@ def test_the_twin_is_clean(report):
             and finding.severity in (Severity.ERROR, Severity.WARNING)] == []
 
 
+def _conda_package_lines(path: Path) -> set[int]:
+    env = conda_env_from_yaml(parse_yaml(path.read_text()), path)
+    return {spec.span.line for spec in env.specs}
+
+
 def test_every_offline_installability_error_is_on_a_case_that_fails(report):
     # As on the real models (tests/test_real_model_resolution.py): an offline error is a real failure.
+    # One on a conda package of the conda env (not its `pip:` list) is judged by the conda record.
     for finding in report.findings:
         if finding.code.startswith(INSTALLABILITY) and finding.severity is Severity.ERROR:
             case = finding.path.relative_to(ROOT).parts[0]
+            if finding.path.name == "conda.yaml" and finding.span.line in _conda_package_lines(finding.path):
+                assert _json(ROOT / case / "CASE.json")["expect"].get("conda") == "fails", case
+                continue
             record = _json(ROOT / case / "resolution.json")
             assert resolution.verdict(record["resolution"]["status"], record["no_build"]["status"]) == "fails", case
+
+
+@pytest.mark.parametrize("case", [case for case in CASES if "conda" in _json(case / "CASE.json")["expect"]],
+                         ids=lambda case: case.name)
+def test_a_conda_case_records_what_was_tried_and_what_its_verdict_rests_on(case):
+    # No conda channel answers from the build machine, so conda's own outcome could not be recorded:
+    # the record says what was tried, and conda-forge's data (its repositories' commits) shows each
+    # failing dependency: a python version no branch of its python-feedstock ever set, or a package
+    # name its feedstock-outputs registry does not hold.
+    record = _json(case / "conda.json")
+    assert record["channels"] == ["conda-forge"]
+    assert "error" in record["tried"]["channel"] and record["tried"]["conda_executable"] == [None, None, None]
+    assert record["sources"]["python_feedstock"]["commit"].startswith("df31527a")
+    assert record["sources"]["feedstock_outputs"]["commit"].startswith("31c6779bb4")
+    failing = [item for item in record["evidence"]
+               if item.get("recipe_commits_on_branches") == [] or item.get("registered") is False]
+    assert len(failing) == 1, record["evidence"]
+    for item in record["evidence"]:
+        if item not in failing:
+            assert item.get("registered", True) and item.get("recipe_commits_on_branches", [""]) != []
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)

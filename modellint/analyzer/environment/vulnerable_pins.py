@@ -69,8 +69,10 @@ def _judged(name: str, version: Version) -> tuple[tuple[Advisory, ...], str | No
     """The advisories affecting release ``version`` of ``name`` and the release that fixes them all
     (once per process: a store of models pins the same releases again and again)."""
     from modellint.analyzer.knowledge.advisories import advisory_data
+    from modellint.analyzer.knowledge.serving_irrelevant_advisories import serving_irrelevant
 
-    advisories = advisory_data().get(name)
+    skipped = serving_irrelevant(name)  # a component a scoring process never runs (the table says why)
+    advisories = [advisory for advisory in advisory_data().get(name) if advisory.id not in skipped]
     if _unpublished(name, version):
         return (), None
     affecting = tuple(sorted((advisory for advisory in advisories if advisory.affects(version)),

@@ -9,12 +9,14 @@ import datetime
 def snapshot_dates() -> tuple[tuple[str, str], ...]:
     """(what, date) for each data file: ISO dates, or a month for the PyPI project list."""
     from modellint.analyzer.knowledge.advisories import advisory_data
+    from modellint.analyzer.knowledge.conda_forge import names_snapshot, python_snapshot
     from modellint.analyzer.knowledge.distributions import build_date
     from modellint.analyzer.knowledge.pypi_names import snapshot
     from modellint.analyzer.knowledge.releases import release_data
 
     return (("knowledge base", build_date()), ("releases", release_data().snapshot_date),
-            ("PyPI project list", snapshot()), ("advisories", advisory_data().snapshot_date))
+            ("PyPI project list", snapshot()), ("advisories", advisory_data().snapshot_date),
+            ("conda-forge python builds", python_snapshot()), ("conda-forge packages", names_snapshot()))
 
 
 def described(today: datetime.date) -> str:
