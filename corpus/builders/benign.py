@@ -15,9 +15,18 @@ user's. The verdicts come from a second, fresh process (``VERIFIER``) in which n
 as in a serving environment.
 
 Every estimator ``sklearn.utils.all_estimators()`` lists is tried on a toy set: fitted with the
-parameters scikit-learn's own estimator checks construct it with, as a predictor, or as the first
-step of a pipeline ending in one when it only transforms. One it cannot fit or predict with is
-left out and named, with the reason, in ``benign/SKIPPED.json``.
+parameters scikit-learn's own estimator checks construct it with (or the required arguments they cannot
+fill: ``estimator=``, ``dictionary=``), as a predictor, or as the first step of a pipeline ending in one
+when it only transforms, or served by its ``score`` (MLflow's ``pyfunc_predict_fn``) when it has neither.
+The toy input follows the estimator's own tags: a 40x4 frame, else a text column, rows as dicts, one
+feature, a kernel matrix, missing values or a two-column target. One that MLflow cannot serve (nothing to
+call on new data, a target transformer, 3-D images) or that fits on none of them is left out and named,
+with the reason, in ``benign/SKIPPED.json``.
+
+``MODELLINT_CORPUS_ONLY`` (``corpus/build.py --only``: comma-separated case names or ``fnmatch``
+patterns) saves and verifies only the cases it names and keeps the others. To run this builder alone,
+without the other corpus venvs: ``python -c "import sys, pathlib; sys.path.insert(0, 'corpus');
+from builders import benign; benign.build(pathlib.Path('corpus').resolve())"`` with the ``benign`` venv.
 """
 
 from __future__ import annotations
