@@ -59,6 +59,10 @@ _SAFE_STDLIB = {
     "re": {"_compile"},  # rebuilds a compiled pattern from its source text
     "functools": {"partial"},  # binds a callable that is itself a global, judged on its own
     "array": {"array", "_array_reconstructor"},
+    # an in-memory buffer: whatever it is handed to is judged on its own, and a Keras archive in it is
+    # scanned (``Machine.scan_buffer``): Keras pickles a model as ``_unpickle_model(BytesIO(<.keras>))``
+    "_io": {"BytesIO"},
+    "io": {"BytesIO"},
     "pathlib": {"PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath", "Path"},
     # The forms a type annotation names (a cloudpickled function keeps its ``__annotations__``): inert
     # objects, whose call raises or builds a type. Not the names that evaluate annotations

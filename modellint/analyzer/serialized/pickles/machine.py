@@ -154,6 +154,9 @@ _MAX_TYPE_DEPTH = 8  # ``Dict[str, List[Optional[int]]]`` is 4 deep; a deeper ar
 # cloudpickle's by-value functions: ``_make_function(code, ...)``, or ``types.FunctionType(code, ...)``
 _FUNCTION_MAKERS = {("types", "FunctionType"), ("builtins", "function")}
 _CLASS_CONSTRUCTOR_OPCODES = {"NEWOBJ", "NEWOBJ_EX"}  # cls.__new__(cls, ...): only a class gets this far
+# In-memory buffers (``BytesIO`` is rebuilt by NEWOBJ, its content set by BUILD): inert, read by whatever
+# they are handed to; their content is scanned when it is a file that could be loaded from them.
+_BUFFERS = {("_io", "BytesIO"), ("io", "BytesIO")}
 _JOBLIB_WRAPPER_MODULES = {"joblib.numpy_pickle", "sklearn.externals.joblib.numpy_pickle"}
 _IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
 HIGHEST_PROTOCOL = 5
@@ -858,6 +861,39 @@ class Machine:
         kind = instance.instance_of
         if self.joblib and kind.module in _JOBLIB_WRAPPER_MODULES and kind.name == "NumpyArrayWrapper":
             self.stack[-1] = self.read_joblib_array(state)
+        elif (kind.module, kind.name) in _BUFFERS and isinstance(state, tuple) and state:
+            self.scan_buffer(state[0])
+
+    def scan_buffer(self, payload: object) -> None:
+        """Judge what an in-memory buffer's literal content loads when it is a Keras archive: Keras pickles a
+        model as ``KerasSaveable._unpickle_model(BytesIO(<.keras bytes>))``, which loads it with
+        ``safe_mode=False`` (a PythonModel holding a Keras model, cloudpickled by MLflow). The buffer itself
+        runs nothing; whatever reads it is judged as a call of its own."""
+        if isinstance(payload, (bytes, bytearray)):
+            key: tuple[object, ...] = ("kept", id(payload))
+        elif isinstance(payload, _Skipped) and self.source.size is not None:
+            key = ("skipped", payload.start, payload.length)
+        else:
+            return
+        facts, limits = self.facts, self.facts.limits
+        if facts.nested_depth >= limits.max_nested_depth or len(facts.nested_scanned) >= limits.max_nested_payloads:
+            return
+        if key in facts.nested_scanned:
+            return
+        facts.nested_scanned[key] = payload
+        stream = io.BytesIO(payload) if not isinstance(payload, _Skipped) else Section(self.source, payload.start,
+                                                                                        payload.length)
+        where = f"Keras archive in io.BytesIO at byte {self.offset}"
+        with stream:
+            if stream.read(4) != b"PK\x03\x04":
+                return
+            from modellint.analyzer.serialized.keras import scan_keras
+
+            facts.nested_depth += 1
+            try:
+                scan_keras(stream, facts, f"{self.member} > {where}" if self.member else where, keras_only=True)
+            finally:
+                facts.nested_depth -= 1
 
     # -- joblib
 
