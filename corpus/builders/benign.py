@@ -533,6 +533,7 @@ def save_keras(saver: Saver) -> None:
                "mlflow.keras.save_model(keras.Sequential([...]), path, input_example=example)",
                lambda path: (os.makedirs(path), mlflow.keras.save_model(plain, path, input_example=example)))
     save_keras_custom_layer(saver, example)
+    save_keras_model_attribute(saver, plain, example)
 
 
 def save_keras_custom_layer(saver: Saver, example: Any) -> None:
@@ -573,6 +574,40 @@ def save_keras_custom_layer(saver: Saver, example: Any) -> None:
                    lambda path: mlflow.pyfunc.save_model(
                        path, python_model=KerasCustomLayerModel(), artifacts={"keras_model": "model.keras"},
                        code_paths=[keras_custom_layers.__file__], signature=signature, input_example=example,
+                       pip_requirements=[f"{name}=={version(name)}" for name in ("keras", "torch", "cloudpickle")]),
+                   libraries=("keras", "torch"))
+    shutil.rmtree(scratch)
+
+
+def save_keras_model_attribute(saver: Saver, model: Any, example: Any) -> None:
+    """A PythonModel whose ``load_context`` loads a Keras model from an artifact, saved with an input example
+    and no signature: MLflow 3 runs ``load_context`` at save to infer the signature, then cloudpickles the
+    instance, so ``python_model.pkl`` holds the Keras model (``KerasSaveable._unpickle_model(BytesIO(...))``)."""
+    import keras
+    import mlflow
+    import numpy as np
+
+    class KerasModel(mlflow.pyfunc.PythonModel):
+        def load_context(self, context: Any) -> None:
+            import keras
+
+            self.model = keras.saving.load_model(context.artifacts["keras_model"])
+
+        def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
+            return keras.ops.convert_to_numpy(self.model(np.asarray(model_input, dtype="float32")))
+
+    scratch = Path(tempfile.mkdtemp(prefix="benign-keras-"))
+    with contextlib.chdir(scratch):
+        model.save("model.keras")
+        saver.case("pyfunc-keras-model-attribute", "pyfunc",
+                   "a PythonModel whose load_context loads a Keras 3 Sequential (built-in layers) from a .keras "
+                   "artifact, saved with an input example: MLflow runs load_context at save and pickles the loaded "
+                   "Keras model into python_model.pkl",
+                   "mlflow.pyfunc.save_model(path, python_model=KerasModel(), artifacts={'keras_model': "
+                   "'model.keras'}, input_example=example)",
+                   lambda path: mlflow.pyfunc.save_model(
+                       path, python_model=KerasModel(), artifacts={"keras_model": "model.keras"},
+                       input_example=example,
                        pip_requirements=[f"{name}=={version(name)}" for name in ("keras", "torch", "cloudpickle")]),
                    libraries=("keras", "torch"))
     shutil.rmtree(scratch)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import struct
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,9 @@ BENIGN = REPO / "corpus" / "benign"
 CASES = sorted(path.parent for path in BENIGN.glob("*/CASE.json"))
 # What the corpus must cover, by the flavor that saved it (catches a builder that silently lost a library).
 MINIMUM_CASES = {"sklearn": 185, "pytorch": 3, "keras": 1, "xgboost": 3, "lightgbm": 3, "catboost": 1,
-                 "statsmodels": 2, "onnx": 2, "transformers": 1, "pyfunc": 9}
+                 "statsmodels": 2, "onnx": 2, "transformers": 1, "pyfunc": 10}
 KERAS_CUSTOM_LAYER = BENIGN / "pyfunc-keras-custom-layer"
+KERAS_MODEL_ATTRIBUTE = BENIGN / "pyfunc-keras-model-attribute"
 LAMBDA_KERAS = REPO / "tests" / "data" / "formats" / "keras" / "lambda.keras"
 
 
@@ -79,4 +81,20 @@ def test_the_keras_custom_layer_twin_with_a_lambda_layer_is_an_error(tmp_path: P
     shutil.copyfile(LAMBDA_KERAS, twin / "artifacts" / "model.keras")
     errors = [finding for finding in lint(twin).findings if finding.severity == Severity.ERROR]
     assert [(finding.code, finding.path.name) for finding in errors] == [("ML302", "model.keras")]
+    assert "`Lambda` layer" in errors[0].message
+
+
+def test_the_pickled_keras_model_twin_with_a_lambda_layer_is_an_error(tmp_path: Path):
+    # MLflow pickled the loaded Keras model into python_model.pkl: its archive is a BINBYTES payload
+    twin = tmp_path / KERAS_MODEL_ATTRIBUTE.name
+    shutil.copytree(KERAS_MODEL_ATTRIBUTE, twin)
+    data = (twin / "python_model.pkl").read_bytes()
+    start = data.index(b"PK\x03\x04")
+    assert data[start - 5:start - 4] == b"B"
+    length = struct.unpack("<I", data[start - 4:start])[0]
+    hostile = LAMBDA_KERAS.read_bytes()
+    (twin / "python_model.pkl").write_bytes(data[:start - 4] + struct.pack("<I", len(hostile)) + hostile
+                                            + data[start + length:])
+    errors = [finding for finding in lint(twin).findings if finding.severity == Severity.ERROR]
+    assert [(finding.code, finding.path.name) for finding in errors] == [("ML302", "python_model.pkl")]
     assert "`Lambda` layer" in errors[0].message
