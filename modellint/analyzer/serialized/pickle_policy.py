@@ -99,7 +99,12 @@ _CLOUDPICKLE_BY_VALUE = {
     "_make_dict_keys", "_make_dict_values", "_make_dict_items", "_create_parametrized_type_hint",
     "_get_dataclass_field_type_sentinel", "_file_reconstructor", "_enum_getstate", "_class_getstate",
 }
-_CODE_CONSTRUCTORS = {("types", "CodeType"), ("builtins", "code"), ("types", "FunctionType"), ("builtins", "function")}
+_CODE_CONSTRUCTORS = {("types", "CodeType"), ("builtins", "code"), ("types", "FunctionType"), ("builtins", "function"),
+                      # dill's by-value code and functions (``dill.dump`` of a ``__main__`` function), audited as
+                      # cloudpickle's; its other helpers (``_import_module``, ``_get_attr``, ``_eval_repr``,
+                      # ``_create_filehandle``) stay imports judged as such
+                      ("dill._dill", "_create_code"), ("dill._dill", "_create_function"),
+                      ("dill.dill", "_create_code"), ("dill.dill", "_create_function")}
 
 # Third-party callables that read files/URLs, deserialize nested payloads, or run commands (pickle.md §1.7.6).
 _GADGETS = {

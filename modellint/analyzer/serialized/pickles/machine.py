@@ -127,6 +127,8 @@ _ABSENT = _Opaque("absent")
 
 _COPYREG_CONSTRUCTORS = {("copyreg", "_reconstructor"), ("copyreg", "__newobj__"), ("copyreg", "__newobj_ex__")}
 _CODE_TYPES = {("types", "CodeType"), ("builtins", "code")}
+# dill's ``_create_code([co_lnotab,] *CodeType arguments)`` and ``_create_function(code, globals, ...)``
+_DILL_MODULES = frozenset({"dill._dill", "dill.dill"})
 # Protocols 0-2 have no bytes opcodes: pickle writes ``bytes`` as ``_codecs.encode(text, "latin1")``,
 # empty ones as ``bytes()``, and ``bytearray`` as ``bytearray(text, "latin-1")`` up to protocol 4.
 _TEXT_ENCODERS = {("_codecs", "encode"), ("codecs", "encode")}
@@ -205,6 +207,10 @@ def _function_of(value: object) -> ByValueFunction | None:
 
 def _is_cloudpickle(ref: GlobalRef | None, name: str) -> bool:
     return ref is not None and ref.module.split(".")[0] == "cloudpickle" and ref.name == name
+
+
+def _is_dill(ref: GlobalRef | None, name: str) -> bool:
+    return ref is not None and ref.module in _DILL_MODULES and ref.name == name
 
 
 class Machine:
@@ -759,7 +765,11 @@ class Machine:
             called.by_value = self.record_code(args)
         elif not isinstance(args, tuple) or not args:
             return
-        elif _is_cloudpickle(origin, "_make_function") or (origin.module, origin.name) in _FUNCTION_MAKERS:
+        elif _is_dill(origin, "_create_code"):
+            # from Python 3.10 dill puts the code's line table first (bytes, where CodeType starts with an int)
+            called.by_value = self.record_code(args if isinstance(args[0], int) else args[1:])
+        elif (_is_cloudpickle(origin, "_make_function") or (origin.module, origin.name) in _FUNCTION_MAKERS
+              or _is_dill(origin, "_create_function")):
             self.record_function(args, called)
         elif _is_cloudpickle(origin, "_make_skeleton_class") or _is_cloudpickle(origin, "_make_skeleton_enum"):
             self.record_class(args, called)
@@ -983,7 +993,7 @@ def _bound_function(args: object) -> GlobalRef | None:
     if isinstance(function, _Called) and function.origin is not None:
         origin = function.origin
         if (origin.opcode == "getattr" or _is_cloudpickle(origin, "_make_function")
-                or (origin.module, origin.name) in _FUNCTION_MAKERS):
+                or (origin.module, origin.name) in _FUNCTION_MAKERS or _is_dill(origin, "_create_function")):
             return origin
     return None
 
