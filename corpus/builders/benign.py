@@ -468,6 +468,48 @@ def save_serialized_artifacts(saver: Saver) -> None:
                            path, python_model=PickleModel(), artifacts={"model": a}, input_example=X.head(2),
                            pip_requirements=["scikit-learn", "cloudpickle"]))
     shutil.rmtree(scratch)
+    save_dill_artifact(saver)
+
+
+def save_dill_artifact(saver: Saver) -> None:
+    """A PythonModel loading, with dill, a pipeline whose FunctionTransformer is a training-script lambda: what
+    users reach for dill for (MLflow's own flavors offer no dill format)."""
+    import dill
+    import mlflow
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    data = _toy_data()
+    X, y = data["X"], data["y_class"]
+    pipeline = make_pipeline(FunctionTransformer(lambda frame: frame.clip(0.05, 0.95)), LogisticRegression()).fit(X, y)
+
+    class DillModel(mlflow.pyfunc.PythonModel):
+        def load_context(self, context: Any) -> None:
+            import dill
+
+            with open(context.artifacts["model"], "rb") as file:
+                self.model = dill.load(file)
+
+        def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
+            return self.model.predict(model_input)
+
+    scratch = Path(tempfile.mkdtemp(prefix="benign-artifacts-"))
+    with contextlib.chdir(scratch):
+        with open("model.dill", "wb") as file:
+            dill.dump(pipeline, file, recurse=True)
+        saver.case("pyfunc-dill-artifact", "pyfunc",
+                   "a PythonModel (defined in the training script) loading with dill.load a pipeline whose first step "
+                   "is FunctionTransformer(lambda frame: frame.clip(0.05, 0.95)), written by "
+                   "dill.dump(recurse=True)",
+                   "mlflow.pyfunc.save_model(path, python_model=DillModel(), artifacts={'model': 'model.dill'}, "
+                   "input_example=X.head(2))",
+                   lambda path: mlflow.pyfunc.save_model(
+                       path, python_model=DillModel(), artifacts={"model": "model.dill"}, input_example=X.head(2),
+                       pip_requirements=[f"{name}=={version(name)}" for name in ("scikit-learn", "dill",
+                                                                                 "cloudpickle")]),
+                   libraries=("dill",))
+    shutil.rmtree(scratch)
 
 
 def save_torch(saver: Saver) -> None:

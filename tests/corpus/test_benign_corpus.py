@@ -20,7 +20,7 @@ BENIGN = REPO / "corpus" / "benign"
 CASES = sorted(path.parent for path in BENIGN.glob("*/CASE.json"))
 # What the corpus must cover, by the flavor that saved it (catches a builder that silently lost a library).
 MINIMUM_CASES = {"sklearn": 185, "pytorch": 3, "keras": 1, "xgboost": 3, "lightgbm": 3, "catboost": 1,
-                 "statsmodels": 2, "onnx": 2, "transformers": 1, "pyfunc": 10}
+                 "statsmodels": 2, "onnx": 2, "transformers": 1, "pyfunc": 11}
 KERAS_CUSTOM_LAYER = BENIGN / "pyfunc-keras-custom-layer"
 KERAS_MODEL_ATTRIBUTE = BENIGN / "pyfunc-keras-model-attribute"
 LAMBDA_KERAS = REPO / "tests" / "data" / "formats" / "keras" / "lambda.keras"
