@@ -895,13 +895,11 @@ class Machine:
                                                                                         payload.length)
         where = f"Keras archive in io.BytesIO at byte {self.offset}"
         with stream:
-            if stream.read(4) != b"PK\x03\x04":
+            if stream.read(4) != b"PK\x03\x04" or facts.archive_reader is None:
                 return
-            from modellint.analyzer.serialized.keras import scan_keras
-
             facts.nested_depth += 1
             try:
-                scan_keras(stream, facts, f"{self.member} > {where}" if self.member else where, keras_only=True)
+                facts.archive_reader(stream, facts, f"{self.member} > {where}" if self.member else where)
             finally:
                 facts.nested_depth -= 1
 
