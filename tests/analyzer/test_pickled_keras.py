@@ -44,6 +44,7 @@ def test_a_lambda_layer_in_a_pickled_keras_model_runs_code(tmp_path: Path):
     for module in (b"_io", b"io"):
         scan = scan_pickle(tmp_path, keras_pickle((KERAS / "lambda.keras").read_bytes(), module))
         assert [hazard.kind for hazard in scan.hazards] == ["runs-code"]
+        assert "unpickling this file runs the bytecode" in scan.hazards[0].detail
         member = scan.hazards[0].member
         assert member.startswith("Keras archive in io.BytesIO at byte ") and member.endswith(" > config.json")
 

@@ -76,11 +76,12 @@ def scan_keras(handle: ByteStream, facts: Facts, within: str | None = None, kera
     except (ValueError, RecursionError):
         facts.problem("Keras config.json is not JSON (or nests too deep to read)", None, config)
         return
-    walk_config(parsed, facts, config)
+    walk_config(parsed, facts, config, unsafe_load=within is not None)
 
 
-def walk_config(config: object, facts: Facts, member: str) -> None:
-    """What rebuilding the Keras model ``config`` (read from ``member``) runs and imports."""
+def walk_config(config: object, facts: Facts, member: str, unsafe_load: bool = False) -> None:
+    """What rebuilding the Keras model ``config`` (read from ``member``) runs and imports. ``unsafe_load``:
+    the archive is a pickled Keras model, which Keras's unpickler loads with ``safe_mode=False``."""
     pending: list[tuple[object, str]] = [(config, "")]
     lambdas: list[str] = []
     while pending:
@@ -107,6 +108,8 @@ def walk_config(config: object, facts: Facts, member: str) -> None:
         shown = f"`Lambda` layer `{layer}`" if layer else "`Lambda` function"
         facts.hazards.append(Hazard(
             "runs-code",
-            f"holds a {shown} serialized as marshalled Python bytecode: Keras 3 refuses it under its default "
-            "`safe_mode=True` (what `mlflow.keras` loads with), so that load fails, and whoever loads it with "
-            "`safe_mode=False` runs the bytecode", None, member))
+            f"holds a {shown} serialized as marshalled Python bytecode: " + (
+                "Keras unpickles a model with `safe_mode=False` (`KerasSaveable._unpickle_model`), so unpickling "
+                "this file runs the bytecode" if unsafe_load else
+                "Keras 3 refuses it under its default `safe_mode=True` (what `mlflow.keras` loads with), so that "
+                "load fails, and whoever loads it with `safe_mode=False` runs the bytecode"), None, member))
