@@ -119,6 +119,7 @@ _GADGETS = {
     ("cloudpickle", "load"), ("cloudpickle", "loads"), ("cloudpickle.cloudpickle", "load"),
     ("cloudpickle.cloudpickle", "loads"), ("keras.models", "load_model"), ("skops.io", "load"),
 }
+_DILL_GETATTRS = {("dill._dill", "_get_attr"), ("dill.dill", "_get_attr")}
 _GADGET_MODULE_PREFIXES = ("numpy.f2py", "numpy.distutils", "mlflow.projects", "torch.hub", "torch.utils.cpp_extension",
                            "setuptools", "pip", "_pytest", "IPython")
 _GADGET_NAMES = {"from_pretrained", "load_model", "read_pickle", "system", "popen", "exec", "eval", "spawn"}
@@ -130,6 +131,8 @@ def classify(module: str, name: str) -> Verdict:
     segments = name.split(".")
     if (module, name) in _CODE_CONSTRUCTORS:
         return Verdict.EMBEDDED
+    if (module, name) in _DILL_GETATTRS:
+        return Verdict.UNSAFE  # ``getattr`` itself: a literal attribute of an imported class is judged as that
     if module.split(".")[0] == "cloudpickle" and name in _CLOUDPICKLE_BY_VALUE:
         return Verdict.EMBEDDED
     if is_stdlib(module):

@@ -146,8 +146,9 @@ _NESTED_DESERIALIZERS = {
 # cloudpickled function's ``__annotations__``); over anything else they stay calls of the operator.
 _TYPE_OPERATORS = {("_operator", "getitem"), ("operator", "getitem"), ("_operator", "or_"), ("operator", "or_")}
 _TYPE_FOLDS = {("_functools", "reduce"), ("functools", "reduce")}
-_JUDGED_BY_ARGUMENTS = {("builtins", "getattr"), ("types", "MethodType"), *_NESTED_DESERIALIZERS, *_TYPE_OPERATORS,
-                        *_TYPE_FOLDS}
+# dill's ``_get_attr(obj, name)`` is ``getattr(obj, name)``, judged the same way
+_GETATTRS = {("builtins", "getattr"), ("dill._dill", "_get_attr"), ("dill.dill", "_get_attr")}
+_JUDGED_BY_ARGUMENTS = {*_GETATTRS, ("types", "MethodType"), *_NESTED_DESERIALIZERS, *_TYPE_OPERATORS, *_TYPE_FOLDS}
 # What builds a parametrized type: ``list[str]`` (by name; cloudpickle names it through ``_builtin_type``),
 # ``collections.abc.Callable[[int], str]``.
 _TYPE_CONSTRUCTORS = {("types", "GenericAlias"), ("collections.abc", "_CallableGenericAlias"),
@@ -656,7 +657,7 @@ class Machine:
             return self.load_nested(callable, args)
         if (callable.module, callable.name) in _TYPE_OPERATORS | _TYPE_FOLDS:
             return _type_expression(callable, args)
-        if callable.name == "getattr":
+        if (callable.module, callable.name) in _GETATTRS:
             attribute = _attribute_of_import(args, self.offset)
             if attribute is None:
                 return None
