@@ -160,6 +160,9 @@ _CLASS_CONSTRUCTOR_OPCODES = {"NEWOBJ", "NEWOBJ_EX"}  # cls.__new__(cls, ...): o
 # In-memory buffers (``BytesIO`` is rebuilt by NEWOBJ, its content set by BUILD): inert, read by whatever
 # they are handed to; their content is scanned when it is a file that could be loaded from them.
 _BUFFERS = {("_io", "BytesIO"), ("io", "BytesIO")}
+# A pickle holds one archive per Keras model it pickles (a few); reading one costs a zip directory and a
+# JSON config, so thousands of tiny ones would cost seconds: past this, the file is not proven.
+MAX_BUFFER_ARCHIVES = 64
 _JOBLIB_WRAPPER_MODULES = {"joblib.numpy_pickle", "sklearn.externals.joblib.numpy_pickle"}
 _IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
 HIGHEST_PROTOCOL = 5
@@ -897,6 +900,12 @@ class Machine:
         where = f"Keras archive in io.BytesIO at byte {self.offset}"
         with stream:
             if stream.read(4) != b"PK\x03\x04" or facts.archive_reader is None:
+                return
+            facts.buffer_archives += 1
+            if facts.buffer_archives > MAX_BUFFER_ARCHIVES:
+                if facts.buffer_archives == MAX_BUFFER_ARCHIVES + 1:  # said once
+                    self.problem(f"more than {MAX_BUFFER_ARCHIVES} archives in in-memory buffers: the rest are "
+                                 "not read")
                 return
             facts.nested_depth += 1
             try:

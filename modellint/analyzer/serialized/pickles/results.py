@@ -299,7 +299,7 @@ class Facts:
 
     __slots__ = ("limits", "globals", "calls", "subimports", "embedded", "skops_types", "skops_untrusted", "problems",
                  "hazards", "retained_bytes", "joblib_arrays", "model_budget", "decompressed_bytes", "opcodes", "values",
-                 "nested_depth", "nested_scanned", "by_value", "archive_reader")
+                 "nested_depth", "nested_scanned", "by_value", "archive_reader", "buffer_archives")
 
     def __init__(self, limits: Limits, model_budget: ModelBudget | None = None,
                  archive_reader: Callable[[Any, Facts, str], None] | None = None) -> None:
@@ -307,6 +307,7 @@ class Facts:
         # What reads an archive found in a pickle's buffer (a Keras model pickled by Keras): given by the
         # caller, since the readers of other formats sit above the pickle machine
         self.archive_reader = archive_reader
+        self.buffer_archives = 0  # archives found in this file's buffers and read so far
         self.globals: list[GlobalRef] = []
         self.calls: list[CallSite] = []
         self.subimports: list[str] = []
