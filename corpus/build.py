@@ -86,6 +86,7 @@ PINS_BENIGN = PINS_MLFLOW3[:6] + [
     "transformers==5.25.0",
     "safetensors==0.8.0",
     "tokenizers==0.23.3",
+    "dill==0.4.1",
 ]
 
 BASE_ENV = {

@@ -1,10 +1,10 @@
-"""Build the real-library ONNX, TorchScript, Keras and SavedModel files under tests/data/formats/
+"""Build the real-library ONNX, TorchScript, Keras, SavedModel and dill files under tests/data/formats/
 (committed; tests never load them, modellint never imports these libraries).
 
 Run in a throwaway venv, never in the test venv:
 
     python3 -m venv /tmp/format-fixtures-venv
-    /tmp/format-fixtures-venv/bin/pip install torch==2.13.0 onnx keras h5py numpy
+    /tmp/format-fixtures-venv/bin/pip install torch==2.13.0 onnx keras h5py numpy dill
     /tmp/format-fixtures-venv/bin/python scripts/build_format_fixtures.py
 
 and the SavedModels with TensorFlow, in a venv of their own:
@@ -294,10 +294,43 @@ def onnx_stamps() -> None:
         onnx.save(m, out / f"{name}.onnx")
 
 
+def scale(values: list[float]) -> list[float]:
+    """A function of this script (``__main__``): dill pickles it by value."""
+    return [value * 2.0 for value in values]
+
+
+def fetch_payload() -> int:
+    import os
+
+    return os.system("true")  # the hostile twin's function: dill's load calls it
+
+
+class RunsOnLoad:
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return fetch_payload, ()
+
+
+def dill_pickles() -> None:
+    """``dill.dump`` of script functions with ``recurse=True`` (globals by value: no ``__main__`` reference,
+    so plain ``pickle.load`` reads them too, with dill installed). The hostile twin is an object whose
+    reduce calls a by-value function running a command; it is never loaded here."""
+    import dill
+
+    out = OUT / "dill"
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    benign = {"scale": scale, "offset": lambda values: [value + 1.0 for value in values]}
+    (out / "functions.pkl").write_bytes(dill.dumps(benign, recurse=True))
+    loaded = dill.loads((out / "functions.pkl").read_bytes())
+    assert loaded["scale"]([1.0]) == [2.0] and loaded["offset"]([1.0]) == [2.0]
+    (out / "runs-command.pkl").write_bytes(dill.dumps(RunsOnLoad(), recurse=True))
+
+
 if __name__ == "__main__":
-    wanted = set(sys.argv[1:]) or {"onnx", "torchscript", "keras"}
+    wanted = set(sys.argv[1:]) or {"onnx", "torchscript", "keras", "dill"}
     for name, build in (("onnx", onnx_models), ("torchscript", torchscript_models), ("keras", keras_models),
-                        ("saved_model", saved_models), ("onnx_stamps", onnx_stamps)):
+                        ("saved_model", saved_models), ("onnx_stamps", onnx_stamps), ("dill", dill_pickles)):
         if name in wanted:
             build()
             print("built", name)

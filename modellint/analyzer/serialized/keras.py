@@ -35,41 +35,53 @@ _KERAS_PACKAGES = frozenset({"keras", "builtins"})
 OPCODE = "keras-config"  # the ``opcode`` of the import records, for the messages
 
 
-def scan_keras(handle: ByteStream, facts: Facts) -> None:
+def scan_keras(handle: ByteStream, facts: Facts, within: str | None = None, keras_only: bool = False) -> None:
+    """What the Keras archive ``handle`` runs and imports. ``within``: where the archive lies, for the
+    messages, when it is not a file of its own (a pickle's payload). ``keras_only``: a zip that is not a
+    Keras archive (no ``config.json``) is not this reader's, and passes silently."""
     import json
+    import zipfile
     import zlib
 
     from modellint.analyzer.serialized.pickles.sniffing import member_stream, open_zip
 
+    config = f"{within} > {CONFIG}" if within else CONFIG
     try:
         archive = open_zip(handle)
         info = archive.getinfo(CONFIG)
     except Unscannable as error:
-        facts.problem(error.reason, None, None)
+        facts.problem(error.reason, None, within)
         return
     except KeyError:
-        facts.problem("Keras archive without config.json", None, None)
+        if not keras_only:
+            facts.problem("Keras archive without config.json", None, within)
+        return
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        if not keras_only:
+            raise
+        facts.problem(f"unreadable zip archive: {error}", None, within)
         return
     if info.file_size > MAX_CONFIG_BYTES:
         facts.problem(f"Keras config.json of {info.file_size:,} bytes: over the {MAX_CONFIG_BYTES:,} bytes read",
-                      None, CONFIG)
+                      None, config)
         return
     try:
         with member_stream(handle, info) as stream:
             text = stream.read(info.file_size + 1)
         facts.spend_decompressed(len(text))
-        config = json.loads(text)
+        parsed = json.loads(text)
     except (OSError, EOFError, zlib.error, Unscannable) as error:
-        facts.problem(f"unreadable Keras config.json: {error}", None, CONFIG)
+        facts.problem(f"unreadable Keras config.json: {error}", None, config)
         return
     except (ValueError, RecursionError):
-        facts.problem("Keras config.json is not JSON (or nests too deep to read)", None, CONFIG)
+        facts.problem("Keras config.json is not JSON (or nests too deep to read)", None, config)
         return
-    walk_config(config, facts, CONFIG)
+    walk_config(parsed, facts, config, unsafe_load=within is not None)
 
 
-def walk_config(config: object, facts: Facts, member: str) -> None:
-    """What rebuilding the Keras model ``config`` (read from ``member``) runs and imports."""
+def walk_config(config: object, facts: Facts, member: str, unsafe_load: bool = False) -> None:
+    """What rebuilding the Keras model ``config`` (read from ``member``) runs and imports. ``unsafe_load``:
+    the archive is a pickled Keras model, which Keras's unpickler loads with ``safe_mode=False``."""
     pending: list[tuple[object, str]] = [(config, "")]
     lambdas: list[str] = []
     while pending:
@@ -96,6 +108,8 @@ def walk_config(config: object, facts: Facts, member: str) -> None:
         shown = f"`Lambda` layer `{layer}`" if layer else "`Lambda` function"
         facts.hazards.append(Hazard(
             "runs-code",
-            f"holds a {shown} serialized as marshalled Python bytecode: Keras 3 refuses it under its default "
-            "`safe_mode=True` (what `mlflow.keras` loads with), so that load fails, and whoever loads it with "
-            "`safe_mode=False` runs the bytecode", None, member))
+            f"holds a {shown} serialized as marshalled Python bytecode: " + (
+                "Keras unpickles a model with `safe_mode=False` (`KerasSaveable._unpickle_model`), so unpickling "
+                "this file runs the bytecode" if unsafe_load else
+                "Keras 3 refuses it under its default `safe_mode=True` (what `mlflow.keras` loads with), so that "
+                "load fails, and whoever loads it with `safe_mode=False` runs the bytecode"), None, member))

@@ -59,6 +59,10 @@ _SAFE_STDLIB = {
     "re": {"_compile"},  # rebuilds a compiled pattern from its source text
     "functools": {"partial"},  # binds a callable that is itself a global, judged on its own
     "array": {"array", "_array_reconstructor"},
+    # an in-memory buffer: whatever it is handed to is judged on its own, and a Keras archive in it is
+    # scanned (``Machine.scan_buffer``): Keras pickles a model as ``_unpickle_model(BytesIO(<.keras>))``
+    "_io": {"BytesIO"},
+    "io": {"BytesIO"},
     "pathlib": {"PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath", "Path"},
     # The forms a type annotation names (a cloudpickled function keeps its ``__annotations__``): inert
     # objects, whose call raises or builds a type. Not the names that evaluate annotations
@@ -95,7 +99,12 @@ _CLOUDPICKLE_BY_VALUE = {
     "_make_dict_keys", "_make_dict_values", "_make_dict_items", "_create_parametrized_type_hint",
     "_get_dataclass_field_type_sentinel", "_file_reconstructor", "_enum_getstate", "_class_getstate",
 }
-_CODE_CONSTRUCTORS = {("types", "CodeType"), ("builtins", "code"), ("types", "FunctionType"), ("builtins", "function")}
+_CODE_CONSTRUCTORS = {("types", "CodeType"), ("builtins", "code"), ("types", "FunctionType"), ("builtins", "function"),
+                      # dill's by-value code and functions (``dill.dump`` of a ``__main__`` function), audited as
+                      # cloudpickle's; its other helpers (``_import_module``, ``_get_attr``, ``_eval_repr``,
+                      # ``_create_filehandle``) stay imports judged as such
+                      ("dill._dill", "_create_code"), ("dill._dill", "_create_function"),
+                      ("dill.dill", "_create_code"), ("dill.dill", "_create_function")}
 
 # Third-party callables that read files/URLs, deserialize nested payloads, or run commands (pickle.md §1.7.6).
 _GADGETS = {
@@ -110,6 +119,7 @@ _GADGETS = {
     ("cloudpickle", "load"), ("cloudpickle", "loads"), ("cloudpickle.cloudpickle", "load"),
     ("cloudpickle.cloudpickle", "loads"), ("keras.models", "load_model"), ("skops.io", "load"),
 }
+_DILL_GETATTRS = {("dill._dill", "_get_attr"), ("dill.dill", "_get_attr")}
 _GADGET_MODULE_PREFIXES = ("numpy.f2py", "numpy.distutils", "mlflow.projects", "torch.hub", "torch.utils.cpp_extension",
                            "setuptools", "pip", "_pytest", "IPython")
 _GADGET_NAMES = {"from_pretrained", "load_model", "read_pickle", "system", "popen", "exec", "eval", "spawn"}
@@ -121,6 +131,8 @@ def classify(module: str, name: str) -> Verdict:
     segments = name.split(".")
     if (module, name) in _CODE_CONSTRUCTORS:
         return Verdict.EMBEDDED
+    if (module, name) in _DILL_GETATTRS:
+        return Verdict.UNSAFE  # ``getattr`` itself: a literal attribute of an imported class is judged as that
     if module.split(".")[0] == "cloudpickle" and name in _CLOUDPICKLE_BY_VALUE:
         return Verdict.EMBEDDED
     if is_stdlib(module):

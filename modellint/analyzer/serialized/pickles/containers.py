@@ -283,6 +283,13 @@ def _read_errors(kind: str) -> tuple[type[Exception], ...]:
     return (OSError,)
 
 
+def _read_pickled_archive(stream: ByteStream, facts: Facts, where: str) -> None:
+    """A zip in a pickle's ``BytesIO``: judged when it is a Keras archive, which Keras pickles a model as."""
+    from modellint.analyzer.serialized.keras import scan_keras
+
+    scan_keras(stream, facts, where, keras_only=True)
+
+
 def scan_file(path: Path, limits: Limits = Limits(), model_budget: ModelBudget | None = None, *,
               kind: str | None = None, root: Path | None = None) -> ScanResult:
     """Every fact a static read of ``path`` yields; problems (never exceptions) for what could not be read.
@@ -295,7 +302,7 @@ def scan_file(path: Path, limits: Limits = Limits(), model_budget: ModelBudget |
     kind = sniff(path, root) if kind is None else kind
     if kind in WEIGHT_KINDS:
         return scan_weight_file(path, kind, root)
-    facts = Facts(limits, model_budget=model_budget)
+    facts = Facts(limits, model_budget=model_budget, archive_reader=_read_pickled_archive)
     if kind is not None:
         errors = _read_errors(kind)
         try:

@@ -127,6 +127,8 @@ _ABSENT = _Opaque("absent")
 
 _COPYREG_CONSTRUCTORS = {("copyreg", "_reconstructor"), ("copyreg", "__newobj__"), ("copyreg", "__newobj_ex__")}
 _CODE_TYPES = {("types", "CodeType"), ("builtins", "code")}
+# dill's ``_create_code([co_lnotab,] *CodeType arguments)`` and ``_create_function(code, globals, ...)``
+_DILL_MODULES = frozenset({"dill._dill", "dill.dill"})
 # Protocols 0-2 have no bytes opcodes: pickle writes ``bytes`` as ``_codecs.encode(text, "latin1")``,
 # empty ones as ``bytes()``, and ``bytearray`` as ``bytearray(text, "latin-1")`` up to protocol 4.
 _TEXT_ENCODERS = {("_codecs", "encode"), ("codecs", "encode")}
@@ -144,8 +146,9 @@ _NESTED_DESERIALIZERS = {
 # cloudpickled function's ``__annotations__``); over anything else they stay calls of the operator.
 _TYPE_OPERATORS = {("_operator", "getitem"), ("operator", "getitem"), ("_operator", "or_"), ("operator", "or_")}
 _TYPE_FOLDS = {("_functools", "reduce"), ("functools", "reduce")}
-_JUDGED_BY_ARGUMENTS = {("builtins", "getattr"), ("types", "MethodType"), *_NESTED_DESERIALIZERS, *_TYPE_OPERATORS,
-                        *_TYPE_FOLDS}
+# dill's ``_get_attr(obj, name)`` is ``getattr(obj, name)``, judged the same way
+_GETATTRS = {("builtins", "getattr"), ("dill._dill", "_get_attr"), ("dill.dill", "_get_attr")}
+_JUDGED_BY_ARGUMENTS = {*_GETATTRS, ("types", "MethodType"), *_NESTED_DESERIALIZERS, *_TYPE_OPERATORS, *_TYPE_FOLDS}
 # What builds a parametrized type: ``list[str]`` (by name; cloudpickle names it through ``_builtin_type``),
 # ``collections.abc.Callable[[int], str]``.
 _TYPE_CONSTRUCTORS = {("types", "GenericAlias"), ("collections.abc", "_CallableGenericAlias"),
@@ -154,6 +157,12 @@ _MAX_TYPE_DEPTH = 8  # ``Dict[str, List[Optional[int]]]`` is 4 deep; a deeper ar
 # cloudpickle's by-value functions: ``_make_function(code, ...)``, or ``types.FunctionType(code, ...)``
 _FUNCTION_MAKERS = {("types", "FunctionType"), ("builtins", "function")}
 _CLASS_CONSTRUCTOR_OPCODES = {"NEWOBJ", "NEWOBJ_EX"}  # cls.__new__(cls, ...): only a class gets this far
+# In-memory buffers (``BytesIO`` is rebuilt by NEWOBJ, its content set by BUILD): inert, read by whatever
+# they are handed to; their content is scanned when it is a file that could be loaded from them.
+_BUFFERS = {("_io", "BytesIO"), ("io", "BytesIO")}
+# A pickle holds one archive per Keras model it pickles (a few); reading one costs a zip directory and a
+# JSON config, so thousands of tiny ones would cost seconds: past this, the file is not proven.
+MAX_BUFFER_ARCHIVES = 64
 _JOBLIB_WRAPPER_MODULES = {"joblib.numpy_pickle", "sklearn.externals.joblib.numpy_pickle"}
 _IDENTIFIER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
 HIGHEST_PROTOCOL = 5
@@ -202,6 +211,10 @@ def _function_of(value: object) -> ByValueFunction | None:
 
 def _is_cloudpickle(ref: GlobalRef | None, name: str) -> bool:
     return ref is not None and ref.module.split(".")[0] == "cloudpickle" and ref.name == name
+
+
+def _is_dill(ref: GlobalRef | None, name: str) -> bool:
+    return ref is not None and ref.module in _DILL_MODULES and ref.name == name
 
 
 class Machine:
@@ -647,7 +660,7 @@ class Machine:
             return self.load_nested(callable, args)
         if (callable.module, callable.name) in _TYPE_OPERATORS | _TYPE_FOLDS:
             return _type_expression(callable, args)
-        if callable.name == "getattr":
+        if (callable.module, callable.name) in _GETATTRS:
             attribute = _attribute_of_import(args, self.offset)
             if attribute is None:
                 return None
@@ -756,7 +769,11 @@ class Machine:
             called.by_value = self.record_code(args)
         elif not isinstance(args, tuple) or not args:
             return
-        elif _is_cloudpickle(origin, "_make_function") or (origin.module, origin.name) in _FUNCTION_MAKERS:
+        elif _is_dill(origin, "_create_code"):
+            # from Python 3.10 dill puts the code's line table first (bytes, where CodeType starts with an int)
+            called.by_value = self.record_code(args if isinstance(args[0], int) else args[1:])
+        elif (_is_cloudpickle(origin, "_make_function") or (origin.module, origin.name) in _FUNCTION_MAKERS
+              or _is_dill(origin, "_create_function")):
             self.record_function(args, called)
         elif _is_cloudpickle(origin, "_make_skeleton_class") or _is_cloudpickle(origin, "_make_skeleton_enum"):
             self.record_class(args, called)
@@ -858,6 +875,43 @@ class Machine:
         kind = instance.instance_of
         if self.joblib and kind.module in _JOBLIB_WRAPPER_MODULES and kind.name == "NumpyArrayWrapper":
             self.stack[-1] = self.read_joblib_array(state)
+        elif (kind.module, kind.name) in _BUFFERS and isinstance(state, tuple) and state:
+            self.scan_buffer(state[0])
+
+    def scan_buffer(self, payload: object) -> None:
+        """Judge what an in-memory buffer's literal content loads when it is a Keras archive: Keras pickles a
+        model as ``KerasSaveable._unpickle_model(BytesIO(<.keras bytes>))``, which loads it with
+        ``safe_mode=False`` (a PythonModel holding a Keras model, cloudpickled by MLflow). The buffer itself
+        runs nothing; whatever reads it is judged as a call of its own."""
+        if isinstance(payload, (bytes, bytearray)):
+            key: tuple[object, ...] = ("kept", id(payload))
+        elif isinstance(payload, _Skipped) and self.source.size is not None:
+            key = ("skipped", payload.start, payload.length)
+        else:
+            return
+        facts, limits = self.facts, self.facts.limits
+        if facts.nested_depth >= limits.max_nested_depth or len(facts.nested_scanned) >= limits.max_nested_payloads:
+            return
+        if key in facts.nested_scanned:
+            return
+        facts.nested_scanned[key] = payload
+        stream = io.BytesIO(payload) if not isinstance(payload, _Skipped) else Section(self.source, payload.start,
+                                                                                        payload.length)
+        where = f"Keras archive in io.BytesIO at byte {self.offset}"
+        with stream:
+            if stream.read(4) != b"PK\x03\x04" or facts.archive_reader is None:
+                return
+            facts.buffer_archives += 1
+            if facts.buffer_archives > MAX_BUFFER_ARCHIVES:
+                if facts.buffer_archives == MAX_BUFFER_ARCHIVES + 1:  # said once
+                    self.problem(f"more than {MAX_BUFFER_ARCHIVES} archives in in-memory buffers: the rest are "
+                                 "not read")
+                return
+            facts.nested_depth += 1
+            try:
+                facts.archive_reader(stream, facts, f"{self.member} > {where}" if self.member else where)
+            finally:
+                facts.nested_depth -= 1
 
     # -- joblib
 
@@ -947,7 +1001,7 @@ def _bound_function(args: object) -> GlobalRef | None:
     if isinstance(function, _Called) and function.origin is not None:
         origin = function.origin
         if (origin.opcode == "getattr" or _is_cloudpickle(origin, "_make_function")
-                or (origin.module, origin.name) in _FUNCTION_MAKERS):
+                or (origin.module, origin.name) in _FUNCTION_MAKERS or _is_dill(origin, "_create_function")):
             return origin
     return None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from modellint.record import Record
 
@@ -313,10 +313,15 @@ class Facts:
 
     __slots__ = ("limits", "globals", "calls", "subimports", "embedded", "skops_types", "skops_untrusted", "problems",
                  "hazards", "retained_bytes", "joblib_arrays", "model_budget", "decompressed_bytes", "opcodes", "values",
-                 "nested_depth", "nested_scanned", "by_value", "onnx_stamps")
+                 "nested_depth", "nested_scanned", "by_value", "onnx_stamps", "archive_reader", "buffer_archives")
 
-    def __init__(self, limits: Limits, model_budget: ModelBudget | None = None) -> None:
+    def __init__(self, limits: Limits, model_budget: ModelBudget | None = None,
+                 archive_reader: Callable[[Any, Facts, str], None] | None = None) -> None:
         self.limits = limits
+        # What reads an archive found in a pickle's buffer (a Keras model pickled by Keras): given by the
+        # caller, since the readers of other formats sit above the pickle machine
+        self.archive_reader = archive_reader
+        self.buffer_archives = 0  # archives found in this file's buffers and read so far
         self.globals: list[GlobalRef] = []
         self.calls: list[CallSite] = []
         self.subimports: list[str] = []
