@@ -417,6 +417,18 @@ class ModelDir:
     def code_module_exists(self, module: str) -> bool:
         """Whether the top-level package/module of ``module`` is shipped in a code dir."""
         top = module.split(".")[0]
+        known = self._shipped_tops.get(top)
+        if known is None:
+            # Asked for every import of every scanned file (a vendored package: thousands); each
+            # answer costs stats and a listing of the code dirs, which a lint does not change.
+            known = self._shipped_tops[top] = self._ships_top_level(top)
+        return known
+
+    @cached_property
+    def _shipped_tops(self) -> dict[str, bool]:
+        return {}
+
+    def _ships_top_level(self, top: str) -> bool:
         if not top.isidentifier():
             return False
         for directory in self.code_directories:
