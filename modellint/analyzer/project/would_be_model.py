@@ -8,9 +8,7 @@ said about a line can be said about the project's. Nothing is ever written into 
 
 from __future__ import annotations
 
-import os
 import shutil
-import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -131,28 +129,10 @@ def _write(plan: SavePlan, directory: Path) -> dict[str, list[Origin]]:
             target.mkdir(exist_ok=True) if is_dir(source) else target.write_bytes(b"")
             continue
         try:
-            _link_or_copy(source, target)
+            shutil.copyfile(source, target)
         except OSError:
             target.write_bytes(b"")
     return origins
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    """``target`` with the bytes of ``source``: a hard link where the file system allows one, else
-    a copy. Copying a vendored package (sympy: 1,500 files, 30 MB) took a sixth of a project's
-    lint; a link is a metadata write. Only a regular file this process can read is linked, so
-    the link reads as the copy would; a symlink (``link(2)`` would link the symlink itself) and
-    anything else are left to ``copyfile``, which reads through the one and refuses the other as
-    before. Nothing ever writes into the would-be model (fixes of copied files are dropped), so
-    sharing the inode never changes the project's file."""
-    try:
-        info = os.lstat(source)
-        if stat.S_ISREG(info.st_mode) and os.access(source, os.R_OK):
-            os.link(source, target)
-            return
-    except OSError:
-        pass  # another file system, one without links, protected_hardlinks: copied instead
-    shutil.copyfile(source, target)
 
 
 def _write_text(path: Path, text: str) -> None:
