@@ -291,6 +291,18 @@ def test_a_project_holding_a_symlink_or_named_by_one_file_is_not_cached(cache_di
     assert _entries(cache_dir) == []
 
 
+@pytest.mark.parametrize("install", [".venv/pyvenv.cfg", "node_modules/left-pad/index.js"])
+def test_a_project_holding_installed_packages_is_not_walked(cache_dir, tmp_path, capsys, monkeypatch, install):
+    project = tmp_path / "project"
+    shutil.copytree(PROJECTS / "lazy-import-missing", project)
+    write_files(project, {install: ""})
+    listed = []
+    original = digest._add_tree
+    monkeypatch.setattr(digest, "_add_tree", lambda *a: listed.append(a[0]) or original(*a))
+    assert _json(capsys, str(project)) == _json(capsys, str(project), "--no-cache")
+    assert _entries(cache_dir) == [] and listed == []
+
+
 def test_a_project_without_a_save_call_is_not_stored_and_still_said_so(cache_dir, tmp_path, capsys):
     project = write_files(tmp_path / "project", {"helpers.py": "import json\n"})
     for _ in range(2):

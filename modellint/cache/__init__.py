@@ -14,7 +14,8 @@ truncated, corrupt or foreign entry is a miss, and the target is linted. The dir
 from ``--cache-dir`` or ``MODELLINT_CACHE_DIR``, never from a configuration file (a repository
 under check could otherwise point the lint at entries it ships). A training project folder is
 cached like a model dir when its findings depend on its tree alone: no symlink in it, and no
-``code_paths`` entry outside it (whether that exists, and is a folder, is another tree's fact:
+``code_paths`` entry outside it (nor when it holds a virtualenv or ``node_modules``, which every
+run would walk for nothing) (whether that exists, and is a folder, is another tree's fact:
 such a project is linted every time). Nor is a run with ``--python`` cached (the interpreter's
 packages are an input).
 """
