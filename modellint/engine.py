@@ -77,10 +77,8 @@ def _lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelecti
     (found in the same pass that lints it, so that the report can say so without a second search)."""
     try:
         if target.kind == "project":
-            from modellint.project_mode import check_project
-
-            checked = check_project(target.path, rules, settings)
-            return _filter(_unsuppressed(checked.findings), selection, base), None, not checked.saves_models
+            findings, saves_models = _project_findings(target, rules, settings, cache)
+            return _filter(findings, selection, base), None, not saves_models
         return _filter(_cached_findings(target, rules, settings, cache), selection, base), None, False
     except Exception as error:  # noqa: BLE001 - one broken target must not stop the run
         import traceback  # only after a crash: 3 ms of start-up otherwise
@@ -90,19 +88,40 @@ def _lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelecti
         return [], TargetFailure(target, f"internal error: {detail}"), False
 
 
+def _project_findings(target: Target, rules: list[type[Rule]], settings: EnvironmentSettings | None,
+                      cache: TargetCache | None) -> tuple[list[Finding], bool]:
+    """A training project's findings no comment suppresses, through ``cache`` like a model dir's,
+    and whether it saves or logs a model. Only a project that does, and whose findings depend on
+    its tree alone, is stored: a hit says it saves one."""
+    from modellint.project_mode import check_project
+
+    saves_models = [True]
+
+    def lint() -> tuple[list[Finding], bool]:
+        checked = check_project(target.path, rules, settings)
+        saves_models[0] = checked.saves_models
+        return _unsuppressed(checked.findings), checked.saves_models and checked.self_contained
+
+    return _cached_findings(target, rules, settings, cache, lint), saves_models[0]
+
+
 def _cached_findings(target: Target, rules: list[type[Rule]], settings: EnvironmentSettings | None,
-                     cache: TargetCache | None) -> list[Finding]:
-    """:func:`_target_findings`, read from ``cache`` when it holds the target as it is now, and
-    written there when it did not and the target did not change while it was linted."""
+                     cache: TargetCache | None,
+                     lint: Callable[[], tuple[list[Finding], bool]] | None = None) -> list[Finding]:
+    """:func:`_target_findings` (or ``lint``'s findings, with whether they may be stored), read
+    from ``cache`` when it holds the target as it is now, and written there when it did not, the
+    findings may be stored and the target did not change while it was linted."""
     from modellint.cache import worth_caching
 
+    if lint is None:
+        lint = lambda: (_target_findings(target, rules, settings), True)  # noqa: E731
     if cache is None or not worth_caching(target):
-        return _target_findings(target, rules, settings)
+        return lint()[0]
     from modellint.cache.digest import walk
 
     tree = walk(target, cache.run)
     if tree is None:
-        return _target_findings(target, rules, settings)
+        return lint()[0]
     # An unchanged tree is found by its entries' states, without reading a file; a tree whose
     # states are new (touched, copied, or changed too recently to trust them) by its content.
     state_key = tree.state_key()
@@ -111,14 +130,15 @@ def _cached_findings(target: Target, rules: list[type[Rule]], settings: Environm
         return found
     key = tree.content_key()
     if key is None:
-        return _target_findings(target, rules, settings)
+        return lint()[0]
     found = cache.load(key)
     unstored = [] if found is not None else [key]
+    storable = True
     if found is None:
-        found = _target_findings(target, rules, settings)
+        found, storable = lint()
     if state_key is not None:
         unstored.append(state_key)
-    if unstored and tree.still_holds():
+    if storable and unstored and tree.still_holds():
         cache.store(unstored, found)
     return found
 

@@ -33,13 +33,19 @@ if TYPE_CHECKING:
 
 class ProjectCheck(Record):
     """The findings on one training project, and whether it saves or logs a model at all
-    (a project without findings may simply have nothing modellint can check)."""
+    (a project without findings may simply have nothing modellint can check).
 
-    __slots__ = ("findings", "saves_models")
+    ``self_contained``: no call names a ``code_paths`` entry outside the project, so the
+    findings depend on the project's tree alone (whether such an entry exists, and is a folder,
+    is a fact of another tree); the cache keeps only those.
+    """
 
-    def __init__(self, findings: list[Finding], saves_models: bool) -> None:
+    __slots__ = ("findings", "saves_models", "self_contained")
+
+    def __init__(self, findings: list[Finding], saves_models: bool, self_contained: bool = False) -> None:
         self.findings = findings
         self.saves_models = saves_models
+        self.self_contained = self_contained
 
 
 def lint_project(root: Path, rules: Iterable[type[Rule]], settings: EnvironmentSettings | None = None) -> list[Finding]:
@@ -54,6 +60,7 @@ def check_project(root: Path, rules: Iterable[type[Rule]], settings: Environment
     findings: dict[tuple, Finding] = {}
     project_root = root if root.is_dir() else root.parent
     saves_models = False
+    self_contained = True
     notebooks: dict[Path, NotebookCode] = {}
     for source in project_sources(root):
         if isinstance(source, Unreadable):
@@ -63,12 +70,25 @@ def check_project(root: Path, rules: Iterable[type[Rule]], settings: Environment
             saves_models = saves_models or bool(calls)
             if source.notebook is not None:
                 notebooks[source.path] = source.notebook
-            found = [finding for call in calls
-                     for finding in _lint_plan(plan_save(call, source, project_root, settings), rules, settings)]
+            found = []
+            for call in calls:
+                plan = plan_save(call, source, project_root, settings)
+                self_contained = self_contained and _inside(plan, project_root)
+                found.extend(_lint_plan(plan, rules, settings))
         for finding in found:
             finding = _in_cell(finding, notebooks)
             findings.setdefault((finding.code, finding.path, finding.span, finding.message), finding)
-    return ProjectCheck(sorted(findings.values(), key=lambda finding: finding.sort_key), saves_models)
+    return ProjectCheck(sorted(findings.values(), key=lambda finding: finding.sort_key), saves_models,
+                        self_contained)
+
+
+def _inside(plan: SavePlan, project_root: Path) -> bool:
+    """Whether every ``code_paths`` entry of the call lies in the project, as written and once
+    symlinks are followed."""
+    from modellint.analyzer.files import is_within
+
+    return all(not entry.outside_project and lexically_below(entry.path, project_root) and is_within(project_root, entry.path)
+               for entry in plan.training.code_paths)
 
 
 def _in_cell(finding: Finding, notebooks: dict[Path, NotebookCode]) -> Finding:

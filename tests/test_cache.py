@@ -18,7 +18,7 @@ from modellint.cache import digest, fingerprint
 from modellint.cache.store import FORMAT, TargetCache
 from modellint.cli import main
 from modellint.targets import Target
-from tests.conftest import REPO
+from tests.conftest import REPO, write_files
 
 CORPUS = REPO / "corpus" / "models"
 BROKEN = "ml104-not-pep508"  # two ML104 errors with fixes: a fix survives the round trip
@@ -244,9 +244,71 @@ def test_a_lone_serialized_file_is_cached_when_its_scan_can_cost_more_than_its_h
     assert _json(capsys, str(lone)) == cold
 
 
-def test_training_projects_and_fetched_models_are_not_cached(cache_dir, capsys):
-    _json(capsys, str(REPO / "corpus" / "projects" / "lazy-import-missing"))
-    assert not cache_dir.exists()
+PROJECTS = REPO / "corpus" / "projects"
+
+
+def _project_checks(monkeypatch) -> list[Path]:
+    """The projects linted from here on (not read from the cache)."""
+    from modellint import project_mode
+
+    checked: list[Path] = []
+    original = project_mode.check_project
+    monkeypatch.setattr(project_mode, "check_project", lambda root, *a: checked.append(root) or original(root, *a))
+    return checked
+
+
+def test_a_training_project_is_cached_like_a_model_dir(cache_dir, tmp_path, capsys, monkeypatch):
+    project = tmp_path / "project"
+    shutil.copytree(PROJECTS / "lazy-import-missing", project)
+    cold = _json(capsys, str(project))
+    assert cold["findings"] and len(_entries(cache_dir)) == 1
+    checked = _project_checks(monkeypatch)
+    assert _json(capsys, str(project)) == cold
+    assert checked == []
+    assert _json(capsys, str(project), "--no-cache") == cold and len(checked) == 1
+    # A changed file is a miss, and its findings are the new ones (none: it saves no model now).
+    (project / "train.py").write_text("import json\n")
+    assert _json(capsys, str(project)) == _json(capsys, str(project), "--no-cache") != cold
+
+
+def test_a_project_whose_code_paths_leave_it_is_linted_every_time(cache_dir, tmp_path, capsys, monkeypatch):
+    # `code_paths=["../src"]`: whether that exists, and is a folder, is not in the project's tree.
+    shutil.copytree(PROJECTS / "codepaths-parent", tmp_path / "parent")
+    project = tmp_path / "parent" / "job"
+    cold = _json(capsys, str(project))
+    assert "ML204" in [finding["code"] for finding in cold["findings"]]
+    assert _entries(cache_dir) == []
+    checked = _project_checks(monkeypatch)
+    assert _json(capsys, str(project)) == cold and len(checked) == 1
+
+
+def test_a_project_holding_a_symlink_or_named_by_one_file_is_not_cached(cache_dir, tmp_path, capsys):
+    project = tmp_path / "project"
+    shutil.copytree(PROJECTS / "pyfunc-codepaths-dir", project)
+    (project / "elsewhere").symlink_to(tmp_path)
+    _json(capsys, str(project))
+    _json(capsys, str(project / "train.py"))
+    assert _entries(cache_dir) == []
+
+
+@pytest.mark.parametrize("install", [".venv/pyvenv.cfg", "node_modules/left-pad/index.js"])
+def test_a_project_holding_installed_packages_is_not_walked(cache_dir, tmp_path, capsys, monkeypatch, install):
+    project = tmp_path / "project"
+    shutil.copytree(PROJECTS / "lazy-import-missing", project)
+    write_files(project, {install: ""})
+    listed = []
+    original = digest._add_tree
+    monkeypatch.setattr(digest, "_add_tree", lambda *a: listed.append(a[0]) or original(*a))
+    assert _json(capsys, str(project)) == _json(capsys, str(project), "--no-cache")
+    assert _entries(cache_dir) == [] and listed == []
+
+
+def test_a_project_without_a_save_call_is_not_stored_and_still_said_so(cache_dir, tmp_path, capsys):
+    project = write_files(tmp_path / "project", {"helpers.py": "import json\n"})
+    for _ in range(2):
+        main(["check", str(project), "--isolated"])
+        assert "without an mlflow save_model/log_model call" in capsys.readouterr().out
+    assert _entries(cache_dir) == []
 
 
 def test_an_unwritable_cache_is_no_error(cache_dir, store, capsys):

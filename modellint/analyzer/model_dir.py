@@ -49,6 +49,7 @@ from modellint.findings import FILE_START, Span
 from modellint.record import Record
 
 if TYPE_CHECKING:
+    from modellint.analyzer.code.scans import StandIns
     from modellint.analyzer.code.source_imports import ModuleScan
     from modellint.analyzer.deployment.serving_example import ServingExample
     from modellint.analyzer.environment.conda_channels import UnbuiltPython, UnservedCondaPackage
@@ -433,6 +434,18 @@ class ModelDir:
     def code_module_exists(self, module: str) -> bool:
         """Whether the top-level package/module of ``module`` is shipped in a code dir."""
         top = module.split(".")[0]
+        known = self._shipped_tops.get(top)
+        if known is None:
+            # Asked for every import of every scanned file (a vendored package: thousands); each
+            # answer costs stats and a listing of the code dirs, which a lint does not change.
+            known = self._shipped_tops[top] = self._ships_top_level(top)
+        return known
+
+    @cached_property
+    def _shipped_tops(self) -> dict[str, bool]:
+        return {}
+
+    def _ships_top_level(self, top: str) -> bool:
         if not top.isidentifier():
             return False
         for directory in self.code_directories:
@@ -527,14 +540,16 @@ class ModelDir:
         """Import scans of the code the model runs: code dirs, models-from-code file, by-value pickled code."""
         return self._scan_code()
 
-    def _scan_code(self, by_value_scans: tuple[ModuleScan, ...] = ()) -> tuple[ModuleScan, ...]:
+    def _scan_code(self, by_value_scans: tuple[ModuleScan, ...] = (),
+                   stand_ins: StandIns | None = None) -> tuple[ModuleScan, ...]:
         from modellint.analyzer.code.scans import scan_model_code, syntax_python
 
         loader = (self.pyfunc or {}).get("loader_module")
         return scan_model_code(self.root, self.code_directories, code_file=self.models_from_code_file,
                                serialized_files=self.serialized_files,
                                loader_module=loader if isinstance(loader, str) and loader else None,
-                               python=syntax_python(self.source_python), by_value_scans=by_value_scans)
+                               python=syntax_python(self.source_python), by_value_scans=by_value_scans,
+                               stand_ins=stand_ins)
 
     # --- paths MLmodel refers to ----------------------------------------------------------------
 

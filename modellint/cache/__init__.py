@@ -1,4 +1,4 @@
-"""A cache of findings per model dir and per lone serialized file, keyed by content (like Ruff's).
+"""A cache of findings per model dir, training project and lone serialized file, keyed by content (like Ruff's).
 
 A second run over an unchanged store of models reads each target's findings back instead of
 linting it again. The key is a SHA-256 over everything the raw findings depend on
@@ -12,9 +12,12 @@ What the cache holds cannot make a finding disappear: an entry is found by the k
 written under, and it is checked before it is used (:mod:`modellint.cache.store`): a missing,
 truncated, corrupt or foreign entry is a miss, and the target is linted. The directory comes
 from ``--cache-dir`` or ``MODELLINT_CACHE_DIR``, never from a configuration file (a repository
-under check could otherwise point the lint at entries it ships). Training projects are not
-cached: what they lint depends on files outside the tree (``code_paths`` may name any
-directory), nor is a run with ``--python`` (the interpreter's packages are an input).
+under check could otherwise point the lint at entries it ships). A training project folder is
+cached like a model dir when its findings depend on its tree alone: no symlink in it, and no
+``code_paths`` entry outside it (nor when it holds a virtualenv or ``node_modules``, which every
+run would walk for nothing) (whether that exists, and is a folder, is another tree's fact:
+such a project is linted every time). Nor is a run with ``--python`` cached (the interpreter's
+packages are an input).
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ def worth_caching(target: Target) -> bool:
     a size whose scan costs more than hashing it (checked without importing anything)."""
     if target.kind == "model":
         return True
+    if target.kind == "project":
+        return os.path.isdir(target.path)  # findings stored only when they depend on its tree alone
     if target.kind != "file":
         return False
     try:

@@ -96,17 +96,40 @@ class TreeWalk:
 
 def walk(target: Target, run: str) -> TreeWalk | None:
     """The entries of ``target`` in a run with fingerprint ``run``; None when it is not to be
-    cached (a project, a tree of more than :data:`MAX_ENTRIES` entries or :data:`MAX_BYTES` bytes,
-    an entry that cannot be listed)."""
-    if target.kind not in ("model", "file"):
+    cached (a tree of more than :data:`MAX_ENTRIES` entries or :data:`MAX_BYTES` bytes, an entry
+    that cannot be listed, a training project that is one file or holds a symlink)."""
+    if target.kind not in ("model", "file", "project"):
         return None
     entries: list[tuple[str, str, os.stat_result]] = []
     budget = _Budget()
     if target.kind == "file":
         complete = _add_entry(str(target.path), target.path.name, entries, budget)
+    elif target.kind == "project" and (not os.path.isdir(target.path) or _holds_an_install(str(target.path))):
+        # A lone script: its project is the folder around it, which is not walked. A project
+        # with a virtualenv or node_modules in it: tens of thousands of files its lint never
+        # reads, which every run would walk (and the first hash) for nothing.
+        return None
     else:
         complete = _add_tree(Path(target.path), entries, budget)
+    if target.kind == "project" and any(stat.S_ISLNK(info.st_mode) for _, _, info in entries):
+        # Whether a project file lies inside the project is decided by following its links; a
+        # link's text is in the key, but where it leads may pass through another tree.
+        return None
     return TreeWalk(target, run, entries) if complete else None
+
+
+def _holds_an_install(root: str) -> bool:
+    """Whether the folder ``root`` holds an environment of installed packages at its top."""
+    try:
+        with os.scandir(root) as listing:
+            folders = [entry.path for entry in listing if entry.is_dir(follow_symlinks=False)]
+    except OSError:
+        return True
+    return any(os.path.basename(folder) in _INSTALL_FOLDERS or os.path.lexists(os.path.join(folder, "pyvenv.cfg"))
+               for folder in folders)
+
+
+_INSTALL_FOLDERS = frozenset({"node_modules", "site-packages"})
 
 
 class _Budget:

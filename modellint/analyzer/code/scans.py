@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modellint.analyzer.code.source_imports import MAX_SOURCE_BYTES, CallFact, ImportFact, ModuleScan, scan_file
 from modellint.analyzer.files import is_file, is_within, walk_inside
 from modellint.findings import FILE_START
+from modellint.record import Record
 
 if TYPE_CHECKING:
     from modellint.analyzer.serialized.inventory import SerializedFile
@@ -40,15 +41,29 @@ MAX_CODE_BYTES = 2 * 2**20
 _SKIPPED_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
 
 
+class StandIns(Record):
+    """Files of a model dir that stand in for others of the same size (a would-be model's copies
+    of project code, written as empty files of the copy's size): the bytes of each are read
+    from the file it stands for, confined to ``root``."""
+
+    __slots__ = ("files", "root")
+
+    def __init__(self, files: Mapping[Path, Path], root: Path) -> None:
+        self.files = files
+        self.root = root
+
+
 def scan_model_code(root: Path, code_directories: Iterable[Path], *, code_file: Path | None,
                     serialized_files: Sequence[SerializedFile], loader_module: str | None,
                     python: tuple[int, int] | None,
-                    by_value_scans: Sequence[ModuleScan] = ()) -> tuple[ModuleScan, ...]:
+                    by_value_scans: Sequence[ModuleScan] = (),
+                    stand_ins: StandIns | None = None) -> tuple[ModuleScan, ...]:
     """The scans of the model dir ``root``'s code: its ``code_directories`` (those MLmodel names,
     inside it), its models-from-code ``code_file``, the by-value code in its ``serialized_files``;
     ``loader_module`` is the pyfunc one, ``python`` the grammar to parse with (:func:`syntax_python`).
     ``by_value_scans``: by-value code read from elsewhere (a training project's class, whose
-    pickle does not exist yet), an entry point as the pickled code is."""
+    pickle does not exist yet), an entry point as the pickled code is. ``stand_ins``: files
+    whose bytes are another file's (:class:`StandIns`)."""
     modules: dict[str, tuple[Path, str]] = {}  # dotted name -> (file, package); first code dir wins
     seen: set[Path] = set()
     unread: list[ModuleScan] = []
@@ -65,11 +80,11 @@ def scan_model_code(root: Path, code_directories: Iterable[Path], *, code_file: 
     entry_scans = []
     if code_file is not None and code_file not in seen:
         entry_scans.append(scan_code_file(code_file, package=None, python=python, budget=budget,
-                                          root=root))  # exec'd by path: no package
+                                          root=root, stand_ins=stand_ins))  # exec'd by path: no package
     entry_scans.extend(_by_value_scans(serialized_files))
     entry_scans.extend(by_value_scans)
     entries = _entry_modules(serialized_files, loader_module, entry_scans)
-    code_dir_scans = reachable_scans(modules, entries, python=python, budget=budget, root=root)
+    code_dir_scans = reachable_scans(modules, entries, python=python, budget=budget, root=root, stand_ins=stand_ins)
     return (*code_dir_scans, *entry_scans, *unread)
 
 
@@ -111,7 +126,7 @@ def _entry_modules(serialized_files: Sequence[SerializedFile], loader_module: st
 
 def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | None, *,
                     python: tuple[int, int] | None = None, budget: _Budget | None = None,
-                    root: Path | None = None) -> list[ModuleScan]:
+                    root: Path | None = None, stand_ins: StandIns | None = None) -> list[ModuleScan]:
     """Scans of the code-dir ``modules`` that importing ``entries`` can run: an imported module,
     the packages above it (their ``__init__`` runs first), and ``from pkg import sub`` submodules,
     followed through every import but those under ``TYPE_CHECKING``, lazy ones included (a
@@ -136,14 +151,16 @@ def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | No
             if name not in modules or name in reached:
                 continue
             path, package = modules[name]
-            scan = reached[name] = scan_code_file(path, package=package, python=python, budget=budget, root=root)
+            scan = reached[name] = scan_code_file(path, package=package, python=python, budget=budget, root=root,
+                                                  stand_ins=stand_ins)
             for fact in scan.imports:
                 if fact.resolved and not fact.type_checking:
                     pending.append(fact.module)
                     pending.extend(f"{fact.module}.{imported}" for imported in fact.names if imported != "*")
     if not reached:
         loaded = entries is None
-        return [scan_code_file(path, package=package, python=python, budget=budget, root=root).replace(loaded=loaded)
+        return [scan_code_file(path, package=package, python=python, budget=budget, root=root,
+                               stand_ins=stand_ins).replace(loaded=loaded)
                 for path, package in modules.values()]
     return [reached[name] for name in modules if name in reached]  # in file order, as before
 
@@ -156,7 +173,8 @@ class _Budget:
 
 
 def scan_code_file(path: Path, *, package: str | None, python: tuple[int, int] | None,
-                   budget: _Budget | None = None, root: Path | None = None) -> ModuleScan:
+                   budget: _Budget | None = None, root: Path | None = None,
+                   stand_ins: StandIns | None = None) -> ModuleScan:
     """:func:`scan_file` for a regular file; anything else named ``x.py`` (a FIFO, a device, a
     symlink to ``/dev/zero``, a dangling link) is never opened (a FIFO would block the read):
     importing it blocks, reads forever or fails, so it is reported as a file Python cannot load."""
@@ -173,7 +191,9 @@ def scan_code_file(path: Path, *, package: str | None, python: tuple[int, int] |
             return ModuleScan(path, (), (), f"not analysed: the model's code is over modellint's "
                               f"{MAX_CODE_BYTES // 2**20} MiB analysis budget", error_kind="limit")
         budget.remaining -= size
-    return scan_file(path, package=package, python=python, root=root)
+    source = stand_ins.files.get(path) if stand_ins is not None else None
+    return scan_file(path, package=package, python=python, root=root,
+                     source=(source, stand_ins.root) if source is not None and stand_ins is not None else None)
 
 
 def _run_by_import(module: str) -> list[str]:

@@ -223,18 +223,22 @@ def resolve_relative(level: int, module: str, package: str | None) -> str | None
 
 
 def scan_file(path: Path, *, package: str | None = None, python: tuple[int, int] | None = None,
-              root: Path | None = None) -> ModuleScan:
+              root: Path | None = None, source: tuple[Path, Path] | None = None) -> ModuleScan:
     """Scan one file; an unreadable file is a :class:`ModuleScan` with ``error`` set.
 
     With ``root`` (the model dir or project being checked), a file resolving outside it is
     never read: a symlink planted in a code dir must not make its target's lines show up.
+    ``source`` is ``(file, its root)`` when ``path`` only stands in for that file (a would-be
+    model's copy of project code): its bytes are read there, confined the same way, and the
+    scan is ``path``'s.
     """
     from modellint.analyzer.files import OutsideError, open_regular  # a FIFO would block the open
 
     if path.name.endswith(".ipynb"):
         return _scan_notebook(path, package, python, root)
+    read, read_root = source if source is not None else (path, root)
     try:
-        with open_regular(path, root) as handle:
+        with open_regular(read, read_root) as handle:
             data = handle.read(MAX_SOURCE_BYTES + 1)
     except OutsideError as error:
         return _failed(path, f"{error.reason}: not read", "outside")
