@@ -61,6 +61,16 @@ def test_a_keras_class_rebuilt_without_its_constructor_is_not_judged_by_argument
     assert _ml302(tmp_path, reconstructed, capsys) == []
 
 
+@pytest.mark.parametrize("opcodes", [
+    pytest.param(b"\x80\x02" + _global("copyreg", "__newobj__") + _global(*DENSE) + b"K\x04" +
+                 pickle.dumps(LAMBDA_CONFIG, 2)[2:-1] + b"\x87R.", id="copyreg-newobj"),
+    pytest.param(b"\x80\x02" + _global(*DENSE) + b"K\x04" + pickle.dumps(LAMBDA_CONFIG, 2)[2:-1] + b"\x86\x81.",
+                 id="NEWOBJ"),
+])
+def test_a_keras_class_made_by_new_is_judged_by_what_new_gets(tmp_path, capsys, opcodes):
+    assert any("Keras config holding a `Lambda`" in line for line in _ml302(tmp_path, opcodes, capsys))
+
+
 @pytest.mark.parametrize("argument", [
     pytest.param(_global("os", "getcwd") + b")R", id="a-call-result"),
     pytest.param(_global("keras.layers", "Layer"), id="an-import"),

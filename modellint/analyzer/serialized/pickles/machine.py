@@ -600,8 +600,7 @@ class Machine:
         self.record()
         self.kept += 1
         if opcode == "REDUCE" and type(func) is _JudgedByArguments:
-            judged = (self.judge_by_arguments(func.ref, args) if func.fed is None else
-                      self.judge_fed(func, func.ref, args, 0, opcode))
+            judged = self.judge_by_arguments(func.ref, args) if func.fed is None else self.call_fed(func, args)
             if judged is not None:
                 func.unjudged -= 1
                 return judged
@@ -618,10 +617,11 @@ class Machine:
             instance_of, of_class = _origin(cls), isinstance(cls, _Imported)
             if type(cls) is _JudgedByArguments and cls.fed is not None and origin.name != "__newobj_ex__":
                 # _reconstructor runs no constructor of cls; __newobj__ runs cls.__new__(cls, *the rest)
-                self.judge_fed(cls, cls.ref, args, 1, f"REDUCE of copyreg.{origin.name}")
+                if origin.name == "__newobj__":
+                    self.judge_fed(cls.fed, cls.ref, args, 1, f"REDUCE of copyreg.{origin.name}")
                 cls.unjudged -= 1
         elif opcode == "NEWOBJ" and type(func) is _JudgedByArguments and func.fed is not None:
-            self.judge_fed(func, func.ref, args, 0, opcode)
+            self.judge_fed(func.fed, func.ref, args, 0, opcode)
             func.unjudged -= 1
         called = _Called(origin, instance_of or origin, args, of_class)
         if opcode == "REDUCE":
@@ -678,14 +678,21 @@ class Machine:
         # binding calls nothing: the bound method is the function, judged wherever it is itself called
         return _Called(function, None, args)
 
-    def judge_fed(self, gadget: _JudgedByArguments, ref: GlobalRef, args: object, skip: int, opcode: str) -> _Called:
-        """A call of a library gadget that loads what its arguments hold: the arguments at the places it is
-        fed from (``args`` past the first ``skip``) judged as that loader would read them (see
-        fed_arguments.py); a hazard when one could carry code or cannot be read."""
+    def call_fed(self, gadget: _JudgedByArguments, args: object) -> _Called:
+        """``REDUCE`` of a library gadget that loads what its arguments hold, judged by them."""
+        ref = gadget.ref
+        assert gadget.fed is not None
+        self.judge_fed(gadget.fed, ref, args, 0, "REDUCE")
+        self.facts.calls.append(CallSite(ref, "REDUCE", self.offset, self.member))
+        return _Called(ref, ref, args)
+
+    def judge_fed(self, fed: tuple[tuple[str, ...], str], ref: GlobalRef, args: object, skip: int, opcode: str) -> None:
+        """The arguments of a call of ``ref``, a library gadget that loads what they hold, at the places it is
+        fed from (``args`` past the first ``skip``) judged as its loader would read them (see
+        fed_arguments.py): a hazard when one could carry code or cannot be read."""
         from modellint.analyzer.serialized.pickles import fed_arguments
 
-        assert gadget.fed is not None
-        places, reaches = gadget.fed
+        places, reaches = fed
         given = args[skip:] if isinstance(args, tuple) else None
         where = f"{opcode} at byte {self.offset}"
         member = f"{self.member} > argument of {ref.module}.{ref.name}" if self.member else None
@@ -695,8 +702,6 @@ class Machine:
             self.facts.hazards.append(Hazard(
                 "runs-code", f"calls `{ref.module}.{ref.name}` ({where}) with {reason}, which it deserializes: "
                 f"{_reaches(reaches)}", self.offset, self.member))
-        self.facts.calls.append(CallSite(ref, opcode, self.offset, self.member))
-        return _Called(ref, ref, args)
 
     def load_nested(self, deserializer: GlobalRef, args: object) -> _Called | None:
         """Scan the payload a nested deserializer loads, as its own pickles, into this file's facts: the
