@@ -5,7 +5,7 @@ The arguments at the places the gadget is fed from are read as plain data (a val
 an import, a skipped payload cannot be judged: the call is reported). Then:
 
 * where the chain goes through Keras's deserializer, they are a Keras config, judged by the same reading
-  as a ``.keras`` archive's ``config.json`` (``keras.walk_config``): a ``__lambda__`` is code, a class of a
+  as a ``.keras`` archive's ``config.json`` (``keras_config.walk_config``): a ``__lambda__`` is code, a class of a
   module outside Keras is an import judged like a pickle global, a dtype name or a standard layer's
   config is data;
 * any other in-memory deserializer could decode a text or bytes argument into code: only numbers,
@@ -19,6 +19,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from modellint.analyzer.serialized.pickles.results import Facts
+
+class NotPlain(Exception):
+    """An argument that is not plain data the pickle wrote (a call's result, an import, a skipped payload)."""
+
 
 # Hops of a chain through Keras's own deserializer (keras.src.saving, ``func_load``).
 _KERAS_DESERIALIZER = "keras.src."
@@ -39,14 +43,12 @@ def judge(given: tuple[object, ...] | None, places: tuple[str, ...], reaches: st
         elif place.isdigit() and int(place) < len(given):
             values.append(given[int(place)])
         # a keyword-only parameter, **kwargs: REDUCE passes none, the library's default is used
-    from modellint.analyzer.serialized.pickles.machine import NotPlain
-
     try:
         data = [plain(value) for value in values]
     except NotPlain as error:
         return f"an argument that is not plain data ({error})"
     if _KERAS_DESERIALIZER in reaches:
-        from modellint.analyzer.serialized.keras import walk_config
+        from modellint.analyzer.serialized.keras_config import walk_config
         from modellint.analyzer.serialized.pickles.results import Facts
 
         config = Facts(facts.limits)  # what the config names, kept; its Lambda said in this call's words

@@ -954,14 +954,12 @@ def _identifier(text: str) -> bool:
 _MAX_PLAIN_VALUES = 100_000  # of one argument read as plain data: a shared list nested 30 deep is a billion
 
 
-class NotPlain(Exception):
-    """An argument that is not plain data the pickle wrote (a call's result, an import, a skipped payload)."""
-
-
 def _plain(value: object) -> object:
     """``value`` as the plain data a loader would get (str, bytes, numbers, lists, dicts), or NotPlain;
     read without recursion, at most :data:`_MAX_PLAIN_VALUES` values (a memoized list shared many times
     over counts each time)."""
+    from modellint.analyzer.serialized.pickles.fed_arguments import NotPlain
+
     root: list[object] = []
     pending: list[tuple[object, list[object] | dict[object, object], object]] = [(value, root, None)]
     seen = 0
