@@ -196,7 +196,7 @@ class Graph:
         self.edges: dict[str, set[str]] = {}  # callable -> callees (callables or sinks)
         self.classes: set[str] = set()
         # (caller, callee) -> the callee's arguments at each call site: position or keyword -> the
-        # caller's parameters that argument's value is made from (see flows.py)
+        # caller's parameters that argument's value is made from (see gadget_flows.py)
         self.sites: dict[tuple[str, str], list[flows.Arguments]] = {}
         self.parameters: dict[str, flows.Signature] = {}  # callable -> its parameters a caller supplies
         self.tops = {name.partition(".")[0] for name in modules}
@@ -283,7 +283,7 @@ class Graph:
                                      lambda target: target.partition(".")[0] in self.tops)
             try:
                 arguments = values.arguments(call)
-            except RecursionError:  # a chain of bindings too long to follow: what the library chose
+            except RecursionError:  # a chain of bindings too long to follow: as if read from elsewhere
                 arguments = {key: frozenset({flows.EXTERNAL}) for key in map(str, range(len(call.args)))}
             self.sites.setdefault((name, target), []).append(arguments)
 
@@ -345,9 +345,7 @@ def reach(graph: Graph) -> dict[str, Reached]:
     found: dict[str, Reached] = {}
     pending: deque[str] = deque()
 
-    def offer(caller: str, reached: Reached | None) -> None:
-        if reached is None:
-            return
+    def offer(caller: str, reached: Reached) -> None:
         old = found.get(caller)
         new = reached if old is None else old.merged(reached)
         if new != old:
