@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Build modellint's gadget knowledge (modellint/analyzer/knowledge/gadgets/<package>.tsv.gz, one
-file per top-level package) from the ML libraries' own source.
+"""Build modellint's gadget knowledge (modellint/analyzer/knowledge/gadgets.dat, one block per module:
+a pickle naming one class inflates its module's rows only) from the ML libraries' own source.
 
 A pickle may call any callable its globals name: a library function that runs a command, builds
 code, loads a nested pickle, writes or deletes a file or opens a connection, directly or through
@@ -28,6 +28,14 @@ deserializers (``pickle``, ``marshal``, ``shelve``, ``dill``, ``cloudpickle``, `
 ``shutil.rmtree``...), and network connections (``socket``, ``urllib.request``, ``http.client``,
 ``requests``). Only the first chain found is kept per callable.
 
+An in-memory deserializer (``marshal.loads``, ``pickle.loads``) is a sink only as far as what it loads
+can come from a pickle (gadget_flows.py reads that): from the callable's own arguments, the row names
+the parameters that feed it (``keras.layers.Dense``: its ``activation`` may be a config holding a
+Lambda's bytecode) and modellint judges what the pickle passes there; from a file, a function outside
+the packages read or the instance's state, calling the callable is the danger, as for the other
+sinks; from what the library holds itself (a module constant, its own registry), it is no sink.
+Modules named ``*_test.py`` (Keras and TensorFlow keep their tests beside the code) are not read.
+
 Usage, in a throwaway venv holding the libraries (never modellint's own):
 
     python3 -m venv /tmp/gadgets-venv
@@ -40,23 +48,23 @@ from __future__ import annotations
 
 import argparse
 import ast
-import gzip
 import sys
 from collections import deque
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from modellint.analyzer.code.source_imports import dotted_name  # noqa: E402 - the project's own reading of a.b.c
+from modellint.analyzer.knowledge.block_file import encode_block_file  # noqa: E402
 
-# One file per top-level package: a pickle naming sklearn loads sklearn's 93 rows, never the
-# 55,000 of transformers, which only a pickle naming transformers pays for.
-OUT = Path(__file__).resolve().parent.parent / "modellint" / "analyzer" / "knowledge" / "gadgets"
-# Not keras or transformers: read the same way, constructing keras.Layer or keras.Model reaches
-# marshal.loads (Layer.__init__ -> dtype_policies.get -> deserialize_keras_object -> a Lambda's
-# bytecode), so every pickled Keras object would be an error, and transformers adds 55,000 rows
-# (save_pretrained, from_pretrained on every model class). Both need a judgement of their own first.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gadget_flows as flows  # noqa: E402 - beside this script
+
+# One block per module: a pickle naming BertModel inflates modeling_bert's rows, never all of transformers'.
+OUT = Path(__file__).resolve().parent.parent / "modellint" / "analyzer" / "knowledge" / "gadgets.dat"
+FORMAT = 1
 DEFAULT_PACKAGES = ("mlflow", "sklearn", "pandas", "numpy", "scipy", "joblib", "cloudpickle", "skops", "torch",
-                    "matplotlib", "pyarrow", "statsmodels", "xgboost", "lightgbm", "catboost", "dill")
+                    "matplotlib", "pyarrow", "statsmodels", "xgboost", "lightgbm", "catboost", "dill", "keras",
+                    "transformers", "tensorflow")
 MAX_FILE_BYTES = 2_000_000
 _MAX_HOPS = 5  # of a chain kept for the message: the first hops, then the sink
 
@@ -113,7 +121,8 @@ def read_modules(site_packages: list[Path], packages: list[str]) -> dict[str, Mo
             base = root / package
             files = sorted(base.rglob("*.py")) if base.is_dir() else [root / f"{package}.py"]
             for path in files:
-                if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES or "tests" in path.parts:
+                if (not path.is_file() or path.stat().st_size > MAX_FILE_BYTES or "tests" in path.parts
+                        or path.name.endswith("_test.py")):  # keras and tensorflow keep tests beside the code
                     continue
                 name, is_package = module_name(root, path)
                 if name in modules:
@@ -186,6 +195,12 @@ class Graph:
         self.modules = modules
         self.edges: dict[str, set[str]] = {}  # callable -> callees (callables or sinks)
         self.classes: set[str] = set()
+        # (caller, callee) -> the callee's arguments at each call site: position or keyword -> the
+        # caller's parameters that argument's value is made from (see gadget_flows.py)
+        self.sites: dict[tuple[str, str], list[flows.Arguments]] = {}
+        self.parameters: dict[str, flows.Signature] = {}  # callable -> its parameters a caller supplies
+        self.tops = {name.partition(".")[0] for name in modules}
+        self.constructors: set[tuple[str, str]] = set()  # (class, the __init__/__new__ constructing it runs)
 
     def resolve(self, module: Module, written: str, owner: str | None) -> str | None:
         head, _, rest = written.partition(".")
@@ -226,12 +241,31 @@ class Graph:
                 for item in node.body:
                     if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                         self.add_function(module, item, f"{node.name}.{item.name}", node.name)
-                self.edges.setdefault(f"{module.name}.{node.name}", set()).update(
-                    target for target in (self.method(f"{module.name}.{node.name}", name) for name in _CONSTRUCTORS)
-                    if target is not None)
+                cls = f"{module.name}.{node.name}"
+                constructors = [target for target in (self.method(cls, name) for name in _CONSTRUCTORS)
+                                if target is not None]
+                self.edges.setdefault(cls, set()).update(constructors)
+                self.constructors.update((cls, target) for target in constructors)
 
-    def add_function(self, module: Module, node: ast.AST, qualname: str, owner: str | None) -> None:
-        callees = self.edges.setdefault(f"{module.name}.{qualname}", set())
+    def alias(self, name: str, original: str) -> None:
+        """``name`` is ``original`` under another name (a re-export, an inherited member): the same parameters."""
+        self.parameters[name] = self.parameters.get(original) or self.class_parameters(original)
+
+    def class_parameters(self, cls: str) -> flows.Signature:
+        """The parameters calling ``cls`` takes: its ``__init__``'s (or ``__new__``'s)."""
+        for name in ("__init__", "__new__"):
+            constructor = self.method(cls, name)
+            if constructor is not None and constructor in self.parameters:
+                return self.parameters[constructor]
+        return ()
+
+    def add_function(self, module: Module, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str,
+                     owner: str | None) -> None:
+        name = f"{module.name}.{qualname}"
+        callees = self.edges.setdefault(name, set())
+        signature = flows.signature(node, is_method=owner is not None)
+        self.parameters[name] = signature
+        values: flows.Flows | None = None  # read for the first call worth it
         for call in ast.walk(node):
             if not isinstance(call, ast.Call):
                 continue
@@ -244,6 +278,23 @@ class Graph:
                     callees.add("builtins.open(write)")
                 continue
             callees.add(target)
+            if values is None:
+                values = flows.Flows(node, signature, lambda written: self.resolve(module, written, owner),
+                                     lambda target: target.partition(".")[0] in self.tops)
+            try:
+                arguments = values.arguments(call)
+            except RecursionError:  # a chain of bindings too long to follow: as if read from elsewhere
+                arguments = {key: frozenset({flows.EXTERNAL}) for key in map(str, range(len(call.args)))}
+            self.sites.setdefault((name, target), []).append(arguments)
+
+
+def _places(graph: Graph, callable_: str, reached: Reached) -> str:
+    """Where a call puts the parameters that feed the deserializer (``0,2,*args``: positions, ``*`` a
+    keyword-only one), for modellint to judge those arguments; empty when calling it is the danger."""
+    if reached.feeds is None:
+        return ""
+    signature = graph.parameters.get(callable_) or graph.class_parameters(callable_)
+    return ",".join(sorted({place for name, place in signature if name in reached.feeds} or {"?"}))
 
 
 def _writes(call: ast.Call) -> bool:
@@ -261,33 +312,114 @@ def sink_kind(target: str) -> str | None:
     return SINKS.get(target)
 
 
-def reach(graph: Graph) -> dict[str, tuple[str, str]]:
-    """callable -> (sink kind, chain) for every callable that reaches a sink."""
+# Deserializers of bytes in memory: what they load may be an argument the pickle supplies (judged by
+# modellint), unlike ``pickle.load(file)`` or ``torch.load(path)``, which read what lies elsewhere.
+_IN_MEMORY = frozenset({"marshal.loads", "pickle.loads", "_pickle.loads", "dill.loads", "cloudpickle.loads"})
+
+
+class Reached:
+    """How a callable reaches a sink: ``feeds`` None when calling it is the danger, else the parameters
+    whose arguments make what an in-memory deserializer loads (the danger is in what they hold)."""
+
+    __slots__ = ("kind", "chain", "feeds")
+
+    def __init__(self, kind: str, chain: str, feeds: frozenset[str] | None) -> None:
+        self.kind, self.chain, self.feeds = kind, chain, feeds
+
+    def merged(self, other: Reached) -> Reached:
+        """Both ways in: unconditional wins (with its chain), fed parameters add up."""
+        if self.feeds is None:
+            return self
+        if other.feeds is None:
+            return other
+        return Reached(self.kind, self.chain, self.feeds | other.feeds)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Reached) and (self.kind, self.chain, self.feeds) == (other.kind, other.chain,
+                                                                                         other.feeds)
+
+
+def reach(graph: Graph) -> dict[str, Reached]:
+    """callable -> how it reaches a sink, for every callable that does."""
     callers: dict[str, set[str]] = {}
-    found: dict[str, tuple[str, str]] = {}
+    found: dict[str, Reached] = {}
     pending: deque[str] = deque()
+
+    def offer(caller: str, reached: Reached) -> None:
+        old = found.get(caller)
+        new = reached if old is None else old.merged(reached)
+        if new != old:
+            found[caller] = new
+            pending.append(caller)
+
     for caller, callees in graph.edges.items():
         for callee in sorted(callees):  # the first sink in a fixed order: the same inputs, the same chains
             callers.setdefault(callee, set()).add(caller)
             kind = sink_kind(callee)
-            if kind is not None and caller not in found:
-                found[caller] = (kind, callee.replace("(write)", ""))
-                pending.append(caller)
+            if kind is not None:
+                sink, feeds = callee.replace("(write)", ""), _sink_feeds(graph, caller, callee)
+                if feeds is None or feeds:
+                    offer(caller, Reached(kind, sink, feeds))
     while pending:
         callee = pending.popleft()
-        kind, chain = found[callee]
+        reached = found[callee]
         for caller in sorted(callers.get(callee, ())):
-            if caller not in found:
-                found[caller] = (kind, f"{callee} -> {chain}")
-                pending.append(caller)
+            feeds = None if reached.feeds is None else _caller_feeds(graph, caller, callee, reached.feeds)
+            if feeds is not None and not feeds:
+                continue  # every way in gives it what the library wrote
+            offer(caller, Reached(reached.kind, f"{callee} -> {reached.chain}", feeds))
     return found
+
+
+def _sink_feeds(graph: Graph, caller: str, sink: str) -> frozenset[str] | None:
+    """The caller's parameters an in-memory deserializer loads, None when it loads what was read from
+    elsewhere (or when it is another kind of sink)."""
+    if sink not in _IN_MEMORY:
+        return None
+    feeds: frozenset[str] = frozenset()
+    for site in graph.sites.get((caller, sink), ()):
+        loaded = site.get("0", site.get("*"))
+        if loaded is None or flows.EXTERNAL in loaded:
+            return None
+        feeds |= loaded - {flows.LIBRARY}
+    return feeds  # empty: it loads only what the library holds
+
+
+def _caller_feeds(graph: Graph, caller: str, callee: str, fed: frozenset[str]) -> frozenset[str] | None:
+    """The caller's parameters that reach the callee's ``fed`` ones at its call sites (None: one of those
+    arguments was read from elsewhere; empty: what the library holds, or defaults, only)."""
+    if (caller, callee) in graph.constructors:
+        return fed  # a class's parameters are its constructor's
+    where = {name: place for name, place in graph.parameters.get(callee) or graph.class_parameters(callee)}
+    feeds: frozenset[str] = frozenset()
+    for site in graph.sites.get((caller, callee), ()):
+        for name in sorted(fed):
+            for argument in _arguments_for(site, name, where):
+                if flows.EXTERNAL in argument:
+                    return None
+                feeds |= argument - {flows.LIBRARY}
+    return feeds
+
+
+def _arguments_for(site: flows.Arguments, name: str, where: dict[str, str]) -> list[frozenset[str]]:
+    """What a call site passes to the callee's parameter ``name`` (``where``: the callee's parameters and
+    their places, see flows.Signature)."""
+    place = where.get(name)
+    if place is None:
+        return [argument for argument in site.values()]  # not a parameter read here: everything given
+    if place == "*args":
+        return [argument for key, argument in site.items() if key.isdigit() or key == "*"]
+    if place == "**kwargs":
+        return [argument for key, argument in site.items() if not key.isdigit() and key != "*" and key not in where]
+    keys = [name, "**"] if place == "*" else [place, name, "**", *(("*",) if place not in site else ())]
+    return [site[key] for key in keys if key in site]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--site-packages", type=Path, action="append", required=True)
     parser.add_argument("--package", action="append", help=f"import packages to read (default: {DEFAULT_PACKAGES})")
-    parser.add_argument("--out", type=Path, default=OUT, help="the folder of per-package files (replaced)")
+    parser.add_argument("--out", type=Path, default=OUT, help=f"the data file to write (default: {OUT})")
     arguments = parser.parse_args()
     packages = arguments.package or list(DEFAULT_PACKAGES)
     modules = read_modules(arguments.site_packages, packages)
@@ -298,33 +430,27 @@ def main() -> int:
         graph.add_module(module)
     found = reach(graph)
     add_inherited(found, graph)
-    add_exports(found, modules)
+    add_exports(found, modules, graph)
     tops = sorted({name.split(".")[0] for name in modules})
-    rows: dict[str, list[str]] = {top: [] for top in tops}
-    for callable_, (kind, chain) in sorted(found.items()):
+    blocks: dict[str, list[str]] = {}
+    for callable_, reached in sorted(found.items()):
         module, qualname = split(callable_, modules)
         if module is None:
             continue
-        hops = chain.split(" -> ")
+        hops = reached.chain.split(" -> ")
         shown = " -> ".join(hops if len(hops) <= _MAX_HOPS else [*hops[:_MAX_HOPS - 1], "...", hops[-1]])
-        rows[module.split(".")[0]].append(f"{module}\t{qualname}\t{kind}\t{shown}")
-    arguments.out.mkdir(parents=True, exist_ok=True)
-    for stale in arguments.out.glob("*.tsv.gz"):
-        stale.unlink()
-    for top in tops:
-        header = ("# Callables of the ML libraries whose call graph reaches a command, code, nested-deserializer,\n"
-                  "# file-write or network sink; built by scripts/build_gadgets.py (read, never imported) from "
-                  f"{top} {_version(arguments.site_packages, top)} (and the packages read with it: "
-                  f"{', '.join(tops)})\n# module\tqualname\tsink\tchain (the first found)\n")
-        # gzip with no name and no time in the header: the same inputs give the same bytes.
-        (arguments.out / f"{top}.tsv.gz").write_bytes(
-            gzip.compress((header + "\n".join(rows[top]) + "\n").encode(), mtime=0))
+        blocks.setdefault(module, []).append(f"{qualname}\t{reached.kind}\t{shown}\t{_places(graph, callable_, reached)}")
+    fed = sorted({module.partition(".")[0] for module, rows in blocks.items() if any(not row.endswith("\t") for row in rows)})
+    header = {"format": FORMAT, "packages": {top: _version(arguments.site_packages, top) for top in tops},
+              "fed_packages": fed, "rows": sum(len(rows) for rows in blocks.values()),
+              "columns": "qualname, sink, chain (the first found), the parameters feeding an in-memory deserializer"}
+    arguments.out.write_bytes(encode_block_file(header, {module: "\n".join(rows) for module, rows in blocks.items()}))
     print(f"{len(modules)} modules read, {sum(len(e) for e in graph.edges.values())} call edges, "
-          f"{sum(len(found) for found in rows.values())} gadgets", file=sys.stderr)
+          f"{header['rows']} gadgets", file=sys.stderr)
     return 0
 
 
-def add_inherited(found: dict[str, tuple[str, str]], graph: Graph) -> None:
+def add_inherited(found: dict[str, Reached], graph: Graph) -> None:
     """A gadget method a class inherits from a base read here (``DataFrame.to_csv`` is
     ``NDFrame.to_csv``) is one of the class too, unless the class defines its own."""
     bases: dict[str, list[str]] = {}
@@ -336,28 +462,29 @@ def add_inherited(found: dict[str, tuple[str, str]], graph: Graph) -> None:
     changed = True
     while changed:
         changed = False
-        members: dict[str, list[tuple[str, tuple[str, str]]]] = {}
+        members: dict[str, list[tuple[str, Reached]]] = {}
         for callable_, value in found.items():
             owner, _, member = callable_.rpartition(".")
             if owner in graph.classes:
                 members.setdefault(owner, []).append((member, value))
         for cls, parents in bases.items():
             for parent in parents:
-                for member, (kind, chain) in members.get(parent, ()):
+                for member, value in members.get(parent, ()):
                     inherited = f"{cls}.{member}"
                     if inherited not in found and inherited not in graph.edges:
-                        found[inherited] = (kind, f"{parent}.{member} -> {chain}")
+                        found[inherited] = Reached(value.kind, f"{parent}.{member} -> {value.chain}", value.feeds)
+                        graph.alias(inherited, f"{parent}.{member}")
                         changed = True
 
 
-def add_exports(found: dict[str, tuple[str, str]], modules: dict[str, Module]) -> None:
+def add_exports(found: dict[str, Reached], modules: dict[str, Module], graph: Graph) -> None:
     """A gadget a package re-exports (``numpy.load`` is ``numpy.lib._npyio_impl.load``) is one under that
     name too, and so are a re-exported class's gadget methods; followed until nothing changes (re-exports
     of re-exports)."""
     changed = True
     while changed:
         changed = False
-        members: dict[str, list[tuple[str, tuple[str, str]]]] = {}  # owner -> (member, verdict)
+        members: dict[str, list[tuple[str, Reached]]] = {}  # owner -> (member, verdict)
         for callable_, value in found.items():
             owner, _, member = callable_.rpartition(".")
             members.setdefault(owner, []).append((member, value))
@@ -367,15 +494,17 @@ def add_exports(found: dict[str, tuple[str, str]], modules: dict[str, Module]) -
                 additions = [(exported, target, found[target])] if target in found else []
                 additions += [(f"{exported}.{member}", f"{target}.{member}", value)
                               for member, value in members.get(target, ())]
-                for new_name, old_name, (kind, chain) in additions:
+                for new_name, old_name, value in additions:
                     if new_name not in found:
-                        found[new_name] = (kind, f"{old_name} -> {chain}")
+                        found[new_name] = Reached(value.kind, f"{old_name} -> {value.chain}", value.feeds)
+                        graph.alias(new_name, old_name)
                         changed = True
 
 
 # import name -> the dist-info names that install it, where they differ (xgboost-cpu installs
 # the same `xgboost` package as xgboost, without the GPU libraries)
-_DISTRIBUTIONS = {"sklearn": ("scikit_learn",), "xgboost": ("xgboost", "xgboost_cpu")}
+_DISTRIBUTIONS = {"sklearn": ("scikit_learn",), "xgboost": ("xgboost", "xgboost_cpu"),
+                  "tensorflow": ("tensorflow", "tensorflow_cpu")}
 
 
 def _version(site_packages: list[Path], top: str) -> str:

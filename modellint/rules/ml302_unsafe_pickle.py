@@ -35,10 +35,17 @@ class UnsafePickle(SerializedFileRule):
     `builtins.eval`/`exec`, `runpy`, `pickle.loads`, `pkgutil.resolve_name`,
     `importlib.import_module`, known gadgets in ML libraries (MLflow's project runner,
     `torch.load`, pandas readers, `from_pretrained`, and every function, method or class of
-    MLflow, scikit-learn, pandas, NumPy, SciPy, joblib, skops, torch, matplotlib and pyarrow whose
-    call graph reaches a command, code, nested-deserializer, file-write or network sink, named
-    with that chain), dotted names that walk out of a module
-    (`pathlib` + `os.system`), and protocol-0 names mapped from Python 2.
+    MLflow, scikit-learn, pandas, NumPy, SciPy, joblib, skops, torch, matplotlib, pyarrow,
+    statsmodels, XGBoost, LightGBM, CatBoost, dill, Keras, transformers and TensorFlow whose call
+    graph reaches a command, code, nested-deserializer, file-write or network sink, named with that
+    chain), dotted names that walk out of a module (`pathlib` + `os.system`), and protocol-0 names
+    mapped from Python 2.
+
+    A library callable whose only sink is an in-memory deserializer of its own arguments
+    (`keras.layers.Dense(units, activation)`: the activation may be a Keras config, and a config
+    of a `__lambda__` is marshalled bytecode) is judged by what the pickle passes it: a dtype name
+    or a standard layer's config is data, a config holding a Lambda, an argument built at load
+    time, or the callable passed on where its call is not seen (`functools.partial`) is reported.
 
     `builtins.getattr` is judged by what it is called on: a pickled bound method (`obj.method`
     pickles as `getattr(obj, "method")`) of a class the pickle imports by name, with a literal,

@@ -3,14 +3,15 @@ builder on a small package written here, and the shipped data as ML302 reads it.
 
 from __future__ import annotations
 
-import gzip
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from modellint.analyzer.serialized.pickle_policy import Verdict, _gadget_packages, _gadgets, classify, gadget_chain
+from modellint.analyzer.knowledge import gadgets
+from modellint.analyzer.knowledge.gadgets import GadgetData
+from modellint.analyzer.serialized.pickle_policy import Verdict, classify, fed_gadget, gadget_chain
 from modellint.cli import main
 from tests.conftest import load_script, write_files
 
@@ -57,6 +58,55 @@ PACKAGE = {
                     return handle.read()
         """),
     "shop/util.py": "import shutil\n\n\ndef save(path):\n    shutil.rmtree(path)\n",
+    # in-memory deserializers: of what the arguments hold, of what the library holds, of what it reads
+    "shop/codec.py": textwrap.dedent("""
+        import base64
+        import marshal
+        import pickle
+
+        import yaml
+
+        BUILTIN = b"..."
+
+
+        def load_code(text, unused=None):
+            raw = base64.b64decode(text.encode("ascii"))
+            code = marshal.loads(raw)
+            return code
+
+
+        def deserialize(config, *, safe=True):
+            if isinstance(config, str):
+                return deserialize(lookup(config))
+            return load_code(config["config"]["value"])
+
+
+        def lookup(name):
+            return {"relu": {"config": {"value": "x"}}}[name]
+
+
+        def builtin():
+            return pickle.loads(BUILTIN)
+
+
+        def from_file(path):
+            with open(path, "rb") as handle:
+                data = handle.read()
+            return pickle.loads(data)
+
+
+        def parsed(text):
+            return load_code(yaml.safe_load(text))
+
+
+        class Layer:
+            def __init__(self, units, activation=None, *, dtype=None):
+                self.activation = deserialize(activation)
+                self.dtype = deserialize(dtype)
+
+            def restore(self):
+                return load_code(self.saved)
+        """),
 }
 
 
@@ -64,17 +114,15 @@ PACKAGE = {
 def built(tmp_path_factory) -> dict[str, tuple[str, str]]:
     site = tmp_path_factory.mktemp("site-packages")
     write_files(site, PACKAGE)
-    out = site / "gadgets"
-    out.mkdir()
-    (out / "gone.tsv.gz").write_bytes(b"")  # a package no longer read: its file goes
+    out = site / "gadgets.dat"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sys, "argv", ["build_gadgets.py", "--site-packages", str(site), "--package", "shop",
                                     "--out", str(out)])
         assert builder.main() == 0
-    assert sorted(path.name for path in out.iterdir()) == ["shop.tsv.gz"]
-    rows = [line.split("\t") for line in gzip.decompress((out / "shop.tsv.gz").read_bytes()).decode().splitlines()
-            if line and not line.startswith("#")]
-    return {f"{module}.{qualname}": (kind, chain) for module, qualname, kind, chain in rows}
+    data = GadgetData(out)
+    assert data.packages == {"shop": "(version unknown)"}
+    return {f"{module}.{qualname}": (row.kind, row.chain) + ((",".join(row.feeds),) if row.feeds else ())
+            for module in data.names() for qualname, row in data.get(module).items()}
 
 
 def test_the_same_sources_give_the_same_bytes_whatever_the_hash_seed(tmp_path):
@@ -87,10 +135,10 @@ def test_the_same_sources_give_the_same_bytes_whatever_the_hash_seed(tmp_path):
     site = write_files(tmp_path / "site-packages", {**PACKAGE, "shop/many.py": sinks})
     built = set()
     for seed in ("1", "2", "3", "4", "5"):
-        out = tmp_path / f"out-{seed}"
+        out = tmp_path / f"out-{seed}.dat"
         subprocess.run([sys.executable, str(builder.__file__), "--site-packages", str(site), "--package", "shop",
                         "--out", str(out)], check=True, capture_output=True, env={"PYTHONHASHSEED": seed})
-        built.add((out / "shop.tsv.gz").read_bytes())
+        built.add(out.read_bytes())
     assert len(built) == 1
 
 
@@ -117,19 +165,42 @@ def test_re_exports_carry_the_verdict_but_type_checking_imports_do_not(built):
     assert "shop.hidden" not in built
 
 
+def test_a_deserializer_of_what_the_arguments_hold_is_fed_by_them(built):
+    assert built["shop.codec.load_code"] == ("deserialize", "marshal.loads", "0")  # not `unused`
+    # through a subscript, a recursive call on what the library looks up, and a class's constructor
+    assert built["shop.codec.deserialize"][2] == "0"
+    assert built["shop.codec.Layer"][2] == "*,1"  # activation (position 1, self not counted) and dtype
+    assert built["shop.codec.Layer.__init__"][2] == "*,1"
+
+
+def test_a_deserializer_of_what_the_library_holds_is_no_gadget(built):
+    assert "shop.codec.builtin" not in built and "shop.codec.lookup" not in built
+
+
+def test_a_deserializer_of_what_is_read_from_elsewhere_is_a_gadget_whatever_the_arguments(built):
+    assert built["shop.codec.from_file"] == ("deserialize", "pickle.loads")  # a file's bytes
+    assert len(built["shop.codec.parsed"]) == 2  # what a function outside the packages read returns
+    assert len(built["shop.codec.Layer.restore"]) == 2  # the instance's state, which BUILD sets
+
+
 # --- the shipped data --------------------------------------------------------------------------
 
 
-def test_each_shipped_file_holds_its_own_package():
-    packages = _gadget_packages()
-    assert {"mlflow", "sklearn", "torch", "xgboost", "lightgbm", "catboost", "statsmodels", "dill"} <= packages
-    assert all(key.partition("\t")[0].partition(".")[0] == top for top in packages for key in _gadgets(top))
-    assert sum(len(_gadgets(top)) for top in packages) > 13_000
+def test_the_shipped_data_covers_the_libraries():
+    packages = gadgets.packages()
+    assert {"mlflow", "sklearn", "torch", "xgboost", "lightgbm", "catboost", "statsmodels", "dill", "keras",
+            "transformers", "tensorflow"} <= packages
+    data = gadgets.data()
+    assert all(module.partition(".")[0] in packages for module in data.names())
+    assert data.header["rows"] > 40_000
+    assert {"keras"} <= gadgets.fed_packages()
 
 
-@pytest.mark.parametrize("module", ["../../etc/passwd", "/etc/passwd", "gadgets", "", "x" * 10_000, "sklearn\x00"])
+@pytest.mark.parametrize("module", ["../../etc/passwd", "/etc/passwd", "gadgets", "", "x" * 10_000, "sklearn\x00",
+                                    "sklearn\t0\t1", "sklearn.\ud800", "keras\nkeras.layers"])
 def test_a_module_name_from_a_pickle_never_names_a_file(module):
     assert gadget_chain(module, "system") is None
+    assert fed_gadget(module, "Dense") is None
 
 
 @pytest.mark.parametrize(("module", "name", "kind"), [
@@ -141,6 +212,8 @@ def test_a_module_name_from_a_pickle_never_names_a_file(module):
     ("dill._dill", "_eval_repr", "code"),
     ("dill._dill", "check", "command"),
     ("catboost.datasets", "titanic", "file-write"),
+    ("keras.src.models.sequential", "Sequential._unpickle_model", "deserialize"),  # reads the .keras zip it gets
+    ("keras.src.layers.core.lambda_layer", "Lambda.from_config", "deserialize"),  # a method, through getattr
 ])
 def test_library_gadgets_the_hand_list_never_named(module, name, kind):
     chain = gadget_chain(module, name)
@@ -156,9 +229,18 @@ def test_library_gadgets_the_hand_list_never_named(module, name, kind):
     ("xgboost.core", "Booster"), ("xgboost.sklearn", "XGBClassifier"), ("lightgbm.basic", "Booster"),
     ("lightgbm.sklearn", "LGBMRegressor"), ("catboost.core", "CatBoostClassifier"),
     ("statsmodels.regression.linear_model", "RegressionResultsWrapper"),
+    # Keras classes: what constructing them deserializes is what they are given
+    ("keras.layers", "Dense"), ("keras.src.layers.layer", "Layer"), ("keras.src.models.model", "Model"),
 ])
 def test_what_real_pickles_rebuild_is_no_gadget(module, name):
     assert gadget_chain(module, name) is None
+    assert classify(module, name) is not Verdict.UNSAFE
+
+
+def test_keras_constructors_are_judged_by_what_they_are_given():
+    places, chain = fed_gadget("keras.layers", "Dense")
+    assert "1" in places and chain.endswith("marshal.loads")  # activation
+    assert fed_gadget("keras.src.saving.serialization_lib", "deserialize_keras_object")[0][-1] == "0"
 
 
 def test_ml302_names_the_chain(tmp_path: Path, capsys):

@@ -1,7 +1,7 @@
 """Legacy Keras HDF5 files (``model.save("model.h5")``, what ``mlflow.tensorflow``/``mlflow.keras``
 write with ``save_format="h5"``), read without h5py: the ``model_config`` attribute of the root
 group, the JSON that ``keras.models.load_model`` rebuilds the model from, judged as a ``.keras``
-archive's ``config.json`` is (:func:`modellint.analyzer.serialized.keras.walk_config`): a ``Lambda``
+archive's ``config.json`` is (:func:`modellint.analyzer.serialized.keras_config.walk_config`): a ``Lambda``
 layer's marshalled bytecode, and the modules of the classes it names.
 
 Only the structures on the way there are read (HDF5 file format specification 3.0): the superblock
@@ -45,7 +45,8 @@ def scan_hdf5(handle: ByteStream, size: int, facts: Facts) -> None:
     """The model config of the HDF5 file ``handle`` (``size`` bytes), judged into ``facts``."""
     import json
 
-    from modellint.analyzer.serialized.keras import MAX_CONFIG_BYTES, walk_config
+    from modellint.analyzer.serialized.keras import MAX_CONFIG_BYTES
+    from modellint.analyzer.serialized.keras_config import walk_config
 
     try:
         text = _ModelConfigReader(handle, size).read()

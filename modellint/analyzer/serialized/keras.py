@@ -20,19 +20,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from modellint.analyzer.serialized.pickles.results import CallSite, Facts, GlobalRef, Hazard, Unscannable
+from modellint.analyzer.serialized.keras_config import walk_config
+from modellint.analyzer.serialized.pickles.results import Facts, Unscannable
 
 if TYPE_CHECKING:
     from modellint.analyzer.serialized.pickles.streams import ByteStream
 
 CONFIG = "config.json"
 MAX_CONFIG_BYTES = 16 * 2**20  # as skops: json.loads of 16 MiB of `{},` holds 360 MB; real configs are KBs to a few MB
-# Keras itself, whose objects it resolves (``serialization_lib._retrieve_class_or_fn``), and
-# ``builtins``, its name for functions it looks up in its own modules (``"relu"``). keras_hub,
-# keras_cv, keras_nlp and tf_keras are distributions of their own: their classes are imports the
-# environment must provide, judged like any other.
-_KERAS_PACKAGES = frozenset({"keras", "builtins"})
-OPCODE = "keras-config"  # the ``opcode`` of the import records, for the messages
 
 
 def scan_keras(handle: ByteStream, facts: Facts, within: str | None = None, keras_only: bool = False) -> None:
@@ -77,39 +72,3 @@ def scan_keras(handle: ByteStream, facts: Facts, within: str | None = None, kera
         facts.problem("Keras config.json is not JSON (or nests too deep to read)", None, config)
         return
     walk_config(parsed, facts, config, unsafe_load=within is not None)
-
-
-def walk_config(config: object, facts: Facts, member: str, unsafe_load: bool = False) -> None:
-    """What rebuilding the Keras model ``config`` (read from ``member``) runs and imports. ``unsafe_load``:
-    the archive is a pickled Keras model, which Keras's unpickler loads with ``safe_mode=False``."""
-    pending: list[tuple[object, str]] = [(config, "")]
-    lambdas: list[str] = []
-    while pending:
-        node, layer = pending.pop()
-        if isinstance(node, list):
-            pending.extend((item, layer) for item in node)
-            continue
-        if not isinstance(node, dict):
-            continue
-        inner = node.get("config")
-        if isinstance(inner, dict) and isinstance(inner.get("name"), str):
-            layer = inner["name"]
-        if node.get("class_name") == "__lambda__" or node.get("function_type") == "lambda":
-            lambdas.append(layer)
-        module, name = node.get("module"), node.get("class_name")
-        if isinstance(module, str) and isinstance(name, str) and module.split(".")[0] not in _KERAS_PACKAGES:
-            if name == "function" and isinstance(inner, str):
-                name = inner  # a function by reference: {"class_name": "function", "config": "my_fn"}
-            ref = GlobalRef(module, name, 0, member, OPCODE)
-            facts.globals.append(ref)
-            facts.calls.append(CallSite(ref, OPCODE, 0, member))  # rebuilding calls it (from_config)
-        pending.extend((value, layer) for value in node.values())
-    for layer in dict.fromkeys(lambdas):
-        shown = f"`Lambda` layer `{layer}`" if layer else "`Lambda` function"
-        facts.hazards.append(Hazard(
-            "runs-code",
-            f"holds a {shown} serialized as marshalled Python bytecode: " + (
-                "Keras unpickles a model with `safe_mode=False` (`KerasSaveable._unpickle_model`), so unpickling "
-                "this file runs the bytecode" if unsafe_load else
-                "Keras 3 refuses it under its default `safe_mode=True` (what `mlflow.keras` loads with), so that "
-                "load fails, and whoever loads it with `safe_mode=False` runs the bytecode"), None, member))

@@ -16,9 +16,11 @@ judged as if called):
   gadgets in ML libraries (MLflow's project runner, ``torch.load``, pandas readers,
   ``from_pretrained`` loaders, nested deserializers).
   The gadgets of ML libraries come from two places: the hand list below, and
-  ``knowledge/gadgets/<package>.tsv.gz``, every function, method and class of those libraries whose call
+  ``knowledge/gadgets.dat``, every function, method and class of those libraries whose call
   graph reaches a command, code, nested-deserializer, file-write or network sink, read from their
-  source by ``scripts/build_gadgets.py``.
+  source by ``scripts/build_gadgets.py``. A gadget that only loads what its own arguments hold
+  (``keras.layers.Dense(activation=<config>)``) is no verdict of its name: the pickle scanner judges
+  the arguments of each call (``fed_gadget``).
 * ``DEPENDENCY``: any other third-party name: loading needs its distribution.
 * ``EMBEDDED``: cloudpickle's by-value machinery (``_make_function``,
   ``CodeType``, ...): the file carries code that runs as written.
@@ -188,47 +190,32 @@ def _is_dunder(segment: str) -> bool:
 
 def gadget_chain(module: str, name: str) -> str | None:
     """``sink: chain`` the gadget data records for ``module.name`` (or an owner of a dotted name:
-    ``DataFrame.to_pickle.__call__`` keeps ``DataFrame.to_pickle``'s verdict), else None."""
+    ``DataFrame.to_pickle.__call__`` keeps ``DataFrame.to_pickle``'s verdict) when calling it is the
+    danger, else None. A gadget fed by its arguments is judged by the scanner where a pickle calls it by
+    name; a method of one (``Lambda.from_config``, reached through ``getattr``, whose call the scanner
+    does not see) is a danger of its own."""
     if is_stdlib(module):
         return None  # the standard library is judged by the allowlist alone
-    top = module.partition(".")[0]
-    if top not in _gadget_packages():  # a name from the pickle never becomes a path unless shipped
+    from modellint.analyzer.knowledge import gadgets
+
+    found = gadgets.lookup(module, name)
+    if found is None:
         return None
-    table = _gadgets(top)
-    segments = name.split(".")
-    for length in range(len(segments), 0, -1):
-        found = table.get(f"{module}\t{'.'.join(segments[:length])}")
-        if found is not None:
-            return found.replace("\t", ": ", 1)  # "sink\tchain" -> "sink: chain"
-    return None
+    qualname, gadget = found
+    if gadget.feeds is not None and "." not in qualname:
+        return None
+    return f"{gadget.kind}: {gadget.chain}"
 
 
-def _knowledge_file(name: str) -> str:
-    """A gzip file of the knowledge data, as text (zlib reads gzip: the gzip module costs more to import)."""
-    import os
-    import zlib
+def fed_gadget(module: str, name: str) -> tuple[tuple[str, ...], str] | None:
+    """(where its fed arguments go, ``sink: chain``) for a gadget whose danger is in what its arguments
+    hold (see ``knowledge/gadgets.py``); None for any other name."""
+    from modellint.analyzer.knowledge import gadgets
 
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "knowledge", name)
-    with open(path, "rb") as handle:
-        return zlib.decompress(handle.read(), 16 + zlib.MAX_WBITS).decode()
-
-
-@lru_cache(maxsize=1)
-def _gadget_packages() -> frozenset[str]:
-    """The top-level packages the gadget data covers: one file each."""
-    import os
-
-    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "knowledge", "gadgets")
-    return frozenset(name.removesuffix(".tsv.gz") for name in os.listdir(folder) if name.endswith(".tsv.gz"))
-
-
-@lru_cache(maxsize=None)  # keyed by the shipped packages only (gadget_chain checks first)
-def _gadgets(top: str) -> dict[str, str]:
-    """``module\tqualname`` -> ``sink\tchain`` for one top-level package, read on its first name
-    (torch's 7,600 rows in a few ms: each line is cut once, at its second tab)."""
-    rows: dict[str, str] = {}
-    for line in _knowledge_file(f"gadgets/{top}.tsv.gz").split("\n"):
-        if line and line[0] != "#":
-            cut = line.index("\t", line.index("\t") + 1)
-            rows[line[:cut]] = line[cut + 1:]
-    return rows
+    if module.partition(".")[0] not in gadgets.fed_packages():
+        return None
+    found = gadgets.lookup(module, name)
+    if found is None or "." in found[0]:
+        return None
+    gadget = found[1]
+    return None if gadget.feeds is None else (gadget.feeds, f"{gadget.kind}: {gadget.chain}")

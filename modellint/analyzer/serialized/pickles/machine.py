@@ -25,6 +25,7 @@ from modellint.analyzer.serialized.pickles.results import (
     EmbeddedCode,
     Facts,
     GlobalRef,
+    Hazard,
     Limits,
     ProbeHit,
     Unscannable,
@@ -63,16 +64,18 @@ class _Imported:
 
 
 class _JudgedByArguments(_Imported):
-    """A callable whose ``REDUCE`` is judged by its arguments: ``builtins.getattr`` (by target and attribute)
-    and ``types.MethodType`` (by the function it binds). ``unjudged`` counts its pushes onto the stack that
-    no such judged ``REDUCE`` has consumed yet: while one is left (kept in a container, passed to
-    ``functools.partial``, called by another opcode), the import itself stays reported."""
+    """A callable whose ``REDUCE`` is judged by its arguments: ``builtins.getattr`` (by target and attribute),
+    ``types.MethodType`` (by the function it binds), and a library gadget that loads what its arguments hold
+    (``fed``: where they go, and the chain; see knowledge/gadgets.py). ``unjudged`` counts its pushes onto
+    the stack that no such judged ``REDUCE`` has consumed yet: while one is left (kept in a container, passed
+    to ``functools.partial``, called by another opcode), the import itself stays reported."""
 
-    __slots__ = ("unjudged",)
+    __slots__ = ("unjudged", "fed")
 
-    def __init__(self, ref: GlobalRef) -> None:
+    def __init__(self, ref: GlobalRef, fed: tuple[tuple[str, ...], str] | None = None) -> None:
         super().__init__(ref)
         self.unjudged = 1  # the push of the GLOBAL/STACK_GLOBAL that made it
+        self.fed = fed
 
 
 class _Called:
@@ -461,12 +464,17 @@ class Machine:
         """Imports of ``getattr`` and ``MethodType`` are recorded when the run ends, once their uses are known:
         one whose every use was judged by its arguments is no import to report (a stopped run reports them all)."""
         for imported in self.judged_imports:
-            if imported.unjudged:
+            if imported.unjudged and imported.fed is None:
                 self.facts.globals.append(imported.ref)
+            elif imported.unjudged and imported.fed is not None:  # a dependency already: this use is the danger
+                ref = imported.ref
+                self.facts.hazards.append(Hazard(
+                    "runs-code", f"uses `{ref.module}.{ref.name}` ({ref.where}) where the arguments it is called with "
+                    f"are not seen, and it loads what they hold: {_reaches(imported.fed[1])}", ref.offset, ref.member))
         self.judged_imports = []
 
-    def judged_import(self, ref: GlobalRef) -> _JudgedByArguments:
-        imported = _JudgedByArguments(ref)
+    def judged_import(self, ref: GlobalRef, fed: tuple[tuple[str, ...], str] | None = None) -> _JudgedByArguments:
+        imported = _JudgedByArguments(ref, fed)
         self.judged_imports.append(imported)
         return imported
 
@@ -590,6 +598,9 @@ class Machine:
         if (module, name) in _JUDGED_BY_ARGUMENTS:
             return self.judged_import(ref)
         self.facts.globals.append(ref)
+        fed = None if pickle_policy.is_stdlib(module) else pickle_policy.fed_gadget(module, name)
+        if fed is not None:
+            return self.judged_import(ref, fed)
         return _Imported(ref)
 
     # -- calls
@@ -602,7 +613,7 @@ class Machine:
         self.record()
         self.kept += 1
         if opcode == "REDUCE" and type(func) is _JudgedByArguments:
-            judged = self.judge_by_arguments(func.ref, args)
+            judged = self.judge_by_arguments(func.ref, args) if func.fed is None else self.call_fed(func, args)
             if judged is not None:
                 func.unjudged -= 1
                 return judged
@@ -617,6 +628,14 @@ class Machine:
         if opcode == "REDUCE" and (origin.module, origin.name) in _COPYREG_CONSTRUCTORS:
             cls = args[0] if isinstance(args, tuple) and args else None
             instance_of, of_class = _origin(cls), isinstance(cls, _Imported)
+            if type(cls) is _JudgedByArguments and cls.fed is not None and origin.name != "__newobj_ex__":
+                # _reconstructor runs no constructor of cls; __newobj__ runs cls.__new__(cls, *the rest)
+                if origin.name == "__newobj__":
+                    self.judge_fed(cls.fed, cls.ref, args, 1, f"REDUCE of copyreg.{origin.name}")
+                cls.unjudged -= 1
+        elif opcode == "NEWOBJ" and type(func) is _JudgedByArguments and func.fed is not None:
+            self.judge_fed(func.fed, func.ref, args, 0, opcode)
+            func.unjudged -= 1
         called = _Called(origin, instance_of or origin, args, of_class)
         if opcode == "REDUCE":
             self.inspect_reduce(func, origin, args, called)
@@ -671,6 +690,31 @@ class Machine:
             return None
         # binding calls nothing: the bound method is the function, judged wherever it is itself called
         return _Called(function, None, args)
+
+    def call_fed(self, gadget: _JudgedByArguments, args: object) -> _Called:
+        """``REDUCE`` of a library gadget that loads what its arguments hold, judged by them."""
+        ref = gadget.ref
+        assert gadget.fed is not None
+        self.judge_fed(gadget.fed, ref, args, 0, "REDUCE")
+        self.facts.calls.append(CallSite(ref, "REDUCE", self.offset, self.member))
+        return _Called(ref, ref, args)
+
+    def judge_fed(self, fed: tuple[tuple[str, ...], str], ref: GlobalRef, args: object, skip: int, opcode: str) -> None:
+        """The arguments of a call of ``ref``, a library gadget that loads what they hold, at the places it is
+        fed from (``args`` past the first ``skip``) judged as its loader would read them (see
+        fed_arguments.py): a hazard when one could carry code or cannot be read."""
+        from modellint.analyzer.serialized.pickles import fed_arguments
+
+        places, reaches = fed
+        given = args[skip:] if isinstance(args, tuple) else None
+        where = f"{opcode} at byte {self.offset}"
+        member = f"{self.member} > argument of {ref.module}.{ref.name}" if self.member else None
+        reason = fed_arguments.judge(given, places, reaches, _plain, self.facts,
+                                     member or f"argument of {ref.module}.{ref.name} ({where})")
+        if reason is not None:
+            self.facts.hazards.append(Hazard(
+                "runs-code", f"calls `{ref.module}.{ref.name}` ({where}) with {reason}, which it deserializes: "
+                f"{_reaches(reaches)}", self.offset, self.member))
 
     def load_nested(self, deserializer: GlobalRef, args: object) -> _Called | None:
         """Scan the payload a nested deserializer loads, as its own pickles, into this file's facts: the
@@ -959,6 +1003,57 @@ class Machine:
 
 def _identifier(text: str) -> bool:
     return bool(text) and set(text) <= _IDENTIFIER_CHARS and not text[0].isdigit()
+
+
+_MAX_PLAIN_VALUES = 100_000  # of one argument read as plain data: a shared list nested 30 deep is a billion
+
+
+def _plain(value: object) -> object:
+    """``value`` as the plain data a loader would get (str, bytes, numbers, lists, dicts), or NotPlain;
+    read without recursion, at most :data:`_MAX_PLAIN_VALUES` values (a memoized list shared many times
+    over counts each time)."""
+    from modellint.analyzer.serialized.pickles.fed_arguments import NotPlain
+
+    root: list[object] = []
+    pending: list[tuple[object, list[object] | dict[object, object], object]] = [(value, root, None)]
+    seen = 0
+    while pending:
+        item, into, key = pending.pop()
+        seen += 1
+        if seen > _MAX_PLAIN_VALUES:
+            raise NotPlain(f"over {_MAX_PLAIN_VALUES:,} values")
+        made: object
+        if item is None or isinstance(item, (str, bytes, bytearray, int, float, complex)):
+            made = item
+        elif isinstance(item, (tuple, list)):
+            made = []
+            pending.extend((part, made, None) for part in reversed(item))
+        elif isinstance(item, _Dict):
+            made = {}
+            for pair_key, pair_value in item.pairs:
+                if not isinstance(pair_key, (str, int, float)) and pair_key is not None:
+                    raise NotPlain("a dict key that is not plain")
+                pending.append((pair_value, made, pair_key))
+        else:
+            raise NotPlain(_describe(item))
+        if isinstance(into, dict):
+            into[key] = made
+        else:
+            into.append(made)
+    return root[0]
+
+
+def _describe(value: object) -> str:
+    origin = _origin(value)
+    if origin is not None:
+        return f"`{origin.module}.{origin.name}`" + (" called at load time" if isinstance(value, _Called) else "")
+    return f"a {value.what}" if isinstance(value, _Opaque) else "a value built at load time"
+
+
+def _reaches(chain: str) -> str:
+    """``sink: chain`` as the message says it."""
+    kind, _, hops = chain.partition(": ")
+    return f"it reaches a {kind} sink through {hops}"
 
 
 def _origin(value: object) -> GlobalRef | None:
