@@ -101,7 +101,7 @@ def _fixing_release(name: str, version: Version, advisories: Sequence[Advisory])
         return None
     floor = max(fix for fix in fixes if fix is not None)
     if name in release_data():
-        candidates = _versions(name, yanked=False)
+        candidates: Iterable[Version] = _versions_from(name, floor)
     else:
         candidates = tuple(sorted({bound for advisory in advisories for bound in _fixed_bounds(advisory)}))
     for candidate in candidates:
@@ -128,6 +128,22 @@ def _versions(name: str, yanked: bool) -> tuple[Version, ...]:
             except InvalidVersion:
                 continue
     return tuple(sorted(versions))
+
+
+def _versions_from(name: str, floor: Version) -> Iterator[Version]:
+    """The versions of the releases of ``name`` at or after ``floor`` that have files and are not
+    yanked, oldest first: a fix is usually a few releases on, so the older ones are never parsed."""
+    from packaging.version import InvalidVersion, Version
+
+    from modellint.analyzer.knowledge.releases import release_data
+
+    releases = release_data().get(name)
+    for release in releases.releases_from(floor) if releases is not None else ():
+        if release.has_files and not release.yanked:
+            try:
+                yield Version(release.version)
+            except InvalidVersion:
+                continue
 
 
 def _fixed_bounds(advisory: Advisory) -> Iterator[Version]:

@@ -18,12 +18,18 @@ empty, or ``!`` and the yank reason.
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Iterator
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modellint.analyzer.environment.serving_platform import ServingPlatform
 from modellint.analyzer.knowledge.block_file import BlockFile
 from modellint.record import Record
+
+if TYPE_CHECKING:
+    from packaging.version import Version
 
 DATA_FILE = Path(__file__).with_name("releases.dat")
 FORMAT = 1
@@ -142,13 +148,40 @@ class DistributionReleases:
         return self._text.lower()
 
     @cached_property
+    def _lines(self) -> list[str]:
+        return self._text.strip("\n").split("\n")
+
+    @cached_property
     def releases(self) -> tuple[Release, ...]:
-        return tuple(parse_release(line) for line in self._text.strip("\n").split("\n"))
+        return tuple(parse_release(line) for line in self._lines)
+
+    def releases_from(self, floor: Version) -> Iterator[Release]:
+        """The releases at or after ``floor``, oldest first: the lines are in PEP 440 order, so a
+        bisection finds the first one, parsing a handful of versions rather than every release."""
+        lines = self._lines
+        for line in lines[bisect.bisect_left(lines, (1, floor), key=_order_key):]:
+            yield parse_release(line)
 
     @cached_property
     def compiled(self) -> bool:
         """Whether the project ships platform wheels (for any release): its code is compiled."""
         return any(release.compiled for release in self.releases)
+
+
+def _order_key(line: str) -> tuple:
+    """Where a release line sorts: versions PEP 440 cannot read first (the data's order)."""
+    version = _parsed_version(line[:line.index("\t")])
+    return (0,) if version is None else (1, version)
+
+
+@lru_cache(maxsize=16384)
+def _parsed_version(text: str) -> Version | None:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
 
 
 class ReleaseData(BlockFile["DistributionReleases | None"]):
