@@ -71,10 +71,10 @@ def pin_conflicts(requirements: RequirementsList | None, python: tuple[int, int]
     for name, (line, version) in pins.items():
         facts = data.find(name, version)
         if facts is not None:
-            for dependency, specifier in _required(facts, line, python, pins):
-                pinned = pins[dependency]
-                if dependency != name and not _allows(specifier, pinned[1]):
-                    clashes.setdefault(dependency, []).append(Clash(line, str(specifier)))
+            for dependency, text, has_marker in _required(facts, line, python, pins):
+                excluding = _excluding(text, has_marker, pins[dependency][1])
+                if dependency != name and excluding is not None:
+                    clashes.setdefault(dependency, []).append(Clash(line, excluding))
     for name, (line, version) in pins.items():
         if name in clashes:
             yield PinConflict(line, name, version, tuple(clashes[name]))
@@ -105,16 +105,27 @@ def _line_applies(line: RequirementLine, python: tuple[int, int] | None) -> bool
 
 
 def _required(facts: ReleaseFacts, line: RequirementLine, python: tuple[int, int] | None,
-              pinned: Mapping[str, object]) -> Iterator[tuple[str, SpecifierSet]]:
-    """(distribution, SpecifierSet) of each Requires-Dist line of the release that applies and
-    names a ``pinned`` distribution (the others are not parsed: a release requires dozens)."""
+              pinned: Mapping[str, object]) -> Iterator[tuple[str, str, bool]]:
+    """(distribution, line, whether it has a marker) of each Requires-Dist line of the release
+    that applies, names a ``pinned`` distribution and has a specifier (the others are not parsed:
+    a release requires dozens)."""
     extras = frozenset(normalize_name(extra) for extra in (line.requirement.extras if line.requirement else ()))
     for dependency, text, marker in _dependencies(facts.requires):
         if dependency not in pinned or (marker and not _holds(marker, python, extras, facts.markers)):
             continue
         required = _required_specifier(text, bool(marker))
         if required is not None:
-            yield required
+            yield required[0], text, bool(marker)
+
+
+@lru_cache(maxsize=16384)
+def _excluding(text: str, has_marker: bool, version: str) -> str | None:
+    """The specifier of Requires-Dist line ``text`` when it excludes ``version``, else None (once
+    per process: a store's models pin the same releases again and again)."""
+    required = _required_specifier(text, has_marker)
+    if required is None or _allows(required[1], version):
+        return None
+    return str(required[1])
 
 
 @lru_cache(maxsize=4096)
@@ -135,10 +146,10 @@ def _dependencies(requires: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]
 def _required_specifier(text: str, has_marker: bool) -> tuple[str, SpecifierSet] | None:
     """The distribution and specifier set of one Requires-Dist line; None for a URL, no
     specifier, or a line that does not parse."""
-    from modellint.analyzer.environment.pep508 import parse_requirement
+    from modellint.analyzer.knowledge.distributions import parse_requires_dist
 
     try:
-        requirement = parse_requirement(text.partition(";")[0] if has_marker else text)
+        requirement = parse_requires_dist(text.partition(";")[0] if has_marker else text)
     except ValueError:
         return None
     if requirement.url is not None or not len(requirement.specifier):

@@ -212,6 +212,12 @@ def _parse_requirement(line: str) -> ParsedRequirement:
     return parse_requirement(line)
 
 
+def parse_requires_dist(line: str) -> ParsedRequirement:
+    """A Requires-Dist line (its marker cut off) parsed once per process, for the closure and
+    the pins' conflicts alike: both read the pinned releases' lines."""
+    return _parse_requirement(line)
+
+
 def marker_of(line: str) -> str:
     """The environment marker of a Requires-Dist line, as written; "" for none or a URL line
     (its ``;`` may belong to the URL, so packaging reads the whole line)."""
