@@ -64,20 +64,38 @@ def pin_conflicts(requirements: RequirementsList | None, python: tuple[int, int]
     pins = _exact_pins(requirements, python)
     if len(pins) < 2:
         return
+    asked = tuple((name, version, _extras(line)) for name, (line, version) in pins.items())
+    clashes = _clashes(asked, python)
+    for name, (line, version) in pins.items():
+        if name in clashes:
+            yield PinConflict(line, name, version,
+                              tuple(Clash(pins[requirer][0], specifier) for requirer, specifier in clashes[name]))
+
+
+@lru_cache(maxsize=256)
+def _clashes(pins: tuple[tuple[str, str, frozenset[str]], ...],
+             python: tuple[int, int] | None) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Pinned distribution -> (requirer, specifier) of each pin whose release excludes its pinned
+    version, requirers in the order ``pins`` (distribution, version, extras asked) lists them.
+    Once per set of pins: requirements.txt and the conda ``pip:`` list mostly pin the same
+    releases, and a store's models share whole lists."""
     from modellint.analyzer.knowledge.release_requires import release_requires
 
     data = release_requires()
-    clashes: dict[str, list[Clash]] = {}
-    for name, (line, version) in pins.items():
+    versions = {name: version for name, version, _ in pins}
+    clashes: dict[str, list[tuple[str, str]]] = {}
+    for name, version, extras in pins:
         facts = data.find(name, version)
         if facts is not None:
-            for dependency, text, has_marker in _required(facts, line, python, pins):
-                excluding = _excluding(text, has_marker, pins[dependency][1])
+            for dependency, text, has_marker in _required(facts, extras, python, versions):
+                excluding = _excluding(text, has_marker, versions[dependency])
                 if dependency != name and excluding is not None:
-                    clashes.setdefault(dependency, []).append(Clash(line, excluding))
-    for name, (line, version) in pins.items():
-        if name in clashes:
-            yield PinConflict(line, name, version, tuple(clashes[name]))
+                    clashes.setdefault(dependency, []).append((name, excluding))
+    return {name: tuple(found) for name, found in clashes.items()}
+
+
+def _extras(line: RequirementLine) -> frozenset[str]:
+    return frozenset(normalize_name(extra) for extra in (line.requirement.extras if line.requirement else ()))
 
 
 def _exact_pins(requirements: RequirementsList, python: tuple[int, int] | None) -> dict[str, tuple[RequirementLine, str]]:
@@ -104,12 +122,11 @@ def _line_applies(line: RequirementLine, python: tuple[int, int] | None) -> bool
     return _holds(str(marker), python, frozenset(), {})
 
 
-def _required(facts: ReleaseFacts, line: RequirementLine, python: tuple[int, int] | None,
+def _required(facts: ReleaseFacts, extras: frozenset[str], python: tuple[int, int] | None,
               pinned: Mapping[str, object]) -> Iterator[tuple[str, str, bool]]:
     """(distribution, line, whether it has a marker) of each Requires-Dist line of the release
-    that applies, names a ``pinned`` distribution and has a specifier (the others are not parsed:
-    a release requires dozens)."""
-    extras = frozenset(normalize_name(extra) for extra in (line.requirement.extras if line.requirement else ()))
+    that applies with ``extras`` asked, names a ``pinned`` distribution and has a specifier (the
+    others are not parsed: a release requires dozens)."""
     for dependency, text, marker in _dependencies(facts.requires):
         if dependency not in pinned or (marker and not _holds(marker, python, extras, facts.markers)):
             continue

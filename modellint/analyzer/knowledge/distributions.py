@@ -233,10 +233,12 @@ _ONLY_EXTRA = re.compile(r"""extra\s*==\s*(['"])(?P<extra>[^'"]+)\1""")
 _CONDITION_AND_EXTRA = re.compile(r"""(?P<condition>.*?)\s+and\s+extra\s*==\s*(['"])(?P<extra>[^'"]+)\2""")
 
 
+@lru_cache(maxsize=4096)
 def split_extra(marker: str) -> tuple[str, str] | None:
     """``(condition, extra)`` when ``marker`` means "``condition`` holds and ``extra`` is
     requested" (condition "" for a bare ``extra == "x"``) and the condition names no extra;
-    None for any other shape, which packaging then evaluates."""
+    None for any other shape, which packaging then evaluates. (Cached: the closure and the pins'
+    conflicts ask about the same Requires-Dist markers.)"""
     only = _ONLY_EXTRA.fullmatch(marker)
     if only is not None:
         return "", only["extra"]
