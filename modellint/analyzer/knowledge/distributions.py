@@ -43,6 +43,7 @@ _VERSION, _RANK, _FLAGS, _MODULES, _REQUIRES, _EXTRAS, _REQUIRES_PYTHON = range(
 
 
 _MAX_LOOKED_UP = 50_000
+_MAX_CACHED_CLOSURES = 512
 
 
 class SortedLines(Mapping[str, str]):
@@ -331,6 +332,9 @@ class KnowledgeBase:
         # The same for an exact pin's release, keyed by its Requires-Dist lines.
         self._pinned_edges_cache: dict[tuple[tuple[str, ...], frozenset[str], tuple[int, int]],
                                        tuple[tuple[str, frozenset[str]], ...]] = {}
+        # Whole closures, keyed by the requirements, the Python and the pinned releases' lines: a
+        # store's models declare the same few environments again and again. Bounded.
+        self._closure_cache: dict[tuple, dict[str, tuple[str, ...]]] = {}
         self._lock = threading.Lock()
         self._configured: dict[tuple, KnowledgeBase] = {}
 
@@ -608,8 +612,21 @@ class KnowledgeBase:
         then to alphabetical order. Unknown distributions appear with no dependencies. ``pinned``
         maps a distribution to the Requires-Dist of the release installed (an exact pin's), which
         stand for the recorded newest release's wherever it is reached; ``pinned_markers`` records
-        the marker conditions of those lines (condition -> truth per Python minor)."""
-        pinned = pinned or {}
+        the marker conditions of those lines (condition -> truth per Python minor), which need
+        no key in the cache: a condition's truth does not depend on which release records it."""
+        requirements = tuple(requirements)
+        key = (requirements, python, tuple((name, tuple(lines)) for name, lines in (pinned or {}).items()))
+        cached = self._closure_cache.get(key)
+        if cached is None:
+            cached = self._closure(requirements, python, pinned or {}, pinned_markers)
+            with self._lock:
+                if len(self._closure_cache) >= _MAX_CACHED_CLOSURES:
+                    self._closure_cache.clear()
+                self._closure_cache[key] = cached
+        return dict(cached)
+
+    def _closure(self, requirements: Iterable[tuple[str, frozenset[str]]], python: tuple[int, int],
+                 pinned: Mapping[str, Iterable[str]], pinned_markers: Mapping[str, str] | None) -> dict[str, tuple[str, ...]]:
         chains: dict[str, tuple[str, ...]] = {}
         expanded: dict[str, frozenset[str]] = {}
         queue: deque[tuple[str, frozenset[str]]] = deque()
