@@ -102,12 +102,17 @@ class RequirementLine(Record):
     @property
     def pinned_version(self) -> str | None:
         """The version of a single ``==X`` (or ``===X``) pin, else None."""
-        if not self.requirement:
-            return None
-        specs = list(self.requirement.specifier)
-        if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
-            return specs[0].version
-        return None
+        return _pinned_version(self.requirement) if self.requirement else None
+
+
+@lru_cache(maxsize=16384)
+def _pinned_version(requirement: ParsedRequirement) -> str | None:
+    # Once per parsed requirement (the parser's cache shares them between equal lines): every
+    # per-pin rule asks each line again, hundreds of thousands of times over a store.
+    specs = list(requirement.specifier)
+    if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
+        return specs[0].version
+    return None
 
 
 class RequirementsList(Record):

@@ -42,7 +42,6 @@ class VulnerablePin(Record):
 
 def vulnerable_pins(lists: Iterable[RequirementsList | None], target: ServingPlatform | None) -> Iterator[VulnerablePin]:
     """Every pin of ``lists`` (requirements.txt, the conda ``pip:`` list) of an affected release, in order."""
-    from packaging.version import InvalidVersion, Version
 
     from modellint.analyzer.knowledge.advisories import advisory_data
 
@@ -55,13 +54,24 @@ def vulnerable_pins(lists: Iterable[RequirementsList | None], target: ServingPla
             if (pinned is None or name is None or name not in data or is_placeholder_version(pinned)
                     or not applies_on(line, target)):
                 continue
-            try:
-                version = Version(Version(pinned).public)
-            except InvalidVersion:
+            version = _public_version(pinned)
+            if version is None:
                 continue
             affecting, fixed = _judged(name, version)
             if affecting:
                 yield VulnerablePin(line, name, pinned, affecting, fixed, data.snapshot_date)
+
+
+@lru_cache(maxsize=8192)
+def _public_version(pinned: str) -> Version | None:
+    """The public part of a pinned version (``2.1.0`` of ``2.1.0+cpu``); None when PEP 440 cannot
+    read it."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(Version(pinned).public)
+    except InvalidVersion:
+        return None
 
 
 @lru_cache(maxsize=8192)

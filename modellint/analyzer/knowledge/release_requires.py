@@ -42,6 +42,7 @@ DATA_FILE = Path(__file__).with_name("release_requires.dat")
 FORMAT = 1
 UNKNOWN = "?"
 _MAX_BLOCK_BYTES = 4 << 20  # the largest block (tensorflow's dozens of layouts) is well under
+_MAX_FOUND = 4096  # pins looked up per distribution and remembered (a made-up list must not grow it without end)
 
 
 def encode_block(releases: Mapping[str, tuple[list[str], list[str]] | None], markers: Mapping[str, str]) -> str:
@@ -106,6 +107,7 @@ class DistributionRequires:
         self.name = name
         self._text = "\n" + text + "\n"
         self._split: dict[int, tuple[str, ...]] = {}  # line number -> its fields (one tuple per set)
+        self._found: dict[str, ReleaseFacts | None] = {}  # a store's models pin the same releases
 
     @cached_property
     def _lines(self) -> list[str]:
@@ -188,6 +190,13 @@ class DistributionRequires:
 
     def find(self, version: str) -> ReleaseFacts | None:
         """The facts of release ``version``, recorded or inherited; None when unknown."""
+        if version not in self._found:
+            if len(self._found) >= _MAX_FOUND:
+                self._found.clear()
+            self._found[version] = self._find(version)
+        return self._found[version]
+
+    def _find(self, version: str) -> ReleaseFacts | None:
         from packaging.version import InvalidVersion, Version
 
         exact = self._exact(version)

@@ -35,6 +35,7 @@ DATA_FILE = Path(__file__).with_name("releases.dat")
 FORMAT = 1
 PURE = "N"  # the platform class of a ``-any`` wheel
 _MAX_BLOCK_BYTES = 4 << 20  # the largest block (every release of a long-lived project) is ~20 KiB
+_MAX_FOUND = 4096  # pins looked up per distribution and remembered (a made-up list must not grow it without end)
 
 
 def encode_file(sdist: bool, wheels: dict[str, str]) -> str:
@@ -133,9 +134,17 @@ class DistributionReleases:
         self.name = name
         self.snapshot_date = snapshot_date
         self._text = "\n" + text + "\n"
+        self._found: dict[str, Release | None] = {}  # a store's models pin the same releases
 
     def find(self, version: str) -> Release | None:
         """The release spelled ``version`` (case aside), without parsing the others."""
+        if version not in self._found:
+            if len(self._found) >= _MAX_FOUND:
+                self._found.clear()
+            self._found[version] = self._find(version)
+        return self._found[version]
+
+    def _find(self, version: str) -> Release | None:
         for text in (self._text, self._lowered):
             start = text.find(f"\n{version if text is self._text else version.lower()}\t")
             if start >= 0:
