@@ -245,3 +245,43 @@ def test_mlflow_langchain_test_model_gets_no_error(tmp_path):
     findings = list(run_all(write_example(tmp_path, case), case))
     assert [f.message for f in findings if f.severity is Severity.ERROR] == []
     assert len([f for f in findings if f.severity is Severity.WARNING]) == 1
+
+
+def _eager(text: str) -> dict[str, tuple[tuple[str, ...], tuple[str, ...], dict[str, str]] | None]:
+    """Every release of a block, read line by line the plain way: the reference the on-demand
+    reader must agree with."""
+    requires: list[tuple[str, ...]] = []
+    layouts: list[tuple[str, ...]] = []
+    markers: dict[str, str] = {}
+    rows = []
+    for line in text.split("\n"):
+        kind, _, rest = line.partition("\t")
+        if kind == "r":
+            requires.append(tuple(rest.split("\t")) if rest else ())
+        elif kind == "l":
+            layouts.append(tuple(rest.split(" ")) if rest else ())
+        elif kind == "m":
+            condition, _, bits = rest.rpartition("\t")
+            markers[condition] = bits
+        elif kind == "v":
+            rows.append(rest.split("\t"))
+    return {version: None if required == "?" else (requires[int(required)], layouts[int(layout)], markers)
+            for version, required, layout in rows}
+
+
+def test_the_on_demand_reader_agrees_with_a_plain_reading_of_every_block():
+    data = release_requires()
+    raw = data._path.read_bytes()
+    for name in data.distributions():
+        offset, length = (int(field) for field in data._index[name].split("\t"))
+        start = data._blocks_start + offset
+        expected = _eager(zlib.decompress(raw[start:start + length]).decode())
+        releases = DistributionRequires(name, zlib.decompress(raw[start:start + length]).decode())
+        assert releases.versions == tuple(expected), name
+        for version, facts in expected.items():
+            found = releases.find(version)
+            if facts is None:
+                assert found is None, (name, version)
+            else:
+                assert found is not None and (found.requires, found.modules, dict(found.markers)) == facts, (name, version)
+    assert DistributionRequires("demo", "r\tx\nl\tx\nv\t1.0\t0\t0").find("1.0\t0") is None  # no field injection

@@ -132,3 +132,38 @@ def test_serving_platform_marker_environment():
     assert environment["platform_machine"] == "aarch64" and environment["python_full_version"] == "3.10.0"
     with pytest.raises(ValueError):
         ServingPlatform((3, 10), "solaris/sparc")
+
+
+def test_releases_from_a_version_are_the_releases_at_or_after_it():
+    # The data lists releases in PEP 440 order, unreadable versions first: a bisection over the
+    # lines gives what filtering every parsed release would.
+    from packaging.version import InvalidVersion, Version
+
+    def parsed(text: str) -> Version | None:
+        try:
+            return Version(text)
+        except InvalidVersion:
+            return None
+
+    data = release_data()
+    for name in ("mlflow", "numpy", "pillow", "tensorflow", "urllib3", "pytz", "setuptools"):
+        releases = data.get(name)
+        assert releases is not None
+        versions = [parsed(release.version) for release in releases.releases]
+        readable = [version for version in versions if version is not None]
+        assert readable == sorted(readable), name
+        for floor in {readable[0], readable[len(readable) // 2], readable[-1], Version("0"), Version("9999")}:
+            expected = [release for release, version in zip(releases.releases, versions, strict=True)
+                        if version is not None and version >= floor]
+            assert list(releases.releases_from(floor)) == expected, (name, floor)
+
+
+def test_a_found_release_is_remembered_and_the_memory_is_bounded():
+    from modellint.analyzer.knowledge.releases import DistributionReleases
+
+    releases = DistributionReleases("demo", "1.0\ts\t\t\n1.1\ts\t\t", "2025-01-01")
+    assert releases.find("1.1") is releases.find("1.1")
+    for number in range(5000):
+        assert releases.find(f"0.{number}") is None
+    assert len(releases._found) <= 4096
+    assert releases.find("1.0") is not None and releases.find("2.0") is None

@@ -60,6 +60,8 @@ class ParsedRequirement(Protocol):
     @property
     def marker(self) -> Marker | None: ...
 
+    def __hash__(self) -> int: ...  # parsed requirements key per-requirement caches
+
 
 class SimpleRequirement:
     """A requirement without URL or marker, read by :func:`parse_requirement`'s fast path."""

@@ -64,20 +64,38 @@ def pin_conflicts(requirements: RequirementsList | None, python: tuple[int, int]
     pins = _exact_pins(requirements, python)
     if len(pins) < 2:
         return
+    asked = tuple((name, version, _extras(line)) for name, (line, version) in pins.items())
+    clashes = _clashes(asked, python)
+    for name, (line, version) in pins.items():
+        if name in clashes:
+            yield PinConflict(line, name, version,
+                              tuple(Clash(pins[requirer][0], specifier) for requirer, specifier in clashes[name]))
+
+
+@lru_cache(maxsize=256)
+def _clashes(pins: tuple[tuple[str, str, frozenset[str]], ...],
+             python: tuple[int, int] | None) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Pinned distribution -> (requirer, specifier) of each pin whose release excludes its pinned
+    version, requirers in the order ``pins`` (distribution, version, extras asked) lists them.
+    Once per set of pins: requirements.txt and the conda ``pip:`` list mostly pin the same
+    releases, and a store's models share whole lists."""
     from modellint.analyzer.knowledge.release_requires import release_requires
 
     data = release_requires()
-    clashes: dict[str, list[Clash]] = {}
-    for name, (line, version) in pins.items():
+    versions = {name: version for name, version, _ in pins}
+    clashes: dict[str, list[tuple[str, str]]] = {}
+    for name, version, extras in pins:
         facts = data.find(name, version)
         if facts is not None:
-            for dependency, specifier in _required(facts, line, python, pins):
-                pinned = pins[dependency]
-                if dependency != name and not _allows(specifier, pinned[1]):
-                    clashes.setdefault(dependency, []).append(Clash(line, str(specifier)))
-    for name, (line, version) in pins.items():
-        if name in clashes:
-            yield PinConflict(line, name, version, tuple(clashes[name]))
+            for dependency, text, has_marker in _required(facts, extras, python, versions):
+                excluding = _excluding(text, has_marker, versions[dependency])
+                if dependency != name and excluding is not None:
+                    clashes.setdefault(dependency, []).append((name, excluding))
+    return {name: tuple(found) for name, found in clashes.items()}
+
+
+def _extras(line: RequirementLine) -> frozenset[str]:
+    return frozenset(normalize_name(extra) for extra in (line.requirement.extras if line.requirement else ()))
 
 
 def _exact_pins(requirements: RequirementsList, python: tuple[int, int] | None) -> dict[str, tuple[RequirementLine, str]]:
@@ -104,17 +122,27 @@ def _line_applies(line: RequirementLine, python: tuple[int, int] | None) -> bool
     return _holds(str(marker), python, frozenset(), {})
 
 
-def _required(facts: ReleaseFacts, line: RequirementLine, python: tuple[int, int] | None,
-              pinned: Mapping[str, object]) -> Iterator[tuple[str, SpecifierSet]]:
-    """(distribution, SpecifierSet) of each Requires-Dist line of the release that applies and
-    names a ``pinned`` distribution (the others are not parsed: a release requires dozens)."""
-    extras = frozenset(normalize_name(extra) for extra in (line.requirement.extras if line.requirement else ()))
+def _required(facts: ReleaseFacts, extras: frozenset[str], python: tuple[int, int] | None,
+              pinned: Mapping[str, object]) -> Iterator[tuple[str, str, bool]]:
+    """(distribution, line, whether it has a marker) of each Requires-Dist line of the release
+    that applies with ``extras`` asked, names a ``pinned`` distribution and has a specifier (the
+    others are not parsed: a release requires dozens)."""
     for dependency, text, marker in _dependencies(facts.requires):
         if dependency not in pinned or (marker and not _holds(marker, python, extras, facts.markers)):
             continue
         required = _required_specifier(text, bool(marker))
         if required is not None:
-            yield required
+            yield required[0], text, bool(marker)
+
+
+@lru_cache(maxsize=16384)
+def _excluding(text: str, has_marker: bool, version: str) -> str | None:
+    """The specifier of Requires-Dist line ``text`` when it excludes ``version``, else None (once
+    per process: a store's models pin the same releases again and again)."""
+    required = _required_specifier(text, has_marker)
+    if required is None or _allows(required[1], version):
+        return None
+    return str(required[1])
 
 
 @lru_cache(maxsize=4096)
@@ -135,10 +163,10 @@ def _dependencies(requires: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]
 def _required_specifier(text: str, has_marker: bool) -> tuple[str, SpecifierSet] | None:
     """The distribution and specifier set of one Requires-Dist line; None for a URL, no
     specifier, or a line that does not parse."""
-    from modellint.analyzer.environment.pep508 import parse_requirement
+    from modellint.analyzer.knowledge.distributions import parse_requires_dist
 
     try:
-        requirement = parse_requirement(text.partition(";")[0] if has_marker else text)
+        requirement = parse_requires_dist(text.partition(";")[0] if has_marker else text)
     except ValueError:
         return None
     if requirement.url is not None or not len(requirement.specifier):

@@ -56,11 +56,13 @@ def is_placeholder_version(version: str) -> bool:
     return _PLACEHOLDER_VERSION.match(version) is not None
 
 
+@lru_cache(maxsize=16384)
 def normalize_name(name: str) -> str:
     """PEP 503 normalisation: ``Scikit_Learn`` and ``scikit-learn`` are the same distribution.
 
     (packaging.utils.canonicalize_name does the same but imports packaging.tags, which costs
-    a tenth of modellint's start-up.)
+    a tenth of modellint's start-up. Cached: every rule over a requirements list asks each
+    line's name again.)
     """
     return _SEPARATORS.sub("-", name).lower()
 
@@ -100,12 +102,17 @@ class RequirementLine(Record):
     @property
     def pinned_version(self) -> str | None:
         """The version of a single ``==X`` (or ``===X``) pin, else None."""
-        if not self.requirement:
-            return None
-        specs = list(self.requirement.specifier)
-        if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
-            return specs[0].version
-        return None
+        return _pinned_version(self.requirement) if self.requirement else None
+
+
+@lru_cache(maxsize=16384)
+def _pinned_version(requirement: ParsedRequirement) -> str | None:
+    # Once per parsed requirement (the parser's cache shares them between equal lines): every
+    # per-pin rule asks each line again, hundreds of thousands of times over a store.
+    specs = list(requirement.specifier)
+    if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
+        return specs[0].version
+    return None
 
 
 class RequirementsList(Record):

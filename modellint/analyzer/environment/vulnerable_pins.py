@@ -42,7 +42,6 @@ class VulnerablePin(Record):
 
 def vulnerable_pins(lists: Iterable[RequirementsList | None], target: ServingPlatform | None) -> Iterator[VulnerablePin]:
     """Every pin of ``lists`` (requirements.txt, the conda ``pip:`` list) of an affected release, in order."""
-    from packaging.version import InvalidVersion, Version
 
     from modellint.analyzer.knowledge.advisories import advisory_data
 
@@ -55,13 +54,24 @@ def vulnerable_pins(lists: Iterable[RequirementsList | None], target: ServingPla
             if (pinned is None or name is None or name not in data or is_placeholder_version(pinned)
                     or not applies_on(line, target)):
                 continue
-            try:
-                version = Version(Version(pinned).public)
-            except InvalidVersion:
+            version = _public_version(pinned)
+            if version is None:
                 continue
             affecting, fixed = _judged(name, version)
             if affecting:
                 yield VulnerablePin(line, name, pinned, affecting, fixed, data.snapshot_date)
+
+
+@lru_cache(maxsize=8192)
+def _public_version(pinned: str) -> Version | None:
+    """The public part of a pinned version (``2.1.0`` of ``2.1.0+cpu``); None when PEP 440 cannot
+    read it."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(Version(pinned).public)
+    except InvalidVersion:
+        return None
 
 
 @lru_cache(maxsize=8192)
@@ -103,7 +113,7 @@ def _fixing_release(name: str, version: Version, advisories: Sequence[Advisory])
         return None
     floor = max(fix for fix in fixes if fix is not None)
     if name in release_data():
-        candidates = _versions(name, yanked=False)
+        candidates: Iterable[Version] = _versions_from(name, floor)
     else:
         candidates = tuple(sorted({bound for advisory in advisories for bound in _fixed_bounds(advisory)}))
     for candidate in candidates:
@@ -130,6 +140,22 @@ def _versions(name: str, yanked: bool) -> tuple[Version, ...]:
             except InvalidVersion:
                 continue
     return tuple(sorted(versions))
+
+
+def _versions_from(name: str, floor: Version) -> Iterator[Version]:
+    """The versions of the releases of ``name`` at or after ``floor`` that have files and are not
+    yanked, oldest first: a fix is usually a few releases on, so the older ones are never parsed."""
+    from packaging.version import InvalidVersion, Version
+
+    from modellint.analyzer.knowledge.releases import release_data
+
+    releases = release_data().get(name)
+    for release in releases.releases_from(floor) if releases is not None else ():
+        if release.has_files and not release.yanked:
+            try:
+                yield Version(release.version)
+            except InvalidVersion:
+                continue
 
 
 def _fixed_bounds(advisory: Advisory) -> Iterator[Version]:

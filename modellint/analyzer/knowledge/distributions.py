@@ -43,6 +43,7 @@ _VERSION, _RANK, _FLAGS, _MODULES, _REQUIRES, _EXTRAS, _REQUIRES_PYTHON = range(
 
 
 _MAX_LOOKED_UP = 50_000
+_MAX_CACHED_CLOSURES = 512
 
 
 class SortedLines(Mapping[str, str]):
@@ -212,6 +213,12 @@ def _parse_requirement(line: str) -> ParsedRequirement:
     return parse_requirement(line)
 
 
+def parse_requires_dist(line: str) -> ParsedRequirement:
+    """A Requires-Dist line (its marker cut off) parsed once per process, for the closure and
+    the pins' conflicts alike: both read the pinned releases' lines."""
+    return _parse_requirement(line)
+
+
 def marker_of(line: str) -> str:
     """The environment marker of a Requires-Dist line, as written; "" for none or a URL line
     (its ``;`` may belong to the URL, so packaging reads the whole line)."""
@@ -227,10 +234,12 @@ _ONLY_EXTRA = re.compile(r"""extra\s*==\s*(['"])(?P<extra>[^'"]+)\1""")
 _CONDITION_AND_EXTRA = re.compile(r"""(?P<condition>.*?)\s+and\s+extra\s*==\s*(['"])(?P<extra>[^'"]+)\2""")
 
 
+@lru_cache(maxsize=4096)
 def split_extra(marker: str) -> tuple[str, str] | None:
     """``(condition, extra)`` when ``marker`` means "``condition`` holds and ``extra`` is
     requested" (condition "" for a bare ``extra == "x"``) and the condition names no extra;
-    None for any other shape, which packaging then evaluates."""
+    None for any other shape, which packaging then evaluates. (Cached: the closure and the pins'
+    conflicts ask about the same Requires-Dist markers.)"""
     only = _ONLY_EXTRA.fullmatch(marker)
     if only is not None:
         return "", only["extra"]
@@ -323,6 +332,9 @@ class KnowledgeBase:
         # The same for an exact pin's release, keyed by its Requires-Dist lines.
         self._pinned_edges_cache: dict[tuple[tuple[str, ...], frozenset[str], tuple[int, int]],
                                        tuple[tuple[str, frozenset[str]], ...]] = {}
+        # Whole closures, keyed by the requirements, the Python and the pinned releases' lines: a
+        # store's models declare the same few environments again and again. Bounded.
+        self._closure_cache: dict[tuple, dict[str, tuple[str, ...]]] = {}
         self._lock = threading.Lock()
         self._configured: dict[tuple, KnowledgeBase] = {}
 
@@ -600,8 +612,21 @@ class KnowledgeBase:
         then to alphabetical order. Unknown distributions appear with no dependencies. ``pinned``
         maps a distribution to the Requires-Dist of the release installed (an exact pin's), which
         stand for the recorded newest release's wherever it is reached; ``pinned_markers`` records
-        the marker conditions of those lines (condition -> truth per Python minor)."""
-        pinned = pinned or {}
+        the marker conditions of those lines (condition -> truth per Python minor), which need
+        no key in the cache: a condition's truth does not depend on which release records it."""
+        requirements = tuple(requirements)
+        key = (requirements, python, tuple((name, tuple(lines)) for name, lines in (pinned or {}).items()))
+        cached = self._closure_cache.get(key)
+        if cached is None:
+            cached = self._closure(requirements, python, pinned or {}, pinned_markers)
+            with self._lock:
+                if len(self._closure_cache) >= _MAX_CACHED_CLOSURES:
+                    self._closure_cache.clear()
+                self._closure_cache[key] = cached
+        return dict(cached)
+
+    def _closure(self, requirements: Iterable[tuple[str, frozenset[str]]], python: tuple[int, int],
+                 pinned: Mapping[str, Iterable[str]], pinned_markers: Mapping[str, str] | None) -> dict[str, tuple[str, ...]]:
         chains: dict[str, tuple[str, ...]] = {}
         expanded: dict[str, frozenset[str]] = {}
         queue: deque[tuple[str, frozenset[str]]] = deque()

@@ -42,6 +42,7 @@ DATA_FILE = Path(__file__).with_name("release_requires.dat")
 FORMAT = 1
 UNKNOWN = "?"
 _MAX_BLOCK_BYTES = 4 << 20  # the largest block (tensorflow's dozens of layouts) is well under
+_MAX_FOUND = 4096  # pins looked up per distribution and remembered (a made-up list must not grow it without end)
 
 
 def encode_block(releases: Mapping[str, tuple[list[str], list[str]] | None], markers: Mapping[str, str]) -> str:
@@ -95,31 +96,76 @@ class _Recorded(Record):
 
 
 class DistributionRequires:
-    """The recorded releases of one distribution (read-only)."""
+    """The recorded releases of one distribution (read-only).
+
+    Its lines are parsed on demand: a model pins one release of a distribution, and splitting
+    every Requires-Dist set and layout of each pinned distribution's block was most of the cost of
+    a long requirements list.
+    """
 
     def __init__(self, name: str, text: str) -> None:
         self.name = name
-        self._requires: list[tuple[str, ...]] = []
-        self._layouts: list[tuple[str, ...]] = []
-        self._markers: dict[str, str] = {}
-        self._rows: list[tuple[str, str, str]] = []
-        for line in text.split("\n"):
-            kind, _, rest = line.partition("\t")
-            if kind == "r":
-                self._requires.append(tuple(rest.split("\t")) if rest else ())
-            elif kind == "l":
-                self._layouts.append(tuple(rest.split(" ")) if rest else ())
-            elif kind == "m":
-                condition, _, bits = rest.rpartition("\t")
-                self._markers[condition] = bits
-            elif kind == "v":
-                version, requires, layout = rest.split("\t")
-                self._rows.append((version, requires, layout))
+        self._text = "\n" + text + "\n"
+        self._split: dict[int, tuple[str, ...]] = {}  # line number -> its fields (one tuple per set)
+        self._found: dict[str, ReleaseFacts | None] = {}  # a store's models pin the same releases
+
+    @cached_property
+    def _lines(self) -> list[str]:
+        return self._text[1:-1].split("\n")
+
+    @cached_property
+    def _first_layout(self) -> int:
+        """The line number of layout 0: the Requires-Dist sets come first, one line each."""
+        lines = self._lines
+        at = 0
+        while at < len(lines) and lines[at].partition("\t")[0] == "r":
+            at += 1
+        return at
+
+    def _requires(self, number: int) -> tuple[str, ...]:
+        return self._fields(number, "\t")
+
+    def _layout(self, number: int) -> tuple[str, ...]:
+        return self._fields(self._first_layout + number, " ")
+
+    def _fields(self, line: int, separator: str) -> tuple[str, ...]:
+        if line not in self._split:
+            rest = self._lines[line].partition("\t")[2]
+            self._split[line] = tuple(rest.split(separator)) if rest else ()
+        return self._split[line]
+
+    @cached_property
+    def _markers(self) -> dict[str, str]:
+        markers: dict[str, str] = {}
+        at = self._text.find("\nm\t")
+        while at >= 0:
+            end = self._text.index("\n", at + 1)
+            condition, _, bits = self._text[at + 3:end].rpartition("\t")
+            markers[condition] = bits
+            at = end if self._text.startswith("m\t", end + 1) else -1
+        return markers
+
+    @cached_property
+    def _rows(self) -> list[tuple[str, str, str]]:
+        at = self._text.find("\nv\t")
+        rows = []
+        for line in self._text[at + 1:-1].split("\n") if at >= 0 else ():
+            version, requires, layout = line[2:].split("\t")
+            rows.append((version, requires, layout))
+        return rows
+
+    def _exact(self, version: str) -> _Recorded | None:
+        """The release recorded as ``version`` (as written), found in the text without reading
+        the other rows."""
+        at = -1 if "\t" in version or "\n" in version else self._text.find(f"\nv\t{version}\t")
+        if at < 0:
+            return None
+        _, requires, layout = self._text[at + 3:self._text.index("\n", at + 1)].split("\t")
+        return _Recorded(version, None if requires == UNKNOWN else (int(requires), int(layout)))
 
     @cached_property
     def _recorded(self) -> dict[str, _Recorded]:
-        """Version as written -> the recorded release (the lookup of a pin as recorded: no
-        version parsing)."""
+        """Version as written -> the recorded release."""
         return {text: _Recorded(text, None if requires == UNKNOWN else (int(requires), int(layout)))
                 for text, requires, layout in self._rows}
 
@@ -144,9 +190,16 @@ class DistributionRequires:
 
     def find(self, version: str) -> ReleaseFacts | None:
         """The facts of release ``version``, recorded or inherited; None when unknown."""
+        if version not in self._found:
+            if len(self._found) >= _MAX_FOUND:
+                self._found.clear()
+            self._found[version] = self._find(version)
+        return self._found[version]
+
+    def _find(self, version: str) -> ReleaseFacts | None:
         from packaging.version import InvalidVersion, Version
 
-        exact = self._recorded.get(version)
+        exact = self._exact(version)
         if exact is not None:
             return self._facts(version, exact)
         try:
@@ -171,7 +224,7 @@ class DistributionRequires:
         if recorded.facts is None:
             return None
         requires, layout = recorded.facts
-        return ReleaseFacts(self.name, version, self._requires[requires], self._layouts[layout], recorded.text,
+        return ReleaseFacts(self.name, version, self._requires(requires), self._layout(layout), recorded.text,
                             self._markers)
 
 

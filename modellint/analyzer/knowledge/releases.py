@@ -18,17 +18,24 @@ empty, or ``!`` and the yank reason.
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Iterator
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modellint.analyzer.environment.serving_platform import ServingPlatform
 from modellint.analyzer.knowledge.block_file import BlockFile
 from modellint.record import Record
 
+if TYPE_CHECKING:
+    from packaging.version import Version
+
 DATA_FILE = Path(__file__).with_name("releases.dat")
 FORMAT = 1
 PURE = "N"  # the platform class of a ``-any`` wheel
 _MAX_BLOCK_BYTES = 4 << 20  # the largest block (every release of a long-lived project) is ~20 KiB
+_MAX_FOUND = 4096  # pins looked up per distribution and remembered (a made-up list must not grow it without end)
 
 
 def encode_file(sdist: bool, wheels: dict[str, str]) -> str:
@@ -127,9 +134,17 @@ class DistributionReleases:
         self.name = name
         self.snapshot_date = snapshot_date
         self._text = "\n" + text + "\n"
+        self._found: dict[str, Release | None] = {}  # a store's models pin the same releases
 
     def find(self, version: str) -> Release | None:
         """The release spelled ``version`` (case aside), without parsing the others."""
+        if version not in self._found:
+            if len(self._found) >= _MAX_FOUND:
+                self._found.clear()
+            self._found[version] = self._find(version)
+        return self._found[version]
+
+    def _find(self, version: str) -> Release | None:
         for text in (self._text, self._lowered):
             start = text.find(f"\n{version if text is self._text else version.lower()}\t")
             if start >= 0:
@@ -142,13 +157,40 @@ class DistributionReleases:
         return self._text.lower()
 
     @cached_property
+    def _lines(self) -> list[str]:
+        return self._text.strip("\n").split("\n")
+
+    @cached_property
     def releases(self) -> tuple[Release, ...]:
-        return tuple(parse_release(line) for line in self._text.strip("\n").split("\n"))
+        return tuple(parse_release(line) for line in self._lines)
+
+    def releases_from(self, floor: Version) -> Iterator[Release]:
+        """The releases at or after ``floor``, oldest first: the lines are in PEP 440 order, so a
+        bisection finds the first one, parsing a handful of versions rather than every release."""
+        lines = self._lines
+        for line in lines[bisect.bisect_left(lines, (1, floor), key=_order_key):]:
+            yield parse_release(line)
 
     @cached_property
     def compiled(self) -> bool:
         """Whether the project ships platform wheels (for any release): its code is compiled."""
         return any(release.compiled for release in self.releases)
+
+
+def _order_key(line: str) -> tuple:
+    """Where a release line sorts: versions PEP 440 cannot read first (the data's order)."""
+    version = _parsed_version(line[:line.index("\t")])
+    return (0,) if version is None else (1, version)
+
+
+@lru_cache(maxsize=16384)
+def _parsed_version(text: str) -> Version | None:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
 
 
 class ReleaseData(BlockFile["DistributionReleases | None"]):
