@@ -163,6 +163,12 @@ _CLASS_CONSTRUCTOR_OPCODES = {"NEWOBJ", "NEWOBJ_EX"}  # cls.__new__(cls, ...): o
 # In-memory buffers (``BytesIO`` is rebuilt by NEWOBJ, its content set by BUILD): inert, read by whatever
 # they are handed to; their content is scanned when it is a file that could be loaded from them.
 _BUFFERS = {("_io", "BytesIO"), ("io", "BytesIO")}
+
+
+def _loads_keras_archive(ref: GlobalRef) -> bool:
+    """Keras's unpickler, ``<Keras class>._unpickle_model`` (``KerasSaveable.__reduce__`` hands it the model
+    saved into a ``BytesIO``), by a dotted name or through ``getattr``."""
+    return ref.module.partition(".")[0] == "keras" and ref.name.rpartition(".")[2] == "_unpickle_model"
 # A pickle holds one archive per Keras model it pickles (a few); reading one costs a zip directory and a
 # JSON config, so thousands of tiny ones would cost seconds: past this, the file is not proven.
 MAX_BUFFER_ARCHIVES = 64
@@ -237,6 +243,9 @@ class Machine:
         self.stacked = 0  # items held in the MARK frames of ``metastack``
         self.kept = 0  # values stored into containers, call arguments and states by this run (see Limits.max_values)
         self.judged_imports: list[_JudgedByArguments] = []  # reported when the run ends unless all uses judged
+        # Buffers whose literal content was read as an archive (see scan_buffer), kept alive so no id is reused
+        self.read_buffers: dict[int, _Called] = {}
+        self.read_archives: set[tuple[object, ...]] = set()  # their payloads' keys in Facts.nested_scanned
 
     # -- driving
 
@@ -595,7 +604,7 @@ class Machine:
             raise Unscannable("not an importable name", self.offset)  # the load would stop with ImportError
         self.record()
         ref = GlobalRef(module, name, self.offset, self.member, opcode)
-        if (module, name) in _JUDGED_BY_ARGUMENTS:
+        if (module, name) in _JUDGED_BY_ARGUMENTS or _loads_keras_archive(ref):
             return self.judged_import(ref)
         self.facts.globals.append(ref)
         fed = None if pickle_policy.is_stdlib(module) else pickle_policy.fed_gadget(module, name)
@@ -677,6 +686,13 @@ class Machine:
         must stay one of the import itself."""
         if (callable.module, callable.name) in _NESTED_DESERIALIZERS:
             return self.load_nested(callable, args)
+        if _loads_keras_archive(callable):
+            # Keras's unpickler loads the archive it is handed: one whose content was read when its buffer
+            # was built is judged by that content; any other argument leaves it a call of the gadget
+            if not self.reads_a_read_buffer(args):
+                return None
+            self.facts.subimports.append(callable.module)  # still a module the load imports
+            return _Called(callable, None, args)
         if (callable.module, callable.name) in _TYPE_OPERATORS | _TYPE_FOLDS:
             return _type_expression(callable, args)
         if (callable.module, callable.name) in _GETATTRS:
@@ -920,42 +936,51 @@ class Machine:
         if self.joblib and kind.module in _JOBLIB_WRAPPER_MODULES and kind.name == "NumpyArrayWrapper":
             self.stack[-1] = self.read_joblib_array(state)
         elif (kind.module, kind.name) in _BUFFERS and isinstance(state, tuple) and state:
-            self.scan_buffer(state[0])
+            if self.scan_buffer(state[0]):
+                self.read_buffers[id(instance)] = instance
 
-    def scan_buffer(self, payload: object) -> None:
+    def reads_a_read_buffer(self, args: object) -> bool:
+        """Whether ``args`` is one buffer whose content :meth:`scan_buffer` read as an archive."""
+        return (isinstance(args, tuple) and len(args) == 1 and isinstance(args[0], _Called)
+                and self.read_buffers.get(id(args[0])) is args[0])
+
+    def scan_buffer(self, payload: object) -> bool:
         """Judge what an in-memory buffer's literal content loads when it is a Keras archive: Keras pickles a
         model as ``KerasSaveable._unpickle_model(BytesIO(<.keras bytes>))``, which loads it with
         ``safe_mode=False`` (a PythonModel holding a Keras model, cloudpickled by MLflow). The buffer itself
-        runs nothing; whatever reads it is judged as a call of its own."""
+        runs nothing; Keras's unpickler handed it is judged by what this read (True: the content is an
+        archive, read in full by the archive reader, or read before)."""
         if isinstance(payload, (bytes, bytearray)):
             key: tuple[object, ...] = ("kept", id(payload))
         elif isinstance(payload, _Skipped) and self.source.size is not None:
             key = ("skipped", payload.start, payload.length)
         else:
-            return
+            return False
         facts, limits = self.facts, self.facts.limits
         if facts.nested_depth >= limits.max_nested_depth or len(facts.nested_scanned) >= limits.max_nested_payloads:
-            return
+            return False
         if key in facts.nested_scanned:
-            return
+            return key in self.read_archives
         facts.nested_scanned[key] = payload
         stream = io.BytesIO(payload) if not isinstance(payload, _Skipped) else Section(self.source, payload.start,
                                                                                         payload.length)
         where = f"Keras archive in io.BytesIO at byte {self.offset}"
         with stream:
             if stream.read(4) != b"PK\x03\x04" or facts.archive_reader is None:
-                return
+                return False
             facts.buffer_archives += 1
             if facts.buffer_archives > MAX_BUFFER_ARCHIVES:
                 if facts.buffer_archives == MAX_BUFFER_ARCHIVES + 1:  # said once
                     self.problem(f"more than {MAX_BUFFER_ARCHIVES} archives in in-memory buffers: the rest are "
                                  "not read")
-                return
+                return False
             facts.nested_depth += 1
             try:
                 facts.archive_reader(stream, facts, f"{self.member} > {where}" if self.member else where)
             finally:
                 facts.nested_depth -= 1
+        self.read_archives.add(key)
+        return True
 
     # -- joblib
 
