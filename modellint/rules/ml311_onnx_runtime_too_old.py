@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Applicability, Finding, Fix, Severity
-from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples
+from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, examples, in_member
 
 if TYPE_CHECKING:
     from modellint.analyzer.environment.requirements import RequirementLine
@@ -79,7 +79,6 @@ class OnnxRuntimeTooOld(Rule):
                  refused: list[tuple[SerializedFile, OnnxStamp, str]]) -> Finding:
         from modellint.analyzer.knowledge.onnxruntime_limits import first_loading
         from modellint.fixes.requirement_lists import pinned, rewrite_fix
-        from modellint.rules._base import in_member
 
         serialized, stamp, reason = refused[0]
         others = f" (and {len(refused) - 1} more ONNX files)" if len(refused) > 1 else ""

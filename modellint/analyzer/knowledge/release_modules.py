@@ -85,26 +85,24 @@ class DistributionModules:
     def lacks(self, version: str, module: str) -> bool:
         """Whether release ``version`` (as the data lists it) is known not to install ``module``."""
         position = self._positions.get(version)
-        ranges = self._ranges.get(module)
-        if position is None or ranges is None:
-            return False
-        for run in ranges.split(","):
-            first, _, last = run.partition("-")
-            if int(first) <= position <= int(last or first):
-                return False
-        return True
+        runs = self._runs(module)
+        return position is not None and bool(runs) and not any(first <= position <= last for first, last in runs)
 
     def installed_by(self, module: str) -> tuple[str, ...]:
         """The read releases that install ``module`` (empty for a module the block does not list)."""
+        by_position = {position: version for version, position in self._positions.items()}
+        return tuple(by_position[position] for first, last in self._runs(module) for position in range(first, last + 1))
+
+    def _runs(self, module: str) -> list[tuple[int, int]]:
+        """The (first, last) positions of each run of releases that install ``module``; empty when unlisted."""
         ranges = self._ranges.get(module)
         if ranges is None:
-            return ()
-        by_position = {position: version for version, position in self._positions.items()}
-        found: list[str] = []
+            return []
+        runs = []
         for run in ranges.split(","):
             first, _, last = run.partition("-")
-            found.extend(by_position[position] for position in range(int(first), int(last or first) + 1))
-        return tuple(found)
+            runs.append((int(first), int(last or first)))
+        return runs
 
 
 class ReleaseModulesData(BlockFile["DistributionModules | None"]):
