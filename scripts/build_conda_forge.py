@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO))
 from packaging.version import InvalidVersion, Version  # noqa: E402
 
 from modellint.analyzer.knowledge.conda_forge import NAMES_FILE, PYTHON_FILE, CondaForgePython  # noqa: E402
-from modellint.analyzer.knowledge.pypi_names import PypiNames, encode  # noqa: E402
+from modellint.analyzer.knowledge.pypi_names import write_checked  # noqa: E402
 
 RECIPE = "recipe/meta.yaml"
 _SET = re.compile(r"{%-?\s*set\s+(\w+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|(\w+))\s*-?%}")
@@ -126,14 +126,9 @@ def main() -> int:
 
     names = output_names(args.feedstock_outputs)
     commit, date = commit_stamp(args.feedstock_outputs, "HEAD")
-    built = encode(names, 10, 64, {"snapshot": date, "commit": commit,
-                                   "source": "github.com/conda-forge/feedstock-outputs, outputs/ "
-                                             "(scripts/build_conda_forge.py)"})
-    NAMES_FILE.write_bytes(built)
-    names_set = PypiNames(NAMES_FILE)
-    missing = [name for name in names if name not in names_set]
-    if missing:
-        raise SystemExit(f"{len(missing)} names not found after building, e.g. {missing[:3]}")
+    built = write_checked(NAMES_FILE, names, 10, 64, {"snapshot": date, "commit": commit,
+                                                      "source": "github.com/conda-forge/feedstock-outputs, outputs/ "
+                                                                "(scripts/build_conda_forge.py)"})
     print(f"{NAMES_FILE.name}: {len(names):,} names at {commit[:10]} ({date}), {len(built):,} bytes")
     return 0
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 from build_knowledge import DEFAULT_TSV  # noqa: E402
 
-from modellint.analyzer.knowledge.pypi_names import DATA_FILE, PypiNames, encode  # noqa: E402
+from modellint.analyzer.knowledge.pypi_names import DATA_FILE, write_checked  # noqa: E402
 
 _MONTH = re.compile(r"^\d{4}-\d\d$")
 _SEPARATORS = re.compile(r"[-_.]+")
@@ -65,13 +65,8 @@ def main() -> int:
     parser.add_argument("--compare", action="store_true")
     args = parser.parse_args()
     names, newest = read_names(args.tsv)
-    built = encode(names, args.rice_bits, args.block,
-                   {"snapshot": newest, "source": "PyPI's project list (scripts/build_pypi_names.py)"})
-    DATA_FILE.write_bytes(built)
-    stored = PypiNames(DATA_FILE)
-    missing = [name for name in names if name not in stored]
-    if missing:
-        raise SystemExit(f"{len(missing)} names not found after building, e.g. {missing[:3]}")
+    built = write_checked(DATA_FILE, names, args.rice_bits, args.block,
+                          {"snapshot": newest, "source": "PyPI's project list (scripts/build_pypi_names.py)"})
     print(f"{DATA_FILE.name}: {len(set(names)):,} names up to {newest}, {len(built):,} bytes")
     if args.compare:
         compare(names, built)

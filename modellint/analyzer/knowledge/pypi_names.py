@@ -57,6 +57,18 @@ def encode(names: Iterable[str], rice_bits: int, block: int, header: dict[str, o
             + _little_endian(offsets) + bytes(stream))
 
 
+def write_checked(path: Path, names: list[str], rice_bits: int, block: int, header: dict[str, object]) -> bytes:
+    """Encode ``names`` into ``path`` and read every one back through the reader (a build script's check
+    that the file answers what it was built from); the bytes written."""
+    built = encode(names, rice_bits, block, header)
+    path.write_bytes(built)
+    stored = PypiNames(path)
+    missing = [name for name in names if name not in stored]
+    if missing:
+        raise SystemExit(f"{len(missing)} names not found after building, e.g. {missing[:3]}")
+    return built
+
+
 def _little_endian(values: array) -> bytes:
     if sys.byteorder == "big":
         values = array(values.typecode, values)
