@@ -95,6 +95,10 @@ class _Reader:
     def document(self) -> tuple[Any, dict[KeyPath, Span], dict[KeyPath, Span]]:
         if any(line.startswith(("---", "...")) for line in self.lines):
             raise _Decline  # document markers
+        if self.stream_end[0] == len(self.lines) and self.next_content(len(self.lines) - 1) == len(self.lines):
+            # A last line of spaces or a comment without a line break: libyaml closes the collections
+            # indented past where that line's scan stops there, not at the stream's end.
+            raise _Decline
         first = self.next_content(0)
         if first == len(self.lines):
             raise _Decline  # an empty document
