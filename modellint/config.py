@@ -136,9 +136,17 @@ def _model_or_untrusted(folder: Path, untrusted: frozenset[Path]) -> bool:
 
 def _may_hold_our_table(raw: bytes) -> bool:
     """False when a pyproject.toml cannot hold a ``tool.modellint`` table, so the TOML parser
-    (4 ms of start-up) is not imported for the pyproject.toml of every repository. The table's
-    name must then appear as written, unless a quoted key spells it with ``\\u`` escapes."""
-    return b"modellint" in raw or b"\\u" in raw or b"\\U" in raw
+    (4 ms of start-up) is not imported for the pyproject.toml of every repository, nor for one that
+    only names modellint as a dependency. The table is ``tool.modellint`` once the spaces and quotes
+    a key may hold are dropped (``[ tool."modellint" ]``, ``tool.modellint.select = ...``), a
+    ``[tool]`` table or a ``tool = {...}`` inline table, unless a quoted key spells it with ``\\u``
+    escapes."""
+    if b"\\u" in raw or b"\\U" in raw:
+        return True
+    if b"modellint" not in raw:
+        return False
+    squeezed = raw.translate(None, b" \t\"'")
+    return b"tool.modellint" in squeezed or b"[tool]" in squeezed or b"tool=" in squeezed
 
 
 def load_config_file(path: Path) -> dict[str, Any]:

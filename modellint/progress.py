@@ -10,8 +10,8 @@ registry's downloads).
 from __future__ import annotations
 
 import sys
-import threading
 import time
+from _thread import allocate_lock  # threading.Lock itself, without importing threading
 from typing import Any
 
 
@@ -25,7 +25,7 @@ class ProgressLine:
         self.done = 0
         self._started = time.monotonic()
         self._drawn = False
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
 
     def __enter__(self) -> ProgressLine:
         self._started = time.monotonic()

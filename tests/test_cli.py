@@ -254,6 +254,38 @@ def test_a_table_spelled_with_escapes_is_still_found(tmp_path):
     assert config.find_config(tmp_path) == (tmp_path / "pyproject.toml", {"ignore": ["ML103"]})
 
 
+@pytest.mark.parametrize("text", [
+    '[tool.modellint]\nignore = ["ML103"]\n',
+    '[ tool . "modellint" ]\nignore = ["ML103"]\n',
+    "['tool'.'modellint']\nignore = ['ML103']\n",
+    '[tool]\nmodellint = { ignore = ["ML103"] }\n',
+    '[tool]\nmodellint.ignore = ["ML103"]\n',
+    'tool.modellint.ignore = ["ML103"]\n',
+    'tool = { modellint = { ignore = ["ML103"] } }\n',
+    '"tool" = { "modellint" = { ignore = ["ML103"] } }\n',
+])
+def test_every_spelling_of_our_table_is_found(tmp_path, text):
+    from modellint import config
+
+    (tmp_path / "pyproject.toml").write_text(text + '[project]\nname = "x"\n')
+    assert config.find_config(tmp_path) == (tmp_path / "pyproject.toml", {"ignore": ["ML103"]})
+
+
+def test_a_pyproject_naming_modellint_only_as_a_dependency_is_not_parsed(tmp_path, monkeypatch):
+    """A project that installs modellint names it in its dependencies (and modellint's own
+    pyproject.toml names it everywhere) without configuring it: no TOML parser for that either."""
+    from modellint import config
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "modellint-user"\n[project.optional-dependencies]\ndev = ["modellint>=1"]\n'
+        '[project.scripts]\nmodellint-wrapper = "x:main"\n[tool.setuptools.package-data]\n"modellint.x" = ["*.dat"]\n')
+    (tmp_path / "sub").mkdir()
+    parsed = []
+    monkeypatch.setattr(config, "_parse_toml", lambda path, raw: parsed.append(path) or {})
+    assert config.find_config(tmp_path / "sub") is None
+    assert parsed == []
+
+
 def test_help_width_follows_columns(monkeypatch):
     from modellint import cli
 

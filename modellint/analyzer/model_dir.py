@@ -542,6 +542,9 @@ class ModelDir:
 
     def _scan_code(self, by_value_scans: tuple[ModuleScan, ...] = (),
                    stand_ins: StandIns | None = None) -> tuple[ModuleScan, ...]:
+        if not (self.code_directories or self.models_from_code_file or by_value_scans
+                or any(serialized.scan.embedded_code for serialized in self.serialized_files)):
+            return ()  # no code: and the scanner, which imports ast and tokenize, is not loaded
         from modellint.analyzer.code.scans import scan_model_code, syntax_python
 
         loader = (self.pyfunc or {}).get("loader_module")

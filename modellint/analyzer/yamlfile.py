@@ -3,23 +3,21 @@
 PyYAML's composer gives nodes with 0-based marks; we build the plain Python value and, beside it,
 a map from the key path (``("flavors", "python_function", "loader_module")``) to the 1-based
 :class:`~modellint.findings.Span` of that value, so rules can point at the exact line.
+
+The block YAML MLflow writes is read by :mod:`modellint.analyzer.yaml_block` to the same result
+without PyYAML, whose import is a sixth of a one-model run; PyYAML is imported for anything else.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from modellint.analyzer.yaml_block import KeyPath, marks_span, read_block_yaml
 from modellint.findings import FILE_START, Span
 from modellint.record import Record
 
-try:  # libyaml is several times faster on the 2,000-model benchmark; PyPI wheels ship it
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - pure-Python PyYAML build
-    _Loader = yaml.SafeLoader
-
-KeyPath = tuple[Any, ...]
+if TYPE_CHECKING:
+    import yaml
 
 
 # MLflow writes a few dozen nodes, never an alias, and nests a handful of levels. Past these a
@@ -85,8 +83,13 @@ class YamlDocument(Record):
 def parse_yaml(text: str) -> YamlDocument:
     """Parse one YAML document; raise :class:`YamlError` with a position on bad input, or on a
     document over the node or depth budget (see :data:`MAX_YAML_NODES`)."""
+    block = read_block_yaml(text)
+    if block is not None:
+        return YamlDocument(*block)
+    import yaml
+
     _check_budget(text)
-    loader = _Loader(text)
+    loader = _loader_class()(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -106,11 +109,22 @@ def parse_yaml(text: str) -> YamlDocument:
     return YamlDocument(data, value_spans, key_spans)
 
 
+def _loader_class() -> type:
+    import yaml
+
+    try:  # libyaml is several times faster on the 2,000-model benchmark; PyPI wheels ship it
+        return yaml.CSafeLoader
+    except AttributeError:  # pragma: no cover - pure-Python PyYAML build
+        return yaml.SafeLoader
+
+
 def _check_budget(text: str) -> None:
     """Count the nodes of ``text`` as a walk of the constructed value would meet them (an alias counts
     the nodes of what it names, a merge key what it merges) and the nesting depth, from the event
     stream; stop at the first budget exceeded. Syntax errors are left to the composer to report."""
-    loader = _Loader(text)
+    import yaml
+
+    loader = _loader_class()(text)
     sizes: dict[str, int] = {}  # anchor -> node count of its closed node
     frames: list[list[Any]] = []  # [anchor, node count so far, flow style] per open collection
     total = aliases = flow_depth = 0
@@ -172,16 +186,13 @@ def _mark_span(mark: Any) -> Span:
 
 def _node_span(node: yaml.Node) -> Span:
     start, end = node.start_mark, node.end_mark
-    # A block collection's end mark sits at the start of the next line; clamp to the start line
-    # when the end is at column 0 of a later line so a finding does not spill onto the next key.
-    end_line, end_column = end.line + 1, end.column + 1
-    if end.column == 0 and end.line > start.line:
-        end_line, end_column = end.line, 10_000
-    return Span(start.line + 1, start.column + 1, end_line, end_column)
+    return marks_span((start.line, start.column), (end.line, end.column))
 
 
 def _record_spans(node: yaml.Node, path: KeyPath, value_spans: dict[KeyPath, Span], key_spans: dict[KeyPath, Span],
                   visited: set[int]) -> None:
+    import yaml
+
     value_spans[path] = _node_span(node)
     # Aliases make the node graph a DAG or even a cycle (`a: &a [*a]`): visit each node once.
     # Pathological nesting stops at a fixed depth; deeper positions fall back to the ancestor.

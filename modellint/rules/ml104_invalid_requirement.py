@@ -13,7 +13,8 @@ from modellint.rules._base import FixAvailability, Invalid, Rule, Valid, example
 from modellint.rules._examples import CLEAN, conda, model_files, requirements
 
 # `pandas=3.1.1` or `skops 0.16.0`: a conda-style pin pasted into a pip list (not PEP 508).
-_CONDA_STYLE_PIN = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(\[[A-Za-z0-9,._ -]*\])?(?:\s*=\s*|\s+)(\d[A-Za-z0-9.+!]*)$")
+# Compiled by `re` on first use (an invalid line), not at every run's import.
+_CONDA_STYLE_PIN = r"^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(\[[A-Za-z0-9,._ -]*\])?(?:\s*=\s*|\s+)(\d[A-Za-z0-9.+!]*)$"
 _FILE_OPTIONS = {"requirement": "-r", "constraint": "-c", "editable": "-e"}
 
 
@@ -137,7 +138,7 @@ def _fix(model: ModelDir, line: RequirementLine) -> Fix | None:
 def _conda_style_fix(line: RequirementLine) -> Fix | None:
     """`pandas=3.1.1` -> `pandas==3.1.1`: what the line meant, in PEP 508. Unsafe, because conda's
     `=3.1.1` is a prefix match (3.1.1.post1 too) where `==` is exact."""
-    match = _CONDA_STYLE_PIN.match(line.text.strip())
+    match = re.match(_CONDA_STYLE_PIN, line.text.strip())
     if match is None:
         return None
     name, extras, version = match.groups()

@@ -6,7 +6,6 @@ from pathlib import Path, PurePosixPath
 from modellint.analyzer.code.import_resolution import Kind, checked_imports, describe
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Fix, Severity
-from modellint.fixes.project_edits import rewrite_entry
 from modellint.rules._base import FixAvailability, Invalid, ProjectInvalid, ProjectValid, Rule, Valid, examples
 from modellint.rules._code_examples import code_model
 from modellint.rules._project_examples import DOUBLER, training_project
@@ -147,5 +146,7 @@ def _ship_package_fix(model: ModelDir, checked, planned: dict) -> Fix | None:
     others = [other for other in training.code_paths if other is not entry and other.copied_as == chain[0]]
     if others or planned.setdefault(new_text, entry) is not entry:
         return None
+    from modellint.fixes.project_edits import rewrite_entry  # here: it imports ast for the training script
+
     return rewrite_entry(entry.source, entry.span, entry.text, new_text,
                          f"Ship the package: `code_paths` entry `{new_text}`")

@@ -3,9 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
-from modellint.analyzer.project.sources import climbs_out
 from modellint.findings import Finding, Severity
-from modellint.fixes.project_edits import anchor_entry
 from modellint.rules._base import FixAvailability, Invalid, ProjectInvalid, ProjectValid, Rule, Valid, examples
 from modellint.rules._code_examples import code_model
 from modellint.rules._project_examples import DOUBLER, training_project
@@ -95,6 +93,12 @@ class CodePathOutsideProject(Rule):
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         training = model.training
+        if (training is None or not training.code_paths) and not model.code_scans:
+            return
+        # Imported here: they load ast, which a model without code or training script never needs.
+        from modellint.analyzer.project.sources import climbs_out
+        from modellint.fixes.project_edits import anchor_entry
+
         for entry in (training.code_paths if training is not None else ()):
             if entry.outside_project:
                 if climbs_out(entry.text):

@@ -3,7 +3,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from modellint.analyzer.code.import_resolution import any_stdlib, declared_python3
-from modellint.analyzer.code.scans import top_level_entries
 from modellint.analyzer.knowledge.never_suggested import is_first_party_name
 from modellint.analyzer.knowledge.stdlib import stdlib_modules
 from modellint.analyzer.model_dir import ModelDir
@@ -55,6 +54,8 @@ class ShadowedModule(Rule):
     def check(self, model: ModelDir) -> Iterator[Finding]:
         if not model.code_dirs:
             return
+        from modellint.analyzer.code.scans import top_level_entries  # here: a model without code needs no scanner
+
         python = declared_python3(model)
         stdlib = stdlib_modules(python) if python else any_stdlib()
         providers = self._distribution_modules(model)

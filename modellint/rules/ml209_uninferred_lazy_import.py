@@ -4,7 +4,6 @@ from collections.abc import Iterator
 
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Fix, Severity
-from modellint.fixes.project_edits import add_extra_requirement
 from modellint.rules._base import FixAvailability, ProjectInvalid, ProjectValid, Rule, examples
 
 _LAZY_PREDICT = """\
@@ -124,4 +123,6 @@ def _declare_fix(call, module: str, knowledge) -> Fix | None:
         return None  # never guess a name: an unknown PyPI name may be a squatter
     version = knowledge.version(distribution)
     requirement = f"{distribution}=={version}" if version else distribution
+    from modellint.fixes.project_edits import add_extra_requirement  # here: it imports ast
+
     return add_extra_requirement(call.path, call.span, requirement, f"Add `{requirement}` to `extra_pip_requirements`")

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modellint.analyzer.code.scans import syntax_python
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid, examples
@@ -67,6 +66,10 @@ class SyntaxTooNew(Rule):
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
+        if not model.code_scans:
+            return
+        from modellint.analyzer.code.scans import syntax_python  # here: it loads the import scanner (ast)
+
         python = syntax_python(model.source_python)
         if python is None:
             return

@@ -191,3 +191,32 @@ def test_a_lone_serialized_file_imports_only_the_rules_that_judge_it(tmp_path):
     unused = ("yaml", "packaging", "modellint.analyzer.model_dir", "modellint.analyzer.knowledge.distributions", "libcst", "rich",
               "tomllib", "shutil", "bz2", "lzma", "zipfile", "json", "ast", "inspect", "dataclasses")
     assert [name for name in unused if name in modules] == []
+
+
+def test_a_model_dir_without_code_imports_no_yaml_toml_or_source_parser(tmp_path):
+    """`check model/` on what MLflow writes (a project that depends on modellint above it) must not pay
+    for PyYAML (the block reader reads MLflow's YAML), the TOML parser, ast/tokenize (no code to scan)
+    or OpenSSL's hashlib: together they were a third of the run's instructions."""
+    import ast
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "serving"\ndependencies = ["modellint"]\n')
+    shutil.copytree(REPO / "corpus" / "models" / "logged-sklearn-3x", tmp_path / "model")  # as MLflow wrote it
+    probe = (
+        "import sys\n"
+        "from modellint.cli import main\n"
+        f"code = main(['check', 'model', '--no-cache', '--output-file', {str(tmp_path / 'out.txt')!r}])\n"
+        "print(repr([code, sorted(sys.modules)]))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path,
+                               env={"PYTHONPATH": str(REPO)}, check=True)
+    code, modules = ast.literal_eval(completed.stdout)
+    assert code == 0, (tmp_path / "out.txt").read_text()
+    assert "error" not in (tmp_path / "out.txt").read_text()
+    unused = ("yaml", "tomllib", "ast", "tokenize", "hashlib", "base64", "modellint.analyzer.code.source_imports",
+              "modellint.analyzer.code.scans", "modellint.fixes.project_edits", "libcst", "inspect", "dataclasses")
+    assert [name for name in unused if name in modules] == []

@@ -24,7 +24,6 @@ import enum
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from modellint.analyzer.code.source_imports import ImportFact
 from modellint.analyzer.environment.declared import Provision, pinned_release
 from modellint.analyzer.environment.requirements import MLFLOW_REQUIREMENT_NAMES
 from modellint.analyzer.knowledge.distributions import normalize
@@ -32,6 +31,8 @@ from modellint.analyzer.knowledge.stdlib import stdlib_modules
 from modellint.record import Record
 
 if TYPE_CHECKING:
+    # Types only: the import scanner (ast, tokenize) is loaded when a model has code to scan.
+    from modellint.analyzer.code.source_imports import ImportFact
     from modellint.analyzer.model_dir import ModelDir
 
 PYTHONS = tuple((3, minor) for minor in range(6, 15))  # the versions stdlib-list data covers

@@ -12,9 +12,13 @@ DBAPI per dialect), matplotlib's backend list, requests' and httpx's proxy docs.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from modellint.analyzer.code.source_imports import CallFact, ModuleScan, UrlLiteral
 from modellint.record import Record
+
+if TYPE_CHECKING:
+    # Types only: the import scanner (ast, tokenize) is loaded when a model has code to scan.
+    from modellint.analyzer.code.source_imports import CallFact, ModuleScan, UrlLiteral
 
 
 class OptionalNeed(Record):

@@ -13,8 +13,8 @@ process.
 from __future__ import annotations
 
 import json
-import threading
 import zlib
+from _thread import allocate_lock  # threading.Lock itself, without importing threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -42,7 +42,7 @@ class BlockFile(Generic[T]):
         self._blocks_start = len(header_line) + len(index)
         self._missing = missing
         self._parsed: dict[str, T] = {}
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
 
     @property
     def snapshot_date(self) -> str:

@@ -15,7 +15,6 @@ judges them.
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from typing import IO
 
@@ -97,6 +96,8 @@ class _Reader:
 def read_gguf(handle: IO[bytes], size: int) -> list[ChatTemplate]:
     """The chat templates of the GGUF file of ``size`` bytes read from ``handle``; raises :class:`GgufError`
     for a header that is truncated, inconsistent or past a bound."""
+    from hashlib import blake2b  # here: hashlib's import (OpenSSL) is a model-dir run's cost otherwise
+
     reader = _Reader(handle, size)
     if reader.read(4) != GGUF_MAGIC:
         raise GgufError("no GGUF magic", 0)
@@ -118,7 +119,7 @@ def read_gguf(handle: IO[bytes], size: int) -> list[ChatTemplate]:
             key = reader.read(reader.string_length(MAX_KEY_BYTES)).decode("utf-8")
         except UnicodeDecodeError:
             raise GgufError("a metadata key is not UTF-8", at) from None
-        digest = hashlib.blake2b(key.encode(), digest_size=16).digest()
+        digest = blake2b(key.encode(), digest_size=16).digest()
         if digest in keys:
             raise GgufError(f"metadata key `{key[:80]}` appears twice (llama.cpp refuses the file)", at)
         keys.add(digest)

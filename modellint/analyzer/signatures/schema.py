@@ -360,16 +360,18 @@ _DTYPE_ALIASES = {
     "bytes": ("S", 0), "bytes_": ("S", 0), "object": ("O", 8), "object_": ("O", 8),
     "void": ("V", 0),
 }  # fmt: skip
-_SIZED_NAME = re.compile(r"^(bool|int|uint|float|complex|str|bytes|void)(\d+)$")
-_TYPESTR = re.compile(r"^[<>|=]?([biufcUSOMmV?])(\d*)$")
-_TIME_DTYPE = re.compile(r"^(datetime64|timedelta64|[<>|=]?[Mm]8)(\[(\d*)(Y|M|W|D|h|m|s|ms|us|ns|ps|fs|as)\])?$")
+# Patterns, compiled by `re` (and cached) on first use: most models have no tensor signature, and
+# compiling them at import cost every run.
+_SIZED_NAME = r"^(bool|int|uint|float|complex|str|bytes|void)(\d+)$"
+_TYPESTR = r"^[<>|=]?([biufcUSOMmV?])(\d*)$"
+_TIME_DTYPE = r"^(datetime64|timedelta64|[<>|=]?[Mm]8)(\[(\d*)(Y|M|W|D|h|m|s|ms|us|ns|ps|fs|as)\])?$"
 
 
 def parse_tensor_dtype(text: Any) -> TensorDType:
     """What ``np.dtype(text)`` would give, for the names MLflow writes and numpy's aliases."""
     if not isinstance(text, str):
         raise _Invalid(f"tensor dtype must be a string, not {json_kind(text)}")
-    time_match = _TIME_DTYPE.match(text)
+    time_match = re.match(_TIME_DTYPE, text)
     if time_match:
         base = "datetime64" if text.lstrip("<>|=").startswith(("datetime", "M")) else "timedelta64"
         unit = f"[{time_match.group(3) or ''}{time_match.group(4)}]" if time_match.group(2) else ""
@@ -386,13 +388,13 @@ def parse_tensor_dtype(text: Any) -> TensorDType:
 def _kind_and_size(text: str) -> tuple[str, int]:
     if text in _DTYPE_ALIASES:
         return _DTYPE_ALIASES[text]
-    sized = _SIZED_NAME.match(text)
+    sized = re.match(_SIZED_NAME, text)
     if sized and sized.group(1) in ("str", "bytes", "void"):
         return {"str": "U", "bytes": "S", "void": "V"}[sized.group(1)], int(sized.group(2)) // 8
     if sized and int(sized.group(2)) in (8, 16, 32, 64, 128, 256):
         kind = {"bool": "b", "int": "i", "uint": "u", "float": "f", "complex": "c"}[sized.group(1)]
         return kind, int(sized.group(2)) // 8
-    typestr = _TYPESTR.match(text)
+    typestr = re.match(_TYPESTR, text)
     if typestr:
         kind = "b" if typestr.group(1) == "?" else typestr.group(1)
         size = int(typestr.group(2) or 0)
@@ -516,14 +518,12 @@ def _param_scalar_problem(value: Any, param_type: Scalar | Object) -> str | None
     return f"cannot safely convert {json_kind(value)} {value!r} to {param_type.name}"
 
 
-_NUMPY_DATETIME = re.compile(
-    r"^-?\d{4}(-\d{2}(-\d{2}([T ]\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
-)
+_NUMPY_DATETIME = r"^-?\d{4}(-\d{2}(-\d{2}([T ]\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?)?)?)?(Z|[+-]\d{2}:?\d{2})?$"  # compiled on first use, as the dtype patterns
 
 
 def is_numpy_datetime_text(value: Any) -> bool:
     """Whether ``np.datetime64(value)`` parses a string (NaT spellings included)."""
-    return isinstance(value, str) and (value in ("", "NaT", "nat") or bool(_NUMPY_DATETIME.match(value)))
+    return isinstance(value, str) and (value in ("", "NaT", "nat") or bool(re.match(_NUMPY_DATETIME, value)))
 
 
 def value_problem(value: Any, field_type: FieldType, required: bool) -> str | None:
