@@ -18,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from modellint.analyzer.files import is_dir, is_within
+from modellint.analyzer.files import is_dir
 from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.project.written_requirements import Origin, conda_yaml
 
@@ -130,11 +130,13 @@ def _write(plan: SavePlan, directory: Path, stand_ins: dict[Path, Path]) -> dict
     mlmodel = _mlmodel(plan)
     _write_text(directory / "MLmodel", mlmodel)
     origins["MLmodel"] = [call_origin] * mlmodel.count("\n")
-    project_root = plan.training.project_root
+    made = {directory}
     for relative, source in plan.copies.items():
         target = directory / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not is_within(project_root, source):  # a code path outside the project: its name, not its content
+        if target.parent not in made:  # once per folder: a vendored package has 1,500 files in 160
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.update(target.parents)
+        if relative in plan.copied_from_outside:  # a code path outside the project: its name, not its content
             target.mkdir(exist_ok=True) if is_dir(source) else target.write_bytes(b"")
             continue
         if _stand_in(source, target):
@@ -160,8 +162,11 @@ def _stand_in(source: Path, target: Path) -> bool:
         info = os.stat(source)  # through a symlink, as copyfile reads
         if not stat.S_ISREG(info.st_mode) or not os.access(source, os.R_OK):
             return False
-        with open(target, "wb") as handle:
-            handle.truncate(info.st_size)
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            os.ftruncate(descriptor, info.st_size)
+        finally:
+            os.close(descriptor)
     except OSError:
         return False
     return True
