@@ -30,3 +30,33 @@ def test_a_source_swapped_for_a_link_out_of_the_project_is_not_read(tmp_path):
     core = scans["core.py"]
     assert core.imports == () and core.error_kind == "outside"
     assert all(fact.module != "secret_only_outside" for scan in scans.values() for fact in scan.imports)
+
+
+def _train(code_paths: str) -> str:
+    return _TRAIN.replace("code_paths=['vendored']", f"code_paths={code_paths}")
+
+
+def test_a_code_path_linked_out_of_the_project_is_copied_by_name_only(tmp_path):
+    secret = tmp_path / "secret.py"
+    secret.write_text("import secret_only_outside\n")
+    root = write_files(tmp_path / "p", {"vendored/__init__.py": "", "train.py": _train("['vendored', 'linked.py']")})
+    (root / "linked.py").symlink_to(secret)
+    (plan,) = save_plans(root)
+    assert plan.copied_from_outside == frozenset({"code/linked.py"})
+    with would_be_model.would_be_model(plan) as model:
+        assert (model.root / "code" / "linked.py").read_bytes() == b""
+        scans = list(model.code_scans)
+    assert all(fact.module != "secret_only_outside" for scan in scans for fact in scan.imports)
+
+
+def test_a_file_linked_out_of_a_vendored_folder_is_not_copied(tmp_path):
+    secret = tmp_path / "secret.py"
+    secret.write_text("import secret_only_outside\n")
+    root = write_files(tmp_path / "p", {"vendored/__init__.py": "from vendored import leak\n", "train.py": _TRAIN})
+    (root / "vendored" / "leak.py").symlink_to(secret)
+    (plan,) = save_plans(root)
+    assert "code/vendored/leak.py" not in plan.copies and not plan.copied_from_outside
+    with would_be_model.would_be_model(plan) as model:
+        assert not (model.root / "code" / "vendored" / "leak.py").exists()
+        scans = list(model.code_scans)
+    assert all(fact.module != "secret_only_outside" for scan in scans for fact in scan.imports)
