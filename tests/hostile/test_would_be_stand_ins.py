@@ -3,9 +3,14 @@ swapped for a symlink out of the project after the would-be model is written is 
 
 from __future__ import annotations
 
+import os
+
+import pytest
+
 from modellint.analyzer.project import would_be_model
 from modellint.analyzer.project.simulation import save_plans
 from tests.conftest import write_files
+from tests.hostile.harness import Sandbox, assert_promises, run_cli
 
 _TRAIN = ("import mlflow\nfrom mlflow.pyfunc import PythonModel\n\n\nclass Doubler(PythonModel):\n"
           "    def predict(self, context, model_input, params=None):\n"
@@ -44,7 +49,8 @@ def test_a_code_path_linked_out_of_the_project_is_copied_by_name_only(tmp_path):
     (plan,) = save_plans(root)
     assert plan.copied_from_outside == frozenset({"code/linked.py"})
     with would_be_model.would_be_model(plan) as model:
-        assert (model.root / "code" / "linked.py").read_bytes() == b""
+        linked = model.root / "code" / "linked.py"
+        assert model.code_copies.files[linked] is None and not linked.exists()  # an empty file, by name
         scans = list(model.code_scans)
     assert all(fact.module != "secret_only_outside" for scan in scans for fact in scan.imports)
 
@@ -57,6 +63,28 @@ def test_a_file_linked_out_of_a_vendored_folder_is_not_copied(tmp_path):
     (plan,) = save_plans(root)
     assert "code/vendored/leak.py" not in plan.copies and not plan.copied_from_outside
     with would_be_model.would_be_model(plan) as model:
-        assert not (model.root / "code" / "vendored" / "leak.py").exists()
+        assert not model.code_copies.exists(model.root / "code" / "vendored" / "leak.py")
         scans = list(model.code_scans)
     assert all(fact.module != "secret_only_outside" for scan in scans for fact in scan.imports)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_copies_that_are_fifos_devices_or_huge_are_never_read_whole(tmp_path):
+    """The would-be model's copies are read where they are, in the project: a FIFO named in
+    ``code_paths`` is an empty copy (MLflow's copy of it fails), never opened; a link to
+    ``/dev/zero`` leads out of the project and is kept by name; a 1 GiB sparse module is refused
+    unread past the size limit. The run stays bounded and says what it could not check."""
+    sandbox = Sandbox(tmp_path)
+    sandbox.write({
+        "vendored/__init__.py": "from vendored import huge\nimport tabulate\n",
+        "train.py": _train("['vendored', 'pipe.py', 'zero.py']"),
+    })
+    os.mkfifo(sandbox.target / "pipe.py")
+    (sandbox.target / "zero.py").symlink_to("/dev/zero")
+    with open(sandbox.target / "vendored" / "huge.py", "wb") as handle:
+        handle.truncate(2**30)
+    before = sandbox.snapshot()
+    run = run_cli(["check", str(sandbox.target), "--format", "concise", "--no-cache"], sandbox, timeout=60)
+    assert_promises(run, sandbox, before, seconds=30)
+    assert "vendored/huge.py" in run.stdout and "not analysed" in run.stdout, run
+    assert "tabulate" in run.stdout, run  # the rest of the package is still judged

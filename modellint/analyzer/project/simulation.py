@@ -180,9 +180,9 @@ def _code_dir(call: MlflowCall, code_paths: tuple[CodePathArgument, ...], model_
             checked.discard(target)
         elif is_dir(entry.path):
             for file in _shipped_files(roots[-1], entry.path):
-                relative = f"{target}/{file.relative_to(entry.path).as_posix()}"
-                copies[relative] = file
-                checked.add(relative)
+                copied = f"{target}/{file.relative_to(entry.path).as_posix()}"
+                copies[copied] = file
+                checked.add(copied)
         else:
             copies[target] = entry.path  # a later entry with the same basename wins, as in MLflow
             checked.add(target)
