@@ -60,6 +60,7 @@ def test_mapped_copies_give_the_findings_real_copies_give(tmp_path):
     with would_be_model.would_be_model(plan) as model:
         assert _scans(model.root, plan, model.code_copies) == _scans(real_model_dir, plan, None)
         assert model.code_directories == [model.root / "code"] and not (model.root / "code").exists()
+        assert model.tree == ([model.root / path.relative_to(real_model_dir) for path in real.tree[0]], [])
         assert top_level_entries(model.root, model.root / "code", model.code_copies) == [
             (name, model.root / path.relative_to(real_model_dir))
             for name, path in top_level_entries(real_model_dir, real_model_dir / "code")]

@@ -63,6 +63,18 @@ class WouldBeModel(ModelDir):
         return [directory for directory in dict.fromkeys(self.root / relative for _, relative in self.code_dirs)
                 if copies is not None and copies.is_dir(directory)]
 
+    @cached_property
+    def tree(self) -> tuple[list[Path], list[Path]]:
+        """The written files, then the code dir's copies, as a walk of the model MLflow writes
+        lists them (copies are never links)."""
+        from modellint.analyzer.model_layout import model_tree, walked_dir
+
+        files, links_out = model_tree(self.root)
+        copies = self.code_copies
+        if copies is not None and copies.is_dir(self.root / "code"):
+            files = [*files, *copies.walk(self.root / "code", walked_dir)]
+        return files, links_out
+
     def _in_code_dir(self, directory: Path, name: str, present=exists) -> bool:
         copies, path = self.code_copies, directory / name
         return copies is not None and (copies.is_dir(path) if present is is_dir else copies.exists(path))
