@@ -213,11 +213,8 @@ def _stand_in(source: Path, target: Path) -> bool:
         info = os.stat(source)  # through a symlink, as copyfile reads
         if not stat.S_ISREG(info.st_mode) or not os.access(source, os.R_OK):
             return False
-        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-        try:
-            os.ftruncate(descriptor, info.st_size)
-        finally:
-            os.close(descriptor)
+        with open(target, "wb") as handle:
+            handle.truncate(info.st_size)
     except OSError:
         return False
     return True
