@@ -49,7 +49,7 @@ from modellint.findings import FILE_START, Span
 from modellint.record import Record
 
 if TYPE_CHECKING:
-    from modellint.analyzer.code.scans import StandIns
+    from modellint.analyzer.code.scans import CodeCopies
     from modellint.analyzer.code.source_imports import ModuleScan
     from modellint.analyzer.deployment.serving_example import ServingExample
     from modellint.analyzer.environment.conda_channels import UnbuiltPython, UnservedCondaPackage
@@ -122,6 +122,9 @@ class ModelDir:
     # simulated for it (:class:`~modellint.analyzer.project.would_be_model.WouldBeModel`), None
     # on a model dir that exists.
     training: TrainingCall | None = None
+    # Its code dir's files when they exist only as copies of a training project's (the simulated
+    # model again): None for a model dir, whose code dir is on disk.
+    code_copies: CodeCopies | None = None
 
     def __init__(self, root: Path, *, run_date: datetime.date | None = None, settings: EnvironmentSettings | None = None,
                  withheld: dict[str, str] | None = None) -> None:
@@ -452,7 +455,7 @@ class ModelDir:
             if self._in_code_dir(directory, f"{top}.py") or self._in_code_dir(directory, top, is_dir):
                 return True
             try:
-                names = [entry.name for entry in os.scandir(directory)]
+                names = self._code_dir_names(directory)
             except OSError:
                 continue
             if any(name.startswith(f"{top}.") and name.endswith(".so") and self._in_code_dir(directory, name)
@@ -463,6 +466,9 @@ class ModelDir:
     def _in_code_dir(self, directory: Path, name: str, present=exists) -> bool:
         path = directory / name
         return present(path) and not self.outside(path.relative_to(self.root).as_posix())
+
+    def _code_dir_names(self, directory: Path) -> list[str]:
+        return [entry.name for entry in os.scandir(directory)]
 
     @cached_property
     def code_directories(self) -> list[Path]:
@@ -541,7 +547,7 @@ class ModelDir:
         return self._scan_code()
 
     def _scan_code(self, by_value_scans: tuple[ModuleScan, ...] = (),
-                   stand_ins: StandIns | None = None) -> tuple[ModuleScan, ...]:
+                   copies: CodeCopies | None = None) -> tuple[ModuleScan, ...]:
         if not (self.code_directories or self.models_from_code_file or by_value_scans
                 or any(serialized.scan.embedded_code for serialized in self.serialized_files)):
             return ()  # no code: and the scanner, which imports ast and tokenize, is not loaded
@@ -552,7 +558,7 @@ class ModelDir:
                                serialized_files=self.serialized_files,
                                loader_module=loader if isinstance(loader, str) and loader else None,
                                python=syntax_python(self.source_python), by_value_scans=by_value_scans,
-                               stand_ins=stand_ins)
+                               copies=copies)
 
     # --- paths MLmodel refers to ----------------------------------------------------------------
 

@@ -37,9 +37,14 @@ def model_tree(root: Path) -> tuple[list[Path], list[Path]]:
     """:attr:`ModelDir.tree <modellint.analyzer.model_dir.ModelDir.tree>` of the model dir ``root``."""
     files: list[Path] = []
     links_out: list[Path] = []
-    for path, inside in walk_inside(root, root, lambda name: name not in _SKIPPED_DIRS, special_files=True):
+    for path, inside in walk_inside(root, root, walked_dir, special_files=True):
         (files if inside else links_out).append(path)
     return files, links_out
+
+
+def walked_dir(name: str) -> bool:
+    """Whether :func:`model_tree` descends into a folder of this name."""
+    return name not in _SKIPPED_DIRS
 
 
 def model_code_basename(code_path: str) -> str:

@@ -61,7 +61,7 @@ class ShadowedModule(Rule):
         providers = self._distribution_modules(model)
         for directory in model.code_directories:
             relative = directory.relative_to(model.root).as_posix()
-            for name, path in top_level_entries(model.root, directory):
+            for name, path in top_level_entries(model.root, directory, model.code_copies):
                 if name.startswith("__"):
                     continue
                 if name in stdlib:

@@ -1,13 +1,17 @@
-"""The would-be model's copies of ``code_paths`` source files are stand-ins: empty files of the
-copy's size whose bytes the import scan reads in the project. The findings are those of real
+"""The would-be model's copies of ``code_paths`` files are not written: its code dir maps each
+copy to the project file, whose bytes the import scan reads in the project (the models-from-code
+file at the root is a stand-in: an empty file of its size). The findings are those of real
 copies, and the project's files are only ever read."""
 
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
+from modellint.analyzer.code.scans import scan_model_code, top_level_entries
+from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.project import would_be_model
 from modellint.analyzer.project.simulation import save_plans
 from modellint.project_mode import lint_project
@@ -40,26 +44,48 @@ def _state(root):
             for path in root.rglob("*.py")}
 
 
-def test_stand_ins_give_the_findings_real_copies_give(tmp_path, monkeypatch):
+def test_mapped_copies_give_the_findings_real_copies_give(tmp_path):
     root = write_files(tmp_path / "p", _FILES)
     before = _state(root)
-    with_stand_ins = _findings(root)
+    mapped = _findings(root)
     assert _state(root) == before  # read only: no byte, time or link count of the project changed
-    monkeypatch.setattr(would_be_model, "_stand_in", lambda source, target: False)
-    assert _findings(root) == with_stand_ins
-    codes = {(code, path) for code, path, _, _ in with_stand_ins}
+    real_model_dir = tmp_path / "model"
+    (plan,) = save_plans(root)
+    with would_be_model.would_be_model(plan) as model:
+        shutil.copytree(model.root, real_model_dir)
+    for relative, source in plan.copies.items():  # a real model dir: every copy on disk
+        (real_model_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, real_model_dir / relative)
+    real = ModelDir(real_model_dir)
+    with would_be_model.would_be_model(plan) as model:
+        assert _scans(model.root, plan, model.code_copies) == _scans(real_model_dir, plan, None)
+        assert model.code_directories == [model.root / "code"] and not (model.root / "code").exists()
+        assert model.tree == ([model.root / path.relative_to(real_model_dir) for path in real.tree[0]], [])
+        assert top_level_entries(model.root, model.root / "code", model.code_copies) == [
+            (name, model.root / path.relative_to(real_model_dir))
+            for name, path in top_level_entries(real_model_dir, real_model_dir / "code")]
+        assert all(model.code_module_exists(name) == real.code_module_exists(name)
+                   for name in ("vendored", "helper", "vendored.core", "absent"))
+    codes = {(code, path) for code, path, _, _ in mapped}
     assert {("ML201", "vendored/core.py"), ("ML210", "vendored/broken.py")} <= codes
     assert not any(path.startswith("vendored/tests") for _, path in codes)  # unreachable: not judged
 
 
-def test_a_stand_in_is_an_empty_file_of_the_copy_size(tmp_path):
+def _scans(root, plan, copies):
+    """The code dir's scans, reached from the by-value class as in the would-be model."""
+    scans = scan_model_code(root, [root / "code"], code_file=None, serialized_files=(), loader_module=None,
+                            python=None, by_value_scans=plan.by_value_scans, copies=copies)
+    return [(scan.path.relative_to(root).as_posix(), scan.imports and [fact.module for fact in scan.imports],
+             scan.error, scan.loaded) for scan in scans if scan.path.is_relative_to(root)]
+
+
+def test_a_copy_is_read_in_the_project(tmp_path):
     root = write_files(tmp_path / "p", _FILES)
     (plan,) = save_plans(root)
     with would_be_model.would_be_model(plan) as model:
         core = model.root / "code" / "vendored" / "core.py"
-        assert model.stand_ins[core] == root / "vendored" / "core.py"
-        assert os.stat(core).st_size == len(_FILES["vendored/core.py"])
-        assert core.read_bytes() == bytes(len(_FILES["vendored/core.py"]))
+        assert model.code_copies.files[core] == root / "vendored" / "core.py"
+        assert not core.exists()
         scanned = {scan.path: scan for scan in model.code_scans}
         assert [fact.module for fact in scanned[core].imports] == ["tabulate"]
 

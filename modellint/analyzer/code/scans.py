@@ -22,11 +22,18 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from modellint.analyzer.code.source_imports import MAX_SOURCE_BYTES, CallFact, ImportFact, ModuleScan, scan_file
+from modellint.analyzer.code.source_imports import (
+    MAX_SOURCE_BYTES,
+    CallFact,
+    ImportFact,
+    ModuleScan,
+    scan_file,
+    scan_source,
+)
 from modellint.analyzer.files import is_file, is_within, walk_inside
 from modellint.findings import FILE_START
 from modellint.record import Record
@@ -41,34 +48,55 @@ MAX_CODE_BYTES = 2 * 2**20
 _SKIPPED_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
 
 
-class StandIns(Record):
-    """Files of a model dir that stand in for others of the same size (a would-be model's copies
-    of project code, written as empty files of the copy's size): the bytes of each are read
-    from the file it stands for, confined to ``root``."""
+class CodeCopies(Record):
+    """The files a would-be model copies from its training project, none of them written: each
+    path below the model dir -> the project file whose bytes it holds (read confined to
+    ``root``), or None for an empty file (a code path outside the project, kept by name only).
+    ``listing`` holds each folder of the copies with the names in it, sorted, as a walk of the
+    copied folder would list them: copying a vendored package (sympy: 1,500 files in 160
+    folders) to a temporary dir cost a tenth of a project's lint, and half a second when other
+    processes kept the disk busy."""
 
-    __slots__ = ("files", "root")
+    __slots__ = ("files", "listing", "root")
 
-    def __init__(self, files: Mapping[Path, Path], root: Path) -> None:
+    def __init__(self, files: Mapping[Path, Path | None], listing: Mapping[Path, tuple[str, ...]], root: Path) -> None:
         self.files = files
+        self.listing = listing
         self.root = root
+
+    def is_dir(self, path: Path) -> bool:
+        return path in self.listing
+
+    def exists(self, path: Path) -> bool:
+        return path in self.files or path in self.listing
+
+    def walk(self, top: Path, keep_dir: Callable[[str], bool]) -> Iterator[Path]:
+        """The files below ``top`` in the order :func:`~modellint.analyzer.files.walk_inside`
+        gives a folder on disk: each folder's files by name, then its kept subfolders by name."""
+        stack = [top]
+        while stack:
+            here = stack.pop()
+            names = self.listing.get(here, ())
+            yield from (here / name for name in names if here / name in self.files)
+            stack.extend(reversed([here / name for name in names if here / name in self.listing and keep_dir(name)]))
 
 
 def scan_model_code(root: Path, code_directories: Iterable[Path], *, code_file: Path | None,
                     serialized_files: Sequence[SerializedFile], loader_module: str | None,
                     python: tuple[int, int] | None,
                     by_value_scans: Sequence[ModuleScan] = (),
-                    stand_ins: StandIns | None = None) -> tuple[ModuleScan, ...]:
+                    copies: CodeCopies | None = None) -> tuple[ModuleScan, ...]:
     """The scans of the model dir ``root``'s code: its ``code_directories`` (those MLmodel names,
     inside it), its models-from-code ``code_file``, the by-value code in its ``serialized_files``;
     ``loader_module`` is the pyfunc one, ``python`` the grammar to parse with (:func:`syntax_python`).
     ``by_value_scans``: by-value code read from elsewhere (a training project's class, whose
-    pickle does not exist yet), an entry point as the pickled code is. ``stand_ins``: files
-    whose bytes are another file's (:class:`StandIns`)."""
+    pickle does not exist yet), an entry point as the pickled code is. ``copies``: files that
+    exist only as copies of a project's (:class:`CodeCopies`)."""
     modules: dict[str, tuple[Path, str]] = {}  # dotted name -> (file, package); first code dir wins
     seen: set[Path] = set()
     unread: list[ModuleScan] = []
     for directory in code_directories:
-        files = _importable_files(root, directory)
+        files = _importable_files(root, directory, copies)
         if len(files) > MAX_CODE_FILES:  # one past the limit: the first file left out says so
             unread.append(ModuleScan(files.pop()[0], (), (), f"not analysed: the code directory holds more than "
                                      f"{MAX_CODE_FILES} importable files", error_kind="limit"))
@@ -80,11 +108,11 @@ def scan_model_code(root: Path, code_directories: Iterable[Path], *, code_file: 
     entry_scans = []
     if code_file is not None and code_file not in seen:
         entry_scans.append(scan_code_file(code_file, package=None, python=python, budget=budget,
-                                          root=root, stand_ins=stand_ins))  # exec'd by path: no package
+                                          root=root, copies=copies))  # exec'd by path: no package
     entry_scans.extend(_by_value_scans(serialized_files))
     entry_scans.extend(by_value_scans)
     entries = _entry_modules(serialized_files, loader_module, entry_scans)
-    code_dir_scans = reachable_scans(modules, entries, python=python, budget=budget, root=root, stand_ins=stand_ins)
+    code_dir_scans = reachable_scans(modules, entries, python=python, budget=budget, root=root, copies=copies)
     return (*code_dir_scans, *entry_scans, *unread)
 
 
@@ -126,7 +154,7 @@ def _entry_modules(serialized_files: Sequence[SerializedFile], loader_module: st
 
 def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | None, *,
                     python: tuple[int, int] | None = None, budget: _Budget | None = None,
-                    root: Path | None = None, stand_ins: StandIns | None = None) -> list[ModuleScan]:
+                    root: Path | None = None, copies: CodeCopies | None = None) -> list[ModuleScan]:
     """Scans of the code-dir ``modules`` that importing ``entries`` can run: an imported module,
     the packages above it (their ``__init__`` runs first), and ``from pkg import sub`` submodules,
     followed through every import but those under ``TYPE_CHECKING``, lazy ones included (a
@@ -152,7 +180,7 @@ def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | No
                 continue
             path, package = modules[name]
             scan = reached[name] = scan_code_file(path, package=package, python=python, budget=budget, root=root,
-                                                  stand_ins=stand_ins)
+                                                  copies=copies)
             for fact in scan.imports:
                 if fact.resolved and not fact.type_checking:
                     pending.append(fact.module)
@@ -160,7 +188,7 @@ def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | No
     if not reached:
         loaded = entries is None
         return [scan_code_file(path, package=package, python=python, budget=budget, root=root,
-                               stand_ins=stand_ins).replace(loaded=loaded)
+                               copies=copies).replace(loaded=loaded)
                 for path, package in modules.values()]
     return [reached[name] for name in modules if name in reached]  # in file order, as before
 
@@ -174,26 +202,46 @@ class _Budget:
 
 def scan_code_file(path: Path, *, package: str | None, python: tuple[int, int] | None,
                    budget: _Budget | None = None, root: Path | None = None,
-                   stand_ins: StandIns | None = None) -> ModuleScan:
+                   copies: CodeCopies | None = None) -> ModuleScan:
     """:func:`scan_file` for a regular file; anything else named ``x.py`` (a FIFO, a device, a
     symlink to ``/dev/zero``, a dangling link) is never opened (a FIFO would block the read):
-    importing it blocks, reads forever or fails, so it is reported as a file Python cannot load."""
-    try:
-        info = os.stat(path)
-    except OSError as error:
-        return ModuleScan(path, (), (), f"cannot read the file: {error.strerror or error}", error_kind="syntax")
-    if not stat.S_ISREG(info.st_mode):
-        return ModuleScan(path, (), (), "not a regular file (a FIFO, device or socket): importing it blocks or fails",
-                          error_kind="syntax")
-    size = info.st_size
+    importing it blocks, reads forever or fails, so it is reported as a file Python cannot load.
+    A file of ``copies`` is its project file, or empty when that is no regular file it can read
+    (MLflow's copy of it fails, or holds nothing modellint may read)."""
+    source = None
+    if copies is not None and path in copies.files:
+        source, size = _readable_source(copies.files[path])
+    else:
+        try:
+            info = os.stat(path)
+        except OSError as error:
+            return ModuleScan(path, (), (), f"cannot read the file: {error.strerror or error}", error_kind="syntax")
+        if not stat.S_ISREG(info.st_mode):
+            return ModuleScan(path, (), (), "not a regular file (a FIFO, device or socket): importing it blocks or fails",
+                              error_kind="syntax")
+        size = info.st_size
     if budget is not None and size <= MAX_SOURCE_BYTES:  # bigger files are refused unparsed anyway
         if size > budget.remaining:
             return ModuleScan(path, (), (), f"not analysed: the model's code is over modellint's "
                               f"{MAX_CODE_BYTES // 2**20} MiB analysis budget", error_kind="limit")
         budget.remaining -= size
-    source = stand_ins.files.get(path) if stand_ins is not None else None
-    return scan_file(path, package=package, python=python, root=root,
-                     source=(source, stand_ins.root) if source is not None and stand_ins is not None else None)
+    if copies is not None and path in copies.files:
+        if source is None:
+            return scan_source(b"", path, package=package, python=python)
+        return scan_file(path, package=package, python=python, root=root, source=(source, copies.root))
+    return scan_file(path, package=package, python=python, root=root)
+
+
+def _readable_source(source: Path | None) -> tuple[Path | None, int]:
+    """``(source, its size)`` when it is a regular file (through a symlink, as a copy reads it)
+    this process may read; else ``(None, 0)``: the copy is empty."""
+    try:
+        info = os.stat(source) if source is not None else None
+        if source is None or info is None or not stat.S_ISREG(info.st_mode) or not os.access(source, os.R_OK):
+            return None, 0
+    except OSError:
+        return None, 0
+    return source, info.st_size
 
 
 def _run_by_import(module: str) -> list[str]:
@@ -202,13 +250,18 @@ def _run_by_import(module: str) -> list[str]:
     return [".".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
 
 
-def _importable_files(root: Path, directory: Path) -> list[tuple[Path, str]]:
+def _importable_files(root: Path, directory: Path, copies: CodeCopies | None = None) -> list[tuple[Path, str]]:
     """``(file, package)`` for every module ``import`` could load from ``directory`` on sys.path,
     leaving out symlinks that lead outside the model dir ``root`` (ML006 reports them). A FIFO or
-    a device named ``x.py`` is kept: :func:`scan_code_file` reports it without opening it."""
+    a device named ``x.py`` is kept: :func:`scan_code_file` reports it without opening it. A
+    folder of ``copies`` is listed from them."""
     found: list[tuple[Path, str]] = []
     keep = lambda name: name.isidentifier() and name not in _SKIPPED_DIRS  # noqa: E731
-    for path, inside in walk_inside(root, directory, keep, special_files=True):
+    if copies is not None and copies.is_dir(directory):
+        listed: Iterable[tuple[Path, bool]] = ((path, True) for path in copies.walk(directory, keep))
+    else:
+        listed = walk_inside(root, directory, keep, special_files=True)
+    for path, inside in listed:
         stem, dot, suffix = path.name.rpartition(".")
         if not inside or suffix != "py" or not dot or not stem.isidentifier():
             continue
@@ -253,24 +306,31 @@ def _by_value_scans(serialized_files: Sequence[SerializedFile]) -> list[ModuleSc
     return scans
 
 
-def top_level_entries(root: Path, directory: Path) -> list[tuple[str, Path]]:
+def top_level_entries(root: Path, directory: Path, copies: CodeCopies | None = None) -> list[tuple[str, Path]]:
     """``(module name, file)`` for each module/regular package directly in ``directory``, a code
-    dir below the model dir ``root``; entries leading outside ``root`` are left out.
+    dir below the model dir ``root`` (or a folder of ``copies``); entries leading outside
+    ``root`` are left out.
 
     A directory without ``__init__.py`` is a namespace portion: the import system prefers any
     regular package or module of that name found later on ``sys.path``, so it shadows nothing.
     """
+    if copies is not None and copies.is_dir(directory):
+        names = list(copies.listing[directory])
+        present: Callable[[Path], bool] = copies.files.__contains__
+        inside: Callable[[Path], bool] = lambda path: True  # noqa: E731 - copies are never links
+    else:
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError:
+            return []
+        present, inside = is_file, lambda path: is_within(root, path)
     entries = []
-    try:
-        names = sorted(os.listdir(directory))
-    except OSError:
-        return []
     for name in names:
         path = directory / name
         stem, dot, suffix = name.rpartition(".")
-        if dot and suffix == "py" and stem.isidentifier() and stem != "__init__" and is_file(path):
-            if is_within(root, path):
+        if dot and suffix == "py" and stem.isidentifier() and stem != "__init__" and present(path):
+            if inside(path):
                 entries.append((stem, path))
-        elif name.isidentifier() and is_file(path / "__init__.py") and is_within(root, path / "__init__.py"):
+        elif name.isidentifier() and present(path / "__init__.py") and inside(path / "__init__.py"):
             entries.append((name, path / "__init__.py"))
     return entries

@@ -556,7 +556,7 @@ class _Collector:
         ``package`` the arguments an import function would read its module name from."""
         resolved = self.resolve(written)
         function = resolved or written
-        if function in _IMPORT_FUNCTIONS or (written == "__import__" and resolved is None):
+        if self.imports_by_call(written):
             self._dynamic_import(function or "", first, package, span)
         if attribute is None:
             return
@@ -566,6 +566,12 @@ class _Collector:
             strings=strings, keywords=keywords, main_guarded=self.main_guard_depth > 0,
             method=self._method() if self.function_depth else "",
         ))
+
+    def imports_by_call(self, written: str | None) -> bool:
+        """Whether a call of the callee written ``written`` is an import (``importlib.import_module``,
+        ``__import__``, under any alias)."""
+        resolved = self.resolve(written)
+        return (resolved or written) in _IMPORT_FUNCTIONS or (written == "__import__" and resolved is None)
 
     def _dynamic_import(self, function: str, first: _Argument | None, package_arg: _Argument | None, span: Span) -> None:
         if first is None:
@@ -632,6 +638,13 @@ _LEAVES = (ast.Name, ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast
            ast.Break, ast.Continue, ast.Global, ast.Nonlocal)
 
 
+# Fields that never hold a node to descend into (names, numbers, flags, operator leaves), in any
+# node type: skipping them is most of a visit's attribute reads on a large file.
+_SCALAR_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "name", "asname", "module", "level", "kind",
+                            "type_comment", "conversion", "is_async", "arg", "kwd_attrs", "rest", "tag"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 class _AstVisitor(ast.NodeVisitor):
     def __init__(self, collector: _Collector, data: bytes) -> None:
         self.c = collector
@@ -648,7 +661,11 @@ class _AstVisitor(ast.NodeVisitor):
         handler(node)
 
     def generic_visit(self, node: ast.AST) -> None:
-        for field in node._fields:
+        kind = type(node)
+        fields = _CHILD_FIELDS.get(kind)
+        if fields is None:
+            fields = _CHILD_FIELDS[kind] = tuple(field for field in kind._fields if field not in _SCALAR_FIELDS)
+        for field in fields:
             value = getattr(node, field, None)
             if isinstance(value, list):
                 for item in value:
@@ -766,8 +783,10 @@ class _AstVisitor(ast.NodeVisitor):
         attribute = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
         positional = [arg for arg in node.args if not isinstance(arg, ast.Starred)]
         keywords = {keyword.arg: keyword.value for keyword in node.keywords if keyword.arg}
-        first = positional[0] if positional else keywords.get("name")
-        package = positional[1] if len(positional) > 1 else keywords.get("package")
+        first = package = None
+        if self.c.imports_by_call(written):  # only an import function reads its module name from them
+            first = positional[0] if positional else keywords.get("name")
+            package = positional[1] if len(positional) > 1 else keywords.get("package")
         self.c.call(
             written, attribute, self._span(node),
             first=_Argument(_ast_string(first), dotted_name(first)) if first is not None else None,

@@ -47,11 +47,13 @@ _EXTENSION_SUFFIXES = (".so", ".pyd")
 class SavePlan(Record):
     """Everything MLflow would write for one save/log call, with the project file each copy comes from."""
 
-    __slots__ = ("training", "requirements", "python", "mlflow_version", "copies", "by_value_scans", "python_origin")
+    __slots__ = ("training", "requirements", "python", "mlflow_version", "copies", "by_value_scans", "python_origin",
+                 "copied_from_outside")
 
     def __init__(self, training: TrainingCall, requirements: SimulatedRequirements, python: str,
                  mlflow_version: str | None, copies: dict[str, Path] | None = None,
-                 by_value_scans: tuple[ModuleScan, ...] = (), python_origin: Origin | None = None) -> None:
+                 by_value_scans: tuple[ModuleScan, ...] = (), python_origin: Origin | None = None,
+                 copied_from_outside: frozenset[str] = frozenset()) -> None:
         self.training = training
         self.requirements = requirements
         self.python = python
@@ -60,6 +62,9 @@ class SavePlan(Record):
         self.by_value_scans = by_value_scans  # ModuleScans of the by-value class (only its lines)
         # Where the project names the Python (the conda env's `python=` item, `.python-version`).
         self.python_origin = python_origin
+        # The copies whose project path, symlinks followed, leads outside the project: the would-be
+        # model holds only their name, never their content.
+        self.copied_from_outside = copied_from_outside
 
     @property
     def python_pinned(self) -> bool:
@@ -127,9 +132,9 @@ def plan_save(call: MlflowCall, source: SourceFile, project_root: Path,
     predict_time_imports = tuple(fact for fact in predict_facts if _third_party(fact.module, stdlib, roots, knowledge))
     training = TrainingCall(call, project_root, code_paths, model_code, infers, has_example, known,
                             predict_time_imports, stand_ins, source.calls_any(SIGNATURE_SETTERS))
-    copies = _code_dir(call, code_paths, model_code, graph, roots)
+    copies, outside = _code_dir(call, code_paths, model_code, graph, roots)
     return SavePlan(training, requirements, python, recorded_mlflow_version(requirements), copies, by_value_scans,
-                    python_origin)
+                    python_origin, outside)
 
 
 def _code_paths(call: MlflowCall, roots: tuple[Path, ...], project_root: Path) -> tuple[CodePathArgument, ...]:
@@ -156,9 +161,14 @@ def _code_paths(call: MlflowCall, roots: tuple[Path, ...], project_root: Path) -
 
 
 def _code_dir(call: MlflowCall, code_paths: tuple[CodePathArgument, ...], model_code: ModelCode | None,
-              graph: CodeGraph, roots: tuple[Path, ...]) -> dict[str, Path]:
-    """``code/...`` (and the models-from-code file at the root) -> the project file it copies."""
+              graph: CodeGraph, roots: tuple[Path, ...]) -> tuple[dict[str, Path], frozenset[str]]:
+    """``code/...`` (and the models-from-code file at the root) -> the project file it copies;
+    and those copies whose file lies outside the project (:attr:`SavePlan.copied_from_outside`).
+
+    A file of a walked ``code_paths`` directory is inside by construction (the walk leaves out
+    symlinks leading out): a vendored package's 1,500 files are not resolved again one by one."""
     copies: dict[str, Path] = {}
+    checked: set[str] = set()  # copies already known to lie inside the project
     for entry in code_paths:
         if not entry.exists:
             continue  # MLflow refuses to save: the training run fails loudly, not the model
@@ -167,11 +177,15 @@ def _code_dir(call: MlflowCall, code_paths: tuple[CodePathArgument, ...], model_
             # Outside the project (ML204 says so when written with `..`): never read or walked;
             # the would-be model gets an empty stand-in of that name, so imports of it still resolve.
             copies[target] = entry.path
+            checked.discard(target)
         elif is_dir(entry.path):
             for file in _shipped_files(roots[-1], entry.path):
-                copies[f"{target}/{file.relative_to(entry.path).as_posix()}"] = file
+                copied = f"{target}/{file.relative_to(entry.path).as_posix()}"
+                copies[copied] = file
+                checked.add(copied)
         else:
             copies[target] = entry.path  # a later entry with the same basename wins, as in MLflow
+            checked.add(target)
     infer = call.literal("infer_code_paths")
     if infer is not None and infer.value is True and not code_paths:
         cwd = roots[0]
@@ -183,7 +197,10 @@ def _code_dir(call: MlflowCall, code_paths: tuple[CodePathArgument, ...], model_
             copies[f"code/{relative.as_posix()}"] = file
     if model_code is not None and model_code.kind == "code_file":
         copies[model_code.path.name] = model_code.path
-    return copies
+        checked.discard(model_code.path.name)
+    outside = frozenset(relative for relative, file in copies.items()
+                        if relative not in checked and not is_within(roots[-1], file))
+    return copies, outside
 
 
 def _shipped_files(project_root: Path, directory: Path) -> list[Path]:

@@ -1,4 +1,5 @@
-"""The model dir MLflow would write for one save/log call, written to a temporary directory.
+"""The model dir MLflow would write for one save/log call: its own files written to a temporary
+directory, the code it copies from the project only mapped (nothing of it written).
 
 The files are those of a :class:`~modellint.analyzer.project.simulation.SavePlan`: the env files,
 MLmodel, the copied code. Every line written has an :class:`Origin`: the project literal it comes
@@ -18,11 +19,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from modellint.analyzer.files import is_dir, is_within
+from modellint.analyzer.files import exists, is_dir
 from modellint.analyzer.model_dir import ModelDir
 from modellint.analyzer.project.written_requirements import Origin, conda_yaml
 
 if TYPE_CHECKING:
+    from modellint.analyzer.code.scans import CodeCopies
     from modellint.analyzer.code.source_imports import ModuleScan
     from modellint.analyzer.environment.environment_settings import EnvironmentSettings
     from modellint.analyzer.project.simulation import SavePlan
@@ -38,20 +40,47 @@ FLAVORS_WITHOUT_PYFUNC = frozenset({"mleap"})
 
 
 class WouldBeModel(ModelDir):
-    """The model dir MLflow would write for one training call (files in a temporary dir).
+    """The model dir MLflow would write for one training call: its small files (MLmodel, the env
+    files) in a temporary dir, its code dir only as copies of the project's files
+    (:attr:`code_copies`), never written.
 
     ``origins`` maps each written file (relative POSIX path) to the origin of each of its lines;
     a copied file is in ``plan.copies`` instead.
     """
 
     def __init__(self, root: Path, plan: SavePlan, origins: dict[str, list[Origin]],
-                 settings: EnvironmentSettings | None = None, stand_ins: dict[Path, Path] | None = None) -> None:
+                 settings: EnvironmentSettings | None = None, code_copies: CodeCopies | None = None) -> None:
         super().__init__(root, settings=settings)
         self.training = plan.training
         self.plan = plan
         self.origins = origins
-        # Copied source files written as empty files of their size: path here -> project file.
-        self.stand_ins = {} if stand_ins is None else stand_ins
+        self.code_copies = code_copies
+
+    @cached_property
+    def code_directories(self) -> list[Path]:
+        """The code dirs MLmodel names, once each: folders of :attr:`code_copies`."""
+        copies = self.code_copies
+        return [directory for directory in dict.fromkeys(self.root / relative for _, relative in self.code_dirs)
+                if copies is not None and copies.is_dir(directory)]
+
+    @cached_property
+    def tree(self) -> tuple[list[Path], list[Path]]:
+        """The written files, then the code dir's copies, as a walk of the model MLflow writes
+        lists them (copies are never links)."""
+        from modellint.analyzer.model_layout import model_tree, walked_dir
+
+        files, links_out = model_tree(self.root)
+        copies = self.code_copies
+        if copies is not None and copies.is_dir(self.root / "code"):
+            files = [*files, *copies.walk(self.root / "code", walked_dir)]
+        return files, links_out
+
+    def _in_code_dir(self, directory: Path, name: str, present=exists) -> bool:
+        copies, path = self.code_copies, directory / name
+        return copies is not None and (copies.is_dir(path) if present is is_dir else copies.exists(path))
+
+    def _code_dir_names(self, directory: Path) -> list[str]:
+        return list(self.code_copies.listing.get(directory, ())) if self.code_copies is not None else []
 
     @property
     def source_python(self) -> tuple[int, int] | None:
@@ -69,9 +98,7 @@ class WouldBeModel(ModelDir):
         as the pickled code is: of a vendored package in ``code_paths``, only what it can import
         is judged, as in the model dir MLflow writes.
         """
-        from modellint.analyzer.code.scans import StandIns
-
-        return self._scan_code(self.plan.by_value_scans, StandIns(self.stand_ins, self.plan.training.project_root))
+        return self._scan_code(self.plan.by_value_scans, self.code_copies)
 
     @cached_property
     def serialized_files(self) -> list[SerializedFile]:
@@ -97,20 +124,19 @@ class WouldBeModel(ModelDir):
 
 @contextmanager
 def would_be_model(plan: SavePlan, settings: EnvironmentSettings | None = None) -> Iterator[WouldBeModel]:
-    """The model ``plan`` describes, written to a temporary directory that is removed on exit;
-    ``settings`` are the user's known-first-party / module-distributions settings."""
+    """The model ``plan`` describes, its small files written to a temporary directory that is
+    removed on exit; ``settings`` are the user's known-first-party / module-distributions settings."""
     directory = Path(tempfile.mkdtemp(prefix="modellint-would-be-"))
     try:
-        stand_ins: dict[Path, Path] = {}
-        origins = _write(plan, directory, stand_ins)
-        yield WouldBeModel(directory, plan, origins, settings, stand_ins)
+        origins, copies = _write(plan, directory)
+        yield WouldBeModel(directory, plan, origins, settings, copies)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def _write(plan: SavePlan, directory: Path, stand_ins: dict[Path, Path]) -> dict[str, list[Origin]]:
-    """The files of the would-be model in ``directory``, and the origin of each line written;
-    copied source files are recorded in ``stand_ins`` (:func:`_stand_in`)."""
+def _write(plan: SavePlan, directory: Path) -> tuple[dict[str, list[Origin]], CodeCopies]:
+    """The files of the would-be model in ``directory``, the origin of each line written, and the
+    copies of project files (:func:`_copies`)."""
     call = plan.training.call
     call_origin = Origin(call.path, call.span, generated=True)
     requirements = plan.requirements
@@ -130,30 +156,57 @@ def _write(plan: SavePlan, directory: Path, stand_ins: dict[Path, Path]) -> dict
     mlmodel = _mlmodel(plan)
     _write_text(directory / "MLmodel", mlmodel)
     origins["MLmodel"] = [call_origin] * mlmodel.count("\n")
-    project_root = plan.training.project_root
+    return origins, _copies(plan, directory)
+
+
+def _copies(plan: SavePlan, directory: Path) -> CodeCopies:
+    """The copied files of the would-be model in ``directory``. Those of the code dir are not
+    written: they are :class:`~modellint.analyzer.code.scans.CodeCopies` of the project's files
+    (a code path outside the project by its name only, an empty file or folder). The
+    models-from-code file at the root is written as a stand-in (:func:`_stand_in`), since the
+    model dir's own questions (is there such a file?) look for it on disk."""
+    from modellint.analyzer.code.scans import CodeCopies
+
+    files: dict[Path, Path | None] = {}
+    listing: dict[Path, set[str]] = {}
     for relative, source in plan.copies.items():
         target = directory / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not is_within(project_root, source):  # a code path outside the project: its name, not its content
-            target.mkdir(exist_ok=True) if is_dir(source) else target.write_bytes(b"")
+        outside = relative in plan.copied_from_outside  # its name, not its content
+        if "/" not in relative:
+            if outside:
+                target.mkdir(exist_ok=True) if is_dir(source) else target.write_bytes(b"")
+            elif _stand_in(source, target):
+                files[target] = source
+            else:
+                _copy(source, target)
             continue
-        if _stand_in(source, target):
-            stand_ins[target] = source
-            continue
-        try:
-            shutil.copyfile(source, target)
-        except OSError:
-            target.write_bytes(b"")
-    return origins
+        if outside and is_dir(source):
+            listing.setdefault(target, set())
+        else:
+            files[target] = None if outside else source
+        child = target
+        for folder in target.parents:  # each folder up to the code dir lists what is in it
+            if folder == directory:
+                break
+            listing.setdefault(folder, set()).add(child.name)
+            child = folder
+    return CodeCopies(files, {folder: tuple(sorted(names)) for folder, names in listing.items()},
+                      plan.training.project_root)
+
+
+def _copy(source: Path, target: Path) -> None:
+    try:
+        shutil.copyfile(source, target)
+    except OSError:
+        target.write_bytes(b"")
 
 
 def _stand_in(source: Path, target: Path) -> bool:
     """Whether ``target`` was written as a stand-in for the project source file ``source``: an
-    empty file of its size, whose bytes the import scan reads from ``source`` itself. Only the
-    scan reads a copied ``.py`` file, and only for the modules the model can import: copying a
-    vendored package (sympy: 1,500 files, 30 MB) cost a fifth of a project's lint. The project
-    file is opened only to read, never linked or touched. A file that is not regular and
-    readable is copied as before (``copyfile`` refuses a FIFO, and the caller writes it empty)."""
+    empty file of its size, whose bytes the import scan reads from ``source`` itself (only the
+    scan reads a copied ``.py`` file). The project file is opened only to read, never linked or
+    touched. A file that is not regular and readable is copied as before (``copyfile`` refuses a
+    FIFO, and the caller writes it empty)."""
     if not target.name.endswith(".py"):
         return False  # an extension module's bytes are read by other rules
     try:
