@@ -214,8 +214,9 @@ class CheckedImport(Record):
         self.repeats = repeats  # further imports of the same module in the same file, not reported again
 
 
-def checked_imports(model: ModelDir) -> list[CheckedImport]:
-    """Every checked import of the model's code, the first per file and module, in file order."""
+def check_imports(model: ModelDir) -> list[CheckedImport]:
+    """Every checked import of the model's code, the first per file and module, in file order
+    (rules read it once per model as :attr:`ModelDir.checked_imports`)."""
     found: dict[tuple[object, str], CheckedImport] = {}
     for scan in model.code_scans:
         for fact in scan.imports:
