@@ -125,13 +125,13 @@ def _cached_findings(target: Target, rules: list[type[Rule]], settings: Environm
     # An unchanged tree is found by its entries' states, without reading a file; a tree whose
     # states are new (touched, copied, or changed too recently to trust them) by its content.
     state_key = tree.state_key()
-    found = cache.load(state_key) if state_key is not None else None
+    found = cache.load(state_key, target.path) if state_key is not None else None
     if found is not None:
         return found
     key = tree.content_key()
     if key is None:
         return lint()[0]
-    found = cache.load(key)
+    found = cache.load(key, target.path)
     unstored = [] if found is not None else [key]
     storable = True
     if found is None:
@@ -139,8 +139,32 @@ def _cached_findings(target: Target, rules: list[type[Rule]], settings: Environm
     if state_key is not None:
         unstored.append(state_key)
     if storable and unstored and tree.still_holds():
-        cache.store(unstored, found)
+        cache.store(unstored, found, target.path)
     return found
+
+
+def _hit(target: Target, cache: TargetCache) -> list[Finding] | None:
+    """:func:`_unchanged_findings`, a miss if it fails: the lint that follows reports the failure
+    as the target's, as for a target read in a worker."""
+    try:
+        return _unchanged_findings(target, cache)
+    except Exception:  # noqa: BLE001 - one broken target must not stop the run
+        return None
+
+
+def _unchanged_findings(target: Target, cache: TargetCache) -> list[Finding] | None:
+    """The findings ``cache`` holds for ``target`` when none of its entries changed since they
+    were stored (found by their states: no file is read); None otherwise, and the target is
+    linted (or found by its content) as :func:`_cached_findings` does."""
+    from modellint.cache import worth_caching
+
+    if not worth_caching(target):
+        return None
+    from modellint.cache.digest import walk
+
+    tree = walk(target, cache.run)
+    state_key = None if tree is None else tree.state_key()
+    return None if state_key is None else cache.load(state_key, target.path)
 
 
 def _target_findings(target: Target, rules: list[type[Rule]], settings: EnvironmentSettings | None) -> list[Finding]:
@@ -241,7 +265,10 @@ def lint_targets(
     found: list[Finding] = []
     failures: list[TargetFailure] = []
     without_checks: list[Target] = []
-    results = _run(targets, rules, selection, base, jobs, on_progress, settings, cache)
+    if cache is None:
+        results = _run(targets, rules, selection, base, jobs, on_progress, settings)
+    else:
+        results = _run_cached(targets, rules, selection, base, jobs, on_progress, settings, cache)
     for target, (findings, failure, saves_no_model) in zip(targets, results):
         found.extend(findings)
         if failure:
@@ -250,6 +277,20 @@ def lint_targets(
             without_checks.append(target)
     found.sort(key=lambda finding: finding.sort_key)
     return Report(list(targets), found, failures, without_checks)
+
+
+def _run_cached(targets, rules, selection, base, jobs, on_progress, settings, cache):
+    """:func:`_run` through ``cache``: the targets it holds unchanged are read here, in this
+    process, and only the others are linted (in worker processes when they are many), so a warm
+    run starts no worker and sends no finding from one process to another."""
+    hits = [_hit(target, cache) for target in targets]
+    if on_progress and any(found is not None for found in hits):
+        on_progress(sum(found is not None for found in hits))
+    linted = _run([target for target, found in zip(targets, hits) if found is None], rules, selection, base, jobs,
+                  on_progress, settings, cache)
+    for found in hits:
+        # A stored training project is one that saves a model: it has checks.
+        yield next(linted) if found is None else (_filter(found, selection, base), None, False)
 
 
 def _run(targets, rules, selection, base, jobs, on_progress, settings=None, cache=None):

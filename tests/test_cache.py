@@ -151,6 +151,24 @@ def test_an_edited_file_of_modellint_is_a_new_fingerprint(tmp_path, monkeypatch)
     assert fingerprint.run_fingerprint([], None) != before
 
 
+# A finding is a row: code, name, severity, message, path, line, column, end line, end column,
+# fix title, fix, root (see modellint.cache.codec).
+_ROW_DAMAGE = {
+    "bad-finding": lambda document: document["findings"][0].__setitem__(5, "one"),
+    "bad-severity": lambda document: document["findings"][0].__setitem__(2, 7),
+    "bool-line": lambda document: document["findings"][0].__setitem__(5, True),
+    "short-row": lambda document: document["findings"][0].pop(),
+    "long-row": lambda document: document["findings"][0].append(None),
+    "negative-path": lambda document: document["findings"][0].__setitem__(4, -1),
+    "path-out-of-range": lambda document: document["findings"][0].__setitem__(4, len(document["paths"])),
+    "bad-path-flag": lambda document: document["paths"][0].__setitem__(0, 2),
+    "bad-fix": lambda document: document["fixes"][0].__setitem__(1, "maybe"),
+    "fix-out-of-range": lambda document: document["findings"][0].__setitem__(10, len(document["fixes"])),
+    "edit-past-its-fields": lambda document: document["fixes"][0][2][0].append(0),
+    "findings-not-a-list": lambda document: document.__setitem__("findings", {"0": []}),
+}
+
+
 def _corrupt(entry: Path, how: str) -> None:
     text = entry.read_text()
     if how == "truncated":
@@ -160,13 +178,9 @@ def _corrupt(entry: Path, how: str) -> None:
     elif how == "other-key":  # a whole entry of another target, copied over this one
         document = json.loads(text)
         entry.write_text(json.dumps({**document, "key": "0" * 64, "findings": []}))
-    elif how == "bad-finding":
+    elif how in _ROW_DAMAGE:  # one field of the first finding
         document = json.loads(text)
-        document["findings"][0]["span"] = ["one", 1, 1, 1]
-        entry.write_text(json.dumps(document))
-    elif how == "bad-severity":
-        document = json.loads(text)
-        document["findings"][0]["severity"] = "CATASTROPHIC"
+        _ROW_DAMAGE[how](document)
         entry.write_text(json.dumps(document))
     elif how == "deep":
         entry.write_text("[" * 100_000 + "]" * 100_000)
@@ -181,17 +195,17 @@ def _corrupt(entry: Path, how: str) -> None:
             handle.truncate(65 * 1024**2)
 
 
-@pytest.mark.parametrize("how", ["truncated", "garbage", "other-key", "bad-finding", "bad-severity", "deep",
-                                 "symlink", "fifo", "huge"])
+@pytest.mark.parametrize("how", ["truncated", "garbage", "other-key", *_ROW_DAMAGE, "deep", "symlink", "fifo", "huge"])
 def test_a_broken_entry_is_a_miss_never_a_wrong_answer(cache_dir, tmp_path, capsys, how):
     model = tmp_path / BROKEN
     shutil.copytree(CORPUS / BROKEN, model)
     cold = _json(capsys, str(model))
     (entry,) = _entries(cache_dir)
     _corrupt(entry, how)
+    assert TargetCache(cache_dir, "").load(entry.stem, model) is None
     assert _json(capsys, str(model)) == cold
     # Linted again, and written again whole.
-    assert TargetCache(cache_dir, "").load(entry.stem) is not None
+    assert TargetCache(cache_dir, "").load(entry.stem, model) is not None
 
 
 def test_a_target_that_changes_while_it_is_linted_is_not_stored(cache_dir, tmp_path, capsys, monkeypatch):
@@ -224,7 +238,7 @@ def test_runs_side_by_side_share_the_cache(cache_dir, store):
     # whose entries had settled by the time it was walked (on a loaded machine, some had).
     assert 4 <= len(_entries(cache_dir)) <= 8
     assert not list((cache_dir / FORMAT).glob("*/.entry-*"))  # no temporary file left behind
-    assert all(TargetCache(cache_dir, "").load(entry.stem) is not None for entry in _entries(cache_dir))
+    assert all(TargetCache(cache_dir, "").load(entry.stem, store) is not None for entry in _entries(cache_dir))
 
 
 def _lone_pickle(path: Path, payload: int) -> Path:
@@ -325,10 +339,10 @@ def test_findings_too_big_for_an_entry_are_not_encoded(tmp_path):
     findings = [Finding("ML104", "invalid-requirement", Severity.ERROR, "bad", tmp_path / "requirements.txt",
                         fix=rewrite)] * 20
     cache = TargetCache(tmp_path / "cache", "")
-    cache.store(["ab" * 32], findings)
+    cache.store(["ab" * 32], findings, tmp_path)
     assert not (tmp_path / "cache").exists()
-    cache.store(["cd" * 32], findings[:2])
-    assert cache.load("cd" * 32) == findings[:2]
+    cache.store(["cd" * 32], findings[:2], tmp_path)
+    assert cache.load("cd" * 32, tmp_path) == findings[:2]
 
 
 def test_entries_cannot_run_into_each_other_in_the_key(tmp_path):

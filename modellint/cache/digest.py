@@ -9,6 +9,10 @@ The change time is set by the kernel on every write, rename and chmod, and canno
 the file's owner, so a tree cannot keep its states and change its bytes. Only a tree whose entries
 all changed well before it was walked has a state key: a file written within the same clock tick
 as the walk could change again without its times showing it (git's "racily clean" entry).
+
+A warm run over a store walks tens of thousands of entries, so the walk keeps each entry's state
+as a tuple of six integers rather than the ``os.stat_result`` (a fraction of its memory), notes
+the newest change as it goes, and the state key hashes the whole listing in one call.
 """
 
 from __future__ import annotations
@@ -32,15 +36,22 @@ _CHUNK = 1024**2
 # bytes (timestamps are coarser than the clock on some file systems: two seconds on FAT).
 SETTLED_NANOSECONDS = 3 * 10**9
 
+# An entry's state: what ``lstat`` says of it that changes when it does, six integers.
+State = tuple[int, int, int, int, int, int]
+_MODE, _SIZE, _MTIME, _CTIME, _INODE, _DEVICE = range(6)
+# An entry of a walk: its name relative to the target, its path, its state.
+Entry = tuple[str, str, State]
+
 
 class TreeWalk:
     """Every entry of a target (relative name, path, ``lstat``), in a fixed order, without
     following a symlink or opening anything; see :func:`walk`."""
 
-    def __init__(self, target: Target, run: str, entries: list[tuple[str, str, os.stat_result]]) -> None:
+    def __init__(self, target: Target, run: str, entries: list[Entry], newest: int) -> None:
         self.target = target
         self.run = run
         self.entries = entries
+        self.newest = newest  # the latest modification or change time of any entry (ns)
 
     def content_key(self) -> str | None:
         """The target's key: a digest of the run and of every entry's name, kind and bytes (a
@@ -49,7 +60,7 @@ class TreeWalk:
         digest = self._started()
         for relative, path, info in self.entries:
             name = _encoded(relative)
-            mode = info.st_mode
+            mode = info[_MODE]
             if stat.S_ISDIR(mode):
                 _put(digest, b"dir", name)
             elif stat.S_ISLNK(mode):
@@ -70,20 +81,18 @@ class TreeWalk:
     def state_key(self) -> str | None:
         """A digest of the run and of every entry's name and state, under which the content key
         can be remembered; None when an entry changed too recently for its state to be trusted."""
-        settled_before = time.time_ns() - SETTLED_NANOSECONDS
+        if self.newest >= time.time_ns() - SETTLED_NANOSECONDS:
+            return None
         digest = self._started(b"states")
-        for relative, _, info in self.entries:
-            if max(info.st_mtime_ns, info.st_ctime_ns) >= settled_before:
-                return None
-            _put(digest, _encoded(relative), ("%d %d %d %d %d %d" % _state(info)).encode())
+        # One repr of the whole listing: names are quoted and escaped, so no two listings read alike.
+        _put(digest, _encoded(repr([(relative, info) for relative, _, info in self.entries])))
         return digest.hexdigest()
 
     def still_holds(self) -> bool:
         """Whether every entry is as it was when walked (checked after the lint, which is stored
         only then)."""
         again = walk(self.target, self.run)
-        return again is not None and [_listed_state(entry) for entry in again.entries] == [
-            _listed_state(entry) for entry in self.entries]
+        return again is not None and again.entries == self.entries
 
     def _started(self, *kind: bytes) -> hashlib._Hash:
         digest = hashlib.sha256()
@@ -100,10 +109,10 @@ def walk(target: Target, run: str) -> TreeWalk | None:
     that cannot be listed, a training project that is one file or holds a symlink)."""
     if target.kind not in ("model", "file", "project"):
         return None
-    entries: list[tuple[str, str, os.stat_result]] = []
+    entries: list[Entry] = []
     budget = _Budget()
     if target.kind == "file":
-        complete = _add_entry(str(target.path), target.path.name, entries, budget)
+        complete = _add_file(str(target.path), target.path.name, entries, budget)
     elif target.kind == "project" and (not os.path.isdir(target.path) or _holds_an_install(str(target.path))):
         # A lone script: its project is the folder around it, which is not walked. A project
         # with a virtualenv or node_modules in it: tens of thousands of files its lint never
@@ -111,11 +120,11 @@ def walk(target: Target, run: str) -> TreeWalk | None:
         return None
     else:
         complete = _add_tree(Path(target.path), entries, budget)
-    if target.kind == "project" and any(stat.S_ISLNK(info.st_mode) for _, _, info in entries):
+    if target.kind == "project" and any(stat.S_ISLNK(info[_MODE]) for _, _, info in entries):
         # Whether a project file lies inside the project is decided by following its links; a
         # link's text is in the key, but where it leads may pass through another tree.
         return None
-    return TreeWalk(target, run, entries) if complete else None
+    return TreeWalk(target, run, entries, budget.newest) if complete else None
 
 
 def _holds_an_install(root: str) -> bool:
@@ -136,63 +145,70 @@ class _Budget:
     def __init__(self) -> None:
         self.entries = MAX_ENTRIES
         self.bytes = MAX_BYTES
+        self.newest = 0
+
+    def spend(self, info: State) -> bool:
+        """Charge one entry of state ``info``; False once the tree is over the budget."""
+        self.entries -= 1
+        if stat.S_ISREG(info[_MODE]):
+            self.bytes -= info[_SIZE]
+        self.newest = max(self.newest, info[_MTIME], info[_CTIME])
+        return self.entries >= 0 and self.bytes >= 0
 
 
-def _add_tree(root: Path, entries: list[tuple[str, str, os.stat_result]], budget: _Budget) -> bool:
+def _add_tree(root: Path, entries: list[Entry], budget: _Budget) -> bool:
     """Every entry below ``root``, in a fixed order, without following a symlink."""
     pending = [(str(root), "")]
     while pending:
         folder, prefix = pending.pop()
-        names = _listed(folder, budget.entries)
-        if names is None:
+        listed = _listed(folder, budget.entries)
+        if listed is None:
             return False
-        for name in names:
-            relative = f"{prefix}{name}"
-            path = os.path.join(folder, name)
-            if not _add_entry(path, relative, entries, budget):
+        for entry in listed:
+            try:
+                info = _state(entry.stat(follow_symlinks=False))
+            except OSError:
                 return False
-            if stat.S_ISDIR(entries[-1][2].st_mode):
-                pending.append((path, f"{relative}/"))
+            if not budget.spend(info):
+                return False
+            relative = f"{prefix}{entry.name}"
+            entries.append((relative, entry.path, info))
+            if stat.S_ISDIR(info[_MODE]):
+                pending.append((entry.path, f"{relative}/"))
     return True
 
 
-def _listed(folder: str, most: int) -> list[str] | None:
-    """The names in ``folder``, sorted; None past ``most`` of them (a folder of a million files is
-    not read to the end, let alone sorted) or when it cannot be listed."""
-    names: list[str] = []
+def _listed(folder: str, most: int) -> list[os.DirEntry[str]] | None:
+    """The entries of ``folder``, sorted by name; None past ``most`` of them (a folder of a million
+    files is not read to the end, let alone sorted) or when it cannot be listed."""
+    listed: list[os.DirEntry[str]] = []
     try:
         with os.scandir(folder) as listing:
             for entry in listing:
-                if len(names) >= most:
+                if len(listed) >= most:
                     return None
-                names.append(entry.name)
+                listed.append(entry)
     except OSError:
         return None
-    return sorted(names)
+    listed.sort(key=_name)
+    return listed
 
 
-def _add_entry(path: str, relative: str, entries: list[tuple[str, str, os.stat_result]], budget: _Budget) -> bool:
-    budget.entries -= 1
-    if budget.entries < 0:
-        return False
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+def _add_file(path: str, relative: str, entries: list[Entry], budget: _Budget) -> bool:
     try:
-        info = os.lstat(path)
+        info = _state(os.lstat(path))
     except OSError:
         return False
-    if stat.S_ISREG(info.st_mode):
-        budget.bytes -= info.st_size
-        if budget.bytes < 0:
-            return False
     entries.append((relative, path, info))
-    return True
+    return budget.spend(info)
 
 
-def _state(info: os.stat_result) -> tuple[int, int, int, int, int, int]:
+def _state(info: os.stat_result) -> State:
     return info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev
-
-
-def _listed_state(entry: tuple[str, str, os.stat_result]) -> tuple[str, tuple[int, ...]]:
-    return entry[0], _state(entry[2])
 
 
 def _put(digest: hashlib._Hash, *fields: bytes) -> None:
@@ -206,7 +222,7 @@ def _encoded(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")  # any str, one way: lone surrogates included
 
 
-def _content_digest(path: str, listed: os.stat_result) -> bytes | None:
+def _content_digest(path: str, listed: State) -> bytes | None:
     """SHA-256 of a regular file's bytes, opened without following a link and without blocking;
     None when it is not the file that was listed (replaced since) or cannot be read."""
     try:
@@ -216,7 +232,7 @@ def _content_digest(path: str, listed: os.stat_result) -> bytes | None:
     with handle:
         try:
             opened = os.fstat(handle.fileno())
-            if (opened.st_dev, opened.st_ino) != (listed.st_dev, listed.st_ino):
+            if (opened.st_dev, opened.st_ino) != (listed[_DEVICE], listed[_INODE]):
                 return None
             digest = hashlib.sha256()
             remaining = opened.st_size

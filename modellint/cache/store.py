@@ -19,7 +19,7 @@ from modellint.cache.codec import CorruptEntry, decode, encode
 from modellint.findings import Finding
 from modellint.record import Record
 
-FORMAT = "modellint-cache-1"
+FORMAT = "modellint-cache-2"  # a new format is a new folder: old entries are never read as new ones
 MAX_ENTRY_BYTES = 64 * 1024**2  # findings of one target: far more than any real model gives
 
 
@@ -44,34 +44,38 @@ class TargetCache(Record):
     def _path(self, key: str) -> Path:
         return self.directory / FORMAT / key[:2] / f"{key}.json"
 
-    def load(self, key: str) -> list[Finding] | None:
-        """The findings stored under ``key``, or None (a miss) whatever is wrong with the entry."""
+    def load(self, key: str, target: Path) -> list[Finding] | None:
+        """The findings stored under ``key`` for the target at ``target``, or None (a miss)
+        whatever is wrong with the entry."""
         try:  # a symlink or FIFO put in an entry's place is refused, never followed or waited on
-            with open_regular(self._path(key), follow=False) as handle:
-                data = handle.read(MAX_ENTRY_BYTES + 1)
+            with open_regular(self._path(key), buffering=0, follow=False) as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size > MAX_ENTRY_BYTES:
+                    return None
+                data = handle.read(size + 1)  # no more than the entry says it holds (and one byte to see it grew)
         except OSError:
             return None
-        if len(data) > MAX_ENTRY_BYTES:
+        if len(data) != size:
             return None
         try:
             document = json.loads(data)
             if not isinstance(document, dict) or document.get("format") != FORMAT or document.get("key") != key:
                 return None
-            return decode(document.get("findings"))
+            return decode(document, target)
         except (ValueError, RecursionError, CorruptEntry):
             return None
 
-    def store(self, keys: Iterable[str], findings: list[Finding]) -> None:
-        """Write the entry under each of ``keys``; a cache that cannot be written (read-only,
-        full) is no error: the next run lints again. Nor is one too big to write: findings whose
-        texts add up to more than a quarter of :data:`MAX_ENTRY_BYTES` (JSON escapes can grow
-        text sixfold) are not encoded at all, so a hostile target cannot make the cache hold its
-        findings twice over."""
+    def store(self, keys: Iterable[str], findings: list[Finding], target: Path) -> None:
+        """Write the entry of the target at ``target`` under each of ``keys``; a cache that cannot
+        be written (read-only, full) is no error: the next run lints again. Nor is one too big to
+        write: findings whose texts add up to more than a quarter of :data:`MAX_ENTRY_BYTES` (JSON
+        escapes can grow text sixfold) are not encoded at all, so a hostile target cannot make the
+        cache hold its findings twice over."""
         if _text_size(findings) > MAX_ENTRY_BYTES // 4:
             return
-        encoded = encode(findings)
+        encoded = encode(findings, target)
         for key in keys:
-            self._write(key, json.dumps({"format": FORMAT, "key": key, "findings": encoded}, separators=(",", ":")))
+            self._write(key, json.dumps({"format": FORMAT, "key": key, **encoded}, separators=(",", ":")))
 
     def _write(self, key: str, text: str) -> None:
         """``text`` as the entry of ``key``, whole or not at all: written beside it, then renamed."""
