@@ -109,25 +109,23 @@ def _cached_findings(target: Target, rules: list[type[Rule]], settings: Environm
                      cache: TargetCache | None,
                      lint: Callable[[], tuple[list[Finding], bool]] | None = None) -> list[Finding]:
     """:func:`_target_findings` (or ``lint``'s findings, with whether they may be stored), read
-    from ``cache`` when it holds the target as it is now, and written there when it did not, the
-    findings may be stored and the target did not change while it was linted."""
+    from ``cache`` when it holds the target's content, and written there (with the names and
+    states :func:`_unchanged_findings` looks up first) when the findings may be stored and the
+    target did not change while it was linted."""
     from modellint.cache import worth_caching
 
     if lint is None:
         lint = lambda: (_target_findings(target, rules, settings), True)  # noqa: E731
     if cache is None or not worth_caching(target):
         return lint()[0]
-    from modellint.cache.digest import walk
+    from modellint.cache.digest import listing_key, walk
+    from modellint.cache.store import Listed
 
+    # An unchanged tree was found by its states before (_unchanged_findings); a tree whose
+    # states are new (touched, copied, or changed too recently to trust them) is found by its content.
     tree = walk(target, cache.run)
     if tree is None:
         return lint()[0]
-    # An unchanged tree is found by its entries' states, without reading a file; a tree whose
-    # states are new (touched, copied, or changed too recently to trust them) by its content.
-    state_key = tree.state_key()
-    found = cache.load(state_key, target.path) if state_key is not None else None
-    if found is not None:
-        return found
     key = tree.content_key()
     if key is None:
         return lint()[0]
@@ -136,10 +134,10 @@ def _cached_findings(target: Target, rules: list[type[Rule]], settings: Environm
     storable = True
     if found is None:
         found, storable = lint()
-    if state_key is not None:
-        unstored.append(state_key)
-    if storable and unstored and tree.still_holds():
-        cache.store(unstored, found, target.path)
+    state_key = tree.state_key()
+    listed = None if state_key is None else Listed(listing_key(target, cache.run), tree.names(), state_key)
+    if storable and (unstored or listed) and tree.still_holds():
+        cache.store(unstored, found, target.path, listed)
     return found
 
 
@@ -154,17 +152,23 @@ def _hit(target: Target, cache: TargetCache) -> list[Finding] | None:
 
 def _unchanged_findings(target: Target, cache: TargetCache) -> list[Finding] | None:
     """The findings ``cache`` holds for ``target`` when none of its entries changed since they
-    were stored (found by their states: no file is read); None otherwise, and the target is
-    linted (or found by its content) as :func:`_cached_findings` does."""
+    were stored: the names of its last walk are each ``lstat``-ed, and their states are those the
+    findings were stored with (:func:`modellint.cache.digest.restated`). No folder is listed and
+    no file read; None otherwise, and the target is linted (or found by its content) as
+    :func:`_cached_findings` does."""
     from modellint.cache import worth_caching
 
     if not worth_caching(target):
         return None
-    from modellint.cache.digest import walk
+    from modellint.cache.digest import listing_key, restated
 
-    tree = walk(target, cache.run)
-    state_key = None if tree is None else tree.state_key()
-    return None if state_key is None else cache.load(state_key, target.path)
+    document = cache.read(listing_key(target, cache.run))
+    if document is None:
+        return None
+    state = restated(target, cache.run, document.get("names"))
+    if state is None or state != document.get("state"):
+        return None
+    return cache.findings(document, target.path)
 
 
 def _target_findings(target: Target, rules: list[type[Rule]], settings: EnvironmentSettings | None) -> list[Finding]:

@@ -182,6 +182,9 @@ def _corrupt(entry: Path, how: str) -> None:
         document = json.loads(text)
         _ROW_DAMAGE[how](document)
         entry.write_text(json.dumps(document))
+    elif how == "other-version":  # an entry as another version of modellint would write it
+        document = json.loads(text)
+        entry.write_text(json.dumps({**document, "format": "modellint-cache-1"}))
     elif how == "deep":
         entry.write_text("[" * 100_000 + "]" * 100_000)
     elif how == "symlink":
@@ -195,7 +198,8 @@ def _corrupt(entry: Path, how: str) -> None:
             handle.truncate(65 * 1024**2)
 
 
-@pytest.mark.parametrize("how", ["truncated", "garbage", "other-key", *_ROW_DAMAGE, "deep", "symlink", "fifo", "huge"])
+@pytest.mark.parametrize("how", ["truncated", "garbage", "other-key", "other-version", *_ROW_DAMAGE, "deep", "symlink",
+                                 "fifo", "huge"])
 def test_a_broken_entry_is_a_miss_never_a_wrong_answer(cache_dir, tmp_path, capsys, how):
     model = tmp_path / BROKEN
     shutil.copytree(CORPUS / BROKEN, model)
@@ -413,7 +417,7 @@ def settled(cache_dir, monkeypatch):
 
 def test_a_warm_run_reads_no_file_of_an_unchanged_tree(cache_dir, store, capsys, monkeypatch, settled):
     cold = _json(capsys, str(store))
-    assert len(_entries(cache_dir)) == 8  # each model dir under its content key and its state key
+    assert len(_entries(cache_dir)) == 8  # each model dir under its content key, and its names and states
     read = []
     original = digest._content_digest
     monkeypatch.setattr(digest, "_content_digest", lambda path, info: read.append(path) or original(path, info))
@@ -431,7 +435,13 @@ def test_a_touched_tree_is_found_by_its_content_and_then_by_its_new_states(cache
     original = engine._target_findings
     monkeypatch.setattr(engine, "_target_findings", lambda *a: linted.append(a[0]) or original(*a))
     assert _json(capsys, str(store)) == cold
-    assert linted == [] and len(_entries(cache_dir)) == 9
+    # Its names and new states replace the old ones: the next run reads no file of it.
+    assert linted == [] and len(_entries(cache_dir)) == 8
+    read = []
+    original_digest = digest._content_digest
+    monkeypatch.setattr(digest, "_content_digest", lambda path, info: read.append(path) or original_digest(path, info))
+    assert _json(capsys, str(store)) == cold
+    assert read == []
 
 
 def test_a_file_rewritten_with_its_old_size_and_time_is_read_again(cache_dir, store, capsys, settled):
@@ -461,3 +471,109 @@ def test_state_and_content_keys_never_meet(tmp_path, settled):
     shutil.copytree(CORPUS / BROKEN, model)
     tree = digest.walk(Target("model", model), "run")
     assert tree is not None and tree.state_key() not in (None, tree.content_key())
+
+
+# --- the warm path: hits read in the main process, reports byte for byte -------------------------
+
+
+def _run(capsys, *arguments: str) -> tuple[int, str]:
+    code = main(["check", *arguments, "--isolated"])
+    return code, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("options", [
+    ("--format", "concise"), ("--format", "full"), ("--format", "json"), ("--format", "sarif"), ("--format", "github"),
+    ("--format", "markdown"), ("--statistics",), ("--ignore", "ML104", "--format", "concise"),
+    ("--select", "ML3", "--format", "json"), ("--fail-on", "error", "--format", "concise"),
+    ("--target", "databricks", "--format", "concise"), ("--unsafe-fixes", "--format", "concise"),
+    ("--config", "per-path-ignores", "--format", "concise"),
+])
+def test_a_report_from_the_cache_is_the_report_without_it(cache_dir, store, capsys, settled, options, tmp_path):
+    if options[0] == "--config":
+        configuration = tmp_path / "modellint.toml"
+        configuration.write_text('per-path-ignores = { "**/requirements.txt" = ["ML104"] }\n')
+        options = ("--config", str(configuration), *options[2:])
+    # Filled by a run in another format: the entries hold findings, never a report of them.
+    main(["check", str(store), "--format", "json", "--isolated"])
+    capsys.readouterr()
+    assert len(_entries(cache_dir)) == 8
+    warm = _options_run(capsys, str(store), *options)
+    assert warm == _options_run(capsys, str(store), *options, "--no-cache")
+    assert warm[1]
+
+
+def _options_run(capsys, *arguments: str) -> tuple[int, str]:
+    code = main(["check", *arguments, *(() if "--config" in arguments else ("--isolated",))])
+    return code, capsys.readouterr().out
+
+
+def test_a_warm_run_starts_no_worker(cache_dir, store, capsys, settled, monkeypatch):
+    from modellint import engine
+
+    monkeypatch.setattr(engine, "_PARALLEL_THRESHOLD", 2)  # four model dirs are "many"
+    cold = _run(capsys, str(store), "--jobs", "2", "--format", "json")
+
+    def no_pool(*arguments, **options):
+        raise AssertionError("a worker process was started for targets the cache holds")
+
+    monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor", no_pool)
+    assert _run(capsys, str(store), "--jobs", "2", "--format", "json") == cold
+
+
+def test_only_the_changed_targets_are_linted_and_in_their_place(cache_dir, store, capsys, settled, monkeypatch):
+    from modellint import engine
+
+    cold = _json(capsys, str(store))
+    requirements = store / BROKEN / "requirements.txt"
+    requirements.write_text("mlflow==3.1.0\ncloudpickle==3.1.1\nscikit-learn==1.7.0\n")
+    linted = []
+    original = engine._target_findings
+    monkeypatch.setattr(engine, "_target_findings", lambda *a: linted.append(a[0]) or original(*a))
+    warm = _json(capsys, str(store))
+    assert linted == [Target("model", store / BROKEN)]
+    assert warm == _json(capsys, str(store), "--no-cache") != cold
+
+
+@pytest.mark.parametrize("where", ["top", "below"])
+def test_a_file_added_to_a_folder_whose_times_are_put_back_is_a_miss(cache_dir, store, capsys, settled, monkeypatch,
+                                                                      where):
+    # The names of the last walk are not listed again: the folder's change time (which its owner
+    # cannot set) tells that it holds a new one.
+    from modellint import engine
+
+    folder = store / PICKLED / ("artifacts" if where == "below" else "")
+    write_files(folder, {"notes.txt": "x\n"})
+    cold = _json(capsys, str(store))
+    old = folder.stat()
+    (folder / "helper.py").write_text("import os\n")
+    os.utime(folder, ns=(old.st_atime_ns, old.st_mtime_ns))
+    assert folder.stat().st_mtime_ns == old.st_mtime_ns
+    linted = []
+    original = engine._target_findings
+    monkeypatch.setattr(engine, "_target_findings", lambda *a: linted.append(a[0]) or original(*a))
+    assert _json(capsys, str(store)) == cold
+    assert linted == [Target("model", store / PICKLED)]
+
+
+@pytest.mark.parametrize("names", ["one-left-out", "one-added", "not-a-list", "not-names", "nul", "reordered"])
+def test_names_that_are_not_the_walk_s_are_a_miss(cache_dir, tmp_path, capsys, settled, monkeypatch, names):
+    from modellint import engine
+
+    model = tmp_path / BROKEN
+    shutil.copytree(CORPUS / BROKEN, model)
+    cold = _json(capsys, str(model))
+    (entry,) = [path for path in _entries(cache_dir) if "names" in json.loads(path.read_text())]
+    document = json.loads(entry.read_text())
+    listed = document["names"]
+    document["names"] = {"one-left-out": listed[1:], "one-added": [*listed, "elsewhere"], "not-a-list": "MLmodel",
+                         "not-names": [1, 2], "nul": ["MLmodel\u0000"], "reordered": listed[::-1]}[names]
+    entry.write_text(json.dumps(document))
+    linted = []
+    original = engine._target_findings
+    monkeypatch.setattr(engine, "_target_findings", lambda *a: linted.append(a[0]) or original(*a))
+    read = []
+    original_digest = digest._content_digest
+    monkeypatch.setattr(digest, "_content_digest", lambda path, info: read.append(path) or original_digest(path, info))
+    assert _json(capsys, str(model)) == cold
+    assert read  # found again by its content (nothing changed), not by the names
+    assert json.loads(entry.read_text())["names"] == listed  # and its names written again

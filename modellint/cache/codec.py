@@ -119,11 +119,17 @@ def _read_finding(row: Any, paths: list[Path], fixes: list[Fix]) -> Finding:
     if type(row) is not list:
         raise CorruptEntry("a finding is a list")
     code, name, severity, message, path, line, column, end_line, end_column, fix_title, fix, root = row
+    # Spelt out rather than through a helper: a warm run checks every field of every finding.
     if not (type(code) is str and type(name) is str and type(message) is str
-            and (fix_title is None or type(fix_title) is str) and _are_ints(severity, line, column, end_line, end_column)):
+            and (fix_title is None or type(fix_title) is str) and type(severity) is int and 0 <= severity < len(_SEVERITIES)
+            and type(line) is int and type(column) is int and type(end_line) is int and type(end_column) is int):
         raise CorruptEntry("a finding's fields are texts and integers")
-    return Finding(code, name, Severity(severity), message, _row(paths, path), Span(line, column, end_line, end_column),
-                   fix_title, None if fix is None else _row(fixes, fix), None if root is None else _row(paths, root))
+    return Finding(code, name, _SEVERITIES[severity], message, _row(paths, path),
+                   Span(line, column, end_line, end_column), fix_title, None if fix is None else _row(fixes, fix),
+                   None if root is None else _row(paths, root))
+
+
+_SEVERITIES = tuple(sorted(Severity))  # by value: INFO, WARNING, ERROR
 
 
 def _read_fix(value: Any, paths: list[Path]) -> Fix:

@@ -2,17 +2,22 @@
 
 A target is walked once, with ``lstat`` only (:class:`TreeWalk`). Its key is the digest of every
 entry's name, kind and bytes (:meth:`TreeWalk.content_key`), which means reading every file. A warm
-run over an unchanged store would spend most of its time doing that, so the key is remembered
-under the digest of the entries' states (:meth:`TreeWalk.state_key`: mode, size, modification and
-change times, inode and device of each), as git's index remembers a file's hash with its state.
-The change time is set by the kernel on every write, rename and chmod, and cannot be set back by
-the file's owner, so a tree cannot keep its states and change its bytes. Only a tree whose entries
-all changed well before it was walked has a state key: a file written within the same clock tick
-as the walk could change again without its times showing it (git's "racily clean" entry).
+run over an unchanged store would spend most of its time doing that, so the findings are also
+remembered with the digest of the entries' states (:meth:`TreeWalk.state_key`: mode, size,
+modification and change times, inode and device of each, and of the target's folder itself), as
+git's index remembers a file's hash with its state. The change time is set by the kernel on every
+write, rename and chmod, and cannot be set back by the file's owner, so a tree cannot keep its
+states and change its bytes. Only a tree whose entries all changed well before it was walked has
+a state key: a file written within the same clock tick as the walk could change again without its
+times showing it (git's "racily clean" entry).
 
-A warm run over a store walks tens of thousands of entries, so the walk keeps each entry's state
-as a tuple of six integers rather than the ``os.stat_result`` (a fraction of its memory), notes
-the newest change as it goes, and the state key hashes the whole listing in one call.
+A warm run need not list a folder to know its entries: a folder's modification and change times
+move whenever an entry is added to it, removed or renamed, so a folder in the same state as when
+it was listed holds the same names. The cache keeps the names of the last walk beside the state
+key (:func:`listing_key`), and :func:`restated` takes the states of those names, one ``lstat``
+each. Equal to the stored state key, they are the states of a whole walk (every folder's among
+them, the target's own included, hence every name); any other names or states give another
+digest, a miss.
 """
 
 from __future__ import annotations
@@ -47,17 +52,18 @@ class TreeWalk:
     """Every entry of a target (relative name, path, ``lstat``), in a fixed order, without
     following a symlink or opening anything; see :func:`walk`."""
 
-    def __init__(self, target: Target, run: str, entries: list[Entry], newest: int) -> None:
+    def __init__(self, target: Target, run: str, entries: list[Entry], newest: int, root: State | None) -> None:
         self.target = target
         self.run = run
         self.entries = entries
         self.newest = newest  # the latest modification or change time of any entry (ns)
+        self.root = root  # the state of the target's folder (None for a lone file)
 
     def content_key(self) -> str | None:
         """The target's key: a digest of the run and of every entry's name, kind and bytes (a
         symlink by its text; a FIFO, device or socket by its kind, never opened). None when an
         entry cannot be read as it was listed."""
-        digest = self._started()
+        digest = _started(self.target, self.run)
         for relative, path, info in self.entries:
             name = _encoded(relative)
             mode = info[_MODE]
@@ -79,28 +85,69 @@ class TreeWalk:
         return digest.hexdigest()
 
     def state_key(self) -> str | None:
-        """A digest of the run and of every entry's name and state, under which the content key
-        can be remembered; None when an entry changed too recently for its state to be trusted."""
+        """A digest of the run and of every entry's name and state, under which the findings can
+        be remembered; None when an entry changed too recently for its state to be trusted."""
         if self.newest >= time.time_ns() - SETTLED_NANOSECONDS:
             return None
-        digest = self._started(b"states")
-        # One repr of the whole listing: names are quoted and escaped, so no two listings read alike.
-        _put(digest, _encoded(repr([(relative, info) for relative, _, info in self.entries])))
-        return digest.hexdigest()
+        return _state_digest(self.target, self.run, self.root, [(relative, info) for relative, _, info in self.entries])
+
+    def names(self) -> list[str]:
+        """Every entry's name relative to the target, in the walk's order (see :func:`restated`)."""
+        return [relative for relative, _, _ in self.entries]
 
     def still_holds(self) -> bool:
         """Whether every entry is as it was when walked (checked after the lint, which is stored
         only then)."""
         again = walk(self.target, self.run)
-        return again is not None and again.entries == self.entries
+        return again is not None and again.root == self.root and again.entries == self.entries
 
-    def _started(self, *kind: bytes) -> hashlib._Hash:
-        digest = hashlib.sha256()
-        _put(digest, *kind, b"run", self.run.encode(), self.target.kind.encode(),
-             _encoded(os.path.abspath(self.target.path)))
-        for relative, reason in self.target.withheld:
-            _put(digest, b"withheld", _encoded(relative), _encoded(reason))
-        return digest
+
+def listing_key(target: Target, run: str) -> str:
+    """Where the names of ``target``'s last walk and its state key are kept: a digest of the run
+    and the target alone, known before anything of it is read."""
+    return _started(target, run, b"listing").hexdigest()
+
+
+def restated(target: Target, run: str, names: object) -> str | None:
+    """The state key a walk of ``target`` would give if its entries were ``names`` (the names of
+    an earlier walk), from one ``lstat`` per name and no listing; None when a name is not there,
+    an entry changed too recently, or ``names`` is not a list of at most :data:`MAX_ENTRIES` names."""
+    if type(names) is not list or len(names) > MAX_ENTRIES:
+        return None
+    try:
+        if target.kind == "file":
+            if names != [target.path.name]:
+                return None
+            paths = [str(target.path)]
+            root = None
+        else:
+            prefix = os.path.join(str(target.path), "")
+            paths = [prefix + name for name in names]  # a name that is no str raises TypeError: a miss
+            root = _state(os.stat(target.path))
+        listing = [(name, _state(os.lstat(path))) for name, path in zip(names, paths)]
+    except (OSError, TypeError, ValueError):  # ValueError: a NUL in a name
+        return None
+    newest = max((max(info[_MTIME], info[_CTIME]) for _, info in listing), default=0)
+    if root is not None:
+        newest = max(newest, root[_MTIME], root[_CTIME])
+    if newest >= time.time_ns() - SETTLED_NANOSECONDS:
+        return None
+    return _state_digest(target, run, root, listing)
+
+
+def _state_digest(target: Target, run: str, root: State | None, listing: list[tuple[str, State]]) -> str:
+    digest = _started(target, run, b"states")
+    # One repr of the whole listing: names are quoted and escaped, so no two listings read alike.
+    _put(digest, _encoded(repr(root)), _encoded(repr(listing)))
+    return digest.hexdigest()
+
+
+def _started(target: Target, run: str, *kind: bytes) -> hashlib._Hash:
+    digest = hashlib.sha256()
+    _put(digest, *kind, b"run", run.encode(), target.kind.encode(), _encoded(os.path.abspath(target.path)))
+    for relative, reason in target.withheld:
+        _put(digest, b"withheld", _encoded(relative), _encoded(reason))
+    return digest
 
 
 def walk(target: Target, run: str) -> TreeWalk | None:
@@ -111,6 +158,7 @@ def walk(target: Target, run: str) -> TreeWalk | None:
         return None
     entries: list[Entry] = []
     budget = _Budget()
+    root = None
     if target.kind == "file":
         complete = _add_file(str(target.path), target.path.name, entries, budget)
     elif target.kind == "project" and (not os.path.isdir(target.path) or _holds_an_install(str(target.path))):
@@ -119,12 +167,17 @@ def walk(target: Target, run: str) -> TreeWalk | None:
         # reads, which every run would walk (and the first hash) for nothing.
         return None
     else:
+        try:  # before its listing: a change between the two is a state no later walk matches
+            root = _state(os.stat(target.path))
+        except OSError:
+            return None
+        budget.newest = max(root[_MTIME], root[_CTIME])
         complete = _add_tree(Path(target.path), entries, budget)
     if target.kind == "project" and any(stat.S_ISLNK(info[_MODE]) for _, _, info in entries):
         # Whether a project file lies inside the project is decided by following its links; a
         # link's text is in the key, but where it leads may pass through another tree.
         return None
-    return TreeWalk(target, run, entries, budget.newest) if complete else None
+    return TreeWalk(target, run, entries, budget.newest, root) if complete else None
 
 
 def _holds_an_install(root: str) -> bool:
