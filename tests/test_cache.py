@@ -577,3 +577,16 @@ def test_names_that_are_not_the_walk_s_are_a_miss(cache_dir, tmp_path, capsys, s
     assert _json(capsys, str(model)) == cold
     assert read  # found again by its content (nothing changed), not by the names
     assert json.loads(entry.read_text())["names"] == listed  # and its names written again
+
+
+def test_more_names_than_a_walk_may_hold_are_not_looked_at(tmp_path, monkeypatch, settled):
+    model = tmp_path / "model"
+    shutil.copytree(CORPUS / BROKEN, model)
+    target = Target("model", model)
+    tree = digest.walk(target, "run")
+    assert tree is not None and digest.restated(target, "run", tree.names()) == tree.state_key() is not None
+    looked = []
+    original = os.lstat
+    monkeypatch.setattr(digest.os, "lstat", lambda path: looked.append(path) or original(path))
+    assert digest.restated(target, "run", tree.names() * (digest.MAX_ENTRIES // len(tree.names()) + 1)) is None
+    assert looked == []
