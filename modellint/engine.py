@@ -254,7 +254,7 @@ def forget_file_lines() -> None:
 
 def lint_targets(
     targets: list[Target],
-    rules: list[type[Rule]],
+    rules: list[type[Rule]] | Callable[[], list[type[Rule]]],
     selection: RuleSelection,
     *,
     base: Path,
@@ -265,12 +265,13 @@ def lint_targets(
 ) -> Report:
     """Lint ``targets``, in ``jobs`` worker processes when there are many (None: one per CPU
     available; never more than them, see :func:`modellint.process.worker_count`); model dirs and
-    lone files through ``cache`` when given (:mod:`modellint.cache`)."""
+    lone files through ``cache`` when given (:mod:`modellint.cache`). ``rules`` may be a function
+    giving them, called only when a target is linted: a run the cache answers whole imports no rule."""
     found: list[Finding] = []
     failures: list[TargetFailure] = []
     without_checks: list[Target] = []
     if cache is None:
-        results = _run(targets, rules, selection, base, jobs, on_progress, settings)
+        results = _run(targets, _rule_classes(rules), selection, base, jobs, on_progress, settings)
     else:
         results = _run_cached(targets, rules, selection, base, jobs, on_progress, settings, cache)
     for target, (findings, failure, saves_no_model) in zip(targets, results):
@@ -290,11 +291,17 @@ def _run_cached(targets, rules, selection, base, jobs, on_progress, settings, ca
     hits = [_hit(target, cache) for target in targets]
     if on_progress and any(found is not None for found in hits):
         on_progress(sum(found is not None for found in hits))
-    linted = _run([target for target, found in zip(targets, hits) if found is None], rules, selection, base, jobs,
-                  on_progress, settings, cache)
+    misses = [target for target, found in zip(targets, hits) if found is None]
+    linted = _run(misses, _rule_classes(rules), selection, base, jobs, on_progress, settings, cache) if misses else iter(())
     for found in hits:
-        # A stored training project is one that saves a model: it has checks.
-        yield next(linted) if found is None else (_filter(found, selection, base), None, False)
+        if found is None:
+            yield next(linted)
+        else:  # a stored training project is one that saves a model: it has checks
+            yield _filter(found, selection, base), None, False
+
+
+def _rule_classes(rules: list[type[Rule]] | Callable[[], list[type[Rule]]]) -> list[type[Rule]]:
+    return rules if isinstance(rules, list) else rules()
 
 
 def _run(targets, rules, selection, base, jobs, on_progress, settings=None, cache=None):

@@ -126,19 +126,22 @@ def test_every_part_of_the_tree_is_in_the_key(tmp_path, change):
 
 def test_the_run_fingerprint_changes_with_version_date_rules_and_settings(monkeypatch):
     from modellint.analyzer.environment.environment_settings import EnvironmentSettings
-    from modellint.rules import ALL_RULES
+    from modellint.rules import ALL_RULES, RULE_TABLE
 
+    # A rule is fingerprinted by its entry, which names the module and class it is loaded from.
+    assert [(entry.module, entry.class_name) for entry in RULE_TABLE] == [
+        (rule.__module__, rule.__qualname__) for rule in ALL_RULES]
     day = datetime.date(2026, 12, 7)
-    base = fingerprint.run_fingerprint(ALL_RULES, None, day)
-    assert base == fingerprint.run_fingerprint(ALL_RULES, None, day)
-    assert base != fingerprint.run_fingerprint(ALL_RULES, None, day + datetime.timedelta(days=1))
-    assert base != fingerprint.run_fingerprint(ALL_RULES[1:], None, day)
-    assert base != fingerprint.run_fingerprint(ALL_RULES, EnvironmentSettings(known_first_party=("ours",)), day)
-    default = fingerprint.run_fingerprint(ALL_RULES, EnvironmentSettings(), day)
-    assert default != fingerprint.run_fingerprint(ALL_RULES, EnvironmentSettings(python=(3, 12)), day)
-    assert default != fingerprint.run_fingerprint(ALL_RULES, EnvironmentSettings(platform="linux/aarch64"), day)
+    base = fingerprint.run_fingerprint(RULE_TABLE, None, day)
+    assert base == fingerprint.run_fingerprint(RULE_TABLE, None, day)
+    assert base != fingerprint.run_fingerprint(RULE_TABLE, None, day + datetime.timedelta(days=1))
+    assert base != fingerprint.run_fingerprint(RULE_TABLE[1:], None, day)
+    assert base != fingerprint.run_fingerprint(RULE_TABLE, EnvironmentSettings(known_first_party=("ours",)), day)
+    default = fingerprint.run_fingerprint(RULE_TABLE, EnvironmentSettings(), day)
+    assert default != fingerprint.run_fingerprint(RULE_TABLE, EnvironmentSettings(python=(3, 12)), day)
+    assert default != fingerprint.run_fingerprint(RULE_TABLE, EnvironmentSettings(platform="linux/aarch64"), day)
     monkeypatch.setattr("modellint.__version__", "99.0.0")
-    assert base != fingerprint.run_fingerprint(ALL_RULES, None, day)
+    assert base != fingerprint.run_fingerprint(RULE_TABLE, None, day)
 
 
 def test_an_edited_file_of_modellint_is_a_new_fingerprint(tmp_path, monkeypatch):
@@ -590,3 +593,14 @@ def test_more_names_than_a_walk_may_hold_are_not_looked_at(tmp_path, monkeypatch
     monkeypatch.setattr(digest.os, "lstat", lambda path: looked.append(path) or original(path))
     assert digest.restated(target, "run", tree.names() * (digest.MAX_ENTRIES // len(tree.names()) + 1)) is None
     assert looked == []
+
+
+def test_a_run_the_cache_answers_whole_imports_no_rule(cache_dir, store, capsys, settled, monkeypatch):
+    # Only a target that is linted needs the rules' modules (and what they import: YAML, packaging).
+    cold = _json(capsys, str(store))
+    rule_modules = [name for name in sys.modules if name.startswith("modellint.rules.ml")]
+    assert "modellint.rules.ml104_invalid_requirement" in rule_modules
+    for name in rule_modules:
+        monkeypatch.delitem(sys.modules, name)  # put back after the test
+    assert _json(capsys, str(store)) == cold
+    assert [name for name in sys.modules if name.startswith("modellint.rules.ml")] == []
