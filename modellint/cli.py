@@ -469,9 +469,10 @@ def _check(args: argparse.Namespace) -> int:
         return _check_paths(args, view)
 
 
-def _cache(args: argparse.Namespace, targets, rules, environment):  # rules: RuleEntry list; -> TargetCache | None
-    """The run's findings cache (:mod:`modellint.cache`), unless --no-cache or MODELLINT_NO_CACHE,
-    or no target is worth it (a small lone pickle: the cache's start-up would cost more)."""
+def _cache(args: argparse.Namespace, targets, entries, environment):  # -> TargetCache | None
+    """The run's findings cache (:mod:`modellint.cache`) for the rules of ``entries``, unless
+    --no-cache or MODELLINT_NO_CACHE, or no target is worth it (a small lone pickle: the cache's
+    start-up would cost more)."""
     if args.no_cache or os.environ.get("MODELLINT_NO_CACHE", "").strip() not in ("", "0", "false"):
         return None
     from modellint.cache import worth_caching
@@ -481,7 +482,7 @@ def _cache(args: argparse.Namespace, targets, rules, environment):  # rules: Rul
     from modellint.cache.fingerprint import run_fingerprint
     from modellint.cache.store import TargetCache, default_directory
 
-    return TargetCache(args.cache_dir or default_directory(), run_fingerprint(rules, environment))
+    return TargetCache(args.cache_dir or default_directory(), run_fingerprint(entries, environment))
 
 
 def _refuse_remote_fix() -> int:
