@@ -469,9 +469,10 @@ def _check(args: argparse.Namespace) -> int:
         return _check_paths(args, view)
 
 
-def _cache(args: argparse.Namespace, targets, rules, environment):  # -> TargetCache | None
-    """The run's findings cache (:mod:`modellint.cache`), unless --no-cache or MODELLINT_NO_CACHE,
-    or no target is worth it (a small lone pickle: the cache's start-up would cost more)."""
+def _cache(args: argparse.Namespace, targets, entries, environment):  # -> TargetCache | None
+    """The run's findings cache (:mod:`modellint.cache`) for the rules of ``entries``, unless
+    --no-cache or MODELLINT_NO_CACHE, or no target is worth it (a small lone pickle: the cache's
+    start-up would cost more)."""
     if args.no_cache or os.environ.get("MODELLINT_NO_CACHE", "").strip() not in ("", "0", "false"):
         return None
     from modellint.cache import worth_caching
@@ -481,7 +482,7 @@ def _cache(args: argparse.Namespace, targets, rules, environment):  # -> TargetC
     from modellint.cache.fingerprint import run_fingerprint
     from modellint.cache.store import TargetCache, default_directory
 
-    return TargetCache(args.cache_dir or default_directory(), run_fingerprint(rules, environment))
+    return TargetCache(args.cache_dir or default_directory(), run_fingerprint(entries, environment))
 
 
 def _refuse_remote_fix() -> int:
@@ -544,13 +545,15 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
     showing = is_terminal(sys.stderr) and not args.no_progress
     with ProgressLine(len(targets), "linted", "targets", enabled=showing) as progress:
         lone_files = all(target.kind == "file" for target in targets)
-        rules = selection.enabled_rules(standalone_files_only=lone_files)
         # Not for a fetched model (its temporary folder is new each run), nor with --python (the
         # interpreter's packages are an input the key does not hold) or --resolve (nor the index's).
         uncached = remote is not None or settings.python is not None or environment.resolver is not None
-        cache = None if uncached else _cache(args, targets, rules, environment)
-        report = lint_targets(targets, rules, selection, base=Path.cwd(), jobs=settings.jobs,
-                              on_progress=progress.advance, settings=environment, cache=cache)
+        cache = None if uncached else _cache(args, targets, selection.enabled_entries(standalone_files_only=lone_files),
+                                             environment)
+        # The rules' modules are imported only when a target is linted, not read from the cache.
+        report = lint_targets(targets, lambda: selection.enabled_rules(standalone_files_only=lone_files), selection,
+                              base=Path.cwd(), jobs=settings.jobs, on_progress=progress.advance, settings=environment,
+                              cache=cache)
     if path_failures:
         report = report.replace(failures=[*path_failures, *report.failures])
     if args.diff:

@@ -109,38 +109,66 @@ def _cached_findings(target: Target, rules: list[type[Rule]], settings: Environm
                      cache: TargetCache | None,
                      lint: Callable[[], tuple[list[Finding], bool]] | None = None) -> list[Finding]:
     """:func:`_target_findings` (or ``lint``'s findings, with whether they may be stored), read
-    from ``cache`` when it holds the target as it is now, and written there when it did not, the
-    findings may be stored and the target did not change while it was linted."""
+    from ``cache`` when it holds the target's content, and written there (with the names and
+    states :func:`_unchanged_findings` looks up first) when the findings may be stored and the
+    target did not change while it was linted."""
     from modellint.cache import worth_caching
 
     if lint is None:
         lint = lambda: (_target_findings(target, rules, settings), True)  # noqa: E731
     if cache is None or not worth_caching(target):
         return lint()[0]
-    from modellint.cache.digest import walk
+    from modellint.cache.digest import listing_key, walk
+    from modellint.cache.store import Listed
 
+    # An unchanged tree was found by its states before (_unchanged_findings); a tree whose
+    # states are new (touched, copied, or changed too recently to trust them) is found by its content.
     tree = walk(target, cache.run)
     if tree is None:
         return lint()[0]
-    # An unchanged tree is found by its entries' states, without reading a file; a tree whose
-    # states are new (touched, copied, or changed too recently to trust them) by its content.
-    state_key = tree.state_key()
-    found = cache.load(state_key) if state_key is not None else None
-    if found is not None:
-        return found
     key = tree.content_key()
     if key is None:
         return lint()[0]
-    found = cache.load(key)
+    found = cache.load(key, target.path)
     unstored = [] if found is not None else [key]
     storable = True
     if found is None:
         found, storable = lint()
-    if state_key is not None:
-        unstored.append(state_key)
-    if storable and unstored and tree.still_holds():
-        cache.store(unstored, found)
+    state_key = tree.state_key()
+    listed = None if state_key is None else Listed(listing_key(target, cache.run), tree.names(), state_key)
+    if storable and (unstored or listed) and tree.still_holds():
+        cache.store(unstored, found, target.path, listed)
     return found
+
+
+def _hit(target: Target, cache: TargetCache) -> list[Finding] | None:
+    """:func:`_unchanged_findings`, a miss if it fails: the lint that follows reports the failure
+    as the target's, as for a target read in a worker."""
+    try:
+        return _unchanged_findings(target, cache)
+    except Exception:  # noqa: BLE001 - one broken target must not stop the run
+        return None
+
+
+def _unchanged_findings(target: Target, cache: TargetCache) -> list[Finding] | None:
+    """The findings ``cache`` holds for ``target`` when none of its entries changed since they
+    were stored: the names of its last walk are each ``lstat``-ed, and their states are those the
+    findings were stored with (:func:`modellint.cache.digest.restated`). No folder is listed and
+    no file read; None otherwise, and the target is linted (or found by its content) as
+    :func:`_cached_findings` does."""
+    from modellint.cache import worth_caching
+
+    if not worth_caching(target):
+        return None
+    from modellint.cache.digest import listing_key, restated
+
+    document = cache.read(listing_key(target, cache.run))
+    if document is None:
+        return None
+    state = restated(target, cache.run, document.get("names"))
+    if state is None or state != document.get("state"):
+        return None
+    return cache.findings(document, target.path)
 
 
 def _target_findings(target: Target, rules: list[type[Rule]], settings: EnvironmentSettings | None) -> list[Finding]:
@@ -226,7 +254,7 @@ def forget_file_lines() -> None:
 
 def lint_targets(
     targets: list[Target],
-    rules: list[type[Rule]],
+    rules: list[type[Rule]] | Callable[[], list[type[Rule]]],
     selection: RuleSelection,
     *,
     base: Path,
@@ -237,11 +265,15 @@ def lint_targets(
 ) -> Report:
     """Lint ``targets``, in ``jobs`` worker processes when there are many (None: one per CPU
     available; never more than them, see :func:`modellint.process.worker_count`); model dirs and
-    lone files through ``cache`` when given (:mod:`modellint.cache`)."""
+    lone files through ``cache`` when given (:mod:`modellint.cache`). ``rules`` may be a function
+    giving them, called only when a target is linted: a run the cache answers whole imports no rule."""
     found: list[Finding] = []
     failures: list[TargetFailure] = []
     without_checks: list[Target] = []
-    results = _run(targets, rules, selection, base, jobs, on_progress, settings, cache)
+    if cache is None:
+        results = _run(targets, _rule_classes(rules), selection, base, jobs, on_progress, settings)
+    else:
+        results = _run_cached(targets, rules, selection, base, jobs, on_progress, settings, cache)
     for target, (findings, failure, saves_no_model) in zip(targets, results):
         found.extend(findings)
         if failure:
@@ -250,6 +282,26 @@ def lint_targets(
             without_checks.append(target)
     found.sort(key=lambda finding: finding.sort_key)
     return Report(list(targets), found, failures, without_checks)
+
+
+def _run_cached(targets, rules, selection, base, jobs, on_progress, settings, cache):
+    """:func:`_run` through ``cache``: the targets it holds unchanged are read here, in this
+    process, and only the others are linted (in worker processes when they are many), so a warm
+    run starts no worker and sends no finding from one process to another."""
+    hits = [_hit(target, cache) for target in targets]
+    if on_progress and any(found is not None for found in hits):
+        on_progress(sum(found is not None for found in hits))
+    misses = [target for target, found in zip(targets, hits) if found is None]
+    linted = _run(misses, _rule_classes(rules), selection, base, jobs, on_progress, settings, cache) if misses else iter(())
+    for found in hits:
+        if found is None:
+            yield next(linted)
+        else:  # a stored training project is one that saves a model: it has checks
+            yield _filter(found, selection, base), None, False
+
+
+def _rule_classes(rules: list[type[Rule]] | Callable[[], list[type[Rule]]]) -> list[type[Rule]]:
+    return rules if isinstance(rules, list) else rules()
 
 
 def _run(targets, rules, selection, base, jobs, on_progress, settings=None, cache=None):

@@ -136,10 +136,14 @@ class RuleSelection(Record):
         """The enabled rule classes, built-in then plugins', each in code order; with
         ``standalone_files_only`` just those that judge a lone serialized file, so the others'
         modules are never imported."""
+        return [rule_class(entry.code) for entry in self.enabled_entries(standalone_files_only=standalone_files_only)]
+
+    def enabled_entries(self, *, standalone_files_only: bool = False) -> list[RuleEntry]:
+        """The entries of :meth:`enabled_rules`, without importing a rule's module."""
         codes = self.enabled_codes()
         entries = [*(entry for entry in RULE_TABLE if entry.code in codes),
                    *(ENTRIES_BY_CODE[code] for code in sorted(codes - _BUILTIN_CODES))]
-        return [rule_class(entry.code) for entry in entries if entry.standalone_file or not standalone_files_only]
+        return [entry for entry in entries if entry.standalone_file or not standalone_files_only]
 
     def ignored_for(self, relative_path: str) -> frozenset[str]:
         """Codes ignored for one file by `per-path-ignores` (globs; a leading `!` negates)."""

@@ -126,19 +126,22 @@ def test_every_part_of_the_tree_is_in_the_key(tmp_path, change):
 
 def test_the_run_fingerprint_changes_with_version_date_rules_and_settings(monkeypatch):
     from modellint.analyzer.environment.environment_settings import EnvironmentSettings
-    from modellint.rules import ALL_RULES
+    from modellint.rules import ALL_RULES, RULE_TABLE
 
+    # A rule is fingerprinted by its entry, which names the module and class it is loaded from.
+    assert [(entry.module, entry.class_name) for entry in RULE_TABLE] == [
+        (rule.__module__, rule.__qualname__) for rule in ALL_RULES]
     day = datetime.date(2026, 12, 7)
-    base = fingerprint.run_fingerprint(ALL_RULES, None, day)
-    assert base == fingerprint.run_fingerprint(ALL_RULES, None, day)
-    assert base != fingerprint.run_fingerprint(ALL_RULES, None, day + datetime.timedelta(days=1))
-    assert base != fingerprint.run_fingerprint(ALL_RULES[1:], None, day)
-    assert base != fingerprint.run_fingerprint(ALL_RULES, EnvironmentSettings(known_first_party=("ours",)), day)
-    default = fingerprint.run_fingerprint(ALL_RULES, EnvironmentSettings(), day)
-    assert default != fingerprint.run_fingerprint(ALL_RULES, EnvironmentSettings(python=(3, 12)), day)
-    assert default != fingerprint.run_fingerprint(ALL_RULES, EnvironmentSettings(platform="linux/aarch64"), day)
+    base = fingerprint.run_fingerprint(RULE_TABLE, None, day)
+    assert base == fingerprint.run_fingerprint(RULE_TABLE, None, day)
+    assert base != fingerprint.run_fingerprint(RULE_TABLE, None, day + datetime.timedelta(days=1))
+    assert base != fingerprint.run_fingerprint(RULE_TABLE[1:], None, day)
+    assert base != fingerprint.run_fingerprint(RULE_TABLE, EnvironmentSettings(known_first_party=("ours",)), day)
+    default = fingerprint.run_fingerprint(RULE_TABLE, EnvironmentSettings(), day)
+    assert default != fingerprint.run_fingerprint(RULE_TABLE, EnvironmentSettings(python=(3, 12)), day)
+    assert default != fingerprint.run_fingerprint(RULE_TABLE, EnvironmentSettings(platform="linux/aarch64"), day)
     monkeypatch.setattr("modellint.__version__", "99.0.0")
-    assert base != fingerprint.run_fingerprint(ALL_RULES, None, day)
+    assert base != fingerprint.run_fingerprint(RULE_TABLE, None, day)
 
 
 def test_an_edited_file_of_modellint_is_a_new_fingerprint(tmp_path, monkeypatch):
@@ -151,6 +154,24 @@ def test_an_edited_file_of_modellint_is_a_new_fingerprint(tmp_path, monkeypatch)
     assert fingerprint.run_fingerprint([], None) != before
 
 
+# A finding is a row: code, name, severity, message, path, line, column, end line, end column,
+# fix title, fix, root (see modellint.cache.codec).
+_ROW_DAMAGE = {
+    "bad-finding": lambda document: document["findings"][0].__setitem__(5, "one"),
+    "bad-severity": lambda document: document["findings"][0].__setitem__(2, 7),
+    "bool-line": lambda document: document["findings"][0].__setitem__(5, True),
+    "short-row": lambda document: document["findings"][0].pop(),
+    "long-row": lambda document: document["findings"][0].append(None),
+    "negative-path": lambda document: document["findings"][0].__setitem__(4, -1),
+    "path-out-of-range": lambda document: document["findings"][0].__setitem__(4, len(document["paths"])),
+    "bad-path-flag": lambda document: document["paths"][0].__setitem__(0, 2),
+    "bad-fix": lambda document: document["fixes"][0].__setitem__(1, "maybe"),
+    "fix-out-of-range": lambda document: document["findings"][0].__setitem__(10, len(document["fixes"])),
+    "edit-past-its-fields": lambda document: document["fixes"][0][2][0].append(0),
+    "findings-not-a-list": lambda document: document.__setitem__("findings", {"0": []}),
+}
+
+
 def _corrupt(entry: Path, how: str) -> None:
     text = entry.read_text()
     if how == "truncated":
@@ -160,14 +181,13 @@ def _corrupt(entry: Path, how: str) -> None:
     elif how == "other-key":  # a whole entry of another target, copied over this one
         document = json.loads(text)
         entry.write_text(json.dumps({**document, "key": "0" * 64, "findings": []}))
-    elif how == "bad-finding":
+    elif how in _ROW_DAMAGE:  # one field of the first finding
         document = json.loads(text)
-        document["findings"][0]["span"] = ["one", 1, 1, 1]
+        _ROW_DAMAGE[how](document)
         entry.write_text(json.dumps(document))
-    elif how == "bad-severity":
+    elif how == "other-version":  # an entry as another version of modellint would write it
         document = json.loads(text)
-        document["findings"][0]["severity"] = "CATASTROPHIC"
-        entry.write_text(json.dumps(document))
+        entry.write_text(json.dumps({**document, "format": "modellint-cache-1"}))
     elif how == "deep":
         entry.write_text("[" * 100_000 + "]" * 100_000)
     elif how == "symlink":
@@ -181,17 +201,18 @@ def _corrupt(entry: Path, how: str) -> None:
             handle.truncate(65 * 1024**2)
 
 
-@pytest.mark.parametrize("how", ["truncated", "garbage", "other-key", "bad-finding", "bad-severity", "deep",
-                                 "symlink", "fifo", "huge"])
+@pytest.mark.parametrize("how", ["truncated", "garbage", "other-key", "other-version", *_ROW_DAMAGE, "deep", "symlink",
+                                 "fifo", "huge"])
 def test_a_broken_entry_is_a_miss_never_a_wrong_answer(cache_dir, tmp_path, capsys, how):
     model = tmp_path / BROKEN
     shutil.copytree(CORPUS / BROKEN, model)
     cold = _json(capsys, str(model))
     (entry,) = _entries(cache_dir)
     _corrupt(entry, how)
+    assert TargetCache(cache_dir, "").load(entry.stem, model) is None
     assert _json(capsys, str(model)) == cold
     # Linted again, and written again whole.
-    assert TargetCache(cache_dir, "").load(entry.stem) is not None
+    assert TargetCache(cache_dir, "").load(entry.stem, model) is not None
 
 
 def test_a_target_that_changes_while_it_is_linted_is_not_stored(cache_dir, tmp_path, capsys, monkeypatch):
@@ -224,7 +245,7 @@ def test_runs_side_by_side_share_the_cache(cache_dir, store):
     # whose entries had settled by the time it was walked (on a loaded machine, some had).
     assert 4 <= len(_entries(cache_dir)) <= 8
     assert not list((cache_dir / FORMAT).glob("*/.entry-*"))  # no temporary file left behind
-    assert all(TargetCache(cache_dir, "").load(entry.stem) is not None for entry in _entries(cache_dir))
+    assert all(TargetCache(cache_dir, "").load(entry.stem, store) is not None for entry in _entries(cache_dir))
 
 
 def _lone_pickle(path: Path, payload: int) -> Path:
@@ -325,10 +346,10 @@ def test_findings_too_big_for_an_entry_are_not_encoded(tmp_path):
     findings = [Finding("ML104", "invalid-requirement", Severity.ERROR, "bad", tmp_path / "requirements.txt",
                         fix=rewrite)] * 20
     cache = TargetCache(tmp_path / "cache", "")
-    cache.store(["ab" * 32], findings)
+    cache.store(["ab" * 32], findings, tmp_path)
     assert not (tmp_path / "cache").exists()
-    cache.store(["cd" * 32], findings[:2])
-    assert cache.load("cd" * 32) == findings[:2]
+    cache.store(["cd" * 32], findings[:2], tmp_path)
+    assert cache.load("cd" * 32, tmp_path) == findings[:2]
 
 
 def test_entries_cannot_run_into_each_other_in_the_key(tmp_path):
@@ -399,7 +420,7 @@ def settled(cache_dir, monkeypatch):
 
 def test_a_warm_run_reads_no_file_of_an_unchanged_tree(cache_dir, store, capsys, monkeypatch, settled):
     cold = _json(capsys, str(store))
-    assert len(_entries(cache_dir)) == 8  # each model dir under its content key and its state key
+    assert len(_entries(cache_dir)) == 8  # each model dir under its content key, and its names and states
     read = []
     original = digest._content_digest
     monkeypatch.setattr(digest, "_content_digest", lambda path, info: read.append(path) or original(path, info))
@@ -417,7 +438,13 @@ def test_a_touched_tree_is_found_by_its_content_and_then_by_its_new_states(cache
     original = engine._target_findings
     monkeypatch.setattr(engine, "_target_findings", lambda *a: linted.append(a[0]) or original(*a))
     assert _json(capsys, str(store)) == cold
-    assert linted == [] and len(_entries(cache_dir)) == 9
+    # Its names and new states replace the old ones: the next run reads no file of it.
+    assert linted == [] and len(_entries(cache_dir)) == 8
+    read = []
+    original_digest = digest._content_digest
+    monkeypatch.setattr(digest, "_content_digest", lambda path, info: read.append(path) or original_digest(path, info))
+    assert _json(capsys, str(store)) == cold
+    assert read == []
 
 
 def test_a_file_rewritten_with_its_old_size_and_time_is_read_again(cache_dir, store, capsys, settled):
@@ -447,3 +474,133 @@ def test_state_and_content_keys_never_meet(tmp_path, settled):
     shutil.copytree(CORPUS / BROKEN, model)
     tree = digest.walk(Target("model", model), "run")
     assert tree is not None and tree.state_key() not in (None, tree.content_key())
+
+
+# --- the warm path: hits read in the main process, reports byte for byte -------------------------
+
+
+def _run(capsys, *arguments: str) -> tuple[int, str]:
+    code = main(["check", *arguments, "--isolated"])
+    return code, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("options", [
+    ("--format", "concise"), ("--format", "full"), ("--format", "json"), ("--format", "sarif"), ("--format", "github"),
+    ("--format", "markdown"), ("--statistics",), ("--ignore", "ML104", "--format", "concise"),
+    ("--select", "ML3", "--format", "json"), ("--fail-on", "error", "--format", "concise"),
+    ("--target", "databricks", "--format", "concise"), ("--unsafe-fixes", "--format", "concise"),
+    ("--config", "per-path-ignores", "--format", "concise"),
+])
+def test_a_report_from_the_cache_is_the_report_without_it(cache_dir, store, capsys, settled, options, tmp_path):
+    if options[0] == "--config":
+        configuration = tmp_path / "modellint.toml"
+        configuration.write_text('per-path-ignores = { "**/requirements.txt" = ["ML104"] }\n')
+        options = ("--config", str(configuration), *options[2:])
+    # Filled by a run in another format: the entries hold findings, never a report of them.
+    main(["check", str(store), "--format", "json", "--isolated"])
+    capsys.readouterr()
+    assert len(_entries(cache_dir)) == 8
+    warm = _options_run(capsys, str(store), *options)
+    assert warm == _options_run(capsys, str(store), *options, "--no-cache")
+    assert warm[1]
+
+
+def _options_run(capsys, *arguments: str) -> tuple[int, str]:
+    code = main(["check", *arguments, *(() if "--config" in arguments else ("--isolated",))])
+    return code, capsys.readouterr().out
+
+
+def test_a_warm_run_starts_no_worker(cache_dir, store, capsys, settled, monkeypatch):
+    from modellint import engine
+
+    monkeypatch.setattr(engine, "_PARALLEL_THRESHOLD", 2)  # four model dirs are "many"
+    cold = _run(capsys, str(store), "--jobs", "2", "--format", "json")
+
+    def no_pool(*arguments, **options):
+        raise AssertionError("a worker process was started for targets the cache holds")
+
+    monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor", no_pool)
+    assert _run(capsys, str(store), "--jobs", "2", "--format", "json") == cold
+
+
+def test_only_the_changed_targets_are_linted_and_in_their_place(cache_dir, store, capsys, settled, monkeypatch):
+    from modellint import engine
+
+    cold = _json(capsys, str(store))
+    requirements = store / BROKEN / "requirements.txt"
+    requirements.write_text("mlflow==3.1.0\ncloudpickle==3.1.1\nscikit-learn==1.7.0\n")
+    linted = []
+    original = engine._target_findings
+    monkeypatch.setattr(engine, "_target_findings", lambda *a: linted.append(a[0]) or original(*a))
+    warm = _json(capsys, str(store))
+    assert linted == [Target("model", store / BROKEN)]
+    assert warm == _json(capsys, str(store), "--no-cache") != cold
+
+
+@pytest.mark.parametrize("where", ["top", "below"])
+def test_a_file_added_to_a_folder_whose_times_are_put_back_is_a_miss(cache_dir, store, capsys, settled, monkeypatch,
+                                                                      where):
+    # The names of the last walk are not listed again: the folder's change time (which its owner
+    # cannot set) tells that it holds a new one.
+    from modellint import engine
+
+    folder = store / PICKLED / ("artifacts" if where == "below" else "")
+    write_files(folder, {"notes.txt": "x\n"})
+    cold = _json(capsys, str(store))
+    old = folder.stat()
+    (folder / "helper.py").write_text("import os\n")
+    os.utime(folder, ns=(old.st_atime_ns, old.st_mtime_ns))
+    assert folder.stat().st_mtime_ns == old.st_mtime_ns
+    linted = []
+    original = engine._target_findings
+    monkeypatch.setattr(engine, "_target_findings", lambda *a: linted.append(a[0]) or original(*a))
+    assert _json(capsys, str(store)) == cold
+    assert linted == [Target("model", store / PICKLED)]
+
+
+@pytest.mark.parametrize("names", ["one-left-out", "one-added", "not-a-list", "not-names", "nul", "reordered"])
+def test_names_that_are_not_the_walk_s_are_a_miss(cache_dir, tmp_path, capsys, settled, monkeypatch, names):
+    from modellint import engine
+
+    model = tmp_path / BROKEN
+    shutil.copytree(CORPUS / BROKEN, model)
+    cold = _json(capsys, str(model))
+    (entry,) = [path for path in _entries(cache_dir) if "names" in json.loads(path.read_text())]
+    document = json.loads(entry.read_text())
+    listed = document["names"]
+    document["names"] = {"one-left-out": listed[1:], "one-added": [*listed, "elsewhere"], "not-a-list": "MLmodel",
+                         "not-names": [1, 2], "nul": ["MLmodel\u0000"], "reordered": listed[::-1]}[names]
+    entry.write_text(json.dumps(document))
+    linted = []
+    original = engine._target_findings
+    monkeypatch.setattr(engine, "_target_findings", lambda *a: linted.append(a[0]) or original(*a))
+    read = []
+    original_digest = digest._content_digest
+    monkeypatch.setattr(digest, "_content_digest", lambda path, info: read.append(path) or original_digest(path, info))
+    assert _json(capsys, str(model)) == cold
+    assert read  # found again by its content (nothing changed), not by the names
+    assert json.loads(entry.read_text())["names"] == listed  # and its names written again
+
+
+def test_more_names_than_a_walk_may_hold_are_not_looked_at(tmp_path, monkeypatch, settled):
+    model = tmp_path / "model"
+    shutil.copytree(CORPUS / BROKEN, model)
+    target = Target("model", model)
+    tree = digest.walk(target, "run")
+    assert tree is not None and digest.restated(target, "run", tree.names()) == tree.state_key() is not None
+    looked = []
+    original = os.lstat
+    monkeypatch.setattr(digest.os, "lstat", lambda path: looked.append(path) or original(path))
+    assert digest.restated(target, "run", tree.names() * (digest.MAX_ENTRIES // len(tree.names()) + 1)) is None
+    assert looked == []
+
+
+def test_a_run_the_cache_answers_whole_imports_no_rule(cache_dir, store, capsys, settled, monkeypatch):
+    # Only a target that is linted needs the rules' modules (and what they import: YAML, packaging).
+    cold = _json(capsys, str(store))
+    rule_modules = [name for name in sys.modules if name.startswith("modellint.rules.ml")]
+    assert "modellint.rules.ml104_invalid_requirement" in rule_modules
+    for name in rule_modules:
+        monkeypatch.delitem(sys.modules, name)  # put back after the test
+    assert _json(capsys, str(store)) == cold
+    assert [name for name in sys.modules if name.startswith("modellint.rules.ml")] == []

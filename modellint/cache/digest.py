@@ -2,13 +2,22 @@
 
 A target is walked once, with ``lstat`` only (:class:`TreeWalk`). Its key is the digest of every
 entry's name, kind and bytes (:meth:`TreeWalk.content_key`), which means reading every file. A warm
-run over an unchanged store would spend most of its time doing that, so the key is remembered
-under the digest of the entries' states (:meth:`TreeWalk.state_key`: mode, size, modification and
-change times, inode and device of each), as git's index remembers a file's hash with its state.
-The change time is set by the kernel on every write, rename and chmod, and cannot be set back by
-the file's owner, so a tree cannot keep its states and change its bytes. Only a tree whose entries
-all changed well before it was walked has a state key: a file written within the same clock tick
-as the walk could change again without its times showing it (git's "racily clean" entry).
+run over an unchanged store would spend most of its time doing that, so the findings are also
+remembered with the digest of the entries' states (:meth:`TreeWalk.state_key`: mode, size,
+modification and change times, inode and device of each, and of the target's folder itself), as
+git's index remembers a file's hash with its state. The change time is set by the kernel on every
+write, rename and chmod, and cannot be set back by the file's owner, so a tree cannot keep its
+states and change its bytes. Only a tree whose entries all changed well before it was walked has
+a state key: a file written within the same clock tick as the walk could change again without its
+times showing it (git's "racily clean" entry).
+
+A warm run need not list a folder to know its entries: a folder's modification and change times
+move whenever an entry is added to it, removed or renamed, so a folder in the same state as when
+it was listed holds the same names. The cache keeps the names of the last walk beside the state
+key (:func:`listing_key`), and :func:`restated` takes the states of those names, one ``lstat``
+each. Equal to the stored state key, they are the states of a whole walk (every folder's among
+them, the target's own included, hence every name); any other names or states give another
+digest, a miss.
 """
 
 from __future__ import annotations
@@ -32,24 +41,32 @@ _CHUNK = 1024**2
 # bytes (timestamps are coarser than the clock on some file systems: two seconds on FAT).
 SETTLED_NANOSECONDS = 3 * 10**9
 
+# An entry's state: what ``lstat`` says of it that changes when it does, six integers.
+State = tuple[int, int, int, int, int, int]
+_MODE, _SIZE, _MTIME, _CTIME, _INODE, _DEVICE = range(6)
+# An entry of a walk: its name relative to the target, its path, its state.
+Entry = tuple[str, str, State]
+
 
 class TreeWalk:
     """Every entry of a target (relative name, path, ``lstat``), in a fixed order, without
     following a symlink or opening anything; see :func:`walk`."""
 
-    def __init__(self, target: Target, run: str, entries: list[tuple[str, str, os.stat_result]]) -> None:
+    def __init__(self, target: Target, run: str, entries: list[Entry], newest: int, root: State | None) -> None:
         self.target = target
         self.run = run
         self.entries = entries
+        self.newest = newest  # the latest modification or change time of any entry (ns)
+        self.root = root  # the state of the target's folder (None for a lone file)
 
     def content_key(self) -> str | None:
         """The target's key: a digest of the run and of every entry's name, kind and bytes (a
         symlink by its text; a FIFO, device or socket by its kind, never opened). None when an
         entry cannot be read as it was listed."""
-        digest = self._started()
+        digest = _started(self.target, self.run)
         for relative, path, info in self.entries:
             name = _encoded(relative)
-            mode = info.st_mode
+            mode = info[_MODE]
             if stat.S_ISDIR(mode):
                 _put(digest, b"dir", name)
             elif stat.S_ISLNK(mode):
@@ -68,30 +85,69 @@ class TreeWalk:
         return digest.hexdigest()
 
     def state_key(self) -> str | None:
-        """A digest of the run and of every entry's name and state, under which the content key
-        can be remembered; None when an entry changed too recently for its state to be trusted."""
-        settled_before = time.time_ns() - SETTLED_NANOSECONDS
-        digest = self._started(b"states")
-        for relative, _, info in self.entries:
-            if max(info.st_mtime_ns, info.st_ctime_ns) >= settled_before:
-                return None
-            _put(digest, _encoded(relative), ("%d %d %d %d %d %d" % _state(info)).encode())
-        return digest.hexdigest()
+        """A digest of the run and of every entry's name and state, under which the findings can
+        be remembered; None when an entry changed too recently for its state to be trusted."""
+        if self.newest >= time.time_ns() - SETTLED_NANOSECONDS:
+            return None
+        return _state_digest(self.target, self.run, self.root, [(relative, info) for relative, _, info in self.entries])
+
+    def names(self) -> list[str]:
+        """Every entry's name relative to the target, in the walk's order (see :func:`restated`)."""
+        return [relative for relative, _, _ in self.entries]
 
     def still_holds(self) -> bool:
         """Whether every entry is as it was when walked (checked after the lint, which is stored
         only then)."""
         again = walk(self.target, self.run)
-        return again is not None and [_listed_state(entry) for entry in again.entries] == [
-            _listed_state(entry) for entry in self.entries]
+        return again is not None and again.root == self.root and again.entries == self.entries
 
-    def _started(self, *kind: bytes) -> hashlib._Hash:
-        digest = hashlib.sha256()
-        _put(digest, *kind, b"run", self.run.encode(), self.target.kind.encode(),
-             _encoded(os.path.abspath(self.target.path)))
-        for relative, reason in self.target.withheld:
-            _put(digest, b"withheld", _encoded(relative), _encoded(reason))
-        return digest
+
+def listing_key(target: Target, run: str) -> str:
+    """Where the names of ``target``'s last walk and its state key are kept: a digest of the run
+    and the target alone, known before anything of it is read."""
+    return _started(target, run, b"listing").hexdigest()
+
+
+def restated(target: Target, run: str, names: object) -> str | None:
+    """The state key a walk of ``target`` would give if its entries were ``names`` (the names of
+    an earlier walk), from one ``lstat`` per name and no listing; None when a name is not there,
+    an entry changed too recently, or ``names`` is not a list of at most :data:`MAX_ENTRIES` names."""
+    if type(names) is not list or len(names) > MAX_ENTRIES:
+        return None
+    try:
+        if target.kind == "file":
+            if names != [target.path.name]:
+                return None
+            paths = [str(target.path)]
+            root = None
+        else:
+            prefix = os.path.join(str(target.path), "")
+            paths = [prefix + name for name in names]  # a name that is no str raises TypeError: a miss
+            root = _state(os.stat(target.path))
+        listing = [(name, _state(os.lstat(path))) for name, path in zip(names, paths)]
+    except (OSError, TypeError, ValueError):  # ValueError: a NUL in a name
+        return None
+    newest = max((max(info[_MTIME], info[_CTIME]) for _, info in listing), default=0)
+    if root is not None:
+        newest = max(newest, root[_MTIME], root[_CTIME])
+    if newest >= time.time_ns() - SETTLED_NANOSECONDS:
+        return None
+    return _state_digest(target, run, root, listing)
+
+
+def _state_digest(target: Target, run: str, root: State | None, listing: list[tuple[str, State]]) -> str:
+    digest = _started(target, run, b"states")
+    # One repr of the whole listing: names are quoted and escaped, so no two listings read alike.
+    _put(digest, _encoded(repr(root)), _encoded(repr(listing)))
+    return digest.hexdigest()
+
+
+def _started(target: Target, run: str, *kind: bytes) -> hashlib._Hash:
+    digest = hashlib.sha256()
+    _put(digest, *kind, b"run", run.encode(), target.kind.encode(), _encoded(os.path.abspath(target.path)))
+    for relative, reason in target.withheld:
+        _put(digest, b"withheld", _encoded(relative), _encoded(reason))
+    return digest
 
 
 def walk(target: Target, run: str) -> TreeWalk | None:
@@ -100,22 +156,28 @@ def walk(target: Target, run: str) -> TreeWalk | None:
     that cannot be listed, a training project that is one file or holds a symlink)."""
     if target.kind not in ("model", "file", "project"):
         return None
-    entries: list[tuple[str, str, os.stat_result]] = []
+    entries: list[Entry] = []
     budget = _Budget()
+    root = None
     if target.kind == "file":
-        complete = _add_entry(str(target.path), target.path.name, entries, budget)
+        complete = _add_file(str(target.path), target.path.name, entries, budget)
     elif target.kind == "project" and (not os.path.isdir(target.path) or _holds_an_install(str(target.path))):
         # A lone script: its project is the folder around it, which is not walked. A project
         # with a virtualenv or node_modules in it: tens of thousands of files its lint never
         # reads, which every run would walk (and the first hash) for nothing.
         return None
     else:
+        try:  # before its listing: a change between the two is a state no later walk matches
+            root = _state(os.stat(target.path))
+        except OSError:
+            return None
+        budget.newest = max(root[_MTIME], root[_CTIME])
         complete = _add_tree(Path(target.path), entries, budget)
-    if target.kind == "project" and any(stat.S_ISLNK(info.st_mode) for _, _, info in entries):
+    if target.kind == "project" and any(stat.S_ISLNK(info[_MODE]) for _, _, info in entries):
         # Whether a project file lies inside the project is decided by following its links; a
         # link's text is in the key, but where it leads may pass through another tree.
         return None
-    return TreeWalk(target, run, entries) if complete else None
+    return TreeWalk(target, run, entries, budget.newest, root) if complete else None
 
 
 def _holds_an_install(root: str) -> bool:
@@ -136,63 +198,70 @@ class _Budget:
     def __init__(self) -> None:
         self.entries = MAX_ENTRIES
         self.bytes = MAX_BYTES
+        self.newest = 0
+
+    def spend(self, info: State) -> bool:
+        """Charge one entry of state ``info``; False once the tree is over the budget."""
+        self.entries -= 1
+        if stat.S_ISREG(info[_MODE]):
+            self.bytes -= info[_SIZE]
+        self.newest = max(self.newest, info[_MTIME], info[_CTIME])
+        return self.entries >= 0 and self.bytes >= 0
 
 
-def _add_tree(root: Path, entries: list[tuple[str, str, os.stat_result]], budget: _Budget) -> bool:
+def _add_tree(root: Path, entries: list[Entry], budget: _Budget) -> bool:
     """Every entry below ``root``, in a fixed order, without following a symlink."""
     pending = [(str(root), "")]
     while pending:
         folder, prefix = pending.pop()
-        names = _listed(folder, budget.entries)
-        if names is None:
+        listed = _listed(folder, budget.entries)
+        if listed is None:
             return False
-        for name in names:
-            relative = f"{prefix}{name}"
-            path = os.path.join(folder, name)
-            if not _add_entry(path, relative, entries, budget):
+        for entry in listed:
+            try:
+                info = _state(entry.stat(follow_symlinks=False))
+            except OSError:
                 return False
-            if stat.S_ISDIR(entries[-1][2].st_mode):
-                pending.append((path, f"{relative}/"))
+            if not budget.spend(info):
+                return False
+            relative = f"{prefix}{entry.name}"
+            entries.append((relative, entry.path, info))
+            if stat.S_ISDIR(info[_MODE]):
+                pending.append((entry.path, f"{relative}/"))
     return True
 
 
-def _listed(folder: str, most: int) -> list[str] | None:
-    """The names in ``folder``, sorted; None past ``most`` of them (a folder of a million files is
-    not read to the end, let alone sorted) or when it cannot be listed."""
-    names: list[str] = []
+def _listed(folder: str, most: int) -> list[os.DirEntry[str]] | None:
+    """The entries of ``folder``, sorted by name; None past ``most`` of them (a folder of a million
+    files is not read to the end, let alone sorted) or when it cannot be listed."""
+    listed: list[os.DirEntry[str]] = []
     try:
         with os.scandir(folder) as listing:
             for entry in listing:
-                if len(names) >= most:
+                if len(listed) >= most:
                     return None
-                names.append(entry.name)
+                listed.append(entry)
     except OSError:
         return None
-    return sorted(names)
+    listed.sort(key=_name)
+    return listed
 
 
-def _add_entry(path: str, relative: str, entries: list[tuple[str, str, os.stat_result]], budget: _Budget) -> bool:
-    budget.entries -= 1
-    if budget.entries < 0:
-        return False
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+def _add_file(path: str, relative: str, entries: list[Entry], budget: _Budget) -> bool:
     try:
-        info = os.lstat(path)
+        info = _state(os.lstat(path))
     except OSError:
         return False
-    if stat.S_ISREG(info.st_mode):
-        budget.bytes -= info.st_size
-        if budget.bytes < 0:
-            return False
     entries.append((relative, path, info))
-    return True
+    return budget.spend(info)
 
 
-def _state(info: os.stat_result) -> tuple[int, int, int, int, int, int]:
+def _state(info: os.stat_result) -> State:
     return info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev
-
-
-def _listed_state(entry: tuple[str, str, os.stat_result]) -> tuple[str, tuple[int, ...]]:
-    return entry[0], _state(entry[2])
 
 
 def _put(digest: hashlib._Hash, *fields: bytes) -> None:
@@ -206,7 +275,7 @@ def _encoded(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")  # any str, one way: lone surrogates included
 
 
-def _content_digest(path: str, listed: os.stat_result) -> bytes | None:
+def _content_digest(path: str, listed: State) -> bytes | None:
     """SHA-256 of a regular file's bytes, opened without following a link and without blocking;
     None when it is not the file that was listed (replaced since) or cannot be read."""
     try:
@@ -216,7 +285,7 @@ def _content_digest(path: str, listed: os.stat_result) -> bytes | None:
     with handle:
         try:
             opened = os.fstat(handle.fileno())
-            if (opened.st_dev, opened.st_ino) != (listed.st_dev, listed.st_ino):
+            if (opened.st_dev, opened.st_ino) != (listed[_DEVICE], listed[_INODE]):
                 return None
             digest = hashlib.sha256()
             remaining = opened.st_size

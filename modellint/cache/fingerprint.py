@@ -12,24 +12,36 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from modellint.analyzer.environment.environment_settings import EnvironmentSettings
-    from modellint.rules._base import Rule
+    from modellint.rules import RuleEntry
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
-def run_fingerprint(rules: Iterable[type[Rule]], settings: EnvironmentSettings | None,
+def run_fingerprint(rules: Iterable[RuleEntry], settings: EnvironmentSettings | None,
                     today: datetime.date | None = None) -> str:
-    """What every target of one run shares: the installed modellint, its rules, the settings."""
+    """What every target of one run shares: the installed modellint, its rules (by their entries:
+    a run the cache answers whole imports no rule's module), the settings."""
     from modellint import __version__
 
     digest = hashlib.sha256()
     for part in (f"modellint {__version__}", f"python {sys.version}", f"date {(today or datetime.date.today())}",
                  f"settings {settings!r}", _package_state()):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
-    for rule in rules:
-        digest.update(f"rule {rule.code} {rule.__module__}.{rule.__qualname__} {_module_state(rule.__module__)}\0"
-                      .encode("utf-8", "surrogatepass"))
+    for entry in rules:
+        module, name = _rule_origin(entry)
+        digest.update(f"rule {entry.code} {module}.{name} {_module_state(module)}\0".encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
+
+
+def _rule_origin(entry: RuleEntry) -> tuple[str, str]:
+    """The module and class of a rule: a built-in's from its entry, a plugin's from its class
+    (loaded with the plugins already)."""
+    if entry.plugin is None:
+        return entry.module, entry.class_name
+    from modellint.rules import rule_class
+
+    rule = rule_class(entry.code)
+    return rule.__module__, rule.__qualname__
 
 
 def _package_state() -> str:

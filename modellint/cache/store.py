@@ -13,13 +13,14 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from modellint.analyzer.files import open_regular
 from modellint.cache.codec import CorruptEntry, decode, encode
 from modellint.findings import Finding
 from modellint.record import Record
 
-FORMAT = "modellint-cache-1"
+FORMAT = "modellint-cache-2"  # a new format is a new folder: old entries are never read as new ones
 MAX_ENTRY_BYTES = 64 * 1024**2  # findings of one target: far more than any real model gives
 
 
@@ -32,6 +33,18 @@ def default_directory() -> Path:
     return Path(base) / "modellint"
 
 
+class Listed(Record):
+    """A walk's names and state key, kept under a key of the target alone (see
+    :func:`modellint.cache.digest.restated`)."""
+
+    __slots__ = ("key", "names", "state")
+
+    def __init__(self, key: str, names: list[str], state: str) -> None:
+        self.key = key
+        self.names = names
+        self.state = state
+
+
 class TargetCache(Record):
     """The cache of one run: its directory and the run's fingerprint (travels to the workers)."""
 
@@ -41,46 +54,69 @@ class TargetCache(Record):
         self.directory = directory
         self.run = run
 
-    def _path(self, key: str) -> Path:
-        return self.directory / FORMAT / key[:2] / f"{key}.json"
+    def _path(self, key: str) -> str:
+        # Joined as text: a warm run over a store asks for thousands of entries.
+        return os.path.join(self.directory, FORMAT, key[:2], f"{key}.json")
 
-    def load(self, key: str) -> list[Finding] | None:
-        """The findings stored under ``key``, or None (a miss) whatever is wrong with the entry."""
+    def load(self, key: str, target: Path) -> list[Finding] | None:
+        """The findings stored under ``key`` for the target at ``target``, or None (a miss)
+        whatever is wrong with the entry."""
+        document = self.read(key)
+        return None if document is None else self.findings(document, target)
+
+    def read(self, key: str) -> dict[str, Any] | None:
+        """The entry stored under ``key``, parsed, when it is one this version wrote under that key."""
         try:  # a symlink or FIFO put in an entry's place is refused, never followed or waited on
-            with open_regular(self._path(key), follow=False) as handle:
-                data = handle.read(MAX_ENTRY_BYTES + 1)
+            with open_regular(self._path(key), buffering=0, follow=False) as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size > MAX_ENTRY_BYTES:
+                    return None
+                data = handle.read(size + 1)  # no more than the entry says it holds (and one byte to see it grew)
         except OSError:
             return None
-        if len(data) > MAX_ENTRY_BYTES:
+        if len(data) != size:
             return None
         try:
             document = json.loads(data)
-            if not isinstance(document, dict) or document.get("format") != FORMAT or document.get("key") != key:
-                return None
-            return decode(document.get("findings"))
-        except (ValueError, RecursionError, CorruptEntry):
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(document, dict) or document.get("format") != FORMAT or document.get("key") != key:
+            return None
+        return document
+
+    @staticmethod
+    def findings(document: dict[str, Any], target: Path) -> list[Finding] | None:
+        """The findings of an entry :meth:`read` returned, or None when they do not decode."""
+        try:
+            return decode(document, target)
+        except CorruptEntry:
             return None
 
-    def store(self, keys: Iterable[str], findings: list[Finding]) -> None:
-        """Write the entry under each of ``keys``; a cache that cannot be written (read-only,
-        full) is no error: the next run lints again. Nor is one too big to write: findings whose
-        texts add up to more than a quarter of :data:`MAX_ENTRY_BYTES` (JSON escapes can grow
-        text sixfold) are not encoded at all, so a hostile target cannot make the cache hold its
-        findings twice over."""
+    def store(self, keys: Iterable[str], findings: list[Finding], target: Path, listed: Listed | None = None) -> None:
+        """Write the findings of the target at ``target`` under each of ``keys``, and with the
+        names and state key of its walk under ``listed``'s key; a cache that cannot be written
+        (read-only, full) is no error: the next run lints again. Nor is one too big to write:
+        findings whose texts add up to more than a quarter of :data:`MAX_ENTRY_BYTES` (JSON
+        escapes can grow text sixfold) are not encoded at all, so a hostile target cannot make the
+        cache hold its findings twice over."""
         if _text_size(findings) > MAX_ENTRY_BYTES // 4:
             return
-        encoded = encode(findings)
-        for key in keys:
-            self._write(key, json.dumps({"format": FORMAT, "key": key, "findings": encoded}, separators=(",", ":")))
+        encoded = encode(findings, target)
+        entries: list[tuple[str, dict[str, Any]]] = [(key, {}) for key in keys]
+        if listed is not None:
+            entries.append((listed.key, {"names": listed.names, "state": listed.state}))
+        for key, extra in entries:
+            self._write(key, json.dumps({"format": FORMAT, "key": key, **extra, **encoded}, separators=(",", ":")))
 
     def _write(self, key: str, text: str) -> None:
         """``text`` as the entry of ``key``, whole or not at all: written beside it, then renamed."""
         path = self._path(key)
+        folder = os.path.dirname(path)
         try:
             # Each level private (mkdir's mode applies to the last level only).
-            for folder in (self.directory, self.directory / FORMAT, path.parent):
-                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".entry-", suffix=".tmp")
+            for level in (self.directory, self.directory / FORMAT, Path(folder)):
+                level.mkdir(parents=True, exist_ok=True, mode=0o700)
+            descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".entry-", suffix=".tmp")
         except OSError:
             return
         try:
