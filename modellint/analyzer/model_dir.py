@@ -49,7 +49,6 @@ from modellint.findings import FILE_START, Span
 from modellint.record import Record
 
 if TYPE_CHECKING:
-    from modellint.analyzer.code.import_resolution import CheckedImport
     from modellint.analyzer.code.scans import CodeCopies
     from modellint.analyzer.code.source_imports import ModuleScan
     from modellint.analyzer.deployment.serving_example import ServingExample
@@ -541,15 +540,6 @@ class ModelDir:
             return None  # ML006 reports it
         path = self.root / name
         return path if is_file(path) else None
-
-    @cached_property
-    def checked_imports(self) -> tuple[CheckedImport, ...]:
-        """Every import of :attr:`code_scans` with how the serving process would resolve it, the first
-        per file and module (:func:`~modellint.analyzer.code.import_resolution.check_imports`).
-        Resolved once: ML201, ML203, ML205 and ML207 each read all of it."""
-        from modellint.analyzer.code.import_resolution import check_imports
-
-        return tuple(check_imports(self))
 
     @cached_property
     def code_scans(self) -> tuple[ModuleScan, ...]:

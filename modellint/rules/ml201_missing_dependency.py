@@ -6,6 +6,7 @@ from modellint.analyzer.code.import_resolution import (
     CheckedImport,
     Kind,
     Resolution,
+    checked_imports,
     describe,
     distribution_label,
     has_declared_environment,
@@ -145,7 +146,7 @@ class MissingDependency(Rule):
         unknown = unknown_declared_requirements(model)
         # One finding per file and missing distribution (`nltk` and `nltk.tokenize` are one fix).
         missing: dict[tuple[object, str], list[CheckedImport]] = {}
-        for checked in model.checked_imports:
+        for checked in checked_imports(model):
             resolution = checked.resolution
             if resolution.kind is Kind.MISSING:
                 key = (checked.fact.path, resolution.suggestion or resolution.module.split(".")[0])

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from modellint.analyzer.code.import_resolution import Kind, describe
+from modellint.analyzer.code.import_resolution import Kind, checked_imports, describe
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Fix, Severity
 from modellint.rules._base import FixAvailability, Invalid, ProjectInvalid, ProjectValid, Rule, Valid, examples
@@ -92,7 +92,7 @@ class CodePathImportBreak(Rule):
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
         planned: dict[str, object] = {}  # directory -> the entry whose fix ships it (one per directory)
-        imports = model.checked_imports
+        imports = checked_imports(model)
         # Top-level code-dir names other imports load as they are: a fix must not take them away.
         used_flat = {checked.resolution.module.split(".")[0] for checked in imports
                      if checked.resolution.kind is Kind.BUNDLED}

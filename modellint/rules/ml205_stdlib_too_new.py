@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modellint.analyzer.code.import_resolution import Kind, declared_python3, describe, stdlib_pythons
+from modellint.analyzer.code.import_resolution import Kind, checked_imports, declared_python3, describe, stdlib_pythons
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
 from modellint.rules._base import Invalid, Rule, Valid, examples
@@ -74,7 +74,7 @@ class StdlibTooNew(Rule):
         python = declared_python3(model)
         if python is None:
             return
-        for checked in model.checked_imports:
+        for checked in checked_imports(model):
             resolution = checked.resolution
             if resolution.kind is not Kind.STDLIB_MISSING:
                 continue

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modellint.analyzer.code.import_resolution import MLFLOW_DISTRIBUTIONS, Kind, describe
+from modellint.analyzer.code.import_resolution import MLFLOW_DISTRIBUTIONS, Kind, checked_imports, describe
 from modellint.analyzer.knowledge.distributions import normalize
 from modellint.analyzer.model_dir import ModelDir
 from modellint.findings import Finding, Severity
@@ -57,7 +57,7 @@ class TransitiveDependency(Rule):
     ))
 
     def check(self, model: ModelDir) -> Iterator[Finding]:
-        for checked in model.checked_imports:
+        for checked in checked_imports(model):
             resolution = checked.resolution
             provision = resolution.provision
             if resolution.kind is not Kind.PROVIDED or provision is None or provision.direct or provision.guessed:

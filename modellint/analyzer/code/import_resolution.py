@@ -214,9 +214,21 @@ class CheckedImport(Record):
         self.repeats = repeats  # further imports of the same module in the same file, not reported again
 
 
-def check_imports(model: ModelDir) -> list[CheckedImport]:
-    """Every checked import of the model's code, the first per file and module, in file order
-    (rules read it once per model as :attr:`ModelDir.checked_imports`)."""
+# ML201, ML203, ML205 and ML207 each read every checked import of a model, one model after
+# another: the last model's are kept (a vendored package's code has thousands of imports). Held by
+# the model itself, not its id, which a later model could reuse.
+_last_checked: tuple[ModelDir, tuple[CheckedImport, ...]] | None = None
+
+
+def checked_imports(model: ModelDir) -> tuple[CheckedImport, ...]:
+    """Every checked import of the model's code, the first per file and module, in file order."""
+    global _last_checked
+    if _last_checked is None or _last_checked[0] is not model:
+        _last_checked = (model, _check_imports(model))
+    return _last_checked[1]
+
+
+def _check_imports(model: ModelDir) -> tuple[CheckedImport, ...]:
     found: dict[tuple[object, str], CheckedImport] = {}
     for scan in model.code_scans:
         for fact in scan.imports:
@@ -227,7 +239,7 @@ def check_imports(model: ModelDir) -> list[CheckedImport]:
                     found[key] = CheckedImport(first.fact, first.resolution, first.repeats + 1)
                 else:
                     found[key] = CheckedImport(fact, resolution)
-    return list(found.values())
+    return tuple(found.values())
 
 
 def describe(fact: ImportFact, module: str | None = None, repeats: int = 0) -> str:
