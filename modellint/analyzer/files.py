@@ -16,6 +16,7 @@ import errno
 import os
 import stat
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import BinaryIO, Protocol
 
@@ -31,7 +32,7 @@ CLIMBS_OUT = "climbs out of the model directory"
 LINKS_OUT = "is a symlink (or goes through one) to a location outside the model directory"
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-_PROC_FD = Path("/proc/self/fd")
+_PROC_FD = "/proc/self/fd"
 # No path longer than this names a file (Linux's PATH_MAX): such a path is answered without asking
 # the file system, whose realpath walks it component by component (a 4 MB MLmodel value of `a/a/...`
 # cost minutes per question).
@@ -98,11 +99,49 @@ def written_escape(written: str) -> str | None:
 def is_within(root: Path | str, path: Path | str) -> bool:
     """Whether ``path``, symlinks resolved, lies at or below ``root`` (symlinks resolved)."""
     try:
-        base = os.path.realpath(root)
-        real = os.path.realpath(path)
+        base = real_root(root)
+        real = realpath_below(root, base, path)
     except (OSError, ValueError):
         return False
     return lies_below(base, real)
+
+
+@lru_cache(maxsize=64)
+def _real_root(root: str) -> str:
+    return os.path.realpath(root)
+
+
+def real_root(root: Path | str) -> str:
+    """``os.path.realpath(root)``, asked once per root: every file of a model dir is checked against
+    it. Should the root be re-pointed while the run reads it, a file is then compared with where
+    the root led first, and one that is not below that is refused: the check fails closed."""
+    return _real_root(os.fspath(root))
+
+
+def realpath_below(root: Path | str, base: str, path: Path | str) -> str:
+    """``os.path.realpath(path)`` for a ``path`` written below ``root``, whose real path is ``base``:
+    only the components below ``root`` are looked at (one ``lstat`` each) instead of every one from
+    ``/``. A ``..`` or a symlink among them hands the rest to ``os.path.realpath`` from where it
+    stands, so the answer is always realpath's."""
+    text, top = os.fspath(path), os.fspath(root)
+    if not text.startswith(top) or text[len(top):len(top) + 1] != os.sep or not os.path.isabs(top):
+        return os.path.realpath(text)
+    parts = text[len(top) + 1:].split(os.sep)
+    current = base
+    for index, part in enumerate(parts):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            return os.path.realpath(os.path.join(current, *parts[index:]))
+        step = current + part if current.endswith(os.sep) else current + os.sep + part
+        try:
+            is_link = stat.S_ISLNK(os.lstat(step).st_mode)
+        except OSError:
+            is_link = False  # realpath goes on with an absent component as written
+        if is_link:
+            return os.path.realpath(os.path.join(step, *parts[index + 1:]))
+        current = step
+    return current
 
 
 def escape(root: Path, written: str) -> str | None:
@@ -131,8 +170,8 @@ def open_inside(root: Path, path: Path) -> int:
         raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG), str(path)[:80] + "...")
     if "\0" in str(path):  # a path written in a model file; realpath and open would raise ValueError
         raise OSError(errno.EINVAL, "a path with a NUL character", str(path).replace("\0", "\\0")[:80])
-    base = os.path.realpath(root)
-    real = os.path.realpath(path)
+    base = real_root(root)
+    real = realpath_below(root, base, path)
     if not lies_below(base, real):
         raise OutsideError(path, LINKS_OUT)
     descriptor = os.open(real, _OPEN_FLAGS)
@@ -154,7 +193,7 @@ def _opened_below(descriptor: int, base: str, real: str) -> bool:
     """Whether the file really opened is the one checked: a parent swapped for a symlink between
     ``realpath`` and ``open`` is caught here."""
     try:
-        return lies_below(base, os.readlink(_PROC_FD / str(descriptor)))
+        return lies_below(base, os.readlink(f"{_PROC_FD}/{descriptor}"))
     except OSError:
         pass  # no /proc: compare the inode with the checked path's
     try:
@@ -234,30 +273,66 @@ def walk_inside(root: Path, top: Path, keep_dir: Callable[[str], bool] = lambda 
     """
     if not is_within(root, top):
         return
-    base = os.path.realpath(root)
+    base = real_root(root)
     unlisted: list[OSError] = []
-    for directory, subdirs, names in os.walk(top, onerror=unlisted.append, followlinks=False):
-        here = Path(directory)
-        kept = []
-        for name in sorted(subdirs):
-            path = here / name
-            if os.path.islink(path):
-                if not lies_below(base, os.path.realpath(path)):
-                    yield path, False
-            elif keep_dir(name):
-                kept.append(name)
-        subdirs[:] = kept
-        for name in sorted(names):
-            path = here / name
+    # os.walk's order (a folder's entries by name, then its kept subfolders one by one, depth
+    # first), with each os.DirEntry's type reused instead of an lstat and a stat per name.
+    pending: list[tuple[str, Path]] = [(os.fspath(top), top)]
+    while pending:
+        directory, here = pending.pop()
+        listed = _listed(directory, unlisted)
+        if listed is None:
+            continue
+        kept: list[tuple[str, Path]] = []
+        for entry in listed[0]:
+            if _is_link(entry):
+                if not lies_below(base, os.path.realpath(entry.path)):
+                    yield here / entry.name, False
+            elif keep_dir(entry.name):
+                kept.append((entry.path, here / entry.name))
+        for entry in listed[1]:
             try:
-                if os.path.islink(path) and not lies_below(base, os.path.realpath(path)):
-                    yield path, False
-                elif special_files or stat.S_ISREG(os.stat(path).st_mode):
-                    yield path, True
+                if _is_link(entry) and not lies_below(base, os.path.realpath(entry.path)):
+                    yield here / entry.name, False
+                elif special_files or entry.is_file():
+                    yield here / entry.name, True
             except (OSError, ValueError):
                 continue
+        pending.extend(reversed(kept))
     if special_files:  # the folders that could not be listed, last
         yield from ((Path(error.filename), True) for error in unlisted if error.filename and Path(error.filename) != top)
+
+
+def _listed(directory: str, unlisted: list[OSError]) -> tuple[list[os.DirEntry[str]], list[os.DirEntry[str]]] | None:
+    """The folders (symlinks to folders included) and the other entries of ``directory``, each by
+    name, as os.walk divides them; None, with the error kept in ``unlisted``, when it cannot be listed."""
+    folders: list[os.DirEntry[str]] = []
+    others: list[os.DirEntry[str]] = []
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                try:
+                    is_folder = entry.is_dir()
+                except OSError:
+                    is_folder = False
+                (folders if is_folder else others).append(entry)
+    except OSError as error:
+        unlisted.append(error)
+        return None
+    folders.sort(key=_entry_name)
+    others.sort(key=_entry_name)
+    return folders, others
+
+
+def _entry_name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+def _is_link(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return False
 
 
 # --- questions that must not raise --------------------------------------------------------------

@@ -95,17 +95,17 @@ def test_a_parent_swapped_after_the_check_is_caught(tree, monkeypatch):
     (root / "swap").mkdir()
     (root / "swap" / "secret.txt").write_text("decoy\n")
     checked = os.path.realpath(root / "swap" / "secret.txt")
-    real_realpath = os.path.realpath
+    real_realpath_below = files.realpath_below
 
-    def swapped_after_check(path, *args, **kwargs):
-        result = real_realpath(path, *args, **kwargs)
+    def swapped_after_check(*args):
+        result = real_realpath_below(*args)
         if result == checked:  # the check sees the decoy; then the attacker swaps the directory
             (root / "swap" / "secret.txt").unlink()
             (root / "swap").rmdir()
             os.symlink(outside, root / "swap")
         return result
 
-    monkeypatch.setattr(files.os.path, "realpath", swapped_after_check)
+    monkeypatch.setattr(files, "realpath_below", swapped_after_check)
     with pytest.raises(OutsideError):
         open_inside(root, root / "swap" / "secret.txt")
 
@@ -120,3 +120,32 @@ def test_walk_reports_links_out_and_never_descends_symlinked_dirs(tree):
 def test_walk_of_a_top_outside_the_root_yields_nothing(tree):
     root, _ = tree
     assert list(walk_inside(root, root / "outdir")) == []
+
+
+def test_realpath_below_answers_what_realpath_answers(tmp_path):
+    """Resolving only the components below the root gives realpath's answer for every shape of
+    path: symlinks in the middle and at the end, inside and out, chains, loops, ``..`` after a
+    link, absent components, a root reached through a symlink itself."""
+    outside = tmp_path / "outside"
+    (outside / "deep").mkdir(parents=True)
+    real = tmp_path / "real"
+    (real / "a" / "b").mkdir(parents=True)
+    (real / "a" / "b" / "f.txt").write_text("x")
+    os.symlink(real / "a", real / "to_a")
+    os.symlink("b", real / "a" / "rel_b")
+    os.symlink(outside / "deep", real / "out")
+    os.symlink("loop2", real / "loop1")
+    os.symlink("loop1", real / "loop2")
+    os.symlink("to_a/rel_b/f.txt", real / "chain")
+    os.symlink(real, tmp_path / "linked_root")
+    written = ["a/b/f.txt", "to_a/b/f.txt", "a/rel_b/f.txt", "out/x", "out/../y", "to_a/../a/b",
+               "loop1", "loop1/x", "chain", "missing/../a", "missing/more/x", "a//b/./f.txt", "", ".",
+               "a/b/f.txt/not_a_dir", "..", "../outside"]
+    for root in (real, tmp_path / "linked_root"):
+        base = os.path.realpath(root)
+        for relative in written:
+            path = root / relative
+            assert files.realpath_below(root, base, path) == os.path.realpath(path), (root, relative)
+            assert files.realpath_below(str(root), base, f"{root}/{relative}") == os.path.realpath(f"{root}/{relative}")
+    assert files.realpath_below(real, str(real), "relative/path") == os.path.realpath("relative/path")
+    assert files.realpath_below(real, str(real), tmp_path / "realx") == os.path.realpath(tmp_path / "realx")
