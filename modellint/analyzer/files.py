@@ -112,10 +112,17 @@ def _real_root(root: str) -> str:
 
 
 def real_root(root: Path | str) -> str:
-    """``os.path.realpath(root)``, asked once per root: every file of a model dir is checked against
-    it. Should the root be re-pointed while the run reads it, a file is then compared with where
-    the root led first, and one that is not below that is refused: the check fails closed."""
-    return _real_root(os.fspath(root))
+    """``os.path.realpath(root)``, asked once per absolute root until :func:`forget_real_roots`
+    (the engine calls it before each target): every file of a model dir is checked against it.
+    Should the root be re-pointed meanwhile, a file is compared with where the root led first, and
+    one that is not below that is refused: the check fails closed. A relative root depends on the
+    working directory and is resolved each time."""
+    text = os.fspath(root)
+    return _real_root(text) if os.path.isabs(text) else os.path.realpath(text)
+
+
+def forget_real_roots() -> None:
+    _real_root.cache_clear()
 
 
 def realpath_below(root: Path | str, base: str, path: Path | str) -> str:

@@ -149,3 +149,23 @@ def test_realpath_below_answers_what_realpath_answers(tmp_path):
             assert files.realpath_below(str(root), base, f"{root}/{relative}") == os.path.realpath(f"{root}/{relative}")
     assert files.realpath_below(real, str(real), "relative/path") == os.path.realpath("relative/path")
     assert files.realpath_below(real, str(real), tmp_path / "realx") == os.path.realpath(tmp_path / "realx")
+
+
+def test_a_relative_root_is_resolved_in_the_working_directory_of_the_moment(tmp_path, monkeypatch):
+    for name in ("one", "two"):
+        (tmp_path / name / "model").mkdir(parents=True)
+        (tmp_path / name / "model" / "MLmodel").write_text(f"{name}\n")
+        monkeypatch.chdir(tmp_path / name)
+        assert files.real_root("model") == os.path.realpath(tmp_path / name / "model")
+        assert read_text(Path("model") / "MLmodel", Path("model")) == (f"{name}\n", None)
+
+
+def test_an_absolute_root_is_resolved_again_once_forgotten(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    os.symlink(tmp_path / "a", tmp_path / "root")
+    assert files.real_root(tmp_path / "root") == os.path.realpath(tmp_path / "a")
+    os.unlink(tmp_path / "root")
+    os.symlink(tmp_path / "b", tmp_path / "root")
+    files.forget_real_roots()
+    assert files.real_root(tmp_path / "root") == os.path.realpath(tmp_path / "b")
