@@ -37,6 +37,7 @@ _PROC_FD = "/proc/self/fd"
 # the file system, whose realpath walks it component by component (a 4 MB MLmodel value of `a/a/...`
 # cost minutes per question).
 MAX_PATH_CHARS = 4096
+_READ_CHUNK = 64 * 1024
 
 
 class PassView(Protocol):
@@ -81,7 +82,7 @@ def written_escape(written: str) -> str | None:
     alone: :data:`ABSOLUTE` (POSIX, Windows, ``~``, ``file:``), :data:`CLIMBS_OUT` (``..`` above
     the start, with ``/`` or ``\\`` separators), or None."""
     head = written[:MAX_PATH_CHARS]  # what makes a path absolute is at its start
-    if head.startswith(("file:", "~")) or PurePosixPath(head).is_absolute() or PureWindowsPath(head).anchor:
+    if _anchored(head) if len(head) <= 256 else _has_anchor(head):
         return ABSOLUTE
     if len(written) > MAX_PATH_CHARS:
         return None  # names no file: absent (ML003's), not outside; and never parsed component by component
@@ -94,6 +95,15 @@ def written_escape(written: str) -> str | None:
         elif part not in ("", "."):
             depth += 1
     return None
+
+
+def _has_anchor(head: str) -> bool:
+    return head.startswith(("file:", "~")) or PurePosixPath(head).is_absolute() or bool(PureWindowsPath(head).anchor)
+
+
+# A store's models name the same few short paths: each is judged once per process, not through
+# two pathlib objects each time.
+_anchored = lru_cache(maxsize=1024)(_has_anchor)
 
 
 def is_within(root: Path | str, path: Path | str) -> bool:
@@ -166,29 +176,59 @@ def escape(root: Path, written: str) -> str | None:
 # --- reading --------------------------------------------------------------------------------------
 
 
-def open_inside(root: Path, path: Path) -> int:
+def open_inside(root: Path, path: Path | str) -> int:
     """A read-only descriptor of ``path``, which must resolve below ``root``.
 
     Raises :class:`OutsideError` when it does not (checked before and after the open), and
     ``OSError`` as ``os.open`` does (``ELOOP`` for a symlink loop, ``ENAMETOOLONG`` for a path no
     file can have, before any realpath walks it). Never blocks on a FIFO.
     """
-    if len(str(path)) > MAX_PATH_CHARS:
-        raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG), str(path)[:80] + "...")
-    if "\0" in str(path):  # a path written in a model file; realpath and open would raise ValueError
-        raise OSError(errno.EINVAL, "a path with a NUL character", str(path).replace("\0", "\\0")[:80])
+    text = os.fspath(path)
+    if len(text) > MAX_PATH_CHARS:
+        raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG), text[:80] + "...")
+    if "\0" in text:  # a path written in a model file; realpath and open would raise ValueError
+        raise OSError(errno.EINVAL, "a path with a NUL character", text.replace("\0", "\\0")[:80])
     base = real_root(root)
-    real = realpath_below(root, base, path)
-    if not lies_below(base, real):
-        raise OutsideError(path, LINKS_OUT)
-    descriptor = os.open(real, _OPEN_FLAGS)
+    child = _direct_child(root, base, text)
+    descriptor = _open_child(child) if child is not None else None
+    if descriptor is not None and child is not None:
+        real = child
+    else:
+        real = realpath_below(root, base, text)
+        if not lies_below(base, real):
+            raise OutsideError(Path(path), LINKS_OUT)
+        descriptor = os.open(real, _OPEN_FLAGS)
     try:
         if not _opened_below(descriptor, base, real):
-            raise OutsideError(path, LINKS_OUT)
+            raise OutsideError(Path(path), LINKS_OUT)
     except BaseException:
         os.close(descriptor)
         raise
     return descriptor
+
+
+def _direct_child(root: Path | str, base: str, text: str) -> str | None:
+    """Where ``text`` is when it names an entry of ``root`` itself (``<root>/MLmodel``, most reads):
+    that name below ``base``, which is already real; None for a deeper or unusual path."""
+    top = os.fspath(root)
+    if not text.startswith(top) or text[len(top):len(top) + 1] != os.sep:
+        return None
+    name = text[len(top) + 1:]
+    if not name or os.sep in name or name in (".", ".."):
+        return None
+    return base + name if base.endswith(os.sep) else base + os.sep + name
+
+
+def _open_child(real: str) -> int | None:
+    """``real`` (an entry of a real folder) opened without following a symlink there, so that
+    nothing but that entry is opened; None when it is one (or the open fails otherwise): the
+    caller then resolves it. An absent entry is absent either way."""
+    try:
+        return os.open(real, _OPEN_FLAGS)
+    except FileNotFoundError:
+        raise
+    except OSError:
+        return None
 
 
 def lies_below(base: str, real: str) -> bool:
@@ -225,8 +265,7 @@ def read_disk_text(path: Path, root: Path | None = None) -> tuple[str | None, Re
     named on the command line).
     """
     try:
-        with open_regular(path, root) as handle:
-            data = handle.read(MAX_TEXT_BYTES + 1)
+        data = read_regular(path, root, MAX_TEXT_BYTES + 1)
     except OutsideError as error:
         return None, ReadProblem(path, f"`{path.name}` {error.reason}: not read", outside=True)
     except FileNotFoundError:
@@ -373,18 +412,50 @@ def open_regular(path: Path | str, root: Path | None = None, buffering: int = -1
     and a symlink to it is followed unless ``follow`` is False (a walk that listed a regular file
     must not read a link someone put in its place).
     """
-    if root is not None:
-        descriptor = open_inside(root, Path(path))
-    else:
-        descriptor = os.open(path, _OPEN_FLAGS if not follow else _OPEN_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
+    descriptor, _ = _regular_descriptor(path, root, follow)
     try:
-        kind = special_kind(os.fstat(descriptor).st_mode)
-        if kind is not None:
-            raise NotRegularFile(kind)
         return os.fdopen(descriptor, "rb", buffering=buffering)
     except BaseException:
         os.close(descriptor)
         raise
+
+
+def read_regular(path: Path | str, root: Path | None, limit: int) -> bytes:
+    """The first ``limit`` bytes of the regular file ``path`` (all of a shorter one), opened as
+    :func:`open_regular` opens it and raising what it raises, without a file object around the
+    descriptor: a model dir's files are read thousands of times in a store's run."""
+    descriptor, size = _regular_descriptor(path, root, True)
+    try:
+        chunks = []
+        left = limit
+        wanted = size + 1  # its size and one byte more: most files are read in one call, and one to see the end
+        while left > 0:
+            chunk = os.read(descriptor, min(left, wanted))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+            wanted = _READ_CHUNK  # a file that grew meanwhile: os.read allocates what it is asked for
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    finally:
+        os.close(descriptor)
+
+
+def _regular_descriptor(path: Path | str, root: Path | None, follow: bool) -> tuple[int, int]:
+    """A descriptor of the regular file ``path`` and its size (see :func:`open_regular`)."""
+    if root is not None:
+        descriptor = open_inside(root, path)
+    else:
+        descriptor = os.open(path, _OPEN_FLAGS if not follow else _OPEN_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
+    try:
+        status = os.fstat(descriptor)
+        kind = special_kind(status.st_mode)
+        if kind is not None:
+            raise NotRegularFile(kind)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor, status.st_size
 
 
 def exists(path: Path) -> bool:

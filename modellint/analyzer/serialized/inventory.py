@@ -77,13 +77,12 @@ def scan_model_files(root: Path, text_files: set[str], declared: dict[str, str] 
 def _sniff(path: Path, root: Path) -> tuple[str | None, str | None]:
     """``(kind, None)`` for a serialized file, ``(None, None)`` for another regular file, ``(None, why)``
     when it cannot be read."""
-    from modellint.analyzer.files import NotRegularFile, open_regular
+    from modellint.analyzer.files import NotRegularFile, open_regular, read_regular
     from modellint.analyzer.serialized.pickles.sniffing import sniff_stream
     from modellint.analyzer.serialized.pickles.streams import PROBE_BYTES
 
     try:
-        with open_regular(path, root) as handle:
-            head = handle.read(PROBE_BYTES)
+        head = read_regular(path, root, PROBE_BYTES)
         return sniff_stream(head, lambda: open_regular(path, root)), None
     except NotRegularFile as error:  # replaced since the walk saw it
         return None, f"is {error.kind}, not a regular file: not read"
