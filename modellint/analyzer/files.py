@@ -231,6 +231,16 @@ def _open_child(real: str) -> int | None:
         return None
 
 
+def relative_posix(root: Path, path: Path) -> str:
+    """``path.relative_to(root).as_posix()`` (``ValueError`` when not below), by the text of the
+    paths for one built below ``root`` the usual way (``root / ...``, a walk from ``root``): a
+    model dir's walk asks it of every file."""
+    top, text = str(root), str(path)
+    if os.sep == "/" and text.startswith(top) and text[len(top):len(top) + 1] == "/" and top not in ("", "/", "."):
+        return text[len(top) + 1:]
+    return path.relative_to(root).as_posix()
+
+
 def lies_below(base: str, real: str) -> bool:
     """Whether the resolved path ``real`` is ``base`` or below it (both already resolved)."""
     return real == base or real.startswith(base.rstrip(os.sep) + os.sep)

@@ -33,6 +33,7 @@ from modellint.analyzer.files import (
     is_file,
     lexists,
     read_text,
+    relative_posix,
     written_escape,
 )
 from modellint.analyzer.model_layout import (
@@ -462,7 +463,7 @@ class ModelDir:
 
     def _in_code_dir(self, directory: Path, name: str, present=exists) -> bool:
         path = directory / name
-        return present(path) and not self.outside(path.relative_to(self.root).as_posix())
+        return present(path) and not self.outside(relative_posix(self.root, path))
 
     @cached_property
     def code_directories(self) -> list[Path]:

@@ -169,3 +169,24 @@ def test_an_absolute_root_is_resolved_again_once_forgotten(tmp_path):
     os.symlink(tmp_path / "b", tmp_path / "root")
     files.forget_real_roots()
     assert files.real_root(tmp_path / "root") == os.path.realpath(tmp_path / "b")
+
+
+def test_relative_posix_is_relative_to_for_any_path_and_root():
+    import random
+
+    generator = random.Random(20261207)
+    parts = ["a", "b", "ab", ".", "..", "", "é", "x y"]
+
+    def random_path(most: int) -> Path:
+        return Path(generator.choice(["", "/", "//"]) + "/".join(generator.choice(parts) for _ in range(generator.randint(0, most))))
+
+    for _ in range(20_000):
+        root, below = random_path(3), random_path(3)
+        for path in (root / below, random_path(5)):
+            try:
+                expected = path.relative_to(root).as_posix()
+            except ValueError:
+                with pytest.raises(ValueError):
+                    files.relative_posix(root, path)
+                continue
+            assert files.relative_posix(root, path) == expected, (root, path)
