@@ -55,7 +55,7 @@ def _write_dict(value: dict, newline: str, parts: list[str]) -> None:
         parts.append("{}")
         return
     inner = newline + _INDENT
-    separator = "{" + inner
+    separator, between = "{" + inner, "," + inner  # one string each per container, as json's are
     for key, item in value.items():
         if not isinstance(key, str):
             raise _Unusual
@@ -63,7 +63,7 @@ def _write_dict(value: dict, newline: str, parts: list[str]) -> None:
         parts.append(encode_basestring_ascii(key))
         parts.append(": ")
         _write(item, inner, parts)
-        separator = "," + inner
+        separator = between
     parts.append(newline + "}")
 
 
@@ -72,9 +72,9 @@ def _write_list(value: list | tuple, newline: str, parts: list[str]) -> None:
         parts.append("[]")
         return
     inner = newline + _INDENT
-    separator = "[" + inner
+    separator, between = "[" + inner, "," + inner
     for item in value:
         parts.append(separator)
         _write(item, inner, parts)
-        separator = "," + inner
+        separator = between
     parts.append(newline + "]")
