@@ -190,3 +190,28 @@ def test_relative_posix_is_relative_to_for_any_path_and_root():
                     files.relative_posix(root, path)
                 continue
             assert files.relative_posix(root, path) == expected, (root, path)
+
+
+def test_read_regular_reads_up_to_its_limit_and_refuses_what_open_regular_refuses(tmp_path):
+    root = tmp_path / "model"
+    root.mkdir()
+    (root / "empty").write_bytes(b"")
+    (root / "small").write_bytes(b"abc")
+    big = bytes(range(256)) * 1024  # 256 KiB: more than one step past the first read
+    (root / "big").write_bytes(big)
+    (tmp_path / "secret").write_bytes(b"s")
+    os.symlink(tmp_path / "secret", root / "out")
+    os.symlink(root / "small", root / "in")
+    os.mkfifo(root / "fifo")
+    assert files.read_regular(root / "empty", root, 10) == b""
+    assert files.read_regular(root / "small", root, 10) == b"abc"
+    assert files.read_regular(root / "small", root, 2) == b"ab"
+    assert files.read_regular(root / "in", root, 10) == b"abc"
+    assert files.read_regular(root / "big", root, len(big) + 1) == big
+    assert files.read_regular(root / "big", root, 70_000) == big[:70_000]
+    with pytest.raises(OutsideError):
+        files.read_regular(root / "out", root, 10)
+    with pytest.raises(files.NotRegularFile):
+        files.read_regular(root / "fifo", root, 10)
+    with pytest.raises(FileNotFoundError):
+        files.read_regular(root / "absent", root, 10)
