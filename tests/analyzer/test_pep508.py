@@ -126,3 +126,15 @@ def test_per_requirement_remembers_by_identity_not_by_packagings_equality():
     third = Requirement("scipy==1.2")
     assert remembered(third) == "1.2"  # over the bound: forgotten, then computed again
     assert remembered(short) == "1.0" and len(calls) == 4
+
+
+def test_a_pins_version_is_its_own_spelling_after_an_equal_one():
+    """packaging equates `==1.0` and `==1.0.0` (lines with a marker go to packaging's parser):
+    the version a line pins is still the one it writes, whichever was read first."""
+    from modellint.analyzer.environment.requirements import classify_requirement
+    from modellint.findings import Span
+
+    short = classify_requirement('numpy==1.0; python_version > "3"', Path("r"), Span())
+    long = classify_requirement('numpy==1.0.0; python_version > "3"', Path("r"), Span())
+    assert short.requirement == long.requirement
+    assert (short.pinned_version, long.pinned_version) == ("1.0", "1.0.0")

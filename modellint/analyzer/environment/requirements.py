@@ -127,14 +127,17 @@ class RequirementLine(Record):
         return _pinned_version(self.requirement) if self.requirement else None
 
 
-@lru_cache(maxsize=16384)
-def _pinned_version(requirement: ParsedRequirement) -> str | None:
+def _pinned_version_of(requirement: ParsedRequirement) -> str | None:
     # Once per parsed requirement (the parser's cache shares them between equal lines): every
-    # per-pin rule asks each line again, hundreds of thousands of times over a store.
+    # per-pin rule asks each line again, hundreds of thousands of times over a store. By identity:
+    # by equality, `x==1.0.0; marker` got the version of an earlier `x==1.0; marker`.
     specs = list(requirement.specifier)
     if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
         return specs[0].version
     return None
+
+
+_pinned_version = per_requirement(_pinned_version_of)
 
 
 class RequirementsList(Record):
