@@ -37,8 +37,7 @@ _PROC_FD = "/proc/self/fd"
 # the file system, whose realpath walks it component by component (a 4 MB MLmodel value of `a/a/...`
 # cost minutes per question).
 MAX_PATH_CHARS = 4096
-_FIRST_READ = 64 * 1024
-_LARGEST_READ = 4 * 1024 * 1024
+_READ_CHUNK = 64 * 1024
 
 
 class PassView(Protocol):
@@ -441,17 +440,18 @@ def read_regular(path: Path | str, root: Path | None, limit: int) -> bytes:
     try:
         chunks = []
         left = limit
-        wanted = _FIRST_READ
+        wanted = limit
         while left > 0:
-            # os.read allocates what it is asked for: the whole 16 MiB text limit at once (as a file
-            # object asks) cost 20-35 us a file, a mapping made and unmade. A first step every
-            # metadata file fits in, then larger ones.
+            # The whole limit asked at once, as a file object asks: a big request is a mapping of its
+            # own, returned to the system when the bytes are freed. Reads sized to each file, or of
+            # 64 KiB first, left holes in the heap (4 MB more RSS over a 2,000-model store in one
+            # process) for no CPU time measured.
             chunk = os.read(descriptor, min(left, wanted))
             if not chunk:
                 break
             chunks.append(chunk)
             left -= len(chunk)
-            wanted = min(wanted * 4, _LARGEST_READ)
+            wanted = _READ_CHUNK
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
     finally:
         os.close(descriptor)
