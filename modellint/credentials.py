@@ -54,8 +54,8 @@ class Credential(Record):
 
 def find_credentials(text: str) -> list[Credential]:
     """Every secret in ``text``, in order, not overlapping."""
-    if "://" not in text and "/t/" not in text and "=" not in text:
-        return []
+    if "://" not in text and "/t/" not in text and ("=" not in text or not ("?" in text or "&" in text or ";" in text)):
+        return []  # no URL, no conda token, no `?name=`, `&name=` or `;name=` (a pin's `==` alone)
     found = _userinfo_secrets(text)
     first_url = text.find("://")
     for match in _CONDA_TOKEN.finditer(text):

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from modellint.analyzer.files import read_text
+from modellint.analyzer.files import forget_real_roots, read_text
 from modellint.findings import Finding
 from modellint.record import Record
 from modellint.rules import ENTRIES_BY_CODE, Rule
@@ -75,6 +75,7 @@ def _lint_target(target: Target, rules: list[type[Rule]], selection: RuleSelecti
                  cache: TargetCache | None = None) -> tuple[list[Finding], TargetFailure | None, bool]:
     """:func:`lint_target`, and whether the target is a training project without a save/log call
     (found in the same pass that lints it, so that the report can say so without a second search)."""
+    forget_real_roots()  # each target's root is resolved afresh, then once for all its files
     try:
         if target.kind == "project":
             findings, saves_models = _project_findings(target, rules, settings, cache)

@@ -44,21 +44,25 @@ def display_path(path: Path, base: Path, aliases: tuple[tuple[Path, str], ...] =
         if root in path.parents:
             return f"{shown}/{path.relative_to(root).as_posix()}"
     # abspath, not resolve(): resolving follows symlinks and raises on a symlink loop.
-    absolute = os.path.abspath(path)
-    below = _below(absolute, os.fspath(base))
-    if below is not None:  # the usual case, without the pathlib objects (a report shows thousands)
-        return below
+    absolute, base_text = os.path.abspath(path), os.fspath(base)
+    if _comparable(absolute, base_text):  # the usual case, without the pathlib objects (a report shows thousands)
+        below = _below(absolute, base_text)
+        return below if below is not None else path.as_posix()
     try:
         return Path(absolute).relative_to(base).as_posix()
     except ValueError:
         return path.as_posix()
 
 
+def _comparable(absolute: str, base: str) -> bool:
+    """Whether ``absolute`` (from ``abspath``) and ``base`` are both absolute and normalised as
+    pathlib would make them, so that comparing their text answers ``Path.relative_to``."""
+    return os.path.isabs(base) and os.path.normpath(base) == base and "//" not in (base[:2], absolute[:2])
+
+
 def _below(absolute: str, base: str) -> str | None:
-    """``absolute`` relative to the absolute, normalised ``base`` when it lies below it, as
-    ``Path.relative_to`` gives it; None for anything else (the slow path decides)."""
-    if not os.path.isabs(base) or os.path.normpath(base) != base or "//" in (base[:2], absolute[:2]):
-        return None
+    """``absolute`` relative to ``base`` as ``Path.relative_to`` gives it, None when it does not
+    lie below (both :func:`_comparable`)."""
     if absolute == base:
         return "."
     prefix = base if base.endswith("/") else f"{base}/"

@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from modellint.findings import Finding, Severity, Span
 from modellint.reports import ReportContext, concise, full, github, markdown, sarif
 from modellint.reports import json as json_report
@@ -208,3 +210,29 @@ def test_fix_hint_is_worded_as_ruff_words_it():
     assert fixable_line([safe, unsafe], unsafe_fixes=True) == "[*] 2 fixable with `--fix`."
     out = concise.render([safe, unsafe], CONTEXT).splitlines()
     assert out[-2:] == ["Found 2 warnings.", "[*] 1 fixable with `--fix` (1 unsafe fix available with `--fix --unsafe-fixes`)."]
+
+
+@pytest.mark.parametrize("document", [
+    {},
+    [],
+    {"a": [], "b": {}, "c": [{}], "d": [[]]},
+    {"findings": [{"code": "ML101", "line": 3, "fix": None, "ok": True, "no": False, "n": -7, "big": 2**80}]},
+    {"text": "é ☃ \U0001f600 \x00\x1f \"quoted\" \\ / \t\n\r\u2028", "emoji key \U0001f600": "x"},
+    {"nested": {"deeper": {"deepest": [1, [2, [3, {"k": "v"}]]]}}},
+    {"float": 1.5, "tiny": 1e-300, "nan": float("nan"), "inf": float("-inf")},
+    {1: "int key", None: "none key", 2.5: "float key"},
+    ("a", "tuple", ["inside"]),
+    "just a string",
+    None,
+])
+def test_indented_json_is_json_dumps_byte_for_byte(document):
+    from modellint.reports.indented_json import dumps
+
+    assert dumps(document) == json.dumps(document, indent=2)
+
+
+def test_indented_json_refuses_what_json_refuses():
+    from modellint.reports.indented_json import dumps
+
+    with pytest.raises(TypeError):
+        dumps({"path": Path("x")})

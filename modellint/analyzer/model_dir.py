@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import os
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,7 @@ from modellint.analyzer.files import (
     is_file,
     lexists,
     read_text,
+    relative_posix,
     written_escape,
 )
 from modellint.analyzer.model_layout import (
@@ -465,7 +466,7 @@ class ModelDir:
 
     def _in_code_dir(self, directory: Path, name: str, present=exists) -> bool:
         path = directory / name
-        return present(path) and not self.outside(path.relative_to(self.root).as_posix())
+        return present(path) and not self.outside(relative_posix(self.root, path))
 
     def _code_dir_names(self, directory: Path) -> list[str]:
         return [entry.name for entry in os.scandir(directory)]
@@ -688,10 +689,25 @@ def _holds_model(key: tuple[Any, ...], pyfunc: dict[str, Any] | None) -> bool:
 
 def is_absolute_path(value: str) -> bool:
     """True for POSIX/Windows absolute paths and ``file:`` URIs (machine-local locations)."""
+    return _is_absolute_path(value) if len(value) <= _REMEMBERED_CHARS else _absolute_path(value)
+
+
+def _absolute_path(value: str) -> bool:
     if value.startswith("file:"):
         return True
     return PurePosixPath(value).is_absolute() or PureWindowsPath(value).is_absolute() or value.startswith("~")
 
 
 def is_uri(value: str) -> bool:
+    return _is_uri(value) if len(value) <= _REMEMBERED_CHARS else _uri(value)
+
+
+def _uri(value: str) -> bool:
     return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.\-]+:/", value)) and not PureWindowsPath(value).drive
+
+
+# Models of a store name the same few paths (`model.pkl`, `python_model.pkl`): each short one is
+# judged once per process instead of through two pathlib objects each time it is asked.
+_REMEMBERED_CHARS = 256
+_is_absolute_path = lru_cache(maxsize=1024)(_absolute_path)
+_is_uri = lru_cache(maxsize=1024)(_uri)

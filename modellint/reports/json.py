@@ -9,12 +9,12 @@ exact, so that consumers can open the files. Targets that could not be checked a
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 from modellint.credentials import redact
 from modellint.findings import Finding
 from modellint.reports import ReportContext, location, printable
+from modellint.reports.indented_json import dumps
 
 
 def finding_dict(finding: Finding, context: ReportContext) -> dict:
@@ -60,4 +60,4 @@ def render(findings: list[Finding], context: ReportContext) -> str:
             "info": counts.get("info", 0),
         },
     }
-    return json.dumps(document, indent=2, sort_keys=False) + "\n"
+    return dumps(document) + "\n"

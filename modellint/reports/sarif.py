@@ -28,13 +28,13 @@ The output is the same bytes for the same findings.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from modellint.findings import Finding, Severity
 from modellint.reports import ReportContext, help_uri, location, printable
+from modellint.reports.indented_json import dumps
 from modellint.rules import ENTRIES_BY_CODE, rule_class
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -87,7 +87,7 @@ def render(findings: list[Finding], context: ReportContext) -> str:
             "results": results,
         }],
     }
-    return json.dumps(document, indent=2) + "\n"
+    return dumps(document) + "\n"
 
 
 def _invocation(context: ReportContext) -> dict:

@@ -3,7 +3,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from modellint.analyzer.environment.requirements import RequirementLine, RequirementsList
+from modellint.analyzer.environment.pep508 import ParsedRequirement
+from modellint.analyzer.environment.requirements import (
+    RequirementLine,
+    RequirementsList,
+    normalize_name,
+    per_requirement,
+)
 from modellint.analyzer.model_dir import ModelDir, parse_version_tuple
 from modellint.findings import Finding, Severity, Span
 from modellint.fixes.environment_edits import pip_list_from_requirements
@@ -15,12 +21,18 @@ def comparable(line: RequirementLine) -> str:
     """What must agree between the two lists: name (PEP 503), extras, specifier, marker."""
     if line.requirement is None:
         return " ".join(line.text.split())
-    req = line.requirement
+    return _comparable(line.requirement)
+
+
+def _comparable_requirement(req: ParsedRequirement) -> str:
     extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
     spec = ",".join(sorted(str(s) for s in req.specifier))
     url = f" @ {req.url}" if req.url else ""
     marker = f"; {req.marker}" if req.marker else ""
-    return f"{line.name}{extras}{spec}{url}{marker}"
+    return f"{normalize_name(req.name)}{extras}{spec}{url}{marker}"
+
+
+_comparable = per_requirement(_comparable_requirement)
 
 
 def _key(line: RequirementLine) -> str:

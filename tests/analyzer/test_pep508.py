@@ -105,3 +105,36 @@ def test_a_marker_or_url_goes_to_packaging() -> None:
 def test_a_fast_path_requirement_prints_as_packaging_prints_it() -> None:
     for text in ["Foo_Bar [b, a] >=1,<2", "x", "x[]", "y===abc"]:
         assert str(parse_requirement(text)) == str(Requirement(text))
+
+
+def test_per_requirement_remembers_by_identity_not_by_packagings_equality():
+    from packaging.requirements import Requirement
+
+    from modellint.analyzer.environment.requirements import per_requirement
+
+    calls = []
+
+    def version_of(requirement):
+        calls.append(requirement)
+        return next(iter(requirement.specifier)).version
+
+    remembered = per_requirement(version_of, maxsize=2)
+    short, long = Requirement("numpy==1.0; python_version > '3'"), Requirement("numpy==1.0.0; python_version > '3'")
+    assert short == long  # packaging equates the two spellings
+    assert [remembered(short), remembered(long), remembered(short), remembered(long)] == ["1.0", "1.0.0", "1.0", "1.0.0"]
+    assert calls == [short, long]
+    third = Requirement("scipy==1.2")
+    assert remembered(third) == "1.2"  # over the bound: forgotten, then computed again
+    assert remembered(short) == "1.0" and len(calls) == 4
+
+
+def test_a_pins_version_is_its_own_spelling_after_an_equal_one():
+    """packaging equates `==1.0` and `==1.0.0` (lines with a marker go to packaging's parser):
+    the version a line pins is still the one it writes, whichever was read first."""
+    from modellint.analyzer.environment.requirements import classify_requirement
+    from modellint.findings import Span
+
+    short = classify_requirement('numpy==1.0; python_version > "3"', Path("r"), Span())
+    long = classify_requirement('numpy==1.0.0; python_version > "3"', Path("r"), Span())
+    assert short.requirement == long.requirement
+    assert (short.pinned_version, long.pinned_version) == ("1.0", "1.0.0")

@@ -235,14 +235,14 @@ def test_an_unreadable_pickle_is_reported_naming_the_os_error(tmp_path, monkeypa
     model = tmp_path / "model"
     model.mkdir()
     (model / "model.pkl").write_bytes(b"\x80\x04N.")
-    real_open = files_module.open_regular
+    real_open = files_module.open_inside
 
-    def refuse(path, root=None):
+    def refuse(root, path):
         if Path(path).name == "model.pkl":
             raise PermissionError(13, "Permission denied")
-        return real_open(path, root)
+        return real_open(root, path)
 
-    monkeypatch.setattr(files_module, "open_regular", refuse)
+    monkeypatch.setattr(files_module, "open_inside", refuse)
     [unreadable] = scan_model_files(model, set())
     assert unreadable.scan.kind is None
     assert [problem.reason for problem in unreadable.scan.problems] == ["cannot be read: Permission denied"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from modellint.analyzer.environment.requirements import CondaEnv, CondaSpec
@@ -92,7 +93,7 @@ def unbuilt_python(conda: CondaEnv | None) -> UnbuiltPython | None:
     from modellint.analyzer.knowledge.conda_forge import conda_forge_python
 
     built = conda_forge_python()
-    keyed = [(_key(version), version) for version in built.versions]
+    keyed = _built_keys(built.versions)
     if any(matcher(key) for key, _ in keyed):
         return None
     asked = _asked_version(spec.version)
@@ -184,6 +185,13 @@ def _asked_version(text: str) -> str | None:
 
 def _key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split(".")) if _VERSION.match(version) else ()
+
+
+@lru_cache(maxsize=1)
+def _built_keys(versions: tuple[str, ...]) -> tuple[tuple[tuple[int, ...], str], ...]:
+    """The built versions with their keys, once per process: every conda-forge env asks of the same
+    snapshot."""
+    return tuple((_key(version), version) for version in versions)
 
 
 def _padded(key: tuple[int, ...], other: tuple[int, ...]) -> tuple[int, ...]:

@@ -14,12 +14,13 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from modellint.analyzer.environment.requirements import RequirementLine, RequirementsList
+from modellint.analyzer.environment.requirements import RequirementLine, RequirementsList, per_requirement
 from modellint.record import Record
 
 if TYPE_CHECKING:
     from packaging.version import Version
 
+    from modellint.analyzer.environment.pep508 import ParsedRequirement
     from modellint.analyzer.environment.serving_platform import ServingPlatform
     from modellint.analyzer.knowledge.releases import DistributionReleases, Release
 
@@ -63,16 +64,21 @@ def pinned_releases(lists: Iterable[RequirementsList | None], target: ServingPla
                 continue
             releases = data.get(line.name)
             if releases is not None:
-                pinned = _match(line, spec, releases)
-                if pinned is not None:
-                    yield pinned
+                yield PinnedRelease(line, releases, *_matched(spec.operator, spec.version, releases))
 
 
 def _single_equality(line: RequirementLine):  # -> packaging Specifier | None
-    specs = list(line.specifier or ())
+    return _equality(line.requirement) if line.requirement is not None else None
+
+
+def _single_equality_of(requirement: ParsedRequirement):  # -> packaging Specifier | None
+    specs = list(requirement.specifier)
     if len(specs) != 1 or specs[0].operator not in ("==", "===") or "+" in specs[0].version:
         return None
     return specs[0]
+
+
+_equality = per_requirement(_single_equality_of)
 
 
 def applies_on(line: RequirementLine, target: ServingPlatform | None) -> bool:
@@ -89,22 +95,30 @@ def applies_on(line: RequirementLine, target: ServingPlatform | None) -> bool:
         return False
 
 
-def _match(line: RequirementLine, spec, releases: DistributionReleases) -> PinnedRelease | None:
-    prefix = spec.version.endswith(".*")
+@lru_cache(maxsize=4096)
+def _matched(operator: str, version: str, releases: DistributionReleases) -> tuple[Release | None, bool, bool]:
+    """``(release, newer, prefix)`` of :class:`PinnedRelease` for the pin ``<operator><version>`` of
+    ``releases``, once per process: a store's models pin the same releases. Keyed by the pin as
+    written (packaging equates ``==1.0`` and ``==1.0.0``, which ``releases.find`` tells apart) and
+    by the data's own object for the distribution."""
+    from packaging.specifiers import Specifier
+
+    spec = Specifier(f"{operator}{version}")
+    prefix = version.endswith(".*")
     if not prefix:
         # Most pins name a release as PyPI spells it: found without parsing every version.
-        found = releases.find(spec.version)
+        found = releases.find(version)
         if found is not None:
-            return PinnedRelease(line, releases, found, False, False)
-        if spec.operator == "===":
-            return PinnedRelease(line, releases, None, _newer(spec.version, _parsed(releases)), False)
+            return found, False, False
+        if operator == "===":
+            return None, _newer(version, _parsed(releases)), False
     parsed = _parsed(releases)  # a prefix, or a spelling PEP 440 equates (1.0 == 1.0.0)
     # A prefix matches only releases pip can install from: one without files is no candidate.
-    matching = [release for version, release in parsed
-                if spec.contains(version, prereleases=True) and (release.has_files or not prefix)]
+    matching = [release for parsed_version, release in parsed
+                if spec.contains(parsed_version, prereleases=True) and (release.has_files or not prefix)]
     if matching:
-        return PinnedRelease(line, releases, matching[-1], False, prefix)
-    return PinnedRelease(line, releases, None, _newer(spec.version.removesuffix(".*"), parsed), prefix)
+        return matching[-1], False, prefix
+    return None, _newer(version.removesuffix(".*"), parsed), prefix
 
 
 def _parsed(releases: DistributionReleases) -> list[tuple[Version, Release]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from modellint.analyzer.environment.pep508 import ParsedRequirement, parse_requirement
 from modellint.findings import Span
@@ -70,6 +70,28 @@ def normalize_name(name: str) -> str:
 _parse_requirement = lru_cache(maxsize=8192)(parse_requirement)
 
 
+_T = TypeVar("_T")
+
+
+def per_requirement(compute: Callable[[ParsedRequirement], _T], maxsize: int = 16384) -> Callable[[ParsedRequirement], _T]:
+    """``compute`` remembered per parsed requirement, by identity: the parser hands equal lines one
+    object, and a store's lists repeat the same lines. (By equality, packaging would give `x==1.0`
+    the answer of `x==1.0.0`.) Each requirement is held while remembered, so its id is not reused."""
+    remembered: dict[int, tuple[ParsedRequirement, _T]] = {}
+
+    def lookup(requirement: ParsedRequirement) -> _T:
+        held = remembered.get(id(requirement))
+        if held is not None and held[0] is requirement:
+            return held[1]
+        value = compute(requirement)
+        if len(remembered) >= maxsize:
+            remembered.clear()
+        remembered[id(requirement)] = (requirement, value)
+        return value
+
+    return lookup
+
+
 class RequirementLine(Record):
     """One logical line of a requirements list.
 
@@ -105,14 +127,17 @@ class RequirementLine(Record):
         return _pinned_version(self.requirement) if self.requirement else None
 
 
-@lru_cache(maxsize=16384)
-def _pinned_version(requirement: ParsedRequirement) -> str | None:
+def _pinned_version_of(requirement: ParsedRequirement) -> str | None:
     # Once per parsed requirement (the parser's cache shares them between equal lines): every
-    # per-pin rule asks each line again, hundreds of thousands of times over a store.
+    # per-pin rule asks each line again, hundreds of thousands of times over a store. By identity:
+    # by equality, `x==1.0.0; marker` got the version of an earlier `x==1.0; marker`.
     specs = list(requirement.specifier)
     if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
         return specs[0].version
     return None
+
+
+_pinned_version = per_requirement(_pinned_version_of)
 
 
 class RequirementsList(Record):

@@ -19,7 +19,7 @@ import posixpath
 from pathlib import Path
 from typing import Any
 
-from modellint.analyzer.files import MLMODEL, is_dir
+from modellint.analyzer.files import MLMODEL, is_dir, relative_posix
 from modellint.analyzer.model_layout import REQUIREMENTS, model_tree
 from modellint.analyzer.serialized.pickles import Limits, Problem, ScanResult, scan_file, sniff
 from modellint.analyzer.serialized.pickles.results import ModelBudget
@@ -56,7 +56,7 @@ def scan_model_files(root: Path, text_files: set[str], declared: dict[str, str] 
     budget = ModelBudget()
     found = []
     for path, trouble in _model_files(root, files):
-        relative = path.relative_to(root).as_posix()
+        relative = relative_posix(root, path)
         if relative in text_files:
             continue  # read (and reported) as text: ML001/ML110
         if trouble is None and path.suffix not in _TEXT_SUFFIXES:
@@ -77,13 +77,12 @@ def scan_model_files(root: Path, text_files: set[str], declared: dict[str, str] 
 def _sniff(path: Path, root: Path) -> tuple[str | None, str | None]:
     """``(kind, None)`` for a serialized file, ``(None, None)`` for another regular file, ``(None, why)``
     when it cannot be read."""
-    from modellint.analyzer.files import NotRegularFile, open_regular
+    from modellint.analyzer.files import NotRegularFile, open_regular, read_regular
     from modellint.analyzer.serialized.pickles.sniffing import sniff_stream
     from modellint.analyzer.serialized.pickles.streams import PROBE_BYTES
 
     try:
-        with open_regular(path, root) as handle:
-            head = handle.read(PROBE_BYTES)
+        head = read_regular(path, root, PROBE_BYTES)
         return sniff_stream(head, lambda: open_regular(path, root)), None
     except NotRegularFile as error:  # replaced since the walk saw it
         return None, f"is {error.kind}, not a regular file: not read"

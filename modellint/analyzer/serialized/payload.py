@@ -18,6 +18,7 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from modellint.analyzer.files import real_root, realpath_below, relative_posix, walk_inside
 from modellint.analyzer.serialized.lfs import MAX_POINTER_BYTES, pointer_description
 from modellint.record import Record
 
@@ -93,7 +94,7 @@ def payload_problems(root: Path, references: Iterable[PayloadReference], files: 
 
 def _file_problems(root: Path, path: Path, reference: PayloadReference, *, named: bool) -> list[PayloadProblem]:
 
-    relative = path.relative_to(root).as_posix()
+    relative = relative_posix(root, path)
     size = _size(path)
     if size is None or size > MAX_POINTER_BYTES:
         return []
@@ -110,13 +111,11 @@ def _file_problems(root: Path, path: Path, reference: PayloadReference, *, named
 
 
 def _size_shortfall(root: Path, recorded: object, written_later: set[str]) -> PayloadProblem | None:
-    from modellint.analyzer.files import walk_inside
-
     if not isinstance(recorded, int) or isinstance(recorded, bool) or recorded <= 0:
         return None
     present = 0
     for path, inside in walk_inside(root, root):  # every file MLflow's os.walk counted, caches included
-        if inside and path.relative_to(root).as_posix() not in _WRITTEN_LATER | written_later:
+        if inside and relative_posix(root, path) not in _WRITTEN_LATER | written_later:
             present += _size(path) or 0
             if present * SHORTFALL_RATIO >= recorded:
                 return None
@@ -137,8 +136,8 @@ def _files_below(root: Path, directory: Path, files: list[Path]) -> list[Path]:
     """The files below ``directory``: from the model's walk, unless the reference reaches the directory
     through a symlink or ``..`` (the walk lists files under their own path), then walked from there,
     confined to the model dir."""
-    if os.path.realpath(directory) == os.path.join(os.path.realpath(root), os.path.relpath(directory, root)):
-        return [file for file in files if directory in file.parents]
-    from modellint.analyzer.files import walk_inside
-
+    base = real_root(root)
+    if realpath_below(root, base, directory) == os.path.join(base, os.path.relpath(directory, root)):
+        prefix = f"{directory}{os.sep}"  # the walk's paths are built below ``root`` as ``directory`` is
+        return [file for file in files if str(file).startswith(prefix)]
     return [file for file, inside in walk_inside(root, directory) if inside]
