@@ -9,7 +9,8 @@ terminal or a CI log.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -153,6 +154,12 @@ def printable(text: str) -> str:
 def shown_path(path: Path, context: ReportContext) -> str:
     """A finding's path for a human format: as :func:`location` shows it, printable."""
     return printable(location(path, context))
+
+
+def shown_paths(context: ReportContext) -> Callable[[Path], str]:
+    """:func:`shown_path` for one report, each distinct path worked out once: a store's report
+    names a file once per finding in it (2,000 model dirs: 13,529 findings, a few thousand files)."""
+    return cache(lambda path: shown_path(path, context))
 
 
 def unchecked_lines(context: ReportContext) -> list[str]:

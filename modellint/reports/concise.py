@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from modellint.findings import Finding
-from modellint.reports import ReportContext, printable, shown_path, summary, unchecked_lines
+from modellint.reports import ReportContext, printable, shown_paths, summary, unchecked_lines
 
 
 def render(findings: list[Finding], context: ReportContext) -> str:
+    shown = shown_paths(context)
+    message = cache(printable)  # copies of one model repeat its messages
     lines = [
-        f"{shown_path(f.path, context)}:{f.span.line}:{f.span.column}: {f.code}{' [*]' if f.fixable else ''} "
-        f"[{f.severity}] {printable(f.message)}"
+        f"{shown(f.path)}:{f.span.line}:{f.span.column}: {f.code}{' [*]' if f.fixable else ''} "
+        f"[{f.severity}] {message(f.message)}"
         for f in findings
     ]
     lines.extend(unchecked_lines(context))
