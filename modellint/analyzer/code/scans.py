@@ -235,11 +235,13 @@ def scan_code_file(path: Path, *, package: str | None, python: tuple[int, int] |
 def _readable_source(source: Path | None) -> tuple[Path | None, int]:
     """``(source, its size)`` when it is a regular file (through a symlink, as a copy reads it)
     this process may read; else ``(None, 0)``: the copy is empty."""
+    if source is None:
+        return None, 0
     try:
-        info = os.stat(source) if source is not None else None
-        if source is None or info is None or not stat.S_ISREG(info.st_mode) or not os.access(source, os.R_OK):
-            return None, 0
+        info = os.stat(source)
     except OSError:
+        return None, 0
+    if not stat.S_ISREG(info.st_mode) or not os.access(source, os.R_OK):
         return None, 0
     return source, info.st_size
 
