@@ -164,26 +164,34 @@ def test_the_code_literal_scan_sees_what_it_must(tmp_path):
         "module.py:2: 'ML203'", "module.py:2: 'ML2'", "module.py:5: 'ML1'", "module.py:5: 'ML'"]
 
 
-def test_a_lone_serialized_file_imports_only_the_rules_that_judge_it(tmp_path):
-    """`check model.pkl` must not pay for YAML, PEP 508, the other rules' analyzers, or anything
-    else it does not use: start-up is most of the time a lone pickle takes."""
+def _check_in_fresh_interpreter(arguments: list[str], cwd) -> tuple[int, list[str]]:
+    """``modellint`` run with ``arguments`` in a new interpreter in ``cwd``: its exit code and every
+    module it had imported by the end."""
     import ast
     import subprocess
     import sys
 
     from tests.conftest import REPO
 
-    pickle_file = tmp_path / "model.pkl"
-    pickle_file.write_bytes(b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01K\x02\x86\x94.")
     probe = (
         "import sys\n"
         "from modellint.cli import main\n"
-        f"code = main(['check', {str(pickle_file)!r}, '--format', 'concise', '--output-file', {str(tmp_path / 'out.txt')!r}])\n"
+        f"code = main({arguments!r})\n"
         "print(repr([code, sorted(sys.modules)]))\n"
     )
-    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path,
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=cwd,
                                env={"PYTHONPATH": str(REPO)}, check=True)
     code, modules = ast.literal_eval(completed.stdout)
+    return code, modules
+
+
+def test_a_lone_serialized_file_imports_only_the_rules_that_judge_it(tmp_path):
+    """`check model.pkl` must not pay for YAML, PEP 508, the other rules' analyzers, or anything
+    else it does not use: start-up is most of the time a lone pickle takes."""
+    pickle_file = tmp_path / "model.pkl"
+    pickle_file.write_bytes(b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01K\x02\x86\x94.")
+    code, modules = _check_in_fresh_interpreter(
+        ["check", str(pickle_file), "--format", "concise", "--output-file", str(tmp_path / "out.txt")], tmp_path)
     assert code == 0
     rule_modules = {name for name in modules if name.startswith("modellint.rules.ml")}
     assert rule_modules == {"modellint.rules.ml302_unsafe_pickle", "modellint.rules.ml303_unscannable_model_file",
@@ -197,24 +205,14 @@ def test_a_model_dir_without_code_imports_no_yaml_toml_or_source_parser(tmp_path
     """`check model/` on what MLflow writes (a project that depends on modellint above it) must not pay
     for PyYAML (the block reader reads MLflow's YAML), the TOML parser, ast/tokenize (no code to scan)
     or OpenSSL's hashlib: together they were a third of the run's instructions."""
-    import ast
     import shutil
-    import subprocess
-    import sys
 
     from tests.conftest import REPO
 
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "serving"\ndependencies = ["modellint"]\n')
     shutil.copytree(REPO / "corpus" / "models" / "logged-sklearn-3x", tmp_path / "model")  # as MLflow wrote it
-    probe = (
-        "import sys\n"
-        "from modellint.cli import main\n"
-        f"code = main(['check', 'model', '--no-cache', '--output-file', {str(tmp_path / 'out.txt')!r}])\n"
-        "print(repr([code, sorted(sys.modules)]))\n"
-    )
-    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path,
-                               env={"PYTHONPATH": str(REPO)}, check=True)
-    code, modules = ast.literal_eval(completed.stdout)
+    code, modules = _check_in_fresh_interpreter(
+        ["check", "model", "--no-cache", "--output-file", str(tmp_path / "out.txt")], tmp_path)
     assert code == 0, (tmp_path / "out.txt").read_text()
     assert "error" not in (tmp_path / "out.txt").read_text()
     unused = ("yaml", "tomllib", "ast", "tokenize", "hashlib", "base64", "modellint.analyzer.code.source_imports",
