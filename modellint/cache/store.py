@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -116,6 +115,8 @@ class TargetCache(Record):
             # Each level private (mkdir's mode applies to the last level only).
             for level in (self.directory, self.directory / FORMAT, Path(folder)):
                 level.mkdir(parents=True, exist_ok=True, mode=0o700)
+            import tempfile  # only a run that writes an entry: a warm run writes none
+
             descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".entry-", suffix=".tmp")
         except OSError:
             return
