@@ -221,6 +221,7 @@ def test_fix_hint_is_worded_as_ruff_words_it():
     {"nested": {"deeper": {"deepest": [1, [2, [3, {"k": "v"}]]]}}},
     {"float": 1.5, "tiny": 1e-300, "nan": float("nan"), "inf": float("-inf")},
     {1: "int key", None: "none key", 2.5: "float key"},
+    {"findings": [{"a": 1}, {"fix": {"edits": [{"k": "v"}, {3: "int key deep in an item"}]}}]},
     ("a", "tuple", ["inside"]),
     "just a string",
     None,
