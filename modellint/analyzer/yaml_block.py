@@ -30,6 +30,9 @@ _MAX_LINES = 10_000
 _MAX_NODES = 20_000
 _MAX_DEPTH = 64
 _MAX_KEY = 1_000  # libyaml refuses a simple key longer than 1,024 characters
+# CPython 3.11+ refuses int() of a decimal string longer than sys.get_int_max_str_digits() (4,300
+# by default, never set below 640): longer ones are left to PyYAML's path, whatever the setting.
+_MAX_INT_DIGITS = 640
 
 # YAML 1.1 as PyYAML's resolver reads a plain scalar (yaml/resolver.py).
 _BOOLS = {word: value for value, words in ((True, "yes true on"), (False, "no false off"))
@@ -315,6 +318,8 @@ def _resolve(text: str) -> Any:
         return text  # a sign not followed by a digit or `.`: no number starts so
     whole, dot, fraction = body.partition(".")
     if whole.isdigit() and not dot and (whole == "0" or whole[0] != "0"):
+        if len(whole) > _MAX_INT_DIGITS:
+            raise _Decline  # int() refuses it (ValueError): PyYAML's path turns that into the finding
         return sign * int(whole)
     if whole.isdigit() and dot and (not fraction or fraction.isdigit()):
         return sign * float(body)

@@ -16,6 +16,7 @@ from modellint.analyzer import yaml_block
 from modellint.analyzer.yamlfile import MAX_YAML_NODES, YamlError, parse_yaml
 from modellint.rules._examples import MLMODEL
 from tests.analyzer.test_yaml_block import agrees, pyyaml
+from tests.conftest import REPO
 from tests.hostile.test_budgets import check
 
 SECONDS = 2.0  # per document, both readers; each takes well under 0.5 s on the loaded VM
@@ -49,6 +50,10 @@ HOSTILE = {
     "line-separators": "a: x\u2028b: y\n",
     "duplicate-keys-deep": "a:\n  b: 1\n  b:\n    c: 2\n",
     "alias-bomb-in-block-style": "a: &a [x, x]\nb: &b [*a, *a]\nc: *b\n",
+    # Past CPython's limit on int() digits (4,300 since 3.11): PyYAML's int() raises ValueError there.
+    "an-int-of-5000-digits": "a: " + "1" * 5_000 + "\n",
+    "a-negative-int-of-5000-digits-in-a-sequence": "a:\n- -" + "7" * 5_000 + "\n",
+    "a-float-of-5000-digits": "a: " + "1" * 5_000 + ".5\n",
 }
 
 
@@ -79,3 +84,14 @@ def test_an_mlmodel_over_the_node_budget_is_still_the_budget_finding(tmp_path):
     # In the reader's subset but over its node cap: the finding is PyYAML's budget one, as before.
     mlmodel = MLMODEL + "metadata:\n" + "".join("  - - - - - - - x\n" for _ in range(MAX_YAML_NODES // 7 + 10))
     check(tmp_path, {"MLmodel": mlmodel}, "ML001", "YAML budget")
+
+
+def test_an_int_past_pythons_digit_limit_is_the_finding_pyyaml_gives(tmp_path):
+    # The reader must decline what int() refuses, never raise it: the run was an internal error.
+    for name in ("an-int-of-5000-digits", "a-negative-int-of-5000-digits-in-a-sequence"):
+        assert yaml_block.read_block_yaml(HOSTILE[name]) is None, name
+        assert pyyaml(HOSTILE[name]).startswith("YamlError: Exceeds the limit"), name
+    # An MLmodel as MLflow writes it (block style: the reader's subset), with one such value added.
+    mlmodel = (REPO / "corpus" / "models" / "logged-sklearn-3x" / "MLmodel").read_text()
+    assert yaml_block.read_block_yaml(mlmodel) is not None
+    check(tmp_path, {"MLmodel": mlmodel + "run_number: " + "1" * 5_000 + "\n"}, "ML001", "integer string conversion")
