@@ -82,7 +82,7 @@ def written_escape(written: str) -> str | None:
     alone: :data:`ABSOLUTE` (POSIX, Windows, ``~``, ``file:``), :data:`CLIMBS_OUT` (``..`` above
     the start, with ``/`` or ``\\`` separators), or None."""
     head = written[:MAX_PATH_CHARS]  # what makes a path absolute is at its start
-    if _anchored(head) if len(head) <= 256 else _has_anchor(head):
+    if _anchored(head):
         return ABSOLUTE
     if len(written) > MAX_PATH_CHARS:
         return None  # names no file: absent (ML003's), not outside; and never parsed component by component
@@ -97,13 +97,24 @@ def written_escape(written: str) -> str | None:
     return None
 
 
+def remembered_for_short_text(judge: Callable[[str], bool]) -> Callable[[str], bool]:
+    """``judge``, its answer for each text of up to 256 characters remembered (1,024 of them): a
+    store's models name the same few short paths (``model.pkl``), which would otherwise go through
+    pathlib objects every time they are asked about. A longer text, which a hostile file can make
+    as long as it likes, is judged each time and never held."""
+    remembered = lru_cache(maxsize=1024)(judge)
+
+    def judged(text: str) -> bool:
+        return remembered(text) if len(text) <= 256 else judge(text)
+
+    return judged
+
+
 def _has_anchor(head: str) -> bool:
     return head.startswith(("file:", "~")) or PurePosixPath(head).is_absolute() or bool(PureWindowsPath(head).anchor)
 
 
-# A store's models name the same few short paths: each is judged once per process, not through
-# two pathlib objects each time.
-_anchored = lru_cache(maxsize=1024)(_has_anchor)
+_anchored = remembered_for_short_text(_has_anchor)
 
 
 def is_within(root: Path | str, path: Path | str) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import os
 import re
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ from modellint.analyzer.files import (
     lexists,
     read_text,
     relative_posix,
+    remembered_for_short_text,
     written_escape,
 )
 from modellint.analyzer.model_layout import (
@@ -687,27 +688,16 @@ def _holds_model(key: tuple[Any, ...], pyfunc: dict[str, Any] | None) -> bool:
     return not (key[1] == PYFUNC and not (isinstance(loader, str) and loader.startswith("mlflow.")))
 
 
-def is_absolute_path(value: str) -> bool:
-    """True for POSIX/Windows absolute paths and ``file:`` URIs (machine-local locations)."""
-    return _is_absolute_path(value) if len(value) <= _REMEMBERED_CHARS else _absolute_path(value)
-
-
 def _absolute_path(value: str) -> bool:
+    """True for POSIX/Windows absolute paths and ``file:`` URIs (machine-local locations)."""
     if value.startswith("file:"):
         return True
     return PurePosixPath(value).is_absolute() or PureWindowsPath(value).is_absolute() or value.startswith("~")
-
-
-def is_uri(value: str) -> bool:
-    return _is_uri(value) if len(value) <= _REMEMBERED_CHARS else _uri(value)
 
 
 def _uri(value: str) -> bool:
     return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.\-]+:/", value)) and not PureWindowsPath(value).drive
 
 
-# Models of a store name the same few paths (`model.pkl`, `python_model.pkl`): each short one is
-# judged once per process instead of through two pathlib objects each time it is asked.
-_REMEMBERED_CHARS = 256
-_is_absolute_path = lru_cache(maxsize=1024)(_absolute_path)
-_is_uri = lru_cache(maxsize=1024)(_uri)
+is_absolute_path = remembered_for_short_text(_absolute_path)
+is_uri = remembered_for_short_text(_uri)
