@@ -39,12 +39,16 @@ from modellint.findings import FILE_START
 from modellint.record import Record
 
 if TYPE_CHECKING:
+    from modellint.analyzer.code.scan_ahead import HelperChannel, ScanAhead
     from modellint.analyzer.serialized.inventory import SerializedFile
 
 MAX_CODE_FILES = 2000  # a code dir holding a whole virtualenv is reported by file count, not parsed
 # Source bytes parsed per model: ast.parse and the visit take 1-4 s per MiB of dense code on a
 # loaded machine; past the budget a file is reported, not read.
 MAX_CODE_BYTES = 2 * 2**20
+# Source bytes a walk parses before it starts a helper process (see _CodeReader): below it,
+# forking (~2 ms) and sending scans back cost more than the second CPU returns.
+HELPER_AFTER_BYTES = 128 * 1024
 _SKIPPED_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
 
 
@@ -174,17 +178,19 @@ def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | No
     reached: dict[str, ModuleScan] = {}
     # In a fixed order: which files the budget reaches must not change from run to run.
     pending = sorted(entries or (), reverse=True)
-    while pending:
-        for name in _run_by_import(pending.pop()):
-            if name not in modules or name in reached:
-                continue
-            path, package = modules[name]
-            scan = reached[name] = scan_code_file(path, package=package, python=python, budget=budget, root=root,
-                                                  copies=copies)
-            for fact in scan.imports:
-                if fact.resolved and not fact.type_checking:
-                    pending.append(fact.module)
-                    pending.extend(f"{fact.module}.{imported}" for imported in fact.names if imported != "*")
+    reader = _CodeReader(modules, python, root, copies, budget)
+    try:
+        while pending:
+            for name in _run_by_import(pending.pop()):
+                if name not in modules or name in reached:
+                    continue
+                scan = reached[name] = reader.scan(name, pending, reached)
+                for fact in scan.imports:
+                    if fact.resolved and not fact.type_checking:
+                        pending.append(fact.module)
+                        pending.extend(f"{fact.module}.{imported}" for imported in fact.names if imported != "*")
+    finally:
+        reader.close()
     if not reached:
         loaded = entries is None
         return [scan_code_file(path, package=package, python=python, budget=budget, root=root,
@@ -200,6 +206,95 @@ class _Budget:
         self.remaining = remaining
 
 
+class _CodeReader:
+    """Scans the walk's files in the walk's order, its budget spent as it goes. On a large code
+    dir a helper process (:mod:`.scan_ahead`) walks the same stack from its other end, and a file
+    it has scanned is taken from it. The budget is spent here, in the walk's order, whoever
+    parsed the file: the answer is the sequential one."""
+
+    def __init__(self, modules: Mapping[str, tuple[Path, str]], python: tuple[int, int] | None, root: Path | None,
+                 copies: CodeCopies | None, budget: _Budget | None) -> None:
+        self._modules = modules
+        self._python = python
+        self._root = root
+        self._copies = copies
+        self._budget = budget
+        self._parsed = 0  # bytes parsed so far: the helper starts past HELPER_AFTER_BYTES
+        self._ahead: ScanAhead | None = None
+        self._index: dict[str, int] = {}
+        self._helper_allowed = True
+
+    def scan(self, name: str, pending: list[str], reached: Mapping[str, ModuleScan]) -> ModuleScan:
+        """The scan of module ``name``, with the walk's stack ``pending`` and what it has ``reached``."""
+        path, package = self._modules[name]
+        refused = _budgeted(path, self._budget, self._copies)
+        if refused is not None:
+            return refused
+        size = _source_size(path, self._copies) or 0
+        ahead = self._helper(pending, reached)
+        if ahead is not None:
+            taken = ahead.take(self._index[name], size)
+            if taken is not None:
+                return taken
+        self._parsed += size
+        return _scan_read(path, package, self._python, self._root, self._copies)
+
+    def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.close()
+
+    def _helper(self, pending: list[str], reached: Mapping[str, ModuleScan]) -> ScanAhead | None:
+        if self._ahead is not None or not self._helper_allowed or self._parsed < HELPER_AFTER_BYTES:
+            return self._ahead
+        self._helper_allowed = False
+        from modellint.analyzer.code import scan_ahead
+
+        if not scan_ahead.may_start():
+            return None
+        self._index = {name: index for index, name in enumerate(self._modules)}
+        paths = [path for path, _ in self._modules.values()]
+        room = None if self._budget is None else self._budget.remaining
+        try:
+            self._ahead = scan_ahead.ScanAhead(lambda channel: self._help(channel, pending, set(reached), room), paths)
+        except OSError:
+            return None
+        return self._ahead
+
+    def _help(self, channel: HelperChannel, pending: list[str], reached: set[str], room: int | None) -> None:
+        """The helper's walk (in the forked process, on the walk's state at the fork): the same
+        depth-first walk from the bottom of the stack, skipping what either side has taken, until
+        the files both have taken fill the budget's room."""
+        stack = pending[::-1]
+        spent = 0
+        while stack:
+            for name in _run_by_import(stack.pop()):
+                if name not in self._modules or name in reached:
+                    continue
+                reached.add(name)
+                channel.refresh()
+                index = self._index[name]
+                if index in channel.taken:
+                    continue
+                path, package = self._modules[name]
+                size = _source_size(path, self._copies)
+                if size is None or size > MAX_SOURCE_BYTES:
+                    continue  # the walk refuses it unread
+                if room is not None and spent + channel.taken_bytes + size > room:
+                    continue  # the budget will refuse it
+                spent += size
+                channel.started(index)
+                try:
+                    scan = _scan_read(path, package, self._python, self._root, self._copies)
+                except Exception:  # noqa: BLE001 - the walk scans it again and meets the failure itself
+                    channel.failed(index)
+                    continue
+                channel.scanned(index, scan)
+                for fact in scan.imports:
+                    if fact.resolved and not fact.type_checking:
+                        stack.append(fact.module)
+                        stack.extend(f"{fact.module}.{imported}" for imported in fact.names if imported != "*")
+
+
 def scan_code_file(path: Path, *, package: str | None, python: tuple[int, int] | None,
                    budget: _Budget | None = None, root: Path | None = None,
                    copies: CodeCopies | None = None) -> ModuleScan:
@@ -208,9 +303,17 @@ def scan_code_file(path: Path, *, package: str | None, python: tuple[int, int] |
     importing it blocks, reads forever or fails, so it is reported as a file Python cannot load.
     A file of ``copies`` is its project file, or empty when that is no regular file it can read
     (MLflow's copy of it fails, or holds nothing modellint may read)."""
-    source = None
+    refused = _budgeted(path, budget, copies)
+    if refused is not None:
+        return refused
+    return _scan_read(path, package, python, root, copies)
+
+
+def _budgeted(path: Path, budget: _Budget | None, copies: CodeCopies | None) -> ModuleScan | None:
+    """The scan of a file that is not read (not regular, over the budget), else None once its
+    size is taken from ``budget``: :func:`_scan_read` gives its scan."""
     if copies is not None and path in copies.files:
-        source, size = _readable_source(copies.files[path])
+        _, size = _readable_source(copies.files[path])
     else:
         try:
             info = os.stat(path)
@@ -225,11 +328,29 @@ def scan_code_file(path: Path, *, package: str | None, python: tuple[int, int] |
             return ModuleScan(path, (), (), f"not analysed: the model's code is over modellint's "
                               f"{MAX_CODE_BYTES // 2**20} MiB analysis budget", error_kind="limit")
         budget.remaining -= size
+    return None
+
+
+def _scan_read(path: Path, package: str | None, python: tuple[int, int] | None, root: Path | None,
+               copies: CodeCopies | None) -> ModuleScan:
     if copies is not None and path in copies.files:
+        source, _ = _readable_source(copies.files[path])
         if source is None:
             return scan_source(b"", path, package=package, python=python)
         return scan_file(path, package=package, python=python, root=root, source=(source, copies.root))
     return scan_file(path, package=package, python=python, root=root)
+
+
+def _source_size(path: Path, copies: CodeCopies | None) -> int | None:
+    """The bytes :func:`_scan_read` would parse, None for a file it would not read."""
+    if copies is not None and path in copies.files:
+        source, size = _readable_source(copies.files[path])
+        return size if source is not None else None
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 def _readable_source(source: Path | None) -> tuple[Path | None, int]:
