@@ -46,9 +46,11 @@ MAX_CODE_FILES = 2000  # a code dir holding a whole virtualenv is reported by fi
 # Source bytes parsed per model: ast.parse and the visit take 1-4 s per MiB of dense code on a
 # loaded machine; past the budget a file is reported, not read.
 MAX_CODE_BYTES = 2 * 2**20
-# Source bytes a walk parses before it starts a helper process (see _CodeReader): below it,
-# forking (~2 ms) and sending scans back cost more than the second CPU returns.
-HELPER_AFTER_BYTES = 128 * 1024
+# A walk starts a helper process (see _CodeReader) when the files on its stack that it has yet
+# to scan hold this many bytes: below it, forking (~2 ms) and sending scans back cost more than
+# the second CPU returns. It looks again each time it has parsed another HELPER_LOOK_BYTES.
+HELPER_AFTER_BYTES = 256 * 1024
+HELPER_LOOK_BYTES = 32 * 1024
 _SKIPPED_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
 
 
@@ -219,7 +221,8 @@ class _CodeReader:
         self._root = root
         self._copies = copies
         self._budget = budget
-        self._parsed = 0  # bytes parsed so far: the helper starts past HELPER_AFTER_BYTES
+        self._parsed = 0  # bytes parsed so far
+        self._next_look = HELPER_LOOK_BYTES  # when to look at the stack for the helper again
         self._ahead: ScanAhead | None = None
         self._index: dict[str, int] = {}
         self._helper_allowed = True
@@ -244,8 +247,11 @@ class _CodeReader:
             self._ahead.close()
 
     def _helper(self, pending: list[str], reached: Mapping[str, ModuleScan]) -> ScanAhead | None:
-        if self._ahead is not None or not self._helper_allowed or self._parsed < HELPER_AFTER_BYTES:
+        if self._ahead is not None or not self._helper_allowed or self._parsed < self._next_look:
             return self._ahead
+        self._next_look = self._parsed + HELPER_LOOK_BYTES
+        if self._waiting_bytes(pending, reached) < HELPER_AFTER_BYTES:
+            return None
         self._helper_allowed = False
         from modellint.analyzer.code import scan_ahead
 
@@ -259,6 +265,12 @@ class _CodeReader:
         except OSError:
             return None
         return self._ahead
+
+    def _waiting_bytes(self, pending: list[str], reached: Mapping[str, ModuleScan]) -> int:
+        """Bytes of the code-dir files on the stack ``pending`` that the walk has yet to scan."""
+        waiting = {name for module in pending for name in _run_by_import(module)
+                   if name in self._modules and name not in reached}
+        return sum(_source_size(self._modules[name][0], self._copies) or 0 for name in waiting)
 
     def _help(self, channel: HelperChannel, pending: list[str], reached: set[str], room: int | None) -> None:
         """The helper's walk (in the forked process, on the walk's state at the fork): the same
