@@ -182,19 +182,22 @@ class ScanAhead:
             return
         if not ready:
             return
+        gone = False
         while True:
             try:
                 chunk = os.read(self._results, _PIPE_BYTES)
             except BlockingIOError:
                 break
             except OSError:
-                self._stop()
-                return
-            if not chunk:  # the helper is gone
-                self._stop()
-                return
+                gone = True
+                break
+            if not chunk:  # the helper is gone (its walk is over, or it died): keep what it sent first
+                gone = True
+                break
             self._buffer += chunk
         self._unpack()
+        if gone:
+            self._stop()
 
     def _unpack(self) -> None:
         while len(self._buffer) >= _HEADER.size:
