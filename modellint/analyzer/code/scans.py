@@ -83,8 +83,10 @@ class CodeCopies(Record):
         while stack:
             here = stack.pop()
             names = self.listing.get(here, ())
-            yield from (here / name for name in names if here / name in self.files)
-            stack.extend(reversed([here / name for name in names if here / name in self.listing and keep_dir(name)]))
+            children = [here / name for name in names]
+            yield from (child for child in children if child in self.files)
+            stack.extend(reversed([child for child, name in zip(children, names)
+                                   if child in self.listing and keep_dir(name)]))
 
 
 def scan_model_code(root: Path, code_directories: Iterable[Path], *, code_file: Path | None,
@@ -396,11 +398,12 @@ def _importable_files(root: Path, directory: Path, copies: CodeCopies | None = N
         listed: Iterable[tuple[Path, bool]] = ((path, True) for path in copies.walk(directory, keep))
     else:
         listed = walk_inside(root, directory, keep, special_files=True)
+    depth = len(directory.parts)  # every path listed is below it: its package is what follows
     for path, inside in listed:
         stem, dot, suffix = path.name.rpartition(".")
         if not inside or suffix != "py" or not dot or not stem.isidentifier():
             continue
-        found.append((path, ".".join(path.parent.relative_to(directory).parts)))
+        found.append((path, ".".join(path.parts[depth:-1])))
         if len(found) > MAX_CODE_FILES:  # the caller reports the one past the limit
             break
     return found
