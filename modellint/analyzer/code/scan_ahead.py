@@ -23,6 +23,7 @@ nothing but modellint's records and paths.
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import pickle
@@ -259,6 +260,10 @@ def _serve(walk: Callable[[HelperChannel], None], requests: int, results: int,
     parent's atexit hooks and the flush of the stdout buffer it inherited."""
     code = 1
     try:
+        # The collector would walk every object inherited from the parent (copying the pages it
+        # writes to) to find cycles that parse trees and scans do not make; the helper lives
+        # for one walk.
+        gc.disable()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)

@@ -178,6 +178,9 @@ def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | No
     of them: their scans say so (``loaded`` False), so that a file that does not parse there
     is not reported as breaking the load. With ``entries`` None nothing is known: every scan
     counts as loaded.
+
+    On a large code dir a forked helper parses files the walk will come to (:class:`_CodeReader`);
+    the walk, its order and its budget stay here, so the answer does not depend on it.
     """
     reached: dict[str, ModuleScan] = {}
     # In a fixed order: which files the budget reaches must not change from run to run.
