@@ -39,6 +39,7 @@ def walk(modules, budget: int | None, *, helper: bool, monkeypatch) -> tuple[lis
 
     with monkeypatch.context() as patch:
         patch.setattr(scan_ahead.ScanAhead, "take", counting_take)
+        patch.setattr(scan_ahead, "cpu_to_spare", lambda: True)  # whatever else the machine runs
         patch.setattr(scans, "HELPER_AFTER_BYTES", 0 if helper else 2**62)
         patch.setattr(scans, "HELPER_LOOK_BYTES", 0)
         found = scans.reachable_scans(modules, set(ENTRIES), python=(3, 11), root=STDLIB,
@@ -76,3 +77,10 @@ def test_no_helper_inside_a_pool_worker():
 
     with multiprocessing.get_context("fork").Pool(1) as pool:
         assert pool.apply(scan_ahead.may_start) is False
+
+
+def test_no_helper_when_no_cpu_is_idle(monkeypatch):
+    monkeypatch.setattr(scan_ahead.os, "getloadavg", lambda: (64.0, 64.0, 64.0))
+    assert not scan_ahead.cpu_to_spare()
+    monkeypatch.setattr(scan_ahead.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert scan_ahead.cpu_to_spare() == (len(scan_ahead.os.sched_getaffinity(0)) >= 2)

@@ -37,6 +37,7 @@ def helped(modules, monkeypatch) -> tuple[list[ModuleScan], list[int]]:
 
     with monkeypatch.context() as patch:
         patch.setattr(scan_ahead.ScanAhead, "__init__", recording)
+        patch.setattr(scan_ahead, "cpu_to_spare", lambda: True)  # whatever else the machine runs
         patch.setattr(scans, "HELPER_AFTER_BYTES", 0)
         patch.setattr(scans, "HELPER_LOOK_BYTES", 0)
         found = scans.reachable_scans(modules, set(ENTRIES), python=(3, 11), root=STDLIB, budget=scans._Budget(BUDGET))
