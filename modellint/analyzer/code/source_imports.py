@@ -648,27 +648,34 @@ _LEAVES = (ast.Name, ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast
 # node type: skipping them is most of a visit's attribute reads on a large file.
 _SCALAR_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "name", "asname", "module", "level", "kind",
                             "type_comment", "conversion", "is_async", "arg", "kwd_attrs", "rest", "tag"})
-_TABLES: dict[type, tuple[dict[type, _Handler | None], dict[type, tuple[str, ...]]]] = {}
+class _Handlers(dict[type, "_Handler | None"]):
+    """Node class -> the method of ``visitor`` that visits it (None for a leaf or a value that is
+    no node: not visited), filled in as classes turn up. A lookup by exact class is what a large
+    file's 100,000 visits need: no method name built per node, no isinstance check against the
+    leaves (a parsed tree holds only the concrete node classes)."""
+
+    def __init__(self, visitor: type[_AstVisitor]) -> None:
+        super().__init__()
+        self.visitor = visitor
+
+    def __missing__(self, kind: type) -> _Handler | None:
+        handler = None
+        if issubclass(kind, ast.AST) and not issubclass(kind, _LEAVES):
+            handler = getattr(self.visitor, "visit_" + kind.__name__, self.visitor.generic_visit)
+        self[kind] = handler
+        return handler
 
 
-def _dispatch(visitor: type[_AstVisitor]) -> tuple[dict[type, _Handler | None], dict[type, tuple[str, ...]]]:
-    """For every node class: the ``visitor`` method that visits it (None for a leaf, not visited)
-    and the fields that may hold a node, built once per visitor class. A lookup by exact class is
-    what a large file's 100,000 visits need: no method name built per node, no isinstance check
-    against the leaves (a parsed tree holds only the concrete node classes)."""
-    found = _TABLES.get(visitor)
-    if found is None:
-        handlers: dict[type, _Handler | None] = {}
-        fields: dict[type, tuple[str, ...]] = {}
-        kinds: list[type[ast.AST]] = [ast.AST]
-        while kinds:
-            kind = kinds.pop()
-            kinds.extend(kind.__subclasses__())
-            leaf = issubclass(kind, _LEAVES)
-            handlers[kind] = None if leaf else getattr(visitor, "visit_" + kind.__name__, visitor.generic_visit)
-            fields[kind] = tuple(field for field in kind._fields if field not in _SCALAR_FIELDS)
-        found = _TABLES[visitor] = (handlers, fields)
-    return found
+class _ChildFields(dict[type, tuple[str, ...]]):
+    """Node class -> its fields that may hold a node, filled in as classes turn up."""
+
+    def __missing__(self, kind: type[ast.AST]) -> tuple[str, ...]:
+        fields = self[kind] = tuple(field for field in kind._fields if field not in _SCALAR_FIELDS)
+        return fields
+
+
+_HANDLERS: dict[type, _Handlers] = {}
+_CHILD_FIELDS = _ChildFields()
 
 
 def _plain_ascii(data: bytes) -> bool:
@@ -688,24 +695,25 @@ class _AstVisitor(ast.NodeVisitor):
         self.data = data
         self._lines: list[str] | None = None
         self._ascii = _plain_ascii(data)
-        self._handlers, self._fields = _dispatch(type(self))
+        kind = type(self)
+        self._handlers = _HANDLERS.get(kind) or _HANDLERS.setdefault(kind, _Handlers(kind))
 
     def visit(self, node: ast.AST) -> None:
-        handler = self._handlers.get(node.__class__)
+        handler = self._handlers[node.__class__]
         if handler is not None:
             handler(self, node)
 
     def generic_visit(self, node: ast.AST) -> None:
         handlers = self._handlers
-        for field in self._fields[node.__class__]:
+        for field in _CHILD_FIELDS[node.__class__]:
             value = getattr(node, field, None)
             if value.__class__ is list:
                 for item in value:
-                    handler = handlers.get(item.__class__)
+                    handler = handlers[item.__class__]
                     if handler is not None:
                         handler(self, item)
             else:
-                handler = handlers.get(value.__class__)
+                handler = handlers[value.__class__]
                 if handler is not None:
                     handler(self, value)
 
