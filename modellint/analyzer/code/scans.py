@@ -20,6 +20,7 @@ parsed and count (:func:`reachable_scans`); otherwise every importable file does
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -39,12 +40,18 @@ from modellint.findings import FILE_START
 from modellint.record import Record
 
 if TYPE_CHECKING:
+    from modellint.analyzer.code.scan_ahead import HelperChannel, ScanAhead
     from modellint.analyzer.serialized.inventory import SerializedFile
 
 MAX_CODE_FILES = 2000  # a code dir holding a whole virtualenv is reported by file count, not parsed
 # Source bytes parsed per model: ast.parse and the visit take 1-4 s per MiB of dense code on a
 # loaded machine; past the budget a file is reported, not read.
 MAX_CODE_BYTES = 2 * 2**20
+# A walk starts a helper process (see _CodeReader) when the files on its stack that it has yet
+# to scan hold this many bytes: below it, forking (~2 ms) and sending scans back cost more than
+# the second CPU returns. It looks again each time it has parsed another HELPER_LOOK_BYTES.
+HELPER_AFTER_BYTES = 256 * 1024
+HELPER_LOOK_BYTES = 32 * 1024
 _SKIPPED_DIRS = frozenset({"__pycache__", "site-packages", "node_modules"})
 
 
@@ -77,8 +84,10 @@ class CodeCopies(Record):
         while stack:
             here = stack.pop()
             names = self.listing.get(here, ())
-            yield from (here / name for name in names if here / name in self.files)
-            stack.extend(reversed([here / name for name in names if here / name in self.listing and keep_dir(name)]))
+            children = [here / name for name in names]
+            yield from (child for child in children if child in self.files)
+            stack.extend(reversed([child for child, name in zip(children, names)
+                                   if child in self.listing and keep_dir(name)]))
 
 
 def scan_model_code(root: Path, code_directories: Iterable[Path], *, code_file: Path | None,
@@ -170,21 +179,26 @@ def reachable_scans(modules: dict[str, tuple[Path, str]], entries: set[str] | No
     of them: their scans say so (``loaded`` False), so that a file that does not parse there
     is not reported as breaking the load. With ``entries`` None nothing is known: every scan
     counts as loaded.
+
+    On a large code dir a forked helper parses files the walk will come to (:class:`_CodeReader`);
+    the walk, its order and its budget stay here, so the answer does not depend on it.
     """
     reached: dict[str, ModuleScan] = {}
     # In a fixed order: which files the budget reaches must not change from run to run.
     pending = sorted(entries or (), reverse=True)
-    while pending:
-        for name in _run_by_import(pending.pop()):
-            if name not in modules or name in reached:
-                continue
-            path, package = modules[name]
-            scan = reached[name] = scan_code_file(path, package=package, python=python, budget=budget, root=root,
-                                                  copies=copies)
-            for fact in scan.imports:
-                if fact.resolved and not fact.type_checking:
-                    pending.append(fact.module)
-                    pending.extend(f"{fact.module}.{imported}" for imported in fact.names if imported != "*")
+    reader = _CodeReader(modules, python, root, copies, budget)
+    try:
+        while pending:
+            for name in _run_by_import(pending.pop()):
+                if name not in modules or name in reached:
+                    continue
+                scan = reached[name] = reader.scan(name, pending, reached)
+                for fact in scan.imports:
+                    if fact.resolved and not fact.type_checking:
+                        pending.append(fact.module)
+                        pending.extend(f"{fact.module}.{imported}" for imported in fact.names if imported != "*")
+    finally:
+        reader.close()
     if not reached:
         loaded = entries is None
         return [scan_code_file(path, package=package, python=python, budget=budget, root=root,
@@ -200,6 +214,113 @@ class _Budget:
         self.remaining = remaining
 
 
+class _CodeReader:
+    """Scans the walk's files in the walk's order, its budget spent as it goes. On a large code
+    dir a helper process (:mod:`.scan_ahead`) walks the same stack from its other end, and a file
+    it has scanned is taken from it. The budget is spent here, in the walk's order, whoever
+    parsed the file: the answer is the sequential one."""
+
+    def __init__(self, modules: Mapping[str, tuple[Path, str]], python: tuple[int, int] | None, root: Path | None,
+                 copies: CodeCopies | None, budget: _Budget | None) -> None:
+        self._modules = modules
+        self._python = python
+        self._root = root
+        self._copies = copies
+        self._budget = budget
+        self._parsed = 0  # bytes parsed so far
+        self._next_look = HELPER_LOOK_BYTES  # when to look at the stack for the helper again
+        self._ahead: ScanAhead | None = None
+        self._index: dict[str, int] = {}
+        self._helper_allowed = True
+
+    def scan(self, name: str, pending: list[str], reached: Mapping[str, ModuleScan]) -> ModuleScan:
+        """The scan of module ``name``, with the walk's stack ``pending`` and what it has ``reached``."""
+        path, package = self._modules[name]
+        refused = _budgeted(path, self._budget, self._copies)
+        if refused is not None:
+            return refused
+        size = _source_size(path, self._copies) or 0
+        ahead = self._helper(pending, reached)
+        if ahead is not None:
+            taken = ahead.take(self._index[name], size)
+            if taken is not None:
+                return taken
+        self._parsed += size
+        return _scan_without_collection(path, package, self._python, self._root, self._copies)
+
+    def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.close()
+
+    def _helper(self, pending: list[str], reached: Mapping[str, ModuleScan]) -> ScanAhead | None:
+        if self._ahead is not None or not self._helper_allowed or self._parsed < self._next_look:
+            return self._ahead
+        self._next_look = self._parsed + HELPER_LOOK_BYTES
+        if self._waiting_bytes(pending, reached) < HELPER_AFTER_BYTES:
+            return None
+        self._helper_allowed = False
+        from modellint.analyzer.code import scan_ahead
+
+        if not scan_ahead.may_start():
+            return None
+        self._index = {name: index for index, name in enumerate(self._modules)}
+        paths = [path for path, _ in self._modules.values()]
+        room = None if self._budget is None else self._budget.remaining
+        try:
+            self._ahead = scan_ahead.ScanAhead(lambda channel: self._help(channel, pending, set(reached), room), paths)
+        except OSError:
+            return None
+        return self._ahead
+
+    def _waiting_bytes(self, pending: list[str], reached: Mapping[str, ModuleScan]) -> int:
+        """Bytes of the code-dir files on the stack ``pending`` that the walk has yet to scan,
+        counted until they reach :data:`HELPER_AFTER_BYTES`."""
+        counted: set[str] = set()
+        waiting = 0
+        for module in reversed(pending):
+            for name in _run_by_import(module):
+                if name in self._modules and name not in reached and name not in counted:
+                    counted.add(name)
+                    waiting += _source_size(self._modules[name][0], self._copies) or 0
+                    if waiting >= HELPER_AFTER_BYTES:
+                        return waiting
+        return waiting
+
+    def _help(self, channel: HelperChannel, pending: list[str], reached: set[str], room: int | None) -> None:
+        """The helper's walk (in the forked process, on the walk's state at the fork): the same
+        depth-first walk from the bottom of the stack, skipping what either side has taken, until
+        the files both have taken fill the budget's room."""
+        stack = pending[::-1]
+        spent = 0
+        while stack:
+            for name in _run_by_import(stack.pop()):
+                if name not in self._modules or name in reached:
+                    continue
+                reached.add(name)
+                channel.refresh()
+                index = self._index[name]
+                if index in channel.taken:
+                    continue
+                path, package = self._modules[name]
+                size = _source_size(path, self._copies)
+                if size is None or size > MAX_SOURCE_BYTES:
+                    continue  # the walk refuses it unread
+                if room is not None and spent + channel.taken_bytes + size > room:
+                    continue  # the budget will refuse it
+                spent += size
+                channel.started(index)
+                try:
+                    scan = _scan_read(path, package, self._python, self._root, self._copies)
+                except Exception:  # noqa: BLE001 - the walk scans it again and meets the failure itself
+                    channel.failed(index)
+                    continue
+                channel.scanned(index, scan)
+                for fact in scan.imports:
+                    if fact.resolved and not fact.type_checking:
+                        stack.append(fact.module)
+                        stack.extend(f"{fact.module}.{imported}" for imported in fact.names if imported != "*")
+
+
 def scan_code_file(path: Path, *, package: str | None, python: tuple[int, int] | None,
                    budget: _Budget | None = None, root: Path | None = None,
                    copies: CodeCopies | None = None) -> ModuleScan:
@@ -208,9 +329,17 @@ def scan_code_file(path: Path, *, package: str | None, python: tuple[int, int] |
     importing it blocks, reads forever or fails, so it is reported as a file Python cannot load.
     A file of ``copies`` is its project file, or empty when that is no regular file it can read
     (MLflow's copy of it fails, or holds nothing modellint may read)."""
-    source = None
+    refused = _budgeted(path, budget, copies)
+    if refused is not None:
+        return refused
+    return _scan_read(path, package, python, root, copies)
+
+
+def _budgeted(path: Path, budget: _Budget | None, copies: CodeCopies | None) -> ModuleScan | None:
+    """The scan of a file that is not read (not regular, over the budget), else None once its
+    size is taken from ``budget``: :func:`_scan_read` gives its scan."""
     if copies is not None and path in copies.files:
-        source, size = _readable_source(copies.files[path])
+        _, size = _readable_source(copies.files[path])
     else:
         try:
             info = os.stat(path)
@@ -225,11 +354,43 @@ def scan_code_file(path: Path, *, package: str | None, python: tuple[int, int] |
             return ModuleScan(path, (), (), f"not analysed: the model's code is over modellint's "
                               f"{MAX_CODE_BYTES // 2**20} MiB analysis budget", error_kind="limit")
         budget.remaining -= size
+    return None
+
+
+def _scan_read(path: Path, package: str | None, python: tuple[int, int] | None, root: Path | None,
+               copies: CodeCopies | None) -> ModuleScan:
     if copies is not None and path in copies.files:
+        source, _ = _readable_source(copies.files[path])
         if source is None:
             return scan_source(b"", path, package=package, python=python)
         return scan_file(path, package=package, python=python, root=root, source=(source, copies.root))
     return scan_file(path, package=package, python=python, root=root)
+
+
+def _scan_without_collection(path: Path, package: str | None, python: tuple[int, int] | None, root: Path | None,
+                             copies: CodeCopies | None) -> ModuleScan:
+    """:func:`_scan_read` with the cycle collector paused: a parse makes up to millions of tree
+    nodes, none in a cycle, and the collector's passes over them were a tenth of a walk's
+    instructions (the trick mypy plays while parsing)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _scan_read(path, package, python, root, copies)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _source_size(path: Path, copies: CodeCopies | None) -> int | None:
+    """The bytes :func:`_scan_read` would parse, None for a file it would not read."""
+    if copies is not None and path in copies.files:
+        source, size = _readable_source(copies.files[path])
+        return size if source is not None else None
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 def _readable_source(source: Path | None) -> tuple[Path | None, int]:
@@ -263,11 +424,12 @@ def _importable_files(root: Path, directory: Path, copies: CodeCopies | None = N
         listed: Iterable[tuple[Path, bool]] = ((path, True) for path in copies.walk(directory, keep))
     else:
         listed = walk_inside(root, directory, keep, special_files=True)
+    depth = len(directory.parts)  # every path listed is below it: its package is what follows
     for path, inside in listed:
         stem, dot, suffix = path.name.rpartition(".")
         if not inside or suffix != "py" or not dot or not stem.isidentifier():
             continue
-        found.append((path, ".".join(path.parent.relative_to(directory).parts)))
+        found.append((path, ".".join(path.parts[depth:-1])))
         if len(found) > MAX_CODE_FILES:  # the caller reports the one past the limit
             break
     return found

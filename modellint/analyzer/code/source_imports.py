@@ -49,6 +49,8 @@ from modellint.record import Record
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    _Handler = Callable[[Any, Any], None]
+
     from modellint.analyzer.code.syntax_versions import TooNew
 
 __all__ = ["CallFact", "ImportFact", "ModuleScan", "UrlLiteral", "resolve_relative", "scan_file", "scan_source"]
@@ -556,7 +558,7 @@ class _Collector:
         ``package`` the arguments an import function would read its module name from."""
         resolved = self.resolve(written)
         function = resolved or written
-        if self.imports_by_call(written):
+        if _is_import_function(written, resolved):
             self._dynamic_import(function or "", first, package, span)
         if attribute is None:
             return
@@ -570,8 +572,7 @@ class _Collector:
     def imports_by_call(self, written: str | None) -> bool:
         """Whether a call of the callee written ``written`` is an import (``importlib.import_module``,
         ``__import__``, under any alias)."""
-        resolved = self.resolve(written)
-        return (resolved or written) in _IMPORT_FUNCTIONS or (written == "__import__" and resolved is None)
+        return _is_import_function(written, self.resolve(written))
 
     def _dynamic_import(self, function: str, first: _Argument | None, package_arg: _Argument | None, span: Span) -> None:
         if first is None:
@@ -595,6 +596,11 @@ class _Collector:
     def url(self, value: str, span: Span) -> None:
         if _URL.match(value):
             self.urls.append(UrlLiteral(value, span))
+
+
+def _is_import_function(written: str | None, resolved: str | None) -> bool:
+    """Whether the callee written ``written``, ``resolved`` through the imports, is an import function."""
+    return (resolved or written) in _IMPORT_FUNCTIONS or (written == "__import__" and resolved is None)
 
 
 class _Argument(Record):
@@ -642,7 +648,45 @@ _LEAVES = (ast.Name, ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast
 # node type: skipping them is most of a visit's attribute reads on a large file.
 _SCALAR_FIELDS = frozenset({"ctx", "op", "ops", "id", "attr", "name", "asname", "module", "level", "kind",
                             "type_comment", "conversion", "is_async", "arg", "kwd_attrs", "rest", "tag"})
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+class _Handlers(dict[type, "_Handler | None"]):
+    """Node class -> the method of ``visitor`` that visits it (None for a leaf or a value that is
+    no node: not visited), filled in as classes turn up. A lookup by exact class is what a large
+    file's 100,000 visits need: no method name built per node, no isinstance check against the
+    leaves (a parsed tree holds only the concrete node classes)."""
+
+    def __init__(self, visitor: type[_AstVisitor]) -> None:
+        super().__init__()
+        self.visitor = visitor
+
+    def __missing__(self, kind: type) -> _Handler | None:
+        handler = None
+        if issubclass(kind, ast.AST) and not issubclass(kind, _LEAVES):
+            handler = getattr(self.visitor, "visit_" + kind.__name__, self.visitor.generic_visit)
+        self[kind] = handler
+        return handler
+
+
+class _ChildFields(dict[type, tuple[str, ...]]):
+    """Node class -> its fields that may hold a node, filled in as classes turn up."""
+
+    def __missing__(self, kind: type[ast.AST]) -> tuple[str, ...]:
+        fields = self[kind] = tuple(field for field in kind._fields if field not in _SCALAR_FIELDS)
+        return fields
+
+
+_HANDLERS: dict[type, _Handlers] = {}
+_CHILD_FIELDS = _ChildFields()
+
+
+def _plain_ascii(data: bytes) -> bool:
+    """Whether each column of ``data`` is its byte offset + 1: ASCII bytes, without a coding
+    cookie that could make them other characters (one on the first two lines, the ones
+    :func:`tokenize.detect_encoding` reads)."""
+    if not data.isascii():
+        return False
+    first = data.find(b"\n")
+    second = data.find(b"\n", first + 1) if first >= 0 else -1
+    return b"coding" not in (data if second < 0 else data[:second])
 
 
 class _AstVisitor(ast.NodeVisitor):
@@ -650,29 +694,28 @@ class _AstVisitor(ast.NodeVisitor):
         self.c = collector
         self.data = data
         self._lines: list[str] | None = None
-        self._handlers: dict[type[ast.AST], Callable[[ast.AST], object]] = {}
+        self._ascii = _plain_ascii(data)
+        kind = type(self)
+        self._handlers = _HANDLERS.get(kind) or _HANDLERS.setdefault(kind, _Handlers(kind))
 
     def visit(self, node: ast.AST) -> None:
-        # ast.NodeVisitor.visit looks the method up by name for every node; cache it per type.
-        kind = type(node)
-        handler = self._handlers.get(kind)
-        if handler is None:
-            handler = self._handlers[kind] = getattr(self, "visit_" + kind.__name__, self.generic_visit)
-        handler(node)
+        handler = self._handlers[node.__class__]
+        if handler is not None:
+            handler(self, node)
 
     def generic_visit(self, node: ast.AST) -> None:
-        kind = type(node)
-        fields = _CHILD_FIELDS.get(kind)
-        if fields is None:
-            fields = _CHILD_FIELDS[kind] = tuple(field for field in kind._fields if field not in _SCALAR_FIELDS)
-        for field in fields:
+        handlers = self._handlers
+        for field in _CHILD_FIELDS[node.__class__]:
             value = getattr(node, field, None)
-            if isinstance(value, list):
+            if value.__class__ is list:
                 for item in value:
-                    if isinstance(item, ast.AST) and not isinstance(item, _LEAVES):
-                        self.visit(item)
-            elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
-                self.visit(value)
+                    handler = handlers[item.__class__]
+                    if handler is not None:
+                        handler(self, item)
+            else:
+                handler = handlers[value.__class__]
+                if handler is not None:
+                    handler(self, value)
 
     # ast columns are UTF-8 byte offsets into the decoded line; findings count characters.
     def _column(self, line: int, offset: int) -> int:
@@ -690,6 +733,8 @@ class _AstVisitor(ast.NodeVisitor):
     def _span(self, node: ast.stmt | ast.expr | ast.alias) -> Span:
         line, end_line = node.lineno, getattr(node, "end_lineno", None) or node.lineno
         end_offset = getattr(node, "end_col_offset", None)
+        if self._ascii:
+            return Span(line, node.col_offset + 1, end_line, end_offset + 1 if end_offset is not None else 0)
         end = self._column(end_line, end_offset) if end_offset is not None else 0
         return Span(line, self._column(line, node.col_offset), end_line, end)
 
@@ -791,8 +836,9 @@ class _AstVisitor(ast.NodeVisitor):
             written, attribute, self._span(node),
             first=_Argument(_ast_string(first), dotted_name(first)) if first is not None else None,
             package=_Argument(_ast_string(package), dotted_name(package)) if package is not None else None,
-            strings=tuple(s for s in map(_ast_string, positional) if s is not None),
-            keywords=tuple((k, v) for k, v in ((k, _ast_string(n)) for k, n in keywords.items()) if v is not None),
+            strings=tuple([arg.value for arg in positional if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]),
+            keywords=tuple([(name, value.value) for name, value in keywords.items()
+                            if isinstance(value, ast.Constant) and isinstance(value.value, str)]),
         )
         self.generic_visit(node)
 

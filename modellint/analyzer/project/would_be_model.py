@@ -188,7 +188,10 @@ def _copies(plan: SavePlan, directory: Path) -> CodeCopies:
         for folder in target.parents:  # each folder up to the code dir lists what is in it
             if folder == directory:
                 break
-            listing.setdefault(folder, set()).add(child.name)
+            names = listing.setdefault(folder, set())
+            if child.name in names:
+                break  # an earlier file listed this folder in its parents, and each one above
+            names.add(child.name)
             child = folder
     return CodeCopies(files, {folder: tuple(sorted(names)) for folder, names in listing.items()},
                       plan.training.project_root)
