@@ -291,6 +291,9 @@ def scan_source(source: bytes | str, path: Path, *, package: str | None = None,
         if tree is None and problem is None:
             tree, problem, syntax_error = _parse_with_ast(data)
     else:
+        scan = _scan_in_pieces(data, path, package)
+        if scan is not None:
+            return scan
         tree, problem, syntax_error = _parse_with_ast(data)
     if problem:
         return _failed(path, problem[1], problem[0], problem[2])
@@ -332,6 +335,29 @@ def scan_source(source: bytes | str, path: Path, *, package: str | None = None,
 
 
 _RUNNING = sys.version_info[:2]
+
+
+def _scan_in_pieces(data: bytes, path: Path, package: str | None) -> ModuleScan | None:
+    """A large file's scan with the running grammar, its tree built and visited a piece at a
+    time (:mod:`.piecewise`: what the whole-file tree gives, at a fraction of its memory); None
+    when the file is small, is not cut, or any piece fails: then it is parsed whole, which says
+    exactly why it fails."""
+    from modellint.analyzer.code.piecewise import PiecesFailed, drain, finished, piecewise_module
+
+    module = piecewise_module(data)
+    if module is None:
+        return None
+    collector = _Collector(path, package)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings (invalid escapes) are not ours to print
+            if b"import" in data or any(builtin in data for builtin in _EVALUATING_BUILTINS):
+                _AstVisitor(collector, data).visit(module)
+            else:
+                drain(module)
+    except (PiecesFailed, RecursionError, MemoryError):
+        return None
+    return collector.result() if finished(module) else None
 
 
 _EVALUATING_BUILTINS = (b"eval", b"exec", b"compile")
