@@ -138,7 +138,10 @@ class CallFact(Record):
     def __init__(self, function: str, attribute: str, resolved: bool, span: Span, lazy: bool, type_checking: bool,
                  strings: tuple[str, ...] = (), keywords: tuple[tuple[str, str], ...] = (),
                  main_guarded: bool = False, method: str = "") -> None:
-        self.function = function
+        # A large project keeps every call (sympy's 88 reachable files: 14,800): the callee and
+        # method names repeat (7,000 callee strings held 3,700 names, 9,500 method strings
+        # 1,800), so each is held once.
+        self.function = sys.intern(function)
         self.attribute = attribute
         self.resolved = resolved
         self.span = span
@@ -149,7 +152,7 @@ class CallFact(Record):
         self.main_guarded = main_guarded  # under `if __name__ == "__main__":`: never runs on import
         # ``Class.name`` when the call is in the body of a method of a class (not in a function
         # nested in it): what a framework calling that method runs, e.g. MLflow's `load_context`.
-        self.method = method
+        self.method = sys.intern(method)
 
 
 class UrlLiteral(Record):
