@@ -116,6 +116,14 @@ TRICKY = {
         f"def f{index}(name):\n    importlib.import_module('mod{index}')\n    return importlib.import_module(name)\n\n"
         for index in range(BIG)),
     "async-defs": "".join(f"async def f{index}():\n    import h{index}\n    await h{index}.go()\n\n" for index in range(BIG)),
+    "imports-only": "".join(f"from package.module_{index} import (\n    name_a, name_b,\n)\nimport other_{index}\n"
+                            for index in range(1200)),
+    "statements-at-column-0-inside-a-docstring": filler(BIG // 2) + "def f():\n    '''Example:\n\n"
+                                                 + "x = call(1)\nimport not_an_import\n" * 400 + "'''\n\n"
+                                                 + filler(BIG // 2),
+    "else-and-except-at-column-0": "".join(f"if flag_{index}:\n    import a_{index}\nelse:\n    import b_{index}\n"
+                                           f"try:\n    import c_{index}\nexcept ImportError:\n    c_{index} = None\n"
+                                           f"finally:\n    done()\n" for index in range(300)),
     "a-method-ends-at-end-of-file-without-newline": "class A:\n" + CLASS_BODY + "    def last(self):\n        import z",
 }
 
@@ -135,6 +143,7 @@ PIECED = {"plain-functions", "a-big-class", "decorators", "decorators-over-lines
           "two-big-classes-and-statements-between", "class-ends-in-the-middle-of-a-piece", "a-class-decorator-with-calls",
           "main-guard-at-the-end", "version-conditions", "tab-indented-class", "non-ascii", "crlf",
           "future-annotations", "dynamic-imports", "async-defs", "a-method-ends-at-end-of-file-without-newline",
+          "imports-only", "statements-at-column-0-inside-a-docstring", "else-and-except-at-column-0",
           "a-class-with-a-header-over-lines"}
 
 

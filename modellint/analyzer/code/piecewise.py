@@ -3,8 +3,9 @@
 ``ast.parse`` of a 213 KB module (sympy's ``polytools.py``) holds about 6 MB of C arena and
 Python nodes at once, and the process keeps that high-water mark for the rest of the run: the
 trees of a vendored package's few big files set a project run's peak memory. Here a file is cut
-at lines that start a statement at column 0 (``def``, ``class``, ``async def``, a decorator)
-and, inside a large top-level class, at lines that start one of its methods or nested classes at
+at lines that look like a statement at column 0 (a keyword, a decorator, a name assigned or
+called; not a clause that continues a compound statement, nor the line after a decorator) and, inside a large top-level class, at lines that
+start one of its methods or nested classes (``def``, ``async def``, ``class``, a decorator) at
 the class body's indentation; each piece is parsed alone, with blank lines in front so that its
 positions are the file's, and its statements are handed out before the next piece is parsed.
 
@@ -17,14 +18,16 @@ Why a successful parse of every piece is the whole file's parse. The tokenizer r
 right, so at the end of a piece its state is the whole file's state at that point: a piece that
 ends inside a string, a bracket, a backslash continuation or a compound statement's header with
 no body fails to parse (EOF in those states is an error). A cut line therefore starts a logical
-line; at column 0 that is a new top-level statement, and at the indentation of a class body
+line; at column 0 that is a new top-level statement (a clause continuing the statement before
+would not parse alone), and at the indentation of a class body
 (checked against the class's first statement) while the class is still open (checked: a piece of
 the body shows the class ending by holding top-level statements after it) it is a statement of
 that body, since every block nested in the body is indented further. Statements are parsed by
 the same grammar whatever surrounds them (a class-body piece is parsed under ``if 1:``, whose
 block has the class body's grammar). So any failure, or any piece that does not fit where it was
-cut, raises :class:`PiecesFailed`: the caller parses the whole file as before, which also makes
-every syntax error and nesting limit exactly the whole file's.
+cut, raises :class:`PiecesFailed` (after a few tries of a failing piece up to a later cut): the
+caller parses the whole file as before, which also makes every syntax error and nesting limit
+exactly the whole file's.
 
 Files this is not used for (the caller parses them whole): smaller than :data:`PIECEWISE_BYTES`;
 with a null byte, a form feed, a carriage return not followed by a line feed (Python counts it
@@ -51,13 +54,20 @@ __all__ = ["PIECE_BYTES", "PIECEWISE_BYTES", "PiecesFailed", "drain", "finished"
 PIECEWISE_BYTES = 24 * 1024
 PIECE_BYTES = 8 * 1024
 
-# A line that starts a statement which may begin a piece: its indentation, then def, async def,
-# class or a decorator.
+# A line inside a class body that may begin a piece: its indentation, then def, async def, class
+# or a decorator.
 _STARTS = re.compile(rb"^([ \t]*)(?:(?:async[ \t]+)?def[ \t]|class[ \t]|@)", re.MULTILINE)
 # A line of code at column 0 that may start a statement (not blank, a comment or a closing
 # bracket): a class body ends before the first one.
 _COLUMN_ZERO = re.compile(rb"^[^ \t\r\n#)\]}]", re.MULTILINE)
 _CLASS = re.compile(rb"class[ \t]")
+# A column-0 line that looks like the start of a statement (a keyword, a decorator, a name
+# assigned, called, indexed or annotated), not prose in a string; the clauses that go on the
+# compound statement before them (else, elif, except, finally) are not among them.
+_STATEMENT = re.compile(rb"(?:async|class|def|for|from|if|import|try|while|with)\b|@"
+                        rb"|(?!(?:else|elif|except|finally)\b)[A-Za-z_][\w.]*[ \t]*(?:[=(\[:,]|[-+*/%&|^<>@]+=)")
+# A piece that fails to parse is extended over this many more cuts before the file is parsed whole.
+_EXTENSIONS = 3
 _FIRST_BODY_LINE = re.compile(rb"^([ \t]+)[^ \t\r\n#]", re.MULTILINE)
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.MULTILINE)
 
@@ -129,7 +139,7 @@ def _cuts(data: bytes) -> list[_Cut]:
     columns_zero = [match.start() for match in _COLUMN_ZERO.finditer(data)]
     candidates: list[tuple[int, bytes, int]] = []  # (offset, class body indentation, class offset)
     for index, start in enumerate(columns_zero):
-        if not _STARTS.match(data, start):
+        if not _STATEMENT.match(data, start):
             continue
         if start and not _after_decorator(data, start, b""):
             candidates.append((start, b"", 0))
@@ -197,22 +207,29 @@ class _Cursor:
 
     def parse(self) -> deque[ast.stmt]:
         """The statements of the next piece; a piece inside a class body is parsed under ``if 1:``
-        and comes back as that ``If`` followed by the top-level statements after the class."""
+        and comes back as that ``If`` followed by the top-level statements after the class. A
+        piece that does not parse (cut inside a string, most often) is tried again up to the
+        following cut, a few times."""
         start = self.cuts[self.index - 1] if self.index else None
-        end = self.cuts[self.index].offset if self.index < len(self.cuts) else len(self.data)
-        self.index += 1
-        text = self.data[start.offset if start else 0:end]
         if start is None:
-            source = text
+            head = b""
         elif start.indent:
-            source = b"\n" * (start.line - 2) + b"if 1:\n" + text
+            head = b"\n" * (start.line - 2) + b"if 1:\n"
         else:
-            source = b"\n" * (start.line - 1) + text
-        try:
-            module = ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
-            raise PiecesFailed(str(error)) from None
-        return deque(module.body)
+            head = b"\n" * (start.line - 1)
+        for extension in range(_EXTENSIONS + 1):
+            end = self.cuts[self.index].offset if self.index < len(self.cuts) else len(self.data)
+            self.index += 1
+            try:
+                module = ast.parse(head + self.data[start.offset if start else 0:end])
+            except SyntaxError as error:
+                if self.index > len(self.cuts) or extension == _EXTENSIONS:
+                    raise PiecesFailed(str(error)) from None
+                continue
+            except (ValueError, RecursionError, MemoryError) as error:
+                raise PiecesFailed(str(error)) from None
+            return deque(module.body)
+        raise AssertionError("unreachable: the last extension returns or raises")
 
     def fits_class(self, statement: ast.stmt) -> bool:
         """Whether ``statement``, the last of a piece, is the class the next piece's cut is in,
