@@ -193,7 +193,6 @@ class _Cursor:
         self.data = data
         self.cuts = cuts
         self.index = 0  # pieces parsed so far
-        self.open_class: ast.ClassDef | None = None
 
     @property
     def done(self) -> bool:
@@ -284,7 +283,7 @@ def _module_statements(cursor: _Cursor) -> Iterator[ast.stmt]:
                 raise PiecesFailed("the piece after this one is not in its last class")
             assert isinstance(statement, ast.ClassDef)
             state = _ClassState()
-            statement.body = _Body(_class_statements(cursor, deque(statement.body), state))
+            statement.body = _Body(_class_statements(cursor, deque(statement.body), statement.lineno, state))
             yield statement
             del statement
             if not state.finished:
@@ -303,13 +302,17 @@ class _ClassState:
         self.after: deque[ast.stmt] = deque()  # top-level statements after the class, in its last piece
 
 
-def _class_statements(cursor: _Cursor, first: deque[ast.stmt], state: _ClassState) -> Iterator[ast.stmt]:
+def _class_statements(cursor: _Cursor, first: deque[ast.stmt], class_line: int,
+                      state: _ClassState) -> Iterator[ast.stmt]:
     statements = first
     while True:
         while statements:
             yield statements.popleft()
-        if cursor.next_in_class() is None:
+        cut = cursor.next_in_class()
+        if cut is None:  # the class ended with the piece
             break
+        if cut.class_line != class_line:
+            raise PiecesFailed("a class-body piece of another class")
         piece = cursor.parse()
         wrapper = piece.popleft()
         if not isinstance(wrapper, ast.If):
