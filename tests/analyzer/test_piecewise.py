@@ -159,6 +159,9 @@ def test_a_tricky_file_scans_as_its_whole_file_scan(name):
     assert pieces == whole_scan(data)
     if name in PIECED:
         assert cut_and_parsed(data), "the pieces should have answered this file"
+        # The visitor walks the pieces as they come (it iterates each body once, in order):
+        # anything else would make every large file fall back to the whole-file parse.
+        assert source_imports._scan_in_pieces(data, PATH, "pkg") == pieces
         assert pieces.imports or pieces.calls
 
 
