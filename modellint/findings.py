@@ -49,10 +49,10 @@ class Span(Record):
     __slots__ = ("line", "column", "end_line", "end_column")
 
     def __init__(self, line: int = 1, column: int = 1, end_line: int = 0, end_column: int = 0) -> None:
-        if end_line < line:
-            end_line = line
-        if end_line == line and end_column < column:
-            end_column = column
+        if end_line <= line:
+            end_line = line  # the same int: a large project holds tens of thousands of spans
+            if end_column < column:
+                end_column = column
         self.line = line
         self.column = column
         self.end_line = end_line
