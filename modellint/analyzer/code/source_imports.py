@@ -691,6 +691,8 @@ class _Handlers(dict[type, "_Handler | None"]):
         handler = None
         if issubclass(kind, ast.AST) and not issubclass(kind, _LEAVES):
             handler = getattr(self.visitor, "visit_" + kind.__name__, self.visitor.generic_visit)
+        elif issubclass(kind, list):  # a list of another class: a large file's pieces (.piecewise)
+            handler = self.visitor.visit_items
         self[kind] = handler
         return handler
 
@@ -745,6 +747,14 @@ class _AstVisitor(ast.NodeVisitor):
                 handler = handlers[value.__class__]
                 if handler is not None:
                     handler(self, value)
+
+    def visit_items(self, items: list[ast.AST]) -> None:
+        """A field's list when it is no plain list (generic_visit walks those itself)."""
+        handlers = self._handlers
+        for item in items:
+            handler = handlers[item.__class__]
+            if handler is not None:
+                handler(self, item)
 
     # ast columns are UTF-8 byte offsets into the decoded line; findings count characters.
     def _column(self, line: int, offset: int) -> int:
