@@ -65,6 +65,12 @@ class TargetCache(Record):
 
     def read(self, key: str) -> dict[str, Any] | None:
         """The entry stored under ``key``, parsed, when it is one this version wrote under that key."""
+        data = self.read_bytes(key)
+        return None if data is None else self.parsed(data, key)
+
+    def read_bytes(self, key: str) -> bytes | None:
+        """The bytes of the entry stored under ``key``, unchecked; None when there is no regular
+        file of at most :data:`MAX_ENTRY_BYTES` there."""
         try:  # a symlink or FIFO put in an entry's place is refused, never followed or waited on
             with open_regular(self._path(key), buffering=0, follow=False) as handle:
                 size = os.fstat(handle.fileno()).st_size
@@ -73,8 +79,12 @@ class TargetCache(Record):
                 data = handle.read(size + 1)  # no more than the entry says it holds (and one byte to see it grew)
         except OSError:
             return None
-        if len(data) != size:
-            return None
+        return data if len(data) == size else None
+
+    @staticmethod
+    def parsed(data: bytes, key: str) -> dict[str, Any] | None:
+        """The entry ``data`` (an entry's bytes, from its file or a pack), parsed, when it is one
+        this version wrote under ``key``."""
         try:
             document = json.loads(data)
         except (ValueError, RecursionError):
