@@ -294,6 +294,36 @@ def test_the_pack_round_trips(tmp_path):
     listings = {"a" * 64: pack.Listing("s" * 64, ["MLmodel", "sub", "sub/x.py"], b'{"entry":1}'),
                 "b" * 64: pack.Listing("t" * 64, [], b"")}
     reports = {"r" * 64: pack.StoredReport("All checks passed!\n\u00e9\udcff", -1)}
-    pack.write_pack(tmp_path / FORMAT, "k" * 64, pack.Pack(listings, reports))
-    assert pack.read_pack(tmp_path / FORMAT, "k" * 64) == pack.Pack(listings, reports)
+    pack.write_pack(tmp_path / FORMAT, "k" * 64, pack.Pack(listings, reports, "s" * 64))
+    assert pack.read_pack(tmp_path / FORMAT, "k" * 64) == pack.Pack(listings, reports, "s" * 64)
     assert pack.read_pack(tmp_path / FORMAT, "j" * 64) is None
+
+
+def test_an_unchanged_store_is_checked_by_one_digest_of_all_its_states(cache_dir, store, capsys, monkeypatch):
+    cold = _run(capsys, str(store), "--format", "json")
+    _, found = _the_pack(cache_dir)
+    assert found.states is not None
+    per_target = []
+    original = warm.restated
+    monkeypatch.setattr(warm, "restated", lambda *a: per_target.append(a[0]) or original(*a))
+    assert _run(capsys, str(store), "--format", "json") == cold
+    assert per_target == []  # no target's own state key worked out
+    (store / BROKEN / "requirements.txt").write_text("mlflow==3.1.0\n")
+    assert _run(capsys, str(store), "--format", "json") == _run(capsys, str(store), "--format", "json", "--no-cache")
+    # One changed: each looked at on its own, and the changed one's new entry again when packed.
+    assert len(per_target) == 5 and len(set(per_target)) == 4
+
+
+def test_the_digest_of_all_states_is_each_target_s_state_key_at_once(cache_dir, store):
+    targets = [Target("model", store / case) for case in sorted(CASES)]
+    names = [digest.walk(target, "run").names() for target in targets]  # type: ignore[union-attr]
+    whole, keys = digest.restated_all("pack", "run", targets, names)  # type: ignore[misc]
+    assert keys == [digest.restated(target, "run", listed) for target, listed in zip(targets, names)]
+    assert keys == [digest.walk(target, "run").state_key() for target in targets]  # type: ignore[union-attr]
+    assert digest.states_unchanged("pack", targets, names, whole)
+    assert not digest.states_unchanged("another pack", targets, names, whole)
+    assert not digest.states_unchanged("pack", targets[::-1], names[::-1], whole)
+    assert not digest.states_unchanged("pack", targets, [*names[:-1], names[-1][:-1]], whole)
+    os.utime(store / BROKEN / "MLmodel")
+    assert not digest.states_unchanged("pack", targets, names, whole)
+    assert digest.restated_all("pack", "run", targets, [*names[:-1], [*names[-1], "gone"]]) is None

@@ -18,6 +18,10 @@ cached like a model dir when its findings depend on its tree alone: no symlink i
 run would walk for nothing) (whether that exists, and is a folder, is another tree's fact:
 such a project is linted every time). Nor is a run with ``--python`` cached (the interpreter's
 packages are an input).
+
+A run over many targets also keeps them in one pack (:mod:`modellint.cache.pack`), with the last
+reports made from them (:mod:`modellint.cache.warm`): a warm run over an unchanged store reads one
+file, ``lstat``s the names of each tree, and prints the stored report.
 """
 
 from __future__ import annotations

@@ -60,13 +60,16 @@ class StoredReport(Record):
 
 
 class Pack(Record):
-    """The listings of one run's targets (by listing key) and the reports made from them (by report key)."""
+    """The listings of one run's targets (by listing key), the reports made from them (by report
+    key), and one digest of all the targets' states when every target had a listing in that state
+    (:func:`modellint.cache.digest.restated_all`)."""
 
-    __slots__ = ("listings", "reports")
+    __slots__ = ("listings", "reports", "states")
 
-    def __init__(self, listings: dict[str, Listing], reports: dict[str, StoredReport]) -> None:
+    def __init__(self, listings: dict[str, Listing], reports: dict[str, StoredReport], states: str | None) -> None:
         self.listings = listings
         self.reports = reports
+        self.states = states
 
 
 def pack_key(run: str, targets: list[Target]) -> str:
@@ -109,6 +112,9 @@ def _parsed(data: bytes, key: str) -> Pack | None:
     header = json.loads(data[start:start + length])
     if type(header) is not dict or header["pack"] != key:
         return None
+    states = header["states"]
+    if states is not None and type(states) is not str:
+        return None
     offset = start + length
     listings: dict[str, Listing] = {}
     for listing_key, state, names, size in header["listings"]:
@@ -125,7 +131,7 @@ def _parsed(data: bytes, key: str) -> Pack | None:
         if hashlib.sha256(text).hexdigest() != checksum:
             return None
         reports[report_key] = StoredReport(text.decode("utf-8", "surrogatepass"), severity)
-    return Pack(listings, reports) if offset == len(data) else None
+    return Pack(listings, reports, states) if offset == len(data) else None
 
 
 def _is_size(value: Any) -> bool:
@@ -140,6 +146,7 @@ def write_pack(folder: Path, key: str, pack: Pack) -> None:
                for report_key, report in pack.reports.items()]
     header = json.dumps({
         "pack": key,
+        "states": pack.states,
         "listings": [[listing_key, listing.state, listing.names, len(listing.entry)]
                      for listing_key, listing in pack.listings.items()],
         "reports": [[report_key, report.severity, len(text), hashlib.sha256(text).hexdigest()]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modellint.cache import worth_caching
-from modellint.cache.digest import listing_key, restated
+from modellint.cache.digest import listing_key, restated, restated_all, states_unchanged
 from modellint.cache.pack import Listing, Pack, StoredReport, pack_key, read_pack, write_pack
 from modellint.cache.store import FORMAT, TargetCache
 
@@ -52,8 +52,17 @@ class WarmRun:
         self.listing_keys = [listing_key(target, cache.run) for target in targets]
         self.pack = read_pack(self.folder, self.key)
         listings = {} if self.pack is None else self.pack.listings
-        self.unchanged = [self._unchanged(target, listings.get(key)) for target, key in zip(targets, self.listing_keys)]
+        packed = [listings.get(key) for key in self.listing_keys]
+        self.unchanged = packed if self._all_unchanged(packed) else [
+            self._unchanged(target, listing) for target, listing in zip(targets, packed)]
         self.answered = 0  # targets whose findings came from the pack
+
+    def _all_unchanged(self, packed: list[Listing | None]) -> bool:
+        """Whether every target is in the state the pack holds it in, by one digest of them all."""
+        if self.pack is None or self.pack.states is None or None in packed:
+            return False
+        names = [listing.names for listing in packed if listing is not None]
+        return all(map(worth_caching, self.targets)) and states_unchanged(self.key, self.targets, names, self.pack.states)
 
     def _unchanged(self, target: Target, listing: Listing | None) -> Listing | None:
         if listing is None or not worth_caching(target):
@@ -109,9 +118,28 @@ class WarmRun:
                 # The newest first; older ones (for other formats, or states gone by) make room.
                 reports = dict([(key, StoredReport(text, severity)), *list(reports.items())[:MAX_REPORTS - 1]])
         packed = {key: listing for key, listing in zip(self.listing_keys, listings) if listing is not None}
-        if not packed or (self.pack is not None and packed == self.pack.listings and reports == self.pack.reports):
+        if not packed:
             return
-        write_pack(self.folder, self.key, Pack(packed, reports))
+        if self.pack is not None and packed == self.pack.listings and reports == self.pack.reports:
+            if self.pack.states is not None or None in listings:
+                return  # nothing new
+            # The same listings, now all settled: their one digest is new.
+            states = self._states(listings)
+            if states is not None:
+                write_pack(self.folder, self.key, Pack(packed, reports, states))
+            return
+        write_pack(self.folder, self.key, Pack(packed, reports, self._states(listings)))
+
+    def _states(self, listings: list[Listing | None]) -> str | None:
+        """The digest of every target's states, when each is in the state of its listing."""
+        if None in listings:
+            return None
+        names = [listing.names for listing in listings if listing is not None]
+        restated = restated_all(self.key, self.cache.run, self.targets, names)
+        if restated is None:
+            return None
+        whole, keys = restated
+        return whole if keys == [listing.state for listing in listings if listing is not None] else None
 
     def _entry_listing(self, index: int) -> Listing | None:
         """Target ``index``'s own listing entry as a pack holds it, when the target is in the
