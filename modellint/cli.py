@@ -482,7 +482,7 @@ def _cache(args: argparse.Namespace, targets, entries, environment):  # -> Targe
     from modellint.cache.fingerprint import run_fingerprint
     from modellint.cache.store import TargetCache, default_directory
 
-    return TargetCache(args.cache_dir or default_directory(), run_fingerprint(entries, environment))
+    return TargetCache(args.cache_dir or default_directory(), run_fingerprint(entries, environment), os.urandom(16).hex())
 
 
 def _refuse_remote_fix() -> int:
@@ -594,11 +594,8 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
     text = render(output_format, findings, context)
     unwritten = not _report_written(text, settings)
     if warm is not None and not (args.diff or settings.fix):
-        from modellint.engine import kept_findings
-
         complete = not (report.failures or report.projects_without_checks)
-        warm.save(findings, lambda found: kept_findings(found, selection, Path.cwd()),
-                  report_parts if complete else None, text)
+        warm.save(report_parts if complete else None, text, _highest(findings))
     _print_failures(report.failures, aliases)
     for project in report.projects_without_checks:
         print(f"modellint: {printable(str(project.path))}: training project without an mlflow save_model/log_model call: "
@@ -606,7 +603,12 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
     failed = on_report is not None and on_report(report, settings)
     if report.failures or failed:
         return EXIT_ERROR
-    return _exit_code(settings, max((int(finding.severity) for finding in findings), default=-1), not unwritten)
+    return _exit_code(settings, _highest(findings), not unwritten)
+
+
+def _highest(findings) -> int:
+    """The highest severity of ``findings`` (-1 for none): what the exit code depends on."""
+    return max((int(finding.severity) for finding in findings), default=-1)
 
 
 def _exit_code(settings: Settings, severity: int, written: bool) -> int:

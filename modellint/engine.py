@@ -204,11 +204,6 @@ def _check_standalone_file(path: Path, rules: list[type[Rule]]) -> Iterable[Find
             yield from own_findings(rule, rule().check(serialized))
 
 
-def kept_findings(findings: list[Finding], selection: RuleSelection, base: Path) -> list[Finding]:
-    """What a report shows of a target's findings: those ``selection`` keeps, at its severities."""
-    return _filter(findings, selection, base)
-
-
 def _filter(findings: list[Finding], selection: RuleSelection, base: Path) -> list[Finding]:
     """The findings not ignored, at the severity the chosen deployment targets give them."""
     by_path = bool(selection.per_path_ignores)
@@ -298,8 +293,8 @@ def _run_cached(targets, rules, selection, base, jobs, on_progress, settings, ca
     their own entries) are read here, in this process, and only the others are linted (in worker
     processes when they are many), so a warm run starts no worker and sends no finding from one
     process to another."""
-    hits = [_hit(target, cache) if found is None else found
-            for target, found in zip(targets, _packed(warm, len(targets)))]
+    hits = ([_hit(target, cache) for target in targets] if warm is None
+            else [_from_pack(warm, index) for index in range(len(targets))])
     if on_progress and any(found is not None for found in hits):
         on_progress(sum(found is not None for found in hits))
     misses = [target for target, found in zip(targets, hits) if found is None]
@@ -311,15 +306,11 @@ def _run_cached(targets, rules, selection, base, jobs, on_progress, settings, ca
             yield _filter(found, selection, base), None, False
 
 
-def _packed(warm: WarmRun | None, count: int) -> Iterable[list[Finding] | None]:
-    """The findings ``warm``'s pack holds for each of ``count`` targets (None: not held unchanged)."""
-    return (None for _ in range(count)) if warm is None else (_from_pack(warm, index) for index in range(count))
-
-
 def _from_pack(warm: WarmRun, index: int) -> list[Finding] | None:
+    """:meth:`WarmRun.findings`, a miss if it fails (the lint that follows reports the failure)."""
     try:
         return warm.findings(index)
-    except Exception:  # noqa: BLE001 - a broken entry is a miss; the target's own entry or its lint follows
+    except Exception:  # noqa: BLE001 - a broken entry is a miss; the target's lint follows
         return None
 
 

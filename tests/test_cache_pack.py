@@ -4,6 +4,7 @@ ever standing in for what linting gives."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,7 +16,6 @@ import pytest
 from modellint.cache import digest, pack, warm
 from modellint.cache.store import FORMAT, TargetCache
 from modellint.cli import main
-from modellint.findings import Finding, Severity, Span
 from modellint.targets import Target
 from tests.conftest import REPO
 
@@ -238,26 +238,64 @@ def test_a_pack_of_another_run_is_never_looked_up(tmp_path):
                 pack.pack_key("run", [Target("model", tmp_path / "a", (("x", "y"),)), targets[1]])}) == 6
 
 
-def test_a_report_is_kept_only_when_the_pack_gives_its_findings(cache_dir, store, capsys, monkeypatch):
-    # A run's findings, then a target stored by another run in another state before this one packs
-    # it: its report would be that of findings the pack does not hold, and is not kept.
+def test_a_report_is_kept_only_when_this_run_wrote_the_entries_it_packs(cache_dir, store, capsys, monkeypatch,
+                                                                         watched):
+    # A target linted by this run, then stored again by another run (in another state, say)
+    # before this one packs it: this run's report is not that entry's, and is not kept.
+    original = TargetCache.store
+
+    def stored_by_another_run(self, *arguments):
+        original(self.replace(writer="another run"), *arguments)
+
+    monkeypatch.setattr(TargetCache, "store", stored_by_another_run)
+    cold = _run(capsys, str(store), "--format", "json")
+    _, found = _the_pack(cache_dir)
+    assert len(found.listings) == 4 and found.reports == {}  # the findings packed, not the report
+    monkeypatch.setattr(TargetCache, "store", original)
+    for seen in watched.values():
+        seen.clear()
+    assert _run(capsys, str(store), "--format", "json") == cold
+    assert watched["linted"] == [] and watched["rendered"] == ["json"]  # from the pack, and now kept
+    assert len(_the_pack(cache_dir)[1].reports) == 1
+    assert _run(capsys, str(store), "--format", "json") == cold
+    assert watched["rendered"] == ["json"]
+
+
+def test_targets_found_in_their_own_entries_are_packed_with_their_report(cache_dir, store, capsys, watched):
+    cold = _run(capsys, str(store), "--format", "json")
+    shutil.rmtree(cache_dir / FORMAT / pack.FOLDER)
+    for seen in watched.values():
+        seen.clear()
+    assert _run(capsys, str(store), "--format", "json") == cold
+    assert watched["linted"] == [] and len(watched["entries"]) == 4
+    _, found = _the_pack(cache_dir)
+    assert len(found.listings) == 4 and len(found.reports) == 1 and found.states is not None
+    for seen in watched.values():
+        seen.clear()
+    assert _run(capsys, str(store), "--format", "json") == cold
+    assert watched == {"linted": [], "entries": [], "rendered": []}
+
+
+def test_every_listing_entry_names_the_run_that_wrote_it(cache_dir, store, capsys):
     made = []
     original = warm.warm_run
-    monkeypatch.setattr(warm, "warm_run", lambda *a: made.append(original(*a)) or made[-1])
-    _run(capsys, str(store), "--format", "json")
-    (first,) = made
-    run = warm.WarmRun(first.cache, first.targets)
-    assert run.pack is not None and None not in run.unchanged
-    findings = sorted((finding for index in range(len(run.targets)) for finding in run.findings(index) or []),
-                      key=lambda finding: finding.sort_key)
-    other = Finding("ML104", "invalid-requirement", Severity.ERROR, "not what the pack holds",
-                    store / BROKEN / "MLmodel", Span(1, 1, 1, 1))
-    fresh = warm.WarmRun(first.cache, first.targets)  # answered none of them: the findings are compared
-    fresh.save([other], lambda found: found, ["another", "report"], "text")
-    assert len(_the_pack(cache_dir)[1].reports) == 1  # not kept
-    fresh.save(findings, lambda found: found, ["another", "report"], "text")
-    assert len(_the_pack(cache_dir)[1].reports) == 2
-    assert warm.WarmRun(first.cache, first.targets).report(["another", "report"]) == pack.StoredReport("text", 2)
+
+    def recorded(*arguments):
+        made.append(original(*arguments))
+        return made[-1]
+
+    import modellint.cache.warm as module
+
+    module.warm_run = recorded
+    try:
+        _run(capsys, str(store), "--format", "json")
+    finally:
+        module.warm_run = original
+    (run,) = made
+    assert len(run.cache.writer) == 32
+    writers = {json.loads(entry.read_bytes()).get("writer") for entry in (cache_dir / FORMAT).glob("*/*.json")
+               if "names" in json.loads(entry.read_bytes())}
+    assert writers == {run.cache.writer}
 
 
 def test_runs_side_by_side_leave_one_whole_pack(cache_dir, store, tmp_path):
@@ -310,8 +348,9 @@ def test_an_unchanged_store_is_checked_by_one_digest_of_all_its_states(cache_dir
     assert per_target == []  # no target's own state key worked out
     (store / BROKEN / "requirements.txt").write_text("mlflow==3.1.0\n")
     assert _run(capsys, str(store), "--format", "json") == _run(capsys, str(store), "--format", "json", "--no-cache")
-    # One changed: each looked at on its own, and the changed one's new entry again when packed.
-    assert len(per_target) == 5 and len(set(per_target)) == 4
+    # One changed: each looked at on its own, the changed one in its own entry too.
+    assert sorted(per_target, key=str) == sorted([*(Target("model", store / case) for case in CASES),
+                                                  Target("model", store / BROKEN)], key=str)
 
 
 def test_the_digest_of_all_states_is_each_target_s_state_key_at_once(cache_dir, store):

@@ -45,13 +45,16 @@ class Listed(Record):
 
 
 class TargetCache(Record):
-    """The cache of one run: its directory and the run's fingerprint (travels to the workers)."""
+    """The cache of one run: its directory, the run's fingerprint, and a token of this run alone
+    that its listing entries carry (travels to the workers): the run can tell an entry its own
+    lint wrote from one another run wrote since (:mod:`modellint.cache.warm`)."""
 
-    __slots__ = ("directory", "run")
+    __slots__ = ("directory", "run", "writer")
 
-    def __init__(self, directory: Path, run: str) -> None:
+    def __init__(self, directory: Path, run: str, writer: str = "") -> None:
         self.directory = directory
         self.run = run
+        self.writer = writer
 
     def _path(self, key: str) -> str:
         # Joined as text: a warm run over a store asks for thousands of entries.
@@ -113,7 +116,7 @@ class TargetCache(Record):
         encoded = encode(findings, target)
         entries: list[tuple[str, dict[str, Any]]] = [(key, {}) for key in keys]
         if listed is not None:
-            entries.append((listed.key, {"names": listed.names, "state": listed.state}))
+            entries.append((listed.key, {"names": listed.names, "state": listed.state, "writer": self.writer}))
         for key, extra in entries:
             self._write(key, json.dumps({"format": FORMAT, "key": key, **extra, **encoded}, separators=(",", ":")))
 

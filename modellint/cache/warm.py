@@ -1,22 +1,25 @@
 """A run over many targets through their pack (:mod:`modellint.cache.pack`).
 
-Which targets the pack holds unchanged is known from one ``lstat`` per name of their last walk
-(:func:`modellint.cache.digest.restated`), as for a target's own listing entry. A target's findings
-are parsed from the pack only when asked for. When every target is unchanged and the same report
-was asked for before (same format and settings, same working directory, same modellint), the
-report stored beside them is the report: no finding is decoded, filtered, sorted or rendered.
+Which targets the pack holds unchanged is known from one ``lstat`` per name of their last walk:
+all at once by one digest of every target's states (:func:`modellint.cache.digest.states_unchanged`),
+else one by one (:func:`modellint.cache.digest.restated`), as for a target's own listing entry,
+which is read for a target the pack does not hold. A target's findings are parsed only when asked
+for. When every target is unchanged and the same report was asked for before (same command,
+format and settings, same working directory, same modellint), the report stored beside them is
+the report: no finding is decoded, filtered, sorted or rendered.
 
-A report is stored only when it is what the pack's findings give: the findings it was made from
-must equal, one by one and in order, those decoded from the entries that go into the pack (a
-target linted by this run, then changed and stored by another run before this one packs it,
-cannot lend its new state to this run's report). Its key holds every target's state key, so a
-report is used only while every tree is in the state its findings were stored for.
+A report is stored only when the findings it was made from are those of the entries packed with
+it: entries this run read (from the pack or their own files) are packed as read, and an entry
+read back after this run's lint must carry this run's token (:class:`modellint.cache.store.TargetCache`),
+so a target linted by this run, then changed and stored by another run before this one packs
+it, cannot lend its new state to this run's report. A report's key holds every target's state
+key: it is used only while every tree is in the state its findings were stored for.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,7 +45,7 @@ def warm_run(cache: TargetCache, targets: list[Target]) -> WarmRun | None:
 
 class WarmRun:
     """The pack of one run's targets and which of them it holds unchanged. A plain class, not a
-    record: it counts the targets it answered, to write the pack back once the report is made."""
+    record: it learns the listings of the targets it answers, to pack them once the report is made."""
 
     def __init__(self, cache: TargetCache, targets: list[Target]) -> None:
         self.cache = cache
@@ -53,9 +56,9 @@ class WarmRun:
         self.pack = read_pack(self.folder, self.key)
         listings = {} if self.pack is None else self.pack.listings
         packed = [listings.get(key) for key in self.listing_keys]
-        self.unchanged = packed if self._all_unchanged(packed) else [
+        self.fast = self._all_unchanged(packed)  # found unchanged by one digest of all their states
+        self.unchanged = packed if self.fast else [
             self._unchanged(target, listing) for target, listing in zip(targets, packed)]
-        self.answered = 0  # targets whose findings came from the pack
 
     def _all_unchanged(self, packed: list[Listing | None]) -> bool:
         """Whether every target is in the state the pack holds it in, by one digest of them all."""
@@ -70,17 +73,25 @@ class WarmRun:
         return listing if restated(target, self.cache.run, listing.names) == listing.state else None
 
     def findings(self, index: int) -> list[Finding] | None:
-        """The stored findings of target ``index`` when it is unchanged; None (a miss) otherwise,
-        or when its entry in the pack does not decode."""
+        """The stored findings of target ``index`` when it is unchanged, from the pack or else
+        from its own listing entry (then packed with it); None (a miss) otherwise, or when the
+        entry does not decode."""
         listing = self.unchanged[index]
-        if listing is None:
-            return None
-        found = self._decoded(index, listing)
-        if found is None:  # not to be packed again: the target's own entry, or its lint, replaces it
-            self.unchanged[index] = None
-        else:
-            self.answered += 1
+        found = None if listing is None else self._decoded(index, listing)
+        if found is None:
+            listing = self._own_listing(index)
+            found = None if listing is None else self._decoded(index, listing)
+        # Packed as it was read: the findings reported are those of the bytes packed.
+        self.unchanged[index] = None if found is None else listing
         return found
+
+    def _own_listing(self, index: int) -> Listing | None:
+        """Target ``index``'s own listing entry, when the target is in the state it was stored for."""
+        entry = self._entry_listing(index)
+        if entry is None or not worth_caching(self.targets[index]):
+            return None
+        listing, _ = entry
+        return listing if restated(self.targets[index], self.cache.run, listing.names) == listing.state else None
 
     def _decoded(self, index: int, listing: Listing) -> list[Finding] | None:
         document = self.cache.parsed(listing.entry, self.listing_keys[index])
@@ -104,70 +115,65 @@ class WarmRun:
             digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
         return digest.hexdigest()
 
-    def save(self, findings: list[Finding], kept: Callable[[list[Finding]], list[Finding]],
-             parts: Sequence[str] | None, text: str) -> None:
-        """Write the pack back when it is new or changed: every target's listing (from the pack,
-        or from its own entry, which a lint has just written), and with ``parts`` the report
-        ``text`` made from ``findings`` (``kept`` gives what a target's stored findings show)."""
-        listings = [listing or self._entry_listing(index) for index, listing in enumerate(self.unchanged)]
+    def save(self, parts: Sequence[str] | None, text: str, severity: int) -> None:
+        """Write the pack back when it is new or changed: every target's listing (as this run
+        read it, or its own entry, which this run's lint has just written), and with ``parts`` the
+        report ``text`` (the highest severity of its findings: ``severity``). The report is kept
+        only when the findings of every packed entry are those it was made from: read by this run,
+        or written by this run's lint (entries carry the token of the run that wrote them)."""
+        own_writes = True
+        listings = list(self.unchanged)
+        read_back = []
+        for index, listing in enumerate(listings):
+            if listing is None:
+                entry = self._entry_listing(index)
+                if entry is not None:
+                    listings[index], writer = entry
+                    read_back.append(index)
+                    own_writes = own_writes and writer == self.cache.writer and bool(writer)
+        states = self._verified(listings, read_back)
         reports = {} if self.pack is None else dict(self.pack.reports)
-        if parts is not None and None not in listings:
+        if parts is not None and own_writes and None not in listings:
             key = self._report_key(parts, listings)
-            if key not in reports and (self.answered == len(self.targets) or self._same_findings(findings, kept, listings)):
-                severity = max((int(finding.severity) for finding in findings), default=-1)
+            if key not in reports:
                 # The newest first; older ones (for other formats, or states gone by) make room.
                 reports = dict([(key, StoredReport(text, severity)), *list(reports.items())[:MAX_REPORTS - 1]])
         packed = {key: listing for key, listing in zip(self.listing_keys, listings) if listing is not None}
-        if not packed:
-            return
-        if self.pack is not None and packed == self.pack.listings and reports == self.pack.reports:
-            if self.pack.states is not None or None in listings:
-                return  # nothing new
-            # The same listings, now all settled: their one digest is new.
-            states = self._states(listings)
-            if states is not None:
-                write_pack(self.folder, self.key, Pack(packed, reports, states))
-            return
-        write_pack(self.folder, self.key, Pack(packed, reports, self._states(listings)))
+        if packed and Pack(packed, reports, states) != self.pack:
+            write_pack(self.folder, self.key, Pack(packed, reports, states))
 
-    def _states(self, listings: list[Listing | None]) -> str | None:
-        """The digest of every target's states, when each is in the state of its listing."""
-        if None in listings:
+    def _verified(self, listings: list[Listing | None], read_back: list[int]) -> str | None:
+        """The digest of every target's states when each is in the state of its listing; a
+        listing whose tree is in another state by now is dropped."""
+        if self.pack is not None and self.pack.states is not None and self.fast and not read_back:
+            return self.pack.states  # every target found unchanged by that digest at the start of the run
+        current = None
+        if None not in listings:
+            current = restated_all(self.key, self.cache.run, self.targets,
+                                   [listing.names for listing in listings if listing is not None])
+        if current is None:  # a target missing, gone or just changed: each read back checked alone
+            for index in read_back:
+                listing = listings[index]
+                if listing is not None and restated(self.targets[index], self.cache.run, listing.names) != listing.state:
+                    listings[index] = None
             return None
-        names = [listing.names for listing in listings if listing is not None]
-        restated = restated_all(self.key, self.cache.run, self.targets, names)
-        if restated is None:
-            return None
-        whole, keys = restated
-        return whole if keys == [listing.state for listing in listings if listing is not None] else None
+        whole, keys = current
+        for index, (listing, state) in enumerate(zip(listings, keys)):
+            if listing is not None and listing.state != state:
+                listings[index] = None  # changed since it was listed
+        return whole if None not in listings else None
 
-    def _entry_listing(self, index: int) -> Listing | None:
-        """Target ``index``'s own listing entry as a pack holds it, when the target is in the
-        state the entry was stored for."""
+    def _entry_listing(self, index: int) -> tuple[Listing, str] | None:
+        """Target ``index``'s own listing entry as a pack holds it, and the token of the run that
+        wrote it (its state is checked by the caller)."""
         key = self.listing_keys[index]
         data = self.cache.read_bytes(key)
         document = None if data is None else self.cache.parsed(data, key)
         if data is None or document is None:
             return None
-        names, state = document.get("names"), document.get("state")
-        if type(state) is not str or restated(self.targets[index], self.cache.run, names) != state:
+        names, state, writer = document.get("names"), document.get("state"), document.get("writer")
+        if type(state) is not str or type(names) is not list or not all(type(name) is str for name in names):
             return None
-        assert type(names) is list  # restated gives None for anything else
-        return Listing(state, names, data)
-
-    def _same_findings(self, findings: list[Finding], kept: Callable[[list[Finding]], list[Finding]],
-                       listings: Sequence[Listing | None]) -> bool:
-        """Whether the pack's entries give exactly ``findings`` (a report's, sorted)."""
-        stored: list[Finding] = []
-        for index, listing in enumerate(listings):
-            assert listing is not None
-            found = self._decoded(index, listing)
-            if found is None:
-                return False
-            stored.extend(kept(found))
-        stored.sort(key=_sort_key)
-        return stored == findings
+        return Listing(state, names, data), writer if type(writer) is str else ""
 
 
-def _sort_key(finding: Finding) -> tuple:
-    return finding.sort_key
