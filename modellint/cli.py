@@ -552,7 +552,7 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
                                              environment)
         warm = None
         if cache is not None:
-            from modellint.cache.warm import warm_run
+            from modellint.cache import warm_run
 
             warm = warm_run(cache, targets)
         report_parts = None

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import modellint.cache as cache_package
 from modellint.cache import digest, pack, warm
 from modellint.cache.store import FORMAT, TargetCache
 from modellint.cli import main
@@ -31,7 +32,7 @@ def cache_dir(tmp_path, monkeypatch) -> Path:
     for runs of two targets or more (the store below has four)."""
     monkeypatch.delenv("MODELLINT_NO_CACHE", raising=False)
     monkeypatch.setattr(digest, "SETTLED_NANOSECONDS", 0)
-    monkeypatch.setattr(warm, "MIN_TARGETS", 2)
+    monkeypatch.setattr(cache_package, "PACK_MIN_TARGETS", 2)
     directory = tmp_path / "cache"
     monkeypatch.setenv("MODELLINT_CACHE_DIR", str(directory))
     return directory
@@ -276,21 +277,11 @@ def test_targets_found_in_their_own_entries_are_packed_with_their_report(cache_d
     assert watched == {"linted": [], "entries": [], "rendered": []}
 
 
-def test_every_listing_entry_names_the_run_that_wrote_it(cache_dir, store, capsys):
+def test_every_listing_entry_names_the_run_that_wrote_it(cache_dir, store, capsys, monkeypatch):
     made = []
-    original = warm.warm_run
-
-    def recorded(*arguments):
-        made.append(original(*arguments))
-        return made[-1]
-
-    import modellint.cache.warm as module
-
-    module.warm_run = recorded
-    try:
-        _run(capsys, str(store), "--format", "json")
-    finally:
-        module.warm_run = original
+    original = cache_package.warm_run
+    monkeypatch.setattr(cache_package, "warm_run", lambda *a: made.append(original(*a)) or made[-1])
+    _run(capsys, str(store), "--format", "json")
     (run,) = made
     assert len(run.cache.writer) == 32
     writers = {json.loads(entry.read_bytes()).get("writer") for entry in (cache_dir / FORMAT).glob("*/*.json")
@@ -299,8 +290,8 @@ def test_every_listing_entry_names_the_run_that_wrote_it(cache_dir, store, capsy
 
 
 def test_runs_side_by_side_leave_one_whole_pack(cache_dir, store, tmp_path):
-    command = [sys.executable, "-c", "import sys; from modellint import cache; from modellint.cache import warm, digest; "
-               "warm.MIN_TARGETS = 2; digest.SETTLED_NANOSECONDS = 0; from modellint.cli import main; "
+    command = [sys.executable, "-c", "import sys; from modellint import cache; from modellint.cache import digest; "
+               "cache.PACK_MIN_TARGETS = 2; digest.SETTLED_NANOSECONDS = 0; from modellint.cli import main; "
                "sys.exit(main(sys.argv[1:]))", "check", str(store), "--isolated", "--format", "json"]
     environment = {**os.environ, "MODELLINT_CACHE_DIR": str(cache_dir)}
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, env=environment) for _ in range(4)]
@@ -323,7 +314,7 @@ def test_a_pack_that_cannot_be_written_is_no_error(cache_dir, store, capsys):
 
 
 def test_few_targets_have_no_pack(cache_dir, store, capsys, monkeypatch):
-    monkeypatch.setattr(warm, "MIN_TARGETS", 5)
+    monkeypatch.setattr(cache_package, "PACK_MIN_TARGETS", 5)
     _run(capsys, str(store), "--format", "json")
     assert _packs(cache_dir) == []
 

@@ -32,15 +32,8 @@ if TYPE_CHECKING:
     from modellint.findings import Finding
     from modellint.targets import Target
 
-# Below this many targets their own entries cost less to read than a pack costs to write.
-MIN_TARGETS = 48
 # Reports kept per pack: a CI job and a developer may ask for a few formats of the same store.
 MAX_REPORTS = 4
-
-
-def warm_run(cache: TargetCache, targets: list[Target]) -> WarmRun | None:
-    """The pack of a run over ``targets``, when they are enough for one to pay."""
-    return WarmRun(cache, targets) if len(targets) >= MIN_TARGETS else None
 
 
 class WarmRun:

@@ -2,7 +2,7 @@
 inside the store, a pack planted in a model's tree, a symlink or a huge file in a pack's place.
 The report is always the one linting gives, in bounded time and memory.
 
-Each store has 48 model dirs, the fewest that get a pack (modellint.cache.warm.MIN_TARGETS).
+Each store has 48 model dirs, the fewest that get a pack (modellint.cache.PACK_MIN_TARGETS).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import shutil
 import time
 from pathlib import Path
 
-from modellint.cache import digest, pack, warm
+from modellint.cache import PACK_MIN_TARGETS, digest, pack
 from modellint.cache.store import FORMAT
 from tests.conftest import REPO
 from tests.hostile.harness import Sandbox, assert_promises, run_cli
@@ -22,7 +22,7 @@ MODEL = REPO / "corpus" / "models" / "ml104-not-pep508"  # two ML104 errors with
 
 def _store(tmp_path: Path) -> Sandbox:
     sandbox = Sandbox(tmp_path / "sandbox")
-    for index in range(warm.MIN_TARGETS):
+    for index in range(PACK_MIN_TARGETS):
         shutil.copytree(MODEL, sandbox.target / f"model-{index:02}")
     # Only a tree whose entries changed a while before it is walked is found by its states
     # (modellint.cache.digest.SETTLED_NANOSECONDS), and only such trees go into a pack.
