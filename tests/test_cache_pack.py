@@ -357,3 +357,16 @@ def test_the_digest_of_all_states_is_each_target_s_state_key_at_once(cache_dir, 
     os.utime(store / BROKEN / "MLmodel")
     assert not digest.states_unchanged("pack", targets, names, whole)
     assert digest.restated_all("pack", "run", targets, [*names[:-1], [*names[-1], "gone"]]) is None
+
+
+@pytest.mark.parametrize("broken", ["read", "write"])
+def test_a_pack_that_fails_unexpectedly_is_no_pack_and_no_error(cache_dir, store, capsys, monkeypatch, broken):
+    uncached = _run(capsys, str(store), "--format", "json", "--no-cache")
+
+    def failing(*arguments):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(warm, f"{broken}_pack", failing)
+    assert _run(capsys, str(store), "--format", "json") == uncached
+    assert _run(capsys, str(store), "--format", "json") == uncached
+    assert _packs(cache_dir) == []

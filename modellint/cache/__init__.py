@@ -66,4 +66,7 @@ def warm_run(cache: TargetCache, targets: list[Target]) -> WarmRun | None:
         return None
     from modellint.cache.warm import WarmRun
 
-    return WarmRun(cache, targets)
+    try:
+        return WarmRun(cache, targets)
+    except Exception:  # noqa: BLE001 - a pack that cannot be read is no pack: each target is looked up alone
+        return None
