@@ -552,9 +552,12 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
                                              environment)
         warm = None
         if cache is not None:
-            from modellint.cache import warm_run
+            from modellint.cache import PACK_MIN_TARGETS
 
-            warm = warm_run(cache, targets)
+            if len(targets) >= PACK_MIN_TARGETS:
+                from modellint.cache.warm import warm_run
+
+                warm = warm_run(cache, targets)
         report_parts = None
         if warm is not None and not (remote or path_failures or args.diff or settings.fix or on_report):
             report_parts = _report_parts(args, settings, output_format, to_terminal)

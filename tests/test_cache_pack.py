@@ -279,8 +279,8 @@ def test_targets_found_in_their_own_entries_are_packed_with_their_report(cache_d
 
 def test_every_listing_entry_names_the_run_that_wrote_it(cache_dir, store, capsys, monkeypatch):
     made = []
-    original = cache_package.warm_run
-    monkeypatch.setattr(cache_package, "warm_run", lambda *a: made.append(original(*a)) or made[-1])
+    original = warm.warm_run
+    monkeypatch.setattr(warm, "warm_run", lambda *a: made.append(original(*a)) or made[-1])
     _run(capsys, str(store), "--format", "json")
     (run,) = made
     assert len(run.cache.writer) == 32

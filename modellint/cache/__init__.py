@@ -30,8 +30,6 @@ import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from modellint.cache.store import TargetCache
-    from modellint.cache.warm import WarmRun
     from modellint.targets import Target
 
 # Past this, a target is linted without the cache: hashing would cost what linting saves (a
@@ -39,7 +37,8 @@ if TYPE_CHECKING:
 MAX_BYTES = 256 * 1024**2
 # A lone serialized file smaller than this scans in less time than the cache takes to start.
 MIN_LONE_FILE_BYTES = 1024**2
-# Below this many targets their own entries cost less to read than a pack costs to write.
+# Below this many targets their own entries cost less to read than a pack costs to write, and a
+# run imports none of the pack's modules (modellint.cache.warm).
 PACK_MIN_TARGETS = 48
 
 
@@ -58,15 +57,3 @@ def worth_caching(target: Target) -> bool:
         return False
     return MIN_LONE_FILE_BYTES <= size <= MAX_BYTES
 
-
-def warm_run(cache: TargetCache, targets: list[Target]) -> WarmRun | None:
-    """The pack of a run over ``targets`` (:mod:`modellint.cache.warm`), when they are enough for
-    one to pay (a run over a few imports none of it)."""
-    if len(targets) < PACK_MIN_TARGETS:
-        return None
-    from modellint.cache.warm import WarmRun
-
-    try:
-        return WarmRun(cache, targets)
-    except Exception:  # noqa: BLE001 - a pack that cannot be read is no pack: each target is looked up alone
-        return None

@@ -36,6 +36,14 @@ if TYPE_CHECKING:
 MAX_REPORTS = 4
 
 
+def warm_run(cache: TargetCache, targets: list[Target]) -> WarmRun | None:
+    """The pack of a run over ``targets``; None when it cannot be read at all."""
+    try:
+        return WarmRun(cache, targets)
+    except Exception:  # noqa: BLE001 - a pack that cannot be read is no pack: each target is looked up alone
+        return None
+
+
 class WarmRun:
     """The pack of one run's targets and which of them it holds unchanged. A plain class, not a
     record: it learns the listings of the targets it answers, to pack them once the report is made."""
