@@ -482,7 +482,7 @@ def _cache(args: argparse.Namespace, targets, entries, environment):  # -> Targe
     from modellint.cache.fingerprint import run_fingerprint
     from modellint.cache.store import TargetCache, default_directory
 
-    return TargetCache(args.cache_dir or default_directory(), run_fingerprint(entries, environment))
+    return TargetCache(args.cache_dir or default_directory(), run_fingerprint(entries, environment), os.urandom(16).hex())
 
 
 def _refuse_remote_fix() -> int:
@@ -550,10 +550,25 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
         uncached = remote is not None or settings.python is not None or environment.resolver is not None
         cache = None if uncached else _cache(args, targets, selection.enabled_entries(standalone_files_only=lone_files),
                                              environment)
-        # The rules' modules are imported only when a target is linted, not read from the cache.
-        report = lint_targets(targets, lambda: selection.enabled_rules(standalone_files_only=lone_files), selection,
-                              base=Path.cwd(), jobs=settings.jobs, on_progress=progress.advance, settings=environment,
-                              cache=cache)
+        warm = None
+        if cache is not None:
+            from modellint.cache import PACK_MIN_TARGETS
+
+            if len(targets) >= PACK_MIN_TARGETS:
+                from modellint.cache.warm import warm_run
+
+                warm = warm_run(cache, targets)
+        report_parts = None
+        if warm is not None and not (remote or path_failures or args.diff or settings.fix or on_report):
+            report_parts = _report_parts(args, settings, output_format, to_terminal)
+        stored = None if report_parts is None or warm is None else warm.report(report_parts)
+        if stored is None:
+            # The rules' modules are imported only when a target is linted, not read from the cache.
+            report = lint_targets(targets, lambda: selection.enabled_rules(standalone_files_only=lone_files), selection,
+                                  base=Path.cwd(), jobs=settings.jobs, on_progress=progress.advance,
+                                  settings=environment, cache=cache, warm=warm)
+    if stored is not None:  # every target unchanged, and this report made from their findings before
+        return _exit_code(settings, stored.severity, _report_written(stored.text, settings))
     if path_failures:
         report = report.replace(failures=[*path_failures, *report.failures])
     if args.diff:
@@ -580,7 +595,36 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
     from modellint.reports.by_format import render
 
     text = render(output_format, findings, context)
-    unwritten = False
+    unwritten = not _report_written(text, settings)
+    if warm is not None and not (args.diff or settings.fix):
+        complete = not (report.failures or report.projects_without_checks)
+        warm.save(report_parts if complete else None, text, _highest(findings))
+    _print_failures(report.failures, aliases)
+    for project in report.projects_without_checks:
+        print(f"modellint: {printable(str(project.path))}: training project without an mlflow save_model/log_model call: "
+              "nothing to check", file=sys.stderr)
+    failed = on_report is not None and on_report(report, settings)
+    if report.failures or failed:
+        return EXIT_ERROR
+    return _exit_code(settings, _highest(findings), not unwritten)
+
+
+def _highest(findings) -> int:
+    """The highest severity of ``findings`` (-1 for none): what the exit code depends on."""
+    return max((int(finding.severity) for finding in findings), default=-1)
+
+
+def _exit_code(settings: Settings, severity: int, written: bool) -> int:
+    """The exit code of a report whose findings' highest severity is ``severity`` (-1: none)."""
+    if not written:  # a report nobody can read is no verdict, --exit-zero or not
+        return EXIT_ERROR
+    if settings.exit_zero:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if severity >= settings.fail_on else EXIT_CLEAN
+
+
+def _report_written(text: str, settings: Settings) -> bool:
+    """Write the report; False when it could not be (said on stderr)."""
     try:
         _write(text, settings.output_file)
     except BrokenPipeError:
@@ -591,17 +635,24 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
         where = settings.output_file or "stdout"
         print(f"modellint: error: cannot write the report to {where}: {error.strerror or error}", file=sys.stderr)
         _silence_stdout()
-        unwritten = True
-    _print_failures(report.failures, aliases)
-    for project in report.projects_without_checks:
-        print(f"modellint: {printable(str(project.path))}: training project without an mlflow save_model/log_model call: "
-              "nothing to check", file=sys.stderr)
-    failed = on_report is not None and on_report(report, settings)
-    if report.failures or unwritten or failed:  # a report nobody can read is no verdict, --exit-zero or not
-        return EXIT_ERROR
-    if settings.exit_zero:
-        return EXIT_CLEAN
-    return EXIT_FINDINGS if any(finding.severity >= settings.fail_on for finding in findings) else EXIT_CLEAN
+        return False
+    return True
+
+
+# Formats whose text is the findings' and the settings' alone: `full` asks the terminal its width,
+# `sarif` reads the lines of the findings' files, `cyclonedx` reads the models.
+_STORED_FORMATS = ("concise", "json", "github", "markdown", "statistics")
+
+
+def _report_parts(args: argparse.Namespace, settings: Settings, output_format: str, to_terminal: bool) -> list[str] | None:
+    """What a report depends on besides the findings, for the cache to keep it beside them; None
+    for a format that depends on more."""
+    if settings.statistics and output_format in ("full", "concise"):
+        output_format = "statistics"
+    if output_format not in _STORED_FORMATS:
+        return None
+    color = to_terminal and "NO_COLOR" not in os.environ
+    return [args.command, output_format, repr(settings), os.fspath(Path.cwd()), str(color), __version__]
 
 
 def _print_failures(failures, aliases: tuple[tuple[Path, str], ...] = ()) -> None:

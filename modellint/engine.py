@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from modellint.analyzer.environment.environment_settings import EnvironmentSettings
     from modellint.analyzer.model_dir import ModelDir
     from modellint.cache.store import TargetCache
+    from modellint.cache.warm import WarmRun
 
 _SUPPRESSION = re.compile(r"#\s*modellint:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
 # Below this many targets the cost of starting worker processes exceeds the work itself.
@@ -266,18 +267,20 @@ def lint_targets(
     on_progress: Callable[[int], None] | None = None,
     settings: EnvironmentSettings | None = None,
     cache: TargetCache | None = None,
+    warm: WarmRun | None = None,
 ) -> Report:
     """Lint ``targets``, in ``jobs`` worker processes when there are many (None: one per CPU
     available; never more than them, see :func:`modellint.process.worker_count`); model dirs and
-    lone files through ``cache`` when given (:mod:`modellint.cache`). ``rules`` may be a function
-    giving them, called only when a target is linted: a run the cache answers whole imports no rule."""
+    lone files through ``cache`` when given (:mod:`modellint.cache`), the pack of ``warm`` (made
+    for ``targets``) first. ``rules`` may be a function giving them, called only when a target is
+    linted: a run the cache answers whole imports no rule."""
     found: list[Finding] = []
     failures: list[TargetFailure] = []
     without_checks: list[Target] = []
     if cache is None:
         results = _run(targets, _rule_classes(rules), selection, base, jobs, on_progress, settings)
     else:
-        results = _run_cached(targets, rules, selection, base, jobs, on_progress, settings, cache)
+        results = _run_cached(targets, rules, selection, base, jobs, on_progress, settings, cache, warm)
     for target, (findings, failure, saves_no_model) in zip(targets, results):
         found.extend(findings)
         if failure:
@@ -288,11 +291,13 @@ def lint_targets(
     return Report(list(targets), found, failures, without_checks)
 
 
-def _run_cached(targets, rules, selection, base, jobs, on_progress, settings, cache):
-    """:func:`_run` through ``cache``: the targets it holds unchanged are read here, in this
-    process, and only the others are linted (in worker processes when they are many), so a warm
-    run starts no worker and sends no finding from one process to another."""
-    hits = [_hit(target, cache) for target in targets]
+def _run_cached(targets, rules, selection, base, jobs, on_progress, settings, cache, warm):
+    """:func:`_run` through ``cache``: the targets it holds unchanged (in ``warm``'s pack, else in
+    their own entries) are read here, in this process, and only the others are linted (in worker
+    processes when they are many), so a warm run starts no worker and sends no finding from one
+    process to another."""
+    hits = ([_hit(target, cache) for target in targets] if warm is None
+            else [_from_pack(warm, index) for index in range(len(targets))])
     if on_progress and any(found is not None for found in hits):
         on_progress(sum(found is not None for found in hits))
     misses = [target for target, found in zip(targets, hits) if found is None]
@@ -302,6 +307,14 @@ def _run_cached(targets, rules, selection, base, jobs, on_progress, settings, ca
             yield next(linted)
         else:  # a stored training project is one that saves a model: it has checks
             yield _filter(found, selection, base), None, False
+
+
+def _from_pack(warm: WarmRun, index: int) -> list[Finding] | None:
+    """:meth:`WarmRun.findings`, a miss if it fails (the lint that follows reports the failure)."""
+    try:
+        return warm.findings(index)
+    except Exception:  # noqa: BLE001 - a broken entry is a miss; the target's lint follows
+        return None
 
 
 def _rule_classes(rules: list[type[Rule]] | Callable[[], list[type[Rule]]]) -> list[type[Rule]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from modellint.record import Record
@@ -79,8 +80,35 @@ class PathPattern(Record):
         segments = self.segments
         if len(segments) == 2 and segments[0] == _ANY:  # a bare name: the usual case, and cheap
             return _segment_matches(segments[1], path[path.rfind("/") + 1:])
+        last = segments[-1]
+        if last != _ANY and not _segment_matches(last, path[path.rfind("/") + 1:]):
+            return False  # the last name is the last segment's to match: `**/mlruns/.trash` wants `.trash`
         names = path[len(self.prefix):].split("/")
         return names != [""] and _match(segments, names)
+
+
+def any_matches(patterns: Sequence[PathPattern]) -> Callable[[str, bool], bool]:
+    """A test answering ``any(pattern.matches(path, is_dir) for pattern in patterns)``, with the
+    bare names (most exclusions: ``.git``, ``node_modules``...) looked up by the path's last name
+    at once rather than tried one by one: a store's folder search asks it for every folder."""
+    by_name: dict[str, list[tuple[str, bool]]] = {}
+    others = []
+    for pattern in patterns:
+        segments = pattern.segments
+        if len(segments) == 2 and segments[0] == _ANY and isinstance(segments[1], str) and segments[1] != _ANY:
+            by_name.setdefault(segments[1], []).append((pattern.prefix, pattern.directory_only))
+        else:
+            others.append(pattern)
+
+    def matches(path: str, is_dir: bool) -> bool:
+        named = by_name.get(path[path.rfind("/") + 1:])
+        if named is not None:
+            for prefix, directory_only in named:
+                if (is_dir or not directory_only) and path.startswith(prefix):
+                    return True
+        return any(pattern.matches(path, is_dir) for pattern in others)
+
+    return matches
 
 
 def _segment_matches(segment, name: str) -> bool:

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from modellint.analyzer.files import MLMODEL
-from modellint.path_patterns import PathPattern, decide, parse_all, read_gitignore
+from modellint.path_patterns import PathPattern, any_matches, decide, parse_all, read_gitignore
 from modellint.record import Record
 
 # Directories that never hold a model worth linting and can be huge: the default `exclude`.
@@ -188,18 +188,20 @@ def _walk(root: Path, discovery: Discovery) -> tuple[list[Path], bool]:
     counting once matching them has cost :data:`GITIGNORE_WORK` pattern tests: more is linted,
     never less, and a folder full of hostile patterns stays bounded.
     """
-    models: list[Path] = []
+    models: list[str] = []
     has_python = False
     seen: set[tuple[int, int]] = set()
     follow = discovery.follow_symlinks
-    exclude = discovery.exclude
+    excluded = any_matches(discovery.exclude)
     gitignore = discovery.respect_gitignore
     work = 0
-    stack = [(root, _outer_gitignores(root) if gitignore else [])]
+    top = os.fspath(root)
+    # Folders as text: a store's search meets thousands, and only the model dirs become paths.
+    stack = [(top, _outer_gitignores(root) if gitignore else [])]
     while stack:
         directory, ignores = stack.pop()
         try:
-            stat = directory.stat()
+            stat = os.stat(directory)
             if (stat.st_dev, stat.st_ino) in seen:
                 continue
             seen.add((stat.st_dev, stat.st_ino))
@@ -207,20 +209,20 @@ def _walk(root: Path, discovery: Discovery) -> tuple[list[Path], bool]:
         except OSError:
             continue
         names = {entry.name for entry in entries}
-        if MLMODEL in names and directory != root:
+        if MLMODEL in names and directory != top:
             models.append(directory)
             continue
         if "pyvenv.cfg" in names:
             continue
         if gitignore and ".gitignore" in names:
-            ignores = [*ignores, *read_gitignore(directory, len(ignores))]
+            ignores = [*ignores, *read_gitignore(Path(directory), len(ignores))]
         for entry in entries:
             try:
                 is_dir = entry.is_dir(follow_symlinks=follow)
                 if not is_dir and (has_python or not entry.name.endswith((".py", ".ipynb"))):
                     continue
                 path = os.path.join(directory, entry.name)
-                if any(pattern.matches(path, is_dir) for pattern in exclude):
+                if excluded(path, is_dir):
                     continue
                 if gitignore and ignores:
                     work += len(ignores)
@@ -229,12 +231,12 @@ def _walk(root: Path, discovery: Discovery) -> tuple[list[Path], bool]:
                     elif decide(ignores, path, is_dir) is True:
                         continue
                 if is_dir:
-                    stack.append((Path(path), ignores if gitignore else []))
+                    stack.append((path, ignores if gitignore else []))
                 elif not has_python:
                     has_python = True
             except OSError:
                 continue
-    return sorted(models), has_python
+    return [Path(model) for model in sorted(models)], has_python  # discover_all orders them as text
 
 
 def _outer_gitignores(root: Path) -> list[PathPattern]:

@@ -18,6 +18,10 @@ cached like a model dir when its findings depend on its tree alone: no symlink i
 run would walk for nothing) (whether that exists, and is a folder, is another tree's fact:
 such a project is linted every time). Nor is a run with ``--python`` cached (the interpreter's
 packages are an input).
+
+A run over many targets also keeps them in one pack (:mod:`modellint.cache.pack`), with the last
+reports made from them (:mod:`modellint.cache.warm`): a warm run over an unchanged store reads one
+file, ``lstat``s the names of each tree, and prints the stored report.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ if TYPE_CHECKING:
 MAX_BYTES = 256 * 1024**2
 # A lone serialized file smaller than this scans in less time than the cache takes to start.
 MIN_LONE_FILE_BYTES = 1024**2
+# Below this many targets their own entries cost less to read than a pack costs to write, and a
+# run imports none of the pack's modules (modellint.cache.warm).
+PACK_MIN_TARGETS = 48
 
 
 def worth_caching(target: Target) -> bool:
@@ -49,3 +56,4 @@ def worth_caching(target: Target) -> bool:
     except OSError:
         return False
     return MIN_LONE_FILE_BYTES <= size <= MAX_BYTES
+

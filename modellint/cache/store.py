@@ -45,13 +45,16 @@ class Listed(Record):
 
 
 class TargetCache(Record):
-    """The cache of one run: its directory and the run's fingerprint (travels to the workers)."""
+    """The cache of one run: its directory, the run's fingerprint, and a token of this run alone
+    that its listing entries carry (travels to the workers): the run can tell an entry its own
+    lint wrote from one another run wrote since (:mod:`modellint.cache.warm`)."""
 
-    __slots__ = ("directory", "run")
+    __slots__ = ("directory", "run", "writer")
 
-    def __init__(self, directory: Path, run: str) -> None:
+    def __init__(self, directory: Path, run: str, writer: str = "") -> None:
         self.directory = directory
         self.run = run
+        self.writer = writer
 
     def _path(self, key: str) -> str:
         # Joined as text: a warm run over a store asks for thousands of entries.
@@ -65,6 +68,12 @@ class TargetCache(Record):
 
     def read(self, key: str) -> dict[str, Any] | None:
         """The entry stored under ``key``, parsed, when it is one this version wrote under that key."""
+        data = self.read_bytes(key)
+        return None if data is None else self.parsed(data, key)
+
+    def read_bytes(self, key: str) -> bytes | None:
+        """The bytes of the entry stored under ``key``, unchecked; None when there is no regular
+        file of at most :data:`MAX_ENTRY_BYTES` there."""
         try:  # a symlink or FIFO put in an entry's place is refused, never followed or waited on
             with open_regular(self._path(key), buffering=0, follow=False) as handle:
                 size = os.fstat(handle.fileno()).st_size
@@ -73,8 +82,12 @@ class TargetCache(Record):
                 data = handle.read(size + 1)  # no more than the entry says it holds (and one byte to see it grew)
         except OSError:
             return None
-        if len(data) != size:
-            return None
+        return data if len(data) == size else None
+
+    @staticmethod
+    def parsed(data: bytes, key: str) -> dict[str, Any] | None:
+        """The entry ``data`` (an entry's bytes, from its file or a pack), parsed, when it is one
+        this version wrote under ``key``."""
         try:
             document = json.loads(data)
         except (ValueError, RecursionError):
@@ -103,7 +116,7 @@ class TargetCache(Record):
         encoded = encode(findings, target)
         entries: list[tuple[str, dict[str, Any]]] = [(key, {}) for key in keys]
         if listed is not None:
-            entries.append((listed.key, {"names": listed.names, "state": listed.state}))
+            entries.append((listed.key, {"names": listed.names, "state": listed.state, "writer": self.writer}))
         for key, extra in entries:
             self._write(key, json.dumps({"format": FORMAT, "key": key, **extra, **encoded}, separators=(",", ":")))
 
