@@ -124,20 +124,25 @@ class RequirementLine(Record):
     @property
     def pinned_version(self) -> str | None:
         """The version of a single ``==X`` (or ``===X``) pin, else None."""
-        return _pinned_version(self.requirement) if self.requirement else None
+        return _exact_pin(self.requirement)[1] if self.requirement else None
+
+    @property
+    def pinned_with_equality(self) -> bool:
+        """Whether the line is a single ``==X`` pin (not ``===X``, not a ``==X.*`` prefix)."""
+        return _exact_pin(self.requirement)[0] == "==" if self.requirement else False
 
 
-def _pinned_version_of(requirement: ParsedRequirement) -> str | None:
+def _exact_pin_of(requirement: ParsedRequirement) -> tuple[str | None, str | None]:
     # Once per parsed requirement (the parser's cache shares them between equal lines): every
     # per-pin rule asks each line again, hundreds of thousands of times over a store. By identity:
     # by equality, `x==1.0.0; marker` got the version of an earlier `x==1.0; marker`.
     specs = list(requirement.specifier)
     if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
-        return specs[0].version
-    return None
+        return specs[0].operator, specs[0].version
+    return None, None
 
 
-_pinned_version = per_requirement(_pinned_version_of)
+_exact_pin = per_requirement(_exact_pin_of)
 
 
 class RequirementsList(Record):
