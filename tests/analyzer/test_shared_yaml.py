@@ -27,16 +27,17 @@ def test_an_invalid_text_raises_each_time_and_is_not_held():
     assert "a: [1, 2\n" not in yamlfile._shared_documents
 
 
-def test_long_texts_are_never_held_and_the_memo_stays_within_its_budget(monkeypatch):
+def test_long_texts_are_never_held_and_the_memo_stays_within_its_node_budget(monkeypatch):
     monkeypatch.setattr(yamlfile, "_shared_documents", {})
-    monkeypatch.setattr(yamlfile, "_shared_chars", 0)
+    monkeypatch.setattr(yamlfile, "_shared_nodes", 0)
     long = "a: " + "x" * yamlfile._SHARED_TEXT_CHARS + "\n"
     assert parse_shared_yaml(long) is not parse_shared_yaml(long)
     assert not yamlfile._shared_documents
-    for index in range(2 * yamlfile._SHARED_TOTAL_CHARS // yamlfile._SHARED_TEXT_CHARS + 2):
-        parse_shared_yaml(f"n: {index}\nfill: {'y' * (yamlfile._SHARED_TEXT_CHARS - 20)}\n")
-        held = sum(len(text) for text in yamlfile._shared_documents)
-        assert held == yamlfile._shared_chars <= yamlfile._SHARED_TOTAL_CHARS
+    for index in range(40):  # dense documents: about 2,000 nodes each
+        parse_shared_yaml(f"n{index}:\n" + "- 1\n" * (yamlfile._SHARED_TEXT_CHARS // 4 - 10))
+        held = sum(yamlfile._node_count(document) for document in yamlfile._shared_documents.values())
+        assert held == yamlfile._shared_nodes <= yamlfile._SHARED_NODES
+    assert yamlfile._shared_documents
 
 
 def test_no_rule_changes_a_shared_document(capsys, monkeypatch):
@@ -45,7 +46,7 @@ def test_no_rule_changes_a_shared_document(capsys, monkeypatch):
     models = sorted(path for path in (REPO / "corpus" / "models").iterdir() if path.is_dir())
     assert models
     monkeypatch.setattr(yamlfile, "_shared_documents", {})
-    monkeypatch.setattr(yamlfile, "_shared_chars", 0)
+    monkeypatch.setattr(yamlfile, "_shared_nodes", 0)
     main(["check", "--jobs", "1", "--no-cache", "--exit-zero", "--diff", "--format", "json", *map(str, models + models)])
     capsys.readouterr()
     held = dict(yamlfile._shared_documents)
