@@ -189,7 +189,7 @@ def _target_findings(target: Target, rules: list[type[Rule]], settings: Environm
 def _check_model(model: ModelDir, rules: list[type[Rule]]) -> Iterable[Finding]:
     usable = model.mlmodel is not None
     for rule in rules:
-        if ENTRIES_BY_CODE[rule.code].requires_mlmodel and not usable:
+        if not usable and ENTRIES_BY_CODE[rule.code].requires_mlmodel:
             continue
         yield from own_findings(rule, rule().check(model))
 

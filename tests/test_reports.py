@@ -230,6 +230,10 @@ def test_indented_json_is_json_dumps_byte_for_byte(document):
     from modellint.reports.indented_json import dumps
 
     assert dumps(document) == json.dumps(document, indent=2)
+    from modellint.reports.indented_json import dumps_at
+
+    # inside a larger document: every line break stands further in
+    assert dumps_at(document, "\n    ") == json.dumps(document, indent=2).replace("\n", "\n    ")
 
 
 def test_indented_json_refuses_what_json_refuses():
@@ -237,3 +241,37 @@ def test_indented_json_refuses_what_json_refuses():
 
     with pytest.raises(TypeError):
         dumps({"path": Path("x")})
+
+
+def test_json_report_is_json_dumps_of_the_documented_shape_byte_for_byte():
+    from modellint.findings import Applicability, Edit, Fix
+    from modellint.reports import UncheckedTarget
+
+    fix = Fix("Use `conda-forge` — https://user:secret@host", (
+        Edit(BASE / "models/m/conda.yaml", 10, 18, "conda-forge\n\x00é"),
+        Edit(Path("/elsewhere/requirements.txt"), 0, 0, "https://u:p@example.org/simple\n"),
+    ), Applicability.UNSAFE)
+    findings = [
+        make(),
+        make(message="é ☃ \U0001f600 \x1f \"quoted\" \\ / \t\n https://user:token@host/x", fix_title=None),
+        make(code="ML101", path="../outside/python_env.yaml", span=Span(), severity=Severity.INFO),
+        Finding("ML103", "defaults-channel", Severity.ERROR, "m", BASE / "models/m/conda.yaml", Span(1, 2, 3, 4),
+                "t", fix),
+        Finding("ML103", "defaults-channel", Severity.ERROR, "m", BASE / "models/m/conda.yaml", Span(1, 2, 3, 4),
+                None, Fix("nothing to edit", ())),
+    ]
+    errors = [UncheckedTarget(BASE / "broken", "cannot read `MLmodel`: \x07")]
+    context = ReportContext(base=BASE, version="9.9.9", targets=7, errors=errors)
+    expected = {
+        "version": "9.9.9",
+        "findings": [json_report.finding_dict(finding, context) for finding in findings],
+        "errors": [{"path": "broken", "message": "cannot read `MLmodel`: \\x07"}],
+        "summary": {"targets": 7, "failed_targets": 1, "findings": 5,
+                    **{word: sum(str(finding.severity) == word for finding in findings)
+                       for word in ("error", "warning", "info")}},
+    }
+    assert json_report.render(findings, context) == json.dumps(expected, indent=2) + "\n"
+    empty = {**expected, "findings": [], "errors": [],
+             "summary": {**expected["summary"], "findings": 0, "error": 0, "warning": 0, "info": 0, "failed_targets": 0}}
+    context = ReportContext(base=BASE, version="9.9.9", targets=7)
+    assert json_report.render([], context) == json.dumps(empty, indent=2) + "\n"

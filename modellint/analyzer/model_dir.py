@@ -46,7 +46,7 @@ from modellint.analyzer.model_layout import (
     model_tree,
     parse_version_tuple,
 )
-from modellint.analyzer.yamlfile import YamlDocument, YamlError, parse_yaml
+from modellint.analyzer.yamlfile import YamlDocument, YamlError, parse_shared_yaml, parse_yaml
 from modellint.findings import FILE_START, Span
 from modellint.record import Record
 
@@ -276,7 +276,7 @@ class ModelDir:
         if text is None:
             return None
         try:
-            return parse_yaml(text)
+            return parse_shared_yaml(text)
         except YamlError as error:
             self.file_problems.append(FileProblem(path, error.explain(name), error.span))
             return None

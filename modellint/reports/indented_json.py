@@ -30,6 +30,18 @@ def dumps(document: Any) -> str:
     return "".join(parts)
 
 
+def dumps_at(value: Any, newline: str) -> str:
+    """``value``'s text as :func:`dumps` writes it where ``newline`` (a line break and the indent
+    it stands at) is the break before its closing bracket: a part of a larger document."""
+    parts: list[str] = []
+    try:
+        _write(value, newline, parts)
+    except _Unusual:
+        text = json.dumps(value, indent=2)
+        return text.replace("\n", newline)
+    return "".join(parts)
+
+
 def _write(value: Any, newline: str, parts: list[str]) -> None:
     """Append ``value``'s text to ``parts``; ``newline`` is the line break and indent it stands at."""
     if isinstance(value, str):

@@ -153,3 +153,11 @@ def test_unserved_packages_are_judged_by_name_and_channel_prefix():
 def test_no_package_is_judged_when_another_channel_is_listed():
     env = _env(_forge("numpy-base=1.26", channels="[conda-forge, defaults]"))
     assert list(unserved_packages(env)) == []
+
+
+def test_an_unbuilt_python_keeps_each_env_s_own_spec_when_the_answer_is_shared():
+    first = unbuilt_python(_env(_forge("python=3.9.3", "pip")))
+    second = unbuilt_python(_env(_forge("pip", "numpy", "python=3.9.3")))
+    assert first is not None and second is not None
+    assert (first.spec.span.line, second.spec.span.line) == (3, 5)
+    assert (second.below, second.above, second.minor) == (first.below, first.above, first.minor)

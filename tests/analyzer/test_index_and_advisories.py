@@ -43,6 +43,21 @@ def test_encoded_set_finds_every_name_and_few_others(tmp_path: Path):
     assert false_hits < 20000 * 3 / 256  # the rate is about 2 ** -rice_bits
 
 
+def test_a_remembered_answer_is_the_decoded_one_and_the_memory_is_bounded(tmp_path: Path, monkeypatch):
+    rng = random.Random(11)
+    names = sorted({"".join(rng.choice(string.ascii_lowercase) for _ in range(8)) for _ in range(3000)})
+    path = tmp_path / "names.gcs"
+    path.write_bytes(pypi_names.encode(set(names), rice_bits=8, block=64, header={"snapshot": "2026-11"}))
+    stored = pypi_names.PypiNames(path)
+    monkeypatch.setattr(pypi_names, "_MAX_REMEMBERED_ANSWERS", 100)
+    asked = names[:150] + ["y" + name for name in names[:150]]
+    for _ in range(2):
+        assert [name in stored for name in asked] == [stored._contains(name) for name in asked]
+        assert len(stored._answers) <= 100
+    long = "z" * (pypi_names._MAX_REMEMBERED_NAME + 1)
+    assert (long in stored) is stored._contains(long) and long not in stored._answers
+
+
 def test_shipped_set_knows_pypi_projects_and_not_others():
     names = pypi_names.pypi_names()
     assert all(name in names for name in ("numpy", "scikit-learn", "mlflow", "0-0-1"))

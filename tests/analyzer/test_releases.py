@@ -167,3 +167,24 @@ def test_a_found_release_is_remembered_and_the_memory_is_bounded():
         assert releases.find(f"0.{number}") is None
     assert len(releases._found) <= 4096
     assert releases.find("1.0") is not None and releases.find("2.0") is None
+
+
+def test_a_wheel_answer_is_remembered_per_release_and_target():
+    release = parse_release("1.0\t311:L a38:X\t\t")
+    assert release.has_wheel_for(LINUX_311)
+    assert not release.has_wheel_for(ServingPlatform((3, 10)))  # cp311 only on Linux
+    assert release.has_wheel_for(ServingPlatform((3, 12), "macos/x86_64"))  # the stable ABI
+    assert not release.has_wheel_for(ServingPlatform((3, 11), "windows/x86_64"))
+    equal = parse_release("1.0\t311:L a38:X\t\t")
+    assert equal == release and equal is not release
+    assert equal.has_wheel_for(LINUX_311) and not equal.has_wheel_for(ServingPlatform((3, 10)))
+    other = parse_release("1.0\t310:L\t\t")  # another release may take a freed id: never its answer
+    assert not other.has_wheel_for(LINUX_311) and other.has_wheel_for(ServingPlatform((3, 10)))
+
+
+def test_a_pin_s_version_and_operator_are_its_own_spelling():
+    found = {pin.line.text: pin.pinned for pin in _pins("numpy==1.26.4.0\nnumpy==1.26.4\nnumpy===1.26.4\n")}
+    assert found == {"numpy==1.26.4.0": "1.26.4.0", "numpy==1.26.4": "1.26.4", "numpy===1.26.4": "1.26.4"}
+    lines = parse_requirements_text("a==1.0\na===1.0\na==1.*\na>=1\na==1,<2\n", Path("requirements.txt")).lines
+    assert [line.pinned_version for line in lines] == ["1.0", "1.0", None, None, None]
+    assert [line.pinned_with_equality for line in lines] == [True, False, False, False, False]

@@ -87,7 +87,19 @@ def unbuilt_python(conda: CondaEnv | None) -> UnbuiltPython | None:
     spec = conda.python
     if spec is None or spec.version is None or not _judged(spec):
         return None
-    matcher = version_matcher(spec.version)
+    judged = _unbuilt_answer(spec.version)
+    if judged is None:
+        return None
+    below, above, minor, snapshot = judged
+    return UnbuiltPython(spec, below, above, minor, snapshot)
+
+
+@lru_cache(maxsize=1024)
+def _unbuilt_answer(version: str) -> tuple[str | None, str | None, str | None, str] | None:
+    """``(below, above, minor, snapshot)`` of :class:`UnbuiltPython` for the conda spec version
+    ``version``, or None when a build matches it or the spec is not read; once per version text
+    (a store's envs ask for the same few Pythons, each a walk of every build conda-forge made)."""
+    matcher = version_matcher(version)
     if matcher is None:
         return None
     from modellint.analyzer.knowledge.conda_forge import conda_forge_python
@@ -96,16 +108,15 @@ def unbuilt_python(conda: CondaEnv | None) -> UnbuiltPython | None:
     keyed = _built_keys(built.versions)
     if any(matcher(key) for key, _ in keyed):
         return None
-    asked = _asked_version(spec.version)
+    asked = _asked_version(version)
     if asked is None:
-        return UnbuiltPython(spec, None, None, None, built.snapshot_date)
+        return None, None, None, built.snapshot_date
     wanted = _key(asked)
     below = max((item for item in keyed if item[0] < wanted), default=None)
     above = min((item for item in keyed if item[0] > wanted), default=None)
     minor = ".".join(str(part) for part in wanted[:2])
     has_minor = len(wanted) >= 2 and any(key[:2] == wanted[:2] for key, _ in keyed)
-    return UnbuiltPython(spec, below[1] if below else None, above[1] if above else None,
-                         minor if has_minor else None, built.snapshot_date)
+    return below[1] if below else None, above[1] if above else None, minor if has_minor else None, built.snapshot_date
 
 
 def unserved_packages(conda: CondaEnv | None) -> Iterator[UnservedCondaPackage]:

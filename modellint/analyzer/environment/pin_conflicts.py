@@ -109,7 +109,7 @@ def _exact_pins(requirements: RequirementsList, python: tuple[int, int] | None) 
         requirement = line.requirement
         if version is None or requirement is None or requirement.url or is_placeholder_version(version):
             continue
-        if next(iter(requirement.specifier)).operator != "==" or not _line_applies(line, python):
+        if not line.pinned_with_equality or not _line_applies(line, python):
             continue
         pins.setdefault(normalize_name(line.name), (line, version))
     return pins

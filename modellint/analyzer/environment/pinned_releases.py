@@ -44,8 +44,8 @@ class PinnedRelease(Record):
 
     @property
     def pinned(self) -> str:
-        spec = next(iter(self.line.specifier or ()))
-        return spec.version
+        # The single ``==``/``===`` specifier that made the line a judged pin, remembered per requirement.
+        return _single_equality(self.line).version
 
 
 def pinned_releases(lists: Iterable[RequirementsList | None], target: ServingPlatform | None) -> Iterator[PinnedRelease]:

@@ -100,10 +100,17 @@ class RequirementLine(Record):
     ``"invalid"`` (none of these). ``text`` is the line without its comment.
     """
 
-    __slots__ = ("path", "span", "text", "kind", "requirement", "option", "option_value", "error")
+    __slots__ = ("path", "span", "text", "kind", "requirement", "option", "option_value", "error", "name", "pin")
+    # ``name`` (the requirement's normalised name) and ``pin`` (the operator and version of a single
+    # ``==X``/``===X``, else ``(None, None)``) are kept because every rule over a list asks each line
+    # for them (600,000 times over a 1,000-model store). They are functions of ``requirement``, so
+    # neither compared nor shown; left out, they are worked out here; given, they are what ``replace``
+    # and pickling copy.
+    _uncompared = _unshown = frozenset({"name", "pin"})
 
     def __init__(self, path: Path, span: Span, text: str, kind: str, requirement: ParsedRequirement | None = None,
-                 option: str | None = None, option_value: str | None = None, error: str | None = None) -> None:
+                 option: str | None = None, option_value: str | None = None, error: str | None = None,
+                 name: str | None = None, pin: tuple[str | None, str | None] | None = None) -> None:
         self.path = path
         self.span = span
         self.text = text
@@ -112,10 +119,8 @@ class RequirementLine(Record):
         self.option = option
         self.option_value = option_value
         self.error = error
-
-    @property
-    def name(self) -> str | None:
-        return normalize_name(self.requirement.name) if self.requirement else None
+        self.name = name if name is not None or requirement is None else normalize_name(requirement.name)
+        self.pin = pin if pin is not None else _exact_pin(requirement) if requirement is not None else (None, None)
 
     @property
     def specifier(self) -> SpecifierSet | None:
@@ -124,20 +129,25 @@ class RequirementLine(Record):
     @property
     def pinned_version(self) -> str | None:
         """The version of a single ``==X`` (or ``===X``) pin, else None."""
-        return _pinned_version(self.requirement) if self.requirement else None
+        return self.pin[1]
+
+    @property
+    def pinned_with_equality(self) -> bool:
+        """Whether the line is a single ``==X`` pin (not ``===X``, not a ``==X.*`` prefix)."""
+        return self.pin[0] == "=="
 
 
-def _pinned_version_of(requirement: ParsedRequirement) -> str | None:
+def _exact_pin_of(requirement: ParsedRequirement) -> tuple[str | None, str | None]:
     # Once per parsed requirement (the parser's cache shares them between equal lines): every
     # per-pin rule asks each line again, hundreds of thousands of times over a store. By identity:
     # by equality, `x==1.0.0; marker` got the version of an earlier `x==1.0; marker`.
     specs = list(requirement.specifier)
     if len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version:
-        return specs[0].version
-    return None
+        return specs[0].operator, specs[0].version
+    return None, None
 
 
-_pinned_version = per_requirement(_pinned_version_of)
+_exact_pin = per_requirement(_exact_pin_of)
 
 
 class RequirementsList(Record):

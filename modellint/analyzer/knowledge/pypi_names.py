@@ -100,6 +100,10 @@ def _rice_encode(chunk: list[int], rice_bits: int) -> bytes:
     return int(text, 2).to_bytes(len(text) // 8, "big") if text else b""
 
 
+_MAX_REMEMBERED_NAME = 256
+_MAX_REMEMBERED_ANSWERS = 8192
+
+
 class PypiNames:
     """The set as stored: the header and block index are read on first use, then each lookup
     decodes one block."""
@@ -119,6 +123,7 @@ class PypiNames:
         self._modulus = int(self.header["modulus"])
         self._rice_bits = int(self.header["rice_bits"])
         self._block = int(self.header["block"])
+        self._answers: dict[str, bool] = {}
 
     @property
     def snapshot(self) -> str:
@@ -129,6 +134,17 @@ class PypiNames:
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
+        # Each answer decodes a block bit by bit; a store's models ask of the same few hundred names.
+        known = self._answers.get(name)
+        if known is None:
+            known = self._contains(name)
+            if len(name) <= _MAX_REMEMBERED_NAME:
+                if len(self._answers) >= _MAX_REMEMBERED_ANSWERS:
+                    self._answers.clear()
+                self._answers[name] = known
+        return known
+
+    def _contains(self, name: str) -> bool:
         wanted = name_hash(name, self._modulus)
         block = bisect.bisect_right(self._firsts, wanted) - 1
         if block < 0:

@@ -107,7 +107,22 @@ class Release(Record):
         return any(set(group.platforms) - {PURE} for group in self.wheels)
 
     def has_wheel_for(self, target: ServingPlatform) -> bool:
-        return any(group.serves(target.minor, target.wheel_platform) for group in self.wheels)
+        # Remembered per release object and target: a store's models pin the same releases, which
+        # the pin lookup hands out as one object each, and each answer walks every wheel tag.
+        python, platform = target.minor, target.wheel_platform
+        key = (id(self), python, platform)
+        held = _wheel_answers.get(key)
+        if held is not None and held[0] is self:
+            return held[1]
+        answer = any(group.serves(python, platform) for group in self.wheels)
+        if len(_wheel_answers) >= _MAX_WHEEL_ANSWERS:
+            _wheel_answers.clear()
+        _wheel_answers[key] = (self, answer)  # the release is held, so its id is not reused
+        return answer
+
+
+_MAX_WHEEL_ANSWERS = 16384
+_wheel_answers: dict[tuple[int, tuple[int, int], str], tuple[Release, bool]] = {}
 
 
 def parse_release(line: str) -> Release:
