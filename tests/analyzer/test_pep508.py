@@ -138,3 +138,17 @@ def test_a_pins_version_is_its_own_spelling_after_an_equal_one():
     long = classify_requirement('numpy==1.0.0; python_version > "3"', Path("r"), Span())
     assert short.requirement == long.requirement
     assert (short.pinned_version, long.pinned_version) == ("1.0", "1.0.0")
+
+
+def test_a_replaced_requirement_brings_its_own_name_and_pin() -> None:
+    # RequirementLine keeps name and pin, worked out from `requirement`: a copy with another
+    # requirement must not keep the first line's.
+    from modellint.analyzer.environment.requirements import classify_requirement
+    from modellint.findings import Span
+
+    pinned = classify_requirement("Scikit_Learn==1.0", Path("requirements.txt"), Span(1, 1))
+    other = classify_requirement("numpy>=2", Path("requirements.txt"), Span(2, 1))
+    copy = pinned.replace(requirement=other.requirement, text=other.text)
+    assert (copy.name, copy.pin, copy.pinned_version) == ("numpy", (None, None), None)
+    assert copy == other.replace(span=pinned.span)
+    assert pinned.replace(span=Span(3, 1)).pin == ("==", "1.0")

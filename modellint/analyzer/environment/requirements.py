@@ -122,6 +122,14 @@ class RequirementLine(Record):
         self.name = name if name is not None or requirement is None else normalize_name(requirement.name)
         self.pin = pin if pin is not None else _exact_pin(requirement) if requirement is not None else (None, None)
 
+    def replace(self, **changes: Any) -> RequirementLine:
+        # ``name`` and ``pin`` follow ``requirement``: a new requirement gets its own, never the
+        # copied ones of the line it replaces.
+        if "requirement" in changes:
+            changes.setdefault("name", None)
+            changes.setdefault("pin", None)
+        return super().replace(**changes)
+
     @property
     def specifier(self) -> SpecifierSet | None:
         return self.requirement.specifier if self.requirement else None
