@@ -95,7 +95,7 @@ class WarmRun:
         return listing if restated(self.targets[index], self.cache.run, listing.names) == listing.state else None
 
     def _decoded(self, index: int, listing: Listing) -> list[Finding] | None:
-        document = self.cache.parsed(listing.entry, self.listing_keys[index])
+        document = self.cache.parsed(bytes(listing.entry), self.listing_keys[index])
         if document is None or document.get("state") != listing.state:
             return None
         return self.cache.findings(document, self.targets[index].path)
@@ -105,7 +105,8 @@ class WarmRun:
         when every target is unchanged."""
         if self.pack is None or None in self.unchanged:
             return None
-        return self.pack.reports.get(self._report_key(parts, self.unchanged))
+        report = self.pack.reports.get(self._report_key(parts, self.unchanged))
+        return report if report is not None and report.intact() else None
 
     def _report_key(self, parts: Sequence[str], listings: Sequence[Listing | None]) -> str:
         digest = hashlib.sha256(f"report\0{self.key}\0".encode())
@@ -143,9 +144,10 @@ class WarmRun:
         reports = {} if self.pack is None else dict(self.pack.reports)
         if parts is not None and own_writes and None not in listings:
             key = self._report_key(parts, listings)
-            if key not in reports:
+            if key not in reports or not reports[key].intact():
                 # The newest first; older ones (for other formats, or states gone by) make room.
-                reports = dict([(key, StoredReport(text, severity)), *list(reports.items())[:MAX_REPORTS - 1]])
+                reports.pop(key, None)
+                reports = dict([(key, StoredReport.of(text, severity)), *list(reports.items())[:MAX_REPORTS - 1]])
         packed = {key: listing for key, listing in zip(self.listing_keys, listings) if listing is not None}
         if packed and Pack(packed, reports, states) != self.pack:
             write_pack(self.folder, self.key, Pack(packed, reports, states))

@@ -61,7 +61,7 @@ def test_a_pack_planted_in_the_store_is_never_read(tmp_path):
     (path,) = _packs(planted)
     found = pack.read_pack(planted / FORMAT, path.stem)
     assert found is not None and len(found.reports) == 1
-    forged = {key: pack.StoredReport("All checks passed!\n", -1) for key in found.reports}
+    forged = {key: pack.StoredReport.of("All checks passed!\n", -1) for key in found.reports}
     pack.write_pack(planted / FORMAT, path.stem, pack.Pack(found.listings, forged, found.states))
     assert pack.read_pack(planted / FORMAT, path.stem) == pack.Pack(found.listings, forged, found.states)  # well-formed
     before = sandbox.snapshot()
