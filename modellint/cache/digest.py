@@ -35,6 +35,8 @@ from modellint.analyzer.files import open_regular
 from modellint.cache import MAX_BYTES
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from modellint.targets import Target
 
 MAX_ENTRIES = 20_000  # past it, a target is linted without the cache
@@ -127,8 +129,24 @@ def restated_all(key: str, run: str, targets: list[Target], names: list[list[str
     states under ``key`` (a pack's, which names the targets) from the same ``lstat`` calls; None
     when a name is not there or an entry changed too recently. Equal to the one digest of an
     earlier call, every target's state key is what that call gave (:func:`states_unchanged`)."""
+    keys: list[str] = []
+    whole = _all_states(key, targets, names, lambda target, root, listed, packed: keys.append(
+        _state_digest(target, run, root, listed, packed)))
+    return None if whole is None else (whole.hexdigest(), keys)
+
+
+def states_unchanged(key: str, targets: list[Target], names: list[list[str]], whole: str) -> bool:
+    """Whether the one digest :func:`restated_all` gives is ``whole``, without working out each
+    target's state key: a warm run over a store in which nothing changed."""
+    current = _all_states(key, targets, names)
+    return current is not None and current.hexdigest() == whole
+
+
+def _all_states(key: str, targets: list[Target], names: list[list[str]],
+                each: Callable[[Target, State | None, list[str], bytes], object] | None = None) -> hashlib._Hash | None:
+    """The one digest of every target's states (``each`` told each target's root and packed
+    states as they are read); None when a name is not there or an entry changed too recently."""
     whole = _whole_started(key, names)
-    keys = []
     newest = 0
     for target, listed in zip(targets, names):
         current = _current_states(target, listed)
@@ -138,25 +156,9 @@ def restated_all(key: str, run: str, targets: list[Target], names: list[list[str
         newest = max(newest, _newest(root, infos))
         packed = _packed_infos(infos)
         _put(whole, _encoded(repr(root)), packed)
-        keys.append(_state_digest(target, run, root, listed, packed))
-    if newest >= time.time_ns() - SETTLED_NANOSECONDS:
-        return None
-    return whole.hexdigest(), keys
-
-
-def states_unchanged(key: str, targets: list[Target], names: list[list[str]], whole: str) -> bool:
-    """Whether the one digest :func:`restated_all` gives is ``whole``, without working out each
-    target's state key: a warm run over a store in which nothing changed."""
-    digest = _whole_started(key, names)
-    newest = 0
-    for target, listed in zip(targets, names):
-        current = _current_states(target, listed)
-        if current is None:
-            return False
-        root, infos = current
-        newest = max(newest, _newest(root, infos))
-        _put(digest, _encoded(repr(root)), _packed_infos(infos))
-    return newest < time.time_ns() - SETTLED_NANOSECONDS and digest.hexdigest() == whole
+        if each is not None:
+            each(target, root, listed, packed)
+    return whole if newest < time.time_ns() - SETTLED_NANOSECONDS else None
 
 
 def _whole_started(key: str, names: list[list[str]]) -> hashlib._Hash:
