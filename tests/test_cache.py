@@ -18,11 +18,8 @@ from modellint.cache import digest, fingerprint
 from modellint.cache.store import FORMAT, TargetCache
 from modellint.cli import main
 from modellint.targets import Target
+from tests.cache_store import BROKEN, CORPUS, PICKLED, cache_on, copy_store
 from tests.conftest import REPO, write_files
-
-CORPUS = REPO / "corpus" / "models"
-BROKEN = "ml104-not-pep508"  # two ML104 errors with fixes: a fix survives the round trip
-PICKLED = "class-in-module-no-codepaths"  # a pickle and code: ML301
 
 
 @pytest.fixture
@@ -30,20 +27,12 @@ def cache_dir(tmp_path, monkeypatch) -> Path:
     """The cache on, in a folder of the test's own. Whether a tree copied a moment ago has
     settled by the time it is walked would depend on the machine's speed: in-process runs treat
     none as settled (only content keys) unless the test asks for ``settled``."""
-    monkeypatch.delenv("MODELLINT_NO_CACHE", raising=False)
-    monkeypatch.setattr(digest, "SETTLED_NANOSECONDS", 10**18)
-    directory = tmp_path / "cache"
-    monkeypatch.setenv("MODELLINT_CACHE_DIR", str(directory))
-    return directory
+    return cache_on(tmp_path, monkeypatch, 10**18)
 
 
 @pytest.fixture
 def store(tmp_path) -> Path:
-    """A folder of model dirs copied from the corpus (the cache key holds their path)."""
-    root = tmp_path / "store"
-    for case in (BROKEN, PICKLED, "sklearn-cloudpickle", "ml103-conda-defaults"):
-        shutil.copytree(CORPUS / case, root / case)
-    return root
+    return copy_store(tmp_path)
 
 
 def _key(target: Target) -> str | None:

@@ -18,32 +18,20 @@ from modellint.cache import digest, pack, warm
 from modellint.cache.store import FORMAT, TargetCache
 from modellint.cli import main
 from modellint.targets import Target
-from tests.conftest import REPO
-
-CORPUS = REPO / "corpus" / "models"
-BROKEN = "ml104-not-pep508"  # two ML104 errors with fixes
-PICKLED = "class-in-module-no-codepaths"  # a pickle and code: ML301
-CASES = (BROKEN, PICKLED, "sklearn-cloudpickle", "ml103-conda-defaults")
+from tests.cache_store import BROKEN, CASES, CORPUS, PICKLED, cache_on, copy_store
 
 
 @pytest.fixture
 def cache_dir(tmp_path, monkeypatch) -> Path:
     """The cache on in a folder of the test's own, every tree settled once written, and a pack
     for runs of two targets or more (the store below has four)."""
-    monkeypatch.delenv("MODELLINT_NO_CACHE", raising=False)
-    monkeypatch.setattr(digest, "SETTLED_NANOSECONDS", 0)
     monkeypatch.setattr(cache_package, "PACK_MIN_TARGETS", 2)
-    directory = tmp_path / "cache"
-    monkeypatch.setenv("MODELLINT_CACHE_DIR", str(directory))
-    return directory
+    return cache_on(tmp_path, monkeypatch, 0)
 
 
 @pytest.fixture
 def store(tmp_path) -> Path:
-    root = tmp_path / "store"
-    for case in CASES:
-        shutil.copytree(CORPUS / case, root / case)
-    return root
+    return copy_store(tmp_path)
 
 
 def _run(capsys, *arguments: str) -> tuple[int, str]:
