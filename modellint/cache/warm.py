@@ -89,10 +89,7 @@ class WarmRun:
     def _own_listing(self, index: int) -> Listing | None:
         """Target ``index``'s own listing entry, when the target is in the state it was stored for."""
         entry = self._entry_listing(index)
-        if entry is None or not worth_caching(self.targets[index]):
-            return None
-        listing, _ = entry
-        return listing if restated(self.targets[index], self.cache.run, listing.names) == listing.state else None
+        return None if entry is None else self._unchanged(self.targets[index], entry[0])
 
     def _decoded(self, index: int, listing: Listing) -> list[Finding] | None:
         document = self.cache.parsed(bytes(listing.entry), self.listing_keys[index])
