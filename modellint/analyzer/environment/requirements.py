@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from modellint.analyzer.environment.pep508 import ParsedRequirement, parse_requirement
+from modellint.analyzer.identity_memo import by_identity
 from modellint.findings import Span
 from modellint.record import Record
 
@@ -74,22 +75,10 @@ _T = TypeVar("_T")
 
 
 def per_requirement(compute: Callable[[ParsedRequirement], _T], maxsize: int = 16384) -> Callable[[ParsedRequirement], _T]:
-    """``compute`` remembered per parsed requirement, by identity: the parser hands equal lines one
-    object, and a store's lists repeat the same lines. (By equality, packaging would give `x==1.0`
-    the answer of `x==1.0.0`.) Each requirement is held while remembered, so its id is not reused."""
-    remembered: dict[int, tuple[ParsedRequirement, _T]] = {}
-
-    def lookup(requirement: ParsedRequirement) -> _T:
-        held = remembered.get(id(requirement))
-        if held is not None and held[0] is requirement:
-            return held[1]
-        value = compute(requirement)
-        if len(remembered) >= maxsize:
-            remembered.clear()
-        remembered[id(requirement)] = (requirement, value)
-        return value
-
-    return lookup
+    """``compute`` remembered per parsed requirement, by identity (:func:`~modellint.analyzer.identity_memo.by_identity`):
+    the parser hands equal lines one object, and a store's lists repeat the same lines. (By
+    equality, packaging would give `x==1.0` the answer of `x==1.0.0`.)"""
+    return by_identity(compute, maxsize)
 
 
 class RequirementLine(Record):

@@ -19,12 +19,13 @@ empty, or ``!`` and the yank reason.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modellint.analyzer.environment.serving_platform import ServingPlatform
+from modellint.analyzer.identity_memo import by_identity
 from modellint.analyzer.knowledge.block_file import BlockFile
 from modellint.record import Record
 
@@ -109,20 +110,16 @@ class Release(Record):
     def has_wheel_for(self, target: ServingPlatform) -> bool:
         # Remembered per release object and target: a store's models pin the same releases, which
         # the pin lookup hands out as one object each, and each answer walks every wheel tag.
-        python, platform = target.minor, target.wheel_platform
-        key = (id(self), python, platform)
-        held = _wheel_answers.get(key)
-        if held is not None and held[0] is self:
-            return held[1]
-        answer = any(group.serves(python, platform) for group in self.wheels)
-        if len(_wheel_answers) >= _MAX_WHEEL_ANSWERS:
-            _wheel_answers.clear()
-        _wheel_answers[key] = (self, answer)  # the release is held, so its id is not reused
+        answers = _wheel_answers(self)
+        key = (target.minor, target.wheel_platform)
+        answer = answers.get(key)
+        if answer is None:
+            answer = answers[key] = any(group.serves(*key) for group in self.wheels)
         return answer
 
 
-_MAX_WHEEL_ANSWERS = 16384
-_wheel_answers: dict[tuple[int, tuple[int, int], str], tuple[Release, bool]] = {}
+# Per release object: {(python, wheel platform): whether a wheel serves it}.
+_wheel_answers: Callable[[Release], dict[tuple[tuple[int, int], str], bool]] = by_identity(lambda _release: {})
 
 
 def parse_release(line: str) -> Release:
