@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
+from _thread import allocate_lock  # threading.Lock itself, without importing threading
 from bisect import bisect_right
 from collections import deque
 from functools import lru_cache
@@ -435,7 +435,7 @@ class KnowledgeBase:
         # Whole closures, keyed by the requirements, the Python and the pinned releases' lines: a
         # store's models declare the same few environments again and again. Bounded.
         self._closure_cache: dict[tuple, dict[str, tuple[str, ...]]] = {}
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
         self._configured: dict[tuple, KnowledgeBase] = {}
 
     def configured(self, settings: EnvironmentSettings | None) -> KnowledgeBase:
@@ -814,7 +814,7 @@ class KnowledgeBase:
 
 # ---------------------------------------------------------------------------- loading
 
-_load_lock = threading.Lock()
+_load_lock = allocate_lock()
 _instance: KnowledgeBase | None = None
 
 
