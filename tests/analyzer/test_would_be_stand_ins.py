@@ -129,3 +129,12 @@ def test_the_would_be_model_directory_falls_back_to_tempfile_where_tmpdir_refuse
     finally:
         would_be_model._remove_tree(directory)
     assert not directory.exists()
+
+
+def test_the_would_be_model_directory_is_absolute_under_a_relative_tmpdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "scratch").mkdir()
+    monkeypatch.setenv("TMPDIR", "scratch")
+    directory = would_be_model._private_directory("modellint-would-be-")
+    assert directory.is_absolute() and directory.parent == tmp_path / "scratch"
+    would_be_model._remove_tree(directory)

@@ -94,7 +94,7 @@ class SortedLines(Mapping[str, str]):
     A lookup is a binary search over the bytes in place (about 13 lines read), so loading the
     data file parses none of it: splitting and decoding its 6,000 distribution lines and its
     9,500-module index was 15 ms of every start-up, for the few dozen a model asks about. In a
-    :class:`DataFile`, the search runs in the one block of lines (about 8 KiB) the key can be
+    :class:`DataFile`, the search runs in the one block of lines (about 32 KiB) the key can be
     in, read for it: the first key of every block is indexed on the first lookup.
     """
 

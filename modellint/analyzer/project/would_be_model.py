@@ -140,7 +140,7 @@ def _private_directory(prefix: str) -> Path:
     base = next((os.environ[name] for name in ("TMPDIR", "TEMP", "TMP") if os.environ.get(name)),
                 "/tmp" if os.name == "posix" else None)
     for _ in range(10 if base else 0):
-        path = Path(base or "", prefix + os.urandom(6).hex())
+        path = Path(os.path.abspath(base or ""), prefix + os.urandom(6).hex())  # absolute, as mkdtemp's
         try:
             os.mkdir(path, 0o700)
         except FileExistsError:
