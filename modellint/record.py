@@ -14,6 +14,10 @@ semantics a frozen dataclass would generate:
 - a ``Name(field=value, ...)`` repr (a field named in ``_unshown`` is left out);
 - ``replace(**changes)``, the ``dataclasses.replace`` of records.
 
+The fields are the ``__slots__`` up the chain, in order. A record held by the ten thousand
+(a call fact of a vendored package) may store its fields packed instead: it names them in
+``_fields``, reads each through a property, and its ``__init__`` still takes them in that order.
+
 Records are values, as frozen dataclasses are: nothing changes a record after ``__init__``,
 neither a field nor the list or dict a field holds. Code that fills something in as it goes
 collects in locals and constructs the record once (or uses ``replace``); a genuine builder is a
@@ -43,8 +47,8 @@ class Record:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        fields: list[str] = []
-        for klass in reversed(cls.__mro__):
+        fields: list[str] = list(cls.__dict__.get("_fields", ()))
+        for klass in reversed(cls.__mro__ if not fields else ()):
             slots = klass.__dict__.get("__slots__", ())
             fields.extend((slots,) if isinstance(slots, str) else slots)
         cls._fields = tuple(fields)

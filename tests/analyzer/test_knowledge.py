@@ -328,6 +328,40 @@ def test_sorted_lines_agree_with_a_dict_on_the_shipped_data():
             assert key + "x" not in table or key + "x" in everything
 
 
+def test_the_data_file_read_a_block_at_a_time_answers_as_its_bytes_do():
+    """The shipped data read by ranges (blocks of lines, never mapped) gives every line, missing
+    key and prefix run that the bytes in memory give, runs that go on across blocks included."""
+    in_memory = knowledge.parse_data(DATA_FILE.read_bytes())
+    from_file = knowledge.parse_data(knowledge.DataFile(DATA_FILE))
+    for table in ("modules", "dists"):
+        expected = in_memory[table] if table == "modules" else in_memory[table]._lines
+        lines = from_file[table] if table == "modules" else from_file[table]._lines
+        assert list(lines) == list(expected)
+        for key in expected:
+            assert lines[key] == expected[key] and key + "\x01" not in lines
+        prefixes = {key.rpartition(".")[0] + "." for key in expected if "." in key} | {"a", "zz", "\x7f", ""}
+        for prefix in sorted(prefixes):
+            assert list(lines.with_prefix(prefix)) == list(expected.with_prefix(prefix)), prefix
+
+
+def test_sorted_lines_of_a_file_with_lines_longer_than_a_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(knowledge, "_PROBE_BYTES", 4)
+    monkeypatch.setattr(knowledge, "_BLOCK_BYTES", 8)
+    keys = sorted(["a", "a.b", "a.b.c", "a.c", "b", "c" * 50, "d", "e.f", "é"], key=str.encode)
+    block = "".join(f"{key}\t{'v' * (index * 7)}\n" for index, key in enumerate(keys)).encode()
+    path = tmp_path / "data"
+    path.write_bytes(b"head\n" + block)
+    lines = knowledge.SortedLines(knowledge.DataFile(path), len(b"head\n"), len(b"head\n") + len(block))
+    assert list(lines) == keys
+    for index, key in enumerate(keys):
+        assert lines[key] == "v" * (index * 7)
+    for missing in ["", "0", "a.", "aa", "c", "zzz", "head"]:
+        assert lines.get(missing) is None
+    assert [key for key, _ in lines.with_prefix("a.")] == ["a.b", "a.b.c", "a.c"]
+    empty = knowledge.SortedLines(knowledge.DataFile(path), len(b"head\n"), len(b"head\n"))
+    assert empty.get("a") is None and list(empty.with_prefix("a")) == [] and list(empty) == []
+
+
 def test_build_date_is_recorded(kb):
     assert len(kb.build_date) == 10 and kb.build_date[4] == "-"
 

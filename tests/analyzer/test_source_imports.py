@@ -466,3 +466,24 @@ def test_a_call_knows_the_method_whose_body_it_is_in():
         (("module",), ""), (("class body",), ""), (("method",), "Model.load_context"),
         (("lambda in the method",), ""), (("nested function",), ""), (("inner class method",), "Inner.predict"),
         (("plain function",), "")]
+
+
+def test_a_call_fact_held_packed_reads_as_its_fields():
+    """A call keeps its flags and span packed (memory on a vendored package); what it says, how it
+    compares, prints, copies and pickles are those of its ten fields."""
+    import pickle
+
+    scan = scan_source(b"import subprocess\n\n\nclass M:\n    def predict(self):\n"
+                       b"        if __name__ == '__main__':\n            subprocess.run(['pip', 'install', 'x'],\n"
+                       b"                           check='yes')\n", Path("m.py"))
+    (call,) = scan.calls
+    assert (call.function, call.attribute, call.resolved, call.span, call.lazy, call.type_checking, call.strings,
+            call.keywords, call.main_guarded, call.method) == (
+        "subprocess.run", "run", True, Span(7, 13, 8, 40), True, False, (), (("check", "yes"),), True, "M.predict")
+    assert imports.CallFact._fields == ("function", "attribute", "resolved", "span", "lazy", "type_checking",
+                                        "strings", "keywords", "main_guarded", "method")
+    assert repr(call).startswith("CallFact(function='subprocess.run', attribute='run', resolved=True, "
+                                 "span=Span(line=7, column=13, end_line=8, end_column=40), lazy=True")
+    assert pickle.loads(pickle.dumps(call)) == call and hash(call.replace()) == hash(call)
+    other = call.replace(span=Span(9, 1), main_guarded=False)
+    assert other != call and (other.span, other.main_guarded, other.lazy) == (Span(9, 1, 9, 1), False, True)

@@ -103,3 +103,38 @@ def test_an_extension_module_is_copied(tmp_path):
     library = tmp_path / "fast.so"
     library.write_bytes(b"\x7fELF")
     assert not would_be_model._stand_in(library, tmp_path / "copy.so")
+
+
+def test_the_would_be_model_directory_is_private_and_removed_with_what_is_in_it(tmp_path, monkeypatch):
+    """Made where TMPDIR says, as tempfile.mkdtemp makes it (mode 0700), without importing
+    tempfile; removed with its files and folders, and never through a symlink it holds."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "scratch"))
+    (tmp_path / "scratch").mkdir()
+    kept = write_files(tmp_path / "kept", {"keep.txt": "x"})
+    first = would_be_model._private_directory("modellint-would-be-")
+    second = would_be_model._private_directory("modellint-would-be-")
+    assert first != second and first.parent == second.parent == tmp_path / "scratch"
+    assert first.name.startswith("modellint-would-be-") and first.stat().st_mode & 0o777 == 0o700
+    write_files(first, {"MLmodel": "flavors: {}\n", "code/sub/a.py": "", "code/b.py": ""})
+    (first / "link").symlink_to(kept, target_is_directory=True)
+    would_be_model._remove_tree(first)
+    assert not first.exists() and (kept / "keep.txt").read_text() == "x"
+
+
+def test_the_would_be_model_directory_falls_back_to_tempfile_where_tmpdir_refuses_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "missing"))
+    directory = would_be_model._private_directory("modellint-would-be-")
+    try:
+        assert directory.is_dir() and directory.name.startswith("modellint-would-be-")
+    finally:
+        would_be_model._remove_tree(directory)
+    assert not directory.exists()
+
+
+def test_the_would_be_model_directory_is_absolute_under_a_relative_tmpdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "scratch").mkdir()
+    monkeypatch.setenv("TMPDIR", "scratch")
+    directory = would_be_model._private_directory("modellint-would-be-")
+    assert directory.is_absolute() and directory.parent == tmp_path / "scratch"
+    would_be_model._remove_tree(directory)

@@ -218,3 +218,23 @@ def test_a_model_dir_without_code_imports_no_yaml_toml_or_source_parser(tmp_path
     unused = ("yaml", "tomllib", "ast", "tokenize", "hashlib", "base64", "modellint.analyzer.code.source_imports",
               "modellint.analyzer.code.scans", "modellint.fixes.project_edits", "libcst", "inspect", "dataclasses")
     assert [name for name in unused if name in modules] == []
+
+
+def test_a_training_project_imports_no_pickle_reader_tempfile_or_packaging_requirements(tmp_path):
+    """A project's run (train.py shipping a code dir, MLflow's own `name==version` pins) must not pay
+    for what it never uses: the pickle readers (the would-be python_model.pkl is built, not read),
+    tempfile (shutil, bz2, lzma, random), packaging.requirements (markers, tags, logging, subprocess,
+    inspect, dataclasses) or threading. Together they were 3 MB of a vendored project's peak memory."""
+    import shutil
+
+    from tests.conftest import REPO
+
+    shutil.copytree(REPO / "corpus" / "projects" / "pyfunc-codepaths-dir", tmp_path / "project")
+    code, modules = _check_in_fresh_interpreter(
+        ["check", "project", "--no-cache", "--output-file", str(tmp_path / "out.txt")], tmp_path)
+    assert code == 0, (tmp_path / "out.txt").read_text()
+    assert "modellint.analyzer.project.would_be_model" in modules  # the run did check the project
+    unused = ("modellint.analyzer.serialized.pickles.machine", "modellint.analyzer.serialized.pickles.containers",
+              "tempfile", "shutil", "bz2", "lzma", "random", "packaging.requirements", "packaging.markers",
+              "logging", "subprocess", "inspect", "dataclasses", "threading")
+    assert [name for name in unused if name in modules] == []

@@ -134,27 +134,53 @@ class CallFact(Record):
     (``pd.DataFrame(x).to_markdown()``). ``strings``/``keywords`` hold the literal string arguments.
     """
 
-    __slots__ = ("function", "attribute", "resolved", "span", "lazy", "type_checking", "strings", "keywords",
-                 "main_guarded", "method")
+    # A large project keeps every call (sympy's 88 reachable files: 14,800), so a call is held
+    # packed: its four flags in one int and its span as the span's four numbers (a Span object
+    # each was 0.9 MB of the vendored project's peak). The fields are read as always.
+    __slots__ = ("function", "attribute", "strings", "keywords", "method", "_flags", "_line", "_column",
+                 "_end_line", "_end_column")
+    _fields = ("function", "attribute", "resolved", "span", "lazy", "type_checking", "strings", "keywords",
+               "main_guarded", "method")
 
     def __init__(self, function: str, attribute: str, resolved: bool, span: Span, lazy: bool, type_checking: bool,
                  strings: tuple[str, ...] = (), keywords: tuple[tuple[str, str], ...] = (),
                  main_guarded: bool = False, method: str = "") -> None:
-        # A large project keeps every call (sympy's 88 reachable files: 14,800): the callee and
-        # method names repeat (7,000 callee strings held 3,700 names, 9,500 method strings
-        # 1,800), so each is held once.
+        # The callee and method names repeat (7,000 callee strings held 3,700 names, 9,500 method
+        # strings 1,800), so each is held once.
         self.function = sys.intern(function)
         self.attribute = attribute
-        self.resolved = resolved
-        self.span = span
-        self.lazy = lazy
-        self.type_checking = type_checking
         self.strings = strings
         self.keywords = keywords
-        self.main_guarded = main_guarded  # under `if __name__ == "__main__":`: never runs on import
         # ``Class.name`` when the call is in the body of a method of a class (not in a function
         # nested in it): what a framework calling that method runs, e.g. MLflow's `load_context`.
         self.method = sys.intern(method)
+        self._flags = ((_RESOLVED if resolved else 0) | (_LAZY if lazy else 0)
+                       | (_TYPE_CHECKING if type_checking else 0) | (_MAIN_GUARDED if main_guarded else 0))
+        self._line, self._column, self._end_line, self._end_column = span.line, span.column, span.end_line, span.end_column
+
+    @property
+    def resolved(self) -> bool:
+        return bool(self._flags & _RESOLVED)
+
+    @property
+    def span(self) -> Span:
+        return Span(self._line, self._column, self._end_line, self._end_column)
+
+    @property
+    def lazy(self) -> bool:
+        return bool(self._flags & _LAZY)
+
+    @property
+    def type_checking(self) -> bool:
+        return bool(self._flags & _TYPE_CHECKING)
+
+    @property
+    def main_guarded(self) -> bool:
+        """Under `if __name__ == "__main__":`: never runs on import."""
+        return bool(self._flags & _MAIN_GUARDED)
+
+
+_RESOLVED, _LAZY, _TYPE_CHECKING, _MAIN_GUARDED = 1, 2, 4, 8
 
 
 class UrlLiteral(Record):

@@ -11,9 +11,10 @@ it (``from_interpreter``, ``--python``).
 from __future__ import annotations
 
 import json
-import mmap
+import os
 import re
-import threading
+from _thread import allocate_lock  # threading.Lock itself, without importing threading
+from bisect import bisect_right
 from collections import deque
 from functools import lru_cache
 from pathlib import Path
@@ -47,32 +48,81 @@ _MAX_LOOKED_UP = 50_000
 _MAX_CACHED_CLOSURES = 512
 
 
+class DataFile:
+    """The bytes of a data file, read a range at a time when asked (``os.pread``), never mapped.
+
+    A mapping left every page a lookup touched resident, and the kernel maps the 64 KiB around
+    each fault: a project run's few hundred lookups spread over the whole 3 MB of ``kb.tsv``, all
+    of it counted in the run's memory. A range read here is a ``bytes`` freed with its lookup.
+    The descriptor stays open for the process (forked workers share it: ``pread`` has no offset).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        self._size = os.fstat(self._descriptor).st_size
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __getitem__(self, part: slice) -> bytes:
+        start, stop, _ = part.indices(self._size)
+        return os.pread(self._descriptor, max(stop - start, 0), start) if stop > start else b""
+
+    def find(self, wanted: bytes, start: int = 0) -> int:
+        """The offset of ``wanted`` at or after ``start``, read in chunks; -1 when absent."""
+        position = start
+        while position < self._size:
+            chunk = self[position:position + _CHUNK_BYTES + len(wanted)]
+            found = chunk.find(wanted)
+            if found >= 0:
+                return position + found
+            position += _CHUNK_BYTES
+        return -1
+
+
+# A data-file lookup reads one block of whole lines of about this size.
+_BLOCK_BYTES = 32 * 1024
+# The data file is searched for its sections reading this much at a time, and indexed reading
+# this much around each block's start.
+_CHUNK_BYTES = 64 * 1024
+_PROBE_BYTES = 2048
+
+
 class SortedLines(Mapping[str, str]):
     """``key<TAB>value`` lines sorted by the key's UTF-8 bytes, in ``data[start:end]``.
 
     A lookup is a binary search over the bytes in place (about 13 lines read), so loading the
     data file parses none of it: splitting and decoding its 6,000 distribution lines and its
-    9,500-module index was 15 ms of every start-up, for the few dozen a model asks about.
+    9,500-module index was 15 ms of every start-up, for the few dozen a model asks about. In a
+    :class:`DataFile`, the search runs in the one block of lines (about 32 KiB) the key can be
+    in, read for it: the first key of every block is indexed on the first lookup.
     """
 
-    def __init__(self, data: bytes | mmap.mmap, start: int, end: int) -> None:
+    def __init__(self, data: bytes | DataFile, start: int, end: int) -> None:
         self._data, self._start, self._end = data, start, end
         # Keys already looked up, found or not: a store of 2,000 models asks about the same
         # few hundred distributions tens of thousands of times. Bounded (a list of 10,000 made-up
         # names per model must not grow it without end).
         self._looked_up: dict[str, str | None] = {}
+        self._block_keys: list[bytes] = []
+        self._block_starts: list[int] | None = None  # a data file's, indexed on its first lookup
 
-    def _lower_bound(self, key: bytes) -> int:
-        """The start of the first line whose key is ``>= key`` (``end`` when there is none)."""
-        data, low, high = self._data, self._start, self._end
-        while low < high:
-            line = data.rfind(b"\n", low, (low + high) // 2) + 1 or low
-            tab = data.find(b"\t", line)
-            if data[line:tab] < key:
-                low = data.find(b"\n", tab) + 1
-            else:
-                high = line
-        return low
+    def _block(self, data: DataFile, number: int) -> bytes:
+        starts = self._block_starts or []
+        end = starts[number + 1] if number + 1 < len(starts) else self._end
+        return data[starts[number]:end] if starts else b""
+
+    def _window(self, key: bytes) -> tuple[bytes, int, int, int]:
+        """``(buffer, low, high, block)``: the lines of ``buffer[low:high]`` hold ``key``'s line
+        if there is one; ``block`` numbers a data file's block (-1 for bytes in memory)."""
+        data = self._data
+        if isinstance(data, bytes):
+            return data, self._start, self._end, -1
+        if self._block_starts is None:
+            self._block_keys, self._block_starts = _index_blocks(data, self._start, self._end)
+        number = max(bisect_right(self._block_keys, key) - 1, 0)
+        block = self._block(data, number)
+        return block, 0, len(block), number
 
     def __getitem__(self, key: str) -> str:
         value = self._value(key)
@@ -92,11 +142,12 @@ class SortedLines(Mapping[str, str]):
         if key in looked_up:
             return looked_up[key]
         encoded = key.encode()
-        line = self._lower_bound(encoded)
+        data, low, high, _ = self._window(encoded)
+        line = _lower_bound(data, low, high, encoded)
         tab = line + len(encoded)
         value = None
-        if line < self._end and self._data[line:tab] == encoded and self._data[tab:tab + 1] == b"\t":
-            value = self._data[tab + 1:self._data.find(b"\n", tab)].decode()
+        if line < high and data[line:tab] == encoded and data[tab:tab + 1] == b"\t":
+            value = data[tab + 1:data.find(b"\n", tab)].decode()
         if len(looked_up) >= _MAX_LOOKED_UP:
             looked_up.clear()
         looked_up[key] = value
@@ -113,11 +164,59 @@ class SortedLines(Mapping[str, str]):
     def with_prefix(self, prefix: str) -> Iterator[tuple[str, str]]:
         """The ``(key, value)`` lines whose key starts with ``prefix``, in order."""
         encoded = prefix.encode()
-        data, line = self._data, self._lower_bound(encoded)
-        while line < self._end and data[line:line + len(encoded)] == encoded:
-            tab, end = data.find(b"\t", line), data.find(b"\n", line)
-            yield data[line:tab].decode(), data[tab + 1:end].decode()
-            line = end + 1
+        data, line, high, block = self._window(encoded)
+        line = _lower_bound(data, line, high, encoded)
+        while True:
+            while line < high and data[line:line + len(encoded)] == encoded:
+                tab, end = data.find(b"\t", line), data.find(b"\n", line)
+                yield data[line:tab].decode(), data[tab + 1:end].decode()
+                line = end + 1
+            if line < high or isinstance(self._data, bytes) or block + 1 >= len(self._block_starts or ()):
+                return
+            block += 1  # the run of matching lines may go on in the next block
+            data, line = self._block(self._data, block), 0
+            high = len(data)
+
+
+def _lower_bound(data: bytes, low: int, high: int, key: bytes) -> int:
+    """The start of the first line of ``data[low:high]`` whose key is ``>= key`` (``high`` when none)."""
+    while low < high:
+        line = data.rfind(b"\n", low, (low + high) // 2) + 1 or low
+        tab = data.find(b"\t", line)
+        if data[line:tab] < key:
+            low = data.find(b"\n", tab) + 1
+        else:
+            high = line
+    return low
+
+
+def _index_blocks(data: DataFile, start: int, end: int) -> tuple[list[bytes], list[int]]:
+    """The first key and offset of each block of ``data[start:end]``'s lines: a block starts with
+    the first line at or after each multiple of :data:`_BLOCK_BYTES` past ``start``. Only the
+    bytes around each such offset are read, not the lines between."""
+    keys: list[bytes] = []
+    starts: list[int] = []
+    for boundary in range(start, end, _BLOCK_BYTES):
+        line, key = _first_line(data, boundary if boundary == start else boundary - 1, boundary == start, end)
+        if line < end and (not starts or line > starts[-1]):  # not inside a line longer than a block
+            keys.append(key)
+            starts.append(line)
+    return keys, starts
+
+
+def _first_line(data: DataFile, offset: int, at_line: bool, end: int) -> tuple[int, bytes]:
+    """``(start, key)`` of the line at ``offset`` (``at_line``) or of the one after the first
+    newline at or after it; ``(end, b"")`` when there is none."""
+    size = _PROBE_BYTES
+    while True:
+        probe = data[offset:min(offset + size, end)]
+        line = 0 if at_line else probe.find(b"\n") + 1 or -1
+        tab = probe.find(b"\t", line) if line >= 0 else -1
+        if tab >= 0:
+            return offset + line, probe[line:tab]
+        if offset + size >= end:
+            return (end, b"") if line < 0 or line == len(probe) else (offset + line, probe[line:])
+        size *= 2
 
 
 class _Entries:
@@ -336,7 +435,7 @@ class KnowledgeBase:
         # Whole closures, keyed by the requirements, the Python and the pinned releases' lines: a
         # store's models declare the same few environments again and again. Bounded.
         self._closure_cache: dict[tuple, dict[str, tuple[str, ...]]] = {}
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
         self._configured: dict[tuple, KnowledgeBase] = {}
 
     def configured(self, settings: EnvironmentSettings | None) -> KnowledgeBase:
@@ -715,11 +814,11 @@ class KnowledgeBase:
 
 # ---------------------------------------------------------------------------- loading
 
-_load_lock = threading.Lock()
+_load_lock = allocate_lock()
 _instance: KnowledgeBase | None = None
 
 
-def parse_data(raw: bytes | mmap.mmap) -> dict:
+def parse_data(raw: bytes | DataFile) -> dict:
     """The data file's bytes -> ``{"build_date", "preferred", ..., "modules", "dists"}``.
 
     Line 1 is ``modellint-knowledge<TAB>3``, line 2 a JSON header (build date, preferred
@@ -743,7 +842,7 @@ def parse_data(raw: bytes | mmap.mmap) -> dict:
     return data
 
 
-def _index(raw: bytes | mmap.mmap, wanted: bytes, start: int) -> int:
+def _index(raw: bytes | DataFile, wanted: bytes, start: int) -> int:
     found = raw.find(wanted, start)
     if found < 0:
         raise ValueError(f"not a modellint knowledge base: no {wanted!r}")
@@ -752,10 +851,8 @@ def _index(raw: bytes | mmap.mmap, wanted: bytes, start: int) -> int:
 
 @lru_cache(maxsize=1)
 def _read_data() -> dict:
-    # Mapped, not read: a lookup is a binary search touching a few pages, and a project run asks
-    # about a few hundred names of the 3 MB.
-    with open(DATA_FILE, "rb") as handle:
-        return parse_data(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
+    # Read a block at a time, not all of it: a project run asks about a few hundred names of the 3 MB.
+    return parse_data(DataFile(DATA_FILE))
 
 
 def load() -> KnowledgeBase:

@@ -10,9 +10,7 @@ said about a line can be said about the project's. Nothing is ever written into 
 from __future__ import annotations
 
 import os
-import shutil
 import stat
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -126,12 +124,51 @@ class WouldBeModel(ModelDir):
 def would_be_model(plan: SavePlan, settings: EnvironmentSettings | None = None) -> Iterator[WouldBeModel]:
     """The model ``plan`` describes, its small files written to a temporary directory that is
     removed on exit; ``settings`` are the user's known-first-party / module-distributions settings."""
-    directory = Path(tempfile.mkdtemp(prefix="modellint-would-be-"))
+    directory = _private_directory("modellint-would-be-")
     try:
         origins, copies = _write(plan, directory)
         yield WouldBeModel(directory, plan, origins, settings, copies)
     finally:
-        shutil.rmtree(directory, ignore_errors=True)
+        _remove_tree(directory)
+
+
+def _private_directory(prefix: str) -> Path:
+    """A new directory only this user can enter, as ``tempfile.mkdtemp`` makes it, in the first
+    temporary directory the environment names (else ``/tmp``). ``tempfile`` itself imports
+    ``shutil``, ``bz2``, ``lzma`` and ``random``: 1 MB of a project run's peak; it is asked only
+    when that place refuses the directory."""
+    base = next((os.environ[name] for name in ("TMPDIR", "TEMP", "TMP") if os.environ.get(name)),
+                "/tmp" if os.name == "posix" else None)
+    for _ in range(10 if base else 0):
+        path = Path(os.path.abspath(base or ""), prefix + os.urandom(6).hex())  # absolute, as mkdtemp's
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            continue
+        except OSError:
+            break
+        return path
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+def _remove_tree(directory: Path) -> None:
+    """Remove ``directory`` and what is in it, never following a symlink; what cannot be removed
+    stays (``shutil.rmtree(..., ignore_errors=True)`` without importing ``shutil``)."""
+    try:
+        with os.scandir(directory) as entries:
+            for entry in list(entries):
+                if entry.is_dir(follow_symlinks=False):
+                    _remove_tree(Path(entry.path))
+                else:
+                    try:
+                        os.unlink(entry.path)
+                    except OSError:
+                        pass
+        os.rmdir(directory)
+    except OSError:
+        pass
 
 
 def _write(plan: SavePlan, directory: Path) -> tuple[dict[str, list[Origin]], CodeCopies]:
@@ -198,6 +235,8 @@ def _copies(plan: SavePlan, directory: Path) -> CodeCopies:
 
 
 def _copy(source: Path, target: Path) -> None:
+    import shutil  # only a copied file that is no Python source: an extension module, data
+
     try:
         shutil.copyfile(source, target)
     except OSError:

@@ -159,14 +159,16 @@ def recorded_mlflow_version(requirements: SimulatedRequirements) -> str | None:
     or its pin check warns); an unpinned or ranged one says nothing, and inventing a version
     would make ML105 report a disagreement that does not exist.
     """
-    from packaging.requirements import InvalidRequirement, Requirement
+    from modellint.analyzer.environment.pep508 import parse_requirement
 
     for line in requirements.lines:
         if not _is_mlflow(line):
             continue
         try:
-            requirement = Requirement(line.split("#")[0].strip())
-        except InvalidRequirement:
+            # The common `mlflow==3.1.0` without importing packaging.requirements (and through
+            # it logging, subprocess, inspect: 2 MB of a project run's peak); packaging judges the rest.
+            requirement = parse_requirement(line.split("#")[0].strip())
+        except ValueError:  # packaging's InvalidRequirement
             return None
         pins = [spec.version for spec in requirement.specifier if spec.operator in ("==", "===")]
         return pins[0] if len(pins) == 1 and "*" not in pins[0] else None

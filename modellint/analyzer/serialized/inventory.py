@@ -21,7 +21,7 @@ from typing import Any
 
 from modellint.analyzer.files import MLMODEL, is_dir, relative_posix
 from modellint.analyzer.model_layout import REQUIREMENTS, model_tree
-from modellint.analyzer.serialized.pickles import Limits, Problem, ScanResult, scan_file, sniff
+from modellint.analyzer.serialized.pickles import Limits, Problem, ScanResult
 from modellint.analyzer.serialized.pickles.results import ModelBudget
 from modellint.record import Record
 
@@ -52,6 +52,8 @@ def scan_model_files(root: Path, text_files: set[str], declared: dict[str, str] 
     no kind and one problem saying so; so does each ``withheld`` file (relative path -> why its bytes
     are not here), text files included. The files share one decompression budget.
     """
+    from modellint.analyzer.serialized.pickles.containers import scan_file  # a project's run reads no pickle
+
     declared = declared or {}
     budget = ModelBudget()
     found = []
@@ -191,6 +193,8 @@ class StandaloneFile:
     declared_python: tuple[int, int] | None = None
 
     def __init__(self, path: Path) -> None:
+        from modellint.analyzer.serialized.pickles import scan_file, sniff
+
         self.root = path.parent
         self.serialized_files = [SerializedFile(path, path.name, scan_file(path))] if sniff(path) else []
 

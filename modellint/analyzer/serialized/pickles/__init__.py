@@ -51,8 +51,26 @@ decompression), ``machine`` (the opcode machine), ``sniffing`` (kind by content)
 ``containers`` (zip, npy, skops, ``scan_file``).
 """
 
-from modellint.analyzer.serialized.pickles.containers import scan_file
+from typing import TYPE_CHECKING, Any
+
 from modellint.analyzer.serialized.pickles.results import CallSite, EmbeddedCode, GlobalRef, Limits, Problem, ScanResult
-from modellint.analyzer.serialized.pickles.sniffing import sniff
+
+if TYPE_CHECKING:
+    from modellint.analyzer.serialized.pickles.containers import scan_file
+    from modellint.analyzer.serialized.pickles.sniffing import sniff
 
 __all__ = ["CallSite", "EmbeddedCode", "GlobalRef", "Limits", "Problem", "ScanResult", "scan_file", "sniff"]
+
+
+def __getattr__(name: str) -> Any:
+    # The readers (the opcode machine, the containers) are imported when a file is read: a
+    # training project's run only builds results (the would-be python_model.pkl, rule types).
+    if name == "scan_file":
+        from modellint.analyzer.serialized.pickles.containers import scan_file
+
+        return scan_file
+    if name == "sniff":
+        from modellint.analyzer.serialized.pickles.sniffing import sniff
+
+        return sniff
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
