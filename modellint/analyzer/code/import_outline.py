@@ -20,32 +20,55 @@ from modellint.analyzer.code.source_imports import resolve_relative
 
 __all__ = ["outline"]
 
-# `from <dots><module> import <names>` (names in brackets may span lines) or `import <modules>`,
-# at the start of a line after indentation, as the first statement on it.
-_IMPORT = re.compile(
-    rb"^[ \t]*(?:from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+import[ \t]*(\([^)]*\)|[^\n#;]*)|import[ \t]+([^\n#;]+))",
-    re.MULTILINE)
+# A line that starts (after indentation) with the keyword of an import statement. The rest of the
+# statement is read with string methods, not the pattern: a pattern that matched the module and
+# names too could backtrack over a hostile file's long runs of blanks or dots, or search it to
+# the end once for every bracket left open.
+_STATEMENT = re.compile(rb"^[ \t]*(from|import)[ \t]", re.MULTILINE)
 
 
 def outline(data: bytes, package: str | None) -> list[tuple[str, tuple[str, ...]]]:
     """``(absolute module, names imported from it)`` for each import statement ``data`` seems to
     hold, in source order; relative imports resolved in ``package``, those that cannot be left
-    out (the walk does not follow them either), as is ``__future__``."""
+    out (the walk does not follow them either), as is ``__future__``. Linear in ``len(data)``."""
     found: list[tuple[str, tuple[str, ...]]] = []
-    for match in _IMPORT.finditer(data):
-        dots, written, names, modules = match.groups()
-        if modules is not None:
-            for part in modules.split(b","):
-                module = _first_word(part)
-                if module:
-                    found.append((module, ()))
+    resume = 0  # the end of the last bracketed list of names: lines before it are inside it
+    close: int | None = None  # the first ")" after the last place one was looked for (-1: none is left)
+    for match in _STATEMENT.finditer(data):
+        if match.start() < resume:
             continue
-        absolute = resolve_relative(len(dots), written.decode("ascii", "replace"), package)
+        end = data.find(b"\n", match.end())
+        end = len(data) if end < 0 else end
+        line = _code(data[match.end():end])
+        if match.group(1) == b"import":
+            found.extend((module, ()) for module in map(_first_word, line.split(b",")) if module)
+            continue
+        words = line.split()
+        if b"import" not in words:
+            continue
+        keyword = words.index(b"import")
+        source = b"".join(words[:keyword])
+        names = b" ".join(words[keyword + 1:])
+        if names.startswith(b"(") and b")" not in names:  # the list goes on over the next lines
+            if close is None or 0 <= close < end:
+                close = data.find(b")", end)
+            if close == -1:
+                continue
+            names = b" ".join(_code(piece) for piece in data[match.end():close].split(b"\n"))
+            names = names[names.find(b"(") + 1:]
+            resume = close
+        dots = len(source) - len(source.lstrip(b"."))
+        absolute = resolve_relative(dots, source[dots:].decode("ascii", "replace"), package)
         if not absolute or absolute == "__future__":
             continue
-        imported = tuple(name for name in (_first_word(part) for part in names.strip(b"()").split(b",")) if name)
+        imported = tuple(name for name in map(_first_word, names.strip(b"()").split(b",")) if name)
         found.append((absolute, imported))
     return found
+
+
+def _code(line: bytes) -> bytes:
+    """A line without its comment, and without what follows a ``;`` (another statement)."""
+    return line.split(b"#", 1)[0].split(b";", 1)[0]
 
 
 def _first_word(part: bytes) -> str:

@@ -2,17 +2,20 @@
 
 :func:`~modellint.analyzer.code.scans.reachable_scans` walks a code dir's imports one file at a
 time, depth first, in an order and with a byte budget that decide which files count: that walk
-stays in the main process and runs exactly as it runs alone. A forked helper runs a walk of its
-own from the other end of the same stack (the modules the main walk will come to last) and
-sends each :class:`~modellint.analyzer.code.source_imports.ModuleScan` back as it makes it; the
-main walk takes a file's scan from there when it arrives at that file, and tells the helper
-which files it is scanning itself, so that each side skips what the other has taken. A scan is
-a pure function of the file's bytes, so the answer is the one the walk gives alone; the helper
-only changes who parsed a file.
+stays in the main process and runs exactly as it runs alone. A forked helper guesses the order
+the walk will read its files in from their import lines (:mod:`.import_outline`), scans them
+from the last one back and sends each :class:`~modellint.analyzer.code.source_imports.ModuleScan`
+as it makes it; the main walk takes a file's scan from there when it arrives at that file, and
+tells the helper which files it is scanning itself, so that each side skips what the other has
+taken: the two meet in the middle. A scan is a pure function of the file's bytes, so the answer
+is the one the walk gives alone; the helper only changes who parsed a file.
 
-On a vendored package (sympy: 88 files, 2 MiB parsed) parsing is most of a run: much of it moves
-to the other CPU. A small code dir never starts the helper (the walk decides), and nothing here
-is imported before then: ``pickle`` and ``select`` stay out of a one-model start-up.
+On a vendored package (sympy: 88 files, 2 MiB parsed) parsing is most of a run: about half of it
+moves to the other CPU (the guess is the walk's order there, file for file). The helper starts
+only when a CPU is idle at that moment (:func:`cpu_to_spare`), and the walk never waits for a
+file longer than scanning it itself would take. A small code dir never starts the helper (the
+walk decides), and nothing here is imported before then: ``pickle`` and ``select`` stay out of
+a one-model start-up.
 
 The helper is ours, its input is not: it runs the same bounded scan the walk would have run,
 and everything that can go wrong with it (it dies, hangs, sends what is not a scan of the file
@@ -37,8 +40,9 @@ from pathlib import Path, PosixPath
 
 from modellint.analyzer.code.source_imports import ModuleScan
 
-# How long the walk waits for a file the helper has started before scanning it itself: a file
-# is at most 512 KiB (MAX_SOURCE_BYTES), which parses in well under this on a loaded machine.
+# The longest the walk waits for a file the helper has started before scanning it itself (it
+# waits no longer than its own scan of the file would take): a file is at most 512 KiB
+# (MAX_SOURCE_BYTES), which parses in well under this on a loaded machine.
 WAIT_SECONDS = 10.0
 # Messages are a header, then `length` bytes. Helper -> walk: STARTED (no body), SCANNED (the
 # pickled scan), FAILED (no body: the walk scans the file). Walk -> helper: TAKEN (`length` is
@@ -329,8 +333,15 @@ class _RecordsOnly(pickle.Unpickler):
 
 
 def _load(message: bytes) -> ModuleScan | None:
+    # A scan is thousands of records, none in a cycle: with the collector on, the allocations
+    # set off collections that walk the whole walk's heap (the trick the walk plays for a parse).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         scan = _RecordsOnly(io.BytesIO(message)).load()
     except Exception:  # noqa: BLE001 - anything unreadable is garbage: the walk scans the file itself
         return None
+    finally:
+        if collecting:
+            gc.enable()
     return scan if isinstance(scan, ModuleScan) else None
