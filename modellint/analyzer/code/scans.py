@@ -218,8 +218,8 @@ class _Budget:
 class _CodeReader:
     """Scans the walk's files in the walk's order, its budget spent as it goes. On a large code
     dir a helper process (:mod:`.scan_ahead`) scans the files the walk will come to, from the
-    last one back, and a file it has scanned is taken from it. The budget is spent here, in the walk's order, whoever
-    parsed the file: the answer is the sequential one."""
+    last one back, and a file it has scanned is taken from it. The budget is spent here, in the
+    walk's order, whoever parsed the file: the answer is the sequential one."""
 
     def __init__(self, modules: Mapping[str, tuple[Path, str]], python: tuple[int, int] | None, root: Path | None,
                  copies: CodeCopies | None, budget: _Budget | None) -> None:
