@@ -32,8 +32,8 @@ def walk(modules, budget: int | None, *, helper: bool, monkeypatch) -> tuple[lis
     taken = []
     take = scan_ahead.ScanAhead.take
 
-    def counting_take(self, index, size):
-        found = take(self, index, size)
+    def counting_take(self, index, size, own_seconds):
+        found = take(self, index, size, own_seconds)
         taken.append(found is not None)
         return found
 
@@ -80,7 +80,48 @@ def test_no_helper_inside_a_pool_worker():
 
 
 def test_no_helper_when_no_cpu_is_idle(monkeypatch):
-    monkeypatch.setattr(scan_ahead.os, "getloadavg", lambda: (64.0, 64.0, 64.0))
+    cpus = len(scan_ahead.os.sched_getaffinity(0))
+    monkeypatch.setattr(scan_ahead, "runnable_now", lambda: cpus)  # others keep every CPU but ours busy
     assert not scan_ahead.cpu_to_spare()
-    monkeypatch.setattr(scan_ahead.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
-    assert scan_ahead.cpu_to_spare() == (len(scan_ahead.os.sched_getaffinity(0)) >= 2)
+    monkeypatch.setattr(scan_ahead, "runnable_now", lambda: 1)  # only this process runs
+    assert scan_ahead.cpu_to_spare() == (cpus >= 2)
+
+
+def test_the_running_count_is_read_from_the_machine():
+    assert scan_ahead.runnable_now() >= 1  # this process is running while it reads it
+
+
+def test_a_walk_that_found_the_machine_busy_asks_again(monkeypatch):
+    answers = iter([False, False, True])
+    asked = []
+
+    def may_start():
+        asked.append(True)
+        return next(answers, True)
+
+    monkeypatch.setattr(scan_ahead, "may_start", may_start)
+    monkeypatch.setattr(scans, "HELPER_AFTER_BYTES", 0)
+    monkeypatch.setattr(scans, "HELPER_LOOK_BYTES", 16 * 1024)
+    modules = stdlib_modules()
+    alone = scans.reachable_scans(modules, {"json"}, python=(3, 11), root=STDLIB, budget=scans._Budget(2**20))
+    assert len(asked) >= 3  # not only at the first look
+    monkeypatch.setattr(scan_ahead, "may_start", lambda: False)
+    assert scans.reachable_scans(modules, {"json"}, python=(3, 11), root=STDLIB, budget=scans._Budget(2**20)) == alone
+
+
+@pytest.mark.parametrize("budget", [64 * 1024, 700 * 1024])
+def test_the_helper_s_guess_is_the_walk_s_order(budget, monkeypatch):
+    """The helper works from the end of the order it guesses: on the standard library the guess
+    is the order the walk reads its files in."""
+    modules = stdlib_modules()
+    read = []
+    scan_read = scans._scan_read
+    monkeypatch.setattr(scans, "_scan_read", lambda path, *args: read.append(path) or scan_read(path, *args))
+    monkeypatch.setattr(scans, "HELPER_AFTER_BYTES", 2**62)
+    scans.reachable_scans(modules, set(ENTRIES), python=(3, 11), root=STDLIB, budget=scans._Budget(budget))
+    reader = scans._CodeReader(modules, (3, 11), STDLIB, None, scans._Budget(budget))
+    reader._index = {name: index for index, name in enumerate(modules)}
+    guessed = reader._guessed_order(sorted(ENTRIES, reverse=True), set(), budget)
+    assert [path for _, path, _ in guessed] == read
+    assert [index for index, _, _ in guessed] == [reader._index[scans._module_name(path, package)]
+                                                  for _, path, package in guessed]

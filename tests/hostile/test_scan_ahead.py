@@ -151,3 +151,45 @@ def test_nothing_but_records_is_built_from_what_a_helper_sends(tmp_path, monkeyp
     for message in (pickle.dumps(_Planted()), pickle.dumps([ModuleScan(tmp_path, (), (), None), _Planted()])):
         assert scan_ahead._load(message) is None
     assert not (tmp_path / "planted").exists()
+
+
+def test_a_helper_slower_than_the_walk_is_not_waited_for(modules, expected, monkeypatch, tmp_path):
+    """A file the helper has started is waited for only as long as the walk would take to scan it
+    itself (a busy machine may give the helper no CPU): not WAIT_SECONDS."""
+    misbehaving_at(1, lambda: time.sleep(3600), tmp_path / "slow", monkeypatch)
+    monkeypatch.setattr(scan_ahead, "WAIT_SECONDS", 600.0)
+    started = time.monotonic()
+    found, pids = helped(modules, monkeypatch)
+    assert (tmp_path / "slow").exists()
+    assert found == expected
+    assert time.monotonic() - started < 300
+    assert_reaped(pids)
+
+
+def test_a_late_scan_of_a_file_the_walk_scanned_leaves_the_helper_working(tmp_path):
+    """The walk stops waiting for a slow file and scans it itself; the helper's scan of it, when it
+    comes, is dropped, and the helper's next scan is still taken."""
+    paths = [tmp_path / "slow.py", tmp_path / "next.py"]
+    scans_sent = [ModuleScan(path, (), (), None) for path in paths]
+
+    def walk(channel):
+        channel.started(0)
+        time.sleep(1.0)
+        channel.scanned(0, scans_sent[0])
+        channel.started(1)
+        channel.scanned(1, scans_sent[1])
+        time.sleep(3600)  # the walk is over before this: close() kills the helper
+
+    ahead = scan_ahead.ScanAhead(walk, paths)
+    try:
+        time.sleep(0.2)  # the helper has announced the slow file
+        started = time.monotonic()
+        assert ahead.take(0, 100, 0.05) is None  # not worth waiting for: the walk scans it
+        assert time.monotonic() - started < 0.9
+        time.sleep(1.5)  # the slow file's scan, then the next one's, have been sent
+        assert ahead.take(1, 100, 30.0) == scans_sent[1]
+        assert ahead.alive
+    finally:
+        pid = ahead._pid
+        ahead.close()
+    assert_reaped([pid])

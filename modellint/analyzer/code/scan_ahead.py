@@ -2,17 +2,20 @@
 
 :func:`~modellint.analyzer.code.scans.reachable_scans` walks a code dir's imports one file at a
 time, depth first, in an order and with a byte budget that decide which files count: that walk
-stays in the main process and runs exactly as it runs alone. A forked helper runs a walk of its
-own from the other end of the same stack (the modules the main walk will come to last) and
-sends each :class:`~modellint.analyzer.code.source_imports.ModuleScan` back as it makes it; the
-main walk takes a file's scan from there when it arrives at that file, and tells the helper
-which files it is scanning itself, so that each side skips what the other has taken. A scan is
-a pure function of the file's bytes, so the answer is the one the walk gives alone; the helper
-only changes who parsed a file.
+stays in the main process and runs exactly as it runs alone. A forked helper guesses the order
+the walk will read its files in from their import lines (:mod:`.import_outline`), scans them
+from the last one back and sends each :class:`~modellint.analyzer.code.source_imports.ModuleScan`
+as it makes it; the main walk takes a file's scan from there when it arrives at that file, and
+tells the helper which files it is scanning itself, so that each side skips what the other has
+taken: the two meet in the middle. A scan is a pure function of the file's bytes, so the answer
+is the one the walk gives alone; the helper only changes who parsed a file.
 
-On a vendored package (sympy: 88 files, 2 MiB parsed) parsing is most of a run: much of it moves
-to the other CPU. A small code dir never starts the helper (the walk decides), and nothing here
-is imported before then: ``pickle`` and ``select`` stay out of a one-model start-up.
+On a vendored package (sympy: 88 files, 2 MiB parsed) parsing is most of a run: about half of it
+moves to the other CPU (the guess is the walk's order there, file for file). The helper starts
+only when a CPU is idle at that moment (:func:`cpu_to_spare`), and the walk never waits for a
+file longer than scanning it itself would take. A small code dir never starts the helper (the
+walk decides), and nothing here is imported before then: ``pickle`` and ``select`` stay out of
+a one-model start-up.
 
 The helper is ours, its input is not: it runs the same bounded scan the walk would have run,
 and everything that can go wrong with it (it dies, hangs, sends what is not a scan of the file
@@ -37,8 +40,9 @@ from pathlib import Path, PosixPath
 
 from modellint.analyzer.code.source_imports import ModuleScan
 
-# How long the walk waits for a file the helper has started before scanning it itself: a file
-# is at most 512 KiB (MAX_SOURCE_BYTES), which parses in well under this on a loaded machine.
+# The longest the walk waits for a file the helper has started before scanning it itself (it
+# waits no longer than its own scan of the file would take): a file is at most 512 KiB
+# (MAX_SOURCE_BYTES), which parses in well under this on a loaded machine.
 WAIT_SECONDS = 10.0
 # Messages are a header, then `length` bytes. Helper -> walk: STARTED (no body), SCANNED (the
 # pickled scan), FAILED (no body: the walk scans the file). Walk -> helper: TAKEN (`length` is
@@ -62,16 +66,26 @@ def may_start() -> bool:
 
 
 def cpu_to_spare() -> bool:
-    """Whether a second CPU is likely idle: this process may run on two or more, and the last
-    minute's load leaves one free. On a machine whose CPUs are all busy the helper only takes
-    time from the walk (measured: the vendored project 1.27 s alone, 1.48 s with the helper, at a
-    load of 6 on 2 CPUs) and costs its memory for nothing."""
+    """Whether a second CPU is idle now: this process may run on two or more, and fewer other
+    tasks are runnable at this moment than leave one of them free (the running count of
+    ``/proc/loadavg``, which counts this process too). The load average would say what the last
+    minute was like: a machine whose other jobs just ended looked busy, and one where they just
+    began looked idle. On a machine whose CPUs are all busy the helper only takes time from the
+    walk (measured: the vendored project 1.27 s alone, 1.48 s with the helper, at a load of 6
+    on 2 CPUs; processes of one session share one scheduling group, so the helper's CPU comes
+    out of the walk's) and costs its memory for nothing."""
     try:
         cpus = len(os.sched_getaffinity(0))
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):
+        running = runnable_now()
+    except (AttributeError, OSError, IndexError, ValueError):
         return False
-    return cpus >= 2 and load <= cpus - 1
+    return cpus >= 2 and running + 1 <= cpus
+
+
+def runnable_now() -> int:
+    """Tasks runnable on the machine at this moment, this one included (Linux)."""
+    with open("/proc/loadavg", "rb") as loadavg:
+        return int(loadavg.read().split()[3].split(b"/")[0])
 
 
 class HelperChannel:
@@ -82,7 +96,6 @@ class HelperChannel:
         self._results = results
         self._buffer = bytearray()
         self.taken: set[int] = set()
-        self.taken_bytes = 0
 
     def refresh(self) -> None:
         """Read the walk's TAKEN messages that have arrived, without waiting."""
@@ -95,10 +108,9 @@ class HelperChannel:
                 raise _WalkGone
             self._buffer += chunk
         whole = len(self._buffer) - len(self._buffer) % _HEADER.size
-        for kind, index, size in _HEADER.iter_unpack(self._buffer[:whole]):
+        for kind, index, _ in _HEADER.iter_unpack(self._buffer[:whole]):
             if kind == _TAKEN:
                 self.taken.add(index)
-                self.taken_bytes += size
         del self._buffer[:whole]
 
     def started(self, index: int) -> None:
@@ -125,6 +137,7 @@ class ScanAhead:
         self._paths = paths
         self._started: set[int] = set()
         self._done: dict[int, ModuleScan] = {}
+        self._abandoned: set[int] = set()  # started, then scanned by the walk: its scan is not wanted
         self._buffer = bytearray()
         self._pid = 0
         requests_read, self._requests = os.pipe()
@@ -157,17 +170,21 @@ class ScanAhead:
     def alive(self) -> bool:
         return self._pid != 0
 
-    def take(self, index: int, size: int) -> ModuleScan | None:
+    def take(self, index: int, size: int, own_seconds: float = WAIT_SECONDS) -> ModuleScan | None:
         """The helper's scan of file ``index`` (``size`` bytes): at once when it is back, after a
-        wait when the helper has started it (never longer than :data:`WAIT_SECONDS`). None when
-        the helper has not started it (the helper is told the walk scans it) or failed."""
+        wait when the helper has started it. None when the helper has not started it or failed,
+        or has not finished it within ``own_seconds`` (what scanning it here would take, never
+        more than :data:`WAIT_SECONDS`): waiting longer than that cannot make the walk end
+        sooner, and on a busy machine the helper may not get a CPU at all. The helper is told
+        the walk scans the file; a scan of it that comes later is dropped."""
         self._receive(0)
         if index in self._started and index not in self._done:
-            deadline = time.monotonic() + WAIT_SECONDS
+            deadline = time.monotonic() + min(own_seconds, WAIT_SECONDS)
             while index in self._started and self.alive:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    self._stop()
+                    self._started.discard(index)
+                    self._abandoned.add(index)
                     break
                 self._receive(left)
         found = self._done.pop(index, None)
@@ -230,6 +247,9 @@ class ScanAhead:
         """Take one message in; False for one no helper of ours sends."""
         if index >= len(self._paths) or index in self._done:
             return False
+        if index in self._abandoned and kind in (_SCANNED, _FAILED):
+            self._abandoned.discard(index)
+            return True
         if kind == _STARTED:
             self._started.add(index)
             return not message
@@ -313,8 +333,15 @@ class _RecordsOnly(pickle.Unpickler):
 
 
 def _load(message: bytes) -> ModuleScan | None:
+    # A scan is thousands of records, none in a cycle: with the collector on, the allocations
+    # set off collections that walk the whole walk's heap (the trick the walk plays for a parse).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         scan = _RecordsOnly(io.BytesIO(message)).load()
     except Exception:  # noqa: BLE001 - anything unreadable is garbage: the walk scans the file itself
         return None
+    finally:
+        if collecting:
+            gc.enable()
     return scan if isinstance(scan, ModuleScan) else None

@@ -23,6 +23,7 @@ from __future__ import annotations
 import gc
 import os
 import stat
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -216,9 +217,9 @@ class _Budget:
 
 class _CodeReader:
     """Scans the walk's files in the walk's order, its budget spent as it goes. On a large code
-    dir a helper process (:mod:`.scan_ahead`) walks the same stack from its other end, and a file
-    it has scanned is taken from it. The budget is spent here, in the walk's order, whoever
-    parsed the file: the answer is the sequential one."""
+    dir a helper process (:mod:`.scan_ahead`) scans the files the walk will come to, from the
+    last one back, and a file it has scanned is taken from it. The budget is spent here, in the
+    walk's order, whoever parsed the file: the answer is the sequential one."""
 
     def __init__(self, modules: Mapping[str, tuple[Path, str]], python: tuple[int, int] | None, root: Path | None,
                  copies: CodeCopies | None, budget: _Budget | None) -> None:
@@ -228,6 +229,7 @@ class _CodeReader:
         self._copies = copies
         self._budget = budget
         self._parsed = 0  # bytes parsed so far
+        self._seconds = 0.0  # and the time that took: the walk's own pace
         self._next_look = HELPER_LOOK_BYTES  # when to look at the stack for the helper again
         self._ahead: ScanAhead | None = None
         self._index: dict[str, int] = {}
@@ -242,11 +244,15 @@ class _CodeReader:
         size = _source_size(path, self._copies) or 0
         ahead = self._helper(pending, reached)
         if ahead is not None:
-            taken = ahead.take(self._index[name], size)
+            own_seconds = size * self._seconds / self._parsed if self._parsed else float("inf")
+            taken = ahead.take(self._index[name], size, own_seconds)
             if taken is not None:
                 return taken
+        started = time.perf_counter()
+        scan = _scan_without_collection(path, package, self._python, self._root, self._copies)
+        self._seconds += time.perf_counter() - started
         self._parsed += size
-        return _scan_without_collection(path, package, self._python, self._root, self._copies)
+        return scan
 
     def close(self) -> None:
         if self._ahead is not None:
@@ -258,11 +264,11 @@ class _CodeReader:
         self._next_look = self._parsed + HELPER_LOOK_BYTES
         if self._waiting_bytes(pending, reached) < HELPER_AFTER_BYTES:
             return None
-        self._helper_allowed = False
         from modellint.analyzer.code import scan_ahead
 
         if not scan_ahead.may_start():
-            return None
+            return None  # asked again after the next HELPER_LOOK_BYTES: a CPU may be idle by then
+        self._helper_allowed = False
         self._index = {name: index for index, name in enumerate(self._modules)}
         paths = [path for path, _ in self._modules.values()]
         room = None if self._budget is None else self._budget.remaining
@@ -287,38 +293,49 @@ class _CodeReader:
         return waiting
 
     def _help(self, channel: HelperChannel, pending: list[str], reached: set[str], room: int | None) -> None:
-        """The helper's walk (in the forked process, on the walk's state at the fork): the same
-        depth-first walk from the bottom of the stack, skipping what either side has taken, until
-        the files both have taken fill the budget's room."""
-        stack = pending[::-1]
-        spent = 0
+        """The helper's work (in the forked process, on the walk's state at the fork): the files
+        the walk will come to, guessed from their import lines (:func:`_guessed_order`), scanned
+        from the last one back, skipping those the walk has taken, until the two meet. The walk
+        goes forward from the first: a right guess leaves each side about half the bytes and the
+        walk never waiting, a wrong one only costs the helper a file the walk scans as well."""
+        for index, path, package in reversed(self._guessed_order(pending, reached, room)):
+            channel.refresh()
+            if index in channel.taken:
+                continue
+            channel.started(index)
+            try:
+                scan = _scan_read(path, package, self._python, self._root, self._copies)
+            except Exception:  # noqa: BLE001 - the walk scans it again and meets the failure itself
+                channel.failed(index)
+                continue
+            channel.scanned(index, scan)
+
+    def _guessed_order(self, pending: list[str], reached: set[str], room: int | None) -> list[tuple[int, Path, str]]:
+        """``(index, file, package)`` of the files the walk would read from here, in its order,
+        with each file's imports guessed from its lines (:mod:`.import_outline`) and the
+        budget's ``room`` spent as :func:`_budgeted` spends it."""
+        from modellint.analyzer.code.import_outline import outline
+
+        stack = list(pending)
+        order = []
         while stack:
             for name in _run_by_import(stack.pop()):
                 if name not in self._modules or name in reached:
                     continue
                 reached.add(name)
-                channel.refresh()
-                index = self._index[name]
-                if index in channel.taken:
-                    continue
                 path, package = self._modules[name]
                 size = _source_size(path, self._copies)
                 if size is None or size > MAX_SOURCE_BYTES:
                     continue  # the walk refuses it unread
-                if room is not None and spent + channel.taken_bytes + size > room:
-                    continue  # the budget will refuse it
-                spent += size
-                channel.started(index)
-                try:
-                    scan = _scan_read(path, package, self._python, self._root, self._copies)
-                except Exception:  # noqa: BLE001 - the walk scans it again and meets the failure itself
-                    channel.failed(index)
-                    continue
-                channel.scanned(index, scan)
-                for fact in scan.imports:
-                    if fact.resolved and not fact.type_checking:
-                        stack.append(fact.module)
-                        stack.extend(f"{fact.module}.{imported}" for imported in fact.names if imported != "*")
+                if room is not None:
+                    if size > room:
+                        continue
+                    room -= size
+                order.append((self._index[name], path, package))
+                for module, names in outline(_read_source(path, self._root, self._copies), package):
+                    stack.append(module)
+                    stack.extend(f"{module}.{imported}" for imported in names if imported != "*")
+        return order
 
 
 def scan_code_file(path: Path, *, package: str | None, python: tuple[int, int] | None,
@@ -379,6 +396,20 @@ def _scan_without_collection(path: Path, package: str | None, python: tuple[int,
     finally:
         if collecting:
             gc.enable()
+
+
+def _read_source(path: Path, root: Path | None, copies: CodeCopies | None) -> bytes:
+    """The bytes :func:`_scan_read` would parse, read as it reads them (confined to the model
+    dir or project); empty when it cannot."""
+    from modellint.analyzer.files import read_regular
+
+    read, read_root = (copies.files[path], copies.root) if copies is not None and path in copies.files else (path, root)
+    if read is None:
+        return b""
+    try:
+        return read_regular(read, read_root, MAX_SOURCE_BYTES)
+    except OSError:  # OutsideError and NotRegularFile are OSErrors: nothing to guess from
+        return b""
 
 
 def _source_size(path: Path, copies: CodeCopies | None) -> int | None:
