@@ -90,6 +90,27 @@ def init_worker(parent: int) -> None:
         _watch_parent(parent)
     if os.getppid() != parent:  # the parent died before we asked: nobody will read our results
         os._exit(1)
+    collect_for_a_batch_worker()
+
+
+# The cyclic collector's first threshold in a worker (CPython's default is 700 allocations).
+WORKER_COLLECTION_THRESHOLD = 10_000
+
+
+def collect_for_a_batch_worker() -> None:
+    """Tune the cyclic garbage collector for a worker that lints target after target.
+
+    What the worker inherits from its parent (modules, the rule registry) lives as long as it
+    does: frozen, it is never traversed again, and collections no longer write to the pages the
+    fork shares. A target's facts are freed by reference counting when it is done (the cycles
+    found over a 2,000-dir store were a few hundred objects in all), so collecting every 700
+    allocations only traversed facts still in use: a tenth of a worker's CPU time went there.
+    """
+    import gc
+
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(WORKER_COLLECTION_THRESHOLD, older, oldest)
 
 
 def _kill_me_with_parent() -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 import os
 import re
-from functools import cached_property
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +45,7 @@ from modellint.analyzer.model_layout import (
     model_tree,
     parse_version_tuple,
 )
+from modellint.analyzer.once import computed_once
 from modellint.analyzer.yamlfile import YamlDocument, YamlError, parse_shared_yaml, parse_yaml
 from modellint.findings import FILE_START, Span
 from modellint.record import Record
@@ -159,19 +159,19 @@ class ModelDir:
 
     # --- MLmodel --------------------------------------------------------------------------------
 
-    @cached_property
+    @computed_once
     def mlmodel_path(self) -> Path:
         return self.root / MLMODEL
 
-    @cached_property
+    @computed_once
     def _mlmodel_read(self) -> tuple[str | None, ReadProblem | None]:
         return read_text(self.mlmodel_path, self.root)
 
-    @cached_property
+    @computed_once
     def mlmodel_text(self) -> str | None:
         return self._mlmodel_read[0]
 
-    @cached_property
+    @computed_once
     def _mlmodel_metadata(self) -> tuple[YamlDocument | None, FileProblem | None]:
         """MLmodel parsed as model metadata, or why it is not that."""
         text, problem = self._mlmodel_read
@@ -191,12 +191,12 @@ class ModelDir:
                                      "`MLmodel` has no `flavors` mapping: it is not MLflow model metadata", where)
         return document, None
 
-    @cached_property
+    @computed_once
     def mlmodel_error(self) -> FileProblem | None:
         """Why MLmodel is not usable model metadata, or None when it is."""
         return self._mlmodel_metadata[1]
 
-    @cached_property
+    @computed_once
     def mlmodel(self) -> YamlDocument | None:
         """The parsed MLmodel, or None when :attr:`mlmodel_error` says why not."""
         return self._mlmodel_metadata[0]
@@ -204,35 +204,35 @@ class ModelDir:
     def mlmodel_span(self, *key: Any) -> Span:
         return self.mlmodel.span(*key) if self.mlmodel else FILE_START
 
-    @cached_property
+    @computed_once
     def flavors(self) -> dict[str, dict[str, Any]]:
         if not self.mlmodel:
             return {}
         raw = self.mlmodel.data.get("flavors") or {}
         return {str(name): conf if isinstance(conf, dict) else {} for name, conf in raw.items()}
 
-    @cached_property
+    @computed_once
     def pyfunc(self) -> dict[str, Any] | None:
         return self.flavors.get(PYFUNC)
 
-    @cached_property
+    @computed_once
     def mlflow_version(self) -> str | None:
         value = self.mlmodel.data.get("mlflow_version") if self.mlmodel else None
         return str(value) if value is not None else None
 
-    @cached_property
+    @computed_once
     def mlmodel_python(self) -> str | None:
         value = (self.pyfunc or {}).get("python_version")
         return str(value) if value is not None else None
 
-    @cached_property
+    @computed_once
     def signature(self) -> ModelSignature:
         """The :class:`~modellint.analyzer.signatures.stored.ModelSignature`: signature, example, mismatches."""
         from modellint.analyzer.signatures.stored import read_model_signature
 
         return read_model_signature(self.root, self.mlmodel.data if self.mlmodel else {})
 
-    @cached_property
+    @computed_once
     def serving_example(self) -> ServingExample | None:
         """The stored serving payload (size, request format), signature or not; None when there is none."""
         from modellint.analyzer.deployment.serving_example import read_serving_example
@@ -241,7 +241,7 @@ class ModelDir:
 
     # --- environment files ----------------------------------------------------------------------
 
-    @cached_property
+    @computed_once
     def env_spec(self) -> tuple[str | None, str | None, bool]:
         """``(conda file, virtualenv file, named)`` as the pyfunc ``env`` key gives them.
 
@@ -281,7 +281,7 @@ class ModelDir:
             self.file_problems.append(FileProblem(path, error.explain(name), error.span))
             return None
 
-    @cached_property
+    @computed_once
     def requirements(self) -> RequirementsList | None:
         path = self.root / REQUIREMENTS
         if self.outside(REQUIREMENTS):
@@ -298,7 +298,7 @@ class ModelDir:
             self.file_problems.append(FileProblem(path, str(error)))
             return None
 
-    @cached_property
+    @computed_once
     def conda(self) -> CondaEnv | None:
         document = self._yaml_file(self.conda_file_name)
         if document is None:
@@ -307,7 +307,7 @@ class ModelDir:
         self.file_problems.extend(FileProblem(env.path, message, span) for message, span in env.problems)
         return env
 
-    @cached_property
+    @computed_once
     def python_env(self) -> PythonEnv | None:
         document = self._yaml_file(self.python_env_file_name)
         if document is None:
@@ -316,7 +316,7 @@ class ModelDir:
         self.file_problems.extend(FileProblem(env.path, message, span) for message, span in env.problems)
         return env
 
-    @cached_property
+    @computed_once
     def env_file_problems(self) -> list[FileProblem]:
         """Problems reading or parsing requirements.txt, the conda file and python_env.yaml."""
         self.requirements, self.conda, self.python_env  # noqa: B018 - reading records problems
@@ -336,13 +336,13 @@ class ModelDir:
     def _is_withheld(self, relative: str) -> bool:
         return bool(self.withheld) and os.path.normpath(relative).replace(os.sep, "/") in self.withheld
 
-    @cached_property
+    @computed_once
     def declared_python(self) -> tuple[int, int] | None:
         """The Python a fresh serving env gets: python_env.yaml, else conda, else MLmodel."""
         version = self.declared_python_version
         return None if version is None else (version[0], version[1])
 
-    @cached_property
+    @computed_once
     def declared_python_version(self) -> tuple[int, ...] | None:
         """:attr:`declared_python` as written (``(3, 10, 11)`` where the patch release is given)."""
         candidates: list[Any] = []
@@ -357,7 +357,7 @@ class ModelDir:
                 return tuple(version[:3])
         return None
 
-    @cached_property
+    @computed_once
     def serving_platform(self) -> ServingPlatform | None:
         """The Python and platform the environment is built for: ``--python-version``, else the
         declared Python 3, on ``--platform`` (default Linux x86_64); None when neither the
@@ -374,7 +374,7 @@ class ModelDir:
 
         return self.settings.platform if self.settings is not None else DEFAULT_PLATFORM
 
-    @cached_property
+    @computed_once
     def declared_requirements(self) -> list[RequirementLine]:
         """Requirement lines of requirements.txt and the conda `pip:` list, in that order."""
         lines = list(self.requirements.lines) if self.requirements else []
@@ -382,7 +382,7 @@ class ModelDir:
             lines.extend(self.conda.pip.lines)
         return lines
 
-    @cached_property
+    @computed_once
     def pinned_releases(self) -> tuple[PinnedRelease, ...]:
         """The exact pins of requirements.txt and the conda ``pip:`` list that the per-release data
         can judge, each with the release it names (see
@@ -392,7 +392,7 @@ class ModelDir:
         lists = (self.requirements, self.conda.pip if self.conda is not None else None)
         return tuple(pinned_releases(lists, self.serving_platform))
 
-    @cached_property
+    @computed_once
     def unindexed_requirements(self) -> tuple[UnindexedRequirement, ...]:
         """The requirements of requirements.txt and the conda ``pip:`` list naming a distribution
         no index they reach serves (see :mod:`~modellint.analyzer.environment.unindexed_requirements`)."""
@@ -401,7 +401,7 @@ class ModelDir:
         lists = (self.requirements, self.conda.pip if self.conda is not None else None)
         return tuple(unindexed_requirements(lists, self.serving_platform, self.environment.knowledge))
 
-    @cached_property
+    @computed_once
     def conda_unbuilt_python(self) -> UnbuiltPython | None:
         """The conda env's ``python`` spec when its channels are conda-forge alone and conda-forge
         built no matching version (see :mod:`~modellint.analyzer.environment.conda_channels`)."""
@@ -409,14 +409,14 @@ class ModelDir:
 
         return unbuilt_python(self.conda)
 
-    @cached_property
+    @computed_once
     def conda_unserved_packages(self) -> tuple[UnservedCondaPackage, ...]:
         """The conda env's dependencies its channels (conda-forge alone) do not publish."""
         from modellint.analyzer.environment.conda_channels import unserved_packages
 
         return tuple(unserved_packages(self.conda))
 
-    @cached_property
+    @computed_once
     def vulnerable_pins(self) -> tuple[VulnerablePin, ...]:
         """The exact pins of requirements.txt and the conda ``pip:`` list of a release a published
         advisory affects (see :mod:`~modellint.analyzer.environment.vulnerable_pins`)."""
@@ -425,7 +425,7 @@ class ModelDir:
         lists = (self.requirements, self.conda.pip if self.conda is not None else None)
         return tuple(vulnerable_pins(lists, self.serving_platform))
 
-    @cached_property
+    @computed_once
     def environment(self) -> DeclaredEnvironment:
         """The :class:`~modellint.analyzer.environment.declared.DeclaredEnvironment` (loads the knowledge base)."""
         from modellint.analyzer.environment.declared import DeclaredEnvironment
@@ -446,7 +446,7 @@ class ModelDir:
             known = self._shipped_tops[top] = self._ships_top_level(top)
         return known
 
-    @cached_property
+    @computed_once
     def _shipped_tops(self) -> dict[str, bool]:
         return {}
 
@@ -472,7 +472,7 @@ class ModelDir:
     def _code_dir_names(self, directory: Path) -> list[str]:
         return [entry.name for entry in os.scandir(directory)]
 
-    @cached_property
+    @computed_once
     def code_directories(self) -> list[Path]:
         """The code dirs MLmodel names that exist inside the model dir, once each, in flavor order."""
         directories: list[Path] = []
@@ -484,7 +484,7 @@ class ModelDir:
                 directories.append(directory)
         return directories
 
-    @cached_property
+    @computed_once
     def tree(self) -> tuple[list[Path], list[Path]]:
         """``(entries, links out)``: what is below the root (symlinked dirs not descended, ``.git``
         and caches skipped): regular files, and FIFOs, devices, sockets and folders that cannot be
@@ -492,7 +492,7 @@ class ModelDir:
         the symlinks in it that resolve outside it (never read)."""
         return model_tree(self.root)
 
-    @cached_property
+    @computed_once
     def serialized_files(self) -> list[SerializedFile]:
         """Every pickle/joblib/torch/npy/skops file below the root, scanned statically (never loaded)."""
         from modellint.analyzer.serialized.inventory import declared_pickles, model_text_files, scan_model_files
@@ -501,7 +501,7 @@ class ModelDir:
         return scan_model_files(self.root, text_files, declared_pickles(self.root, self.flavors), files=self.tree[0],
                                 withheld=self.withheld)
 
-    @cached_property
+    @computed_once
     def mlflow_loaded_paths(self) -> frozenset[str] | None:
         """The paths loading the model may read (see :mod:`~modellint.analyzer.serialized.loaded_files`), or
         None when any file may be read: also when a file it reads carries by-value code, or could not be
@@ -530,7 +530,7 @@ class ModelDir:
         """The Python the model's code must parse under: the declared one."""
         return self.declared_python
 
-    @cached_property
+    @computed_once
     def models_from_code_file(self) -> Path | None:
         """The file a models-from-code model runs (MLmodel ``model_code_path``, by its basename at
         the root), when it is a file inside the model dir."""
@@ -543,7 +543,7 @@ class ModelDir:
         path = self.root / name
         return path if is_file(path) else None
 
-    @cached_property
+    @computed_once
     def code_scans(self) -> tuple[ModuleScan, ...]:
         """Import scans of the code the model runs: code dirs, models-from-code file, by-value pickled code."""
         return self._scan_code()
@@ -564,7 +564,7 @@ class ModelDir:
 
     # --- paths MLmodel refers to ----------------------------------------------------------------
 
-    @cached_property
+    @computed_once
     def code_dirs(self) -> list[tuple[str, str]]:
         """``(flavor, relative dir)`` for each flavor whose ``code`` key names a code dir."""
         found = []
@@ -574,7 +574,7 @@ class ModelDir:
                 found.append((flavor, code))
         return found
 
-    @cached_property
+    @computed_once
     def path_references(self) -> list[PathReference]:
         """Every path-valued key MLmodel holds, tagged with whether a loader opens it."""
         if not self.mlmodel:
@@ -609,7 +609,7 @@ class ModelDir:
                                               f"input example `{key}`"))
         return refs
 
-    @cached_property
+    @computed_once
     def payload_problems(self) -> list[PayloadProblem]:
         """The payloads MLmodel names that hold no model: a Git LFS pointer, an empty file or dir, or a
         model dir far below the ``model_size_bytes`` MLmodel records (see
@@ -631,7 +631,7 @@ class ModelDir:
         return payload_problems(self.root, references, self.tree[0], recorded_size,
                                 (self.conda_file_name, self.python_env_file_name))
 
-    @cached_property
+    @computed_once
     def outside_paths(self) -> list[OutsidePath]:
         """Paths the loader or the env builder would open that lead outside the model dir.
 

@@ -74,8 +74,13 @@ def marks_span(start: Mark, end: Mark) -> Span:
     return Span(start_line + 1, start_column + 1, end_line + 1, end_column + 1)
 
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
+def _past_spaces(line: str, column: int) -> int:
+    """The first column at or after ``column`` that holds no space (``len(line)`` when none does),
+    without copying the rest of the line (a signature's line can be thousands of characters)."""
+    end = len(line)
+    while column < end and line[column] == " ":
+        column += 1
+    return column
 
 
 def _is_entry(line: str, column: int) -> bool:
@@ -89,6 +94,8 @@ class _Reader:
 
     def __init__(self, lines: list[str], ends_with_newline: bool) -> None:
         self.lines = lines
+        # Each line's indentation, asked of most lines several times.
+        self.indents = [len(line) - len(line.lstrip(" ")) for line in lines]
         # libyaml ends the stream at column 0 of the line after the last, adding one if the text
         # does not end with a line break.
         self.stream_end: Mark = (len(lines) - 1 if ends_with_newline else len(lines), 0)
@@ -105,24 +112,24 @@ class _Reader:
         first = self.next_content(0)
         if first == len(self.lines):
             raise _Decline  # an empty document
-        data, after = self.block(first, _indent(self.lines[first]), (), 0)
+        data, after = self.block(first, self.indents[first], (), 0)
         if self.next_content(after) != len(self.lines) or len(self.value_spans) + len(self.key_spans) > _MAX_NODES:
             raise _Decline
         return data, self.value_spans, self.key_spans
 
     def next_content(self, index: int) -> int:
         """The first line at or after ``index`` that is neither blank nor a comment."""
-        lines = self.lines
+        lines, indents = self.lines, self.indents
         while index < len(lines):
-            stripped = lines[index].lstrip(" ")
-            if stripped and stripped[0] != "#":
+            indent = indents[index]
+            if indent < len(lines[index]) and lines[index][indent] != "#":
                 return index
             index += 1
         return index
 
     def mark(self, index: int) -> Mark:
         """Where the token starting the content line ``index`` begins (the stream's end past the last)."""
-        return (index, _indent(self.lines[index])) if index < len(self.lines) else self.stream_end
+        return (index, self.indents[index]) if index < len(self.lines) else self.stream_end
 
     def block(self, index: int, column: int, path: KeyPath, depth: int) -> tuple[Any, int]:
         """A block sequence or mapping whose first entry starts at ``column`` of line ``index``."""
@@ -138,7 +145,7 @@ class _Reader:
         items: list[Any] = []
         while True:
             line = self.lines[index]
-            content = _indent(line[column + 1:]) + column + 1
+            content = _past_spaces(line, column + 1)
             if content == len(line):
                 raise _Decline  # an entry whose value starts on a later line
             value, index = self.entry_value(index, content, column, (*path, len(items)), depth + 1)
@@ -146,7 +153,7 @@ class _Reader:
             index = self.next_content(index)
             if index == len(self.lines):
                 break
-            indent = _indent(self.lines[index])
+            indent = self.indents[index]
             if indent > column or (indent == column and not _is_entry(self.lines[index], column) and not indentless):
                 raise _Decline
             if indent < column or not _is_entry(self.lines[index], column):
@@ -170,7 +177,7 @@ class _Reader:
             index = self.next_content(index)
             if index == len(self.lines):
                 break
-            indent = _indent(self.lines[index])
+            indent = self.indents[index]
             if indent > column or (indent == column and _is_entry(self.lines[index], column)):
                 raise _Decline
             if indent < column:
@@ -181,14 +188,14 @@ class _Reader:
     def mapping_value(self, index: int, after_colon: int, key_column: int, path: KeyPath,
                       depth: int) -> tuple[Any, int]:
         line = self.lines[index]
-        content = after_colon + _indent(line[after_colon:])
+        content = _past_spaces(line, after_colon)
         if content < len(line):
             if _is_entry(line, content):
                 raise _Decline  # `key: - item` is not YAML
             return self.inline(index, content, key_column, path, mapping_allowed=False)
         following = self.next_content(index + 1)
         if following < len(self.lines):
-            indent = _indent(self.lines[following])
+            indent = self.indents[following]
             if indent > key_column:
                 return self.block(following, indent, path, depth)
             if indent == key_column and _is_entry(self.lines[following], indent):
@@ -235,7 +242,7 @@ class _Reader:
         index += 1
         while index < len(self.lines):
             line = self.lines[index]
-            indent = _indent(line)
+            indent = self.indents[index]
             if indent <= owner_column or indent == len(line) or line[indent] == "#":
                 break
             more = line[indent:].rstrip(" ")
@@ -276,10 +283,10 @@ class _Reader:
             while index < len(lines) and not lines[index].strip(" "):
                 blank_lines += 1
                 index += 1
-            if index == len(lines) or _indent(lines[index]) <= owner_column:
+            if index == len(lines) or self.indents[index] <= owner_column:
                 raise _Decline  # unterminated, or continued at a column the dumper never writes
             chunks.append("\n" * blank_lines if blank_lines else " ")
-            position = _indent(lines[index])
+            position = self.indents[index]
 
 
 def _closing_quote(line: str, position: int, quote: str) -> int:

@@ -13,16 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from modellint.analyzer.environment.pep508 import ParsedRequirement
 from modellint.analyzer.environment.requirements import RequirementLine, normalize_name
 from modellint.analyzer.environment.serving_platform import DEFAULT_PLATFORM, ServingPlatform
 from modellint.analyzer.knowledge.distributions import KnowledgeBase, guess_distribution
+from modellint.analyzer.knowledge.release_requires import ReleaseFacts, release_requires
 from modellint.record import Record
-
-if TYPE_CHECKING:
-    from modellint.analyzer.knowledge.release_requires import ReleaseFacts
 
 DEFAULT_PYTHON = (3, 11)
 
@@ -199,6 +196,4 @@ def pinned_release(line: RequirementLine) -> ReleaseFacts | None:
     version = line.pinned_version
     if version is None or line.name is None:
         return None
-    from modellint.analyzer.knowledge.release_requires import release_requires
-
     return release_requires().find(line.name, version)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from modellint.analyzer.environment.pinned_releases import OTHER_INDEX_OPTIONS, applies_on
 from modellint.analyzer.environment.requirements import RequirementLine, RequirementsList
+from modellint.analyzer.knowledge.releases import release_data
 from modellint.analyzer.model_layout import REQUIREMENTS
 from modellint.record import Record
 
@@ -79,8 +80,6 @@ class _ServedNames:
         return self._answers[name]
 
     def _recorded(self, name: str) -> bool:
-        from modellint.analyzer.knowledge.releases import release_data
-
         return name in release_data() or self._knowledge.published(name)
 
     def _pypi(self) -> PypiNames:

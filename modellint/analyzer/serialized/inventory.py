@@ -19,10 +19,12 @@ import posixpath
 from pathlib import Path
 from typing import Any
 
-from modellint.analyzer.files import MLMODEL, is_dir, relative_posix
+from modellint.analyzer.files import MLMODEL, NotRegularFile, is_dir, open_regular, read_regular, relative_posix
 from modellint.analyzer.model_layout import REQUIREMENTS, model_tree
 from modellint.analyzer.serialized.pickles import Limits, Problem, ScanResult
 from modellint.analyzer.serialized.pickles.results import ModelBudget
+from modellint.analyzer.serialized.pickles.sniffing import sniff_stream
+from modellint.analyzer.serialized.pickles.streams import PROBE_BYTES
 from modellint.record import Record
 
 _TEXT_SUFFIXES = (".py", ".pyi")
@@ -79,10 +81,6 @@ def scan_model_files(root: Path, text_files: set[str], declared: dict[str, str] 
 def _sniff(path: Path, root: Path) -> tuple[str | None, str | None]:
     """``(kind, None)`` for a serialized file, ``(None, None)`` for another regular file, ``(None, why)``
     when it cannot be read."""
-    from modellint.analyzer.files import NotRegularFile, open_regular, read_regular
-    from modellint.analyzer.serialized.pickles.sniffing import sniff_stream
-    from modellint.analyzer.serialized.pickles.streams import PROBE_BYTES
-
     try:
         head = read_regular(path, root, PROBE_BYTES)
         return sniff_stream(head, lambda: open_regular(path, root)), None
