@@ -23,7 +23,6 @@ from modellint.analyzer.files import MLMODEL, NotRegularFile, is_dir, open_regul
 from modellint.analyzer.model_layout import REQUIREMENTS, model_tree
 from modellint.analyzer.serialized.pickles import Limits, Problem, ScanResult
 from modellint.analyzer.serialized.pickles.results import ModelBudget
-from modellint.analyzer.serialized.pickles.sniffing import sniff_stream
 from modellint.analyzer.serialized.pickles.streams import PROBE_BYTES
 from modellint.record import Record
 
@@ -81,9 +80,13 @@ def scan_model_files(root: Path, text_files: set[str], declared: dict[str, str] 
 def _sniff(path: Path, root: Path) -> tuple[str | None, str | None]:
     """``(kind, None)`` for a serialized file, ``(None, None)`` for another regular file, ``(None, why)``
     when it cannot be read."""
+    # Imported here: sniffing brings the pickle machine, which a project's run never needs; the
+    # `import ... as` form costs no failed `__path__` lookup per call, as `from ... import` would.
+    import modellint.analyzer.serialized.pickles.sniffing as sniffing
+
     try:
         head = read_regular(path, root, PROBE_BYTES)
-        return sniff_stream(head, lambda: open_regular(path, root)), None
+        return sniffing.sniff_stream(head, lambda: open_regular(path, root)), None
     except NotRegularFile as error:  # replaced since the walk saw it
         return None, f"is {error.kind}, not a regular file: not read"
     except OSError as error:
