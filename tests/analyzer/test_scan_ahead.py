@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from modellint.analyzer.code import scan_ahead, scans
+from modellint.analyzer.code import scan_ahead, scans, spare_cpu
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 ENTRIES = {"asyncio", "email.message", "http.client", "json", "logging.handlers", "xml.etree.ElementTree",
@@ -39,7 +39,7 @@ def walk(modules, budget: int | None, *, helper: bool, monkeypatch) -> tuple[lis
 
     with monkeypatch.context() as patch:
         patch.setattr(scan_ahead.ScanAhead, "take", counting_take)
-        patch.setattr(scan_ahead, "cpu_to_spare", lambda: True)  # whatever else the machine runs
+        patch.setattr(spare_cpu, "cpu_to_spare", lambda: True)  # whatever else the machine runs
         patch.setattr(scans, "HELPER_AFTER_BYTES", 0 if helper else 2**62)
         patch.setattr(scans, "HELPER_LOOK_BYTES", 0)
         found = scans.reachable_scans(modules, set(ENTRIES), python=(3, 11), root=STDLIB,
@@ -76,19 +76,19 @@ def test_no_helper_inside_a_pool_worker():
     import multiprocessing
 
     with multiprocessing.get_context("fork").Pool(1) as pool:
-        assert pool.apply(scan_ahead.may_start) is False
+        assert pool.apply(spare_cpu.may_start) is False
 
 
 def test_no_helper_when_no_cpu_is_idle(monkeypatch):
-    cpus = len(scan_ahead.os.sched_getaffinity(0))
-    monkeypatch.setattr(scan_ahead, "runnable_now", lambda: cpus)  # others keep every CPU but ours busy
-    assert not scan_ahead.cpu_to_spare()
-    monkeypatch.setattr(scan_ahead, "runnable_now", lambda: 1)  # only this process runs
-    assert scan_ahead.cpu_to_spare() == (cpus >= 2)
+    cpus = len(spare_cpu.os.sched_getaffinity(0))
+    monkeypatch.setattr(spare_cpu, "runnable_now", lambda: cpus)  # others keep every CPU but ours busy
+    assert not spare_cpu.cpu_to_spare()
+    monkeypatch.setattr(spare_cpu, "runnable_now", lambda: 1)  # only this process runs
+    assert spare_cpu.cpu_to_spare() == (cpus >= 2)
 
 
 def test_the_running_count_is_read_from_the_machine():
-    assert scan_ahead.runnable_now() >= 1  # this process is running while it reads it
+    assert spare_cpu.runnable_now() >= 1  # this process is running while it reads it
 
 
 def test_a_walk_that_found_the_machine_busy_asks_again(monkeypatch):
@@ -99,13 +99,13 @@ def test_a_walk_that_found_the_machine_busy_asks_again(monkeypatch):
         asked.append(True)
         return next(answers, True)
 
-    monkeypatch.setattr(scan_ahead, "may_start", may_start)
+    monkeypatch.setattr(spare_cpu, "may_start", may_start)
     monkeypatch.setattr(scans, "HELPER_AFTER_BYTES", 0)
     monkeypatch.setattr(scans, "HELPER_LOOK_BYTES", 16 * 1024)
     modules = stdlib_modules()
     alone = scans.reachable_scans(modules, {"json"}, python=(3, 11), root=STDLIB, budget=scans._Budget(2**20))
     assert len(asked) >= 3  # not only at the first look
-    monkeypatch.setattr(scan_ahead, "may_start", lambda: False)
+    monkeypatch.setattr(spare_cpu, "may_start", lambda: False)
     assert scans.reachable_scans(modules, {"json"}, python=(3, 11), root=STDLIB, budget=scans._Budget(2**20)) == alone
 
 

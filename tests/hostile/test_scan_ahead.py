@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from modellint.analyzer.code import scan_ahead, scans
+from modellint.analyzer.code import scan_ahead, scans, spare_cpu
 from modellint.analyzer.code.source_imports import ModuleScan
 from tests.analyzer.test_scan_ahead import ENTRIES, STDLIB, stdlib_modules
 
@@ -37,7 +37,7 @@ def helped(modules, monkeypatch) -> tuple[list[ModuleScan], list[int]]:
 
     with monkeypatch.context() as patch:
         patch.setattr(scan_ahead.ScanAhead, "__init__", recording)
-        patch.setattr(scan_ahead, "cpu_to_spare", lambda: True)  # whatever else the machine runs
+        patch.setattr(spare_cpu, "cpu_to_spare", lambda: True)  # whatever else the machine runs
         patch.setattr(scans, "HELPER_AFTER_BYTES", 0)
         patch.setattr(scans, "HELPER_LOOK_BYTES", 0)
         found = scans.reachable_scans(modules, set(ENTRIES), python=(3, 11), root=STDLIB, budget=scans._Budget(BUDGET))

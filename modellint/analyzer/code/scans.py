@@ -264,10 +264,12 @@ class _CodeReader:
         self._next_look = self._parsed + HELPER_LOOK_BYTES
         if self._waiting_bytes(pending, reached) < HELPER_AFTER_BYTES:
             return None
+        from modellint.analyzer.code import spare_cpu
+
+        if not spare_cpu.may_start():
+            return None  # asked again after the next HELPER_LOOK_BYTES: a CPU may be idle by then
         from modellint.analyzer.code import scan_ahead
 
-        if not scan_ahead.may_start():
-            return None  # asked again after the next HELPER_LOOK_BYTES: a CPU may be idle by then
         self._helper_allowed = False
         self._index = {name: index for index, name in enumerate(self._modules)}
         paths = [path for path, _ in self._modules.values()]
