@@ -562,13 +562,34 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
         if warm is not None and not (remote or path_failures or args.diff or settings.fix or on_report):
             report_parts = _report_parts(args, settings, output_format, to_terminal)
         stored = None if report_parts is None or warm is None else warm.report(report_parts)
-        if stored is None:
-            # The rules' modules are imported only when a target is linted, not read from the cache.
-            report = lint_targets(targets, lambda: selection.enabled_rules(standalone_files_only=lone_files), selection,
-                                  base=Path.cwd(), jobs=settings.jobs, on_progress=progress.advance,
-                                  settings=environment, cache=cache, warm=warm)
+        # The rules' modules are imported only when a target is linted, not read from the cache.
+        rules = lambda: selection.enabled_rules(standalone_files_only=lone_files)  # noqa: E731
+        # A report is written as it is made unless a step between the lint and the report needs
+        # every finding (fixes, a diff, the registry's tags) or the format describes the model (SBOM).
+        streamed = stored is None and not (args.diff or settings.fix or on_report) and output_format != "cyclonedx"
+        if streamed:
+            from modellint.engine import lint_results
+            from modellint.report_output import ReportOutput
+            from modellint.report_stream import write_report
+            from modellint.reports.by_format import writer
+
+            output = ReportOutput(settings.output_file, hold=to_terminal and progress.enabled,
+                                  keep=report_parts is not None)
+            with output:
+                context = ReportContext(base=Path.cwd(), version=__version__, targets=0,
+                                        color=to_terminal and "NO_COLOR" not in os.environ,
+                                        unsafe_fixes=bool(settings.unsafe_fixes), aliases=aliases)
+                results = lint_results(targets, rules, selection, base=Path.cwd(), jobs=settings.jobs,
+                                       on_progress=progress.advance, settings=environment, cache=cache, warm=warm)
+                written = write_report(targets, results, writer(_shown_format(settings, output_format), context),
+                                       output, path_failures)
+        elif stored is None:
+            report = lint_targets(targets, rules, selection, base=Path.cwd(), jobs=settings.jobs,
+                                  on_progress=progress.advance, settings=environment, cache=cache, warm=warm)
     if stored is not None:  # every target unchanged, and this report made from their findings before
         return _exit_code(settings, stored.severity, _report_written(stored.text, settings))
+    if streamed:
+        return _streamed_end(written, output, settings, warm, report_parts, aliases)
     if path_failures:
         report = report.replace(failures=[*path_failures, *report.failures])
     if args.diff:
@@ -590,11 +611,9 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
                             unsafe_fixes=bool(settings.unsafe_fixes),
                             nothing_to_check=len(report.projects_without_checks), aliases=aliases,
                             checked_targets=tuple(report.targets))
-    if settings.statistics and output_format in ("full", "concise"):
-        output_format = "statistics"
     from modellint.reports.by_format import render
 
-    text = render(output_format, findings, context)
+    text = render(_shown_format(settings, output_format), findings, context)
     unwritten = not _report_written(text, settings)
     if warm is not None and not (args.diff or settings.fix):
         complete = not (report.failures or report.projects_without_checks)
@@ -607,6 +626,29 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
     if report.failures or failed:
         return EXIT_ERROR
     return _exit_code(settings, _highest(findings), not unwritten)
+
+
+def _shown_format(settings: Settings, output_format: str) -> str:
+    """The format the report is written in: ``--statistics`` replaces the one-finding-a-line formats."""
+    return "statistics" if settings.statistics and output_format in ("full", "concise") else output_format
+
+
+def _streamed_end(written, output, settings: Settings, warm, report_parts: list[str] | None,
+                  aliases: tuple[tuple[Path, str], ...]) -> int:
+    """The end of a report written as it was made (:mod:`modellint.report_stream`): the rest of
+    its text out, the cache's pack saved with it, what could not be checked said, the exit code."""
+    unwritten = not output.finish()
+    if warm is not None:
+        complete = not (written.failures or written.projects_without_checks)
+        text = b"" if output.kept is None else bytes(output.kept)
+        warm.save(report_parts if complete else None, text, written.highest)
+    _print_failures(written.failures, aliases)
+    for project in written.projects_without_checks:
+        print(f"modellint: {printable(str(project.path))}: training project without an mlflow save_model/log_model call: "
+              "nothing to check", file=sys.stderr)
+    if written.failures:
+        return EXIT_ERROR
+    return _exit_code(settings, written.highest, not unwritten)
 
 
 def _highest(findings) -> int:
@@ -647,8 +689,7 @@ _STORED_FORMATS = ("concise", "json", "github", "markdown", "statistics")
 def _report_parts(args: argparse.Namespace, settings: Settings, output_format: str, to_terminal: bool) -> list[str] | None:
     """What a report depends on besides the findings, for the cache to keep it beside them; None
     for a format that depends on more."""
-    if settings.statistics and output_format in ("full", "concise"):
-        output_format = "statistics"
+    output_format = _shown_format(settings, output_format)
     if output_format not in _STORED_FORMATS:
         return None
     color = to_terminal and "NO_COLOR" not in os.environ
