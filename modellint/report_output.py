@@ -20,9 +20,10 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from modellint.reports.spill import Spill
+if TYPE_CHECKING:
+    from modellint.reports.spill import Spill
 
 # Text gathered before each write: fewer system calls than one per finding.
 _BLOCK = 64 * 1024
@@ -44,11 +45,11 @@ class ReportOutput:
         self.temporary: Path | None = None
         self.handle: IO[str] | None = None
         self.held: Spill | None = None
-        if output_file is None:
-            self.held = Spill() if hold else None
-        elif _replaceable(output_file):
+        if output_file is not None and _replaceable(output_file):
             self._open_temporary(output_file)
-        else:
+        elif output_file is not None or hold:
+            from modellint.reports.spill import Spill
+
             self.held = Spill()
 
     def __enter__(self) -> ReportOutput:

@@ -13,9 +13,8 @@ from modellint import engine, report_output
 from modellint.cli import main
 from modellint.engine import TargetFailure
 from modellint.findings import Finding, Severity, Span
-from modellint.report_order import InReportOrder
 from modellint.report_output import ReportOutput
-from modellint.report_stream import write_report
+from modellint.report_stream import InReportOrder, write_report
 from modellint.reports import ReportContext
 from modellint.reports.by_format import STREAMED, render, writer
 from modellint.reports.spill import Spill

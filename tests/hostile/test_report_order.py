@@ -1,6 +1,6 @@
 """A streamed report's order against model dirs named to sort apart from how they are listed.
 
-A report is written as targets finish (:mod:`modellint.report_order`), which relies on each
+A report is written as targets finish (:mod:`modellint.report_stream`), which relies on each
 model dir reporting only on its own path and those below it. Here model dirs whose names differ
 only by characters that sort before ``/`` (a space, ``!``, ``-``, ``.``, a tab) and after it
 (``é``) hold an MLmodel naming absolute and escaping paths for everything it can name; the
