@@ -640,8 +640,7 @@ def _streamed_end(written, output, settings: Settings, warm, report_parts: list[
     unwritten = not output.finish()
     if warm is not None:
         complete = not (written.failures or written.projects_without_checks)
-        text = b"" if output.kept is None else bytes(output.kept)
-        warm.save(report_parts if complete else None, text, written.highest)
+        warm.save(report_parts if complete else None, output.kept_text(), written.highest)
     _print_failures(written.failures, aliases)
     for project in written.projects_without_checks:
         print(f"modellint: {printable(str(project.path))}: training project without an mlflow save_model/log_model call: "

@@ -16,6 +16,7 @@ reading (``| head``) is no error.
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import sys
@@ -37,7 +38,7 @@ class ReportOutput:
 
     def __init__(self, output_file: Path | None, *, hold: bool = False, keep: bool = False) -> None:
         self.output_file = output_file
-        self.kept: bytearray | None = bytearray() if keep else None
+        self.kept: io.BytesIO | None = io.BytesIO() if keep else None
         self.problem: str | None = None  # why the report could not be written
         self.stopped = False  # nothing more is written: the reader is gone, or writing failed
         self.block: list[str] = []
@@ -63,13 +64,18 @@ class ReportOutput:
         if not text:
             return
         if self.kept is not None:
-            self.kept += text.encode("utf-8", "surrogatepass")
+            self.kept.write(text.encode("utf-8", "surrogatepass"))
         if self.stopped:
             return
         self.block.append(text)
         self.block_size += len(text)
         if self.block_size >= _BLOCK:
             self._flush()
+
+    def kept_text(self) -> bytes:
+        """The UTF-8 text written, when kept (``keep``): without a copy of it (``BytesIO`` hands
+        over its buffer), a store's JSON report being ten megabytes."""
+        return b"" if self.kept is None else self.kept.getvalue()
 
     def finish(self) -> bool:
         """Write what is left; False when the report could not be written (said on stderr)."""

@@ -89,13 +89,13 @@ def test_targets_must_be_told_in_their_order():
 
 
 @pytest.mark.parametrize("output_format", STREAMED)
-def test_an_empty_run_writes_what_the_whole_report_renders(output_format):
+def test_an_empty_run_writes_what_the_whole_report_renders(output_format, capsys):
     context = ReportContext(base=Path("/s"), version="1.0", targets=0)
-    kept = ReportOutput(None, keep=True)
-    kept.stopped = True  # nothing to stdout: the text is read back from what the cache would keep
-    written = write_report([], [], writer(output_format, context), kept)
+    output = ReportOutput(None, keep=True)
+    written = write_report([], [], writer(output_format, context), output)
+    assert output.finish()
     assert written.highest == -1 and written.failures == ()
-    assert bytes(kept.kept or b"").decode() == render(output_format, [], context)
+    assert capsys.readouterr().out == render(output_format, [], context) == output.kept_text().decode()
 
 
 @pytest.fixture
@@ -201,12 +201,12 @@ def test_a_spill_gives_back_its_pieces_in_memory_and_from_its_file(in_memory):
     assert list(spill.pieces()) == pieces
 
 
-def test_a_failed_target_is_a_failure_of_the_streamed_report():
+def test_a_failed_target_is_a_failure_of_the_streamed_report(capsys):
     target = _model("/s/a")
     context = ReportContext(base=Path("/s"), version="1.0", targets=0)
-    output = ReportOutput(None, keep=True)
-    output.stopped = True
+    output = ReportOutput(None)
     failure = TargetFailure(target, "internal error: x")
     written = write_report([target], [([], failure, False)], writer("concise", context), output)
+    assert output.finish()
     assert written.failures == (failure,)
-    assert bytes(output.kept or b"").decode() == "a: error: internal error: x\n1 target could not be checked.\n"
+    assert capsys.readouterr().out == "a: error: internal error: x\n1 target could not be checked.\n"
