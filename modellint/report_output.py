@@ -79,6 +79,13 @@ class ReportOutput:
 
     def finish(self) -> bool:
         """Write what is left; False when the report could not be written (said on stderr)."""
+        try:
+            return self._finish()
+        except BaseException:  # interrupted while writing the end: no part of a report is left behind
+            self.discard()
+            raise
+
+    def _finish(self) -> bool:
         self._flush()
         if self.held is not None:
             held, self.held = self.held, None
