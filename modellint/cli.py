@@ -11,7 +11,7 @@ import errno
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modellint import __version__
 from modellint.config import (
@@ -27,6 +27,11 @@ from modellint.config import (
 )
 from modellint.findings import Severity
 from modellint.reports import FORMATS, printable
+
+if TYPE_CHECKING:
+    from modellint.cache.warm import WarmRun
+    from modellint.report_output import ReportOutput
+    from modellint.report_stream import Written
 
 # The deployment targets (modellint.rules._targets.TARGETS, which tests/test_cli.py holds this to): named
 # here so that building the parser imports no rule module.
@@ -633,8 +638,8 @@ def _shown_format(settings: Settings, output_format: str) -> str:
     return "statistics" if settings.statistics and output_format in ("full", "concise") else output_format
 
 
-def _streamed_end(written, output, settings: Settings, warm, report_parts: list[str] | None,
-                  aliases: tuple[tuple[Path, str], ...]) -> int:
+def _streamed_end(written: Written, output: ReportOutput, settings: Settings, warm: WarmRun | None,
+                  report_parts: list[str] | None, aliases: tuple[tuple[Path, str], ...]) -> int:
     """The end of a report written as it was made (:mod:`modellint.report_stream`): the rest of
     its text out, the cache's pack saved with it, what could not be checked said, the exit code."""
     unwritten = not output.finish()

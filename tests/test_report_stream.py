@@ -210,3 +210,26 @@ def test_a_failed_target_is_a_failure_of_the_streamed_report(capsys):
     assert output.finish()
     assert written.failures == (failure,)
     assert capsys.readouterr().out == "a: error: internal error: x\n1 target could not be checked.\n"
+
+
+def test_held_text_waits_for_the_end_of_the_run(capsys):
+    """stdout on the terminal the progress line is drawn on: the report comes once it is cleared."""
+    output = ReportOutput(None, hold=True)
+    output.write("x" * 100_000)
+    output.write("end\n")
+    assert capsys.readouterr().out == ""
+    assert output.finish()
+    assert capsys.readouterr().out == "x" * 100_000 + "end\n"
+
+
+def test_a_reader_that_stops_reading_is_no_error(monkeypatch, capsys):
+    def closed(text):
+        raise BrokenPipeError
+
+    output = ReportOutput(None)
+    monkeypatch.setattr(report_output, "_silence_stdout", lambda: None)
+    monkeypatch.setattr("sys.stdout.write", closed)
+    output.write("x" * 70_000)  # a block: written, and refused
+    output.write("more")
+    assert output.stopped and output.finish()
+    assert "cannot write" not in capsys.readouterr().err
