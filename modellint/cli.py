@@ -670,19 +670,14 @@ def _exit_code(settings: Settings, severity: int, written: bool) -> int:
 
 
 def _report_written(text: str, settings: Settings) -> bool:
-    """Write the report; False when it could not be (said on stderr)."""
-    try:
-        _write(text, settings.output_file)
-    except BrokenPipeError:
-        # `modellint ... | head`: the reader stopped reading, as it meant to. Quiet as Ruff, but the
-        # exit code still tells what the report said: findings never become exit 0.
-        _silence_stdout()
-    except OSError as error:
-        where = settings.output_file or "stdout"
-        print(f"modellint: error: cannot write the report to {where}: {error.strerror or error}", file=sys.stderr)
-        _silence_stdout()
-        return False
-    return True
+    """Write a report made whole (stored by the cache, or after fixes) as a streamed one is
+    written (:class:`modellint.report_output.ReportOutput`); False when it could not be (said on
+    stderr)."""
+    from modellint.report_output import ReportOutput
+
+    with ReportOutput(settings.output_file) as output:
+        output.write(text)
+        return output.finish()
 
 
 # Formats whose text is the findings' and the settings' alone: `full` asks the terminal its width,
@@ -731,18 +726,3 @@ def _use_interpreter(python: Path | None) -> None:
         use_overlay(from_interpreter(python))
     except OverlayError as error:
         raise ConfigError(f"--python: {error}") from None
-
-
-def _write(text: str, output_file: Path | None) -> None:
-    """The report to stdout or ``output_file``; an OSError says why it could not be written."""
-    if output_file is None:
-        if sys.stdout is None:  # started with stdout closed (`>&-`)
-            import errno
-
-            raise OSError(errno.EBADF, "stdout is closed")
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    output_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(output_file, "w", encoding="utf-8") as handle:
-        handle.write(text)
