@@ -11,7 +11,7 @@ import errno
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modellint import __version__
 from modellint.config import (
@@ -27,6 +27,11 @@ from modellint.config import (
 )
 from modellint.findings import Severity
 from modellint.reports import FORMATS, printable
+
+if TYPE_CHECKING:
+    from modellint.cache.warm import WarmRun
+    from modellint.report_output import ReportOutput
+    from modellint.report_stream import Written
 
 # The deployment targets (modellint.rules._targets.TARGETS, which tests/test_cli.py holds this to): named
 # here so that building the parser imports no rule module.
@@ -562,13 +567,34 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
         if warm is not None and not (remote or path_failures or args.diff or settings.fix or on_report):
             report_parts = _report_parts(args, settings, output_format, to_terminal)
         stored = None if report_parts is None or warm is None else warm.report(report_parts)
-        if stored is None:
-            # The rules' modules are imported only when a target is linted, not read from the cache.
-            report = lint_targets(targets, lambda: selection.enabled_rules(standalone_files_only=lone_files), selection,
-                                  base=Path.cwd(), jobs=settings.jobs, on_progress=progress.advance,
-                                  settings=environment, cache=cache, warm=warm)
+        # The rules' modules are imported only when a target is linted, not read from the cache.
+        rules = lambda: selection.enabled_rules(standalone_files_only=lone_files)  # noqa: E731
+        # A report is written as it is made unless a step between the lint and the report needs
+        # every finding (fixes, a diff, the registry's tags) or the format describes the model (SBOM).
+        streamed = stored is None and not (args.diff or settings.fix or on_report) and output_format != "cyclonedx"
+        if streamed:
+            from modellint.engine import lint_results
+            from modellint.report_output import ReportOutput
+            from modellint.report_stream import write_report
+            from modellint.reports.by_format import writer
+
+            output = ReportOutput(settings.output_file, hold=to_terminal and progress.enabled,
+                                  keep=report_parts is not None)
+            with output:
+                context = ReportContext(base=Path.cwd(), version=__version__, targets=0,
+                                        color=to_terminal and "NO_COLOR" not in os.environ,
+                                        unsafe_fixes=bool(settings.unsafe_fixes), aliases=aliases)
+                results = lint_results(targets, rules, selection, base=Path.cwd(), jobs=settings.jobs,
+                                       on_progress=progress.advance, settings=environment, cache=cache, warm=warm)
+                written = write_report(targets, results, writer(_shown_format(settings, output_format), context),
+                                       output, path_failures)
+        elif stored is None:
+            report = lint_targets(targets, rules, selection, base=Path.cwd(), jobs=settings.jobs,
+                                  on_progress=progress.advance, settings=environment, cache=cache, warm=warm)
     if stored is not None:  # every target unchanged, and this report made from their findings before
         return _exit_code(settings, stored.severity, _report_written(stored.text, settings))
+    if streamed:
+        return _streamed_end(written, output, settings, warm, report_parts, aliases)
     if path_failures:
         report = report.replace(failures=[*path_failures, *report.failures])
     if args.diff:
@@ -590,11 +616,9 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
                             unsafe_fixes=bool(settings.unsafe_fixes),
                             nothing_to_check=len(report.projects_without_checks), aliases=aliases,
                             checked_targets=tuple(report.targets))
-    if settings.statistics and output_format in ("full", "concise"):
-        output_format = "statistics"
     from modellint.reports.by_format import render
 
-    text = render(output_format, findings, context)
+    text = render(_shown_format(settings, output_format), findings, context)
     unwritten = not _report_written(text, settings)
     if warm is not None and not (args.diff or settings.fix):
         complete = not (report.failures or report.projects_without_checks)
@@ -607,6 +631,28 @@ def _check_paths(args: argparse.Namespace, remote=None, on_report=None) -> int:
     if report.failures or failed:
         return EXIT_ERROR
     return _exit_code(settings, _highest(findings), not unwritten)
+
+
+def _shown_format(settings: Settings, output_format: str) -> str:
+    """The format the report is written in: ``--statistics`` replaces the one-finding-a-line formats."""
+    return "statistics" if settings.statistics and output_format in ("full", "concise") else output_format
+
+
+def _streamed_end(written: Written, output: ReportOutput, settings: Settings, warm: WarmRun | None,
+                  report_parts: list[str] | None, aliases: tuple[tuple[Path, str], ...]) -> int:
+    """The end of a report written as it was made (:mod:`modellint.report_stream`): the rest of
+    its text out, the cache's pack saved with it, what could not be checked said, the exit code."""
+    unwritten = not output.finish()
+    if warm is not None:
+        complete = not (written.failures or written.projects_without_checks)
+        warm.save(report_parts if complete else None, output.kept_text(), written.highest)
+    _print_failures(written.failures, aliases)
+    for project in written.projects_without_checks:
+        print(f"modellint: {printable(str(project.path))}: training project without an mlflow save_model/log_model call: "
+              "nothing to check", file=sys.stderr)
+    if written.failures:
+        return EXIT_ERROR
+    return _exit_code(settings, written.highest, not unwritten)
 
 
 def _highest(findings) -> int:
@@ -624,19 +670,14 @@ def _exit_code(settings: Settings, severity: int, written: bool) -> int:
 
 
 def _report_written(text: str, settings: Settings) -> bool:
-    """Write the report; False when it could not be (said on stderr)."""
-    try:
-        _write(text, settings.output_file)
-    except BrokenPipeError:
-        # `modellint ... | head`: the reader stopped reading, as it meant to. Quiet as Ruff, but the
-        # exit code still tells what the report said: findings never become exit 0.
-        _silence_stdout()
-    except OSError as error:
-        where = settings.output_file or "stdout"
-        print(f"modellint: error: cannot write the report to {where}: {error.strerror or error}", file=sys.stderr)
-        _silence_stdout()
-        return False
-    return True
+    """Write a report made whole (stored by the cache, or after fixes) as a streamed one is
+    written (:class:`modellint.report_output.ReportOutput`); False when it could not be (said on
+    stderr)."""
+    from modellint.report_output import ReportOutput
+
+    with ReportOutput(settings.output_file) as output:
+        output.write(text)
+        return output.finish()
 
 
 # Formats whose text is the findings' and the settings' alone: `full` asks the terminal its width,
@@ -647,8 +688,7 @@ _STORED_FORMATS = ("concise", "json", "github", "markdown", "statistics")
 def _report_parts(args: argparse.Namespace, settings: Settings, output_format: str, to_terminal: bool) -> list[str] | None:
     """What a report depends on besides the findings, for the cache to keep it beside them; None
     for a format that depends on more."""
-    if settings.statistics and output_format in ("full", "concise"):
-        output_format = "statistics"
+    output_format = _shown_format(settings, output_format)
     if output_format not in _STORED_FORMATS:
         return None
     color = to_terminal and "NO_COLOR" not in os.environ
@@ -686,18 +726,3 @@ def _use_interpreter(python: Path | None) -> None:
         use_overlay(from_interpreter(python))
     except OverlayError as error:
         raise ConfigError(f"--python: {error}") from None
-
-
-def _write(text: str, output_file: Path | None) -> None:
-    """The report to stdout or ``output_file``; an OSError says why it could not be written."""
-    if output_file is None:
-        if sys.stdout is None:  # started with stdout closed (`>&-`)
-            import errno
-
-            raise OSError(errno.EBADF, "stdout is closed")
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    output_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(output_file, "w", encoding="utf-8") as handle:
-        handle.write(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -277,10 +277,8 @@ def lint_targets(
     found: list[Finding] = []
     failures: list[TargetFailure] = []
     without_checks: list[Target] = []
-    if cache is None:
-        results = _run(targets, _rule_classes(rules), selection, base, jobs, on_progress, settings)
-    else:
-        results = _run_cached(targets, rules, selection, base, jobs, on_progress, settings, cache, warm)
+    results = lint_results(targets, rules, selection, base=base, jobs=jobs, on_progress=on_progress,
+                           settings=settings, cache=cache, warm=warm)
     for target, (findings, failure, saves_no_model) in zip(targets, results):
         found.extend(findings)
         if failure:
@@ -289,6 +287,26 @@ def lint_targets(
             without_checks.append(target)
     found.sort(key=lambda finding: finding.sort_key)
     return Report(list(targets), found, failures, without_checks)
+
+
+def lint_results(
+    targets: list[Target],
+    rules: list[type[Rule]] | Callable[[], list[type[Rule]]],
+    selection: RuleSelection,
+    *,
+    base: Path,
+    jobs: int | None = 1,
+    on_progress: Callable[[int], None] | None = None,
+    settings: EnvironmentSettings | None = None,
+    cache: TargetCache | None = None,
+    warm: WarmRun | None = None,
+) -> Iterator[tuple[list[Finding], TargetFailure | None, bool]]:
+    """What :func:`lint_targets` makes its report of, one target at a time in the order of
+    ``targets``: the target's findings (unsorted), why it could not be checked, and whether it is
+    a training project without a save/log call. A report written as it is made reads these."""
+    if cache is None:
+        return _run(targets, _rule_classes(rules), selection, base, jobs, on_progress, settings)
+    return _run_cached(targets, rules, selection, base, jobs, on_progress, settings, cache, warm)
 
 
 def _run_cached(targets, rules, selection, base, jobs, on_progress, settings, cache, warm):

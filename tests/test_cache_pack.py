@@ -57,10 +57,12 @@ def watched(monkeypatch):
     from modellint.reports import by_format
 
     seen: dict[str, list] = {"linted": [], "entries": [], "rendered": []}
-    lint, read, render = engine._target_findings, TargetCache.read_bytes, by_format.render
+    lint, read, render, writer = engine._target_findings, TargetCache.read_bytes, by_format.render, by_format.writer
     monkeypatch.setattr(engine, "_target_findings", lambda *a: seen["linted"].append(a[0]) or lint(*a))
     monkeypatch.setattr(TargetCache, "read_bytes", lambda self, key: seen["entries"].append(key) or read(self, key))
+    # A report is rendered whole (fixes, a diff) or written as it is made: either is a report made.
     monkeypatch.setattr(by_format, "render", lambda *a: seen["rendered"].append(a[0]) or render(*a))
+    monkeypatch.setattr(by_format, "writer", lambda *a: seen["rendered"].append(a[0]) or writer(*a))
     return seen
 
 

@@ -64,8 +64,9 @@ class StoredReport(Record):
         self.checksum = checksum
 
     @classmethod
-    def of(cls, text: str, severity: int) -> StoredReport:
-        encoded = text.encode("utf-8", "surrogatepass")
+    def of(cls, text: str | bytes, severity: int) -> StoredReport:
+        """``text`` as printed (or its UTF-8 bytes, as a report written while it was made kept them)."""
+        encoded = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
         return cls(encoded, severity, hashlib.sha256(encoded).hexdigest())
 
     def intact(self) -> bool:

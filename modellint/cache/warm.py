@@ -114,10 +114,10 @@ class WarmRun:
             digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
         return digest.hexdigest()
 
-    def save(self, parts: Sequence[str] | None, text: str, severity: int) -> None:
+    def save(self, parts: Sequence[str] | None, text: str | bytes, severity: int) -> None:
         """Write the pack back when it is new or changed: every target's listing (as this run
         read it, or its own entry, which this run's lint has just written), and with ``parts`` the
-        report ``text`` (the highest severity of its findings: ``severity``). The report is kept
+        report ``text`` (or its UTF-8 bytes) (the highest severity of its findings: ``severity``). The report is kept
         only when the findings of every packed entry are those it was made from: read by this run,
         or written by this run's lint (entries carry the token of the run that wrote them). A
         pack that cannot be written is no error: the next run reads the targets' own entries."""
@@ -126,7 +126,7 @@ class WarmRun:
         except Exception:  # noqa: BLE001 - the report is out already; the cache must not fail the run
             pass
 
-    def _save(self, parts: Sequence[str] | None, text: str, severity: int) -> None:
+    def _save(self, parts: Sequence[str] | None, text: str | bytes, severity: int) -> None:
         own_writes = True
         listings = list(self.unchanged)
         read_back = []

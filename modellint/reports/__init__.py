@@ -9,8 +9,8 @@ terminal or a CI log.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from functools import cache
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,14 +86,48 @@ def location(path: Path, context: ReportContext) -> str:
     return display_path(path, context.base, context.aliases)
 
 
-def summary_line(findings: list[Finding], errors: int = 0) -> str:
+class Tally:
+    """What the closing lines of a report count, kept as findings go by: a streamed report holds
+    these numbers, not the findings (a plain class: it grows as the report is written)."""
+
+    __slots__ = ("by_severity", "by_code", "fixable_codes", "safe_fixes", "unsafe_fixes", "highest")
+
+    def __init__(self, findings: Iterable[Finding] = ()) -> None:
+        self.by_severity: Counter[Severity] = Counter()
+        self.by_code: Counter[str] = Counter()
+        self.fixable_codes: set[str] = set()
+        self.safe_fixes = 0
+        self.unsafe_fixes = 0  # fixes that are not safe: fixable only with --unsafe-fixes
+        self.highest = -1  # the highest severity counted, what the exit code depends on
+        for finding in findings:
+            self.add(finding)
+
+    def add(self, finding: Finding) -> None:
+        severity = finding.severity
+        self.by_severity[severity] += 1
+        self.by_code[finding.code] += 1
+        if severity > self.highest:
+            self.highest = int(severity)
+        if finding.fix is not None:
+            if finding.fixable:
+                self.safe_fixes += 1
+                self.fixable_codes.add(finding.code)
+            else:
+                self.unsafe_fixes += 1
+
+    @property
+    def findings(self) -> int:
+        return sum(self.by_severity.values())
+
+
+def summary_line(findings: list[Finding] | Tally, errors: int = 0) -> str:
     """``Found 1 error, 2 warnings.``; "All checks passed!" only when every target was checked."""
+    counts = findings if isinstance(findings, Tally) else Tally(findings)
     lines = []
-    if findings:
-        counts = Counter(finding.severity for finding in findings)
+    if counts.findings:
         parts = []
         for severity, word in ((Severity.ERROR, "error"), (Severity.WARNING, "warning"), (Severity.INFO, "info")):
-            count = counts.get(severity, 0)
+            count = counts.by_severity.get(severity, 0)
             if count:
                 parts.append(f"{count} {word}{'s' if count != 1 and word != 'info' else ''}")
         lines.append(f"Found {', '.join(parts)}.")
@@ -108,18 +142,14 @@ def unchecked_line(errors: int) -> str:
     return f"{errors} target{'s' if errors != 1 else ''} could not be checked."
 
 
-def fixable_line(findings: Iterable[Finding], *, unsafe_fixes: bool = False) -> str | None:
+def fixable_line(findings: Iterable[Finding] | Tally, *, unsafe_fixes: bool = False) -> str | None:
     """Ruff's fix hint, worded as Ruff 0.17 prints it: ``[*] 2 fixable with `--fix` (1 unsafe fix
     available with `--fix --unsafe-fixes`).``; None when nothing is fixable. With
     ``--unsafe-fixes`` every fix counts as fixable, as in Ruff."""
-    safe = unsafe = 0
-    for finding in findings:
-        if finding.fix is None:
-            continue
-        if finding.fixable or unsafe_fixes:
-            safe += 1
-        else:
-            unsafe += 1
+    counts = findings if isinstance(findings, Tally) else Tally(findings)
+    safe, unsafe = counts.safe_fixes, counts.unsafe_fixes
+    if unsafe_fixes:
+        safe, unsafe = safe + unsafe, 0
     hint = f"{unsafe} unsafe fix{'es' if unsafe != 1 else ''} available with `--fix --unsafe-fixes`"
     if safe and unsafe:
         return f"[*] {safe} fixable with `--fix` ({hint})."
@@ -130,17 +160,56 @@ def fixable_line(findings: Iterable[Finding], *, unsafe_fixes: bool = False) -> 
     return None
 
 
-def summary(findings: list[Finding], context: ReportContext) -> str:
+def summary(findings: list[Finding] | Tally, context: ReportContext) -> str:
     """The closing lines of the human formats: counts, what was not checked, the fix hint."""
-    if not findings and not context.errors and context.targets and context.nothing_to_check >= context.targets:
+    counts = findings if isinstance(findings, Tally) else Tally(findings)
+    if not counts.findings and not context.errors and context.targets and context.nothing_to_check >= context.targets:
         count = context.nothing_to_check
         return (f"Nothing checked: {count} training project{'s' if count != 1 else ''} without an mlflow "
                 "save_model/log_model call.")
-    lines = [summary_line(findings, len(context.errors))]
-    fixable = fixable_line(findings, unsafe_fixes=context.unsafe_fixes)
+    lines = [summary_line(counts, len(context.errors))]
+    fixable = fixable_line(counts, unsafe_fixes=context.unsafe_fixes)
     if fixable:
         lines.append(fixable)
     return "\n".join(lines)
+
+
+class Writer:
+    """A report written as it is made: :meth:`start`, then :meth:`add` for each finding in the
+    report's order, then :meth:`end` once the run is over, with the context then complete (the
+    targets counted, those that could not be checked). Each gives the next text of the report; a
+    format holds what its text needs later (counts in :attr:`tally`), never the findings."""
+
+    def __init__(self, context: ReportContext) -> None:
+        self.context = context
+        self.tally = Tally()
+
+    def start(self) -> str:
+        return ""
+
+    def add(self, finding: Finding) -> str:
+        self.tally.add(finding)
+        return self.text(finding)
+
+    def text(self, finding: Finding) -> str:
+        raise NotImplementedError
+
+    def end(self, context: ReportContext) -> Iterator[str]:
+        raise NotImplementedError
+
+
+def written(writer: Writer, findings: Iterable[Finding], context: ReportContext) -> str:
+    """The whole text ``writer`` makes of ``findings``: what a format's ``render`` returns."""
+    parts = [writer.start()]
+    parts.extend(map(writer.add, findings))
+    parts.extend(writer.end(context))
+    return "".join(parts)
+
+
+# Paths and messages a streamed report renders once while they repeat: a store's findings come
+# path by path, and copies of one model repeat its messages. Bounded, so that the report's memory
+# does not grow with the store.
+RECENT = 1024
 
 
 def printable(text: str) -> str:
@@ -159,7 +228,7 @@ def shown_path(path: Path, context: ReportContext) -> str:
 def shown_paths(context: ReportContext) -> Callable[[Path], str]:
     """:func:`shown_path` for one report, each distinct path worked out once: a store's report
     names a file once per finding in it (2,000 model dirs: 13,529 findings, a few thousand files)."""
-    return cache(lambda path: shown_path(path, context))
+    return lru_cache(maxsize=RECENT)(lambda path: shown_path(path, context))
 
 
 def unchecked_lines(context: ReportContext) -> list[str]:

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Iterator
+from functools import lru_cache
 
 from modellint.findings import Finding
-from modellint.reports import ReportContext, printable, shown_paths, summary, unchecked_lines
+from modellint.reports import RECENT, ReportContext, printable, shown_paths, summary, unchecked_lines, written
+from modellint.reports import Writer as _Writer
+
+
+class Writer(_Writer):
+    def __init__(self, context: ReportContext) -> None:
+        super().__init__(context)
+        self.shown = shown_paths(context)
+        self.message = lru_cache(maxsize=RECENT)(printable)  # copies of one model repeat its messages
+
+    def text(self, finding: Finding) -> str:
+        return (f"{self.shown(finding.path)}:{finding.span.line}:{finding.span.column}: {finding.code}"
+                f"{' [*]' if finding.fixable else ''} [{finding.severity}] {self.message(finding.message)}\n")
+
+    def end(self, context: ReportContext) -> Iterator[str]:
+        for line in unchecked_lines(context):
+            yield line + "\n"
+        yield summary(self.tally, context) + "\n"
 
 
 def render(findings: list[Finding], context: ReportContext) -> str:
-    shown = shown_paths(context)
-    message = cache(printable)  # copies of one model repeat its messages
-    lines = [
-        f"{shown(f.path)}:{f.span.line}:{f.span.column}: {f.code}{' [*]' if f.fixable else ''} "
-        f"[{f.severity}] {message(f.message)}"
-        for f in findings
-    ]
-    lines.extend(unchecked_lines(context))
-    lines.append(summary(findings, context))
-    return "\n".join(lines) + "\n"
+    return written(Writer(context), findings, context)

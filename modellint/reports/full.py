@@ -7,12 +7,14 @@ here, so machine formats and `--version` never pay for it.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
 from modellint.analyzer.files import read_text
 from modellint.findings import Finding, Severity
-from modellint.reports import ReportContext, printable, shown_path, summary
+from modellint.reports import ReportContext, printable, shown_path, summary, written
+from modellint.reports import Writer as _Writer
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold cyan"}
 _CONTEXT_LINES = 1
@@ -25,21 +27,28 @@ def _lines(path: Path, root: Path | None) -> tuple[str, ...]:
     return tuple(text.splitlines()) if text else ()
 
 
-def render(findings: list[Finding], context: ReportContext) -> str:
-    from rich.console import Console
-    from rich.text import Text
+class Writer(_Writer):
+    """One rich console for the whole report, its buffer taken and emptied after each finding."""
 
-    buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=context.color, no_color=not context.color,
-                      highlight=False, width=10_000 if not context.color else None, soft_wrap=True)
-    for finding in findings:
+    def __init__(self, context: ReportContext) -> None:
+        from rich.console import Console
+
+        super().__init__(context)
+        self.buffer = io.StringIO()
+        self.console = Console(file=self.buffer, force_terminal=context.color, no_color=not context.color,
+                               highlight=False, width=10_000 if not context.color else None, soft_wrap=True)
+
+    def text(self, finding: Finding) -> str:
+        from rich.text import Text
+
+        console = self.console
         header = Text()
         header.append(finding.code, style=_STYLE[finding.severity])
         if finding.fixable:
             header.append(" [*]", style="bold")
         header.append(f" {printable(finding.message)}", style="bold")
         console.print(header)
-        location = f"{shown_path(finding.path, context)}:{finding.span.line}:{finding.span.column}"
+        location = f"{shown_path(finding.path, self.context)}:{finding.span.line}:{finding.span.column}"
         console.print(Text.assemble((" --> ", "blue"), location))
         frame = _frame(finding)
         if frame:
@@ -47,15 +56,31 @@ def render(findings: list[Finding], context: ReportContext) -> str:
         if finding.fix_title:
             console.print(Text.assemble(("help", "bold cyan"), f": {printable(finding.fix_title)}"))
         console.print()
-    for error in context.errors:
-        console.print(Text.assemble(("error", "bold red"), f": {printable(error.message)}"))
-        console.print(Text.assemble((" --> ", "blue"), shown_path(error.path, context)))
-        console.print()
-    closing = summary(findings, context).split("\n")
-    console.print(Text(closing[0], style="bold"))
-    for line in closing[1:]:
-        console.print(Text(line))
-    return buffer.getvalue()
+        return self._taken()
+
+    def end(self, context: ReportContext) -> Iterator[str]:
+        from rich.text import Text
+
+        console = self.console
+        for error in context.errors:
+            console.print(Text.assemble(("error", "bold red"), f": {printable(error.message)}"))
+            console.print(Text.assemble((" --> ", "blue"), shown_path(error.path, context)))
+            console.print()
+        closing = summary(self.tally, context).split("\n")
+        console.print(Text(closing[0], style="bold"))
+        for line in closing[1:]:
+            console.print(Text(line))
+        yield self._taken()
+
+    def _taken(self) -> str:
+        text = self.buffer.getvalue()
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        return text
+
+
+def render(findings: list[Finding], context: ReportContext) -> str:
+    return written(Writer(context), findings, context)
 
 
 def _frame(finding: Finding):

@@ -8,9 +8,11 @@ other control characters (the log viewer renders ANSI colours) are shown as esca
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from modellint.findings import Finding, Severity
-from modellint.reports import ReportContext, location, printable
+from modellint.reports import ReportContext, location, printable, written
+from modellint.reports import Writer as _Writer
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 # GitHub shows at most 10 error and 10 warning annotations per step and drops the rest.
@@ -56,17 +58,25 @@ def error_annotation(error, context: ReportContext) -> str:
             f"title={escape_property('modellint: target not checked')}::{escape_data(printable(error.message))}")
 
 
-def render(findings: list[Finding], context: ReportContext) -> str:
-    lines = [annotation(finding, context) for finding in findings]
-    lines.extend(error_annotation(error, context) for error in context.errors)
-    errors = sum(1 for finding in findings if finding.severity is Severity.ERROR)
-    warnings = sum(1 for finding in findings if finding.severity is Severity.WARNING)
-    if errors > ANNOTATION_LIMIT or warnings > ANNOTATION_LIMIT:
-        lines.append(
-            "::notice title=modellint::"
-            + escape_data(
-                f"modellint found {errors} errors and {warnings} warnings; GitHub shows only the first "
-                f"{ANNOTATION_LIMIT} of each kind as annotations. See the job log or the SARIF upload for all of them."
+class Writer(_Writer):
+    def text(self, finding: Finding) -> str:
+        return annotation(finding, self.context) + "\n"
+
+    def end(self, context: ReportContext) -> Iterator[str]:
+        for error in context.errors:
+            yield error_annotation(error, context) + "\n"
+        errors = self.tally.by_severity.get(Severity.ERROR, 0)
+        warnings = self.tally.by_severity.get(Severity.WARNING, 0)
+        if errors > ANNOTATION_LIMIT or warnings > ANNOTATION_LIMIT:
+            yield (
+                "::notice title=modellint::"
+                + escape_data(
+                    f"modellint found {errors} errors and {warnings} warnings; GitHub shows only the first "
+                    f"{ANNOTATION_LIMIT} of each kind as annotations. See the job log or the SARIF upload for all of them."
+                )
+                + "\n"
             )
-        )
-    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def render(findings: list[Finding], context: ReportContext) -> str:
+    return written(Writer(context), findings, context)

@@ -9,13 +9,14 @@ exact, so that consumers can open the files. Targets that could not be checked a
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Iterator
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 
 from modellint.credentials import redact
-from modellint.findings import Finding
-from modellint.reports import ReportContext, location, printable
+from modellint.findings import Finding, Severity
+from modellint.reports import RECENT, ReportContext, location, printable, written
+from modellint.reports import Writer as _Writer
 from modellint.reports.indented_json import dumps_at
 
 
@@ -46,26 +47,43 @@ def finding_dict(finding: Finding, context: ReportContext) -> dict:
     }
 
 
+class Writer(_Writer):
+    """``json.dumps(document, indent=2)`` of {"version", "findings", "errors", "summary"}, each
+    finding written straight to its text as it comes: a store's report is 13,000 findings, whose
+    dicts cost as much time to build and walk as the text, and more memory."""
+
+    def __init__(self, context: ReportContext) -> None:
+        super().__init__(context)
+        self.shown: dict[Path, str] = {}  # a report names each file many times, one after another
+        self.opening = "[" + _FINDING
+
+    def start(self) -> str:
+        return '{\n  "version": ' + dumps_at(self.context.version, _TOP) + ',\n  "findings": '
+
+    def text(self, finding: Finding) -> str:
+        if len(self.shown) >= RECENT:
+            self.shown.clear()
+        opening, self.opening = self.opening, "," + _FINDING
+        return opening + _finding_text(finding, self.context, self.shown)
+
+    def end(self, context: ReportContext) -> Iterator[str]:
+        counts = self.tally.by_severity
+        errors = [{"path": location(error.path, context), "message": printable(error.message)}
+                  for error in context.errors]
+        summary = {
+            "targets": context.targets,
+            "failed_targets": len(context.errors),
+            "findings": self.tally.findings,
+            "error": counts.get(Severity.ERROR, 0),
+            "warning": counts.get(Severity.WARNING, 0),
+            "info": counts.get(Severity.INFO, 0),
+        }
+        yield "[]" if self.tally.findings == 0 else _TOP + "]"
+        yield (',\n  "errors": ' + dumps_at(errors, _TOP) + ',\n  "summary": ' + dumps_at(summary, _TOP) + "\n}\n")
+
+
 def render(findings: list[Finding], context: ReportContext) -> str:
-    counts = Counter(str(finding.severity) for finding in findings)
-    errors = [{"path": location(error.path, context), "message": printable(error.message)} for error in context.errors]
-    summary = {
-        "targets": context.targets,
-        "failed_targets": len(context.errors),
-        "findings": len(findings),
-        "error": counts.get("error", 0),
-        "warning": counts.get("warning", 0),
-        "info": counts.get("info", 0),
-    }
-    # json.dumps(document, indent=2) of {"version", "findings", "errors", "summary"}, each finding
-    # written straight to its text: a store's report is 13,000 findings, whose dicts cost as much
-    # time to build and walk as the text, and more memory.
-    shown: dict[Path, str] = {}  # a report names each file many times
-    return "".join((
-        '{\n  "version": ', dumps_at(context.version, _TOP), ',\n  "findings": ',
-        _finding_list(findings, context, shown), ',\n  "errors": ', dumps_at(errors, _TOP),
-        ',\n  "summary": ', dumps_at(summary, _TOP), "\n}\n",
-    ))
+    return written(Writer(context), findings, context)
 
 
 _TOP = "\n  "  # where the document's own keys stand
@@ -73,13 +91,6 @@ _FINDING = _TOP + "  "  # where each finding's braces stand
 _FIELD = _FINDING + "  "
 _FIX_FIELD = _FIELD + "  "
 _EDIT = _FIX_FIELD + "  "
-
-
-def _finding_list(findings: list[Finding], context: ReportContext, shown: dict[Path, str]) -> str:
-    if not findings:
-        return "[]"
-    texts = (_finding_text(finding, context, shown) for finding in findings)
-    return "[" + _FINDING + ("," + _FINDING).join(texts) + _TOP + "]"
 
 
 def _finding_text(finding: Finding, context: ReportContext, shown: dict[Path, str]) -> str:

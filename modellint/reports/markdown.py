@@ -7,43 +7,70 @@ the row), and the table can be cut to a byte budget because a job summary step i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from modellint.findings import Finding
-from modellint.reports import ReportContext, help_uri, printable, shown_path, summary_line, unchecked_line
+from modellint.reports import ReportContext, help_uri, printable, shown_path, summary_line, unchecked_line, written
+from modellint.reports import Writer as _Writer
+from modellint.reports.spill import Spill
 
 HEADER = "| severity | code | message | location |\n|---|---|---|---|\n"
 
 
-def render(findings: list[Finding], context: ReportContext, *, max_bytes: int | None = None) -> str:
-    parts = ["## modellint\n\n"]
-    errors = "".join(f"- **error**: {escape_cell(printable(error.message))} "
-                     f"({_code_span(escape_cell(shown_path(error.path, context)))})\n" for error in context.errors)
-    if errors:
-        parts.append(f"**{unchecked_line(len(context.errors))}**\n\n{errors}\n")
-    checked = _targets(context.targets - len(context.errors))
-    if not findings:
-        parts.append(f"No findings ({checked} checked).\n")
-        return "".join(parts)
-    totals = f"\n{summary_line(findings)} {checked.capitalize()} checked.\n"
-    budget = None
-    if max_bytes is not None:
-        budget = max_bytes - _size(*parts, HEADER, totals, _cut_notice(len(findings)))
-    parts.append(HEADER)
-    used = 0
-    shown = 0
-    for finding in findings:
-        location = f"{shown_path(finding.path, context)}:{finding.span.line}:{finding.span.column}"
+class Writer(_Writer):
+    """The rows wait in a :class:`~modellint.reports.spill.Spill` (a file once they are many): the
+    table comes after the list of targets not checked, which only the end of the run knows, and a
+    budget is the room that list and the totals leave."""
+
+    def __init__(self, context: ReportContext, *, max_bytes: int | None = None) -> None:
+        super().__init__(context)
+        self.max_bytes = max_bytes
+        self.rows = Spill()
+
+    def text(self, finding: Finding) -> str:
+        location = f"{shown_path(finding.path, self.context)}:{finding.span.line}:{finding.span.column}"
         documentation = help_uri(finding.code)
         code = finding.code if documentation is None else f"[{finding.code}]({documentation})"
-        row = f"| {finding.severity} | {code} | {escape_cell(_message(finding))} | {_code_span(escape_cell(location))} |\n"
-        if budget is not None and used + _size(row) > budget:
-            break
-        parts.append(row)
-        used += _size(row)
-        shown += 1
-    if shown < len(findings):
-        parts.append(_cut_notice(len(findings) - shown))
-    parts.append(totals)
-    return "".join(parts)
+        self.rows.add(f"| {finding.severity} | {code} | {escape_cell(_message(finding))} | "
+                      f"{_code_span(escape_cell(location))} |\n")
+        return ""
+
+    def end(self, context: ReportContext) -> Iterator[str]:
+        parts = ["## modellint\n\n"]
+        errors = "".join(f"- **error**: {escape_cell(printable(error.message))} "
+                         f"({_code_span(escape_cell(shown_path(error.path, context)))})\n" for error in context.errors)
+        if errors:
+            parts.append(f"**{unchecked_line(len(context.errors))}**\n\n{errors}\n")
+        checked = _targets(context.targets - len(context.errors))
+        total = self.tally.findings
+        if not total:
+            parts.append(f"No findings ({checked} checked).\n")
+            yield "".join(parts)
+            return
+        totals = f"\n{summary_line(self.tally)} {checked.capitalize()} checked.\n"
+        budget = None
+        if self.max_bytes is not None:
+            budget = self.max_bytes - _size(*parts, HEADER, totals, _cut_notice(total))
+        parts.append(HEADER)
+        yield "".join(parts)
+        used = 0
+        shown = 0
+        try:
+            for row in self.rows.pieces():
+                if budget is not None and used + _size(row) > budget:
+                    break
+                yield row
+                used += _size(row)
+                shown += 1
+        finally:
+            self.rows.close()
+        if shown < total:
+            yield _cut_notice(total - shown)
+        yield totals
+
+
+def render(findings: list[Finding], context: ReportContext, *, max_bytes: int | None = None) -> str:
+    return written(Writer(context, max_bytes=max_bytes), findings, context)
 
 
 def escape_cell(text: str) -> str:

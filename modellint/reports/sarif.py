@@ -29,12 +29,16 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterator
+from json.encoder import encode_basestring_ascii
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from modellint.findings import Finding, Severity
-from modellint.reports import ReportContext, help_uri, location, printable
-from modellint.reports.indented_json import dumps
+from modellint.reports import ReportContext, help_uri, location, printable, written
+from modellint.reports import Writer as _Writer
+from modellint.reports.indented_json import dumps, dumps_at
+from modellint.reports.spill import Spill
 from modellint.rules import ENTRIES_BY_CODE, rule_class
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -50,44 +54,83 @@ _NAME_LIMIT = 255
 _FINGERPRINT_READ_LIMIT = 1024 * 1024
 
 
-def render(findings: list[Finding], context: ReportContext) -> str:
-    codes = sorted({finding.code for finding in findings})
-    index = {code: position for position, code in enumerate(codes)}
-    occurrences: Counter[str] = Counter()
-    file_lines: dict[Path, list[bytes] | None] = {}  # each file read once, however many findings it has
-    results = []
-    for finding in findings:
-        path = location(finding.path, context)
-        if finding.path not in file_lines:
-            file_lines[finding.path] = _leading_lines(finding.path, finding.root)
-        key = _fingerprint_key(finding, path, file_lines[finding.path])
-        occurrences[key] += 1
+class Writer(_Writer):
+    """The results wait in a :class:`~modellint.reports.spill.Spill` (a file once they are many):
+    the rule table before them, and each result's ``ruleIndex`` into it, are the codes of the
+    whole run. A result's fingerprint numbers repeats of its key, which holds its path: findings
+    come path by path, so only the current file's lines and keys are kept."""
+
+    def __init__(self, context: ReportContext) -> None:
+        super().__init__(context)
+        self.results = Spill()
+        self.path: Path | None = None
+        self.lines: list[bytes] | None = None
+        self.occurrences: Counter[str] = Counter()
+
+    def text(self, finding: Finding) -> str:
+        path = location(finding.path, self.context)
+        if finding.path != self.path:
+            self.path, self.occurrences = finding.path, Counter()
+            self.lines = _leading_lines(finding.path, finding.root)
+        key = _fingerprint_key(finding, path, self.lines)
+        self.occurrences[key] += 1
         text = printable(finding.message) + (f". Fix: {printable(finding.fix_title)}" if finding.fix_title else "")
-        results.append({
-            "ruleId": finding.code,
-            "ruleIndex": index[finding.code],
+        rest = dumps_at({
             "level": _LEVEL[finding.severity],
             "message": {"text": text},
             "locations": [{"physicalLocation": {"artifactLocation": artifact_location(path), "region": _region(finding)}}],
-            "partialFingerprints": {"primaryLocationLineHash": f"{key}:{occurrences[key]}"},
-        })
-    document = {
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "modellint",
-                "version": context.version,
-                "semanticVersion": context.version,
-                "informationUri": INFORMATION_URI,
-                "rules": [_rule_descriptor(code) for code in codes],
-            }},
-            "invocations": [_invocation(context)],
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
-    }
-    return dumps(document) + "\n"
+            "partialFingerprints": {"primaryLocationLineHash": f"{key}:{self.occurrences[key]}"},
+        }, _RESULT)
+        self.results.add(finding.code)
+        self.results.add("," + _RESULT_FIELD + rest[len("{" + _RESULT_FIELD):])
+        return ""
+
+    def end(self, context: ReportContext) -> Iterator[str]:
+        codes = sorted(self.tally.by_code)
+        index = {code: position for position, code in enumerate(codes)}
+        document = {
+            "$schema": SCHEMA,
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {
+                    "name": "modellint",
+                    "version": context.version,
+                    "semanticVersion": context.version,
+                    "informationUri": INFORMATION_URI,
+                    "rules": [_rule_descriptor(code) for code in codes],
+                }},
+                "invocations": [_invocation(context)],
+                "columnKind": "unicodeCodePoints",
+                "results": [],
+            }],
+        }
+        text = dumps(document) + "\n"
+        cut = text.rindex(_EMPTY_RESULTS) + len(_EMPTY_RESULTS) - len("[]")
+        if not codes:
+            yield text
+            return
+        yield text[:cut]
+        opening = "[" + _RESULT
+        pieces = self.results.pieces()
+        try:
+            for code in pieces:
+                yield (f'{opening}{{{_RESULT_FIELD}"ruleId": {encode_basestring_ascii(code)},'
+                       f'{_RESULT_FIELD}"ruleIndex": {index[code]}{next(pieces)}')
+                opening = "," + _RESULT
+        finally:
+            self.results.close()
+        yield _RESULTS_END + text[cut + len("[]"):]
+
+
+def render(findings: list[Finding], context: ReportContext) -> str:
+    return written(Writer(context), findings, context)
+
+
+# Where the document's results stand: in the one run (``runs[0]``), under the document.
+_EMPTY_RESULTS = '"results": []'
+_RESULTS_END = "\n      ]"
+_RESULT = _RESULTS_END[:-1] + "  "
+_RESULT_FIELD = _RESULT + "  "
 
 
 def _invocation(context: ReportContext) -> dict:

@@ -366,7 +366,7 @@ def test_ctrl_c_without_workers_is_one_line_and_exit_130(tmp_path, monkeypatch, 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(engine, "lint_targets", interrupted)
+    monkeypatch.setattr(engine, "_lint_target", interrupted)  # while the one target is linted
     assert main(["model"]) == 130
     out, err = capsys.readouterr()
     assert out == "" and err == "modellint: interrupted\n"
