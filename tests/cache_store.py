@@ -1,8 +1,10 @@
-"""The cache tests' common ground: the cache switched on in a test's own folder, and a store of
-model dirs copied from the corpus (test_cache.py, test_cache_pack.py)."""
+"""The cache tests' common ground: the cache switched on in a test's own folder, a store of
+model dirs copied from the corpus, and a cache file replaced by what no read may follow or
+swallow (test_cache.py, test_cache_pack.py)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -33,3 +35,24 @@ def copy_store(tmp_path: Path) -> Path:
     for case in CASES:
         shutil.copytree(CORPUS / case, root / case)
     return root
+
+
+# The ways :func:`replace_unreadable` can replace a cache file.
+UNREADABLE = ("symlink", "fifo", "huge")
+
+
+def replace_unreadable(path: Path, how: str, huge_bytes: int) -> None:
+    """Replace the cache file ``path`` by a symlink to ``/dev/zero``, a FIFO, or a sparse file of
+    ``huge_bytes`` (``how`` one of :data:`UNREADABLE`): a read that follows, blocks or swallows it
+    whole would hang or exhaust memory."""
+    if how == "symlink":
+        path.unlink()
+        os.symlink("/dev/zero", path)
+    elif how == "fifo":
+        path.unlink()
+        os.mkfifo(path)
+    elif how == "huge":
+        with open(path, "wb") as handle:
+            handle.truncate(huge_bytes)
+    else:
+        raise ValueError(f"not a way to replace a cache file: {how!r}")

@@ -18,7 +18,7 @@ from modellint.cache import digest, fingerprint
 from modellint.cache.store import FORMAT, TargetCache
 from modellint.cli import main
 from modellint.targets import Target
-from tests.cache_store import BROKEN, CORPUS, PICKLED, cache_on, copy_store
+from tests.cache_store import BROKEN, CORPUS, PICKLED, UNREADABLE, cache_on, copy_store, replace_unreadable
 from tests.conftest import REPO, write_files
 
 
@@ -179,15 +179,8 @@ def _corrupt(entry: Path, how: str) -> None:
         entry.write_text(json.dumps({**document, "format": "modellint-cache-1"}))
     elif how == "deep":
         entry.write_text("[" * 100_000 + "]" * 100_000)
-    elif how == "symlink":
-        entry.unlink()
-        os.symlink("/dev/zero", entry)
-    elif how == "fifo":
-        entry.unlink()
-        os.mkfifo(entry)
-    elif how == "huge":
-        with open(entry, "wb") as handle:
-            handle.truncate(65 * 1024**2)
+    elif how in UNREADABLE:
+        replace_unreadable(entry, how, 65 * 1024**2)
 
 
 @pytest.mark.parametrize("how", ["truncated", "garbage", "other-key", "other-version", *_ROW_DAMAGE, "deep", "symlink",

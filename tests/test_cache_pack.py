@@ -18,7 +18,7 @@ from modellint.cache import digest, pack, warm
 from modellint.cache.store import FORMAT, TargetCache
 from modellint.cli import main
 from modellint.targets import Target
-from tests.cache_store import BROKEN, CASES, CORPUS, PICKLED, cache_on, copy_store
+from tests.cache_store import BROKEN, CASES, CORPUS, PICKLED, UNREADABLE, cache_on, copy_store, replace_unreadable
 
 
 @pytest.fixture
@@ -181,15 +181,8 @@ def _damage(path: Path, how: str) -> None:
     elif how == "deep":
         header = b"[" * 100_000 + b"]" * 100_000
         path.write_bytes(pack.MAGIC + b"%d\n" % len(header) + header)
-    elif how == "symlink":
-        path.unlink()
-        os.symlink("/dev/zero", path)
-    elif how == "fifo":
-        path.unlink()
-        os.mkfifo(path)
-    elif how == "huge":
-        with open(path, "wb") as handle:
-            handle.truncate(pack.MAX_PACK_BYTES + 1)
+    elif how in UNREADABLE:
+        replace_unreadable(path, how, pack.MAX_PACK_BYTES + 1)
 
 
 @pytest.mark.parametrize("how", ["truncated", "longer", "empty", "garbage", "other-version", "header", "report-text",
