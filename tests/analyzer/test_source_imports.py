@@ -229,6 +229,18 @@ def test_calls_resolve_import_aliases():
     assert calls["matplotlib.use"].strings == ("QtAgg",)
 
 
+def test_a_repeated_keyword_is_read_as_its_last_value():
+    """`f(a="x", a=y)` parses (compiling refuses it): a call's keywords name each argument once,
+    with its last value, whether that is a string or not; an import function reads the last too."""
+    result = scan_source(b'import x, importlib\nx.f(a="1", a="2", b="k")\nx.g(a="1", a=y)\n'
+                         b'importlib.import_module(name="first", name="last")\n', PATH)
+    calls = {call.function: call for call in result.calls}
+    assert calls["x.f"].keywords == (("a", "2"), ("b", "k"))
+    assert calls["x.g"].keywords == ()
+    assert calls["importlib.import_module"].keywords == (("name", "last"),)
+    assert "last" in {fact.module for fact in result.imports} and "first" not in {fact.module for fact in result.imports}
+
+
 def test_url_literals_are_kept():
     result = scan("import requests\nPROXIES = {'https': 'socks5h://proxy:1080', 'x': 'no url'}\n")
     assert [(url.value, url.span.line) for url in result.urls] == [("socks5h://proxy:1080", 2)]

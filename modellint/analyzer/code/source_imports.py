@@ -898,10 +898,11 @@ class _AstVisitor(ast.NodeVisitor):
             written = attribute = None
         collector = self.c
         resolved = collector.resolve(written)
+        # By name, the last of a repeated keyword (`f(a="x", a=y)` parses; compiling refuses it).
+        named = {keyword.arg: keyword.value for keyword in node.keywords if keyword.arg} if node.keywords else {}
         first = package = None
         if _is_import_function(written, resolved):  # only an import function reads its module name from them
             positional = [arg for arg in node.args if not isinstance(arg, ast.Starred)]
-            named = {keyword.arg: keyword.value for keyword in node.keywords if keyword.arg}
             first = positional[0] if positional else named.get("name")
             package = positional[1] if len(positional) > 1 else named.get("package")
         collector.call(
@@ -910,9 +911,8 @@ class _AstVisitor(ast.NodeVisitor):
             package=_Argument(_ast_string(package), dotted_name(package)) if package is not None else None,
             strings=tuple([arg.value for arg in node.args
                            if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]) if node.args else (),
-            keywords=tuple([(keyword.arg, keyword.value.value) for keyword in node.keywords
-                            if keyword.arg and isinstance(keyword.value, ast.Constant)
-                            and isinstance(keyword.value.value, str)]) if node.keywords else (),
+            keywords=tuple([(name, value.value) for name, value in named.items()
+                            if isinstance(value, ast.Constant) and isinstance(value.value, str)]),
         )
         self.generic_visit(node)
 
