@@ -66,15 +66,14 @@ def __getattr__(name: str) -> Any:
     # The readers (the opcode machine, the containers) are imported when a file is read: a
     # training project's run only builds results (the would-be python_model.pkl, rule types).
     # Each is kept in the module once imported, so later reads do not come here again.
-    if name not in _READERS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
+    if name == "scan_file":
+        from modellint.analyzer.serialized.pickles.containers import scan_file
 
-    found = getattr(import_module(_READERS[name]), name)
-    globals()[name] = found
-    return found
+        globals()[name] = scan_file
+        return scan_file
+    if name == "sniff":
+        from modellint.analyzer.serialized.pickles.sniffing import sniff
 
-
-# Where each reader is defined.
-_READERS = {"scan_file": "modellint.analyzer.serialized.pickles.containers",
-            "sniff": "modellint.analyzer.serialized.pickles.sniffing"}
+        globals()[name] = sniff
+        return sniff
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
